@@ -1,0 +1,63 @@
+import { Args, Flags } from '@oclif/core'
+import { parseCliArgs } from '../src/queue/args.js'
+import { parseDuration } from '../src/config.js'
+import { UsageError, TaskEndedBadlyError } from '../src/errors.js'
+import type { Task } from '../src/types.js'
+import { BaseCommand } from './base.js'
+
+export default class Enqueue extends BaseCommand {
+  static override summary = 'Add a task to the queue and print its id'
+  static override examples = [
+    `<%= config.bin %> enqueue tasks/email#send --args '{"to":"a@example.com"}'`,
+    '<%= config.bin %> enqueue tasks/report#build --arg day=2026-11-29 --key daily --wait',
+    'id=$(<%= config.bin %> enqueue tasks/cleanup --delay 10m)',
+  ]
+  static override enableJsonFlag = true
+  static override args = {
+    task: Args.string({ description: 'task reference: <module>#<export>, module relative to the root', required: true }),
+  }
+  static override flags = {
+    args: Flags.string({ description: "the task's args: a JSON object, @file.json, or - for stdin", helpValue: 'JSON' }),
+    arg: Flags.string({ description: 'one arg as key=value (value parsed as JSON when it parses); repeatable', multiple: true, default: [] }),
+    wait: Flags.boolean({ description: "block until the task ends, streaming its output; exit 1 unless it completed", default: false }),
+    key: Flags.string({ description: 'while a task with this key is queued or running, print its id and add nothing' }),
+    delay: Flags.string({ description: 'do not run before this long from now (e.g. 30s, 10m, 2h)', exclusive: ['at'] }),
+    at: Flags.string({ description: 'do not run before this time (ISO 8601)', exclusive: ['delay'] }),
+    priority: Flags.integer({ description: 'higher runs first', default: 0 }),
+    queue: Flags.string({ description: 'queue name', default: 'default' }),
+    'max-attempts': Flags.integer({ description: 'runs allowed in all; failed runs with attempts left retry with backoff', default: 1 }),
+  }
+
+  async run(): Promise<Task> {
+    const { args, flags } = await this.parse(Enqueue)
+    const taskArgs = parseCliArgs(flags.args, flags.arg, () => this.readStdin())
+    let at: Date | undefined
+    if (flags.at !== undefined) {
+      at = new Date(flags.at)
+      if (Number.isNaN(at.getTime())) throw new UsageError(`--at must be an ISO 8601 time like 2026-12-01T09:00:00Z, got "${flags.at}"`)
+    }
+    const queue = await this.openQueue(flags)
+    const { id } = await queue.enqueue({
+      task: args.task,
+      args: taskArgs,
+      key: flags.key,
+      delaySeconds: flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay') / 1000,
+      at,
+      priority: flags.priority,
+      queue: flags.queue,
+      maxAttempts: flags['max-attempts'],
+    })
+    if (!flags.wait) {
+      if (!this.jsonEnabled()) this.log(id)
+      return queue.get(id)
+    }
+    const task = await queue.follow(id, (text) => {
+      if (!this.jsonEnabled()) process.stdout.write(text)
+    })
+    if (task.status !== 'completed') {
+      if (this.jsonEnabled()) this.logJson(task)
+      throw new TaskEndedBadlyError(`task ${id} ${task.status}${task.error ? `: ${task.error.split('\n')[0]}` : ''}`)
+    }
+    return task
+  }
+}

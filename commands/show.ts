@@ -1,0 +1,36 @@
+import { Args, Flags } from '@oclif/core'
+import { TaskEndedBadlyError } from '../src/errors.js'
+import type { Task } from '../src/types.js'
+import { escapeControl } from '../ui/format.js'
+import { renderTaskDetail } from '../ui/render-text.js'
+import { BaseCommand } from './base.js'
+
+export default class Show extends BaseCommand {
+  static override summary = 'Show every field of a task'
+  static override examples = ['<%= config.bin %> show 3f2a9c', '<%= config.bin %> show 3f2a9c --follow', '<%= config.bin %> show 3f2a9c --json']
+  static override enableJsonFlag = true
+  static override args = {
+    id: Args.string({ description: 'task id, or a unique prefix of at least 6 characters', required: true }),
+  }
+  static override flags = {
+    follow: Flags.boolean({ char: 'f', description: 'print the output as it grows until the task ends; exit 1 unless it completed', default: false }),
+  }
+
+  async run(): Promise<Task> {
+    const { args, flags } = await this.parse(Show)
+    const queue = await this.openQueue(flags)
+    if (!flags.follow) {
+      const task = await queue.get(args.id)
+      if (!this.jsonEnabled()) this.log(renderTaskDetail(task))
+      return task
+    }
+    const task = await queue.follow(args.id, (text) => {
+      if (!this.jsonEnabled()) process.stdout.write(escapeControl(text))
+    })
+    if (task.status !== 'completed') {
+      if (this.jsonEnabled()) this.logJson(task)
+      throw new TaskEndedBadlyError(`task ${task.id} ${task.status}${task.error ? `: ${task.error.split('\n')[0]}` : ''}`)
+    }
+    return task
+  }
+}

@@ -1,0 +1,162 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import ms from 'ms'
+import { UsageError } from './errors.js'
+
+/** Everything sq can be configured with; resolved as flag > environment > sq.config.* > default. */
+export interface Settings {
+  /** Database URL: postgres://…, sqlite:PATH, file:PATH or a plain path. */
+  db: string
+  /** Absolute directory task references are resolved against. */
+  root: string
+  /** Task references allowed to be enqueued and run; null means all (within the root). */
+  allowedTasks: string[] | null
+  /** Seconds a task may run; 0 disables the limit. */
+  taskTimeout: number
+  /** Bytes kept of a task's output and of its log. */
+  maxOutputSize: number
+  /** Bytes allowed for the JSON text of a task's args. */
+  maxArgsSize: number
+  /** Module (relative to the root) exporting the hook functions; null for none. */
+  hooks: string | null
+  /** Seconds without a heartbeat after which a worker is presumed dead. */
+  heartbeatTimeout: number
+}
+
+export const DEFAULTS: Omit<Settings, 'root'> = {
+  db: './sq.db',
+  allowedTasks: null,
+  taskTimeout: 3600,
+  maxOutputSize: 10 * 1024 * 1024,
+  maxArgsSize: 1024 * 1024,
+  hooks: null,
+  heartbeatTimeout: 30,
+}
+
+const CONFIG_FILES = ['sq.config.ts', 'sq.config.mjs', 'sq.config.js', 'sq.config.json']
+
+type Source = { name: string; values: Record<string, unknown> }
+
+const ENV_VARS: Record<keyof Settings, string> = {
+  db: 'SQ_DATABASE_URL',
+  root: 'SQ_ROOT',
+  allowedTasks: 'SQ_ALLOWED_TASKS',
+  taskTimeout: 'SQ_TASK_TIMEOUT',
+  maxOutputSize: 'SQ_MAX_OUTPUT_SIZE',
+  maxArgsSize: 'SQ_MAX_ARGS_SIZE',
+  hooks: 'SQ_HOOKS',
+  heartbeatTimeout: 'SQ_HEARTBEAT_TIMEOUT',
+}
+
+/**
+ * Resolves the settings. `overrides` are the command-line flags (or a library caller's options); the
+ * config file is looked for in the root, which is itself taken from the flag, SQ_ROOT or the cwd.
+ */
+export async function resolveSettings(
+  overrides: Partial<Settings> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): Promise<Settings> {
+  const rootHint = path.resolve(cwd, overrides.root ?? nonEmpty(env.SQ_ROOT) ?? '.')
+  const file = await loadConfigFile(rootHint)
+  const fromEnv: Source = {
+    name: 'environment',
+    values: Object.fromEntries(
+      Object.entries(ENV_VARS)
+        .filter(([, variable]) => nonEmpty(env[variable]) !== undefined)
+        .map(([key, variable]) => [key, env[variable]]),
+    ),
+  }
+  const pick = <K extends keyof Settings>(key: K): { value: unknown; from: string } | undefined => {
+    if (overrides[key] !== undefined) return { value: overrides[key], from: 'flag' }
+    if (fromEnv.values[key] !== undefined) return { value: fromEnv.values[key], from: ENV_VARS[key] }
+    if (file && file.values[key] !== undefined) return { value: file.values[key], from: file.name }
+    return undefined
+  }
+  const root = pick('root')
+  const configDir = file ? path.dirname(file.name) : rootHint
+  const rootDir = root ? path.resolve(root.from === file?.name ? configDir : cwd, String(root.value)) : rootHint
+  if (!fs.existsSync(rootDir) || !fs.statSync(rootDir).isDirectory()) {
+    throw new UsageError(`root ${rootDir} is not a directory (from ${root?.from ?? 'the current directory'})`)
+  }
+  const db = pick('db')
+  return {
+    root: rootDir,
+    db: db ? String(db.value) : DEFAULTS.db,
+    allowedTasks: list(pick('allowedTasks')) ?? DEFAULTS.allowedTasks,
+    taskTimeout: seconds(pick('taskTimeout'), 'taskTimeout') ?? DEFAULTS.taskTimeout,
+    maxOutputSize: bytes(pick('maxOutputSize'), 'maxOutputSize') ?? DEFAULTS.maxOutputSize,
+    maxArgsSize: bytes(pick('maxArgsSize'), 'maxArgsSize') ?? DEFAULTS.maxArgsSize,
+    hooks: pick('hooks') ? String(pick('hooks')!.value) : DEFAULTS.hooks,
+    heartbeatTimeout: seconds(pick('heartbeatTimeout'), 'heartbeatTimeout') ?? DEFAULTS.heartbeatTimeout,
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value
+}
+
+async function loadConfigFile(dir: string): Promise<Source | undefined> {
+  const name = CONFIG_FILES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f))
+  if (!name) return undefined
+  let values: unknown
+  try {
+    if (name.endsWith('.json')) {
+      values = JSON.parse(fs.readFileSync(name, 'utf8'))
+    } else if (name.endsWith('.ts')) {
+      const { tsImport } = await import('tsx/esm/api')
+      values = ((await tsImport(pathToFileURL(name).href, import.meta.url)) as { default?: unknown }).default
+    } else {
+      values = ((await import(pathToFileURL(name).href)) as { default?: unknown }).default
+    }
+  } catch (error) {
+    throw new UsageError(`config file ${name} is malformed: ${(error as Error).message.split('\n')[0]}`)
+  }
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw new UsageError(`config file ${name} is malformed: it must ${name.endsWith('.json') ? 'hold' : 'export default'} an object`)
+  }
+  const unknown = Object.keys(values).filter((k) => !(k in ENV_VARS))
+  if (unknown.length > 0) {
+    throw new UsageError(`config file ${name} has unknown setting "${unknown[0]}" (known: ${Object.keys(ENV_VARS).join(', ')})`)
+  }
+  return { name, values: values as Record<string, unknown> }
+}
+
+function list(picked: { value: unknown; from: string } | undefined): string[] | undefined {
+  if (!picked) return undefined
+  const { value, from } = picked
+  if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean)
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value
+  throw new UsageError(`allowedTasks from ${from} must be a list of task references`)
+}
+
+/** A non-negative number of seconds; a string may carry a unit ("90s", "5m"). */
+function seconds(picked: { value: unknown; from: string } | undefined, key: string): number | undefined {
+  if (!picked) return undefined
+  const { value, from } = picked
+  const n = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(String(value).trim()) ? Number(value) : durationMs(String(value)) / 1000
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${key} from ${from} must be a number of seconds ≥ 0, got "${value}"`)
+  return n
+}
+
+function bytes(picked: { value: unknown; from: string } | undefined, key: string): number | undefined {
+  if (!picked) return undefined
+  const { value, from } = picked
+  const n = Number(value)
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${key} from ${from} must be a positive number of bytes, got "${value}"`)
+  return n
+}
+
+/** Parses a duration like "30d", "12h", "90s", "500ms"; NaN when it is not one. */
+export function durationMs(text: string): number {
+  const value = ms(text.trim() as ms.StringValue)
+  return typeof value === 'number' && value >= 0 ? value : Number.NaN
+}
+
+/** A flag's duration, or a UsageError that names the flag. */
+export function parseDuration(text: string, flag: string): number {
+  const value = durationMs(text)
+  if (Number.isNaN(value)) throw new UsageError(`${flag} must be a duration like 30d, 12h, 15m or 90s, got "${text}"`)
+  return value
+}

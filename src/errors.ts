@@ -1,0 +1,54 @@
+import { redactSecrets } from './redact.js'
+
+/** Exit codes of the SPEC: 0 success, 1 failure at run time, 2 bad input. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
+
+/** Base of sq's error taxonomy; `exitCode` is what the CLI exits with. */
+export class SqError extends Error {
+  readonly exitCode: number = EXIT.failure
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** Bad input the user can fix: a flag, an argument, a config value. */
+export class UsageError extends SqError {
+  override readonly exitCode = EXIT.usage
+}
+
+/** A task reference refused by the allowlist. */
+export class TaskNotAllowedError extends UsageError {}
+
+/** No task (or not exactly one) matches what was asked for. */
+export class NotFoundError extends SqError {}
+
+/** The database cannot be reached or refused the operation. */
+export class StorageError extends SqError {}
+
+/** A task ended failed or cancelled while a command waited for it (`--wait`, `--follow`). */
+export class TaskEndedBadlyError extends SqError {}
+
+/**
+ * Turns anything thrown into an SqError whose message is safe to print: one line, no password.
+ * Errors that are not sq's own are storage errors when they come from a database driver, else bugs
+ * (exit 1 either way).
+ */
+export function coerceError(error: unknown): SqError {
+  if (error instanceof SqError) {
+    error.message = redactSecrets(error.message)
+    return error
+  }
+  const message = redactSecrets(error instanceof Error ? error.message : String(error))
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|SQLITE_|28|3D|42)/.test(code)) {
+    return new StorageError(`database error: ${message}`, { cause: error })
+  }
+  return new SqError(message, { cause: error })
+}
+
+/** The first line of a message, for one-line error output. */
+export function oneLine(message: string): string {
+  const line = message.split('\n').find((l) => l.trim() !== '') ?? message
+  return line.trim()
+}

@@ -1,0 +1,42 @@
+/**
+ * sq's library API. From any Node program:
+ *
+ *   import { createTask, closeQueue } from 'sq-queue'
+ *   const id = await createTask({ task: 'tasks/email#send', args: { to } })
+ *
+ * `createTask` uses a queue opened on first use from SQ_DATABASE_URL / sq.config.* / ./sq.db;
+ * `openQueue()` gives a handle with explicit settings.
+ */
+import type { Settings } from './config.js'
+import { Queue, type EnqueueOptions } from './queue/queue.js'
+
+export { Queue, type EnqueueOptions, type CancelResult } from './queue/queue.js'
+export type { Settings } from './config.js'
+export * from './errors.js'
+export * from './types.js'
+
+/** Opens a queue: settings from `options`, else the environment, sq.config.* and the defaults. */
+export function openQueue(options: Partial<Settings> = {}): Promise<Queue> {
+  return Queue.open(options)
+}
+
+let shared: Promise<Queue> | undefined
+
+/**
+ * Enqueues a task and returns its id. Throws a TypeError when `args` is not a plain object, and an
+ * sq error when the reference is malformed, not allowed, its module is missing, or args are too large.
+ */
+export async function createTask(options: EnqueueOptions, queue?: Queue): Promise<string> {
+  const q = queue ?? (await (shared ??= Queue.open().catch((error) => {
+    shared = undefined
+    throw error
+  })))
+  return (await q.enqueue(options)).id
+}
+
+/** Closes the queue `createTask` opened, so a script can exit. */
+export async function closeQueue(): Promise<void> {
+  const q = shared
+  shared = undefined
+  if (q) await (await q).close()
+}

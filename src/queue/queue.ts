@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto'
+import { resolveSettings, type Settings } from '../config.js'
+import { NotFoundError, UsageError } from '../errors.js'
+import type { Dialect } from '../storage/dialect.js'
+import { openDatabase } from '../storage/open.js'
+import * as runs from '../storage/run-repository.js'
+import * as tasks from '../storage/task-repository.js'
+import { isTerminal, type Status, type Task } from '../types.js'
+import { serializeArgs } from './args.js'
+import { validateReference } from './reference.js'
+
+export interface EnqueueOptions {
+  /** `<module>#<export>`, relative to the root. */
+  task: string
+  /** A plain, JSON-serialisable object: the one argument the task function receives. */
+  args?: unknown
+  /** While a task with this key is queued or running, enqueueing returns its id and adds nothing. */
+  key?: string | null
+  /** Not run before this many seconds from now. */
+  delaySeconds?: number
+  /** Not run before this time. */
+  at?: Date
+  /** Higher runs first; default 0. */
+  priority?: number
+  /** Default `default`. */
+  queue?: string
+  /** Runs allowed in all, retries with backoff included; default 1. */
+  maxAttempts?: number
+}
+
+export type CancelResult = { id: string; cancelled: true; was: 'queued' | 'progress' } | { id: string; cancelled: false; status: Status }
+
+const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
+
+/**
+ * A handle on one queue database with its settings: everything the commands and the library do to
+ * tasks goes through here. Open with `Queue.open()`, and `close()` it so the process can exit.
+ */
+export class Queue {
+  private constructor(
+    readonly settings: Settings,
+    readonly dialect: Dialect,
+  ) {}
+
+  static async open(overrides: Partial<Settings> = {}): Promise<Queue> {
+    const settings = await resolveSettings(overrides)
+    return new Queue(settings, await openDatabase(settings.db))
+  }
+
+  /** The database URL with any password hidden. */
+  get displayUrl(): string {
+    return this.dialect.displayUrl
+  }
+
+  async enqueue(o: EnqueueOptions): Promise<{ id: string; created: boolean }> {
+    if (typeof o.task !== 'string') throw new TypeError('task must be a string reference like "path/to/module#exportName"')
+    const argsJson = serializeArgs(o.args ?? {}, this.settings.maxArgsSize)
+    validateReference(o.task, this.settings.root, this.settings.allowedTasks)
+    const maxAttempts = o.maxAttempts ?? 1
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new UsageError(`max attempts must be a whole number ≥ 1, got ${maxAttempts}`)
+    const priority = o.priority ?? 0
+    if (!Number.isInteger(priority)) throw new UsageError(`priority must be a whole number, got ${priority}`)
+    const queue = o.queue ?? 'default'
+    if (!/^[\w.-]+$/.test(queue)) throw new UsageError(`queue name "${queue}" may hold only letters, digits, _ . and -`)
+    if (o.key === '') throw new UsageError('key must not be empty')
+    return tasks.insertTask(this.dialect, {
+      id: randomUUID(),
+      task: o.task.trim(),
+      argsJson,
+      queue,
+      priority,
+      maxAttempts,
+      key: o.key ?? null,
+      runAt: o.at ? { at: o.at.toISOString() } : { afterSeconds: o.delaySeconds ?? 0 },
+    })
+  }
+
+  /** A full id from a full id or a unique prefix of at least 6 characters. */
+  async resolveId(idOrPrefix: string): Promise<string> {
+    const text = idOrPrefix.trim().toLowerCase()
+    if (FULL_ID.test(text)) return text
+    if (!ID_PREFIX.test(text)) {
+      throw new UsageError(`malformed task id "${idOrPrefix}": give a task id or a prefix of at least 6 of its characters`)
+    }
+    const matches = await tasks.findByIdPrefix(this.dialect, text)
+    if (matches.length === 0) throw new NotFoundError(`no task with id ${idOrPrefix}`)
+    if (matches.length > 1) throw new UsageError(`task id prefix ${idOrPrefix} is ambiguous: give more characters`)
+    return matches[0]!
+  }
+
+  async get(idOrPrefix: string): Promise<Task> {
+    const id = await this.resolveId(idOrPrefix)
+    const task = await tasks.getTask(this.dialect, id)
+    if (!task) throw new NotFoundError(`no task with id ${idOrPrefix}`)
+    return task
+  }
+
+  list(filter: tasks.ListFilter): Promise<Task[]> {
+    return tasks.listTasks(this.dialect, filter)
+  }
+
+  purge(o: { statuses: Status[]; olderThanMs: number; dryRun: boolean }): Promise<number> {
+    return tasks.purgeTasks(this.dialect, {
+      statuses: o.statuses,
+      before: new Date(Date.now() - o.olderThanMs).toISOString(),
+      dryRun: o.dryRun,
+    })
+  }
+
+  /** Cancels each task: queued ones at once; running ones end cancelled and their worker kills them. */
+  async cancel(idsOrPrefixes: string[]): Promise<CancelResult[]> {
+    const results: CancelResult[] = []
+    for (const ref of idsOrPrefixes) {
+      const id = await this.resolveId(ref)
+      if (await tasks.cancelQueued(this.dialect, id)) results.push({ id, cancelled: true, was: 'queued' })
+      else if (await runs.cancelRunning(this.dialect, id)) results.push({ id, cancelled: true, was: 'progress' })
+      else {
+        const task = await tasks.getTask(this.dialect, id)
+        if (!task) throw new NotFoundError(`no task with id ${ref}`)
+        results.push({ id, cancelled: false, status: task.status })
+      }
+    }
+    return results
+  }
+
+  /** Sends ended tasks back to the queue; returns the ids that were requeued. */
+  async requeue(idsOrPrefixes: string[]): Promise<string[]> {
+    const ids: string[] = []
+    for (const ref of idsOrPrefixes) ids.push(await this.resolveId(ref))
+    return tasks.requeueTasks(this.dialect, ids)
+  }
+
+  async requeueByStatus(statuses: Status[]): Promise<string[]> {
+    const bad = statuses.find((s) => !isTerminal(s))
+    if (bad) throw new UsageError(`cannot requeue ${bad} tasks: only completed, failed or cancelled tasks go back to the queue`)
+    return tasks.requeueTasks(this.dialect, await tasks.idsWithStatus(this.dialect, statuses))
+  }
+
+  /**
+   * Streams a task's output as it grows (`onOutput` gets each new piece) and resolves with the task
+   * once it has ended. A retried task's new run streams after the old one's.
+   */
+  async follow(idOrPrefix: string, onOutput: (text: string) => void, pollMs = 100): Promise<Task> {
+    const id = await this.resolveId(idOrPrefix)
+    let attempt = -1
+    let printed = 0
+    let lastSeq = 0
+    for (;;) {
+      const task = await tasks.getTask(this.dialect, id)
+      if (!task) throw new NotFoundError(`task ${id} was deleted while it was followed`)
+      if (task.attempts !== attempt) {
+        attempt = task.attempts
+        printed = 0
+        lastSeq = 0
+      }
+      if (task.status === 'progress') {
+        const fresh = await tasks.readChunks(this.dialect, id, attempt, lastSeq)
+        lastSeq = fresh.lastSeq
+        if (fresh.output) {
+          onOutput(fresh.output)
+          printed += fresh.output.length
+        }
+      } else if (task.status !== 'queued') {
+        const rest = (task.output ?? '').slice(printed)
+        if (rest) onOutput(rest)
+        return task
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs))
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dialect.close()
+  }
+}

@@ -1,0 +1,101 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { TaskNotAllowedError, UsageError } from '../errors.js'
+
+/** Extensions a module path is tried with, in this order (TypeScript first: it is the source). */
+export const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const
+
+export interface TaskReference {
+  /** The module part as written: a path relative to the root, or a package name. */
+  module: string
+  /** The export to call; `default` when the reference has no `#`. */
+  exportName: string
+}
+
+const EXPORT_NAME = /^[A-Za-z_$][\w$]*$/
+
+/** Parses `<module>#<export>`; throws UsageError on a malformed reference. */
+export function parseReference(ref: string): TaskReference {
+  const text = ref.trim()
+  const hash = text.indexOf('#')
+  const module = hash === -1 ? text : text.slice(0, hash)
+  const exportName = hash === -1 ? 'default' : text.slice(hash + 1)
+  if (module === '') throw new UsageError(`malformed task reference "${ref}": the module part before # is empty`)
+  if (/\s/.test(module)) throw new UsageError(`malformed task reference "${ref}": the module path contains whitespace`)
+  if (!EXPORT_NAME.test(exportName)) {
+    throw new UsageError(`malformed task reference "${ref}": "${exportName}" after # is not an export name`)
+  }
+  return { module, exportName }
+}
+
+/** The reference in its full form, `<module>#<export>`, as the allowlist compares it. */
+export function canonicalReference(ref: TaskReference): string {
+  return `${ref.module}#${ref.exportName}`
+}
+
+/** An allowlist entry matches a reference exactly, or every export of a module as `module#*`. */
+export function isAllowed(ref: TaskReference, allowlist: readonly string[] | null): boolean {
+  if (allowlist === null) return true
+  const full = canonicalReference(ref)
+  return allowlist.some((entry) => {
+    const e = entry.trim()
+    if (e.endsWith('#*')) return e.slice(0, -2) === ref.module
+    return (e.includes('#') ? e : `${e}#default`) === full
+  })
+}
+
+function leavesRoot(module: string): boolean {
+  if (path.isAbsolute(module)) return true
+  const normal = path.posix.normalize(module.replace(/\\/g, '/'))
+  return normal === '..' || normal.startsWith('../')
+}
+
+/** `./x`, `../x` and absolute paths are files; anything else may also be a package name. */
+function looksLikePath(module: string): boolean {
+  return module.startsWith('.') || path.isAbsolute(module)
+}
+
+/**
+ * Where the module of a reference lives: a file under the root, or a package resolved from the root.
+ * Returns an absolute file path or a bare package specifier; throws when neither exists.
+ */
+export function resolveModule(ref: TaskReference, root: string): { file: string } | { packageName: string } {
+  const base = path.resolve(root, ref.module)
+  const candidates = [base, ...MODULE_EXTENSIONS.map((ext) => base + ext)]
+  const file = candidates.find((c) => fs.existsSync(c) && fs.statSync(c).isFile())
+  if (file) return { file }
+  if (!looksLikePath(ref.module) && packageExists(ref.module, root)) return { packageName: ref.module }
+  throw new UsageError(
+    `task module "${ref.module}" not found under ${root} (tried ${MODULE_EXTENSIONS.join(', ')}${looksLikePath(ref.module) ? '' : ' and packages'})`,
+  )
+}
+
+function packageExists(specifier: string, root: string): boolean {
+  const require = createRequire(path.join(root, 'noop.js'))
+  try {
+    require.resolve(specifier)
+    return true
+  } catch {
+    // An ESM-only package without a "require" export still exists if its folder does.
+    const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]
+    return (require.resolve.paths(specifier) ?? []).some((dir) => fs.existsSync(path.join(dir, name!, 'package.json')))
+  }
+}
+
+/**
+ * Everything enqueueing checks about a reference, without importing the module: its form, the
+ * allowlist, that it stays inside the root (unless allowlisted), and that the module exists.
+ */
+export function validateReference(ref: string, root: string, allowlist: readonly string[] | null): TaskReference {
+  const parsed = parseReference(ref)
+  if (!isAllowed(parsed, allowlist)) {
+    throw new TaskNotAllowedError(`task not allowed: ${canonicalReference(parsed)} is not on the allowlist (allowedTasks / SQ_ALLOWED_TASKS)`)
+  }
+  const explicitlyAllowed = allowlist !== null
+  if (leavesRoot(parsed.module) && !explicitlyAllowed) {
+    throw new TaskNotAllowedError(`task reference "${ref}" leaves the root ${root}; add it to allowedTasks to permit it`)
+  }
+  resolveModule(parsed, root)
+  return parsed
+}

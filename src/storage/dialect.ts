@@ -1,0 +1,54 @@
+import type { Kysely, RawBuilder, SelectQueryBuilder } from 'kysely'
+import type { Database } from './schema.js'
+
+export type DialectName = 'sqlite' | 'postgres'
+
+/**
+ * The seam between SQLite and PostgreSQL: one named member per difference, each with its reason.
+ * Everything else — every query of the repositories — is written once, in Kysely, for both.
+ */
+export interface Dialect {
+  readonly name: DialectName
+  readonly db: Kysely<Database>
+  /** The URL with any password replaced by ***, for display. */
+  readonly displayUrl: string
+
+  /** Column type of timestamps: timestamptz on PostgreSQL, ISO-8601 text on SQLite (see schema.ts). */
+  readonly timestampType: 'timestamptz' | 'text'
+  /** Auto-incrementing integer primary key type for the chunk table. */
+  readonly serialType: 'bigserial' | 'integer'
+
+  /** The database's current time, so that every host judges heartbeats by one clock. */
+  now(): RawBuilder<string>
+  /** The database's current time plus (or minus) some seconds. */
+  nowPlusSeconds(seconds: number): RawBuilder<string>
+  /** Normalises a timestamp read from the database to an ISO-8601 UTC string. */
+  toIso(value: Date | string): string
+  toIso(value: Date | string | null): string | null
+
+  /**
+   * A write transaction that waits its turn. PostgreSQL: an ordinary transaction. SQLite: `BEGIN
+   * IMMEDIATE` on the one connection, so the write lock is taken up front and honours busy_timeout
+   * (a plain BEGIN takes it on first write and can fail at once with "database is locked").
+   */
+  writeTransaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>
+
+  /**
+   * Makes the claim's inner SELECT skip rows other claimers hold. PostgreSQL: FOR UPDATE SKIP LOCKED.
+   * SQLite has neither and needs neither: it has one writer at a time, so the claim's UPDATE, run in
+   * an IMMEDIATE transaction, sees no competing claim.
+   */
+  lockForClaim<O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>): SelectQueryBuilder<Database, 'sq_tasks', O>
+
+  /** Wakes listeners (idle workers, followers) at once. PostgreSQL NOTIFY; a no-op on SQLite. */
+  notify(channel: string, payload?: string): Promise<void>
+  /** Calls `onMessage` on each notification, until the returned function is called. SQLite: never. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>
+  /** True when polling is the only way to learn of changes (SQLite). */
+  readonly needsPolling: boolean
+
+  /** Was this error a unique-constraint violation? */
+  isUniqueViolation(error: unknown): boolean
+
+  close(): Promise<void>
+}

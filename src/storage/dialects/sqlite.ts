@@ -1,0 +1,95 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import { Kysely, SqliteAdapter, SqliteDialect, sql, type SelectQueryBuilder } from 'kysely'
+import { StorageError } from '../../errors.js'
+import type { Dialect } from '../dialect.js'
+import type { Database } from '../schema.js'
+
+/** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
+const BUSY_TIMEOUT_MS = 10_000
+const ISO_NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
+
+/**
+ * Kysely's SQLite adapter takes no migration lock because it assumes one connection, but several sq
+ * processes may open one file at once. BEGIN IMMEDIATE is a lock across processes that waits its turn,
+ * and SQLite's DDL is transactional, so the whole migration runs under it.
+ */
+class LockingSqliteAdapter extends SqliteAdapter {
+  override async acquireMigrationLock(db: Kysely<any>): Promise<void> {
+    await sql`begin immediate`.execute(db)
+  }
+  override async releaseMigrationLock(db: Kysely<any>): Promise<void> {
+    await sql`commit`.execute(db)
+  }
+}
+
+class LockingSqliteDialect extends SqliteDialect {
+  override createAdapter() {
+    return new LockingSqliteAdapter()
+  }
+}
+
+export function openSqlite(file: string): Dialect {
+  const resolved = path.resolve(file)
+  if (!fs.existsSync(resolved)) {
+    if (!fs.existsSync(path.dirname(resolved))) {
+      throw new StorageError(`cannot create SQLite database ${file}: directory ${path.dirname(resolved)} does not exist`)
+    }
+    // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+    fs.closeSync(fs.openSync(resolved, 'a', 0o600))
+    fs.chmodSync(resolved, 0o600)
+  }
+  let native: BetterSqlite3.Database
+  try {
+    native = new BetterSqlite3(resolved, { timeout: BUSY_TIMEOUT_MS })
+    // WAL: readers never block the writer and the writer never blocks readers, so `sq list` and `sq top`
+    // can read while workers write; without it every claim would stall every reader.
+    native.pragma('journal_mode = WAL')
+    // NORMAL is crash-safe in WAL mode (a process crash loses nothing committed); only a power cut
+    // can drop the last transactions.
+    native.pragma('synchronous = NORMAL')
+    native.pragma('foreign_keys = ON')
+  } catch (error) {
+    throw new StorageError(`cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error })
+  }
+  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: native }) })
+
+  return {
+    name: 'sqlite',
+    db,
+    displayUrl: `sqlite:${file}`,
+    timestampType: 'text',
+    serialType: 'integer',
+    needsPolling: true,
+    now: () => sql<string>`${sql.raw(ISO_NOW)}`,
+    nowPlusSeconds: (seconds) =>
+      sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${seconds} seconds`})`,
+    toIso: ((value: Date | string | null) =>
+      value === null ? null : typeof value === 'string' ? value : value.toISOString()) as Dialect['toIso'],
+    async writeTransaction(fn) {
+      return db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn)
+        try {
+          const result = await fn(conn)
+          await sql`commit`.execute(conn)
+          return result
+        } catch (error) {
+          if (native.inTransaction) await sql`rollback`.execute(conn)
+          throw error
+        }
+      })
+    },
+    lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query,
+    async notify() {},
+    async listen() {
+      return async () => {}
+    },
+    isUniqueViolation: (error) =>
+      typeof (error as { code?: unknown })?.code === 'string' &&
+      /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((error as { code: string }).code),
+    async close() {
+      await db.destroy()
+    },
+  }
+}

@@ -1,0 +1,54 @@
+import { Migrator, type Migration } from 'kysely'
+import { StorageError } from '../errors.js'
+import type { Dialect } from './dialect.js'
+import { initial } from './migrations/001-initial.js'
+
+/** One numbering for both dialects; a migration may read the dialect's column types. */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '001-initial': initial(dialect),
+  }
+}
+
+const MIGRATION_TABLE = 'sq_migration'
+
+/**
+ * Brings the schema up to date. Called on every open, so the common case — already current — is one
+ * read; only then does Kysely's migrator run, under a lock that makes concurrent first starts safe
+ * (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE, see dialects/sqlite.ts).
+ */
+export async function migrateToLatest(dialect: Dialect): Promise<void> {
+  const all = migrations(dialect)
+  const latest = Object.keys(all).sort().at(-1)!
+  if (await isAt(dialect, latest)) return
+  const migrator = new Migrator({
+    db: dialect.db,
+    provider: { getMigrations: async () => all },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: `${MIGRATION_TABLE}_lock`,
+  })
+  const { error } = await migrator.migrateToLatest()
+  if (error) {
+    throw new StorageError(`database migration failed: ${(error as Error).message ?? String(error)}`, { cause: error })
+  }
+}
+
+async function isAt(dialect: Dialect, latest: string): Promise<boolean> {
+  try {
+    const row = await dialect.db
+      .selectFrom(MIGRATION_TABLE as any)
+      .select('name' as any)
+      .orderBy('name' as any, 'desc')
+      .limit(1)
+      .executeTakeFirst()
+    return (row as { name?: string } | undefined)?.name === latest
+  } catch (error) {
+    if (isMissingTable(error)) return false
+    throw error
+  }
+}
+
+function isMissingTable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string }
+  return e?.code === '42P01' || /no such table/.test(e?.message ?? '')
+}

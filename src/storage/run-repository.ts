@@ -1,0 +1,181 @@
+import { sql, type Kysely } from 'kysely'
+import type { Progress, Status } from '../types.js'
+import type { Dialect } from './dialect.js'
+import type { Database } from './schema.js'
+import { readChunks, toTask, type TaskRow } from './task-repository.js'
+import type { Task } from '../types.js'
+
+/**
+ * The queries of one run of a task: claim, stream output, end. Every write after the claim names the
+ * run by (task id, attempt) — its fencing token — and changes nothing once the task has left that run
+ * (cancelled, requeued, declared lost), so a worker that lost its claim can never overwrite the verdict.
+ */
+
+export interface RunRef {
+  id: string
+  attempt: number
+}
+
+export interface ClaimOptions {
+  workerId: string
+  workerName: string
+  pid: number
+  queues: string[]
+  limit: number
+}
+
+/**
+ * Claims up to `limit` runnable tasks: highest priority first, then oldest run_at. One statement,
+ * `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING *`, made exclusive by the dialect (see lockForClaim).
+ */
+export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
+  if (o.limit <= 0) return []
+  const rows = await d.writeTransaction((trx) =>
+    trx
+      .updateTable('sq_tasks')
+      .set({
+        status: 'progress',
+        attempts: sql`attempts + 1`,
+        worker: o.workerName,
+        worker_pid: o.pid,
+        worker_id: o.workerId,
+        started: d.now(),
+        modified: d.now(),
+        finished: null,
+        output: null,
+        error: null,
+        log: null,
+        progress: null,
+        cpu_ms: null,
+        peak_rss_bytes: null,
+        duration_ms: null,
+      })
+      .where('status', '=', 'queued')
+      .where('id', 'in', d.lockForClaim(
+        trx
+          .selectFrom('sq_tasks')
+          .select('id')
+          .where('status', '=', 'queued')
+          .where('queue', 'in', o.queues)
+          .where('run_at', '<=', d.now())
+          .orderBy('priority', 'desc')
+          .orderBy('run_at')
+          .orderBy('created')
+          .limit(o.limit),
+      ))
+      .returningAll()
+      .execute(),
+  )
+  return (rows as TaskRow[]).map((row) => toTask(d, row))
+}
+
+/** Seconds until the next delayed task of these queues becomes runnable, or null when there is none. */
+export async function secondsToNextRunnable(d: Dialect, queues: string[]): Promise<number | null> {
+  const row = await d.db
+    .selectFrom('sq_tasks')
+    .select(['run_at'])
+    .where('status', '=', 'queued')
+    .where('queue', 'in', queues)
+    .orderBy('run_at')
+    .limit(1)
+    .executeTakeFirst()
+  if (!row) return null
+  return Math.max(0, (Date.parse(d.toIso(row.run_at)) - Date.now()) / 1000)
+}
+
+const owned = (run: RunRef) => (eb: any) =>
+  eb.and([eb('id', '=', run.id), eb('attempts', '=', run.attempt), eb('status', '=', 'progress')])
+
+/**
+ * Appends a batch of output and/or log to a run: an INSERT per stream, so O(size of the batch).
+ * Returns false when the run no longer owns the task (then nothing is written).
+ */
+export async function appendChunks(
+  d: Dialect,
+  run: RunRef,
+  batch: { output?: string; log?: string; progress?: Progress },
+): Promise<boolean> {
+  return d.writeTransaction(async (trx) => {
+    const touched = await trx
+      .updateTable('sq_tasks')
+      .set({
+        modified: d.now(),
+        ...(batch.progress ? { progress: JSON.stringify(batch.progress) } : {}),
+      })
+      .where(owned(run))
+      .executeTakeFirst()
+    if (Number(touched.numUpdatedRows) !== 1) return false
+    const rows = (['output', 'log'] as const)
+      .filter((stream) => batch[stream])
+      .map((stream) => ({ task_id: run.id, attempt: run.attempt, stream, data: batch[stream]! }))
+    if (rows.length > 0) await trx.insertInto('sq_task_chunks').values(rows).execute()
+    return true
+  })
+}
+
+export interface RunOutcome {
+  status: Extract<Status, 'completed' | 'failed' | 'cancelled' | 'queued'>
+  error?: string | null
+  /** For a retry (status queued): seconds before it may run again. */
+  retryAfterSeconds?: number
+  cpu_ms?: number | null
+  peak_rss_bytes?: number | null
+  duration_ms?: number | null
+}
+
+/**
+ * Ends a run: folds its chunks into output and log, sets the verdict, deletes the chunks — one
+ * transaction, fenced by the run's attempt. Returns false (and changes nothing) when the run had
+ * already lost the task.
+ */
+export async function endRun(d: Dialect, run: RunRef, outcome: RunOutcome): Promise<boolean> {
+  const ended = await d.writeTransaction((trx) => endRunIn(d, trx, run, outcome))
+  if (ended && outcome.status === 'queued') await d.notify('sq_queued', '')
+  if (ended) await d.notify('sq_ended', run.id)
+  return ended
+}
+
+async function endRunIn(d: Dialect, trx: Kysely<Database>, run: RunRef, outcome: RunOutcome): Promise<boolean> {
+  const { output, log } = await readChunks({ db: trx }, run.id, run.attempt)
+  const retry = outcome.status === 'queued'
+  const values = {
+    status: outcome.status,
+    output: output === '' ? null : output,
+    log: log === '' ? null : log,
+    error: outcome.error ?? null,
+    modified: d.now(),
+    finished: retry ? null : d.now(),
+    cpu_ms: outcome.cpu_ms ?? null,
+    peak_rss_bytes: outcome.peak_rss_bytes ?? null,
+    duration_ms: outcome.duration_ms ?? null,
+    ...(retry ? { run_at: d.nowPlusSeconds(outcome.retryAfterSeconds ?? 0), worker_id: null } : {}),
+  }
+  const result = await trx.updateTable('sq_tasks').set(values).where(owned(run)).executeTakeFirst()
+  if (Number(result.numUpdatedRows) !== 1) return false
+  await trx.deleteFrom('sq_task_chunks').where('task_id', '=', run.id).execute()
+  return true
+}
+
+/** Of these runs, the ones that no longer own their task (cancelled, requeued or declared lost). */
+export async function lostRuns(d: Dialect, runs: RunRef[]): Promise<RunRef[]> {
+  if (runs.length === 0) return []
+  const rows = await d.db
+    .selectFrom('sq_tasks')
+    .select(['id', 'attempts', 'status'])
+    .where('id', 'in', runs.map((r) => r.id))
+    .execute()
+  const current = new Map(rows.map((r) => [r.id, r]))
+  return runs.filter((run) => {
+    const row = current.get(run.id)
+    return !row || row.status !== 'progress' || row.attempts !== run.attempt
+  })
+}
+
+/** Cancels a task in progress: its run ends as cancelled, keeping the output it had made. */
+export async function cancelRunning(d: Dialect, id: string): Promise<boolean> {
+  const row = await d.db.selectFrom('sq_tasks').select(['attempts', 'status']).where('id', '=', id).executeTakeFirst()
+  if (!row || row.status !== 'progress') return false
+  const ended = await endRun(d, { id, attempt: row.attempts }, { status: 'cancelled', error: 'Cancelled by user' })
+  if (ended) await d.notify('sq_cancel', id)
+  return ended
+}

@@ -1,0 +1,91 @@
+import type { WorkerInfo } from '../types.js'
+import type { Dialect } from './dialect.js'
+import type { RunRef } from './run-repository.js'
+
+/** Queries on sq_workers: registration, heartbeats, and finding the runs of workers that died. */
+
+export interface WorkerRegistration {
+  id: string
+  name: string
+  host: string
+  pid: number
+  queues: string[]
+  concurrency: number
+}
+
+export async function registerWorker(d: Dialect, w: WorkerRegistration): Promise<void> {
+  await d.db
+    .insertInto('sq_workers')
+    .values({
+      id: w.id,
+      name: w.name,
+      host: w.host,
+      pid: w.pid,
+      queues: w.queues.join(','),
+      concurrency: w.concurrency,
+      running: 0,
+      started: d.now(),
+      last_heartbeat: d.now(),
+    })
+    .execute()
+}
+
+/** Returns false when the row is gone: another worker judged this one dead and it must stop. */
+export async function heartbeat(d: Dialect, id: string, running: number): Promise<boolean> {
+  const result = await d.db
+    .updateTable('sq_workers')
+    .set({ last_heartbeat: d.now(), running })
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+export async function unregisterWorker(d: Dialect, id: string): Promise<void> {
+  await d.db.deleteFrom('sq_workers').where('id', '=', id).execute()
+}
+
+/** Workers that heartbeated within the timeout. */
+export async function liveWorkers(d: Dialect, heartbeatTimeout: number): Promise<WorkerInfo[]> {
+  const rows = await d.db
+    .selectFrom('sq_workers')
+    .selectAll()
+    .where('last_heartbeat', '>=', d.nowPlusSeconds(-heartbeatTimeout))
+    .orderBy('host')
+    .orderBy('pid')
+    .limit(200)
+    .execute()
+  return rows.map((r) => ({
+    ...r,
+    queues: r.queues.split(','),
+    started: d.toIso(r.started),
+    last_heartbeat: d.toIso(r.last_heartbeat),
+  }))
+}
+
+export interface OrphanedRun extends RunRef {
+  worker: string | null
+  attemptsLeft: boolean
+}
+
+/**
+ * Runs in progress whose worker has not heartbeated within the timeout (or has no row at all), on any
+ * host: the database's clock judges, so hosts need not agree on the time.
+ */
+export async function orphanedRuns(d: Dialect, heartbeatTimeout: number): Promise<OrphanedRun[]> {
+  const rows = await d.db
+    .selectFrom('sq_tasks as t')
+    .leftJoin('sq_workers as w', 'w.id', 't.worker_id')
+    .select(['t.id', 't.attempts', 't.max_attempts', 't.worker'])
+    .where('t.status', '=', 'progress')
+    .where((eb) =>
+      eb.or([eb('w.id', 'is', null), eb('w.last_heartbeat', '<', d.nowPlusSeconds(-heartbeatTimeout))]),
+    )
+    .limit(100)
+    .execute()
+  return rows.map((r) => ({ id: r.id, attempt: r.attempts, worker: r.worker, attemptsLeft: r.attempts < r.max_attempts }))
+}
+
+/** Forgets workers silent for longer than the timeout, once their runs have been rescued. */
+export async function deleteDeadWorkers(d: Dialect, heartbeatTimeout: number): Promise<void> {
+  await d.db.deleteFrom('sq_workers').where('last_heartbeat', '<', d.nowPlusSeconds(-heartbeatTimeout)).execute()
+}

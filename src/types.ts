@@ -1,0 +1,88 @@
+/**
+ * Terminology
+ *
+ * - task: one row of the queue — a reference to a function plus its args object, and what became of it.
+ * - reference: `<module>#<export>`; the module path is relative to the root (or a package name).
+ * - root: the directory task references are resolved against (default: the current directory).
+ * - worker: a `sq worker` process; it claims tasks and runs each one in a child process it owns.
+ * - claim: the atomic move of a runnable task from `queued` to `progress` by exactly one worker.
+ * - attempt: the number of times a task has been claimed. It doubles as the claim's fencing token:
+ *   every write made for a run carries it, so a run that lost its claim cannot change the task.
+ */
+
+/** The five statuses of the seed. `progress` is shown as "In progress". */
+export const STATUSES = ['queued', 'progress', 'completed', 'failed', 'cancelled'] as const
+export type Status = (typeof STATUSES)[number]
+
+/** Statuses a task never leaves by itself; only `requeue` sends it back to `queued`. */
+export const TERMINAL_STATUSES: readonly Status[] = ['completed', 'failed', 'cancelled']
+
+/** The transitions a task may make. Every write of a status goes through one of these. */
+export const TRANSITIONS: Readonly<Record<Status, readonly Status[]>> = {
+  queued: ['progress', 'cancelled'],
+  progress: ['completed', 'failed', 'cancelled', 'queued'], // queued: a retry with attempts left
+  completed: ['queued'],
+  failed: ['queued'],
+  cancelled: ['queued'],
+}
+
+export function isStatus(value: string): value is Status {
+  return (STATUSES as readonly string[]).includes(value)
+}
+
+export function isTerminal(status: Status): boolean {
+  return TERMINAL_STATUSES.includes(status)
+}
+
+export function statusLabel(status: Status): string {
+  return status === 'progress' ? 'In progress' : status[0].toUpperCase() + status.slice(1)
+}
+
+/** Structured progress a task may yield: `{ progress: { current, total, message } }`. */
+export interface Progress {
+  current?: number
+  total?: number
+  message?: string
+}
+
+export type TaskArgs = Record<string, unknown>
+
+/** The task record, with the SPEC's field names; this is what `--json` prints. */
+export interface Task {
+  id: string
+  task: string
+  args: TaskArgs
+  status: Status
+  output: string | null
+  error: string | null
+  log: string | null
+  worker_pid: number | null
+  worker: string | null
+  created: string
+  modified: string
+  started: string | null
+  finished: string | null
+  attempts: number
+  max_attempts: number
+  run_at: string
+  priority: number
+  queue: string
+  key: string | null
+  progress: Progress | null
+  cpu_ms: number | null
+  peak_rss_bytes: number | null
+  duration_ms: number | null
+}
+
+/** A live (or recently seen) worker process, as registered in the database. */
+export interface WorkerInfo {
+  id: string
+  name: string
+  host: string
+  pid: number
+  queues: string[]
+  concurrency: number
+  running: number
+  started: string
+  last_heartbeat: string
+}

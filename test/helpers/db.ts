@@ -1,0 +1,63 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { openDatabase } from '../../src/storage/open.js'
+import type { Dialect, DialectName } from '../../src/storage/dialect.js'
+
+/**
+ * A fresh database per test file, on each dialect. PostgreSQL runs against the local server
+ * (SQ_TEST_PG_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/postgres) and FAILS when it is
+ * missing; SQ_TEST_SKIP_PG=1 leaves it out on purpose and says so loudly.
+ */
+export const PG_ADMIN_URL = process.env.SQ_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+export const DIALECTS: DialectName[] = process.env.SQ_TEST_SKIP_PG === '1' ? ['sqlite'] : ['sqlite', 'postgres']
+if (process.env.SQ_TEST_SKIP_PG === '1') {
+  process.stderr.write('\n*** SQ_TEST_SKIP_PG=1: the PostgreSQL tests are NOT running ***\n\n')
+}
+
+export interface TestDatabase {
+  dialect: DialectName
+  /** What `--db` / SQ_DATABASE_URL take. */
+  url: string
+  /** A working directory of its own (the root for task references), removed at drop. */
+  dir: string
+  drop(): Promise<void>
+}
+
+/** Creates an empty database (a temp SQLite file, or a new PostgreSQL database) and a temp dir. */
+export async function createTestDatabase(dialect: DialectName): Promise<TestDatabase> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-test-'))
+  if (dialect === 'sqlite') {
+    return { dialect, url: path.join(dir, 'sq.db'), dir, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) }
+  }
+  const name = `sq_test_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
+  try {
+    await admin.connect()
+  } catch (error) {
+    throw new Error(`PostgreSQL is not reachable at ${PG_ADMIN_URL} (${(error as Error).message}); start it, or set SQ_TEST_SKIP_PG=1 to skip the PostgreSQL tests on purpose`)
+  }
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`)
+  return {
+    dialect,
+    url,
+    dir,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Opens (and migrates) a test database through sq's own storage layer. */
+export function openTestDatabase(db: TestDatabase): Promise<Dialect> {
+  return openDatabase(db.url)
+}

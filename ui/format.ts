@@ -1,0 +1,75 @@
+import { statusLabel, type Status } from '../src/types.js'
+
+/** Pure text formatters shared by `sq top` and the human output of the commands. */
+
+/**
+ * Makes terminal control sequences inside task output or args harmless: ESC, other C0 controls (but
+ * newline and tab), DEL and C1 controls become visible escapes like `\x1b`, so a task cannot move the
+ * cursor, clear the screen or retitle the terminal of whoever reads its output.
+ */
+export function escapeControl(text: string, keepNewlines = true): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    if (keepNewlines && (c === '\n' || c === '\t')) return c
+    if (c === '\n') return '↵'
+    if (c === '\t') return ' '
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`
+  })
+}
+
+/** Cuts to `width` characters, marking the cut with an ellipsis. */
+export function truncate(text: string, width: number): string {
+  if (width <= 0) return ''
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`
+}
+
+/** The first non-empty line, escaped, for one-line cells. */
+export function firstLine(text: string | null | undefined): string {
+  if (!text) return ''
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? ''
+  return escapeControl(line.trim(), false)
+}
+
+/** The last non-empty line, escaped: what a running task printed most recently. */
+export function lastLine(text: string | null | undefined): string {
+  if (!text) return ''
+  const lines = text.split('\n').filter((l) => l.trim() !== '')
+  return escapeControl((lines.at(-1) ?? '').trim(), false)
+}
+
+/** 0.4s, 12s, 3m05s, 2h03m, 4d02h */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-'
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`
+  const s = Math.floor(ms / 1000)
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`
+  const h = Math.floor(m / 60)
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`
+}
+
+/** "3m05s ago" relative to `now`. */
+export function formatAgo(iso: string | null, now = Date.now()): string {
+  if (!iso) return '-'
+  return `${formatDuration(now - Date.parse(iso))} ago`
+}
+
+export function formatBytes(n: number | null): string {
+  if (n === null) return '-'
+  const units = ['B', 'KiB', 'MiB', 'GiB']
+  let v = n
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
+}
+
+export function shortId(id: string): string {
+  return id.slice(0, 8)
+}
+
+export { statusLabel }
+export type { Status }
