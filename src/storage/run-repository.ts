@@ -69,6 +69,22 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
   return (rows as TaskRow[]).map((row) => toTask(d, row))
 }
 
+/**
+ * Is any task of these queues runnable now? A plain read, so idle workers can poll often without
+ * taking the write lock a claim needs (on SQLite every claim serialises all writers).
+ */
+export async function hasRunnable(d: Dialect, queues: string[]): Promise<boolean> {
+  const row = await d.db
+    .selectFrom('sq_tasks')
+    .select('id')
+    .where('status', '=', 'queued')
+    .where('queue', 'in', queues)
+    .where('run_at', '<=', d.now())
+    .limit(1)
+    .executeTakeFirst()
+  return row !== undefined
+}
+
 /** Seconds until the next delayed task of these queues becomes runnable, or null when there is none. */
 export async function secondsToNextRunnable(d: Dialect, queues: string[]): Promise<number | null> {
   const row = await d.db

@@ -1,0 +1,52 @@
+import { Flags } from '@oclif/core'
+import { UsageError } from '../src/errors.js'
+import { Worker } from '../src/worker/worker.js'
+import { BaseCommand } from './base.js'
+
+export default class WorkerCommand extends BaseCommand {
+  static override summary = 'Run tasks until stopped (SIGINT/SIGTERM), or until none is left with --burst'
+  static override examples = [
+    '<%= config.bin %> worker --concurrency 4',
+    '<%= config.bin %> worker --burst              # from cron: run what is queued, then exit',
+    '<%= config.bin %> worker --queue emails,reports --timeout 600',
+  ]
+  static override flags = {
+    concurrency: Flags.integer({ char: 'c', description: 'tasks run at once, each in its own process', default: 1, min: 1, max: 256 }),
+    burst: Flags.boolean({ description: 'exit 0 once no runnable task is left', default: false }),
+    timeout: Flags.integer({ description: 'seconds a task may run, 0 for no limit [env: SQ_TASK_TIMEOUT; default 3600]', min: 0 }),
+    queue: Flags.string({ char: 'q', description: 'queues to take tasks from, comma-separated', default: 'default' }),
+    grace: Flags.integer({ description: 'seconds running tasks get to finish after SIGINT/SIGTERM', default: 30, min: 0 }),
+    'max-memory': Flags.integer({ description: 'heap limit of each task process, MiB', default: 2048, min: 16 }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(WorkerCommand)
+    const queues = flags.queue.split(',').map((q) => q.trim()).filter(Boolean)
+    if (queues.length === 0) throw new UsageError('--queue names no queue')
+    const queue = await this.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout })
+    const worker = new Worker(queue.dialect, queue.settings, {
+      concurrency: flags.concurrency,
+      queues,
+      burst: flags.burst,
+      graceSeconds: flags.grace,
+      maxMemoryMb: flags['max-memory'],
+      log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+    })
+    let signals = 0
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++
+      if (signals === 1) {
+        process.stdout.write(`${new Date().toISOString()} ${signal}: finishing running tasks (again to stop at once)\n`)
+        worker.stop()
+      } else worker.stopNow()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      await worker.run()
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+}

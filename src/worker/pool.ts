@@ -1,0 +1,50 @@
+import { TaskProcess, type TaskProcessOptions } from './task-process.js'
+
+/**
+ * Task processes kept warm between runs: starting Node costs ~100 ms, handing a run to a live child
+ * a fraction of a millisecond. A process that a run killed (timeout, cancel, crash) is dropped and a
+ * fresh one takes its place on the next acquire.
+ */
+export class ProcessPool {
+  private idle: TaskProcess[] = []
+  private readonly all = new Set<TaskProcess>()
+
+  constructor(private readonly options: TaskProcessOptions) {}
+
+  /** Starts processes ahead of the first tasks. */
+  prewarm(count: number): void {
+    for (let i = this.idle.length; i < count; i++) this.idle.push(this.spawn())
+  }
+
+  async acquire(): Promise<TaskProcess> {
+    for (;;) {
+      const proc = this.idle.pop() ?? this.spawn()
+      try {
+        await proc.ready
+      } catch {
+        this.all.delete(proc)
+        continue
+      }
+      if (proc.healthy) return proc
+      this.all.delete(proc)
+    }
+  }
+
+  release(proc: TaskProcess): void {
+    if (proc.healthy && !proc.busy) this.idle.push(proc)
+    else this.all.delete(proc)
+  }
+
+  /** Kills every process (idle ones at once; busy ones are the worker's to stop first). */
+  dispose(): void {
+    for (const proc of this.all) proc.kill('stop', 0)
+    this.idle = []
+    this.all.clear()
+  }
+
+  private spawn(): TaskProcess {
+    const proc = new TaskProcess(this.options)
+    this.all.add(proc)
+    return proc
+  }
+}

@@ -1,0 +1,289 @@
+import { EventEmitter } from 'node:events'
+import type { Settings } from '../config.js'
+import { isAllowed, parseReference } from '../queue/reference.js'
+import type { Dialect } from '../storage/dialect.js'
+import { appendChunks, claimTasks, endRun, hasRunnable, lostRuns, type RunOutcome, type RunRef } from '../storage/run-repository.js'
+import type { Task } from '../types.js'
+import { WorkerPresence } from './heartbeat.js'
+import { ProcessPool } from './pool.js'
+import { RunOutput } from './run-output.js'
+import type { RunResult, TaskProcess } from './task-process.js'
+
+export interface WorkerOptions {
+  concurrency: number
+  queues: string[]
+  /** Exit once no runnable task is left (for cron). */
+  burst: boolean
+  /** Seconds running tasks get to finish after a stop signal before they are killed. */
+  graceSeconds: number
+  /** Heap limit of each task process, MiB. */
+  maxMemoryMb: number
+  log(line: string): void
+}
+
+/** Typed events, for `sq top` and for tests. */
+export interface WorkerEvents {
+  claimed: [Task]
+  ended: [Task, RunOutcome['status'] | 'lost']
+}
+
+interface Running {
+  task: Task
+  run: RunRef
+  output: RunOutput
+  startedAt: number
+  proc?: TaskProcess
+  lost: boolean
+  flushing?: Promise<void>
+}
+
+/** How often an idle worker looks for work when nothing wakes it (SQLite has no LISTEN). */
+const POLL_MS = { sqlite: 50, postgres: 1000 }
+/** How far behind the database a running task's output may be. */
+const FLUSH_MS = 200
+/** How often a worker checks that its runs still own their tasks (cancel, rescue by others). */
+const OWNERSHIP_MS = 250
+
+/**
+ * The worker loop: claim → hand to a task process → record the outcome (always) → next. A soft stop
+ * claims nothing more and lets runs finish within the grace period; a hard stop kills them.
+ */
+export class Worker extends EventEmitter<WorkerEvents> {
+  private readonly presence: WorkerPresence
+  private readonly pool: ProcessPool
+  private readonly running = new Map<string, Running>()
+  private stopping = false
+  private hardStopped = false
+  private wake: () => void = () => {}
+  private timers: NodeJS.Timeout[] = []
+  private unlisten: Array<() => Promise<void>> = []
+  private done = 0
+
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly settings: Settings,
+    private readonly o: WorkerOptions,
+  ) {
+    super()
+    this.presence = new WorkerPresence(dialect, {
+      queues: o.queues,
+      concurrency: o.concurrency,
+      heartbeatTimeout: settings.heartbeatTimeout,
+      log: o.log,
+    })
+    this.pool = new ProcessPool({ maxMemoryMb: o.maxMemoryMb, cwd: settings.root })
+  }
+
+  get name(): string {
+    return this.presence.name
+  }
+
+  /** Runs until stopped (or, in burst mode, until no runnable task is left). */
+  async run(): Promise<void> {
+    await this.presence.register()
+    this.pool.prewarm(this.o.concurrency)
+    await this.startBackground()
+    this.o.log(`worker ${this.name} started: concurrency ${this.o.concurrency}, queues ${this.o.queues.join(',')}, database ${this.dialect.displayUrl}`)
+    try {
+      await this.presence.rescueOrphans()
+      while (!this.stopping) {
+        const free = this.o.concurrency - this.running.size
+        let claimed = 0
+        if (free > 0 && (await hasRunnable(this.dialect, this.o.queues))) {
+          const tasks = await claimTasks(this.dialect, {
+            workerId: this.presence.id,
+            workerName: this.name,
+            pid: process.pid,
+            queues: this.o.queues,
+            limit: free,
+          })
+          claimed = tasks.length
+          for (const task of tasks) this.start(task)
+        }
+        if (this.o.burst && claimed === 0 && this.running.size === 0) break
+        if (claimed > 0 && claimed === free) continue
+        await this.idle(POLL_MS[this.dialect.name])
+      }
+      await this.drain()
+    } finally {
+      for (const timer of this.timers) clearInterval(timer)
+      await Promise.all(this.unlisten.map((stop) => stop()))
+      this.pool.dispose()
+      await this.presence.unregister().catch(() => {})
+      this.o.log(`worker ${this.name} stopped after ${this.done} task${this.done === 1 ? '' : 's'}`)
+    }
+  }
+
+  /** Soft stop: claim nothing more; running tasks get the grace period. */
+  stop(): void {
+    this.stopping = true
+    this.wake()
+  }
+
+  /** Hard stop: kill the running tasks now; they are marked failed. */
+  stopNow(): void {
+    this.stopping = true
+    this.hardStopped = true
+    for (const r of this.running.values()) r.proc?.kill('stop', 0)
+    this.wake()
+  }
+
+  private async startBackground(): Promise<void> {
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      let busy = false
+      const timer = setInterval(() => {
+        if (busy) return
+        busy = true
+        fn().catch((error) => this.o.log(`worker error: ${(error as Error).message}`)).finally(() => (busy = false))
+      }, ms)
+      this.timers.push(timer)
+    }
+    every(this.presence.intervalMs, async () => {
+      await this.presence.beat(this.running.size)
+      await this.presence.rescueOrphans()
+      const rss = (process.memoryUsage().rss / 1024 / 1024).toFixed(1)
+      this.o.log(`[RAM Usage: ${rss} MiB] Heartbeat: ${this.name}, ${this.running.size} running, ${this.done} done`)
+    })
+    every(OWNERSHIP_MS, () => this.checkOwnership())
+    every(FLUSH_MS, () => Promise.all([...this.running.values()].map((r) => this.flush(r))))
+    this.unlisten.push(await this.dialect.listen('sq_queued', () => this.wake()))
+    this.unlisten.push(await this.dialect.listen('sq_cancel', () => void this.checkOwnership()))
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wake = done
+    })
+  }
+
+  private start(task: Task): void {
+    const r: Running = { task, run: { id: task.id, attempt: task.attempts }, output: new RunOutput(this.settings.maxOutputSize), startedAt: Date.now(), lost: false }
+    this.running.set(task.id, r)
+    this.emit('claimed', task)
+    this.o.log(`started ${task.id} ${task.task} (attempt ${task.attempts} of ${task.max_attempts})`)
+    void this.execute(r).finally(() => {
+      this.running.delete(task.id)
+      this.done++
+      this.wake()
+    })
+  }
+
+  /** Runs one claimed task to its end and records the outcome; never throws. */
+  private async execute(r: Running): Promise<void> {
+    let result: RunResult | { kind: 'refused'; error: string }
+    let timer: NodeJS.Timeout | undefined
+    try {
+      // The allowlist again, before anything is imported: the row may not have come from `sq enqueue`.
+      if (!isAllowed(parseReference(r.task.task), this.settings.allowedTasks)) {
+        result = { kind: 'refused', error: `task not allowed: ${r.task.task} is not on the allowlist` }
+      } else {
+        const proc = (r.proc = await this.pool.acquire())
+        if (r.lost || this.hardStopped) proc.kill(r.lost ? 'lost' : 'stop', 0)
+        if (this.settings.taskTimeout > 0) timer = setTimeout(() => proc.kill('timeout'), this.settings.taskTimeout * 1000)
+        result = await proc.run(
+          { type: 'run', id: r.task.id, attempt: r.run.attempt, task: r.task.task, args: r.task.args, root: this.settings.root, hooks: this.settings.hooks },
+          {
+            onOutput: (text) => r.output.append('output', text),
+            onLog: (text) => r.output.append('log', text),
+            onProgress: (progress) => r.output.setProgress(progress),
+          },
+        )
+      }
+    } catch (error) {
+      result = { kind: 'refused', error: `could not run the task: ${(error as Error).message}` }
+    } finally {
+      clearTimeout(timer)
+      if (r.proc) this.pool.release(r.proc)
+    }
+    try {
+      await this.record(r, result)
+    } catch (error) {
+      this.o.log(`could not record the end of ${r.task.id}: ${(error as Error).message}`)
+    }
+  }
+
+  private async record(r: Running, result: RunResult | { kind: 'refused'; error: string }): Promise<void> {
+    const durationMs = Date.now() - r.startedAt
+    if (result.kind === 'killed' && result.reason === 'lost') {
+      this.o.log(`stopped ${r.task.id}: it was cancelled or taken from this worker`)
+      this.emit('ended', r.task, 'lost')
+      return
+    }
+    if (result.kind === 'completed' && result.output !== null) r.output.append('output', result.output)
+    await this.flush(r)
+    const error = failureMessage(result, this.settings.taskTimeout, this.o.graceSeconds)
+    const usage = 'cpuMs' in result ? { cpu_ms: result.cpuMs, peak_rss_bytes: result.peakRss } : {}
+    const retry = error !== null && r.run.attempt < r.task.max_attempts
+    const outcome: RunOutcome = error === null
+      ? { status: 'completed', duration_ms: durationMs, ...usage }
+      : retry
+        ? { status: 'queued', error, retryAfterSeconds: Math.min(2 ** r.run.attempt, 3600), duration_ms: durationMs, ...usage }
+        : { status: 'failed', error, duration_ms: durationMs, ...usage }
+    const recorded = await endRun(this.dialect, r.run, outcome)
+    const verdict = recorded ? outcome.status : 'lost'
+    this.emit('ended', r.task, verdict)
+    const summary = error === null ? '' : `: ${error.split('\n')[0]}`
+    this.o.log(`${recorded ? (retry ? `will retry (in ${outcome.retryAfterSeconds}s)` : outcome.status) : 'lost'} ${r.task.id} in ${(durationMs / 1000).toFixed(2)}s${summary}`)
+  }
+
+  /** Writes what a run has produced; a run that lost its task is stopped. */
+  private flush(r: Running): Promise<void> {
+    if (r.flushing) return r.flushing.then(() => this.flush(r))
+    if (r.output.empty || r.lost) return Promise.resolve()
+    r.flushing = appendChunks(this.dialect, r.run, r.output.take())
+      .then((owned) => {
+        if (!owned) this.lose(r)
+      })
+      .finally(() => (r.flushing = undefined))
+    return r.flushing
+  }
+
+  private async checkOwnership(): Promise<void> {
+    if (this.running.size === 0) return
+    const lost = await lostRuns(this.dialect, [...this.running.values()].map((r) => r.run))
+    for (const run of lost) {
+      const r = this.running.get(run.id)
+      if (r) this.lose(r)
+    }
+  }
+
+  private lose(r: Running): void {
+    if (r.lost) return
+    r.lost = true
+    r.proc?.kill('lost')
+  }
+
+  /** Waits for running tasks up to the grace period, then stops what is left. */
+  private async drain(): Promise<void> {
+    if (this.running.size === 0) return
+    this.o.log(`stopping: waiting up to ${this.o.graceSeconds}s for ${this.running.size} running task(s)`)
+    const deadline = Date.now() + this.o.graceSeconds * 1000
+    while (this.running.size > 0 && Date.now() < deadline) await this.idle(100)
+    for (const r of this.running.values()) r.proc?.kill('stop')
+    while (this.running.size > 0) await this.idle(50)
+  }
+}
+
+/** The error text of a run that did not complete, or null when it did. */
+function failureMessage(result: RunResult | { kind: 'refused'; error: string }, timeout: number, grace: number): string | null {
+  switch (result.kind) {
+    case 'completed':
+      return null
+    case 'threw':
+    case 'refused':
+      return result.error
+    case 'exited':
+      return result.code !== null
+        ? `Worker subprocess exited with code ${result.code}`
+        : `Worker subprocess was killed by signal ${result.signal}${result.signal === 'SIGABRT' ? ' (out of memory?)' : ''}`
+    case 'killed':
+      return result.reason === 'timeout'
+        ? `Task timed out after ${timeout} seconds`
+        : `Worker stopped before the task finished (stop signal; ${grace}s grace period)`
+  }
+}
