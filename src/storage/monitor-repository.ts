@@ -1,0 +1,208 @@
+import { sql, type RawBuilder } from 'kysely'
+import { STATUSES, type Status } from '../types.js'
+import type { Dialect } from './dialect.js'
+import { globToLike } from './task-repository.js'
+
+/**
+ * The read-only queries of `sq top`. Each one is bounded (a LIMIT, a time window, or a primary-key
+ * lookup) and served by an index of migrations/001-initial.ts, so a refresh costs the same with 100
+ * rows as with 100,000 — with one stated exception, the counts per status (see countsByStatus).
+ */
+
+export type Stream = 'output' | 'log'
+
+/** The last `n` characters of a text column, computed in the database so a 10 MiB output is not shipped. */
+function tail(column: string, n: number): RawBuilder<string | null> {
+  const ref = sql.ref(column)
+  // Written with CASE rather than substr(x, -n): SQLite counts a negative start from the end,
+  // PostgreSQL from before the first character, so only non-negative starts mean the same in both.
+  return sql<string | null>`case when length(${ref}) > ${sql.lit(n)} then substr(${ref}, length(${ref}) - ${sql.lit(n - 1)}) else ${ref} end`
+}
+
+function head(column: string, n: number): RawBuilder<string | null> {
+  return sql<string | null>`substr(${sql.ref(column)}, 1, ${sql.lit(n)})`
+}
+
+/** The database's clock, so elapsed times are right whatever the clock of the host running `sq top`. */
+export async function databaseNow(d: Dialect): Promise<string> {
+  const row = await d.db.selectNoFrom(d.now().as('now')).executeTakeFirstOrThrow()
+  return d.toIso(row.now as Date | string)
+}
+
+/**
+ * Tasks per status. GROUP BY over sq_tasks_status_modified, which covers `status`: an index-only scan.
+ * It is the one query whose cost grows with the table (every row is counted once) — a few milliseconds
+ * at 100,000 rows (bench/top-refresh.ts). Exact counts without the scan would need a counter row that
+ * every enqueue and claim updates, a hot spot for concurrent workers; the scan is the better trade.
+ */
+export async function countsByStatus(d: Dialect): Promise<Record<Status, number>> {
+  const rows = await d.db
+    .selectFrom('sq_tasks')
+    .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+    .groupBy('status')
+    .execute()
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>
+  for (const row of rows) counts[row.status] = Number(row.n)
+  return counts
+}
+
+/** Completions and failures in the last `seconds`: a range of sq_tasks_status_modified per status. */
+export async function recentlyEnded(d: Dialect, seconds: number): Promise<{ completed: number; failed: number }> {
+  const rows = await d.db
+    .selectFrom('sq_tasks')
+    .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+    .where('status', 'in', ['completed', 'failed'])
+    .where('modified', '>=', d.nowPlusSeconds(-seconds))
+    .groupBy('status')
+    .execute()
+  const n = (status: Status) => Number(rows.find((r) => r.status === status)?.n ?? 0)
+  return { completed: n('completed'), failed: n('failed') }
+}
+
+export interface RunningRow {
+  id: string
+  task: string
+  worker: string | null
+  started: string | null
+  attempts: number
+  progress: string | null
+  /** The end of the run's latest non-blank output chunk (at most 512 characters). */
+  last_output: string | null
+}
+
+/**
+ * Tasks in progress, oldest start first. `status = 'progress'` is a range of sq_tasks_status_modified
+ * (or the partial sq_tasks_running), as small as the number of runs in flight; each row's latest
+ * output chunk is one backward step of sq_task_chunks_task (task_id, stream, seq).
+ */
+export async function runningTasks(d: Dialect, o: { taskPattern?: string | null; limit: number }): Promise<RunningRow[]> {
+  let q = d.db
+    .selectFrom('sq_tasks as t')
+    .select(['t.id', 't.task', 't.worker', 't.started', 't.attempts', 't.progress'])
+    .select((eb) =>
+      eb
+        .selectFrom('sq_task_chunks as c')
+        .select(tail('c.data', 512).as('data'))
+        .whereRef('c.task_id', '=', 't.id')
+        .whereRef('c.attempt', '=', 't.attempts')
+        .where('c.stream', '=', 'output')
+        .where(sql<boolean>`trim(c.data) <> ''`)
+        .orderBy('c.seq', 'desc')
+        .limit(1)
+        .as('last_output'),
+    )
+    .where('t.status', '=', 'progress')
+  if (o.taskPattern) q = q.where(sql<boolean>`t.task like ${globToLike(o.taskPattern)} escape '\\'`)
+  const rows = await q.orderBy('t.started').orderBy('t.id').limit(o.limit).execute()
+  return rows.map((r) => ({ ...r, started: r.started === null ? null : d.toIso(r.started) }))
+}
+
+export interface FailureRow {
+  id: string
+  task: string
+  modified: string
+  /** The start of the error (at most 400 characters): enough for its first line. */
+  error_head: string | null
+}
+
+/**
+ * The latest failures, newest first: a backward walk of sq_tasks_status_modified. With a task filter,
+ * only the latest `scanLimit` failures are searched, so a filter matching nothing still reads a bounded
+ * number of rows.
+ */
+export async function recentFailures(
+  d: Dialect,
+  o: { taskPattern?: string | null; limit: number; scanLimit?: number },
+): Promise<FailureRow[]> {
+  const latest = (limit: number) =>
+    d.db
+      .selectFrom('sq_tasks')
+      .select(['id', 'task', 'modified', head('error', 400).as('error_head')])
+      .where('status', '=', 'failed')
+      .orderBy('modified', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+  const rows = o.taskPattern
+    ? await d.db
+        .selectFrom(latest(o.scanLimit ?? 1000).as('f'))
+        .selectAll()
+        .where(sql<boolean>`f.task like ${globToLike(o.taskPattern)} escape '\\'`)
+        .orderBy('f.modified', 'desc')
+        .orderBy('f.id', 'desc')
+        .limit(o.limit)
+        .execute()
+    : await latest(o.limit).execute()
+  return rows.map((r) => ({ ...r, modified: d.toIso(r.modified) }))
+}
+
+export interface TaskHeadRow {
+  id: string
+  task: string
+  status: Status
+  worker: string | null
+  attempts: number
+  started: string | null
+  finished: string | null
+  progress: string | null
+  /** The start of the error (at most 8 KiB). */
+  error_head: string | null
+}
+
+/** One task without its output and log: a primary-key lookup. */
+export async function taskHead(d: Dialect, id: string): Promise<TaskHeadRow | undefined> {
+  const row = await d.db
+    .selectFrom('sq_tasks')
+    .select(['id', 'task', 'status', 'worker', 'attempts', 'started', 'finished', 'progress', head('error', 8192).as('error_head')])
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return row && { ...row, started: d.toIso(row.started), finished: d.toIso(row.finished) }
+}
+
+export interface ChunkRead {
+  text: string
+  /** The seq of the last chunk read; pass it back as `afterSeq` to read only what came since. */
+  lastSeq: number
+  /** True when older chunks were left out (first read) or more remain after this batch (later reads). */
+  more: boolean
+}
+
+/**
+ * One stream of a running task's chunks. The first read (afterSeq 0) takes the LAST `maxChunks`
+ * chunks; later reads take up to `maxChunks` chunks after `afterSeq`, in order. Either way one range of
+ * sq_task_chunks_task, so a refresh costs the size of the new output, not of all output so far.
+ */
+export async function readStreamChunks(
+  d: Dialect,
+  o: { id: string; attempt: number; stream: Stream; afterSeq: number; maxChunks: number },
+): Promise<ChunkRead> {
+  const base = d.db
+    .selectFrom('sq_task_chunks')
+    .select(['seq', 'data'])
+    .where('task_id', '=', o.id)
+    .where('stream', '=', o.stream)
+    .where('attempt', '=', o.attempt)
+  const rows =
+    o.afterSeq === 0
+      ? (await base.orderBy('seq', 'desc').limit(o.maxChunks + 1).execute()).reverse()
+      : await base.where('seq', '>', o.afterSeq).orderBy('seq').limit(o.maxChunks + 1).execute()
+  const more = rows.length > o.maxChunks
+  const kept = more ? (o.afterSeq === 0 ? rows.slice(1) : rows.slice(0, -1)) : rows
+  return {
+    text: kept.map((r) => r.data).join(''),
+    lastSeq: kept.length > 0 ? Number(kept.at(-1)!.seq) : o.afterSeq,
+    more,
+  }
+}
+
+/** The end of an ended task's output or log (at most `maxChars`), and its full length. */
+export async function endedStreamTail(
+  d: Dialect,
+  o: { id: string; stream: Stream; maxChars: number },
+): Promise<{ text: string; length: number }> {
+  const row = await d.db
+    .selectFrom('sq_tasks')
+    .select([tail(o.stream, o.maxChars).as('text'), sql<number | string | null>`length(${sql.ref(o.stream)})`.as('length')])
+    .where('id', '=', o.id)
+    .executeTakeFirst()
+  return { text: row?.text ?? '', length: Number(row?.length ?? 0) }
+}

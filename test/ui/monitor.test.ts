@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import pg from 'pg'
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
+import { PANE_MAX_CHARS, snapshot, queueMonitor, type Snapshot } from '../../src/monitor.js'
+import { Queue } from '../../src/queue/queue.js'
+import type { Dialect } from '../../src/storage/dialect.js'
+import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
+import { registerWorker } from '../../src/storage/worker-repository.js'
+import type { Database } from '../../src/storage/schema.js'
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+
+/** The queries of `sq top` against real databases: what a snapshot holds, and that every query is indexed. */
+
+for (const dialect of DIALECTS) {
+  describe(`sq top snapshot (${dialect})`, function () {
+    let db: TestDatabase
+    let queue: Queue
+    let d: Dialect
+
+    before(async () => {
+      db = await createTestDatabase(dialect)
+      fs.writeFileSync(path.join(db.dir, 'jobs.mjs'), 'export async function count() {}\nexport async function boom() {}\n')
+      queue = await Queue.open({ db: db.url, root: db.dir })
+      d = queue.dialect
+    })
+    after(async () => {
+      await queue?.close()
+      await db?.drop()
+    })
+    beforeEach(async () => {
+      await d.db.deleteFrom('sq_tasks').execute()
+      await d.db.deleteFrom('sq_workers').execute()
+    })
+
+    async function claimOne(task = 'jobs#count') {
+      const { id } = await queue.enqueue({ task })
+      await registerWorker(d, { id: 'w1', name: 'host-a:101', host: 'host-a', pid: 101, queues: ['default'], concurrency: 2 }).catch(() => {})
+      const [claimed] = await claimTasks(d, { workerId: 'w1', workerName: 'host-a:101', pid: 101, queues: ['default'], limit: 1 })
+      assert.equal(claimed?.id, id)
+      return { id, attempt: claimed!.attempts }
+    }
+
+    it('is empty for an empty queue', async () => {
+      const s = await snapshot(d)
+      assert.deepEqual(s.counts, { queued: 0, progress: 0, completed: 0, failed: 0, cancelled: 0 })
+      assert.equal(s.total, 0)
+      assert.deepEqual(s.running, [])
+      assert.deepEqual(s.failures, [])
+      assert.deepEqual(s.workers, [])
+      assert.equal(s.pane, null)
+      assert.deepEqual(s.throughput, { completed: 0, failed: 0, windowSeconds: 60 })
+      assert.ok(!Number.isNaN(Date.parse(s.at)))
+    })
+
+    it('shows a running task, selects it, and streams its output incrementally', async () => {
+      await queue.enqueue({ task: 'jobs#count', queue: 'later' }) // stays queued: no worker takes 'later'
+      const run = await claimOne()
+      await appendChunks(d, run, { output: 'line 0\n', log: 'debug 0\n' })
+      await appendChunks(d, run, { output: 'line 1\n\n', progress: { current: 1, total: 4, message: 'half' } })
+
+      const s1 = await snapshot(d)
+      assert.equal(s1.counts.queued, 1)
+      assert.equal(s1.counts.progress, 1)
+      assert.equal(s1.running.length, 1)
+      const r = s1.running[0]!
+      assert.equal(r.id, run.id)
+      assert.equal(r.worker, 'host-a:101')
+      assert.equal(r.lastLine, 'line 1')
+      assert.deepEqual(r.progress, { current: 1, total: 4, message: 'half' })
+      assert.ok(r.elapsedMs >= 0 && r.elapsedMs < 60_000, `elapsed ${r.elapsedMs}`)
+      assert.deepEqual(s1.workers.map((w) => w.name), ['host-a:101'])
+      // The first running task is selected when nothing is.
+      assert.equal(s1.pane?.id, run.id)
+      assert.equal(s1.pane?.status, 'progress')
+      assert.equal(s1.pane?.text, 'line 0\nline 1\n\n')
+      assert.ok(s1.pane!.lastSeq > 0)
+
+      await appendChunks(d, run, { output: 'line 2\n' })
+      const s2 = await snapshot(d, { selectedId: run.id, previous: s1 })
+      assert.equal(s2.pane?.text, 'line 0\nline 1\n\nline 2\n')
+      assert.ok(s2.pane!.lastSeq > s1.pane!.lastSeq)
+
+      // The continuation reads only after lastSeq: a stale `previous` text is extended, not re-read.
+      const doctored: Snapshot = { ...s2, pane: { ...s2.pane!, text: 'KEPT\n' } }
+      await appendChunks(d, run, { output: 'line 3\n' })
+      const s3 = await snapshot(d, { selectedId: run.id, previous: doctored })
+      assert.equal(s3.pane?.text, 'KEPT\nline 3\n')
+
+      const log = await snapshot(d, { selectedId: run.id, stream: 'log', previous: s3 })
+      assert.equal(log.pane?.stream, 'log')
+      assert.equal(log.pane?.text, 'debug 0\n')
+    })
+
+    it('keeps only the tail of a long output, and says so', async () => {
+      const run = await claimOne()
+      const chunk = 'x'.repeat(1023) + '\n'
+      const rows = Array.from({ length: 600 }, () => ({ task_id: run.id, attempt: run.attempt, stream: 'output' as const, data: chunk }))
+      await d.db.insertInto('sq_task_chunks').values(rows).execute()
+      const s = await snapshot(d)
+      assert.equal(s.pane?.clipped, true)
+      assert.ok(s.pane!.text.length <= PANE_MAX_CHARS)
+      assert.ok(s.pane!.text.endsWith(chunk))
+    })
+
+    it('lists failures newest first with the first line of their error, and counts throughput', async () => {
+      const a = await claimOne('jobs#boom')
+      await appendChunks(d, a, { output: 'partial\n' })
+      await endRun(d, a, { status: 'failed', error: '\nError: boom\n    at boom (jobs.mjs:1:1)' })
+      const b = await claimOne('jobs#count')
+      await endRun(d, b, { status: 'completed' })
+
+      const s = await snapshot(d)
+      assert.equal(s.counts.failed, 1)
+      assert.equal(s.counts.completed, 1)
+      assert.deepEqual(s.throughput, { completed: 1, failed: 1, windowSeconds: 60 })
+      assert.equal(s.running.length, 0)
+      assert.equal(s.pane, null)
+      assert.equal(s.failures.length, 1)
+      assert.equal(s.failures[0]!.id, a.id)
+      assert.equal(s.failures[0]!.errorLine, 'Error: boom')
+
+      // An ended task's pane comes from the row: its output and its error.
+      const p = await snapshot(d, { selectedId: a.id })
+      assert.equal(p.pane?.status, 'failed')
+      assert.equal(p.pane?.text, 'partial\n')
+      assert.match(p.pane?.error ?? '', /Error: boom/)
+    })
+
+    it('follows a selected task from running to completed', async () => {
+      const run = await claimOne()
+      await appendChunks(d, run, { output: 'a\n' })
+      const s1 = await snapshot(d, { selectedId: run.id })
+      await appendChunks(d, run, { output: 'b\n' })
+      await endRun(d, run, { status: 'completed' })
+      const s2 = await snapshot(d, { selectedId: run.id, previous: s1 })
+      assert.equal(s2.pane?.status, 'completed')
+      assert.equal(s2.pane?.text, 'a\nb\n')
+      assert.ok(s2.pane!.elapsedMs !== null && s2.pane!.elapsedMs >= 0)
+    })
+
+    it('filters running tasks and failures by task name', async () => {
+      await claimOne('jobs#count')
+      const f = await claimOne('jobs#boom')
+      await endRun(d, f, { status: 'failed', error: 'Error: x' })
+      const s = await snapshot(d, { filter: 'boom' })
+      assert.equal(s.running.length, 0)
+      assert.equal(s.failures.length, 1)
+      const t = await snapshot(d, { filter: 'jobs#c*' })
+      assert.equal(t.running.length, 1)
+      assert.equal(t.failures.length, 0)
+      assert.equal(t.counts.progress, 1, 'counts are not filtered')
+    })
+
+    it('cancels and requeues through the Queue', async () => {
+      const source = queueMonitor(queue)
+      const run = await claimOne()
+      assert.match(await source.requeue(run.id), /not requeued/)
+      assert.match(await source.cancel(run.id), /^cancelled/)
+      assert.equal((await queue.get(run.id)).status, 'cancelled')
+      assert.match(await source.requeue(run.id), /^requeued/)
+      assert.equal((await queue.get(run.id)).status, 'queued')
+    })
+
+    it('runs only indexed queries on sq_tasks and sq_task_chunks', async function () {
+      const run = await claimOne()
+      await appendChunks(d, run, { output: 'x\n' })
+      const done = await claimOne('jobs#boom')
+      await endRun(d, done, { status: 'failed', error: 'e' })
+      const { logged, plans, close } = await explainingDialect(db, d)
+      try {
+        await snapshot(logged, { filter: 'jobs' })
+        const s = await snapshot(logged, { selectedId: run.id })
+        await snapshot(logged, { selectedId: run.id, previous: s })
+        await snapshot(logged, { selectedId: done.id, stream: 'log' })
+        const all = await plans()
+        assert.ok(all.length >= 8, `only ${all.length} queries seen`)
+        for (const { query, plan } of all) {
+          const bad = dialect === 'sqlite'
+            ? plan.filter((l) => /\bSCAN (sq_tasks|sq_task_chunks|t|c)\b/.test(l) && !/INDEX/.test(l))
+            : plan.filter((l) => /Seq Scan on (sq_tasks|sq_task_chunks)/.test(l))
+          assert.deepEqual(bad, [], `unindexed scan in ${query}\n${plan.join('\n')}`)
+        }
+      } finally {
+        await close()
+      }
+    })
+  })
+}
+
+/**
+ * The same database under a second Kysely that records each query, and a way to EXPLAIN them. On
+ * PostgreSQL sequential scans are disabled for that session, so a Seq Scan in a plan means no index
+ * could serve the query (on a tiny table the planner would otherwise prefer one anyway).
+ */
+async function explainingDialect(db: TestDatabase, d: Dialect) {
+  const seen: CompiledQuery[] = []
+  const log = (e: LogEvent) => {
+    if (e.level === 'query') seen.push(e.query)
+  }
+  const kysely =
+    d.name === 'sqlite'
+      ? new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(db.url) }), log })
+      : new Kysely<Database>({
+          dialect: new PostgresDialect({
+            pool: new pg.Pool({ connectionString: db.url, max: 1 }),
+            onCreateConnection: async (c) => {
+              await c.executeQuery(CompiledQuery.raw('set enable_seqscan = off'))
+            },
+          }),
+          log,
+        })
+  const logged: Dialect = { ...d, db: kysely }
+  return {
+    logged,
+    async plans() {
+      const queries = seen.filter((q) => /^\s*select/i.test(q.sql))
+      const out: Array<{ query: string; plan: string[] }> = []
+      for (const q of queries) {
+        const prefix = d.name === 'sqlite' ? 'explain query plan ' : 'explain '
+        const result = await kysely.executeQuery(CompiledQuery.raw(prefix + q.sql, [...q.parameters]))
+        const plan = (result.rows as Array<Record<string, unknown>>).map((r) => String(r.detail ?? r['QUERY PLAN']))
+        out.push({ query: q.sql, plan })
+      }
+      return out
+    },
+    close: () => kysely.destroy(),
+  }
+}
