@@ -47,8 +47,13 @@ export function coerceError(error: unknown): SqError {
   return new SqError(message, { cause: error })
 }
 
-/** The first line of a message, for one-line error output. */
+/**
+ * The first line of a message, for one-line error output. A first line that only introduces what
+ * follows (oclif's "The following errors occurred:") is joined with the next line, which says what
+ * was wrong.
+ */
 export function oneLine(message: string): string {
-  const line = message.split('\n').find((l) => l.trim() !== '') ?? message
-  return line.trim()
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '')
+  if (lines.length === 0) return message.trim()
+  return lines[0]!.endsWith(':') && lines.length > 1 ? `${lines[0]} ${lines[1]}` : lines[0]!
 }
