@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { UsageError } from '../src/errors.js'
+import { SqError, UsageError } from '../src/errors.js'
 import { BaseCommand } from './base.js'
 
 export default class Requeue extends BaseCommand {
@@ -21,7 +21,8 @@ export default class Requeue extends BaseCommand {
     const requeued = statuses ? await queue.requeueByStatus(statuses) : await queue.requeue(ids)
     if (!this.jsonEnabled()) this.log(statuses ? `Requeued ${requeued.length} task${requeued.length === 1 ? '' : 's'}` : requeued.map((id) => `requeued ${id}`).join('\n') || 'Nothing requeued: those tasks are queued or running')
     if (!statuses && requeued.length < ids.length) {
-      throw new UsageError(`${ids.length - requeued.length} of ${ids.length} tasks are queued or running and were not requeued`)
+      // Like cancelling an ended task: a state found at run time, not bad input (exit 1).
+      throw new SqError(`${ids.length - requeued.length} of ${ids.length} tasks are queued or running and were not requeued`)
     }
     return { requeued }
   }

@@ -128,7 +128,9 @@ export class Queue {
   async requeue(idsOrPrefixes: string[]): Promise<string[]> {
     const ids: string[] = []
     for (const ref of idsOrPrefixes) ids.push(await this.resolveId(ref))
-    return tasks.requeueTasks(this.dialect, ids)
+    const requeued = new Set(await tasks.requeueTasks(this.dialect, ids))
+    // In the order the user gave them (RETURNING has no order), each once.
+    return [...new Set(ids)].filter((id) => requeued.has(id))
   }
 
   async requeueByStatus(statuses: Status[]): Promise<string[]> {

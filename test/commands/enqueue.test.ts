@@ -4,6 +4,7 @@ import path from 'node:path'
 import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { assertOneLineError, countTasks, enqueue, RECORD_FIELDS, sq, sqJson, sqOk, UUID, writeTaskModule } from '../helpers/sq.js'
 import type { Dialect } from '../../src/storage/dialect.js'
+import { getTask } from '../../src/storage/task-repository.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
@@ -22,7 +23,8 @@ for (const dialect of DIALECTS) {
       await db?.drop()
     })
 
-    const show = (id: string) => sqJson<Task>(db, ['show', id])
+    // Read back through the storage layer: cheaper than spawning `sq show` (tested in show.test.ts).
+    const show = async (id: string): Promise<Task> => (await getTask(d, id))!
 
     it('prints the new id alone on stdout and stores the task queued', async () => {
       const r = await sq(db, ['enqueue', 'tasks#hello', '--args', '{"name":"Ada","n":[1,2]}'])

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict'
+import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { assertOneLineError, enqueue, RECORD_FIELDS, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
+import type { Dialect } from '../../src/storage/dialect.js'
+import type { Task } from '../../src/types.js'
+
+for (const dialect of DIALECTS) {
+  describe(`sq show (${dialect})`, function () {
+    let db: TestDatabase
+    let d: Dialect
+    let id: string
+
+    before(async () => {
+      db = await createTestDatabase(dialect)
+      writeTaskModule(db.dir)
+      d = await openTestDatabase(db)
+      id = await enqueue(db, 'tasks#hello', ['--args', '{"name":"\\u001b[2Jevil\\u0007","n":1}', '--key', 'k1', '--priority', '3'])
+      await setStatus(d, id, 'failed', {
+        output: 'line one\n\u001b]0;pwned\u0007title\nline two\n',
+        error: 'Error: boom\n    at fail (tasks.ts:3:9)',
+        log: 'said \u001b[31mred\u001b[0m\n',
+        worker: 'host-a:4242',
+      })
+      // Two ids that share their first 8 characters, to make a prefix ambiguous.
+      for (const suffix of ['1', '2']) {
+        await d.db
+          .insertInto('sq_tasks')
+          .values({
+            id: `abcdef12-0000-4000-8000-00000000000${suffix}`,
+            task: 'tasks#hello',
+            args: '{}',
+            status: 'queued',
+            attempts: 0,
+            max_attempts: 1,
+            priority: 0,
+            queue: 'default',
+            created: new Date().toISOString(),
+            modified: new Date().toISOString(),
+            run_at: new Date().toISOString(),
+          })
+          .execute()
+      }
+    })
+    after(async () => {
+      await d?.close()
+      await db?.drop()
+    })
+
+    it('--json prints every field, by full id and by a unique prefix of 6+ characters', async () => {
+      const [full, prefix6, prefix8, upper] = await Promise.all([
+        sqJson<Record<string, unknown>>(db, ['show', id]),
+        sqJson<Task>(db, ['show', id.slice(0, 6)]),
+        sqJson<Task>(db, ['show', id.slice(0, 8)]),
+        sqJson<Task>(db, ['show', id.toUpperCase()]),
+      ])
+      assert.deepEqual(Object.keys(full).sort(), [...RECORD_FIELDS].sort())
+      assert.equal(full.id, id)
+      assert.equal(full.status, 'failed')
+      assert.deepEqual(full.args, { name: '\u001b[2Jevil\u0007', n: 1 })
+      assert.equal(full.output, 'line one\n\u001b]0;pwned\u0007title\nline two\n', '--json keeps the raw text')
+      assert.equal(full.error, 'Error: boom\n    at fail (tasks.ts:3:9)')
+      assert.equal(full.worker, 'host-a:4242')
+      assert.equal(full.key, 'k1')
+      assert.equal(full.priority, 3)
+      assert.match(full.finished as string, /Z$/)
+      for (const t of [prefix6, prefix8, upper]) assert.equal(t.id, id)
+    })
+
+    it('prints a readable form with control characters escaped', async () => {
+      const out = await sqOk(db, ['show', id.slice(0, 8)])
+      assert.doesNotMatch(out, /[\u0000-\u0008\u000b-\u001f\u007f]/, 'no raw control characters reach the terminal')
+      assert.match(out, new RegExp(`^id:\\s+${id}$`, 'm'))
+      assert.match(out, /^status:\s+Failed$/m)
+      assert.match(out, /^task:\s+tasks#hello$/m)
+      assert.match(out, /^args:\s+\{"name":"\\u001b\[2Jevil\\u0007","n":1\}$/m)
+      assert.match(out, /^worker:\s+host-a:4242$/m)
+      assert.match(out, /^output:\nline one\n\\x1b\]0;pwned\\x07title\nline two$/m)
+      assert.match(out, /^error:\nError: boom\n {4}at fail/m)
+      assert.match(out, /^log:\nsaid \\x1b\[31mred\\x1b\[0m$/m)
+    })
+
+    it('refuses malformed and ambiguous ids with exit 2, and unknown ids with exit 1', async () => {
+      const [short, junk, ambiguous, unknownFull, unknownPrefix, missing] = await Promise.all([
+        sq(db, ['show', 'abc']),
+        sq(db, ['show', 'zzzzzz!']),
+        sq(db, ['show', 'abcdef12']),
+        sq(db, ['show', '00000000-0000-4000-8000-000000000000']),
+        sq(db, ['show', 'fedcba98']),
+        sq(db, ['show']),
+      ])
+      assertOneLineError(short, 2, /malformed task id "abc"/)
+      assertOneLineError(junk, 2, /malformed task id/)
+      assertOneLineError(ambiguous, 2, /ambiguous/)
+      assertOneLineError(unknownFull, 1, /no task with id 00000000-0000-4000-8000-000000000000/)
+      assertOneLineError(unknownPrefix, 1, /no task with id fedcba98/)
+      assertOneLineError(missing, 2)
+      for (const r of [short, junk, ambiguous, unknownFull, unknownPrefix]) assert.equal(r.stdout, '')
+    })
+  })
+}
