@@ -26,12 +26,30 @@ export interface ClaimOptions {
 
 /**
  * Claims up to `limit` runnable tasks: highest priority first, then oldest run_at. One statement,
- * `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING *`, made exclusive by the dialect (see lockForClaim).
+ * `WITH pick AS MATERIALIZED (SELECT … LIMIT n) UPDATE … WHERE id IN pick RETURNING *`, made exclusive
+ * by the dialect (see lockForClaim).
  */
 export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
   if (o.limit <= 0) return []
   const rows = await d.writeTransaction((trx) =>
     trx
+      // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP
+      // LOCKED)` PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last
+      // one locked — claiming more than n tasks.
+      .with((wb) => wb('pick').materialized(), (db) =>
+        d.lockForClaim(
+          db
+            .selectFrom('sq_tasks')
+            .select('id')
+            .where('status', '=', 'queued')
+            .where('queue', 'in', o.queues)
+            .where('run_at', '<=', d.now())
+            .orderBy('priority', 'desc')
+            .orderBy('run_at')
+            .orderBy('created')
+            .limit(o.limit),
+        ),
+      )
       .updateTable('sq_tasks')
       .set({
         status: 'progress',
@@ -51,18 +69,7 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
         duration_ms: null,
       })
       .where('status', '=', 'queued')
-      .where('id', 'in', d.lockForClaim(
-        trx
-          .selectFrom('sq_tasks')
-          .select('id')
-          .where('status', '=', 'queued')
-          .where('queue', 'in', o.queues)
-          .where('run_at', '<=', d.now())
-          .orderBy('priority', 'desc')
-          .orderBy('run_at')
-          .orderBy('created')
-          .limit(o.limit),
-      ))
+      .where('id', 'in', (eb) => eb.selectFrom('pick').select('pick.id'))
       .returningAll()
       .execute(),
   )

@@ -54,7 +54,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly running = new Map<string, Running>()
   private stopping = false
   private hardStopped = false
-  private wake: () => void = () => {}
+  /** Wakes the loop from idle(); a wake while the loop is busy is remembered for its next idle(). */
+  private wake: () => void = () => (this.woken = true)
+  private woken = false
   private timers: NodeJS.Timeout[] = []
   private unlisten: Array<() => Promise<void>> = []
   private done = 0
@@ -150,11 +152,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.unlisten.push(await this.dialect.listen('sq_cancel', () => void this.checkOwnership()))
   }
 
+  /** Waits until woken (a notification, a run ended, a stop) or `ms` pass. */
   private idle(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false
+      return Promise.resolve()
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms)
+      const self = this
       function done() {
         clearTimeout(timer)
+        self.wake = () => (self.woken = true)
         resolve()
       }
       this.wake = done

@@ -1,0 +1,163 @@
+/**
+ * sq's benchmarks: `npm run bench`. Prints figures and, because the machine is shared and noisy, ratios
+ * against baselines measured in the same run:
+ * - throughput of no-op tasks at concurrency 1/4/8 on SQLite and PostgreSQL, against the seed's model
+ *   of one fresh process per task (measured here by spawning `node` per no-op task);
+ * - pickup latency p50/p99 of an idle worker, against the cost of one `node -e 0` start;
+ * - the time of a 3,000- vs a 30,000-yield generator: linear appends give a ratio near 10, an
+ *   output rewritten on every yield would give ~100.
+ * BENCH_TASKS (default 600) sets the number of no-op tasks per run.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { openQueue, type Queue } from '../src/index.js'
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
+const PG_ADMIN = process.env.SQ_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const N = Number(process.env.BENCH_TASKS ?? 600)
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-bench-'))
+fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}')
+fs.writeFileSync(
+  path.join(dir, 'tasks.js'),
+  `export function noop() {}
+export function now() { return String(Date.now()) }
+export function* gen({ n }) { for (let i = 0; i < n; i++) yield 'line ' + i + '\\n' }
+`,
+)
+
+type Db = { name: 'sqlite' | 'postgres'; url: string; drop(): Promise<void> }
+
+async function freshDb(kind: Db['name'], tag: string): Promise<Db> {
+  if (kind === 'sqlite') {
+    const file = path.join(dir, `${tag}.db`)
+    return { name: kind, url: file, drop: async () => fs.rmSync(file, { force: true }) }
+  }
+  const name = `sq_bench_${tag}_${process.pid}`
+  const admin = new pg.Client({ connectionString: PG_ADMIN })
+  await admin.connect()
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  return {
+    name: kind,
+    url: PG_ADMIN.replace(/\/[^/]*$/, `/${name}`),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+    },
+  }
+}
+
+function runWorker(url: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now()
+    const child = spawn(process.execPath, [BIN, 'worker', '--db', url, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
+    child.on('error', reject)
+    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`worker exited ${code}`))))
+  })
+}
+
+async function enqueueMany(q: Queue, task: string, n: number, args: Record<string, unknown> = {}): Promise<void> {
+  for (let i = 0; i < n; i++) await q.enqueue({ task, args })
+}
+
+function forkPerTaskBaseline(n: number): number {
+  const start = performance.now()
+  for (let i = 0; i < n; i++) spawnSync(process.execPath, ['-e', '0'])
+  return (n / (performance.now() - start)) * 1000
+}
+
+async function throughput(kind: Db['name'], concurrency: number): Promise<number> {
+  const db = await freshDb(kind, `tp${concurrency}`)
+  const q = await openQueue({ db: db.url, root: dir })
+  await enqueueMany(q, 'tasks#noop', N)
+  await q.close()
+  const ms = await runWorker(db.url, ['--burst', '--concurrency', String(concurrency)])
+  await db.drop()
+  return (N / ms) * 1000
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+async function pickupLatency(kind: Db['name'], samples = 60): Promise<{ p50: number; p99: number }> {
+  const db = await freshDb(kind, 'lat')
+  const q = await openQueue({ db: db.url, root: dir })
+  const worker = spawn(process.execPath, [BIN, 'worker', '--db', db.url], { cwd: dir, stdio: 'ignore' })
+  // Warm: the first task pays for the worker's start.
+  await q.follow((await q.enqueue({ task: 'tasks#now' })).id, () => {}, 5)
+  const latencies: number[] = []
+  for (let i = 0; i < samples; i++) {
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 30)) // let the worker go idle
+    const before = Date.now()
+    const { id } = await q.enqueue({ task: 'tasks#now' })
+    const done = await q.follow(id, () => {}, 5)
+    latencies.push(Number(done.output) - before)
+  }
+  worker.kill('SIGTERM')
+  await new Promise((r) => worker.on('exit', r))
+  await q.close()
+  await db.drop()
+  latencies.sort((a, b) => a - b)
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+}
+
+/** The run's own wall time (duration_ms), so the worker's start does not blur the ratio. */
+async function generatorTime(kind: Db['name'], yields: number): Promise<number> {
+  const db = await freshDb(kind, `gen${yields}`)
+  const q = await openQueue({ db: db.url, root: dir })
+  const { id } = await q.enqueue({ task: 'tasks#gen', args: { n: yields } })
+  await runWorker(db.url, ['--burst'])
+  const task = await q.get(id)
+  await q.close()
+  await db.drop()
+  if (task.status !== 'completed' || !task.output?.endsWith(`line ${yields - 1}\n`)) throw new Error(`generator task ${task.status}`)
+  return task.duration_ms!
+}
+
+const fmt = (n: number, d = 0) => n.toFixed(d)
+
+async function main(): Promise<void> {
+  console.log(`sq benchmarks — ${os.cpus().length} cores, node ${process.version}, ${N} no-op tasks per run\n`)
+  const startMs = (() => {
+    const s = performance.now()
+    for (let i = 0; i < 10; i++) spawnSync(process.execPath, ['-e', '0'])
+    return (performance.now() - s) / 10
+  })()
+  const baseline = forkPerTaskBaseline(Math.min(N, 100))
+  console.log(`baseline: node -e 0 takes ${fmt(startMs)} ms; one fresh process per task (the seed's model) runs ${fmt(baseline, 1)} tasks/s\n`)
+
+  console.log('no-op throughput (sq worker --burst, tasks/s, ×baseline)')
+  for (const kind of ['sqlite', 'postgres'] as const) {
+    const row: string[] = []
+    for (const c of [1, 4, 8]) {
+      const tps = await throughput(kind, c)
+      row.push(`c=${c}: ${fmt(tps)} (×${fmt(tps / baseline, 1)})`)
+    }
+    console.log(`  ${kind.padEnd(8)}  ${row.join('   ')}`)
+  }
+
+  console.log('\npickup latency of an idle worker (enqueue → task running, ms; ×node start)')
+  for (const kind of ['sqlite', 'postgres'] as const) {
+    const { p50, p99 } = await pickupLatency(kind)
+    console.log(`  ${kind.padEnd(8)}  p50 ${fmt(p50)} ms (×${fmt(p50 / startMs, 2)})   p99 ${fmt(p99)} ms (×${fmt(p99 / startMs, 2)})`)
+  }
+
+  console.log('\ngenerator output (one task; its run time, ms)')
+  for (const kind of ['sqlite', 'postgres'] as const) {
+    const small = await generatorTime(kind, 3000)
+    const large = await generatorTime(kind, 30000)
+    console.log(`  ${kind.padEnd(8)}  3,000 yields ${fmt(small)} ms   30,000 yields ${fmt(large)} ms   ratio ${fmt(large / small, 2)} (10× the yields)`)
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
+}
+
+await main()
