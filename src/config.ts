@@ -107,6 +107,9 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
     } else if (name.endsWith('.ts')) {
       const { tsImport } = await import('tsx/esm/api')
       values = ((await tsImport(pathToFileURL(name).href, import.meta.url)) as { default?: unknown }).default
+      // Outside a "type": "module" package tsx compiles the file as CommonJS, and the import's default
+      // is then the whole module.exports, `{ default: { … } }` marked __esModule: unwrap it.
+      if ((values as { __esModule?: unknown } | undefined)?.__esModule === true) values = (values as { default?: unknown }).default
     } else {
       values = ((await import(pathToFileURL(name).href)) as { default?: unknown }).default
     }

@@ -55,7 +55,8 @@ export class Queue {
 
   async enqueue(o: EnqueueOptions): Promise<{ id: string; created: boolean }> {
     if (typeof o.task !== 'string') throw new TypeError('task must be a string reference like "path/to/module#exportName"')
-    const argsJson = serializeArgs(o.args ?? {}, this.settings.maxArgsSize)
+    // Only a missing args means {}: null is a non-object and refused like the seed's list.
+    const argsJson = serializeArgs(o.args === undefined ? {} : o.args, this.settings.maxArgsSize)
     validateReference(o.task, this.settings.root, this.settings.allowedTasks)
     const maxAttempts = o.maxAttempts ?? 1
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new UsageError(`max attempts must be a whole number ≥ 1, got ${maxAttempts}`)

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { runSq } from '../helpers/cli.js'
+import { assertOneLineError, countTasks, sq, writeTaskModule } from '../helpers/sq.js'
+
+for (const dialect of DIALECTS) {
+  describe(`first start on a brand-new database (${dialect})`, function () {
+    const dbs: TestDatabase[] = []
+    after(async () => {
+      for (const db of dbs) await db.drop()
+    })
+
+    it('six sq enqueue and six sq list started at once all succeed, and the schema is created once', async function () {
+      this.timeout(120_000)
+      const [a, b] = await Promise.all([createTestDatabase(dialect), createTestDatabase(dialect)])
+      dbs.push(a, b)
+      writeTaskModule(a.dir)
+      const results = await Promise.all([
+        ...Array.from({ length: 6 }, (_, i) => sq(a, ['enqueue', 'tasks#hello', '--arg', `i=${i}`])),
+        ...Array.from({ length: 6 }, () => sq(b, ['list', '--json'])),
+      ])
+      for (const r of results) assert.equal(r.code, 0, r.stderr)
+      for (const r of results.slice(6)) assert.deepEqual(JSON.parse(r.stdout), [])
+      for (const db of [a, b]) {
+        const d = await openTestDatabase(db)
+        try {
+          const migrations = await d.db.selectFrom('sq_migration' as never).selectAll().execute()
+          assert.equal(migrations.length, 1, 'one migration row: the schema was created once')
+          assert.equal(await countTasks(d), db === a ? 6 : 0)
+        } finally {
+          await d.close()
+        }
+      }
+    })
+  })
+}
+
+describe('databases that cannot be used', function () {
+  const secret = 'S3cretPw'
+  let dir: string
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-test-'))
+    writeTaskModule(dir)
+  })
+  after(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+  const run = (args: string[], env: Record<string, string> = {}) => runSq(args, { cwd: dir, env, timeoutMs: 60_000 })
+
+  it('an unreachable PostgreSQL server: exit 1, one line, the password printed nowhere', async () => {
+    const url = `postgres://root:${secret}@127.0.0.1:1/x`
+    const results = await Promise.all([
+      run(['list', '--db', url]),
+      run(['list', '--json'], { SQ_DATABASE_URL: url }),
+      run(['enqueue', 'tasks#hello', '--db', url]),
+      run(['list', '--db', url, '--verbose']),
+      run(['show', 'abcdef12', '--db', `postgresql://root:${encodeURIComponent('p@ss/' + secret)}@127.0.0.1:1/x`]),
+    ])
+    for (const r of results.slice(0, 3)) assertOneLineError(r, 1)
+    assert.equal(results[3]!.code, 1)
+    assertOneLineError(results[4]!, 1)
+    for (const r of results) {
+      assert.ok(!(r.stdout + r.stderr).includes(secret), `password leaked: ${r.stdout}${r.stderr}`)
+      assert.ok(!(r.stdout + r.stderr).includes('p@ss'), `password leaked: ${r.stdout}${r.stderr}`)
+    }
+    assert.match(results[0]!.stderr, /127\.0\.0\.1|ECONNREFUSED|connect/)
+  })
+
+  if (DIALECTS.includes('postgres')) {
+    it('a PostgreSQL database that does not exist: exit 1, one line, no password', async () => {
+      const r = await run(['list', '--db', `postgres://postgres:${secret}@127.0.0.1:5432/sq_no_such_database_x`])
+      assertOneLineError(r, 1, /sq_no_such_database_x/)
+      assert.ok(!(r.stdout + r.stderr).includes(secret))
+    })
+  }
+
+  it('an SQLite file in a directory that does not exist: exit 1, one line, nothing created', async () => {
+    const results = await Promise.all([
+      run(['list', '--db', path.join(dir, 'missing', 'q.db')]),
+      run(['enqueue', 'tasks#hello', '--db', `sqlite:${path.join(dir, 'missing', 'q.db')}`]),
+    ])
+    for (const r of results) assertOneLineError(r, 1, /missing/)
+    assert.ok(!fs.existsSync(path.join(dir, 'missing')))
+  })
+
+  it('an unsupported URL scheme is bad input (exit 2) and hides its password', async () => {
+    const r = await run(['list', '--db', `mysql://root:${secret}@127.0.0.1/x`])
+    assertOneLineError(r, 2, /unsupported/)
+    assert.ok(!(r.stdout + r.stderr).includes(secret))
+  })
+
+  it('a new SQLite database file is readable by its owner only (0600)', async () => {
+    const file = path.join(dir, 'fresh.db')
+    const r = await run(['list', '--db', `sqlite:${file}`])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600)
+    for (const extra of [`${file}-wal`, `${file}-shm`]) {
+      if (fs.existsSync(extra)) assert.equal(fs.statSync(extra).mode & 0o777, 0o600, extra)
+    }
+  })
+})
