@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict'
+import os from 'node:os'
+import { DIALECTS } from '../helpers/db.js'
+import { isAlive, waitForExit, waitForFile } from '../helpers/wait.js'
+import { workerSuite } from '../helpers/worker.js'
+import { TASKS } from './fixtures.js'
+
+/** Cancel of a running task, a worker killed with SIGKILL, and graceful stops (SPEC §6 cancel, §7). */
+for (const dialect of DIALECTS) {
+  describe(`worker lifecycle (${dialect})`, function () {
+    this.timeout(60_000)
+    const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
+    /** Short heartbeat timeout, so that a dead worker is noticed within the test. */
+    const FAST = { SQ_HEARTBEAT_TIMEOUT: '2' }
+
+    it('sq cancel stops a running task and its process group within ~1 s; the worker runs the next task', async () => {
+      const worker = s.worker()
+      const id = await s.enqueue('tasks#hang', { pidFile: s.file('task.pid'), childPidFile: s.file('grandchild.pid') })
+      const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
+      const grandchild = Number(await waitForFile(s.file('grandchild.pid'), 1000))
+
+      const cancel = s.sq(['cancel', id])
+      assert.equal((await cancel.ended()).code, 0, cancel.output)
+      assert.match(cancel.stdout, new RegExp(`cancelled ${id} \\(was running\\)`))
+      const t = await s.get(id)
+      assert.equal(t.status, 'cancelled')
+      assert.ok(t.finished)
+      await waitForExit(taskPid, 2000, 'the cancelled task process to be killed')
+      await waitForExit(grandchild, 1000, "the cancelled task's grandchild to be killed")
+
+      const next = await s.enqueue('tasks#pid')
+      const after = await s.waitForStatus(next, undefined, 10_000)
+      assert.equal(after.status, 'completed')
+      assert.notEqual(Number(after.output), taskPid)
+      assert.equal((await s.get(id)).status, 'cancelled', 'the killed run did not overwrite the verdict')
+      worker.signal('SIGTERM')
+      assert.equal((await worker.ended()).code, 0, worker.output)
+    })
+
+    it('a worker killed with SIGKILL takes its task process with it; another worker fails the task, naming it', async () => {
+      const a = s.worker([], FAST)
+      const id = await s.enqueue('tasks#hang', { pidFile: s.file('task.pid') })
+      const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
+      a.signal('SIGKILL')
+      await a.exit
+      await waitForExit(taskPid, 3000, "the dead worker's task process to exit")
+      assert.equal((await s.get(id)).status, 'progress', 'nobody has noticed yet')
+
+      const b = s.worker([], FAST)
+      const t = await s.waitForStatus(id, ['failed'], 15_000)
+      assert.match(t.error!, new RegExp(`Worker ${os.hostname()}:${a.pid} stopped heartbeating`))
+      assert.match(t.error!, new RegExp(`by worker ${os.hostname()}:${b.pid}`))
+      b.signal('SIGTERM')
+      assert.equal((await b.ended()).code, 0, b.output)
+    })
+
+    it('with --max-attempts 2 the task of a SIGKILLed worker is retried and completes on another worker', async () => {
+      const a = s.worker([], FAST)
+      const id = await s.enqueue('tasks#hangOnce', { pidFile: s.file('task.pid'), counter: s.file('runs') }, { maxAttempts: 2 })
+      const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
+      a.signal('SIGKILL')
+      await a.exit
+      await waitForExit(taskPid, 3000, "the dead worker's task process to exit")
+
+      const b = s.worker([], FAST)
+      const t = await s.waitForStatus(id, ['completed', 'failed'], 15_000)
+      assert.equal(t.status, 'completed', t.error ?? '')
+      assert.equal(t.output, 'run 2 completed')
+      assert.equal(t.attempts, 2)
+      assert.equal(t.worker, `${os.hostname()}:${b.pid}`)
+      b.signal('SIGTERM')
+      assert.equal((await b.ended()).code, 0, b.output)
+    })
+
+    it('on SIGTERM a worker lets its running task finish, then exits 0', async () => {
+      const worker = s.worker()
+      const id = await s.enqueue('tasks#sleepy', { ms: 1000 })
+      await s.waitForStatus(id, ['progress'])
+      const queued = await s.enqueue('tasks#text')
+      worker.signal('SIGTERM')
+      assert.deepEqual(await worker.ended(10_000), { code: 0, signal: null }, worker.output)
+      const t = await s.get(id)
+      assert.equal(t.status, 'completed', t.error ?? '')
+      assert.equal(t.output, 'slept 1000')
+      assert.equal((await s.get(queued)).status, 'queued', 'a stopping worker claims nothing new')
+      await s.queue.cancel([queued])
+    })
+
+    it('stops a task that outlives --grace and fails it with the stop reason', async () => {
+      const worker = s.worker(['--grace', '1'])
+      const id = await s.enqueue('tasks#hang', { pidFile: s.file('task.pid') })
+      const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
+      const signalled = Date.now()
+      worker.signal('SIGTERM')
+      assert.deepEqual(await worker.ended(10_000), { code: 0, signal: null }, worker.output)
+      assert.ok(Date.now() - signalled >= 1000, 'the grace period was given')
+      const t = await s.get(id)
+      assert.equal(t.status, 'failed')
+      assert.match(t.error!, /Worker stopped before the task finished \(stop signal; 1s grace period\)/)
+      assert.equal(isAlive(taskPid), false)
+    })
+
+    it('a second SIGTERM stops at once, without waiting out the grace period', async () => {
+      const worker = s.worker(['--grace', '60'])
+      const id = await s.enqueue('tasks#hang', { pidFile: s.file('task.pid') })
+      const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
+      worker.signal('SIGTERM')
+      await worker.waitForOutput(/SIGTERM: finishing running tasks/)
+      assert.equal((await s.get(id)).status, 'progress', 'the first signal lets the task run')
+      const second = Date.now()
+      worker.signal('SIGTERM')
+      await worker.ended(5000)
+      assert.ok(Date.now() - second < 4000, `stopped in ${Date.now() - second} ms`)
+      const t = await s.get(id)
+      assert.equal(t.status, 'failed')
+      assert.match(t.error!, /Worker stopped before the task finished/)
+      await waitForExit(taskPid, 1000)
+    })
+  })
+}
