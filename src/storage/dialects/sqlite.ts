@@ -30,6 +30,27 @@ class LockingSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * Kysely prepares every query anew; preparing costs more than running most of sq's statements. The
+ * worker repeats the same few, so prepared statements are kept (bounded; Kysely runs each to completion
+ * synchronously, so one statement is never in use twice at once).
+ */
+function withStatementCache(native: BetterSqlite3.Database, max = 256) {
+  const cache = new Map<string, BetterSqlite3.Statement>()
+  return {
+    close: () => native.close(),
+    prepare(source: string) {
+      let statement = cache.get(source)
+      if (!statement) {
+        statement = native.prepare(source)
+        if (cache.size >= max) cache.delete(cache.keys().next().value!)
+        cache.set(source, statement)
+      }
+      return statement
+    },
+  }
+}
+
 export function openSqlite(file: string): Dialect {
   const resolved = path.resolve(file)
   if (!fs.existsSync(resolved)) {
@@ -53,7 +74,7 @@ export function openSqlite(file: string): Dialect {
   } catch (error) {
     throw new StorageError(`cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error })
   }
-  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: native }) })
+  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: withStatementCache(native) }) })
 
   return {
     name: 'sqlite',
