@@ -73,3 +73,46 @@ export function shortId(id: string): string {
 
 export { statusLabel }
 export type { Status }
+
+/** 987, 12.3k, 100k, 1.2M: a count in at most five characters, for headers. */
+export function formatCount(n: number): string {
+  if (n < 10_000) return String(n)
+  if (n < 1_000_000) return `${n < 100_000 ? (n / 1000).toFixed(1).replace(/\.0$/, '') : Math.floor(n / 1000)}k`
+  return `${(n / 1_000_000).toFixed(1).replace(/\.0$/, '')}M`
+}
+
+/** `text` cut or padded to exactly `width` characters, for table cells. */
+export function fitCell(text: string, width: number): string {
+  return truncate(text, width).padEnd(Math.max(0, width))
+}
+
+/** Elapsed time against a limit: "12s/1h00m"; without a limit (0) just the elapsed time. */
+export function formatElapsed(elapsedMs: number, limitSeconds: number): string {
+  const elapsed = formatDuration(elapsedMs)
+  return limitSeconds > 0 ? `${elapsed}/${formatDuration(limitSeconds * 1000)}` : elapsed
+}
+
+/** A text progress bar `█████░░░░░ 50%` of `width` cells plus the percentage; '' when unknown. */
+export function progressBar(current: number | undefined, total: number | undefined, width = 10): string {
+  if (typeof current !== 'number' || typeof total !== 'number' || !(total > 0)) return ''
+  const ratio = Math.min(1, Math.max(0, current / total))
+  const full = Math.round(ratio * width)
+  return `${'█'.repeat(full)}${'░'.repeat(width - full)} ${Math.floor(ratio * 100)}%`
+}
+
+/**
+ * Text split into display lines, each escaped (control sequences visible, tabs as spaces), for a pane
+ * that must never let task output drive the terminal. A trailing newline ends the last line, it does
+ * not start an empty one.
+ */
+export function displayLines(text: string): string[] {
+  if (text === '') return []
+  const lines = text.replace(/\r\n/g, '\n').split('\n')
+  if (lines.at(-1) === '') lines.pop()
+  return lines.map((line) => escapeControl(line.replace(/\t/g, '    '), false))
+}
+
+/** A section title followed by a horizontal rule to exactly `width` characters. */
+export function rule(title: string, width: number): string {
+  return truncate(title, width).padEnd(width, '─')
+}

@@ -1,0 +1,37 @@
+import { Flags } from '@oclif/core'
+import { UsageError } from '../src/errors.js'
+import { queueMonitor } from '../src/monitor.js'
+import { renderTop } from '../ui/render.js'
+import { colorWanted } from '../ui/top/theme.js'
+import { BaseCommand } from './base.js'
+
+export default class Top extends BaseCommand {
+  static override summary = 'Live view of the queue: counts, running tasks and their streamed output, failures, workers'
+  static override description =
+    'A full-screen terminal UI (keys: ↑/↓ select, Enter pane, l log, c cancel, r requeue, / filter, ? help, q quit). ' +
+    'It needs a terminal: with stdout or stdin not a TTY it says so and exits 2 (use `sq list` or `sq stats` in scripts). ' +
+    'NO_COLOR turns colours off.'
+  static override examples = ['<%= config.bin %> top', '<%= config.bin %> top --db postgres://sq@db.internal/sq --interval 1']
+  static override flags = {
+    interval: Flags.string({ description: 'seconds between refreshes (0.1 to 10)', default: '0.4', helpValue: 'SECONDS' }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Top)
+    const interval = Number(flags.interval)
+    if (!Number.isFinite(interval) || interval < 0.1 || interval > 10) {
+      throw new UsageError(`--interval must be a number of seconds from 0.1 to 10, got "${flags.interval}"`)
+    }
+    if (!process.stdout.isTTY || !process.stdin.isTTY) {
+      throw new UsageError('sq top needs a terminal (stdin and stdout must be a TTY); in scripts use sq list or sq show')
+    }
+    const queue = await this.openQueue(flags)
+    await renderTop({
+      source: queueMonitor(queue),
+      displayUrl: queue.displayUrl,
+      taskTimeout: queue.settings.taskTimeout,
+      intervalMs: Math.round(interval * 1000),
+      color: colorWanted(),
+    })
+  }
+}

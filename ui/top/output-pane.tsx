@@ -1,0 +1,62 @@
+import { Box, Text } from 'ink'
+import type { Pane } from '../../src/monitor.js'
+import { escapeControl, formatDuration, progressBar, shortId, statusLabel, truncate } from '../format.js'
+import type { Theme } from './theme.js'
+
+export interface OutputPaneProps {
+  /** The selected task's pane, or null (nothing selected, or not read yet). */
+  pane: Pane | null
+  /** The pane's display lines (see paneLines), already escaped. */
+  lines: string[]
+  /** Lines scrolled up from the bottom; 0 follows the output as it grows. */
+  scroll: number
+  rows: number
+  width: number
+  theme: Theme
+  /** What to say in place of an empty pane (loading, task gone); default depends on the pane. */
+  note?: string
+}
+
+/** Clamps a scroll offset (lines up from the bottom) to what `total` lines in `rows` allow. */
+export function clampScroll(scroll: number, total: number, rows: number): number {
+  return Math.min(Math.max(0, scroll), Math.max(0, total - rows))
+}
+
+/** The selected task's streamed output (or log), following its end unless scrolled up. */
+export function OutputPane({ pane, lines, scroll, rows, width, theme, note }: OutputPaneProps) {
+  const offset = clampScroll(scroll, lines.length, rows)
+  const end = lines.length - offset
+  const shown = lines.slice(Math.max(0, end - rows), end)
+  const statusColor = pane ? theme[pane.status === 'progress' ? 'running' : pane.status] : undefined
+  let title = '── Output '
+  if (pane) {
+    const time = pane.elapsedMs === null ? '' : ` ${formatDuration(pane.elapsedMs)}`
+    const bar = progressBar(pane.progress?.current, pane.progress?.total, 8)
+    title =
+      `── ${pane.stream === 'log' ? 'Log' : 'Output'} · ${shortId(pane.id)} ${escapeControl(pane.task, false)} · ` +
+      `${statusLabel(pane.status).toLowerCase()}${time}${bar ? ` ${bar}` : ''} · ${lines.length} lines` +
+      `${offset > 0 ? ` · ↑${offset} (End follows)` : ''} `
+  }
+  const hint = pane ? (pane.stream === 'log' ? ' l: output ' : ' l: log ') : ''
+  const rule = Math.max(0, width - title.length - hint.length)
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold wrap="truncate">
+        <Text color={statusColor ?? theme.title}>{truncate(title, width)}</Text>
+        <Text color={theme.dim}>{'─'.repeat(rule)}{hint}</Text>
+      </Text>
+      {pane === null || shown.length === 0 ? (
+        <Text color={theme.dim}>
+          {note ?? (pane === null ? '  no task selected (↑/↓ to pick one)' : pane.status === 'queued' ? '  queued, not started yet' : `  no ${pane.stream} yet`)}
+        </Text>
+      ) : (
+        shown.map((line, i) => (
+          <Text key={i} wrap="truncate">
+            {truncate(line, width)}
+          </Text>
+        ))
+      )}
+      {Math.max(1, shown.length) < rows ? <Box height={rows - Math.max(1, shown.length)} /> : null}
+    </Box>
+  )
+}

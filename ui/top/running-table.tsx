@@ -1,0 +1,74 @@
+import { Box, Text } from 'ink'
+import type { RunningTask } from '../../src/monitor.js'
+import { escapeControl, fitCell, formatElapsed, progressBar, rule, shortId } from '../format.js'
+import { windowStart } from './layout.js'
+import type { Theme } from './theme.js'
+
+export interface RunningTableProps {
+  tasks: RunningTask[]
+  /** Running tasks in all (the list may be capped or filtered). */
+  total: number
+  selectedId: string | null
+  /** Rows available for tasks (the title and column header come on top). */
+  rows: number
+  width: number
+  /** The worker timeout in seconds (0: none), shown against the elapsed time. */
+  timeoutSeconds: number
+  filter: string
+  theme: Theme
+}
+
+/** Column widths for a terminal `width` wide; the worker column goes first when it is narrow. */
+export function runningColumns(width: number, timeoutSeconds: number) {
+  const elapsed = timeoutSeconds > 0 ? 13 : 7
+  const worker = width >= 70 ? Math.min(22, Math.max(12, Math.floor(width * 0.16))) : 0
+  const fixed = 2 + 8 + 1 + (worker ? worker + 1 : 0) + elapsed + 1
+  const rest = Math.max(10, width - fixed)
+  const task = Math.min(40, Math.max(8, Math.floor(rest * 0.45)))
+  return { id: 8, task, worker, elapsed, last: Math.max(0, rest - task - 1) }
+}
+
+function row(cells: Array<[string, number]>): string {
+  return cells.filter(([, w]) => w > 0).map(([t, w]) => fitCell(t, w)).join(' ')
+}
+
+/** The tasks in progress: id, task, worker, elapsed against the timeout, last output line or progress. */
+export function RunningTable({ tasks, total, selectedId, rows, width, timeoutSeconds, filter, theme }: RunningTableProps) {
+  const c = runningColumns(width, timeoutSeconds)
+  const selected = tasks.findIndex((t) => t.id === selectedId)
+  const start = windowStart(tasks.length, selected, rows)
+  const shown = tasks.slice(start, start + rows)
+  const more = tasks.length - start - shown.length
+  const title = `Running (${total})${filter ? `  filter: ${escapeControl(filter, false)}` : ''}${start > 0 ? `  ↑${start}` : ''}${more > 0 ? `  ↓${more}` : ''}`
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold color={theme.title} wrap="truncate">
+        {rule(`── ${title} `, width)}
+      </Text>
+      <Text color={theme.dim} wrap="truncate">
+        {'  ' + row([['ID', c.id], ['TASK', c.task], ['WORKER', c.worker], [timeoutSeconds > 0 ? 'ELAPSED/LIMIT' : 'ELAPSED', c.elapsed], ['LAST OUTPUT', c.last]])}
+      </Text>
+      {shown.length === 0 ? (
+        <Text color={theme.dim}>{filter ? '  no running task matches the filter' : '  no running tasks'}</Text>
+      ) : (
+        shown.map((t) => {
+          const isSelected = t.id === selectedId
+          const late = timeoutSeconds > 0 && t.elapsedMs > timeoutSeconds * 800
+          const bar = progressBar(t.progress?.current, t.progress?.total)
+          const last = bar ? `${bar} ${escapeControl(t.progress?.message ?? '', false)}`.trim() : escapeControl(t.lastLine, false)
+          return (
+            <Text key={t.id} inverse={isSelected} wrap="truncate">
+              {isSelected ? '▶ ' : '  '}
+              {fitCell(shortId(t.id), c.id)} {fitCell(escapeControl(t.task, false), c.task)}{' '}
+              {c.worker ? `${fitCell(escapeControl(t.worker ?? '-', false), c.worker)} ` : ''}
+              <Text color={late ? theme.warn : undefined}>{fitCell(formatElapsed(t.elapsedMs, timeoutSeconds), c.elapsed)}</Text>{' '}
+              {fitCell(last, c.last)}
+            </Text>
+          )
+        })
+      )}
+      {shown.length > 0 && shown.length < rows ? <Box height={rows - shown.length} /> : null}
+      {shown.length === 0 && rows > 1 ? <Box height={rows - 1} /> : null}
+    </Box>
+  )
+}
