@@ -3,7 +3,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { runSq, type CliResult, type RunOptions } from './cli.js'
 import type { TestDatabase } from './db.js'
+import { randomUUID } from 'node:crypto'
 import type { Dialect } from '../../src/storage/dialect.js'
+import type { NewTask } from '../../src/storage/task-repository.js'
 import type { Task } from '../../src/types.js'
 
 /** Helpers for the command tests: run `sq` against a test database, with its dir as cwd and root. */
@@ -95,3 +97,8 @@ export const RECORD_FIELDS = [
   'created', 'modified', 'started', 'finished',
   'attempts', 'max_attempts', 'run_at', 'priority', 'queue', 'key', 'progress', 'cpu_ms', 'peak_rss_bytes', 'duration_ms',
 ]
+
+/** A task for the storage functions: queued now on `default`, overridable field by field. */
+export function newTask(o: Partial<NewTask> = {}): NewTask {
+  return { id: randomUUID(), task: 'tasks#hello', argsJson: '{}', queue: 'default', priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 }, ...o }
+}

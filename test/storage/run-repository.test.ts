@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import type { Dialect } from '../../src/storage/dialect.js'
+import * as runs from '../../src/storage/run-repository.js'
+import * as tasks from '../../src/storage/task-repository.js'
+import { newTask } from '../helpers/sq.js'
+
+// The compiled storage layer (as bin/run.js uses it): a child starts in a fraction of tsx's time.
+const REPOSITORY = fileURLToPath(new URL('../../dist/src/storage/run-repository.js', import.meta.url))
+const OPEN = fileURLToPath(new URL('../../dist/src/storage/open.js', import.meta.url))
+
+/** Claims two at a time in a child process until nothing is left; returns the claimed ids. */
+function claimInChild(url: string, name: string): Promise<string[]> {
+  const script = `
+    const { openDatabase } = await import(${JSON.stringify(pathToFileURL(OPEN).href)})
+    const { claimTasks } = await import(${JSON.stringify(pathToFileURL(REPOSITORY).href)})
+    const d = await openDatabase(${JSON.stringify(url)})
+    const ids = []
+    for (;;) {
+      const got = await claimTasks(d, { workerId: ${JSON.stringify(name)}, workerName: ${JSON.stringify(name)}, pid: process.pid, queues: ['default'], limit: 2 })
+      if (got.length === 0) break
+      ids.push(...got.map((t) => t.id))
+    }
+    await d.close()
+    console.log(JSON.stringify(ids))
+  `
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 50_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${name}: ${stderr || error.message}`)) : resolve(JSON.parse(stdout) as string[]),
+    )
+  })
+}
+
+const claimer = (name: string, queues = ['default'], limit = 1): runs.ClaimOptions => ({ workerId: name, workerName: `host:${name}`, pid: 1234, queues, limit })
+
+for (const dialect of DIALECTS) {
+  describe(`run repository (${dialect})`, function () {
+    let db: TestDatabase
+    let d: Dialect
+
+    before(async () => {
+      db = await createTestDatabase(dialect)
+      d = await openTestDatabase(db)
+    })
+    beforeEach(async () => {
+      await d.db.deleteFrom('sq_tasks').execute()
+    })
+    after(async () => {
+      await d?.close()
+      await db?.drop()
+    })
+
+    const insert = async (o: Parameters<typeof newTask>[0] = {}) => {
+      const t = newTask(o)
+      await tasks.insertTask(d, t)
+      return t.id
+    }
+    const setRunAt = (id: string, secondsAgo: number) =>
+      d.db.updateTable('sq_tasks').set({ run_at: new Date(Date.now() - secondsAgo * 1000).toISOString() }).where('id', '=', id).execute()
+
+    it('claims the highest priority first, then the oldest run_at, and skips delayed tasks and other queues', async () => {
+      const low = await insert({ priority: 0 })
+      const highNew = await insert({ priority: 5 })
+      const highOld = await insert({ priority: 5 })
+      await insert({ priority: 100, runAt: { afterSeconds: 3600 } }) // delayed
+      await insert({ priority: 100, queue: 'other' })
+      await setRunAt(low, 300)
+      await setRunAt(highNew, 10)
+      await setRunAt(highOld, 100)
+      const order: string[] = []
+      for (;;) {
+        const claimed = await runs.claimTasks(d, claimer('w1'))
+        if (claimed.length === 0) break
+        assert.equal(claimed[0]!.status, 'progress')
+        assert.equal(claimed[0]!.attempts, 1)
+        assert.equal(claimed[0]!.worker, 'host:w1')
+        assert.equal(claimed[0]!.worker_pid, 1234)
+        assert.ok(claimed[0]!.started)
+        order.push(claimed[0]!.id)
+      }
+      assert.deepEqual(order, [highOld, highNew, low])
+      const next = await runs.secondsToNextRunnable(d, ['default'])
+      assert.ok(next !== null && next > 3500 && next <= 3600, `delayed task runnable in about an hour, got ${next}`)
+    })
+
+    it('claims each task exactly once among concurrent claimer processes', async function () {
+      this.timeout(60_000)
+      const ids = await Promise.all(Array.from({ length: 12 }, () => insert()))
+      // Separate processes, as real workers are: better-sqlite3 is synchronous, so two connections in
+      // one process would wait on each other's lock while holding the only thread.
+      const claimed = (await Promise.all([1, 2, 3, 4].map((n) => claimInChild(db.url, `w${n}`)))).flat()
+      assert.deepEqual([...claimed].sort(), [...ids].sort())
+    })
+
+    it('streams output in chunks that readers see live, and folds them in at the end', async () => {
+      const id = await insert()
+      const [run] = await runs.claimTasks(d, claimer('w1'))
+      const ref = { id, attempt: run!.attempts }
+      assert.ok(await runs.appendChunks(d, ref, { output: 'one\n', log: 'log a\n' }))
+      assert.ok(await runs.appendChunks(d, ref, { output: 'two\n', progress: { current: 1, total: 2, message: 'half' } }))
+      const live = (await tasks.getTask(d, id))!
+      assert.equal(live.output, 'one\ntwo\n')
+      assert.equal(live.log, 'log a\n')
+      assert.deepEqual(live.progress, { current: 1, total: 2, message: 'half' })
+      assert.deepEqual((await tasks.listTasks(d, { search: 'two', limit: 5 })).map((t) => t.id), [id], 'search sees live output')
+      assert.ok(await runs.endRun(d, ref, { status: 'completed', duration_ms: 12, cpu_ms: 3, peak_rss_bytes: 5_000_000_000 }))
+      const done = (await tasks.getTask(d, id))!
+      assert.equal(done.status, 'completed')
+      assert.equal(done.output, 'one\ntwo\n')
+      assert.equal(done.log, 'log a\n')
+      assert.equal(done.peak_rss_bytes, 5_000_000_000)
+      assert.ok(done.finished)
+      const chunks = await d.db.selectFrom('sq_task_chunks').selectAll().where('task_id', '=', id).execute()
+      assert.equal(chunks.length, 0, 'chunks are deleted once folded')
+    })
+
+    it('fencing: a stale attempt can neither append nor end the run, and changes nothing', async () => {
+      const id = await insert()
+      const [first] = await runs.claimTasks(d, claimer('w1'))
+      const stale = { id, attempt: first!.attempts }
+      assert.ok(await runs.appendChunks(d, stale, { output: 'old run\n' }))
+      // The run is lost (cancelled), then the task is requeued and claimed again by another worker.
+      assert.ok(await runs.cancelRunning(d, id))
+      assert.deepEqual(await runs.lostRuns(d, [stale]), [stale])
+      assert.equal(await runs.endRun(d, stale, { status: 'completed' }), false)
+      assert.equal((await tasks.getTask(d, id))!.status, 'cancelled', 'the verdict stands')
+      await tasks.requeueTasks(d, [id])
+      const [second] = await runs.claimTasks(d, claimer('w2'))
+      assert.equal(second!.attempts, first!.attempts + 1)
+      const current = { id, attempt: second!.attempts }
+      const before = await d.db.selectFrom('sq_tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+      assert.equal(await runs.appendChunks(d, stale, { output: 'zombie\n', progress: { current: 9 } }), false)
+      assert.equal(await runs.endRun(d, stale, { status: 'failed', error: 'zombie' }), false)
+      const after = await d.db.selectFrom('sq_tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+      assert.deepEqual(after, before, 'the stale writes changed nothing')
+      assert.deepEqual(await runs.lostRuns(d, [stale, current]), [stale])
+      assert.ok(await runs.appendChunks(d, current, { output: 'new run\n' }))
+      assert.ok(await runs.endRun(d, current, { status: 'completed' }))
+      const done = (await tasks.getTask(d, id))!
+      assert.equal(done.status, 'completed')
+      assert.equal(done.output, 'new run\n', 'only the current run’s output')
+      assert.equal(done.worker, 'host:w2')
+    })
+
+    it('cancels a task in progress, keeping its output; a queued or ended task is not "running"', async () => {
+      const id = await insert()
+      const [run] = await runs.claimTasks(d, claimer('w1'))
+      await runs.appendChunks(d, { id, attempt: run!.attempts }, { output: 'partial' })
+      assert.equal(await runs.cancelRunning(d, id), true)
+      const got = (await tasks.getTask(d, id))!
+      assert.equal(got.status, 'cancelled')
+      assert.equal(got.output, 'partial')
+      assert.match(got.error!, /cancel/i)
+      assert.equal(await runs.cancelRunning(d, id), false)
+      assert.equal(await runs.cancelRunning(d, await insert()), false)
+    })
+
+    it('keeps attempts monotonic across retries and requeues, and a requeue grants one more run', async () => {
+      const id = await insert({ maxAttempts: 2 })
+      const seen: number[] = []
+      const runOnce = async (status: runs.RunOutcome['status']) => {
+        const [run] = await runs.claimTasks(d, claimer('w'))
+        assert.equal(run?.id, id)
+        seen.push(run!.attempts)
+        assert.ok(await runs.endRun(d, { id, attempt: run!.attempts }, { status, error: status === 'completed' ? null : 'boom' }))
+      }
+      await runOnce('queued') // a retry with backoff 0
+      await runOnce('failed')
+      let t = (await tasks.getTask(d, id))!
+      assert.equal(t.attempts, 2)
+      await tasks.requeueTasks(d, [id])
+      t = (await tasks.getTask(d, id))!
+      assert.equal(t.attempts, 2, 'a requeue does not reset attempts')
+      assert.ok(t.max_attempts > t.attempts, 'and allows another run')
+      await runOnce('completed')
+      assert.deepEqual(seen, [1, 2, 3])
+      assert.equal((await tasks.getTask(d, id))!.status, 'completed')
+    })
+  })
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { age, newTask, setStatus } from '../helpers/sq.js'
+import type { Dialect } from '../../src/storage/dialect.js'
+import * as tasks from '../../src/storage/task-repository.js'
+
+for (const dialect of DIALECTS) {
+  describe(`task repository (${dialect})`, function () {
+    let db: TestDatabase
+    let d: Dialect
+
+    before(async () => {
+      db = await createTestDatabase(dialect)
+      d = await openTestDatabase(db)
+    })
+    beforeEach(async () => {
+      await d.db.deleteFrom('sq_tasks').execute()
+    })
+    after(async () => {
+      await d?.close()
+      await db?.drop()
+    })
+
+    it('inserts a task and reads it back with ISO UTC timestamps', async () => {
+      const t = newTask({ argsJson: '{"a":{"b":[1,"ü"]}}', priority: -2, queue: 'q1', maxAttempts: 4 })
+      assert.deepEqual(await tasks.insertTask(d, t), { id: t.id, created: true })
+      const got = (await tasks.getTask(d, t.id))!
+      assert.deepEqual(got.args, { a: { b: [1, 'ü'] } })
+      assert.equal(got.status, 'queued')
+      assert.equal(got.priority, -2)
+      assert.equal(got.queue, 'q1')
+      assert.equal(got.max_attempts, 4)
+      assert.equal(got.attempts, 0)
+      assert.match(got.created, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+      assert.ok(Math.abs(Date.parse(got.created) - Date.now()) < 60_000)
+      assert.equal(await tasks.getTask(d, randomUUID()), undefined)
+    })
+
+    it('a key is unique among queued and running tasks only', async () => {
+      const first = newTask({ key: 'k' })
+      await tasks.insertTask(d, first)
+      const results = await Promise.all([1, 2, 3].map(() => tasks.insertTask(d, newTask({ key: 'k' }))))
+      for (const r of results) assert.deepEqual(r, { id: first.id, created: false })
+      await setStatus(d, first.id, 'completed')
+      const again = newTask({ key: 'k' })
+      assert.deepEqual(await tasks.insertTask(d, again), { id: again.id, created: true })
+    })
+
+    it('finds ids by prefix, at most two so that ambiguity shows', async () => {
+      const a = newTask({ id: 'aaaaaaaa-0000-4000-8000-000000000001' })
+      const b = newTask({ id: 'aaaaaaaa-0000-4000-8000-000000000002' })
+      await tasks.insertTask(d, a)
+      await tasks.insertTask(d, b)
+      assert.deepEqual(await tasks.findByIdPrefix(d, 'aaaaaaaa-0000-4000-8000-000000000002'), [b.id])
+      assert.equal((await tasks.findByIdPrefix(d, 'aaaaaa')).length, 2)
+      assert.deepEqual(await tasks.findByIdPrefix(d, 'bbbbbb'), [])
+    })
+
+    it('lists newest first by modified, with status, glob, literal search and since filters', async () => {
+      const specs = [
+        { task: 'reports/daily#build', out: 'done 100%' },
+        { task: 'reports/weekly#build', out: 'a_b' },
+        { task: 'mail#send', out: 'axb' },
+      ]
+      const ids: string[] = []
+      for (const [i, s] of specs.entries()) {
+        const t = newTask({ task: s.task })
+        await tasks.insertTask(d, t)
+        await setStatus(d, t.id, 'completed', { output: s.out })
+        await age(d, t.id, (3 - i) * 60)
+        ids.push(t.id)
+      }
+      const list = async (f: Partial<tasks.ListFilter>) => (await tasks.listTasks(d, { limit: 50, ...f })).map((t) => t.id)
+      assert.deepEqual(await list({}), [ids[2], ids[1], ids[0]])
+      assert.deepEqual(await list({ taskPattern: 'reports/*' }), [ids[1], ids[0]])
+      assert.deepEqual(await list({ taskPattern: 'reports/?aily#build' }), [ids[0]])
+      assert.deepEqual(await list({ taskPattern: 'mail' }), [ids[2]])
+      assert.deepEqual(await list({ search: 'a_b' }), [ids[1]], '_ is literal')
+      assert.deepEqual(await list({ search: '100%' }), [ids[0]], '% is literal')
+      assert.deepEqual(await list({ search: 'REPORTS' }), [ids[1], ids[0]])
+      assert.deepEqual(await list({ since: new Date(Date.now() - 150_000).toISOString() }), [ids[2], ids[1]])
+      assert.deepEqual(await list({ statuses: ['queued'] }), [])
+      assert.deepEqual(await list({ limit: 1 }), [ids[2]])
+    })
+
+    it('purges only ended tasks before the cutoff, and never queued or running ones', async () => {
+      const made = await Promise.all(['completed', 'failed', 'cancelled', 'queued', 'progress'].map(async (status) => {
+        const t = newTask()
+        await tasks.insertTask(d, t)
+        await setStatus(d, t.id, status as never)
+        await age(d, t.id, 3600)
+        return t.id
+      }))
+      const before = new Date(Date.now() - 60_000).toISOString()
+      const all = ['completed', 'failed', 'cancelled', 'queued', 'progress'] as const
+      assert.equal(await tasks.purgeTasks(d, { statuses: [...all], before, dryRun: true }), 3)
+      assert.equal(await tasks.purgeTasks(d, { statuses: [...all], before: new Date(Date.now() - 7200_000).toISOString(), dryRun: false }), 0)
+      assert.equal(await tasks.purgeTasks(d, { statuses: [...all], before, dryRun: false }), 3)
+      const left = await tasks.listTasks(d, { limit: 50 })
+      assert.deepEqual(new Set(left.map((t) => t.id)), new Set(made.slice(3)))
+    })
+
+    it('cancels only queued tasks', async () => {
+      const t = newTask()
+      await tasks.insertTask(d, t)
+      assert.equal(await tasks.cancelQueued(d, t.id), true)
+      assert.equal(await tasks.cancelQueued(d, t.id), false)
+      const got = (await tasks.getTask(d, t.id))!
+      assert.equal(got.status, 'cancelled')
+      assert.ok(got.finished)
+    })
+
+    it('requeues ended tasks only, clearing their results', async () => {
+      const ended = newTask()
+      const queued = newTask()
+      await tasks.insertTask(d, ended)
+      await tasks.insertTask(d, queued)
+      await setStatus(d, ended.id, 'failed', { output: 'o', error: 'e', log: 'l', worker: 'w' })
+      assert.deepEqual(await tasks.requeueTasks(d, [ended.id, queued.id]), [ended.id])
+      const got = (await tasks.getTask(d, ended.id))!
+      assert.equal(got.status, 'queued')
+      assert.deepEqual([got.output, got.error, got.log, got.worker, got.started, got.finished], [null, null, null, null, null, null])
+      assert.deepEqual(await tasks.requeueTasks(d, []), [])
+      assert.deepEqual(await tasks.idsWithStatus(d, ['queued']).then((x) => new Set(x)), new Set([ended.id, queued.id]))
+    })
+  })
+}
