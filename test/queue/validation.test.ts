@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseCliArgs, serializeArgs } from '../../src/queue/args.js'
+import { isAllowed, parseReference, validateReference } from '../../src/queue/reference.js'
+import { TaskNotAllowedError, UsageError } from '../../src/errors.js'
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { writeTaskModule } from '../helpers/sq.js'
+import { Queue } from '../../src/queue/queue.js'
+
+describe('task args', () => {
+  it('merges --args with --arg pairs, values parsed as JSON when they parse', () => {
+    assert.deepEqual(parseCliArgs('{"a":1,"b":{"c":2}}', ['b=3', 'd=x y', 'e=null', 'f=[1]'], () => ''), { a: 1, b: 3, d: 'x y', e: null, f: [1] })
+    assert.deepEqual(parseCliArgs('-', [], () => '{"s":1}'), { s: 1 })
+    assert.deepEqual(parseCliArgs(undefined, [], () => assert.fail('stdin is not read')), {})
+  })
+  it('refuses non-objects with a message that says what was given', () => {
+    for (const [text, what] of [['[]', /an array/], ['"s"', /a string/], ['1', /a number/], ['null', /null/], ['true', /a boolean/], ['', /not valid JSON/]] as const) {
+      assert.throws(() => parseCliArgs(text, [], () => ''), (e: Error) => e instanceof UsageError && what.test(e.message))
+    }
+  })
+  it('serializeArgs: TypeError for non-plain objects, UsageError over the size limit', () => {
+    assert.equal(serializeArgs({ a: 'é' }, 10), '{"a":"é"}')
+    assert.throws(() => serializeArgs({ a: 'éé' }, 10), UsageError, 'bytes, not characters')
+    assert.throws(() => serializeArgs(Object.assign(Object.create({ inherited: 1 }), { a: 1 }), 100), TypeError)
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    assert.throws(() => serializeArgs(cyclic, 100), TypeError)
+    assert.equal(serializeArgs(Object.create(null), 100), '{}')
+  })
+})
+
+describe('task references', () => {
+  let root: string
+  before(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-test-'))
+    writeTaskModule(root, 'a/b.cts', 'exports.run = () => 1\n')
+    writeTaskModule(root, 'plain.js', 'export default () => 1\n')
+  })
+  after(() => fs.rmSync(root, { recursive: true, force: true }))
+
+  it('parses <module>#<export>, defaulting the export', () => {
+    assert.deepEqual(parseReference('a/b#run'), { module: 'a/b', exportName: 'run' })
+    assert.deepEqual(parseReference(' plain '), { module: 'plain', exportName: 'default' })
+    for (const bad of ['#x', 'mod#', 'mod#1bad', 'mod#a-b', 'my mod#x', '']) assert.throws(() => parseReference(bad), UsageError, bad)
+  })
+  it('matches the allowlist exactly, by module#*, or a bare module as its default export', () => {
+    const ref = parseReference('a/b#run')
+    assert.ok(isAllowed(ref, null))
+    assert.ok(isAllowed(ref, ['a/b#run']))
+    assert.ok(isAllowed(ref, ['a/b#*']))
+    assert.ok(!isAllowed(ref, ['a/b']))
+    assert.ok(isAllowed(parseReference('plain'), ['plain']))
+    assert.ok(!isAllowed(ref, ['a/b#runner', 'a#*']))
+  })
+  it('resolves the module under the root with any of the extensions, and refuses what leaves it', () => {
+    assert.deepEqual(validateReference('a/b#run', root, null), { module: 'a/b', exportName: 'run' })
+    validateReference('./plain', root, null)
+    assert.throws(() => validateReference('a/c#run', root, null), /not found/)
+    assert.throws(() => validateReference('../x#run', root, null), TaskNotAllowedError)
+    assert.throws(() => validateReference('a/../../x#run', root, null), TaskNotAllowedError)
+    assert.throws(() => validateReference(`${root}/plain`, root, null), TaskNotAllowedError)
+    assert.throws(() => validateReference('plain#other', root, ['plain']), /not allowed/)
+  })
+})
+
+for (const dialect of DIALECTS) {
+  describe(`Queue (${dialect})`, function () {
+    let db: TestDatabase
+    let q: Queue
+    before(async () => {
+      db = await createTestDatabase(dialect)
+      writeTaskModule(db.dir)
+      q = await Queue.open({ db: db.url, root: db.dir })
+    })
+    after(async () => {
+      await q?.close()
+      await db?.drop()
+    })
+
+    it('resolves full ids and unique prefixes, refuses malformed or ambiguous ones', async () => {
+      const { id } = await q.enqueue({ task: 'tasks#hello' })
+      assert.equal(await q.resolveId(id.slice(0, 6).toUpperCase()), id)
+      assert.equal(await q.resolveId(` ${id} `), id)
+      await assert.rejects(q.resolveId('abc12'), UsageError)
+      await assert.rejects(q.resolveId('abcdeg'), UsageError)
+      await assert.rejects(q.get('00000000-0000-4000-8000-000000000000'), /no task/)
+    })
+
+    it('requeue reports each requeued id once, in the order given', async () => {
+      const a = (await q.enqueue({ task: 'tasks#hello' })).id
+      const b = (await q.enqueue({ task: 'tasks#hello' })).id
+      await q.cancel([a, b])
+      assert.deepEqual(await q.requeue([b, a, b]), [b, a])
+      await assert.rejects(q.requeueByStatus(['queued']), UsageError)
+    })
+  })
+}
