@@ -1,8 +1,12 @@
 import Table from 'cli-table3'
+import type { QueueStats } from '../src/queue/stats.js'
 import type { Task } from '../src/types.js'
 import { escapeControl, firstLine, formatAgo, formatBytes, formatDuration, shortId, statusLabel, truncate } from './format.js'
 
 /** Human renderings of tasks for the non-interactive commands; `--json` prints the data instead. */
+
+/** cli-table3 without borders: columns separated by two spaces, easy to read and to grep. */
+const BARE = { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' }
 
 export function renderTaskTable(tasks: Task[], width = process.stdout.columns || 120): string {
   if (tasks.length === 0) return 'No tasks.'
@@ -11,7 +15,7 @@ export function renderTaskTable(tasks: Task[], width = process.stdout.columns ||
   const table = new Table({
     head: ['ID', 'STATUS', 'TASK', 'MODIFIED', 'OUTPUT / ERROR'],
     style: { head: color ? ['bold'] : [], border: [], compact: true, 'padding-left': 0, 'padding-right': 0 },
-    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+    chars: BARE,
   })
   for (const t of tasks) {
     const summary = t.status === 'failed' ? firstLine(t.error) : firstLine(t.output)
@@ -49,4 +53,20 @@ export function renderTaskDetail(t: Task): string {
   const width = Math.max(...fields.map(([k]) => k.length))
   const lines = fields.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v ?? '-'}`)
   return [...lines, ...section('output', t.output), ...section('error', t.error), ...section('log', t.log)].join('\n')
+}
+
+export function renderStats(s: QueueStats): string {
+  const statuses = ['queued', 'progress', 'completed', 'failed', 'cancelled'] as const
+  const lines = [
+    statuses.map((st) => `${statusLabel(st)}: ${s.counts[st]}`).join('   '),
+    `Oldest queued: ${s.oldest_queued_age_seconds === null ? 'none waiting' : `${formatDuration(s.oldest_queued_age_seconds * 1000)} ago`}`,
+    `Ended (completed/failed): last 1m ${s.recent['1m'].completed}/${s.recent['1m'].failed}   5m ${s.recent['5m'].completed}/${s.recent['5m'].failed}   15m ${s.recent['15m'].completed}/${s.recent['15m'].failed}`,
+    `Workers: ${s.workers.length === 0 ? 'none alive' : s.workers.map((w) => `${w.name} (${w.running}/${w.concurrency} running)`).join(', ')}`,
+  ]
+  if (s.tasks.length > 0) {
+    const table = new Table({ head: ['TASK', ...statuses.map((st) => st.toUpperCase())], style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 0 }, chars: BARE })
+    for (const t of s.tasks) table.push([escapeControl(t.task, false), ...statuses.map((st) => t[st])])
+    lines.push('', table.toString())
+  }
+  return lines.join('\n')
 }

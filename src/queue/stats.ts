@@ -1,0 +1,29 @@
+import type { Dialect } from '../storage/dialect.js'
+import { countsByStatus, recentlyEnded } from '../storage/monitor-repository.js'
+import { countsByTask, oldestQueuedAgeSeconds, type PerTaskCounts } from '../storage/stats-repository.js'
+import { liveWorkers } from '../storage/worker-repository.js'
+import type { Status, WorkerInfo } from '../types.js'
+
+/** What `sq stats` reports, for monitoring and scripts. */
+export interface QueueStats {
+  counts: Record<Status, number>
+  tasks: PerTaskCounts[]
+  /** Seconds the oldest runnable queued task has waited; null when none waits. */
+  oldest_queued_age_seconds: number | null
+  /** Completions and failures over the last 1, 5 and 15 minutes. */
+  recent: Record<'1m' | '5m' | '15m', { completed: number; failed: number }>
+  workers: WorkerInfo[]
+}
+
+export async function queueStats(d: Dialect, heartbeatTimeout: number): Promise<QueueStats> {
+  const [counts, tasks, oldest, m1, m5, m15, workers] = await Promise.all([
+    countsByStatus(d),
+    countsByTask(d),
+    oldestQueuedAgeSeconds(d),
+    recentlyEnded(d, 60),
+    recentlyEnded(d, 300),
+    recentlyEnded(d, 900),
+    liveWorkers(d, heartbeatTimeout),
+  ])
+  return { counts, tasks, oldest_queued_age_seconds: oldest, recent: { '1m': m1, '5m': m5, '15m': m15 }, workers }
+}
