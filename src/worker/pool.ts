@@ -17,12 +17,14 @@ export class ProcessPool {
   }
 
   async acquire(): Promise<TaskProcess> {
-    for (;;) {
+    for (let failures = 0; ; ) {
       const proc = this.idle.pop() ?? this.spawn()
       try {
         await proc.ready
-      } catch {
+      } catch (error) {
         this.all.delete(proc)
+        // A process that cannot even start (bad Node options, no memory) will not start on a retry.
+        if (++failures >= 3) throw error
         continue
       }
       if (proc.healthy) return proc
