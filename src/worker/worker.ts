@@ -208,6 +208,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     } finally {
       clearTimeout(timer)
       if (r.proc) this.pool.release(r.proc)
+      // The process may now run another task: a late verdict that this run was lost (its own endRun
+      // seen by checkOwnership before it leaves `running`) must not kill it.
+      r.proc = undefined
     }
     try {
       await this.record(r, result)
