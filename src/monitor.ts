@@ -16,6 +16,12 @@ export type Stream = monitor.Stream
 export const THROUGHPUT_WINDOW_SECONDS = 60
 /** The most characters of output a pane keeps; older text is dropped (the pane says so). */
 export const PANE_MAX_CHARS = 256 * 1024
+/**
+ * How stale the counts of ended tasks (completed, failed, cancelled) may be. Counting them reads every
+ * row of a large table (tens of milliseconds at 100,000 rows), so a refresh re-counts only queued and
+ * running tasks and reuses the ended counts of the previous snapshot until they are this old.
+ */
+export const ENDED_COUNTS_MAX_AGE_MS = 5000
 /** The most chunks one refresh reads for the pane; a pane far behind catches up over a few refreshes. */
 const PANE_MAX_CHUNKS = 500
 
@@ -76,6 +82,8 @@ export interface Snapshot {
   pane: Pane | null
   /** Milliseconds this snapshot took to read. */
   tookMs: number
+  /** When (Date.now()) the counts of ended statuses were last read in full. */
+  endedCountsAt: number
 }
 
 export interface SnapshotOptions {
@@ -89,7 +97,12 @@ export interface SnapshotOptions {
   heartbeatTimeout?: number
   runningLimit?: number
   failureLimit?: number
-  /** The previous snapshot: its pane is continued when it shows the same task, run and stream. */
+  /** See ENDED_COUNTS_MAX_AGE_MS; 0 re-counts every time. */
+  endedCountsMaxAgeMs?: number
+  /**
+   * The previous snapshot: its pane is continued when it shows the same task, run and stream, and its
+   * counts of ended tasks are reused while fresh enough.
+   */
   previous?: Snapshot | null
 }
 
@@ -108,14 +121,18 @@ const parseProgress = (json: string | null): Progress | null => {
 export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Snapshot> {
   const began = performance.now()
   const filter = o.filter?.trim() || null
-  const [at, counts, ended, workers, runningRows, failureRows] = await Promise.all([
+  const reuse = o.previous && Date.now() - o.previous.endedCountsAt < (o.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS)
+  const [at, fresh, ended, workers, runningRows, failureRows] = await Promise.all([
     monitor.databaseNow(d),
-    monitor.countsByStatus(d),
+    monitor.countsByStatus(d, reuse ? ['queued', 'progress'] : undefined),
     monitor.recentlyEnded(d, THROUGHPUT_WINDOW_SECONDS),
     liveWorkers(d, o.heartbeatTimeout ?? 30),
     monitor.runningTasks(d, { taskPattern: filter, limit: o.runningLimit ?? 100 }),
     monitor.recentFailures(d, { taskPattern: filter, limit: o.failureLimit ?? 20 }),
   ])
+  const counts = reuse
+    ? { ...fresh, completed: o.previous!.counts.completed, failed: o.previous!.counts.failed, cancelled: o.previous!.counts.cancelled }
+    : fresh
   const now = Date.parse(at)
   const since = (iso: string | null) => (iso === null ? 0 : Math.max(0, now - Date.parse(iso)))
   const running: RunningTask[] = runningRows.map((r) => ({
@@ -148,6 +165,7 @@ export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Sna
     failures,
     pane,
     tookMs: performance.now() - began,
+    endedCountsAt: reuse ? o.previous!.endedCountsAt : Date.now(),
   }
 }
 

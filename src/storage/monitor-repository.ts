@@ -31,16 +31,16 @@ export async function databaseNow(d: Dialect): Promise<string> {
 
 /**
  * Tasks per status. GROUP BY over sq_tasks_status_modified, which covers `status`: an index-only scan.
- * It is the one query whose cost grows with the table (every row is counted once) — a few milliseconds
- * at 100,000 rows (bench/top-refresh.ts). Exact counts without the scan would need a counter row that
- * every enqueue and claim updates, a hot spot for concurrent workers; the scan is the better trade.
+ * Over all statuses it is the one query whose cost grows with the table (every row is counted once);
+ * with `only` (the active statuses, queued and progress) it reads just those ranges of the index, as
+ * large as the backlog. Exact counts without the scan would need a counter row that every enqueue and
+ * claim updates, a hot spot for concurrent workers; monitor.ts re-counts the ended statuses only every
+ * few seconds instead.
  */
-export async function countsByStatus(d: Dialect): Promise<Record<Status, number>> {
-  const rows = await d.db
-    .selectFrom('sq_tasks')
-    .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
-    .groupBy('status')
-    .execute()
+export async function countsByStatus(d: Dialect, only?: Status[]): Promise<Record<Status, number>> {
+  let q = d.db.selectFrom('sq_tasks').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+  if (only) q = q.where('status', 'in', only)
+  const rows = await q.groupBy('status').execute()
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>
   for (const row of rows) counts[row.status] = Number(row.n)
   return counts

@@ -141,6 +141,19 @@ for (const dialect of DIALECTS) {
       assert.ok(s2.pane!.elapsedMs !== null && s2.pane!.elapsedMs >= 0)
     })
 
+    it('re-counts ended tasks only every few seconds, active ones every time', async () => {
+      const a = await claimOne()
+      const s1 = await snapshot(d)
+      await endRun(d, a, { status: 'completed' })
+      await queue.enqueue({ task: 'jobs#count', queue: 'later' })
+      const s2 = await snapshot(d, { previous: s1 })
+      assert.deepEqual([s2.counts.queued, s2.counts.progress, s2.counts.completed], [1, 0, 0], 'ended counts reused')
+      assert.equal(s2.endedCountsAt, s1.endedCountsAt)
+      const s3 = await snapshot(d, { previous: s2, endedCountsMaxAgeMs: 0 })
+      assert.deepEqual([s3.counts.queued, s3.counts.progress, s3.counts.completed], [1, 0, 1], 'ended counts re-read')
+      assert.equal(s3.total, 2)
+    })
+
     it('filters running tasks and failures by task name', async () => {
       await claimOne('jobs#count')
       const f = await claimOne('jobs#boom')

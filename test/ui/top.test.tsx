@@ -40,6 +40,7 @@ function emptySnapshot(): Snapshot {
     failures: [],
     pane: null,
     tookMs: 1,
+    endedCountsAt: 0,
   }
 }
 
