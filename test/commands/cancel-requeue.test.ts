@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { assertOneLineError, enqueue, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
+import { assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
 import type { Dialect } from '../../src/storage/dialect.js'
 import { appendChunks, claimTasks } from '../../src/storage/run-repository.js'
 import { getTask } from '../../src/storage/task-repository.js'
@@ -25,7 +25,7 @@ for (const dialect of DIALECTS) {
     const show = async (id: string): Promise<Task> => (await getTask(d, id))!
 
     it('cancels queued tasks, by id and from stdin with -', async () => {
-      const [a, b, c] = await Promise.all([enqueue(db), enqueue(db), enqueue(db)])
+      const [a, b, c] = await Promise.all([insert(d), insert(d), insert(d)])
       const [one, piped] = await Promise.all([
         sqOk(db, ['cancel', a!.slice(0, 8)]),
         sqOk(db, ['cancel', '-'], { input: `${b}\n${c}\n` }),
@@ -40,7 +40,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('cancels a task in progress, keeping the output it had made', async () => {
-      const id = await enqueue(db, 'tasks#hello', ['--queue', 'cancel-me'])
+      const id = await insert(d, { queue: 'cancel-me' })
       const [run] = await claimTasks(d, { workerId: 'w1', workerName: 'test:1', pid: 1, queues: ['cancel-me'], limit: 1 })
       assert.equal(run!.id, id)
       assert.ok(await appendChunks(d, { id, attempt: run!.attempts }, { output: 'half way\n' }))
@@ -52,7 +52,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('exits 1 with one line for a task that has already ended, and refuses bad ids', async () => {
-      const done = await enqueue(db)
+      const done = await insert(d)
       await setStatus(d, done, 'completed', { output: 'fine' })
       const [ended, unknown, malformed, none] = await Promise.all([
         sq(db, ['cancel', done]),
@@ -69,7 +69,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('requeues ended tasks by id, clearing output, error, log and worker', async () => {
-      const [failed, completed] = await Promise.all([enqueue(db), enqueue(db)])
+      const [failed, completed] = await Promise.all([insert(d), insert(d)])
       await setStatus(d, failed!, 'failed', { output: 'partial', error: 'Error: boom', log: 'noise', worker: 'h:1' })
       await setStatus(d, completed!, 'completed', { output: 'all done', log: 'noise', worker: 'h:2' })
       const out = await sqOk(db, ['requeue', failed!, completed!.slice(0, 10)])
@@ -84,7 +84,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('requeues every task of a status with --status, and ids from stdin with -', async () => {
-      const made = await Promise.all([enqueue(db), enqueue(db), enqueue(db), enqueue(db)])
+      const made = await Promise.all([insert(d), insert(d), insert(d), insert(d)])
       const [f1, f2, c1, q1] = made as [string, string, string, string]
       await setStatus(d, f1, 'failed', { error: 'x' })
       await setStatus(d, f2, 'failed', { error: 'y' })
@@ -97,7 +97,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('refuses to requeue queued tasks, and bad combinations of ids and --status', async () => {
-      const queued = await enqueue(db)
+      const queued = await insert(d)
       const [stillQueued, liveStatus, both, neither, badStatus] = await Promise.all([
         sq(db, ['requeue', queued]),
         sq(db, ['requeue', '--status', 'queued']),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { age, assertOneLineError, enqueue, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
+import { age, assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
 import type { Dialect } from '../../src/storage/dialect.js'
 import type { Task } from '../../src/types.js'
 
@@ -17,11 +17,11 @@ for (const dialect of DIALECTS) {
       writeTaskModule(db.dir, 'reports/daily.ts', 'export function build() { return "ok" }\n')
       d = await openTestDatabase(db)
       const [done, broken, waiting, other, running] = await Promise.all([
-        enqueue(db, 'tasks#hello'),
-        enqueue(db, 'tasks#fail'),
-        enqueue(db, 'tasks#hello'),
-        enqueue(db, 'reports/daily#build'),
-        enqueue(db, 'tasks#hello'),
+        insert(d, { task: 'tasks#hello' }),
+        insert(d, { task: 'tasks#fail' }),
+        insert(d, { task: 'tasks#hello' }),
+        insert(d, { task: 'reports/daily#build' }),
+        insert(d, { task: 'tasks#hello' }),
       ])
       Object.assign(ids, { done, broken, waiting, other, running })
       await setStatus(d, done!, 'completed', { output: 'report READY for 50%_off\n', log: 'log text' })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { age, allTasks, assertOneLineError, countTasks, enqueue, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
+import { age, allTasks, assertOneLineError, countTasks, insert, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
 import type { Dialect } from '../../src/storage/dialect.js'
 import type { Status } from '../../src/types.js'
 
@@ -16,7 +16,7 @@ for (const dialect of DIALECTS) {
       db = await createTestDatabase(dialect)
       writeTaskModule(db.dir)
       d = await openTestDatabase(db)
-      const made = await Promise.all(Array.from({ length: 6 }, () => enqueue(db)))
+      const made = await Promise.all(Array.from({ length: 6 }, () => insert(d)))
       const plan: Array<[keyof typeof ids, Status, number]> = [
         ['oldCompleted', 'completed', 40 * DAY],
         ['oldFailed', 'failed', 40 * DAY],

@@ -5,7 +5,7 @@ import { runSq, type CliResult, type RunOptions } from './cli.js'
 import type { TestDatabase } from './db.js'
 import { randomUUID } from 'node:crypto'
 import type { Dialect } from '../../src/storage/dialect.js'
-import type { NewTask } from '../../src/storage/task-repository.js'
+import { insertTask, type NewTask } from '../../src/storage/task-repository.js'
 import type { Task } from '../../src/types.js'
 
 /** Helpers for the command tests: run `sq` against a test database, with its dir as cwd and root. */
@@ -101,4 +101,9 @@ export const RECORD_FIELDS = [
 /** A task for the storage functions: queued now on `default`, overridable field by field. */
 export function newTask(o: Partial<NewTask> = {}): NewTask {
   return { id: randomUUID(), task: 'tasks#hello', argsJson: '{}', queue: 'default', priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 }, ...o }
+}
+
+/** Puts a queued task straight into the database (setup for tests that are not about enqueueing). */
+export async function insert(d: Dialect, o: Partial<NewTask> = {}): Promise<string> {
+  return (await insertTask(d, newTask(o))).id
 }
