@@ -85,9 +85,13 @@ export class TaskProcess {
 
   run(request: RunRequest, handlers: RunHandlers): Promise<RunResult> {
     if (this.active) throw new Error('task process is busy')
+    if (this.exited) return Promise.resolve({ kind: 'exited', code: this.child.exitCode, signal: this.child.signalCode })
     return new Promise((resolve) => {
       this.active = { request, handlers, resolve, ended: new Set() }
-      this.child.send(request)
+      // A process that died after it was picked fails the send; its 'exit' then ends the run.
+      this.child.send(request, (error) => {
+        if (error && !this.exited) this.kill('stop', 0)
+      })
     })
   }
 
