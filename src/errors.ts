@@ -37,6 +37,8 @@ export class TaskEndedBadlyError extends SqError {}
 export function coerceError(error: unknown): SqError {
   if (error instanceof SqError) {
     error.message = redactSecrets(error.message)
+    // The stack was written at construction, with the message as it was then (--verbose prints it).
+    if (error.stack) error.stack = redactSecrets(error.stack)
     return error
   }
   const message = redactSecrets(error instanceof Error ? error.message : String(error))

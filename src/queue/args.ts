@@ -76,7 +76,8 @@ export function parseCliArgs(argsFlag: string | undefined, pairs: string[], read
     } catch {
       // not JSON: kept as the string it is
     }
-    base[key] = value
+    // defineProperty, not `base[key] =`: a key like __proto__ must become an arg, not a prototype.
+    Object.defineProperty(base, key, { value, enumerable: true, writable: true, configurable: true })
   }
   return base
 }

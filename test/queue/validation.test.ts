@@ -14,6 +14,9 @@ describe('task args', () => {
     assert.deepEqual(parseCliArgs('{"a":1,"b":{"c":2}}', ['b=3', 'd=x y', 'e=null', 'f=[1]'], () => ''), { a: 1, b: 3, d: 'x y', e: null, f: [1] })
     assert.deepEqual(parseCliArgs('-', [], () => '{"s":1}'), { s: 1 })
     assert.deepEqual(parseCliArgs(undefined, [], () => assert.fail('stdin is not read')), {})
+    const tricky = parseCliArgs(undefined, ['__proto__={"polluted":1}', 'constructor=x'], () => '')
+    assert.equal(JSON.stringify(tricky), '{"__proto__":{"polluted":1},"constructor":"x"}')
+    assert.equal(Object.getPrototypeOf(tricky), Object.prototype)
   })
   it('refuses non-objects with a message that says what was given', () => {
     for (const [text, what] of [['[]', /an array/], ['"s"', /a string/], ['1', /a number/], ['null', /null/], ['true', /a boolean/], ['', /not valid JSON/]] as const) {
