@@ -24,17 +24,20 @@ export function clampScroll(scroll: number, total: number, rows: number): number
 
 /** The selected task's streamed output (or log), following its end unless scrolled up. */
 export function OutputPane({ pane, lines, scroll, rows, width, theme, note }: OutputPaneProps) {
-  const offset = clampScroll(scroll, lines.length, rows)
-  const end = lines.length - offset
-  const shown = lines.slice(Math.max(0, end - rows), end)
   const statusColor = pane ? theme[pane.status === 'progress' ? 'running' : pane.status] : undefined
+  // Structured progress gets a bar line of its own when the pane has rows to spare.
+  const bar = pane ? progressBar(pane.progress?.current, pane.progress?.total, Math.min(40, Math.max(10, width - 30))) : ''
+  const barLine = bar && rows >= 6 ? `${bar} ${escapeControl(pane?.progress?.message ?? '', false)}` : ''
+  const textRows = barLine ? rows - 1 : rows
+  const offset = clampScroll(scroll, lines.length, textRows)
+  const end = lines.length - offset
+  const shown = lines.slice(Math.max(0, end - textRows), end)
   let title = '── Output '
   if (pane) {
     const time = pane.elapsedMs === null ? '' : ` ${formatDuration(pane.elapsedMs)}`
-    const bar = progressBar(pane.progress?.current, pane.progress?.total, 8)
     title =
       `── ${pane.stream === 'log' ? 'Log' : 'Output'} · ${shortId(pane.id)} ${escapeControl(pane.task, false)} · ` +
-      `${statusLabel(pane.status).toLowerCase()}${time}${bar ? ` ${bar}` : ''} · ${lines.length} lines` +
+      `${statusLabel(pane.status).toLowerCase()}${time} · ${lines.length} lines` +
       `${offset > 0 ? ` · ↑${offset} (End follows)` : ''} `
   }
   const hint = pane ? (pane.stream === 'log' ? ' l: output ' : ' l: log ') : ''
@@ -45,6 +48,11 @@ export function OutputPane({ pane, lines, scroll, rows, width, theme, note }: Ou
         <Text color={statusColor ?? theme.title}>{truncate(title, width)}</Text>
         <Text color={theme.dim}>{'─'.repeat(rule)}{hint}</Text>
       </Text>
+      {barLine ? (
+        <Text color={theme.running} wrap="truncate">
+          {truncate(barLine, width)}
+        </Text>
+      ) : null}
       {pane === null || shown.length === 0 ? (
         <Text color={theme.dim}>
           {note ?? (pane === null ? '  no task selected (↑/↓ to pick one)' : pane.status === 'queued' ? '  queued, not started yet' : `  no ${pane.stream} yet`)}
@@ -56,7 +64,7 @@ export function OutputPane({ pane, lines, scroll, rows, width, theme, note }: Ou
           </Text>
         ))
       )}
-      {Math.max(1, shown.length) < rows ? <Box height={rows - Math.max(1, shown.length)} /> : null}
+      {Math.max(1, shown.length) < textRows ? <Box height={textRows - Math.max(1, shown.length)} /> : null}
     </Box>
   )
 }

@@ -24,7 +24,7 @@ export function runningColumns(width: number, timeoutSeconds: number) {
   const worker = width >= 70 ? Math.min(22, Math.max(12, Math.floor(width * 0.16))) : 0
   const fixed = 2 + 8 + 1 + (worker ? worker + 1 : 0) + elapsed + 1
   const rest = Math.max(10, width - fixed)
-  const task = Math.min(40, Math.max(8, Math.floor(rest * 0.45)))
+  const task = Math.min(40, Math.max(8, Math.floor(rest * 0.55)))
   return { id: 8, task, worker, elapsed, last: Math.max(0, rest - task - 1) }
 }
 
@@ -54,8 +54,10 @@ export function RunningTable({ tasks, total, selectedId, rows, width, timeoutSec
         shown.map((t) => {
           const isSelected = t.id === selectedId
           const late = timeoutSeconds > 0 && t.elapsedMs > timeoutSeconds * 800
-          const bar = progressBar(t.progress?.current, t.progress?.total)
-          const last = bar ? `${bar} ${escapeControl(t.progress?.message ?? '', false)}`.trim() : escapeControl(t.lastLine, false)
+          // Structured progress as a short bar, then the last output line (or the progress message).
+          const bar = progressBar(t.progress?.current, t.progress?.total, 5)
+          const text = escapeControl(t.lastLine || t.progress?.message || '', false)
+          const last = bar ? `${bar} ${text}`.trim() : text
           return (
             <Text key={t.id} inverse={isSelected} wrap="truncate">
               {isSelected ? '▶ ' : '  '}
