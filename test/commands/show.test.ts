@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { cleanEnv, SQ_BIN } from '../helpers/cli.js'
+import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { assertOneLineError, enqueue, RECORD_FIELDS, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
+import { assertOneLineError, enqueue, insert, RECORD_FIELDS, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
 import type { Dialect } from '../../src/storage/dialect.js'
 import type { Task } from '../../src/types.js'
 
@@ -95,6 +98,39 @@ for (const dialect of DIALECTS) {
       assertOneLineError(unknownPrefix, 1, /no task with id fedcba98/)
       assertOneLineError(missing, 2)
       for (const r of [short, junk, ambiguous, unknownFull, unknownPrefix]) assert.equal(r.stdout, '')
+    })
+
+    it('--follow prints the output of an ended task and exits 0 if it completed, 1 if not', async () => {
+      const done = await insert(d, { queue: 'follow-done' })
+      await setStatus(d, done, 'completed', { output: 'all \u001b[1mgood\n' })
+      const [ok, bad] = await Promise.all([sq(db, ['show', done, '--follow']), sq(db, ['show', id, '--follow'])])
+      assert.equal(ok.code, 0, ok.stderr)
+      assert.equal(ok.stdout, 'all \\x1b[1mgood\n')
+      assertOneLineError(bad, 1, /failed: Error: boom/)
+      assert.match(bad.stdout, /^line one\n/)
+    })
+
+    it('--follow streams the output of a running task as it grows, then exits with its verdict', async function () {
+      this.timeout(60_000)
+      const running = await insert(d, { queue: 'follow-live' })
+      const [run] = await claimTasks(d, { workerId: 'w', workerName: 'test:1', pid: 1, queues: ['follow-live'], limit: 1 })
+      const ref = { id: running, attempt: run!.attempts }
+      await appendChunks(d, ref, { output: 'first\n' })
+      const child = spawn(process.execPath, [SQ_BIN, 'show', running, '--follow'], { cwd: db.dir, env: { ...cleanEnv(), SQ_DATABASE_URL: db.url } })
+      let stdout = ''
+      let stderr = ''
+      child.stderr.on('data', (c) => (stderr += c))
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+      await new Promise<void>((resolve) =>
+        child.stdout.on('data', (c) => {
+          stdout += c
+          if (stdout.includes('first\n')) resolve()
+        }),
+      )
+      await appendChunks(d, ref, { output: 'second\n' })
+      await endRun(d, ref, { status: 'completed' })
+      assert.equal(await exited, 0, stderr)
+      assert.equal(stdout, 'first\nsecond\n', 'each piece printed once, in order')
     })
   })
 }
