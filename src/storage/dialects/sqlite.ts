@@ -51,8 +51,38 @@ function withStatementCache(native: BetterSqlite3.Database, max = 256) {
   }
 }
 
+/**
+ * One connection per file per process. better-sqlite3 is synchronous: were one process to hold two
+ * connections to a file, a write on one would wait for the other's lock while blocking the only thread
+ * that could release it — a freeze, then "database is locked". So a second open of the same file shares
+ * the first one's connection (Kysely serialises its use), and the last close closes it.
+ */
+const shared = new Map<string, { dialect: Dialect; refs: number }>()
+
 export function openSqlite(file: string): Dialect {
   const resolved = path.resolve(file)
+  let entry = shared.get(resolved)
+  if (!entry) {
+    entry = { dialect: openConnection(file, resolved), refs: 0 }
+    shared.set(resolved, entry)
+  }
+  entry.refs++
+  const { dialect } = entry
+  let closed = false
+  return {
+    ...dialect,
+    async close() {
+      if (closed) return
+      closed = true
+      if (--entry.refs === 0) {
+        shared.delete(resolved)
+        await dialect.close()
+      }
+    },
+  }
+}
+
+function openConnection(file: string, resolved: string): Dialect {
   if (!fs.existsSync(resolved)) {
     if (!fs.existsSync(path.dirname(resolved))) {
       throw new StorageError(`cannot create SQLite database ${file}: directory ${path.dirname(resolved)} does not exist`)

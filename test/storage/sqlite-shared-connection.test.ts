@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import { openQueue } from '../../src/index.js'
+import { claimTasks } from '../../src/storage/run-repository.js'
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
+
+// better-sqlite3 is synchronous: two connections to one file in one process would deadlock on the
+// write lock. A second open shares the first one's connection.
+describe('SQLite: two handles on one file in one process', function () {
+  this.timeout(8000)
+  let db: TestDatabase
+  before(async () => {
+    db = await createTestDatabase('sqlite')
+    fs.writeFileSync(path.join(db.dir, 'tasks.mjs'), 'export function x() {}\n')
+  })
+  after(() => db.drop())
+
+  it('write at once without "database is locked", and one can close while the other goes on', async () => {
+    const a = await openQueue({ db: db.url, root: db.dir })
+    const b = await openQueue({ db: db.url, root: db.dir })
+    const enqueues = Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).enqueue({ task: 'tasks#x' }))
+    const claim = (q: typeof a) => claimTasks(q.dialect, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['default'], limit: 5 })
+    await Promise.all([...enqueues, claim(a), claim(b)])
+    await a.close()
+    const all = await b.list({ limit: 100 })
+    assert.equal(all.length, 40)
+    assert.equal((await claim(b)).length + all.filter((t) => t.status === 'progress').length <= 40, true)
+    await b.close()
+  })
+})
