@@ -34,15 +34,24 @@ export interface Dialect {
   writeTransaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>
 
   /**
+   * Runs ONE write statement that must hold the write lock from its start. PostgreSQL: the statement
+   * alone (autocommit makes it atomic; a BEGIN/COMMIT pair would add two round trips to every claim).
+   * SQLite: inside BEGIN IMMEDIATE, as writeTransaction.
+   */
+  exclusive<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>
+
+  /**
    * Makes the claim's inner SELECT skip rows other claimers hold. PostgreSQL: FOR UPDATE SKIP LOCKED.
    * SQLite has neither and needs neither: it has one writer at a time, so the claim's UPDATE, run in
    * an IMMEDIATE transaction, sees no competing claim.
    */
   lockForClaim<O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>): SelectQueryBuilder<Database, 'sq_tasks', O>
 
-  /** Wakes listeners (idle workers, followers) at once. PostgreSQL NOTIFY; a no-op on SQLite. */
-  notify(channel: string, payload?: string): Promise<void>
-  /** Calls `onMessage` on each notification, until the returned function is called. SQLite: never. */
+  /**
+   * Calls `onMessage` on each notification, until the returned function is called. PostgreSQL: LISTEN;
+   * a trigger (migration 002) notifies `sq_queued` (payload: queue), `sq_ended` and `sq_cancel`
+   * (payload: task id) on every status change, with no extra round trip. SQLite: never; poll instead.
+   */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>
   /** True when polling is the only way to learn of changes (SQLite). */
   readonly needsPolling: boolean

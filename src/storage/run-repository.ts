@@ -1,7 +1,6 @@
-import { sql, type Kysely } from 'kysely'
+import { sql } from 'kysely'
 import type { Progress, Status } from '../types.js'
 import type { Dialect } from './dialect.js'
-import type { Database } from './schema.js'
 import { readChunks, toTask, type TaskRow } from './task-repository.js'
 import type { Task } from '../types.js'
 
@@ -31,7 +30,7 @@ export interface ClaimOptions {
  */
 export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
   if (o.limit <= 0) return []
-  const rows = await d.writeTransaction((trx) =>
+  const rows = await d.exclusive((trx) =>
     trx
       // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP
       // LOCKED)` PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last
@@ -92,20 +91,6 @@ export async function hasRunnable(d: Dialect, queues: string[]): Promise<boolean
   return row !== undefined
 }
 
-/** Seconds until the next delayed task of these queues becomes runnable, or null when there is none. */
-export async function secondsToNextRunnable(d: Dialect, queues: string[]): Promise<number | null> {
-  const row = await d.db
-    .selectFrom('sq_tasks')
-    .select(['run_at'])
-    .where('status', '=', 'queued')
-    .where('queue', 'in', queues)
-    .orderBy('run_at')
-    .limit(1)
-    .executeTakeFirst()
-  if (!row) return null
-  return Math.max(0, (Date.parse(d.toIso(row.run_at)) - Date.now()) / 1000)
-}
-
 const owned = (run: RunRef) => (eb: any) =>
   eb.and([eb('id', '=', run.id), eb('attempts', '=', run.attempt), eb('status', '=', 'progress')])
 
@@ -144,24 +129,42 @@ export interface RunOutcome {
   cpu_ms?: number | null
   peak_rss_bytes?: number | null
   duration_ms?: number | null
+  /** Output, log and progress not yet written as chunks: they end the run's streams. */
+  tail?: { output?: string; log?: string; progress?: Progress }
+  /**
+   * False when the run never wrote a chunk (the worker knows): then ending it is one UPDATE, not a
+   * transaction that reads and deletes chunks. Unknown (undefined) means there may be some.
+   */
+  chunksWritten?: boolean
 }
 
 /**
- * Ends a run: folds its chunks into output and log, sets the verdict, deletes the chunks — one
- * transaction, fenced by the run's attempt. Returns false (and changes nothing) when the run had
- * already lost the task.
+ * Ends a run: folds its chunks (and the tail) into output and log, sets the verdict, deletes the
+ * chunks — atomically, fenced by the run's attempt. Returns false (and changes nothing) when the run
+ * had already lost the task.
  */
 export async function endRun(d: Dialect, run: RunRef, outcome: RunOutcome): Promise<boolean> {
-  const ended = await d.writeTransaction((trx) => endRunIn(d, trx, run, outcome))
-  if (ended && outcome.status === 'queued') await d.notify('sq_queued', '')
-  if (ended) await d.notify('sq_ended', run.id)
-  return ended
+  if (outcome.chunksWritten === false) {
+    const result = await d.exclusive((db) =>
+      db.updateTable('sq_tasks').set(verdict(d, outcome, '', '')).where(owned(run)).executeTakeFirst(),
+    )
+    return Number(result.numUpdatedRows) === 1
+  }
+  return d.writeTransaction(async (trx) => {
+    const { output, log } = await readChunks({ db: trx }, run.id, run.attempt)
+    const result = await trx.updateTable('sq_tasks').set(verdict(d, outcome, output, log)).where(owned(run)).executeTakeFirst()
+    if (Number(result.numUpdatedRows) !== 1) return false
+    await trx.deleteFrom('sq_task_chunks').where('task_id', '=', run.id).execute()
+    return true
+  })
 }
 
-async function endRunIn(d: Dialect, trx: Kysely<Database>, run: RunRef, outcome: RunOutcome): Promise<boolean> {
-  const { output, log } = await readChunks({ db: trx }, run.id, run.attempt)
+/** The columns a verdict writes; `written` output and log are what the chunks held. */
+function verdict(d: Dialect, outcome: RunOutcome, writtenOutput: string, writtenLog: string) {
   const retry = outcome.status === 'queued'
-  const values = {
+  const output = writtenOutput + (outcome.tail?.output ?? '')
+  const log = writtenLog + (outcome.tail?.log ?? '')
+  return {
     status: outcome.status,
     output: output === '' ? null : output,
     log: log === '' ? null : log,
@@ -171,12 +174,9 @@ async function endRunIn(d: Dialect, trx: Kysely<Database>, run: RunRef, outcome:
     cpu_ms: outcome.cpu_ms ?? null,
     peak_rss_bytes: outcome.peak_rss_bytes ?? null,
     duration_ms: outcome.duration_ms ?? null,
+    ...(outcome.tail?.progress ? { progress: JSON.stringify(outcome.tail.progress) } : {}),
     ...(retry ? { run_at: d.nowPlusSeconds(outcome.retryAfterSeconds ?? 0), worker_id: null } : {}),
   }
-  const result = await trx.updateTable('sq_tasks').set(values).where(owned(run)).executeTakeFirst()
-  if (Number(result.numUpdatedRows) !== 1) return false
-  await trx.deleteFrom('sq_task_chunks').where('task_id', '=', run.id).execute()
-  return true
 }
 
 /** Of these runs, the ones that no longer own their task (cancelled, requeued or declared lost). */
@@ -198,7 +198,5 @@ export async function lostRuns(d: Dialect, runs: RunRef[]): Promise<RunRef[]> {
 export async function cancelRunning(d: Dialect, id: string): Promise<boolean> {
   const row = await d.db.selectFrom('sq_tasks').select(['attempts', 'status']).where('id', '=', id).executeTakeFirst()
   if (!row || row.status !== 'progress') return false
-  const ended = await endRun(d, { id, attempt: row.attempts }, { status: 'cancelled', error: 'Cancelled by user' })
-  if (ended) await d.notify('sq_cancel', id)
-  return ended
+  return endRun(d, { id, attempt: row.attempts }, { status: 'cancelled', error: 'Cancelled by user' })
 }

@@ -71,7 +71,6 @@ export async function insertTask(d: Dialect, t: NewTask): Promise<{ id: string; 
           run_at: 'at' in t.runAt ? t.runAt.at : d.nowPlusSeconds(t.runAt.afterSeconds),
         })
         .execute()
-      await d.notify('sq_queued', t.queue)
       return { id: t.id, created: true }
     } catch (error) {
       if (t.key === null || !d.isUniqueViolation(error)) throw error
@@ -244,9 +243,8 @@ export async function requeueTasks(d: Dialect, ids: string[]): Promise<string[]>
     })
     .where('id', 'in', ids)
     .where('status', 'in', ['completed', 'failed', 'cancelled'])
-    .returning(['id', 'queue'])
+    .returning(['id'])
     .execute()
-  for (const queue of new Set(rows.map((r) => r.queue))) await d.notify('sq_queued', queue)
   return rows.map((r) => r.id)
 }
 

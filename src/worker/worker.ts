@@ -35,6 +35,10 @@ interface Running {
   proc?: TaskProcess
   lost: boolean
   flushing?: Promise<void>
+  /** Some output or log has been written as chunks. */
+  flushed: boolean
+  /** The verdict is being recorded: no more flushes. */
+  ending: boolean
 }
 
 /** How often an idle worker looks for work when nothing wakes it (SQLite has no LISTEN). */
@@ -171,7 +175,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private start(task: Task): void {
-    const r: Running = { task, run: { id: task.id, attempt: task.attempts }, output: new RunOutput(this.settings.maxOutputSize), startedAt: Date.now(), lost: false }
+    const r: Running = { task, run: { id: task.id, attempt: task.attempts }, output: new RunOutput(this.settings.maxOutputSize), startedAt: Date.now(), lost: false, flushed: false, ending: false }
     this.running.set(task.id, r)
     this.emit('claimed', task)
     this.o.log(`started ${task.id} ${task.task} (attempt ${task.attempts} of ${task.max_attempts})`)
@@ -227,15 +231,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return
     }
     if (result.kind === 'completed' && result.output !== null) r.output.append('output', result.output)
-    await this.flush(r)
+    // What is still buffered goes with the verdict; a run that never flushed ends in one UPDATE.
+    r.ending = true
+    while (r.flushing) await r.flushing
+    const tail = r.output.take()
     const error = failureMessage(result, this.settings.taskTimeout, this.o.graceSeconds)
     const usage = 'cpuMs' in result ? { cpu_ms: result.cpuMs, peak_rss_bytes: result.peakRss } : {}
     const retry = error !== null && r.run.attempt < r.task.max_attempts
+    const common = { duration_ms: durationMs, tail, chunksWritten: r.flushed, ...usage }
     const outcome: RunOutcome = error === null
-      ? { status: 'completed', duration_ms: durationMs, ...usage }
+      ? { status: 'completed', ...common }
       : retry
-        ? { status: 'queued', error, retryAfterSeconds: Math.min(2 ** r.run.attempt, 3600), duration_ms: durationMs, ...usage }
-        : { status: 'failed', error, duration_ms: durationMs, ...usage }
+        ? { status: 'queued', error, retryAfterSeconds: Math.min(2 ** r.run.attempt, 3600), ...common }
+        : { status: 'failed', error, ...common }
     const recorded = await endRun(this.dialect, r.run, outcome)
     const verdict = recorded ? outcome.status : 'lost'
     this.emit('ended', r.task, verdict)
@@ -246,7 +254,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Writes what a run has produced; a run that lost its task is stopped. */
   private flush(r: Running): Promise<void> {
     if (r.flushing) return r.flushing.then(() => this.flush(r))
-    if (r.output.empty || r.lost) return Promise.resolve()
+    if (r.output.empty || r.lost || r.ending) return Promise.resolve()
+    r.flushed = true
     r.flushing = appendChunks(this.dialect, r.run, r.output.take())
       .then((owned) => {
         if (!owned) this.lose(r)

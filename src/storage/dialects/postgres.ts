@@ -29,10 +29,8 @@ export function openPostgres(url: string): Dialect {
     toIso: ((value: Date | string | null) =>
       value === null ? null : new Date(value).toISOString()) as Dialect['toIso'],
     writeTransaction: (fn) => db.transaction().execute(fn),
+    exclusive: (fn) => fn(db),
     lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query.forUpdate().skipLocked(),
-    async notify(channel, payload = '') {
-      await sql`select pg_notify(${channel}, ${payload})`.execute(db)
-    },
     async listen(channel, onMessage) {
       // LISTEN holds its connection for as long as it listens, so it gets its own client, not a pooled one.
       const client = new pg.Client({ connectionString: url })

@@ -106,7 +106,7 @@ function openConnection(file: string, resolved: string): Dialect {
   }
   const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: withStatementCache(native) }) })
 
-  return {
+  const dialect: Dialect = {
     name: 'sqlite',
     db,
     displayUrl: `sqlite:${file}`,
@@ -132,7 +132,6 @@ function openConnection(file: string, resolved: string): Dialect {
       })
     },
     lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query,
-    async notify() {},
     async listen() {
       return async () => {}
     },
@@ -142,5 +141,7 @@ function openConnection(file: string, resolved: string): Dialect {
     async close() {
       await db.destroy()
     },
+    exclusive: (fn) => dialect.writeTransaction(fn),
   }
+  return dialect
 }
