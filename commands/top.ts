@@ -1,8 +1,6 @@
 import { Flags } from '@oclif/core'
 import { UsageError } from '../src/errors.js'
 import { queueMonitor } from '../src/monitor.js'
-import { renderTop } from '../ui/render.js'
-import { colorWanted } from '../ui/top/theme.js'
 import { BaseCommand } from './base.js'
 
 export default class Top extends BaseCommand {
@@ -26,6 +24,8 @@ export default class Top extends BaseCommand {
       throw new UsageError('sq top needs a terminal (stdin and stdout must be a TTY); in scripts use sq list or sq show')
     }
     const queue = await this.openQueue(flags)
+    // Ink and React load only for this command, not for every `sq` call.
+    const [{ renderTop }, { colorWanted }] = await Promise.all([import('../ui/render.js'), import('../ui/top/theme.js')])
     await renderTop({
       source: queueMonitor(queue),
       displayUrl: queue.displayUrl,
