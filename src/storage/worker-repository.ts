@@ -85,6 +85,22 @@ export async function orphanedRuns(d: Dialect, heartbeatTimeout: number): Promis
   return rows.map((r) => ({ id: r.id, attempt: r.attempts, worker: r.worker, attemptsLeft: r.attempts < r.max_attempts }))
 }
 
+/**
+ * This worker's runs in progress that started over `olderThanSeconds` ago: compared with the runs it
+ * knows, they find claims it never received (a connection lost between the claim and its answer).
+ */
+export async function runsOfWorker(d: Dialect, workerId: string, olderThanSeconds: number): Promise<OrphanedRun[]> {
+  const rows = await d.db
+    .selectFrom('sq_tasks')
+    .select(['id', 'attempts', 'max_attempts', 'worker'])
+    .where('status', '=', 'progress')
+    .where('worker_id', '=', workerId)
+    .where('started', '<', d.nowPlusSeconds(-olderThanSeconds))
+    .limit(1000)
+    .execute()
+  return rows.map((r) => ({ id: r.id, attempt: r.attempts, worker: r.worker, attemptsLeft: r.attempts < r.max_attempts }))
+}
+
 /** Forgets workers silent for longer than the timeout, once their runs have been rescued. */
 export async function deleteDeadWorkers(d: Dialect, heartbeatTimeout: number): Promise<void> {
   await d.db.deleteFrom('sq_workers').where('last_heartbeat', '<', d.nowPlusSeconds(-heartbeatTimeout)).execute()

@@ -43,19 +43,33 @@ export class WorkerPresence {
   /** Fails (or retries) the tasks of workers whose heartbeat stopped, on any host. */
   async rescueOrphans(): Promise<number> {
     const orphans = await workers.orphanedRuns(this.dialect, this.o.heartbeatTimeout)
-    let rescued = 0
-    for (const orphan of orphans) {
-      const error = `Worker ${orphan.worker ?? 'unknown'} stopped heartbeating (none for over ${this.o.heartbeatTimeout}s); task marked ${orphan.attemptsLeft ? 'for retry' : 'failed'} by worker ${this.name}`
-      const ended = await endRun(this.dialect, orphan, orphan.attemptsLeft
-        ? { status: 'queued', error, retryAfterSeconds: 0 }
-        : { status: 'failed', error })
-      if (ended) {
-        rescued++
-        this.o.log(`rescued ${orphan.id}: ${error}`)
-      }
-    }
+    const rescued = await this.release(orphans, (o) =>
+      `Worker ${o.worker ?? 'unknown'} stopped heartbeating (none for over ${this.o.heartbeatTimeout}s); task marked ${o.attemptsLeft ? 'for retry' : 'failed'} by worker ${this.name}`)
     await workers.deleteDeadWorkers(this.dialect, this.o.heartbeatTimeout)
     return rescued
+  }
+
+  /**
+   * Releases runs the database gives to this worker but the worker is not running: claims whose answer
+   * was lost with the connection. Without this they would stay in progress for as long as this worker
+   * heartbeats.
+   */
+  async releaseStrays(running: ReadonlySet<string>): Promise<number> {
+    const strays = (await workers.runsOfWorker(this.dialect, this.id, 10)).filter((run) => !running.has(run.id))
+    return this.release(strays, () => `Worker ${this.name} claimed the task but never started it (the claim's answer was lost)`)
+  }
+
+  private async release(runs: workers.OrphanedRun[], why: (run: workers.OrphanedRun) => string): Promise<number> {
+    let released = 0
+    for (const run of runs) {
+      const error = why(run)
+      const ended = await endRun(this.dialect, run, run.attemptsLeft ? { status: 'queued', error, retryAfterSeconds: 0 } : { status: 'failed', error })
+      if (ended) {
+        released++
+        this.o.log(`released ${run.id}: ${error}`)
+      }
+    }
+    return released
   }
 
   unregister(): Promise<void> {

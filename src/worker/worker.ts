@@ -3,6 +3,7 @@ import type { Settings } from '../config.js'
 import { isAllowed, parseReference } from '../queue/reference.js'
 import type { Dialect } from '../storage/dialect.js'
 import { appendChunks, claimTasks, endRun, hasRunnable, lostRuns, type RunOutcome, type RunRef } from '../storage/run-repository.js'
+import { redactSecrets } from '../redact.js'
 import type { Task } from '../types.js'
 import { WorkerPresence } from './heartbeat.js'
 import { ProcessPool } from './pool.js'
@@ -92,23 +93,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.o.log(`worker ${this.name} started: concurrency ${this.o.concurrency}, queues ${this.o.queues.join(',')}, database ${this.dialect.displayUrl}`)
     try {
       await this.presence.rescueOrphans()
+      let failures = 0
       while (!this.stopping) {
-        const free = this.o.concurrency - this.running.size
         let claimed = 0
-        if (free > 0 && (await hasRunnable(this.dialect, this.o.queues))) {
-          const tasks = await claimTasks(this.dialect, {
-            workerId: this.presence.id,
-            workerName: this.name,
-            pid: process.pid,
-            queues: this.o.queues,
-            limit: free,
-          })
-          claimed = tasks.length
-          for (const task of tasks) this.start(task)
+        const free = this.o.concurrency - this.running.size
+        try {
+          claimed = await this.claim(free)
+          failures = 0
+        } catch (error) {
+          // The database is away (restart, network, lock timeout): keep the running tasks, retry the
+          // claim with backoff, and say so once per failure.
+          failures++
+          this.o.log(`cannot claim tasks (attempt ${failures}): ${redactSecrets((error as Error).message)}`)
         }
-        if (this.o.burst && claimed === 0 && this.running.size === 0) break
-        if (claimed > 0 && claimed === free) continue
-        await this.idle(POLL_MS[this.dialect.name])
+        if (this.o.burst && failures === 0 && claimed === 0 && this.running.size === 0) break
+        if (failures === 0 && claimed > 0 && claimed === free) continue
+        await this.idle(failures === 0 ? POLL_MS[this.dialect.name] : Math.min(100 * 2 ** failures, 10_000))
       }
       await this.drain()
     } finally {
@@ -118,6 +118,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
       await this.presence.unregister().catch(() => {})
       this.o.log(`worker ${this.name} stopped after ${this.done} task${this.done === 1 ? '' : 's'}`)
     }
+  }
+
+  /** Claims up to `free` tasks and starts them; returns how many. */
+  private async claim(free: number): Promise<number> {
+    if (free <= 0 || !(await hasRunnable(this.dialect, this.o.queues))) return 0
+    const tasks = await claimTasks(this.dialect, {
+      workerId: this.presence.id,
+      workerName: this.name,
+      pid: process.pid,
+      queues: this.o.queues,
+      limit: free,
+    })
+    for (const task of tasks) this.start(task)
+    return tasks.length
   }
 
   /** Soft stop: claim nothing more; running tasks get the grace period. */
@@ -147,6 +161,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     every(this.presence.intervalMs, async () => {
       await this.presence.beat(this.running.size)
       await this.presence.rescueOrphans()
+      await this.presence.releaseStrays(new Set(this.running.keys()))
       const rss = (process.memoryUsage().rss / 1024 / 1024).toFixed(1)
       this.o.log(`[RAM Usage: ${rss} MiB] Heartbeat: ${this.name}, ${this.running.size} running, ${this.done} done`)
     })
