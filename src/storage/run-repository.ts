@@ -1,6 +1,7 @@
-import { sql } from 'kysely'
+import { sql, type QueryCreator } from 'kysely'
 import type { Progress, Status } from '../types.js'
 import type { Dialect } from './dialect.js'
+import type { Database } from './schema.js'
 import { readChunks, toTask, type TaskRow } from './task-repository.js'
 import type { Task } from '../types.js'
 
@@ -36,18 +37,7 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
       // LOCKED)` PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last
       // one locked — claiming more than n tasks.
       .with((wb) => wb('pick').materialized(), (db) =>
-        d.lockForClaim(
-          db
-            .selectFrom('sq_tasks')
-            .select('id')
-            .where('status', '=', 'queued')
-            .where('queue', 'in', o.queues)
-            .where('run_at', '<=', d.now())
-            .orderBy('priority', 'desc')
-            .orderBy('run_at')
-            .orderBy('created')
-            .limit(o.limit),
-        ),
+        d.lockForClaim(nextRunnable(d, db, o.queues).limit(o.limit)),
       )
       .updateTable('sq_tasks')
       .set({
@@ -67,7 +57,8 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
         peak_rss_bytes: null,
         duration_ms: null,
       })
-      .where('status', '=', 'queued')
+      // By primary key only: the picked rows are locked (PostgreSQL) or the writer is alone (SQLite), so
+      // they are still queued; a status filter here would lead SQLite to scan every queued row.
       .where('id', 'in', (eb) => eb.selectFrom('pick').select('pick.id'))
       .returningAll()
       .execute(),
@@ -80,15 +71,24 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
  * taking the write lock a claim needs (on SQLite every claim serialises all writers).
  */
 export async function hasRunnable(d: Dialect, queues: string[]): Promise<boolean> {
-  const row = await d.db
+  return (await nextRunnable(d, d.db, queues).limit(1).executeTakeFirst()) !== undefined
+}
+
+/**
+ * Runnable tasks of these queues in claim order: highest priority, then oldest run_at, then oldest.
+ * The order matches sq_tasks_claim (queue, priority desc, run_at, created) WHERE status = 'queued', so
+ * the first rows come straight off that index however large the table.
+ */
+function nextRunnable(d: Dialect, db: QueryCreator<Database>, queues: string[]) {
+  return db
     .selectFrom('sq_tasks')
     .select('id')
     .where('status', '=', 'queued')
     .where('queue', 'in', queues)
     .where('run_at', '<=', d.now())
-    .limit(1)
-    .executeTakeFirst()
-  return row !== undefined
+    .orderBy('priority', 'desc')
+    .orderBy('run_at')
+    .orderBy('created')
 }
 
 const owned = (run: RunRef) => (eb: any) =>
