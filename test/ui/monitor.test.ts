@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import BetterSqlite3 from 'better-sqlite3'
-import pg from 'pg'
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
 import { PANE_MAX_CHARS, snapshot, queueMonitor, type Snapshot } from '../../src/monitor.js'
 import { Queue } from '../../src/queue/queue.js'
 import type { Dialect } from '../../src/storage/dialect.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 import { registerWorker } from '../../src/storage/worker-repository.js'
-import type { Database } from '../../src/storage/schema.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { explainingDialect } from '../helpers/explain.js'
 
 /** The queries of `sq top` against real databases: what a snapshot holds, and that every query is indexed. */
 
@@ -201,44 +198,4 @@ for (const dialect of DIALECTS) {
       }
     })
   })
-}
-
-/**
- * The same database under a second Kysely that records each query, and a way to EXPLAIN them. On
- * PostgreSQL sequential scans are disabled for that session, so a Seq Scan in a plan means no index
- * could serve the query (on a tiny table the planner would otherwise prefer one anyway).
- */
-async function explainingDialect(db: TestDatabase, d: Dialect) {
-  const seen: CompiledQuery[] = []
-  const log = (e: LogEvent) => {
-    if (e.level === 'query') seen.push(e.query)
-  }
-  const kysely =
-    d.name === 'sqlite'
-      ? new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(db.url) }), log })
-      : new Kysely<Database>({
-          dialect: new PostgresDialect({
-            pool: new pg.Pool({ connectionString: db.url, max: 1 }),
-            onCreateConnection: async (c) => {
-              await c.executeQuery(CompiledQuery.raw('set enable_seqscan = off'))
-            },
-          }),
-          log,
-        })
-  const logged: Dialect = { ...d, db: kysely }
-  return {
-    logged,
-    async plans() {
-      const queries = seen.filter((q) => /^\s*select/i.test(q.sql))
-      const out: Array<{ query: string; plan: string[] }> = []
-      for (const q of queries) {
-        const prefix = d.name === 'sqlite' ? 'explain query plan ' : 'explain '
-        const result = await kysely.executeQuery(CompiledQuery.raw(prefix + q.sql, [...q.parameters]))
-        const plan = (result.rows as Array<Record<string, unknown>>).map((r) => String(r.detail ?? r['QUERY PLAN']))
-        out.push({ query: q.sql, plan })
-      }
-      return out
-    },
-    close: () => kysely.destroy(),
-  }
 }

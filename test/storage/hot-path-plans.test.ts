@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import type { Dialect } from '../../src/storage/dialect.js'
+import { claimTasks, endRun, hasRunnable, lostRuns } from '../../src/storage/run-repository.js'
+import { insertTask } from '../../src/storage/task-repository.js'
+import { orphanedRuns } from '../../src/storage/worker-repository.js'
+import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { explainingDialect } from '../helpers/explain.js'
+
+/**
+ * The worker's hot path must cost the same with a large backlog as with a small one: each query finds
+ * its rows through an index, and the claim's UPDATE by primary key (a status filter there once made
+ * SQLite walk every queued row on each claim).
+ */
+for (const dialect of DIALECTS) {
+  describe(`worker hot-path query plans (${dialect})`, () => {
+    let db: TestDatabase
+    let d: Dialect
+    before(async () => {
+      db = await createTestDatabase(dialect)
+      d = await openTestDatabase(db)
+      for (let i = 0; i < 50; i++) {
+        await insertTask(d, { id: randomUUID(), task: 't#x', argsJson: '{}', queue: 'default', priority: i % 3, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+      }
+    })
+    after(async () => {
+      await d.close()
+      await db.drop()
+    })
+
+    it('claims through the claim index and updates by primary key; the rest is indexed too', async () => {
+      const { logged, plans, close } = await explainingDialect(db, d)
+      try {
+        assert.equal(await hasRunnable(logged, ['default']), true)
+        const [task] = await claimTasks(logged, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['default'], limit: 1 })
+        await lostRuns(logged, [{ id: task!.id, attempt: 1 }])
+        await orphanedRuns(logged, 30)
+        await endRun(logged, { id: task!.id, attempt: 1 }, { status: 'completed', chunksWritten: false })
+        await endRun(logged, { id: task!.id, attempt: 1 }, { status: 'completed' })
+        const all = await plans()
+        const claim = all.find((p) => /^\s*with/i.test(p.query))!
+        assert.ok(claim, 'the claim was seen')
+        assert.ok(claim.plan.some((l) => /sq_tasks_claim/.test(l)), `claim pick without sq_tasks_claim:\n${claim.plan.join('\n')}`)
+        if (dialect === 'sqlite') {
+          assert.ok(!claim.plan.some((l) => /sq_tasks_status_modified/.test(l)), `claim update walks the queued rows:\n${claim.plan.join('\n')}`)
+        }
+        for (const { query, plan } of all) {
+          const bad = dialect === 'sqlite'
+            ? plan.filter((l) => /\bSCAN (sq_tasks|sq_task_chunks|t|w)\b/.test(l) && !/INDEX/.test(l))
+            : plan.filter((l) => /Seq Scan on (sq_tasks|sq_task_chunks)/.test(l))
+          assert.deepEqual(bad, [], `unindexed scan in ${query}\n${plan.join('\n')}`)
+        }
+      } finally {
+        await close()
+      }
+    })
+  })
+}
