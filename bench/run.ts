@@ -143,6 +143,18 @@ async function main(): Promise<void> {
   const baseline = forkPerTaskBaseline(Math.min(N, 100))
   console.log(`baseline: node -e 0 takes ${fmt(startMs)} ms; one fresh process per task (the seed's model) runs ${fmt(baseline, 1)} tasks/s\n`)
 
+  const oneShot = await freshDb('sqlite', 'oneshot')
+  spawnSync(process.execPath, [BIN, 'list', '--db', oneShot.url], { cwd: dir }) // creates the schema
+  const enqueueMs: number[] = []
+  for (let i = 0; i < 9; i++) {
+    const s = performance.now()
+    spawnSync(process.execPath, [BIN, 'enqueue', 'tasks#noop', '--db', oneShot.url], { cwd: dir })
+    enqueueMs.push(performance.now() - s)
+  }
+  await oneShot.drop()
+  const enqueueMedian = enqueueMs.sort((a, b) => a - b)[4]!
+  console.log(`one-shot \`sq enqueue\` on SQLite: ${fmt(enqueueMedian)} ms (×${fmt(enqueueMedian / startMs, 1)} node -e 0)\n`)
+
   console.log('no-op throughput (sq worker --burst, tasks/s from first start to last end, ×baseline)')
   for (const kind of ['sqlite', 'postgres'] as const) {
     const row: string[] = []
