@@ -84,18 +84,24 @@ function packageExists(specifier: string, root: string): boolean {
 }
 
 /**
- * Everything enqueueing checks about a reference, without importing the module: its form, the
- * allowlist, that it stays inside the root (unless allowlisted), and that the module exists.
+ * The policy on a reference, checked at enqueue AND again by the worker before it imports anything:
+ * well-formed, on the allowlist (when there is one), and inside the root unless allowlisted.
  */
-export function validateReference(ref: string, root: string, allowlist: readonly string[] | null): TaskReference {
+export function authorizeReference(ref: string, root: string, allowlist: readonly string[] | null): TaskReference {
   const parsed = parseReference(ref)
   if (!isAllowed(parsed, allowlist)) {
     throw new TaskNotAllowedError(`task not allowed: ${canonicalReference(parsed)} is not on the allowlist (allowedTasks / SQ_ALLOWED_TASKS)`)
   }
-  const explicitlyAllowed = allowlist !== null
-  if (leavesRoot(parsed.module) && !explicitlyAllowed) {
-    throw new TaskNotAllowedError(`task reference "${ref}" leaves the root ${root}; add it to allowedTasks to permit it`)
+  // With an allowlist, being on it is the permission; without one, the root is the boundary.
+  if (leavesRoot(parsed.module) && allowlist === null) {
+    throw new TaskNotAllowedError(`task not allowed: "${ref}" leaves the root ${root}; add it to allowedTasks to permit it`)
   }
+  return parsed
+}
+
+/** Everything enqueueing checks about a reference: its policy and that its module exists, without importing it. */
+export function validateReference(ref: string, root: string, allowlist: readonly string[] | null): TaskReference {
+  const parsed = authorizeReference(ref, root, allowlist)
   resolveModule(parsed, root)
   return parsed
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { Settings } from '../config.js'
-import { isAllowed, parseReference } from '../queue/reference.js'
+import { authorizeReference } from '../queue/reference.js'
 import type { Dialect } from '../storage/dialect.js'
 import { appendChunks, claimTasks, endRun, hasRunnable, lostRuns, type RunOutcome, type RunRef } from '../storage/run-repository.js'
 import { redactSecrets } from '../redact.js'
@@ -201,14 +201,25 @@ export class Worker extends EventEmitter<WorkerEvents> {
     })
   }
 
+  /** Why the policy (allowlist, root) forbids running this reference; undefined when it does not. */
+  private refusal(ref: string): string | undefined {
+    try {
+      authorizeReference(ref, this.settings.root, this.settings.allowedTasks)
+      return undefined
+    } catch (error) {
+      return (error as Error).message
+    }
+  }
+
   /** Runs one claimed task to its end and records the outcome; never throws. */
   private async execute(r: Running): Promise<void> {
     let result: RunResult | { kind: 'refused'; error: string }
     let timer: NodeJS.Timeout | undefined
     try {
-      // The allowlist again, before anything is imported: the row may not have come from `sq enqueue`.
-      if (!isAllowed(parseReference(r.task.task), this.settings.allowedTasks)) {
-        result = { kind: 'refused', error: `task not allowed: ${r.task.task} is not on the allowlist` }
+      // The policy again, before anything is imported: the row may not have come from `sq enqueue`.
+      const refusal = this.refusal(r.task.task)
+      if (refusal !== undefined) {
+        result = { kind: 'refused', error: refusal }
       } else {
         const proc = (r.proc = await this.pool.acquire())
         if (r.lost || this.hardStopped) proc.kill(r.lost ? 'lost' : 'stop', 0)

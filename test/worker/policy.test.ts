@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { insertTask } from '../../src/storage/task-repository.js'
 import { DIALECTS } from '../helpers/db.js'
 import { workerSuite } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
@@ -49,6 +51,20 @@ for (const dialect of DIALECTS) {
       assert.match(t.error!, /task not allowed/)
       assert.equal(fs.existsSync(path.join(s.db.dir, 'marker-imported')), false, 'the module was never imported')
       assert.equal((await s.get(allowed)).status, 'completed')
+    })
+
+    it('refuses to run a task whose reference leaves the root, without importing its module', async () => {
+      // A module outside the root, and a row naming it that did not come through `sq enqueue`.
+      const outside = fs.mkdtempSync(path.join(path.dirname(s.db.dir), 'sq-outside-'))
+      fs.writeFileSync(path.join(outside, 'marker.mjs'), MARKER)
+      const id = randomUUID()
+      await insertTask(s.queue.dialect, { id, task: `../${path.basename(outside)}/marker`, argsJson: '{}', queue: s.q, priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+      await s.burst()
+      const t = await s.get(id)
+      assert.equal(t.status, 'failed')
+      assert.match(t.error!, /task not allowed: .* leaves the root/)
+      assert.equal(fs.existsSync(path.join(outside, 'marker-imported')), false, 'the module was never imported')
+      fs.rmSync(outside, { recursive: true, force: true })
     })
 
     it('runs hooks in the task process; what they print goes to the task log (SQ_HOOKS)', async () => {
