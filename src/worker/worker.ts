@@ -8,7 +8,8 @@ import type { Task } from '../types.js'
 import { WorkerPresence } from './heartbeat.js'
 import { ProcessPool } from './pool.js'
 import { RunOutput } from './run-output.js'
-import type { RunResult, TaskProcess } from './task-process.js'
+import { outcomeOf, type RunEnd } from './outcome.js'
+import type { TaskProcess } from './task-process.js'
 
 export interface WorkerOptions {
   concurrency: number
@@ -213,7 +214,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** Runs one claimed task to its end and records the outcome; never throws. */
   private async execute(r: Running): Promise<void> {
-    let result: RunResult | { kind: 'refused'; error: string }
+    let result: RunEnd
     let timer: NodeJS.Timeout | undefined
     try {
       // The policy again, before anything is imported: the row may not have come from `sq enqueue`.
@@ -249,33 +250,30 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  private async record(r: Running, result: RunResult | { kind: 'refused'; error: string }): Promise<void> {
+  private async record(r: Running, end: RunEnd): Promise<void> {
     const durationMs = Date.now() - r.startedAt
-    if (result.kind === 'killed' && result.reason === 'lost') {
+    if (end.kind === 'killed' && end.reason === 'lost') {
       this.o.log(`stopped ${r.task.id}: it was cancelled or taken from this worker`)
       this.emit('ended', r.task, 'lost')
       return
     }
-    if (result.kind === 'completed' && result.output !== null) r.output.append('output', result.output)
+    if (end.kind === 'completed' && end.output !== null) r.output.append('output', end.output)
     // What is still buffered goes with the verdict; a run that never flushed ends in one UPDATE.
     r.ending = true
     while (r.flushing) await r.flushing
-    const tail = r.output.take()
-    const error = failureMessage(result, this.settings.taskTimeout, this.o.graceSeconds)
-    const usage = 'cpuMs' in result ? { cpu_ms: result.cpuMs, peak_rss_bytes: result.peakRss } : {}
-    const retry = error !== null && r.run.attempt < r.task.max_attempts
-    const common = { duration_ms: durationMs, tail, chunksWritten: r.flushed, ...usage }
-    const outcome: RunOutcome = error === null
-      ? { status: 'completed', ...common }
-      : retry
-        ? { status: 'queued', error, retryAfterSeconds: Math.min(2 ** r.run.attempt, 3600), ...common }
-        : { status: 'failed', error, ...common }
+    const outcome = outcomeOf(
+      end,
+      { attempt: r.run.attempt, maxAttempts: r.task.max_attempts },
+      { timeoutSeconds: this.settings.taskTimeout, graceSeconds: this.o.graceSeconds },
+      { duration_ms: durationMs, tail: r.output.take(), chunksWritten: r.flushed },
+    )
     const recorded = await endRun(this.dialect, r.run, outcome)
-    const verdict = recorded ? outcome.status : 'lost'
-    this.emit('ended', r.task, verdict)
-    const summary = error === null ? '' : `: ${error.split('\n')[0]}`
-    this.o.log(`${recorded ? (retry ? `will retry (in ${outcome.retryAfterSeconds}s)` : outcome.status) : 'lost'} ${r.task.id} in ${(durationMs / 1000).toFixed(2)}s${summary}`)
+    this.emit('ended', r.task, recorded ? outcome.status : 'lost')
+    const verdict = !recorded ? 'lost' : outcome.status === 'queued' ? `will retry (in ${outcome.retryAfterSeconds}s)` : outcome.status
+    const why = outcome.error ? `: ${outcome.error.split('\n')[0]}` : ''
+    this.o.log(`${verdict} ${r.task.id} in ${(durationMs / 1000).toFixed(2)}s${why}`)
   }
+
 
   /** Writes what a run has produced; a run that lost its task is stopped. */
   private flush(r: Running): Promise<void> {
@@ -313,24 +311,5 @@ export class Worker extends EventEmitter<WorkerEvents> {
     while (this.running.size > 0 && Date.now() < deadline) await this.idle(100)
     for (const r of this.running.values()) r.proc?.kill('stop')
     while (this.running.size > 0) await this.idle(50)
-  }
-}
-
-/** The error text of a run that did not complete, or null when it did. */
-function failureMessage(result: RunResult | { kind: 'refused'; error: string }, timeout: number, grace: number): string | null {
-  switch (result.kind) {
-    case 'completed':
-      return null
-    case 'threw':
-    case 'refused':
-      return result.error
-    case 'exited':
-      return result.code !== null
-        ? `Worker subprocess exited with code ${result.code}`
-        : `Worker subprocess was killed by signal ${result.signal}${result.signal === 'SIGABRT' ? ' (out of memory?)' : ''}`
-    case 'killed':
-      return result.reason === 'timeout'
-        ? `Task timed out after ${timeout} seconds`
-        : `Worker stopped before the task finished (stop signal; ${grace}s grace period)`
   }
 }

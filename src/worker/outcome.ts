@@ -1,0 +1,46 @@
+import type { RunOutcome } from '../storage/run-repository.js'
+import type { RunResult } from './task-process.js'
+
+/** What ended a run, as the worker saw it: the task process's result, or the worker's refusal. */
+export type RunEnd = RunResult | { kind: 'refused'; error: string }
+
+/** The longest a retry waits: backoff doubles per attempt (2 s, 4 s, 8 s, …) up to this. */
+const MAX_BACKOFF_SECONDS = 3600
+
+/**
+ * The verdict of a run: completed, failed, or — a failure with attempts left — back to the queue after
+ * a backoff. (A run that lost its task gets no verdict: the caller does not record one.)
+ */
+export function outcomeOf(
+  end: RunEnd,
+  run: { attempt: number; maxAttempts: number },
+  limits: { timeoutSeconds: number; graceSeconds: number },
+  written: Pick<RunOutcome, 'duration_ms' | 'tail' | 'chunksWritten'>,
+): RunOutcome {
+  const usage = 'cpuMs' in end ? { cpu_ms: end.cpuMs, peak_rss_bytes: end.peakRss } : {}
+  const error = failureMessage(end, limits)
+  if (error === null) return { status: 'completed', ...written, ...usage }
+  if (run.attempt < run.maxAttempts) {
+    return { status: 'queued', error, retryAfterSeconds: Math.min(2 ** run.attempt, MAX_BACKOFF_SECONDS), ...written, ...usage }
+  }
+  return { status: 'failed', error, ...written, ...usage }
+}
+
+/** The error text of a run that did not complete, or null when it did. */
+function failureMessage(end: RunEnd, limits: { timeoutSeconds: number; graceSeconds: number }): string | null {
+  switch (end.kind) {
+    case 'completed':
+      return null
+    case 'threw':
+    case 'refused':
+      return end.error
+    case 'exited':
+      return end.code !== null
+        ? `Worker subprocess exited with code ${end.code}`
+        : `Worker subprocess was killed by signal ${end.signal}${end.signal === 'SIGABRT' ? ' (out of memory?)' : ''}`
+    case 'killed':
+      return end.reason === 'timeout'
+        ? `Task timed out after ${limits.timeoutSeconds} seconds`
+        : `Worker stopped before the task finished (stop signal; ${limits.graceSeconds}s grace period)`
+  }
+}
