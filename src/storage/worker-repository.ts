@@ -44,18 +44,30 @@ export async function unregisterWorker(d: Dialect, id: string): Promise<void> {
   await d.db.deleteFrom('sq_workers').where('id', '=', id).execute()
 }
 
-/** Workers that heartbeated within the timeout. */
+/**
+ * Workers that heartbeated within the timeout. `running` is counted from the tasks in progress (the
+ * partial index sq_tasks_running), so it is current, not as of the worker's last heartbeat.
+ */
 export async function liveWorkers(d: Dialect, heartbeatTimeout: number): Promise<WorkerInfo[]> {
   const rows = await d.db
-    .selectFrom('sq_workers')
-    .selectAll()
-    .where('last_heartbeat', '>=', d.nowPlusSeconds(-heartbeatTimeout))
-    .orderBy('host')
-    .orderBy('pid')
+    .selectFrom('sq_workers as w')
+    .select(['w.id', 'w.name', 'w.host', 'w.pid', 'w.queues', 'w.concurrency', 'w.started', 'w.last_heartbeat'])
+    .select((eb) =>
+      eb
+        .selectFrom('sq_tasks as t')
+        .select((c) => c.fn.countAll<number | string>().as('n'))
+        .whereRef('t.worker_id', '=', 'w.id')
+        .where('t.status', '=', 'progress')
+        .as('running'),
+    )
+    .where('w.last_heartbeat', '>=', d.nowPlusSeconds(-heartbeatTimeout))
+    .orderBy('w.host')
+    .orderBy('w.pid')
     .limit(200)
     .execute()
   return rows.map((r) => ({
     ...r,
+    running: Number(r.running ?? 0),
     queues: r.queues.split(','),
     started: d.toIso(r.started),
     last_heartbeat: d.toIso(r.last_heartbeat),
