@@ -61,3 +61,33 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
 export function openTestDatabase(db: TestDatabase): Promise<Dialect> {
   return openDatabase(db.url)
 }
+
+/**
+ * Registers the hooks of a storage suite: a fresh database opened through sq's storage layer before
+ * the suite, closed and dropped after it; with `clean`, the tasks are deleted before each test.
+ */
+export function useTestDatabase(dialect: DialectName, o: { clean?: boolean } = {}): { readonly db: TestDatabase; readonly d: Dialect } {
+  let db: TestDatabase | undefined
+  let d: Dialect | undefined
+  before(async () => {
+    db = await createTestDatabase(dialect)
+    d = await openTestDatabase(db)
+  })
+  if (o.clean) {
+    beforeEach(async () => {
+      await d!.db.deleteFrom('sq_tasks').execute()
+    })
+  }
+  after(async () => {
+    await d?.close()
+    await db?.drop()
+  })
+  return {
+    get db() {
+      return db!
+    },
+    get d() {
+      return d!
+    },
+  }
+}

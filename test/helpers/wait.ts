@@ -48,7 +48,7 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Waits until the process is gone. */
-export function waitForExit(pid: number, timeoutMs: number, what = `process ${pid} to exit`): Promise<true> {
+export function waitForExit(pid: number, timeoutMs: number, what = `process ${pid} to exit`): Promise<boolean> {
   return waitFor(() => !isAlive(pid), timeoutMs, what)
 }
 

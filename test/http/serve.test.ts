@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { openQueue, type Queue } from '../../src/index.js'
+import { openQueue, type Queue, type Task } from '../../src/index.js'
 import { cleanEnv, SQ_BIN } from '../helpers/cli.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
 
@@ -39,7 +39,7 @@ for (const dialect of DIALECTS) {
     it('returns the task record as JSON with type=json, by id or unique prefix', async () => {
       const res = await fetch(`${base}/task?task_id=${id.slice(0, 8)}&type=json`)
       assert.equal(res.status, 200)
-      const body = await res.json()
+      const body = (await res.json()) as Task
       assert.equal(body.id, id)
       assert.equal(body.status, 'queued')
       assert.deepEqual(body.args, { note: '<script>alert(1)</script>' })

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import type { Dialect } from '../../src/storage/dialect.js'
 import { claimTasks, endRun, hasRunnable, lostRuns } from '../../src/storage/run-repository.js'
 import { insertTask } from '../../src/storage/task-repository.js'
 import { orphanedRuns } from '../../src/storage/worker-repository.js'
-import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, useTestDatabase } from '../helpers/db.js'
 import { explainingDialect } from '../helpers/explain.js'
 
 /**
@@ -14,22 +13,15 @@ import { explainingDialect } from '../helpers/explain.js'
  */
 for (const dialect of DIALECTS) {
   describe(`worker hot-path query plans (${dialect})`, () => {
-    let db: TestDatabase
-    let d: Dialect
+    const t = useTestDatabase(dialect)
     before(async () => {
-      db = await createTestDatabase(dialect)
-      d = await openTestDatabase(db)
       for (let i = 0; i < 50; i++) {
-        await insertTask(d, { id: randomUUID(), task: 't#x', argsJson: '{}', queue: 'default', priority: i % 3, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+        await insertTask(t.d, { id: randomUUID(), task: 't#x', argsJson: '{}', queue: 'default', priority: i % 3, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
       }
-    })
-    after(async () => {
-      await d.close()
-      await db.drop()
     })
 
     it('claims through the claim index and updates by primary key; the rest is indexed too', async () => {
-      const { logged, plans, close } = await explainingDialect(db, d)
+      const { logged, plans, close } = await explainingDialect(t.db, t.d)
       try {
         assert.equal(await hasRunnable(logged, ['default']), true)
         const [task] = await claimTasks(logged, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['default'], limit: 1 })

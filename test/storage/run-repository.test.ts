@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import type { Dialect } from '../../src/storage/dialect.js'
 import * as runs from '../../src/storage/run-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
@@ -37,19 +37,11 @@ const claimer = (name: string, queues = ['default'], limit = 1): runs.ClaimOptio
 
 for (const dialect of DIALECTS) {
   describe(`run repository (${dialect})`, function () {
+    const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
     let d: Dialect
-
-    before(async () => {
-      db = await createTestDatabase(dialect)
-      d = await openTestDatabase(db)
-    })
-    beforeEach(async () => {
-      await d.db.deleteFrom('sq_tasks').execute()
-    })
-    after(async () => {
-      await d?.close()
-      await db?.drop()
+    beforeEach(() => {
+      ;({ db, d } = t)
     })
 
     const insert = async (o: Parameters<typeof newTask>[0] = {}) => {

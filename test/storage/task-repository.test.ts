@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { age, newTask, setStatus } from '../helpers/sq.js'
 import type { Dialect } from '../../src/storage/dialect.js'
 import * as tasks from '../../src/storage/task-repository.js'
 
 for (const dialect of DIALECTS) {
   describe(`task repository (${dialect})`, function () {
+    const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
     let d: Dialect
-
-    before(async () => {
-      db = await createTestDatabase(dialect)
-      d = await openTestDatabase(db)
-    })
-    beforeEach(async () => {
-      await d.db.deleteFrom('sq_tasks').execute()
-    })
-    after(async () => {
-      await d?.close()
-      await db?.drop()
+    beforeEach(() => {
+      ;({ db, d } = t)
     })
 
     it('inserts a task and reads it back with ISO UTC timestamps', async () => {

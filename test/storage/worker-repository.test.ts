@@ -1,37 +1,27 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import type { Dialect } from '../../src/storage/dialect.js'
 import { claimTasks, endRun } from '../../src/storage/run-repository.js'
 import { insertTask } from '../../src/storage/task-repository.js'
 import { liveWorkers, orphanedRuns, registerWorker } from '../../src/storage/worker-repository.js'
-import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, useTestDatabase } from '../helpers/db.js'
 
 for (const dialect of DIALECTS) {
   describe(`worker repository (${dialect})`, () => {
-    let db: TestDatabase
-    let d: Dialect
-    before(async () => {
-      db = await createTestDatabase(dialect)
-      d = await openTestDatabase(db)
-    })
-    after(async () => {
-      await d.close()
-      await db.drop()
-    })
+    const t = useTestDatabase(dialect)
 
     it('counts a live worker’s running tasks as they are now, not as of its last heartbeat', async () => {
-      await registerWorker(d, { id: 'w1', name: 'hostA:10', host: 'hostA', pid: 10, queues: ['default'], concurrency: 4 })
+      await registerWorker(t.d, { id: 'w1', name: 'hostA:10', host: 'hostA', pid: 10, queues: ['default'], concurrency: 4 })
       for (let i = 0; i < 3; i++) {
-        await insertTask(d, { id: randomUUID(), task: 't#x', argsJson: '{}', queue: 'default', priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+        await insertTask(t.d, { id: randomUUID(), task: 't#x', argsJson: '{}', queue: 'default', priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
       }
-      const claimed = await claimTasks(d, { workerId: 'w1', workerName: 'hostA:10', pid: 10, queues: ['default'], limit: 2 })
-      let [w] = await liveWorkers(d, 30)
+      const claimed = await claimTasks(t.d, { workerId: 'w1', workerName: 'hostA:10', pid: 10, queues: ['default'], limit: 2 })
+      let [w] = await liveWorkers(t.d, 30)
       assert.deepEqual([w!.name, w!.running, w!.concurrency, w!.queues], ['hostA:10', 2, 4, ['default']])
-      await endRun(d, { id: claimed[0]!.id, attempt: 1 }, { status: 'completed' })
-      ;[w] = await liveWorkers(d, 30)
+      await endRun(t.d, { id: claimed[0]!.id, attempt: 1 }, { status: 'completed' })
+      ;[w] = await liveWorkers(t.d, 30)
       assert.equal(w!.running, 1)
       // Alive: none of its runs is an orphan.
-      assert.deepEqual(await orphanedRuns(d, 30), [])
+      assert.deepEqual(await orphanedRuns(t.d, 30), [])
     })
   })
 }
