@@ -4,14 +4,8 @@ import type { RunRef } from './run-repository.js'
 
 /** Queries on sq_workers: registration, heartbeats, and finding the runs of workers that died. */
 
-export interface WorkerRegistration {
-  id: string
-  name: string
-  host: string
-  pid: number
-  queues: string[]
-  concurrency: number
-}
+/** What a worker says of itself when it registers; the rest of WorkerInfo the database keeps. */
+export type WorkerRegistration = Pick<WorkerInfo, 'id' | 'name' | 'host' | 'pid' | 'queues' | 'concurrency'>
 
 export async function registerWorker(d: Dialect, w: WorkerRegistration): Promise<void> {
   await d.db
