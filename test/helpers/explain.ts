@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
@@ -43,5 +44,19 @@ export async function explainingDialect(db: TestDatabase, d: Dialect) {
       return out
     },
     close: () => kysely.destroy(),
+  }
+}
+
+/**
+ * Fails when any plan reads sq_tasks or sq_task_chunks without an index. `aliases` are the table
+ * aliases the queries use (SQLite names a scan by its alias).
+ */
+export function assertIndexed(dialect: Dialect['name'], all: Array<{ query: string; plan: string[] }>, aliases: string[] = []): void {
+  const sqliteScan = new RegExp(`\\bSCAN (${['sq_tasks', 'sq_task_chunks', ...aliases].join('|')})\\b`)
+  for (const { query, plan } of all) {
+    const bad = dialect === 'sqlite'
+      ? plan.filter((l) => sqliteScan.test(l) && !/INDEX/.test(l))
+      : plan.filter((l) => /Seq Scan on (sq_tasks|sq_task_chunks)/.test(l))
+    assert.deepEqual(bad, [], `unindexed scan in ${query}\n${plan.join('\n')}`)
   }
 }

@@ -4,7 +4,7 @@ import { claimTasks, endRun, hasRunnable, lostRuns } from '../../src/storage/run
 import { insertTask } from '../../src/storage/task-repository.js'
 import { orphanedRuns } from '../../src/storage/worker-repository.js'
 import { DIALECTS, useTestDatabase } from '../helpers/db.js'
-import { explainingDialect } from '../helpers/explain.js'
+import { assertIndexed, explainingDialect } from '../helpers/explain.js'
 
 /**
  * The worker's hot path must cost the same with a large backlog as with a small one: each query finds
@@ -36,12 +36,7 @@ for (const dialect of DIALECTS) {
         if (dialect === 'sqlite') {
           assert.ok(!claim.plan.some((l) => /sq_tasks_status_modified/.test(l)), `claim update walks the queued rows:\n${claim.plan.join('\n')}`)
         }
-        for (const { query, plan } of all) {
-          const bad = dialect === 'sqlite'
-            ? plan.filter((l) => /\bSCAN (sq_tasks|sq_task_chunks|t|w)\b/.test(l) && !/INDEX/.test(l))
-            : plan.filter((l) => /Seq Scan on (sq_tasks|sq_task_chunks)/.test(l))
-          assert.deepEqual(bad, [], `unindexed scan in ${query}\n${plan.join('\n')}`)
-        }
+        assertIndexed(dialect, all, ['t', 'w'])
       } finally {
         await close()
       }

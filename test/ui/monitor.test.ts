@@ -7,7 +7,7 @@ import type { Dialect } from '../../src/storage/dialect.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 import { registerWorker } from '../../src/storage/worker-repository.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
-import { explainingDialect } from '../helpers/explain.js'
+import { assertIndexed, explainingDialect } from '../helpers/explain.js'
 
 /** The queries of `sq top` against real databases: what a snapshot holds, and that every query is indexed. */
 
@@ -187,12 +187,7 @@ for (const dialect of DIALECTS) {
         await snapshot(logged, { selectedId: done.id, stream: 'log' })
         const all = await plans()
         assert.ok(all.length >= 8, `only ${all.length} queries seen`)
-        for (const { query, plan } of all) {
-          const bad = dialect === 'sqlite'
-            ? plan.filter((l) => /\bSCAN (sq_tasks|sq_task_chunks|t|c)\b/.test(l) && !/INDEX/.test(l))
-            : plan.filter((l) => /Seq Scan on (sq_tasks|sq_task_chunks)/.test(l))
-          assert.deepEqual(bad, [], `unindexed scan in ${query}\n${plan.join('\n')}`)
-        }
+        assertIndexed(dialect, all, ['t', 'c'])
       } finally {
         await close()
       }
