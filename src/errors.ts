@@ -51,11 +51,14 @@ export function coerceError(error: unknown): SqError {
 
 /**
  * The first line of a message, for one-line error output. A first line that only introduces what
- * follows (oclif's "The following errors occurred:") is joined with the next line, which says what
- * was wrong.
+ * follows — oclif's "The following errors occurred:", or "Parsing --flag" before an indented reason —
+ * is joined with the next line, which says what was wrong.
  */
 export function oneLine(message: string): string {
-  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '')
-  if (lines.length === 0) return message.trim()
-  return lines[0]!.endsWith(':') && lines.length > 1 ? `${lines[0]} ${lines[1]}` : lines[0]!
+  const raw = message.split('\n').filter((l) => l.trim() !== '')
+  if (raw.length === 0) return message.trim()
+  const first = raw[0]!.trim()
+  const next = raw[1]
+  const introduces = first.endsWith(':') || (next !== undefined && /^\s/.test(next))
+  return introduces && next !== undefined ? `${first.replace(/:?$/, ':')} ${next.trim()}` : first
 }

@@ -13,3 +13,14 @@ describe('database URLs', () => {
     assert.throws(() => parseDatabaseUrl('mysql://u:topsecret@h/db'), (e: Error) => !e.message.includes('topsecret') && /unsupported/.test(e.message))
   })
 })
+
+describe('one-line errors', () => {
+  it('joins an introducing line with the reason that follows it', async () => {
+    const { oneLine } = await import('../src/errors.js')
+    assert.equal(oneLine('Parsing --concurrency \n\tExpected an integer greater than or equal to 1 but received: 0\nSee more help with --help'),
+      'Parsing --concurrency: Expected an integer greater than or equal to 1 but received: 0')
+    assert.equal(oneLine('The following errors occurred:\n  --at cannot also be provided when using --delay\nSee more help'),
+      'The following errors occurred: --at cannot also be provided when using --delay')
+    assert.equal(oneLine('malformed task id "abc"'), 'malformed task id "abc"')
+  })
+})
