@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict'
-import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
+import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule, readTask } from '../helpers/sq.js'
 import type { Dialect } from '../../src/storage/dialect.js'
 import { appendChunks, claimTasks } from '../../src/storage/run-repository.js'
-import { getTask } from '../../src/storage/task-repository.js'
-import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
   describe(`sq cancel and sq requeue (${dialect})`, function () {
+    const t = useTestDatabase(dialect, { setup: writeTaskModule })
     let db: TestDatabase
     let d: Dialect
-
-    before(async () => {
-      db = await createTestDatabase(dialect)
-      writeTaskModule(db.dir)
-      d = await openTestDatabase(db)
-    })
-    after(async () => {
-      await d?.close()
-      await db?.drop()
-    })
-
-    // Read back through the storage layer: cheaper than spawning `sq show` (tested in show.test.ts).
-    const show = async (id: string): Promise<Task> => (await getTask(d, id))!
+    before(() => ({ db, d } = t))
+    const show = (id: string) => readTask(d, id)
 
     it('cancels queued tasks, by id and from stdin with -', async () => {
       const [a, b, c] = await Promise.all([insert(d), insert(d), insert(d)])

@@ -1,30 +1,21 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { assertOneLineError, countTasks, enqueue, RECORD_FIELDS, sq, sqJson, sqOk, UUID, writeTaskModule } from '../helpers/sq.js'
+import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { assertOneLineError, countTasks, enqueue, RECORD_FIELDS, sq, sqJson, sqOk, UUID, writeTaskModule, readTask } from '../helpers/sq.js'
 import type { Dialect } from '../../src/storage/dialect.js'
-import { getTask } from '../../src/storage/task-repository.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
   describe(`sq enqueue (${dialect})`, function () {
+    const t = useTestDatabase(dialect, { setup: (dir) => {
+        writeTaskModule(dir)
+        writeTaskModule(dir, 'jobs/report.mjs', 'export async function build() { return "built" }\n')
+      } })
     let db: TestDatabase
     let d: Dialect
-
-    before(async () => {
-      db = await createTestDatabase(dialect)
-      writeTaskModule(db.dir)
-      writeTaskModule(db.dir, 'jobs/report.mjs', 'export async function build() { return "built" }\n')
-      d = await openTestDatabase(db)
-    })
-    after(async () => {
-      await d?.close()
-      await db?.drop()
-    })
-
-    // Read back through the storage layer: cheaper than spawning `sq show` (tested in show.test.ts).
-    const show = async (id: string): Promise<Task> => (await getTask(d, id))!
+    before(() => ({ db, d } = t))
+    const show = (id: string) => readTask(d, id)
 
     it('prints the new id alone on stdout and stores the task queued', async () => {
       const r = await sq(db, ['enqueue', 'tasks#hello', '--args', '{"name":"Ada","n":[1,2]}'])

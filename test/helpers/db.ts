@@ -63,14 +63,19 @@ export function openTestDatabase(db: TestDatabase): Promise<Dialect> {
 }
 
 /**
- * Registers the hooks of a storage suite: a fresh database opened through sq's storage layer before
- * the suite, closed and dropped after it; with `clean`, the tasks are deleted before each test.
+ * Registers the hooks of a suite on one database: created (and `setup` given its dir, e.g. to write
+ * task modules) and opened through sq's storage layer before the suite, closed and dropped after it;
+ * with `clean`, the tasks are deleted before each test.
  */
-export function useTestDatabase(dialect: DialectName, o: { clean?: boolean } = {}): { readonly db: TestDatabase; readonly d: Dialect } {
+export function useTestDatabase(
+  dialect: DialectName,
+  o: { clean?: boolean; setup?: (dir: string) => void } = {},
+): { readonly db: TestDatabase; readonly d: Dialect } {
   let db: TestDatabase | undefined
   let d: Dialect | undefined
   before(async () => {
     db = await createTestDatabase(dialect)
+    o.setup?.(db.dir)
     d = await openTestDatabase(db)
   })
   if (o.clean) {

@@ -5,7 +5,7 @@ import { runSq, type CliResult, type RunOptions } from './cli.js'
 import type { TestDatabase } from './db.js'
 import { randomUUID } from 'node:crypto'
 import type { Dialect } from '../../src/storage/dialect.js'
-import { insertTask, type NewTask } from '../../src/storage/task-repository.js'
+import { getTask, insertTask, type NewTask } from '../../src/storage/task-repository.js'
 import type { Task } from '../../src/types.js'
 
 /** Helpers for the command tests: run `sq` against a test database, with its dir as cwd and root. */
@@ -57,6 +57,13 @@ export function assertOneLineError(r: CliResult, code: number, pattern?: RegExp)
 export async function allTasks(d: Dialect): Promise<Array<Pick<Task, 'id' | 'task' | 'status'>>> {
   const rows = await d.db.selectFrom('sq_tasks').select(['id', 'task', 'status']).orderBy('created', 'desc').execute()
   return rows
+}
+
+/** A task read back through the storage layer: cheaper than spawning `sq show` (tested in show.test.ts). */
+export async function readTask(d: Dialect, id: string): Promise<Task> {
+  const task = await getTask(d, id)
+  if (!task) throw new Error(`no task ${id}`)
+  return task
 }
 
 export async function countTasks(d: Dialect): Promise<number> {

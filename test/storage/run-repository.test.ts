@@ -40,9 +40,7 @@ for (const dialect of DIALECTS) {
     const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
     let d: Dialect
-    beforeEach(() => {
-      ;({ db, d } = t)
-    })
+    before(() => ({ db, d } = t))
 
     const insert = async (o: Parameters<typeof newTask>[0] = {}) => {
       const t = newTask(o)

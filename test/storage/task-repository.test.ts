@@ -10,9 +10,7 @@ for (const dialect of DIALECTS) {
     const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
     let d: Dialect
-    beforeEach(() => {
-      ;({ db, d } = t)
-    })
+    before(() => ({ db, d } = t))
 
     it('inserts a task and reads it back with ISO UTC timestamps', async () => {
       const t = newTask({ argsJson: '{"a":{"b":[1,"ü"]}}', priority: -2, queue: 'q1', maxAttempts: 4 })
