@@ -10,21 +10,17 @@
  *   every write made for a run carries it, so a run that lost its claim cannot change the task.
  */
 
-/** The five statuses of the seed. `progress` is shown as "In progress". */
+/**
+ * The five statuses of the seed. `progress` is shown as "In progress". A task's life:
+ *   queued → progress (claimed) → completed | failed | cancelled, or → queued again (a retry);
+ *   queued → cancelled; an ended task → queued (requeue).
+ * Every write after a claim is fenced by the claim's attempt (storage/run-repository.ts).
+ */
 export const STATUSES = ['queued', 'progress', 'completed', 'failed', 'cancelled'] as const
 export type Status = (typeof STATUSES)[number]
 
 /** Statuses a task never leaves by itself; only `requeue` sends it back to `queued`. */
 export const TERMINAL_STATUSES: readonly Status[] = ['completed', 'failed', 'cancelled']
-
-/** The transitions a task may make. Every write of a status goes through one of these. */
-export const TRANSITIONS: Readonly<Record<Status, readonly Status[]>> = {
-  queued: ['progress', 'cancelled'],
-  progress: ['completed', 'failed', 'cancelled', 'queued'], // queued: a retry with attempts left
-  completed: ['queued'],
-  failed: ['queued'],
-  cancelled: ['queued'],
-}
 
 export function isStatus(value: string): value is Status {
   return (STATUSES as readonly string[]).includes(value)

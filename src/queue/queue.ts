@@ -150,24 +150,31 @@ export class Queue {
     let printed = 0
     let lastSeq = 0
     for (;;) {
-      const task = await tasks.getTask(this.dialect, id)
-      if (!task) throw new NotFoundError(`task ${id} was deleted while it was followed`)
-      if (task.attempts !== attempt) {
-        attempt = task.attempts
+      // Only the state each poll, and only the chunks since the last one: following a long stream
+      // costs its new output, not all of it again.
+      const state = await tasks.getTaskState(this.dialect, id)
+      if (!state) throw new NotFoundError(`task ${id} was deleted while it was followed`)
+      if (state.attempts !== attempt) {
+        attempt = state.attempts
         printed = 0
         lastSeq = 0
       }
-      if (task.status === 'progress') {
+      if (state.status === 'progress') {
         const fresh = await tasks.readChunks(this.dialect, id, attempt, lastSeq)
         lastSeq = fresh.lastSeq
         if (fresh.output) {
           onOutput(fresh.output)
           printed += fresh.output.length
         }
-      } else if (task.status !== 'queued') {
-        const rest = (task.output ?? '').slice(printed)
-        if (rest) onOutput(rest)
-        return task
+      } else if (state.status !== 'queued') {
+        const task = await tasks.getTask(this.dialect, id)
+        if (!task) throw new NotFoundError(`task ${id} was deleted while it was followed`)
+        // A retry may have started between the two reads; then its run is followed from its start.
+        if (task.attempts === attempt && isTerminal(task.status)) {
+          const rest = (task.output ?? '').slice(printed)
+          if (rest) onOutput(rest)
+          return task
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, pollMs))
     }

@@ -91,6 +91,11 @@ export async function getTask(d: Dialect, id: string): Promise<Task | undefined>
   return row && withLiveOutput(d, toTask(d, row))
 }
 
+/** A task's status and current attempt: what a follower polls (its output it reads as chunks). */
+export async function getTaskState(d: Dialect, id: string): Promise<Pick<Task, 'status' | 'attempts'> | undefined> {
+  return d.db.selectFrom('sq_tasks').select(['status', 'attempts']).where('id', '=', id).executeTakeFirst()
+}
+
 /** Tasks whose id starts with `prefix` (at most `limit`, to tell unique from ambiguous). */
 export async function findByIdPrefix(d: Dialect, prefix: string, limit = 2): Promise<string[]> {
   const rows = await d.db

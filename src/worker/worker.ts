@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events'
 import type { Settings } from '../config.js'
 import { authorizeReference } from '../queue/reference.js'
 import type { Dialect } from '../storage/dialect.js'
-import { appendChunks, claimTasks, endRun, hasRunnable, lostRuns, type RunOutcome, type RunRef } from '../storage/run-repository.js'
+import { appendChunks, claimTasks, endRun, hasRunnable, lostRuns, type RunRef } from '../storage/run-repository.js'
 import { redactSecrets } from '../redact.js'
 import type { Task } from '../types.js'
 import { WorkerPresence } from './heartbeat.js'
@@ -21,12 +20,6 @@ export interface WorkerOptions {
   /** Heap limit of each task process, MiB. */
   maxMemoryMb: number
   log(line: string): void
-}
-
-/** Typed events, for `sq top` and for tests. */
-export interface WorkerEvents {
-  claimed: [Task]
-  ended: [Task, RunOutcome['status'] | 'lost']
 }
 
 interface Running {
@@ -54,7 +47,7 @@ const OWNERSHIP_MS = 250
  * The worker loop: claim → hand to a task process → record the outcome (always) → next. A soft stop
  * claims nothing more and lets runs finish within the grace period; a hard stop kills them.
  */
-export class Worker extends EventEmitter<WorkerEvents> {
+export class Worker {
   private readonly presence: WorkerPresence
   private readonly pool: ProcessPool
   private readonly running = new Map<string, Running>()
@@ -72,7 +65,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     private readonly settings: Settings,
     private readonly o: WorkerOptions,
   ) {
-    super()
     this.presence = new WorkerPresence(dialect, {
       queues: o.queues,
       concurrency: o.concurrency,
@@ -193,7 +185,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private start(task: Task): void {
     const r: Running = { task, run: { id: task.id, attempt: task.attempts }, output: new RunOutput(this.settings.maxOutputSize), startedAt: Date.now(), lost: false, flushed: false, ending: false }
     this.running.set(task.id, r)
-    this.emit('claimed', task)
     this.o.log(`started ${task.id} ${task.task} (attempt ${task.attempts} of ${task.max_attempts})`)
     void this.execute(r).finally(() => {
       this.running.delete(task.id)
@@ -254,7 +245,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const durationMs = Date.now() - r.startedAt
     if (end.kind === 'killed' && end.reason === 'lost') {
       this.o.log(`stopped ${r.task.id}: it was cancelled or taken from this worker`)
-      this.emit('ended', r.task, 'lost')
       return
     }
     if (end.kind === 'completed' && end.output !== null) r.output.append('output', end.output)
@@ -268,7 +258,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
       { duration_ms: durationMs, tail: r.output.take(), chunksWritten: r.flushed },
     )
     const recorded = await endRun(this.dialect, r.run, outcome)
-    this.emit('ended', r.task, recorded ? outcome.status : 'lost')
     const verdict = !recorded ? 'lost' : outcome.status === 'queued' ? `will retry (in ${outcome.retryAfterSeconds}s)` : outcome.status
     const why = outcome.error ? `: ${outcome.error.split('\n')[0]}` : ''
     this.o.log(`${verdict} ${r.task.id} in ${(durationMs / 1000).toFixed(2)}s${why}`)
