@@ -54,15 +54,15 @@ export function parseCliArgs(argsFlag: string | undefined, pairs: string[], read
       }
     } else {
       text = argsFlag
-      source = '--args'
+      source = ''
     }
     let value: unknown
     try {
       value = JSON.parse(text)
     } catch (error) {
-      throw new UsageError(`--args from ${source} is not valid JSON: ${(error as Error).message}`)
+      throw new UsageError(`--args${source && ` from ${source}`} is not valid JSON: ${(error as Error).message}`)
     }
-    if (!isPlainObject(value)) throw new UsageError(`--args from ${source} must be a JSON object, got ${describe(value)}`)
+    if (!isPlainObject(value)) throw new UsageError(`--args${source && ` from ${source}`} must be a JSON object, got ${describe(value)}`)
     base = value
   }
   for (const pair of pairs) {
