@@ -2,6 +2,7 @@ import { sql, type QueryCreator } from 'kysely'
 import type { Progress, Status } from '../types.js'
 import type { Dialect } from './dialect.js'
 import type { Database } from './schema.js'
+import { storableText } from './text.js'
 import { readChunks, toTask, type TaskRow } from './task-repository.js'
 import type { Task } from '../types.js'
 
@@ -115,7 +116,7 @@ export async function appendChunks(
     if (Number(touched.numUpdatedRows) !== 1) return false
     const rows = (['output', 'log'] as const)
       .filter((stream) => batch[stream])
-      .map((stream) => ({ task_id: run.id, attempt: run.attempt, stream, data: batch[stream]! }))
+      .map((stream) => ({ task_id: run.id, attempt: run.attempt, stream, data: storableText(batch[stream]!) }))
     if (rows.length > 0) await trx.insertInto('sq_task_chunks').values(rows).execute()
     return true
   })
@@ -166,9 +167,9 @@ function verdict(d: Dialect, outcome: RunOutcome, writtenOutput: string, written
   const log = writtenLog + (outcome.tail?.log ?? '')
   return {
     status: outcome.status,
-    output: output === '' ? null : output,
-    log: log === '' ? null : log,
-    error: outcome.error ?? null,
+    output: output === '' ? null : storableText(output),
+    log: log === '' ? null : storableText(log),
+    error: storableText(outcome.error ?? null),
     modified: d.now(),
     finished: retry ? null : d.now(),
     cpu_ms: outcome.cpu_ms ?? null,
