@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { UsageError } from '../src/errors.js'
+import { bufferedLog } from '../src/worker/log.js'
 import { Worker } from '../src/worker/worker.js'
 import { BaseCommand } from './base.js'
 
@@ -30,7 +31,7 @@ export default class WorkerCommand extends BaseCommand {
       burst: flags.burst,
       graceSeconds: flags.grace,
       maxMemoryMb: flags['max-memory'],
-      log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+      log: bufferedLog((text) => process.stdout.write(text)),
     })
     let signals = 0
     const onSignal = (signal: NodeJS.Signals) => {

@@ -1,4 +1,4 @@
-import type { Kysely, RawBuilder, SelectQueryBuilder } from 'kysely'
+import type { Expression, Kysely, RawBuilder, SelectQueryBuilder } from 'kysely'
 import type { Database } from './schema.js'
 
 export type DialectName = 'sqlite' | 'postgres'
@@ -20,8 +20,8 @@ export interface Dialect {
 
   /** The database's current time, so that every host judges heartbeats by one clock. */
   now(): RawBuilder<string>
-  /** The database's current time plus (or minus) some seconds. */
-  nowPlusSeconds(seconds: number): RawBuilder<string>
+  /** The database's current time plus (or minus) some seconds: a number, or a column of a batch. */
+  nowPlusSeconds(seconds: number | Expression<number>): RawBuilder<string>
   /** Normalises a timestamp read from the database to an ISO-8601 UTC string. */
   toIso(value: Date | string): string
   toIso(value: Date | string | null): string | null
@@ -50,11 +50,21 @@ export interface Dialect {
   /**
    * Calls `onMessage` on each notification, until the returned function is called. PostgreSQL: LISTEN;
    * a trigger (migration 002) notifies `sq_queued` (payload: queue), `sq_ended` and `sq_cancel`
-   * (payload: task id) on every status change, with no extra round trip. SQLite: never; poll instead.
+   * (payload: task id) on every status change, with no extra round trip; the connection comes back by
+   * itself after a server restart, and then calls every handler once (what was missed meanwhile).
+   * SQLite: a hint, not a message — any commit to the file by any process calls every handler with
+   * an empty payload (fs.watch on the WAL); the listener re-reads what it cares about.
    */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>
   /** True when polling is the only way to learn of changes (SQLite). */
   readonly needsPolling: boolean
+
+  /**
+   * Throws a StorageError when the database this handle writes to is no longer the one users reach.
+   * SQLite: the file was deleted or replaced while open (writes would go to an unlinked inode while
+   * `sq list` created a new empty file). PostgreSQL: never.
+   */
+  assertIntact(): void
 
   /** Was this error a unique-constraint violation? */
   isUniqueViolation(error: unknown): boolean

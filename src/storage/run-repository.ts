@@ -23,6 +23,12 @@ export interface ClaimOptions {
   pid: number
   queues: string[]
   limit: number
+  /**
+   * The claimed tasks start at once (they fill free slots): their `started` is written by the claim.
+   * Otherwise they wait in the worker's local queue and stay unstarted in the database until
+   * markStarted, so that a dead worker's waiting tasks can be told from the ones that ran. Default true.
+   */
+  startNow?: boolean
 }
 
 /**
@@ -47,7 +53,7 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
         worker: o.workerName,
         worker_pid: o.pid,
         worker_id: o.workerId,
-        started: d.now(),
+        started: o.startNow === false ? null : d.now(),
         modified: d.now(),
         finished: null,
         output: null,
@@ -64,7 +70,77 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
       .returningAll()
       .execute(),
   )
-  return (rows as TaskRow[]).map((row) => toTask(d, row))
+  // RETURNING does not keep the pick's order; the worker runs them in claim order.
+  return (rows as TaskRow[]).map((row) => toTask(d, row)).sort(inClaimOrder)
+}
+
+function inClaimOrder(a: Task, b: Task): number {
+  return b.priority - a.priority || a.run_at.localeCompare(b.run_at) || a.created.localeCompare(b.created)
+}
+
+/**
+ * Records that these runs of a worker have started (batched: one statement for every run that began
+ * since the last output flush). Returns the ids still owned; the others were lost meanwhile.
+ */
+export async function markStarted(d: Dialect, workerId: string, runs: RunRef[]): Promise<void> {
+  if (runs.length === 0) return
+  await d.db
+    .updateTable('sq_tasks')
+    .set({ started: d.now(), modified: d.now() })
+    .where('id', 'in', runs.map((r) => r.id))
+    .where('worker_id', '=', workerId)
+    .where('status', '=', 'progress')
+    .where('started', 'is', null)
+    .execute()
+}
+
+/**
+ * Puts back in the queue a task a dead worker had claimed but not started: it did not run, so it is not
+ * failed. Another worker does this, and the dead one may yet wake (SIGSTOP) still holding the token:
+ * `attempts` stays (tokens never repeat) and the claim is not charged — one more run is granted instead.
+ */
+export async function requeueUnstarted(d: Dialect, run: RunRef): Promise<boolean> {
+  const result = await d.db
+    .updateTable('sq_tasks')
+    .set({
+      status: 'queued',
+      max_attempts: sql`max_attempts + 1`,
+      worker: null,
+      worker_pid: null,
+      worker_id: null,
+      modified: d.now(),
+    })
+    .where(owned(run))
+    .where('started', 'is', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+/**
+ * Gives claimed but unstarted runs back to the queue without spending an attempt: the worker that
+ * claimed them stops, or never learnt of its claim. Only their owner may do this — it alone holds
+ * the token, so handing `attempts` back cannot let two runs share one.
+ */
+export async function releaseUnstarted(d: Dialect, workerId: string, runs: RunRef[]): Promise<number> {
+  let released = 0
+  for (const run of runs) {
+    const result = await d.db
+      .updateTable('sq_tasks')
+      .set({
+        status: 'queued',
+        attempts: sql`attempts - 1`,
+        worker: null,
+        worker_pid: null,
+        worker_id: null,
+        started: null,
+        modified: d.now(),
+      })
+      .where(owned(run))
+      .where('worker_id', '=', workerId)
+      .executeTakeFirst()
+    released += Number(result.numUpdatedRows)
+  }
+  return released
 }
 
 /**
@@ -137,7 +213,16 @@ export interface RunOutcome {
    * transaction that reads and deletes chunks. Unknown (undefined) means there may be some.
    */
   chunksWritten?: boolean
+  /**
+   * When the run started and ended, in ms since the epoch by the database's clock (the worker maps
+   * its own clock onto it): the record shows when the process really ran, not when the batched
+   * verdict reached the database.
+   */
+  ran?: { startedAt: number; endedAt: number }
 }
+/** A time of `ran` as the timestamp column takes it. */
+const timestamp = (d: Dialect, ms: number | undefined) =>
+  sql<string>`cast(${ms === undefined ? null : new Date(ms).toISOString()} as ${sql.raw(d.timestampType)})`
 
 /**
  * Ends a run: folds its chunks (and the tail) into output and log, sets the verdict, deletes the
@@ -160,6 +245,66 @@ export async function endRun(d: Dialect, run: RunRef, outcome: RunOutcome): Prom
   })
 }
 
+export interface Verdict {
+  run: RunRef
+  outcome: RunOutcome
+}
+
+/** Rows per batched verdict statement (11 parameters each, far below either database's limit). */
+export const MAX_VERDICT_BATCH = 100
+
+/**
+ * Ends many runs at once — group commit: one statement for all the runs that wrote no chunks (the
+ * common case of short tasks), each row still fenced by its attempt; the others through endRun.
+ * Returns the ids whose verdict was recorded (a run that had lost its task is left out).
+ */
+export async function endRuns(d: Dialect, verdicts: Verdict[]): Promise<Set<string>> {
+  const recorded = new Set<string>()
+  const simple = verdicts.filter((v) => v.outcome.chunksWritten === false)
+  for (const v of verdicts.filter((v) => v.outcome.chunksWritten !== false)) {
+    if (await endRun(d, v.run, v.outcome)) recorded.add(v.run.id)
+  }
+  for (let at = 0; at < simple.length; at += MAX_VERDICT_BATCH) {
+    const rows = await d.exclusive((db) => endManyWithoutChunks(d, simple.slice(at, at + MAX_VERDICT_BATCH)).execute(db))
+    for (const row of rows.rows) recorded.add(row.id)
+  }
+  return recorded
+}
+
+/**
+ * `WITH v(…) AS (VALUES …) UPDATE sq_tasks … FROM v`: both databases run it (SQLite ≥ 3.33). The casts
+ * type PostgreSQL's parameters, which VALUES alone would leave as text.
+ */
+function endManyWithoutChunks(d: Dialect, verdicts: Verdict[]) {
+  const int = (value: number | null | undefined) => sql`cast(${value ?? null} as integer)`
+  const text = (value: string | null | undefined) => sql`cast(${value ?? null} as text)`
+  const values = verdicts.map(({ run, outcome }) => {
+    const tail = outcome.tail ?? {}
+    return sql`(${text(run.id)}, ${int(run.attempt)}, ${text(outcome.status)}, ${text(storableText(tail.output ?? null))},
+      ${text(storableText(tail.log ?? null))}, ${text(storableText(outcome.error ?? null))}, ${int(outcome.cpu_ms)},
+      ${sql`cast(${outcome.peak_rss_bytes ?? null} as bigint)`}, ${int(outcome.duration_ms ?? 0)},
+      ${int(outcome.status === 'queued' ? outcome.retryAfterSeconds ?? 0 : null)},
+      ${text(tail.progress ? JSON.stringify(tail.progress) : null)},
+      ${timestamp(d, outcome.ran?.startedAt)}, ${timestamp(d, outcome.ran?.endedAt)})`
+  })
+  const ended = sql`v.status <> 'queued'`
+  return sql<{ id: string }>`
+    with v(task_id, attempt, status, output, log, error, cpu_ms, peak_rss_bytes, duration_ms, retry_after, progress,
+           started_at, ended_at)
+      as (values ${sql.join(values)})
+    update sq_tasks set
+      status = v.status, output = v.output, log = v.log, error = v.error, cpu_ms = v.cpu_ms,
+      peak_rss_bytes = v.peak_rss_bytes, duration_ms = v.duration_ms, modified = ${d.now()},
+      progress = coalesce(v.progress, sq_tasks.progress),
+      started = coalesce(v.started_at, sq_tasks.started),
+      finished = case when ${ended} then coalesce(v.ended_at, ${d.now()}) else null end,
+      run_at = case when ${ended} then sq_tasks.run_at else ${d.nowPlusSeconds(sql<number>`v.retry_after`)} end,
+      worker_id = case when ${ended} then sq_tasks.worker_id else null end
+    from v
+    where sq_tasks.id = v.task_id and sq_tasks.attempts = v.attempt and sq_tasks.status = 'progress'
+    returning sq_tasks.id`
+}
+
 /** The columns a verdict writes; `written` output and log are what the chunks held. */
 function verdict(d: Dialect, outcome: RunOutcome, writtenOutput: string, writtenLog: string) {
   const retry = outcome.status === 'queued'
@@ -171,7 +316,8 @@ function verdict(d: Dialect, outcome: RunOutcome, writtenOutput: string, written
     log: log === '' ? null : storableText(log),
     error: storableText(outcome.error ?? null),
     modified: d.now(),
-    finished: retry ? null : d.now(),
+    ...(outcome.ran ? { started: timestamp(d, outcome.ran.startedAt) } : {}),
+    finished: retry ? null : outcome.ran ? timestamp(d, outcome.ran.endedAt) : d.now(),
     cpu_ms: outcome.cpu_ms ?? null,
     peak_rss_bytes: outcome.peak_rss_bytes ?? null,
     duration_ms: outcome.duration_ms ?? null,

@@ -71,7 +71,17 @@ export async function liveWorkers(d: Dialect, heartbeatTimeout: number): Promise
 export interface OrphanedRun extends RunRef {
   worker: string | null
   attemptsLeft: boolean
+  /** False for a task its worker claimed but had not started (it waited in the worker's local queue). */
+  started: boolean
 }
+
+const toOrphan = (r: { id: string; attempts: number; max_attempts: number; worker: string | null; started: unknown }) => ({
+  id: r.id,
+  attempt: r.attempts,
+  worker: r.worker,
+  attemptsLeft: r.attempts < r.max_attempts,
+  started: r.started !== null,
+})
 
 /**
  * Runs in progress whose worker has not heartbeated within the timeout (or has no row at all), on any
@@ -81,30 +91,37 @@ export async function orphanedRuns(d: Dialect, heartbeatTimeout: number): Promis
   const rows = await d.db
     .selectFrom('sq_tasks as t')
     .leftJoin('sq_workers as w', 'w.id', 't.worker_id')
-    .select(['t.id', 't.attempts', 't.max_attempts', 't.worker'])
+    .select(['t.id', 't.attempts', 't.max_attempts', 't.worker', 't.started'])
     .where('t.status', '=', 'progress')
     .where((eb) =>
       eb.or([eb('w.id', 'is', null), eb('w.last_heartbeat', '<', d.nowPlusSeconds(-heartbeatTimeout))]),
     )
     .limit(100)
     .execute()
-  return rows.map((r) => ({ id: r.id, attempt: r.attempts, worker: r.worker, attemptsLeft: r.attempts < r.max_attempts }))
+  return rows.map(toOrphan)
 }
 
 /**
- * This worker's runs in progress that started over `olderThanSeconds` ago: compared with the runs it
+ * This worker's runs in progress claimed over `olderThanSeconds` ago: compared with the runs it
  * knows, they find claims it never received (a connection lost between the claim and its answer).
  */
 export async function runsOfWorker(d: Dialect, workerId: string, olderThanSeconds: number): Promise<OrphanedRun[]> {
   const rows = await d.db
     .selectFrom('sq_tasks')
-    .select(['id', 'attempts', 'max_attempts', 'worker'])
+    .select(['id', 'attempts', 'max_attempts', 'worker', 'started'])
     .where('status', '=', 'progress')
     .where('worker_id', '=', workerId)
-    .where('started', '<', d.nowPlusSeconds(-olderThanSeconds))
+    // `modified`: the claim sets it, and an unstarted claim has no `started`.
+    .where('modified', '<', d.nowPlusSeconds(-olderThanSeconds))
     .limit(1000)
     .execute()
-  return rows.map((r) => ({ id: r.id, attempt: r.attempts, worker: r.worker, attemptsLeft: r.attempts < r.max_attempts }))
+  return rows.map(toOrphan)
+}
+
+/** The database's clock, in ms since the epoch: the one clock every host's records are written in. */
+export async function databaseTime(d: Dialect): Promise<number> {
+  const row = await d.db.selectNoFrom(d.now().as('now')).executeTakeFirstOrThrow()
+  return Date.parse(d.toIso(row.now))
 }
 
 /** Forgets workers silent for longer than the timeout, once their runs have been rescued. */

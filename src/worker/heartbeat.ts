@@ -1,8 +1,11 @@
 import os from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { Dialect } from '../storage/dialect.js'
-import { endRun } from '../storage/run-repository.js'
+import { endRun, releaseUnstarted, requeueUnstarted } from '../storage/run-repository.js'
 import * as workers from '../storage/worker-repository.js'
+
+/** How far the clocks' measured offset may wander before it is measured anew. */
+const CLOCK_TOLERANCE_MS = 100
 
 /** A worker's identity in the database, its heartbeat, and the rescue of dead workers' tasks. */
 export class WorkerPresence {
@@ -20,8 +23,30 @@ export class WorkerPresence {
     return Math.max(250, Math.min(10_000, (this.o.heartbeatTimeout * 1000) / 3))
   }
 
-  register(): Promise<void> {
-    return workers.registerWorker(this.dialect, {
+  /** Database clock minus this host's clock, ms; undefined until measured. */
+  private clockOffsetMs: number | undefined
+
+  /** A time of this host's clock (Date.now()) on the database's clock, in which records are written. */
+  databaseTime(localMs: number): number {
+    return localMs + (this.clockOffsetMs ?? 0)
+  }
+
+  /**
+   * Measures the clocks' offset. Kept unless it moved by more than CLOCK_TOLERANCE_MS (a clock was set),
+   * so that one worker's runs keep their order and spacing in the records.
+   */
+  private async syncClock(): Promise<void> {
+    const before = Date.now()
+    const database = await workers.databaseTime(this.dialect)
+    const offset = database - (before + Date.now()) / 2
+    if (this.clockOffsetMs === undefined || Math.abs(offset - this.clockOffsetMs) > CLOCK_TOLERANCE_MS) {
+      this.clockOffsetMs = Math.round(offset)
+    }
+  }
+
+  async register(): Promise<void> {
+    await this.syncClock()
+    await workers.registerWorker(this.dialect, {
       id: this.id,
       name: this.name,
       host: this.host,
@@ -32,6 +57,7 @@ export class WorkerPresence {
   }
 
   async beat(running: number): Promise<void> {
+    await this.syncClock()
     if (!(await workers.heartbeat(this.dialect, this.id, running))) {
       // Another worker judged this one dead (it missed its beats) and failed its tasks; those runs are
       // lost and will be stopped. Come back under the same id and go on.
@@ -40,35 +66,42 @@ export class WorkerPresence {
     }
   }
 
-  /** Fails (or retries) the tasks of workers whose heartbeat stopped, on any host. */
+  /**
+   * Fails (or retries) the runs of workers whose heartbeat stopped, on any host; what such a worker had
+   * claimed but not started goes back to the queue, uncharged.
+   */
   async rescueOrphans(): Promise<number> {
     const orphans = await workers.orphanedRuns(this.dialect, this.o.heartbeatTimeout)
-    const rescued = await this.release(orphans, (o) =>
-      `Worker ${o.worker ?? 'unknown'} stopped heartbeating (none for over ${this.o.heartbeatTimeout}s); task marked ${o.attemptsLeft ? 'for retry' : 'failed'} by worker ${this.name}`)
+    let rescued = 0
+    for (const run of orphans) {
+      const dead = `Worker ${run.worker ?? 'unknown'} stopped heartbeating (none for over ${this.o.heartbeatTimeout}s)`
+      if (!run.started) {
+        if (await requeueUnstarted(this.dialect, run)) {
+          rescued++
+          this.o.log(`released ${run.id}: ${dead} before starting it; back in the queue`)
+        }
+        continue
+      }
+      const error = `${dead}; task marked ${run.attemptsLeft ? 'for retry' : 'failed'} by worker ${this.name}`
+      if (await endRun(this.dialect, run, run.attemptsLeft ? { status: 'queued', error, retryAfterSeconds: 0 } : { status: 'failed', error })) {
+        rescued++
+        this.o.log(`released ${run.id}: ${error}`)
+      }
+    }
     await workers.deleteDeadWorkers(this.dialect, this.o.heartbeatTimeout)
     return rescued
   }
 
   /**
-   * Releases runs the database gives to this worker but the worker is not running: claims whose answer
-   * was lost with the connection. Without this they would stay in progress for as long as this worker
-   * heartbeats.
+   * Gives back runs the database gives to this worker but the worker does not know (`knows` says which
+   * it does: running, waiting in its local queue, or with a verdict being written): claims whose answer
+   * was lost with the connection. They never started, so they go back uncharged.
    */
-  async releaseStrays(running: ReadonlySet<string>): Promise<number> {
-    const strays = (await workers.runsOfWorker(this.dialect, this.id, 10)).filter((run) => !running.has(run.id))
-    return this.release(strays, () => `Worker ${this.name} claimed the task but never started it (the claim's answer was lost)`)
-  }
-
-  private async release(runs: workers.OrphanedRun[], why: (run: workers.OrphanedRun) => string): Promise<number> {
-    let released = 0
-    for (const run of runs) {
-      const error = why(run)
-      const ended = await endRun(this.dialect, run, run.attemptsLeft ? { status: 'queued', error, retryAfterSeconds: 0 } : { status: 'failed', error })
-      if (ended) {
-        released++
-        this.o.log(`released ${run.id}: ${error}`)
-      }
-    }
+  async releaseStrays(knows: (id: string) => boolean): Promise<number> {
+    const strays = (await workers.runsOfWorker(this.dialect, this.id, 10)).filter((run) => !knows(run.id))
+    if (strays.length === 0) return 0
+    const released = await releaseUnstarted(this.dialect, this.id, strays)
+    if (released > 0) this.o.log(`gave back ${released} task(s) this worker claimed but never received (the claim's answer was lost)`)
     return released
   }
 

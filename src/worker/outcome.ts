@@ -15,7 +15,7 @@ export function outcomeOf(
   end: RunEnd,
   run: { attempt: number; maxAttempts: number },
   limits: { timeoutSeconds: number; graceSeconds: number },
-  written: Pick<RunOutcome, 'duration_ms' | 'tail' | 'chunksWritten'>,
+  written: Pick<RunOutcome, 'duration_ms' | 'tail' | 'chunksWritten' | 'ran'>,
 ): RunOutcome {
   const usage = 'cpuMs' in end ? { cpu_ms: end.cpuMs, peak_rss_bytes: end.peakRss } : {}
   const error = failureMessage(end, limits)

@@ -27,7 +27,7 @@ if (DIALECTS.includes('postgres')) {
       assert.equal((await worker.ended()).code, 0, worker.output)
     })
 
-    it('releases a task the database says it claimed but the worker never started', async () => {
+    it('gives back, uncharged, a task the database says it claimed but the worker never started', async () => {
       const worker = s.worker([], { SQ_HEARTBEAT_TIMEOUT: '3' })
       // Learn the worker's id from its registration, then claim a task in its name, as if the answer
       // of its own claim had been lost on the way back.
@@ -36,8 +36,9 @@ if (DIALECTS.includes('postgres')) {
       const { id } = await s.queue.enqueue({ task: 'tasks#pid', queue: 'elsewhere' })
       const [stray] = await claimTasks(s.queue.dialect, { workerId: row.id, workerName: row.name, pid: 1, queues: ['elsewhere'], limit: 1 })
       assert.equal(stray?.id, id)
-      const ended = await s.waitForStatus(id, ['failed'], 30_000)
-      assert.match(ended.error ?? '', /claimed the task but never started it/)
+      const back = await s.waitForStatus(id, ['queued'], 30_000)
+      assert.deepEqual([back.attempts, back.worker, back.started, back.error], [0, null, null, null])
+      assert.match(worker.stdout, /gave back 1 task\(s\) this worker claimed but never received/)
       worker.signal('SIGTERM')
       assert.equal((await worker.ended()).code, 0, worker.output)
     })

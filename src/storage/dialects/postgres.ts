@@ -2,6 +2,7 @@ import pg from 'pg'
 import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely'
 import { redactUrl, registerSecret } from '../../redact.js'
 import type { Dialect } from '../dialect.js'
+import { PgListener } from './pg-listener.js'
 import type { Database } from '../schema.js'
 
 export function openPostgres(url: string): Dialect {
@@ -14,6 +15,11 @@ export function openPostgres(url: string): Dialect {
   // An idle client that loses its server emits 'error' on the pool; without a listener that would
   // crash the process. The next query reports the problem instead.
   pool.on('error', () => {})
+  // A client checked out of the pool (mid-query) that loses its server emits 'error' on itself, where the
+  // pool listens no longer: without this, a PostgreSQL restart would crash every worker. The query in
+  // flight fails with its own error, which its caller handles (retry, backoff).
+  pool.on('connect', (client) => client.on('error', () => {}))
+  const listener = new PgListener(url)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 
   return {
@@ -25,27 +31,18 @@ export function openPostgres(url: string): Dialect {
     needsPolling: false,
     // now() is the transaction's start; every statement here is its own short transaction.
     now: () => sql<string>`now()`,
-    nowPlusSeconds: (seconds) => sql<string>`now() + make_interval(secs => ${seconds})`,
+    nowPlusSeconds: (seconds) => sql<string>`now() + make_interval(secs => cast(${seconds} as double precision))`,
     toIso: ((value: Date | string | null) =>
       value === null ? null : new Date(value).toISOString()) as Dialect['toIso'],
     writeTransaction: (fn) => db.transaction().execute(fn),
     exclusive: (fn) => fn(db),
     lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query.forUpdate().skipLocked(),
-    async listen(channel, onMessage) {
-      // LISTEN holds its connection for as long as it listens, so it gets its own client, not a pooled one.
-      const client = new pg.Client({ connectionString: url })
-      client.on('error', () => {})
-      await client.connect()
-      client.on('notification', (message) => {
-        if (message.channel === channel) onMessage(message.payload ?? '')
-      })
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
-      return async () => {
-        await client.end().catch(() => {})
-      }
-    },
+    // LISTEN holds its connection for as long as it listens: one client of its own, not a pooled one.
+    listen: (channel, onMessage) => listener.listen(channel, onMessage),
+    assertIntact: () => {},
     isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
     async close() {
+      await listener.close()
       await db.destroy()
     },
   }

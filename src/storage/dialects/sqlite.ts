@@ -5,6 +5,7 @@ import { Kysely, SqliteAdapter, SqliteDialect, sql, type SelectQueryBuilder } fr
 import { StorageError } from '../../errors.js'
 import type { Dialect } from '../dialect.js'
 import type { Database } from '../schema.js'
+import { WalWatcher } from './wal-watcher.js'
 
 /** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000
@@ -105,6 +106,8 @@ function openConnection(file: string, resolved: string): Dialect {
     throw new StorageError(`cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error })
   }
   const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: withStatementCache(native) }) })
+  const watcher = new WalWatcher(`${resolved}-wal`)
+  const identity = fs.statSync(resolved)
 
   const dialect: Dialect = {
     name: 'sqlite',
@@ -115,7 +118,7 @@ function openConnection(file: string, resolved: string): Dialect {
     needsPolling: true,
     now: () => sql<string>`${sql.raw(ISO_NOW)}`,
     nowPlusSeconds: (seconds) =>
-      sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${seconds} seconds`})`,
+      sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
     toIso: ((value: Date | string | null) =>
       value === null ? null : typeof value === 'string' ? value : value.toISOString()) as Dialect['toIso'],
     async writeTransaction(fn) {
@@ -132,13 +135,26 @@ function openConnection(file: string, resolved: string): Dialect {
       })
     },
     lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query,
-    async listen() {
-      return async () => {}
+    async listen(_channel, onMessage) {
+      const stop = watcher.listen(() => onMessage(''))
+      return async () => stop()
+    },
+    assertIntact() {
+      let now: fs.Stats | undefined
+      try {
+        now = fs.statSync(resolved)
+      } catch {
+        // gone
+      }
+      if (!now || now.ino !== identity.ino || now.dev !== identity.dev) {
+        throw new StorageError(`the database file ${file} was ${now ? 'replaced' : 'deleted'} while in use; what is written now would be lost`)
+      }
     },
     isUniqueViolation: (error) =>
       typeof (error as { code?: unknown })?.code === 'string' &&
       /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((error as { code: string }).code),
     async close() {
+      watcher.close()
       await db.destroy()
     },
     exclusive: (fn) => dialect.writeTransaction(fn),

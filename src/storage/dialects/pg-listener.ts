@@ -1,0 +1,99 @@
+import pg from 'pg'
+
+type Handler = (payload: string) => void
+
+/** Backoff between reconnection attempts of the LISTEN client. */
+const RECONNECT_MIN_MS = 200
+const RECONNECT_MAX_MS = 5000
+
+/**
+ * One LISTEN connection per process, shared by every channel, that survives its server: when the
+ * connection is lost (a restart, a terminated backend) it reconnects with backoff and LISTENs again.
+ * Notifications sent while it was away are lost, so on each reconnect every handler is called once
+ * with an empty payload: a spurious wake-up is harmless, a missed one would strand work until a poll.
+ */
+export class PgListener {
+  private client: pg.Client | undefined
+  private readonly handlers = new Map<string, Set<Handler>>()
+  private connecting: Promise<void> | undefined
+  private retryTimer: NodeJS.Timeout | undefined
+  private retryMs = RECONNECT_MIN_MS
+  private closed = false
+
+  constructor(private readonly url: string) {}
+
+  async listen(channel: string, handler: Handler): Promise<() => Promise<void>> {
+    this.closed = false
+    let set = this.handlers.get(channel)
+    const isNew = !set
+    if (!set) this.handlers.set(channel, (set = new Set()))
+    set.add(handler)
+    if (!this.client) await this.connect()
+    else if (isNew) await this.client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+    return async () => {
+      set.delete(handler)
+      if ([...this.handlers.values()].every((s) => s.size === 0)) await this.close()
+    }
+  }
+
+  /** Connects and LISTENs to every channel; the first connection's failure is the caller's error. */
+  private connect(): Promise<void> {
+    this.connecting ??= (async () => {
+      const client = new pg.Client({ connectionString: this.url })
+      // Without a listener, a lost connection's 'error' event would crash the process.
+      client.on('error', () => this.lost(client))
+      client.on('end', () => this.lost(client))
+      client.on('notification', (message) => this.dispatch(message.channel, message.payload ?? ''))
+      try {
+        await client.connect()
+        for (const channel of this.handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+      } catch (error) {
+        client.end().catch(() => {})
+        throw error
+      }
+      if (this.closed) {
+        await client.end().catch(() => {})
+        return
+      }
+      this.client = client
+      this.retryMs = RECONNECT_MIN_MS
+    })().finally(() => (this.connecting = undefined))
+    return this.connecting
+  }
+
+  private dispatch(channel: string, payload: string): void {
+    for (const handler of this.handlers.get(channel) ?? []) handler(payload)
+  }
+
+  private lost(client: pg.Client): void {
+    if (this.client !== client) return
+    this.client = undefined
+    client.end().catch(() => {})
+    this.scheduleReconnect()
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.retryTimer) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      this.connect().then(
+        () => {
+          for (const channel of this.handlers.keys()) this.dispatch(channel, '')
+        },
+        () => {
+          this.retryMs = Math.min(this.retryMs * 2, RECONNECT_MAX_MS)
+          this.scheduleReconnect()
+        },
+      )
+    }, this.retryMs)
+    this.retryTimer.unref()
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    clearTimeout(this.retryTimer)
+    const client = this.client
+    this.client = undefined
+    await client?.end().catch(() => {})
+  }
+}

@@ -1,0 +1,62 @@
+import fs from 'node:fs'
+
+type Handler = () => void
+
+/** How soon a watch that failed (no -wal file yet, or it was replaced) is tried again. */
+const REARM_MS = 500
+
+/**
+ * SQLite has no LISTEN, but every commit in WAL mode writes the `-wal` file, whichever process makes
+ * it; fs.watch (inotify) sees that within a millisecond or two at no cost while nothing happens. So an
+ * idle worker wakes when another process enqueues, instead of polling the database every few
+ * milliseconds. It is a hint (which commit, and of what, is unknown): handlers re-read, and callers
+ * keep a slow poll as the safety net for filesystems where fs.watch sees nothing (network mounts).
+ */
+export class WalWatcher {
+  private watcher: fs.FSWatcher | undefined
+  private rearm: NodeJS.Timeout | undefined
+  private readonly handlers = new Set<Handler>()
+
+  constructor(private readonly walFile: string) {}
+
+  listen(handler: Handler): () => void {
+    this.handlers.add(handler)
+    if (this.handlers.size === 1) this.arm()
+    return () => {
+      this.handlers.delete(handler)
+      if (this.handlers.size === 0) this.close()
+    }
+  }
+
+  private arm(): void {
+    this.rearm = undefined
+    if (this.handlers.size === 0) return
+    try {
+      const watcher = fs.watch(this.walFile, { persistent: false }, (event) => {
+        for (const handler of this.handlers) handler()
+        // The file was removed or replaced (the last connection closed, a checkpoint truncated it on
+        // some platforms): watch whatever file has that name now.
+        if (event === 'rename') this.restart()
+      })
+      watcher.on('error', () => this.restart())
+      this.watcher = watcher
+    } catch {
+      this.restart()
+    }
+  }
+
+  private restart(): void {
+    this.watcher?.close()
+    this.watcher = undefined
+    if (this.rearm || this.handlers.size === 0) return
+    this.rearm = setTimeout(() => this.arm(), REARM_MS)
+    this.rearm.unref()
+  }
+
+  close(): void {
+    clearTimeout(this.rearm)
+    this.rearm = undefined
+    this.watcher?.close()
+    this.watcher = undefined
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * A background duty of the worker (heartbeat, output flush, ownership check): runs `fn` every `ms`,
+ * never two at once; `trigger()` runs it as soon as the current one ends; errors go to `onError` and
+ * the duty goes on. `stop()` waits for a run in flight.
+ */
+export class Periodic {
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+  private again = false
+  private lastRun = 0
+  private soonTimer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly ms: number,
+    private readonly fn: () => Promise<unknown>,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  start(): this {
+    this.timer = setInterval(() => this.trigger(), this.ms)
+    return this
+  }
+
+  /**
+   * Runs it within `minGapMs` of the last run: for hints that may come thousands of times a second
+   * (on SQLite, every commit of any process looks like a possible cancel).
+   */
+  soon(minGapMs: number): void {
+    if (this.soonTimer || !this.timer) return
+    const wait = this.lastRun + minGapMs - Date.now()
+    if (wait <= 0) return this.trigger()
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined
+      if (this.timer) this.trigger()
+    }, wait)
+  }
+
+  trigger(): void {
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.lastRun = Date.now()
+    this.running = this.fn()
+      .then(
+        () => {},
+        (error: Error) => this.onError(error),
+      )
+      .finally(() => {
+        this.running = undefined
+        if (this.again && this.timer) {
+          this.again = false
+          this.trigger()
+        }
+      })
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    clearTimeout(this.soonTimer)
+    this.timer = undefined
+    await this.running
+  }
+}

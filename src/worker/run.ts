@@ -1,0 +1,42 @@
+import type { RunRef } from '../storage/run-repository.js'
+import type { Task } from '../types.js'
+import { RunOutput } from './run-output.js'
+import type { TaskProcess } from './task-process.js'
+
+/**
+ * One claimed run of a task, in the worker, through its states:
+ *
+ *   waiting ──start──▶ running ──process ends──▶ ending ──verdict written──▶ (forgotten)
+ *      │                  │
+ *      └──── lost ◀───────┘   (cancelled, requeued or rescued by another worker: no verdict)
+ *
+ * `waiting`: claimed ahead, in the worker's local queue, not started (the database has no `started`).
+ * `running`: handed to a task process; its output is flushed every FLUSH_MS.
+ * `ending`: its process is done and its slot free; its verdict waits in the VerdictWriter.
+ */
+export type RunState = 'waiting' | 'running' | 'ending' | 'lost'
+
+export class Run {
+  state: RunState = 'waiting'
+  readonly ref: RunRef
+  readonly output: RunOutput
+  /** When the run was handed to a task process, and when its process was done (worker's clock, ms). */
+  startedAt = 0
+  endedAt = 0
+  /** The start is in the database (markStarted, or not needed: the verdict writes it). */
+  startRecorded = false
+  proc: TaskProcess | undefined
+  /** An output flush in flight; the verdict waits for it, since it folds what the flush writes. */
+  flushing: Promise<void> | undefined
+  /** Some output or log has been written as chunks. */
+  flushed = false
+
+  constructor(readonly task: Task, maxOutputSize: number) {
+    this.ref = { id: task.id, attempt: task.attempts }
+    this.output = new RunOutput(maxOutputSize)
+  }
+
+  get id(): string {
+    return this.task.id
+  }
+}

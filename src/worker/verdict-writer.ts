@@ -1,0 +1,136 @@
+import type { Dialect } from '../storage/dialect.js'
+import { endRun, endRuns, MAX_VERDICT_BATCH, type Verdict } from '../storage/run-repository.js'
+import { redactSecrets } from '../redact.js'
+
+export interface PendingVerdict extends Verdict {
+  /** Called once the verdict is written: `recorded` is false when the run had lost its task. */
+  done(recorded: boolean): void
+}
+
+/** How long the first verdict of a batch waits for others to join it. */
+const LINGER_MS = 2
+
+/** Backoff while the database is away: 0.2 s doubling to 5 s. */
+const RETRY_MIN_MS = 200
+const RETRY_MAX_MS = 5000
+
+/**
+ * Writes the verdicts of ended runs — group commit: whatever has ended while one write was in flight
+ * goes in the next, as one statement. A run's slot is free as soon as its process finishes; the
+ * verdict follows here. A write that fails is retried until the database is back (each row fenced by
+ * its attempt, so a late retry can never overwrite a newer run); a batch that fails while the
+ * database answers is written row by row, and a row the database refuses for its content gets a
+ * verdict that says so instead of none. A finished run is never left looking unstarted.
+ */
+export class VerdictWriter {
+  private readonly pending = new Map<string, PendingVerdict>()
+  private writing: Promise<void> | undefined
+  private failures = 0
+  private giveUpAt = Infinity
+  private idleWaiters: Array<() => void> = []
+
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Runs whose verdict is not written yet: still this worker's, not strays. */
+  has(id: string): boolean {
+    return this.pending.has(id)
+  }
+
+  get size(): number {
+    return this.pending.size
+  }
+
+  add(verdict: PendingVerdict): void {
+    this.pending.set(verdict.run.id, verdict)
+    this.writing ??= this.drain()
+  }
+
+  /**
+   * Resolves when every verdict is written, or at `deadline` (ms since epoch) when the database is
+   * still away; what is left then is logged as lost.
+   */
+  async flush(deadline = Infinity): Promise<void> {
+    this.giveUpAt = deadline
+    if (this.pending.size === 0) return
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  private async drain(): Promise<void> {
+    // Let the runs that end in the next few milliseconds join the batch: the slots are free already,
+    // so waiting costs no throughput, and each statement saved is worth more than the wait.
+    await new Promise((resolve) => setTimeout(resolve, LINGER_MS))
+    while (this.pending.size > 0) {
+      const batch = [...this.pending.values()].slice(0, MAX_VERDICT_BATCH)
+      const written = await this.write(batch)
+      if (written) {
+        this.failures = 0
+        continue
+      }
+      if (Date.now() >= this.giveUpAt) {
+        for (const v of this.pending.values()) this.log(`lost the verdict of ${v.run.id}: the database stayed unreachable`)
+        this.pending.clear()
+        break
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS)))
+    }
+    this.writing = undefined
+    for (const resolve of this.idleWaiters.splice(0)) resolve()
+  }
+
+  /** Writes a batch; false when the database is away (the batch stays pending). */
+  private async write(batch: PendingVerdict[]): Promise<boolean> {
+    try {
+      this.settle(batch, await endRuns(this.dialect, batch))
+      return true
+    } catch (error) {
+      if (!(await this.reachable())) return this.unreachable(error)
+    }
+    // The database answers but refused the batch: one row's content, most likely. Row by row.
+    for (const v of batch) {
+      try {
+        this.settle([v], await endRuns(this.dialect, [v]))
+      } catch (error) {
+        if (!(await this.reachable())) return this.unreachable(error)
+        await this.refused(v, error as Error)
+      }
+    }
+    return true
+  }
+
+  /** A verdict the database will not store as it is: record the failure to store it instead. */
+  private async refused(v: PendingVerdict, error: Error): Promise<void> {
+    const why = `sq could not record this run's result: ${redactSecrets(error.message)}`
+    this.log(`could not record the end of ${v.run.id}: ${redactSecrets(error.message)}`)
+    try {
+      const recorded = await endRun(this.dialect, v.run, { status: 'failed', error: why, chunksWritten: true })
+      this.settle([v], recorded ? new Set([v.run.id]) : new Set())
+    } catch {
+      this.settle([v], new Set())
+    }
+  }
+
+  private unreachable(error: unknown): false {
+    this.failures++
+    this.log(`cannot record verdicts (attempt ${this.failures}, ${this.pending.size} waiting): ${redactSecrets((error as Error).message)}`)
+    return false
+  }
+
+  private settle(batch: PendingVerdict[], recorded: Set<string>): void {
+    for (const v of batch) {
+      this.pending.delete(v.run.id)
+      v.done(recorded.has(v.run.id))
+    }
+  }
+
+  private async reachable(): Promise<boolean> {
+    try {
+      await this.dialect.db.selectFrom('sq_workers').select('id').limit(1).execute()
+      return true
+    } catch {
+      return false
+    }
+  }
+}
