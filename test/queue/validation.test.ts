@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseCliArgs, serializeArgs } from '../../src/queue/args.js'
-import { isAllowed, parseReference, validateReference } from '../../src/queue/reference.js'
+import { isAllowed, parseReference, authorizeReference } from '../../src/queue/reference.js'
 import { TaskNotAllowedError, UsageError } from '../../src/errors.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
 import { writeTaskModule } from '../helpers/sq.js'
@@ -58,13 +58,38 @@ describe('task references', () => {
     assert.ok(!isAllowed(ref, ['a/b#runner', 'a#*']))
   })
   it('resolves the module under the root with any of the extensions, and refuses what leaves it', () => {
-    assert.deepEqual(validateReference('a/b#run', root, null), { module: 'a/b', exportName: 'run' })
-    validateReference('./plain', root, null)
-    assert.throws(() => validateReference('a/c#run', root, null), /not found/)
-    assert.throws(() => validateReference('../x#run', root, null), TaskNotAllowedError)
-    assert.throws(() => validateReference('a/../../x#run', root, null), TaskNotAllowedError)
-    assert.throws(() => validateReference(`${root}/plain`, root, null), TaskNotAllowedError)
-    assert.throws(() => validateReference('plain#other', root, ['plain']), /not allowed/)
+    assert.deepEqual(authorizeReference('a/b#run', root, null), { module: 'a/b', exportName: 'run' })
+    authorizeReference('./plain', root, null)
+    assert.throws(() => authorizeReference('a/c#run', root, null), /not found/)
+    assert.throws(() => authorizeReference('../x#run', root, null), TaskNotAllowedError)
+    assert.throws(() => authorizeReference('a/../../x#run', root, null), TaskNotAllowedError)
+    assert.throws(() => authorizeReference(`${root}/plain`, root, null), TaskNotAllowedError)
+    assert.throws(() => authorizeReference('plain#other', root, ['plain']), /not allowed/)
+  })
+  it('judges the real path: a symbolic link out of the root is refused unless allowlisted, one within it is not', () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-outside-'))
+    try {
+      writeTaskModule(outside, 'evil.mjs', 'export default () => 1\n')
+      fs.symlinkSync(path.join(outside, 'evil.mjs'), path.join(root, 'link.mjs'))
+      fs.symlinkSync(outside, path.join(root, 'linked-dir'))
+      fs.symlinkSync('plain.js', path.join(root, 'alias.js'))
+      assert.throws(() => authorizeReference('link', root, null), (e: Error) => e instanceof TaskNotAllowedError && /leaves the root/.test(e.message))
+      assert.throws(() => authorizeReference('linked-dir/evil', root, null), TaskNotAllowedError)
+      assert.deepEqual(authorizeReference('link', root, ['link']), { module: 'link', exportName: 'default' })
+      authorizeReference('alias', root, null)
+      // A root reached through a link is judged by its own real path.
+      const rootLink = path.join(outside, 'root-link')
+      fs.symlinkSync(root, rootLink)
+      authorizeReference('alias', rootLink, null)
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true })
+    }
+  })
+  it('refuses Node.js built-in modules, allowlisted or not', () => {
+    for (const ref of ['fs#readFileSync', 'node:fs#readFileSync', 'child_process#exec', 'node:child_process#exec', 'fs/promises#rm']) {
+      assert.throws(() => authorizeReference(ref, root, null), (e: Error) => e instanceof TaskNotAllowedError && /built-in/.test(e.message), ref)
+      assert.throws(() => authorizeReference(ref, root, [ref]), /built-in/, ref)
+    }
   })
 })
 
