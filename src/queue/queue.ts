@@ -44,7 +44,11 @@ export class Queue {
   ) {}
 
   static async open(overrides: Partial<Settings> = {}): Promise<Queue> {
-    const settings = await resolveSettings(overrides)
+    return Queue.withSettings(await resolveSettings(overrides))
+  }
+
+  /** A queue on settings already resolved (a command that needed them before opening the database). */
+  static async withSettings(settings: Settings): Promise<Queue> {
     return new Queue(settings, await openDatabase(settings.db))
   }
 

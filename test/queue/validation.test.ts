@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { parseCliArgs, serializeArgs } from '../../src/queue/args.js'
 import { isAllowed, parseReference, authorizeReference } from '../../src/queue/reference.js'
 import { TaskNotAllowedError, UsageError } from '../../src/errors.js'
@@ -9,18 +10,38 @@ import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.j
 import { writeTaskModule } from '../helpers/sq.js'
 import { Queue } from '../../src/queue/queue.js'
 
+/** `--args` sources for parseCliArgs: `stdin` is the text a `-` reads. */
+const from = (stdin = '', maxArgsSize = 1024) => ({ stdin: () => Readable.from([Buffer.from(stdin)]), maxArgsSize })
+
 describe('task args', () => {
-  it('merges --args with --arg pairs, values parsed as JSON when they parse', () => {
-    assert.deepEqual(parseCliArgs('{"a":1,"b":{"c":2}}', ['b=3', 'd=x y', 'e=null', 'f=[1]'], () => ''), { a: 1, b: 3, d: 'x y', e: null, f: [1] })
-    assert.deepEqual(parseCliArgs('-', [], () => '{"s":1}'), { s: 1 })
-    assert.deepEqual(parseCliArgs(undefined, [], () => assert.fail('stdin is not read')), {})
-    const tricky = parseCliArgs(undefined, ['__proto__={"polluted":1}', 'constructor=x'], () => '')
+  it('merges --args with --arg pairs, values parsed as JSON when they parse', async () => {
+    assert.deepEqual(await parseCliArgs('{"a":1,"b":{"c":2}}', ['b=3', 'd=x y', 'e=null', 'f=[1]'], from()), { a: 1, b: 3, d: 'x y', e: null, f: [1] })
+    assert.deepEqual(await parseCliArgs('-', [], from('{"s":1}')), { s: 1 })
+    assert.deepEqual(await parseCliArgs(undefined, [], { stdin: () => assert.fail('stdin is not read'), maxArgsSize: 1 }), {})
+    const tricky = await parseCliArgs(undefined, ['__proto__={"polluted":1}', 'constructor=x'], from())
     assert.equal(JSON.stringify(tricky), '{"__proto__":{"polluted":1},"constructor":"x"}')
     assert.equal(Object.getPrototypeOf(tricky), Object.prototype)
   })
-  it('refuses non-objects with a message that says what was given', () => {
+  it('refuses non-objects with a message that says what was given', async () => {
     for (const [text, what] of [['[]', /an array/], ['"s"', /a string/], ['1', /a number/], ['null', /null/], ['true', /a boolean/], ['', /not valid JSON/]] as const) {
-      assert.throws(() => parseCliArgs(text, [], () => ''), (e: Error) => e instanceof UsageError && what.test(e.message))
+      await assert.rejects(parseCliArgs(text, [], from()), (e: Error) => e instanceof UsageError && what.test(e.message))
+    }
+  })
+  it('reads stdin to at most maxArgsSize + 1 bytes, and never quotes its content in an error', async () => {
+    assert.deepEqual(await parseCliArgs('-', [], from('{"a":"12345"}', 13)), { a: '12345' })
+    await assert.rejects(parseCliArgs('-', [], from('{"a":"123456"}', 13)), /stdin is over the limit of 13 bytes/)
+    let read = 0
+    async function* endless() {
+      for (;;) {
+        read += 1024
+        yield Buffer.alloc(1024)
+      }
+    }
+    await assert.rejects(parseCliArgs('-', [], { stdin: () => Readable.from(endless()), maxArgsSize: 4096 }), /over the limit/)
+    // The stream reads a few chunks ahead; what matters is that it stopped.
+    assert.ok(read < 64 * 1024, `read ${read} bytes of an endless stdin`)
+    for (const secret of ['root:*:19000:0:99999:7:::', '{"a": root:*:19000}', '{"a":"root:*:19000"']) {
+      await assert.rejects(parseCliArgs('-', [], from(secret)), (e: Error) => /not valid JSON/.test(e.message) && !e.message.includes('root'), secret)
     }
   })
   it('serializeArgs: TypeError for non-plain objects, UsageError over the size limit', () => {
