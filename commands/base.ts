@@ -1,9 +1,12 @@
-import fs from 'node:fs'
 import { Command, Flags, type Interfaces } from '@oclif/core'
-import type { Settings } from '../src/config.js'
+import { resolveSettings, type Settings } from '../src/config.js'
 import { coerceError, EXIT, oneLine, UsageError } from '../src/errors.js'
 import { Queue } from '../src/queue/queue.js'
+import { readLimited } from '../src/read-limited.js'
 import { isStatus, type Status } from '../src/types.js'
+
+/** Bytes of ids `-` reads from stdin at most: ~450,000 ids, while `/dev/zero` cannot exhaust memory. */
+const MAX_STDIN_IDS_BYTES = 16 * 1024 * 1024
 
 /**
  * What every command shares: the --db/--root/--verbose flags, opening and closing the queue, and the
@@ -17,22 +20,30 @@ export abstract class BaseCommand extends Command {
   }
 
   private queue: Queue | undefined
+  private resolved: Settings | undefined
 
-  /** Opens the queue once, with the flags that override the environment and the config file. */
+  /** The settings, resolved once, with the flags that override the environment and the config file. */
+  protected async resolveSettings(flags: { db?: string; root?: string }, extra: Partial<Settings> = {}): Promise<Settings> {
+    this.resolved ??= await resolveSettings({ db: flags.db, root: flags.root, ...extra })
+    return this.resolved
+  }
+
+  /** Opens the queue once, on those settings. */
   protected async openQueue(flags: { db?: string; root?: string }, extra: Partial<Settings> = {}): Promise<Queue> {
-    this.queue ??= await Queue.open({ db: flags.db, root: flags.root, ...extra })
+    this.queue ??= await Queue.withSettings(await this.resolveSettings(flags, extra))
     return this.queue
   }
 
-  protected readStdin(): string {
-    return fs.readFileSync(0, 'utf8')
-  }
-
-  /** Ids from the arguments, or from stdin (one per line or space-separated) when the only one is `-`. */
-  protected idsFrom(argv: unknown[]): string[] {
+  /**
+   * Ids from the arguments, or from stdin (one per line or space-separated) when the only one is `-`;
+   * `fromStdin` says which, as an empty stdin is nothing to do where no ids at all is bad input.
+   */
+  protected async idsFrom(argv: unknown[]): Promise<{ ids: string[]; fromStdin: boolean }> {
     const ids = argv.map(String)
-    if (ids.length === 1 && ids[0] === '-') return this.readStdin().split(/\s+/).filter(Boolean)
-    return ids
+    if (ids.length !== 1 || ids[0] !== '-') return { ids, fromStdin: false }
+    const read = await readLimited(process.stdin, MAX_STDIN_IDS_BYTES)
+    if (read.over) throw new UsageError(`stdin holds more than ${MAX_STDIN_IDS_BYTES} bytes; give fewer task ids at a time`)
+    return { ids: read.text.split(/\s+/).filter(Boolean), fromStdin: true }
   }
 
   protected parseStatuses(text: string | undefined, flag = '--status'): Status[] | undefined {
@@ -59,6 +70,7 @@ export abstract class BaseCommand extends Command {
   protected override async finally(error: Error | undefined): Promise<void> {
     await this.queue?.close().catch(() => {})
     this.queue = undefined
+    this.resolved = undefined
     return super.finally(error)
   }
 }

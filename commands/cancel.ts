@@ -14,8 +14,12 @@ export default class Cancel extends BaseCommand {
 
   async run(): Promise<CancelResult[]> {
     const { argv, flags } = await this.parse(Cancel)
-    const ids = this.idsFrom(argv)
-    if (ids.length === 0) throw new UsageError('give at least one task id (or - to read ids from stdin)')
+    const { ids, fromStdin } = await this.idsFrom(argv)
+    if (ids.length === 0) {
+      // `sq list -q | sq cancel -` with nothing listed: nothing to do, and no failure under `set -e`.
+      if (fromStdin) return []
+      throw new UsageError('give at least one task id (or - to read ids from stdin)')
+    }
     const queue = await this.openQueue(flags)
     const results = await queue.cancel(ids)
     if (!this.jsonEnabled()) {

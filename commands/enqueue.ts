@@ -30,7 +30,8 @@ export default class Enqueue extends BaseCommand {
 
   async run(): Promise<Task> {
     const { args, flags } = await this.parse(Enqueue)
-    const taskArgs = parseCliArgs(flags.args, flags.arg, () => this.readStdin())
+    const settings = await this.resolveSettings(flags)
+    const taskArgs = await parseCliArgs(flags.args, flags.arg, { stdin: () => process.stdin, maxArgsSize: settings.maxArgsSize })
     let at: Date | undefined
     if (flags.at !== undefined) {
       at = new Date(flags.at)

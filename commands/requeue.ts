@@ -15,8 +15,10 @@ export default class Requeue extends BaseCommand {
   async run(): Promise<{ requeued: string[] }> {
     const { argv, flags } = await this.parse(Requeue)
     const statuses = this.parseStatuses(flags.status)
-    const ids = this.idsFrom(argv)
-    if ((ids.length === 0) === (statuses === undefined)) throw new UsageError('give task ids or --status, not both and not neither')
+    if ((argv.length === 0) === (statuses === undefined)) throw new UsageError('give task ids or --status, not both and not neither')
+    const { ids, fromStdin } = await this.idsFrom(argv)
+    // `sq list -q | sq requeue -` with nothing listed: nothing to do, and no failure under `set -e`.
+    if (fromStdin && ids.length === 0) return { requeued: [] }
     const queue = await this.openQueue(flags)
     const requeued = statuses ? await queue.requeueByStatus(statuses) : await queue.requeue(ids)
     if (!this.jsonEnabled()) this.log(statuses ? `Requeued ${requeued.length} task${requeued.length === 1 ? '' : 's'}` : requeued.map((id) => `requeued ${id}`).join('\n') || 'Nothing requeued: those tasks are queued or running')

@@ -17,7 +17,7 @@ await build({
   chunkNames: '[name]-[hash]',
   // Native addons, the TypeScript loader for task modules, and what loads only for one command.
   external: ['@oclif/core', 'better-sqlite3', 'pg', 'tsx', 'ink', 'react'],
-  // Bundled CommonJS (cli-table3, ms) calls require(); ESM output has none unless given one.
+  // Bundled CommonJS (cli-table3) calls require(); ESM output has none unless given one.
   banner: { js: "import { createRequire as __sqRequire } from 'node:module'; const require = __sqRequire(import.meta.url);" },
   sourcemap: true,
   logLevel: 'warning',

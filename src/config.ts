@@ -1,7 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import ms from 'ms'
 import { UsageError } from './errors.js'
 
 /** Everything sq can be configured with; resolved as flag > environment > sq.config.* > default. */
@@ -151,15 +150,30 @@ function bytes(picked: { value: unknown; from: string } | undefined, key: string
   return n
 }
 
-/** Parses a duration like "30d", "12h", "90s", "500ms"; NaN when it is not one. */
+/** Milliseconds per unit of a duration, largest first: the order the parts of a duration are written in. */
+const UNITS = [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const
+
+// One optional `<number><unit>` group per unit, in that order: "1h30m", "7d", "1.5h", "500ms". Every part
+// needs its unit: a bare number is refused, never taken as milliseconds (`purge --older-than 7` would
+// otherwise delete every ended task).
+const DURATION = new RegExp(`^${UNITS.map(([unit]) => `(?:(\\d+(?:\\.\\d+)?)${unit})?`).join('')}$`, 'i')
+
+/** The forms a duration flag accepts, for error messages. */
+export const DURATION_FORMS = '90s, 10m, 1h30m, 7d or 2w (units w, d, h, m, s, ms)'
+
+/** Parses a duration like "30d", "1h30m", "90s", "500ms"; NaN when it is not one (a bare number is not). */
 export function durationMs(text: string): number {
-  const value = ms(text.trim() as ms.StringValue)
-  return typeof value === 'number' && value >= 0 ? value : Number.NaN
+  const match = DURATION.exec(text.trim())
+  if (!match || match.slice(1).every((part) => part === undefined)) return Number.NaN
+  return UNITS.reduce((total, [, size], i) => total + Number(match[i + 1] ?? 0) * size, 0)
 }
 
-/** A flag's duration, or a UsageError that names the flag. */
+/** A flag's duration, or a UsageError that names the flag and shows the accepted forms. */
 export function parseDuration(text: string, flag: string): number {
   const value = durationMs(text)
-  if (Number.isNaN(value)) throw new UsageError(`${flag} must be a duration like 30d, 12h, 15m or 90s, got "${text}"`)
+  if (Number.isNaN(value)) {
+    const why = /^\s*\d+(\.\d+)?\s*$/.test(text) ? ' (a number needs a unit)' : ''
+    throw new UsageError(`${flag} must be a duration like ${DURATION_FORMS}, got "${text}"${why}`)
+  }
   return value
 }

@@ -1,5 +1,7 @@
 import fs from 'node:fs'
+import type { Readable } from 'node:stream'
 import { UsageError } from '../errors.js'
+import { readLimited } from '../read-limited.js'
 import type { TaskArgs } from '../types.js'
 
 export function isPlainObject(value: unknown): value is TaskArgs {
@@ -33,36 +35,33 @@ export function serializeArgs(args: unknown, maxArgsSize: number): string {
   return json
 }
 
+/** Where `--args` text comes from: stdin (read only when asked for), and the limit of its size. */
+export interface ArgsSources {
+  stdin: () => Readable
+  maxArgsSize: number
+}
+
 /**
  * Reads `--args` (`'<json>'`, `@file.json` or `-` for stdin) and `--arg key=value` pairs into one
- * object; a value of `--arg` is parsed as JSON when it parses, else kept as a string.
+ * object; a value of `--arg` is parsed as JSON when it parses, else kept as a string. A file or stdin
+ * is read to at most `maxArgsSize` + 1 bytes, and its errors never quote its content.
  */
-export function parseCliArgs(argsFlag: string | undefined, pairs: string[], readStdin: () => string): TaskArgs {
+export async function parseCliArgs(argsFlag: string | undefined, pairs: string[], from: ArgsSources): Promise<TaskArgs> {
   let base: TaskArgs = {}
   if (argsFlag !== undefined) {
-    let text: string
-    let source: string
-    if (argsFlag === '-') {
-      text = readStdin()
-      source = 'stdin'
-    } else if (argsFlag.startsWith('@')) {
-      source = argsFlag.slice(1)
-      try {
-        text = fs.readFileSync(source, 'utf8')
-      } catch (error) {
-        throw new UsageError(`--args ${argsFlag}: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-      }
-    } else {
-      text = argsFlag
-      source = ''
-    }
+    const inline = argsFlag !== '-' && !argsFlag.startsWith('@')
+    const source = argsFlag === '-' ? 'stdin' : argsFlag.slice(1)
+    const text = inline ? argsFlag : await readArgsText(argsFlag, source, from)
     let value: unknown
     try {
       value = JSON.parse(text)
     } catch (error) {
-      throw new UsageError(`--args${source && ` from ${source}`} is not valid JSON: ${(error as Error).message}`)
+      // The text was typed on the command line: the parser's message, which quotes it, helps. A file's
+      // content (`--args @/etc/shadow`) is not echoed: only where the parser stopped.
+      const why = inline ? (error as Error).message : contentFreeReason((error as Error).message)
+      throw new UsageError(`--args${inline ? '' : ` from ${source}`} is not valid JSON${why && `: ${why}`}`)
     }
-    if (!isPlainObject(value)) throw new UsageError(`--args${source && ` from ${source}`} must be a JSON object, got ${describe(value)}`)
+    if (!isPlainObject(value)) throw new UsageError(`--args${inline ? '' : ` from ${source}`} must be a JSON object, got ${describe(value)}`)
     base = value
   }
   for (const pair of pairs) {
@@ -80,4 +79,23 @@ export function parseCliArgs(argsFlag: string | undefined, pairs: string[], read
     Object.defineProperty(base, key, { value, enumerable: true, writable: true, configurable: true })
   }
   return base
+}
+
+async function readArgsText(argsFlag: string, source: string, from: ArgsSources): Promise<string> {
+  let read: { text: string; over: boolean }
+  try {
+    read = await readLimited(argsFlag === '-' ? from.stdin() : fs.createReadStream(source), from.maxArgsSize)
+  } catch (error) {
+    throw new UsageError(`--args ${argsFlag}: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  if (read.over) {
+    throw new UsageError(`--args from ${source} is over the limit of ${from.maxArgsSize} bytes (maxArgsSize / SQ_MAX_ARGS_SIZE)`)
+  }
+  return read.text
+}
+
+/** Where JSON.parse stopped, without the excerpt of the text V8 quotes in some of its messages. */
+function contentFreeReason(message: string): string {
+  if (/unexpected end of JSON input/i.test(message)) return 'it ends too early'
+  return /at position \d+(?: \(line \d+ column \d+\))?/.exec(message)?.[0] ?? ''
 }

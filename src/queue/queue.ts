@@ -7,7 +7,7 @@ import * as runs from '../storage/run-repository.js'
 import * as tasks from '../storage/task-repository.js'
 import { isTerminal, type Status, type Task } from '../types.js'
 import { serializeArgs } from './args.js'
-import { validateReference } from './reference.js'
+import { authorizeReference } from './reference.js'
 
 export interface EnqueueOptions {
   /** `<module>#<export>`, relative to the root. */
@@ -44,7 +44,11 @@ export class Queue {
   ) {}
 
   static async open(overrides: Partial<Settings> = {}): Promise<Queue> {
-    const settings = await resolveSettings(overrides)
+    return Queue.withSettings(await resolveSettings(overrides))
+  }
+
+  /** A queue on settings already resolved (a command that needed them before opening the database). */
+  static async withSettings(settings: Settings): Promise<Queue> {
     return new Queue(settings, await openDatabase(settings.db))
   }
 
@@ -57,7 +61,7 @@ export class Queue {
     if (typeof o.task !== 'string') throw new TypeError('task must be a string reference like "path/to/module#exportName"')
     // Only a missing args means {}: null is a non-object and refused like the seed's list.
     const argsJson = serializeArgs(o.args === undefined ? {} : o.args, this.settings.maxArgsSize)
-    validateReference(o.task, this.settings.root, this.settings.allowedTasks)
+    authorizeReference(o.task, this.settings.root, this.settings.allowedTasks)
     const maxAttempts = o.maxAttempts ?? 1
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new UsageError(`max attempts must be a whole number ≥ 1, got ${maxAttempts}`)
     const priority = o.priority ?? 0

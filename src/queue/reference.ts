@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { createRequire } from 'node:module'
+import { createRequire, isBuiltin } from 'node:module'
 import { TaskNotAllowedError, UsageError } from '../errors.js'
 
 /** Extensions a module path is tried with, in this order (TypeScript first: it is the source). */
@@ -45,10 +45,17 @@ export function isAllowed(ref: TaskReference, allowlist: readonly string[] | nul
   })
 }
 
-function leavesRoot(module: string): boolean {
+/** Whether the reference, as written, points outside the root: `..` or an absolute path. */
+function leavesRootAsWritten(module: string): boolean {
   if (path.isAbsolute(module)) return true
   const normal = path.posix.normalize(module.replace(/\\/g, '/'))
   return normal === '..' || normal.startsWith('../')
+}
+
+/** Whether `file` (a real path) lies under `realRoot` (a real path). */
+function isInside(file: string, realRoot: string): boolean {
+  const rel = path.relative(realRoot, file)
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
 }
 
 /** `./x`, `../x` and absolute paths are files; anything else may also be a package name. */
@@ -58,13 +65,14 @@ function looksLikePath(module: string): boolean {
 
 /**
  * Where the module of a reference lives: a file under the root, or a package resolved from the root.
- * Returns an absolute file path or a bare package specifier; throws when neither exists.
+ * A file comes back as its real path (symbolic links followed), so what is imported is what the policy
+ * judged. Throws when neither exists.
  */
 export function resolveModule(ref: TaskReference, root: string): { file: string } | { packageName: string } {
   const base = path.resolve(root, ref.module)
   const candidates = [base, ...MODULE_EXTENSIONS.map((ext) => base + ext)]
   const file = candidates.find((c) => fs.existsSync(c) && fs.statSync(c).isFile())
-  if (file) return { file }
+  if (file) return { file: fs.realpathSync(file) }
   if (!looksLikePath(ref.module) && packageExists(ref.module, root)) return { packageName: ref.module }
   throw new UsageError(
     `task module "${ref.module}" not found under ${root} (tried ${MODULE_EXTENSIONS.join(', ')}${looksLikePath(ref.module) ? '' : ' and packages'})`,
@@ -84,24 +92,31 @@ function packageExists(specifier: string, root: string): boolean {
 }
 
 /**
- * The policy on a reference, checked at enqueue AND again by the worker before it imports anything:
- * well-formed, on the allowlist (when there is one), and inside the root unless allowlisted.
+ * The policy on a reference: the one check that `sq enqueue` (and `createTask`) makes, and the worker
+ * makes again before anything is imported, as the row may not have come from enqueueing. A reference
+ * must be well-formed, on the allowlist (when there is one), and its module must exist. Without an
+ * allowlist the root is the boundary, judged on the path as written AND on the real path of the module
+ * file, so a symbolic link inside the root cannot lead outside it; with one, being on it is the
+ * permission. A Node.js built-in is never a task module (it cannot take one args object), allowlisted
+ * or not. Resolving stats files but imports nothing.
  */
 export function authorizeReference(ref: string, root: string, allowlist: readonly string[] | null): TaskReference {
   const parsed = parseReference(ref)
   if (!isAllowed(parsed, allowlist)) {
     throw new TaskNotAllowedError(`task not allowed: ${canonicalReference(parsed)} is not on the allowlist (allowedTasks / SQ_ALLOWED_TASKS)`)
   }
-  // With an allowlist, being on it is the permission; without one, the root is the boundary.
-  if (leavesRoot(parsed.module) && allowlist === null) {
+  const confined = allowlist === null
+  if (confined && leavesRootAsWritten(parsed.module)) {
     throw new TaskNotAllowedError(`task not allowed: "${ref}" leaves the root ${root}; add it to allowedTasks to permit it`)
   }
-  return parsed
-}
-
-/** Everything enqueueing checks about a reference: its policy and that its module exists, without importing it. */
-export function validateReference(ref: string, root: string, allowlist: readonly string[] | null): TaskReference {
-  const parsed = authorizeReference(ref, root, allowlist)
-  resolveModule(parsed, root)
+  const where = resolveModule(parsed, root)
+  if ('packageName' in where && isBuiltin(where.packageName)) {
+    throw new TaskNotAllowedError(`task not allowed: "${parsed.module}" is a Node.js built-in module, not a task module`)
+  }
+  if (confined && 'file' in where && !isInside(where.file, fs.realpathSync(root))) {
+    throw new TaskNotAllowedError(
+      `task not allowed: "${ref}" leaves the root ${root} through a symbolic link (to ${where.file}); add it to allowedTasks to permit it`,
+    )
+  }
   return parsed
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { assertOneLineError, countTasks, enqueue, RECORD_FIELDS, sq, sqJson, sqOk, UUID, writeTaskModule, readTask } from '../helpers/sq.js'
@@ -8,9 +9,18 @@ import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
   describe(`sq enqueue (${dialect})`, function () {
+    // A module outside the root that leaves a marker when imported, reached through a link in the root.
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-outside-'))
+    after(() => fs.rmSync(outside, { recursive: true, force: true }))
     const t = useTestDatabase(dialect, { setup: (dir) => {
         writeTaskModule(dir)
         writeTaskModule(dir, 'jobs/report.mjs', 'export async function build() { return "built" }\n')
+        writeTaskModule(outside, 'evil.mjs', `import fs from 'node:fs'\nfs.writeFileSync(${JSON.stringify(path.join(outside, 'imported'))}, 'x')\nexport default () => 'evil'\n`)
+        fs.mkdirSync(path.join(dir, 'links'))
+        fs.symlinkSync(path.relative(path.join(dir, 'links'), path.join(outside, 'evil.mjs')), path.join(dir, 'links/evil.mjs'))
+        fs.symlinkSync('report.mjs', path.join(dir, 'jobs/alias.mjs'))
+        fs.writeFileSync(path.join(dir, 'shadow'), 'root:*:19000:0:99999:7:::\n')
+        fs.writeFileSync(path.join(dir, 'secret.json'), '{"password": hunter2}\n')
       } })
     let db: TestDatabase
     let d: Dialect
@@ -101,6 +111,13 @@ for (const dialect of DIALECTS) {
       assert.ok(Math.abs(Date.parse(tuned.run_at) - Date.now()) < 60_000, 'runnable now')
     })
 
+    it('takes compound durations: --delay 1h30m', async () => {
+      const t0 = Date.now()
+      const task = await sqJson<Task>(db, ['enqueue', 'tasks#hello', '--delay', '1h30m'])
+      const delayMs = Date.parse(task.run_at) - t0
+      assert.ok(delayMs > 5390_000 && delayMs < 5410_000, `run_at is 90 minutes from now, got ${task.run_at}`)
+    })
+
     describe('bad input: exit 2, one line on stderr, nothing enqueued', () => {
       const cases: Array<[string, string[], RegExp, { input?: string; env?: Record<string, string> }?]> = [
         ['args that are an array', ['tasks#hello', '--args', '[1,2]'], /array/],
@@ -120,6 +137,16 @@ for (const dialect of DIALECTS) {
         ['a reference leaving the root', ['../x#run'], /root/],
         ['an absolute reference', ['/etc/passwd#run'], /root/],
         ['a task not on the allowlist', ['tasks#fail'], /not allowed/, { env: { SQ_ALLOWED_TASKS: 'tasks#hello' } }],
+        ['a symbolic link in the root to a module outside it', ['links/evil'], /not allowed: "links\/evil" leaves the root/],
+        ['a built-in module', ['node:child_process#exec'], /not allowed: "node:child_process" is a Node\.js built-in/],
+        ['a built-in module without node:', ['child_process#exec'], /built-in/],
+        ['the built-in fs', ['fs#readFileSync'], /built-in/],
+        ['an allowlisted built-in module', ['node:fs#rmSync'], /built-in/, { env: { SQ_ALLOWED_TASKS: 'node:fs#rmSync' } }],
+        ['a --delay without a unit', ['tasks#hello', '--delay', '10'], /--delay must be a duration like .*1h30m.*got "10"/],
+        ['an endless args file', ['tasks#hello', '--args', '@/dev/zero'], /--args from \/dev\/zero is over the limit of 1048576 bytes/],
+        ['args from stdin over maxArgsSize', ['tasks#hello', '--args', '-'], /stdin is over the limit of 32 bytes/, { input: '{"text":"0123456789012345678901234567890123456789"}', env: { SQ_MAX_ARGS_SIZE: '32' } }],
+        ['an args file that is not JSON', ['tasks#hello', '--args', '@shadow'], /--args from shadow is not valid JSON/],
+        ['an args file with a bad token', ['tasks#hello', '--args', '@secret.json'], /--args from secret\.json is not valid JSON/],
         ['an unknown flag', ['tasks#hello', '--bogus'], /bogus/],
         ['a missing task argument', [], /task|arg/i],
         ['a bad --delay', ['tasks#hello', '--delay', 'soon'], /--delay/],
@@ -142,12 +169,14 @@ for (const dialect of DIALECTS) {
           try {
             assertOneLineError(r, 2, pattern)
             assert.equal(r.stdout, '', 'nothing on stdout')
+            assert.doesNotMatch(r.stderr, /root:|hunter2|password/, 'the content of an args file is not echoed')
           } catch (error) {
             ;(error as Error).message = `${what}: ${(error as Error).message}`
             throw error
           }
         })
         assert.equal(await countTasks(d), before, 'nothing was enqueued')
+        assert.equal(fs.existsSync(path.join(outside, 'imported')), false, 'the module outside the root was never imported')
       })
 
       it('accepts args exactly at maxArgsSize and an allowlisted task', async () => {
@@ -156,8 +185,12 @@ for (const dialect of DIALECTS) {
           sq(db, ['enqueue', 'tasks#hello', '--args', args], { env: { SQ_MAX_ARGS_SIZE: '31' } }),
           sq(db, ['enqueue', 'tasks#hello'], { env: { SQ_ALLOWED_TASKS: 'tasks#hello, jobs/report#build' } }),
           sq(db, ['enqueue', 'jobs/report#anything'], { env: { SQ_ALLOWED_TASKS: 'jobs/report#*' } }),
+          // A link that stays in the root, and one that leaves it but is allowlisted.
+          sq(db, ['enqueue', 'jobs/alias#build']),
+          sq(db, ['enqueue', 'links/evil'], { env: { SQ_ALLOWED_TASKS: 'links/evil' } }),
         ])
         for (const x of r) assert.equal(x.code, 0, x.stderr)
+        assert.equal(fs.existsSync(path.join(outside, 'imported')), false, 'enqueue imports nothing')
       })
     })
   })

@@ -109,10 +109,12 @@ for (const dialect of DIALECTS) {
         sq(db, ['list', '--limit', '0']),
         sq(db, ['list', '--limit', 'many']),
         sq(db, ['list', '--frobnicate']),
+        sq(db, ['list', '--since', '1']),
       ])
       assertOneLineError(results[0]!, 2, /unknown status "done"/)
       assertOneLineError(results[1]!, 2, /unknown status "nope"/)
       assertOneLineError(results[2]!, 2, /--since/)
+      assertOneLineError(results[6]!, 2, /--since must be a duration like .*got "1" \(a number needs a unit\)/)
       for (const r of results.slice(3)) assertOneLineError(r, 2)
     })
   })

@@ -52,6 +52,19 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(left, new Set([ids.oldCancelled, ids.newCompleted, ids.oldQueued, ids.oldRunning]))
     })
 
+    it('refuses a number without a unit (once read as milliseconds: every ended task), and takes 1d12h', async () => {
+      const all = 'completed,failed,cancelled'
+      const [bare, compound, shorter] = await Promise.all([
+        sq(db, ['purge', '--older-than', '7', '--status', all]),
+        sqJson(db, ['purge', '--older-than', '1d12h', '--status', all, '--dry-run']),
+        sqJson(db, ['purge', '--older-than', '12h30m', '--status', all, '--dry-run']),
+      ])
+      assertOneLineError(bare, 2, /--older-than must be a duration like 90s, 10m, 1h30m, 7d or 2w .*got "7" \(a number needs a unit\)/)
+      assert.deepEqual(compound, { deleted: 1, dry_run: true }, 'only the cancelled task of 40 days')
+      assert.deepEqual(shorter, { deleted: 2, dry_run: true }, 'the day-old task too')
+      assert.ok((await remaining()).has(ids.newCompleted), 'the day-old task is still there')
+    })
+
     it('never deletes queued or running tasks, even with --older-than 0s', async () => {
       const json = await sqJson(db, ['purge', '--older-than', '0s', '--status', 'completed,failed,cancelled'])
       assert.deepEqual(json, { deleted: 2, dry_run: false })

@@ -2,25 +2,46 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { parseCliArgs, serializeArgs } from '../../src/queue/args.js'
-import { isAllowed, parseReference, validateReference } from '../../src/queue/reference.js'
+import { isAllowed, parseReference, authorizeReference } from '../../src/queue/reference.js'
 import { TaskNotAllowedError, UsageError } from '../../src/errors.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
 import { writeTaskModule } from '../helpers/sq.js'
 import { Queue } from '../../src/queue/queue.js'
 
+/** `--args` sources for parseCliArgs: `stdin` is the text a `-` reads. */
+const from = (stdin = '', maxArgsSize = 1024) => ({ stdin: () => Readable.from([Buffer.from(stdin)]), maxArgsSize })
+
 describe('task args', () => {
-  it('merges --args with --arg pairs, values parsed as JSON when they parse', () => {
-    assert.deepEqual(parseCliArgs('{"a":1,"b":{"c":2}}', ['b=3', 'd=x y', 'e=null', 'f=[1]'], () => ''), { a: 1, b: 3, d: 'x y', e: null, f: [1] })
-    assert.deepEqual(parseCliArgs('-', [], () => '{"s":1}'), { s: 1 })
-    assert.deepEqual(parseCliArgs(undefined, [], () => assert.fail('stdin is not read')), {})
-    const tricky = parseCliArgs(undefined, ['__proto__={"polluted":1}', 'constructor=x'], () => '')
+  it('merges --args with --arg pairs, values parsed as JSON when they parse', async () => {
+    assert.deepEqual(await parseCliArgs('{"a":1,"b":{"c":2}}', ['b=3', 'd=x y', 'e=null', 'f=[1]'], from()), { a: 1, b: 3, d: 'x y', e: null, f: [1] })
+    assert.deepEqual(await parseCliArgs('-', [], from('{"s":1}')), { s: 1 })
+    assert.deepEqual(await parseCliArgs(undefined, [], { stdin: () => assert.fail('stdin is not read'), maxArgsSize: 1 }), {})
+    const tricky = await parseCliArgs(undefined, ['__proto__={"polluted":1}', 'constructor=x'], from())
     assert.equal(JSON.stringify(tricky), '{"__proto__":{"polluted":1},"constructor":"x"}')
     assert.equal(Object.getPrototypeOf(tricky), Object.prototype)
   })
-  it('refuses non-objects with a message that says what was given', () => {
+  it('refuses non-objects with a message that says what was given', async () => {
     for (const [text, what] of [['[]', /an array/], ['"s"', /a string/], ['1', /a number/], ['null', /null/], ['true', /a boolean/], ['', /not valid JSON/]] as const) {
-      assert.throws(() => parseCliArgs(text, [], () => ''), (e: Error) => e instanceof UsageError && what.test(e.message))
+      await assert.rejects(parseCliArgs(text, [], from()), (e: Error) => e instanceof UsageError && what.test(e.message))
+    }
+  })
+  it('reads stdin to at most maxArgsSize + 1 bytes, and never quotes its content in an error', async () => {
+    assert.deepEqual(await parseCliArgs('-', [], from('{"a":"12345"}', 13)), { a: '12345' })
+    await assert.rejects(parseCliArgs('-', [], from('{"a":"123456"}', 13)), /stdin is over the limit of 13 bytes/)
+    let read = 0
+    async function* endless() {
+      for (;;) {
+        read += 1024
+        yield Buffer.alloc(1024)
+      }
+    }
+    await assert.rejects(parseCliArgs('-', [], { stdin: () => Readable.from(endless()), maxArgsSize: 4096 }), /over the limit/)
+    // The stream reads a few chunks ahead; what matters is that it stopped.
+    assert.ok(read < 64 * 1024, `read ${read} bytes of an endless stdin`)
+    for (const secret of ['root:*:19000:0:99999:7:::', '{"a": root:*:19000}', '{"a":"root:*:19000"']) {
+      await assert.rejects(parseCliArgs('-', [], from(secret)), (e: Error) => /not valid JSON/.test(e.message) && !e.message.includes('root'), secret)
     }
   })
   it('serializeArgs: TypeError for non-plain objects, UsageError over the size limit', () => {
@@ -58,13 +79,38 @@ describe('task references', () => {
     assert.ok(!isAllowed(ref, ['a/b#runner', 'a#*']))
   })
   it('resolves the module under the root with any of the extensions, and refuses what leaves it', () => {
-    assert.deepEqual(validateReference('a/b#run', root, null), { module: 'a/b', exportName: 'run' })
-    validateReference('./plain', root, null)
-    assert.throws(() => validateReference('a/c#run', root, null), /not found/)
-    assert.throws(() => validateReference('../x#run', root, null), TaskNotAllowedError)
-    assert.throws(() => validateReference('a/../../x#run', root, null), TaskNotAllowedError)
-    assert.throws(() => validateReference(`${root}/plain`, root, null), TaskNotAllowedError)
-    assert.throws(() => validateReference('plain#other', root, ['plain']), /not allowed/)
+    assert.deepEqual(authorizeReference('a/b#run', root, null), { module: 'a/b', exportName: 'run' })
+    authorizeReference('./plain', root, null)
+    assert.throws(() => authorizeReference('a/c#run', root, null), /not found/)
+    assert.throws(() => authorizeReference('../x#run', root, null), TaskNotAllowedError)
+    assert.throws(() => authorizeReference('a/../../x#run', root, null), TaskNotAllowedError)
+    assert.throws(() => authorizeReference(`${root}/plain`, root, null), TaskNotAllowedError)
+    assert.throws(() => authorizeReference('plain#other', root, ['plain']), /not allowed/)
+  })
+  it('judges the real path: a symbolic link out of the root is refused unless allowlisted, one within it is not', () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-outside-'))
+    try {
+      writeTaskModule(outside, 'evil.mjs', 'export default () => 1\n')
+      fs.symlinkSync(path.join(outside, 'evil.mjs'), path.join(root, 'link.mjs'))
+      fs.symlinkSync(outside, path.join(root, 'linked-dir'))
+      fs.symlinkSync('plain.js', path.join(root, 'alias.js'))
+      assert.throws(() => authorizeReference('link', root, null), (e: Error) => e instanceof TaskNotAllowedError && /leaves the root/.test(e.message))
+      assert.throws(() => authorizeReference('linked-dir/evil', root, null), TaskNotAllowedError)
+      assert.deepEqual(authorizeReference('link', root, ['link']), { module: 'link', exportName: 'default' })
+      authorizeReference('alias', root, null)
+      // A root reached through a link is judged by its own real path.
+      const rootLink = path.join(outside, 'root-link')
+      fs.symlinkSync(root, rootLink)
+      authorizeReference('alias', rootLink, null)
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true })
+    }
+  })
+  it('refuses Node.js built-in modules, allowlisted or not', () => {
+    for (const ref of ['fs#readFileSync', 'node:fs#readFileSync', 'child_process#exec', 'node:child_process#exec', 'fs/promises#rm']) {
+      assert.throws(() => authorizeReference(ref, root, null), (e: Error) => e instanceof TaskNotAllowedError && /built-in/.test(e.message), ref)
+      assert.throws(() => authorizeReference(ref, root, [ref]), /built-in/, ref)
+    }
   })
 })
 
