@@ -15,7 +15,7 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
     registerUrlSecrets(text)
     const problem = postgresUrlProblem(text)
     if (problem) {
-      throw new UsageError(`malformed PostgreSQL URL ${redactSecrets(text)}: ${problem} (${POSTGRES_FORM})`)
+      throw new UsageError(`malformed PostgreSQL URL ${redactSecrets(text)}: ${problem} (${URL_HINT})`)
     }
     return { kind: 'postgres', url: text }
   }
@@ -30,8 +30,8 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
   return { kind: 'sqlite', path: text }
 }
 
-// Not the URL's form: printed, its `user:password@` would be redacted too.
-const POSTGRES_FORM = 'percent-encode special characters of the user name and password'
+// A hint, not the URL's form: printed, its `user:password@` would be redacted too.
+const URL_HINT = 'percent-encode special characters of the user name and password'
 
 /**
  * What is wrong with a PostgreSQL URL, or undefined. Checked when the URL is read, so a URL that can
