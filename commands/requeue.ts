@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { SqError, UsageError } from '../src/errors.js'
+import { statusLabel } from '../src/types.js'
 import { BaseCommand } from './base.js'
 
 export default class Requeue extends BaseCommand {
@@ -20,11 +21,23 @@ export default class Requeue extends BaseCommand {
     // `sq list -q | sq requeue -` with nothing listed: nothing to do, and no failure under `set -e`.
     if (fromStdin && ids.length === 0) return { requeued: [] }
     const queue = await this.openQueue(flags)
-    const requeued = statuses ? await queue.requeueByStatus(statuses) : await queue.requeue(ids)
-    if (!this.jsonEnabled()) this.log(statuses ? `Requeued ${requeued.length} task${requeued.length === 1 ? '' : 's'}` : requeued.map((id) => `requeued ${id}`).join('\n') || 'Nothing requeued: those tasks are queued or running')
-    if (!statuses && requeued.length < ids.length) {
+    if (statuses) {
+      const requeued = await queue.requeueByStatus(statuses)
+      if (!this.jsonEnabled()) this.log(`Requeued ${requeued.length} task${requeued.length === 1 ? '' : 's'}`)
+      return { requeued }
+    }
+    const results = await queue.requeueEach(ids)
+    const requeued = results.filter((r) => r.requeued).map((r) => r.id)
+    const refused = results.flatMap((r) => (r.requeued ? [] : [{ id: r.id, status: r.status }]))
+    if (!this.jsonEnabled()) {
+      for (const r of results) {
+        this.log(r.requeued ? `requeued ${r.id}` : `not requeued ${r.id}: ${statusLabel(r.status).toLowerCase()}`)
+      }
+    }
+    if (refused.length > 0) {
       // Like cancelling an ended task: a state found at run time, not bad input (exit 1).
-      throw new SqError(`${ids.length - requeued.length} of ${ids.length} tasks are queued or running and were not requeued`)
+      if (this.jsonEnabled()) this.logJson({ requeued, not_requeued: refused })
+      throw new SqError(`${refused.length} of ${results.length} tasks are queued or running and were not requeued`)
     }
     return { requeued }
   }

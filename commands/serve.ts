@@ -8,20 +8,24 @@ export default class Serve extends BaseCommand {
   static override examples = ['<%= config.bin %> serve --port 8000', 'curl "http://127.0.0.1:8000/task?task_id=3f2a9c&type=json"']
   static override flags = {
     port: Flags.integer({ char: 'p', description: 'port to listen on (0 picks a free one)', default: 8000, min: 0, max: 65535 }),
-    host: Flags.string({ description: 'address to bind; other than 127.0.0.1 exposes task data to the network', default: '127.0.0.1' }),
+    host: Flags.string({
+      description: 'address to bind; requests must name it as their Host (localhost too for 127.0.0.1). Others expose task data',
+      default: '127.0.0.1',
+    }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Serve)
     const queue = await this.openQueue(flags)
-    const server = createStatusServer(queue)
+    const server = createStatusServer(queue, { host: flags.host })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(flags.port, flags.host, () => resolve())
     })
     const address = server.address()
     const port = typeof address === 'object' && address ? address.port : flags.port
-    this.log(`sq serve: http://${flags.host}:${port}/task?task_id=ID (database ${queue.displayUrl}); Ctrl-C stops`)
+    const host = flags.host.includes(':') ? `[${flags.host}]` : flags.host
+    this.log(`sq serve: http://${host}:${port}/task?task_id=ID (database ${queue.displayUrl}); Ctrl-C stops`)
     await new Promise<void>((resolve) => {
       const stop = () => server.close(() => resolve())
       process.once('SIGINT', stop)

@@ -1,30 +1,63 @@
+import { parse as parsePgUrl } from 'pg-connection-string'
+
 /**
  * Passwords must never be printed: not in errors, logs, `sq top` or `--json`. Every database URL that
- * sq opens registers its password here, and every message that leaves sq passes through
- * `redactSecrets`, so even a driver error that quotes the URL comes out clean.
+ * sq opens registers its password here (registerUrlSecrets), and every message that leaves sq passes
+ * through `redactSecrets`, so even a driver error that quotes the password comes out clean.
  */
 const secrets = new Set<string>()
 
-export function registerSecret(secret: string | undefined): void {
-  if (secret) {
-    secrets.add(secret)
-    try {
-      secrets.add(decodeURIComponent(secret))
-    } catch {
-      // a malformed escape: the raw form is registered already
-    }
+export function registerSecret(secret: string | undefined | null): void {
+  if (!secret) return
+  secrets.add(secret)
+  try {
+    secrets.add(decodeURIComponent(secret))
+  } catch {
+    // a malformed escape: the raw form is registered already
   }
 }
 
-/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, '$1:***@')
+/**
+ * Registers every password a URL carries, as each parser reads it: pg's own (the `password` query
+ * parameter wins over the userinfo, and is what pg sends), the URL standard's, and any `…password=`
+ * parameter as written. What no parser can read, the patterns of redactSecrets still hide.
+ */
+export function registerUrlSecrets(url: string): void {
+  try {
+    registerSecret(parsePgUrl(url).password)
+  } catch {
+    // not a URL pg can read: it will be refused before it is used
+  }
+  if (URL.canParse(url)) registerSecret(new URL(url).password)
+  // As written (registerSecret adds the decoded form), in any case: pg reads only `password`.
+  for (const [, value] of url.matchAll(/password=([^&#]*)/gi)) registerSecret(value)
 }
 
+/** Characters that end a URL in running text (a URL holds them only percent-encoded). */
+const END = String.raw`\s"'<>\x60`
+/**
+ * `scheme://user:PASSWORD@host`. The password runs to the LAST `@` of the URL: the URL standard (and
+ * so pg) splits userinfo at the last `@`, so an unescaped `@` (or `/`) belongs to the password. A later
+ * `@` in the path or query hides a little more than needed, never less.
+ */
+const USERINFO = new RegExp(String.raw`([a-z][a-z0-9+.-]*://[^${END}:/@]*):[^${END}]*@`, 'gi')
+/**
+ * `password=…` (`?password=`, `&sslpassword=`, `PASSWORD=`): up to the next parameter. Punctuation that
+ * ends the URL in a sentence (`…?password=x: connect ECONNREFUSED`) is kept; a registered password
+ * ending in such a character is replaced whole before this pattern runs.
+ */
+const PARAMETER = new RegExp(String.raw`(password=)[^${END}&#]*?(?=[:;,.)]*(?:[${END}&#]|$))`, 'gi')
+
+/**
+ * The one redaction of sq: hides passwords in URLs (in the userinfo or as a query parameter, in any
+ * case, escaped or not) and every registered secret, wherever they appear in the text.
+ */
 export function redactSecrets(text: string): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/gi, '$1:***@')
-  for (const secret of secrets) {
-    if (secret.length >= 1) out = out.split(secret).join('***')
-  }
-  return out
+  let out = text
+  // Longest first, so a secret that contains another is replaced whole.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***')
+  return out.replace(USERINFO, '$1:***@').replace(PARAMETER, '$1***')
 }
+
+/** A database URL for display: redactSecrets itself, under the name the dialects use for it. */
+export const redactUrl = redactSecrets

@@ -1,4 +1,6 @@
 import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import os from 'node:os'
 import { coerceError, NotFoundError, UsageError } from '../errors.js'
 import type { Queue } from '../queue/queue.js'
 import { statusLabel, type Task } from '../types.js'
@@ -7,8 +9,17 @@ import { statusLabel, type Task } from '../types.js'
  * The seed's HTTP status view, read-only: `GET /task?task_id=ID&type=json` returns the record;
  * without `type=json`, a small HTML page that refreshes itself until the task ends.
  */
-export function createStatusServer(queue: Queue): http.Server {
-  return http.createServer(async (req, res) => {
+export function createStatusServer(queue: Queue, o: { host: string }): http.Server {
+  const names = hostNames(o.host)
+  const server = http.createServer(async (req, res) => {
+    const port = (server.address() as AddressInfo).port
+    if (!hostAllowed(req.headers.host, names, port)) {
+      const expected = [...names].map((name) => `${name}:${port}`).join(', ')
+      // 421 Misdirected Request: this server is not the one that name stands for.
+      res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' })
+      res.end(`sq serve answers only for Host ${expected}\n`)
+      return
+    }
     const url = new URL(req.url ?? '/', 'http://localhost')
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'read-only: only GET is served' })
     if (url.pathname !== '/task') return send(res, 404, { error: 'not found: use /task?task_id=ID[&type=json]' })
@@ -24,6 +35,35 @@ export function createStatusServer(queue: Queue): http.Server {
       send(res, status, { error: e.message })
     }
   })
+  return server
+}
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]']
+
+/** A host as the URL standard writes it: lower case, an IPv6 address in brackets. */
+function normalHost(host: string): string | undefined {
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+  return URL.canParse(`http://${bracketed}`) ? new URL(`http://${bracketed}`).hostname : undefined
+}
+
+/**
+ * The names a browser may use to reach the server, judged from the address it is bound to. Checking
+ * the Host header defeats DNS rebinding: a page of evil.example whose name is rebound to 127.0.0.1
+ * still sends `Host: evil.example`. Bound to all interfaces, the machine's own names and addresses.
+ */
+function hostNames(bound: string): Set<string> {
+  const host = normalHost(bound) ?? bound
+  if (LOOPBACK.includes(host)) return new Set(LOOPBACK)
+  if (host !== '0.0.0.0' && host !== '[::]') return new Set([host])
+  const addresses = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address))
+  return new Set([...LOOPBACK, os.hostname().toLowerCase(), ...addresses.map((a) => normalHost(a) ?? a)])
+}
+
+/** Is `Host: header` one of `names` with the server's port (no port means 80, as HTTP says)? */
+function hostAllowed(header: string | undefined, names: Set<string>, port: number): boolean {
+  // Strictly host[:port]: `new URL` alone would read `evil@127.0.0.1` as the host 127.0.0.1.
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/i.exec(header ?? '')
+  return m !== null && names.has(normalHost(m[1]!) ?? '') && Number(m[2] ?? 80) === port
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {

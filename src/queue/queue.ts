@@ -3,7 +3,6 @@ import { resolveSettings, type Settings } from '../config.js'
 import { NotFoundError, UsageError } from '../errors.js'
 import type { Dialect } from '../storage/dialect.js'
 import { openDatabase } from '../storage/open.js'
-import * as runs from '../storage/run-repository.js'
 import * as tasks from '../storage/task-repository.js'
 import { isTerminal, type Status, type Task } from '../types.js'
 import { serializeArgs } from './args.js'
@@ -28,7 +27,8 @@ export interface EnqueueOptions {
   maxAttempts?: number
 }
 
-export type CancelResult = { id: string; cancelled: true; was: 'queued' | 'progress' } | { id: string; cancelled: false; status: Status }
+export type CancelResult = { id: string } & tasks.CancelOutcome
+export type RequeueResult = { id: string } & tasks.RequeueOutcome
 
 const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
@@ -113,29 +113,39 @@ export class Queue {
     })
   }
 
-  /** Cancels each task: queued ones at once; running ones end cancelled and their worker kills them. */
+  /**
+   * Cancels each task: queued ones at once; running ones end cancelled and their worker kills them.
+   * Each is one atomic decision (tasks.cancelTask): a task is reported not cancelled only when it had ended.
+   */
   async cancel(idsOrPrefixes: string[]): Promise<CancelResult[]> {
     const results: CancelResult[] = []
     for (const ref of idsOrPrefixes) {
       const id = await this.resolveId(ref)
-      if (await tasks.cancelQueued(this.dialect, id)) results.push({ id, cancelled: true, was: 'queued' })
-      else if (await runs.cancelRunning(this.dialect, id)) results.push({ id, cancelled: true, was: 'progress' })
-      else {
-        const task = await tasks.getTask(this.dialect, id)
-        if (!task) throw new NotFoundError(`no task with id ${ref}`)
-        results.push({ id, cancelled: false, status: task.status })
-      }
+      const outcome = await tasks.cancelTask(this.dialect, id)
+      if (!outcome) throw new NotFoundError(`no task with id ${ref}`)
+      results.push({ id, ...outcome })
     }
     return results
   }
 
-  /** Sends ended tasks back to the queue; returns the ids that were requeued. */
+  /** Sends ended tasks back to the queue; returns the ids that were requeued (see requeueEach). */
   async requeue(idsOrPrefixes: string[]): Promise<string[]> {
+    return (await this.requeueEach(idsOrPrefixes)).filter((r) => r.requeued).map((r) => r.id)
+  }
+
+  /**
+   * Sends ended tasks back to the queue, saying of each (in the order given, once) whether it was
+   * requeued or what it is instead: queued or running. An id with no task is a NotFoundError.
+   */
+  async requeueEach(idsOrPrefixes: string[]): Promise<RequeueResult[]> {
     const ids: string[] = []
     for (const ref of idsOrPrefixes) ids.push(await this.resolveId(ref))
-    const requeued = new Set(await tasks.requeueTasks(this.dialect, ids))
-    // In the order the user gave them (RETURNING has no order), each once.
-    return [...new Set(ids)].filter((id) => requeued.has(id))
+    const outcomes = await tasks.requeueEach(this.dialect, ids)
+    return [...new Set(ids)].map((id) => {
+      const outcome = outcomes.get(id)
+      if (!outcome) throw new NotFoundError(`no task with id ${id}`)
+      return { id, ...outcome }
+    })
   }
 
   async requeueByStatus(statuses: Status[]): Promise<string[]> {

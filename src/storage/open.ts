@@ -1,5 +1,6 @@
+import { parse as parsePgUrl } from 'pg-connection-string'
 import { StorageError, UsageError } from '../errors.js'
-import { redactUrl } from '../redact.js'
+import { redactSecrets, registerUrlSecrets } from '../redact.js'
 import type { Dialect } from './dialect.js'
 import { migrateToLatest } from './migrate.js'
 
@@ -9,16 +10,55 @@ export type DatabaseLocation = { kind: 'postgres'; url: string } | { kind: 'sqli
 export function parseDatabaseUrl(url: string): DatabaseLocation {
   const text = url.trim()
   if (text === '') throw new UsageError('the database URL is empty (set --db or SQ_DATABASE_URL)')
-  if (/^postgres(ql)?:\/\//i.test(text)) return { kind: 'postgres', url: text }
+  if (/^postgres(ql)?:\/\//i.test(text)) {
+    // First, so that even the error refusing it, and any later driver error, hides the password.
+    registerUrlSecrets(text)
+    const problem = postgresUrlProblem(text)
+    if (problem) {
+      throw new UsageError(`malformed PostgreSQL URL ${redactSecrets(text)}: ${problem} (${URL_HINT})`)
+    }
+    return { kind: 'postgres', url: text }
+  }
   const sqlite = /^(sqlite|file):(\/\/)?(.*)$/i.exec(text)
   if (sqlite) {
     if (sqlite[3] === '') throw new UsageError(`the database URL ${text} names no file`)
     return { kind: 'sqlite', path: sqlite[3] }
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    throw new UsageError(`unsupported database URL ${redactUrl(text)}: use postgres://…, sqlite:PATH or a file path`)
+    throw new UsageError(`unsupported database URL ${redactSecrets(text)}: use postgres://…, sqlite:PATH or a file path`)
   }
   return { kind: 'sqlite', path: text }
+}
+
+// A hint, not the URL's form: printed, its `user:password@` would be redacted too.
+const URL_HINT = 'percent-encode special characters of the user name and password'
+
+/**
+ * What is wrong with a PostgreSQL URL, or undefined. Checked when the URL is read, so a URL that can
+ * never connect is bad input (exit 2), not a failure to reach the server (exit 1). The problem never
+ * quotes a part of the URL: with an unescaped `/` in the password, the "port" may be part of it.
+ */
+function postgresUrlProblem(text: string): string | undefined {
+  if (!URL.canParse(text)) {
+    const authority = /^[^:]+:\/\/([^/?#]*)/.exec(text)?.[1] ?? ''
+    const hostPort = authority.slice(authority.lastIndexOf('@') + 1)
+    if (hostPort === '' || hostPort.startsWith(':')) return 'it names no host'
+    if (/^(\[[^\]]*\]|[^:[\]]*):/.test(hostPort)) return 'its port is not a number from 1 to 65535'
+    return 'it is not a valid URL'
+  }
+  let config: ReturnType<typeof parsePgUrl>
+  try {
+    config = parsePgUrl(text)
+  } catch (error) {
+    return `it cannot be read (${(error as Error).message})`
+  }
+  // pg takes `?host=` over the URL's host (a socket directory, say), and `?port=` over its port.
+  if (!config.host) return 'it names no host'
+  const port = config.port ?? ''
+  if (port !== '' && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    return 'its port is not a number from 1 to 65535'
+  }
+  return undefined
 }
 
 /**

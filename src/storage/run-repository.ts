@@ -3,7 +3,7 @@ import type { Progress, Status } from '../types.js'
 import type { Dialect } from './dialect.js'
 import type { Database } from './schema.js'
 import { storableText } from './text.js'
-import { readChunks, toTask, type TaskRow } from './task-repository.js'
+import { cancelTask, readChunks, toTask, type TaskRow } from './task-repository.js'
 import type { Task } from '../types.js'
 
 /**
@@ -341,9 +341,7 @@ export async function lostRuns(d: Dialect, runs: RunRef[]): Promise<RunRef[]> {
   })
 }
 
-/** Cancels a task in progress: its run ends as cancelled, keeping the output it had made. */
+/** Cancels a task in progress: its run ends as cancelled, keeping the output it had made (cancelTask). */
 export async function cancelRunning(d: Dialect, id: string): Promise<boolean> {
-  const row = await d.db.selectFrom('sq_tasks').select(['attempts', 'status']).where('id', '=', id).executeTakeFirst()
-  if (!row || row.status !== 'progress') return false
-  return endRun(d, { id, attempt: row.attempts }, { status: 'cancelled', error: 'Cancelled by user' })
+  return (await cancelTask(d, id, ['progress']))?.cancelled === true
 }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import { sql } from 'kysely'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule, readTask } from '../helpers/sq.js'
 import type { Dialect } from '../../src/storage/dialect.js'
-import { appendChunks, claimTasks } from '../../src/storage/run-repository.js'
+import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
+import { waitFor } from '../helpers/wait.js'
 
 for (const dialect of DIALECTS) {
   describe(`sq cancel and sq requeue (${dialect})`, function () {
@@ -98,6 +100,92 @@ for (const dialect of DIALECTS) {
       assertOneLineError(both, 2, /not both/)
       assertOneLineError(neither, 2)
       assertOneLineError(badStatus, 2, /unknown status "borked"/)
+    })
+
+    it('requeue says what each task it did not requeue is, and exits 1 for an unknown id', async () => {
+      const [running, done] = [await insert(d, { queue: 'requeue-running' }), await insert(d)]
+      await claimTasks(d, { workerId: 'w1', workerName: 'test:1', pid: 1, queues: ['requeue-running'], limit: 1 })
+      await setStatus(d, done, 'completed')
+      const [mixed, unknown] = await Promise.all([
+        sq(db, ['requeue', running, done]),
+        sq(db, ['requeue', '00000000-0000-4000-8000-000000000000']),
+      ])
+      assertOneLineError(mixed, 1, /1 of 2 tasks are queued or running and were not requeued/)
+      assert.equal(mixed.stdout, `not requeued ${running}: in progress\nrequeued ${done}\n`)
+      assertOneLineError(unknown, 1, /no task with id 00000000-0000-4000-8000-000000000000/)
+    })
+
+    it('cancel and requeue racing on running tasks whose runs end meanwhile: each exit code matches the final row', async function () {
+      this.timeout(120_000)
+      // Each task is running (claimed here, no worker), then three things race: `sq cancel`, `sq requeue`
+      // and the end of its run. Whatever their order, each command must report what it did to the row.
+      const queue = `race-${dialect}`
+      const ids = await Promise.all(Array.from({ length: 8 }, () => insert(d, { queue })))
+      const claimed = await claimTasks(d, { workerId: 'w1', workerName: 'test:1', pid: 1, queues: [queue], limit: ids.length })
+      assert.equal(claimed.length, ids.length)
+      const raced = await Promise.all(claimed.map(async (run) => {
+        const [cancel, requeue, ended] = await Promise.all([
+          sq(db, ['cancel', run.id]),
+          sq(db, ['requeue', run.id]),
+          // Spread over the time the two commands take to start, so that the orders vary.
+          new Promise((resolve) => setTimeout(resolve, Math.random() * 3000)).then(() =>
+            endRun(d, { id: run.id, attempt: run.attempts }, { status: 'completed' })),
+        ])
+        return { id: run.id, cancel, requeue, ended, final: (await show(run.id)).status }
+      }))
+      for (const { id, cancel, requeue, ended, final } of raced) {
+        const story = `${id}: cancel ${cancel.code} ${cancel.stdout.trim()} | requeue ${requeue.code} ${requeue.stdout.trim()} | run ended: ${ended} | final ${final}`
+        // A failed cancel saw the task ended (by its run: nothing else ends it here), never queued or running.
+        if (cancel.code === 1) assert.equal(cancel.stdout, `not cancelled ${id}: already completed\n`, story)
+        else assert.equal(cancel.code, 0, story)
+        // A failed requeue saw the task still running (queued it is only after a requeue).
+        if (requeue.code === 1) assert.equal(requeue.stdout, `not requeued ${id}: in progress\n`, story)
+        else assert.equal(requeue.code, 0, story)
+        const wasRunning = cancel.stdout === `cancelled ${id} (was running)\n`
+        const expected =
+          cancel.code === 1 ? (requeue.code === 0 ? 'queued' : 'completed') // end, cancel refused, requeue (or not)
+          : requeue.code === 1 ? 'cancelled' // requeue refused, then cancel
+          : wasRunning ? 'queued' // cancel, then requeue
+          : 'cancelled' // end, requeue, then cancel of the queued task
+        assert.equal(final, expected, story)
+        assert.equal(ended, cancel.code === 1 || !wasRunning, `the run ended iff cancel found it ended or queued; ${story}`)
+      }
+    })
+  })
+}
+
+if (DIALECTS.includes('postgres')) {
+  describe('sq cancel of a task that ends and is requeued while the cancel waits (postgres)', function () {
+    const t = useTestDatabase('postgres', { setup: writeTaskModule })
+
+    it('cancels the task it finds queued instead of saying "not cancelled: already queued"', async function () {
+      this.timeout(60_000)
+      const { db, d } = t
+      const id = await insert(d, { queue: 'held' })
+      await claimTasks(d, { workerId: 'w1', workerName: 'test:1', pid: 1, queues: ['held'], limit: 1 })
+      // Another transaction holds the running task's row, so `sq cancel` waits on it where it writes; then
+      // the run ends and the task is requeued (as a worker and `sq requeue` would) before the cancel goes on.
+      const { cancel } = await d.db.transaction().execute(async (trx) => {
+        await trx.updateTable('sq_tasks').set({ priority: 0 }).where('id', '=', id).execute()
+        const cancel = sq(db, ['cancel', id])
+        await waitFor(async () => {
+          const waiting = await d.db
+            .selectFrom(sql<{ query: string; wait_event_type: string | null; datname: string }>`pg_stat_activity`.as('a'))
+            .select('query')
+            .where('wait_event_type', '=', 'Lock')
+            .where(sql<boolean>`datname = current_database()`)
+            .execute()
+          return waiting.some((w) => /sq_tasks/.test(w.query))
+        }, 20_000, 'sq cancel to wait on the row')
+        await trx.updateTable('sq_tasks').set({ status: 'completed', finished: new Date().toISOString() }).where('id', '=', id).execute()
+        await trx.updateTable('sq_tasks').set({ status: 'queued', finished: null, started: null }).where('id', '=', id).execute()
+        // Wrapped: a promise returned as such would be awaited before the commit the cancel waits for.
+        return { cancel }
+      })
+      const r = await cancel
+      assert.equal(r.code, 0, r.stdout + r.stderr)
+      assert.equal(r.stdout, `cancelled ${id}\n`)
+      assert.equal((await readTask(d, id)).status, 'cancelled')
     })
   })
 }

@@ -4,6 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { runSq } from '../helpers/cli.js'
+import { SqProcess } from '../helpers/worker.js'
+import { openQueue } from '../../src/index.js'
 import { assertOneLineError, countTasks, sq, writeTaskModule } from '../helpers/sq.js'
 
 for (const dialect of DIALECTS) {
@@ -68,7 +70,70 @@ describe('databases that cannot be used', function () {
     assert.match(results[0]!.stderr, /127\.0\.0\.1|ECONNREFUSED|connect/)
   })
 
+  it('no form of a PostgreSQL URL prints its password, in the errors of any command', async function () {
+    this.timeout(180_000)
+    const id = '00000000-0000-4000-8000-000000000000'
+    const commands = [['list'], ['list', '--json'], ['stats'], ['enqueue', 'tasks#hello'], ['cancel', id], ['requeue', id], ['worker', '--burst']]
+    // [url, exit code, what must not be printed]: the server at port 1 is closed (exit 1); a URL that
+    // cannot be read is bad input (exit 2).
+    const forms: Array<[string, number, string[]]> = [
+      [`postgres://root@127.0.0.1:1/x?password=${secret}`, 1, [secret]],
+      [`postgres://root@127.0.0.1:1/x?sslmode=disable&PassWord=${secret}`, 1, [secret]],
+      [`postgres://root:Pa55@${secret}@127.0.0.1:1/x`, 1, ['Pa55', secret]],
+      [`postgres://root:${encodeURIComponent(`Pa55@/:${secret}`)}@127.0.0.1:1/x`, 1, ['Pa55', secret]],
+      [`postgres://root:Pa55/${secret}@127.0.0.1:1/x`, 2, ['Pa55', secret]],
+      [`postgres://root:${secret}@127.0.0.1:notaport/x`, 2, [secret]],
+    ]
+    for (const [url, code, hidden] of forms) {
+      const results = await Promise.all(commands.map((args) => run([...args, '--db', url])))
+      results.forEach((r, i) => {
+        assertOneLineError(r, code)
+        for (const part of hidden) assert.ok(!(r.stdout + r.stderr).includes(part), `sq ${commands[i]!.join(' ')} --db ${url} printed ${part}: ${r.stderr}`)
+      })
+    }
+  })
+
+  it('a malformed PostgreSQL URL is bad input: exit 2, naming the problem', async () => {
+    const [port, noHost, escape] = await Promise.all([
+      run(['list', '--db', 'postgres://host:notaport/db']),
+      run(['list', '--db', `postgres://root:${secret}@/db`]),
+      run(['list'], { SQ_DATABASE_URL: `postgresql://root:${secret}%C3@127.0.0.1/db` }),
+    ])
+    assertOneLineError(port, 2, /malformed PostgreSQL URL postgres:\/\/host:notaport\/db: its port is not a number/)
+    assertOneLineError(noHost, 2, /malformed PostgreSQL URL postgres:\/\/root:\*\*\*@\/db: it names no host/)
+    assertOneLineError(escape, 2, /malformed PostgreSQL URL/)
+    for (const r of [noHost, escape]) assert.ok(!r.stderr.includes(secret), r.stderr)
+  })
+
   if (DIALECTS.includes('postgres')) {
+    it('a password given as ?password= is hidden in the worker\'s start line, sq serve\'s and sq top\'s header', async function () {
+      this.timeout(60_000)
+      const db = await createTestDatabase('postgres')
+      try {
+        // Trust authentication accepts any password, so the URL works and its password must stay hidden.
+        const url = `${db.url}?application_name=sq-test&password=${secret}`
+        const worker = await run(['worker', '--burst', '--db', url])
+        assert.equal(worker.code, 0, worker.stderr)
+        assert.match(worker.stdout, /started: .*database postgres:\/\/postgres@127\.0\.0\.1:5432\/sq_test_\w+\?application_name=sq-test&password=\*\*\*\n/)
+        const serve = new SqProcess(['serve', '--port', '0', '--db', url], { cwd: dir })
+        try {
+          await serve.waitForOutput(/Ctrl-C stops/)
+        } finally {
+          serve.signal('SIGTERM')
+          await serve.exit
+        }
+        assert.match(serve.stdout, /database postgres:\/\/postgres@[^ ]*password=\*\*\*\)/)
+        // What sq top's header shows.
+        const queue = await openQueue({ db: url, root: dir })
+        const shown = queue.displayUrl
+        await queue.close()
+        assert.match(shown, /password=\*\*\*$/)
+        for (const out of [worker.stdout + worker.stderr, serve.output, shown]) assert.ok(!out.includes(secret), out)
+      } finally {
+        await db.drop()
+      }
+    })
+
     it('a PostgreSQL database that does not exist: exit 1, one line, no password', async () => {
       const r = await run(['list', '--db', `postgres://postgres:${secret}@127.0.0.1:5432/sq_no_such_database_x`])
       assertOneLineError(r, 1, /sq_no_such_database_x/)

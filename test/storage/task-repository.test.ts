@@ -4,6 +4,7 @@ import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { age, newTask, setStatus } from '../helpers/sq.js'
 import type { Dialect } from '../../src/storage/dialect.js'
 import * as tasks from '../../src/storage/task-repository.js'
+import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 
 for (const dialect of DIALECTS) {
   describe(`task repository (${dialect})`, function () {
@@ -91,14 +92,52 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(new Set(left.map((t) => t.id)), new Set(made.slice(3)))
     })
 
-    it('cancels only queued tasks', async () => {
-      const t = newTask()
+    it('cancels a queued or running task in one decision, folding a running one\'s chunks; says what an ended one is', async () => {
+      const [queued, running, ended] = [newTask(), newTask({ queue: 'cancel-running' }), newTask()]
+      for (const t of [queued, running, ended]) await tasks.insertTask(d, t)
+      const [run] = await claimTasks(d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['cancel-running'], limit: 1 })
+      assert.ok(await appendChunks(d, { id: running.id, attempt: run!.attempts }, { output: 'half ', log: 'noise' }))
+      assert.ok(await appendChunks(d, { id: running.id, attempt: run!.attempts }, { output: 'way' }))
+      await setStatus(d, ended.id, 'completed', { output: 'done' })
+
+      assert.deepEqual(await tasks.cancelTask(d, queued.id), { cancelled: true, was: 'queued' })
+      assert.deepEqual(await tasks.cancelTask(d, running.id, ['queued']), { cancelled: false, status: 'progress' })
+      assert.deepEqual(await tasks.cancelTask(d, running.id), { cancelled: true, was: 'progress' })
+      assert.deepEqual(await tasks.cancelTask(d, ended.id), { cancelled: false, status: 'completed' })
+      assert.deepEqual(await tasks.cancelTask(d, queued.id), { cancelled: false, status: 'cancelled' })
+      assert.equal(await tasks.cancelTask(d, randomUUID()), undefined)
+
+      const q = (await tasks.getTask(d, queued.id))!
+      assert.deepEqual([q.status, q.error, q.output], ['cancelled', null, null])
+      assert.ok(q.finished)
+      const r = (await tasks.getTask(d, running.id))!
+      assert.deepEqual([r.status, r.error, r.output, r.log], ['cancelled', tasks.CANCELLED_BY_USER, 'half way', 'noise'])
+      assert.ok(r.finished)
+      assert.equal((await d.db.selectFrom('sq_task_chunks').selectAll().where('task_id', '=', running.id).execute()).length, 0)
+      assert.equal(await endRun(d, { id: running.id, attempt: run!.attempts }, { status: 'completed' }), false, 'the run lost the task')
+      assert.equal((await tasks.getTask(d, ended.id))!.output, 'done')
+    })
+
+    it('concurrent cancels of one running task: exactly one cancels it, the others see it cancelled', async () => {
+      const t = newTask({ queue: 'cancel-race' })
       await tasks.insertTask(d, t)
-      assert.equal(await tasks.cancelQueued(d, t.id), true)
-      assert.equal(await tasks.cancelQueued(d, t.id), false)
-      const got = (await tasks.getTask(d, t.id))!
-      assert.equal(got.status, 'cancelled')
-      assert.ok(got.finished)
+      await claimTasks(d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['cancel-race'], limit: 1 })
+      const outcomes = await Promise.all(Array.from({ length: 6 }, () => tasks.cancelTask(d, t.id)))
+      assert.equal(outcomes.filter((o) => o?.cancelled).length, 1, JSON.stringify(outcomes))
+      for (const o of outcomes) if (!o?.cancelled) assert.deepEqual(o, { cancelled: false, status: 'cancelled' })
+    })
+
+    it('requeueEach requeues ended tasks and says what the others are', async () => {
+      const [queued, running, failed] = [newTask(), newTask({ queue: 'requeue-running' }), newTask()]
+      for (const t of [queued, running, failed]) await tasks.insertTask(d, t)
+      await claimTasks(d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['requeue-running'], limit: 1 })
+      await setStatus(d, failed.id, 'failed', { error: 'e' })
+      const results = await tasks.requeueEach(d, [queued.id, running.id, failed.id, failed.id, randomUUID()])
+      assert.deepEqual(Object.fromEntries(results), {
+        [queued.id]: { requeued: false, status: 'queued' },
+        [running.id]: { requeued: false, status: 'progress' },
+        [failed.id]: { requeued: true },
+      })
     })
 
     it('requeues ended tasks only, clearing their results', async () => {
