@@ -71,7 +71,7 @@ export interface RunningRow {
 }
 
 /**
- * Tasks in progress, oldest start first. `status = 'progress'` is a range of sq_tasks_status_modified
+ * Tasks running (in progress and started), oldest start first. `status = 'progress'` is a range of sq_tasks_status_modified
  * (or the partial sq_tasks_running), as small as the number of runs in flight; each row's latest
  * output chunk is one backward step of sq_task_chunks_task (task_id, stream, seq).
  */
@@ -92,6 +92,8 @@ export async function runningTasks(d: Dialect, o: { taskPattern?: string | null;
         .as('last_output'),
     )
     .where('t.status', '=', 'progress')
+    // Claimed ahead but not started yet: waiting in a worker's local queue, not running.
+    .where('t.started', 'is not', null)
   if (o.taskPattern) q = q.where(sql<boolean>`t.task like ${globToLike(o.taskPattern)} escape '\\'`)
   const rows = await q.orderBy('t.started').orderBy('t.id').limit(o.limit).execute()
   return rows.map((r) => ({ ...r, started: r.started === null ? null : d.toIso(r.started) }))

@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto'
 import type { Dialect } from '../../src/storage/dialect.js'
 import { cancelRunning, claimTasks } from '../../src/storage/run-repository.js'
 import { insertTask, requeueTasks } from '../../src/storage/task-repository.js'
-import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import pg from 'pg'
+import { createTestDatabase, DIALECTS, openTestDatabase, PG_ADMIN_URL, type TestDatabase } from '../helpers/db.js'
 import { waitFor } from '../helpers/wait.js'
 
-// Notifications come from a trigger (migration 002) on PostgreSQL; SQLite has none and workers poll.
+// Notifications come from a trigger (migration 002) on PostgreSQL; on SQLite, a watch of the WAL.
 if (DIALECTS.includes('postgres')) {
   describe('status change notifications (postgres)', () => {
     let db: TestDatabase
@@ -38,6 +39,24 @@ if (DIALECTS.includes('postgres')) {
       assert.deepEqual(await requeueTasks(d, [id]), [id])
       await waitFor(() => heard.includes('sq_queued:mail'), 3000)
       assert.ok(!heard.some((h) => h.startsWith('sq_ended') || h.startsWith('sq_cancel')), heard.join(', '))
+    })
+
+    it('listens again after its connection is lost, and calls every handler once on reconnecting', async () => {
+      const name = new URL(db.url).pathname.slice(1)
+      const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
+      await admin.connect()
+      heard.length = 0
+      // Every backend of this database, the LISTEN connection's included: what a server restart does.
+      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name])
+      await admin.end()
+      // Whatever was missed while it was away: one empty call per channel.
+      await waitFor(() => ['sq_queued', 'sq_ended', 'sq_cancel'].every((c) => heard.includes(`${c}:`)), 10_000, 'the reconnection calls')
+      const id = randomUUID()
+      await waitFor(async () => {
+        await insertTask(d, { id, task: 't#x', argsJson: '{}', queue: 'again', priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+        return true
+      }, 10_000, 'the pool to reconnect')
+      await waitFor(() => heard.includes('sq_queued:again'), 3000, 'a notification on the new connection')
     })
   })
 }

@@ -7,10 +7,10 @@ import { workerSuite, type SqProcess } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
 
 const TASK_COUNT = 1000
-/** Worker processes × concurrency per dialect: SQLite has one writer at a time, PostgreSQL does not. */
+/** Worker processes × concurrency per dialect. */
 const SHAPE: Record<DialectName, { workers: number; concurrency: number }> = {
   postgres: { workers: 3, concurrency: 4 },
-  sqlite: { workers: 2, concurrency: 2 },
+  sqlite: { workers: 3, concurrency: 4 },
 }
 
 /** Many workers on one database: every task runs exactly once (SPEC §5 claims, §7). */
