@@ -8,7 +8,7 @@ export interface PendingVerdict extends Verdict {
 }
 
 /** How long the first verdict of a batch waits for others to join it. */
-const LINGER_MS = 2
+const LINGER_MS = 10
 
 /** Backoff while the database is away: 0.2 s doubling to 5 s. */
 const RETRY_MIN_MS = 200
