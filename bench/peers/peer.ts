@@ -1,0 +1,53 @@
+/**
+ * The shape every peer queue takes in the bench, and the messages between the bench and the process
+ * that runs a peer's worker (peers/host.ts). A peer's worker runs in its own process, as its users run
+ * it, so its memory can be read apart from the bench's and it competes for the CPU like `sq worker`.
+ */
+import type { IdleTarget } from '../idle.js'
+
+export interface Peer {
+  /** Name and version, as printed. */
+  label: string
+  /** The sq database it is compared with. */
+  versus: 'sqlite' | 'postgres'
+  /** How it is run, printed under the tables. */
+  method: string
+  /** Why it cannot run on this machine, or undefined when it can. */
+  unavailable(): Promise<string | undefined>
+  /**
+   * No-op jobs/s at concurrency c over n queued jobs, from its own records (first start to last end of
+   * the completed ones); the worker is stopped after `runMs` if not done by then.
+   */
+  throughput(c: number, n: number, runMs: number): Promise<number>
+  /** An idle worker for pickup latency and memory. */
+  idle(): IdleTarget
+  /** Fewer pickup samples for a peer that polls (each costs half its interval on average). */
+  maxPickupSamples?: number
+}
+
+/** What the bench passes a peer's host: where its store is, what to call the queue. */
+export interface HostConfig {
+  url?: string
+  queue?: string
+  /** BullMQ's sandboxed processor file. */
+  processor?: string
+  batchSize?: number
+}
+
+/** Timings a host keeps when the peer's records do not survive the job (graphile-worker deletes them). */
+export interface HostReport {
+  firstStart: number | null
+  lastEnd: number | null
+  completed: number
+  /** ms from the latest job's creation to its start. */
+  lastPickup: number | null
+}
+
+/** A peer's worker, running inside the host. */
+export interface Served {
+  report?(): HostReport
+  stop(): Promise<void>
+}
+
+export type ToHost = { type: 'report' } | { type: 'stop' }
+export type FromHost = { type: 'ready' } | { type: 'report'; report: HostReport } | { type: 'stopped' }

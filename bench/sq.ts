@@ -1,0 +1,161 @@
+/**
+ * sq measured through its built CLI (`bin/run.js`) and its library API, as its users run it. Every
+ * figure comes from sq's own records: throughput from the first task's start to the last one's end
+ * (steady state: the worker's start-up is paid once, not per task), pickup from created → started.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { openQueue, type Queue } from '../src/index.js'
+import { copySqlite, createPgDatabase, dropPgDatabase, pgUrl, removeSqlite, scratch, sqliteFile } from './env.js'
+import type { IdleTarget } from './idle.js'
+import { steadyRate, waitUntil } from './process.js'
+
+export type Kind = 'sqlite' | 'postgres'
+export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
+
+/** A scratch sq database; `drop` removes it. */
+export interface Store {
+  url: string
+  drop(): Promise<void>
+}
+
+let files = 0
+
+/** An empty store, or a copy of `template` (a closed one). */
+export async function freshStore(kind: Kind, template?: string): Promise<Store> {
+  if (kind === 'sqlite') {
+    const file = sqliteFile(`sq${++files}`)
+    if (template) copySqlite(template, file)
+    return { url: file, drop: async () => removeSqlite(file) }
+  }
+  const name = await createPgDatabase('sq', template)
+  return { url: pgUrl(name), drop: () => dropPgDatabase(name) }
+}
+
+const open = (url: string) => openQueue({ db: url, root: scratch() })
+
+async function enqueueNoops(q: Queue, n: number): Promise<void> {
+  // sq has no bulk enqueue: one enqueue (one transaction) per task.
+  for (let i = 0; i < n; i++) await q.enqueue({ task: 'tasks#noop' })
+}
+
+const templates = new Map<string, Promise<string>>()
+
+/**
+ * A closed database holding n queued no-op tasks, filled once through the library and copied for each
+ * run (a file copy, or CREATE DATABASE … TEMPLATE): a PostgreSQL enqueue is one commit, ~2 ms here, so
+ * refilling 5,000 tasks per run would cost more than the runs. Returns the file or database name.
+ */
+export function filledTemplate(kind: Kind, n: number): Promise<string> {
+  const key = `${kind}:${n}`
+  let template = templates.get(key)
+  if (!template) {
+    template = (async () => {
+      const name = kind === 'sqlite' ? sqliteFile(`template${n}`) : await createPgDatabase(`sq_tpl${n}`)
+      const q = await open(kind === 'sqlite' ? name : pgUrl(name))
+      await enqueueNoops(q, n)
+      await q.close()
+      return name
+    })()
+    templates.set(key, template)
+  }
+  return template
+}
+
+/**
+ * Runs `sq worker` to its end; after `runMs` it gets SIGTERM (it finishes the tasks it runs and
+ * exits). Rejects when it fails.
+ */
+async function runWorker(url: string, args: string[], runMs = Infinity): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'worker', '--db', url, ...args], { cwd: scratch(), stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const timer = Number.isFinite(runMs) ? setTimeout(() => child.kill('SIGTERM'), runMs) : undefined
+  const [code] = await once(child, 'exit')
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`sq worker exited ${code}: ${stderr.trim()}`)
+}
+
+/** No-op tasks/s of `sq worker --burst -c c` over n queued tasks, stopped after runMs if not done. */
+export async function sqThroughput(kind: Kind, c: number, n: number, runMs: number): Promise<number> {
+  const store = await freshStore(kind, await filledTemplate(kind, n))
+  try {
+    await runWorker(store.url, ['--burst', '--concurrency', String(c)], runMs)
+    const q = await open(store.url)
+    const tasks = await q.list({ statuses: ['completed'], limit: n })
+    await q.close()
+    const first = Math.min(...tasks.map((t) => Date.parse(t.started!)))
+    const last = Math.max(...tasks.map((t) => Date.parse(t.finished!)))
+    return steadyRate(tasks.length, first, last)
+  } finally {
+    await store.drop()
+  }
+}
+
+/** An idle `sq worker` (not --burst) on a fresh database. */
+export function sqIdle(kind: Kind): IdleTarget {
+  let store: Store | undefined
+  let q: Queue | undefined
+  let worker: ReturnType<typeof spawn> | undefined
+  return {
+    async start(c) {
+      store = await freshStore(kind)
+      q = await open(store.url) // creates the schema before the worker starts
+      worker = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(c), '--db', store.url], { cwd: scratch(), stdio: 'ignore' })
+      return worker.pid!
+    },
+    async pickup() {
+      const { id } = await q!.enqueue({ task: 'tasks#noop' })
+      const task = await q!.follow(id, () => {}, 5)
+      return Date.parse(task.started!) - Date.parse(task.created)
+    },
+    async load(n) {
+      await enqueueNoops(q!, n)
+      await waitUntil(async () => (await q!.list({ statuses: ['queued', 'progress'], limit: 1 })).length === 0, 'sq to run its tasks', 600_000, 50)
+    },
+    async stop() {
+      if (worker && worker.exitCode === null) {
+        const gone = once(worker, 'exit')
+        worker.kill('SIGTERM')
+        await gone
+      }
+      await q?.close()
+      await store?.drop()
+    },
+  }
+}
+
+/** The run time (duration_ms) of one task yielding `yields` lines: its appends must stay linear. */
+export async function generatorMs(kind: Kind, yields: number): Promise<number> {
+  const store = await freshStore(kind)
+  try {
+    const q = await open(store.url)
+    const { id } = await q.enqueue({ task: 'tasks#gen', args: { n: yields } })
+    await runWorker(store.url, ['--burst'])
+    const task = await q.get(id)
+    await q.close()
+    if (task.status !== 'completed' || !task.output?.endsWith(`line ${yields - 1}\n`)) throw new Error(`generator task ${task.status}`)
+    return task.duration_ms!
+  } finally {
+    await store.drop()
+  }
+}
+
+/** Median wall time of a one-shot `sq enqueue` on SQLite, and of `node -e 0` for scale. */
+export function oneShotEnqueueMs(runs = 9): { enqueue: number; nodeStart: number } {
+  const time = (args: string[]) => {
+    const s = performance.now()
+    const r = spawnSync(process.execPath, args, { cwd: scratch() })
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`)
+    return performance.now() - s
+  }
+  const file = sqliteFile('oneshot')
+  time([BIN, 'list', '--db', file]) // creates the schema
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+  return {
+    enqueue: median(Array.from({ length: runs }, () => time([BIN, 'enqueue', 'tasks#noop', '--db', file]))),
+    nodeStart: median(Array.from({ length: runs }, () => time(['-e', '0']))),
+  }
+}
