@@ -72,9 +72,8 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 export async function createPgDatabase(tag: string, template?: string): Promise<string> {
   const name = `sq_bench_${process.pid}_${++sequence}_${tag}`.replace(/[^a-z0-9_]/g, '_')
   databases.add(name)
-  await admin((c) =>
-    c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${template ? ` TEMPLATE ${pg.escapeIdentifier(template)}` : ''}`),
-  )
+  const copy = template ? ` TEMPLATE ${pg.escapeIdentifier(template)}` : ''
+  await admin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${copy}`))
   return name
 }
 
@@ -95,7 +94,13 @@ export async function cleanup(): Promise<void> {
 }
 
 async function redisVersion(): Promise<string> {
-  const redis = new Redis({ ...REDIS, lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  const redis = new Redis({
+    ...REDIS,
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
   redis.on('error', () => {})
   try {
     await redis.connect()
@@ -111,6 +116,7 @@ async function redisVersion(): Promise<string> {
  * use); a reason when that fails too, so BullMQ is reported as not run instead of failing the bench.
  */
 export async function ensureRedis(): Promise<{ version: string; started: boolean } | { unavailable: string }> {
+  const where = `${REDIS.host}:${REDIS.port}`
   try {
     return { version: await redisVersion(), started: false }
   } catch {
@@ -119,14 +125,15 @@ export async function ensureRedis(): Promise<{ version: string; started: boolean
   try {
     for (const d of ['/var/lib/redis', '/var/log/redis']) fs.mkdirSync(d, { recursive: true })
   } catch (error) {
-    return { unavailable: `no Redis on ${REDIS.host}:${REDIS.port}, and cannot prepare to start one: ${(error as Error).message}` }
+    return { unavailable: `no Redis on ${where}, and cannot prepare to start one: ${(error as Error).message}` }
   }
   const started = spawnSync('redis-server', [
-    '--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', String(REDIS.port), '--save', '', '--appendonly', 'no',
-    '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log',
+    ...['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', String(REDIS.port)],
+    ...['--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log'],
   ])
   if (started.error || started.status !== 0) {
-    return { unavailable: `no Redis on ${REDIS.host}:${REDIS.port} and redis-server did not start (${started.error?.message ?? started.stderr})` }
+    const why = started.error?.message ?? String(started.stderr).trim()
+    return { unavailable: `no Redis on ${where}, and redis-server did not start: ${why}` }
   }
   for (let i = 0; i < 50; i++) {
     await new Promise((r) => setTimeout(r, 100))
@@ -136,5 +143,5 @@ export async function ensureRedis(): Promise<{ version: string; started: boolean
       // still starting
     }
   }
-  return { unavailable: `redis-server was started but ${REDIS.host}:${REDIS.port} does not answer` }
+  return { unavailable: `redis-server was started but ${where} does not answer` }
 }

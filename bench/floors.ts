@@ -19,7 +19,8 @@ export async function sqliteFloor(n: number, runMs: number): Promise<number> {
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     const claim = db.prepare<[], { id: string }>(`
-      UPDATE sq_tasks SET status = 'progress', attempts = attempts + 1, started = ${SQLITE_NOW}, modified = ${SQLITE_NOW}
+      UPDATE sq_tasks
+      SET status = 'progress', attempts = attempts + 1, started = ${SQLITE_NOW}, modified = ${SQLITE_NOW}
       WHERE id = (SELECT id FROM sq_tasks WHERE status = 'queued' AND queue = 'default' AND run_at <= ${SQLITE_NOW}
                   ORDER BY priority DESC, run_at, created LIMIT 1)
       RETURNING id`)

@@ -24,7 +24,10 @@ export interface IdleFigures {
   loadedRssMb: number
 }
 
-export async function measureIdle(target: IdleTarget, o: { concurrency: number; samples: number; load: number }): Promise<IdleFigures> {
+export async function measureIdle(
+  target: IdleTarget,
+  o: { concurrency: number; samples: number; load: number },
+): Promise<IdleFigures> {
   const pid = await target.start(o.concurrency)
   try {
     await target.pickup()

@@ -29,7 +29,12 @@ export function steadyRate(count: number, firstStart: number, lastEnd: number): 
  * Polls until `done()` holds. Only completion is polled: every figure comes from timestamps the
  * systems record themselves, so the polling interval does not enter any result.
  */
-export async function waitUntil(done: () => Promise<boolean>, what: string, timeoutMs = 600_000, everyMs = 20): Promise<void> {
+export async function waitUntil(
+  done: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 600_000,
+  everyMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)

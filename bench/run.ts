@@ -5,7 +5,7 @@
  * with its ratio to them: the machine is shared and noisy, so the ratios are what carries over.
  *
  * - no-op tasks/s at concurrency 1/4/8: each run has BENCH_TASKS queued (default 5,000) and stops when
- *   they are done or after BENCH_RUN_S seconds (default 10; a slow system on a busy machine is timed
+ *   they are done or after BENCH_RUN_S seconds (default 5; a slow system on a busy machine is timed
  *   over the tasks it completed); medians of BENCH_ROUNDS interleaved rounds (default 3; fewer when
  *   the next round would overrun BENCH_BUDGET_S, default 540);
  * - pickup p50/p99 of an idle worker (BENCH_PICKUPS samples, default 60), and the worker process's
@@ -26,7 +26,7 @@ import { generatorMs, oneShotEnqueueMs, sqIdle, sqThroughput, type Kind } from '
 import { printReport, type Results } from './summary.js'
 
 const N = Number(process.env.BENCH_TASKS ?? 5000)
-const RUN_MS = Number(process.env.BENCH_RUN_S ?? 10) * 1000
+const RUN_MS = Number(process.env.BENCH_RUN_S ?? 5) * 1000
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_S ?? 540) * 1000
 const PICKUPS = Number(process.env.BENCH_PICKUPS ?? 60)
@@ -37,7 +37,11 @@ const PG_FLOOR_CLIENTS = 8
 const YIELDS = [3000, 30_000, 300_000]
 
 const began = Date.now()
-const progress = (line: string) => process.stderr.write(`[${String(Math.round((Date.now() - began) / 1000)).padStart(4)}s] ${line}\n`)
+const load = () => os.loadavg()[0]!.toFixed(1)
+const progress = (line: string) => {
+  const seconds = String(Math.round((Date.now() - began) / 1000)).padStart(4)
+  process.stderr.write(`[${seconds}s] ${line}\n`)
+}
 
 /** A row of the throughput table: measured at each c, or once per round (a floor). */
 interface Contender {
@@ -80,7 +84,8 @@ async function idleRun(results: Results, key: string, target: IdleTarget, sample
   )
   if (!figures) return
   results.idle.set(key, figures)
-  progress(`${key}: idle ${figures.idleRssMb.toFixed(0)} MB, after ${RSS_TASKS} tasks ${figures.loadedRssMb.toFixed(0)} MB`)
+  const p50 = figures.pickups[Math.floor(figures.pickups.length / 2)]
+  progress(`${key}: pickup p50 ${p50} ms, RSS idle ${figures.idleRssMb.toFixed(0)} MB, ${figures.loadedRssMb.toFixed(0)} MB after load`)
 }
 
 async function main(): Promise<void> {
@@ -100,16 +105,19 @@ async function main(): Promise<void> {
     failures: new Map(),
     generator: new Map(),
     yields: YIELDS,
-    machine: `${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at the start`,
+    machine: `${os.cpus().length} cores, node ${process.version}, load average ${load()} at the start`,
     versions: [],
   }
   const pg = await postgresVersion().catch((error: Error) => {
-    for (const key of ['sq postgres', 'floor postgres', graphileWorker.label, pgBoss.label]) results.failures.set(key, error.message)
+    for (const key of ['sq postgres', 'floor postgres', graphileWorker.label, pgBoss.label]) {
+      results.failures.set(key, error.message)
+    }
     return undefined
   })
   results.versions.push(pg ? `PostgreSQL ${pg}` : 'PostgreSQL not reachable')
   const redis = await ensureRedis()
-  results.versions.push('unavailable' in redis ? 'Redis not available' : `Redis ${redis.version}${redis.started ? ' (started by the bench)' : ''}`)
+  if ('unavailable' in redis) results.versions.push('Redis not available')
+  else results.versions.push(`Redis ${redis.version}${redis.started ? ' (started by the bench)' : ''}`)
   for (const peer of results.peers) {
     const why = await peer.unavailable()
     if (why) results.failures.set(peer.label, why)
@@ -121,7 +129,11 @@ async function main(): Promise<void> {
       perConcurrency: true,
       measure: (c: number) => sqThroughput(kind, c, N, RUN_MS),
     })),
-    ...results.peers.map((peer: Peer) => ({ key: peer.label, perConcurrency: true, measure: (c: number) => peer.throughput(c, N, RUN_MS) })),
+    ...results.peers.map((peer: Peer) => ({
+      key: peer.label,
+      perConcurrency: true,
+      measure: (c: number) => peer.throughput(c, N, RUN_MS),
+    })),
     { key: 'floor sqlite', perConcurrency: false, measure: () => sqliteFloor(N, RUN_MS) },
     { key: 'floor postgres', perConcurrency: false, measure: () => postgresFloor(N, PG_FLOOR_CLIENTS, RUN_MS) },
   ]
@@ -157,7 +169,7 @@ async function main(): Promise<void> {
   }
 
   results.elapsedS = (Date.now() - began) / 1000
-  results.machine += `, ${os.loadavg()[0]!.toFixed(1)} at the end`
+  results.machine += `, ${load()} at the end`
   printReport(results)
 }
 

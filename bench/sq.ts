@@ -69,7 +69,10 @@ export function filledTemplate(kind: Kind, n: number): Promise<string> {
  * exits). Rejects when it fails.
  */
 async function runWorker(url: string, args: string[], runMs = Infinity): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'worker', '--db', url, ...args], { cwd: scratch(), stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, 'worker', '--db', url, ...args], {
+    cwd: scratch(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const timer = Number.isFinite(runMs) ? setTimeout(() => child.kill('SIGTERM'), runMs) : undefined
@@ -103,7 +106,8 @@ export function sqIdle(kind: Kind): IdleTarget {
     async start(c) {
       store = await freshStore(kind)
       q = await open(store.url) // creates the schema before the worker starts
-      worker = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(c), '--db', store.url], { cwd: scratch(), stdio: 'ignore' })
+      const args = [BIN, 'worker', '--concurrency', String(c), '--db', store.url]
+      worker = spawn(process.execPath, args, { cwd: scratch(), stdio: 'ignore' })
       return worker.pid!
     },
     async pickup() {
@@ -113,7 +117,8 @@ export function sqIdle(kind: Kind): IdleTarget {
     },
     async load(n) {
       await enqueueNoops(q!, n)
-      await waitUntil(async () => (await q!.list({ statuses: ['queued', 'progress'], limit: 1 })).length === 0, 'sq to run its tasks', 600_000, 50)
+      const idle = async () => (await q!.list({ statuses: ['queued', 'progress'], limit: 1 })).length === 0
+      await waitUntil(idle, 'sq to run its tasks', 600_000, 50)
     },
     async stop() {
       if (worker && worker.exitCode === null) {
@@ -136,7 +141,9 @@ export async function generatorMs(kind: Kind, yields: number): Promise<number> {
     await runWorker(store.url, ['--burst'])
     const task = await q.get(id)
     await q.close()
-    if (task.status !== 'completed' || !task.output?.endsWith(`line ${yields - 1}\n`)) throw new Error(`generator task ${task.status}`)
+    if (task.status !== 'completed' || !task.output?.endsWith(`line ${yields - 1}\n`)) {
+      throw new Error(`generator task ${task.status}`)
+    }
     return task.duration_ms!
   } finally {
     await store.drop()

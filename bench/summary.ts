@@ -73,8 +73,9 @@ function throughputTable(r: Results): string {
     for (const p of peers) rows.push([`  sq ÷ ${p.label}`, ...cs.map((c) => ratio(tps(r, sq, c), tps(r, p.label, c)))])
     rows.push(['  sq ÷ floor', ...cs.map((c) => ratio(tps(r, sq, c), floorTps))])
   }
-  const rounds = r.rounds === r.roundsWanted ? `median of ${r.rounds} rounds` : `median of ${r.rounds} of ${r.roundsWanted} rounds (time budget)`
-  return table([`no-op tasks/s (${r.tasks.toLocaleString('en-US')} tasks or ${r.runS} s per run, ${rounds})`, ...cs.map((c) => `c=${c}`)], rows)
+  const rounds =
+    r.rounds === r.roundsWanted ? `median of ${r.rounds} rounds` : `${r.rounds} of ${r.roundsWanted} rounds, the time budget allowed no more`
+  return table([`no-op tasks/s; ${r.tasks.toLocaleString('en-US')} tasks or ${r.runS} s per run; ${rounds}`, ...cs.map((c) => `c=${c}`)], rows)
 }
 
 function idleTables(r: Results): string {

@@ -33,7 +33,8 @@ function openQueue() {
       }
     },
     waitCompleted,
-    completedBy: (n: number, deadline: number) => pollUntil(async () => (await queue.getCompletedCount()) >= n, deadline),
+    completedBy: (n: number, deadline: number) =>
+      pollUntil(async () => (await queue.getCompletedCount()) >= n, deadline),
     /** Steady jobs/s of the completed jobs: first processedOn to last finishedOn. */
     async rate(): Promise<number> {
       const jobs = await queue.getJobs(['completed'], 0, -1)
@@ -56,7 +57,9 @@ function openQueue() {
 export const bullmq: Peer = {
   label: `BullMQ ${VERSION} sandboxed`,
   versus: 'sqlite',
-  method: 'a Worker with a sandboxed processor file (child processes, not worker threads), concurrency c; jobs added with addBulk before it starts',
+  method:
+    'a Worker with a sandboxed processor file (child processes, not worker threads), concurrency c; ' +
+    'jobs added with addBulk before it starts',
   async unavailable() {
     const redis = await ensureRedis()
     return 'unavailable' in redis ? redis.unavailable : undefined
@@ -107,7 +110,11 @@ export const bullmq: Peer = {
 
 /** In the host: a BullMQ worker whose processor runs in child processes. */
 export async function serveBullmq(config: HostConfig, concurrency: number): Promise<Served> {
-  const worker = new Worker(config.queue!, config.processor!, { connection: REDIS, concurrency, useWorkerThreads: false })
+  const worker = new Worker(config.queue!, config.processor!, {
+    connection: REDIS,
+    concurrency,
+    useWorkerThreads: false,
+  })
   worker.on('error', (error) => console.error(error))
   await worker.waitUntilReady()
   return { stop: () => worker.close() }

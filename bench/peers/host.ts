@@ -22,7 +22,8 @@ const served = await serve(JSON.parse(config) as HostConfig, Number(concurrency)
 
 process.on('message', (message: ToHost) => {
   if (message.type === 'report') {
-    send({ type: 'report', report: served.report?.() ?? { firstStart: null, lastEnd: null, completed: 0, lastPickup: null } })
+    const none = { firstStart: null, lastEnd: null, completed: 0, lastPickup: null }
+    send({ type: 'report', report: served.report?.() ?? none })
   } else if (message.type === 'stop') {
     void served.stop().then(() => {
       send({ type: 'stopped' })

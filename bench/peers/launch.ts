@@ -39,7 +39,8 @@ export async function startHost(peer: string, concurrency: number, config: HostC
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)))
   const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`${peer} worker exited (${code}): ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'}`)
+    const last = stderr.trim().split('\n').slice(-3).join(' | ')
+    throw new Error(`${peer} worker exited (${code}): ${last || 'no message'}`)
   })
   exited.catch(() => {})
   const next = (type: FromHost['type']) =>

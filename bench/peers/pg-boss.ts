@@ -40,13 +40,13 @@ async function client(url: string) {
   await boss.start()
   const sql = new pg.Client({ connectionString: url })
   await sql.connect()
-  const completed = async () =>
-    (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'completed'`, [QUEUE]))
-      .rows[0]!.n
+  const COUNT = `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'completed'`
+  const completed = async () => (await sql.query<{ n: number }>(COUNT, [QUEUE])).rows[0]!.n
   return {
     send: (n: number) => boss.insert(Array.from({ length: n }, () => ({ name: QUEUE, data: {} }))),
     completed,
-    waitCompleted: (n: number, everyMs = 20) => waitUntil(async () => (await completed()) >= n, 'pg-boss to run its jobs', 600_000, everyMs),
+    waitCompleted: (n: number, everyMs = 20) =>
+      waitUntil(async () => (await completed()) >= n, 'pg-boss to run its jobs', 600_000, everyMs),
     completedBy: (n: number, deadline: number) => pollUntil(async () => (await completed()) >= n, deadline),
     /** Steady jobs/s of the completed jobs: first started_on to last completed_on. */
     async rate(): Promise<number> {
@@ -79,7 +79,9 @@ async function client(url: string) {
 export const pgBoss: Peer = {
   label: `pg-boss ${VERSION}`,
   versus: 'postgres',
-  method: `c work() loops, batchSize ${BATCH}, pollingIntervalSeconds ${POLL_SECONDS} (at most ${BATCH / POLL_SECONDS} jobs/s per loop); jobs sent with insert()`,
+  method:
+    `c work() loops, batchSize ${BATCH}, pollingIntervalSeconds ${POLL_SECONDS} ` +
+    `(at most ${BATCH / POLL_SECONDS} jobs/s per loop); jobs sent with insert()`,
   maxPickupSamples: 20,
   unavailable: async () => undefined,
 
