@@ -19,10 +19,31 @@ export async function pollUntil(done: () => Promise<boolean>, deadline: number, 
   }
 }
 
-/** Jobs/s of `count` jobs from the first one's start to the last one's end (ms timestamps). */
-export function steadyRate(count: number, firstStart: number, lastEnd: number): number {
-  if (count < 2 || !(lastEnd > firstStart)) throw new Error(`too few jobs completed to time (${count})`)
-  return (count / (lastEnd - firstStart)) * 1000
+/** One completed job: when it started and ended (ms), by its system's record. */
+export type Span = [start: number, end: number]
+
+/**
+ * Steady jobs/s of a run's completed jobs: those started once the first fifth had started, from that
+ * moment to the last one's end. The first fifth is the warm-up (a worker's child processes still
+ * starting on a busy machine), which would weigh on short runs; jobs started in a batch share a start,
+ * so a batch is counted whole or not at all.
+ */
+export function steadyRate(jobs: Span[]): number {
+  const starts = jobs.map(([start]) => start).sort((a, b) => a - b)
+  const from = starts[Math.floor(starts.length / 5)]!
+  const steady = jobs.filter(([start]) => start >= from)
+  const span = Math.max(...steady.map(([, end]) => end)) - from
+  if (steady.length < 3 || !(span > 0)) throw new Error(`too few jobs completed to time (${jobs.length})`)
+  return (steady.length / span) * 1000
+}
+
+/**
+ * Lets a worker run over a full queue: waits for its first completed job (start-up is not timed),
+ * then until all n are done or runMs have passed.
+ */
+export async function runFor(completed: () => Promise<number>, n: number, runMs: number, what: string): Promise<void> {
+  await waitUntil(async () => (await completed()) > 0, `${what} to complete a first job`, 120_000, 20)
+  await pollUntil(async () => (await completed()) >= n, Date.now() + runMs, 100)
 }
 
 /**

@@ -4,9 +4,9 @@
  * processor on Redis — and beside each database's raw claim+complete floor, and prints each sq figure
  * with its ratio to them: the machine is shared and noisy, so the ratios are what carries over.
  *
- * - no-op tasks/s at concurrency 1/4/8: each run has BENCH_TASKS queued (default 5,000) and stops when
- *   they are done or after BENCH_RUN_S seconds (default 5; a slow system on a busy machine is timed
- *   over the tasks it completed); medians of BENCH_ROUNDS interleaved rounds (default 3; fewer when
+ * - no-op tasks/s at concurrency 1/4/8, steady state from each system's own records: each run has
+ *   BENCH_TASKS queued (default 5,000) and stops when they are done or BENCH_RUN_S seconds (default 5)
+ *   after its first completed job; medians of BENCH_ROUNDS interleaved rounds (default 3; fewer when
  *   the next round would overrun BENCH_BUDGET_S, default 540);
  * - pickup p50/p99 of an idle worker (BENCH_PICKUPS samples, default 60), and the worker process's
  *   memory idle and after BENCH_RSS_TASKS tasks (default 10,000), for sq and each peer at c=4;
@@ -23,6 +23,7 @@ import { graphileWorker } from './peers/graphile-worker.js'
 import type { Peer } from './peers/peer.js'
 import { pgBoss } from './peers/pg-boss.js'
 import { generatorMs, oneShotEnqueueMs, sqIdle, sqThroughput, type Kind } from './sq.js'
+import { mb } from './report.js'
 import { printReport, type Results } from './summary.js'
 
 const N = Number(process.env.BENCH_TASKS ?? 5000)
@@ -84,8 +85,8 @@ async function idleRun(results: Results, key: string, target: IdleTarget, sample
   )
   if (!figures) return
   results.idle.set(key, figures)
-  const p50 = figures.pickups[Math.floor(figures.pickups.length / 2)]
-  progress(`${key}: pickup p50 ${p50} ms, RSS idle ${figures.idleRssMb.toFixed(0)} MB, ${figures.loadedRssMb.toFixed(0)} MB after load`)
+  const p50 = Math.round(figures.pickups[Math.floor(figures.pickups.length / 2)] ?? NaN)
+  progress(`${key}: pickup p50 ${p50} ms, RSS ${mb(figures.idleRssMb)} idle, ${mb(figures.loadedRssMb)} after the load`)
 }
 
 async function main(): Promise<void> {
@@ -94,7 +95,6 @@ async function main(): Promise<void> {
     runS: RUN_MS / 1000,
     rounds: 0,
     roundsWanted: ROUNDS,
-    pickupsWanted: PICKUPS,
     rssTasks: RSS_TASKS,
     idleConcurrency: IDLE_CONCURRENCY,
     pgFloorClients: PG_FLOOR_CLIENTS,
@@ -173,6 +173,12 @@ async function main(): Promise<void> {
   printReport(results)
 }
 
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: dropping the scratch databases`)
+    void cleanup().finally(() => process.exit(130))
+  })
+}
 try {
   await main()
 } finally {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { openQueue, type Queue } from '../src/index.js'
 import { copySqlite, createPgDatabase, dropPgDatabase, pgUrl, removeSqlite, scratch, sqliteFile } from './env.js'
 import type { IdleTarget } from './idle.js'
-import { steadyRate, waitUntil } from './process.js'
+import { sleep, steadyRate, waitUntil } from './process.js'
 
 export type Kind = 'sqlite' | 'postgres'
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
@@ -64,35 +64,44 @@ export function filledTemplate(kind: Kind, n: number): Promise<string> {
   return template
 }
 
-/**
- * Runs `sq worker` to its end; after `runMs` it gets SIGTERM (it finishes the tasks it runs and
- * exits). Rejects when it fails.
- */
-async function runWorker(url: string, args: string[], runMs = Infinity): Promise<void> {
+/** Starts `sq worker`; `exited` rejects when it fails. */
+function startWorker(url: string, args: string[]) {
   const child = spawn(process.execPath, [BIN, 'worker', '--db', url, ...args], {
     cwd: scratch(),
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const timer = Number.isFinite(runMs) ? setTimeout(() => child.kill('SIGTERM'), runMs) : undefined
-  const [code] = await once(child, 'exit')
-  clearTimeout(timer)
-  if (code !== 0) throw new Error(`sq worker exited ${code}: ${stderr.trim()}`)
+  const exited = once(child, 'exit').then(([code]) => {
+    if (code !== 0) throw new Error(`sq worker exited ${code}: ${stderr.trim()}`)
+  })
+  return { child, exited }
 }
 
-/** No-op tasks/s of `sq worker --burst -c c` over n queued tasks, stopped after runMs if not done. */
+/**
+ * No-op tasks/s of `sq worker --burst -c c` over n queued tasks. Not done runMs after its first
+ * completed task, it gets SIGTERM: it finishes the tasks it runs and exits.
+ */
 export async function sqThroughput(kind: Kind, c: number, n: number, runMs: number): Promise<number> {
   const store = await freshStore(kind, await filledTemplate(kind, n))
+  const q = await open(store.url)
   try {
-    await runWorker(store.url, ['--burst', '--concurrency', String(c)], runMs)
-    const q = await open(store.url)
+    const { child, exited } = startWorker(store.url, ['--burst', '--concurrency', String(c)])
+    let ended = false
+    exited.then(
+      () => (ended = true),
+      () => (ended = true),
+    )
+    const started = async () => ended || (await q.list({ statuses: ['completed'], limit: 1 })).length > 0
+    await waitUntil(started, 'sq worker to complete a first task', 120_000)
+    // --burst exits once the queue is empty: that is the end of the run, unless time is up first.
+    await Promise.race([exited, sleep(runMs)])
+    if (child.exitCode === null) child.kill('SIGTERM')
+    await exited
     const tasks = await q.list({ statuses: ['completed'], limit: n })
-    await q.close()
-    const first = Math.min(...tasks.map((t) => Date.parse(t.started!)))
-    const last = Math.max(...tasks.map((t) => Date.parse(t.finished!)))
-    return steadyRate(tasks.length, first, last)
+    return steadyRate(tasks.map((t) => [Date.parse(t.started!), Date.parse(t.finished!)]))
   } finally {
+    await q.close()
     await store.drop()
   }
 }
@@ -138,7 +147,7 @@ export async function generatorMs(kind: Kind, yields: number): Promise<number> {
   try {
     const q = await open(store.url)
     const { id } = await q.enqueue({ task: 'tasks#gen', args: { n: yields } })
-    await runWorker(store.url, ['--burst'])
+    await startWorker(store.url, ['--burst']).exited
     const task = await q.get(id)
     await q.close()
     if (task.status !== 'completed' || !task.output?.endsWith(`line ${yields - 1}\n`)) {

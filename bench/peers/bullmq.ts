@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { Queue, Worker } from 'bullmq'
 import { ensureRedis, REDIS } from '../env.js'
 import type { IdleTarget } from '../idle.js'
-import { pollUntil, steadyRate, waitUntil } from '../process.js'
+import { runFor, steadyRate, waitUntil } from '../process.js'
 import { startHost, type Host } from './launch.js'
 import type { HostConfig, Peer, Served } from './peer.js'
 
@@ -33,14 +33,10 @@ function openQueue() {
       }
     },
     waitCompleted,
-    completedBy: (n: number, deadline: number) =>
-      pollUntil(async () => (await queue.getCompletedCount()) >= n, deadline),
-    /** Steady jobs/s of the completed jobs: first processedOn to last finishedOn. */
+    completed: () => queue.getCompletedCount(),
+    /** Steady jobs/s of the completed jobs, from their processedOn and finishedOn. */
     async rate(): Promise<number> {
-      const jobs = await queue.getJobs(['completed'], 0, -1)
-      const first = Math.min(...jobs.map((j) => j.processedOn!))
-      const last = Math.max(...jobs.map((j) => j.finishedOn!))
-      return steadyRate(jobs.length, first, last)
+      return steadyRate((await queue.getJobs(['completed'], 0, -1)).map((job) => [job.processedOn!, job.finishedOn!]))
     },
     async pickupOf(id: string): Promise<number> {
       const job = (await queue.getJob(id))!
@@ -55,6 +51,7 @@ function openQueue() {
 }
 
 export const bullmq: Peer = {
+  id: 'bullmq',
   label: `BullMQ ${VERSION} sandboxed`,
   versus: 'sqlite',
   method:
@@ -71,7 +68,7 @@ export const bullmq: Peer = {
       await queue.add(n)
       const host = await startHost('bullmq', c, { queue: queue.name, processor: PROCESSOR })
       try {
-        await queue.completedBy(n, Date.now() + runMs)
+        await runFor(queue.completed, n, runMs, 'BullMQ')
       } finally {
         await host.stop()
       }

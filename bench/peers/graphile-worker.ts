@@ -1,16 +1,16 @@
 /**
  * graphile-worker, as its users run it: `run()` with a task list, concurrency c, its default polling
  * (new jobs arrive by LISTEN/NOTIFY). Jobs are added in bulk with `graphile_worker.add_jobs` before
- * the worker starts. It deletes a job once done, so the host keeps the first start and last end
- * (its `job:start` / `job:complete` events, the latter once the result is written) and the latest
- * job's creation → start for pickup.
+ * the worker starts. It deletes a job once done, so the host keeps each job's start and end (its
+ * `job:start` and `job:complete` events, the latter once the result is written) and, for pickup, the
+ * latest job's creation → start.
  */
 import { createRequire } from 'node:module'
 import { Logger, run, runMigrations } from 'graphile-worker'
 import pg from 'pg'
 import { createPgDatabase, dropPgDatabase, pgUrl } from '../env.js'
 import type { IdleTarget } from '../idle.js'
-import { pollUntil, steadyRate, waitUntil } from '../process.js'
+import { runFor, steadyRate, waitUntil, type Span } from '../process.js'
 import { startHost, type Host } from './launch.js'
 import type { HostConfig, HostReport, Peer, Served } from './peer.js'
 
@@ -45,16 +45,15 @@ async function addNoops(url: string, n: number): Promise<void> {
   }
 }
 
-/** Waits until the host has seen `count` jobs complete in all, or the deadline; its report then. */
-async function completed(host: Host, count: number, everyMs = 20, deadline = Infinity): Promise<HostReport> {
+/** Waits until the host has seen `count` jobs complete in all; its report then. */
+async function completed(host: Host, count: number, everyMs = 20): Promise<HostReport> {
   let report = await host.report()
-  const done = async () => (report = await host.report()).completed >= count
-  if (deadline === Infinity) await waitUntil(done, 'graphile-worker to run its jobs', 600_000, everyMs)
-  else await pollUntil(done, deadline, everyMs)
+  await waitUntil(async () => (report = await host.report()).completed >= count, 'graphile-worker', 600_000, everyMs)
   return report
 }
 
 export const graphileWorker: Peer = {
+  id: 'graphile-worker',
   label: `graphile-worker ${VERSION}`,
   versus: 'postgres',
   method: 'run() with a no-op task list and concurrency c; jobs added with add_jobs before it starts',
@@ -66,9 +65,8 @@ export const graphileWorker: Peer = {
       await addNoops(pgUrl(db), n)
       const host = await startHost('graphile-worker', c, { url: pgUrl(db) })
       try {
-        // One snapshot: the count and the last end move together, on each job:complete.
-        const r = await completed(host, n, 20, Date.now() + runMs)
-        return steadyRate(r.completed, r.firstStart ?? 0, r.lastEnd ?? 0)
+        await runFor(async () => (await host.report()).completed, n, runMs, 'graphile-worker')
+        return steadyRate((await host.report(true)).jobs!)
       } finally {
         await host.stop()
       }
@@ -115,15 +113,20 @@ export async function serveGraphileWorker(config: HostConfig, concurrency: numbe
     noHandleSignals: true,
     taskList: { noop: async () => {} },
   })
-  const report: HostReport = { firstStart: null, lastEnd: null, completed: 0, lastPickup: null }
+  const started = new Map<string, number>()
+  const jobs: Span[] = []
+  let lastPickup: number | null = null
   runner.events.on('job:start', ({ job }) => {
     const now = Date.now()
-    report.firstStart ??= now
-    report.lastPickup = now - new Date(job.created_at).getTime()
+    started.set(job.id, now)
+    lastPickup = now - new Date(job.created_at).getTime()
   })
-  runner.events.on('job:complete', () => {
-    report.lastEnd = Date.now()
-    report.completed++
+  runner.events.on('job:complete', ({ job }) => {
+    jobs.push([started.get(job.id)!, Date.now()])
+    started.delete(job.id)
   })
-  return { report: () => report, stop: () => runner.stop() }
+  return {
+    report: (withJobs) => ({ completed: jobs.length, lastPickup, ...(withJobs ? { jobs } : {}) }),
+    stop: () => runner.stop(),
+  }
 }

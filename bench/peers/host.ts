@@ -5,25 +5,24 @@
  */
 import { serveBullmq } from './bullmq.js'
 import { serveGraphileWorker } from './graphile-worker.js'
-import type { FromHost, HostConfig, Served, ToHost } from './peer.js'
+import type { FromHost, HostConfig, PeerId, Served, ToHost } from './peer.js'
 import { servePgBoss } from './pg-boss.js'
 
-const SERVERS: Record<string, (config: HostConfig, concurrency: number) => Promise<Served>> = {
+const SERVERS: Record<PeerId, (config: HostConfig, concurrency: number) => Promise<Served>> = {
   'graphile-worker': serveGraphileWorker,
   'pg-boss': servePgBoss,
   bullmq: serveBullmq,
 }
 
 const [name = '', concurrency = '1', config = '{}'] = process.argv.slice(2)
-const serve = SERVERS[name]
+const serve = SERVERS[name as PeerId] as (typeof SERVERS)[PeerId] | undefined
 if (!serve) throw new Error(`unknown peer ${name}`)
 const send = (message: FromHost) => process.send!(message)
 const served = await serve(JSON.parse(config) as HostConfig, Number(concurrency))
 
 process.on('message', (message: ToHost) => {
   if (message.type === 'report') {
-    const none = { firstStart: null, lastEnd: null, completed: 0, lastPickup: null }
-    send({ type: 'report', report: served.report?.() ?? none })
+    send({ type: 'report', report: served.report?.(message.jobs) ?? { completed: 0, lastPickup: null } })
   } else if (message.type === 'stop') {
     void served.stop().then(() => {
       send({ type: 'stopped' })

@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import type { FromHost, HostConfig, HostReport, ToHost } from './peer.js'
+import type { FromHost, HostConfig, HostReport, PeerId, ToHost } from './peer.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 // Inside the repository, so the bundle's bare imports resolve to its node_modules.
@@ -13,7 +13,8 @@ let bundled: Promise<unknown> | undefined
 
 export interface Host {
   pid: number
-  report(): Promise<HostReport>
+  /** Completed jobs and the latest pickup; with `jobs`, every completed job's start and end too. */
+  report(jobs?: boolean): Promise<HostReport>
   stop(): Promise<void>
 }
 
@@ -21,7 +22,7 @@ export interface Host {
  * Runs the host as plain JavaScript: under a TypeScript loader its memory would include the loader's,
  * and the RSS comparison with `sq worker` (built JavaScript) would be unfair to the peer.
  */
-export async function startHost(peer: string, concurrency: number, config: HostConfig): Promise<Host> {
+export async function startHost(peer: PeerId, concurrency: number, config: HostConfig): Promise<Host> {
   await (bundled ??= build({
     entryPoints: [path.join(HERE, 'host.ts')],
     outfile: BUNDLE,
@@ -60,9 +61,9 @@ export async function startHost(peer: string, concurrency: number, config: HostC
   await next('ready')
   return {
     pid: child.pid!,
-    async report() {
+    async report(jobs = false) {
       const reply = next('report')
-      send({ type: 'report' })
+      send({ type: 'report', jobs })
       const message = await reply
       if (message.type !== 'report') throw new Error('unexpected reply from the host')
       return message.report

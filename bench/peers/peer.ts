@@ -4,8 +4,13 @@
  * it, so its memory can be read apart from the bench's and it competes for the CPU like `sq worker`.
  */
 import type { IdleTarget } from '../idle.js'
+import type { Span } from '../process.js'
+
+export type PeerId = 'graphile-worker' | 'pg-boss' | 'bullmq'
 
 export interface Peer {
+  /** Which peer: also the name its host process is started with. */
+  id: PeerId
   /** Name and version, as printed. */
   label: string
   /** The sq database it is compared with. */
@@ -34,20 +39,20 @@ export interface HostConfig {
   batchSize?: number
 }
 
-/** Timings a host keeps when the peer's records do not survive the job (graphile-worker deletes them). */
+/** What a host keeps when the peer's records do not survive the job (graphile-worker deletes them). */
 export interface HostReport {
-  firstStart: number | null
-  lastEnd: number | null
   completed: number
   /** ms from the latest job's creation to its start. */
   lastPickup: number | null
+  /** Start and end (ms) of each completed job; only when asked for (`jobs: true`). */
+  jobs?: Span[]
 }
 
 /** A peer's worker, running inside the host. */
 export interface Served {
-  report?(): HostReport
+  report?(withJobs: boolean): HostReport
   stop(): Promise<void>
 }
 
-export type ToHost = { type: 'report' } | { type: 'stop' }
+export type ToHost = { type: 'report'; jobs: boolean } | { type: 'stop' }
 export type FromHost = { type: 'ready' } | { type: 'report'; report: HostReport } | { type: 'stopped' }

@@ -2,14 +2,15 @@
  * pg-boss, as its docs set it up for throughput: c `work()` loops on the queue, each fetching a batch
  * (BENCH_PGBOSS_BATCH, default 100) and polling every 0.5 s, its minimum. A loop that has finished a
  * batch waits out the rest of its interval, so one loop runs at most batch / 0.5 s jobs/s. Jobs are
- * sent with `insert` in bulk before the worker starts; its job rows keep started_on / completed_on.
+ * sent with `insert` in bulk before the worker starts; its job rows keep created_on, started_on and
+ * completed_on.
  */
 import { createRequire } from 'node:module'
 import pg from 'pg'
 import PgBoss from 'pg-boss'
 import { createPgDatabase, dropPgDatabase, pgUrl } from '../env.js'
 import type { IdleTarget } from '../idle.js'
-import { pollUntil, steadyRate, waitUntil } from '../process.js'
+import { runFor, steadyRate, waitUntil } from '../process.js'
 import { startHost, type Host } from './launch.js'
 import type { HostConfig, Peer, Served } from './peer.js'
 
@@ -47,17 +48,13 @@ async function client(url: string) {
     completed,
     waitCompleted: (n: number, everyMs = 20) =>
       waitUntil(async () => (await completed()) >= n, 'pg-boss to run its jobs', 600_000, everyMs),
-    completedBy: (n: number, deadline: number) => pollUntil(async () => (await completed()) >= n, deadline),
-    /** Steady jobs/s of the completed jobs: first started_on to last completed_on. */
+    /** Steady jobs/s of the completed jobs, from their started_on and completed_on. */
     async rate(): Promise<number> {
-      const { n, first, last } = (
-        await sql.query<{ n: number; first: Date | null; last: Date | null }>(
-          `SELECT count(*)::int AS n, min(started_on) AS first, max(completed_on) AS last
-           FROM pgboss.job WHERE name = $1 AND state = 'completed'`,
-          [QUEUE],
-        )
-      ).rows[0]!
-      return steadyRate(n, first?.getTime() ?? 0, last?.getTime() ?? 0)
+      const { rows } = await sql.query<{ start: Date; end: Date }>(
+        `SELECT started_on AS start, completed_on AS end FROM pgboss.job WHERE name = $1 AND state = 'completed'`,
+        [QUEUE],
+      )
+      return steadyRate(rows.map((row) => [row.start.getTime(), row.end.getTime()]))
     },
     async latest(): Promise<number> {
       const row = (
@@ -77,6 +74,7 @@ async function client(url: string) {
 }
 
 export const pgBoss: Peer = {
+  id: 'pg-boss',
   label: `pg-boss ${VERSION}`,
   versus: 'postgres',
   method:
@@ -92,7 +90,7 @@ export const pgBoss: Peer = {
       await jobs.send(n)
       const host = await startHost('pg-boss', c, { url: pgUrl(db), batchSize: BATCH })
       try {
-        await jobs.completedBy(n, Date.now() + runMs)
+        await runFor(jobs.completed, n, runMs, 'pg-boss')
       } finally {
         await host.stop()
       }
