@@ -55,9 +55,28 @@ export function pgUrl(database: string): string {
   return url.toString()
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_ADMIN })
+/**
+ * A connected client. A connection the server drops (PostgreSQL may be restarted under the bench)
+ * makes the next query fail, and so the measurement; without this listener it would crash the bench.
+ */
+export async function pgClient(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url })
+  client.on('error', () => {})
   await client.connect()
+  return client
+}
+
+/** Whether an error is a lost or refused PostgreSQL connection (worth one more try), not a bug. */
+export function isConnectionError(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string }
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03'].includes(code ?? '') ||
+    /Connection terminated|shutting down|starting up|terminating connection/i.test(message ?? '')
+  )
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await pgClient(PG_ADMIN)
   try {
     return await fn(client)
   } finally {

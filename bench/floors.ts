@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3'
 import pg from 'pg'
-import { copySqlite, createPgDatabase, dropPgDatabase, pgUrl, removeSqlite, sqliteFile } from './env.js'
+import { copySqlite, createPgDatabase, dropPgDatabase, pgClient, pgUrl, removeSqlite, sqliteFile } from './env.js'
 import { filledTemplate } from './sq.js'
 
 const SQLITE_NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
@@ -54,9 +54,9 @@ const PG_COMPLETE = `UPDATE sq_tasks SET status = 'completed', finished = now(),
  */
 export async function postgresFloor(n: number, clients: number, runMs: number): Promise<number> {
   const name = await createPgDatabase('floor', await filledTemplate('postgres', n))
-  const connections = Array.from({ length: clients }, () => new pg.Client({ connectionString: pgUrl(name) }))
+  const connections: pg.Client[] = []
   try {
-    await Promise.all(connections.map((c) => c.connect()))
+    for (let i = 0; i < clients; i++) connections.push(await pgClient(pgUrl(name)))
     await connections[0]!.query('ALTER TABLE sq_tasks DISABLE TRIGGER USER')
     let deadline = Infinity
     const loop = async (c: pg.Client) => {

@@ -3,6 +3,19 @@ import fs from 'node:fs'
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
+/**
+ * `make()` run once, its promise shared — unless it fails (say PostgreSQL restarted under it): then the
+ * next caller tries again.
+ */
+export function onceOk<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined
+  return () =>
+    (made ??= make().catch((error: unknown) => {
+      made = undefined
+      throw error
+    }))
+}
+
 /** Resident memory of one process, not its children (VmRSS of /proc/<pid>/status), in MB. */
 export function rssMb(pid: number): number {
   const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))

@@ -15,9 +15,10 @@
  * Progress goes to stderr as it happens; the tables to stdout at the end.
  */
 import os from 'node:os'
-import { cleanup, ensureRedis, postgresVersion } from './env.js'
+import { cleanup, ensureRedis, isConnectionError, postgresVersion } from './env.js'
 import { postgresFloor, sqliteFloor } from './floors.js'
 import { measureIdle, type IdleFigures, type IdleTarget } from './idle.js'
+import { sleep } from './process.js'
 import { bullmq } from './peers/bullmq.js'
 import { graphileWorker } from './peers/graphile-worker.js'
 import type { Peer } from './peers/peer.js'
@@ -51,16 +52,26 @@ interface Contender {
   perConcurrency: boolean
 }
 
-/** Runs one measurement; a failure is recorded against its row and the bench goes on. */
+/**
+ * Runs one measurement. A lost PostgreSQL connection (the server may be restarted under the bench) is
+ * tried again after a pause; any other failure is recorded against its row, and the bench goes on.
+ */
 async function attempt<T>(results: Results, key: string, what: string, fn: () => Promise<T>): Promise<T | undefined> {
   if (results.failures.has(key)) return undefined
-  try {
-    return await fn()
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0]!
-    results.failures.set(key, message)
-    progress(`${what}: could not run: ${message}`)
-    return undefined
+  for (let tries = 1; ; tries++) {
+    try {
+      return await fn()
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0]!
+      if (tries < 3 && isConnectionError(error)) {
+        progress(`${what}: PostgreSQL connection lost (${message}); again in 5 s`)
+        await sleep(5000)
+        continue
+      }
+      results.failures.set(key, message)
+      progress(`${what}: could not run: ${message}`)
+      return undefined
+    }
   }
 }
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { openQueue, type Queue } from '../src/index.js'
 import { copySqlite, createPgDatabase, dropPgDatabase, pgUrl, removeSqlite, scratch, sqliteFile } from './env.js'
 import type { IdleTarget } from './idle.js'
-import { sleep, steadyRate, waitUntil } from './process.js'
+import { onceOk, sleep, steadyRate, waitUntil } from './process.js'
 
 export type Kind = 'sqlite' | 'postgres'
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
@@ -41,7 +41,7 @@ async function enqueueNoops(q: Queue, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await q.enqueue({ task: 'tasks#noop' })
 }
 
-const templates = new Map<string, Promise<string>>()
+const templates = new Map<string, () => Promise<string>>()
 
 /**
  * A closed database holding n queued no-op tasks, filled once through the library and copied for each
@@ -52,16 +52,20 @@ export function filledTemplate(kind: Kind, n: number): Promise<string> {
   const key = `${kind}:${n}`
   let template = templates.get(key)
   if (!template) {
-    template = (async () => {
+    template = onceOk(async () => {
       const name = kind === 'sqlite' ? sqliteFile(`template${n}`) : await createPgDatabase(`sq_tpl${n}`)
+      if (kind === 'sqlite') removeSqlite(name) // a fill cut short
       const q = await open(kind === 'sqlite' ? name : pgUrl(name))
-      await enqueueNoops(q, n)
-      await q.close()
+      try {
+        await enqueueNoops(q, n)
+      } finally {
+        await q.close()
+      }
       return name
-    })()
+    })
     templates.set(key, template)
   }
-  return template
+  return template()
 }
 
 /** Starts `sq worker`; `exited` rejects when it fails. */

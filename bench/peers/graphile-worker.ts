@@ -8,9 +8,9 @@
 import { createRequire } from 'node:module'
 import { Logger, run, runMigrations } from 'graphile-worker'
 import pg from 'pg'
-import { createPgDatabase, dropPgDatabase, pgUrl } from '../env.js'
+import { createPgDatabase, dropPgDatabase, pgClient, pgUrl } from '../env.js'
 import type { IdleTarget } from '../idle.js'
-import { runFor, steadyRate, waitUntil, type Span } from '../process.js'
+import { onceOk, runFor, steadyRate, waitUntil, type Span } from '../process.js'
 import { startHost, type Host } from './launch.js'
 import type { HostConfig, HostReport, Peer, Served } from './peer.js'
 
@@ -19,25 +19,15 @@ const ADD_NOOPS = `SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
   SELECT ROW('noop', '{}'::json, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec
   FROM generate_series(1, $1::int)))`
 
-let template: Promise<string> | undefined
-
 /** A database with graphile-worker's schema, migrated once and copied for each run. */
-function migrated(): Promise<string> {
-  return (template ??= (async () => {
-    const name = await createPgDatabase('graphile_tpl')
-    await runMigrations({ connectionString: pgUrl(name), logger: new Logger(() => () => {}) })
-    return name
-  })())
-}
-
-async function connect(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  return client
-}
+const migrated = onceOk(async () => {
+  const name = await createPgDatabase('graphile_tpl')
+  await runMigrations({ connectionString: pgUrl(name), logger: new Logger(() => () => {}) })
+  return name
+})
 
 async function addNoops(url: string, n: number): Promise<void> {
-  const client = await connect(url)
+  const client = await pgClient(url)
   try {
     await client.query(ADD_NOOPS, [n])
   } finally {
@@ -83,7 +73,7 @@ export const graphileWorker: Peer = {
     return {
       async start(c) {
         db = await createPgDatabase('graphile_idle', await migrated())
-        client = await connect(pgUrl(db))
+        client = await pgClient(pgUrl(db))
         host = await startHost('graphile-worker', c, { url: pgUrl(db) })
         return host.pid
       },

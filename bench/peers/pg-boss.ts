@@ -6,11 +6,10 @@
  * completed_on.
  */
 import { createRequire } from 'node:module'
-import pg from 'pg'
 import PgBoss from 'pg-boss'
-import { createPgDatabase, dropPgDatabase, pgUrl } from '../env.js'
+import { createPgDatabase, dropPgDatabase, pgClient, pgUrl } from '../env.js'
 import type { IdleTarget } from '../idle.js'
-import { runFor, steadyRate, waitUntil } from '../process.js'
+import { onceOk, runFor, steadyRate, waitUntil } from '../process.js'
 import { startHost, type Host } from './launch.js'
 import type { HostConfig, Peer, Served } from './peer.js'
 
@@ -19,28 +18,23 @@ const BATCH = Number(process.env.BENCH_PGBOSS_BATCH ?? 100)
 const POLL_SECONDS = 0.5
 const QUEUE = 'noop'
 
-let template: Promise<string> | undefined
-
 /** A database with pg-boss's schema and the queue, installed once and copied for each run. */
-function installed(): Promise<string> {
-  return (template ??= (async () => {
-    const name = await createPgDatabase('pgboss_tpl')
-    const boss = new PgBoss({ connectionString: pgUrl(name), supervise: false, schedule: false })
-    boss.on('error', () => {})
-    await boss.start()
-    await boss.createQueue(QUEUE)
-    await boss.stop({ graceful: false, wait: true })
-    return name
-  })())
-}
+const installed = onceOk(async () => {
+  const name = await createPgDatabase('pgboss_tpl')
+  const boss = new PgBoss({ connectionString: pgUrl(name), supervise: false, schedule: false })
+  boss.on('error', () => {})
+  await boss.start()
+  await boss.createQueue(QUEUE)
+  await boss.stop({ graceful: false, wait: true })
+  return name
+})
 
 /** The bench's side of one database: sending jobs and reading their rows. */
 async function client(url: string) {
   const boss = new PgBoss({ connectionString: url, supervise: false, schedule: false, migrate: false, max: 2 })
   boss.on('error', () => {})
   await boss.start()
-  const sql = new pg.Client({ connectionString: url })
-  await sql.connect()
+  const sql = await pgClient(url)
   const COUNT = `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'completed'`
   const completed = async () => (await sql.query<{ n: number }>(COUNT, [QUEUE])).rows[0]!.n
   return {
