@@ -7,7 +7,7 @@
 import { rssMb, sleep } from './process.js'
 
 export interface IdleTarget {
-  /** Starts a worker process at concurrency c on a fresh store; resolves with its pid once it listens. */
+  /** Starts a worker process at concurrency c on a fresh store; resolves with its pid. Called once. */
   start(c: number): Promise<number>
   /** Enqueues one task, waits for it to end; ms from its creation to its start, by its record. */
   pickup(): Promise<number>

@@ -23,6 +23,19 @@ export function rssMb(pid: number): number {
   return Number(kb[1]) / 1024
 }
 
+/** `promise`, or a failure naming `what` after `ms`. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)
+  })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Polls until `done()` holds or the deadline (a Date.now() value) passes; whether it held. */
 export async function pollUntil(done: () => Promise<boolean>, deadline: number, everyMs = 20): Promise<boolean> {
   for (;;) {

@@ -46,6 +46,9 @@ const progress = (line: string) => {
   process.stderr.write(`[${seconds}s] ${line}\n`)
 }
 
+/** Rows whose server or peer is missing: not tried at all (a failed run is, in the next round). */
+const unavailable = new Set<string>()
+
 /** A row of the throughput table: measured at each c, or once per round (a floor). */
 interface Contender {
   key: string
@@ -55,10 +58,11 @@ interface Contender {
 
 /**
  * Runs one measurement. A lost PostgreSQL connection (the server may be restarted under the bench) is
- * tried again after a pause; any other failure is recorded against its row, and the bench goes on.
+ * tried again after a pause; any other failure is recorded against its row (printed where it has no
+ * figure), and the bench goes on.
  */
 async function attempt<T>(results: Results, key: string, what: string, fn: () => Promise<T>): Promise<T | undefined> {
-  if (results.failures.has(key)) return undefined
+  if (unavailable.has(key)) return undefined
   for (let tries = 1; ; tries++) {
     try {
       return await fn()
@@ -91,9 +95,10 @@ async function throughputRound(results: Results, contenders: Contender[], round:
   }
 }
 
-async function idleRun(results: Results, key: string, target: IdleTarget, samples: number): Promise<void> {
+/** `target` makes a fresh idle target for each try. */
+async function idleRun(results: Results, key: string, target: () => IdleTarget, samples: number): Promise<void> {
   const figures: IdleFigures | undefined = await attempt(results, `idle:${key}`, `${key} idle`, () =>
-    measureIdle(target, { concurrency: IDLE_CONCURRENCY, samples, load: RSS_TASKS }),
+    measureIdle(target(), { concurrency: IDLE_CONCURRENCY, samples, load: RSS_TASKS }),
   )
   if (!figures) return
   results.idle.set(key, figures)
@@ -127,6 +132,7 @@ async function checkServices(results: Results): Promise<void> {
   const pg = await postgresVersion().catch((error: Error) => {
     for (const key of ['sq postgres', 'floor postgres', graphileWorker.label, pgBoss.label]) {
       results.failures.set(key, error.message)
+      unavailable.add(key)
     }
     return undefined
   })
@@ -136,7 +142,9 @@ async function checkServices(results: Results): Promise<void> {
   else results.versions.push(`Redis ${redis.version}${redis.started ? ' (started by the bench)' : ''}`)
   for (const peer of results.peers) {
     const why = await peer.unavailable()
-    if (why) results.failures.set(peer.label, why)
+    if (!why) continue
+    results.failures.set(peer.label, why)
+    unavailable.add(peer.label)
   }
 }
 
@@ -158,10 +166,10 @@ function contenders(results: Results): Contender[] {
 }
 
 async function idleSection(results: Results): Promise<void> {
-  for (const kind of KINDS) await idleRun(results, `sq ${kind}`, sqIdle(kind), PICKUPS)
+  for (const kind of KINDS) await idleRun(results, `sq ${kind}`, () => sqIdle(kind), PICKUPS)
   for (const peer of results.peers) {
-    if (results.failures.has(peer.label)) continue
-    await idleRun(results, peer.label, peer.idle(), Math.min(PICKUPS, peer.maxPickupSamples ?? PICKUPS))
+    if (unavailable.has(peer.label)) continue
+    await idleRun(results, peer.label, () => peer.idle(), Math.min(PICKUPS, peer.maxPickupSamples ?? PICKUPS))
   }
 }
 

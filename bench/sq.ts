@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { openQueue, type Queue } from '../src/index.js'
 import { copySqlite, createPgDatabase, dropPgDatabase, pgUrl, removeSqlite, scratch, sqliteFile } from './env.js'
 import type { IdleTarget } from './idle.js'
-import { onceOk, sleep, steadyRate, waitUntil } from './process.js'
+import { onceOk, sleep, steadyRate, waitUntil, withTimeout } from './process.js'
 
 export type Kind = 'sqlite' | 'postgres'
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
@@ -68,7 +68,10 @@ export function filledTemplate(kind: Kind, n: number): Promise<string> {
   return template()
 }
 
-/** Starts `sq worker`; `exited` rejects when it fails. */
+/**
+ * Starts `sq worker`; `exited` rejects when it fails. `stop()` sends SIGTERM: the worker finishes the
+ * tasks it runs and exits 0 — or, were it already on its way out, dies of the signal, which is fine too.
+ */
 function startWorker(url: string, args: string[]) {
   const child = spawn(process.execPath, [BIN, 'worker', '--db', url, ...args], {
     cwd: scratch(),
@@ -76,10 +79,17 @@ function startWorker(url: string, args: string[]) {
   })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const exited = once(child, 'exit').then(([code]) => {
-    if (code !== 0) throw new Error(`sq worker exited ${code}: ${stderr.trim()}`)
+  let stopping = false
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    if (code !== 0 && !(stopping && signal === 'SIGTERM')) {
+      throw new Error(`sq worker exited ${code ?? signal}: ${stderr.trim()}`)
+    }
   })
-  return { child, exited }
+  const stop = () => {
+    stopping = true
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+  }
+  return { exited, stop }
 }
 
 /**
@@ -90,7 +100,7 @@ export async function sqThroughput(kind: Kind, c: number, n: number, runMs: numb
   const store = await freshStore(kind, await filledTemplate(kind, n))
   const q = await open(store.url)
   try {
-    const { child, exited } = startWorker(store.url, ['--burst', '--concurrency', String(c)])
+    const { exited, stop } = startWorker(store.url, ['--burst', '--concurrency', String(c)])
     let ended = false
     exited.then(
       () => (ended = true),
@@ -100,7 +110,7 @@ export async function sqThroughput(kind: Kind, c: number, n: number, runMs: numb
     await waitUntil(started, 'sq worker to complete a first task', 120_000)
     // --burst exits once the queue is empty: that is the end of the run, unless time is up first.
     await Promise.race([exited, sleep(runMs)])
-    if (child.exitCode === null) child.kill('SIGTERM')
+    stop()
     await exited
     const tasks = await q.list({ statuses: ['completed'], limit: n })
     return steadyRate(tasks.map((t) => [Date.parse(t.started!), Date.parse(t.finished!)]))
@@ -125,7 +135,7 @@ export function sqIdle(kind: Kind): IdleTarget {
     },
     async pickup() {
       const { id } = await q!.enqueue({ task: 'tasks#noop' })
-      const task = await q!.follow(id, () => {}, 5)
+      const task = await withTimeout(q!.follow(id, () => {}, 5), 60_000, 'sq worker to run one task')
       return Date.parse(task.started!) - Date.parse(task.created)
     },
     async load(n) {

@@ -23,8 +23,8 @@ function openQueue() {
   const name = `sq-bench-${process.pid}-${++sequence}`
   const queue = new Queue(name, { connection: REDIS })
   queue.on('error', () => {})
-  const waitCompleted = (n: number, everyMs = 20) =>
-    waitUntil(async () => (await queue.getCompletedCount()) >= n, 'BullMQ to run its jobs', 600_000, everyMs)
+  const waitCompleted = (n: number, everyMs = 20, timeoutMs = 600_000) =>
+    waitUntil(async () => (await queue.getCompletedCount()) >= n, 'BullMQ to run its jobs', timeoutMs, everyMs)
   return {
     name,
     async add(n: number) {
@@ -90,7 +90,7 @@ export const bullmq: Peer = {
       },
       async pickup() {
         const id = await queue!.addOne()
-        await queue!.waitCompleted(++done, 5)
+        await queue!.waitCompleted(++done, 5, 60_000)
         return queue!.pickupOf(id)
       },
       async load(n) {

@@ -36,9 +36,10 @@ async function addNoops(url: string, n: number): Promise<void> {
 }
 
 /** Waits until the host has seen `count` jobs complete in all; its report then. */
-async function completed(host: Host, count: number, everyMs = 20): Promise<HostReport> {
+async function completed(host: Host, count: number, everyMs = 20, timeoutMs = 600_000): Promise<HostReport> {
   let report = await host.report()
-  await waitUntil(async () => (report = await host.report()).completed >= count, 'graphile-worker', 600_000, everyMs)
+  const done = async () => (report = await host.report()).completed >= count
+  await waitUntil(done, 'graphile-worker to run its jobs', timeoutMs, everyMs)
   return report
 }
 
@@ -79,7 +80,7 @@ export const graphileWorker: Peer = {
       },
       async pickup() {
         await client!.query(ADD_NOOPS, [1])
-        const r = await completed(host!, ++done, 5)
+        const r = await completed(host!, ++done, 5, 60_000)
         return r.lastPickup!
       },
       async load(n) {

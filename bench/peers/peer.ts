@@ -24,7 +24,7 @@ export interface Peer {
    * the completed ones); the worker is stopped after `runMs` if not done by then.
    */
   throughput(c: number, n: number, runMs: number): Promise<number>
-  /** An idle worker for pickup latency and memory. */
+  /** An idle worker for pickup latency and memory (a new one for each try). */
   idle(): IdleTarget
   /** Fewer pickup samples for a peer that polls (each costs half its interval on average). */
   maxPickupSamples?: number

@@ -40,8 +40,8 @@ async function client(url: string) {
   return {
     send: (n: number) => boss.insert(Array.from({ length: n }, () => ({ name: QUEUE, data: {} }))),
     completed,
-    waitCompleted: (n: number, everyMs = 20) =>
-      waitUntil(async () => (await completed()) >= n, 'pg-boss to run its jobs', 600_000, everyMs),
+    waitCompleted: (n: number, everyMs = 20, timeoutMs = 600_000) =>
+      waitUntil(async () => (await completed()) >= n, 'pg-boss to run its jobs', timeoutMs, everyMs),
     /** Steady jobs/s of the completed jobs, from their started_on and completed_on. */
     async rate(): Promise<number> {
       const { rows } = await sql.query<{ start: Date; end: Date }>(
@@ -109,7 +109,7 @@ export const pgBoss: Peer = {
       },
       async pickup() {
         await jobs!.send(1)
-        await jobs!.waitCompleted(++done, 5)
+        await jobs!.waitCompleted(++done, 5, 60_000)
         return jobs!.latest()
       },
       async load(n) {
