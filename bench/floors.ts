@@ -1,7 +1,9 @@
 /**
  * What each database can do at best for a queue: claim one task and complete it, one by one, with no
  * queue library around it — on a copy of the same queued tasks sq runs (its table and indexes), so the
- * ratio sq ÷ floor is what sq's worker, processes and bookkeeping cost on top of the database.
+ * ratio sq ÷ floor is what sq's worker, processes and bookkeeping cost on top of the database. One by
+ * one, as the simplest correct worker would: a worker that claims ahead or groups its verdicts into one
+ * commit can pass it.
  */
 import Database from 'better-sqlite3'
 import pg from 'pg'

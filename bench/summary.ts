@@ -163,7 +163,7 @@ function methodLines(r: Results): string[] {
     '  sq worker: `sq worker --burst -c N` over a pre-filled queue (throughput); `sq worker -c 4` idle (pickup, RSS)',
     ...r.peers.map((p) => `  ${p.label}: ${p.method}`),
     '  floors: claim one queued task and complete it, one by one, on a copy of the tasks sq runs',
-    '    (PostgreSQL: sq\'s NOTIFY trigger off)',
+    '    (PostgreSQL: sq\'s NOTIFY trigger off); a worker that claims or records in batches can pass it',
     '  throughput: steady state from each system\'s own records: the completed jobs started after the first',
     '    fifth had started (warm-up), from that moment to the last end; a run stops when its queue is empty',
     '    or BENCH_RUN_S after its first completed job',
