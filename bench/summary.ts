@@ -92,7 +92,9 @@ function throughputTable(r: Results): string {
   }
   const rounds =
     r.rounds === r.roundsWanted
-      ? `median of ${r.rounds} rounds`
+      ? r.rounds === 1
+        ? '1 round'
+        : `median of ${r.rounds} rounds`
       : `${r.rounds} of ${r.roundsWanted} rounds, the time budget allowed no more`
   const head = `no-op tasks/s; ${count(r.tasks)} tasks or ${r.runS} s per run; ${rounds}`
   return table([head, ...cs.map((c) => `c=${c}`)], rows)
