@@ -38,7 +38,7 @@ export interface ClaimOptions {
  */
 export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
   if (o.limit <= 0) return []
-  const rows = await d.exclusive((trx) =>
+  const rows = await d.claim((trx) =>
     trx
       // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP
       // LOCKED)` PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last

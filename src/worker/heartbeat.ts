@@ -23,29 +23,35 @@ export class WorkerPresence {
     return Math.max(250, Math.min(10_000, (this.o.heartbeatTimeout * 1000) / 3))
   }
 
-  /** Database clock minus this host's clock, ms; undefined until measured. */
-  private clockOffsetMs: number | undefined
+  /** Database clock minus this host's clock, ms, and the round trip of the sample it came from. */
+  private clock: { offsetMs: number; roundTripMs: number } | undefined
 
   /** A time of this host's clock (Date.now()) on the database's clock, in which records are written. */
   databaseTime(localMs: number): number {
-    return localMs + (this.clockOffsetMs ?? 0)
+    return localMs + (this.clock?.offsetMs ?? 0)
   }
 
   /**
-   * Measures the clocks' offset. Kept unless it moved by more than CLOCK_TOLERANCE_MS (a clock was set),
-   * so that one worker's runs keep their order and spacing in the records.
+   * Measures the clocks' offset: the database's time lies somewhere in the round trip, so the sample
+   * with the shortest round trip is the most exact, and is kept — unless a new one is off by more than
+   * CLOCK_TOLERANCE_MS (a clock was set). A stable offset keeps one worker's runs in order in the records.
    */
-  private async syncClock(): Promise<void> {
-    const before = Date.now()
-    const database = await workers.databaseTime(this.dialect)
-    const offset = database - (before + Date.now()) / 2
-    if (this.clockOffsetMs === undefined || Math.abs(offset - this.clockOffsetMs) > CLOCK_TOLERANCE_MS) {
-      this.clockOffsetMs = Math.round(offset)
+  private async syncClock(samples = 1): Promise<void> {
+    for (let i = 0; i < samples; i++) {
+      const before = performance.now()
+      const wall = Date.now()
+      const database = await workers.databaseTime(this.dialect)
+      const roundTripMs = performance.now() - before
+      const offsetMs = Math.round(database - (wall + roundTripMs / 2))
+      const known = this.clock
+      if (!known || roundTripMs < known.roundTripMs || Math.abs(offsetMs - known.offsetMs) > CLOCK_TOLERANCE_MS) {
+        this.clock = { offsetMs, roundTripMs }
+      }
     }
   }
 
   async register(): Promise<void> {
-    await this.syncClock()
+    await this.syncClock(this.clock ? 1 : 5)
     await workers.registerWorker(this.dialect, {
       id: this.id,
       name: this.name,

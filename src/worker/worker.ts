@@ -144,7 +144,14 @@ export class Worker {
       new Periodic(FLUSH_MS, () => this.flushOutput(), onError),
       ownership,
     ].map((s) => s.start())
-    this.unlisten.push(await this.dialect.listen('sq_queued', () => this.wakeup.wake()))
+    this.unlisten.push(
+      await this.dialect.listen('sq_queued', (queue) => {
+        // A notification naming one of its queues (PostgreSQL) says there is a task: claim it without
+        // reading first. An empty payload is only a hint (SQLite's WAL watch, a reconnection).
+        if (this.o.queues.includes(queue)) this.drained = false
+        this.wakeup.wake()
+      }),
+    )
     this.unlisten.push(await this.dialect.listen('sq_cancel', () => ownership.soon(CANCEL_CHECK_GAP_MS)))
   }
 

@@ -29,7 +29,7 @@ export async function explainingDialect(db: TestDatabase, d: Dialect) {
           log,
         })
   // Writes go through the recording Kysely too (plain transactions suffice for a test on one connection).
-  const logged: Dialect = { ...d, db: kysely, exclusive: (fn) => fn(kysely), writeTransaction: (fn) => kysely.transaction().execute(fn) }
+  const logged: Dialect = { ...d, db: kysely, exclusive: (fn) => fn(kysely), claim: (fn) => fn(kysely), writeTransaction: (fn) => kysely.transaction().execute(fn) }
   return {
     logged,
     async plans() {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../../src/storage/schema.js'
 import { claimTasks } from '../../src/storage/run-repository.js'
 import { insertTask } from '../../src/storage/task-repository.js'
 import { DIALECTS, useTestDatabase } from '../helpers/db.js'
@@ -22,6 +24,13 @@ for (const dialect of DIALECTS) {
       assert.equal(rest.length, 16)
       assert.equal(new Set(rest.map((t) => t.id)).size, 16)
       assert.equal((await claim(5)).length, 0)
+    })
+
+    // A claim a database crash undoes is only claimed again; a verdict must be durable.
+    if (dialect === 'postgres') it('claims without waiting for the WAL flush; everything else waits for it', async () => {
+      const setting = (db: Kysely<Database>) => sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)
+      assert.equal((await t.d.claim(setting)).rows[0]?.synchronous_commit, 'off')
+      assert.equal((await setting(t.d.db)).rows[0]?.synchronous_commit, 'on')
     })
   })
 }

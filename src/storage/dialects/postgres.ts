@@ -21,6 +21,11 @@ export function openPostgres(url: string): Dialect {
   pool.on('connect', (client) => client.on('error', () => {}))
   const listener = new PgListener(url)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  // Claims only: their commit is acknowledged before it is durable (see Dialect.claim).
+  const claimPool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, options: '-c synchronous_commit=off' })
+  claimPool.on('error', () => {})
+  claimPool.on('connect', (client) => client.on('error', () => {}))
+  const claimDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: claimPool }) })
 
   return {
     name: 'postgres',
@@ -36,6 +41,7 @@ export function openPostgres(url: string): Dialect {
       value === null ? null : new Date(value).toISOString()) as Dialect['toIso'],
     writeTransaction: (fn) => db.transaction().execute(fn),
     exclusive: (fn) => fn(db),
+    claim: (fn) => fn(claimDb),
     lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query.forUpdate().skipLocked(),
     // LISTEN holds its connection for as long as it listens: one client of its own, not a pooled one.
     listen: (channel, onMessage) => listener.listen(channel, onMessage),
@@ -43,7 +49,7 @@ export function openPostgres(url: string): Dialect {
     isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
     async close() {
       await listener.close()
-      await db.destroy()
+      await Promise.all([db.destroy(), claimDb.destroy()])
     },
   }
 }
