@@ -10,6 +10,7 @@ import { callHook, loadHooks, type Hooks, type HookTask } from './hooks.js'
 import { sentinel, type RunRequest, type ToWorker } from './protocol.js'
 import { measureRun } from './run-usage.js'
 import { describeError, isIterator, isProgress, toOutput } from './run-values.js'
+import { startWatchdog } from './watchdog.js'
 
 type TaskFunction = (args: TaskArgs) => unknown
 
@@ -17,7 +18,8 @@ const send = (message: ToWorker): Promise<void> =>
   new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()))
 
 // Dies with its worker: when the IPC channel closes, the worker is gone; take the whole process
-// group (grandchildren included) down with it.
+// group (grandchildren included) down with it. The watchdog does the same for a task that never
+// lets this handler run.
 process.on('disconnect', () => {
   try {
     process.kill(-process.pid, 'SIGKILL')
@@ -25,6 +27,7 @@ process.on('disconnect', () => {
     process.exit(1)
   }
 })
+startWatchdog()
 
 /**
  * Task functions and hooks by reference, for the life of the process: resolving and importing again

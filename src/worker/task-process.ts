@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Progress } from '../types.js'
-import { sentinel, type RunRequest, type ToWorker } from './protocol.js'
+import { LIFELINE_FD, sentinel, type RunRequest, type ToWorker } from './protocol.js'
 
 /** How a run in a task process ended, as the worker sees it. */
 export type RunResult =
@@ -56,7 +56,8 @@ export class TaskProcess {
       cwd: o.cwd,
       // Its own process group, so timeout and cancel can kill the task's grandchildren with it.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // fd 3 the IPC channel, fd 4 (LIFELINE_FD) the lifeline: never written, it closes with the worker.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
       execArgv: [`--max-old-space-size=${o.maxMemoryMb}`, ...(childPath.endsWith('.ts') ? ['--import', 'tsx'] : [])],
     })
     this.ready = new Promise((resolve, reject) => {
@@ -166,6 +167,7 @@ export class TaskProcess {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.exited = true
+    this.child.stdio[LIFELINE_FD]?.destroy()
     // Grandchildren the task left behind go with it.
     this.signalGroup('SIGKILL')
     const run = this.active
