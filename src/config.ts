@@ -37,7 +37,8 @@ const CONFIG_FILES = ['sq.config.ts', 'sq.config.mjs', 'sq.config.js', 'sq.confi
 
 type Source = { name: string; values: Record<string, unknown> }
 
-const ENV_VARS: Record<keyof Settings, string> = {
+/** The environment variable of each setting (also how a worker hands its settings to its task processes). */
+export const ENV_VARS: Record<keyof Settings, string> = {
   db: 'SQ_DATABASE_URL',
   root: 'SQ_ROOT',
   allowedTasks: 'SQ_ALLOWED_TASKS',

@@ -23,6 +23,8 @@ export interface TaskProcessOptions {
   /** Heap limit of the task process in MiB (V8's --max-old-space-size). */
   maxMemoryMb: number
   cwd: string
+  /** Its environment (default: the worker's); see taskProcessEnv for what a worker passes. */
+  env?: NodeJS.ProcessEnv
 }
 
 /** SIGTERM first; what still lives this much later gets SIGKILL. */
@@ -54,6 +56,7 @@ export class TaskProcess {
     const childPath = fileURLToPath(CHILD)
     this.child = fork(childPath, [], {
       cwd: o.cwd,
+      env: o.env,
       // Its own process group, so timeout and cancel can kill the task's grandchildren with it.
       detached: true,
       // fd 3 the IPC channel, fd 4 (LIFELINE_FD) the lifeline: never written, it closes with the worker.
