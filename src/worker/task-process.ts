@@ -50,6 +50,7 @@ export class TaskProcess {
   private active: ActiveRun | undefined
   private killReason: KillReason | undefined
   private exited = false
+  private handed = 0
   readonly ready: Promise<void>
 
   constructor(o: TaskProcessOptions) {
@@ -83,6 +84,11 @@ export class TaskProcess {
     return !this.exited && this.killReason === undefined
   }
 
+  /** Runs handed to this process so far. */
+  get runs(): number {
+    return this.handed
+  }
+
   get busy(): boolean {
     return this.active !== undefined
   }
@@ -90,6 +96,7 @@ export class TaskProcess {
   run(request: RunRequest, handlers: RunHandlers): Promise<RunResult> {
     if (this.active) throw new Error('task process is busy')
     if (this.exited) return Promise.resolve({ kind: 'exited', code: this.child.exitCode, signal: this.child.signalCode })
+    this.handed++
     return new Promise((resolve) => {
       this.active = { request, handlers, resolve, ended: new Set() }
       // A process that died after it was picked fails the send; its 'exit' then ends the run.

@@ -23,6 +23,8 @@ export interface WorkerOptions {
   graceSeconds: number
   /** Heap limit of each task process, MiB. */
   maxMemoryMb: number
+  /** Runs after which a task process is replaced; undefined: never. */
+  maxTasksPerProcess?: number
   log(line: string): void
 }
 
@@ -89,7 +91,12 @@ export class Worker {
       heartbeatTimeout: settings.heartbeatTimeout,
       log: o.log,
     })
-    this.pool = new ProcessPool({ maxMemoryMb: o.maxMemoryMb, cwd: settings.root, env: taskProcessEnv(settings) })
+    this.pool = new ProcessPool({
+      maxMemoryMb: o.maxMemoryMb,
+      cwd: settings.root,
+      env: taskProcessEnv(settings),
+      maxTasksPerProcess: o.maxTasksPerProcess,
+    })
     this.verdicts = new VerdictWriter(dialect, o.log)
     this.prefetch = new Prefetch(o.concurrency)
   }

@@ -14,6 +14,7 @@ export function spin({ pidFile, childPidFile }) {
   fs.writeFileSync(pidFile, String(process.pid))
   for (;;) {}
 }
+export function pid() { return process.pid }
 `
 
 /** Kills what a failed test may have left behind: the task process's group. */
@@ -25,7 +26,7 @@ function killGroup(pid: number): void {
   }
 }
 
-/** The task process's life: it dies with its worker whatever the task does. */
+/** The task process's life: it dies with its worker whatever the task does, and is replaced after N runs. */
 for (const dialect of DIALECTS) {
   describe(`task processes (${dialect})`, function () {
     this.timeout(60_000)
@@ -46,6 +47,33 @@ for (const dialect of DIALECTS) {
       } finally {
         killGroup(taskPid)
       }
+    })
+
+    it('--max-tasks-per-process 2 replaces each task process after two tasks', async () => {
+      const ids = []
+      for (let i = 0; i < 5; i++) ids.push(await s.enqueue('tasks#pid'))
+      await s.burst(['--max-tasks-per-process', '2'])
+      const pids = await Promise.all(ids.map(async (id) => {
+        const t = await s.get(id)
+        assert.equal(t.status, 'completed', t.error ?? '')
+        return t.output!
+      }))
+      const uses = new Map<string, number>()
+      for (const pid of pids) uses.set(pid, (uses.get(pid) ?? 0) + 1)
+      assert.ok(uses.size >= 3, `5 tasks ran in ${uses.size} processes: ${pids.join(', ')}`)
+      for (const [pid, n] of uses) assert.ok(n <= 2, `process ${pid} ran ${n} tasks`)
+    })
+
+    it('--max-tasks-per-process 1: an edited task module takes effect at the next task', async () => {
+      s.write(`${s.q}/edited.mjs`, "export default function () { return 'first version' }\n")
+      const worker = s.worker(['--max-tasks-per-process', '1'])
+      const first = await s.waitForStatus(await s.enqueue(`${s.q}/edited`))
+      assert.equal(first.output, 'first version', first.error ?? '')
+      s.write(`${s.q}/edited.mjs`, "export default function () { return 'second version' }\n")
+      const second = await s.waitForStatus(await s.enqueue(`${s.q}/edited`))
+      assert.equal(second.output, 'second version', second.error ?? '')
+      worker.signal('SIGTERM')
+      assert.equal((await worker.ended()).code, 0, worker.output)
     })
   })
 }
