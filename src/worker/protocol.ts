@@ -26,7 +26,7 @@ export type ToWorker =
 
 /**
  * The task process's fd 4: a pipe whose other end only the worker holds, read by the task process's
- * watchdog thread (watchdog.ts), which sees it close when the worker dies, however it dies.
+ * watchdog (watchdog.ts), which sees it close when the worker dies, however it dies.
  */
 export const LIFELINE_FD = 4
 
