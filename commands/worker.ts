@@ -18,6 +18,10 @@ export default class WorkerCommand extends BaseCommand {
     queue: Flags.string({ char: 'q', description: 'queues to take tasks from, comma-separated', default: 'default' }),
     grace: Flags.integer({ description: 'seconds running tasks get to finish after SIGINT/SIGTERM', default: 30, min: 0 }),
     'max-memory': Flags.integer({ description: 'heap limit of each task process, MiB', default: 2048, min: 16 }),
+    'max-tasks-per-process': Flags.integer({
+      description: 'replace a task process after this many tasks (default: never), for code that leaks or changes',
+      min: 1,
+    }),
   }
 
   async run(): Promise<void> {
@@ -31,6 +35,7 @@ export default class WorkerCommand extends BaseCommand {
       burst: flags.burst,
       graceSeconds: flags.grace,
       maxMemoryMb: flags['max-memory'],
+      maxTasksPerProcess: flags['max-tasks-per-process'],
       log: bufferedLog((text) => process.stdout.write(text)),
     })
     let signals = 0

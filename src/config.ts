@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { UsageError } from './errors.js'
+import { loadDefaultExport } from './loader.js'
 
 /** Everything sq can be configured with; resolved as flag > environment > sq.config.* > default. */
 export interface Settings {
@@ -37,7 +37,8 @@ const CONFIG_FILES = ['sq.config.ts', 'sq.config.mjs', 'sq.config.js', 'sq.confi
 
 type Source = { name: string; values: Record<string, unknown> }
 
-const ENV_VARS: Record<keyof Settings, string> = {
+/** The environment variable of each setting (also how a worker hands its settings to its task processes). */
+export const ENV_VARS: Record<keyof Settings, string> = {
   db: 'SQ_DATABASE_URL',
   root: 'SQ_ROOT',
   allowedTasks: 'SQ_ALLOWED_TASKS',
@@ -101,17 +102,7 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
   if (!name) return undefined
   let values: unknown
   try {
-    if (name.endsWith('.json')) {
-      values = JSON.parse(fs.readFileSync(name, 'utf8'))
-    } else if (name.endsWith('.ts')) {
-      const { tsImport } = await import('tsx/esm/api')
-      values = ((await tsImport(pathToFileURL(name).href, import.meta.url)) as { default?: unknown }).default
-      // Outside a "type": "module" package tsx compiles the file as CommonJS, and the import's default
-      // is then the whole module.exports, `{ default: { … } }` marked __esModule: unwrap it.
-      if ((values as { __esModule?: unknown } | undefined)?.__esModule === true) values = (values as { default?: unknown }).default
-    } else {
-      values = ((await import(pathToFileURL(name).href)) as { default?: unknown }).default
-    }
+    values = name.endsWith('.json') ? JSON.parse(fs.readFileSync(name, 'utf8')) : await loadDefaultExport(name)
   } catch (error) {
     throw new UsageError(`config file ${name} is malformed: ${(error as Error).message.split('\n')[0]}`)
   }

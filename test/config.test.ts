@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { resolveSettings } from '../src/config.js'
 import { parseDatabaseUrl } from '../src/storage/open.js'
 
 describe('database URLs', () => {
@@ -22,5 +26,28 @@ describe('one-line errors', () => {
     assert.equal(oneLine('The following errors occurred:\n  --at cannot also be provided when using --delay\nSee more help'),
       'The following errors occurred: --at cannot also be provided when using --delay')
     assert.equal(oneLine('malformed task id "abc"'), 'malformed task id "abc"')
+  })
+})
+
+describe('config files in a CommonJS project (package.json without "type")', () => {
+  const projects: string[] = []
+  after(() => projects.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })))
+  /** A project dir as `npm init` makes it, with one config file. */
+  function project(file: string, source: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-config-'))
+    projects.push(dir)
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0' }))
+    fs.writeFileSync(path.join(dir, file), source)
+    return dir
+  }
+
+  it('reads the default export of sq.config.ts, and module.exports of sq.config.js', async () => {
+    const ts = project('sq.config.ts', "const taskTimeout: number = 7\nexport default { taskTimeout, hooks: 'hooks' }\n")
+    const js = project('sq.config.js', "module.exports = { taskTimeout: 8, hooks: 'hooks' }\n")
+    for (const [dir, taskTimeout] of [[ts, 7], [js, 8]] as const) {
+      const settings = await resolveSettings({}, {}, dir)
+      assert.equal(settings.taskTimeout, taskTimeout)
+      assert.equal(settings.hooks, 'hooks')
+    }
   })
 })

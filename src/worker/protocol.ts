@@ -24,6 +24,12 @@ export type ToWorker =
   | { type: 'done'; ok: true; output: string | null; cpuMs: number; peakRss: number }
   | { type: 'done'; ok: false; error: string; cpuMs: number; peakRss: number }
 
+/**
+ * The task process's fd 4: a pipe whose other end only the worker holds, read by the task process's
+ * watchdog (watchdog.ts), which sees it close when the worker dies, however it dies.
+ */
+export const LIFELINE_FD = 4
+
 /** Written to stdout and stderr after each run; never shown, it only marks the end of a run's log. */
 export function sentinel(id: string, attempt: number): string {
   return `\u0000sq-run-end:${id}:${attempt}\u0000\n`

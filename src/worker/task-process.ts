@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Progress } from '../types.js'
-import { sentinel, type RunRequest, type ToWorker } from './protocol.js'
+import { LIFELINE_FD, sentinel, type RunRequest, type ToWorker } from './protocol.js'
 
 /** How a run in a task process ended, as the worker sees it. */
 export type RunResult =
@@ -23,6 +23,8 @@ export interface TaskProcessOptions {
   /** Heap limit of the task process in MiB (V8's --max-old-space-size). */
   maxMemoryMb: number
   cwd: string
+  /** Its environment (default: the worker's); see taskProcessEnv for what a worker passes. */
+  env?: NodeJS.ProcessEnv
 }
 
 /** SIGTERM first; what still lives this much later gets SIGKILL. */
@@ -48,15 +50,18 @@ export class TaskProcess {
   private active: ActiveRun | undefined
   private killReason: KillReason | undefined
   private exited = false
+  private handed = 0
   readonly ready: Promise<void>
 
   constructor(o: TaskProcessOptions) {
     const childPath = fileURLToPath(CHILD)
     this.child = fork(childPath, [], {
       cwd: o.cwd,
+      env: o.env,
       // Its own process group, so timeout and cancel can kill the task's grandchildren with it.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // fd 3 the IPC channel, fd 4 (LIFELINE_FD) the lifeline: never written, it closes with the worker.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
       execArgv: [`--max-old-space-size=${o.maxMemoryMb}`, ...(childPath.endsWith('.ts') ? ['--import', 'tsx'] : [])],
     })
     this.ready = new Promise((resolve, reject) => {
@@ -79,6 +84,11 @@ export class TaskProcess {
     return !this.exited && this.killReason === undefined
   }
 
+  /** Runs handed to this process so far. */
+  get runs(): number {
+    return this.handed
+  }
+
   get busy(): boolean {
     return this.active !== undefined
   }
@@ -86,6 +96,7 @@ export class TaskProcess {
   run(request: RunRequest, handlers: RunHandlers): Promise<RunResult> {
     if (this.active) throw new Error('task process is busy')
     if (this.exited) return Promise.resolve({ kind: 'exited', code: this.child.exitCode, signal: this.child.signalCode })
+    this.handed++
     return new Promise((resolve) => {
       this.active = { request, handlers, resolve, ended: new Set() }
       // A process that died after it was picked fails the send; its 'exit' then ends the run.
@@ -166,6 +177,7 @@ export class TaskProcess {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.exited = true
+    this.child.stdio[LIFELINE_FD]?.destroy()
     // Grandchildren the task left behind go with it.
     this.signalGroup('SIGKILL')
     const run = this.active

@@ -10,6 +10,7 @@ import { Periodic } from './periodic.js'
 import { ProcessPool } from './pool.js'
 import { Prefetch } from './prefetch.js'
 import { Run } from './run.js'
+import { taskProcessEnv } from './task-env.js'
 import { VerdictWriter } from './verdict-writer.js'
 import { Wakeup } from './wakeup.js'
 
@@ -22,6 +23,8 @@ export interface WorkerOptions {
   graceSeconds: number
   /** Heap limit of each task process, MiB. */
   maxMemoryMb: number
+  /** Runs after which a task process is replaced; undefined: never. */
+  maxTasksPerProcess?: number
   log(line: string): void
 }
 
@@ -88,7 +91,12 @@ export class Worker {
       heartbeatTimeout: settings.heartbeatTimeout,
       log: o.log,
     })
-    this.pool = new ProcessPool({ maxMemoryMb: o.maxMemoryMb, cwd: settings.root })
+    this.pool = new ProcessPool({
+      maxMemoryMb: o.maxMemoryMb,
+      cwd: settings.root,
+      env: taskProcessEnv(settings),
+      maxTasksPerProcess: o.maxTasksPerProcess,
+    })
     this.verdicts = new VerdictWriter(dialect, o.log)
     this.prefetch = new Prefetch(o.concurrency)
   }

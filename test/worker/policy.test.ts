@@ -82,7 +82,7 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(b.log!, /onSuccess/)
       assert.equal(g.output, 'one two three')
       assert.match(g.log!, /^hook beforeLoop 0$/m)
-      assert.match(g.log!, /^hook afterLoop 2 "one two three"$/m)
+      assert.match(g.log!, /^hook afterLoop 2 "three"$/m)
     })
 
     it('takes the hooks module from the config file too', async () => {

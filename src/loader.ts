@@ -1,0 +1,114 @@
+/**
+ * How sq loads user code — task modules, the hooks module and `sq.config.{ts,mjs,js}` — and the one rule
+ * by which an export is found in what `import()` returns, whatever the project's module system.
+ */
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { UsageError } from './errors.js'
+import { parseReference, resolveModule } from './queue/reference.js'
+import type { TaskArgs } from './types.js'
+
+/** What `import()` returns. */
+export type ModuleNamespace = Record<string, unknown>
+
+/**
+ * Where tsx compiles TypeScript. `process`: everything the process imports from then on — for a task
+ * process, which is sq's own, so a task's TypeScript may import more TypeScript any way it likes
+ * (tsx's scoped mode cannot resolve a dynamic `import()` inside a CommonJS-compiled .ts file).
+ * `isolated`: this import's module graph only — for the CLI, or an application calling `createTask`,
+ * whose own imports must stay as they are.
+ */
+export type TypeScriptScope = 'process' | 'isolated'
+
+const TYPESCRIPT = /\.[mc]?ts$/
+
+let processWide: Promise<void> | undefined
+
+/** Imports a module file; TypeScript goes through tsx (no build step). */
+export async function importFile(file: string, scope: TypeScriptScope): Promise<ModuleNamespace> {
+  const url = pathToFileURL(file).href
+  if (!TYPESCRIPT.test(file)) return import(url)
+  if (scope === 'isolated') return (await import('tsx/esm/api')).tsImport(url, import.meta.url)
+  processWide ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => {
+    esm.register()
+    cjs.register()
+  })
+  await processWide
+  return import(url)
+}
+
+/**
+ * Imports the module part of a task reference (or of the hooks setting): a file under the root, or a
+ * package resolved from the root as the project's own code would resolve it.
+ */
+export async function importReferenced(module: string, root: string, scope: TypeScriptScope): Promise<ModuleNamespace> {
+  const where = resolveModule({ module, exportName: 'default' }, root)
+  if ('file' in where) return importFile(where.file, scope)
+  let file: string
+  try {
+    file = createRequire(path.join(root, 'noop.js')).resolve(where.packageName)
+  } catch {
+    // An ESM-only package (no "require" export condition): let import() resolve it.
+    return import(where.packageName)
+  }
+  return importFile(file, scope)
+}
+
+/**
+ * The module's exports. A CommonJS module comes through `import()` as `{ default: module.exports, …the
+ * names Node could detect }`. When module.exports is marked `__esModule` it was compiled from ESM syntax
+ * (by tsx, for a .ts file in a package without "type": "module"; or by TypeScript or Babel) and holds
+ * the real exports, `default` among them.
+ */
+function exportsOf(ns: ModuleNamespace): ModuleNamespace {
+  const cjs = ns.default
+  return isObjectLike(cjs) && cjs.__esModule === true ? cjs : ns
+}
+
+/**
+ * An export of an imported module by name, `{ value }`, or undefined when the module has no such
+ * export. The one rule for tasks, hooks and config files: the exports (above), else — for a plain
+ * CommonJS module whose names Node could not detect — a property of module.exports.
+ */
+export function exportOf(ns: ModuleNamespace, name: string): { value: unknown } | undefined {
+  const exports = exportsOf(ns)
+  if (name in exports) return { value: exports[name] }
+  const cjs = exports.default
+  if (name !== 'default' && isObjectLike(cjs) && name in cjs) return { value: cjs[name] }
+  return undefined
+}
+
+/**
+ * The function a task reference names, resolved under the root and imported; its errors are what the
+ * task's `error` shows: the module cannot be found or imported, has no such export, or it is no function.
+ */
+export async function loadTaskFunction(reference: string, root: string, scope: TypeScriptScope): Promise<(args: TaskArgs) => unknown> {
+  const ref = parseReference(reference)
+  let ns: ModuleNamespace
+  try {
+    ns = await importReferenced(ref.module, root, scope)
+  } catch (error) {
+    // "Not found" says it all; a module that fails to import needs its stack (where a syntax error is).
+    const detail = error instanceof UsageError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)
+    throw new Error(`Cannot load task module ${ref.module}: ${detail}`, { cause: error })
+  }
+  const found = exportOf(ns, ref.exportName)
+  if (!found) {
+    const names = Object.keys(exportsOf(ns)).filter((name) => name !== '__esModule')
+    throw new Error(`Task module ${ref.module} has no export "${ref.exportName}" (exports: ${names.join(', ') || 'none'})`)
+  }
+  if (typeof found.value !== 'function') {
+    throw new Error(`Export "${ref.exportName}" of ${ref.module} is not a function (it is a ${typeof found.value})`)
+  }
+  return found.value as (args: TaskArgs) => unknown
+}
+
+/** A config file's default export (`module.exports` of a plain CommonJS one). */
+export async function loadDefaultExport(file: string): Promise<unknown> {
+  return exportOf(await importFile(file, 'isolated'), 'default')?.value
+}
+
+function isObjectLike(value: unknown): value is Record<string, unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null
+}
