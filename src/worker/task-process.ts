@@ -151,15 +151,11 @@ export class TaskProcess {
           this.settleIfComplete()
           continue
         }
-        // Hold back from a NUL on: it may be the start of a sentinel split across reads.
-        const nul = pending.indexOf('\u0000')
-        const safe = nul === -1 ? pending : pending.slice(0, nul)
-        if (safe && run) run.handlers.onLog(safe)
-        pending = pending.slice(safe.length)
-        if (nul === -1 || pending.length > 200) {
-          if (pending && run) run.handlers.onLog(pending.replace(/\u0000/g, ''))
-          pending = ''
-        }
+        // Hold back only what may be the start of the sentinel, split across reads; the rest (NUL
+        // characters of the task's own included) is the run's log.
+        const held = mark ? sentinelPrefixAt(pending, mark) : pending.length
+        if (held > 0 && run) run.handlers.onLog(pending.slice(0, held))
+        pending = pending.slice(held)
         break
       }
     })
@@ -188,4 +184,12 @@ export class TaskProcess {
       run.resolve(this.killReason ? { kind: 'killed', reason: this.killReason } : { kind: 'exited', code, signal })
     })
   }
+}
+
+/** Where the longest tail of `text` that begins `mark` starts (text.length when none does). */
+function sentinelPrefixAt(text: string, mark: string): number {
+  for (let at = Math.max(0, text.length - mark.length + 1); at < text.length; at++) {
+    if (text.charCodeAt(at) === 0 && mark.startsWith(text.slice(at))) return at
+  }
+  return text.length
 }

@@ -25,6 +25,8 @@ async function holdBehindGate(s: WorkerSuite, worker: () => SqProcess) {
   const target = await s.enqueue('tasks#note', { file: s.file('target-ran'), token: 'target' })
   const w = worker()
   await waitForFile(s.file('gated.pid'), 10_000)
+  // The gated task's start reaches the database a few ms after it starts (README: at-least-once).
+  await waitFor(async () => (await s.get(gated)).started !== null, 10_000, 'the gated task to be recorded as started')
   const waiting = await waitFor(async () => {
     const t = await s.get(target)
     return t.status === 'progress' && t.started === null ? t : undefined
