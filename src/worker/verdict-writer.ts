@@ -48,12 +48,17 @@ export class VerdictWriter {
     this.writing ??= this.drain()
   }
 
+  /** From `deadline` on (ms since epoch), verdicts the database still refuses are given up (the worker stops). */
+  giveUpBy(deadline: number): void {
+    this.giveUpAt = Math.min(this.giveUpAt, deadline)
+  }
+
   /**
    * Resolves when every verdict is written, or at `deadline` (ms since epoch) when the database is
    * still away; what is left then is logged as lost.
    */
-  async flush(deadline = Infinity): Promise<void> {
-    this.giveUpAt = deadline
+  async flush(deadline?: number): Promise<void> {
+    if (deadline !== undefined) this.giveUpBy(deadline)
     if (this.pending.size === 0) return
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
   }

@@ -132,7 +132,11 @@ export class Worker {
 
   /** Soft stop: claim nothing more, give back what waits, let running tasks finish. */
   stop(): void {
-    if (!this.stopping) void this.releaseWaiting()
+    if (!this.stopping) {
+      void this.releaseWaiting()
+      // A stop must end even while the database is away (a burst's last verdicts included).
+      this.verdicts.giveUpBy(Date.now() + Math.max(this.o.graceSeconds * 1000, 0) + MIN_VERDICT_WAIT_ON_STOP_MS)
+    }
     this.stopping = true
     this.wakeup.wake()
   }
@@ -140,6 +144,7 @@ export class Worker {
   /** Hard stop: kill the running tasks now. */
   stopNow(): void {
     this.stop()
+    this.verdicts.giveUpBy(Date.now() + MIN_VERDICT_WAIT_ON_STOP_MS)
     this.hardStopped = true
     for (const run of this.running.values()) run.proc?.kill('stop', 0)
   }

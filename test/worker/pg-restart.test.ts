@@ -18,6 +18,11 @@ function restartPostgres(): void {
   execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart', '-m', 'fast'], { stdio: 'ignore' })
 }
 
+function pgCluster(action: 'stop' | 'start'): void {
+  const version = fs.readdirSync('/etc/postgresql')[0]!
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action, ...(action === 'stop' ? ['-m', 'fast'] : [])], { stdio: 'ignore' })
+}
+
 function postgresReady(): boolean {
   try {
     execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q'])
@@ -77,6 +82,22 @@ export async function napNote({ file, token, ms }) {
 
       for (const w of workers) w.signal('SIGTERM')
       for (const w of workers) assert.equal((await w.ended()).code, 0, w.output)
+    })
+
+    it('a stop ends while PostgreSQL is down, saying which verdict it could not record', async () => {
+      const id = await s.enqueue('restart#napNote', { file: s.file('ran.txt'), token: 'slow', ms: 1500 })
+      const worker = s.worker(['--burst', '--grace', '0'])
+      await worker.waitForOutput(new RegExp(`started ${id}`))
+      try {
+        pgCluster('stop')
+        await worker.waitForOutput(/cannot record verdicts/, 20_000)
+        worker.signal('SIGTERM')
+        await worker.ended(30_000)
+        assert.match(worker.output, new RegExp(`lost the verdict of ${id}`))
+      } finally {
+        pgCluster('start')
+        await waitFor(() => postgresReady(), 30_000, 'PostgreSQL to accept connections again')
+      }
     })
   })
 }
