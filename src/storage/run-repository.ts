@@ -79,8 +79,8 @@ function inClaimOrder(a: Task, b: Task): number {
 }
 
 /**
- * Records that these runs of a worker have started (batched: one statement for every run that began
- * since the last output flush). Returns the ids still owned; the others were lost meanwhile.
+ * Records that these runs of a worker, claimed ahead, have started: one statement for every run that
+ * began a few ms ago and is still running. A run lost meanwhile is left alone.
  */
 export async function markStarted(d: Dialect, workerId: string, runs: RunRef[]): Promise<void> {
   if (runs.length === 0) return
@@ -94,6 +94,10 @@ export async function markStarted(d: Dialect, workerId: string, runs: RunRef[]):
     .execute()
 }
 
+/** A claimed task back in the queue, its worker forgotten. */
+const unclaimed = (d: Dialect) =>
+  ({ status: 'queued', worker: null, worker_pid: null, worker_id: null, modified: d.now() }) as const
+
 /**
  * Puts back in the queue a task a dead worker had claimed but not started: it did not run, so it is not
  * failed. Another worker does this, and the dead one may yet wake (SIGSTOP) still holding the token:
@@ -102,14 +106,7 @@ export async function markStarted(d: Dialect, workerId: string, runs: RunRef[]):
 export async function requeueUnstarted(d: Dialect, run: RunRef): Promise<boolean> {
   const result = await d.db
     .updateTable('sq_tasks')
-    .set({
-      status: 'queued',
-      max_attempts: sql`max_attempts + 1`,
-      worker: null,
-      worker_pid: null,
-      worker_id: null,
-      modified: d.now(),
-    })
+    .set({ ...unclaimed(d), max_attempts: sql`max_attempts + 1` })
     .where(owned(run))
     .where('started', 'is', null)
     .executeTakeFirst()
@@ -126,15 +123,7 @@ export async function releaseUnstarted(d: Dialect, workerId: string, runs: RunRe
   for (const run of runs) {
     const result = await d.db
       .updateTable('sq_tasks')
-      .set({
-        status: 'queued',
-        attempts: sql`attempts - 1`,
-        worker: null,
-        worker_pid: null,
-        worker_id: null,
-        started: null,
-        modified: d.now(),
-      })
+      .set({ ...unclaimed(d), attempts: sql`attempts - 1`, started: null })
       .where(owned(run))
       .where('worker_id', '=', workerId)
       .executeTakeFirst()

@@ -135,7 +135,7 @@ export class Worker {
     if (!this.stopping) {
       void this.releaseWaiting()
       // A stop must end even while the database is away (a burst's last verdicts included).
-      this.verdicts.giveUpBy(Date.now() + Math.max(this.o.graceSeconds * 1000, 0) + MIN_VERDICT_WAIT_ON_STOP_MS)
+      this.verdicts.giveUpBy(Date.now() + this.o.graceSeconds * 1000 + MIN_VERDICT_WAIT_ON_STOP_MS)
     }
     this.stopping = true
     this.wakeup.wake()

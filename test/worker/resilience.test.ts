@@ -38,7 +38,7 @@ if (DIALECTS.includes('postgres')) {
       assert.equal(stray?.id, id)
       const back = await s.waitForStatus(id, ['queued'], 30_000)
       assert.deepEqual([back.attempts, back.worker, back.started, back.error], [0, null, null, null])
-      assert.match(worker.stdout, /gave back 1 task\(s\) this worker claimed but never received/)
+      await worker.waitForOutput(/gave back 1 task\(s\) this worker claimed but never received/)
       worker.signal('SIGTERM')
       assert.equal((await worker.ended()).code, 0, worker.output)
     })

@@ -1,31 +1,29 @@
 import pg from 'pg'
 import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely'
-import { redactUrl, registerSecret } from '../../redact.js'
+import { redactUrl } from '../../redact.js'
 import type { Dialect } from '../dialect.js'
 import { PgListener } from './pg-listener.js'
 import type { Database } from '../schema.js'
 
-export function openPostgres(url: string): Dialect {
-  try {
-    registerSecret(new URL(url).password)
-  } catch {
-    // not parseable as a URL: pg will reject it with its own message, which is redacted on output
-  }
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 })
-  // An idle client that loses its server emits 'error' on the pool; without a listener that would
-  // crash the process. The next query reports the problem instead.
+/**
+ * A Kysely handle on a pool that survives its server. An idle client that loses its server emits
+ * 'error' on the pool; a client checked out (mid-query) emits it on itself, where the pool listens no
+ * longer. Without listeners on both, a PostgreSQL restart would crash every worker. The query in
+ * flight fails with its own error, which its caller handles (retry, backoff).
+ */
+function survivingPool(config: pg.PoolConfig): Kysely<Database> {
+  const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...config })
   pool.on('error', () => {})
-  // A client checked out of the pool (mid-query) that loses its server emits 'error' on itself, where the
-  // pool listens no longer: without this, a PostgreSQL restart would crash every worker. The query in
-  // flight fails with its own error, which its caller handles (retry, backoff).
   pool.on('connect', (client) => client.on('error', () => {}))
-  const listener = new PgListener(url)
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+}
+
+/** The URL's password is registered for redaction when the URL is parsed (parseDatabaseUrl). */
+export function openPostgres(url: string): Dialect {
+  const db = survivingPool({ connectionString: url, max: 10 })
   // Claims only: their commit is acknowledged before it is durable (see Dialect.claim).
-  const claimPool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, options: '-c synchronous_commit=off' })
-  claimPool.on('error', () => {})
-  claimPool.on('connect', (client) => client.on('error', () => {}))
-  const claimDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: claimPool }) })
+  const claimDb = survivingPool({ connectionString: url, max: 2, options: '-c synchronous_commit=off' })
+  const listener = new PgListener(url)
 
   return {
     name: 'postgres',

@@ -158,7 +158,7 @@ function openConnection(file: string, resolved: string): Dialect {
       await db.destroy()
     },
     exclusive: (fn) => dialect.writeTransaction(fn),
-    claim: (fn) => dialect.writeTransaction(fn),
+    claim: (fn) => dialect.exclusive(fn),
   }
   return dialect
 }
