@@ -192,6 +192,11 @@ export interface RunOutcome {
   error?: string | null
   /** For a retry (status queued): seconds before it may run again. */
   retryAfterSeconds?: number
+  /**
+   * Status queued, uncharged: the worker stopped before the run finished (not the task's failure). The
+   * attempt is handed back, the run forgotten, and its partial output kept in the log.
+   */
+  givenBack?: true
   cpu_ms?: number | null
   peak_rss_bytes?: number | null
   duration_ms?: number | null
@@ -249,8 +254,9 @@ export const MAX_VERDICT_BATCH = 100
  */
 export async function endRuns(d: Dialect, verdicts: Verdict[]): Promise<Set<string>> {
   const recorded = new Set<string>()
-  const simple = verdicts.filter((v) => v.outcome.chunksWritten === false)
-  for (const v of verdicts.filter((v) => v.outcome.chunksWritten !== false)) {
+  const batched = (v: Verdict) => v.outcome.chunksWritten === false && !v.outcome.givenBack
+  const simple = verdicts.filter(batched)
+  for (const v of verdicts.filter((v) => !batched(v))) {
     if (await endRun(d, v.run, v.outcome)) recorded.add(v.run.id)
   }
   for (let at = 0; at < simple.length; at += MAX_VERDICT_BATCH) {
@@ -299,6 +305,7 @@ function verdict(d: Dialect, outcome: RunOutcome, writtenOutput: string, written
   const retry = outcome.status === 'queued'
   const output = writtenOutput + (outcome.tail?.output ?? '')
   const log = writtenLog + (outcome.tail?.log ?? '')
+  if (outcome.givenBack) return givenBack(d, log, output)
   return {
     status: outcome.status,
     output: output === '' ? null : storableText(output),
@@ -312,6 +319,24 @@ function verdict(d: Dialect, outcome: RunOutcome, writtenOutput: string, written
     duration_ms: outcome.duration_ms ?? null,
     ...(outcome.tail?.progress ? { progress: JSON.stringify(outcome.tail.progress) } : {}),
     ...(retry ? { run_at: d.nowPlusSeconds(outcome.retryAfterSeconds ?? 0), worker_id: null } : {}),
+  }
+}
+
+/** The columns of a run given back at its worker's stop: queued again at once, its attempt handed back. */
+function givenBack(d: Dialect, log: string, output: string) {
+  const endLine = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`)
+  const partial = output === '' ? '' : endLine(`[sq] output so far:\n${output}`)
+  const kept = `${endLine(log)}${partial}[sq] the worker stopped before the task finished: queued again without spending an attempt\n`
+  return {
+    ...unclaimed(d),
+    attempts: sql<number>`attempts - 1`,
+    started: null,
+    finished: null,
+    run_at: d.now(),
+    output: null,
+    error: null,
+    log: storableText(kept),
+    progress: null,
   }
 }
 

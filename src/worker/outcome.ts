@@ -9,15 +9,21 @@ const MAX_BACKOFF_SECONDS = 3600
 
 /**
  * The verdict of a run: completed, failed, or — a failure with attempts left — back to the queue after
- * a backoff. (A run that lost its task gets no verdict: the caller does not record one.)
+ * a backoff. A run killed because its worker stopped goes back to the queue at once without spending
+ * its attempt: the worker stopping is not the task's failure. (A run that lost its task gets no
+ * verdict: the caller does not record one.)
  */
 export function outcomeOf(
   end: RunEnd,
   run: { attempt: number; maxAttempts: number },
-  limits: { timeoutSeconds: number; graceSeconds: number },
+  limits: { timeoutSeconds: number },
   written: Pick<RunOutcome, 'duration_ms' | 'tail' | 'chunksWritten' | 'ran'>,
 ): RunOutcome {
   const usage = 'cpuMs' in end ? { cpu_ms: end.cpuMs, peak_rss_bytes: end.peakRss } : {}
+  if (end.kind === 'killed' && end.reason === 'stop') {
+    const { ran: _, ...kept } = written
+    return { status: 'queued', givenBack: true, error: null, retryAfterSeconds: 0, ...kept }
+  }
   const error = failureMessage(end, limits)
   if (error === null) return { status: 'completed', ...written, ...usage }
   if (run.attempt < run.maxAttempts) {
@@ -27,7 +33,7 @@ export function outcomeOf(
 }
 
 /** The error text of a run that did not complete, or null when it did. */
-function failureMessage(end: RunEnd, limits: { timeoutSeconds: number; graceSeconds: number }): string | null {
+function failureMessage(end: RunEnd, limits: { timeoutSeconds: number }): string | null {
   switch (end.kind) {
     case 'completed':
       return null
@@ -41,6 +47,17 @@ function failureMessage(end: RunEnd, limits: { timeoutSeconds: number; graceSeco
     case 'killed':
       return end.reason === 'timeout'
         ? `Task timed out after ${limits.timeoutSeconds} seconds`
-        : `Worker stopped before the task finished (stop signal; ${limits.graceSeconds}s grace period)`
+        : `Task stopped by its worker (${end.reason})` // 'stop' is given back and 'lost' gets no verdict, above
   }
+}
+
+/** The worker's log words for a verdict: `<verdict> <task id> in 0.12s<why>`. */
+export function describeVerdict(outcome: RunOutcome, recorded: boolean): { verdict: string; why: string } {
+  if (!recorded) return { verdict: 'lost', why: '' }
+  if (outcome.givenBack) {
+    return { verdict: 'gave back', why: ': the worker stopped before it finished; queued again without spending an attempt' }
+  }
+  const why = outcome.error ? `: ${outcome.error.split('\n')[0]}` : ''
+  if (outcome.status === 'queued') return { verdict: `will retry (in ${outcome.retryAfterSeconds}s)`, why }
+  return { verdict: outcome.status, why }
 }

@@ -5,7 +5,7 @@ import { redactSecrets } from '../redact.js'
 import type { Dialect } from '../storage/dialect.js'
 import { appendChunks, claimTasks, hasRunnable, lostRuns, markStarted, releaseUnstarted } from '../storage/run-repository.js'
 import { WorkerPresence } from './heartbeat.js'
-import { outcomeOf, type RunEnd } from './outcome.js'
+import { describeVerdict, outcomeOf, type RunEnd } from './outcome.js'
 import { Periodic } from './periodic.js'
 import { ProcessPool } from './pool.js'
 import { Prefetch } from './prefetch.js'
@@ -285,7 +285,7 @@ export class Worker {
     const outcome = outcomeOf(
       end,
       { attempt: run.ref.attempt, maxAttempts: run.task.max_attempts },
-      { timeoutSeconds: this.settings.taskTimeout, graceSeconds: this.o.graceSeconds },
+      { timeoutSeconds: this.settings.taskTimeout },
       {
         duration_ms: durationMs,
         tail: run.output.take(),
@@ -297,8 +297,7 @@ export class Worker {
       run: run.ref,
       outcome,
       done: (recorded) => {
-        const verdict = !recorded ? 'lost' : outcome.status === 'queued' ? `will retry (in ${outcome.retryAfterSeconds}s)` : outcome.status
-        const why = outcome.error ? `: ${outcome.error.split('\n')[0]}` : ''
+        const { verdict, why } = describeVerdict(outcome, recorded)
         this.o.log(`${verdict} ${run.id} in ${(durationMs / 1000).toFixed(2)}s${why}`)
       },
     })

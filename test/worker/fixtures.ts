@@ -88,6 +88,15 @@ export async function hangOnce({ pidFile, counter }) {
   fs.writeFileSync(pidFile, String(process.pid))
   await forever()
 }
+/** Its first run yields a line, writes its pid and hangs (its worker is stopped); later runs return. */
+export async function* partialOnce({ pidFile, counter }) {
+  const run = Number(fs.existsSync(counter) ? fs.readFileSync(counter, 'utf8') : 0) + 1
+  fs.writeFileSync(counter, String(run))
+  if (run > 1) { yield 'run ' + run + ' completed'; return }
+  yield 'step 1 of 2\\n'
+  fs.writeFileSync(pidFile, String(process.pid))
+  await forever()
+}
 /** Appends its token to a shared file: the exactly-once test counts the lines. */
 export function note({ file, token }) {
   fs.appendFileSync(file, token + '\\n')

@@ -2,8 +2,19 @@ import assert from 'node:assert/strict'
 import os from 'node:os'
 import { DIALECTS } from '../helpers/db.js'
 import { isAlive, waitForExit, waitForFile } from '../helpers/wait.js'
+import type { Task } from '../../src/types.js'
 import { workerSuite } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
+
+/** What a worker stopped mid-run leaves: the task queued again, uncharged, its partial output in the log. */
+function assertGivenBack(t: Task, workerOutput: string): void {
+  assert.equal(t.status, 'queued', workerOutput)
+  assert.equal(t.attempts, 0, 'the attempt was handed back')
+  assert.equal(t.started, null)
+  assert.equal(t.error, null)
+  assert.match(t.log ?? '', /\[sq\] the worker stopped before the task finished: queued again without spending an attempt\n$/)
+  assert.match(workerOutput, new RegExp(`gave back ${t.id} in [0-9.]+s: the worker stopped before it finished`))
+}
 
 /** Cancel of a running task, a worker killed with SIGKILL, and graceful stops (SPEC §6 cancel, §7). */
 for (const dialect of DIALECTS) {
@@ -86,18 +97,25 @@ for (const dialect of DIALECTS) {
       await s.queue.cancel([queued])
     })
 
-    it('stops a task that outlives --grace and fails it with the stop reason', async () => {
+    it('stops a task that outlives --grace and gives it back to the queue without spending its attempt', async () => {
       const worker = s.worker(['--grace', '1'])
-      const id = await s.enqueue('tasks#hang', { pidFile: s.file('task.pid') })
+      const id = await s.enqueue('tasks#partialOnce', { pidFile: s.file('task.pid'), counter: s.file('runs') }, { maxAttempts: 1 })
       const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
       const signalled = Date.now()
       worker.signal('SIGTERM')
       assert.deepEqual(await worker.ended(10_000), { code: 0, signal: null }, worker.output)
       assert.ok(Date.now() - signalled >= 1000, 'the grace period was given')
-      const t = await s.get(id)
-      assert.equal(t.status, 'failed')
-      assert.match(t.error!, /Worker stopped before the task finished \(stop signal; 1s grace period\)/)
+      const given = await s.get(id)
+      assertGivenBack(given, worker.output)
+      assert.match(given.log ?? '', /\[sq\] output so far:\nstep 1 of 2\n/, 'the partial output is kept in the log')
       assert.equal(isAlive(taskPid), false)
+      // The next deploy's worker runs it, on the attempt that was handed back.
+      const next = await s.burst()
+      assert.equal((await next.ended()).code, 0, next.output)
+      const done = await s.get(id)
+      assert.equal(done.status, 'completed')
+      assert.equal(done.output, 'run 2 completed')
+      assert.equal(done.attempts, 1)
     })
 
     it('a second SIGTERM stops at once, without waiting out the grace period', async () => {
@@ -111,9 +129,7 @@ for (const dialect of DIALECTS) {
       worker.signal('SIGTERM')
       await worker.ended(5000)
       assert.ok(Date.now() - second < 4000, `stopped in ${Date.now() - second} ms`)
-      const t = await s.get(id)
-      assert.equal(t.status, 'failed')
-      assert.match(t.error!, /Worker stopped before the task finished/)
+      assertGivenBack(await s.get(id), worker.output)
       await waitForExit(taskPid, 1000)
     })
   })
