@@ -1,15 +1,18 @@
 import type { Settings } from '../config.js'
 import { SqError } from '../errors.js'
-import { authorizeReference } from '../queue/reference.js'
 import { redactSecrets } from '../redact.js'
 import type { Dialect } from '../storage/dialect.js'
-import { appendChunks, claimTasks, hasRunnable, lostRuns, markStarted, releaseUnstarted } from '../storage/run-repository.js'
+import { appendChunks, claimTasks, hasRunnable, lostRuns, releaseUnstarted } from '../storage/run-repository.js'
 import { WorkerPresence } from './heartbeat.js'
 import { describeVerdict, outcomeOf, type RunEnd } from './outcome.js'
 import { Periodic } from './periodic.js'
 import { ProcessPool } from './pool.js'
 import { Prefetch } from './prefetch.js'
+import { executeRun, type ExecuteContext } from './execute.js'
+import { LocalRuns, loseRunning } from './local-runs.js'
 import { Run } from './run.js'
+import { StartMarks } from './start-marks.js'
+import { TaskPolicy } from './task-policy.js'
 import { taskProcessEnv } from './task-env.js'
 import { VerdictWriter } from './verdict-writer.js'
 import { Wakeup } from './wakeup.js'
@@ -35,18 +38,10 @@ export interface WorkerOptions {
 const POLL_MS = 100
 /** How far behind the database a running task's output may be. */
 const FLUSH_MS = 200
-/**
- * A run from the local queue still running this long after it started has its start written (in a
- * batch); shorter runs get it with their verdict. The shorter, the smaller the window in which a
- * worker killed at that moment has its run given back as unstarted.
- */
-const MARK_START_AFTER_MS = 5
 /** How often a worker checks that its runs still own their tasks (cancel, rescue by others). */
 const OWNERSHIP_MS = 250
 /** The closest two ownership checks that a cancel notification asks for may be. */
 const CANCEL_CHECK_GAP_MS = 50
-/** How long the policy's verdict on a reference is reused (it stats files; the child caches imports). */
-const POLICY_CACHE_MS = 1000
 /** At a stop, how long verdicts may wait for an unreachable database, at least. */
 const MIN_VERDICT_WAIT_ON_STOP_MS = 5000
 
@@ -62,13 +57,12 @@ export class Worker {
   private readonly pool: ProcessPool
   private readonly verdicts: VerdictWriter
   private readonly prefetch: Prefetch
-  /** Claimed, not started, in claim order. */
-  private waiting: Run[] = []
-  private readonly running = new Map<string, Run>()
+  private readonly runs = new LocalRuns()
   /** Runs whose process is done, before their verdict is handed to the writer. */
   private readonly finishing = new Set<Promise<void>>()
   private readonly wakeup = new Wakeup()
-  private readonly policy = new Map<string, { at: number; refusal: string | undefined }>()
+  private readonly execution: ExecuteContext
+  private readonly startMarks: StartMarks
   private services: Periodic[] = []
   private unlisten: Array<() => Promise<void>> = []
   private stopping = false
@@ -78,7 +72,6 @@ export class Worker {
   private claimFailures = 0
   private done = 0
   private fatal: Error | undefined
-  private startMarks: NodeJS.Timeout | undefined
 
   constructor(
     private readonly dialect: Dialect,
@@ -99,6 +92,8 @@ export class Worker {
     })
     this.verdicts = new VerdictWriter(dialect, o.log)
     this.prefetch = new Prefetch(o.concurrency)
+    this.execution = { pool: this.pool, policy: new TaskPolicy(settings.root, settings.allowedTasks), settings, hardStopped: () => this.hardStopped }
+    this.startMarks = new StartMarks(dialect, this.presence.id, () => this.runs.unrecordedStarts(), o.log)
   }
 
   get name(): string {
@@ -120,7 +115,7 @@ export class Worker {
       }
       await this.drain()
     } finally {
-      clearTimeout(this.startMarks)
+      this.startMarks.stop()
       await Promise.all(this.services.map((s) => s.stop()))
       await Promise.all(this.unlisten.map((stop) => stop()))
       this.pool.dispose()
@@ -146,7 +141,7 @@ export class Worker {
     this.stop()
     this.verdicts.giveUpBy(Date.now() + MIN_VERDICT_WAIT_ON_STOP_MS)
     this.hardStopped = true
-    for (const run of this.running.values()) run.proc?.kill('stop', 0)
+    for (const run of this.runs.runs()) run.proc?.kill('stop', 0)
   }
 
   private async startServices(): Promise<void> {
@@ -169,18 +164,19 @@ export class Worker {
   }
 
   private wantsClaim(): boolean {
-    const free = this.o.concurrency - this.running.size
+    const free = this.o.concurrency - this.runs.runningCount
     const ahead = this.prefetch.size
+    const waiting = this.runs.waitingCount
     // Refill below half of the prefetch, or when a slot would otherwise stay empty.
-    return free + ahead > this.waiting.length && (this.waiting.length < free || this.waiting.length <= ahead / 2)
+    return free + ahead > waiting && (waiting < free || waiting <= ahead / 2)
   }
 
   /** Claims a batch into the local queue and starts what fits; true when it got any. */
   private async claim(): Promise<boolean> {
     const ahead = this.prefetch.size
-    const want = this.o.concurrency - this.running.size + ahead - this.waiting.length
+    const want = this.o.concurrency - this.runs.runningCount + ahead - this.runs.waitingCount
     // Without a lead, every claimed task takes a free slot at once: the claim records the start.
-    const startNow = ahead === 0 && this.waiting.length === 0
+    const startNow = ahead === 0 && this.runs.waitingCount === 0
     try {
       // After a short claim the queue looked empty: a plain read finds out, without the write lock.
       if (this.drained && !(await hasRunnable(this.dialect, this.o.queues))) {
@@ -200,7 +196,7 @@ export class Worker {
       for (const task of tasks) {
         const run = new Run(task, this.settings.maxOutputSize)
         run.startRecorded = startNow
-        this.waiting.push(run)
+        this.runs.add(run)
       }
       // A stop that came while the claim was in flight gives these back too.
       if (this.stopping) void this.releaseWaiting()
@@ -218,14 +214,11 @@ export class Worker {
 
   /** Starts waiting runs while slots are free. */
   private dispatch(): void {
-    while (!this.stopping && this.running.size < this.o.concurrency) {
-      const run = this.waiting.shift()
+    while (!this.stopping && this.runs.runningCount < this.o.concurrency) {
+      const run = this.runs.start()
       if (!run) return
-      run.state = 'running'
-      run.startedAt = Date.now()
-      this.running.set(run.id, run)
       this.o.log(`started ${run.id} ${run.task.task} (attempt ${run.task.attempts} of ${run.task.max_attempts})`)
-      if (!run.startRecorded) this.scheduleStartMarks()
+      if (!run.startRecorded) this.startMarks.schedule()
       const finished = this.execute(run).then((end) => this.finish(run, end))
       this.finishing.add(finished)
       void finished.finally(() => this.finishing.delete(finished))
@@ -234,36 +227,8 @@ export class Worker {
 
   /** Runs one task in a task process; never throws. The slot frees as soon as the process is done. */
   private async execute(run: Run): Promise<RunEnd> {
-    let end: RunEnd
-    let timer: NodeJS.Timeout | undefined
-    try {
-      // The policy again, before anything is imported: the row may not have come from `sq enqueue`.
-      const refusal = this.refusal(run.task.task)
-      if (refusal !== undefined) {
-        end = { kind: 'refused', error: refusal }
-      } else {
-        const proc = (run.proc = await this.pool.acquire())
-        if (run.state === 'lost' || this.hardStopped) proc.kill(run.state === 'lost' ? 'lost' : 'stop', 0)
-        if (this.settings.taskTimeout > 0) timer = setTimeout(() => proc.kill('timeout'), this.settings.taskTimeout * 1000)
-        end = await proc.run(
-          { type: 'run', id: run.id, attempt: run.ref.attempt, task: run.task.task, args: run.task.args, root: this.settings.root, hooks: this.settings.hooks },
-          {
-            onOutput: (text) => run.output.append('output', text),
-            onLog: (text) => run.output.append('log', text),
-            onProgress: (progress) => run.output.setProgress(progress),
-          },
-        )
-      }
-    } catch (error) {
-      end = { kind: 'refused', error: `could not run the task: ${(error as Error).message}` }
-    } finally {
-      clearTimeout(timer)
-      if (run.proc) this.pool.release(run.proc)
-      // The process may now run another task: a late "lost" for this run must not kill it.
-      run.proc = undefined
-    }
-    run.endedAt = Date.now()
-    this.running.delete(run.id)
+    const end = await executeRun(run, this.execution)
+    this.runs.end(run)
     this.done++
     this.prefetch.observe(run.endedAt - run.startedAt)
     this.dispatch()
@@ -303,22 +268,6 @@ export class Worker {
     })
   }
 
-  /** Why the policy (allowlist, root) forbids running this reference; undefined when it does not. */
-  private refusal(ref: string): string | undefined {
-    const now = Date.now()
-    const cached = this.policy.get(ref)
-    if (cached && now - cached.at < POLICY_CACHE_MS) return cached.refusal
-    let refusal: string | undefined
-    try {
-      authorizeReference(ref, this.settings.root, this.settings.allowedTasks)
-    } catch (error) {
-      refusal = (error as Error).message
-    }
-    if (this.policy.size > 1000) this.policy.clear()
-    this.policy.set(ref, { at: now, refusal })
-    return refusal
-  }
-
   private async heartbeat(): Promise<void> {
     try {
       this.dialect.assertIntact()
@@ -328,39 +277,16 @@ export class Worker {
       this.stopNow()
       return
     }
-    await this.presence.beat(this.running.size)
+    await this.presence.beat(this.runs.runningCount)
     await this.presence.rescueOrphans()
-    await this.presence.releaseStrays((id) => this.running.has(id) || this.verdicts.has(id) || this.waiting.some((r) => r.id === id))
+    await this.presence.releaseStrays((id) => this.runs.holds(id) || this.verdicts.has(id))
     const rss = (process.memoryUsage.rss() / 1024 / 1024).toFixed(1)
-    this.o.log(`[RAM Usage: ${rss} MiB] Heartbeat: ${this.name}, ${this.running.size} running, ${this.done} done`)
-  }
-
-  /**
-   * Records, in one statement, the start of runs that came from the local queue and are still running
-   * MARK_START_AFTER_MS later (shorter ones get it with their verdict).
-   */
-  private scheduleStartMarks(): void {
-    if (this.startMarks) return
-    this.startMarks = setTimeout(() => {
-      const due = Date.now() - MARK_START_AFTER_MS
-      const runs = [...this.running.values()].filter((r) => r.state === 'running' && !r.startRecorded)
-      const marked = runs.filter((r) => r.startedAt <= due)
-      for (const r of marked) r.startRecorded = true
-      markStarted(this.dialect, this.presence.id, marked.map((r) => r.ref))
-        .catch((error: Error) => {
-          for (const r of marked) r.startRecorded = false
-          this.o.log(`could not record the start of ${marked.length} task(s): ${redactSecrets(error.message)}`)
-        })
-        .finally(() => {
-          this.startMarks = undefined
-          if ([...this.running.values()].some((r) => r.state === 'running' && !r.startRecorded)) this.scheduleStartMarks()
-        })
-    }, MARK_START_AFTER_MS)
+    this.o.log(`[RAM Usage: ${rss} MiB] Heartbeat: ${this.name}, ${this.runs.runningCount} running, ${this.done} done`)
   }
 
   /** Writes the output runs have produced. */
   private async flushOutput(): Promise<void> {
-    await Promise.all([...this.running.values()].map((r) => this.flush(r)))
+    await Promise.all(this.runs.runs().map((r) => this.flush(r)))
   }
 
   private flush(run: Run): Promise<void> {
@@ -368,7 +294,7 @@ export class Worker {
     run.flushed = true
     run.flushing = appendChunks(this.dialect, run.ref, run.output.take())
       .then((owned) => {
-        if (!owned) this.lose(run)
+        if (!owned) loseRunning(run)
       })
       .finally(() => (run.flushing = undefined))
     return run.flushing
@@ -376,30 +302,17 @@ export class Worker {
 
   /** Stops runs, running or waiting, whose task was cancelled, requeued or rescued meanwhile. */
   private async checkOwnership(): Promise<void> {
-    const runs = [...this.waiting, ...this.running.values()].filter((r) => r.state === 'waiting' || r.state === 'running')
-    if (runs.length === 0) return
-    const lost = new Set((await lostRuns(this.dialect, runs.map((r) => r.ref))).map((ref) => ref.id))
+    const live = this.runs.live()
+    if (live.length === 0) return
+    const lost = new Set((await lostRuns(this.dialect, live.map((r) => r.ref))).map((ref) => ref.id))
     if (lost.size === 0) return
-    this.waiting = this.waiting.filter((r) => {
-      if (!lost.has(r.id)) return true
-      r.state = 'lost'
-      this.o.log(`dropped ${r.id}: it was cancelled or taken from this worker before it started`)
-      return false
-    })
-    for (const r of this.running.values()) if (lost.has(r.id)) this.lose(r)
-  }
-
-  private lose(run: Run): void {
-    if (run.state === 'lost') return
-    run.state = 'lost'
-    run.proc?.kill('lost')
+    for (const r of this.runs.lose(lost)) this.o.log(`dropped ${r.id}: it was cancelled or taken from this worker before it started`)
   }
 
   /** Gives the claimed, unstarted runs back to the queue without spending their attempt. */
   private async releaseWaiting(): Promise<void> {
-    const runs = this.waiting.splice(0)
+    const runs = this.runs.takeWaiting()
     if (runs.length === 0) return
-    for (const r of runs) r.state = 'lost'
     try {
       const released = await releaseUnstarted(this.dialect, this.presence.id, runs.map((r) => r.ref))
       this.o.log(`gave back ${released} claimed task${released === 1 ? '' : 's'} that had not started`)
@@ -411,7 +324,7 @@ export class Worker {
   }
 
   private idle(): boolean {
-    return this.drained && this.claimFailures === 0 && this.running.size === 0 && this.waiting.length === 0 && this.finishing.size === 0
+    return this.drained && this.claimFailures === 0 && this.runs.empty && this.finishing.size === 0
   }
 
   /** Burst mode: verdicts written (a retry may be runnable at once), and still nothing to run? */
@@ -427,10 +340,10 @@ export class Worker {
   /** Waits for running tasks up to the grace period, kills what is left, then writes the verdicts. */
   private async drain(): Promise<void> {
     const deadline = Date.now() + this.o.graceSeconds * 1000
-    if (this.running.size > 0) {
-      this.o.log(`stopping: waiting up to ${this.o.graceSeconds}s for ${this.running.size} running task(s)`)
-      while (this.running.size > 0 && Date.now() < deadline && !this.hardStopped) await this.wakeup.sleep(100)
-      for (const run of this.running.values()) run.proc?.kill('stop')
+    if (this.runs.runningCount > 0) {
+      this.o.log(`stopping: waiting up to ${this.o.graceSeconds}s for ${this.runs.runningCount} running task(s)`)
+      while (this.runs.runningCount > 0 && Date.now() < deadline && !this.hardStopped) await this.wakeup.sleep(100)
+      for (const run of this.runs.runs()) run.proc?.kill('stop')
     }
     while (this.finishing.size > 0) await Promise.all(this.finishing)
     await this.verdicts.flush(Math.max(deadline, Date.now() + MIN_VERDICT_WAIT_ON_STOP_MS))
