@@ -143,7 +143,8 @@ export async function hasRunnable(d: Dialect, queues: string[]): Promise<boolean
 /**
  * Runnable tasks of these queues in claim order: highest priority, then oldest run_at, then oldest.
  * The order matches sq_tasks_claim (queue, priority desc, run_at, created) WHERE status = 'queued', so
- * the first rows come straight off that index however large the table.
+ * the first rows come straight off that index however large the table. A paused queue's tasks are not
+ * runnable (sq pause): a primary-key probe of sq_paused_queues per candidate row.
  */
 function nextRunnable(d: Dialect, db: QueryCreator<Database>, queues: string[]) {
   return db
@@ -152,6 +153,9 @@ function nextRunnable(d: Dialect, db: QueryCreator<Database>, queues: string[]) 
     .where('status', '=', 'queued')
     .where('queue', 'in', queues)
     .where('run_at', '<=', d.now())
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('sq_paused_queues').select('sq_paused_queues.queue').whereRef('sq_paused_queues.queue', '=', 'sq_tasks.queue'))),
+    )
     .orderBy('priority', 'desc')
     .orderBy('run_at')
     .orderBy('created')

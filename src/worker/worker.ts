@@ -10,6 +10,7 @@ import { Periodic } from './periodic.js'
 import { ProcessPool } from './pool.js'
 import { Prefetch } from './prefetch.js'
 import { Run } from './run.js'
+import { Scheduler } from './scheduler.js'
 import { taskProcessEnv } from './task-env.js'
 import { VerdictWriter } from './verdict-writer.js'
 import { Wakeup } from './wakeup.js'
@@ -156,6 +157,7 @@ export class Worker {
       new Periodic(this.presence.intervalMs, () => this.heartbeat(), onError),
       new Periodic(FLUSH_MS, () => this.flushOutput(), onError),
       ownership,
+      ...new Scheduler(this.dialect, this.settings, { now: () => this.presence.databaseTime(Date.now()), log: this.o.log }).services(onError),
     ].map((s) => s.start())
     this.unlisten.push(
       await this.dialect.listen('sq_queued', (queue) => {
