@@ -90,7 +90,7 @@ export async function fireSchedule(d: Dialect, name: string, plan: Plan): Promis
       await trx
         .insertInto('sq_tasks')
         .values(
-          fire.map(({ task }) => ({
+          fire.map(({ slot, task }) => ({
             id: task.id,
             task: task.task,
             args: task.argsJson,
@@ -99,7 +99,8 @@ export async function fireSchedule(d: Dialect, name: string, plan: Plan): Promis
             priority: task.priority,
             max_attempts: 1,
             attempts: 0,
-            key: null,
+            // Says which schedule and slot the task is for (sq show, sq list --search); unique anyway.
+            key: slotKey(name, slot),
             created: d.now(),
             modified: d.now(),
             run_at: d.now(),
@@ -109,4 +110,9 @@ export async function fireSchedule(d: Dialect, name: string, plan: Plan): Promis
     }
     return { fired: fire.map(({ slot, task }) => ({ slot, id: task.id })), sinceMs: last, nowMs, lost: false }
   })
+}
+
+/** The `key` of a schedule's task: `schedule:NAME@SLOT` (SLOT in ISO 8601, UTC). */
+export function slotKey(name: string, slotMs: number): string {
+  return `schedule:${name}@${new Date(slotMs).toISOString()}`
 }
