@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import BetterSqlite3 from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery } from 'kysely'
+import pg from 'pg'
+import type { Dialect } from '../../src/storage/dialect.js'
+import type { Database } from '../../src/storage/schema.js'
 import { pausedQueues, pauseQueue, resumeQueue } from '../../src/storage/pause-repository.js'
 import { claimTasks, hasRunnable } from '../../src/storage/run-repository.js'
 import { insertTask } from '../../src/storage/task-repository.js'
@@ -29,6 +34,35 @@ for (const dialect of DIALECTS) {
       assert.equal(await hasRunnable(t.d, ['mail']), true)
       assert.deepEqual((await claim(['mail', 'sms'])).map((task) => task.queue), ['mail', 'mail'])
       assert.deepEqual(await pausedQueues(t.d), [])
+    })
+
+    it('the claim statement does not even name a paused queue, so its backlog is never walked', async () => {
+      // A NOT EXISTS per candidate row would be correct too, but would walk every task of a paused
+      // queue through the index at each claim and each idle poll.
+      for (let i = 0; i < 20; i++) await add('mail')
+      await add('sms')
+      await pauseQueue(t.d, 'mail')
+      const seen: CompiledQuery[] = []
+      const log = (e: { level: string; query: CompiledQuery }) => e.level === 'query' && seen.push(e.query)
+      const kysely = new Kysely<Database>({
+        dialect: dialect === 'sqlite' ? new SqliteDialect({ database: new BetterSqlite3(t.db.url) }) : new PostgresDialect({ pool: new pg.Pool({ connectionString: t.db.url, max: 1 }) }),
+        log,
+      })
+      try {
+        const logged: Dialect = { ...t.d, db: kysely, claim: (fn) => fn(kysely) }
+        const claimed = await claimTasks(logged, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['mail', 'sms'], limit: 10 })
+        assert.deepEqual(claimed.map((task) => task.queue), ['sms'])
+        const claim = seen.find((q) => /^\s*with/i.test(q.sql))!
+        assert.ok(claim, 'the claim was seen')
+        assert.ok(claim.parameters.includes('sms') && !claim.parameters.includes('mail'), JSON.stringify(claim.parameters))
+        seen.length = 0
+        assert.equal(await hasRunnable(logged, ['mail']), false)
+        assert.deepEqual(await claimTasks(logged, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['mail'], limit: 10 }), [])
+        assert.deepEqual(seen.filter((q) => /sq_tasks/.test(q.sql)), [], 'no query on sq_tasks when every queue is paused')
+      } finally {
+        await kysely.destroy()
+        await resumeQueue(t.d, 'mail')
+      }
     })
 
     if (dialect === 'postgres') {
