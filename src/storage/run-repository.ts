@@ -40,7 +40,7 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
   if (o.limit <= 0) return []
   const rows = await d.claim(async (trx) => {
     // On SQLite inside the claim's IMMEDIATE transaction; on PostgreSQL one more statement before it.
-    const queues = await unpaused(trx, o.queues)
+    const queues = await unpaused(d, trx, o.queues)
     if (queues.length === 0) return []
     return trx
       // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP
@@ -136,14 +136,16 @@ export async function releaseUnstarted(d: Dialect, workerId: string, runs: RunRe
 }
 
 /**
- * These queues without the paused ones (sq pause), by primary key. A separate statement, not a NOT EXISTS
- * in the claim: that one would be checked row by row, so each claim and each idle poll would walk the
- * whole backlog of a paused queue through the index (~40–150 ms at 100,000 tasks) to find nothing.
- * Run before the claim, a pause committed in between lets that one claim through: a worker stops
- * claiming from a paused queue within one claim.
+ * These queues without the paused ones (sq pause): a primary-key read before the claim. Not a NOT
+ * EXISTS per candidate row in the claim: that would walk the whole backlog of a paused queue through
+ * the index at each claim and each idle poll (~40–150 ms at 100,000 tasks) to find nothing.
+ * On PostgreSQL a worker of one queue — the common case — skips this round trip: nextRunnable's gate is
+ * exact for one queue, and PostgreSQL tests it before reading the index (gatesBeforeScan). A pause
+ * committed after this read is caught by the gate too (that claim takes nothing; the next one leaves
+ * the queue out).
  */
-async function unpaused(db: QueryCreator<Database>, queues: string[]): Promise<string[]> {
-  if (queues.length === 0) return queues
+async function unpaused(d: Dialect, db: QueryCreator<Database>, queues: string[]): Promise<string[]> {
+  if (queues.length === 0 || (queues.length === 1 && d.gatesBeforeScan)) return queues
   const paused = await db.selectFrom('sq_paused_queues').select('queue').where('queue', 'in', queues).execute()
   if (paused.length === 0) return queues
   const skip = new Set(paused.map((p) => p.queue))
@@ -155,7 +157,7 @@ async function unpaused(db: QueryCreator<Database>, queues: string[]): Promise<s
  * taking the write lock a claim needs (on SQLite every claim serialises all writers).
  */
 export async function hasRunnable(d: Dialect, queues: string[]): Promise<boolean> {
-  const live = await unpaused(d.db, queues)
+  const live = await unpaused(d, d.db, queues)
   if (live.length === 0) return false
   return (await nextRunnable(d, d.db, live).limit(1).executeTakeFirst()) !== undefined
 }
@@ -163,8 +165,11 @@ export async function hasRunnable(d: Dialect, queues: string[]): Promise<boolean
 /**
  * Runnable tasks of these queues in claim order: highest priority, then oldest run_at, then oldest.
  * The order matches sq_tasks_claim (queue, priority desc, run_at, created) WHERE status = 'queued', so
- * the first rows come straight off that index however large the table. `queues` must leave out the
- * paused ones (unpaused).
+ * the first rows come straight off that index however large the table.
+ *
+ * The gate: none of `queues` is paused. It names no column of sq_tasks: PostgreSQL evaluates it once,
+ * before the index is read (see Dialect.gatesBeforeScan), so for one queue it alone keeps a paused
+ * queue's backlog unread. Otherwise `unpaused` has left the paused queues out first.
  */
 function nextRunnable(d: Dialect, db: QueryCreator<Database>, queues: string[]) {
   return db
@@ -173,7 +178,7 @@ function nextRunnable(d: Dialect, db: QueryCreator<Database>, queues: string[]) 
     .where('status', '=', 'queued')
     .where('queue', 'in', queues)
     .where('run_at', '<=', d.now())
-
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('sq_paused_queues').select('sq_paused_queues.queue').where('sq_paused_queues.queue', 'in', queues))))
     .orderBy('priority', 'desc')
     .orderBy('run_at')
     .orderBy('created')
