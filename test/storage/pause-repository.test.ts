@@ -43,7 +43,9 @@ for (const dialect of DIALECTS) {
       await add('sms')
       await pauseQueue(t.d, 'mail')
       const seen: CompiledQuery[] = []
-      const log = (e: { level: string; query: CompiledQuery }) => e.level === 'query' && seen.push(e.query)
+      const log = (e: { level: string; query: CompiledQuery }) => {
+        if (e.level === 'query') seen.push(e.query)
+      }
       const kysely = new Kysely<Database>({
         dialect: dialect === 'sqlite' ? new SqliteDialect({ database: new BetterSqlite3(t.db.url) }) : new PostgresDialect({ pool: new pg.Pool({ connectionString: t.db.url, max: 1 }) }),
         log,
