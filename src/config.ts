@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { UsageError } from './errors.js'
 import { loadDefaultExport } from './loader.js'
+import { parseSchedules, type ScheduleDef } from './schedule/definition.js'
 
 /** Everything sq can be configured with; resolved as flag > environment > sq.config.* > default. */
 export interface Settings {
@@ -21,6 +22,8 @@ export interface Settings {
   hooks: string | null
   /** Seconds without a heartbeat after which a worker is presumed dead. */
   heartbeatTimeout: number
+  /** Recurring schedules (config file only): every worker fires them, each slot once (src/worker/scheduler.ts). */
+  schedules: ScheduleDef[]
 }
 
 export const DEFAULTS: Omit<Settings, 'root'> = {
@@ -31,14 +34,21 @@ export const DEFAULTS: Omit<Settings, 'root'> = {
   maxArgsSize: 1024 * 1024,
   hooks: null,
   heartbeatTimeout: 30,
+  schedules: [],
 }
 
 const CONFIG_FILES = ['sq.config.ts', 'sq.config.mjs', 'sq.config.js', 'sq.config.json']
 
 type Source = { name: string; values: Record<string, unknown> }
 
+/** Settings only a config file (or a library caller) gives: they are not one value a variable could hold. */
+const FILE_ONLY = ['schedules'] as const
+
+/** The settings an environment variable may give. */
+export type EnvSetting = Exclude<keyof Settings, (typeof FILE_ONLY)[number]>
+
 /** The environment variable of each setting (also how a worker hands its settings to its task processes). */
-export const ENV_VARS: Record<keyof Settings, string> = {
+export const ENV_VARS: Record<EnvSetting, string> = {
   db: 'SQ_DATABASE_URL',
   root: 'SQ_ROOT',
   allowedTasks: 'SQ_ALLOWED_TASKS',
@@ -68,7 +78,7 @@ export async function resolveSettings(
         .map(([key, variable]) => [key, env[variable]]),
     ),
   }
-  const pick = <K extends keyof Settings>(key: K): { value: unknown; from: string } | undefined => {
+  const pick = <K extends EnvSetting>(key: K): { value: unknown; from: string } | undefined => {
     if (overrides[key] !== undefined) return { value: overrides[key], from: 'flag' }
     if (fromEnv.values[key] !== undefined) return { value: fromEnv.values[key], from: ENV_VARS[key] }
     if (file && file.values[key] !== undefined) return { value: file.values[key], from: file.name }
@@ -90,6 +100,10 @@ export async function resolveSettings(
     maxArgsSize: bytes(pick('maxArgsSize'), 'maxArgsSize') ?? DEFAULTS.maxArgsSize,
     hooks: pick('hooks') ? String(pick('hooks')!.value) : DEFAULTS.hooks,
     heartbeatTimeout: seconds(pick('heartbeatTimeout'), 'heartbeatTimeout') ?? DEFAULTS.heartbeatTimeout,
+    schedules:
+      overrides.schedules !== undefined
+        ? parseSchedules(overrides.schedules, 'options')
+        : file ? parseSchedules(file.values.schedules, file.name) : DEFAULTS.schedules,
   }
 }
 
@@ -109,9 +123,10 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     throw new UsageError(`config file ${name} is malformed: it must ${name.endsWith('.json') ? 'hold' : 'export default'} an object`)
   }
-  const unknown = Object.keys(values).filter((k) => !(k in ENV_VARS))
+  const known = [...Object.keys(ENV_VARS), ...FILE_ONLY]
+  const unknown = Object.keys(values).filter((k) => !known.includes(k))
   if (unknown.length > 0) {
-    throw new UsageError(`config file ${name} has unknown setting "${unknown[0]}" (known: ${Object.keys(ENV_VARS).join(', ')})`)
+    throw new UsageError(`config file ${name} has unknown setting "${unknown[0]}" (known: ${known.join(', ')})`)
   }
   return { name, values: values as Record<string, unknown> }
 }

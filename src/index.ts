@@ -9,8 +9,12 @@
  */
 import type { Settings } from './config.js'
 import { Queue, type EnqueueOptions } from './queue/queue.js'
+import type { QueueState } from './queue/pause.js'
 
 export { Queue, type EnqueueOptions, type CancelResult } from './queue/queue.js'
+export type { QueueState } from './queue/pause.js'
+export type { ScheduleInfo } from './queue/schedules.js'
+export type { ScheduleDef, CatchUp } from './schedule/definition.js'
 export type { Settings } from './config.js'
 export * from './errors.js'
 export * from './types.js'
@@ -27,11 +31,15 @@ let shared: Promise<Queue> | undefined
  * sq error when the reference is malformed, not allowed, its module is missing, or args are too large.
  */
 export async function createTask(options: EnqueueOptions, queue?: Queue): Promise<string> {
-  const q = queue ?? (await (shared ??= Queue.open().catch((error) => {
+  const q = queue ?? (await sharedQueue())
+  return (await q.enqueue(options)).id
+}
+
+function sharedQueue(): Promise<Queue> {
+  return (shared ??= Queue.open().catch((error) => {
     shared = undefined
     throw error
-  })))
-  return (await q.enqueue(options)).id
+  }))
 }
 
 /** Closes the queue `createTask` opened, so a script can exit. */
@@ -39,4 +47,14 @@ export async function closeQueue(): Promise<void> {
   const q = shared
   shared = undefined
   if (q) await (await q).close()
+}
+
+/** Pauses a queue (see Queue.pause), on `queue` or on the queue `createTask` uses. */
+export async function pauseQueue(name: string, queue?: Queue): Promise<QueueState> {
+  return (queue ?? (await sharedQueue())).pause(name)
+}
+
+/** Resumes a paused queue (see Queue.resume), on `queue` or on the queue `createTask` uses. */
+export async function resumeQueue(name: string, queue?: Queue): Promise<QueueState> {
+  return (queue ?? (await sharedQueue())).resume(name)
 }

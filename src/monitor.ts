@@ -1,6 +1,7 @@
 import type { Queue } from './queue/queue.js'
 import type { Dialect } from './storage/dialect.js'
 import * as monitor from './storage/monitor-repository.js'
+import { pausedQueues } from './storage/pause-repository.js'
 import { liveWorkers } from './storage/worker-repository.js'
 import type { Progress, Status, WorkerInfo } from './types.js'
 
@@ -76,6 +77,8 @@ export interface Snapshot {
   total: number
   throughput: { completed: number; failed: number; windowSeconds: number }
   workers: WorkerInfo[]
+  /** Queues paused by `sq pause`, by name (absent in snapshots made by hand, e.g. in tests). */
+  paused?: string[]
   running: RunningTask[]
   failures: FailedTask[]
   /** The selected task's pane; null when nothing is selected or the task is gone. */
@@ -122,13 +125,14 @@ export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Sna
   const began = performance.now()
   const filter = o.filter?.trim() || null
   const reuse = o.previous && Date.now() - o.previous.endedCountsAt < (o.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS)
-  const [at, fresh, ended, workers, runningRows, failureRows] = await Promise.all([
+  const [at, fresh, ended, workers, runningRows, failureRows, paused] = await Promise.all([
     monitor.databaseNow(d),
     monitor.countsByStatus(d, reuse ? ['queued', 'progress'] : undefined),
     monitor.recentlyEnded(d, THROUGHPUT_WINDOW_SECONDS),
     liveWorkers(d, o.heartbeatTimeout ?? 30),
     monitor.runningTasks(d, { taskPattern: filter, limit: o.runningLimit ?? 100 }),
     monitor.recentFailures(d, { taskPattern: filter, limit: o.failureLimit ?? 20 }),
+    pausedQueues(d),
   ])
   const counts = reuse
     ? { ...fresh, completed: o.previous!.counts.completed, failed: o.previous!.counts.failed, cancelled: o.previous!.counts.cancelled }
@@ -161,6 +165,7 @@ export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Sna
     total: Object.values(counts).reduce((a, b) => a + b, 0),
     throughput: { ...ended, windowSeconds: THROUGHPUT_WINDOW_SECONDS },
     workers,
+    paused: paused.map((p) => p.queue),
     running,
     failures,
     pane,

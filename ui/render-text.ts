@@ -63,6 +63,7 @@ export function renderStats(s: QueueStats): string {
     `Ended (completed/failed): last 1m ${s.recent['1m'].completed}/${s.recent['1m'].failed}   5m ${s.recent['5m'].completed}/${s.recent['5m'].failed}   15m ${s.recent['15m'].completed}/${s.recent['15m'].failed}`,
     `Workers: ${s.workers.length === 0 ? 'none alive' : s.workers.map((w) => `${w.name} (${w.running}/${w.concurrency} running)`).join(', ')}`,
   ]
+  if (s.paused_queues.length > 0) lines.push(`Paused queues: ${s.paused_queues.map((p) => p.queue).join(', ')}`)
   if (s.tasks.length > 0) {
     const table = new Table({ head: ['TASK', ...statuses.map((st) => st.toUpperCase())], style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 0 }, chars: BARE })
     for (const t of s.tasks) table.push([escapeControl(t.task, false), ...statuses.map((st) => t[st])])

@@ -7,6 +7,9 @@ import * as tasks from '../storage/task-repository.js'
 import { isTerminal, type Status, type Task } from '../types.js'
 import { serializeArgs } from './args.js'
 import { authorizeReference } from './reference.js'
+import { pauseQueue, resumeQueue, type QueueState } from './pause.js'
+import { listSchedules, type ScheduleInfo } from './schedules.js'
+import { pausedQueues, type PausedQueue } from '../storage/pause-repository.js'
 
 export interface EnqueueOptions {
   /** `<module>#<export>`, relative to the root. */
@@ -192,6 +195,26 @@ export class Queue {
       }
       await new Promise((resolve) => setTimeout(resolve, pollMs))
     }
+  }
+
+  /** Pauses a queue: no task of it is claimed until it is resumed; running tasks go on. Idempotent. */
+  pause(queue: string): Promise<QueueState> {
+    return pauseQueue(this.dialect, queue)
+  }
+
+  /** Resumes a paused queue (idempotent); idle workers claim its tasks at once. */
+  resume(queue: string): Promise<QueueState> {
+    return resumeQueue(this.dialect, queue)
+  }
+
+  /** The paused queues, by name. */
+  pausedQueues(): Promise<PausedQueue[]> {
+    return pausedQueues(this.dialect)
+  }
+
+  /** The schedules of the config, with their last and next run. */
+  schedules(): Promise<ScheduleInfo[]> {
+    return listSchedules(this.dialect, this.settings.schedules)
   }
 
   async close(): Promise<void> {

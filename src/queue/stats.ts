@@ -1,6 +1,7 @@
 import type { Dialect } from '../storage/dialect.js'
 import { countsByStatus, recentlyEnded } from '../storage/monitor-repository.js'
 import { countsByTask, oldestQueuedAgeSeconds, type PerTaskCounts } from '../storage/stats-repository.js'
+import { pausedQueues, type PausedQueue } from '../storage/pause-repository.js'
 import { liveWorkers } from '../storage/worker-repository.js'
 import type { Status, WorkerInfo } from '../types.js'
 
@@ -13,10 +14,12 @@ export interface QueueStats {
   /** Completions and failures over the last 1, 5 and 15 minutes. */
   recent: Record<'1m' | '5m' | '15m', { completed: number; failed: number }>
   workers: WorkerInfo[]
+  /** Queues paused by `sq pause`, by name: workers claim none of their tasks. */
+  paused_queues: PausedQueue[]
 }
 
 export async function queueStats(d: Dialect, heartbeatTimeout: number): Promise<QueueStats> {
-  const [counts, tasks, oldest, m1, m5, m15, workers] = await Promise.all([
+  const [counts, tasks, oldest, m1, m5, m15, workers, paused] = await Promise.all([
     countsByStatus(d),
     countsByTask(d),
     oldestQueuedAgeSeconds(d),
@@ -24,6 +27,7 @@ export async function queueStats(d: Dialect, heartbeatTimeout: number): Promise<
     recentlyEnded(d, 300),
     recentlyEnded(d, 900),
     liveWorkers(d, heartbeatTimeout),
+    pausedQueues(d),
   ])
-  return { counts, tasks, oldest_queued_age_seconds: oldest, recent: { '1m': m1, '5m': m5, '15m': m15 }, workers }
+  return { counts, tasks, oldest_queued_age_seconds: oldest, recent: { '1m': m1, '5m': m5, '15m': m15 }, workers, paused_queues: paused }
 }

@@ -67,6 +67,13 @@ export interface Dialect {
   readonly needsPolling: boolean
 
   /**
+   * Is a WHERE term that names no column of the query's tables (`NOT EXISTS (SELECT … FROM other)`)
+   * evaluated once, before any row is read? PostgreSQL: yes, an InitPlan and a One-Time Filter. SQLite:
+   * no, it caches the subquery but still tests it at every row of the scan. (The claim's paused-queue gate.)
+   */
+  readonly gatesBeforeScan: boolean
+
+  /**
    * Throws a StorageError when the database this handle writes to is no longer the one users reach.
    * SQLite: the file was deleted or replaced while open (writes would go to an unlinked inode while
    * `sq list` created a new empty file). PostgreSQL: never.

@@ -3,12 +3,14 @@ import { StorageError } from '../errors.js'
 import type { Dialect } from './dialect.js'
 import { initial } from './migrations/001-initial.js'
 import { notifyTriggers } from './migrations/002-notify-triggers.js'
+import { schedulesAndPauses } from './migrations/003-schedules-and-pauses.js'
 
 /** One numbering for both dialects; a migration may read the dialect's column types. */
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '001-initial': initial(dialect),
     '002-notify-triggers': notifyTriggers(dialect),
+    '003-schedules-and-pauses': schedulesAndPauses(dialect),
   }
 }
 

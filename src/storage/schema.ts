@@ -66,8 +66,25 @@ export interface WorkersTable {
   last_heartbeat: Timestamp
 }
 
+/** One row per recurring schedule a worker has seen (migration 003); the config file defines them. */
+export interface SchedulesTable {
+  name: string
+  /** The newest slot fired or skipped; the compare-and-set token of the next firing. */
+  last_slot: Timestamp | null
+  last_task_id: string | null
+  created: Timestamp
+}
+
+/** A queue listed here is paused: the claim skips its tasks. */
+export interface PausedQueuesTable {
+  queue: string
+  paused_at: Timestamp
+}
+
 export interface Database {
   sq_tasks: TasksTable
   sq_task_chunks: TaskChunksTable
   sq_workers: WorkersTable
+  sq_schedules: SchedulesTable
+  sq_paused_queues: PausedQueuesTable
 }

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { ENV_VARS, type Settings } from '../config.js'
+import { ENV_VARS, type EnvSetting, type Settings } from '../config.js'
 import { parseDatabaseUrl } from '../storage/open.js'
 
 /**
@@ -10,7 +10,7 @@ import { parseDatabaseUrl } from '../storage/open.js'
  */
 export function taskProcessEnv(settings: Settings, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env = { ...base }
-  for (const [key, variable] of Object.entries(ENV_VARS) as Array<[keyof Settings, string]>) {
+  for (const [key, variable] of Object.entries(ENV_VARS) as Array<[EnvSetting, string]>) {
     const value = key === 'db' ? absoluteDatabaseUrl(settings.db) : settings[key]
     if (value === null) delete env[variable]
     // An empty allowlist allows nothing; "," says so, where "" would read as no allowlist at all.

@@ -11,6 +11,7 @@ import { Prefetch } from './prefetch.js'
 import { executeRun, type ExecuteContext } from './execute.js'
 import { LocalRuns, loseRunning } from './local-runs.js'
 import { Run } from './run.js'
+import { Scheduler } from './scheduler.js'
 import { StartMarks } from './start-marks.js'
 import { TaskPolicy } from './task-policy.js'
 import { taskProcessEnv } from './task-env.js'
@@ -151,6 +152,7 @@ export class Worker {
       new Periodic(this.presence.intervalMs, () => this.heartbeat(), onError),
       new Periodic(FLUSH_MS, () => this.flushOutput(), onError),
       ownership,
+      ...new Scheduler(this.dialect, this.settings, { now: () => this.presence.databaseTime(Date.now()), log: this.o.log }).services(onError),
     ].map((s) => s.start())
     this.unlisten.push(
       await this.dialect.listen('sq_queued', (queue) => {

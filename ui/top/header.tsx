@@ -41,6 +41,7 @@ export function Header({ displayUrl, snapshot: s, width, theme }: HeaderProps) {
             <Text color={theme.failed}>failed {formatCount(s.counts.failed)}</Text>
             {'  '}
             <Text color={theme.dim}>cancelled {formatCount(s.counts.cancelled)}</Text>
+            {s.paused?.length ? <Text color={theme.failed}>{`  paused: ${escapeControl(s.paused.join(','), false)}`}</Text> : null}
           </>
         ) : (
           ' '

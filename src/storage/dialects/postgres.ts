@@ -32,6 +32,7 @@ export function openPostgres(url: string): Dialect {
     timestampType: 'timestamptz',
     serialType: 'bigserial',
     needsPolling: false,
+    gatesBeforeScan: true,
     // now() is the transaction's start; every statement here is its own short transaction.
     now: () => sql<string>`now()`,
     nowPlusSeconds: (seconds) => sql<string>`now() + make_interval(secs => cast(${seconds} as double precision))`,

@@ -116,6 +116,7 @@ function openConnection(file: string, resolved: string): Dialect {
     timestampType: 'text',
     serialType: 'integer',
     needsPolling: true,
+    gatesBeforeScan: false,
     now: () => sql<string>`${sql.raw(ISO_NOW)}`,
     nowPlusSeconds: (seconds) =>
       sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,

@@ -1,0 +1,47 @@
+import type { Cron } from 'croner'
+import type { CatchUp } from './definition.js'
+
+/** At most this many missed slots are fired under `catchUp: 'all'` (the newest; older ones are skipped). */
+export const MAX_CATCH_UP_SLOTS = 100
+
+/**
+ * Under `catchUp: 'none'`, a slot this old when a worker first gets to it was missed (no worker was up
+ * at its time), not merely reached late: workers look every quarter second, so a slot reached on time
+ * is at most a few hundred ms old, even with a slow database.
+ */
+export const ON_TIME_MS = 10_000
+
+/** What to do about a schedule now: the slots to enqueue (oldest first) and the slot to record as the last. */
+export interface Due {
+  fire: number[]
+  /** The newest slot that came due, fired or skipped; null when none came due. */
+  last: number | null
+  /** Slots that came due and are not fired (catch-up policy); -1 when more than could be counted. */
+  skipped: number
+}
+
+/**
+ * The slots of `cron` after `sinceMs` (the last slot recorded, or when the schedule was first seen) and
+ * up to `nowMs` (the database's clock), and which of them fire under `catchUp`. Pure.
+ */
+export function dueSlots(cron: Cron, sinceMs: number, nowMs: number, catchUp: CatchUp): Due {
+  const limit = catchUp === 'all' ? MAX_CATCH_UP_SLOTS + 1 : 2
+  // previousRuns counts back from its reference, which it excludes: +1 ms includes a slot at nowMs.
+  const recent = cron
+    .previousRuns(limit, new Date(nowMs + 1))
+    .map((date) => date.getTime())
+    .filter((ms) => ms > sinceMs && ms <= nowMs)
+  if (recent.length === 0) return { fire: [], last: null, skipped: 0 }
+  const last = recent[0]!
+  const countedAll = recent.length < limit
+  let fire: number[]
+  if (catchUp === 'all') fire = recent.slice(0, MAX_CATCH_UP_SLOTS).reverse()
+  else if (catchUp === 'latest' || nowMs - last <= ON_TIME_MS) fire = [last]
+  else fire = []
+  return { fire, last, skipped: countedAll ? recent.length - fire.length : -1 }
+}
+
+/** The first slot of `cron` after `afterMs`; null when it never fires again. */
+export function nextSlot(cron: Cron, afterMs: number): number | null {
+  return cron.nextRun(new Date(afterMs))?.getTime() ?? null
+}

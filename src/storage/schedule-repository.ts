@@ -1,0 +1,118 @@
+import type { Dialect } from './dialect.js'
+
+/**
+ * The queries of recurring schedules. Each schedule has one row holding the newest slot fired; firing
+ * advances it by compare-and-set IN THE SAME TRANSACTION as the insert of the slot's task, so a slot is
+ * enqueued exactly once however many workers on however many hosts try: the loser's update finds the
+ * row changed (PostgreSQL re-reads the row once the winner commits; SQLite runs one writer at a time)
+ * and inserts nothing.
+ */
+
+export interface ScheduleRow {
+  name: string
+  /** ISO time of the newest slot fired or skipped; null before the first. */
+  last_slot: string | null
+  last_task_id: string | null
+  /** When a worker first saw the schedule. */
+  created: string
+}
+
+/** The task of one slot, ready to insert (the caller checked the reference and serialised the args). */
+export interface SlotTask {
+  id: string
+  task: string
+  argsJson: string
+  queue: string
+  priority: number
+}
+
+/** What to fire, decided from the time since which slots count and the database's time (both ms). */
+export type Plan = (sinceMs: number, nowMs: number) => { fire: Array<{ slot: number; task: SlotTask }>; last: number | null }
+
+export interface FireResult {
+  /** Tasks enqueued, one per slot, oldest first. */
+  fired: Array<{ slot: number; id: string }>
+  /** The time since which slots count now (the row's last slot, or its creation): for the next look. */
+  sinceMs: number
+  /** The database's time when it looked. */
+  nowMs: number
+  /** Another worker fired (or skipped) these slots first; this one inserted nothing. */
+  lost: boolean
+}
+
+/** The rows of these schedules, by name. */
+export async function scheduleRows(d: Dialect, names: string[]): Promise<Map<string, ScheduleRow>> {
+  if (names.length === 0) return new Map()
+  const rows = await d.db.selectFrom('sq_schedules').selectAll().where('name', 'in', names).execute()
+  return new Map(
+    rows.map((r) => [r.name, { name: r.name, last_slot: d.toIso(r.last_slot), last_task_id: r.last_task_id, created: d.toIso(r.created) }]),
+  )
+}
+
+/**
+ * Fires what `plan` says is due for the schedule `name`, in one write transaction: read the row and the
+ * database's clock, decide, compare-and-set the last slot, insert the tasks. A schedule seen for the
+ * first time gets its row and fires nothing: its first slot is the first one after that.
+ */
+export async function fireSchedule(d: Dialect, name: string, plan: Plan): Promise<FireResult> {
+  return d.writeTransaction(async (trx) => {
+    const read = () =>
+      trx.selectFrom('sq_schedules').select(['last_slot', 'created', d.now().as('now')]).where('name', '=', name).executeTakeFirst()
+    const row = await read()
+    if (!row) {
+      await trx
+        .insertInto('sq_schedules')
+        .values({ name, last_slot: null, last_task_id: null, created: d.now() })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute()
+      const created = (await read())!
+      const nowMs = Date.parse(d.toIso(created.now))
+      return { fired: [], sinceMs: Date.parse(d.toIso(created.last_slot ?? created.created)), nowMs, lost: false }
+    }
+    const lastSlot = d.toIso(row.last_slot)
+    const sinceMs = Date.parse(lastSlot ?? d.toIso(row.created))
+    const nowMs = Date.parse(d.toIso(row.now))
+    const { fire, last } = plan(sinceMs, nowMs)
+    if (last === null) return { fired: [], sinceMs, nowMs, lost: false }
+    const newest = fire.at(-1)
+    const swapped = await trx
+      .updateTable('sq_schedules')
+      .set({ last_slot: new Date(last).toISOString(), ...(newest ? { last_task_id: newest.task.id } : {}) })
+      .where('name', '=', name)
+      .where((eb) => (lastSlot === null ? eb('last_slot', 'is', null) : eb('last_slot', '=', lastSlot)))
+      .executeTakeFirst()
+    if (Number(swapped.numUpdatedRows) !== 1) {
+      const now = await read()
+      return { fired: [], sinceMs: Date.parse(d.toIso(now?.last_slot ?? now?.created ?? row.created)), nowMs, lost: true }
+    }
+    if (fire.length > 0) {
+      // The same columns as task-repository's insertTask, which cannot join this transaction.
+      await trx
+        .insertInto('sq_tasks')
+        .values(
+          fire.map(({ slot, task }) => ({
+            id: task.id,
+            task: task.task,
+            args: task.argsJson,
+            status: 'queued' as const,
+            queue: task.queue,
+            priority: task.priority,
+            max_attempts: 1,
+            attempts: 0,
+            // Says which schedule and slot the task is for (sq show, sq list --search); unique anyway.
+            key: slotKey(name, slot),
+            created: d.now(),
+            modified: d.now(),
+            run_at: d.now(),
+          })),
+        )
+        .execute()
+    }
+    return { fired: fire.map(({ slot, task }) => ({ slot, id: task.id })), sinceMs: last, nowMs, lost: false }
+  })
+}
+
+/** The `key` of a schedule's task: `schedule:NAME@SLOT` (SLOT in ISO 8601, UTC). */
+export function slotKey(name: string, slotMs: number): string {
+  return `schedule:${name}@${new Date(slotMs).toISOString()}`
+}
