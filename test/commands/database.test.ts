@@ -30,7 +30,7 @@ for (const dialect of DIALECTS) {
         const d = await openTestDatabase(db)
         try {
           const migrations = (await d.db.selectFrom('sq_migration' as never).selectAll().execute()) as Array<{ name: string }>
-          assert.deepEqual(migrations.map((m) => m.name).sort(), ['001-initial', '002-notify-triggers'], 'each migration ran once')
+          assert.deepEqual(migrations.map((m) => m.name).sort(), ['001-initial', '002-notify-triggers', '003-schedules-and-pauses'], 'each migration ran once')
           assert.equal(await countTasks(d), db === a ? 6 : 0)
         } finally {
           await d.close()
