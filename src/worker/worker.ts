@@ -3,7 +3,7 @@ import { SqError } from '../errors.js'
 import { authorizeReference } from '../queue/reference.js'
 import { redactSecrets } from '../redact.js'
 import type { Dialect } from '../storage/dialect.js'
-import { appendChunks, claimTasks, hasRunnable, lostRuns, markStarted, releaseUnstarted } from '../storage/run-repository.js'
+import { appendChunks, claimTasks, hasRunnable, lostRuns, markStarted, releaseUnstarted, type RunOutcome } from '../storage/run-repository.js'
 import { WorkerPresence } from './heartbeat.js'
 import { outcomeOf, type RunEnd } from './outcome.js'
 import { Periodic } from './periodic.js'
@@ -26,6 +26,8 @@ export interface WorkerOptions {
   /** Runs after which a task process is replaced; undefined: never. */
   maxTasksPerProcess?: number
   log(line: string): void
+  /** Called with each verdict the database recorded (the burst's exit code counts the failed ones). */
+  onVerdict?(taskId: string, outcome: RunOutcome): void
 }
 
 /**
@@ -297,6 +299,7 @@ export class Worker {
       run: run.ref,
       outcome,
       done: (recorded) => {
+        if (recorded) this.o.onVerdict?.(run.id, outcome)
         const verdict = !recorded ? 'lost' : outcome.status === 'queued' ? `will retry (in ${outcome.retryAfterSeconds}s)` : outcome.status
         const why = outcome.error ? `: ${outcome.error.split('\n')[0]}` : ''
         this.o.log(`${verdict} ${run.id} in ${(durationMs / 1000).toFixed(2)}s${why}`)
