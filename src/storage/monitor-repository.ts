@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import { STATUSES, type Status } from '../types.js'
 import type { Dialect } from './dialect.js'
-import { globToLike } from './task-repository.js'
+import { taskMatches } from './task-repository.js'
 
 /**
  * The read-only queries of `sq top`. Each one is bounded (a LIMIT, a time window, or a primary-key
@@ -94,7 +94,7 @@ export async function runningTasks(d: Dialect, o: { taskPattern?: string | null;
     .where('t.status', '=', 'progress')
     // Claimed ahead but not started yet: waiting in a worker's local queue, not running.
     .where('t.started', 'is not', null)
-  if (o.taskPattern) q = q.where(sql<boolean>`t.task like ${globToLike(o.taskPattern)} escape '\\'`)
+  if (o.taskPattern) q = q.where(taskMatches('t.task', o.taskPattern))
   const rows = await q.orderBy('t.started').orderBy('t.id').limit(o.limit).execute()
   return rows.map((r) => ({ ...r, started: r.started === null ? null : d.toIso(r.started) }))
 }
@@ -128,7 +128,7 @@ export async function recentFailures(
     ? await d.db
         .selectFrom(latest(o.scanLimit ?? 1000).as('f'))
         .selectAll()
-        .where(sql<boolean>`f.task like ${globToLike(o.taskPattern)} escape '\\'`)
+        .where(taskMatches('f.task', o.taskPattern))
         .orderBy('f.modified', 'desc')
         .orderBy('f.id', 'desc')
         .limit(o.limit)
