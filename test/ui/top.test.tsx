@@ -38,6 +38,7 @@ function emptySnapshot(): Snapshot {
     workers: [],
     running: [],
     failures: [],
+    listed: { status: 'failed', tasks: [] },
     pane: null,
     tookMs: 1,
     endedCountsAt: 0,
@@ -58,6 +59,7 @@ function busySnapshot(): Snapshot {
       { id: ID2, task: 'jobs#evil', worker: 'web-1:4123', started: AT, elapsedMs: 3_000, attempt: 1, progress: { current: 3, total: 4, message: 'almost' }, lastLine: '\x1b[2Jgotcha' },
     ],
     failures: [{ id: FAIL, task: 'jobs#boom', modified: AT, agoMs: 120_000, errorLine: 'Error: boom' }],
+    listed: { status: 'failed', tasks: [{ id: FAIL, task: 'jobs#boom', modified: AT, agoMs: 120_000, line: 'Error: boom' }] },
   }
 }
 
@@ -146,7 +148,7 @@ describe('sq top (components)', () => {
     assert.match(frame, /Running \(2\)/)
     assert.match(frame, /▶ 3f2a9c1d jobs#count +web-1:4123 +12s\/1h00m +line 11/)
     assert.match(frame, /7b3e0f42 jobs#evil .*████░ 75% \\x1b\[2J/, "progress bar, then the last line, escaped")
-    assert.match(frame, /Output · 3f2a9c1d jobs#count · in progress 12s · 3 lines/)
+    assert.match(frame, /Output · 3f2a9c1d jobs#count · in progress 12s\/1h00m · 3 lines/, "the same elapsed formatter as the table")
     assert.match(frame, /^line 0$/m)
     assert.match(frame, /\\x1b\]0;pwned\\x07line 2/)
     assert.match(frame, /9b1c2d3e jobs#boom +2m00s ago +Error: boom/)
@@ -238,12 +240,17 @@ describe('sq top (components)', () => {
 
   it('q quits: polling stops', async () => {
     const { source, calls } = scripted(emptySnapshot)
+    let unwatched = 0
+    source.watch = async () => async () => void unwatched++
     const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} intervalMs={20} color={false} size={{ columns: 80, rows: 24 }} />)
     await waitFor(lastFrame, (t) => t.includes('queued 0'), 'the first frame')
     await press(stdin, 'q')
-    await new Promise((r) => setTimeout(r, 60))
+    await waitFor(() => String(unwatched), (t) => t === '1', 'the app to stop watching the database')
     const n = calls.length
-    await new Promise((r) => setTimeout(r, 150))
+    // Time for several polls, measured by another Top polling at the same interval (no sleep).
+    const other = scripted(emptySnapshot)
+    mount(<Top source={other.source} displayUrl="sqlite:sq.db" taskTimeout={3600} intervalMs={20} color={false} size={{ columns: 80, rows: 24 }} />)
+    await waitFor(() => String(other.calls.length), (t) => Number(t) >= 5, 'five polls of the other Top')
     assert.equal(calls.length, n, 'no snapshot after quitting')
   })
 
@@ -261,12 +268,13 @@ describe('sq top (components)', () => {
 })
 
 describe('sq top (layout and colour)', () => {
-  it('shares 24 rows between running tasks, the pane and failures', () => {
-    assert.deepEqual(computeLayout({ rows: 24, running: 20, failures: 20, paneOpen: true }), { runningRows: 4, failureRows: 3, paneRows: 8 })
-    assert.deepEqual(computeLayout({ rows: 24, running: 0, failures: 0, paneOpen: true }), { runningRows: 1, failureRows: 1, paneRows: 13 })
-    const closed = computeLayout({ rows: 24, running: 30, failures: 2, paneOpen: false })
+  it('shares 24 rows between running tasks, the pane and the lower list', () => {
+    assert.deepEqual(computeLayout({ rows: 24, running: 20, listed: 20, paneOpen: true }), { bodyRows: 19, runningRows: 4, listRows: 3, paneRows: 8 })
+    assert.deepEqual(computeLayout({ rows: 24, running: 0, listed: 0, paneOpen: true }), { bodyRows: 19, runningRows: 1, listRows: 1, paneRows: 13 })
+    const closed = computeLayout({ rows: 24, running: 30, listed: 2, paneOpen: false })
     assert.equal(closed.paneRows, 0)
-    assert.equal(closed.runningRows + closed.failureRows, 16)
+    assert.equal(closed.runningRows + closed.listRows, 16)
+    assert.deepEqual(computeLayout({ rows: 24, running: 2, listed: 1, paneOpen: false }), { bodyRows: 19, runningRows: 2, listRows: 1, paneRows: 0 }, 'a closed pane leaves no blank rows between the lists')
   })
 
   it('turns every colour off with NO_COLOR', () => {
