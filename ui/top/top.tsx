@@ -1,5 +1,5 @@
 import { Box, useApp, useInput, useStdout, type Key } from 'ink'
-import { useCallback, useEffect, useMemo, useReducer, useState } from 'react'
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react'
 import type { MonitorSource } from '../../src/monitor.js'
 import { coerceError, oneLine } from '../../src/errors.js'
 import { ConfirmDialog, FilterPrompt, Footer } from './footer.js'
@@ -101,17 +101,18 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
       (pane?.id === id ? pane.status : null) ?? (running.some((t) => t.id === id) ? 'progress' : listed.tasks.some((t) => t.id === id) ? listed.status : null),
     task: (id) => (pane?.id === id ? pane.task : null) ?? [...running, ...listed.tasks].find((t) => t.id === id)?.task ?? '',
   }
-  // A chunk of several characters (typed faster than read, or pasted) is taken one key at a time;
-  // useReducer applies each on the state the previous one left.
-  const onInput = useCallback(
-    (input: string, key: Key) => {
-      const press = (k: KeyPress) => dispatch({ type: 'key', key: k, view })
-      if (input.length > 1 && !key.ctrl && !key.meta) {
-        for (const ch of input) press({ ...key, input: ch === '\r' || ch === '\n' ? '' : ch, return: ch === '\r' || ch === '\n' })
-      } else press({ ...key, input })
-    },
-    [view],
-  )
+  // Keys are read against the frame on screen. Ink draws a frame at commit but swaps input handlers
+  // in an effect that runs later, so a stable handler reads the latest render's view from a ref (the
+  // state itself needs none: useReducer applies each key on the state the previous one left).
+  const latestView = useRef(view)
+  latestView.current = view
+  // A chunk of several characters (typed faster than read, or pasted) is taken one key at a time.
+  const onInput = useCallback((input: string, key: Key) => {
+    const press = (k: KeyPress) => dispatch({ type: 'key', key: k, view: latestView.current })
+    if (input.length > 1 && !key.ctrl && !key.meta) {
+      for (const ch of input) press({ ...key, input: ch === '\r' || ch === '\n' ? '' : ch, return: ch === '\r' || ch === '\n' })
+    } else press({ ...key, input })
+  }, [])
   useInput(onInput)
 
   const width = size.columns
