@@ -39,7 +39,9 @@ export function OutputPane({ pane, lines, scroll, rows, width, timeoutSeconds, t
       `${statusLabel(pane.status).toLowerCase()}${time} · ${lines.length} lines` +
       `${offset > 0 ? ` · ↑${offset} (End follows)` : ''} `
   }
-  const hint = pane ? (pane.stream === 'log' ? ' l: output ' : ' l: log ') : ''
+  const wanted = pane ? (pane.stream === 'log' ? ' l: output ' : ' l: log ') : ''
+  // The hint gives way to the title when both do not fit (the help lists `l` anyway).
+  const hint = title.length + wanted.length <= width ? wanted : ''
   const rule = Math.max(0, width - title.length - hint.length)
   return (
     <Box flexDirection="column" width={width}>
