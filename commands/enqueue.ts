@@ -52,9 +52,14 @@ export default class Enqueue extends BaseCommand {
       if (!this.jsonEnabled()) this.log(id)
       return queue.get(id)
     }
+    let endsLine = true
     const task = await queue.follow(id, (text) => {
-      if (!this.jsonEnabled()) process.stdout.write(text)
+      if (this.jsonEnabled() || text === '') return
+      process.stdout.write(text)
+      endsLine = text.endsWith('\n')
     })
+    // The shell prompt (or the next line of a cron mail) starts on a line of its own.
+    if (!endsLine) process.stdout.write('\n')
     if (task.status !== 'completed') {
       if (this.jsonEnabled()) this.logJson(task)
       throw new TaskEndedBadlyError(`task ${id} ${task.status}${task.error ? `: ${task.error.split('\n')[0]}` : ''}`)

@@ -1,5 +1,6 @@
 import Cancel from './cancel.js'
 import Enqueue from './enqueue.js'
+import Help from './help.js'
 import List from './list.js'
 import Pause from './pause.js'
 import Purge from './purge.js'
@@ -12,4 +13,4 @@ import Stats from './stats.js'
 import Top from './top.js'
 import Worker from './worker.js'
 
-export const COMMANDS = { cancel: Cancel, enqueue: Enqueue, list: List, pause: Pause, purge: Purge, requeue: Requeue, resume: Resume, schedules: Schedules, serve: Serve, show: Show, stats: Stats, top: Top, worker: Worker }
+export const COMMANDS = { cancel: Cancel, enqueue: Enqueue, help: Help, list: List, pause: Pause, purge: Purge, requeue: Requeue, resume: Resume, schedules: Schedules, serve: Serve, show: Show, stats: Stats, top: Top, worker: Worker }

@@ -15,10 +15,13 @@ export default class List extends BaseCommand {
   static override enableJsonFlag = true
   static override flags = {
     status: Flags.string({ description: 'only these statuses, comma-separated (queued, progress, completed, failed, cancelled)', helpValue: 'S[,S…]' }),
-    task: Flags.string({ description: 'task reference pattern: * and ? wildcards, else a substring', helpValue: 'PATTERN' }),
+    task: Flags.string({
+      description: 'task reference: with * or ? a glob anchored at both ends (hel* matches hello#x, not tasks/hello#x; * crosses / and #), else a substring; ignores case',
+      helpValue: 'PATTERN',
+    }),
     search: Flags.string({ description: 'text to find in the id, task or output', helpValue: 'TEXT' }),
     since: Flags.string({ description: 'only tasks modified since: a duration ago (1h, 2d) or an ISO time', helpValue: 'WHEN' }),
-    limit: Flags.integer({ description: 'most tasks to show', default: 50, min: 1 }),
+    limit: Flags.integer({ description: 'most tasks to show (a note on stderr says when more match)', default: 50, min: 1 }),
     quiet: Flags.boolean({ char: 'q', description: 'print ids only, one per line', default: false }),
   }
 
@@ -27,8 +30,12 @@ export default class List extends BaseCommand {
     const statuses = this.parseStatuses(flags.status)
     const since = flags.since === undefined ? undefined : sinceToIso(flags.since)
     const queue = await this.openQueue(flags)
-    const tasks = await queue.list({ statuses, taskPattern: flags.task, search: flags.search, since, limit: flags.limit })
+    // One more than asked for says whether the limit cut the list.
+    const found = await queue.list({ statuses, taskPattern: flags.task, search: flags.search, since, limit: flags.limit + 1 })
+    const tasks = found.slice(0, flags.limit)
     if (!this.jsonEnabled()) this.log(flags.quiet ? tasks.map((t) => t.id).join('\n') : renderTaskTable(tasks))
+    // On stderr, so stdout (the table, the ids, the JSON array SPEC fixes) stays what scripts parse.
+    if (found.length > flags.limit) process.stderr.write(`(the ${flags.limit} most recent shown; more match: raise --limit to see them)\n`)
     return tasks
   }
 }

@@ -6,7 +6,7 @@ import { BaseCommand } from './base.js'
 export default class Top extends BaseCommand {
   static override summary = 'Live view of the queue: counts, running tasks and their streamed output, failures, workers'
   static override description =
-    'A full-screen terminal UI (keys: ↑/↓ select, Enter pane, l log, c cancel, r requeue, / filter, ? help, q quit). ' +
+    'A full-screen terminal UI (keys: ↑/↓ select, Enter pane, l log, Tab: failures/queued/completed list, c cancel, r requeue, / filter, ? help, q quit). ' +
     'It needs a terminal: with stdout or stdin not a TTY it says so and exits 2 (use `sq list` or `sq stats` in scripts). ' +
     'NO_COLOR turns colours off.'
   static override examples = ['<%= config.bin %> top', '<%= config.bin %> top --db postgres://sq@db.internal/sq --interval 1']

@@ -49,6 +49,21 @@ export interface FailedTask {
   errorLine: string
 }
 
+/** Which tasks `sq top`'s lower list shows (Tab cycles them). */
+export type ListedStatus = monitor.ListedStatus
+export const LISTED_STATUSES: readonly ListedStatus[] = ['failed', 'queued', 'completed']
+
+/** A task of the lower list: a failure with its error, a completed task with its output, a queued one. */
+export interface ListedTask {
+  id: string
+  task: string
+  modified: string
+  /** Milliseconds since it was last modified (queued: how long it has waited), by the database's clock. */
+  agoMs: number
+  /** The first non-blank line of its error (failed) or output (completed); '' for queued. Unescaped. */
+  line: string
+}
+
 /** The selected task's output (or log), as far as it has been read. */
 export interface Pane {
   id: string
@@ -81,6 +96,8 @@ export interface Snapshot {
   paused?: string[]
   running: RunningTask[]
   failures: FailedTask[]
+  /** The lower list of `sq top`: the tasks of `SnapshotOptions.list` (the failures by default). */
+  listed: { status: ListedStatus; tasks: ListedTask[] }
   /** The selected task's pane; null when nothing is selected or the task is gone. */
   pane: Pane | null
   /** Milliseconds this snapshot took to read. */
@@ -98,6 +115,8 @@ export interface SnapshotOptions {
   stream?: Stream
   /** Seconds without a heartbeat after which a worker no longer counts as live (Settings.heartbeatTimeout). */
   heartbeatTimeout?: number
+  /** The status of the lower list; default failed (then it is `failures`, read once). */
+  list?: ListedStatus
   runningLimit?: number
   failureLimit?: number
   /** See ENDED_COUNTS_MAX_AGE_MS; 0 re-counts every time. */
@@ -125,13 +144,15 @@ export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Sna
   const began = performance.now()
   const filter = o.filter?.trim() || null
   const reuse = o.previous && Date.now() - o.previous.endedCountsAt < (o.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS)
-  const [at, fresh, ended, workers, runningRows, failureRows, paused] = await Promise.all([
+  const list = o.list ?? 'failed'
+  const [at, fresh, ended, workers, runningRows, failureRows, listedRows, paused] = await Promise.all([
     monitor.databaseNow(d),
     monitor.countsByStatus(d, reuse ? ['queued', 'progress'] : undefined),
     monitor.recentlyEnded(d, THROUGHPUT_WINDOW_SECONDS),
     liveWorkers(d, o.heartbeatTimeout ?? 30),
     monitor.runningTasks(d, { taskPattern: filter, limit: o.runningLimit ?? 100 }),
     monitor.recentFailures(d, { taskPattern: filter, limit: o.failureLimit ?? 20 }),
+    list === 'failed' ? null : monitor.latestWithStatus(d, { status: list, taskPattern: filter, limit: o.failureLimit ?? 20 }),
     pausedQueues(d),
   ])
   const counts = reuse
@@ -156,6 +177,10 @@ export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Sna
     agoMs: since(r.modified),
     errorLine: firstNonBlank(r.error_head),
   }))
+  const listed: ListedTask[] =
+    listedRows === null
+      ? failures.map((f) => ({ id: f.id, task: f.task, modified: f.modified, agoMs: f.agoMs, line: f.errorLine }))
+      : listedRows.map((r) => ({ id: r.id, task: r.task, modified: r.modified, agoMs: since(r.modified), line: firstNonBlank(r.head) }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
   const previousPane = o.previous?.pane ?? null
   const pane = selectedId === null ? null : await readPane(d, selectedId, o.stream ?? 'output', previousPane, now)
@@ -168,6 +193,7 @@ export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Sna
     paused: paused.map((p) => p.queue),
     running,
     failures,
+    listed: { status: list, tasks: listed },
     pane,
     tookMs: performance.now() - began,
     endedCountsAt: reuse ? o.previous!.endedCountsAt : Date.now(),

@@ -39,7 +39,8 @@ export function lastLine(text: string | null | undefined): string {
 /** 0.4s, 12s, 3m05s, 2h03m, 4d02h */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '-'
-  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`
+  // Truncated, as whole seconds are below: 9.96 s is 9.9s, never a 10.0s that reads unlike 10s.
+  if (ms < 10_000) return `${(Math.floor(ms / 100) / 10).toFixed(1)}s`
   const s = Math.floor(ms / 1000)
   if (s < 60) return `${s}s`
   const m = Math.floor(s / 60)

@@ -21,7 +21,12 @@ export function renderTaskTable(tasks: Task[], width = process.stdout.columns ||
     const summary = t.status === 'failed' ? firstLine(t.error) : firstLine(t.output)
     table.push([shortId(t.id), statusLabel(t.status), truncate(escapeControl(t.task, false), 30), formatAgo(t.modified), truncate(summary, summaryWidth)])
   }
-  return table.toString()
+  return withoutTrailingSpaces(table.toString())
+}
+
+/** cli-table3 pads every cell to its column's width, the last one too: spaces a diff or a grep trips on. */
+function withoutTrailingSpaces(text: string): string {
+  return text.replace(/[ \t]+$/gm, '')
 }
 
 function section(title: string, body: string | null): string[] {
@@ -67,7 +72,7 @@ export function renderStats(s: QueueStats): string {
   if (s.tasks.length > 0) {
     const table = new Table({ head: ['TASK', ...statuses.map((st) => st.toUpperCase())], style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 0 }, chars: BARE })
     for (const t of s.tasks) table.push([escapeControl(t.task, false), ...statuses.map((st) => t[st])])
-    lines.push('', table.toString())
+    lines.push('', withoutTrailingSpaces(table.toString()))
   }
   return lines.join('\n')
 }

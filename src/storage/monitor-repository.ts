@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import { STATUSES, type Status } from '../types.js'
 import type { Dialect } from './dialect.js'
-import { globToLike } from './task-repository.js'
+import { taskMatches } from './task-repository.js'
 
 /**
  * The read-only queries of `sq top`. Each one is bounded (a LIMIT, a time window, or a primary-key
@@ -94,7 +94,7 @@ export async function runningTasks(d: Dialect, o: { taskPattern?: string | null;
     .where('t.status', '=', 'progress')
     // Claimed ahead but not started yet: waiting in a worker's local queue, not running.
     .where('t.started', 'is not', null)
-  if (o.taskPattern) q = q.where(sql<boolean>`t.task like ${globToLike(o.taskPattern)} escape '\\'`)
+  if (o.taskPattern) q = q.where(taskMatches('t.task', o.taskPattern))
   const rows = await q.orderBy('t.started').orderBy('t.id').limit(o.limit).execute()
   return rows.map((r) => ({ ...r, started: r.started === null ? null : d.toIso(r.started) }))
 }
@@ -107,33 +107,56 @@ export interface FailureRow {
   error_head: string | null
 }
 
-/**
- * The latest failures, newest first: a backward walk of sq_tasks_status_modified. With a task filter,
- * only the latest `scanLimit` failures are searched, so a filter matching nothing still reads a bounded
- * number of rows.
- */
+/** The latest failures, newest first (see latestWithStatus). */
 export async function recentFailures(
   d: Dialect,
   o: { taskPattern?: string | null; limit: number; scanLimit?: number },
 ): Promise<FailureRow[]> {
-  const latest = (limit: number) =>
+  const rows = await latestWithStatus(d, { ...o, status: 'failed' })
+  return rows.map(({ head: error_head, ...r }) => ({ ...r, error_head }))
+}
+
+/** The statuses `sq top`'s lower list can show, and the column whose start it shows for each. */
+export type ListedStatus = 'failed' | 'queued' | 'completed'
+const HEAD_OF: Record<ListedStatus, 'error' | 'output' | null> = { failed: 'error', completed: 'output', queued: null }
+
+export interface ListedRow {
+  id: string
+  task: string
+  modified: string
+  /** The start (400 characters) of the error of a failed task, the output of a completed one; null when queued. */
+  head: string | null
+}
+
+/**
+ * Tasks of one status for `sq top`: a walk of sq_tasks_status_modified — newest first for ended tasks,
+ * oldest first for queued ones (those waiting longest). With a task filter, only the first `scanLimit`
+ * rows of that walk are searched, so a filter matching nothing still reads a bounded number of rows.
+ */
+export async function latestWithStatus(
+  d: Dialect,
+  o: { status: ListedStatus; taskPattern?: string | null; limit: number; scanLimit?: number },
+): Promise<ListedRow[]> {
+  const direction = o.status === 'queued' ? 'asc' : 'desc'
+  const column = HEAD_OF[o.status]
+  const walk = (limit: number) =>
     d.db
       .selectFrom('sq_tasks')
-      .select(['id', 'task', 'modified', head('error', 400).as('error_head')])
-      .where('status', '=', 'failed')
-      .orderBy('modified', 'desc')
-      .orderBy('id', 'desc')
+      .select(['id', 'task', 'modified', (column === null ? sql<string | null>`null` : head(column, 400)).as('head')])
+      .where('status', '=', o.status)
+      .orderBy('modified', direction)
+      .orderBy('id', direction)
       .limit(limit)
   const rows = o.taskPattern
     ? await d.db
-        .selectFrom(latest(o.scanLimit ?? 1000).as('f'))
+        .selectFrom(walk(o.scanLimit ?? 1000).as('f'))
         .selectAll()
-        .where(sql<boolean>`f.task like ${globToLike(o.taskPattern)} escape '\\'`)
-        .orderBy('f.modified', 'desc')
-        .orderBy('f.id', 'desc')
+        .where(taskMatches('f.task', o.taskPattern))
+        .orderBy('f.modified', direction)
+        .orderBy('f.id', direction)
         .limit(o.limit)
         .execute()
-    : await latest(o.limit).execute()
+    : await walk(o.limit).execute()
   return rows.map((r) => ({ ...r, modified: d.toIso(r.modified) }))
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Selectable, type Kysely } from 'kysely'
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely'
 import type { Progress, Status, Task } from '../types.js'
 import type { Dialect } from './dialect.js'
 import type { Database, TasksTable } from './schema.js'
@@ -139,7 +139,7 @@ export async function readChunks(
 
 export interface ListFilter {
   statuses?: Status[]
-  /** Glob on the task reference (`*`, `?`); without wildcards it matches as a substring. */
+  /** Glob on the whole task reference (`*`, `?`); without wildcards a substring (see taskMatches). */
   taskPattern?: string
   /** Case-insensitive substring of the id, the task reference or the output. */
   search?: string
@@ -152,7 +152,17 @@ function likeEscape(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)
 }
 
-export function globToLike(pattern: string): string {
+/**
+ * `--task PATTERN` (and `sq top`'s filter): with `*` or `?` a glob over the WHOLE reference, as a shell
+ * matches a file name (`tasks/*`, `*#send`, `hel*` — which `tasks/hello` does not match), except that `*`
+ * also crosses `/` and `#`; without them a substring. Case-insensitive on both databases (SQLite's LIKE
+ * ignores ASCII case and PostgreSQL's does not: both compare lower case). `%` and `_` are literal.
+ */
+export function taskMatches(column: string, pattern: string): RawBuilder<boolean> {
+  return sql<boolean>`lower(${sql.ref(column)}) like ${globToLike(pattern.toLowerCase())} escape '\\'`
+}
+
+function globToLike(pattern: string): string {
   const escaped = likeEscape(pattern).replace(/\*/g, '%').replace(/\?/g, '_')
   return /[*?]/.test(pattern) ? escaped : `%${escaped}%`
 }
@@ -161,7 +171,7 @@ export function globToLike(pattern: string): string {
 export async function listTasks(d: Dialect, f: ListFilter): Promise<Task[]> {
   let q = d.db.selectFrom('sq_tasks').selectAll()
   if (f.statuses && f.statuses.length > 0) q = q.where('status', 'in', f.statuses)
-  if (f.taskPattern) q = q.where(sql<boolean>`task like ${globToLike(f.taskPattern)} escape '\\'`)
+  if (f.taskPattern) q = q.where(taskMatches('task', f.taskPattern))
   if (f.since) q = q.where('modified', '>=', f.since)
   if (f.search) {
     const needle = `%${likeEscape(f.search.toLowerCase())}%`

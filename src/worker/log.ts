@@ -1,16 +1,59 @@
 /**
- * The worker's log sink: each line stamped with the time, and the lines of one turn of the event loop
- * written together — a busy worker logs two lines per task, and a write per line cost more CPU than
- * the task itself.
+ * The worker's log sink: each line stamped with the time and a level, filtered by the chosen level, and
+ * the lines of one turn of the event loop written together — a busy worker logs two lines per task, and
+ * a write per line cost more CPU than the task itself.
  */
-export function bufferedLog(write: (text: string) => void): (line: string) => void {
+
+/** Levels from the most to the least verbose; a sink shows its level and the ones after it. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** `text`: `TIME LINE` as always; `json`: one object per line for log shippers (pino's field names). */
+export const LOG_FORMATS = ['text', 'json'] as const
+export type LogFormat = (typeof LOG_FORMATS)[number]
+
+/**
+ * The level of a worker's log line, from how it begins. The worker's lines are plain sentences (the
+ * worker loop says `log(line)` in a dozen places and keeps no level); this table is the one place that
+ * sorts them, and test/worker/log-format.test.ts checks it against a real worker.
+ * Order matters: the first matching rule wins; anything else is info.
+ */
+const RULES: Array<[RegExp, LogLevel]> = [
+  // The periodic "[RAM Usage: …] Heartbeat" line: noise unless one is looking.
+  [/^\[RAM Usage: /, 'debug'],
+  // A task that ended failed (its last attempt), a verdict or claim the database would not take,
+  // a worker that must stop: what cron should mail.
+  [/^(failed|lost) \S+ in /, 'error'],
+  [/^(lost the verdict|could not|cannot|worker error|stopping at once)\b/, 'error'],
+  // A failure that will be retried, a task taken away, a worker presumed dead: worth a look.
+  [/^will retry /, 'warn'],
+  [/^worker \S+ was presumed dead/, 'warn'],
+]
+
+export function levelOf(line: string): LogLevel {
+  for (const [pattern, level] of RULES) if (pattern.test(line)) return level
+  return 'info'
+}
+
+export interface LogOptions {
+  /** Lines below this level are dropped (default info: the heartbeat is debug). */
+  level?: LogLevel
+  format?: LogFormat
+}
+
+export function bufferedLog(write: (text: string) => void, o: LogOptions = {}): (line: string) => void {
+  const min = LOG_LEVELS.indexOf(o.level ?? 'info')
+  const json = o.format === 'json'
   let pending = ''
   return (line) => {
+    const level = levelOf(line)
+    if (LOG_LEVELS.indexOf(level) < min) return
     if (pending === '') setImmediate(() => {
       const text = pending
       pending = ''
       write(text)
     })
-    pending += `${new Date().toISOString()} ${line}\n`
+    const time = new Date().toISOString()
+    pending += json ? `${JSON.stringify({ time, level, pid: process.pid, msg: line })}\n` : `${time} ${line}\n`
   }
 }

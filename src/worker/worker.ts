@@ -2,7 +2,7 @@ import type { Settings } from '../config.js'
 import { SqError } from '../errors.js'
 import { redactSecrets } from '../redact.js'
 import type { Dialect } from '../storage/dialect.js'
-import { appendChunks, claimTasks, hasRunnable, lostRuns, releaseUnstarted } from '../storage/run-repository.js'
+import { appendChunks, claimTasks, hasRunnable, lostRuns, releaseUnstarted, type RunOutcome } from '../storage/run-repository.js'
 import { WorkerPresence } from './heartbeat.js'
 import { describeVerdict, outcomeOf, type RunEnd } from './outcome.js'
 import { Periodic } from './periodic.js'
@@ -30,6 +30,8 @@ export interface WorkerOptions {
   /** Runs after which a task process is replaced; undefined: never. */
   maxTasksPerProcess?: number
   log(line: string): void
+  /** Called with each verdict the database recorded (the burst's exit code counts the failed ones). */
+  onVerdict?(taskId: string, outcome: RunOutcome): void
 }
 
 /**
@@ -264,6 +266,7 @@ export class Worker {
       run: run.ref,
       outcome,
       done: (recorded) => {
+        if (recorded) this.o.onVerdict?.(run.id, outcome)
         const { verdict, why } = describeVerdict(outcome, recorded)
         this.o.log(`${verdict} ${run.id} in ${(durationMs / 1000).toFixed(2)}s${why}`)
       },

@@ -164,6 +164,35 @@ for (const dialect of DIALECTS) {
       assert.equal(t.counts.progress, 1, 'counts are not filtered')
     })
 
+    it('lists queued tasks longest waiting first and completed ones newest first, filtered, with indexed queries', async function () {
+      // In a queue of their own, so claimOne takes none of them.
+      const first = await queue.enqueue({ task: 'jobs#count', queue: 'later' })
+      const second = await queue.enqueue({ task: 'jobs#boom', queue: 'later' })
+      await d.db.updateTable('sq_tasks').set({ modified: new Date(Date.now() - 60_000).toISOString() }).where('id', '=', first.id).execute()
+      const done = await claimOne('jobs#count')
+      await endRun(d, done, { status: 'completed', tail: { output: '\n  report ready\nmore\n' } })
+
+      const queued = await snapshot(d, { list: 'queued' })
+      assert.equal(queued.listed.status, 'queued')
+      assert.deepEqual(queued.listed.tasks.map((t) => t.id), [first.id, second.id])
+      assert.ok(queued.listed.tasks[0]!.agoMs >= 59_000, 'how long it has waited')
+      assert.equal(queued.failures.length, 0)
+      const completed = await snapshot(d, { list: 'completed' })
+      assert.deepEqual(completed.listed.tasks.map((t) => [t.id, t.line]), [[done.id, 'report ready']])
+      const filtered = await snapshot(d, { list: 'queued', filter: '*#boom' })
+      assert.deepEqual(filtered.listed.tasks.map((t) => t.task), ['jobs#boom'])
+      assert.deepEqual((await snapshot(d)).listed, { status: 'failed', tasks: [] }, 'the failures by default')
+
+      const { logged, plans, close } = await explainingDialect(db, d)
+      try {
+        await snapshot(logged, { list: 'queued' })
+        await snapshot(logged, { list: 'completed', filter: 'jobs' })
+        assertIndexed(dialect, await plans(), ['t', 'c'])
+      } finally {
+        await close()
+      }
+    })
+
     it('cancels and requeues through the Queue', async () => {
       const source = queueMonitor(queue)
       const run = await claimOne()

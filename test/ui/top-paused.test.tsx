@@ -16,6 +16,7 @@ const snap = (paused: string[]): Snapshot => ({
   paused,
   running: [],
   failures: [],
+  listed: { status: 'failed', tasks: [] },
   pane: null,
   tookMs: 1,
   endedCountsAt: 0,

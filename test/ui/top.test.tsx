@@ -38,6 +38,7 @@ function emptySnapshot(): Snapshot {
     workers: [],
     running: [],
     failures: [],
+    listed: { status: 'failed', tasks: [] },
     pane: null,
     tookMs: 1,
     endedCountsAt: 0,
@@ -58,6 +59,7 @@ function busySnapshot(): Snapshot {
       { id: ID2, task: 'jobs#evil', worker: 'web-1:4123', started: AT, elapsedMs: 3_000, attempt: 1, progress: { current: 3, total: 4, message: 'almost' }, lastLine: '\x1b[2Jgotcha' },
     ],
     failures: [{ id: FAIL, task: 'jobs#boom', modified: AT, agoMs: 120_000, errorLine: 'Error: boom' }],
+    listed: { status: 'failed', tasks: [{ id: FAIL, task: 'jobs#boom', modified: AT, agoMs: 120_000, line: 'Error: boom' }] },
   }
 }
 
@@ -146,7 +148,7 @@ describe('sq top (components)', () => {
     assert.match(frame, /Running \(2\)/)
     assert.match(frame, /▶ 3f2a9c1d jobs#count +web-1:4123 +12s\/1h00m +line 11/)
     assert.match(frame, /7b3e0f42 jobs#evil .*████░ 75% \\x1b\[2J/, "progress bar, then the last line, escaped")
-    assert.match(frame, /Output · 3f2a9c1d jobs#count · in progress 12s · 3 lines/)
+    assert.match(frame, /Output · 3f2a9c1d jobs#count · in progress 12s\/1h00m · 3 lines/, "the same elapsed formatter as the table")
     assert.match(frame, /^line 0$/m)
     assert.match(frame, /\\x1b\]0;pwned\\x07line 2/)
     assert.match(frame, /9b1c2d3e jobs#boom +2m00s ago +Error: boom/)
@@ -236,14 +238,82 @@ describe('sq top (components)', () => {
     await waitFor(lastFrame, (t) => t.includes('Running (2)'), 'the help closed')
   })
 
+  it('Tab shows queued tasks, then recently completed ones, then the failures again', async () => {
+    const QUEUED = 'c0ffee00-0000-4000-8000-000000000004'
+    const DONE = 'd0d0d0d0-0000-4000-8000-000000000005'
+    const { source, calls } = scripted((o) => {
+      const s = busySnapshot()
+      if (o.list === 'queued') return { ...s, listed: { status: 'queued', tasks: [{ id: QUEUED, task: 'jobs#later', modified: AT, agoMs: 65_000, line: '' }] } }
+      if (o.list === 'completed') return { ...s, listed: { status: 'completed', tasks: [{ id: DONE, task: 'jobs#count', modified: AT, agoMs: 5_000, line: 'all done' }] } }
+      return s
+    })
+    const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    await waitFor(lastFrame, (t) => t.includes('Recent failures'), 'the failures')
+    await press(stdin, '\t')
+    const queued = await waitFor(lastFrame, (t) => t.includes('Queued, longest waiting first'), 'the queued list')
+    assert.match(queued, /c0ffee00 jobs#later +waiting 1m05s/)
+    assert.equal(calls.at(-1)?.list, 'queued')
+    await press(stdin, 'jjj') // past the two running tasks to the queued one
+    await waitFor(lastFrame, (t) => /▶ c0ffee00/.test(t), 'the queued task selected')
+    await press(stdin, 'c')
+    await waitFor(lastFrame, (t) => t.includes('Cancel c0ffee00 jobs#later?'), 'a queued task can be cancelled')
+    await press(stdin, 'n')
+    await press(stdin, '\t')
+    await waitFor(lastFrame, (t) => /Recently completed/.test(t) && /d0d0d0d0 jobs#count +5\.0s ago +all done/.test(t), 'the completed list')
+    await press(stdin, '\t')
+    await waitFor(lastFrame, (t) => t.includes('Recent failures'), 'the failures again')
+  })
+
+  it('with the pane closed the lists stay together, blank rows only below them', async () => {
+    const { lastFrame, stdin } = mount(<Top source={busySource().source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    await waitFor(lastFrame, (t) => t.includes('line 2'), 'the first frame')
+    await press(stdin, '\r')
+    const frame = await waitFor(lastFrame, (t) => !t.includes('Output ·'), 'the pane closed')
+    const lines = frame.split('\n')
+    const evil = lines.findIndex((l) => l.includes('jobs#evil'))
+    assert.match(lines[evil + 1]!, /── Recent failures/, `the failures right under the running tasks:\n${frame}`)
+    assertFits(frame, 80, 24)
+  })
+
+  it('with a progress bar, g scrolls to the very first line of the output', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => `row ${i}`).join('\n')
+    const { source } = scripted((o) => ({ ...busySnapshot(), pane: { ...paneFor(o.selectedId ?? ID1, o, many), progress: { current: 1, total: 4, message: 'working' } } }))
+    const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    await waitFor(lastFrame, (t) => t.includes('row 39') && t.includes('25% working'), 'the bar and the end of the output')
+    await press(stdin, 'g')
+    await waitFor(lastFrame, (t) => /^row 0$/m.test(t) && !t.includes('row 39'), 'the first line')
+  })
+
+  it('a filter that hides the selected task moves the selection (and the pane) to one that matches', async () => {
+    const { source } = scripted((o) => {
+      const s = busySnapshot()
+      const running = o.filter ? s.running.filter((t) => t.task.includes(o.filter!)) : s.running
+      const failures = o.filter ? [] : s.failures
+      const id = o.selectedId ?? running[0]?.id ?? null
+      return { ...s, running, failures, listed: { status: 'failed', tasks: o.filter ? [] : s.listed.tasks }, pane: id === null ? null : { ...paneFor(id, o, `output of ${id.slice(0, 8)}\n`), task: id === ID2 ? 'jobs#evil' : 'jobs#count' } }
+    })
+    const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    await waitFor(lastFrame, (t) => t.includes('output of 3f2a9c1d'), 'the first task in the pane')
+    await press(stdin, '/')
+    await press(stdin, 'evil\r')
+    const frame = await waitFor(lastFrame, (t) => t.includes('output of 7b3e0f42'), 'the pane on the task that matches')
+    assert.match(frame, /▶ 7b3e0f42 jobs#evil/)
+    assert.doesNotMatch(frame, /3f2a9c1d/)
+  })
+
   it('q quits: polling stops', async () => {
     const { source, calls } = scripted(emptySnapshot)
+    let unwatched = 0
+    source.watch = async () => async () => void unwatched++
     const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} intervalMs={20} color={false} size={{ columns: 80, rows: 24 }} />)
     await waitFor(lastFrame, (t) => t.includes('queued 0'), 'the first frame')
     await press(stdin, 'q')
-    await new Promise((r) => setTimeout(r, 60))
+    await waitFor(() => String(unwatched), (t) => t === '1', 'the app to stop watching the database')
     const n = calls.length
-    await new Promise((r) => setTimeout(r, 150))
+    // Time for several polls, measured by another Top polling at the same interval (no sleep).
+    const other = scripted(emptySnapshot)
+    mount(<Top source={other.source} displayUrl="sqlite:sq.db" taskTimeout={3600} intervalMs={20} color={false} size={{ columns: 80, rows: 24 }} />)
+    await waitFor(() => String(other.calls.length), (t) => Number(t) >= 5, 'five polls of the other Top')
     assert.equal(calls.length, n, 'no snapshot after quitting')
   })
 
@@ -261,12 +331,13 @@ describe('sq top (components)', () => {
 })
 
 describe('sq top (layout and colour)', () => {
-  it('shares 24 rows between running tasks, the pane and failures', () => {
-    assert.deepEqual(computeLayout({ rows: 24, running: 20, failures: 20, paneOpen: true }), { runningRows: 4, failureRows: 3, paneRows: 8 })
-    assert.deepEqual(computeLayout({ rows: 24, running: 0, failures: 0, paneOpen: true }), { runningRows: 1, failureRows: 1, paneRows: 13 })
-    const closed = computeLayout({ rows: 24, running: 30, failures: 2, paneOpen: false })
+  it('shares 24 rows between running tasks, the pane and the lower list', () => {
+    assert.deepEqual(computeLayout({ rows: 24, running: 20, listed: 20, paneOpen: true }), { bodyRows: 19, runningRows: 4, listRows: 3, paneRows: 8 })
+    assert.deepEqual(computeLayout({ rows: 24, running: 0, listed: 0, paneOpen: true }), { bodyRows: 19, runningRows: 1, listRows: 1, paneRows: 13 })
+    const closed = computeLayout({ rows: 24, running: 30, listed: 2, paneOpen: false })
     assert.equal(closed.paneRows, 0)
-    assert.equal(closed.runningRows + closed.failureRows, 16)
+    assert.equal(closed.runningRows + closed.listRows, 16)
+    assert.deepEqual(computeLayout({ rows: 24, running: 2, listed: 1, paneOpen: false }), { bodyRows: 19, runningRows: 2, listRows: 1, paneRows: 0 }, 'a closed pane leaves no blank rows between the lists')
   })
 
   it('turns every colour off with NO_COLOR', () => {

@@ -2,7 +2,7 @@ import { Text } from 'ink'
 import { escapeControl, shortId, truncate } from '../format.js'
 import type { Theme } from './theme.js'
 
-export const HINTS = '↑↓ select  ⏎ pane  l log  c cancel  r requeue  / filter  ? help  q quit'
+export const HINTS = '↑↓ select  ⏎ pane  l log  Tab list  c cancel  r requeue  / filter  ?help  q quit'
 
 export interface FooterProps {
   width: number

@@ -2,13 +2,14 @@ import { Box, Text } from 'ink'
 import type { Theme } from './theme.js'
 
 export const KEYS: Array<[string, string]> = [
-  ['↑ ↓  k j', 'select a running task or a failure'],
+  ['↑ ↓  k j', 'select a running task or one of the lower list'],
+  ['Tab  t', 'lower list: recent failures, queued tasks, recently completed'],
   ['Enter', 'show or hide the output pane'],
   ['l', "switch the pane between the task's output and its log"],
-  ['PgUp PgDn', 'scroll the pane (Home: top, End: follow the output)'],
+  ['PgUp PgDn', 'scroll the pane (Home/g: top, End/G: follow the output)'],
   ['c', 'cancel the selected task (asks first)'],
   ['r', 'requeue the selected task (failed, cancelled or completed)'],
-  ['/', 'filter by task name (* and ? wildcards); Esc clears'],
+  ['/', 'filter by task: hel* is anchored (a glob), hel a substring; Esc clears'],
   ['?', 'this help; any key closes it'],
   ['q  Ctrl-C', 'quit'],
 ]

@@ -3,36 +3,57 @@ import { displayLines } from '../format.js'
 
 /**
  * How the screen's rows are shared out. Fixed: three header lines, the running table's title and
- * column header, the failures' title, the footer, and the pane's title when it is open. What is left
- * goes to the running rows, the failure rows and the pane, in that order of need, so 80×24 shows a
- * few of each and a taller terminal gives the pane (or, with the pane closed, the tables) the rest.
+ * column header, the lower list's title, the footer, and the pane's title when it is open. What is
+ * left goes to the running rows, the lower list's rows and the pane, in that order of need, so 80×24
+ * shows a few of each and a taller terminal gives the pane the rest. With the pane closed, each list
+ * gets the rows its tasks need and what no list needs stays blank at the bottom, not between them.
  */
 export interface Layout {
+  /** Rows between the header and the footer (the tables, or the help). */
+  bodyRows: number
   runningRows: number
-  failureRows: number
-  /** Lines of pane text; 0 when the pane is closed. */
+  /** Rows of the lower list (failures, queued or completed tasks). */
+  listRows: number
+  /** Rows of the pane below its title (the progress bar's line included); 0 when the pane is closed. */
   paneRows: number
 }
 
 /** Ink redraws the whole screen on every frame once output reaches the last row, so we stop one short. */
 export const SPARE_ROWS = 1
-const FIXED_ROWS = 3 + 2 + 1 + 1
+const HEADER_ROWS = 3
+const FOOTER_ROWS = 1
+/** The running table's title and column header, the lower list's title. */
+const TITLE_ROWS = 2 + 1
 
-export function computeLayout(o: { rows: number; running: number; failures: number; paneOpen: boolean }): Layout {
-  const free = Math.max(3, o.rows - SPARE_ROWS - FIXED_ROWS - (o.paneOpen ? 1 : 0))
+export function computeLayout(o: { rows: number; running: number; listed: number; paneOpen: boolean }): Layout {
+  const bodyRows = Math.max(1, o.rows - SPARE_ROWS - HEADER_ROWS - FOOTER_ROWS)
+  const free = Math.max(3, bodyRows - TITLE_ROWS - (o.paneOpen ? 1 : 0))
   // Each list shows at least one row (its entries, or a "none" line).
   const want = (n: number) => Math.max(1, n)
   if (!o.paneOpen) {
-    const failureRows = Math.min(want(o.failures), Math.max(1, Math.floor(free / 3)))
-    const runningRows = Math.max(1, free - failureRows)
-    return { runningRows, failureRows, paneRows: 0 }
+    const listCap = Math.max(1, Math.floor(free / 3))
+    const runningRows = Math.min(want(o.running), Math.max(1, free - Math.min(want(o.listed), listCap)))
+    return { bodyRows, runningRows, listRows: Math.min(want(o.listed), Math.max(1, free - runningRows)), paneRows: 0 }
   }
   const runningCap = Math.max(3, Math.floor(free * 0.3))
-  const failureCap = Math.max(2, Math.floor(free * 0.2))
+  const listCap = Math.max(2, Math.floor(free * 0.2))
   const runningRows = Math.min(want(o.running), runningCap)
-  const failureRows = Math.min(want(o.failures), failureCap)
-  const paneRows = Math.max(1, free - runningRows - failureRows)
-  return { runningRows, failureRows, paneRows }
+  const listRows = Math.min(want(o.listed), listCap)
+  const paneRows = Math.max(1, free - runningRows - listRows)
+  return { bodyRows, runningRows, listRows, paneRows }
+}
+
+/**
+ * Lines of text the pane shows: its rows less the progress bar's line, drawn when the task reports
+ * progress and the pane has room for it. Scrolling (g, PgUp) is bounded by this, not by paneRows.
+ */
+export function paneTextRows(paneRows: number, hasProgressBar: boolean): number {
+  return hasProgressBar && paneRows >= 6 ? paneRows - 1 : paneRows
+}
+
+/** Clamps a scroll offset (lines up from the bottom) to what `total` lines in `rows` allow. */
+export function clampScroll(scroll: number, total: number, rows: number): number {
+  return Math.min(Math.max(0, scroll), Math.max(0, total - rows))
 }
 
 /** The first index of a window of `height` rows over `count` that keeps `selected` in view, centred-ish. */

@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink'
 import type { Pane } from '../../src/monitor.js'
-import { escapeControl, formatDuration, progressBar, shortId, statusLabel, truncate } from '../format.js'
+import { escapeControl, formatElapsed, progressBar, shortId, statusLabel, truncate } from '../format.js'
+import { clampScroll, paneTextRows } from './layout.js'
 import type { Theme } from './theme.js'
 
 export interface OutputPaneProps {
@@ -12,35 +13,35 @@ export interface OutputPaneProps {
   scroll: number
   rows: number
   width: number
+  /** The worker timeout in seconds (0: none), shown against a running task's elapsed time. */
+  timeoutSeconds: number
   theme: Theme
   /** What to say in place of an empty pane (loading, task gone); default depends on the pane. */
   note?: string
 }
 
-/** Clamps a scroll offset (lines up from the bottom) to what `total` lines in `rows` allow. */
-export function clampScroll(scroll: number, total: number, rows: number): number {
-  return Math.min(Math.max(0, scroll), Math.max(0, total - rows))
-}
-
 /** The selected task's streamed output (or log), following its end unless scrolled up. */
-export function OutputPane({ pane, lines, scroll, rows, width, theme, note }: OutputPaneProps) {
+export function OutputPane({ pane, lines, scroll, rows, width, timeoutSeconds, theme, note }: OutputPaneProps) {
   const statusColor = pane ? theme[pane.status === 'progress' ? 'running' : pane.status] : undefined
   // Structured progress gets a bar line of its own when the pane has rows to spare.
   const bar = pane ? progressBar(pane.progress?.current, pane.progress?.total, Math.min(40, Math.max(10, width - 30))) : ''
-  const barLine = bar && rows >= 6 ? `${bar} ${escapeControl(pane?.progress?.message ?? '', false)}` : ''
-  const textRows = barLine ? rows - 1 : rows
+  const textRows = paneTextRows(rows, bar !== '')
+  const barLine = textRows < rows ? `${bar} ${escapeControl(pane?.progress?.message ?? '', false)}` : ''
   const offset = clampScroll(scroll, lines.length, textRows)
   const end = lines.length - offset
   const shown = lines.slice(Math.max(0, end - textRows), end)
   let title = '── Output '
   if (pane) {
-    const time = pane.elapsedMs === null ? '' : ` ${formatDuration(pane.elapsedMs)}`
+    // The running table's formatter: the same elapsed time reads the same in both places.
+    const time = pane.elapsedMs === null ? '' : ` ${formatElapsed(pane.elapsedMs, pane.status === 'progress' ? timeoutSeconds : 0)}`
     title =
       `── ${pane.stream === 'log' ? 'Log' : 'Output'} · ${shortId(pane.id)} ${escapeControl(pane.task, false)} · ` +
       `${statusLabel(pane.status).toLowerCase()}${time} · ${lines.length} lines` +
       `${offset > 0 ? ` · ↑${offset} (End follows)` : ''} `
   }
-  const hint = pane ? (pane.stream === 'log' ? ' l: output ' : ' l: log ') : ''
+  const wanted = pane ? (pane.stream === 'log' ? ' l: output ' : ' l: log ') : ''
+  // The hint gives way to the title when both do not fit (the help lists `l` anyway).
+  const hint = title.length + wanted.length <= width ? wanted : ''
   const rule = Math.max(0, width - title.length - hint.length)
   return (
     <Box flexDirection="column" width={width}>

@@ -18,6 +18,9 @@ export interface RunningTableProps {
   theme: Theme
 }
 
+/** A running task past this share of its timeout has its elapsed time drawn in the warning colour. */
+const NEAR_TIMEOUT = 0.8
+
 /** Column widths for a terminal `width` wide; the worker column goes first when it is narrow. */
 export function runningColumns(width: number, timeoutSeconds: number) {
   const elapsed = timeoutSeconds > 0 ? 13 : 7
@@ -53,7 +56,7 @@ export function RunningTable({ tasks, total, selectedId, rows, width, timeoutSec
       ) : (
         shown.map((t) => {
           const isSelected = t.id === selectedId
-          const late = timeoutSeconds > 0 && t.elapsedMs > timeoutSeconds * 800
+          const late = timeoutSeconds > 0 && t.elapsedMs > timeoutSeconds * 1000 * NEAR_TIMEOUT
           // Structured progress as a short bar, then the last output line (or the progress message).
           const bar = progressBar(t.progress?.current, t.progress?.total, 5)
           const text = escapeControl(t.lastLine || t.progress?.message || '', false)

@@ -1,0 +1,26 @@
+import { Args, Command, Flags, loadHelpClass, type Interfaces } from '@oclif/core'
+import { EXIT, oneLine } from '../src/errors.js'
+
+/**
+ * `sq help [COMMAND]`: oclif's own help (what `--help` and `-h` print), as @oclif/plugin-help's command
+ * shows it — written here, in a few lines, so an unknown command gets sq's one-line `sq: …` error and
+ * exit 2 like every other bad input, and so no plugin is loaded at each start.
+ */
+export default class Help extends Command {
+  static override summary = 'Show help for sq or one of its commands'
+  static override examples = ['<%= config.bin %> help', '<%= config.bin %> help worker']
+  static override args = { command: Args.string({ description: 'the command to describe', required: false }) }
+  static override flags = { 'nested-commands': Flags.boolean({ char: 'n', description: 'include all nested commands in the output' }) }
+  static override strict = false
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Help)
+    const HelpClass = await loadHelpClass(this.config)
+    await new HelpClass(this.config, { all: flags['nested-commands'] }).showHelp(argv as string[])
+  }
+
+  protected override async catch(error: Interfaces.CommandError): Promise<void> {
+    process.stderr.write(`sq: ${oneLine(error.message.replace(/^Command (\S+) not found\.$/, '"$1" is not a sq command (sq help lists them)'))}\n`)
+    process.exitCode = EXIT.usage
+  }
+}

@@ -1,0 +1,30 @@
+import type { Hook } from '@oclif/core'
+import { closest, distance } from 'fastest-levenshtein'
+import { EXIT } from '../../src/errors.js'
+
+/**
+ * `sq lsit`: the one-line `sq: …` error every other bad input gets, exit 2, with the nearest command
+ * when one is near enough to be a typo. (@oclif/plugin-not-found does the same search but prints two
+ * lines in oclif's own format, exits 127, and prompts y/n on a terminal — a cron line or a script must
+ * not hang on a prompt.) oclif loads this file only when no command matched.
+ */
+const hook: Hook<'command_not_found'> = async function (opts) {
+  const typed = opts.id.replaceAll(':', ' ')
+  const ids = opts.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
+  const nearest = ids.length === 0 ? undefined : closest(opts.id, ids)
+  const near = (opts.id.length >= 2 ? ids.find((id) => id.startsWith(opts.id)) : undefined) ?? (nearest && isTypo(opts.id, nearest) ? nearest : undefined)
+  const hint = near === undefined ? '' : `; did you mean "${near}"?`
+  process.stderr.write(`sq: "${typed}" is not a sq command${hint} (sq help lists them)\n`)
+  this.exit(EXIT.usage)
+}
+
+/**
+ * A letter or two changed, added or dropped (two letters swapped count two), in a word long enough
+ * that this leaves most of it: `lsit` is `list`, `nope` is not `top`.
+ */
+function isTypo(typed: string, id: string): boolean {
+  const d = distance(typed, id)
+  return d <= 2 && d <= id.length - 2
+}
+
+export default hook

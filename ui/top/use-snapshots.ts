@@ -1,0 +1,94 @@
+import { useEffect, useRef, useState } from 'react'
+import type { ListedStatus, MonitorSource, Snapshot, Stream } from '../../src/monitor.js'
+import { coerceError, oneLine } from '../../src/errors.js'
+
+/** What the screen asks the database for: the pane's task and stream, the filter, the lower list. */
+export interface Wishes {
+  selectedId: string | null
+  stream: Stream
+  filter: string
+  list: ListedStatus
+}
+
+export interface Snapshots {
+  /** The latest snapshot, null before the first. */
+  snap: Snapshot | null
+  /** The wishes it was read for (the pane's id: the one asked for, else the one the source chose). */
+  readFor: Wishes | null
+  /** The last read's failure, one line; null once a read succeeds again. */
+  error: string | null
+}
+
+export interface SnapshotsHandle extends Snapshots {
+  /** Reads again now (after an action), rather than at the next poll. */
+  refresh(): void
+}
+
+/**
+ * Polls the source every `intervalMs`, and at once when the wishes change or the database announces a
+ * change (PostgreSQL NOTIFY). One read at a time: a change during a read starts the next read as soon
+ * as it ends, with the wishes of that moment. The loop restarts with new wishes (the effect's
+ * dependencies), so it never reads stale ones; the previous snapshot carries over, so the pane keeps
+ * continuing from where it stopped.
+ */
+export function useSnapshots(source: MonitorSource, intervalMs: number, wishes: Wishes): SnapshotsHandle {
+  const [state, setState] = useState<Snapshots>({ snap: null, readFor: null, error: null })
+  /** The last snapshot read, whichever loop read it: the next read continues its pane. */
+  const previous = useRef<Snapshot | null>(null)
+  /** The read in flight, whichever loop started it: a new loop waits for it rather than read beside it. */
+  const inFlight = useRef<Promise<unknown>>(Promise.resolve())
+  /** Wakes the current loop: what a notification calls. */
+  const wake = useRef<() => void>(() => {})
+  const { selectedId, stream, filter, list } = wishes
+
+  useEffect(() => {
+    let stopped = false
+    let timer: NodeJS.Timeout | undefined
+    let wakeUp: () => void = () => {}
+    wake.current = () => wakeUp()
+    const read = async () => {
+      const wanted = { selectedId, stream, filter, list }
+      try {
+        const next = await source.snapshot({ ...wanted, previous: previous.current })
+        previous.current = next
+        if (!stopped) setState({ snap: next, readFor: { ...wanted, selectedId: selectedId ?? next.pane?.id ?? null }, error: null })
+      } catch (error) {
+        if (!stopped) setState((s) => ({ ...s, error: `database: ${oneLine(coerceError(error).message)}` }))
+      }
+    }
+    void (async () => {
+      await inFlight.current.catch(() => {})
+      while (!stopped) {
+        const reading = read()
+        inFlight.current = reading
+        await reading
+        if (stopped) return
+        await new Promise<void>((resolve) => {
+          wakeUp = resolve
+          timer = setTimeout(resolve, intervalMs)
+        })
+        clearTimeout(timer)
+      }
+    })()
+    return () => {
+      stopped = true
+      clearTimeout(timer)
+      wakeUp()
+    }
+  }, [source, intervalMs, selectedId, stream, filter, list])
+
+  useEffect(() => {
+    let stopped = false
+    let unwatch: (() => Promise<void>) | undefined
+    source
+      .watch(() => wake.current())
+      .then((stop) => (stopped ? void stop() : (unwatch = stop)))
+      .catch(() => {}) // without notifications, polling alone keeps the screen live
+    return () => {
+      stopped = true
+      void unwatch?.()
+    }
+  }, [source])
+
+  return { ...state, refresh: () => wake.current() }
+}
