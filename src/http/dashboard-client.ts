@@ -67,19 +67,20 @@ export function dashboardClient(): void {
 
   function chart(buckets: Array<{ at: string; completed: number; failed: number }>, bucketSeconds: number): string {
     const w = 600
-    const h = 120
+    const h = 100
     const max = Math.max(1, ...buckets.map((b) => b.completed + b.failed))
     const bw = w / buckets.length
     const bars = buckets
       .map((b, i) => {
-        const hc = (b.completed / max) * (h - 14)
-        const hf = (b.failed / max) * (h - 14)
+        const hc = (b.completed / max) * (h - 4)
+        const hf = (b.failed / max) * (h - 4)
         const title = `<title>${esc(new Date(b.at).toLocaleTimeString())}: ${b.completed} completed, ${b.failed} failed</title>`
         return `<g>${title}<rect x="${i * bw + 1}" y="${h - hc}" width="${bw - 2}" height="${hc}" class="c"/><rect x="${i * bw + 1}" y="${h - hc - hf}" width="${bw - 2}" height="${hf}" class="f"/></g>`
       })
       .join('')
-    return `<svg id="throughput-chart" viewBox="0 0 ${w} ${h}" preserveAspectRatio="none" role="img" aria-label="throughput">
-      <text x="2" y="10" class="axis">${max} / ${bucketSeconds / 60} min</text>${bars}</svg>`
+    const span = (buckets.length * bucketSeconds) / 60
+    return `<svg id="throughput-chart" viewBox="0 0 ${w} ${h}" preserveAspectRatio="none" role="img" aria-label="throughput">${bars}</svg>
+      <div class="axis"><span>${span} min ago</span><span>peak ${max} per ${bucketSeconds / 60} min</span><span>now</span></div>`
   }
 
   function countsCards(counts: Counts): string {

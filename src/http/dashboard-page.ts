@@ -45,6 +45,7 @@ button:disabled{opacity:.45;cursor:default}.tabs{display:flex;gap:.3em;margin-bo
 .pager{display:flex;gap:1em;align-items:center;margin-top:.6em}.empty{color:var(--muted)}
 #flash{position:fixed;right:1em;top:3.5em;padding:.6em 1em;border-radius:6px;background:#dcfce7;box-shadow:0 2px 8px #0002}
 #flash.bad,.bad{color:var(--bad)}#flash.bad{background:#fee2e2}
-svg{width:100%;height:130px;background:var(--bg);border-radius:6px}svg .c{fill:#22c55e}svg .f{fill:#ef4444}svg .axis{font-size:9px;fill:var(--muted)}
+svg{width:100%;height:110px;display:block;background:var(--bg);border-radius:6px}svg .c{fill:#22c55e}svg .f{fill:#ef4444}
+.axis{display:flex;justify-content:space-between;color:var(--muted);font-size:.85em}
 a{color:var(--run)}
 `

@@ -37,6 +37,7 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
     [/^\/$/, (_req, res) => sendText(res, 200, 'text/html; charset=utf-8', dashboardHtml(guard.enabled ? guard.token : null))],
     [/^\/assets\/dashboard\.js$/, asset('text/javascript; charset=utf-8', DASHBOARD_JS)],
     [/^\/assets\/dashboard\.css$/, asset('text/css; charset=utf-8', DASHBOARD_CSS)],
+    [/^\/favicon\.ico$/, (_req, res) => void res.writeHead(204).end()],
     [/^\/task$/, (_req, res, url) => taskView(queue, url, res)],
     [/^\/metrics$/, async (_req, res) => sendText(res, 200, metrics.contentType, await metrics.metrics())],
     [/^\/api\/overview$/, (_req, res) => overview(c, res)],
