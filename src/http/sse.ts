@@ -5,8 +5,11 @@ import { getTask } from '../storage/task-repository.js'
 import { isTerminal } from '../types.js'
 import { SAFE_HEADERS, sendError } from './respond.js'
 
-/** How often a stream looks for new output. The worker flushes every 200 ms, so text shows within ~0.4 s. */
-export const SSE_POLL_MS = 200
+/**
+ * How often a stream looks for new output: a primary-key lookup and one index range, cheap enough to
+ * do often. The worker flushes every 200 ms, so new text shows within ~0.3 s.
+ */
+export const SSE_POLL_MS = 100
 /** The most characters sent when a stream starts on a task that has ended (its tail). */
 const TAIL_CHARS = 256 * 1024
 /** A comment line now and then keeps proxies from closing a quiet stream. */
