@@ -234,8 +234,8 @@ export function dashboardClient(): void {
       return
     }
     main.innerHTML = `<p><a href="#/">‹ Dashboard</a> · <a href="/task?task_id=${esc(t.id)}">plain view</a></p>
-      <h1 class="mono">${esc(t.task)}</h1><div id="task-actions">${actions}</div><div id="details">${html}</div>
-      <h2>Output <small id="stream-state"></small></h2><pre id="output"></pre>`
+      <section><h1 class="mono">${esc(t.task)}</h1><div id="task-actions">${actions}</div><div id="details">${html}</div></section>
+      <section><h2>Output <small id="stream-state"></small></h2><pre id="output"></pre></section>`
     follow(t.id)
   }
 

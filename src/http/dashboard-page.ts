@@ -27,7 +27,7 @@ export const DASHBOARD_CSS = `
 header{display:flex;gap:1em;align-items:center;padding:.6em 1.5em;background:#111827;color:#e5e7eb}
 header .brand{font-weight:700;font-size:1.3em;color:#fff;text-decoration:none}header .ro{margin-left:auto;color:#9ca3af}
 #offline{color:#fca5a5}main{padding:1em 1.5em;max-width:1200px}
-h1{font-size:1.3em}h2{font-size:1.05em;margin:1.2em 0 .4em}h2 small{font-weight:400;color:var(--muted)}
+h1{font-size:1.3em}h1.mono{font-size:1.3em;margin:.3em 0}#task-actions{margin:.5em 0}h2{font-size:1.05em;margin:1.2em 0 .4em}h2 small{font-weight:400;color:var(--muted)}
 section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.3em 1em .8em;margin-bottom:1em}
 .cards{display:flex;gap:.8em;flex-wrap:wrap;padding-top:.7em}.card{flex:1;min-width:110px;border-radius:6px;padding:.5em .8em;background:var(--bg);border-left:4px solid var(--muted)}
 .card .n{font-size:1.7em;font-weight:600}.card.queued{border-color:var(--wait)}.card.progress{border-color:var(--run)}

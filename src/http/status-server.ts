@@ -39,7 +39,7 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
     [/^\/assets\/dashboard\.css$/, asset('text/css; charset=utf-8', DASHBOARD_CSS)],
     [/^\/favicon\.ico$/, (_req, res) => void res.writeHead(204).end()],
     [/^\/task$/, (_req, res, url) => taskView(queue, url, res)],
-    [/^\/metrics$/, async (_req, res) => sendText(res, 200, metrics.contentType, await metrics.metrics())],
+    [/^\/metrics$/, async (_req, res) => sendText(res, 200, metrics.contentType, await metrics.render())],
     [/^\/api\/overview$/, (_req, res) => overview(c, res)],
     [/^\/api\/throughput$/, (_req, res, url) => throughputSeries(c, url, res)],
     [/^\/api\/tasks$/, (_req, res, url) => taskList(c, url, res)],
