@@ -44,7 +44,11 @@ export default class Serve extends BaseCommand {
     const mode = flags['allow-actions'] ? 'actions allowed' : 'read-only'
     this.log(`sq serve: dashboard http://${host}:${port}/ (${mode}; metrics /metrics; database ${queue.displayUrl}); Ctrl-C stops`)
     await new Promise<void>((resolve) => {
-      const stop = () => server.close(() => resolve())
+      const stop = () => {
+        server.close(() => resolve())
+        // Open event streams (and idle keep-alive sockets) would hold close() until browsers leave.
+        server.closeAllConnections()
+      }
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
     })

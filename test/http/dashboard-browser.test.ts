@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from '../helpers/browser.js'
 import { DIALECTS } from '../helpers/db.js'
 import { startServe, type Served } from '../helpers/serve.js'
 import { workerSuite, type WorkerSuite } from '../helpers/worker.js'
 import { TASKS } from '../worker/fixtures.js'
 
-/**
- * The dashboard in a real browser: Debian's chromium (`apt-get install chromium`), driven by
- * playwright-core. Nothing is installed at run time; without /usr/bin/chromium the suite fails and
- * says how to install it (README "Testing").
- */
-export const CHROMIUM = process.env.SQ_TEST_CHROMIUM ?? '/usr/bin/chromium'
-
-export async function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set SQ_TEST_CHROMIUM`)
-  }
-  // --no-sandbox: the tests may run as root in a container, where Chromium's sandbox cannot start.
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-}
+/** The dashboard in a real browser: Chromium driven by playwright-core (test/helpers/browser.ts). */
 
 async function end(s: WorkerSuite, id: string, status: 'completed' | 'failed', durationMs: number) {
   const now = new Date().toISOString()

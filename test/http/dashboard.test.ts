@@ -257,6 +257,18 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('SIGTERM stops sq serve while a browser still holds an event stream open', async () => {
+      const id = await s.enqueue('tasks#text')
+      const served = await startServe(s)
+      const res = await fetch(`${served.base}/api/tasks/${id}/events`)
+      const { events } = await readEvents(res, (e) => e.some((x) => x.event === 'state'))
+      assert.deepEqual(events[0], { event: 'state', data: { status: 'queued', attempt: 0 } })
+      served.proc.signal('SIGTERM')
+      // Without closing open connections, server.close() would wait for the browser forever.
+      const exit = await served.proc.ended(5000)
+      assert.deepEqual(exit, { code: 0, signal: null })
+    })
+
     it("streams a running task's output over SSE as the worker writes it, then its end", async () => {
       const gate = s.file('gate')
       const id = await s.enqueue('tasks#gated', { gate })
