@@ -3,21 +3,37 @@ import { createStatusServer } from '../src/http/status-server.js'
 import { BaseCommand } from './base.js'
 
 export default class Serve extends BaseCommand {
-  static override summary = 'Serve the read-only HTTP status view of tasks'
-  static override description = 'GET /task?task_id=ID&type=json returns the record; without type=json, a live HTML status page.'
-  static override examples = ['<%= config.bin %> serve --port 8000', 'curl "http://127.0.0.1:8000/task?task_id=3f2a9c&type=json"']
+  static override summary = 'Serve the web dashboard, Prometheus metrics and the HTTP status view of tasks'
+  static override description =
+    'GET / is the dashboard (its data under /api/...), GET /metrics the Prometheus metrics, and GET /task?task_id=ID[&type=json] the ' +
+    "seed's status view. Read-only unless --allow-actions: then the dashboard can cancel and requeue tasks (POST only, CSRF-protected)."
+  static override examples = [
+    '<%= config.bin %> serve --port 8000',
+    '<%= config.bin %> serve --allow-actions',
+    'curl "http://127.0.0.1:8000/task?task_id=3f2a9c&type=json"',
+    'curl http://127.0.0.1:8000/metrics',
+  ]
   static override flags = {
     port: Flags.integer({ char: 'p', description: 'port to listen on (0 picks a free one)', default: 8000, min: 0, max: 65535 }),
     host: Flags.string({
       description: 'address to bind; requests must name it as their Host (localhost too for 127.0.0.1). Others expose task data',
       default: '127.0.0.1',
     }),
+    'allow-actions': Flags.boolean({
+      description: 'let the dashboard cancel and requeue tasks (POST with a per-process CSRF token); without it they answer 403',
+      default: false,
+    }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Serve)
     const queue = await this.openQueue(flags)
-    const server = createStatusServer(queue, { host: flags.host })
+    const server = createStatusServer(queue, {
+      host: flags.host,
+      allowActions: flags['allow-actions'],
+      // LEAD: schedules and pause/resume hooks (src/http/hooks.ts) go here once h-ops is merged.
+      hooks: {},
+    })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(flags.port, flags.host, () => resolve())
@@ -25,9 +41,14 @@ export default class Serve extends BaseCommand {
     const address = server.address()
     const port = typeof address === 'object' && address ? address.port : flags.port
     const host = flags.host.includes(':') ? `[${flags.host}]` : flags.host
-    this.log(`sq serve: http://${host}:${port}/task?task_id=ID (database ${queue.displayUrl}); Ctrl-C stops`)
+    const mode = flags['allow-actions'] ? 'actions allowed' : 'read-only'
+    this.log(`sq serve: dashboard http://${host}:${port}/ (${mode}; metrics /metrics; database ${queue.displayUrl}); Ctrl-C stops`)
     await new Promise<void>((resolve) => {
-      const stop = () => server.close(() => resolve())
+      const stop = () => {
+        server.close(() => resolve())
+        // Open event streams (and idle keep-alive sockets) would hold close() until browsers leave.
+        server.closeAllConnections()
+      }
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
     })

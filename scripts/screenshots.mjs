@@ -1,0 +1,76 @@
+// Takes the README's screenshots of the dashboard (docs/dashboard.png, docs/dashboard-task.png) with the
+// browser setup of the tests: Debian's Chromium driven by playwright-core. Run after `npm run build`:
+//   node scripts/screenshots.mjs
+// It fills a temporary SQLite queue (examples/tasks.ts-like tasks), runs a worker and `sq serve`, and
+// removes everything it made when done.
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const bin = path.join(root, 'bin/run.js')
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-shots-'))
+const env = { ...process.env, SQ_DATABASE_URL: path.join(dir, 'sq.db') }
+const children = []
+const sq = (...args) => execFileSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: 'utf8' }).trim()
+const start = (...args) => {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] })
+  children.push(child)
+  return child
+}
+
+fs.writeFileSync(
+  path.join(dir, 'tasks.mjs'),
+  `const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+export async function* countdown({ n = 5, delayMs = 300 }) {
+  for (let i = n; i > 0; i--) { yield i + '…\\n'; yield { progress: { current: n - i + 1, total: n, message: 'counting down' } }; await sleep(delayMs) }
+  yield 'liftoff\\n'
+}
+export async function sendEmail({ to }) { await sleep(30 + Math.random() * 200); return 'sent to ' + to }
+export async function resize({ image }) { await sleep(50); if (image.endsWith('.gif')) throw new Error('unsupported format: gif'); return 'resized ' + image }
+`,
+)
+
+try {
+  for (let i = 0; i < 14; i++) sq('enqueue', 'tasks#sendEmail', '--arg', `to=user${i}@example.com`, '--queue', 'mail')
+  for (const image of ['a.png', 'b.jpg', 'c.gif', 'd.png', 'e.gif']) sq('enqueue', 'tasks#resize', '--arg', `image=${image}`, '--queue', 'images')
+  // Some resizes fail on purpose; a burst worker may say so in its exit code.
+  spawnSync(process.execPath, [bin, 'worker', '--burst', '--queue', 'mail,images', '--concurrency', '4'], { cwd: dir, env, stdio: 'ignore' })
+  for (let i = 0; i < 3; i++) sq('enqueue', 'tasks#sendEmail', '--arg', `to=later${i}@example.com`, '--queue', 'mail', '--delay', '10m')
+  for (let i = 0; i < 4; i++) sq('enqueue', 'tasks#resize', '--arg', `image=report${i}.png`, '--queue', 'reports')
+  const id = sq('enqueue', 'tasks#countdown', '--arg', 'n=40', '--arg', 'delayMs=400')
+  sq('enqueue', 'tasks#countdown', '--arg', 'n=30', '--arg', 'delayMs=500')
+  start('worker', '--concurrency', '2')
+
+  const serve = start('serve', '--port', '0', '--allow-actions')
+  const base = await new Promise((resolve) => {
+    let out = ''
+    serve.stdout.on('data', (d) => {
+      out += d
+      const m = /(http:\/\/[^/]+:\d+)\//.exec(out)
+      if (m) resolve(m[1])
+    })
+  })
+  const browser = await chromium.launch({ executablePath: process.env.SQ_TEST_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] })
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 })
+  const tall = { width: 1280, height: 1280 }
+  await new Promise((r) => setTimeout(r, 3000))
+  await page.goto(`${base}/`)
+  await page.waitForFunction(() => document.querySelectorAll('#running tbody tr').length === 2)
+  await page.locator('button[data-tab="completed"]').click()
+  await page.waitForTimeout(1200)
+  await page.screenshot({ path: path.join(root, 'docs/dashboard.png'), fullPage: true })
+  await page.setViewportSize(tall)
+  await page.goto(`${base}/#/task/${id}`)
+  await page.waitForFunction(() => (document.getElementById('output')?.textContent ?? '').split('\n').length > 6)
+  await page.screenshot({ path: path.join(root, 'docs/dashboard-task.png') })
+  await browser.close()
+  console.log('wrote docs/dashboard.png and docs/dashboard-task.png')
+} finally {
+  for (const child of children) child.kill('SIGTERM')
+  await new Promise((r) => setTimeout(r, 1500))
+  fs.rmSync(dir, { recursive: true, force: true })
+}

@@ -1,0 +1,51 @@
+import { dashboardClient } from './dashboard-client.js'
+import { escapeHtml } from './respond.js'
+
+/**
+ * The dashboard's static assets, served from memory: no files to ship beside the bundle, no CDN (the
+ * page works offline). The script is dashboardClient's own source, run on load.
+ */
+
+export const DASHBOARD_JS = `(${dashboardClient.toString()})();\n`
+
+/** The page shell. `token` (with --allow-actions) is the CSRF token the script sends with each action. */
+export function dashboardHtml(token: string | null): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+${token === null ? '' : `<meta name="sq-token" content="${escapeHtml(token)}">`}
+<title>sq dashboard</title><link rel="stylesheet" href="/assets/dashboard.css"></head>
+<body><header><a href="#/" class="brand">sq</a><span>task queue dashboard</span>
+<span id="offline" hidden>cannot reach the server — retrying</span>${token === null ? '<span class="ro">read-only</span>' : ''}</header>
+<div id="flash" hidden></div><main id="main"></main>
+<script src="/assets/dashboard.js"></script></body></html>
+`
+}
+
+export const DASHBOARD_CSS = `
+:root{--fg:#1d2330;--muted:#6b7280;--line:#e5e7eb;--bg:#f7f8fa;--card:#fff;--ok:#15803d;--bad:#b91c1c;--run:#1d4ed8;--wait:#a16207}
+*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--fg);background:var(--bg)}
+header{display:flex;gap:1em;align-items:center;padding:.6em 1.5em;background:#111827;color:#e5e7eb}
+header .brand{font-weight:700;font-size:1.3em;color:#fff;text-decoration:none}header .ro{margin-left:auto;color:#9ca3af}
+#offline{color:#fca5a5}main{padding:1em 1.5em;max-width:1200px}
+h1{font-size:1.3em}h1.mono{font-size:1.3em;margin:.3em 0}#task-actions{margin:.5em 0}h2{font-size:1.05em;margin:1.2em 0 .4em}h2 small{font-weight:400;color:var(--muted)}
+section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.3em 1em .8em;margin-bottom:1em}
+.cards{display:flex;gap:.8em;flex-wrap:wrap;padding-top:.7em}.card{flex:1;min-width:110px;border-radius:6px;padding:.5em .8em;background:var(--bg);border-left:4px solid var(--muted)}
+.card .n{font-size:1.7em;font-weight:600}.card.queued{border-color:var(--wait)}.card.progress{border-color:var(--run)}
+.card.completed{border-color:var(--ok)}.card.failed{border-color:var(--bad)}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3em .6em;border-bottom:1px solid var(--line);vertical-align:top}
+th{color:var(--muted);font-weight:500}table.record th{width:9em}
+.mono,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
+.line{display:inline-block;max-width:28em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}
+pre{background:#0f172a;color:#e2e8f0;padding:.8em 1em;border-radius:6px;max-height:28em;overflow:auto;white-space:pre-wrap;word-break:break-word}
+.badge{padding:.05em .5em;border-radius:1em;font-size:.85em;background:#e5e7eb}.badge.queued{background:#fef3c7}
+.badge.progress{background:#dbeafe}.badge.completed{background:#dcfce7}.badge.failed{background:#fee2e2}.badge.paused{background:#fde68a}
+button{font:inherit;padding:.2em .8em;border:1px solid #cbd5e1;border-radius:5px;background:#fff;cursor:pointer}
+button:disabled{opacity:.45;cursor:default}.tabs{display:flex;gap:.3em;margin-bottom:.5em}.tab.on{background:#111827;color:#fff}
+#search{width:100%;max-width:30em;padding:.35em .6em;margin-bottom:.5em;border:1px solid #cbd5e1;border-radius:5px}
+.pager{display:flex;gap:1em;align-items:center;margin-top:.6em}.empty{color:var(--muted)}
+#flash{position:fixed;right:1em;top:3.5em;padding:.6em 1em;border-radius:6px;background:#dcfce7;box-shadow:0 2px 8px #0002}
+#flash.bad,.bad{color:var(--bad)}#flash.bad{background:#fee2e2}
+svg{width:100%;height:110px;display:block;background:var(--bg);border-radius:6px}svg .c{fill:#22c55e}svg .f{fill:#ef4444}
+.axis{display:flex;justify-content:space-between;color:var(--muted);font-size:.85em}
+a{color:var(--run)}
+`

@@ -1,0 +1,140 @@
+import { Counter, Gauge, Registry } from 'prom-client'
+import type { Queue } from '../queue/queue.js'
+import { countsByQueue, endedByTask, oldestQueuedByQueue, type EndedByTask } from '../storage/dashboard-repository.js'
+import { liveWorkers } from '../storage/worker-repository.js'
+import { STATUSES } from '../types.js'
+
+/**
+ * `/metrics` of `sq serve`, in the Prometheus text format (prom-client renders it). Everything is read
+ * from the database at scrape time (collect callbacks), so the numbers are the same whichever `sq
+ * serve` answers and survive its restarts. See README "Metrics" for names, labels and semantics.
+ * Nothing is cached between scrapes: each costs a few full GROUP BYs of sq_tasks (see bench/dashboard.ts).
+ */
+
+/** Upper bounds (seconds) of the run duration histogram's buckets. */
+export const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600]
+
+/** What one scrape reads: three GROUP BY statements and the live workers. */
+interface Scrape {
+  queues: Awaited<ReturnType<typeof countsByQueue>>
+  oldest: Awaited<ReturnType<typeof oldestQueuedByQueue>>
+  ended: EndedByTask[]
+  workers: number
+}
+
+export interface Metrics {
+  contentType: string
+  /** Reads the database once and renders every metric in the Prometheus text format. */
+  render(): Promise<string>
+}
+
+export function createMetrics(queue: Queue): Metrics {
+  const d = queue.dialect
+  const registry = new Registry()
+  // The collect callbacks of one scrape share one read of the database: render() starts it, and
+  // registry.metrics() calls every collect synchronously, before any other scrape can begin.
+  let current: Promise<Scrape> | undefined
+  const read = (): Promise<Scrape> =>
+    (async () => {
+      const [queues, oldest, ended, workers] = await Promise.all([
+        countsByQueue(d),
+        oldestQueuedByQueue(d),
+        endedByTask(d, DURATION_BUCKETS),
+        liveWorkers(d, queue.settings.heartbeatTimeout),
+      ])
+      return { queues, oldest, ended, workers: workers.length }
+    })()
+  const scrape = () => current ?? read()
+
+  new Gauge({
+    name: 'sq_tasks',
+    help: 'Tasks in the database by queue and status',
+    labelNames: ['queue', 'status'],
+    registers: [registry],
+    async collect() {
+      const { queues } = await scrape()
+      this.reset()
+      for (const { queue: q, counts } of queues) for (const status of STATUSES) this.set({ queue: q, status }, counts[status])
+    },
+  })
+
+  new Gauge({
+    name: 'sq_oldest_queued_age_seconds',
+    help: 'Seconds the oldest runnable queued task of the queue has waited past its run_at (0 when none waits)',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      const { queues, oldest } = await scrape()
+      this.reset()
+      for (const { queue: q } of queues) this.set({ queue: q }, oldest.find((o) => o.queue === q)?.seconds ?? 0)
+    },
+  })
+
+  new Counter({
+    name: 'sq_runs_ended_total',
+    help: 'Ended tasks in the database by task reference and final status (purge and requeue lower it: a counter reset)',
+    labelNames: ['task', 'status'],
+    registers: [registry],
+    async collect() {
+      const { ended } = await scrape()
+      this.reset()
+      for (const r of ended) this.inc({ task: r.task, status: r.status }, r.n)
+    },
+  })
+
+  registry.registerMetric(durationHistogram(async () => (await scrape()).ended) as never)
+
+  new Gauge({
+    name: 'sq_workers_live',
+    help: 'Workers that heartbeated within the heartbeat timeout',
+    registers: [registry],
+    async collect() {
+      this.set((await scrape()).workers)
+    },
+  })
+
+  return {
+    contentType: registry.contentType,
+    render() {
+      current = read()
+      // A failed read fails this scrape (500), not a later one.
+      current.catch(() => {})
+      const text = registry.metrics()
+      current = undefined
+      return text
+    },
+  }
+}
+
+/**
+ * The run duration histogram. prom-client's Histogram only counts observations made in this process;
+ * its buckets here are counted by SQL over the ended tasks (endedByTask), so it is a metric object of
+ * the shape the Registry renders (`get()` → name, help, type, values), summed over final statuses.
+ */
+function durationHistogram(read: () => Promise<EndedByTask[]>) {
+  const name = 'sq_run_duration_seconds'
+  return {
+    name,
+    help: 'Duration of the last run of each ended task in the database that recorded one (completed, failed), by task reference',
+    type: 'histogram',
+    aggregator: 'sum',
+    async get() {
+      const byTask = new Map<string, { cumulative: number[]; count: number; sum: number }>()
+      for (const r of await read()) {
+        if (r.timed === 0) continue
+        const entry = byTask.get(r.task) ?? { cumulative: DURATION_BUCKETS.map(() => 0), count: 0, sum: 0 }
+        r.cumulative.forEach((n, i) => (entry.cumulative[i]! += n))
+        entry.count += r.timed
+        entry.sum += r.sumSeconds
+        byTask.set(r.task, entry)
+      }
+      const values = [...byTask].flatMap(([task, e]) => [
+        ...DURATION_BUCKETS.map((le, i) => ({ metricName: `${name}_bucket`, labels: { task, le }, value: e.cumulative[i]! })),
+        { metricName: `${name}_bucket`, labels: { task, le: '+Inf' }, value: e.count },
+        { metricName: `${name}_sum`, labels: { task }, value: e.sum },
+        { metricName: `${name}_count`, labels: { task }, value: e.count },
+      ])
+      return { name, help: this.help, type: this.type, aggregator: this.aggregator, values }
+    },
+  }
+}

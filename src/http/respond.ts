@@ -1,0 +1,31 @@
+import type http from 'node:http'
+import { coerceError, NotFoundError, UsageError } from '../errors.js'
+
+/** Small response helpers shared by the routes of `sq serve`. */
+
+/** Every answer carries these: no caching of live data, no framing by other sites, no MIME sniffing. */
+export const SAFE_HEADERS = {
+  'cache-control': 'no-store',
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { ...SAFE_HEADERS, 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body))
+}
+
+export function sendText(res: http.ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { ...SAFE_HEADERS, 'content-type': contentType }).end(body)
+}
+
+/** An error thrown by the core, as JSON with the status code a client can act on. */
+export function sendError(res: http.ServerResponse, error: unknown): void {
+  const e = coerceError(error)
+  const status = e instanceof NotFoundError ? 404 : e instanceof UsageError ? 400 : 500
+  sendJson(res, status, { error: e.message })
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+}
