@@ -6,7 +6,7 @@ export default class Serve extends BaseCommand {
   static override summary = 'Serve the web dashboard, Prometheus metrics and the HTTP status view of tasks'
   static override description =
     'GET / is the dashboard (its data under /api/...), GET /metrics the Prometheus metrics, and GET /task?task_id=ID[&type=json] the ' +
-    "seed's status view. Read-only unless --allow-actions: then the dashboard can cancel and requeue tasks (POST only, CSRF-protected)."
+    "seed's status view. Read-only unless --allow-actions: then the dashboard can cancel and requeue tasks and pause and resume queues (POST only, CSRF-protected)."
   static override examples = [
     '<%= config.bin %> serve --port 8000',
     '<%= config.bin %> serve --allow-actions',
@@ -20,7 +20,7 @@ export default class Serve extends BaseCommand {
       default: '127.0.0.1',
     }),
     'allow-actions': Flags.boolean({
-      description: 'let the dashboard cancel and requeue tasks (POST with a per-process CSRF token); without it they answer 403',
+      description: 'let the dashboard cancel and requeue tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
       default: false,
     }),
   }
@@ -31,8 +31,6 @@ export default class Serve extends BaseCommand {
     const server = createStatusServer(queue, {
       host: flags.host,
       allowActions: flags['allow-actions'],
-      // LEAD: schedules and pause/resume hooks (src/http/hooks.ts) go here once h-ops is merged.
-      hooks: {},
     })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

@@ -1,7 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type http from 'node:http'
 import type { Queue } from '../queue/queue.js'
-import type { DashboardHooks } from './hooks.js'
 import { sendError, sendJson } from './respond.js'
 
 /**
@@ -41,7 +40,7 @@ export class ActionGuard {
 
 export type Action = { kind: 'task'; id: string; verb: 'cancel' | 'requeue' } | { kind: 'queue'; queue: string; verb: 'pause' | 'resume' }
 
-export async function act(queue: Queue, hooks: DashboardHooks, action: Action, res: http.ServerResponse): Promise<void> {
+export async function act(queue: Queue, action: Action, res: http.ServerResponse): Promise<void> {
   try {
     if (action.kind === 'task' && action.verb === 'cancel') {
       const [result] = await queue.cancel([action.id])
@@ -53,10 +52,8 @@ export async function act(queue: Queue, hooks: DashboardHooks, action: Action, r
       const message = result!.requeued ? `requeued ${result!.id}` : `not requeued: ${result!.id} is ${result!.status}; only completed, failed or cancelled tasks go back to the queue`
       return sendJson(res, 200, { ...result, message })
     }
-    // LEAD: pause/resume of a queue, wired through DashboardHooks (see hooks.ts).
-    const run = action.verb === 'pause' ? hooks.pauseQueue : hooks.resumeQueue
-    if (!run) return sendJson(res, 404, { error: `${action.verb} is not available in this build` })
-    sendJson(res, 200, { queue: action.queue, message: await run(action.queue) })
+    const state = action.verb === 'pause' ? await queue.pause(action.queue) : await queue.resume(action.queue)
+    sendJson(res, 200, { ...state, message: `${action.verb === 'pause' ? 'paused' : 'resumed'} queue ${state.queue}` })
   } catch (error) {
     sendError(res, error)
   }

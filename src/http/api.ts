@@ -5,7 +5,6 @@ import { countsByQueue, oldestQueuedByQueue, taskPage, throughput } from '../sto
 import { databaseNow, runningTasks } from '../storage/monitor-repository.js'
 import { liveWorkers } from '../storage/worker-repository.js'
 import { isStatus, STATUSES, TERMINAL_STATUSES, type Status } from '../types.js'
-import type { DashboardHooks } from './hooks.js'
 import { sendError, sendJson } from './respond.js'
 
 /** The JSON the dashboard page fetches: GET /api/overview, /api/throughput, /api/tasks, /api/tasks/:id. */
@@ -13,7 +12,6 @@ import { sendError, sendJson } from './respond.js'
 export interface ApiContext {
   queue: Queue
   allowActions: boolean
-  hooks: DashboardHooks
   /** The slow part of the overview, shared by every client (see slowCounts). */
   slow?: { at: number; data: Promise<SlowCounts> }
 }
@@ -53,8 +51,8 @@ export async function overview(c: ApiContext, res: http.ServerResponse): Promise
       slowCounts(c),
       runningTasks(d, { limit: 100 }),
       liveWorkers(d, c.queue.settings.heartbeatTimeout),
-      c.hooks.schedules?.() ?? null,
-      c.hooks.pausedQueues?.() ?? null,
+      c.queue.settings.schedules.length > 0 ? c.queue.schedules() : null,
+      c.queue.pausedQueues().then((rows) => rows.map((p) => p.queue)),
     ])
     const byQueue = new Map<string, Record<Status, number>>()
     for (const { queue, counts } of [...active, ...slow.ended]) {
@@ -67,7 +65,7 @@ export async function overview(c: ApiContext, res: http.ServerResponse): Promise
     sendJson(res, 200, {
       at,
       database: c.queue.displayUrl,
-      actions: { enabled: c.allowActions, pause: Boolean(c.allowActions && c.hooks.pauseQueue && c.hooks.resumeQueue) },
+      actions: { enabled: c.allowActions, pause: c.allowActions },
       counts,
       queues: [...byQueue].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([queue, counts]) => {
         const oldest = slow.oldest.find((o) => o.queue === queue)
@@ -76,7 +74,7 @@ export async function overview(c: ApiContext, res: http.ServerResponse): Promise
           counts,
           // The oldest task read up to SLOW_COUNTS_MAX_AGE_MS ago, its age as of now; null once none waits.
           oldest_queued_age_seconds: oldest && counts.queued > 0 ? Math.max(0, (now - Date.parse(oldest.runAt)) / 1000) : null,
-          ...(paused ? { paused: paused.includes(queue) } : {}),
+          paused: paused.includes(queue),
         }
       }),
       running: running.map((r) => ({

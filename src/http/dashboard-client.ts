@@ -130,7 +130,7 @@ export function dashboardClient(): void {
       o.workers.map((w: any) => [esc(w.name), esc(w.queues.join(', ')), String(w.running), String(w.concurrency), esc(time(w.started)), esc(time(w.last_heartbeat))]),
       'No live workers.',
     )
-    // Present only when the server was given schedules (hooks.schedules): rendered field by field.
+    // Present only when sq.config.* defines schedules: rendered field by field, as `sq schedules --json`.
     const schedules =
       o.schedules === null
         ? ''

@@ -4,7 +4,6 @@ import type { Queue } from '../queue/queue.js'
 import { ActionGuard, act, type Action } from './actions.js'
 import { overview, taskDetail, taskList, throughputSeries, type ApiContext } from './api.js'
 import { DASHBOARD_CSS, dashboardHtml, DASHBOARD_JS } from './dashboard-page.js'
-import type { DashboardHooks } from './hooks.js'
 import { hostAllowed, hostNames } from './host-check.js'
 import { createMetrics } from './metrics.js'
 import { sendJson, sendText } from './respond.js'
@@ -16,7 +15,6 @@ export interface ServeOptions {
   host: string
   /** Enables the POST actions (cancel, requeue, pause); without it they answer 403. */
   allowActions?: boolean
-  hooks?: DashboardHooks
 }
 
 type Route = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, params: string[]) => Promise<void> | void
@@ -29,7 +27,7 @@ type Route = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, par
 export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
   const names = hostNames(o.host)
   const guard = new ActionGuard(o.allowActions ?? false)
-  const c: ApiContext = { queue, allowActions: guard.enabled, hooks: o.hooks ?? {} }
+  const c: ApiContext = { queue, allowActions: guard.enabled }
   const metrics = createMetrics(queue)
 
   const asset = (type: string, body: string): Route => (_req, res) => sendText(res, 200, type, body)
@@ -83,7 +81,7 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
         req.resume()
         const refusal = guard.refusal(req)
         if (refusal) return sendJson(res, 403, { error: refusal })
-        await act(queue, c.hooks, acting[0](params), res)
+        await act(queue, acting[0](params), res)
         // The next overview re-reads the counts the action changed rather than showing them up to 5 s late.
         c.slow = undefined
         return

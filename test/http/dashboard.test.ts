@@ -235,8 +235,6 @@ for (const dialect of DIALECTS) {
         assert.equal(JSON.parse(requeue.body).requeued, true)
         assert.equal((await s.get(id)).status, 'queued')
         assert.equal((await post('/api/tasks/00000000-0000-4000-8000-000000000000/cancel', { 'x-sq-token': token! })).status, 404)
-        // Pause is not wired in this build (hooks.ts): absent, not pretended.
-        assert.equal((await post(`/api/queues/${s.q}/pause`, { 'x-sq-token': token! })).status, 404)
       } finally {
         await served.stop()
       }

@@ -4,38 +4,27 @@ import path from 'node:path'
 import type http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createStatusServer } from '../../src/http/status-server.js'
-import { openQueue, type Queue } from '../../src/index.js'
+import { openQueue, type Queue, type ScheduleDef } from '../../src/index.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
 import { pageToken, rawRequest } from '../helpers/serve.js'
 
-/**
- * The seam where schedules and queue pausing plug into the dashboard (src/http/hooks.ts): what the
- * server does with them, so wiring them in commands/serve.ts is all that is left to do.
- */
+const NIGHTLY: ScheduleDef = { name: 'nightly', cron: '0 3 * * *', task: 'tasks#x', args: {}, queue: 'default', priority: 0, timezone: null, catchUp: 'latest' }
+
+/** The dashboard's schedules section and its pause/resume of a queue, on the real queue and config. */
 for (const dialect of DIALECTS) {
-  describe(`dashboard hooks: schedules and pause (${dialect})`, () => {
+  describe(`dashboard: schedules and pausing a queue (${dialect})`, () => {
     let db: TestDatabase
     let queue: Queue
     let server: http.Server
     let base: string
     let port: number
-    const calls: string[] = []
 
     before(async () => {
       db = await createTestDatabase(dialect)
       fs.writeFileSync(path.join(db.dir, 'tasks.mjs'), 'export function x() {}\n')
-      queue = await openQueue({ db: db.url, root: db.dir })
+      queue = await openQueue({ db: db.url, root: db.dir, schedules: [NIGHTLY] })
       await queue.enqueue({ task: 'tasks#x', queue: 'mail' })
-      server = createStatusServer(queue, {
-        host: '127.0.0.1',
-        allowActions: true,
-        hooks: {
-          schedules: async () => [{ name: 'nightly', cron: '0 3 * * *', task: 'tasks#x', next_run: '2026-11-30T03:00:00.000Z' }],
-          pausedQueues: async () => ['mail'],
-          pauseQueue: async (q) => (calls.push(`pause ${q}`), `paused ${q}`),
-          resumeQueue: async (q) => (calls.push(`resume ${q}`), `resumed ${q}`),
-        },
-      })
+      server = createStatusServer(queue, { host: '127.0.0.1', allowActions: true })
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       port = (server.address() as AddressInfo).port
       base = `http://127.0.0.1:${port}`
@@ -47,22 +36,29 @@ for (const dialect of DIALECTS) {
       await db?.drop()
     })
 
-    it('shows the schedules and which queues are paused, and offers pause', async () => {
+    it('shows the schedules of the config with their next run', async () => {
       const o = (await (await fetch(`${base}/api/overview`)).json()) as any
-      assert.deepEqual(o.schedules, [{ name: 'nightly', cron: '0 3 * * *', task: 'tasks#x', next_run: '2026-11-30T03:00:00.000Z' }])
+      assert.equal(o.schedules.length, 1)
+      assert.equal(o.schedules[0].name, 'nightly')
+      assert.equal(o.schedules[0].cron, '0 3 * * *')
+      assert.match(o.schedules[0].next_run, /T03:00:00/)
       assert.deepEqual(o.actions, { enabled: true, pause: true })
-      assert.equal(o.queues.find((q: any) => q.queue === 'mail').paused, true)
     })
 
-    it('POST /api/queues/Q/pause and /resume call the hooks, with the token only', async () => {
+    it('POST /api/queues/Q/pause and /resume pause the real queue, with the token only', async () => {
       const token = (await pageToken(base))!
       assert.equal((await rawRequest(port, { method: 'POST', path: '/api/queues/mail/pause' })).status, 403)
       assert.equal((await rawRequest(port, { path: '/api/queues/mail/pause' })).status, 405)
-      assert.deepEqual(calls, [])
+      assert.deepEqual(await queue.pausedQueues(), [])
       const paused = await rawRequest(port, { method: 'POST', path: '/api/queues/mail/pause', headers: { 'x-sq-token': token } })
-      assert.deepEqual(JSON.parse(paused.body), { queue: 'mail', message: 'paused mail' })
-      await rawRequest(port, { method: 'POST', path: '/api/queues/mail/resume', headers: { 'x-sq-token': token } })
-      assert.deepEqual(calls, ['pause mail', 'resume mail'])
+      assert.equal(paused.status, 200, paused.body)
+      assert.equal(JSON.parse(paused.body).message, 'paused queue mail')
+      assert.deepEqual((await queue.pausedQueues()).map((p) => p.queue), ['mail'])
+      const o = (await (await fetch(`${base}/api/overview`)).json()) as any
+      assert.equal(o.queues.find((q: any) => q.queue === 'mail').paused, true)
+      const resumed = await rawRequest(port, { method: 'POST', path: '/api/queues/mail/resume', headers: { 'x-sq-token': token } })
+      assert.equal(JSON.parse(resumed.body).message, 'resumed queue mail')
+      assert.deepEqual(await queue.pausedQueues(), [])
     })
   })
 }
