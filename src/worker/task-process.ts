@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Progress } from '../types.js'
+import { CHILD_ENTRY as CHILD } from './child-path.js'
 import { LIFELINE_FD, sentinel, type RunRequest, type ToWorker } from './protocol.js'
 
 /** How a run in a task process ended, as the worker sees it. */
@@ -30,7 +31,6 @@ export interface TaskProcessOptions {
 /** SIGTERM first; what still lives this much later gets SIGKILL. */
 export const KILL_GRACE_MS = 5000
 
-const CHILD = new URL('./child.js', import.meta.url)
 
 interface ActiveRun {
   request: RunRequest
