@@ -1,10 +1,15 @@
 import { sql, type QueryCreator } from 'kysely'
-import type { Progress, Status } from '../types.js'
+import type { Progress, Task } from '../types.js'
+import { cancelTask } from './control-repository.js'
 import type { Dialect } from './dialect.js'
+import { owned, type RunRef } from './fencing.js'
 import type { Database } from './schema.js'
+import { CLEARED_CLAIM, CLEARED_RESULTS, toTask } from './task-row.js'
 import { storableText } from './text.js'
-import { cancelTask, readChunks, toTask, type TaskRow } from './task-repository.js'
-import type { Task } from '../types.js'
+
+export type { RunRef } from './fencing.js'
+// Moved to run-verdict.ts; re-exported until the parallel branches are merged (then import from there).
+export { endRun, endRuns, MAX_VERDICT_BATCH, type RunOutcome, type Verdict } from './run-verdict.js'
 
 /**
  * The queries of one run of a task: claim, stream output, end. Every write after the claim names the
@@ -12,10 +17,6 @@ import type { Task } from '../types.js'
  * (cancelled, requeued, declared lost), so a worker that lost its claim can never overwrite the verdict.
  */
 
-export interface RunRef {
-  id: string
-  attempt: number
-}
 
 export interface ClaimOptions {
   workerId: string
@@ -55,14 +56,7 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
         worker_id: o.workerId,
         started: o.startNow === false ? null : d.now(),
         modified: d.now(),
-        finished: null,
-        output: null,
-        error: null,
-        log: null,
-        progress: null,
-        cpu_ms: null,
-        peak_rss_bytes: null,
-        duration_ms: null,
+        ...CLEARED_RESULTS,
       })
       // By primary key only: the picked rows are locked (PostgreSQL) or the writer is alone (SQLite), so
       // they are still queued; a status filter here would lead SQLite to scan every queued row.
@@ -71,7 +65,7 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
       .execute(),
   )
   // RETURNING does not keep the pick's order; the worker runs them in claim order.
-  return (rows as TaskRow[]).map((row) => toTask(d, row)).sort(inClaimOrder)
+  return rows.map((row) => toTask(d, row)).sort(inClaimOrder)
 }
 
 function inClaimOrder(a: Task, b: Task): number {
@@ -94,9 +88,8 @@ export async function markStarted(d: Dialect, workerId: string, runs: RunRef[]):
     .execute()
 }
 
-/** A claimed task back in the queue, its worker forgotten. */
-const unclaimed = (d: Dialect) =>
-  ({ status: 'queued', worker: null, worker_pid: null, worker_id: null, modified: d.now() }) as const
+/** A claimed task back in the queue, its worker (and its start, if any) forgotten. */
+const unclaimed = (d: Dialect) => ({ status: 'queued', ...CLEARED_CLAIM, modified: d.now() }) as const
 
 /**
  * Puts back in the queue a task a dead worker had claimed but not started: it did not run, so it is not
@@ -123,7 +116,7 @@ export async function releaseUnstarted(d: Dialect, workerId: string, runs: RunRe
   for (const run of runs) {
     const result = await d.db
       .updateTable('sq_tasks')
-      .set({ ...unclaimed(d), attempts: sql`attempts - 1`, started: null })
+      .set({ ...unclaimed(d), attempts: sql`attempts - 1` })
       .where(owned(run))
       .where('worker_id', '=', workerId)
       .executeTakeFirst()
@@ -157,8 +150,6 @@ function nextRunnable(d: Dialect, db: QueryCreator<Database>, queues: string[]) 
     .orderBy('created')
 }
 
-const owned = (run: RunRef) => (eb: any) =>
-  eb.and([eb('id', '=', run.id), eb('attempts', '=', run.attempt), eb('status', '=', 'progress')])
 
 /**
  * Appends a batch of output and/or log to a run: an INSERT per stream, so O(size of the batch).
@@ -185,134 +176,6 @@ export async function appendChunks(
     if (rows.length > 0) await trx.insertInto('sq_task_chunks').values(rows).execute()
     return true
   })
-}
-
-export interface RunOutcome {
-  status: Extract<Status, 'completed' | 'failed' | 'cancelled' | 'queued'>
-  error?: string | null
-  /** For a retry (status queued): seconds before it may run again. */
-  retryAfterSeconds?: number
-  cpu_ms?: number | null
-  peak_rss_bytes?: number | null
-  duration_ms?: number | null
-  /** Output, log and progress not yet written as chunks: they end the run's streams. */
-  tail?: { output?: string; log?: string; progress?: Progress }
-  /**
-   * False when the run never wrote a chunk (the worker knows): then ending it is one UPDATE, not a
-   * transaction that reads and deletes chunks. Unknown (undefined) means there may be some.
-   */
-  chunksWritten?: boolean
-  /**
-   * When the run started and ended, in ms since the epoch by the database's clock (the worker maps
-   * its own clock onto it): the record shows when the process really ran, not when the batched
-   * verdict reached the database.
-   */
-  ran?: { startedAt: number; endedAt: number }
-}
-/** A time of `ran` as the timestamp column takes it. */
-const timestamp = (d: Dialect, ms: number | undefined) =>
-  sql<string>`cast(${ms === undefined ? null : new Date(ms).toISOString()} as ${sql.raw(d.timestampType)})`
-
-/**
- * Ends a run: folds its chunks (and the tail) into output and log, sets the verdict, deletes the
- * chunks — atomically, fenced by the run's attempt. Returns false (and changes nothing) when the run
- * had already lost the task.
- */
-export async function endRun(d: Dialect, run: RunRef, outcome: RunOutcome): Promise<boolean> {
-  if (outcome.chunksWritten === false) {
-    const result = await d.exclusive((db) =>
-      db.updateTable('sq_tasks').set(verdict(d, outcome, '', '')).where(owned(run)).executeTakeFirst(),
-    )
-    return Number(result.numUpdatedRows) === 1
-  }
-  return d.writeTransaction(async (trx) => {
-    const { output, log } = await readChunks({ db: trx }, run.id, run.attempt)
-    const result = await trx.updateTable('sq_tasks').set(verdict(d, outcome, output, log)).where(owned(run)).executeTakeFirst()
-    if (Number(result.numUpdatedRows) !== 1) return false
-    await trx.deleteFrom('sq_task_chunks').where('task_id', '=', run.id).execute()
-    return true
-  })
-}
-
-export interface Verdict {
-  run: RunRef
-  outcome: RunOutcome
-}
-
-/** Rows per batched verdict statement (11 parameters each, far below either database's limit). */
-export const MAX_VERDICT_BATCH = 100
-
-/**
- * Ends many runs at once — group commit: one statement for all the runs that wrote no chunks (the
- * common case of short tasks), each row still fenced by its attempt; the others through endRun.
- * Returns the ids whose verdict was recorded (a run that had lost its task is left out).
- */
-export async function endRuns(d: Dialect, verdicts: Verdict[]): Promise<Set<string>> {
-  const recorded = new Set<string>()
-  const simple = verdicts.filter((v) => v.outcome.chunksWritten === false)
-  for (const v of verdicts.filter((v) => v.outcome.chunksWritten !== false)) {
-    if (await endRun(d, v.run, v.outcome)) recorded.add(v.run.id)
-  }
-  for (let at = 0; at < simple.length; at += MAX_VERDICT_BATCH) {
-    const rows = await d.exclusive((db) => endManyWithoutChunks(d, simple.slice(at, at + MAX_VERDICT_BATCH)).execute(db))
-    for (const row of rows.rows) recorded.add(row.id)
-  }
-  return recorded
-}
-
-/**
- * `WITH v(…) AS (VALUES …) UPDATE sq_tasks … FROM v`: both databases run it (SQLite ≥ 3.33). The casts
- * type PostgreSQL's parameters, which VALUES alone would leave as text.
- */
-function endManyWithoutChunks(d: Dialect, verdicts: Verdict[]) {
-  const int = (value: number | null | undefined) => sql`cast(${value ?? null} as integer)`
-  const text = (value: string | null | undefined) => sql`cast(${value ?? null} as text)`
-  const values = verdicts.map(({ run, outcome }) => {
-    const tail = outcome.tail ?? {}
-    return sql`(${text(run.id)}, ${int(run.attempt)}, ${text(outcome.status)}, ${text(storableText(tail.output ?? null))},
-      ${text(storableText(tail.log ?? null))}, ${text(storableText(outcome.error ?? null))}, ${int(outcome.cpu_ms)},
-      ${sql`cast(${outcome.peak_rss_bytes ?? null} as bigint)`}, ${int(outcome.duration_ms ?? 0)},
-      ${int(outcome.status === 'queued' ? outcome.retryAfterSeconds ?? 0 : null)},
-      ${text(tail.progress ? JSON.stringify(tail.progress) : null)},
-      ${timestamp(d, outcome.ran?.startedAt)}, ${timestamp(d, outcome.ran?.endedAt)})`
-  })
-  const ended = sql`v.status <> 'queued'`
-  return sql<{ id: string }>`
-    with v(task_id, attempt, status, output, log, error, cpu_ms, peak_rss_bytes, duration_ms, retry_after, progress,
-           started_at, ended_at)
-      as (values ${sql.join(values)})
-    update sq_tasks set
-      status = v.status, output = v.output, log = v.log, error = v.error, cpu_ms = v.cpu_ms,
-      peak_rss_bytes = v.peak_rss_bytes, duration_ms = v.duration_ms, modified = ${d.now()},
-      progress = coalesce(v.progress, sq_tasks.progress),
-      started = coalesce(v.started_at, sq_tasks.started),
-      finished = case when ${ended} then coalesce(v.ended_at, ${d.now()}) else null end,
-      run_at = case when ${ended} then sq_tasks.run_at else ${d.nowPlusSeconds(sql<number>`v.retry_after`)} end,
-      worker_id = case when ${ended} then sq_tasks.worker_id else null end
-    from v
-    where sq_tasks.id = v.task_id and sq_tasks.attempts = v.attempt and sq_tasks.status = 'progress'
-    returning sq_tasks.id`
-}
-
-/** The columns a verdict writes; `written` output and log are what the chunks held. */
-function verdict(d: Dialect, outcome: RunOutcome, writtenOutput: string, writtenLog: string) {
-  const retry = outcome.status === 'queued'
-  const output = writtenOutput + (outcome.tail?.output ?? '')
-  const log = writtenLog + (outcome.tail?.log ?? '')
-  return {
-    status: outcome.status,
-    output: output === '' ? null : storableText(output),
-    log: log === '' ? null : storableText(log),
-    error: storableText(outcome.error ?? null),
-    modified: d.now(),
-    ...(outcome.ran ? { started: timestamp(d, outcome.ran.startedAt) } : {}),
-    finished: retry ? null : outcome.ran ? timestamp(d, outcome.ran.endedAt) : d.now(),
-    cpu_ms: outcome.cpu_ms ?? null,
-    peak_rss_bytes: outcome.peak_rss_bytes ?? null,
-    duration_ms: outcome.duration_ms ?? null,
-    ...(outcome.tail?.progress ? { progress: JSON.stringify(outcome.tail.progress) } : {}),
-    ...(retry ? { run_at: d.nowPlusSeconds(outcome.retryAfterSeconds ?? 0), worker_id: null } : {}),
-  }
 }
 
 /** Of these runs, the ones that no longer own their task (cancelled, requeued or declared lost). */

@@ -15,9 +15,9 @@ export function outcomeOf(
   end: RunEnd,
   run: { attempt: number; maxAttempts: number },
   limits: { timeoutSeconds: number; graceSeconds: number },
-  written: Pick<RunOutcome, 'duration_ms' | 'tail' | 'chunksWritten' | 'ran'>,
+  written: Pick<RunOutcome, 'durationMs' | 'tail' | 'chunksWritten' | 'ran'>,
 ): RunOutcome {
-  const usage = 'cpuMs' in end ? { cpu_ms: end.cpuMs, peak_rss_bytes: end.peakRss } : {}
+  const usage = 'cpuMs' in end ? { cpuMs: end.cpuMs, peakRssBytes: end.peakRss } : {}
   const error = failureMessage(end, limits)
   if (error === null) return { status: 'completed', ...written, ...usage }
   if (run.attempt < run.maxAttempts) {

@@ -287,7 +287,7 @@ export class Worker {
       { attempt: run.ref.attempt, maxAttempts: run.task.max_attempts },
       { timeoutSeconds: this.settings.taskTimeout, graceSeconds: this.o.graceSeconds },
       {
-        duration_ms: durationMs,
+        durationMs,
         tail: run.output.take(),
         chunksWritten: run.flushed,
         ran: { startedAt: this.presence.databaseTime(run.startedAt), endedAt: this.presence.databaseTime(run.endedAt) },

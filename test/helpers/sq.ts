@@ -6,6 +6,7 @@ import type { TestDatabase } from './db.js'
 import { randomUUID } from 'node:crypto'
 import type { Dialect } from '../../src/storage/dialect.js'
 import { getTask, insertTask, type NewTask } from '../../src/storage/task-repository.js'
+import { RECORD_COLUMNS } from '../../src/storage/task-row.js'
 import type { Task } from '../../src/types.js'
 
 /** Helpers for the command tests: run `sq` against a test database, with its dir as cwd and root. */
@@ -98,12 +99,8 @@ export async function setStatus(
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-/** The field names SPEC §4 and §10 promise on every `--json` task record. */
-export const RECORD_FIELDS = [
-  'id', 'task', 'args', 'status', 'output', 'error', 'log', 'worker_pid', 'worker',
-  'created', 'modified', 'started', 'finished',
-  'attempts', 'max_attempts', 'run_at', 'priority', 'queue', 'key', 'progress', 'cpu_ms', 'peak_rss_bytes', 'duration_ms',
-]
+/** The fields of every `--json` task record, from the one definition of the task row (pinned to the SPEC in task-row.test.ts). */
+export const RECORD_FIELDS: readonly string[] = RECORD_COLUMNS
 
 /** A task for the storage functions: queued now on `default`, overridable field by field. */
 export function newTask(o: Partial<NewTask> = {}): NewTask {

@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import type { Dialect } from '../../src/storage/dialect.js'
 import * as runs from '../../src/storage/run-repository.js'
+import * as control from '../../src/storage/control-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
 import { newTask } from '../helpers/sq.js'
 
@@ -95,7 +96,7 @@ for (const dialect of DIALECTS) {
       assert.equal(live.log, 'log a\n')
       assert.deepEqual(live.progress, { current: 1, total: 2, message: 'half' })
       assert.deepEqual((await tasks.listTasks(d, { search: 'two', limit: 5 })).map((t) => t.id), [id], 'search sees live output')
-      assert.ok(await runs.endRun(d, ref, { status: 'completed', duration_ms: 12, cpu_ms: 3, peak_rss_bytes: 5_000_000_000 }))
+      assert.ok(await runs.endRun(d, ref, { status: 'completed', durationMs: 12, cpuMs: 3, peakRssBytes: 5_000_000_000 }))
       const done = (await tasks.getTask(d, id))!
       assert.equal(done.status, 'completed')
       assert.equal(done.output, 'one\ntwo\n')
@@ -116,7 +117,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await runs.lostRuns(d, [stale]), [stale])
       assert.equal(await runs.endRun(d, stale, { status: 'completed' }), false)
       assert.equal((await tasks.getTask(d, id))!.status, 'cancelled', 'the verdict stands')
-      await tasks.requeueTasks(d, [id])
+      await control.requeueTasks(d, [id])
       const [second] = await runs.claimTasks(d, claimer('w2'))
       assert.equal(second!.attempts, first!.attempts + 1)
       const current = { id, attempt: second!.attempts }
@@ -160,7 +161,7 @@ for (const dialect of DIALECTS) {
       await runOnce('failed')
       let t = (await tasks.getTask(d, id))!
       assert.equal(t.attempts, 2)
-      await tasks.requeueTasks(d, [id])
+      await control.requeueTasks(d, [id])
       t = (await tasks.getTask(d, id))!
       assert.equal(t.attempts, 2, 'a requeue does not reset attempts')
       assert.ok(t.max_attempts > t.attempts, 'and allows another run')
