@@ -1,5 +1,5 @@
 import type { Queue } from './queue/queue.js'
-import type { Dialect } from './storage/dialect.js'
+import type { Backend } from './storage/dialect.js'
 import * as monitor from './storage/monitor-repository.js'
 import { liveWorkers } from './storage/worker-repository.js'
 import type { Progress, Status, WorkerInfo } from './types.js'
@@ -118,7 +118,7 @@ const parseProgress = (json: string | null): Progress | null => {
 }
 
 /** Reads everything `sq top` shows. Every query is bounded; see storage/monitor-repository.ts. */
-export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Snapshot> {
+export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Snapshot> {
   const began = performance.now()
   const filter = o.filter?.trim() || null
   const reuse = o.previous && Date.now() - o.previous.endedCountsAt < (o.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS)
@@ -169,7 +169,7 @@ export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Sna
   }
 }
 
-async function readPane(d: Dialect, id: string, stream: Stream, previous: Pane | null, now: number): Promise<Pane | null> {
+async function readPane(d: Backend, id: string, stream: Stream, previous: Pane | null, now: number): Promise<Pane | null> {
   const row = await monitor.taskHead(d, id)
   if (!row) return null
   const started = row.started === null ? null : Date.parse(row.started)
@@ -235,7 +235,8 @@ export function queueMonitor(queue: Queue): MonitorSource {
       return ids.length > 0 ? `requeued ${id.slice(0, 8)}` : `not requeued: only completed, failed or cancelled tasks go back to the queue`
     },
     async watch(onChange) {
-      if (d.needsPolling) return async () => {}
+      // SQLite hears every commit, heartbeats included: a redraw per commit would cost more than the poll.
+      if (d.hears === 'commits') return async () => {}
       const stops = await Promise.all(['sq_queued', 'sq_ended'].map((channel) => d.listen(channel, () => onChange())))
       return async () => {
         await Promise.all(stops.map((stop) => stop()))

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { resolveSettings, type Settings } from '../config.js'
 import { NotFoundError, UsageError } from '../errors.js'
-import type { Dialect } from '../storage/dialect.js'
+import type { Backend } from '../storage/dialect.js'
 import { openDatabase } from '../storage/open.js'
 import * as control from '../storage/control-repository.js'
 import * as tasks from '../storage/task-repository.js'
@@ -41,7 +41,7 @@ const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
 export class Queue {
   private constructor(
     readonly settings: Settings,
-    readonly dialect: Dialect,
+    readonly dialect: Backend,
   ) {}
 
   static async open(overrides: Partial<Settings> = {}): Promise<Queue> {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { TERMINAL_STATUSES, type Status } from '../types.js'
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 
@@ -31,7 +31,7 @@ export const CANCELLED_BY_USER = 'Cancelled by user'
  * ever said of a task seen ended.
  */
 export async function cancelTask(
-  d: Dialect,
+  d: Backend,
   id: string,
   from: ReadonlyArray<'queued' | 'progress'> = ['queued', 'progress'],
 ): Promise<CancelOutcome | undefined> {
@@ -71,7 +71,7 @@ export async function cancelTask(
  * Sends ended tasks back to the queue with their results cleared. `attempts` is kept: it is the fencing
  * token and must never repeat; the task gets one more run (retries do not start over).
  */
-export async function requeueTasks(d: Dialect, ids: string[]): Promise<string[]> {
+export async function requeueTasks(d: Backend, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return []
   const rows = await d.db
     .updateTable('sq_tasks')
@@ -99,7 +99,7 @@ export type RequeueOutcome = { requeued: true } | { requeued: false; status: 'qu
  * (it was running when the UPDATE looked) is tried again, so "not requeued" is only said of a task seen
  * queued or running.
  */
-export async function requeueEach(d: Dialect, ids: string[]): Promise<Map<string, RequeueOutcome>> {
+export async function requeueEach(d: Backend, ids: string[]): Promise<Map<string, RequeueOutcome>> {
   const results = new Map<string, RequeueOutcome>()
   let pending = [...new Set(ids)]
   while (pending.length > 0) {

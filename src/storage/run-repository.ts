@@ -1,7 +1,7 @@
 import { sql, type QueryCreator } from 'kysely'
 import type { Progress, Task } from '../types.js'
 import { cancelTask } from './control-repository.js'
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 import { owned, type RunRef } from './fencing.js'
 import type { Database } from './schema.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS, toTask } from './task-row.js'
@@ -37,7 +37,7 @@ export interface ClaimOptions {
  * `WITH pick AS MATERIALIZED (SELECT … LIMIT n) UPDATE … WHERE id IN pick RETURNING *`, made exclusive
  * by the dialect (see lockForClaim).
  */
-export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
+export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Task[]> {
   if (o.limit <= 0) return []
   const rows = await d.claim((trx) =>
     trx
@@ -76,7 +76,7 @@ function inClaimOrder(a: Task, b: Task): number {
  * Records that these runs of a worker, claimed ahead, have started: one statement for every run that
  * began a few ms ago and is still running. A run lost meanwhile is left alone.
  */
-export async function markStarted(d: Dialect, workerId: string, runs: RunRef[]): Promise<void> {
+export async function markStarted(d: Backend, workerId: string, runs: RunRef[]): Promise<void> {
   if (runs.length === 0) return
   await d.db
     .updateTable('sq_tasks')
@@ -89,14 +89,14 @@ export async function markStarted(d: Dialect, workerId: string, runs: RunRef[]):
 }
 
 /** A claimed task back in the queue, its worker (and its start, if any) forgotten. */
-const unclaimed = (d: Dialect) => ({ status: 'queued', ...CLEARED_CLAIM, modified: d.now() }) as const
+const unclaimed = (d: Backend) => ({ status: 'queued', ...CLEARED_CLAIM, modified: d.now() }) as const
 
 /**
  * Puts back in the queue a task a dead worker had claimed but not started: it did not run, so it is not
  * failed. Another worker does this, and the dead one may yet wake (SIGSTOP) still holding the token:
  * `attempts` stays (tokens never repeat) and the claim is not charged — one more run is granted instead.
  */
-export async function requeueUnstarted(d: Dialect, run: RunRef): Promise<boolean> {
+export async function requeueUnstarted(d: Backend, run: RunRef): Promise<boolean> {
   const result = await d.db
     .updateTable('sq_tasks')
     .set({ ...unclaimed(d), max_attempts: sql`max_attempts + 1` })
@@ -111,7 +111,7 @@ export async function requeueUnstarted(d: Dialect, run: RunRef): Promise<boolean
  * claimed them stops, or never learnt of its claim. Only their owner may do this — it alone holds
  * the token, so handing `attempts` back cannot let two runs share one.
  */
-export async function releaseUnstarted(d: Dialect, workerId: string, runs: RunRef[]): Promise<number> {
+export async function releaseUnstarted(d: Backend, workerId: string, runs: RunRef[]): Promise<number> {
   let released = 0
   for (const run of runs) {
     const result = await d.db
@@ -129,7 +129,7 @@ export async function releaseUnstarted(d: Dialect, workerId: string, runs: RunRe
  * Is any task of these queues runnable now? A plain read, so idle workers can poll often without
  * taking the write lock a claim needs (on SQLite every claim serialises all writers).
  */
-export async function hasRunnable(d: Dialect, queues: string[]): Promise<boolean> {
+export async function hasRunnable(d: Backend, queues: string[]): Promise<boolean> {
   return (await nextRunnable(d, d.db, queues).limit(1).executeTakeFirst()) !== undefined
 }
 
@@ -138,7 +138,7 @@ export async function hasRunnable(d: Dialect, queues: string[]): Promise<boolean
  * The order matches sq_tasks_claim (queue, priority desc, run_at, created) WHERE status = 'queued', so
  * the first rows come straight off that index however large the table.
  */
-function nextRunnable(d: Dialect, db: QueryCreator<Database>, queues: string[]) {
+function nextRunnable(d: Backend, db: QueryCreator<Database>, queues: string[]) {
   return db
     .selectFrom('sq_tasks')
     .select('id')
@@ -156,7 +156,7 @@ function nextRunnable(d: Dialect, db: QueryCreator<Database>, queues: string[]) 
  * Returns false when the run no longer owns the task (then nothing is written).
  */
 export async function appendChunks(
-  d: Dialect,
+  d: Backend,
   run: RunRef,
   batch: { output?: string; log?: string; progress?: Progress },
 ): Promise<boolean> {
@@ -179,7 +179,7 @@ export async function appendChunks(
 }
 
 /** Of these runs, the ones that no longer own their task (cancelled, requeued or declared lost). */
-export async function lostRuns(d: Dialect, runs: RunRef[]): Promise<RunRef[]> {
+export async function lostRuns(d: Backend, runs: RunRef[]): Promise<RunRef[]> {
   if (runs.length === 0) return []
   const rows = await d.db
     .selectFrom('sq_tasks')
@@ -194,6 +194,6 @@ export async function lostRuns(d: Dialect, runs: RunRef[]): Promise<RunRef[]> {
 }
 
 /** Cancels a task in progress: its run ends as cancelled, keeping the output it had made (cancelTask). */
-export async function cancelRunning(d: Dialect, id: string): Promise<boolean> {
+export async function cancelRunning(d: Backend, id: string): Promise<boolean> {
   return (await cancelTask(d, id, ['progress']))?.cancelled === true
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Status } from '../types.js'
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 import { owned, type RunRef } from './fencing.js'
 import { readChunks } from './task-repository.js'
 import { sqlType, usageColumns, USAGE, type RunUsage } from './task-row.js'
@@ -34,7 +34,7 @@ export interface RunOutcome extends RunUsage {
 }
 
 /** A time of `ran` as the timestamp column takes it. */
-const timestamp = (d: Dialect, ms: number | undefined) =>
+const timestamp = (d: Backend, ms: number | undefined) =>
   sql<string>`cast(${ms === undefined ? null : new Date(ms).toISOString()} as ${sql.raw(d.timestampType)})`
 
 /**
@@ -42,7 +42,7 @@ const timestamp = (d: Dialect, ms: number | undefined) =>
  * chunks — atomically, fenced by the run's attempt. Returns false (and changes nothing) when the run
  * had already lost the task.
  */
-export async function endRun(d: Dialect, run: RunRef, outcome: RunOutcome): Promise<boolean> {
+export async function endRun(d: Backend, run: RunRef, outcome: RunOutcome): Promise<boolean> {
   if (outcome.chunksWritten === false) {
     const result = await d.exclusive((db) =>
       db.updateTable('sq_tasks').set(verdict(d, outcome, '', '')).where(owned(run)).executeTakeFirst(),
@@ -71,7 +71,7 @@ export const MAX_VERDICT_BATCH = 100
  * common case of short tasks), each row still fenced by its attempt; the others through endRun.
  * Returns the ids whose verdict was recorded (a run that had lost its task is left out).
  */
-export async function endRuns(d: Dialect, verdicts: Verdict[]): Promise<Set<string>> {
+export async function endRuns(d: Backend, verdicts: Verdict[]): Promise<Set<string>> {
   const recorded = new Set<string>()
   const simple = verdicts.filter((v) => v.outcome.chunksWritten === false)
   for (const v of verdicts.filter((v) => v.outcome.chunksWritten !== false)) {
@@ -92,7 +92,7 @@ const USAGE_SET = sql.raw(USAGE.map(({ column }) => `${column} = v.${column}`).j
  * `WITH v(…) AS (VALUES …) UPDATE sq_tasks … FROM v`: both databases run it (SQLite ≥ 3.33). The casts
  * type PostgreSQL's parameters, which VALUES alone would leave as text.
  */
-function endManyWithoutChunks(d: Dialect, verdicts: Verdict[]) {
+function endManyWithoutChunks(d: Backend, verdicts: Verdict[]) {
   const int = (value: number | null | undefined) => sql`cast(${value ?? null} as integer)`
   const text = (value: string | null | undefined) => sql`cast(${value ?? null} as text)`
   const usage = (outcome: RunOutcome) =>
@@ -124,7 +124,7 @@ function endManyWithoutChunks(d: Dialect, verdicts: Verdict[]) {
 }
 
 /** The columns a verdict writes; `written` output and log are what the chunks held. */
-function verdict(d: Dialect, outcome: RunOutcome, writtenOutput: string, writtenLog: string) {
+function verdict(d: Backend, outcome: RunOutcome, writtenOutput: string, writtenLog: string) {
   const retry = outcome.status === 'queued'
   const output = writtenOutput + (outcome.tail?.output ?? '')
   const log = writtenLog + (outcome.tail?.log ?? '')

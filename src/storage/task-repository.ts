@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import { isTerminal, TERMINAL_STATUSES, type Status, type Task } from '../types.js'
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 import type { Database } from './schema.js'
 import { toTask } from './task-row.js'
 
@@ -26,7 +26,7 @@ export interface NewTask {
  * Inserts a task. With a key, a queued or running task of the same key wins: the unique partial index
  * refuses the insert and that task's id is returned instead (`created: false`).
  */
-export async function insertTask(d: Dialect, t: NewTask): Promise<{ id: string; created: boolean }> {
+export async function insertTask(d: Backend, t: NewTask): Promise<{ id: string; created: boolean }> {
   for (;;) {
     try {
       await d.db
@@ -61,18 +61,18 @@ export async function insertTask(d: Dialect, t: NewTask): Promise<{ id: string; 
   }
 }
 
-export async function getTask(d: Dialect, id: string): Promise<Task | undefined> {
+export async function getTask(d: Backend, id: string): Promise<Task | undefined> {
   const row = await d.db.selectFrom('sq_tasks').selectAll().where('id', '=', id).executeTakeFirst()
   return row && withLiveOutput(d, toTask(d, row))
 }
 
 /** A task's status and current attempt: what a follower polls (its output it reads as chunks). */
-export async function getTaskState(d: Dialect, id: string): Promise<Pick<Task, 'status' | 'attempts'> | undefined> {
+export async function getTaskState(d: Backend, id: string): Promise<Pick<Task, 'status' | 'attempts'> | undefined> {
   return d.db.selectFrom('sq_tasks').select(['status', 'attempts']).where('id', '=', id).executeTakeFirst()
 }
 
 /** Tasks whose id starts with `prefix` (at most `limit`, to tell unique from ambiguous). */
-export async function findByIdPrefix(d: Dialect, prefix: string, limit = 2): Promise<string[]> {
+export async function findByIdPrefix(d: Backend, prefix: string, limit = 2): Promise<string[]> {
   const rows = await d.db
     .selectFrom('sq_tasks')
     .select('id')
@@ -83,7 +83,7 @@ export async function findByIdPrefix(d: Dialect, prefix: string, limit = 2): Pro
 }
 
 /** While a task runs its output and log live in chunks; a reader sees them as if already folded. */
-async function withLiveOutput(d: Dialect, task: Task): Promise<Task> {
+async function withLiveOutput(d: Backend, task: Task): Promise<Task> {
   if (task.status !== 'progress') return task
   const chunks = await readChunks(d.db, task.id, task.attempts)
   return { ...task, output: chunks.output || null, log: chunks.log || null }
@@ -134,7 +134,7 @@ export function globToLike(pattern: string): string {
 }
 
 /** Newest first by `modified`. */
-export async function listTasks(d: Dialect, f: ListFilter): Promise<Task[]> {
+export async function listTasks(d: Backend, f: ListFilter): Promise<Task[]> {
   let q = d.db.selectFrom('sq_tasks').selectAll()
   if (f.statuses && f.statuses.length > 0) q = q.where('status', 'in', f.statuses)
   if (f.taskPattern) q = q.where(sql<boolean>`task like ${globToLike(f.taskPattern)} escape '\\'`)
@@ -163,7 +163,7 @@ export async function listTasks(d: Dialect, f: ListFilter): Promise<Task[]> {
 
 /** Deletes (or with dryRun counts) tasks in the given terminal statuses last modified before `before`. */
 export async function purgeTasks(
-  d: Dialect,
+  d: Backend,
   opts: { statuses: Status[]; before: string; dryRun: boolean },
 ): Promise<number> {
   const statuses = opts.statuses.filter(isTerminal)
@@ -186,7 +186,7 @@ export async function purgeTasks(
 }
 
 /** Ids of tasks in the given statuses, newest first (for `requeue --status`). */
-export async function idsWithStatus(d: Dialect, statuses: Status[], limit = 100_000): Promise<string[]> {
+export async function idsWithStatus(d: Backend, statuses: Status[], limit = 100_000): Promise<string[]> {
   const rows = await d.db
     .selectFrom('sq_tasks')
     .select('id')

@@ -4,13 +4,13 @@ import path from 'node:path'
 import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { runSq } from '../helpers/cli.js'
 import { assertOneLineError, countTasks, writeTaskModule } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 
 /** Precedence flag > environment > sq.config.* > default, for `db` and `maxArgsSize`. */
 for (const dialect of DIALECTS) {
   describe(`configuration precedence (${dialect})`, function () {
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     // A database that cannot be opened: wherever it wins, the command fails.
     let nowhere: string
     const run = (args: string[], env: Record<string, string> = {}, cwd = db.dir) =>

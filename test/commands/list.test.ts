@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { age, assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
   describe(`sq list (${dialect})`, function () {
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     // Five tasks, oldest modified first: done (3h), broken (2h), waiting (1h), other (30m), running (now).
     const ids: Record<'done' | 'broken' | 'waiting' | 'other' | 'running', string> = {} as never
 

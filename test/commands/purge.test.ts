@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { age, allTasks, assertOneLineError, countTasks, insert, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import type { Status } from '../../src/types.js'
 
 const DAY = 24 * 3600
@@ -9,7 +9,7 @@ const DAY = 24 * 3600
 for (const dialect of DIALECTS) {
   describe(`sq purge (${dialect})`, function () {
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     const ids = {} as Record<'oldCompleted' | 'oldFailed' | 'oldCancelled' | 'newCompleted' | 'oldQueued' | 'oldRunning', string>
 
     before(async () => {

@@ -4,13 +4,13 @@ import { cleanEnv, SQ_BIN } from '../helpers/cli.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { assertOneLineError, enqueue, insert, RECORD_FIELDS, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
   describe(`sq show (${dialect})`, function () {
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     let id: string
 
     before(async () => {

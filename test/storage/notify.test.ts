@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import { cancelRunning, claimTasks } from '../../src/storage/run-repository.js'
 import { requeueTasks } from '../../src/storage/control-repository.js'
 import { insertTask } from '../../src/storage/task-repository.js'
@@ -12,7 +12,7 @@ import { waitFor } from '../helpers/wait.js'
 if (DIALECTS.includes('postgres')) {
   describe('status change notifications (postgres)', () => {
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     const heard: string[] = []
     const stops: Array<() => Promise<void>> = []
 

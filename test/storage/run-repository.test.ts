@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import * as runs from '../../src/storage/run-repository.js'
 import * as control from '../../src/storage/control-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
@@ -40,7 +40,7 @@ for (const dialect of DIALECTS) {
   describe(`run repository (${dialect})`, function () {
     const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     before(() => ({ db, d } = t))
 
     const insert = async (o: Parameters<typeof newTask>[0] = {}) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { age, newTask, setStatus } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import * as control from '../../src/storage/control-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
@@ -11,7 +11,7 @@ for (const dialect of DIALECTS) {
   describe(`task repository (${dialect})`, function () {
     const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     before(() => ({ db, d } = t))
 
     it('inserts a task and reads it back with ISO UTC timestamps', async () => {
