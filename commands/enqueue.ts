@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { parseCliArgs } from '../src/queue/args.js'
 import { parseDuration } from '../src/config.js'
-import { UsageError, TaskEndedBadlyError } from '../src/errors.js'
+import { UsageError } from '../src/errors.js'
 import type { Task } from '../src/types.js'
 import { BaseCommand } from './base.js'
 
@@ -55,10 +55,6 @@ export default class Enqueue extends BaseCommand {
     const task = await queue.follow(id, (text) => {
       if (!this.jsonEnabled()) process.stdout.write(text)
     })
-    if (task.status !== 'completed') {
-      if (this.jsonEnabled()) this.logJson(task)
-      throw new TaskEndedBadlyError(`task ${id} ${task.status}${task.error ? `: ${task.error.split('\n')[0]}` : ''}`)
-    }
-    return task
+    return this.completedOrExit(task)
   }
 }

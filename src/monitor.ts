@@ -1,7 +1,9 @@
+import { DEFAULTS } from './config.js'
 import type { Queue } from './queue/queue.js'
 import type { Backend } from './storage/dialect.js'
 import * as monitor from './storage/monitor-repository.js'
 import { liveWorkers } from './storage/worker-repository.js'
+import { firstNonBlankLine, lastNonBlankLine } from './text.js'
 import type { Progress, Status, WorkerInfo } from './types.js'
 
 /**
@@ -106,8 +108,6 @@ export interface SnapshotOptions {
   previous?: Snapshot | null
 }
 
-const firstNonBlank = (text: string | null) => (text ?? '').split('\n').find((l) => l.trim() !== '')?.trim() ?? ''
-const lastNonBlank = (text: string | null) => (text ?? '').split('\n').filter((l) => l.trim() !== '').at(-1)?.trim() ?? ''
 const parseProgress = (json: string | null): Progress | null => {
   if (json === null) return null
   try {
@@ -126,7 +126,7 @@ export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Sna
     monitor.databaseNow(d),
     monitor.countsByStatus(d, reuse ? ['queued', 'progress'] : undefined),
     monitor.recentlyEnded(d, THROUGHPUT_WINDOW_SECONDS),
-    liveWorkers(d, o.heartbeatTimeout ?? 30),
+    liveWorkers(d, o.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout),
     monitor.runningTasks(d, { taskPattern: filter, limit: o.runningLimit ?? 100 }),
     monitor.recentFailures(d, { taskPattern: filter, limit: o.failureLimit ?? 20 }),
   ])
@@ -143,14 +143,14 @@ export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Sna
     elapsedMs: since(r.started),
     attempt: r.attempts,
     progress: parseProgress(r.progress),
-    lastLine: lastNonBlank(r.last_output),
+    lastLine: lastNonBlankLine(r.last_output),
   }))
   const failures: FailedTask[] = failureRows.map((r) => ({
     id: r.id,
     task: r.task,
     modified: r.modified,
     agoMs: since(r.modified),
-    errorLine: firstNonBlank(r.error_head),
+    errorLine: firstNonBlankLine(r.error_head),
   }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
   const previousPane = o.previous?.pane ?? null
