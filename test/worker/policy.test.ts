@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { randomUUID } from 'node:crypto'
-import { insertTask } from '../../src/storage/task-repository.js'
 import { DIALECTS } from '../helpers/db.js'
+import { insert } from '../helpers/sq.js'
 import { workerSuite } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
 
@@ -57,8 +56,7 @@ for (const dialect of DIALECTS) {
       // A module outside the root, and a row naming it that did not come through `sq enqueue`.
       const outside = fs.mkdtempSync(path.join(path.dirname(s.db.dir), 'sq-outside-'))
       fs.writeFileSync(path.join(outside, 'marker.mjs'), MARKER)
-      const id = randomUUID()
-      await insertTask(s.queue.dialect, { id, task: `../${path.basename(outside)}/marker`, argsJson: '{}', queue: s.q, priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+      const id = await insert(s.queue.dialect, { task: `../${path.basename(outside)}/marker`, queue: s.q })
       await s.burst()
       const t = await s.get(id)
       assert.equal(t.status, 'failed')
