@@ -4,29 +4,27 @@ import type { Backend } from '../../src/storage/dialect.js'
 import { cancelRunning, claimTasks } from '../../src/storage/run-repository.js'
 import { requeueTasks } from '../../src/storage/control-repository.js'
 import pg from 'pg'
-import { createTestDatabase, DIALECTS, openTestDatabase, PG_ADMIN_URL, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, PG_ADMIN_URL, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 import { waitFor } from '../helpers/wait.js'
 
 // Notifications come from a trigger (migration 002) on PostgreSQL; on SQLite, a watch of the WAL.
 if (DIALECTS.includes('postgres')) {
   describe('status change notifications (postgres)', () => {
+    const t = useTestDatabase('postgres')
     let db: TestDatabase
     let d: Backend
     const heard: string[] = []
     const stops: Array<() => Promise<void>> = []
 
     before(async () => {
-      db = await createTestDatabase('postgres')
-      d = await openTestDatabase(db)
+      ;({ db, d } = t)
       for (const channel of ['sq_queued', 'sq_ended', 'sq_cancel']) {
         stops.push(await d.listen(channel, (payload) => heard.push(`${channel}:${payload}`)))
       }
     })
     after(async () => {
       await Promise.all(stops.map((stop) => stop()))
-      await d.close()
-      await db.drop()
     })
 
     it('notifies a new task, the end of a cancelled run, and a requeue', async () => {
