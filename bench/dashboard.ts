@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { createStatusServer } from '../src/http/status-server.js'
 import { openQueue } from '../src/index.js'
-import type { DialectName } from '../src/storage/dialect.js'
+import type { BackendName } from '../src/storage/dialect.js'
 import type { Status } from '../src/types.js'
 import { createTestDatabase } from '../test/helpers/db.js'
 
@@ -22,7 +22,7 @@ const RUNS = Number(arg('runs', '15'))
 const ONLY = arg('only', '')
 const STATUSES: Status[] = ['completed', 'completed', 'completed', 'failed', 'cancelled', 'queued']
 
-async function bench(dialect: DialectName): Promise<void> {
+async function bench(dialect: BackendName): Promise<void> {
   const db = await createTestDatabase(dialect)
   const queue = await openQueue({ db: db.url, root: db.dir })
   try {
@@ -67,4 +67,4 @@ async function bench(dialect: DialectName): Promise<void> {
   }
 }
 
-for (const dialect of ['sqlite', 'postgres'] as DialectName[]) if (!ONLY || ONLY === dialect) await bench(dialect)
+for (const dialect of ['sqlite', 'postgres'] as BackendName[]) if (!ONLY || ONLY === dialect) await bench(dialect)

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import { sql } from 'kysely'
 import { snapshot, type Snapshot } from '../src/monitor.js'
-import type { Dialect, DialectName } from '../src/storage/dialect.js'
+import type { Backend, BackendName } from '../src/storage/dialect.js'
 import * as m from '../src/storage/monitor-repository.js'
 import { countsByStatus } from '../src/storage/monitor-repository.js'
 import { liveWorkers } from '../src/storage/worker-repository.js'
@@ -37,7 +37,7 @@ function statusFor(i: number): Status {
   return 'queued'
 }
 
-async function fill(d: Dialect): Promise<void> {
+async function fill(d: Backend): Promise<void> {
   const now = Date.now()
   const batch = 500
   for (let start = 0; start < ROWS - RUNNING; start += batch) {
@@ -102,7 +102,7 @@ async function time(fn: () => Promise<unknown>): Promise<number[]> {
 
 const ms = (xs: number[]) => `median ${xs[Math.floor(xs.length / 2)]!.toFixed(1)} ms, p90 ${xs[Math.floor(xs.length * 0.9)]!.toFixed(1)} ms`
 
-async function bench(name: DialectName): Promise<void> {
+async function bench(name: BackendName): Promise<void> {
   const db = await createTestDatabase(name)
   const d = await openTestDatabase(db)
   try {

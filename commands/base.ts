@@ -1,9 +1,10 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { resolveSettings, type Settings } from '../src/config.js'
-import { coerceError, EXIT, oneLine, UsageError } from '../src/errors.js'
+import { coerceError, EXIT, oneLine, TaskEndedBadlyError, UsageError } from '../src/errors.js'
 import { Queue } from '../src/queue/queue.js'
 import { readLimited } from '../src/read-limited.js'
-import { isStatus, type Status } from '../src/types.js'
+import { firstNonBlankLine } from '../src/text.js'
+import { isStatus, type Status, type Task } from '../src/types.js'
 
 /** Bytes of ids `-` reads from stdin at most: ~450,000 ids, while `/dev/zero` cannot exhaust memory. */
 const MAX_STDIN_IDS_BYTES = 16 * 1024 * 1024
@@ -44,6 +45,16 @@ export abstract class BaseCommand extends Command {
     const read = await readLimited(process.stdin, MAX_STDIN_IDS_BYTES)
     if (read.over) throw new UsageError(`stdin holds more than ${MAX_STDIN_IDS_BYTES} bytes; give fewer task ids at a time`)
     return { ids: read.text.split(/\s+/).filter(Boolean), fromStdin: true }
+  }
+
+  /**
+   * The end of `--wait` and `--follow`: the task, when it completed; otherwise exit 1 saying how it
+   * ended (with --json, its record is printed first all the same).
+   */
+  protected completedOrExit(task: Task): Task {
+    if (task.status === 'completed') return task
+    if (this.jsonEnabled()) this.logJson(task)
+    throw new TaskEndedBadlyError(`task ${task.id} ${task.status}${task.error ? `: ${firstNonBlankLine(task.error)}` : ''}`)
   }
 
   protected parseStatuses(text: string | undefined, flag = '--status'): Status[] | undefined {

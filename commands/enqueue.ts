@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { parseCliArgs } from '../src/queue/args.js'
 import { parseDuration } from '../src/config.js'
-import { UsageError, TaskEndedBadlyError } from '../src/errors.js'
+import { UsageError } from '../src/errors.js'
 import type { Task } from '../src/types.js'
 import { BaseCommand } from './base.js'
 
@@ -60,10 +60,6 @@ export default class Enqueue extends BaseCommand {
     })
     // The shell prompt (or the next line of a cron mail) starts on a line of its own.
     if (!endsLine) process.stdout.write('\n')
-    if (task.status !== 'completed') {
-      if (this.jsonEnabled()) this.logJson(task)
-      throw new TaskEndedBadlyError(`task ${id} ${task.status}${task.error ? `: ${task.error.split('\n')[0]}` : ''}`)
-    }
-    return task
+    return this.completedOrExit(task)
   }
 }

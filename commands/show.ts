@@ -1,5 +1,4 @@
 import { Args, Flags } from '@oclif/core'
-import { TaskEndedBadlyError } from '../src/errors.js'
 import type { Task } from '../src/types.js'
 import { escapeControl } from '../ui/format.js'
 import { renderTaskDetail } from '../ui/render-text.js'
@@ -27,10 +26,6 @@ export default class Show extends BaseCommand {
     const task = await queue.follow(args.id, (text) => {
       if (!this.jsonEnabled()) process.stdout.write(escapeControl(text))
     })
-    if (task.status !== 'completed') {
-      if (this.jsonEnabled()) this.logJson(task)
-      throw new TaskEndedBadlyError(`task ${task.id} ${task.status}${task.error ? `: ${task.error.split('\n')[0]}` : ''}`)
-    }
-    return task
+    return this.completedOrExit(task)
   }
 }

@@ -13,7 +13,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Same directory as the entries, so `new URL('./child.js', import.meta.url)` finds the child entry.
+  // Same directory as the entries, so src/worker/child-path.ts finds the child entry beside any chunk.
   chunkNames: '[name]-[hash]',
   // Native addons, the TypeScript loader for task modules, and what loads only for one command.
   external: ['@oclif/core', 'better-sqlite3', 'pg', 'tsx', 'ink', 'react'],

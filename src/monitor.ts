@@ -1,8 +1,10 @@
+import { DEFAULTS } from './config.js'
 import type { Queue } from './queue/queue.js'
-import type { Dialect } from './storage/dialect.js'
+import type { Backend } from './storage/dialect.js'
 import * as monitor from './storage/monitor-repository.js'
 import { pausedQueues } from './storage/pause-repository.js'
 import { liveWorkers } from './storage/worker-repository.js'
+import { firstNonBlankLine, lastNonBlankLine } from './text.js'
 import type { Progress, Status, WorkerInfo } from './types.js'
 
 /**
@@ -128,8 +130,6 @@ export interface SnapshotOptions {
   previous?: Snapshot | null
 }
 
-const firstNonBlank = (text: string | null) => (text ?? '').split('\n').find((l) => l.trim() !== '')?.trim() ?? ''
-const lastNonBlank = (text: string | null) => (text ?? '').split('\n').filter((l) => l.trim() !== '').at(-1)?.trim() ?? ''
 const parseProgress = (json: string | null): Progress | null => {
   if (json === null) return null
   try {
@@ -140,7 +140,7 @@ const parseProgress = (json: string | null): Progress | null => {
 }
 
 /** Reads everything `sq top` shows. Every query is bounded; see storage/monitor-repository.ts. */
-export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Snapshot> {
+export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Snapshot> {
   const began = performance.now()
   const filter = o.filter?.trim() || null
   const reuse = o.previous && Date.now() - o.previous.endedCountsAt < (o.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS)
@@ -149,7 +149,7 @@ export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Sna
     monitor.databaseNow(d),
     monitor.countsByStatus(d, reuse ? ['queued', 'progress'] : undefined),
     monitor.recentlyEnded(d, THROUGHPUT_WINDOW_SECONDS),
-    liveWorkers(d, o.heartbeatTimeout ?? 30),
+    liveWorkers(d, o.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout),
     monitor.runningTasks(d, { taskPattern: filter, limit: o.runningLimit ?? 100 }),
     monitor.recentFailures(d, { taskPattern: filter, limit: o.failureLimit ?? 20 }),
     list === 'failed' ? null : monitor.latestWithStatus(d, { status: list, taskPattern: filter, limit: o.failureLimit ?? 20 }),
@@ -168,19 +168,19 @@ export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Sna
     elapsedMs: since(r.started),
     attempt: r.attempts,
     progress: parseProgress(r.progress),
-    lastLine: lastNonBlank(r.last_output),
+    lastLine: lastNonBlankLine(r.last_output),
   }))
   const failures: FailedTask[] = failureRows.map((r) => ({
     id: r.id,
     task: r.task,
     modified: r.modified,
     agoMs: since(r.modified),
-    errorLine: firstNonBlank(r.error_head),
+    errorLine: firstNonBlankLine(r.error_head),
   }))
   const listed: ListedTask[] =
     listedRows === null
       ? failures.map((f) => ({ id: f.id, task: f.task, modified: f.modified, agoMs: f.agoMs, line: f.errorLine }))
-      : listedRows.map((r) => ({ id: r.id, task: r.task, modified: r.modified, agoMs: since(r.modified), line: firstNonBlank(r.head) }))
+      : listedRows.map((r) => ({ id: r.id, task: r.task, modified: r.modified, agoMs: since(r.modified), line: firstNonBlankLine(r.head) }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
   const previousPane = o.previous?.pane ?? null
   const pane = selectedId === null ? null : await readPane(d, selectedId, o.stream ?? 'output', previousPane, now)
@@ -200,7 +200,7 @@ export async function snapshot(d: Dialect, o: SnapshotOptions = {}): Promise<Sna
   }
 }
 
-async function readPane(d: Dialect, id: string, stream: Stream, previous: Pane | null, now: number): Promise<Pane | null> {
+async function readPane(d: Backend, id: string, stream: Stream, previous: Pane | null, now: number): Promise<Pane | null> {
   const row = await monitor.taskHead(d, id)
   if (!row) return null
   const started = row.started === null ? null : Date.parse(row.started)
@@ -266,7 +266,8 @@ export function queueMonitor(queue: Queue): MonitorSource {
       return ids.length > 0 ? `requeued ${id.slice(0, 8)}` : `not requeued: only completed, failed or cancelled tasks go back to the queue`
     },
     async watch(onChange) {
-      if (d.needsPolling) return async () => {}
+      // SQLite hears every commit, heartbeats included: a redraw per commit would cost more than the poll.
+      if (d.hears === 'commits') return async () => {}
       const stops = await Promise.all(['sq_queued', 'sq_ended'].map((channel) => d.listen(channel, () => onChange())))
       return async () => {
         await Promise.all(stops.map((stop) => stop()))

@@ -1,3 +1,5 @@
+import type { TaskRecord } from './storage/task-row.js'
+
 /**
  * Terminology
  *
@@ -43,32 +45,11 @@ export interface Progress {
 
 export type TaskArgs = Record<string, unknown>
 
-/** The task record, with the SPEC's field names; this is what `--json` prints. */
-export interface Task {
-  id: string
-  task: string
-  args: TaskArgs
-  status: Status
-  output: string | null
-  error: string | null
-  log: string | null
-  worker_pid: number | null
-  worker: string | null
-  created: string
-  modified: string
-  started: string | null
-  finished: string | null
-  attempts: number
-  max_attempts: number
-  run_at: string
-  priority: number
-  queue: string
-  key: string | null
-  progress: Progress | null
-  cpu_ms: number | null
-  peak_rss_bytes: number | null
-  duration_ms: number | null
-}
+/**
+ * The task record, with the SPEC's field names; this is what `--json` prints. Its fields are derived
+ * from the one definition of the task row (storage/task-row.ts, TASK_COLUMNS).
+ */
+export type Task = TaskRecord
 
 /** A live (or recently seen) worker process, as registered in the database. */
 export interface WorkerInfo {

@@ -1,3 +1,4 @@
+import { firstNonBlankLine, lastNonBlankLine } from '../src/text.js'
 import { statusLabel, type Status } from '../src/types.js'
 
 /** Pure text formatters shared by `sq top` and the human output of the commands. */
@@ -22,18 +23,14 @@ export function truncate(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`
 }
 
-/** The first non-empty line, escaped, for one-line cells. */
+/** The first non-blank line, escaped, for one-line cells. */
 export function firstLine(text: string | null | undefined): string {
-  if (!text) return ''
-  const line = text.split('\n').find((l) => l.trim() !== '') ?? ''
-  return escapeControl(line.trim(), false)
+  return escapeControl(firstNonBlankLine(text), false)
 }
 
-/** The last non-empty line, escaped: what a running task printed most recently. */
+/** The last non-blank line, escaped: what a running task printed most recently. */
 export function lastLine(text: string | null | undefined): string {
-  if (!text) return ''
-  const lines = text.split('\n').filter((l) => l.trim() !== '')
-  return escapeControl((lines.at(-1) ?? '').trim(), false)
+  return escapeControl(lastNonBlankLine(text), false)
 }
 
 /** 0.4s, 12s, 3m05s, 2h03m, 4d02h */

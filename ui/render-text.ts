@@ -1,6 +1,7 @@
 import Table from 'cli-table3'
 import type { QueueStats } from '../src/queue/stats.js'
-import type { Task } from '../src/types.js'
+import { progressText } from '../src/text.js'
+import { STATUSES, type Task } from '../src/types.js'
 import { escapeControl, firstLine, formatAgo, formatBytes, formatDuration, shortId, statusLabel, truncate } from './format.js'
 
 /** Human renderings of tasks for the non-interactive commands; `--json` prints the data instead. */
@@ -52,7 +53,7 @@ export function renderTaskDetail(t: Task): string {
     ['modified', t.modified],
     ['worker', t.worker],
     ['worker pid', t.worker_pid],
-    ['progress', t.progress ? escapeControl(`${t.progress.current ?? '?'}/${t.progress.total ?? '?'} ${t.progress.message ?? ''}`.trim(), false) : null],
+    ['progress', t.progress ? escapeControl(progressText(t.progress), false) : null],
     ['resources', runtime],
   ]
   const width = Math.max(...fields.map(([k]) => k.length))
@@ -61,7 +62,7 @@ export function renderTaskDetail(t: Task): string {
 }
 
 export function renderStats(s: QueueStats): string {
-  const statuses = ['queued', 'progress', 'completed', 'failed', 'cancelled'] as const
+  const statuses = STATUSES
   const lines = [
     statuses.map((st) => `${statusLabel(st)}: ${s.counts[st]}`).join('   '),
     `Oldest queued: ${s.oldest_queued_age_seconds === null ? 'none waiting' : `${formatDuration(s.oldest_queued_age_seconds * 1000)} ago`}`,

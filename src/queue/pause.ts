@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js'
-import type { Dialect } from '../storage/dialect.js'
+import type { Backend } from '../storage/dialect.js'
 import * as pauses from '../storage/pause-repository.js'
 
 /** A queue's pause state, as `sq pause`/`sq resume --json` print it. */
@@ -18,14 +18,14 @@ export function checkQueueName(queue: string): void {
  * Pauses a queue: workers claim none of its tasks until it is resumed (within a second; a task already
  * running goes on). Idempotent. A queue need not have tasks to be paused.
  */
-export async function pauseQueue(d: Dialect, queue: string): Promise<QueueState> {
+export async function pauseQueue(d: Backend, queue: string): Promise<QueueState> {
   checkQueueName(queue)
   const row = await pauses.pauseQueue(d, queue)
   return { queue, paused: true, paused_at: row.paused_at }
 }
 
 /** Resumes a queue; idempotent. Idle workers are woken at once. */
-export async function resumeQueue(d: Dialect, queue: string): Promise<QueueState> {
+export async function resumeQueue(d: Backend, queue: string): Promise<QueueState> {
   checkQueueName(queue)
   await pauses.resumeQueue(d, queue)
   return { queue, paused: false, paused_at: null }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { resolveSettings, type Settings } from '../config.js'
 import { NotFoundError, UsageError } from '../errors.js'
-import type { Dialect } from '../storage/dialect.js'
+import type { Backend } from '../storage/dialect.js'
 import { openDatabase } from '../storage/open.js'
+import * as control from '../storage/control-repository.js'
 import * as tasks from '../storage/task-repository.js'
 import { isTerminal, type Status, type Task } from '../types.js'
 import { serializeArgs } from './args.js'
@@ -30,8 +31,8 @@ export interface EnqueueOptions {
   maxAttempts?: number
 }
 
-export type CancelResult = { id: string } & tasks.CancelOutcome
-export type RequeueResult = { id: string } & tasks.RequeueOutcome
+export type CancelResult = { id: string } & control.CancelOutcome
+export type RequeueResult = { id: string } & control.RequeueOutcome
 
 const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
@@ -43,7 +44,7 @@ const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
 export class Queue {
   private constructor(
     readonly settings: Settings,
-    readonly dialect: Dialect,
+    readonly dialect: Backend,
   ) {}
 
   static async open(overrides: Partial<Settings> = {}): Promise<Queue> {
@@ -118,13 +119,13 @@ export class Queue {
 
   /**
    * Cancels each task: queued ones at once; running ones end cancelled and their worker kills them.
-   * Each is one atomic decision (tasks.cancelTask): a task is reported not cancelled only when it had ended.
+   * Each is one atomic decision (control.cancelTask): a task is reported not cancelled only when it had ended.
    */
   async cancel(idsOrPrefixes: string[]): Promise<CancelResult[]> {
     const results: CancelResult[] = []
     for (const ref of idsOrPrefixes) {
       const id = await this.resolveId(ref)
-      const outcome = await tasks.cancelTask(this.dialect, id)
+      const outcome = await control.cancelTask(this.dialect, id)
       if (!outcome) throw new NotFoundError(`no task with id ${ref}`)
       results.push({ id, ...outcome })
     }
@@ -143,7 +144,7 @@ export class Queue {
   async requeueEach(idsOrPrefixes: string[]): Promise<RequeueResult[]> {
     const ids: string[] = []
     for (const ref of idsOrPrefixes) ids.push(await this.resolveId(ref))
-    const outcomes = await tasks.requeueEach(this.dialect, ids)
+    const outcomes = await control.requeueEach(this.dialect, ids)
     return [...new Set(ids)].map((id) => {
       const outcome = outcomes.get(id)
       if (!outcome) throw new NotFoundError(`no task with id ${id}`)
@@ -154,7 +155,7 @@ export class Queue {
   async requeueByStatus(statuses: Status[]): Promise<string[]> {
     const bad = statuses.find((s) => !isTerminal(s))
     if (bad) throw new UsageError(`cannot requeue ${bad} tasks: only completed, failed or cancelled tasks go back to the queue`)
-    return tasks.requeueTasks(this.dialect, await tasks.idsWithStatus(this.dialect, statuses))
+    return control.requeueTasks(this.dialect, await tasks.idsWithStatus(this.dialect, statuses))
   }
 
   /**
@@ -177,7 +178,7 @@ export class Queue {
         lastSeq = 0
       }
       if (state.status === 'progress') {
-        const fresh = await tasks.readChunks(this.dialect, id, attempt, lastSeq)
+        const fresh = await tasks.readChunks(this.dialect.db, id, attempt, lastSeq)
         lastSeq = fresh.lastSeq
         if (fresh.output) {
           onOutput(fresh.output)

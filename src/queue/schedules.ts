@@ -1,6 +1,6 @@
 import { cronOf, type ScheduleDef } from '../schedule/definition.js'
 import { nextSlot } from '../schedule/slots.js'
-import type { Dialect } from '../storage/dialect.js'
+import type { Backend } from '../storage/dialect.js'
 import { scheduleRows } from '../storage/schedule-repository.js'
 import { databaseTime } from '../storage/worker-repository.js'
 import type { TaskArgs } from '../types.js'
@@ -25,7 +25,7 @@ export interface ScheduleInfo {
 }
 
 /** The configured schedules with what the database knows of them; needs no worker running. */
-export async function listSchedules(d: Dialect, defs: ScheduleDef[]): Promise<ScheduleInfo[]> {
+export async function listSchedules(d: Backend, defs: ScheduleDef[]): Promise<ScheduleInfo[]> {
   if (defs.length === 0) return []
   const [rows, nowMs] = await Promise.all([scheduleRows(d, defs.map((s) => s.name)), databaseTime(d)])
   return defs.map((def) => {

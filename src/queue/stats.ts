@@ -1,4 +1,4 @@
-import type { Dialect } from '../storage/dialect.js'
+import type { Backend } from '../storage/dialect.js'
 import { countsByStatus, recentlyEnded } from '../storage/monitor-repository.js'
 import { countsByTask, oldestQueuedAgeSeconds, type PerTaskCounts } from '../storage/stats-repository.js'
 import { pausedQueues, type PausedQueue } from '../storage/pause-repository.js'
@@ -18,7 +18,7 @@ export interface QueueStats {
   paused_queues: PausedQueue[]
 }
 
-export async function queueStats(d: Dialect, heartbeatTimeout: number): Promise<QueueStats> {
+export async function queueStats(d: Backend, heartbeatTimeout: number): Promise<QueueStats> {
   const [counts, tasks, oldest, m1, m5, m15, workers, paused] = await Promise.all([
     countsByStatus(d),
     countsByTask(d),

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import { STATUSES, TERMINAL_STATUSES, type Status } from '../types.js'
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 
 /**
  * The read-only queries of the web dashboard and of /metrics (`sq serve`) that `sq top` and `sq stats`
@@ -15,7 +15,7 @@ const zeroCounts = () => Object.fromEntries(STATUSES.map((s) => [s, 0])) as Reco
  * queue and status, so ~0.1–0.3 s at 100,000 rows); with `only` the active statuses it reads just
  * their range of sq_tasks_status_modified, as large as the backlog. Statuses not counted are 0.
  */
-export async function countsByQueue(d: Dialect, only?: Status[]): Promise<Array<{ queue: string; counts: Record<Status, number> }>> {
+export async function countsByQueue(d: Backend, only?: Status[]): Promise<Array<{ queue: string; counts: Record<Status, number> }>> {
   let q = d.db.selectFrom('sq_tasks').select(['queue', 'status', (eb) => eb.fn.countAll<number | string>().as('n')])
   if (only) q = q.where('status', 'in', only)
   const rows = await q
@@ -35,7 +35,7 @@ export async function countsByQueue(d: Dialect, only?: Status[]): Promise<Array<
  * Seconds the oldest runnable queued task of each queue has waited (since its run_at), by the
  * database's clock. Queues with nothing runnable are absent.
  */
-export async function oldestQueuedByQueue(d: Dialect): Promise<Array<{ queue: string; seconds: number; runAt: string }>> {
+export async function oldestQueuedByQueue(d: Backend): Promise<Array<{ queue: string; seconds: number; runAt: string }>> {
   const rows = await d.db
     .selectFrom('sq_tasks')
     .select(['queue', (eb) => eb.fn.min('run_at').as('oldest'), d.now().as('now')])
@@ -70,7 +70,7 @@ const countWhen = (condition: RawBuilder<boolean>) => sql<number | string>`sum(c
  * last run's duration counted by the database: for each bound one `sum(case when duration_ms <= bound
  * ...)`, so a single pass over the table returns the counts and every bucket.
  */
-export async function endedByTask(d: Dialect, boundsSeconds: number[]): Promise<EndedByTask[]> {
+export async function endedByTask(d: Backend, boundsSeconds: number[]): Promise<EndedByTask[]> {
   const rows = await d.db
     .selectFrom('sq_tasks')
     .select(['task', 'status', (eb) => eb.fn.countAll<number | string>().as('n'), (eb) => eb.fn.count<number | string>('duration_ms').as('timed')])
@@ -107,7 +107,7 @@ export interface ThroughputBucket {
  * (`sum(case when modified >= start ...)`), differenced here. Bounds are ISO strings, which compare as
  * times on both dialects (timestamptz on PostgreSQL, ISO text on SQLite).
  */
-export async function throughput(d: Dialect, o: { buckets: number; bucketSeconds: number; now: string }): Promise<ThroughputBucket[]> {
+export async function throughput(d: Backend, o: { buckets: number; bucketSeconds: number; now: string }): Promise<ThroughputBucket[]> {
   const end = Math.ceil(Date.parse(o.now) / (o.bucketSeconds * 1000)) * o.bucketSeconds * 1000
   const starts = Array.from({ length: o.buckets }, (_, i) => new Date(end - (o.buckets - i) * o.bucketSeconds * 1000).toISOString())
   const rows = await d.db
@@ -161,7 +161,7 @@ const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
  * One page of tasks, newest first by `modified`, without their output and log (a list shows a line per
  * task). `more` tells whether another page follows: the query reads one row beyond the page.
  */
-export async function taskPage(d: Dialect, f: TaskPageFilter): Promise<{ tasks: TaskSummary[]; more: boolean }> {
+export async function taskPage(d: Backend, f: TaskPageFilter): Promise<{ tasks: TaskSummary[]; more: boolean }> {
   let q = d.db
     .selectFrom('sq_tasks')
     .select(['id', 'task', 'status', 'queue', 'priority', 'attempts', 'max_attempts', 'created', 'modified', 'started', 'finished', 'run_at', 'duration_ms'])

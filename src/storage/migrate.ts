@@ -1,12 +1,12 @@
 import { Migrator, type Migration } from 'kysely'
 import { StorageError } from '../errors.js'
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 import { initial } from './migrations/001-initial.js'
 import { notifyTriggers } from './migrations/002-notify-triggers.js'
 import { schedulesAndPauses } from './migrations/003-schedules-and-pauses.js'
 
 /** One numbering for both dialects; a migration may read the dialect's column types. */
-function migrations(dialect: Dialect): Record<string, Migration> {
+function migrations(dialect: Backend): Record<string, Migration> {
   return {
     '001-initial': initial(dialect),
     '002-notify-triggers': notifyTriggers(dialect),
@@ -21,7 +21,7 @@ const MIGRATION_TABLE = 'sq_migration'
  * read; only then does Kysely's migrator run, under a lock that makes concurrent first starts safe
  * (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE, see dialects/sqlite.ts).
  */
-export async function migrateToLatest(dialect: Dialect): Promise<void> {
+export async function migrateToLatest(dialect: Backend): Promise<void> {
   const all = migrations(dialect)
   const latest = Object.keys(all).sort().at(-1)!
   if (await isAt(dialect, latest)) return
@@ -37,15 +37,17 @@ export async function migrateToLatest(dialect: Dialect): Promise<void> {
   }
 }
 
-async function isAt(dialect: Dialect, latest: string): Promise<boolean> {
+async function isAt(dialect: Backend, latest: string): Promise<boolean> {
   try {
+    // Kysely's migrator owns this table; only its name column is read here.
     const row = await dialect.db
-      .selectFrom(MIGRATION_TABLE as any)
-      .select('name' as any)
-      .orderBy('name' as any, 'desc')
+      .withTables<{ [MIGRATION_TABLE]: { name: string } }>()
+      .selectFrom(MIGRATION_TABLE)
+      .select('name')
+      .orderBy('name', 'desc')
       .limit(1)
       .executeTakeFirst()
-    return (row as { name?: string } | undefined)?.name === latest
+    return row?.name === latest
   } catch (error) {
     if (isMissingTable(error)) return false
     throw error

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import { STATUSES, type Status } from '../types.js'
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 import { taskMatches } from './task-repository.js'
 
 /**
@@ -24,7 +24,7 @@ function head(column: string, n: number): RawBuilder<string | null> {
 }
 
 /** The database's clock, so elapsed times are right whatever the clock of the host running `sq top`. */
-export async function databaseNow(d: Dialect): Promise<string> {
+export async function databaseNow(d: Backend): Promise<string> {
   const row = await d.db.selectNoFrom(d.now().as('now')).executeTakeFirstOrThrow()
   return d.toIso(row.now as Date | string)
 }
@@ -37,7 +37,7 @@ export async function databaseNow(d: Dialect): Promise<string> {
  * claim updates, a hot spot for concurrent workers; monitor.ts re-counts the ended statuses only every
  * few seconds instead.
  */
-export async function countsByStatus(d: Dialect, only?: Status[]): Promise<Record<Status, number>> {
+export async function countsByStatus(d: Backend, only?: Status[]): Promise<Record<Status, number>> {
   let q = d.db.selectFrom('sq_tasks').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
   if (only) q = q.where('status', 'in', only)
   const rows = await q.groupBy('status').execute()
@@ -47,7 +47,7 @@ export async function countsByStatus(d: Dialect, only?: Status[]): Promise<Recor
 }
 
 /** Completions and failures in the last `seconds`: a range of sq_tasks_status_modified per status. */
-export async function recentlyEnded(d: Dialect, seconds: number): Promise<{ completed: number; failed: number }> {
+export async function recentlyEnded(d: Backend, seconds: number): Promise<{ completed: number; failed: number }> {
   const rows = await d.db
     .selectFrom('sq_tasks')
     .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
@@ -75,7 +75,7 @@ export interface RunningRow {
  * (or the partial sq_tasks_running), as small as the number of runs in flight; each row's latest
  * output chunk is one backward step of sq_task_chunks_task (task_id, stream, seq).
  */
-export async function runningTasks(d: Dialect, o: { taskPattern?: string | null; limit: number }): Promise<RunningRow[]> {
+export async function runningTasks(d: Backend, o: { taskPattern?: string | null; limit: number }): Promise<RunningRow[]> {
   let q = d.db
     .selectFrom('sq_tasks as t')
     .select(['t.id', 't.task', 't.worker', 't.started', 't.attempts', 't.progress'])
@@ -109,7 +109,7 @@ export interface FailureRow {
 
 /** The latest failures, newest first (see latestWithStatus). */
 export async function recentFailures(
-  d: Dialect,
+  d: Backend,
   o: { taskPattern?: string | null; limit: number; scanLimit?: number },
 ): Promise<FailureRow[]> {
   const rows = await latestWithStatus(d, { ...o, status: 'failed' })
@@ -134,7 +134,7 @@ export interface ListedRow {
  * rows of that walk are searched, so a filter matching nothing still reads a bounded number of rows.
  */
 export async function latestWithStatus(
-  d: Dialect,
+  d: Backend,
   o: { status: ListedStatus; taskPattern?: string | null; limit: number; scanLimit?: number },
 ): Promise<ListedRow[]> {
   const direction = o.status === 'queued' ? 'asc' : 'desc'
@@ -174,7 +174,7 @@ export interface TaskHeadRow {
 }
 
 /** One task without its output and log: a primary-key lookup. */
-export async function taskHead(d: Dialect, id: string): Promise<TaskHeadRow | undefined> {
+export async function taskHead(d: Backend, id: string): Promise<TaskHeadRow | undefined> {
   const row = await d.db
     .selectFrom('sq_tasks')
     .select(['id', 'task', 'status', 'worker', 'attempts', 'started', 'finished', 'progress', head('error', 8192).as('error_head')])
@@ -197,7 +197,7 @@ export interface ChunkRead {
  * sq_task_chunks_task, so a refresh costs the size of the new output, not of all output so far.
  */
 export async function readStreamChunks(
-  d: Dialect,
+  d: Backend,
   o: { id: string; attempt: number; stream: Stream; afterSeq: number; maxChunks: number },
 ): Promise<ChunkRead> {
   const base = d.db
@@ -221,7 +221,7 @@ export async function readStreamChunks(
 
 /** The end of an ended task's output or log (at most `maxChars`), and its full length. */
 export async function endedStreamTail(
-  d: Dialect,
+  d: Backend,
   o: { id: string; stream: Stream; maxChars: number },
 ): Promise<{ text: string; length: number }> {
   const row = await d.db

@@ -1,7 +1,7 @@
 import { parse as parsePgUrl } from 'pg-connection-string'
 import { StorageError, UsageError } from '../errors.js'
 import { redactSecrets, registerUrlSecrets } from '../redact.js'
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 import { migrateToLatest } from './migrate.js'
 
 export type DatabaseLocation = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string }
@@ -65,7 +65,7 @@ function postgresUrlProblem(text: string): string | undefined {
  * Opens the database and brings its schema up to date. Drivers are imported here, on demand, so a
  * command on SQLite never loads pg and vice versa.
  */
-export async function openDatabase(url: string): Promise<Dialect> {
+export async function openDatabase(url: string): Promise<Backend> {
   const location = parseDatabaseUrl(url)
   const dialect =
     location.kind === 'postgres'

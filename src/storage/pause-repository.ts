@@ -1,4 +1,4 @@
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 
 /** The queries of pausing and resuming a queue. The claim's side of it is in run-repository.ts. */
 
@@ -8,7 +8,7 @@ export interface PausedQueue {
 }
 
 /** Pauses a queue; pausing a paused queue keeps its first `paused_at`. */
-export async function pauseQueue(d: Dialect, queue: string): Promise<PausedQueue> {
+export async function pauseQueue(d: Backend, queue: string): Promise<PausedQueue> {
   await d.db
     .insertInto('sq_paused_queues')
     .values({ queue, paused_at: d.now() })
@@ -21,18 +21,18 @@ export async function pauseQueue(d: Dialect, queue: string): Promise<PausedQueue
  * Resumes a queue; true when it was paused. On PostgreSQL the delete's trigger (migration 003) notifies
  * `sq_queued` so idle workers claim at once; on SQLite the commit itself wakes them (the WAL watch).
  */
-export async function resumeQueue(d: Dialect, queue: string): Promise<boolean> {
+export async function resumeQueue(d: Backend, queue: string): Promise<boolean> {
   const result = await d.db.deleteFrom('sq_paused_queues').where('queue', '=', queue).executeTakeFirst()
   return Number(result.numDeletedRows) > 0
 }
 
-export async function pausedQueue(d: Dialect, queue: string): Promise<PausedQueue | undefined> {
+export async function pausedQueue(d: Backend, queue: string): Promise<PausedQueue | undefined> {
   const row = await d.db.selectFrom('sq_paused_queues').selectAll().where('queue', '=', queue).executeTakeFirst()
   return row && { queue: row.queue, paused_at: d.toIso(row.paused_at) }
 }
 
 /** Every paused queue, by name. */
-export async function pausedQueues(d: Dialect): Promise<PausedQueue[]> {
+export async function pausedQueues(d: Backend): Promise<PausedQueue[]> {
   const rows = await d.db.selectFrom('sq_paused_queues').selectAll().orderBy('queue').execute()
   return rows.map((row) => ({ queue: row.queue, paused_at: d.toIso(row.paused_at) }))
 }

@@ -1,10 +1,15 @@
 import { sql, type QueryCreator } from 'kysely'
-import type { Progress, Status } from '../types.js'
-import type { Dialect } from './dialect.js'
+import type { Progress, Task } from '../types.js'
+import { cancelTask } from './control-repository.js'
+import type { Backend } from './dialect.js'
+import { owned, type RunRef } from './fencing.js'
 import type { Database } from './schema.js'
+import { CLEARED_CLAIM, CLEARED_RESULTS, toTask } from './task-row.js'
 import { storableText } from './text.js'
-import { cancelTask, readChunks, toTask, type TaskRow } from './task-repository.js'
-import type { Task } from '../types.js'
+
+export type { RunRef } from './fencing.js'
+// Moved to run-verdict.ts; re-exported until the parallel branches are merged (then import from there).
+export { endRun, endRuns, MAX_VERDICT_BATCH, type RunOutcome, type Verdict } from './run-verdict.js'
 
 /**
  * The queries of one run of a task: claim, stream output, end. Every write after the claim names the
@@ -12,10 +17,6 @@ import type { Task } from '../types.js'
  * (cancelled, requeued, declared lost), so a worker that lost its claim can never overwrite the verdict.
  */
 
-export interface RunRef {
-  id: string
-  attempt: number
-}
 
 export interface ClaimOptions {
   workerId: string
@@ -36,7 +37,7 @@ export interface ClaimOptions {
  * `WITH pick AS MATERIALIZED (SELECT … LIMIT n) UPDATE … WHERE id IN pick RETURNING *`, made exclusive
  * by the dialect (see lockForClaim).
  */
-export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
+export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Task[]> {
   if (o.limit <= 0) return []
   const rows = await d.claim(async (trx) => {
     // On SQLite inside the claim's IMMEDIATE transaction; on PostgreSQL one more statement before it.
@@ -58,14 +59,7 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
         worker_id: o.workerId,
         started: o.startNow === false ? null : d.now(),
         modified: d.now(),
-        finished: null,
-        output: null,
-        error: null,
-        log: null,
-        progress: null,
-        cpu_ms: null,
-        peak_rss_bytes: null,
-        duration_ms: null,
+        ...CLEARED_RESULTS,
       })
       // By primary key only: the picked rows are locked (PostgreSQL) or the writer is alone (SQLite), so
       // they are still queued; a status filter here would lead SQLite to scan every queued row.
@@ -74,7 +68,7 @@ export async function claimTasks(d: Dialect, o: ClaimOptions): Promise<Task[]> {
       .execute()
   })
   // RETURNING does not keep the pick's order; the worker runs them in claim order.
-  return (rows as TaskRow[]).map((row) => toTask(d, row)).sort(inClaimOrder)
+  return rows.map((row) => toTask(d, row)).sort(inClaimOrder)
 }
 
 function inClaimOrder(a: Task, b: Task): number {
@@ -85,7 +79,7 @@ function inClaimOrder(a: Task, b: Task): number {
  * Records that these runs of a worker, claimed ahead, have started: one statement for every run that
  * began a few ms ago and is still running. A run lost meanwhile is left alone.
  */
-export async function markStarted(d: Dialect, workerId: string, runs: RunRef[]): Promise<void> {
+export async function markStarted(d: Backend, workerId: string, runs: RunRef[]): Promise<void> {
   if (runs.length === 0) return
   await d.db
     .updateTable('sq_tasks')
@@ -97,16 +91,15 @@ export async function markStarted(d: Dialect, workerId: string, runs: RunRef[]):
     .execute()
 }
 
-/** A claimed task back in the queue, its worker forgotten. */
-const unclaimed = (d: Dialect) =>
-  ({ status: 'queued', worker: null, worker_pid: null, worker_id: null, modified: d.now() }) as const
+/** A claimed task back in the queue, its worker (and its start, if any) forgotten. */
+const unclaimed = (d: Backend) => ({ status: 'queued', ...CLEARED_CLAIM, modified: d.now() }) as const
 
 /**
  * Puts back in the queue a task a dead worker had claimed but not started: it did not run, so it is not
  * failed. Another worker does this, and the dead one may yet wake (SIGSTOP) still holding the token:
  * `attempts` stays (tokens never repeat) and the claim is not charged — one more run is granted instead.
  */
-export async function requeueUnstarted(d: Dialect, run: RunRef): Promise<boolean> {
+export async function requeueUnstarted(d: Backend, run: RunRef): Promise<boolean> {
   const result = await d.db
     .updateTable('sq_tasks')
     .set({ ...unclaimed(d), max_attempts: sql`max_attempts + 1` })
@@ -121,12 +114,12 @@ export async function requeueUnstarted(d: Dialect, run: RunRef): Promise<boolean
  * claimed them stops, or never learnt of its claim. Only their owner may do this — it alone holds
  * the token, so handing `attempts` back cannot let two runs share one.
  */
-export async function releaseUnstarted(d: Dialect, workerId: string, runs: RunRef[]): Promise<number> {
+export async function releaseUnstarted(d: Backend, workerId: string, runs: RunRef[]): Promise<number> {
   let released = 0
   for (const run of runs) {
     const result = await d.db
       .updateTable('sq_tasks')
-      .set({ ...unclaimed(d), attempts: sql`attempts - 1`, started: null })
+      .set({ ...unclaimed(d), attempts: sql`attempts - 1` })
       .where(owned(run))
       .where('worker_id', '=', workerId)
       .executeTakeFirst()
@@ -144,7 +137,7 @@ export async function releaseUnstarted(d: Dialect, workerId: string, runs: RunRe
  * committed after this read is caught by the gate too (that claim takes nothing; the next one leaves
  * the queue out).
  */
-async function unpaused(d: Dialect, db: QueryCreator<Database>, queues: string[]): Promise<string[]> {
+async function unpaused(d: Backend, db: QueryCreator<Database>, queues: string[]): Promise<string[]> {
   if (queues.length === 0 || (queues.length === 1 && d.gatesBeforeScan)) return queues
   const paused = await db.selectFrom('sq_paused_queues').select('queue').where('queue', 'in', queues).execute()
   if (paused.length === 0) return queues
@@ -156,7 +149,7 @@ async function unpaused(d: Dialect, db: QueryCreator<Database>, queues: string[]
  * Is any task of these queues runnable now? A plain read, so idle workers can poll often without
  * taking the write lock a claim needs (on SQLite every claim serialises all writers).
  */
-export async function hasRunnable(d: Dialect, queues: string[]): Promise<boolean> {
+export async function hasRunnable(d: Backend, queues: string[]): Promise<boolean> {
   const live = await unpaused(d, d.db, queues)
   if (live.length === 0) return false
   return (await nextRunnable(d, d.db, live).limit(1).executeTakeFirst()) !== undefined
@@ -168,10 +161,10 @@ export async function hasRunnable(d: Dialect, queues: string[]): Promise<boolean
  * the first rows come straight off that index however large the table.
  *
  * The gate: none of `queues` is paused. It names no column of sq_tasks: PostgreSQL evaluates it once,
- * before the index is read (see Dialect.gatesBeforeScan), so for one queue it alone keeps a paused
+ * before the index is read (see Backend.gatesBeforeScan), so for one queue it alone keeps a paused
  * queue's backlog unread. Otherwise `unpaused` has left the paused queues out first.
  */
-function nextRunnable(d: Dialect, db: QueryCreator<Database>, queues: string[]) {
+function nextRunnable(d: Backend, db: QueryCreator<Database>, queues: string[]) {
   return db
     .selectFrom('sq_tasks')
     .select('id')
@@ -184,15 +177,13 @@ function nextRunnable(d: Dialect, db: QueryCreator<Database>, queues: string[]) 
     .orderBy('created')
 }
 
-const owned = (run: RunRef) => (eb: any) =>
-  eb.and([eb('id', '=', run.id), eb('attempts', '=', run.attempt), eb('status', '=', 'progress')])
 
 /**
  * Appends a batch of output and/or log to a run: an INSERT per stream, so O(size of the batch).
  * Returns false when the run no longer owns the task (then nothing is written).
  */
 export async function appendChunks(
-  d: Dialect,
+  d: Backend,
   run: RunRef,
   batch: { output?: string; log?: string; progress?: Progress },
 ): Promise<boolean> {
@@ -214,161 +205,8 @@ export async function appendChunks(
   })
 }
 
-export interface RunOutcome {
-  status: Extract<Status, 'completed' | 'failed' | 'cancelled' | 'queued'>
-  error?: string | null
-  /** For a retry (status queued): seconds before it may run again. */
-  retryAfterSeconds?: number
-  /**
-   * Status queued, uncharged: the worker stopped before the run finished (not the task's failure). The
-   * attempt is handed back, the run forgotten, and its partial output kept in the log.
-   */
-  givenBack?: true
-  cpu_ms?: number | null
-  peak_rss_bytes?: number | null
-  duration_ms?: number | null
-  /** Output, log and progress not yet written as chunks: they end the run's streams. */
-  tail?: { output?: string; log?: string; progress?: Progress }
-  /**
-   * False when the run never wrote a chunk (the worker knows): then ending it is one UPDATE, not a
-   * transaction that reads and deletes chunks. Unknown (undefined) means there may be some.
-   */
-  chunksWritten?: boolean
-  /**
-   * When the run started and ended, in ms since the epoch by the database's clock (the worker maps
-   * its own clock onto it): the record shows when the process really ran, not when the batched
-   * verdict reached the database.
-   */
-  ran?: { startedAt: number; endedAt: number }
-}
-/** A time of `ran` as the timestamp column takes it. */
-const timestamp = (d: Dialect, ms: number | undefined) =>
-  sql<string>`cast(${ms === undefined ? null : new Date(ms).toISOString()} as ${sql.raw(d.timestampType)})`
-
-/**
- * Ends a run: folds its chunks (and the tail) into output and log, sets the verdict, deletes the
- * chunks — atomically, fenced by the run's attempt. Returns false (and changes nothing) when the run
- * had already lost the task.
- */
-export async function endRun(d: Dialect, run: RunRef, outcome: RunOutcome): Promise<boolean> {
-  if (outcome.chunksWritten === false) {
-    const result = await d.exclusive((db) =>
-      db.updateTable('sq_tasks').set(verdict(d, outcome, '', '')).where(owned(run)).executeTakeFirst(),
-    )
-    return Number(result.numUpdatedRows) === 1
-  }
-  return d.writeTransaction(async (trx) => {
-    const { output, log } = await readChunks({ db: trx }, run.id, run.attempt)
-    const result = await trx.updateTable('sq_tasks').set(verdict(d, outcome, output, log)).where(owned(run)).executeTakeFirst()
-    if (Number(result.numUpdatedRows) !== 1) return false
-    await trx.deleteFrom('sq_task_chunks').where('task_id', '=', run.id).execute()
-    return true
-  })
-}
-
-export interface Verdict {
-  run: RunRef
-  outcome: RunOutcome
-}
-
-/** Rows per batched verdict statement (11 parameters each, far below either database's limit). */
-export const MAX_VERDICT_BATCH = 100
-
-/**
- * Ends many runs at once — group commit: one statement for all the runs that wrote no chunks (the
- * common case of short tasks), each row still fenced by its attempt; the others through endRun.
- * Returns the ids whose verdict was recorded (a run that had lost its task is left out).
- */
-export async function endRuns(d: Dialect, verdicts: Verdict[]): Promise<Set<string>> {
-  const recorded = new Set<string>()
-  const batched = (v: Verdict) => v.outcome.chunksWritten === false && !v.outcome.givenBack
-  const simple = verdicts.filter(batched)
-  for (const v of verdicts.filter((v) => !batched(v))) {
-    if (await endRun(d, v.run, v.outcome)) recorded.add(v.run.id)
-  }
-  for (let at = 0; at < simple.length; at += MAX_VERDICT_BATCH) {
-    const rows = await d.exclusive((db) => endManyWithoutChunks(d, simple.slice(at, at + MAX_VERDICT_BATCH)).execute(db))
-    for (const row of rows.rows) recorded.add(row.id)
-  }
-  return recorded
-}
-
-/**
- * `WITH v(…) AS (VALUES …) UPDATE sq_tasks … FROM v`: both databases run it (SQLite ≥ 3.33). The casts
- * type PostgreSQL's parameters, which VALUES alone would leave as text.
- */
-function endManyWithoutChunks(d: Dialect, verdicts: Verdict[]) {
-  const int = (value: number | null | undefined) => sql`cast(${value ?? null} as integer)`
-  const text = (value: string | null | undefined) => sql`cast(${value ?? null} as text)`
-  const values = verdicts.map(({ run, outcome }) => {
-    const tail = outcome.tail ?? {}
-    return sql`(${text(run.id)}, ${int(run.attempt)}, ${text(outcome.status)}, ${text(storableText(tail.output ?? null))},
-      ${text(storableText(tail.log ?? null))}, ${text(storableText(outcome.error ?? null))}, ${int(outcome.cpu_ms)},
-      ${sql`cast(${outcome.peak_rss_bytes ?? null} as bigint)`}, ${int(outcome.duration_ms ?? 0)},
-      ${int(outcome.status === 'queued' ? outcome.retryAfterSeconds ?? 0 : null)},
-      ${text(tail.progress ? JSON.stringify(tail.progress) : null)},
-      ${timestamp(d, outcome.ran?.startedAt)}, ${timestamp(d, outcome.ran?.endedAt)})`
-  })
-  const ended = sql`v.status <> 'queued'`
-  return sql<{ id: string }>`
-    with v(task_id, attempt, status, output, log, error, cpu_ms, peak_rss_bytes, duration_ms, retry_after, progress,
-           started_at, ended_at)
-      as (values ${sql.join(values)})
-    update sq_tasks set
-      status = v.status, output = v.output, log = v.log, error = v.error, cpu_ms = v.cpu_ms,
-      peak_rss_bytes = v.peak_rss_bytes, duration_ms = v.duration_ms, modified = ${d.now()},
-      progress = coalesce(v.progress, sq_tasks.progress),
-      started = coalesce(v.started_at, sq_tasks.started),
-      finished = case when ${ended} then coalesce(v.ended_at, ${d.now()}) else null end,
-      run_at = case when ${ended} then sq_tasks.run_at else ${d.nowPlusSeconds(sql<number>`v.retry_after`)} end,
-      worker_id = case when ${ended} then sq_tasks.worker_id else null end
-    from v
-    where sq_tasks.id = v.task_id and sq_tasks.attempts = v.attempt and sq_tasks.status = 'progress'
-    returning sq_tasks.id`
-}
-
-/** The columns a verdict writes; `written` output and log are what the chunks held. */
-function verdict(d: Dialect, outcome: RunOutcome, writtenOutput: string, writtenLog: string) {
-  const retry = outcome.status === 'queued'
-  const output = writtenOutput + (outcome.tail?.output ?? '')
-  const log = writtenLog + (outcome.tail?.log ?? '')
-  if (outcome.givenBack) return givenBack(d, log, output)
-  return {
-    status: outcome.status,
-    output: output === '' ? null : storableText(output),
-    log: log === '' ? null : storableText(log),
-    error: storableText(outcome.error ?? null),
-    modified: d.now(),
-    ...(outcome.ran ? { started: timestamp(d, outcome.ran.startedAt) } : {}),
-    finished: retry ? null : outcome.ran ? timestamp(d, outcome.ran.endedAt) : d.now(),
-    cpu_ms: outcome.cpu_ms ?? null,
-    peak_rss_bytes: outcome.peak_rss_bytes ?? null,
-    duration_ms: outcome.duration_ms ?? null,
-    ...(outcome.tail?.progress ? { progress: JSON.stringify(outcome.tail.progress) } : {}),
-    ...(retry ? { run_at: d.nowPlusSeconds(outcome.retryAfterSeconds ?? 0), worker_id: null } : {}),
-  }
-}
-
-/** The columns of a run given back at its worker's stop: queued again at once, its attempt handed back. */
-function givenBack(d: Dialect, log: string, output: string) {
-  const endLine = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`)
-  const partial = output === '' ? '' : endLine(`[sq] output so far:\n${output}`)
-  const kept = `${endLine(log)}${partial}[sq] the worker stopped before the task finished: queued again without spending an attempt\n`
-  return {
-    ...unclaimed(d),
-    attempts: sql<number>`attempts - 1`,
-    started: null,
-    finished: null,
-    run_at: d.now(),
-    output: null,
-    error: null,
-    log: storableText(kept),
-    progress: null,
-  }
-}
-
 /** Of these runs, the ones that no longer own their task (cancelled, requeued or declared lost). */
-export async function lostRuns(d: Dialect, runs: RunRef[]): Promise<RunRef[]> {
+export async function lostRuns(d: Backend, runs: RunRef[]): Promise<RunRef[]> {
   if (runs.length === 0) return []
   const rows = await d.db
     .selectFrom('sq_tasks')
@@ -383,6 +221,6 @@ export async function lostRuns(d: Dialect, runs: RunRef[]): Promise<RunRef[]> {
 }
 
 /** Cancels a task in progress: its run ends as cancelled, keeping the output it had made (cancelTask). */
-export async function cancelRunning(d: Dialect, id: string): Promise<boolean> {
+export async function cancelRunning(d: Backend, id: string): Promise<boolean> {
   return (await cancelTask(d, id, ['progress']))?.cancelled === true
 }

@@ -1,4 +1,4 @@
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 
 /**
  * The queries of recurring schedules. Each schedule has one row holding the newest slot fired; firing
@@ -41,7 +41,7 @@ export interface FireResult {
 }
 
 /** The rows of these schedules, by name. */
-export async function scheduleRows(d: Dialect, names: string[]): Promise<Map<string, ScheduleRow>> {
+export async function scheduleRows(d: Backend, names: string[]): Promise<Map<string, ScheduleRow>> {
   if (names.length === 0) return new Map()
   const rows = await d.db.selectFrom('sq_schedules').selectAll().where('name', 'in', names).execute()
   return new Map(
@@ -54,7 +54,7 @@ export async function scheduleRows(d: Dialect, names: string[]): Promise<Map<str
  * database's clock, decide, compare-and-set the last slot, insert the tasks. A schedule seen for the
  * first time gets its row and fires nothing: its first slot is the first one after that.
  */
-export async function fireSchedule(d: Dialect, name: string, plan: Plan): Promise<FireResult> {
+export async function fireSchedule(d: Backend, name: string, plan: Plan): Promise<FireResult> {
   return d.writeTransaction(async (trx) => {
     const read = () =>
       trx.selectFrom('sq_schedules').select(['last_slot', 'created', d.now().as('now')]).where('name', '=', name).executeTakeFirst()

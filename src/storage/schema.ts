@@ -1,43 +1,8 @@
-import type { ColumnType, Generated } from 'kysely'
-import type { Status } from '../types.js'
+import type { Generated } from 'kysely'
+import type { Timestamp, TasksTable } from './task-row.js'
 
-/**
- * Timestamps are `timestamptz` on PostgreSQL (the driver reads them as Date) and ISO-8601 UTC text with
- * milliseconds on SQLite (`2026-11-29T08:15:01.123Z`), a format that sorts as text in time order.
- * Both accept an ISO string on write; `dialect.toIso` normalises what is read.
- */
-export type Timestamp = ColumnType<Date | string, string, string>
-
-export interface TasksTable {
-  id: string
-  task: string
-  /** JSON text of the args object. */
-  args: string
-  status: Status
-  output: string | null
-  error: string | null
-  log: string | null
-  worker_pid: number | null
-  worker: string | null
-  /** The sq_workers row of the run in progress; liveness is judged by its heartbeat. */
-  worker_id: string | null
-  created: Timestamp
-  modified: Timestamp
-  started: Timestamp | null
-  finished: Timestamp | null
-  /** Runs so far; also the fencing token of the current claim. */
-  attempts: number
-  max_attempts: number
-  run_at: Timestamp
-  priority: number
-  queue: string
-  key: string | null
-  /** JSON text of the latest structured progress. */
-  progress: string | null
-  cpu_ms: number | null
-  peak_rss_bytes: number | null
-  duration_ms: number | null
-}
+/** The task row is defined column by column in task-row.ts; the other tables are small enough to write out. */
+export type { Timestamp, TasksTable } from './task-row.js'
 
 /**
  * Output and log of a run in progress, one row per flushed batch. Appending a batch is an INSERT, so it

@@ -1,12 +1,12 @@
 import { STATUSES, type Status } from '../types.js'
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 
 /** The queries of `sq stats` that `sq top` does not need (see monitor-repository.ts for the rest). */
 
 export type PerTaskCounts = { task: string } & Record<Status, number>
 
 /** Tasks per reference and status: one GROUP BY over the table, capped at `limit` references. */
-export async function countsByTask(d: Dialect, limit = 200): Promise<PerTaskCounts[]> {
+export async function countsByTask(d: Backend, limit = 200): Promise<PerTaskCounts[]> {
   const rows = await d.db
     .selectFrom('sq_tasks')
     .select(['task', 'status', (eb) => eb.fn.countAll<number | string>().as('n')])
@@ -27,7 +27,7 @@ export async function countsByTask(d: Dialect, limit = 200): Promise<PerTaskCoun
 }
 
 /** Seconds the oldest runnable queued task has waited, or null when none is waiting. */
-export async function oldestQueuedAgeSeconds(d: Dialect): Promise<number | null> {
+export async function oldestQueuedAgeSeconds(d: Backend): Promise<number | null> {
   const row = await d.db
     .selectFrom('sq_tasks')
     .select(['run_at', d.now().as('now')])

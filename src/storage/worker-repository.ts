@@ -1,5 +1,5 @@
 import type { WorkerInfo } from '../types.js'
-import type { Dialect } from './dialect.js'
+import type { Backend } from './dialect.js'
 import type { RunRef } from './run-repository.js'
 
 /** Queries on sq_workers: registration, heartbeats, and finding the runs of workers that died. */
@@ -7,7 +7,7 @@ import type { RunRef } from './run-repository.js'
 /** What a worker says of itself when it registers; the rest of WorkerInfo the database keeps. */
 export type WorkerRegistration = Pick<WorkerInfo, 'id' | 'name' | 'host' | 'pid' | 'queues' | 'concurrency'>
 
-export async function registerWorker(d: Dialect, w: WorkerRegistration): Promise<void> {
+export async function registerWorker(d: Backend, w: WorkerRegistration): Promise<void> {
   await d.db
     .insertInto('sq_workers')
     .values({
@@ -25,7 +25,7 @@ export async function registerWorker(d: Dialect, w: WorkerRegistration): Promise
 }
 
 /** Returns false when the row is gone: another worker judged this one dead and it must stop. */
-export async function heartbeat(d: Dialect, id: string, running: number): Promise<boolean> {
+export async function heartbeat(d: Backend, id: string, running: number): Promise<boolean> {
   const result = await d.db
     .updateTable('sq_workers')
     .set({ last_heartbeat: d.now(), running })
@@ -34,7 +34,7 @@ export async function heartbeat(d: Dialect, id: string, running: number): Promis
   return Number(result.numUpdatedRows) === 1
 }
 
-export async function unregisterWorker(d: Dialect, id: string): Promise<void> {
+export async function unregisterWorker(d: Backend, id: string): Promise<void> {
   await d.db.deleteFrom('sq_workers').where('id', '=', id).execute()
 }
 
@@ -42,7 +42,7 @@ export async function unregisterWorker(d: Dialect, id: string): Promise<void> {
  * Workers that heartbeated within the timeout. `running` is counted from the tasks in progress (the
  * partial index sq_tasks_running), so it is current, not as of the worker's last heartbeat.
  */
-export async function liveWorkers(d: Dialect, heartbeatTimeout: number): Promise<WorkerInfo[]> {
+export async function liveWorkers(d: Backend, heartbeatTimeout: number): Promise<WorkerInfo[]> {
   const rows = await d.db
     .selectFrom('sq_workers as w')
     .select(['w.id', 'w.name', 'w.host', 'w.pid', 'w.queues', 'w.concurrency', 'w.started', 'w.last_heartbeat'])
@@ -87,7 +87,7 @@ const toOrphan = (r: { id: string; attempts: number; max_attempts: number; worke
  * Runs in progress whose worker has not heartbeated within the timeout (or has no row at all), on any
  * host: the database's clock judges, so hosts need not agree on the time.
  */
-export async function orphanedRuns(d: Dialect, heartbeatTimeout: number): Promise<OrphanedRun[]> {
+export async function orphanedRuns(d: Backend, heartbeatTimeout: number): Promise<OrphanedRun[]> {
   const rows = await d.db
     .selectFrom('sq_tasks as t')
     .leftJoin('sq_workers as w', 'w.id', 't.worker_id')
@@ -105,7 +105,7 @@ export async function orphanedRuns(d: Dialect, heartbeatTimeout: number): Promis
  * This worker's runs in progress claimed over `olderThanSeconds` ago: compared with the runs it
  * knows, they find claims it never received (a connection lost between the claim and its answer).
  */
-export async function runsOfWorker(d: Dialect, workerId: string, olderThanSeconds: number): Promise<OrphanedRun[]> {
+export async function runsOfWorker(d: Backend, workerId: string, olderThanSeconds: number): Promise<OrphanedRun[]> {
   const rows = await d.db
     .selectFrom('sq_tasks')
     .select(['id', 'attempts', 'max_attempts', 'worker', 'started'])
@@ -119,12 +119,12 @@ export async function runsOfWorker(d: Dialect, workerId: string, olderThanSecond
 }
 
 /** The database's clock, in ms since the epoch: the one clock every host's records are written in. */
-export async function databaseTime(d: Dialect): Promise<number> {
+export async function databaseTime(d: Backend): Promise<number> {
   const row = await d.db.selectNoFrom(d.now().as('now')).executeTakeFirstOrThrow()
   return Date.parse(d.toIso(row.now))
 }
 
 /** Forgets workers silent for longer than the timeout, once their runs have been rescued. */
-export async function deleteDeadWorkers(d: Dialect, heartbeatTimeout: number): Promise<void> {
+export async function deleteDeadWorkers(d: Backend, heartbeatTimeout: number): Promise<void> {
   await d.db.deleteFrom('sq_workers').where('last_heartbeat', '<', d.nowPlusSeconds(-heartbeatTimeout)).execute()
 }

@@ -1,6 +1,6 @@
 import os from 'node:os'
 import { randomUUID } from 'node:crypto'
-import type { Dialect } from '../storage/dialect.js'
+import type { Backend } from '../storage/dialect.js'
 import { endRun, releaseUnstarted, requeueUnstarted } from '../storage/run-repository.js'
 import * as workers from '../storage/worker-repository.js'
 
@@ -14,7 +14,7 @@ export class WorkerPresence {
   readonly name = `${this.host}:${process.pid}`
 
   constructor(
-    private readonly dialect: Dialect,
+    private readonly dialect: Backend,
     private readonly o: { queues: string[]; concurrency: number; heartbeatTimeout: number; log(line: string): void },
   ) {}
 

@@ -17,9 +17,9 @@ export function outcomeOf(
   end: RunEnd,
   run: { attempt: number; maxAttempts: number },
   limits: { timeoutSeconds: number },
-  written: Pick<RunOutcome, 'duration_ms' | 'tail' | 'chunksWritten' | 'ran'>,
+  written: Pick<RunOutcome, 'durationMs' | 'tail' | 'chunksWritten' | 'ran'>,
 ): RunOutcome {
-  const usage = 'cpuMs' in end ? { cpu_ms: end.cpuMs, peak_rss_bytes: end.peakRss } : {}
+  const usage = 'cpuMs' in end ? { cpuMs: end.cpuMs, peakRssBytes: end.peakRss } : {}
   if (end.kind === 'killed' && end.reason === 'stop') {
     const { ran: _, ...kept } = written
     return { status: 'queued', givenBack: true, error: null, retryAfterSeconds: 0, ...kept }

@@ -6,7 +6,7 @@ import { authorizeReference } from '../queue/reference.js'
 import { redactSecrets } from '../redact.js'
 import { cronOf, type ScheduleDef } from '../schedule/definition.js'
 import { dueSlots, nextSlot } from '../schedule/slots.js'
-import type { Dialect } from '../storage/dialect.js'
+import type { Backend } from '../storage/dialect.js'
 import { fireSchedule } from '../storage/schedule-repository.js'
 import { Periodic } from './periodic.js'
 
@@ -31,7 +31,7 @@ export class Scheduler {
   private readonly entries: Entry[]
 
   constructor(
-    private readonly dialect: Dialect,
+    private readonly dialect: Backend,
     private readonly settings: Settings,
     private readonly o: { now: () => number; log(line: string): void },
   ) {

@@ -1,5 +1,5 @@
 import { redactSecrets } from '../redact.js'
-import type { Dialect } from '../storage/dialect.js'
+import type { Backend } from '../storage/dialect.js'
 import { markStarted } from '../storage/run-repository.js'
 import type { Run } from './run.js'
 
@@ -19,7 +19,7 @@ export class StartMarks {
   private stopped = false
 
   constructor(
-    private readonly dialect: Dialect,
+    private readonly dialect: Backend,
     private readonly workerId: string,
     /** The running runs whose start is not yet in the database. */
     private readonly unrecorded: () => Run[],

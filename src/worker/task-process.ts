@@ -1,7 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Progress } from '../types.js'
+import { CHILD_ENTRY as CHILD } from './child-path.js'
 import { LIFELINE_FD, sentinel, type RunRequest, type ToWorker } from './protocol.js'
+import { sentinelPrefixAt } from './sentinel-prefix.js'
 
 /** How a run in a task process ended, as the worker sees it. */
 export type RunResult =
@@ -30,7 +32,6 @@ export interface TaskProcessOptions {
 /** SIGTERM first; what still lives this much later gets SIGKILL. */
 export const KILL_GRACE_MS = 5000
 
-const CHILD = new URL('./child.js', import.meta.url)
 
 interface ActiveRun {
   request: RunRequest
@@ -184,12 +185,4 @@ export class TaskProcess {
       run.resolve(this.killReason ? { kind: 'killed', reason: this.killReason } : { kind: 'exited', code, signal })
     })
   }
-}
-
-/** Where the longest tail of `text` that begins `mark` starts (text.length when none does). */
-function sentinelPrefixAt(text: string, mark: string): number {
-  for (let at = Math.max(0, text.length - mark.length + 1); at < text.length; at++) {
-    if (text.charCodeAt(at) === 0 && mark.startsWith(text.slice(at))) return at
-  }
-  return text.length
 }

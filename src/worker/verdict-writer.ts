@@ -1,4 +1,4 @@
-import type { Dialect } from '../storage/dialect.js'
+import type { Backend } from '../storage/dialect.js'
 import { endRun, endRuns, MAX_VERDICT_BATCH, type Verdict } from '../storage/run-repository.js'
 import { redactSecrets } from '../redact.js'
 
@@ -30,7 +30,7 @@ export class VerdictWriter {
   private idleWaiters: Array<() => void> = []
 
   constructor(
-    private readonly dialect: Dialect,
+    private readonly dialect: Backend,
     private readonly log: (line: string) => void,
   ) {}
 

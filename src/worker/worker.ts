@@ -1,7 +1,7 @@
 import type { Settings } from '../config.js'
 import { SqError } from '../errors.js'
 import { redactSecrets } from '../redact.js'
-import type { Dialect } from '../storage/dialect.js'
+import type { Backend } from '../storage/dialect.js'
 import { appendChunks, claimTasks, hasRunnable, lostRuns, releaseUnstarted, type RunOutcome } from '../storage/run-repository.js'
 import { WorkerPresence } from './heartbeat.js'
 import { describeVerdict, outcomeOf, type RunEnd } from './outcome.js'
@@ -77,7 +77,7 @@ export class Worker {
   private fatal: Error | undefined
 
   constructor(
-    private readonly dialect: Dialect,
+    private readonly dialect: Backend,
     private readonly settings: Settings,
     private readonly o: WorkerOptions,
   ) {
@@ -256,7 +256,7 @@ export class Worker {
       { attempt: run.ref.attempt, maxAttempts: run.task.max_attempts },
       { timeoutSeconds: this.settings.taskTimeout },
       {
-        duration_ms: durationMs,
+        durationMs,
         tail: run.output.take(),
         chunksWritten: run.flushed,
         ran: { startedAt: this.presence.databaseTime(run.startedAt), endedAt: this.presence.databaseTime(run.endedAt) },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { sql } from 'kysely'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule, readTask } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -10,7 +10,7 @@ for (const dialect of DIALECTS) {
   describe(`sq cancel and sq requeue (${dialect})`, function () {
     const t = useTestDatabase(dialect, { setup: writeTaskModule })
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     before(() => ({ db, d } = t))
     const show = (id: string) => readTask(d, id)
 

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { runSq } from '../helpers/cli.js'
 import { assertOneLineError, countTasks, writeTaskModule } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 
 /** Precedence flag > environment > sq.config.* > default, for `db` and `maxArgsSize`. */
 for (const dialect of DIALECTS) {
   describe(`configuration precedence (${dialect})`, function () {
+    const t = useTestDatabase(dialect, { setup: writeTaskModule })
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     // A database that cannot be opened: wherever it wins, the command fails.
     let nowhere: string
     const run = (args: string[], env: Record<string, string> = {}, cwd = db.dir) =>
@@ -23,15 +24,9 @@ for (const dialect of DIALECTS) {
       return dir
     }
 
-    before(async () => {
-      db = await createTestDatabase(dialect)
-      writeTaskModule(db.dir)
-      d = await openTestDatabase(db)
+    before(() => {
+      ;({ db, d } = t)
       nowhere = path.join(db.dir, 'no-such-dir', 'x.db')
-    })
-    after(async () => {
-      await d?.close()
-      await db?.drop()
     })
 
     it('db: flag > SQ_DATABASE_URL > sq.config.json > ./sq.db', async () => {

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { assertOneLineError, countTasks, enqueue, RECORD_FIELDS, sq, sqJson, sqOk, UUID, writeTaskModule, readTask } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
@@ -23,7 +23,7 @@ for (const dialect of DIALECTS) {
         fs.writeFileSync(path.join(dir, 'secret.json'), '{"password": hunter2}\n')
       } })
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     before(() => ({ db, d } = t))
     const show = (id: string) => readTask(d, id)
 

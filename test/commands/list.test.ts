@@ -1,21 +1,24 @@
 import assert from 'node:assert/strict'
-import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { age, assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
   describe(`sq list (${dialect})`, function () {
+    const t = useTestDatabase(dialect, {
+      setup: (dir) => {
+        writeTaskModule(dir)
+        writeTaskModule(dir, 'reports/daily.ts', 'export function build() { return "ok" }\n')
+      },
+    })
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     // Five tasks, oldest modified first: done (3h), broken (2h), waiting (1h), other (30m), running (now).
     const ids: Record<'done' | 'broken' | 'waiting' | 'other' | 'running', string> = {} as never
 
     before(async () => {
-      db = await createTestDatabase(dialect)
-      writeTaskModule(db.dir)
-      writeTaskModule(db.dir, 'reports/daily.ts', 'export function build() { return "ok" }\n')
-      d = await openTestDatabase(db)
+      ;({ db, d } = t)
       const [done, broken, waiting, other, running] = await Promise.all([
         insert(d, { task: 'tasks#hello' }),
         insert(d, { task: 'tasks#fail' }),
@@ -34,10 +37,6 @@ for (const dialect of DIALECTS) {
       await age(d, other!, 1800)
       // `running` was created first but modified last: listing is by modified, not created.
       await d.db.updateTable('sq_tasks').set({ created: new Date(Date.now() - 5 * 3600_000).toISOString() }).where('id', '=', running!).execute()
-    })
-    after(async () => {
-      await d?.close()
-      await db?.drop()
     })
 
     const listIds = async (...args: string[]) => (await sqJson<Task[]>(db, ['list', ...args])).map((t) => t.id)

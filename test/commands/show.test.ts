@@ -2,21 +2,20 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { cleanEnv, SQ_BIN } from '../helpers/cli.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
-import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { assertOneLineError, enqueue, insert, RECORD_FIELDS, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
   describe(`sq show (${dialect})`, function () {
+    const t = useTestDatabase(dialect, { setup: writeTaskModule })
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     let id: string
 
     before(async () => {
-      db = await createTestDatabase(dialect)
-      writeTaskModule(db.dir)
-      d = await openTestDatabase(db)
+      ;({ db, d } = t)
       id = await enqueue(db, 'tasks#hello', ['--args', '{"name":"\\u001b[2Jevil\\u0007","n":1}', '--key', 'k1', '--priority', '3'])
       await setStatus(d, id, 'failed', {
         output: 'line one\n\u001b]0;pwned\u0007title\nline two\n',
@@ -25,28 +24,7 @@ for (const dialect of DIALECTS) {
         worker: 'host-a:4242',
       })
       // Two ids that share their first 8 characters, to make a prefix ambiguous.
-      for (const suffix of ['1', '2']) {
-        await d.db
-          .insertInto('sq_tasks')
-          .values({
-            id: `abcdef12-0000-4000-8000-00000000000${suffix}`,
-            task: 'tasks#hello',
-            args: '{}',
-            status: 'queued',
-            attempts: 0,
-            max_attempts: 1,
-            priority: 0,
-            queue: 'default',
-            created: new Date().toISOString(),
-            modified: new Date().toISOString(),
-            run_at: new Date().toISOString(),
-          })
-          .execute()
-      }
-    })
-    after(async () => {
-      await d?.close()
-      await db?.drop()
+      for (const suffix of ['1', '2']) await insert(d, { id: `abcdef12-0000-4000-8000-00000000000${suffix}` })
     })
 
     it('--json prints every field, by full id and by a unique prefix of 6+ characters', async () => {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { cleanEnv, SQ_BIN, type CliResult } from '../helpers/cli.js'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { allTasks, insert, readTask, setStatus, writeTaskModule } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 
 /**
  * Runs a shell pipeline as a user types it, with `sq` standing for the real binary and the test
@@ -31,7 +31,7 @@ for (const dialect of DIALECTS) {
     this.timeout(60_000)
     const t = useTestDatabase(dialect, { clean: true, setup: writeTaskModule })
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     before(() => ({ db, d } = t))
 
     // The producer sleeps so that sq is already reading when the ids arrive: reading stdin in one

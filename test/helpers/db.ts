@@ -4,7 +4,7 @@ import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { openDatabase } from '../../src/storage/open.js'
-import type { Dialect, DialectName } from '../../src/storage/dialect.js'
+import type { Backend, BackendName } from '../../src/storage/dialect.js'
 
 /**
  * A fresh database per test file, on each dialect. PostgreSQL runs against the local server
@@ -13,13 +13,13 @@ import type { Dialect, DialectName } from '../../src/storage/dialect.js'
  */
 export const PG_ADMIN_URL = process.env.SQ_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
-export const DIALECTS: DialectName[] = process.env.SQ_TEST_SKIP_PG === '1' ? ['sqlite'] : ['sqlite', 'postgres']
+export const DIALECTS: BackendName[] = process.env.SQ_TEST_SKIP_PG === '1' ? ['sqlite'] : ['sqlite', 'postgres']
 if (process.env.SQ_TEST_SKIP_PG === '1') {
   process.stderr.write('\n*** SQ_TEST_SKIP_PG=1: the PostgreSQL tests are NOT running ***\n\n')
 }
 
 export interface TestDatabase {
-  dialect: DialectName
+  dialect: BackendName
   /** What `--db` / SQ_DATABASE_URL take. */
   url: string
   /** A working directory of its own (the root for task references), removed at drop. */
@@ -28,7 +28,7 @@ export interface TestDatabase {
 }
 
 /** Creates an empty database (a temp SQLite file, or a new PostgreSQL database) and a temp dir. */
-export async function createTestDatabase(dialect: DialectName): Promise<TestDatabase> {
+export async function createTestDatabase(dialect: BackendName): Promise<TestDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-test-'))
   if (dialect === 'sqlite') {
     return { dialect, url: path.join(dir, 'sq.db'), dir, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) }
@@ -58,7 +58,7 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
 }
 
 /** Opens (and migrates) a test database through sq's own storage layer. */
-export function openTestDatabase(db: TestDatabase): Promise<Dialect> {
+export function openTestDatabase(db: TestDatabase): Promise<Backend> {
   return openDatabase(db.url)
 }
 
@@ -68,11 +68,11 @@ export function openTestDatabase(db: TestDatabase): Promise<Dialect> {
  * with `clean`, the tasks are deleted before each test.
  */
 export function useTestDatabase(
-  dialect: DialectName,
+  dialect: BackendName,
   o: { clean?: boolean; setup?: (dir: string) => void } = {},
-): { readonly db: TestDatabase; readonly d: Dialect } {
+): { readonly db: TestDatabase; readonly d: Backend } {
   let db: TestDatabase | undefined
-  let d: Dialect | undefined
+  let d: Backend | undefined
   before(async () => {
     db = await createTestDatabase(dialect)
     o.setup?.(db.dir)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import type { Database } from '../../src/storage/schema.js'
 import type { TestDatabase } from './db.js'
 
@@ -11,7 +11,7 @@ import type { TestDatabase } from './db.js'
  * PostgreSQL sequential scans are disabled for that session, so a Seq Scan in a plan means no index
  * could serve the query (on a tiny table the planner would otherwise prefer one anyway).
  */
-export async function explainingDialect(db: TestDatabase, d: Dialect) {
+export async function explainingDialect(db: TestDatabase, d: Backend) {
   const seen: CompiledQuery[] = []
   const log = (e: LogEvent) => {
     if (e.level === 'query') seen.push(e.query)
@@ -29,7 +29,7 @@ export async function explainingDialect(db: TestDatabase, d: Dialect) {
           log,
         })
   // Writes go through the recording Kysely too (plain transactions suffice for a test on one connection).
-  const logged: Dialect = { ...d, db: kysely, exclusive: (fn) => fn(kysely), claim: (fn) => fn(kysely), writeTransaction: (fn) => kysely.transaction().execute(fn) }
+  const logged: Backend = { ...d, db: kysely, exclusive: (fn) => fn(kysely), claim: (fn) => fn(kysely), writeTransaction: (fn) => kysely.transaction().execute(fn) }
   return {
     logged,
     async plans() {
@@ -51,7 +51,7 @@ export async function explainingDialect(db: TestDatabase, d: Dialect) {
  * Fails when any plan reads sq_tasks or sq_task_chunks without an index. `aliases` are the table
  * aliases the queries use (SQLite names a scan by its alias).
  */
-export function assertIndexed(dialect: Dialect['name'], all: Array<{ query: string; plan: string[] }>, aliases: string[] = []): void {
+export function assertIndexed(dialect: Backend['name'], all: Array<{ query: string; plan: string[] }>, aliases: string[] = []): void {
   const sqliteScan = new RegExp(`\\bSCAN (${['sq_tasks', 'sq_task_chunks', ...aliases].join('|')})\\b`)
   for (const { query, plan } of all) {
     const bad = dialect === 'sqlite'

@@ -4,8 +4,9 @@ import path from 'node:path'
 import { runSq, type CliResult, type RunOptions } from './cli.js'
 import type { TestDatabase } from './db.js'
 import { randomUUID } from 'node:crypto'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import { getTask, insertTask, type NewTask } from '../../src/storage/task-repository.js'
+import { RECORD_COLUMNS } from '../../src/storage/task-row.js'
 import type { Task } from '../../src/types.js'
 
 /** Helpers for the command tests: run `sq` against a test database, with its dir as cwd and root. */
@@ -54,32 +55,32 @@ export function assertOneLineError(r: CliResult, code: number, pattern?: RegExp)
 }
 
 /** Every task, newest first, read through sq's storage layer (as the CLI would store them). */
-export async function allTasks(d: Dialect): Promise<Array<Pick<Task, 'id' | 'task' | 'status'>>> {
+export async function allTasks(d: Backend): Promise<Array<Pick<Task, 'id' | 'task' | 'status'>>> {
   const rows = await d.db.selectFrom('sq_tasks').select(['id', 'task', 'status']).orderBy('created', 'desc').execute()
   return rows
 }
 
 /** A task read back through the storage layer: cheaper than spawning `sq show` (tested in show.test.ts). */
-export async function readTask(d: Dialect, id: string): Promise<Task> {
+export async function readTask(d: Backend, id: string): Promise<Task> {
   const task = await getTask(d, id)
   if (!task) throw new Error(`no task ${id}`)
   return task
 }
 
-export async function countTasks(d: Dialect): Promise<number> {
+export async function countTasks(d: Backend): Promise<number> {
   const row = await d.db.selectFrom('sq_tasks').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
   return Number(row.n)
 }
 
 /** Moves a task's `modified` (and `created`) into the past, as if it had ended `secondsAgo` ago. */
-export async function age(d: Dialect, id: string, secondsAgo: number): Promise<void> {
+export async function age(d: Backend, id: string, secondsAgo: number): Promise<void> {
   const when = new Date(Date.now() - secondsAgo * 1000).toISOString()
   await d.db.updateTable('sq_tasks').set({ modified: when, created: when }).where('id', '=', id).execute()
 }
 
 /** Puts a task straight into a status, with output/error as a worker would have left them. */
 export async function setStatus(
-  d: Dialect,
+  d: Backend,
   id: string,
   status: Task['status'],
   fields: { output?: string | null; error?: string | null; log?: string | null; worker?: string | null } = {},
@@ -98,12 +99,8 @@ export async function setStatus(
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-/** The field names SPEC §4 and §10 promise on every `--json` task record. */
-export const RECORD_FIELDS = [
-  'id', 'task', 'args', 'status', 'output', 'error', 'log', 'worker_pid', 'worker',
-  'created', 'modified', 'started', 'finished',
-  'attempts', 'max_attempts', 'run_at', 'priority', 'queue', 'key', 'progress', 'cpu_ms', 'peak_rss_bytes', 'duration_ms',
-]
+/** The fields of every `--json` task record, from the one definition of the task row (pinned to the SPEC in task-row.test.ts). */
+export const RECORD_FIELDS: readonly string[] = RECORD_COLUMNS
 
 /** A task for the storage functions: queued now on `default`, overridable field by field. */
 export function newTask(o: Partial<NewTask> = {}): NewTask {
@@ -111,6 +108,6 @@ export function newTask(o: Partial<NewTask> = {}): NewTask {
 }
 
 /** Puts a queued task straight into the database (setup for tests that are not about enqueueing). */
-export async function insert(d: Dialect, o: Partial<NewTask> = {}): Promise<string> {
+export async function insert(d: Backend, o: Partial<NewTask> = {}): Promise<string> {
   return (await insertTask(d, newTask(o))).id
 }

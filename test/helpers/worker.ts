@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { openQueue, type Queue, type Task } from '../../src/index.js'
-import type { DialectName } from '../../src/storage/dialect.js'
+import type { BackendName } from '../../src/storage/dialect.js'
 import { cleanEnv, SQ_BIN } from './cli.js'
 import { createTestDatabase, type TestDatabase } from './db.js'
 import { waitFor } from './wait.js'
@@ -115,7 +115,7 @@ export interface WorkerSuite {
  * queue name per test, and after each test every `sq` process it started is killed — one still running
  * at the end of a passing test fails it (a leaked worker).
  */
-export function workerSuite(dialect: DialectName, files: Record<string, string> = {}): WorkerSuite {
+export function workerSuite(dialect: BackendName, files: Record<string, string> = {}): WorkerSuite {
   let n = 0
   const s = {
     q: '',

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../../src/storage/schema.js'
 import { claimTasks } from '../../src/storage/run-repository.js'
-import { insertTask } from '../../src/storage/task-repository.js'
 import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { insert } from '../helpers/sq.js'
 
 for (const dialect of DIALECTS) {
   describe(`claim limit (${dialect})`, () => {
     const t = useTestDatabase(dialect)
     before(async () => {
       for (let i = 0; i < 20; i++) {
-        await insertTask(t.d, { id: randomUUID(), task: 't#x', argsJson: '{}', queue: 'default', priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+        await insert(t.d, { task: 't#x' })
       }
     })
 

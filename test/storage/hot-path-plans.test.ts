@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { claimTasks, endRun, hasRunnable, lostRuns } from '../../src/storage/run-repository.js'
-import { insertTask } from '../../src/storage/task-repository.js'
 import { orphanedRuns } from '../../src/storage/worker-repository.js'
 import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { insert } from '../helpers/sq.js'
 import { assertIndexed, explainingDialect } from '../helpers/explain.js'
 
 /**
@@ -16,7 +15,7 @@ for (const dialect of DIALECTS) {
     const t = useTestDatabase(dialect)
     before(async () => {
       for (let i = 0; i < 50; i++) {
-        await insertTask(t.d, { id: randomUUID(), task: 't#x', argsJson: '{}', queue: 'default', priority: i % 3, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+        await insert(t.d, { task: 't#x', priority: i % 3 })
       }
     })
 

@@ -1,36 +1,34 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import { cancelRunning, claimTasks } from '../../src/storage/run-repository.js'
-import { insertTask, requeueTasks } from '../../src/storage/task-repository.js'
+import { requeueTasks } from '../../src/storage/control-repository.js'
 import pg from 'pg'
-import { createTestDatabase, DIALECTS, openTestDatabase, PG_ADMIN_URL, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, PG_ADMIN_URL, useTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { insert } from '../helpers/sq.js'
 import { waitFor } from '../helpers/wait.js'
 
 // Notifications come from a trigger (migration 002) on PostgreSQL; on SQLite, a watch of the WAL.
 if (DIALECTS.includes('postgres')) {
   describe('status change notifications (postgres)', () => {
+    const t = useTestDatabase('postgres')
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     const heard: string[] = []
     const stops: Array<() => Promise<void>> = []
 
     before(async () => {
-      db = await createTestDatabase('postgres')
-      d = await openTestDatabase(db)
+      ;({ db, d } = t)
       for (const channel of ['sq_queued', 'sq_ended', 'sq_cancel']) {
         stops.push(await d.listen(channel, (payload) => heard.push(`${channel}:${payload}`)))
       }
     })
     after(async () => {
       await Promise.all(stops.map((stop) => stop()))
-      await d.close()
-      await db.drop()
     })
 
     it('notifies a new task, the end of a cancelled run, and a requeue', async () => {
-      const id = randomUUID()
-      await insertTask(d, { id, task: 't#x', argsJson: '{}', queue: 'mail', priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+      const id = await insert(d, { task: 't#x', queue: 'mail' })
       await waitFor(() => heard.includes('sq_queued:mail'), 3000)
       await claimTasks(d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['mail'], limit: 1 })
       assert.equal(await cancelRunning(d, id), true)
@@ -53,7 +51,7 @@ if (DIALECTS.includes('postgres')) {
       await waitFor(() => ['sq_queued', 'sq_ended', 'sq_cancel'].every((c) => heard.includes(`${c}:`)), 10_000, 'the reconnection calls')
       const id = randomUUID()
       await waitFor(async () => {
-        await insertTask(d, { id, task: 't#x', argsJson: '{}', queue: 'again', priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+        await insert(d, { id, task: 't#x', queue: 'again' })
         return true
       }, 10_000, 'the pool to reconnect')
       await waitFor(() => heard.includes('sq_queued:again'), 3000, 'a notification on the new connection')

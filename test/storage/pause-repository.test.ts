@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery } from 'kysely'
 import pg from 'pg'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import type { Database } from '../../src/storage/schema.js'
 import { pausedQueues, pauseQueue, resumeQueue } from '../../src/storage/pause-repository.js'
 import { claimTasks, hasRunnable } from '../../src/storage/run-repository.js'
@@ -52,7 +52,7 @@ for (const dialect of DIALECTS) {
       })
       const claims = () => seen.filter((q) => /^\s*with/i.test(q.sql))
       try {
-        const logged: Dialect = { ...t.d, db: kysely, claim: (fn) => fn(kysely) }
+        const logged: Backend = { ...t.d, db: kysely, claim: (fn) => fn(kysely) }
         const claimed = await claimTasks(logged, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['mail', 'sms'], limit: 10 })
         assert.deepEqual(claimed.map((task) => task.queue), ['sms'])
         const [claim] = claims()

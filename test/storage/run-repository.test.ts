@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import * as runs from '../../src/storage/run-repository.js'
+import * as control from '../../src/storage/control-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
-import { newTask } from '../helpers/sq.js'
+import { insert } from '../helpers/sq.js'
 
 // The compiled storage layer (as bin/run.js uses it): a child starts in a fraction of tsx's time.
 const REPOSITORY = fileURLToPath(new URL('../../dist/src/storage/run-repository.js', import.meta.url))
@@ -39,23 +40,18 @@ for (const dialect of DIALECTS) {
   describe(`run repository (${dialect})`, function () {
     const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     before(() => ({ db, d } = t))
 
-    const insert = async (o: Parameters<typeof newTask>[0] = {}) => {
-      const t = newTask(o)
-      await tasks.insertTask(d, t)
-      return t.id
-    }
     const setRunAt = (id: string, secondsAgo: number) =>
       d.db.updateTable('sq_tasks').set({ run_at: new Date(Date.now() - secondsAgo * 1000).toISOString() }).where('id', '=', id).execute()
 
     it('claims the highest priority first, then the oldest run_at, and skips delayed tasks and other queues', async () => {
-      const low = await insert({ priority: 0 })
-      const highNew = await insert({ priority: 5 })
-      const highOld = await insert({ priority: 5 })
-      await insert({ priority: 100, runAt: { afterSeconds: 3600 } }) // delayed
-      await insert({ priority: 100, queue: 'other' })
+      const low = await insert(d, { priority: 0 })
+      const highNew = await insert(d, { priority: 5 })
+      const highOld = await insert(d, { priority: 5 })
+      await insert(d, { priority: 100, runAt: { afterSeconds: 3600 } }) // delayed
+      await insert(d, { priority: 100, queue: 'other' })
       await setRunAt(low, 300)
       await setRunAt(highNew, 10)
       await setRunAt(highOld, 100)
@@ -77,7 +73,7 @@ for (const dialect of DIALECTS) {
 
     it('claims each task exactly once among concurrent claimer processes', async function () {
       this.timeout(60_000)
-      const ids = await Promise.all(Array.from({ length: 12 }, () => insert()))
+      const ids = await Promise.all(Array.from({ length: 12 }, () => insert(d)))
       // Separate processes, as real workers are: better-sqlite3 is synchronous, so two connections in
       // one process would wait on each other's lock while holding the only thread.
       const claimed = (await Promise.all([1, 2, 3, 4].map((n) => claimInChild(db.url, `w${n}`)))).flat()
@@ -85,7 +81,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('streams output in chunks that readers see live, and folds them in at the end', async () => {
-      const id = await insert()
+      const id = await insert(d)
       const [run] = await runs.claimTasks(d, claimer('w1'))
       const ref = { id, attempt: run!.attempts }
       assert.ok(await runs.appendChunks(d, ref, { output: 'one\n', log: 'log a\n' }))
@@ -95,7 +91,7 @@ for (const dialect of DIALECTS) {
       assert.equal(live.log, 'log a\n')
       assert.deepEqual(live.progress, { current: 1, total: 2, message: 'half' })
       assert.deepEqual((await tasks.listTasks(d, { search: 'two', limit: 5 })).map((t) => t.id), [id], 'search sees live output')
-      assert.ok(await runs.endRun(d, ref, { status: 'completed', duration_ms: 12, cpu_ms: 3, peak_rss_bytes: 5_000_000_000 }))
+      assert.ok(await runs.endRun(d, ref, { status: 'completed', durationMs: 12, cpuMs: 3, peakRssBytes: 5_000_000_000 }))
       const done = (await tasks.getTask(d, id))!
       assert.equal(done.status, 'completed')
       assert.equal(done.output, 'one\ntwo\n')
@@ -107,7 +103,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('fencing: a stale attempt can neither append nor end the run, and changes nothing', async () => {
-      const id = await insert()
+      const id = await insert(d)
       const [first] = await runs.claimTasks(d, claimer('w1'))
       const stale = { id, attempt: first!.attempts }
       assert.ok(await runs.appendChunks(d, stale, { output: 'old run\n' }))
@@ -116,7 +112,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await runs.lostRuns(d, [stale]), [stale])
       assert.equal(await runs.endRun(d, stale, { status: 'completed' }), false)
       assert.equal((await tasks.getTask(d, id))!.status, 'cancelled', 'the verdict stands')
-      await tasks.requeueTasks(d, [id])
+      await control.requeueTasks(d, [id])
       const [second] = await runs.claimTasks(d, claimer('w2'))
       assert.equal(second!.attempts, first!.attempts + 1)
       const current = { id, attempt: second!.attempts }
@@ -135,7 +131,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('cancels a task in progress, keeping its output; a queued or ended task is not "running"', async () => {
-      const id = await insert()
+      const id = await insert(d)
       const [run] = await runs.claimTasks(d, claimer('w1'))
       await runs.appendChunks(d, { id, attempt: run!.attempts }, { output: 'partial' })
       assert.equal(await runs.cancelRunning(d, id), true)
@@ -144,11 +140,11 @@ for (const dialect of DIALECTS) {
       assert.equal(got.output, 'partial')
       assert.match(got.error!, /cancel/i)
       assert.equal(await runs.cancelRunning(d, id), false)
-      assert.equal(await runs.cancelRunning(d, await insert()), false)
+      assert.equal(await runs.cancelRunning(d, await insert(d)), false)
     })
 
     it('keeps attempts monotonic across retries and requeues, and a requeue grants one more run', async () => {
-      const id = await insert({ maxAttempts: 2 })
+      const id = await insert(d, { maxAttempts: 2 })
       const seen: number[] = []
       const runOnce = async (status: runs.RunOutcome['status']) => {
         const [run] = await runs.claimTasks(d, claimer('w'))
@@ -160,7 +156,7 @@ for (const dialect of DIALECTS) {
       await runOnce('failed')
       let t = (await tasks.getTask(d, id))!
       assert.equal(t.attempts, 2)
-      await tasks.requeueTasks(d, [id])
+      await control.requeueTasks(d, [id])
       t = (await tasks.getTask(d, id))!
       assert.equal(t.attempts, 2, 'a requeue does not reset attempts')
       assert.ok(t.max_attempts > t.attempts, 'and allows another run')

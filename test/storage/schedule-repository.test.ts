@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { fireSchedule, scheduleRows, slotKey, type Plan } from '../../src/storage/schedule-repository.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import { DIALECTS, openTestDatabase, useTestDatabase } from '../helpers/db.js'
 
 /** A plan that fires one slot, `slot`, once it is after the schedule's last one. */
@@ -19,7 +19,7 @@ for (const dialect of DIALECTS) {
       const first = await fireSchedule(t.d, 'race', fireOnce(Date.now() - 60_000))
       assert.deepEqual([first.fired, first.lost], [[], false])
       // Ten handles — ten connections — fire the same slot at once.
-      const handles: Dialect[] = await Promise.all(Array.from({ length: 10 }, () => openTestDatabase(t.db)))
+      const handles: Backend[] = await Promise.all(Array.from({ length: 10 }, () => openTestDatabase(t.db)))
       try {
         const slot = Date.now() + 1000 - (Date.now() % 1000)
         const results = await Promise.all(handles.map((h) => fireSchedule(h, 'race', fireOnce(slot))))

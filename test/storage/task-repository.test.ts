@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { age, newTask, setStatus } from '../helpers/sq.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
+import * as control from '../../src/storage/control-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 
@@ -10,7 +11,7 @@ for (const dialect of DIALECTS) {
   describe(`task repository (${dialect})`, function () {
     const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
-    let d: Dialect
+    let d: Backend
     before(() => ({ db, d } = t))
 
     it('inserts a task and reads it back with ISO UTC timestamps', async () => {
@@ -100,18 +101,18 @@ for (const dialect of DIALECTS) {
       assert.ok(await appendChunks(d, { id: running.id, attempt: run!.attempts }, { output: 'way' }))
       await setStatus(d, ended.id, 'completed', { output: 'done' })
 
-      assert.deepEqual(await tasks.cancelTask(d, queued.id), { cancelled: true, was: 'queued' })
-      assert.deepEqual(await tasks.cancelTask(d, running.id, ['queued']), { cancelled: false, status: 'progress' })
-      assert.deepEqual(await tasks.cancelTask(d, running.id), { cancelled: true, was: 'progress' })
-      assert.deepEqual(await tasks.cancelTask(d, ended.id), { cancelled: false, status: 'completed' })
-      assert.deepEqual(await tasks.cancelTask(d, queued.id), { cancelled: false, status: 'cancelled' })
-      assert.equal(await tasks.cancelTask(d, randomUUID()), undefined)
+      assert.deepEqual(await control.cancelTask(d, queued.id), { cancelled: true, was: 'queued' })
+      assert.deepEqual(await control.cancelTask(d, running.id, ['queued']), { cancelled: false, status: 'progress' })
+      assert.deepEqual(await control.cancelTask(d, running.id), { cancelled: true, was: 'progress' })
+      assert.deepEqual(await control.cancelTask(d, ended.id), { cancelled: false, status: 'completed' })
+      assert.deepEqual(await control.cancelTask(d, queued.id), { cancelled: false, status: 'cancelled' })
+      assert.equal(await control.cancelTask(d, randomUUID()), undefined)
 
       const q = (await tasks.getTask(d, queued.id))!
       assert.deepEqual([q.status, q.error, q.output], ['cancelled', null, null])
       assert.ok(q.finished)
       const r = (await tasks.getTask(d, running.id))!
-      assert.deepEqual([r.status, r.error, r.output, r.log], ['cancelled', tasks.CANCELLED_BY_USER, 'half way', 'noise'])
+      assert.deepEqual([r.status, r.error, r.output, r.log], ['cancelled', control.CANCELLED_BY_USER, 'half way', 'noise'])
       assert.ok(r.finished)
       assert.equal((await d.db.selectFrom('sq_task_chunks').selectAll().where('task_id', '=', running.id).execute()).length, 0)
       assert.equal(await endRun(d, { id: running.id, attempt: run!.attempts }, { status: 'completed' }), false, 'the run lost the task')
@@ -122,7 +123,7 @@ for (const dialect of DIALECTS) {
       const t = newTask({ queue: 'cancel-race' })
       await tasks.insertTask(d, t)
       await claimTasks(d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['cancel-race'], limit: 1 })
-      const outcomes = await Promise.all(Array.from({ length: 6 }, () => tasks.cancelTask(d, t.id)))
+      const outcomes = await Promise.all(Array.from({ length: 6 }, () => control.cancelTask(d, t.id)))
       assert.equal(outcomes.filter((o) => o?.cancelled).length, 1, JSON.stringify(outcomes))
       for (const o of outcomes) if (!o?.cancelled) assert.deepEqual(o, { cancelled: false, status: 'cancelled' })
     })
@@ -132,7 +133,7 @@ for (const dialect of DIALECTS) {
       for (const t of [queued, running, failed]) await tasks.insertTask(d, t)
       await claimTasks(d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['requeue-running'], limit: 1 })
       await setStatus(d, failed.id, 'failed', { error: 'e' })
-      const results = await tasks.requeueEach(d, [queued.id, running.id, failed.id, failed.id, randomUUID()])
+      const results = await control.requeueEach(d, [queued.id, running.id, failed.id, failed.id, randomUUID()])
       assert.deepEqual(Object.fromEntries(results), {
         [queued.id]: { requeued: false, status: 'queued' },
         [running.id]: { requeued: false, status: 'progress' },
@@ -146,11 +147,11 @@ for (const dialect of DIALECTS) {
       await tasks.insertTask(d, ended)
       await tasks.insertTask(d, queued)
       await setStatus(d, ended.id, 'failed', { output: 'o', error: 'e', log: 'l', worker: 'w' })
-      assert.deepEqual(await tasks.requeueTasks(d, [ended.id, queued.id]), [ended.id])
+      assert.deepEqual(await control.requeueTasks(d, [ended.id, queued.id]), [ended.id])
       const got = (await tasks.getTask(d, ended.id))!
       assert.equal(got.status, 'queued')
       assert.deepEqual([got.output, got.error, got.log, got.worker, got.started, got.finished], [null, null, null, null, null, null])
-      assert.deepEqual(await tasks.requeueTasks(d, []), [])
+      assert.deepEqual(await control.requeueTasks(d, []), [])
       assert.deepEqual(await tasks.idsWithStatus(d, ['queued']).then((x) => new Set(x)), new Set([ended.id, queued.id]))
     })
   })

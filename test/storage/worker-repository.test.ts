@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { claimTasks, endRun } from '../../src/storage/run-repository.js'
-import { insertTask } from '../../src/storage/task-repository.js'
 import { liveWorkers, orphanedRuns, registerWorker } from '../../src/storage/worker-repository.js'
 import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { insert } from '../helpers/sq.js'
 
 for (const dialect of DIALECTS) {
   describe(`worker repository (${dialect})`, () => {
@@ -12,7 +11,7 @@ for (const dialect of DIALECTS) {
     it('counts a live worker’s running tasks as they are now, not as of its last heartbeat', async () => {
       await registerWorker(t.d, { id: 'w1', name: 'hostA:10', host: 'hostA', pid: 10, queues: ['default'], concurrency: 4 })
       for (let i = 0; i < 3; i++) {
-        await insertTask(t.d, { id: randomUUID(), task: 't#x', argsJson: '{}', queue: 'default', priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+        await insert(t.d, { task: 't#x' })
       }
       const claimed = await claimTasks(t.d, { workerId: 'w1', workerName: 'hostA:10', pid: 10, queues: ['default'], limit: 2 })
       let [w] = await liveWorkers(t.d, 30)

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { PANE_MAX_CHARS, snapshot, queueMonitor, type Snapshot } from '../../src/monitor.js'
 import { Queue } from '../../src/queue/queue.js'
-import type { Dialect } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/dialect.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 import { registerWorker } from '../../src/storage/worker-repository.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
@@ -15,7 +15,7 @@ for (const dialect of DIALECTS) {
   describe(`sq top snapshot (${dialect})`, function () {
     let db: TestDatabase
     let queue: Queue
-    let d: Dialect
+    let d: Backend
 
     before(async () => {
       db = await createTestDatabase(dialect)

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { randomUUID } from 'node:crypto'
-import { insertTask } from '../../src/storage/task-repository.js'
 import { DIALECTS } from '../helpers/db.js'
+import { insert } from '../helpers/sq.js'
+import { waitFor } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
 
@@ -57,8 +57,7 @@ for (const dialect of DIALECTS) {
       // A module outside the root, and a row naming it that did not come through `sq enqueue`.
       const outside = fs.mkdtempSync(path.join(path.dirname(s.db.dir), 'sq-outside-'))
       fs.writeFileSync(path.join(outside, 'marker.mjs'), MARKER)
-      const id = randomUUID()
-      await insertTask(s.queue.dialect, { id, task: `../${path.basename(outside)}/marker`, argsJson: '{}', queue: s.q, priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+      const id = await insert(s.queue.dialect, { task: `../${path.basename(outside)}/marker`, queue: s.q })
       await s.burst()
       const t = await s.get(id)
       assert.equal(t.status, 'failed')
@@ -104,12 +103,22 @@ for (const dialect of DIALECTS) {
       assert.match(t.log!, /onSuccess still runs/)
     })
 
-    it('retries a failing task with --max-attempts 3 until it completes', async function () {
+    it('retries a failing task with --max-attempts 3 until it completes, backing off 2 s, then 4 s', async function () {
       this.timeout(30_000)
       const counter = s.file('runs')
       const id = await s.enqueue('tasks#flaky', { counter, failures: 2 }, { maxAttempts: 3 })
       const worker = s.worker()
-      const t = await s.waitForStatus(id, ['completed', 'failed'], 20_000)
+      // Each retry is scheduled `backoff` seconds after its verdict; the test checks that, then moves
+      // the retry's run_at to now rather than wait the backoff out (the backoff itself: pure-parts.test.ts).
+      for (const [attempts, backoff] of [[1, 2], [2, 4]] as const) {
+        const retry = await waitFor(async () => {
+          const task = await s.get(id)
+          return task.status === 'queued' && task.attempts === attempts ? task : undefined
+        }, 15_000, `retry ${attempts}`)
+        assert.equal(Date.parse(retry.run_at) - Date.parse(retry.modified), backoff * 1000)
+        await s.queue.dialect.db.updateTable('sq_tasks').set({ run_at: retry.modified }).where('id', '=', id).execute()
+      }
+      const t = await s.waitForStatus(id, ['completed', 'failed'], 15_000)
       assert.equal(t.status, 'completed', t.error ?? '')
       assert.equal(t.output, 'succeeded on run 3')
       assert.equal(t.attempts, 3)

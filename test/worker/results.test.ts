@@ -49,6 +49,7 @@ for (const dialect of DIALECTS) {
         ['agen', 'tasks#agen'],
         ['progress', 'tasks#progress'],
         ['boom', 'tasks#boom'],
+        ['beforeExit', 'tasks#pid'],
         ['exit3', 'tasks#exit3'],
         ['afterExit', 'tasks#pid'],
         ['missing', 'tasks#nope'],
@@ -106,6 +107,10 @@ for (const dialect of DIALECTS) {
       assert.equal(t.exit3!.error, 'Worker subprocess exited with code 3')
       assert.equal(t.afterExit!.status, 'completed')
       assert.equal(t.afterExit!.worker_pid, worker.pid)
+      // Each returns the pid of the task process that ran it: the one exit3 ended, and its successor.
+      const [before, after] = [Number(t.beforeExit!.output), Number(t.afterExit!.output)]
+      assert.ok(before > 0 && after > 0 && before !== worker.pid, `task process pids ${before}, ${after}`)
+      assert.notEqual(after, before, 'the task after exit3 ran in a new task process')
       assert.ok(Date.parse(t.afterExit!.started!) >= Date.parse(t.exit3!.finished!))
     })
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import type { DialectName } from '../../src/storage/dialect.js'
+import type { BackendName } from '../../src/storage/dialect.js'
 import { DIALECTS } from '../helpers/db.js'
 import { maxOverlap } from '../helpers/overlap.js'
 import { workerSuite, type SqProcess } from '../helpers/worker.js'
@@ -8,7 +8,7 @@ import { TASKS } from './fixtures.js'
 
 const TASK_COUNT = 1000
 /** Worker processes × concurrency per dialect. */
-const SHAPE: Record<DialectName, { workers: number; concurrency: number }> = {
+const SHAPE: Record<BackendName, { workers: number; concurrency: number }> = {
   postgres: { workers: 3, concurrency: 4 },
   sqlite: { workers: 3, concurrency: 4 },
 }

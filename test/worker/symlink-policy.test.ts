@@ -2,9 +2,8 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { randomUUID } from 'node:crypto'
-import { insertTask } from '../../src/storage/task-repository.js'
 import { DIALECTS } from '../helpers/db.js'
+import { insert } from '../helpers/sq.js'
 import { workerSuite, type WorkerSuite } from '../helpers/worker.js'
 
 /** A module that leaves a marker file beside itself as soon as it is imported. */
@@ -16,8 +15,7 @@ export default function () { return 'ran outside the root' }
 
 /** A row that did not come through `sq enqueue` (which refuses these references), in the test's queue. */
 async function insertRow(s: WorkerSuite, task: string): Promise<string> {
-  const id = randomUUID()
-  await insertTask(s.queue.dialect, { id, task, argsJson: '{}', queue: s.q, priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+  const id = await insert(s.queue.dialect, { task, queue: s.q })
   return id
 }
 

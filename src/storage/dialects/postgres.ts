@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely'
 import { redactUrl } from '../../redact.js'
-import type { Dialect } from '../dialect.js'
+import { isoReader, type Backend } from '../dialect.js'
 import { PgListener } from './pg-listener.js'
 import type { Database } from '../schema.js'
 
@@ -19,36 +19,39 @@ function survivingPool(config: pg.PoolConfig): Kysely<Database> {
 }
 
 /** The URL's password is registered for redaction when the URL is parsed (parseDatabaseUrl). */
-export function openPostgres(url: string): Dialect {
+export function openPostgres(url: string): Backend {
   const db = survivingPool({ connectionString: url, max: 10 })
-  // Claims only: their commit is acknowledged before it is durable (see Dialect.claim).
+  // Claims only: their commit is acknowledged before it is durable (see Backend.claim).
   const claimDb = survivingPool({ connectionString: url, max: 2, options: '-c synchronous_commit=off' })
   const listener = new PgListener(url)
 
   return {
+    // The connection
     name: 'postgres',
     db,
     displayUrl: redactUrl(url),
-    timestampType: 'timestamptz',
-    serialType: 'bigserial',
-    needsPolling: false,
-    gatesBeforeScan: true,
-    // now() is the transaction's start; every statement here is its own short transaction.
-    now: () => sql<string>`now()`,
-    nowPlusSeconds: (seconds) => sql<string>`now() + make_interval(secs => cast(${seconds} as double precision))`,
-    toIso: ((value: Date | string | null) =>
-      value === null ? null : new Date(value).toISOString()) as Dialect['toIso'],
-    writeTransaction: (fn) => db.transaction().execute(fn),
-    exclusive: (fn) => fn(db),
-    claim: (fn) => fn(claimDb),
-    lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query.forUpdate().skipLocked(),
-    // LISTEN holds its connection for as long as it listens: one client of its own, not a pooled one.
-    listen: (channel, onMessage) => listener.listen(channel, onMessage),
     assertIntact: () => {},
-    isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
     async close() {
       await listener.close()
       await Promise.all([db.destroy(), claimDb.destroy()])
     },
+    // SQL fragments. now() is the transaction's start; every statement here is its own short transaction.
+    now: () => sql<string>`now()`,
+    nowPlusSeconds: (seconds) => sql<string>`now() + make_interval(secs => cast(${seconds} as double precision))`,
+    toIso: isoReader((value) => new Date(value).toISOString()),
+    lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query.forUpdate().skipLocked(),
+    gatesBeforeScan: true,
+    // DDL types
+    timestampType: 'timestamptz',
+    serialType: 'bigserial',
+    // Transactions
+    writeTransaction: (fn) => db.transaction().execute(fn),
+    exclusive: (fn) => fn(db),
+    claim: (fn) => fn(claimDb),
+    // Notifications. LISTEN holds its connection for as long as it listens: one client of its own.
+    hears: 'changes',
+    listen: (channel, onMessage) => listener.listen(channel, onMessage),
+    // Error classification
+    isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
   }
 }

@@ -3,7 +3,7 @@ import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteAdapter, SqliteDialect, sql, type SelectQueryBuilder } from 'kysely'
 import { StorageError } from '../../errors.js'
-import type { Dialect } from '../dialect.js'
+import { isoReader, type Backend } from '../dialect.js'
 import type { Database } from '../schema.js'
 import { WalWatcher } from './wal-watcher.js'
 
@@ -58,32 +58,32 @@ function withStatementCache(native: BetterSqlite3.Database, max = 256) {
  * that could release it — a freeze, then "database is locked". So a second open of the same file shares
  * the first one's connection (Kysely serialises its use), and the last close closes it.
  */
-const shared = new Map<string, { dialect: Dialect; refs: number }>()
+const shared = new Map<string, { backend: Backend; refs: number }>()
 
-export function openSqlite(file: string): Dialect {
+export function openSqlite(file: string): Backend {
   const resolved = path.resolve(file)
   let entry = shared.get(resolved)
   if (!entry) {
-    entry = { dialect: openConnection(file, resolved), refs: 0 }
+    entry = { backend: openConnection(file, resolved), refs: 0 }
     shared.set(resolved, entry)
   }
   entry.refs++
-  const { dialect } = entry
+  const { backend } = entry
   let closed = false
   return {
-    ...dialect,
+    ...backend,
     async close() {
       if (closed) return
       closed = true
       if (--entry.refs === 0) {
         shared.delete(resolved)
-        await dialect.close()
+        await backend.close()
       }
     },
   }
 }
 
-function openConnection(file: string, resolved: string): Dialect {
+function openConnection(file: string, resolved: string): Backend {
   if (!fs.existsSync(resolved)) {
     if (!fs.existsSync(path.dirname(resolved))) {
       throw new StorageError(`cannot create SQLite database ${file}: directory ${path.dirname(resolved)} does not exist`)
@@ -109,19 +109,37 @@ function openConnection(file: string, resolved: string): Dialect {
   const watcher = new WalWatcher(`${resolved}-wal`)
   const identity = fs.statSync(resolved)
 
-  const dialect: Dialect = {
+  const backend: Backend = {
+    // The connection
     name: 'sqlite',
     db,
     displayUrl: `sqlite:${file}`,
-    timestampType: 'text',
-    serialType: 'integer',
-    needsPolling: true,
+    assertIntact() {
+      let now: fs.Stats | undefined
+      try {
+        now = fs.statSync(resolved)
+      } catch {
+        // gone
+      }
+      if (!now || now.ino !== identity.ino || now.dev !== identity.dev) {
+        throw new StorageError(`the database file ${file} was ${now ? 'replaced' : 'deleted'} while in use; what is written now would be lost`)
+      }
+    },
+    async close() {
+      watcher.close()
+      await db.destroy()
+    },
+    // SQL fragments
     gatesBeforeScan: false,
     now: () => sql<string>`${sql.raw(ISO_NOW)}`,
     nowPlusSeconds: (seconds) =>
       sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
-    toIso: ((value: Date | string | null) =>
-      value === null ? null : typeof value === 'string' ? value : value.toISOString()) as Dialect['toIso'],
+    toIso: isoReader((value) => (typeof value === 'string' ? value : value.toISOString())),
+    lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query,
+    // DDL types
+    timestampType: 'text',
+    serialType: 'integer',
+    // Transactions
     async writeTransaction(fn) {
       return db.connection().execute(async (conn) => {
         await sql`begin immediate`.execute(conn)
@@ -135,31 +153,18 @@ function openConnection(file: string, resolved: string): Dialect {
         }
       })
     },
-    lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query,
+    exclusive: (fn) => backend.writeTransaction(fn),
+    claim: (fn) => backend.exclusive(fn),
+    // Notifications: no LISTEN; a commit hint from the WAL file (see Notifications.hears).
+    hears: 'commits',
     async listen(_channel, onMessage) {
       const stop = watcher.listen(() => onMessage(''))
       return async () => stop()
     },
-    assertIntact() {
-      let now: fs.Stats | undefined
-      try {
-        now = fs.statSync(resolved)
-      } catch {
-        // gone
-      }
-      if (!now || now.ino !== identity.ino || now.dev !== identity.dev) {
-        throw new StorageError(`the database file ${file} was ${now ? 'replaced' : 'deleted'} while in use; what is written now would be lost`)
-      }
-    },
+    // Error classification
     isUniqueViolation: (error) =>
       typeof (error as { code?: unknown })?.code === 'string' &&
       /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((error as { code: string }).code),
-    async close() {
-      watcher.close()
-      await db.destroy()
-    },
-    exclusive: (fn) => dialect.writeTransaction(fn),
-    claim: (fn) => dialect.exclusive(fn),
   }
-  return dialect
+  return backend
 }

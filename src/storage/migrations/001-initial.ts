@@ -1,8 +1,8 @@
 import { sql, type Kysely, type Migration, type SqlBool } from 'kysely'
-import type { Dialect } from '../dialect.js'
+import type { DdlTypes } from '../dialect.js'
 
 /** Frozen: a released migration is never edited; changes go in a new numbered file. */
-export function initial(dialect: Pick<Dialect, 'timestampType' | 'serialType'>): Migration {
+export function initial(dialect: DdlTypes): Migration {
   const ts = dialect.timestampType
   return {
     async up(db: Kysely<any>) {

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely'
-import type { Dialect } from '../dialect.js'
+import type { Backend } from '../dialect.js'
 
 /**
  * PostgreSQL: every status change notifies its listeners from inside the statement that made it, so
@@ -7,7 +7,7 @@ import type { Dialect } from '../dialect.js'
  * no code path can forget to notify. SQLite has no LISTEN; there this migration does nothing, and keeps
  * the numbering the same on both.
  */
-export function notifyTriggers(dialect: Pick<Dialect, 'name'>): Migration {
+export function notifyTriggers(dialect: Pick<Backend, 'name'>): Migration {
   return {
     async up(db: Kysely<any>) {
       if (dialect.name !== 'postgres') return

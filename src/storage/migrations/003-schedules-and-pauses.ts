@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely'
-import type { Dialect } from '../dialect.js'
+import type { Backend } from '../dialect.js'
 
 /**
  * Frozen. Two small tables: the last slot each recurring schedule fired (its compare-and-set makes a slot
@@ -7,7 +7,7 @@ import type { Dialect } from '../dialect.js'
  * resuming a queue notifies `sq_queued` with the queue's name from a trigger, as migration 002 does
  * for a queued task, so idle workers claim at once and no code path can forget it.
  */
-export function schedulesAndPauses(dialect: Pick<Dialect, 'name' | 'timestampType'>): Migration {
+export function schedulesAndPauses(dialect: Pick<Backend, 'name' | 'timestampType'>): Migration {
   const ts = dialect.timestampType
   return {
     async up(db: Kysely<any>) {

@@ -1,0 +1,117 @@
+import { sql } from 'kysely'
+import { TERMINAL_STATUSES, type Status } from '../types.js'
+import type { Backend } from './dialect.js'
+import { readChunks } from './task-repository.js'
+import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
+
+/**
+ * The user's control over tasks: cancel (queued or running) and requeue (ended). Each decision is one
+ * conditional UPDATE, re-tried when the task changed between it and the read that explains a refusal.
+ */
+
+/** What a cancel did: cancelled the task (it was queued or running), or found it already ended. */
+export type CancelOutcome = { cancelled: true; was: 'queued' | 'progress' } | { cancelled: false; status: Status }
+
+/** The error of a run ended by a cancel. A queued task never has it: a cancelled run is not retried. */
+export const CANCELLED_BY_USER = 'Cancelled by user'
+
+/**
+ * Cancels a task that is queued or running (or only in the statuses of `from`); undefined when there
+ * is no such task. The decision is ONE conditional UPDATE, so nothing can slip between a check and the
+ * write (a reader that saw "running", then a write that found it ended and requeued, said "not
+ * cancelled: already queued" of a task it could have cancelled).
+ *
+ * A running task's run ends here, keeping what it streamed: in the same transaction, as endRun does,
+ * its chunks are folded into output and log and deleted. The row is updated (on PostgreSQL, locked)
+ * first, so every chunk committed before is read, and none can come after: appendChunks writes only
+ * while the task is still in progress.
+ *
+ * When nothing matched, the status is read. Still cancellable means the task changed between the two
+ * statements (its run ended and it was requeued): the UPDATE is tried again. So "not cancelled" is only
+ * ever said of a task seen ended.
+ */
+export async function cancelTask(
+  d: Backend,
+  id: string,
+  from: ReadonlyArray<'queued' | 'progress'> = ['queued', 'progress'],
+): Promise<CancelOutcome | undefined> {
+  for (;;) {
+    const outcome = await d.writeTransaction(async (trx): Promise<CancelOutcome | undefined> => {
+      const row = await trx
+        .updateTable('sq_tasks')
+        .set({
+          status: 'cancelled',
+          finished: d.now(),
+          modified: d.now(),
+          // Only a run in progress ends with this error; it also tells RETURNING what the task was.
+          error: sql<string | null>`case when status = 'progress' then ${CANCELLED_BY_USER} else error end`,
+        })
+        .where('id', '=', id)
+        .where('status', 'in', [...from])
+        .returning(['attempts', 'error'])
+        .executeTakeFirst()
+      if (!row) {
+        const current = await trx.selectFrom('sq_tasks').select('status').where('id', '=', id).executeTakeFirst()
+        return current && { cancelled: false, status: current.status }
+      }
+      if (row.error !== CANCELLED_BY_USER) return { cancelled: true, was: 'queued' }
+      const { output, log } = await readChunks(trx, id, row.attempts)
+      if (output || log) {
+        const folded = { output: output || null, log: log || null }
+        await trx.updateTable('sq_tasks').set(folded).where('id', '=', id).execute()
+      }
+      await trx.deleteFrom('sq_task_chunks').where('task_id', '=', id).execute()
+      return { cancelled: true, was: 'progress' }
+    })
+    if (!outcome || outcome.cancelled || !(from as readonly Status[]).includes(outcome.status)) return outcome
+  }
+}
+
+/**
+ * Sends ended tasks back to the queue with their results cleared. `attempts` is kept: it is the fencing
+ * token and must never repeat; the task gets one more run (retries do not start over).
+ */
+export async function requeueTasks(d: Backend, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = await d.db
+    .updateTable('sq_tasks')
+    .set({
+      status: 'queued',
+      ...CLEARED_RESULTS,
+      ...CLEARED_CLAIM,
+      run_at: d.now(),
+      modified: d.now(),
+      max_attempts: sql`case when max_attempts > attempts then max_attempts else attempts + 1 end`,
+    })
+    .where('id', 'in', ids)
+    .where('status', 'in', TERMINAL_STATUSES)
+    .returning(['id'])
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+/** What a requeue did: requeued the task (it had ended), or found it queued or running. */
+export type RequeueOutcome = { requeued: true } | { requeued: false; status: 'queued' | 'progress' }
+
+/**
+ * Requeues each task (one conditional UPDATE, requeueTasks) and says of each what happened; a task
+ * that does not exist is left out. Of those not requeued the status is read; one that has ended since
+ * (it was running when the UPDATE looked) is tried again, so "not requeued" is only said of a task seen
+ * queued or running.
+ */
+export async function requeueEach(d: Backend, ids: string[]): Promise<Map<string, RequeueOutcome>> {
+  const results = new Map<string, RequeueOutcome>()
+  let pending = [...new Set(ids)]
+  while (pending.length > 0) {
+    for (const id of await requeueTasks(d, pending)) results.set(id, { requeued: true })
+    const rest = pending.filter((id) => !results.has(id))
+    pending = []
+    if (rest.length === 0) break
+    const rows = await d.db.selectFrom('sq_tasks').select(['id', 'status']).where('id', 'in', rest).execute()
+    for (const { id, status } of rows) {
+      if (status === 'queued' || status === 'progress') results.set(id, { requeued: false, status })
+      else pending.push(id)
+    }
+  }
+  return results
+}

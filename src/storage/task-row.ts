@@ -1,0 +1,160 @@
+import type { ColumnType, Selectable } from 'kysely'
+import type { Progress, Status, TaskArgs } from '../types.js'
+
+/**
+ * The task row, defined once. Everything else about a task's columns is derived from TASK_COLUMNS:
+ * the table's type (TasksTable), the record `--json` prints (TaskRecord, toTask), what a claim and a
+ * requeue reset (CLEARED_RESULTS, CLEARED_CLAIM) and what a verdict measures (USAGE_COLUMNS). Adding a
+ * column is one entry here plus a migration (storage/migrations/).
+ *
+ * Names are the SPEC's JSON field names (snake_case) in the row and the record alike; the TypeScript
+ * domain around them (RunOutcome, NewTask) is camelCase.
+ */
+
+/**
+ * Timestamps are `timestamptz` on PostgreSQL (the driver reads them as Date) and ISO-8601 UTC text with
+ * milliseconds on SQLite (`2026-11-29T08:15:01.123Z`), a format that sorts as text in time order.
+ * Both accept an ISO string on write; `toIso` of the backend normalises what is read.
+ */
+export type Timestamp = ColumnType<Date | string, string, string>
+
+/** How a column is stored, and so how it reads into the record. */
+type Kind = 'text' | 'integer' | 'bigint' | 'timestamp' | 'json'
+
+/**
+ * What a task's life does to a column:
+ * - claim: who holds the run — written by the claim, cleared when the task goes back to the queue;
+ * - result: what the run made — cleared by a claim and by a requeue, written by the verdict;
+ * - usage: a result the worker measures (RunOutcome carries it in camelCase: cpu_ms → cpuMs).
+ */
+type Role = 'claim' | 'result' | 'usage'
+
+interface Column<Stored, Read> {
+  readonly kind: Kind
+  readonly role?: Role
+  /** Kept out of the record: storage bookkeeping, not part of the SPEC's JSON. */
+  readonly internal?: true
+  /** Never set: carries the stored and read types for the mapped types below. */
+  readonly types?: { stored: Stored; read: Read }
+}
+
+const text = <T extends string = string>(): Column<T, T> => ({ kind: 'text' })
+const integer = (): Column<number, number> => ({ kind: 'integer' })
+/** PostgreSQL's driver reads int8 as a string (it may not fit a double); the record holds a number. */
+const bigint = (): Column<number, number> => ({ kind: 'bigint' })
+const timestamp = (): Column<Timestamp, string> => ({ kind: 'timestamp' })
+/** JSON text in the row, the parsed value in the record. */
+const json = <T>(): Column<string, T> => ({ kind: 'json' })
+const nullable = <S, R>(c: Column<S, R>): Column<S | null, R | null> => c
+const role = <R extends Role>(r: R) => <S, V>(c: Column<S, V>) => ({ ...nullable(c), role: r })
+const claim = role('claim')
+const result = role('result')
+const usage = role('usage')
+const internal = <C extends Column<unknown, unknown>>(c: C) => ({ ...c, internal: true as const })
+
+/** sq_tasks, column by column, in the order of the record. */
+export const TASK_COLUMNS = {
+  id: text(),
+  task: text(),
+  /** JSON text of the args object. */
+  args: json<TaskArgs>(),
+  status: text<Status>(),
+  output: result(text()),
+  error: result(text()),
+  log: result(text()),
+  worker_pid: claim(integer()),
+  /** `host:pid` of the worker. */
+  worker: claim(text()),
+  /** The sq_workers row of the run in progress; liveness is judged by its heartbeat. */
+  worker_id: internal(claim(text())),
+  created: timestamp(),
+  modified: timestamp(),
+  /** Written by the claim, or later (markStarted) for a task claimed ahead of a free slot. */
+  started: claim(timestamp()),
+  finished: result(timestamp()),
+  /** Runs so far; also the fencing token of the current claim. */
+  attempts: integer(),
+  max_attempts: integer(),
+  run_at: timestamp(),
+  priority: integer(),
+  queue: text(),
+  key: nullable(text()),
+  /** JSON text of the latest structured progress. */
+  progress: result(json<Progress>()),
+  cpu_ms: usage(integer()),
+  peak_rss_bytes: usage(bigint()),
+  duration_ms: usage(integer()),
+} as const satisfies Record<string, Column<unknown, unknown>>
+
+type Columns = typeof TASK_COLUMNS
+type ColumnName = keyof Columns
+type StoredOf<C> = C extends Column<infer S, unknown> ? S : never
+type ReadOf<C> = C extends Column<unknown, infer R> ? R : never
+type WithRole<R extends Role> = { [K in ColumnName]: Columns[K] extends { role: R } ? K : never }[ColumnName]
+
+/** The sq_tasks table as Kysely sees it. */
+export type TasksTable = { -readonly [K in ColumnName]: StoredOf<Columns[K]> }
+export type TaskRow = Selectable<TasksTable>
+
+/** The task record with the SPEC's field names: what `--json` prints (`Task` in types.ts). */
+export type TaskRecord = {
+  -readonly [K in ColumnName as Columns[K] extends { internal: true } ? never : K]: ReadOf<Columns[K]>
+}
+
+const names = Object.keys(TASK_COLUMNS) as ColumnName[]
+const withRole = <R extends Role>(...roles: R[]) =>
+  names.filter((name) => roles.includes((TASK_COLUMNS[name] as Column<unknown, unknown>).role as R)) as WithRole<R>[]
+const nulls = <K extends ColumnName>(columns: K[]) => Object.fromEntries(columns.map((c) => [c, null])) as { [P in K]: null }
+
+/** The record's fields, in order: every column but the internal ones. */
+export const RECORD_COLUMNS = names.filter(
+  (name) => !(TASK_COLUMNS[name] as Column<unknown, unknown>).internal,
+) as Array<keyof TaskRecord>
+
+type CamelCase<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S
+const camelCase = (name: string) => name.replace(/_(.)/g, (_, c: string) => c.toUpperCase())
+type UsageColumn = WithRole<'usage'>
+
+/** What the worker measures of a run, named as the domain names it: cpu_ms → cpuMs, and so on. */
+export type RunUsage = { [K in UsageColumn as CamelCase<K>]?: number | null }
+
+/** Each usage column with its RunUsage field, for the statements that write a verdict. */
+export const USAGE = withRole('usage').map((column) => ({ column, field: camelCase(column) as keyof RunUsage }))
+
+/** A run's usage as the columns that hold it; what was not measured is null. */
+export function usageColumns(usage: RunUsage): { [K in UsageColumn]: number | null } {
+  return Object.fromEntries(USAGE.map(({ column, field }) => [column, usage[field] ?? null])) as {
+    [K in UsageColumn]: number | null
+  }
+}
+
+/** A run's results cleared: a claim starts from this, and so does a requeue. */
+export const CLEARED_RESULTS = nulls(withRole('result', 'usage'))
+
+/** The claim's holder forgotten: a task back in the queue. */
+export const CLEARED_CLAIM = nulls(withRole('claim'))
+
+/** The SQL type a column's value is cast to where a statement must say it (a VALUES list). */
+export function sqlType(name: ColumnName, timestampType: string): string {
+  const { kind } = TASK_COLUMNS[name] as Column<unknown, unknown>
+  return kind === 'timestamp' ? timestampType : kind === 'json' ? 'text' : kind
+}
+
+/**
+ * A row as the record, timestamps normalised by the dialect. Built field by field from TASK_COLUMNS,
+ * the definition TaskRecord is mapped from (hence the one cast).
+ */
+export function toTask(d: { toIso(value: Date | string): string }, row: TaskRow): TaskRecord {
+  const record: Record<string, unknown> = {}
+  for (const name of RECORD_COLUMNS) {
+    const value = row[name]
+    const { kind } = TASK_COLUMNS[name] as Column<unknown, unknown>
+    record[name] =
+      value === null ? null
+      : kind === 'timestamp' ? d.toIso(value as Date | string)
+      : kind === 'json' ? JSON.parse(value as string)
+      : kind === 'bigint' ? Number(value)
+      : value
+  }
+  return record as TaskRecord
+}
