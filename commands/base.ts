@@ -1,9 +1,13 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { resolveSettings, type Settings } from '../src/config.js'
-import { coerceError, EXIT, oneLine, UsageError } from '../src/errors.js'
+import { EXIT, UsageError } from '../src/errors.js'
 import { Queue } from '../src/queue/queue.js'
 import { readLimited } from '../src/read-limited.js'
-import { isStatus, type Status } from '../src/types.js'
+import type { Status } from '../src/types.js'
+import type { CommandIO } from './actions/io.js'
+import { logJsonDocument, logLine } from './actions/io.js'
+import { parseStatuses } from './actions/list.js'
+import { reportError } from './actions/report-error.js'
 
 /** Bytes of ids `-` reads from stdin at most: ~450,000 ids, while `/dev/zero` cannot exhaust memory. */
 const MAX_STDIN_IDS_BYTES = 16 * 1024 * 1024
@@ -47,24 +51,25 @@ export abstract class BaseCommand extends Command {
   }
 
   protected parseStatuses(text: string | undefined, flag = '--status'): Status[] | undefined {
-    if (text === undefined) return undefined
-    const parts = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
-    const bad = parts.find((s) => !isStatus(s))
-    if (bad !== undefined || parts.length === 0) {
-      throw new UsageError(`${flag}: unknown status "${bad ?? text}" (use queued, progress, completed, failed or cancelled)`)
+    return parseStatuses(text, flag)
+  }
+
+  /** What the shared actions (commands/actions/) need, given by this command. */
+  protected io(): CommandIO {
+    return {
+      json: this.jsonEnabled(),
+      log: logLine,
+      logJson: logJsonDocument,
+      resolveSettings: (flags) => this.resolveSettings(flags),
+      openQueue: (flags) => this.openQueue(flags),
     }
-    return parts as Status[]
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
     const oclifExit = (error as { oclif?: { exit?: number } }).oclif?.exit
-    const sq = coerceError(error)
     // oclif's own parse errors (unknown flag, missing argument) are bad input: exit 2.
-    const code = oclifExit !== undefined && !(error instanceof Error && 'exitCode' in error) ? (oclifExit === 0 ? 0 : EXIT.usage) : sq.exitCode
-    if (code === 0) return
-    const verbose = this.argv.includes('--verbose') || Boolean(process.env.DEBUG)
-    process.stderr.write(`sq: ${verbose ? sq.stack ?? sq.message : oneLine(sq.message)}\n`)
-    process.exitCode = code
+    const code = oclifExit !== undefined && !(error instanceof Error && 'exitCode' in error) ? (oclifExit === 0 ? 0 : EXIT.usage) : undefined
+    reportError(error, this.argv, code)
   }
 
   protected override async finally(error: Error | undefined): Promise<void> {

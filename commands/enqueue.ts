@@ -1,7 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { parseCliArgs } from '../src/queue/args.js'
-import { parseDuration } from '../src/config.js'
-import { UsageError, TaskEndedBadlyError } from '../src/errors.js'
+import { enqueueAction } from './actions/enqueue.js'
 import type { Task } from '../src/types.js'
 import { BaseCommand } from './base.js'
 
@@ -30,35 +28,6 @@ export default class Enqueue extends BaseCommand {
 
   async run(): Promise<Task> {
     const { args, flags } = await this.parse(Enqueue)
-    const settings = await this.resolveSettings(flags)
-    const taskArgs = await parseCliArgs(flags.args, flags.arg, { stdin: () => process.stdin, maxArgsSize: settings.maxArgsSize })
-    let at: Date | undefined
-    if (flags.at !== undefined) {
-      at = new Date(flags.at)
-      if (Number.isNaN(at.getTime())) throw new UsageError(`--at must be an ISO 8601 time like 2026-12-01T09:00:00Z, got "${flags.at}"`)
-    }
-    const queue = await this.openQueue(flags)
-    const { id } = await queue.enqueue({
-      task: args.task,
-      args: taskArgs,
-      key: flags.key,
-      delaySeconds: flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay') / 1000,
-      at,
-      priority: flags.priority,
-      queue: flags.queue,
-      maxAttempts: flags['max-attempts'],
-    })
-    if (!flags.wait) {
-      if (!this.jsonEnabled()) this.log(id)
-      return queue.get(id)
-    }
-    const task = await queue.follow(id, (text) => {
-      if (!this.jsonEnabled()) process.stdout.write(text)
-    })
-    if (task.status !== 'completed') {
-      if (this.jsonEnabled()) this.logJson(task)
-      throw new TaskEndedBadlyError(`task ${id} ${task.status}${task.error ? `: ${task.error.split('\n')[0]}` : ''}`)
-    }
-    return task
+    return enqueueAction(this.io(), args.task, flags)
   }
 }

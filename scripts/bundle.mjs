@@ -5,7 +5,7 @@
 import { build } from 'esbuild'
 
 await build({
-  entryPoints: { cli: 'dist/commands/index.js', child: 'dist/src/worker/child.js' },
+  entryPoints: { cli: 'dist/commands/index.js', fast: 'dist/commands/fast/main.js', child: 'dist/src/worker/child.js' },
   outdir: 'dist/bundle',
   bundle: true,
   // Dynamic imports (pg, better-sqlite3's dialect, Ink for `sq top`) become chunks loaded on demand.

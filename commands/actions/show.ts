@@ -1,0 +1,27 @@
+import { TaskEndedBadlyError } from '../../src/errors.js'
+import type { Task } from '../../src/types.js'
+import { escapeControl } from '../../ui/format.js'
+import { renderTaskDetail } from '../../ui/render-text.js'
+import type { CommandIO, SharedFlags } from './io.js'
+
+export interface ShowFlags extends SharedFlags {
+  follow: boolean
+}
+
+/** `sq show ID`: every field, or the output as it grows with --follow. */
+export async function showAction(io: CommandIO, idOrPrefix: string, flags: ShowFlags): Promise<Task> {
+  const queue = await io.openQueue(flags)
+  if (!flags.follow) {
+    const task = await queue.get(idOrPrefix)
+    if (!io.json) io.log(renderTaskDetail(task))
+    return task
+  }
+  const task = await queue.follow(idOrPrefix, (text) => {
+    if (!io.json) process.stdout.write(escapeControl(text))
+  })
+  if (task.status !== 'completed') {
+    if (io.json) io.logJson(task)
+    throw new TaskEndedBadlyError(`task ${task.id} ${task.status}${task.error ? `: ${task.error.split('\n')[0]}` : ''}`)
+  }
+  return task
+}
