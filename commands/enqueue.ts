@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { enqueueAction } from './actions/enqueue.js'
+import { enqueueAction, type BatchLine } from './actions/enqueue.js'
 import type { Task } from '../src/types.js'
 import { BaseCommand } from './base.js'
 
@@ -9,6 +9,7 @@ export default class Enqueue extends BaseCommand {
     `<%= config.bin %> enqueue tasks/email#send --args '{"to":"a@example.com"}'`,
     '<%= config.bin %> enqueue tasks/report#build --arg day=2026-11-29 --key daily --wait',
     'id=$(<%= config.bin %> enqueue tasks/cleanup --delay 10m)',
+    "<%= config.bin %> enqueue tasks/email#send --jsonl recipients.jsonl --key 'welcome-{to}'",
   ]
   static override enableJsonFlag = true
   static override args = {
@@ -24,9 +25,14 @@ export default class Enqueue extends BaseCommand {
     priority: Flags.integer({ description: 'higher runs first', default: 0 }),
     queue: Flags.string({ description: 'queue name', default: 'default' }),
     'max-attempts': Flags.integer({ description: 'runs allowed in all; failed runs with attempts left retry with backoff', default: 1 }),
+    jsonl: Flags.string({
+      description: 'enqueue one task per line of FILE (- for stdin), each line a JSON object of args; one bad line refuses all; --key may name args: "report-{day}"',
+      helpValue: 'FILE',
+      exclusive: ['args', 'arg', 'wait'],
+    }),
   }
 
-  async run(): Promise<Task> {
+  async run(): Promise<Task | BatchLine[]> {
     const { args, flags } = await this.parse(Enqueue)
     return enqueueAction(this.io(), args.task, flags)
   }

@@ -40,6 +40,7 @@ export const FAST_COMMANDS: Record<'enqueue' | 'show' | 'list', CommandSpec> = {
       priority: { type: 'integer', default: 0 },
       queue: { type: 'string', default: 'default' },
       'max-attempts': { type: 'integer', default: 1 },
+      jsonl: { type: 'string', exclusive: ['args', 'arg', 'wait'] },
     },
   },
   show: {
