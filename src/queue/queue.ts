@@ -5,6 +5,7 @@ import type { Dialect } from '../storage/dialect.js'
 import { openDatabase } from '../storage/open.js'
 import { insertTasks } from '../storage/bulk-insert.js'
 import * as tasks from '../storage/task-repository.js'
+import type { CancelOutcome, ListFilter, RequeueOutcome } from '../storage/task-types.js'
 import { isTerminal, type Status, type Task } from '../types.js'
 import { serializeArgs } from './args.js'
 import { authorizeReference } from './reference.js'
@@ -28,8 +29,8 @@ export interface EnqueueOptions {
   maxAttempts?: number
 }
 
-export type CancelResult = { id: string } & tasks.CancelOutcome
-export type RequeueResult = { id: string } & tasks.RequeueOutcome
+export type CancelResult = { id: string } & CancelOutcome
+export type RequeueResult = { id: string } & RequeueOutcome
 
 const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
@@ -39,10 +40,15 @@ const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
  * tasks goes through here. Open with `Queue.open()`, and `close()` it so the process can exit.
  */
 export class Queue {
+  /** @internal The storage seam, for sq's own commands and worker; not part of the library's API. */
+  readonly dialect: Dialect
+
   private constructor(
     readonly settings: Settings,
-    readonly dialect: Dialect,
-  ) {}
+    dialect: Dialect,
+  ) {
+    this.dialect = dialect
+  }
 
   static async open(overrides: Partial<Settings> = {}): Promise<Queue> {
     return Queue.withSettings(await resolveSettings(overrides))
@@ -146,7 +152,7 @@ export class Queue {
     return task
   }
 
-  list(filter: tasks.ListFilter): Promise<Task[]> {
+  list(filter: ListFilter): Promise<Task[]> {
     return tasks.listTasks(this.dialect, filter)
   }
 

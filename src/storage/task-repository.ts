@@ -2,6 +2,9 @@ import { sql, type Selectable, type Kysely } from 'kysely'
 import type { Progress, Status, Task } from '../types.js'
 import type { Dialect } from './dialect.js'
 import type { Database, TasksTable } from './schema.js'
+import type { CancelOutcome, ListFilter, RequeueOutcome } from './task-types.js'
+
+export type { CancelOutcome, ListFilter, RequeueOutcome } from './task-types.js'
 
 /** Every query on sq_tasks and sq_task_chunks. Free functions over a dialect, no state. */
 
@@ -137,17 +140,6 @@ export async function readChunks(
   return { output, log, lastSeq: rows.length > 0 ? Number(rows.at(-1)!.seq) : afterSeq }
 }
 
-export interface ListFilter {
-  statuses?: Status[]
-  /** Glob on the task reference (`*`, `?`); without wildcards it matches as a substring. */
-  taskPattern?: string
-  /** Case-insensitive substring of the id, the task reference or the output. */
-  search?: string
-  /** ISO time: only tasks modified at or after it. */
-  since?: string
-  limit: number
-}
-
 function likeEscape(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)
 }
@@ -210,7 +202,6 @@ export async function purgeTasks(
 }
 
 /** What a cancel did: cancelled the task (it was queued or running), or found it already ended. */
-export type CancelOutcome = { cancelled: true; was: 'queued' | 'progress' } | { cancelled: false; status: Status }
 
 /** The error of a run ended by a cancel. A queued task never has it: a cancelled run is not retried. */
 export const CANCELLED_BY_USER = 'Cancelled by user'
@@ -301,7 +292,6 @@ export async function requeueTasks(d: Dialect, ids: string[]): Promise<string[]>
 }
 
 /** What a requeue did: requeued the task (it had ended), or found it queued or running. */
-export type RequeueOutcome = { requeued: true } | { requeued: false; status: 'queued' | 'progress' }
 
 /**
  * Requeues each task (one conditional UPDATE, requeueTasks) and says of each what happened; a task
