@@ -26,6 +26,7 @@ import { pgBoss } from './peers/pg-boss.js'
 import { generatorMs, oneShotEnqueueMs, sqIdle, sqThroughput, type Kind } from './sq.js'
 import { mb } from './report.js'
 import { printReport, type Results } from './summary.js'
+import { enqueueReport, measureEnqueue, SECTIONS } from './enqueue.js'
 
 const N = Number(process.env.BENCH_TASKS ?? 5000)
 const RUN_MS = Number(process.env.BENCH_RUN_S ?? 5) * 1000
@@ -203,11 +204,14 @@ async function main(): Promise<void> {
   await idleSection(results)
   await generatorSection(results)
   results.oneShot = await attempt(results, 'one-shot', 'one-shot enqueue', async () => oneShotEnqueueMs())
+  // The enqueue side (issue 7): start-up, bulk and single enqueue, with their baselines (bench/enqueue.ts).
+  const enqueue = await measureEnqueue(SECTIONS, progress)
   while (results.rounds < ROUNDS && Date.now() - began + roundMs <= BUDGET_MS) await round()
 
   results.elapsedS = (Date.now() - began) / 1000
   results.machine += `, ${load()} at the end`
   printReport(results)
+  process.stdout.write(`\n${enqueueReport(enqueue)}\n`)
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

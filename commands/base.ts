@@ -1,10 +1,13 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { resolveSettings, type Settings } from '../src/config.js'
-import { coerceError, EXIT, oneLine, TaskEndedBadlyError, UsageError } from '../src/errors.js'
+import { EXIT, UsageError } from '../src/errors.js'
 import { Queue } from '../src/queue/queue.js'
 import { readLimited } from '../src/read-limited.js'
-import { firstNonBlankLine } from '../src/text.js'
-import { isStatus, type Status, type Task } from '../src/types.js'
+import type { Status } from '../src/types.js'
+import type { CommandIO } from './actions/io.js'
+import { logJsonDocument, logLine } from './actions/io.js'
+import { parseStatuses } from './actions/list.js'
+import { reportError } from './actions/report-error.js'
 
 /** Bytes of ids `-` reads from stdin at most: ~450,000 ids, while `/dev/zero` cannot exhaust memory. */
 const MAX_STDIN_IDS_BYTES = 16 * 1024 * 1024
@@ -47,35 +50,26 @@ export abstract class BaseCommand extends Command {
     return { ids: read.text.split(/\s+/).filter(Boolean), fromStdin: true }
   }
 
-  /**
-   * The end of `--wait` and `--follow`: the task, when it completed; otherwise exit 1 saying how it
-   * ended (with --json, its record is printed first all the same).
-   */
-  protected completedOrExit(task: Task): Task {
-    if (task.status === 'completed') return task
-    if (this.jsonEnabled()) this.logJson(task)
-    throw new TaskEndedBadlyError(`task ${task.id} ${task.status}${task.error ? `: ${firstNonBlankLine(task.error)}` : ''}`)
+  protected parseStatuses(text: string | undefined, flag = '--status'): Status[] | undefined {
+    return parseStatuses(text, flag)
   }
 
-  protected parseStatuses(text: string | undefined, flag = '--status'): Status[] | undefined {
-    if (text === undefined) return undefined
-    const parts = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
-    const bad = parts.find((s) => !isStatus(s))
-    if (bad !== undefined || parts.length === 0) {
-      throw new UsageError(`${flag}: unknown status "${bad ?? text}" (use queued, progress, completed, failed or cancelled)`)
+  /** What the shared actions (commands/actions/) need, given by this command. */
+  protected io(): CommandIO {
+    return {
+      json: this.jsonEnabled(),
+      log: logLine,
+      logJson: logJsonDocument,
+      resolveSettings: (flags) => this.resolveSettings(flags),
+      openQueue: (flags) => this.openQueue(flags),
     }
-    return parts as Status[]
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
     const oclifExit = (error as { oclif?: { exit?: number } }).oclif?.exit
-    const sq = coerceError(error)
     // oclif's own parse errors (unknown flag, missing argument) are bad input: exit 2.
-    const code = oclifExit !== undefined && !(error instanceof Error && 'exitCode' in error) ? (oclifExit === 0 ? 0 : EXIT.usage) : sq.exitCode
-    if (code === 0) return
-    const verbose = this.argv.includes('--verbose') || Boolean(process.env.DEBUG)
-    process.stderr.write(`sq: ${verbose ? sq.stack ?? sq.message : oneLine(sq.message)}\n`)
-    process.exitCode = code
+    const code = oclifExit !== undefined && !(error instanceof Error && 'exitCode' in error) ? (oclifExit === 0 ? 0 : EXIT.usage) : undefined
+    reportError(error, this.argv, code)
   }
 
   protected override async finally(error: Error | undefined): Promise<void> {

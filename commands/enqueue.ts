@@ -1,7 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { parseCliArgs } from '../src/queue/args.js'
-import { parseDuration } from '../src/config.js'
-import { UsageError } from '../src/errors.js'
+import { enqueueAction, type BatchLine } from './actions/enqueue.js'
 import type { Task } from '../src/types.js'
 import { BaseCommand } from './base.js'
 
@@ -11,6 +9,7 @@ export default class Enqueue extends BaseCommand {
     `<%= config.bin %> enqueue tasks/email#send --args '{"to":"a@example.com"}'`,
     '<%= config.bin %> enqueue tasks/report#build --arg day=2026-11-29 --key daily --wait',
     'id=$(<%= config.bin %> enqueue tasks/cleanup --delay 10m)',
+    "<%= config.bin %> enqueue tasks/email#send --jsonl recipients.jsonl --key 'welcome-{to}'",
   ]
   static override enableJsonFlag = true
   static override args = {
@@ -26,40 +25,15 @@ export default class Enqueue extends BaseCommand {
     priority: Flags.integer({ description: 'higher runs first', default: 0 }),
     queue: Flags.string({ description: 'queue name', default: 'default' }),
     'max-attempts': Flags.integer({ description: 'runs allowed in all; failed runs with attempts left retry with backoff', default: 1 }),
+    jsonl: Flags.string({
+      description: 'enqueue one task per line of FILE (- for stdin), each line a JSON object of args; one bad line refuses all; --key may name args: "report-{day}"',
+      helpValue: 'FILE',
+      exclusive: ['args', 'arg', 'wait'],
+    }),
   }
 
-  async run(): Promise<Task> {
+  async run(): Promise<Task | BatchLine[]> {
     const { args, flags } = await this.parse(Enqueue)
-    const settings = await this.resolveSettings(flags)
-    const taskArgs = await parseCliArgs(flags.args, flags.arg, { stdin: () => process.stdin, maxArgsSize: settings.maxArgsSize })
-    let at: Date | undefined
-    if (flags.at !== undefined) {
-      at = new Date(flags.at)
-      if (Number.isNaN(at.getTime())) throw new UsageError(`--at must be an ISO 8601 time like 2026-12-01T09:00:00Z, got "${flags.at}"`)
-    }
-    const queue = await this.openQueue(flags)
-    const { id } = await queue.enqueue({
-      task: args.task,
-      args: taskArgs,
-      key: flags.key,
-      delaySeconds: flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay') / 1000,
-      at,
-      priority: flags.priority,
-      queue: flags.queue,
-      maxAttempts: flags['max-attempts'],
-    })
-    if (!flags.wait) {
-      if (!this.jsonEnabled()) this.log(id)
-      return queue.get(id)
-    }
-    let endsLine = true
-    const task = await queue.follow(id, (text) => {
-      if (this.jsonEnabled() || text === '') return
-      process.stdout.write(text)
-      endsLine = text.endsWith('\n')
-    })
-    // The shell prompt (or the next line of a cron mail) starts on a line of its own.
-    if (!endsLine) process.stdout.write('\n')
-    return this.completedOrExit(task)
+    return enqueueAction(this.io(), args.task, flags)
   }
 }

@@ -1,8 +1,6 @@
 import { Flags } from '@oclif/core'
-import { parseDuration } from '../src/config.js'
-import { UsageError } from '../src/errors.js'
+import { listAction } from './actions/list.js'
 import type { Task } from '../src/types.js'
-import { renderTaskTable } from '../ui/render-text.js'
 import { BaseCommand } from './base.js'
 
 export default class List extends BaseCommand {
@@ -27,24 +25,6 @@ export default class List extends BaseCommand {
 
   async run(): Promise<Task[]> {
     const { flags } = await this.parse(List)
-    const statuses = this.parseStatuses(flags.status)
-    const since = flags.since === undefined ? undefined : sinceToIso(flags.since)
-    const queue = await this.openQueue(flags)
-    // One more than asked for says whether the limit cut the list.
-    const found = await queue.list({ statuses, taskPattern: flags.task, search: flags.search, since, limit: flags.limit + 1 })
-    const tasks = found.slice(0, flags.limit)
-    if (!this.jsonEnabled()) this.log(flags.quiet ? tasks.map((t) => t.id).join('\n') : renderTaskTable(tasks))
-    // On stderr, so stdout (the table, the ids, the JSON array SPEC fixes) stays what scripts parse.
-    if (found.length > flags.limit) process.stderr.write(`(the ${flags.limit} most recent shown; more match: raise --limit to see them)\n`)
-    return tasks
+    return listAction(this.io(), flags)
   }
-}
-
-function sinceToIso(text: string): string {
-  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
-    const time = new Date(text)
-    if (Number.isNaN(time.getTime())) throw new UsageError(`--since: "${text}" is not a valid time`)
-    return time.toISOString()
-  }
-  return new Date(Date.now() - parseDuration(text, '--since')).toISOString()
 }

@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core'
+import { showAction } from './actions/show.js'
 import type { Task } from '../src/types.js'
-import { escapeControl } from '../ui/format.js'
-import { renderTaskDetail } from '../ui/render-text.js'
 import { BaseCommand } from './base.js'
 
 export default class Show extends BaseCommand {
@@ -17,15 +16,6 @@ export default class Show extends BaseCommand {
 
   async run(): Promise<Task> {
     const { args, flags } = await this.parse(Show)
-    const queue = await this.openQueue(flags)
-    if (!flags.follow) {
-      const task = await queue.get(args.id)
-      if (!this.jsonEnabled()) this.log(renderTaskDetail(task))
-      return task
-    }
-    const task = await queue.follow(args.id, (text) => {
-      if (!this.jsonEnabled()) process.stdout.write(escapeControl(text))
-    })
-    return this.completedOrExit(task)
+    return showAction(this.io(), args.id, flags)
   }
 }

@@ -1,11 +1,25 @@
 // Bundles the CLI after tsc: `sq` loads one file and a few shared chunks instead of ~400 modules
 // (Kysely alone is 260 files), which takes a one-shot command like `sq enqueue` from ~0.45 s to ~0.27 s.
-// The library (dist/src) stays unbundled. oclif finds the commands through `COMMANDS` in
-// dist/bundle/cli.js (package.json: oclif.commands, strategy "explicit").
+// The library is an entry of the same build (package.json main: dist/bundle/index.js), so the CLI and
+// the library share one copy of Kysely and of sq's own code (no library is both bundled and a
+// dependency); dist/src keeps only the type declarations that ship. oclif finds the commands through
+// `COMMANDS` in dist/bundle/cli.js (package.json: oclif.commands, strategy "explicit"); bin/run.js
+// tries dist/bundle/fast.js first (commands/fast/).
+import fs from 'node:fs'
 import { build } from 'esbuild'
 
+// Chunks are named by hash: stale ones of an earlier build would ship too.
+fs.rmSync('dist/bundle', { recursive: true, force: true })
+
 await build({
-  entryPoints: { cli: 'dist/commands/index.js', child: 'dist/src/worker/child.js' },
+  entryPoints: {
+    cli: 'dist/commands/index.js',
+    fast: 'dist/commands/fast/main.js',
+    child: 'dist/src/worker/child.js',
+    index: 'dist/src/index.js',
+    // oclif loads its command_not_found hook by path (package.json oclif.hooks).
+    'not-found': 'dist/commands/hooks/not-found.js',
+  },
   outdir: 'dist/bundle',
   bundle: true,
   // Dynamic imports (pg, better-sqlite3's dialect, Ink for `sq top`) become chunks loaded on demand.
@@ -15,10 +29,12 @@ await build({
   target: 'node20',
   // Same directory as the entries, so src/worker/child-path.ts finds the child entry beside any chunk.
   chunkNames: '[name]-[hash]',
-  // Native addons, the TypeScript loader for task modules, and what loads only for one command.
+  // The drivers (optional peer dependencies: the app installs the one it uses), the TypeScript loader
+  // for task modules, and what loads only for one command.
   external: ['@oclif/core', 'better-sqlite3', 'pg', 'tsx', 'ink', 'react'],
   // Bundled CommonJS (cli-table3) calls require(); ESM output has none unless given one.
   banner: { js: "import { createRequire as __sqRequire } from 'node:module'; const require = __sqRequire(import.meta.url);" },
-  sourcemap: true,
+  // No source maps: they would point at dist/commands and dist/src, which the package does not ship.
+  sourcemap: false,
   logLevel: 'warning',
 })

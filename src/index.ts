@@ -18,6 +18,7 @@ export type { ScheduleDef, CatchUp } from './schedule/definition.js'
 export type { Settings } from './config.js'
 export * from './errors.js'
 export * from './types.js'
+export { defineTasks, type TaskArgsOf, type TaskMap, type TaskOptions, type TasksOf, type TypedTasks } from './typed.js'
 
 /** Opens a queue: settings from `options`, else the environment, sq.config.* and the defaults. */
 export function openQueue(options: Partial<Settings> = {}): Promise<Queue> {
@@ -31,11 +32,21 @@ let shared: Promise<Queue> | undefined
  * sq error when the reference is malformed, not allowed, its module is missing, or args are too large.
  */
 export async function createTask(options: EnqueueOptions, queue?: Queue): Promise<string> {
-  const q = queue ?? (await sharedQueue())
-  return (await q.enqueue(options)).id
+  return (await (queue ?? (await sharedQueue())).enqueue(options)).id
 }
 
-function sharedQueue(): Promise<Queue> {
+/**
+ * Enqueues many tasks, `chunkSize` (default 10,000) per transaction, after validating every one: one
+ * bad item throws, naming its index, and nothing is written. Returns their ids in order; a key held by
+ * a queued or running task (or an earlier item) gives that task's id.
+ */
+export async function enqueueMany(items: readonly EnqueueOptions[], o: { chunkSize?: number; queue?: Queue } = {}): Promise<string[]> {
+  const results = await (o.queue ?? (await sharedQueue())).enqueueMany(items, { chunkSize: o.chunkSize })
+  return results.map((r) => r.id)
+}
+
+/** The queue `createTask` uses when given none, opened on first use. */
+export function sharedQueue(): Promise<Queue> {
   return (shared ??= Queue.open().catch((error) => {
     shared = undefined
     throw error

@@ -4,7 +4,9 @@ import { NotFoundError, UsageError } from '../errors.js'
 import type { Backend } from '../storage/dialect.js'
 import { openDatabase } from '../storage/open.js'
 import * as control from '../storage/control-repository.js'
+import { insertTasks } from '../storage/bulk-insert.js'
 import * as tasks from '../storage/task-repository.js'
+import type { CancelOutcome, ListFilter, RequeueOutcome } from '../storage/task-types.js'
 import { isTerminal, type Status, type Task } from '../types.js'
 import { serializeArgs } from './args.js'
 import { authorizeReference } from './reference.js'
@@ -42,10 +44,15 @@ const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
  * tasks goes through here. Open with `Queue.open()`, and `close()` it so the process can exit.
  */
 export class Queue {
+  /** @internal The storage seam, for sq's own commands and worker; not part of the library's API. */
+  readonly dialect: Backend
+
   private constructor(
     readonly settings: Settings,
-    readonly dialect: Backend,
-  ) {}
+    dialect: Backend,
+  ) {
+    this.dialect = dialect
+  }
 
   static async open(overrides: Partial<Settings> = {}): Promise<Queue> {
     return Queue.withSettings(await resolveSettings(overrides))
@@ -62,10 +69,54 @@ export class Queue {
   }
 
   async enqueue(o: EnqueueOptions): Promise<{ id: string; created: boolean }> {
-    if (typeof o.task !== 'string') throw new TypeError('task must be a string reference like "path/to/module#exportName"')
+    return tasks.insertTask(this.dialect, this.prepare(o))
+  }
+
+  /**
+   * Enqueues many tasks: every one is validated first (one bad item throws, naming it with `label`,
+   * and nothing is written), then they are inserted in order, `chunkSize` per write transaction.
+   * A key held by a queued or running task, or by an earlier item, gives that task's id, not created.
+   */
+  async enqueueMany(
+    items: readonly EnqueueOptions[],
+    o: { chunkSize?: number; label?: (index: number) => string } = {},
+  ): Promise<{ id: string; created: boolean }[]> {
+    const label = o.label ?? ((i: number) => `tasks[${i}]`)
+    const rows = items.map((item, i) => {
+      try {
+        return this.prepare(item)
+      } catch (error) {
+        if (error instanceof Error) error.message = `${label(i)}: ${error.message}`
+        throw error
+      }
+    })
+    const chunkSize = o.chunkSize ?? 10_000
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new UsageError(`chunk size must be a whole number ≥ 1, got ${chunkSize}`)
+    const results: { id: string; created: boolean }[] = []
+    for (let i = 0; i < rows.length; i += chunkSize) results.push(...(await insertTasks(this.dialect, rows.slice(i, i + chunkSize))))
+    return results
+  }
+
+  /**
+   * Checks a reference's form, the allowlist and that its module exists, once per reference per queue
+   * handle: an app enqueueing the same task in a loop stats its module once, not every time. (A module
+   * deleted later fails its task when it runs, with an error that names it; the worker checks again.)
+   */
+  private authorize(reference: string): void {
+    if (this.authorized.has(reference)) return
+    authorizeReference(reference, this.settings.root, this.settings.allowedTasks)
+    if (this.authorized.size >= 1000) this.authorized.clear()
+    this.authorized.add(reference)
+  }
+
+  private readonly authorized = new Set<string>()
+
+  /** A task checked and ready to insert: args serialised, reference authorised, options in range. */
+  private prepare(o: EnqueueOptions): tasks.NewTask {
+    if (typeof o?.task !== 'string') throw new TypeError('task must be a string reference like "path/to/module#exportName"')
     // Only a missing args means {}: null is a non-object and refused like the seed's list.
     const argsJson = serializeArgs(o.args === undefined ? {} : o.args, this.settings.maxArgsSize)
-    authorizeReference(o.task, this.settings.root, this.settings.allowedTasks)
+    this.authorize(o.task)
     const maxAttempts = o.maxAttempts ?? 1
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new UsageError(`max attempts must be a whole number ≥ 1, got ${maxAttempts}`)
     const priority = o.priority ?? 0
@@ -73,7 +124,7 @@ export class Queue {
     const queue = o.queue ?? 'default'
     if (!/^[\w.-]+$/.test(queue)) throw new UsageError(`queue name "${queue}" may hold only letters, digits, _ . and -`)
     if (o.key === '') throw new UsageError('key must not be empty')
-    return tasks.insertTask(this.dialect, {
+    return {
       id: randomUUID(),
       task: o.task.trim(),
       argsJson,
@@ -82,7 +133,7 @@ export class Queue {
       maxAttempts,
       key: o.key ?? null,
       runAt: o.at ? { at: o.at.toISOString() } : { afterSeconds: o.delaySeconds ?? 0 },
-    })
+    }
   }
 
   /** A full id from a full id or a unique prefix of at least 6 characters. */
@@ -105,7 +156,7 @@ export class Queue {
     return task
   }
 
-  list(filter: tasks.ListFilter): Promise<Task[]> {
+  list(filter: ListFilter): Promise<Task[]> {
     return tasks.listTasks(this.dialect, filter)
   }
 

@@ -3,14 +3,14 @@ import { TERMINAL_STATUSES, type Status } from '../types.js'
 import type { Backend } from './dialect.js'
 import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
+import type { CancelOutcome, RequeueOutcome } from './task-types.js'
+
+export type { CancelOutcome, RequeueOutcome } from './task-types.js'
 
 /**
  * The user's control over tasks: cancel (queued or running) and requeue (ended). Each decision is one
  * conditional UPDATE, re-tried when the task changed between it and the read that explains a refusal.
  */
-
-/** What a cancel did: cancelled the task (it was queued or running), or found it already ended. */
-export type CancelOutcome = { cancelled: true; was: 'queued' | 'progress' } | { cancelled: false; status: Status }
 
 /** The error of a run ended by a cancel. A queued task never has it: a cancelled run is not retried. */
 export const CANCELLED_BY_USER = 'Cancelled by user'
@@ -89,9 +89,6 @@ export async function requeueTasks(d: Backend, ids: string[]): Promise<string[]>
     .execute()
   return rows.map((r) => r.id)
 }
-
-/** What a requeue did: requeued the task (it had ended), or found it queued or running. */
-export type RequeueOutcome = { requeued: true } | { requeued: false; status: 'queued' | 'progress' }
 
 /**
  * Requeues each task (one conditional UPDATE, requeueTasks) and says of each what happened; a task

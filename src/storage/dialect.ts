@@ -118,8 +118,3 @@ export function isoReader(convert: (value: Date | string) => string): SqlFragmen
   }
   return toIso
 }
-
-/** @deprecated Renamed Backend; kept while parallel branches merge (the lead removes it after). */
-export type Dialect = Backend
-/** @deprecated Renamed BackendName; kept while parallel branches merge (the lead removes it after). */
-export type DialectName = BackendName

@@ -69,8 +69,8 @@ export async function openDatabase(url: string): Promise<Backend> {
   const location = parseDatabaseUrl(url)
   const dialect =
     location.kind === 'postgres'
-      ? (await import('./dialects/postgres.js')).openPostgres(location.url)
-      : (await import('./dialects/sqlite.js')).openSqlite(location.path)
+      ? (await importDriver('pg', () => import('./dialects/postgres.js'))).openPostgres(location.url)
+      : (await importDriver('better-sqlite3', () => import('./dialects/sqlite.js'))).openSqlite(location.path)
   try {
     await migrateToLatest(dialect)
   } catch (error) {
@@ -79,4 +79,21 @@ export async function openDatabase(url: string): Promise<Backend> {
     throw new StorageError(`cannot use database ${dialect.displayUrl}: ${(error as Error).message}`, { cause: error })
   }
   return dialect
+}
+
+/**
+ * The drivers are optional peer dependencies: an app on PostgreSQL does not compile better-sqlite3, one
+ * on SQLite does not install pg. A missing one is said by name, with the command that installs it.
+ */
+async function importDriver<T>(driver: 'pg' | 'better-sqlite3', load: () => Promise<T>): Promise<T> {
+  try {
+    return await load()
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException
+    if ((e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && e.message.includes(`'${driver}'`)) {
+      const engine = driver === 'pg' ? 'PostgreSQL' : 'SQLite'
+      throw new StorageError(`sq on ${engine} needs the ${driver} package, which is not installed: npm install ${driver}`, { cause: error })
+    }
+    throw error
+  }
 }

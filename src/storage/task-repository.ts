@@ -3,6 +3,9 @@ import { isTerminal, TERMINAL_STATUSES, type Status, type Task } from '../types.
 import type { Backend } from './dialect.js'
 import type { Database } from './schema.js'
 import { toTask } from './task-row.js'
+import type { ListFilter } from './task-types.js'
+
+export type { CancelOutcome, ListFilter, RequeueOutcome } from './task-types.js'
 
 /**
  * The queries that add, read, list and delete tasks, and read a run's chunks. Free functions over a
@@ -111,17 +114,6 @@ export async function readChunks(
     else log += row.data
   }
   return { output, log, lastSeq: rows.length > 0 ? Number(rows.at(-1)!.seq) : afterSeq }
-}
-
-export interface ListFilter {
-  statuses?: Status[]
-  /** Glob on the whole task reference (`*`, `?`); without wildcards a substring (see taskMatches). */
-  taskPattern?: string
-  /** Case-insensitive substring of the id, the task reference or the output. */
-  search?: string
-  /** ISO time: only tasks modified at or after it. */
-  since?: string
-  limit: number
 }
 
 function likeEscape(text: string): string {

@@ -1,0 +1,23 @@
+import type { Task } from '../../src/types.js'
+import { escapeControl } from '../../ui/format.js'
+import { renderTaskDetail } from '../../ui/render-text.js'
+import type { CommandIO, SharedFlags } from './io.js'
+import { completedOrExit } from './task-ended.js'
+
+export interface ShowFlags extends SharedFlags {
+  follow: boolean
+}
+
+/** `sq show ID`: every field, or the output as it grows with --follow. */
+export async function showAction(io: CommandIO, idOrPrefix: string, flags: ShowFlags): Promise<Task> {
+  const queue = await io.openQueue(flags)
+  if (!flags.follow) {
+    const task = await queue.get(idOrPrefix)
+    if (!io.json) io.log(renderTaskDetail(task))
+    return task
+  }
+  const task = await queue.follow(idOrPrefix, (text) => {
+    if (!io.json) process.stdout.write(escapeControl(text))
+  })
+  return completedOrExit(io, task)
+}

@@ -1,0 +1,65 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import type { Settings } from '../../src/config.js'
+import type { Queue } from '../../src/queue/queue.js'
+import type { EnqueueFlags } from '../actions/enqueue.js'
+import { logJsonDocument, logLine, type CommandIO } from '../actions/io.js'
+import type { ListFlags } from '../actions/list.js'
+import { reportError } from '../actions/report-error.js'
+import type { ShowFlags } from '../actions/show.js'
+import { parsePlain, type Parsed } from './parse.js'
+import { FAST_COMMANDS } from './specs.js'
+
+/**
+ * The fast path of `sq`: `enqueue`, `show`, `list` and `--version` on plain input, without loading
+ * oclif (importing @oclif/core alone costs about as much as node's own start). Returns false when it
+ * did nothing and oclif must run the command — help, every other command, any unusual or bad flag,
+ * SQ_CLI=oclif — so that oclif's messages, help and exit codes stay the only ones. The commands
+ * themselves are the same actions oclif's classes call (commands/actions/), loaded on demand so that
+ * `--version` loads none of them.
+ */
+export async function runFast(argv: string[], packageJson: URL): Promise<boolean> {
+  // DEBUG makes oclif print its own debug lines; SQ_CONTENT_TYPE=json is oclif's --json by environment.
+  if (process.env.SQ_CLI === 'oclif' || process.env.DEBUG || process.env.SQ_CONTENT_TYPE) return false
+  if (argv.length === 1 && argv[0] === '--version') return printVersion(packageJson)
+  const id = argv[0]
+  if (id !== 'enqueue' && id !== 'show' && id !== 'list') return false
+  const rest = argv.slice(1)
+  const parsed = parsePlain(rest, FAST_COMMANDS[id])
+  if (!parsed) return false
+  await runCommand(id, parsed, rest)
+  return true
+}
+
+/** oclif's `--version`: its user agent. WSL is left to oclif, which names it `wsl`. */
+function printVersion(packageJson: URL): boolean {
+  if (os.platform() === 'linux' && os.release().toLowerCase().includes('microsoft')) return false
+  const { name, version } = JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { name: string; version: string }
+  logLine(`${name}/${version} ${os.platform()}-${os.arch()} node-${process.version}`)
+  return true
+}
+
+/** What oclif's Command._run does around `run()`: catch, finally (close the queue), then the JSON. */
+async function runCommand(id: 'enqueue' | 'show' | 'list', { args, flags }: Parsed, argv: string[]): Promise<void> {
+  let settings: Promise<Settings> | undefined
+  let queue: Promise<Queue> | undefined
+  const io: CommandIO = {
+    json: flags.json === true,
+    log: logLine,
+    logJson: logJsonDocument,
+    resolveSettings: async (f) => (settings ??= import('../../src/config.js').then((m) => m.resolveSettings({ db: f.db, root: f.root }))),
+    openQueue: async (f) => (queue ??= Promise.all([import('../../src/queue/queue.js'), io.resolveSettings(f)]).then(([m, s]) => m.Queue.withSettings(s))),
+  }
+  let result: unknown
+  try {
+    if (id === 'enqueue') result = await (await import('../actions/enqueue.js')).enqueueAction(io, args[0]!, flags as unknown as EnqueueFlags)
+    else if (id === 'show') result = await (await import('../actions/show.js')).showAction(io, args[0]!, flags as unknown as ShowFlags)
+    else result = await (await import('../actions/list.js')).listAction(io, flags as unknown as ListFlags)
+  } catch (error) {
+    reportError(error, argv)
+  } finally {
+    const q = await queue?.catch(() => undefined)
+    await q?.close().catch(() => {})
+  }
+  if (result && io.json) io.logJson(result)
+}

@@ -1,0 +1,49 @@
+import { UsageError } from '../errors.js'
+import type { TaskArgs } from '../types.js'
+import { isPlainObject } from './args.js'
+
+/** One args object of a JSONL batch, with the line it came from (1-based, counting blank lines). */
+export interface JsonlItem {
+  line: number
+  args: TaskArgs
+}
+
+/**
+ * The args objects of `--jsonl` text, one JSON object per line; blank lines are skipped. The first bad
+ * line throws a UsageError with its number, so the whole batch is refused before anything is written.
+ * `source` names the file in messages, never its content beyond the parser's position.
+ */
+export function parseJsonl(text: string, source: string): JsonlItem[] {
+  const items: JsonlItem[] = []
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.trim()
+    if (raw === '') continue
+    let value: unknown
+    try {
+      value = JSON.parse(raw)
+    } catch {
+      throw new UsageError(`--jsonl ${source} line ${i + 1} is not valid JSON`)
+    }
+    if (!isPlainObject(value)) {
+      throw new UsageError(`--jsonl ${source} line ${i + 1} must be a JSON object of args, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}`)
+    }
+    items.push({ line: i + 1, args: value })
+  }
+  return items
+}
+
+/**
+ * A line's key from `--key`'s template: each `{name}` is replaced by that arg of the line (a string or
+ * a number as written; anything else as JSON), `{line}` by the line number. A template without any
+ * placeholder is one key for the whole batch: only its first line is enqueued while that task is queued
+ * or running. An arg the template names but the line lacks refuses the batch.
+ */
+export function keyFromTemplate(template: string, item: JsonlItem, source: string): string {
+  return template.replace(/\{([^{}]+)\}/g, (_, name: string) => {
+    if (name === 'line') return String(item.line)
+    if (!Object.hasOwn(item.args, name)) throw new UsageError(`--jsonl ${source} line ${item.line} has no "${name}", which --key names`)
+    const value = item.args[name]
+    return typeof value === 'string' ? value : JSON.stringify(value)
+  })
+}

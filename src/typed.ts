@@ -1,0 +1,52 @@
+import type { EnqueueOptions, Queue } from './queue/queue.js'
+
+/**
+ * Typed task references: a map from each reference to its task function's type, so that enqueueing
+ * checks args against the function's parameter at compile time. Types only: the web app that
+ * enqueues never imports the task modules (`import type`).
+ *
+ *   import type * as email from './tasks/email.js'
+ *   const tasks = defineTasks<TasksOf<typeof email, 'tasks/email'>>()
+ *   await tasks.createTask('tasks/email#send', { to: 'a@example.com' })   // args checked
+ */
+export type TaskMap = { [reference: string]: (...args: any[]) => unknown }
+
+/** The args a task function takes: its first parameter (an empty object for a function of none). */
+export type TaskArgsOf<F> = F extends (...args: infer P) => unknown ? (P extends [] ? Record<string, never> : P[0]) : never
+
+/**
+ * The task map of one module: `<path>#<export>` for each exported function, and `<path>` for its
+ * default export (the reference's `#default` may be left out).
+ */
+export type TasksOf<Module, Path extends string> = {
+  [K in keyof Module & string as Module[K] extends (...args: any[]) => unknown ? (K extends 'default' ? Path : `${Path}#${K}`) : never]: Module[K]
+}
+
+/** Enqueue options besides the task and its args. */
+export type TaskOptions = Omit<EnqueueOptions, 'task' | 'args'>
+
+/** Enqueueing through a task map; see defineTasks. */
+export interface TypedTasks<M extends TaskMap> {
+  /** Enqueues `task` with `args` checked against its function; returns the task's id. */
+  createTask<K extends keyof M & string>(task: K, args: TaskArgsOf<M[K]>, options?: TaskOptions): Promise<string>
+  /** Enqueues one `task` per args object (Queue.enqueueMany); returns their ids in order. */
+  enqueueMany<K extends keyof M & string>(task: K, args: readonly TaskArgsOf<M[K]>[], options?: TaskOptions): Promise<string[]>
+}
+
+/**
+ * A typed view of the queue for the task map `M` (a type argument only). `queue` is the queue to use;
+ * by default the one `createTask` opens on first use.
+ */
+export function defineTasks<M extends TaskMap>(queue?: Queue | (() => Promise<Queue>)): TypedTasks<M> {
+  const resolve = async (): Promise<Queue> =>
+    typeof queue === 'function' ? queue() : (queue ?? (await import('./index.js')).sharedQueue())
+  return {
+    async createTask(task, args, options) {
+      return (await (await resolve()).enqueue({ ...options, task, args })).id
+    },
+    async enqueueMany(task, args, options) {
+      const results = await (await resolve()).enqueueMany(args.map((a) => ({ ...options, task, args: a })))
+      return results.map((r) => r.id)
+    },
+  }
+}
