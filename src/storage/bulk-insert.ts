@@ -1,41 +1,11 @@
-import { sql, type RawBuilder } from 'kysely'
-import type { Backend, BackendName } from './dialect.js'
+import { sql } from 'kysely'
+import type { Backend } from './dialect.js'
 import type { NewTask } from './task-repository.js'
 
-/**
- * Rows per INSERT statement. The rows travel as ONE parameter (a JSON array, or PostgreSQL arrays), so
- * the statement's text is the same for every chunk — prepared once — and no parameter limit applies.
- */
+/** Rows per INSERT statement (their form is the backend's: Backend.newTaskRows). */
 const ROWS_PER_STATEMENT = 5000
 
 const COLUMNS = sql`(id, task, args, status, queue, priority, max_attempts, attempts, key, created, modified, run_at)`
-
-/**
- * The rows of one multi-row insert, as a SELECT each database unpacks itself. Per dialect, as a
- * multi-row VALUES list is what the two do differently well: a 1,000-row VALUES with 9,000 parameters
- * costs PostgreSQL more to parse and plan than to insert (~8× slower than unnest of arrays), and
- * SQLite binds and steps it slower than reading one JSON text with json_each.
- */
-const ROW_SOURCE: Record<BackendName, (rows: NewTask[]) => RawBuilder<unknown>> = {
-  postgres: (rows) => sql`
-    SELECT t.id, t.task, t.args, 'queued', t.queue, t.priority, t.max_attempts, 0, t.key, now(), now(),
-           coalesce(t.run_at, now() + make_interval(secs => t.after_seconds))
-    FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.task)}::text[], ${rows.map((r) => r.argsJson)}::text[],
-                ${rows.map((r) => r.queue)}::text[], ${rows.map((r) => r.priority)}::int[], ${rows.map((r) => r.maxAttempts)}::int[],
-                ${rows.map((r) => r.key)}::text[], ${rows.map((r) => ('at' in r.runAt ? r.runAt.at : null))}::timestamptz[],
-                ${rows.map((r) => ('at' in r.runAt ? 0 : r.runAt.afterSeconds))}::float8[])
-         WITH ORDINALITY AS t(id, task, args, queue, priority, max_attempts, key, run_at, after_seconds, n)
-    ORDER BY t.n`,
-  sqlite: (rows) => sql`
-    SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, 'queued', r.value ->> 3, r.value ->> 4, r.value ->> 5, 0, r.value ->> 6,
-           ${sql.raw(ISO_NOW)}, ${sql.raw(ISO_NOW)},
-           coalesce(r.value ->> 7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (r.value ->> 8) || ' seconds'))
-    FROM json_each(${JSON.stringify(rows.map((r) => [r.id, r.task, r.argsJson, r.queue, r.priority, r.maxAttempts, r.key, 'at' in r.runAt ? r.runAt.at : null, 'at' in r.runAt ? 0 : r.runAt.afterSeconds]))}) AS r
-    WHERE true -- SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT
-    ORDER BY r.key -- json_each's key: the index in the array, so the batch keeps its order`,
-}
-
-const ISO_NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
 
 /**
  * Inserts tasks already validated, in order, in one write transaction (the caller chunks). A task
@@ -49,7 +19,7 @@ export async function insertTasks(d: Backend, batch: NewTask[]): Promise<{ id: s
       // ON CONFLICT DO NOTHING: the only unique constraint a new row can break is the active key
       // (ids are fresh UUIDs); the rows that lost are found by their key below.
       const { rows } = await sql<{ id: string }>`
-        INSERT INTO sq_tasks ${COLUMNS} ${ROW_SOURCE[d.name](batch.slice(i, i + ROWS_PER_STATEMENT))}
+        INSERT INTO sq_tasks ${COLUMNS} ${d.newTaskRows(batch.slice(i, i + ROWS_PER_STATEMENT))}
         ON CONFLICT DO NOTHING RETURNING id`.execute(trx)
       for (const r of rows) inserted.add(r.id)
     }

@@ -1,5 +1,6 @@
 import type { Expression, Kysely, RawBuilder, SelectQueryBuilder } from 'kysely'
 import type { Database } from './schema.js'
+import type { NewTask } from './task-repository.js'
 
 /** Which database a backend stores in: a SQLite file or a PostgreSQL server. */
 export type BackendName = 'sqlite' | 'postgres'
@@ -48,6 +49,14 @@ export interface SqlFragments {
    * no, it caches the subquery but still tests it at every row of the scan. (The claim's paused-queue gate.)
    */
   readonly gatesBeforeScan: boolean
+  /**
+   * New tasks as a SELECT of (id, task, args, status, queue, priority, max_attempts, attempts, key,
+   * created, modified, run_at), in their order, for one multi-row INSERT (bulk-insert.ts). The rows
+   * travel as ONE parameter, so the statement's text is the same for every chunk and no parameter limit
+   * applies: PostgreSQL unnests arrays (a 1,000-row VALUES list costs it ~8× more to parse and plan than
+   * to insert); SQLite reads one JSON text with json_each (faster than binding a VALUES list).
+   */
+  newTaskRows(rows: NewTask[]): RawBuilder<unknown>
 }
 
 /** Column types of the schema (the migrations read them). */

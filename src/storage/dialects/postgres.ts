@@ -41,6 +41,15 @@ export function openPostgres(url: string): Backend {
     toIso: isoReader((value) => new Date(value).toISOString()),
     lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query.forUpdate().skipLocked(),
     gatesBeforeScan: true,
+    newTaskRows: (rows) => sql`
+      SELECT t.id, t.task, t.args, 'queued', t.queue, t.priority, t.max_attempts, 0, t.key, now(), now(),
+             coalesce(t.run_at, now() + make_interval(secs => t.after_seconds))
+      FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.task)}::text[], ${rows.map((r) => r.argsJson)}::text[],
+                  ${rows.map((r) => r.queue)}::text[], ${rows.map((r) => r.priority)}::int[], ${rows.map((r) => r.maxAttempts)}::int[],
+                  ${rows.map((r) => r.key)}::text[], ${rows.map((r) => ('at' in r.runAt ? r.runAt.at : null))}::timestamptz[],
+                  ${rows.map((r) => ('at' in r.runAt ? 0 : r.runAt.afterSeconds))}::float8[])
+           WITH ORDINALITY AS t(id, task, args, queue, priority, max_attempts, key, run_at, after_seconds, n)
+      ORDER BY t.n`,
     // DDL types
     timestampType: 'timestamptz',
     serialType: 'bigserial',

@@ -131,6 +131,13 @@ function openConnection(file: string, resolved: string): Backend {
     },
     // SQL fragments
     gatesBeforeScan: false,
+    newTaskRows: (rows) => sql`
+      SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, 'queued', r.value ->> 3, r.value ->> 4, r.value ->> 5, 0, r.value ->> 6,
+             ${sql.raw(ISO_NOW)}, ${sql.raw(ISO_NOW)},
+             coalesce(r.value ->> 7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (r.value ->> 8) || ' seconds'))
+      FROM json_each(${JSON.stringify(rows.map((r) => [r.id, r.task, r.argsJson, r.queue, r.priority, r.maxAttempts, r.key, 'at' in r.runAt ? r.runAt.at : null, 'at' in r.runAt ? 0 : r.runAt.afterSeconds]))}) AS r
+      WHERE true -- SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT
+      ORDER BY r.key -- json_each's key: the index in the array, so the batch keeps its order`,
     now: () => sql<string>`${sql.raw(ISO_NOW)}`,
     nowPlusSeconds: (seconds) =>
       sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
