@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `sq enqueue`, `show`, `list` and `--version` on plain input run without loading oclif, which costs
+// `sq enqueue`, `show`, `list`, `worker` and `--version` on plain input run without loading oclif, which costs
 // about as much as node's own start; anything else (help, other commands, a flag oclif must judge)
 // goes to oclif. SQ_CLI=oclif sends everything to oclif. See commands/fast/main.ts.
 import { runFast } from '../dist/bundle/fast.js'

@@ -60,8 +60,8 @@ export abstract class BaseCommand extends Command {
       json: this.jsonEnabled(),
       log: logLine,
       logJson: logJsonDocument,
-      resolveSettings: (flags) => this.resolveSettings(flags),
-      openQueue: (flags) => this.openQueue(flags),
+      resolveSettings: (flags, extra) => this.resolveSettings(flags, extra),
+      openQueue: (flags, extra) => this.openQueue(flags, extra),
     }
   }
 

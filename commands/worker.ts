@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core'
-import { TaskEndedBadlyError, UsageError } from '../src/errors.js'
-import { bufferedLog, LOG_FORMATS, LOG_LEVELS, type LogLevel } from '../src/worker/log.js'
-import { Worker } from '../src/worker/worker.js'
+import { LOG_FORMATS, LOG_LEVELS } from '../src/worker/log.js'
+import { workerAction } from './actions/worker.js'
 import { BaseCommand } from './base.js'
 
 export default class WorkerCommand extends BaseCommand {
@@ -29,47 +28,6 @@ export default class WorkerCommand extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(WorkerCommand)
-    const queues = flags.queue.split(',').map((q) => q.trim()).filter(Boolean)
-    if (queues.length === 0) throw new UsageError('--queue names no queue')
-    const queue = await this.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout })
-    const level: LogLevel = flags.quiet ? 'error' : flags['log-level']
-    const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
-    // Whether the last run of each task this worker ran completed: a failure retried into a success
-    // is a success; a failure whose retry waits beyond the burst is not.
-    const verdicts = new Map<string, boolean>()
-    const worker = new Worker(queue.dialect, queue.settings, {
-      concurrency: flags.concurrency,
-      queues,
-      burst: flags.burst,
-      graceSeconds: flags.grace,
-      maxMemoryMb: flags['max-memory'],
-      maxTasksPerProcess: flags['max-tasks-per-process'],
-      log,
-      onVerdict: (id, outcome) => {
-        // Given back at a stop: not the task's failure.
-        if (outcome.givenBack) verdicts.delete(id)
-        else verdicts.set(id, outcome.status === 'completed')
-      },
-    })
-    let signals = 0
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++
-      if (signals === 1) {
-        log(`${signal}: finishing running tasks (again to stop at once)`)
-        worker.stop()
-      } else worker.stopNow()
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    try {
-      await worker.run()
-    } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    }
-    if (flags.burst) {
-      const failed = [...verdicts.values()].filter((completed) => !completed).length
-      if (failed > 0) throw new TaskEndedBadlyError(`${failed} of the ${verdicts.size} task(s) this burst ran did not complete`)
-    }
+    await workerAction(this.io(), flags)
   }
 }

@@ -19,8 +19,10 @@ export interface CommandIO {
   log(text: string): void
   /** One JSON document on stdout (oclif's `this.logJson`). */
   logJson(value: unknown): void
-  resolveSettings(flags: SharedFlags): Promise<Settings>
-  openQueue(flags: SharedFlags): Promise<Queue>
+  /** The settings, resolved once: the flags, then the environment and the config file. */
+  resolveSettings(flags: SharedFlags, extra?: Partial<Settings>): Promise<Settings>
+  /** The queue, opened once, on those settings. */
+  openQueue(flags: SharedFlags, extra?: Partial<Settings>): Promise<Queue>
 }
 
 /** oclif's `ux.stdout` is console.log of the text: the same bytes, written the same way. */

@@ -7,12 +7,14 @@ import { logJsonDocument, logLine, type CommandIO } from '../actions/io.js'
 import type { ListFlags } from '../actions/list.js'
 import { reportError } from '../actions/report-error.js'
 import type { ShowFlags } from '../actions/show.js'
+import type { WorkerFlags } from '../actions/worker.js'
 import { parsePlain, type Parsed } from './parse.js'
-import { FAST_COMMANDS } from './specs.js'
+import { FAST_COMMANDS, isFastCommand, type FastCommand } from './specs.js'
 
 /**
- * The fast path of `sq`: `enqueue`, `show`, `list` and `--version` on plain input, without loading
- * oclif (importing @oclif/core alone costs about as much as node's own start). Returns false when it
+ * The fast path of `sq`: `enqueue`, `show`, `list`, `worker` and `--version` on plain input, without
+ * loading oclif (importing @oclif/core alone costs about as much as node's own start; for a worker,
+ * ~15 MB of memory held for its whole life). Returns false when it
  * did nothing and oclif must run the command — help, every other command, any unusual or bad flag,
  * SQ_CLI=oclif — so that oclif's messages, help and exit codes stay the only ones. The commands
  * themselves are the same actions oclif's classes call (commands/actions/), loaded on demand so that
@@ -23,7 +25,7 @@ export async function runFast(argv: string[], packageJson: URL): Promise<boolean
   if (process.env.SQ_CLI === 'oclif' || process.env.DEBUG || process.env.SQ_CONTENT_TYPE) return false
   if (argv.length === 1 && argv[0] === '--version') return printVersion(packageJson)
   const id = argv[0]
-  if (id !== 'enqueue' && id !== 'show' && id !== 'list') return false
+  if (!isFastCommand(id)) return false
   const rest = argv.slice(1)
   const parsed = parsePlain(rest, FAST_COMMANDS[id])
   if (!parsed) return false
@@ -40,21 +42,24 @@ function printVersion(packageJson: URL): boolean {
 }
 
 /** What oclif's Command._run does around `run()`: catch, finally (close the queue), then the JSON. */
-async function runCommand(id: 'enqueue' | 'show' | 'list', { args, flags }: Parsed, argv: string[]): Promise<void> {
+async function runCommand(id: FastCommand, { args, flags }: Parsed, argv: string[]): Promise<void> {
   let settings: Promise<Settings> | undefined
   let queue: Promise<Queue> | undefined
   const io: CommandIO = {
     json: flags.json === true,
     log: logLine,
     logJson: logJsonDocument,
-    resolveSettings: async (f) => (settings ??= import('../../src/config.js').then((m) => m.resolveSettings({ db: f.db, root: f.root }))),
-    openQueue: async (f) => (queue ??= Promise.all([import('../../src/queue/queue.js'), io.resolveSettings(f)]).then(([m, s]) => m.Queue.withSettings(s))),
+    resolveSettings: async (f, extra) =>
+      (settings ??= import('../../src/config.js').then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra }))),
+    openQueue: async (f, extra) =>
+      (queue ??= Promise.all([import('../../src/queue/queue.js'), io.resolveSettings(f, extra)]).then(([m, s]) => m.Queue.withSettings(s))),
   }
   let result: unknown
   try {
     if (id === 'enqueue') result = await (await import('../actions/enqueue.js')).enqueueAction(io, args[0]!, flags as unknown as EnqueueFlags)
     else if (id === 'show') result = await (await import('../actions/show.js')).showAction(io, args[0]!, flags as unknown as ShowFlags)
-    else result = await (await import('../actions/list.js')).listAction(io, flags as unknown as ListFlags)
+    else if (id === 'list') result = await (await import('../actions/list.js')).listAction(io, flags as unknown as ListFlags)
+    else await (await import('../actions/worker.js')).workerAction(io, flags as unknown as WorkerFlags)
   } catch (error) {
     reportError(error, argv)
   } finally {

@@ -52,8 +52,10 @@ export function parsePlain(argv: string[], spec: CommandSpec): Parsed | undefine
     if (f.type === 'integer') {
       if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) return undefined
       const n = Number.parseInt(raw, 10)
-      if (f.min !== undefined && n < f.min) return undefined
+      if ((f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max)) return undefined
       flags[name] = n
+    } else if (f.options && !f.options.includes(raw as string)) {
+      return undefined
     } else {
       flags[name] = raw as string | boolean | string[]
     }

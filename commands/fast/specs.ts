@@ -1,3 +1,5 @@
+import { LOG_FORMATS, LOG_LEVELS } from '../../src/worker/log.js'
+
 /**
  * The flags of the commands the fast path runs, as oclif declares them in commands/*.ts (a test holds
  * the two together through oclif.manifest.json). Only what parsing needs: the descriptions and help
@@ -9,6 +11,9 @@ export interface FlagSpec {
   char?: string
   default?: string | number | boolean | string[]
   min?: number
+  max?: number
+  /** The values an option flag takes (oclif's Flags.option). */
+  options?: readonly string[]
   exclusive?: string[]
 }
 
@@ -26,7 +31,13 @@ const SHARED: Record<string, FlagSpec> = {
   json: { type: 'boolean', default: false },
 }
 
-export const FAST_COMMANDS: Record<'enqueue' | 'show' | 'list', CommandSpec> = {
+export type FastCommand = 'enqueue' | 'show' | 'list' | 'worker'
+
+export function isFastCommand(id: string | undefined): id is FastCommand {
+  return id !== undefined && Object.hasOwn(FAST_COMMANDS, id)
+}
+
+export const FAST_COMMANDS: Record<FastCommand, CommandSpec> = {
   enqueue: {
     args: 1,
     flags: {
@@ -57,6 +68,24 @@ export const FAST_COMMANDS: Record<'enqueue' | 'show' | 'list', CommandSpec> = {
       since: { type: 'string' },
       limit: { type: 'integer', default: 50, min: 1 },
       quiet: { type: 'boolean', char: 'q', default: false },
+    },
+  },
+  worker: {
+    args: 0,
+    flags: {
+      db: SHARED.db!,
+      root: SHARED.root!,
+      verbose: SHARED.verbose!,
+      concurrency: { type: 'integer', char: 'c', default: 1, min: 1, max: 256 },
+      burst: { type: 'boolean', default: false },
+      timeout: { type: 'integer', min: 0 },
+      queue: { type: 'string', char: 'q', default: 'default' },
+      grace: { type: 'integer', default: 30, min: 0 },
+      'max-memory': { type: 'integer', default: 2048, min: 16 },
+      'max-tasks-per-process': { type: 'integer', min: 1 },
+      quiet: { type: 'boolean', default: false, exclusive: ['log-level'] },
+      'log-level': { type: 'string', options: LOG_LEVELS, default: 'info' },
+      'log-format': { type: 'string', options: LOG_FORMATS, default: 'text' },
     },
   },
 }

@@ -15,7 +15,7 @@ import { sq, writeTaskModule } from '../helpers/sq.js'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const PROBE = path.resolve(HERE, '../helpers/oclif-probe.cjs')
 const MANIFEST = JSON.parse(fs.readFileSync(path.resolve(HERE, '../../oclif.manifest.json'), 'utf8')) as {
-  commands: Record<string, { args: Record<string, unknown>; flags: Record<string, { type: string; multiple?: boolean; char?: string; default?: unknown; exclusive?: string[] }> }>
+  commands: Record<string, { args: Record<string, unknown>; flags: Record<string, { type: string; multiple?: boolean; char?: string; default?: unknown; exclusive?: string[]; options?: string[] }> }>
 }
 
 /** Ids and times change from run to run; what is printed around them must not. */
@@ -81,6 +81,9 @@ for (const dialect of DIALECTS) {
         { args: ['list', '--json', '--limit', '3'], code: 0 },
         { args: ['list', '-q', '--status', 'queued,completed', '--task', 'tasks*'], code: 0 },
         { args: ['list', '--search', 'hello', '--since', '1h', '--json'], code: 0 },
+        // A queue nobody uses: the burst finds nothing, so both runs see the same empty queue.
+        { args: ['worker', '--burst', '--quiet', '--queue', 'idle'], code: 0 },
+        { args: ['worker', '--burst', '-c', '2', '--queue', 'idle', '--log-level', 'error', '--log-format', 'json'], code: 0 },
       ]
       for (const c of cases) {
         const r = await both(c.args, c.input)
@@ -118,6 +121,7 @@ for (const dialect of DIALECTS) {
         { args: ['list', '--since', '5'], code: 2 },
         { args: ['list', '--db', 'postgres://ann:s3cret@127.0.0.1:1/none'], code: 1 },
         { args: ['list', '--db', 'mysql://x/y'], code: 2 },
+        { args: ['worker', '--burst', '--queue', ','], code: 2 },
       ]
       for (const c of cases) {
         const r = await both(c.args)
@@ -149,6 +153,11 @@ for (const dialect of DIALECTS) {
         ['list', '--limit', '0'],
         ['list', '-qf'],
         ['show'],
+        ['worker', '--concurrency', '0'],
+        ['worker', '-c', '300'],
+        ['worker', '--log-level', 'loud'],
+        ['worker', '--burst', '--quiet', '--log-level', 'warn'],
+        ['worker', 'extra'],
         ['cancel'],
         ['--version', 'extra'],
       ]
@@ -171,6 +180,7 @@ for (const dialect of DIALECTS) {
           assert.equal(m.char, f.char, `${id} --${name}: char`)
           assert.deepEqual(m.exclusive ?? [], f.exclusive ?? [], `${id} --${name}: exclusive`)
           if (m.type === 'option') assert.deepEqual(m.default, f.default, `${id} --${name}: default`)
+          assert.deepEqual(m.options, f.options ? [...f.options] : undefined, `${id} --${name}: options`)
         }
       }
     })

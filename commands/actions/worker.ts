@@ -1,0 +1,66 @@
+import { TaskEndedBadlyError, UsageError } from '../../src/errors.js'
+import { bufferedLog, type LogFormat, type LogLevel } from '../../src/worker/log.js'
+import { Worker } from '../../src/worker/worker.js'
+import type { CommandIO, SharedFlags } from './io.js'
+
+export interface WorkerFlags extends SharedFlags {
+  concurrency: number
+  burst: boolean
+  timeout?: number
+  queue: string
+  grace: number
+  'max-memory': number
+  'max-tasks-per-process'?: number
+  quiet: boolean
+  'log-level': LogLevel
+  'log-format': LogFormat
+}
+
+/**
+ * `sq worker`: runs tasks until SIGINT/SIGTERM (a second one stops at once), or with --burst until none
+ * is left, then exits 1 if a task it ran did not complete.
+ */
+export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<void> {
+  const queues = flags.queue.split(',').map((q) => q.trim()).filter(Boolean)
+  if (queues.length === 0) throw new UsageError('--queue names no queue')
+  const queue = await io.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout })
+  const level: LogLevel = flags.quiet ? 'error' : flags['log-level']
+  const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
+  // Whether the last run of each task this worker ran completed: a failure retried into a success
+  // is a success; a failure whose retry waits beyond the burst is not.
+  const verdicts = new Map<string, boolean>()
+  const worker = new Worker(queue.dialect, queue.settings, {
+    concurrency: flags.concurrency,
+    queues,
+    burst: flags.burst,
+    graceSeconds: flags.grace,
+    maxMemoryMb: flags['max-memory'],
+    maxTasksPerProcess: flags['max-tasks-per-process'],
+    log,
+    onVerdict: (id, outcome) => {
+      // Given back at a stop: not the task's failure.
+      if (outcome.givenBack) verdicts.delete(id)
+      else verdicts.set(id, outcome.status === 'completed')
+    },
+  })
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++
+    if (signals === 1) {
+      log(`${signal}: finishing running tasks (again to stop at once)`)
+      worker.stop()
+    } else worker.stopNow()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    await worker.run()
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+  if (flags.burst) {
+    const failed = [...verdicts.values()].filter((completed) => !completed).length
+    if (failed > 0) throw new TaskEndedBadlyError(`${failed} of the ${verdicts.size} task(s) this burst ran did not complete`)
+  }
+}
