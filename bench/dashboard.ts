@@ -34,10 +34,21 @@ async function bench(dialect: BackendName): Promise<void> {
         const modified = new Date(now - (i < 600 ? i * 6000 : (i * 6_047) % (7 * 86_400_000))).toISOString()
         const ended = status !== 'queued'
         rows.push({
-          id: randomUUID(), task: `app/jobs/${['email', 'report', 'resize', 'sync'][i % 4]}#run`, args: JSON.stringify({ n: i }), status,
-          output: status === 'completed' ? `processed item ${i}\n` : null, error: status === 'failed' ? `Error: upstream 503 for item ${i}` : null,
-          created: modified, modified, started: ended ? modified : null, finished: ended ? modified : null, run_at: modified,
-          attempts: ended ? 1 : 0, max_attempts: 1, priority: 0, queue: ['default', 'mail', 'reports'][i % 3]!,
+          id: randomUUID(),
+          task: `app/jobs/${['email', 'report', 'resize', 'sync'][i % 4]}#run`,
+          args: JSON.stringify({ n: i }),
+          status,
+          output: status === 'completed' ? `processed item ${i}\n` : null,
+          error: status === 'failed' ? `Error: upstream 503 for item ${i}` : null,
+          created: modified,
+          modified,
+          started: ended ? modified : null,
+          finished: ended ? modified : null,
+          run_at: modified,
+          attempts: ended ? 1 : 0,
+          max_attempts: 1,
+          priority: 0,
+          queue: ['default', 'mail', 'reports'][i % 3]!,
           duration_ms: ended && status !== 'cancelled' ? (i * 37) % 20_000 : null,
         })
       }
@@ -46,7 +57,13 @@ async function bench(dialect: BackendName): Promise<void> {
     const server = createStatusServer(queue, { host: '127.0.0.1' })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    const paths = ['/api/overview', '/api/throughput', '/api/tasks?status=failed&page=3', '/api/tasks?status=completed&q=item%2012345', '/metrics']
+    const paths = [
+      '/api/overview',
+      '/api/throughput',
+      '/api/tasks?status=failed&page=3',
+      '/api/tasks?status=completed&q=item%2012345',
+      '/metrics',
+    ]
     console.log(`${dialect}, ${ROWS} tasks (median of ${RUNS}):`)
     for (const path of paths) {
       const times: number[] = []

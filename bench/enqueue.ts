@@ -76,7 +76,10 @@ async function startup(r: EnqueueResults): Promise<void> {
         for (const [label, args] of Object.entries(commands)) {
           const s = performance.now()
           // Run from the repository for graphile-worker's import; sq gets its root by --db's dir.
-          const p = spawnSync(process.execPath, args, { cwd: label.startsWith('graphile') ? process.cwd() : scratch(), stdio: ['ignore', 'ignore', 'pipe'] })
+          const p = spawnSync(process.execPath, args, {
+            cwd: label.startsWith('graphile') ? process.cwd() : scratch(),
+            stdio: ['ignore', 'ignore', 'pipe'],
+          })
           if (p.status !== 0) throw new Error(`${label} failed: ${p.stderr}`)
           times.set(label, [...(times.get(label) ?? []), performance.now() - s])
         }
@@ -113,9 +116,17 @@ async function bulk(r: EnqueueResults): Promise<void> {
   }
   // The CLI: the whole process, start-up included, reading the JSONL from a file.
   const jsonl = path.join(scratch(), 'bulk.jsonl')
-  fs.writeFileSync(jsonl, noopArgs(BULK).map((a) => JSON.stringify(a)).join('\n'))
+  fs.writeFileSync(
+    jsonl,
+    noopArgs(BULK)
+      .map((a) => JSON.stringify(a))
+      .join('\n'),
+  )
   const s = performance.now()
-  const p = spawnSync(process.execPath, [BIN, 'enqueue', 'tasks#noop', '--jsonl', jsonl, '--db', file], { cwd: scratch(), stdio: ['ignore', 'ignore', 'pipe'] })
+  const p = spawnSync(process.execPath, [BIN, 'enqueue', 'tasks#noop', '--jsonl', jsonl, '--db', file], {
+    cwd: scratch(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   if (p.status !== 0) throw new Error(`sq enqueue --jsonl failed: ${p.stderr}`)
   r.bulk.set('sq enqueue --jsonl (SQLite, whole process)', (BULK / (performance.now() - s)) * 1000)
   await withPg('bulk', (url) =>
@@ -242,7 +253,13 @@ export function enqueueReport(r: EnqueueResults): string {
     out.push(
       table(
         ['command', 'ms', '× node -e 0', 'goal', ''],
-        [...r.startup].map(([k, ms]) => [k, num(ms), ratio(ms, base), goals[k] ? `≤ ${goals[k]}×` : '', goals[k] && base ? verdict(ms / base <= goals[k]!) : '']),
+        [...r.startup].map(([k, ms]) => [
+          k,
+          num(ms),
+          ratio(ms, base),
+          goals[k] ? `≤ ${goals[k]}×` : '',
+          goals[k] && base ? verdict(ms / base <= goals[k]!) : '',
+        ]),
       ),
     )
   }
@@ -254,7 +271,8 @@ export function enqueueReport(r: EnqueueResults): string {
         ['', 'tasks/s', 'goal', ''],
         [...r.bulk].map(([k, v]) => {
           if (k === 'sq enqueueMany (SQLite)') return [k, num(v), '≥ 50,000', verdict(v >= 50_000)]
-          if (k === 'sq enqueueMany (PostgreSQL)') return [k, num(v), `≥ add_jobs (${ratio(v, gw)})`, gw ? verdict(v >= gw) : '']
+          if (k === 'sq enqueueMany (PostgreSQL)')
+            return [k, num(v), `≥ add_jobs (${ratio(v, gw)})`, gw ? verdict(v >= gw) : '']
           return [k, num(v), '', '']
         }),
       ),
@@ -262,7 +280,10 @@ export function enqueueReport(r: EnqueueResults): string {
   }
   if (r.single.size > 0) {
     out.push(`One task per call, ${num(SINGLE)} in a loop, one row per transaction (tasks/s)`)
-    const floor: Record<string, string> = { 'sq createTask (SQLite)': 'raw INSERT (better-sqlite3)', 'sq createTask (PostgreSQL)': 'raw INSERT (pg)' }
+    const floor: Record<string, string> = {
+      'sq createTask (SQLite)': 'raw INSERT (better-sqlite3)',
+      'sq createTask (PostgreSQL)': 'raw INSERT (pg)',
+    }
     out.push(
       table(
         ['', 'tasks/s', '× raw INSERT', 'goal', ''],

@@ -6,7 +6,7 @@
  * commit can pass it.
  */
 import Database from 'better-sqlite3'
-import pg from 'pg'
+import type pg from 'pg'
 import { copySqlite, createPgDatabase, dropPgDatabase, pgClient, pgUrl, removeSqlite, sqliteFile } from './env.js'
 import { filledTemplate } from './sq.js'
 

@@ -1,7 +1,11 @@
 /** Statistics and the printed tables: numbers in, text out, no I/O. */
 import Table from 'cli-table3'
 
-export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50)
+export const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  )
 
 /** The p-th percentile of sorted values (nearest rank). */
 export function percentile(sorted: number[], p: number): number {
@@ -33,14 +37,31 @@ export function table(head: string[], rows: Cell[][], align: ('left' | 'right')[
   const t = new Table({
     head,
     chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
-      'bottom-right': '', left: '  ', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '  ',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: '  ',
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
     colAligns: head.map((_, i) => align[i] ?? 'right'),
   })
   t.push(...rows)
-  return t.toString().split('\n').map((line) => line.trimEnd()).join('\n')
+  return t
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
 }
 
 /** Appends a goal's verdict: "met" / "not met" against its target. */

@@ -135,7 +135,11 @@ export function sqIdle(kind: Kind): IdleTarget {
     },
     async pickup() {
       const { id } = await q!.enqueue({ task: 'tasks#noop' })
-      const task = await withTimeout(q!.follow(id, () => {}, 5), 60_000, 'sq worker to run one task')
+      const task = await withTimeout(
+        q!.follow(id, () => {}, 5),
+        60_000,
+        'sq worker to run one task',
+      )
       return Date.parse(task.started!) - Date.parse(task.created)
     },
     async load(n) {

@@ -145,7 +145,9 @@ function generatorLines(r: Results): string[] {
   for (const kind of KINDS) {
     const times = r.generator.get(kind)
     const figures = times
-      ? `${times.map((ms) => `${num(ms)} ms`).join(' / ')}   (${steps(times)!.map((x) => `×${num(x)}`).join(', ')})`
+      ? `${times.map((ms) => `${num(ms)} ms`).join(' / ')}   (${steps(times)!
+          .map((x) => `×${num(x)}`)
+          .join(', ')})`
       : view(r).failed(`generator ${kind}`)
     lines.push(`  ${DB[kind].padEnd(10)}  ${figures}`)
   }
@@ -165,8 +167,8 @@ function methodLines(r: Results): string[] {
     '  sq worker: `sq worker --burst -c N` over a pre-filled queue (throughput); `sq worker -c 4` idle (pickup, RSS)',
     ...r.peers.map((p) => `  ${p.label}: ${p.method}`),
     '  floors: claim one queued task and complete it, one by one, on a copy of the tasks sq runs',
-    '    (PostgreSQL: sq\'s NOTIFY trigger off); a worker that claims or records in batches can pass it',
-    '  throughput: steady state from each system\'s own records: the completed jobs started after the first',
+    "    (PostgreSQL: sq's NOTIFY trigger off); a worker that claims or records in batches can pass it",
+    "  throughput: steady state from each system's own records: the completed jobs started after the first",
     '    fifth had started (warm-up), from that moment to the last end; a run stops when its queue is empty',
     '    or BENCH_RUN_S after its first completed job',
     '  pickup: created → started of each record; the enqueuer waits 20–50 ms between tasks',

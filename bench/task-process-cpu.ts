@@ -38,7 +38,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 async function backToBack(): Promise<number> {
   const proc = new TaskProcess({ maxMemoryMb: 512, cwd: dir })
   const handlers = { onOutput() {}, onLog() {}, onProgress() {} }
-  const run = (i: number) => proc.run({ type: 'run', id: `run-${i}`, attempt: 1, task: 'tasks#noop', args: {}, root: dir, hooks: null }, handlers)
+  const run = (i: number) =>
+    proc.run(
+      { type: 'run', id: `run-${i}`, attempt: 1, task: 'tasks#noop', args: {}, root: dir, hooks: null },
+      handlers,
+    )
   await proc.ready
   await run(-1) // the first run imports the module
   const before = cpuMs(proc.pid)
@@ -56,10 +60,17 @@ async function throughWorker(): Promise<number> {
   const queue = await openQueue({ db, root: dir })
   const later = new Date(Date.now() + 600_000)
   for (let i = 0; i < N; i++) await queue.enqueue({ task: 'tasks#noop', at: later })
-  const worker = spawn(process.execPath, [BIN, 'worker', '--db', db, '-c', String(CONCURRENCY)], { cwd: dir, stdio: 'ignore' })
+  const worker = spawn(process.execPath, [BIN, 'worker', '--db', db, '-c', String(CONCURRENCY)], {
+    cwd: dir,
+    stdio: 'ignore',
+  })
   try {
     await sleep(WARM_UP_MS)
-    const procs = fs.readFileSync(`/proc/${worker.pid}/task/${worker.pid}/children`, 'utf8').trim().split(/\s+/).map(Number)
+    const procs = fs
+      .readFileSync(`/proc/${worker.pid}/task/${worker.pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number)
     if (procs.length !== CONCURRENCY) throw new Error(`expected ${CONCURRENCY} task processes, found ${procs.length}`)
     const cpu = () => procs.reduce((sum, pid) => sum + cpuMs(pid), 0)
     const before = cpu()

@@ -53,7 +53,10 @@ async function fill(d: Backend): Promise<void> {
         args: JSON.stringify({ n: i }),
         status,
         output: status === 'completed' ? `processed item ${i}\n`.repeat(8) : null,
-        error: status === 'failed' ? `Error: upstream returned 503 for item ${i}\n    at run (app/jobs/sync.ts:12:11)\n    at process (node:internal)` : null,
+        error:
+          status === 'failed'
+            ? `Error: upstream returned 503 for item ${i}\n    at run (app/jobs/sync.ts:12:11)\n    at process (node:internal)`
+            : null,
         log: ended ? `debug: item ${i}\n` : null,
         worker: ended ? 'bench-host:1' : null,
         worker_pid: ended ? 1 : null,
@@ -72,16 +75,49 @@ async function fill(d: Backend): Promise<void> {
   }
   await d.db
     .insertInto('sq_workers')
-    .values(['a', 'b', 'c'].map((h, i) => ({ id: `w-${h}`, name: `host-${h}:${100 + i}`, host: `host-${h}`, pid: 100 + i, queues: 'default', concurrency: 20, running: 17, started: d.now(), last_heartbeat: d.now() })))
+    .values(
+      ['a', 'b', 'c'].map((h, i) => ({
+        id: `w-${h}`,
+        name: `host-${h}:${100 + i}`,
+        host: `host-${h}`,
+        pid: 100 + i,
+        queues: 'default',
+        concurrency: 20,
+        running: 17,
+        started: d.now(),
+        last_heartbeat: d.now(),
+      })),
+    )
     .execute()
   for (let i = 0; i < RUNNING; i++) {
     const id = randomUUID()
     const started = new Date(now - i * 7_000).toISOString()
     await d.db
       .insertInto('sq_tasks')
-      .values({ id, task: 'app/jobs/export#stream', args: '{}', status: 'progress', worker: `host-${'abc'[i % 3]}:${100 + (i % 3)}`, worker_pid: 100, worker_id: `w-${'abc'[i % 3]}`, created: started, modified: started, started, attempts: 1, max_attempts: 1, run_at: started, priority: 0, queue: 'default' })
+      .values({
+        id,
+        task: 'app/jobs/export#stream',
+        args: '{}',
+        status: 'progress',
+        worker: `host-${'abc'[i % 3]}:${100 + (i % 3)}`,
+        worker_pid: 100,
+        worker_id: `w-${'abc'[i % 3]}`,
+        created: started,
+        modified: started,
+        started,
+        attempts: 1,
+        max_attempts: 1,
+        run_at: started,
+        priority: 0,
+        queue: 'default',
+      })
       .execute()
-    const chunks = Array.from({ length: CHUNKS_PER_RUN }, (_, k) => ({ task_id: id, attempt: 1, stream: (k % 5 === 4 ? 'log' : 'output') as 'output' | 'log', data: `row ${k} of export ${i}\n` }))
+    const chunks = Array.from({ length: CHUNKS_PER_RUN }, (_, k) => ({
+      task_id: id,
+      attempt: 1,
+      stream: (k % 5 === 4 ? 'log' : 'output') as 'output' | 'log',
+      data: `row ${k} of export ${i}\n`,
+    }))
     await d.db.insertInto('sq_task_chunks').values(chunks).execute()
   }
   // The planner's statistics and PostgreSQL's visibility map (which lets counts read the index alone),
@@ -100,7 +136,8 @@ async function time(fn: () => Promise<unknown>): Promise<number[]> {
   return out.sort((a, b) => a - b)
 }
 
-const ms = (xs: number[]) => `median ${xs[Math.floor(xs.length / 2)]!.toFixed(1)} ms, p90 ${xs[Math.floor(xs.length * 0.9)]!.toFixed(1)} ms`
+const ms = (xs: number[]) =>
+  `median ${xs[Math.floor(xs.length / 2)]!.toFixed(1)} ms, p90 ${xs[Math.floor(xs.length * 0.9)]!.toFixed(1)} ms`
 
 async function bench(name: BackendName): Promise<void> {
   const db = await createTestDatabase(name)
@@ -108,8 +145,10 @@ async function bench(name: BackendName): Promise<void> {
   try {
     const t0 = performance.now()
     await fill(d)
-    const total = (await countsByStatus(d))
-    process.stdout.write(`\n${name}: ${Object.values(total).reduce((a, b) => a + b, 0)} tasks (${JSON.stringify(total)}), filled in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)
+    const total = await countsByStatus(d)
+    process.stdout.write(
+      `\n${name}: ${Object.values(total).reduce((a, b) => a + b, 0)} tasks (${JSON.stringify(total)}), filled in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    )
 
     const first = await snapshot(d)
     let previous: Snapshot = first
@@ -136,7 +175,11 @@ async function bench(name: BackendName): Promise<void> {
       ['running tasks + last line', () => m.runningTasks(d, { limit: 100 })],
       ['recent failures', () => m.recentFailures(d, { limit: 20 })],
       ['selected task row', () => m.taskHead(d, pane.id)],
-      ['new chunks of the pane', () => m.readStreamChunks(d, { id: pane.id, attempt: 1, stream: 'output', afterSeq: pane.lastSeq, maxChunks: 500 })],
+      [
+        'new chunks of the pane',
+        () =>
+          m.readStreamChunks(d, { id: pane.id, attempt: 1, stream: 'output', afterSeq: pane.lastSeq, maxChunks: 500 }),
+      ],
     ]
     for (const [label, fn] of queries) process.stdout.write(`    ${label.padEnd(34)} ${ms(await time(fn))}\n`)
   } finally {
@@ -145,5 +188,7 @@ async function bench(name: BackendName): Promise<void> {
   }
 }
 
-process.stdout.write(`sq top refresh with ${ROWS} tasks, ${RUNS} runs each — ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, Node ${process.version}\n`)
+process.stdout.write(
+  `sq top refresh with ${ROWS} tasks, ${RUNS} runs each — ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, Node ${process.version}\n`,
+)
 for (const name of ['sqlite', 'postgres'] as const) if (!ONLY || ONLY === name) await bench(name)

@@ -18,7 +18,10 @@ const MAX_STDIN_IDS_BYTES = 16 * 1024 * 1024
  */
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
-    db: Flags.string({ description: 'database URL: postgres://…, sqlite:PATH or a file path [env: SQ_DATABASE_URL]', helpValue: 'URL' }),
+    db: Flags.string({
+      description: 'database URL: postgres://…, sqlite:PATH or a file path [env: SQ_DATABASE_URL]',
+      helpValue: 'URL',
+    }),
     root: Flags.string({ description: 'directory task references are relative to [env: SQ_ROOT]', helpValue: 'DIR' }),
     verbose: Flags.boolean({ description: 'print stack traces with errors', default: false }),
   }
@@ -27,7 +30,10 @@ export abstract class BaseCommand extends Command {
   private resolved: Settings | undefined
 
   /** The settings, resolved once, with the flags that override the environment and the config file. */
-  protected async resolveSettings(flags: { db?: string; root?: string }, extra: Partial<Settings> = {}): Promise<Settings> {
+  protected async resolveSettings(
+    flags: { db?: string; root?: string },
+    extra: Partial<Settings> = {},
+  ): Promise<Settings> {
     this.resolved ??= await resolveSettings({ db: flags.db, root: flags.root, ...extra })
     return this.resolved
   }
@@ -46,7 +52,8 @@ export abstract class BaseCommand extends Command {
     const ids = argv.map(String)
     if (ids.length !== 1 || ids[0] !== '-') return { ids, fromStdin: false }
     const read = await readLimited(process.stdin, MAX_STDIN_IDS_BYTES)
-    if (read.over) throw new UsageError(`stdin holds more than ${MAX_STDIN_IDS_BYTES} bytes; give fewer task ids at a time`)
+    if (read.over)
+      throw new UsageError(`stdin holds more than ${MAX_STDIN_IDS_BYTES} bytes; give fewer task ids at a time`)
     return { ids: read.text.split(/\s+/).filter(Boolean), fromStdin: true }
   }
 
@@ -68,7 +75,12 @@ export abstract class BaseCommand extends Command {
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
     const oclifExit = (error as { oclif?: { exit?: number } }).oclif?.exit
     // oclif's own parse errors (unknown flag, missing argument) are bad input: exit 2.
-    const code = oclifExit !== undefined && !(error instanceof Error && 'exitCode' in error) ? (oclifExit === 0 ? 0 : EXIT.usage) : undefined
+    const code =
+      oclifExit !== undefined && !(error instanceof Error && 'exitCode' in error)
+        ? oclifExit === 0
+          ? 0
+          : EXIT.usage
+        : undefined
     reportError(error, this.argv, code)
   }
 

@@ -6,8 +6,12 @@ import { BaseCommand } from './base.js'
 
 export default class Cancel extends BaseCommand {
   static override summary = 'Cancel queued or running tasks'
-  static override description = 'A queued task becomes cancelled at once; a running task is stopped by its worker within about a second.'
-  static override examples = ['<%= config.bin %> cancel 3f2a9c', '<%= config.bin %> list --status queued -q | <%= config.bin %> cancel -']
+  static override description =
+    'A queued task becomes cancelled at once; a running task is stopped by its worker within about a second.'
+  static override examples = [
+    '<%= config.bin %> cancel 3f2a9c',
+    '<%= config.bin %> list --status queued -q | <%= config.bin %> cancel -',
+  ]
   static override enableJsonFlag = true
   static override strict = false
   static override args = { ids: Args.string({ description: 'task ids or unique prefixes; - reads them from stdin' }) }
@@ -23,11 +27,18 @@ export default class Cancel extends BaseCommand {
     const queue = await this.openQueue(flags)
     const results = await queue.cancel(ids)
     if (!this.jsonEnabled()) {
-      for (const r of results) this.log(r.cancelled ? `cancelled ${r.id}${r.was === 'progress' ? ' (was running)' : ''}` : `not cancelled ${r.id}: already ${statusLabel(r.status).toLowerCase()}`)
+      for (const r of results)
+        this.log(
+          r.cancelled
+            ? `cancelled ${r.id}${r.was === 'progress' ? ' (was running)' : ''}`
+            : `not cancelled ${r.id}: already ${statusLabel(r.status).toLowerCase()}`,
+        )
     }
     if (results.some((r) => !r.cancelled)) {
       if (this.jsonEnabled()) this.logJson(results)
-      throw new SqError(`${results.filter((r) => !r.cancelled).length} of ${results.length} tasks had already ended and were not cancelled`)
+      throw new SqError(
+        `${results.filter((r) => !r.cancelled).length} of ${results.length} tasks had already ended and were not cancelled`,
+      )
     }
     return results
   }

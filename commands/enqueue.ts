@@ -13,20 +13,37 @@ export default class Enqueue extends BaseCommand {
   ]
   static override enableJsonFlag = true
   static override args = {
-    task: Args.string({ description: 'task reference: <module>#<export>, module relative to the root', required: true }),
+    task: Args.string({
+      description: 'task reference: <module>#<export>, module relative to the root',
+      required: true,
+    }),
   }
   static override flags = {
-    args: Flags.string({ description: "the task's args: a JSON object, @file.json, or - for stdin", helpValue: 'JSON' }),
-    arg: Flags.string({ description: 'one arg as key=value (value parsed as JSON when it parses); repeatable', multiple: true, default: [] }),
-    wait: Flags.boolean({ description: "block until the task ends, streaming its output; exit 1 unless it completed", default: false }),
+    args: Flags.string({
+      description: "the task's args: a JSON object, @file.json, or - for stdin",
+      helpValue: 'JSON',
+    }),
+    arg: Flags.string({
+      description: 'one arg as key=value (value parsed as JSON when it parses); repeatable',
+      multiple: true,
+      default: [],
+    }),
+    wait: Flags.boolean({
+      description: 'block until the task ends, streaming its output; exit 1 unless it completed',
+      default: false,
+    }),
     key: Flags.string({ description: 'while a task with this key is queued or running, print its id and add nothing' }),
     delay: Flags.string({ description: 'do not run before this long from now (e.g. 30s, 10m, 2h)', exclusive: ['at'] }),
     at: Flags.string({ description: 'do not run before this time (ISO 8601)', exclusive: ['delay'] }),
     priority: Flags.integer({ description: 'higher runs first', default: 0 }),
     queue: Flags.string({ description: 'queue name', default: 'default' }),
-    'max-attempts': Flags.integer({ description: 'runs allowed in all; failed runs with attempts left retry with backoff', default: 1 }),
+    'max-attempts': Flags.integer({
+      description: 'runs allowed in all; failed runs with attempts left retry with backoff',
+      default: 1,
+    }),
     jsonl: Flags.string({
-      description: 'enqueue one task per line of FILE (- for stdin), each line a JSON object of args; one bad line refuses all; --key may name args: "report-{day}"',
+      description:
+        'enqueue one task per line of FILE (- for stdin), each line a JSON object of args; one bad line refuses all; --key may name args: "report-{day}"',
       helpValue: 'FILE',
       exclusive: ['args', 'arg', 'wait'],
     }),

@@ -10,7 +10,9 @@ export default class Help extends Command {
   static override summary = 'Show help for sq or one of its commands'
   static override examples = ['<%= config.bin %> help', '<%= config.bin %> help worker']
   static override args = { command: Args.string({ description: 'the command to describe', required: false }) }
-  static override flags = { 'nested-commands': Flags.boolean({ char: 'n', description: 'include all nested commands in the output' }) }
+  static override flags = {
+    'nested-commands': Flags.boolean({ char: 'n', description: 'include all nested commands in the output' }),
+  }
   static override strict = false
 
   async run(): Promise<void> {
@@ -20,7 +22,9 @@ export default class Help extends Command {
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
-    process.stderr.write(`sq: ${oneLine(error.message.replace(/^Command (\S+) not found\.$/, '"$1" is not a sq command (sq help lists them)'))}\n`)
+    process.stderr.write(
+      `sq: ${oneLine(error.message.replace(/^Command (\S+) not found\.$/, '"$1" is not a sq command (sq help lists them)'))}\n`,
+    )
     process.exitCode = EXIT.usage
   }
 }

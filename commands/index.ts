@@ -13,4 +13,19 @@ import Stats from './stats.js'
 import Top from './top.js'
 import Worker from './worker.js'
 
-export const COMMANDS = { cancel: Cancel, enqueue: Enqueue, help: Help, list: List, pause: Pause, purge: Purge, requeue: Requeue, resume: Resume, schedules: Schedules, serve: Serve, show: Show, stats: Stats, top: Top, worker: Worker }
+export const COMMANDS = {
+  cancel: Cancel,
+  enqueue: Enqueue,
+  help: Help,
+  list: List,
+  pause: Pause,
+  purge: Purge,
+  requeue: Requeue,
+  resume: Resume,
+  schedules: Schedules,
+  serve: Serve,
+  show: Show,
+  stats: Stats,
+  top: Top,
+  worker: Worker,
+}

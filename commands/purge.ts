@@ -6,11 +6,22 @@ import { BaseCommand } from './base.js'
 
 export default class Purge extends BaseCommand {
   static override summary = 'Delete old ended tasks (never queued or running ones)'
-  static override examples = ['<%= config.bin %> purge', '<%= config.bin %> purge --older-than 7d --status completed,failed,cancelled --dry-run']
+  static override examples = [
+    '<%= config.bin %> purge',
+    '<%= config.bin %> purge --older-than 7d --status completed,failed,cancelled --dry-run',
+  ]
   static override enableJsonFlag = true
   static override flags = {
-    'older-than': Flags.string({ description: 'delete tasks last modified longer ago than this', default: '30d', helpValue: 'DURATION' }),
-    status: Flags.string({ description: 'statuses to delete, comma-separated: completed, failed, cancelled', default: 'completed,failed', helpValue: 'S[,S…]' }),
+    'older-than': Flags.string({
+      description: 'delete tasks last modified longer ago than this',
+      default: '30d',
+      helpValue: 'DURATION',
+    }),
+    status: Flags.string({
+      description: 'statuses to delete, comma-separated: completed, failed, cancelled',
+      default: 'completed,failed',
+      helpValue: 'S[,S…]',
+    }),
     'dry-run': Flags.boolean({ description: 'count what would be deleted, delete nothing', default: false }),
   }
 
@@ -23,7 +34,9 @@ export default class Purge extends BaseCommand {
     const queue = await this.openQueue(flags)
     const deleted = await queue.purge({ statuses, olderThanMs, dryRun: flags['dry-run'] })
     if (!this.jsonEnabled()) {
-      this.log(`${flags['dry-run'] ? 'Would delete' : 'Deleted'} ${deleted} task${deleted === 1 ? '' : 's'} (${statuses.join(', ')}, older than ${flags['older-than']})`)
+      this.log(
+        `${flags['dry-run'] ? 'Would delete' : 'Deleted'} ${deleted} task${deleted === 1 ? '' : 's'} (${statuses.join(', ')}, older than ${flags['older-than']})`,
+      )
     }
     return { deleted, dry_run: flags['dry-run'] }
   }

@@ -5,18 +5,26 @@ import { BaseCommand } from './base.js'
 
 export default class Requeue extends BaseCommand {
   static override summary = 'Send ended tasks back to the queue, results cleared'
-  static override examples = ['<%= config.bin %> requeue 3f2a9c', '<%= config.bin %> requeue --status failed', '<%= config.bin %> list --status failed -q | <%= config.bin %> requeue -']
+  static override examples = [
+    '<%= config.bin %> requeue 3f2a9c',
+    '<%= config.bin %> requeue --status failed',
+    '<%= config.bin %> list --status failed -q | <%= config.bin %> requeue -',
+  ]
   static override enableJsonFlag = true
   static override strict = false
   static override args = { ids: Args.string({ description: 'task ids or unique prefixes; - reads them from stdin' }) }
   static override flags = {
-    status: Flags.string({ description: 'requeue every task in these statuses (completed, failed, cancelled)', helpValue: 'S[,S…]' }),
+    status: Flags.string({
+      description: 'requeue every task in these statuses (completed, failed, cancelled)',
+      helpValue: 'S[,S…]',
+    }),
   }
 
   async run(): Promise<{ requeued: string[] }> {
     const { argv, flags } = await this.parse(Requeue)
     const statuses = this.parseStatuses(flags.status)
-    if ((argv.length === 0) === (statuses === undefined)) throw new UsageError('give task ids or --status, not both and not neither')
+    if ((argv.length === 0) === (statuses === undefined))
+      throw new UsageError('give task ids or --status, not both and not neither')
     const { ids, fromStdin } = await this.idsFrom(argv)
     // `sq list -q | sq requeue -` with nothing listed: nothing to do, and no failure under `set -e`.
     if (fromStdin && ids.length === 0) return { requeued: [] }

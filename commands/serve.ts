@@ -14,13 +14,21 @@ export default class Serve extends BaseCommand {
     'curl http://127.0.0.1:8000/metrics',
   ]
   static override flags = {
-    port: Flags.integer({ char: 'p', description: 'port to listen on (0 picks a free one)', default: 8000, min: 0, max: 65535 }),
+    port: Flags.integer({
+      char: 'p',
+      description: 'port to listen on (0 picks a free one)',
+      default: 8000,
+      min: 0,
+      max: 65535,
+    }),
     host: Flags.string({
-      description: 'address to bind; requests must name it as their Host (localhost too for 127.0.0.1). Others expose task data',
+      description:
+        'address to bind; requests must name it as their Host (localhost too for 127.0.0.1). Others expose task data',
       default: '127.0.0.1',
     }),
     'allow-actions': Flags.boolean({
-      description: 'let the dashboard cancel and requeue tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
+      description:
+        'let the dashboard cancel and requeue tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
       default: false,
     }),
   }
@@ -40,7 +48,9 @@ export default class Serve extends BaseCommand {
     const port = typeof address === 'object' && address ? address.port : flags.port
     const host = flags.host.includes(':') ? `[${flags.host}]` : flags.host
     const mode = flags['allow-actions'] ? 'actions allowed' : 'read-only'
-    this.log(`sq serve: dashboard http://${host}:${port}/ (${mode}; metrics /metrics; database ${queue.displayUrl}); Ctrl-C stops`)
+    this.log(
+      `sq serve: dashboard http://${host}:${port}/ (${mode}; metrics /metrics; database ${queue.displayUrl}); Ctrl-C stops`,
+    )
     await new Promise<void>((resolve) => {
       const stop = () => {
         server.close(() => resolve())

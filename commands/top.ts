@@ -9,9 +9,16 @@ export default class Top extends BaseCommand {
     'A full-screen terminal UI (keys: ↑/↓ select, Enter pane, l log, Tab: failures/queued/completed list, c cancel, r requeue, / filter, ? help, q quit). ' +
     'It needs a terminal: with stdout or stdin not a TTY it says so and exits 2 (use `sq list` or `sq stats` in scripts). ' +
     'NO_COLOR turns colours off.'
-  static override examples = ['<%= config.bin %> top', '<%= config.bin %> top --db postgres://sq@db.internal/sq --interval 1']
+  static override examples = [
+    '<%= config.bin %> top',
+    '<%= config.bin %> top --db postgres://sq@db.internal/sq --interval 1',
+  ]
   static override flags = {
-    interval: Flags.string({ description: 'seconds between refreshes (0.1 to 10)', default: '0.4', helpValue: 'SECONDS' }),
+    interval: Flags.string({
+      description: 'seconds between refreshes (0.1 to 10)',
+      default: '0.4',
+      helpValue: 'SECONDS',
+    }),
   }
 
   async run(): Promise<void> {
@@ -21,11 +28,16 @@ export default class Top extends BaseCommand {
       throw new UsageError(`--interval must be a number of seconds from 0.1 to 10, got "${flags.interval}"`)
     }
     if (!process.stdout.isTTY || !process.stdin.isTTY) {
-      throw new UsageError('sq top needs a terminal (stdin and stdout must be a TTY); in scripts use sq list or sq show')
+      throw new UsageError(
+        'sq top needs a terminal (stdin and stdout must be a TTY); in scripts use sq list or sq show',
+      )
     }
     const queue = await this.openQueue(flags)
     // Ink and React load only for this command, not for every `sq` call.
-    const [{ renderTop }, { colorWanted }] = await Promise.all([import('../ui/render.js'), import('../ui/top/theme.js')])
+    const [{ renderTop }, { colorWanted }] = await Promise.all([
+      import('../ui/render.js'),
+      import('../ui/top/theme.js'),
+    ])
     await renderTop({
       source: queueMonitor(queue),
       displayUrl: queue.displayUrl,

@@ -11,19 +11,47 @@ export default class WorkerCommand extends BaseCommand {
     '<%= config.bin %> worker --queue emails,reports --timeout 600',
   ]
   static override flags = {
-    concurrency: Flags.integer({ char: 'c', description: 'tasks run at once, each in its own process', default: 1, min: 1, max: 256 }),
-    burst: Flags.boolean({ description: 'exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed', default: false }),
-    timeout: Flags.integer({ description: 'seconds a task may run, 0 for no limit [env: SQ_TASK_TIMEOUT; default 3600]', min: 0 }),
+    concurrency: Flags.integer({
+      char: 'c',
+      description: 'tasks run at once, each in its own process',
+      default: 1,
+      min: 1,
+      max: 256,
+    }),
+    burst: Flags.boolean({
+      description: 'exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed',
+      default: false,
+    }),
+    timeout: Flags.integer({
+      description: 'seconds a task may run, 0 for no limit [env: SQ_TASK_TIMEOUT; default 3600]',
+      min: 0,
+    }),
     queue: Flags.string({ char: 'q', description: 'queues to take tasks from, comma-separated', default: 'default' }),
-    grace: Flags.integer({ description: 'seconds running tasks get to finish after SIGINT/SIGTERM', default: 30, min: 0 }),
+    grace: Flags.integer({
+      description: 'seconds running tasks get to finish after SIGINT/SIGTERM',
+      default: 30,
+      min: 0,
+    }),
     'max-memory': Flags.integer({ description: 'heap limit of each task process, MiB', default: 2048, min: 16 }),
     'max-tasks-per-process': Flags.integer({
       description: 'replace a task process after this many tasks (default: never), for code that leaks or changes',
       min: 1,
     }),
-    quiet: Flags.boolean({ description: 'print errors only (failed tasks, database trouble): nothing when all goes well', default: false, exclusive: ['log-level'] }),
-    'log-level': Flags.option({ description: 'least important lines shown; debug adds the heartbeat', options: LOG_LEVELS, default: 'info' })(),
-    'log-format': Flags.option({ description: 'text, or json: one JSON object per line {time, level, pid, msg}', options: LOG_FORMATS, default: 'text' })(),
+    quiet: Flags.boolean({
+      description: 'print errors only (failed tasks, database trouble): nothing when all goes well',
+      default: false,
+      exclusive: ['log-level'],
+    }),
+    'log-level': Flags.option({
+      description: 'least important lines shown; debug adds the heartbeat',
+      options: LOG_LEVELS,
+      default: 'info',
+    })(),
+    'log-format': Flags.option({
+      description: 'text, or json: one JSON object per line {time, level, pid, msg}',
+      options: LOG_FORMATS,
+      default: 'text',
+    })(),
   }
 
   async run(): Promise<void> {

@@ -33,7 +33,9 @@ await build({
   // for task modules, and what loads only for one command.
   external: ['@oclif/core', 'better-sqlite3', 'pg', 'tsx', 'ink', 'react'],
   // Bundled CommonJS (cli-table3) calls require(); ESM output has none unless given one.
-  banner: { js: "import { createRequire as __sqRequire } from 'node:module'; const require = __sqRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __sqRequire } from 'node:module'; const require = __sqRequire(import.meta.url);",
+  },
   // No source maps: they would point at dist/commands and dist/src, which the package does not ship.
   sourcemap: false,
   logLevel: 'warning',

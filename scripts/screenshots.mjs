@@ -36,10 +36,16 @@ export async function resize({ image }) { await sleep(50); if (image.endsWith('.
 
 try {
   for (let i = 0; i < 14; i++) sq('enqueue', 'tasks#sendEmail', '--arg', `to=user${i}@example.com`, '--queue', 'mail')
-  for (const image of ['a.png', 'b.jpg', 'c.gif', 'd.png', 'e.gif']) sq('enqueue', 'tasks#resize', '--arg', `image=${image}`, '--queue', 'images')
+  for (const image of ['a.png', 'b.jpg', 'c.gif', 'd.png', 'e.gif'])
+    sq('enqueue', 'tasks#resize', '--arg', `image=${image}`, '--queue', 'images')
   // Some resizes fail on purpose; a burst worker may say so in its exit code.
-  spawnSync(process.execPath, [bin, 'worker', '--burst', '--queue', 'mail,images', '--concurrency', '4'], { cwd: dir, env, stdio: 'ignore' })
-  for (let i = 0; i < 3; i++) sq('enqueue', 'tasks#sendEmail', '--arg', `to=later${i}@example.com`, '--queue', 'mail', '--delay', '10m')
+  spawnSync(process.execPath, [bin, 'worker', '--burst', '--queue', 'mail,images', '--concurrency', '4'], {
+    cwd: dir,
+    env,
+    stdio: 'ignore',
+  })
+  for (let i = 0; i < 3; i++)
+    sq('enqueue', 'tasks#sendEmail', '--arg', `to=later${i}@example.com`, '--queue', 'mail', '--delay', '10m')
   for (let i = 0; i < 4; i++) sq('enqueue', 'tasks#resize', '--arg', `image=report${i}.png`, '--queue', 'reports')
   const id = sq('enqueue', 'tasks#countdown', '--arg', 'n=40', '--arg', 'delayMs=400')
   sq('enqueue', 'tasks#countdown', '--arg', 'n=30', '--arg', 'delayMs=500')
@@ -54,7 +60,10 @@ try {
       if (m) resolve(m[1])
     })
   })
-  const browser = await chromium.launch({ executablePath: process.env.SQ_TEST_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] })
+  const browser = await chromium.launch({
+    executablePath: process.env.SQ_TEST_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  })
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 })
   const tall = { width: 1280, height: 1280 }
   await new Promise((r) => setTimeout(r, 3000))

@@ -103,7 +103,9 @@ export async function resolveSettings(
     schedules:
       overrides.schedules !== undefined
         ? parseSchedules(overrides.schedules, 'options')
-        : file ? parseSchedules(file.values.schedules, file.name) : DEFAULTS.schedules,
+        : file
+          ? parseSchedules(file.values.schedules, file.name)
+          : DEFAULTS.schedules,
   }
 }
 
@@ -121,7 +123,9 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
     throw new UsageError(`config file ${name} is malformed: ${(error as Error).message.split('\n')[0]}`)
   }
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-    throw new UsageError(`config file ${name} is malformed: it must ${name.endsWith('.json') ? 'hold' : 'export default'} an object`)
+    throw new UsageError(
+      `config file ${name} is malformed: it must ${name.endsWith('.json') ? 'hold' : 'export default'} an object`,
+    )
   }
   const known = [...Object.keys(ENV_VARS), ...FILE_ONLY]
   const unknown = Object.keys(values).filter((k) => !known.includes(k))
@@ -134,7 +138,11 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
 function list(picked: { value: unknown; from: string } | undefined): string[] | undefined {
   if (!picked) return undefined
   const { value, from } = picked
-  if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean)
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value
   throw new UsageError(`allowedTasks from ${from} must be a list of task references`)
 }
@@ -143,8 +151,14 @@ function list(picked: { value: unknown; from: string } | undefined): string[] | 
 function seconds(picked: { value: unknown; from: string } | undefined, key: string): number | undefined {
   if (!picked) return undefined
   const { value, from } = picked
-  const n = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(String(value).trim()) ? Number(value) : durationMs(String(value)) / 1000
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${key} from ${from} must be a number of seconds ≥ 0, got "${value}"`)
+  const n =
+    typeof value === 'number'
+      ? value
+      : /^\d+(\.\d+)?$/.test(String(value).trim())
+        ? Number(value)
+        : durationMs(String(value)) / 1000
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`${key} from ${from} must be a number of seconds ≥ 0, got "${value}"`)
   return n
 }
 
@@ -152,12 +166,20 @@ function bytes(picked: { value: unknown; from: string } | undefined, key: string
   if (!picked) return undefined
   const { value, from } = picked
   const n = Number(value)
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${key} from ${from} must be a positive number of bytes, got "${value}"`)
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`${key} from ${from} must be a positive number of bytes, got "${value}"`)
   return n
 }
 
 /** Milliseconds per unit of a duration, largest first: the order the parts of a duration are written in. */
-const UNITS = [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const
+const UNITS = [
+  ['w', 604_800_000],
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+  ['ms', 1],
+] as const
 
 // One optional `<number><unit>` group per unit, in that order: "1h30m", "7d", "1.5h", "500ms". Every part
 // needs its unit: a bare number is refused, never taken as milliseconds (`purge --older-than 7` would

@@ -43,7 +43,10 @@ export function coerceError(error: unknown): SqError {
   }
   const message = redactSecrets(error instanceof Error ? error.message : String(error))
   const code = (error as { code?: unknown } | null)?.code
-  if (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|SQLITE_|28|3D|42)/.test(code)) {
+  if (
+    typeof code === 'string' &&
+    /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|SQLITE_|28|3D|42)/.test(code)
+  ) {
     return new StorageError(`database error: ${message}`, { cause: error })
   }
   return new SqError(message, { cause: error })

@@ -40,7 +40,10 @@ export async function createTask(options: EnqueueOptions, queue?: Queue): Promis
  * bad item throws, naming its index, and nothing is written. Returns their ids in order; a key held by
  * a queued or running task (or an earlier item) gives that task's id.
  */
-export async function enqueueMany(items: readonly EnqueueOptions[], o: { chunkSize?: number; queue?: Queue } = {}): Promise<string[]> {
+export async function enqueueMany(
+  items: readonly EnqueueOptions[],
+  o: { chunkSize?: number; queue?: Queue } = {},
+): Promise<string[]> {
   const results = await (o.queue ?? (await sharedQueue())).enqueueMany(items, { chunkSize: o.chunkSize })
   return results.map((r) => r.id)
 }

@@ -83,20 +83,31 @@ export function exportOf(ns: ModuleNamespace, name: string): { value: unknown } 
  * The function a task reference names, resolved under the root and imported; its errors are what the
  * task's `error` shows: the module cannot be found or imported, has no such export, or it is no function.
  */
-export async function loadTaskFunction(reference: string, root: string, scope: TypeScriptScope): Promise<(args: TaskArgs) => unknown> {
+export async function loadTaskFunction(
+  reference: string,
+  root: string,
+  scope: TypeScriptScope,
+): Promise<(args: TaskArgs) => unknown> {
   const ref = parseReference(reference)
   let ns: ModuleNamespace
   try {
     ns = await importReferenced(ref.module, root, scope)
   } catch (error) {
     // "Not found" says it all; a module that fails to import needs its stack (where a syntax error is).
-    const detail = error instanceof UsageError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)
+    const detail =
+      error instanceof UsageError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error)
     throw new Error(`Cannot load task module ${ref.module}: ${detail}`, { cause: error })
   }
   const found = exportOf(ns, ref.exportName)
   if (!found) {
     const names = Object.keys(exportsOf(ns)).filter((name) => name !== '__esModule')
-    throw new Error(`Task module ${ref.module} has no export "${ref.exportName}" (exports: ${names.join(', ') || 'none'})`)
+    throw new Error(
+      `Task module ${ref.module} has no export "${ref.exportName}" (exports: ${names.join(', ') || 'none'})`,
+    )
   }
   if (typeof found.value !== 'function') {
     throw new Error(`Export "${ref.exportName}" of ${ref.module} is not a function (it is a ${typeof found.value})`)

@@ -152,11 +152,18 @@ export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Sna
     liveWorkers(d, o.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout),
     monitor.runningTasks(d, { taskPattern: filter, limit: o.runningLimit ?? 100 }),
     monitor.recentFailures(d, { taskPattern: filter, limit: o.failureLimit ?? 20 }),
-    list === 'failed' ? null : monitor.latestWithStatus(d, { status: list, taskPattern: filter, limit: o.failureLimit ?? 20 }),
+    list === 'failed'
+      ? null
+      : monitor.latestWithStatus(d, { status: list, taskPattern: filter, limit: o.failureLimit ?? 20 }),
     pausedQueues(d),
   ])
   const counts = reuse
-    ? { ...fresh, completed: o.previous!.counts.completed, failed: o.previous!.counts.failed, cancelled: o.previous!.counts.cancelled }
+    ? {
+        ...fresh,
+        completed: o.previous!.counts.completed,
+        failed: o.previous!.counts.failed,
+        cancelled: o.previous!.counts.cancelled,
+      }
     : fresh
   const now = Date.parse(at)
   const since = (iso: string | null) => (iso === null ? 0 : Math.max(0, now - Date.parse(iso)))
@@ -180,7 +187,13 @@ export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Sna
   const listed: ListedTask[] =
     listedRows === null
       ? failures.map((f) => ({ id: f.id, task: f.task, modified: f.modified, agoMs: f.agoMs, line: f.errorLine }))
-      : listedRows.map((r) => ({ id: r.id, task: r.task, modified: r.modified, agoMs: since(r.modified), line: firstNonBlankLine(r.head) }))
+      : listedRows.map((r) => ({
+          id: r.id,
+          task: r.task,
+          modified: r.modified,
+          agoMs: since(r.modified),
+          line: firstNonBlankLine(r.head),
+        }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
   const previousPane = o.previous?.pane ?? null
   const pane = selectedId === null ? null : await readPane(d, selectedId, o.stream ?? 'output', previousPane, now)
@@ -200,7 +213,13 @@ export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Sna
   }
 }
 
-async function readPane(d: Backend, id: string, stream: Stream, previous: Pane | null, now: number): Promise<Pane | null> {
+async function readPane(
+  d: Backend,
+  id: string,
+  stream: Stream,
+  previous: Pane | null,
+  now: number,
+): Promise<Pane | null> {
   const row = await monitor.taskHead(d, id)
   if (!row) return null
   const started = row.started === null ? null : Date.parse(row.started)
@@ -215,7 +234,8 @@ async function readPane(d: Backend, id: string, stream: Stream, previous: Pane |
     elapsedMs: started === null ? null : (row.finished === null ? now : Date.parse(row.finished)) - started,
     error: row.status === 'failed' ? row.error_head : null,
   }
-  const same = previous !== null && previous.id === id && previous.attempt === row.attempts && previous.stream === stream
+  const same =
+    previous !== null && previous.id === id && previous.attempt === row.attempts && previous.stream === stream
   if (row.status === 'progress') {
     // Continue from the previous read only if it was of this same run while it was running.
     const continues = same && previous.status === 'progress'
@@ -232,7 +252,8 @@ async function readPane(d: Backend, id: string, stream: Stream, previous: Pane |
   }
   if (row.status === 'queued') return { ...base, text: '', clipped: false, lastSeq: 0 }
   // Ended: the chunks were folded into the row. Read its tail once; later refreshes reuse it.
-  if (same && previous.status === row.status) return { ...base, text: previous.text, clipped: previous.clipped, lastSeq: 0 }
+  if (same && previous.status === row.status)
+    return { ...base, text: previous.text, clipped: previous.clipped, lastSeq: 0 }
   const ended = await monitor.endedStreamTail(d, { id, stream, maxChars: PANE_MAX_CHARS })
   return { ...base, text: ended.text, clipped: ended.length > ended.text.length, lastSeq: 0 }
 }
@@ -259,11 +280,15 @@ export function queueMonitor(queue: Queue): MonitorSource {
     async cancel(id) {
       const [result] = await queue.cancel([id])
       if (!result) return `no task ${id}`
-      return result.cancelled ? `cancelled ${id.slice(0, 8)}` : `not cancelled: ${id.slice(0, 8)} is already ${result.status}`
+      return result.cancelled
+        ? `cancelled ${id.slice(0, 8)}`
+        : `not cancelled: ${id.slice(0, 8)} is already ${result.status}`
     },
     async requeue(id) {
       const ids = await queue.requeue([id])
-      return ids.length > 0 ? `requeued ${id.slice(0, 8)}` : `not requeued: only completed, failed or cancelled tasks go back to the queue`
+      return ids.length > 0
+        ? `requeued ${id.slice(0, 8)}`
+        : `not requeued: only completed, failed or cancelled tasks go back to the queue`
     },
     async watch(onChange) {
       // SQLite hears every commit, heartbeats included: a redraw per commit would cost more than the poll.

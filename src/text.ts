@@ -7,12 +7,23 @@ import type { Progress } from './types.js'
 
 /** The first line with something on it, trimmed: an error's message, a result's gist. */
 export function firstNonBlankLine(text: string | null | undefined): string {
-  return (text ?? '').split('\n').find((line) => line.trim() !== '')?.trim() ?? ''
+  return (
+    (text ?? '')
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? ''
+  )
 }
 
 /** The last line with something on it, trimmed: what a running task printed most recently. */
 export function lastNonBlankLine(text: string | null | undefined): string {
-  return (text ?? '').split('\n').filter((line) => line.trim() !== '').at(-1)?.trim() ?? ''
+  return (
+    (text ?? '')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .at(-1)
+      ?.trim() ?? ''
+  )
 }
 
 /** Structured progress as `3/10 copying`; an unknown count shows as `?`. */

@@ -12,14 +12,22 @@ import type { EnqueueOptions, Queue } from './queue/queue.js'
 export type TaskMap = { [reference: string]: (...args: any[]) => unknown }
 
 /** The args a task function takes: its first parameter (an empty object for a function of none). */
-export type TaskArgsOf<F> = F extends (...args: infer P) => unknown ? (P extends [] ? Record<string, never> : P[0]) : never
+export type TaskArgsOf<F> = F extends (...args: infer P) => unknown
+  ? P extends []
+    ? Record<string, never>
+    : P[0]
+  : never
 
 /**
  * The task map of one module: `<path>#<export>` for each exported function, and `<path>` for its
  * default export (the reference's `#default` may be left out).
  */
 export type TasksOf<Module, Path extends string> = {
-  [K in keyof Module & string as Module[K] extends (...args: any[]) => unknown ? (K extends 'default' ? Path : `${Path}#${K}`) : never]: Module[K]
+  [K in keyof Module & string as Module[K] extends (...args: any[]) => unknown
+    ? K extends 'default'
+      ? Path
+      : `${Path}#${K}`
+    : never]: Module[K]
 }
 
 /** Enqueue options besides the task and its args. */
@@ -30,7 +38,11 @@ export interface TypedTasks<M extends TaskMap> {
   /** Enqueues `task` with `args` checked against its function; returns the task's id. */
   createTask<K extends keyof M & string>(task: K, args: TaskArgsOf<M[K]>, options?: TaskOptions): Promise<string>
   /** Enqueues one `task` per args object (Queue.enqueueMany); returns their ids in order. */
-  enqueueMany<K extends keyof M & string>(task: K, args: readonly TaskArgsOf<M[K]>[], options?: TaskOptions): Promise<string[]>
+  enqueueMany<K extends keyof M & string>(
+    task: K,
+    args: readonly TaskArgsOf<M[K]>[],
+    options?: TaskOptions,
+  ): Promise<string[]>
 }
 
 /**

@@ -14,24 +14,35 @@ describe('database URLs', () => {
     assert.deepEqual(parseDatabaseUrl('q.db'), { kind: 'sqlite', path: 'q.db' })
   })
   it('refuses other schemes without printing their password', () => {
-    assert.throws(() => parseDatabaseUrl('mysql://u:topsecret@h/db'), (e: Error) => !e.message.includes('topsecret') && /unsupported/.test(e.message))
+    assert.throws(
+      () => parseDatabaseUrl('mysql://u:topsecret@h/db'),
+      (e: Error) => !e.message.includes('topsecret') && /unsupported/.test(e.message),
+    )
   })
 })
 
 describe('one-line errors', () => {
   it('joins an introducing line with the reason that follows it', async () => {
     const { oneLine } = await import('../src/errors.js')
-    assert.equal(oneLine('Parsing --concurrency \n\tExpected an integer greater than or equal to 1 but received: 0\nSee more help with --help'),
-      'Parsing --concurrency: Expected an integer greater than or equal to 1 but received: 0')
-    assert.equal(oneLine('The following errors occurred:\n  --at cannot also be provided when using --delay\nSee more help'),
-      'The following errors occurred: --at cannot also be provided when using --delay')
+    assert.equal(
+      oneLine(
+        'Parsing --concurrency \n\tExpected an integer greater than or equal to 1 but received: 0\nSee more help with --help',
+      ),
+      'Parsing --concurrency: Expected an integer greater than or equal to 1 but received: 0',
+    )
+    assert.equal(
+      oneLine('The following errors occurred:\n  --at cannot also be provided when using --delay\nSee more help'),
+      'The following errors occurred: --at cannot also be provided when using --delay',
+    )
     assert.equal(oneLine('malformed task id "abc"'), 'malformed task id "abc"')
   })
 })
 
 describe('config files in a CommonJS project (package.json without "type")', () => {
   const projects: string[] = []
-  after(() => projects.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })))
+  after(() => {
+    for (const dir of projects) fs.rmSync(dir, { recursive: true, force: true })
+  })
   /** A project dir as `npm init` makes it, with one config file. */
   function project(file: string, source: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-config-'))
@@ -42,9 +53,15 @@ describe('config files in a CommonJS project (package.json without "type")', () 
   }
 
   it('reads the default export of sq.config.ts, and module.exports of sq.config.js', async () => {
-    const ts = project('sq.config.ts', "const taskTimeout: number = 7\nexport default { taskTimeout, hooks: 'hooks' }\n")
+    const ts = project(
+      'sq.config.ts',
+      "const taskTimeout: number = 7\nexport default { taskTimeout, hooks: 'hooks' }\n",
+    )
     const js = project('sq.config.js', "module.exports = { taskTimeout: 8, hooks: 'hooks' }\n")
-    for (const [dir, taskTimeout] of [[ts, 7], [js, 8]] as const) {
+    for (const [dir, taskTimeout] of [
+      [ts, 7],
+      [js, 8],
+    ] as const) {
       const settings = await resolveSettings({}, {}, dir)
       assert.equal(settings.taskTimeout, taskTimeout)
       assert.equal(settings.hooks, 'hooks')

@@ -13,13 +13,19 @@ describe('redactSecrets', () => {
     ['postgres://u:pa/ss?w0rd@h/db', 'postgres://u:***@h/db'],
     ['postgres://:Pw1@h/db', 'postgres://:***@h/db'],
     ['postgres://u@h/db?password=Pw1', 'postgres://u@h/db?password=***'],
-    ['postgres://u@h/db?sslmode=disable&PassWord=Pw1&application_name=x', 'postgres://u@h/db?sslmode=disable&PassWord=***&application_name=x'],
+    [
+      'postgres://u@h/db?sslmode=disable&PassWord=Pw1&application_name=x',
+      'postgres://u@h/db?sslmode=disable&PassWord=***&application_name=x',
+    ],
     ['postgresql://u:Pw1@h/db?password=Pw2', 'postgresql://u:***@h/db?password=***'],
   ]
   for (const [url, shown] of cases) {
     it(`shows ${url} as ${shown}, alone and inside a sentence`, () => {
       assert.equal(redactSecrets(url), shown)
-      assert.equal(redactSecrets(`cannot use database ${url}: connect ECONNREFUSED`), `cannot use database ${shown}: connect ECONNREFUSED`)
+      assert.equal(
+        redactSecrets(`cannot use database ${url}: connect ECONNREFUSED`),
+        `cannot use database ${shown}: connect ECONNREFUSED`,
+      )
       assert.equal(redactSecrets(`"${url}"`), `"${shown}"`)
     })
   }
@@ -33,6 +39,9 @@ describe('redactSecrets', () => {
   it('hides a registered password wherever it appears, decoded too', () => {
     registerUrlSecrets('postgres://u@h/db?password=Zq%2F9%3Ax')
     registerUrlSecrets('postgres://u:Yk%40Wv7@h/db')
-    assert.equal(redactSecrets('auth failed for Zq/9:x and Yk@Wv7 and Zq%2F9%3Ax'), 'auth failed for *** and *** and ***')
+    assert.equal(
+      redactSecrets('auth failed for Zq/9:x and Yk@Wv7 and Zq%2F9%3Ax'),
+      'auth failed for *** and *** and ***',
+    )
   })
 })

@@ -2,12 +2,37 @@ import Table from 'cli-table3'
 import type { QueueStats } from '../src/queue/stats.js'
 import { progressText } from '../src/text.js'
 import { STATUSES, type Task } from '../src/types.js'
-import { escapeControl, firstLine, formatAgo, formatBytes, formatDuration, shortId, statusLabel, truncate } from './format.js'
+import {
+  escapeControl,
+  firstLine,
+  formatAgo,
+  formatBytes,
+  formatDuration,
+  shortId,
+  statusLabel,
+  truncate,
+} from './format.js'
 
 /** Human renderings of tasks for the non-interactive commands; `--json` prints the data instead. */
 
 /** cli-table3 without borders: columns separated by two spaces, easy to read and to grep. */
-const BARE = { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' }
+const BARE = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: '  ',
+}
 
 export function renderTaskTable(tasks: Task[], width = process.stdout.columns || 120): string {
   if (tasks.length === 0) return 'No tasks.'
@@ -20,7 +45,13 @@ export function renderTaskTable(tasks: Task[], width = process.stdout.columns ||
   })
   for (const t of tasks) {
     const summary = t.status === 'failed' ? firstLine(t.error) : firstLine(t.output)
-    table.push([shortId(t.id), statusLabel(t.status), truncate(escapeControl(t.task, false), 30), formatAgo(t.modified), truncate(summary, summaryWidth)])
+    table.push([
+      shortId(t.id),
+      statusLabel(t.status),
+      truncate(escapeControl(t.task, false), 30),
+      formatAgo(t.modified),
+      truncate(summary, summaryWidth),
+    ])
   }
   return withoutTrailingSpaces(table.toString())
 }
@@ -36,7 +67,10 @@ function section(title: string, body: string | null): string[] {
 }
 
 export function renderTaskDetail(t: Task): string {
-  const runtime = t.duration_ms === null ? null : `${formatDuration(t.duration_ms)} wall, ${t.cpu_ms ?? 0} ms CPU, ${formatBytes(t.peak_rss_bytes)} peak RSS`
+  const runtime =
+    t.duration_ms === null
+      ? null
+      : `${formatDuration(t.duration_ms)} wall, ${t.cpu_ms ?? 0} ms CPU, ${formatBytes(t.peak_rss_bytes)} peak RSS`
   const fields: Array<[string, string | number | null]> = [
     ['id', t.id],
     ['task', escapeControl(t.task, false)],
@@ -71,7 +105,11 @@ export function renderStats(s: QueueStats): string {
   ]
   if (s.paused_queues.length > 0) lines.push(`Paused queues: ${s.paused_queues.map((p) => p.queue).join(', ')}`)
   if (s.tasks.length > 0) {
-    const table = new Table({ head: ['TASK', ...statuses.map((st) => st.toUpperCase())], style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 0 }, chars: BARE })
+    const table = new Table({
+      head: ['TASK', ...statuses.map((st) => st.toUpperCase())],
+      style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 0 },
+      chars: BARE,
+    })
     for (const t of s.tasks) table.push([escapeControl(t.task, false), ...statuses.map((st) => t[st])])
     lines.push('', withoutTrailingSpaces(table.toString()))
   }

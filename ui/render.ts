@@ -28,7 +28,13 @@ export async function renderTop(o: TopOptions): Promise<void> {
   process.once('exit', restore) // even if something throws past us, the terminal gets its screen back
   try {
     const instance = render(
-      createElement(Top, { source: o.source, displayUrl: o.displayUrl, taskTimeout: o.taskTimeout, intervalMs: o.intervalMs, color: o.color }),
+      createElement(Top, {
+        source: o.source,
+        displayUrl: o.displayUrl,
+        taskTimeout: o.taskTimeout,
+        intervalMs: o.intervalMs,
+        color: o.color,
+      }),
       { stdout, stdin: o.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 20 },
     )
     await instance.waitUntilExit()

@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module'
 import { Logger, run, runMigrations } from 'graphile-worker'
-import pg from 'pg'
+import type pg from 'pg'
 import { createPgDatabase, dropPgDatabase, pgClient, pgUrl } from '../env.js'
 import type { IdleTarget } from '../idle.js'
 import { onceOk, runFor, steadyRate, waitUntil, type Span } from '../process.js'

@@ -35,7 +35,10 @@ const MAX_JSONL_BYTES = 256 * 1024 * 1024
 export async function enqueueAction(io: CommandIO, taskRef: string, flags: EnqueueFlags): Promise<Task | BatchLine[]> {
   if (flags.jsonl !== undefined) return enqueueBatch(io, taskRef, flags, flags.jsonl)
   const settings = await io.resolveSettings(flags)
-  const taskArgs = await parseCliArgs(flags.args, flags.arg, { stdin: () => process.stdin, maxArgsSize: settings.maxArgsSize })
+  const taskArgs = await parseCliArgs(flags.args, flags.arg, {
+    stdin: () => process.stdin,
+    maxArgsSize: settings.maxArgsSize,
+  })
   const at = parseAt(flags.at)
   const queue = await io.openQueue(flags)
   const { id } = await queue.enqueue({
@@ -74,7 +77,9 @@ async function enqueueBatch(io: CommandIO, taskRef: string, flags: EnqueueFlags,
   try {
     read = await readLimited(jsonl === '-' ? process.stdin : fs.createReadStream(jsonl), MAX_JSONL_BYTES)
   } catch (error) {
-    throw new UsageError(`--jsonl: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new UsageError(
+      `--jsonl: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
   if (read.over) throw new UsageError(`--jsonl ${source} is over ${MAX_JSONL_BYTES} bytes: split it`)
   const items = parseJsonl(read.text, source)
@@ -86,7 +91,11 @@ async function enqueueBatch(io: CommandIO, taskRef: string, flags: EnqueueFlags,
     queue: flags.queue,
     maxAttempts: flags['max-attempts'],
   }
-  const options = items.map((item) => ({ ...common, args: item.args, key: flags.key === undefined ? undefined : keyFromTemplate(flags.key, item, source) }))
+  const options = items.map((item) => ({
+    ...common,
+    args: item.args,
+    key: flags.key === undefined ? undefined : keyFromTemplate(flags.key, item, source),
+  }))
   const queue = await io.openQueue(flags)
   const results = await queue.enqueueMany(options, { label: (i) => `--jsonl ${source} line ${items[i]!.line}` })
   const lines = results.map((r, i) => ({ line: items[i]!.line, ...r }))
@@ -97,6 +106,7 @@ async function enqueueBatch(io: CommandIO, taskRef: string, flags: EnqueueFlags,
 export function parseAt(text: string | undefined): Date | undefined {
   if (text === undefined) return undefined
   const at = new Date(text)
-  if (Number.isNaN(at.getTime())) throw new UsageError(`--at must be an ISO 8601 time like 2026-12-01T09:00:00Z, got "${text}"`)
+  if (Number.isNaN(at.getTime()))
+    throw new UsageError(`--at must be an ISO 8601 time like 2026-12-01T09:00:00Z, got "${text}"`)
   return at
 }

@@ -19,21 +19,33 @@ export async function listAction(io: CommandIO, flags: ListFlags): Promise<Task[
   const since = flags.since === undefined ? undefined : sinceToIso(flags.since)
   const queue = await io.openQueue(flags)
   // One more than asked for says whether the limit cut the list.
-  const found = await queue.list({ statuses, taskPattern: flags.task, search: flags.search, since, limit: flags.limit + 1 })
+  const found = await queue.list({
+    statuses,
+    taskPattern: flags.task,
+    search: flags.search,
+    since,
+    limit: flags.limit + 1,
+  })
   const tasks = found.slice(0, flags.limit)
   if (!io.json) io.log(flags.quiet ? tasks.map((t) => t.id).join('\n') : renderTaskTable(tasks))
   // On stderr, so stdout (the table, the ids, the JSON array SPEC fixes) stays what scripts parse.
-  if (found.length > flags.limit) process.stderr.write(`(the ${flags.limit} most recent shown; more match: raise --limit to see them)\n`)
+  if (found.length > flags.limit)
+    process.stderr.write(`(the ${flags.limit} most recent shown; more match: raise --limit to see them)\n`)
   return tasks
 }
 
 /** A comma-separated list of statuses; a UsageError naming the flag for an unknown one. */
 export function parseStatuses(text: string | undefined, flag = '--status'): Status[] | undefined {
   if (text === undefined) return undefined
-  const parts = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
+  const parts = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
   const bad = parts.find((s) => !isStatus(s))
   if (bad !== undefined || parts.length === 0) {
-    throw new UsageError(`${flag}: unknown status "${bad ?? text}" (use queued, progress, completed, failed or cancelled)`)
+    throw new UsageError(
+      `${flag}: unknown status "${bad ?? text}" (use queued, progress, completed, failed or cancelled)`,
+    )
   }
   return parts as Status[]
 }

@@ -10,7 +10,7 @@ export function reportError(error: unknown, argv: string[], exitCode?: number): 
   const code = exitCode ?? sq.exitCode
   if (code === 0) return 0
   const verbose = argv.includes('--verbose') || Boolean(process.env.DEBUG)
-  process.stderr.write(`sq: ${verbose ? sq.stack ?? sq.message : oneLine(sq.message)}\n`)
+  process.stderr.write(`sq: ${verbose ? (sq.stack ?? sq.message) : oneLine(sq.message)}\n`)
   process.exitCode = code
   return code
 }

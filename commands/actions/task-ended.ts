@@ -10,5 +10,7 @@ import type { CommandIO } from './io.js'
 export function completedOrExit(io: CommandIO, task: Task): Task {
   if (task.status === 'completed') return task
   if (io.json) io.logJson(task)
-  throw new TaskEndedBadlyError(`task ${task.id} ${task.status}${task.error ? `: ${firstNonBlankLine(task.error)}` : ''}`)
+  throw new TaskEndedBadlyError(
+    `task ${task.id} ${task.status}${task.error ? `: ${firstNonBlankLine(task.error)}` : ''}`,
+  )
 }

@@ -21,7 +21,10 @@ export interface WorkerFlags extends SharedFlags {
  * is left, then exits 1 if a task it ran did not complete.
  */
 export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<void> {
-  const queues = flags.queue.split(',').map((q) => q.trim()).filter(Boolean)
+  const queues = flags.queue
+    .split(',')
+    .map((q) => q.trim())
+    .filter(Boolean)
   if (queues.length === 0) throw new UsageError('--queue names no queue')
   const queue = await io.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout })
   const level: LogLevel = flags.quiet ? 'error' : flags['log-level']
@@ -61,6 +64,7 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
   }
   if (flags.burst) {
     const failed = [...verdicts.values()].filter((completed) => !completed).length
-    if (failed > 0) throw new TaskEndedBadlyError(`${failed} of the ${verdicts.size} task(s) this burst ran did not complete`)
+    if (failed > 0)
+      throw new TaskEndedBadlyError(`${failed} of the ${verdicts.size} task(s) this burst ran did not complete`)
   }
 }

@@ -52,13 +52,22 @@ async function runCommand(id: FastCommand, { args, flags }: Parsed, argv: string
     resolveSettings: async (f, extra) =>
       (settings ??= import('../../src/config.js').then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra }))),
     openQueue: async (f, extra) =>
-      (queue ??= Promise.all([import('../../src/queue/queue.js'), io.resolveSettings(f, extra)]).then(([m, s]) => m.Queue.withSettings(s))),
+      (queue ??= Promise.all([import('../../src/queue/queue.js'), io.resolveSettings(f, extra)]).then(([m, s]) =>
+        m.Queue.withSettings(s),
+      )),
   }
   let result: unknown
   try {
-    if (id === 'enqueue') result = await (await import('../actions/enqueue.js')).enqueueAction(io, args[0]!, flags as unknown as EnqueueFlags)
-    else if (id === 'show') result = await (await import('../actions/show.js')).showAction(io, args[0]!, flags as unknown as ShowFlags)
-    else if (id === 'list') result = await (await import('../actions/list.js')).listAction(io, flags as unknown as ListFlags)
+    if (id === 'enqueue')
+      result = await (await import('../actions/enqueue.js')).enqueueAction(
+        io,
+        args[0]!,
+        flags as unknown as EnqueueFlags,
+      )
+    else if (id === 'show')
+      result = await (await import('../actions/show.js')).showAction(io, args[0]!, flags as unknown as ShowFlags)
+    else if (id === 'list')
+      result = await (await import('../actions/list.js')).listAction(io, flags as unknown as ListFlags)
     else await (await import('../actions/worker.js')).workerAction(io, flags as unknown as WorkerFlags)
   } catch (error) {
     reportError(error, argv)

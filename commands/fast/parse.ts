@@ -17,7 +17,11 @@ export function parsePlain(argv: string[], spec: CommandSpec): Parsed | undefine
   if (argv.some((a) => a === '--' || /^-[^-]{2,}/.test(a))) return undefined
   const options: NonNullable<ParseArgsConfig['options']> = {}
   for (const [name, f] of Object.entries(spec.flags)) {
-    options[name] = { type: f.type === 'boolean' ? 'boolean' : 'string', multiple: f.multiple ?? false, ...(f.char ? { short: f.char } : {}) }
+    options[name] = {
+      type: f.type === 'boolean' ? 'boolean' : 'string',
+      multiple: f.multiple ?? false,
+      ...(f.char ? { short: f.char } : {}),
+    }
   }
   let result: ReturnType<typeof parseArgs>
   try {
@@ -38,7 +42,8 @@ export function parsePlain(argv: string[], spec: CommandSpec): Parsed | undefine
     if (seen.has(token.name) && !f.multiple) return undefined
     seen.add(token.name)
     if (f.multiple) afterMultiple = true
-    if (token.value !== undefined && (token.value === '' || (token.value.startsWith('-') && token.value !== '-'))) return undefined
+    if (token.value !== undefined && (token.value === '' || (token.value.startsWith('-') && token.value !== '-')))
+      return undefined
   }
   if (result.positionals.length !== spec.args) return undefined
   const flags: Parsed['flags'] = {}

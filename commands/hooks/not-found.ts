@@ -12,7 +12,9 @@ const hook: Hook<'command_not_found'> = async function (opts) {
   const typed = opts.id.replaceAll(':', ' ')
   const ids = opts.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
   const nearest = ids.length === 0 ? undefined : closest(opts.id, ids)
-  const near = (opts.id.length >= 2 ? ids.find((id) => id.startsWith(opts.id)) : undefined) ?? (nearest && isTypo(opts.id, nearest) ? nearest : undefined)
+  const near =
+    (opts.id.length >= 2 ? ids.find((id) => id.startsWith(opts.id)) : undefined) ??
+    (nearest && isTypo(opts.id, nearest) ? nearest : undefined)
   const hint = near === undefined ? '' : `; did you mean "${near}"?`
   process.stderr.write(`sq: "${typed}" is not a sq command${hint} (sq help lists them)\n`)
   this.exit(EXIT.usage)

@@ -29,27 +29,35 @@ export class ActionGuard {
     if (!this.enabled) return 'actions are disabled: start sq serve with --allow-actions'
     const given = Buffer.from(String(req.headers[TOKEN_HEADER] ?? ''))
     const expected = Buffer.from(this.token)
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'missing or wrong X-SQ-Token (reload the page)'
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return 'missing or wrong X-SQ-Token (reload the page)'
     const origin = req.headers.origin
-    if (origin !== undefined && origin !== `http://${req.headers.host}`) return `cross-origin request from ${origin} refused`
+    if (origin !== undefined && origin !== `http://${req.headers.host}`)
+      return `cross-origin request from ${origin} refused`
     const site = req.headers['sec-fetch-site']
     if (site !== undefined && site !== 'same-origin') return `cross-site request (${site}) refused`
     return null
   }
 }
 
-export type Action = { kind: 'task'; id: string; verb: 'cancel' | 'requeue' } | { kind: 'queue'; queue: string; verb: 'pause' | 'resume' }
+export type Action =
+  | { kind: 'task'; id: string; verb: 'cancel' | 'requeue' }
+  | { kind: 'queue'; queue: string; verb: 'pause' | 'resume' }
 
 export async function act(queue: Queue, action: Action, res: http.ServerResponse): Promise<void> {
   try {
     if (action.kind === 'task' && action.verb === 'cancel') {
       const [result] = await queue.cancel([action.id])
-      const message = result!.cancelled ? `cancelled ${result!.id}` : `not cancelled: ${result!.id} is already ${result!.status}`
+      const message = result!.cancelled
+        ? `cancelled ${result!.id}`
+        : `not cancelled: ${result!.id} is already ${result!.status}`
       return sendJson(res, 200, { ...result, message })
     }
     if (action.kind === 'task') {
       const [result] = await queue.requeueEach([action.id])
-      const message = result!.requeued ? `requeued ${result!.id}` : `not requeued: ${result!.id} is ${result!.status}; only completed, failed or cancelled tasks go back to the queue`
+      const message = result!.requeued
+        ? `requeued ${result!.id}`
+        : `not requeued: ${result!.id} is ${result!.status}; only completed, failed or cancelled tasks go back to the queue`
       return sendJson(res, 200, { ...result, message })
     }
     const state = action.verb === 'pause' ? await queue.pause(action.queue) : await queue.resume(action.queue)

@@ -32,7 +32,12 @@ interface SlowCounts {
 function slowCounts(c: ApiContext): Promise<SlowCounts> {
   if (c.slow && Date.now() - c.slow.at < SLOW_COUNTS_MAX_AGE_MS) return c.slow.data
   const d = c.queue.dialect
-  const data = Promise.all([countsByQueue(d, [...TERMINAL_STATUSES]), oldestQueuedByQueue(d)]).then(([ended, oldest]) => ({ ended, oldest }))
+  const data = Promise.all([countsByQueue(d, [...TERMINAL_STATUSES]), oldestQueuedByQueue(d)]).then(
+    ([ended, oldest]) => ({
+      ended,
+      oldest,
+    }),
+  )
   const slow = { at: Date.now(), data }
   c.slow = slow
   data.catch(() => {
@@ -60,27 +65,36 @@ export async function overview(c: ApiContext, res: http.ServerResponse): Promise
       for (const s of STATUSES) entry[s] += counts[s]
       byQueue.set(queue, entry)
     }
-    const counts = Object.fromEntries(STATUSES.map((s) => [s, [...byQueue.values()].reduce((n, q) => n + q[s], 0)])) as Record<Status, number>
+    const counts = Object.fromEntries(
+      STATUSES.map((s) => [s, [...byQueue.values()].reduce((n, q) => n + q[s], 0)]),
+    ) as Record<Status, number>
     const now = Date.parse(at)
     sendJson(res, 200, {
       at,
       database: c.queue.displayUrl,
       actions: { enabled: c.allowActions, pause: c.allowActions },
       counts,
-      queues: [...byQueue].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([queue, counts]) => {
-        const oldest = slow.oldest.find((o) => o.queue === queue)
-        return {
-          queue,
-          counts,
-          // The oldest task read up to SLOW_COUNTS_MAX_AGE_MS ago, its age as of now; null once none waits.
-          oldest_queued_age_seconds: oldest && counts.queued > 0 ? Math.max(0, (now - Date.parse(oldest.runAt)) / 1000) : null,
-          paused: paused.includes(queue),
-        }
-      }),
+      queues: [...byQueue]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([queue, counts]) => {
+          const oldest = slow.oldest.find((o) => o.queue === queue)
+          return {
+            queue,
+            counts,
+            // The oldest task read up to SLOW_COUNTS_MAX_AGE_MS ago, its age as of now; null once none waits.
+            oldest_queued_age_seconds:
+              oldest && counts.queued > 0 ? Math.max(0, (now - Date.parse(oldest.runAt)) / 1000) : null,
+            paused: paused.includes(queue),
+          }
+        }),
       running: running.map((r) => ({
         ...r,
         progress: r.progress === null ? null : JSON.parse(r.progress),
-        last_line: (r.last_output ?? '').split('\n').filter((l) => l.trim() !== '').at(-1) ?? '',
+        last_line:
+          (r.last_output ?? '')
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .at(-1) ?? '',
         last_output: undefined,
       })),
       workers,
@@ -97,7 +111,11 @@ export async function throughputSeries(c: ApiContext, url: URL, res: http.Server
     const minutes = intParam(url, 'minutes', 60, 1, 1440)
     const bucketSeconds = minutes <= 60 ? 60 : minutes <= 360 ? 300 : 900
     const now = await databaseNow(c.queue.dialect)
-    const buckets = await throughput(c.queue.dialect, { buckets: Math.ceil((minutes * 60) / bucketSeconds), bucketSeconds, now })
+    const buckets = await throughput(c.queue.dialect, {
+      buckets: Math.ceil((minutes * 60) / bucketSeconds),
+      bucketSeconds,
+      now,
+    })
     sendJson(res, 200, { at: now, bucket_seconds: bucketSeconds, buckets })
   } catch (error) {
     sendError(res, error)
@@ -138,6 +156,7 @@ function intParam(url: URL, name: string, fallback: number, min: number, max: nu
   const text = url.searchParams.get(name)
   if (text === null || text === '') return fallback
   const n = Number(text)
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got "${text}"`)
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got "${text}"`)
   return n
 }

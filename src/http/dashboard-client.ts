@@ -10,7 +10,13 @@
 export function dashboardClient(): void {
   type Counts = Record<string, number>
   const STATUSES = ['queued', 'progress', 'completed', 'failed', 'cancelled']
-  const LABEL: Record<string, string> = { queued: 'Queued', progress: 'In progress', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled' }
+  const LABEL: Record<string, string> = {
+    queued: 'Queued',
+    progress: 'In progress',
+    completed: 'Completed',
+    failed: 'Failed',
+    cancelled: 'Cancelled',
+  }
   const token = document.querySelector<HTMLMetaElement>('meta[name="sq-token"]')?.content ?? null
   const main = document.getElementById('main')!
   const flash = document.getElementById('flash')!
@@ -84,7 +90,10 @@ export function dashboardClient(): void {
   }
 
   function countsCards(counts: Counts): string {
-    return STATUSES.map((s) => `<div class="card ${s}" data-status="${s}"><div class="n">${counts[s] ?? 0}</div><div>${LABEL[s]}</div></div>`).join('')
+    return STATUSES.map(
+      (s) =>
+        `<div class="card ${s}" data-status="${s}"><div class="n">${counts[s] ?? 0}</div><div>${LABEL[s]}</div></div>`,
+    ).join('')
   }
 
   function table(headers: string[], rows: string[][], empty: string): string {
@@ -95,8 +104,17 @@ export function dashboardClient(): void {
   }
 
   async function renderOverview(): Promise<void> {
-    const params = new URLSearchParams({ status: list.status === 'all' ? '' : list.status, q: list.q, page: String(list.page), limit: '20' })
-    const [o, t, page] = await Promise.all([api<any>('/api/overview'), api<any>('/api/throughput'), api<any>(`/api/tasks?${params}`)])
+    const params = new URLSearchParams({
+      status: list.status === 'all' ? '' : list.status,
+      q: list.q,
+      page: String(list.page),
+      limit: '20',
+    })
+    const [o, t, page] = await Promise.all([
+      api<any>('/api/overview'),
+      api<any>('/api/throughput'),
+      api<any>(`/api/tasks?${params}`),
+    ])
     if (view !== '#/') return
     const now = Date.parse(o.at)
     const pause = (q: any) =>
@@ -127,7 +145,14 @@ export function dashboardClient(): void {
     )
     const workers = table(
       ['Worker', 'Queues', 'Running', 'Concurrency', 'Started', 'Last heartbeat'],
-      o.workers.map((w: any) => [esc(w.name), esc(w.queues.join(', ')), String(w.running), String(w.concurrency), esc(time(w.started)), esc(time(w.last_heartbeat))]),
+      o.workers.map((w: any) => [
+        esc(w.name),
+        esc(w.queues.join(', ')),
+        String(w.running),
+        String(w.concurrency),
+        esc(time(w.started)),
+        esc(time(w.last_heartbeat)),
+      ]),
       'No live workers.',
     )
     // Present only when sq.config.* defines schedules: rendered field by field, as `sq schedules --json`.
@@ -136,19 +161,35 @@ export function dashboardClient(): void {
         ? ''
         : `<section id="schedules"><h2>Schedules</h2>${table(
             Object.keys(o.schedules[0] ?? {}),
-            o.schedules.map((s: any) => Object.values(s).map((v) => esc(typeof v === 'object' && v !== null ? JSON.stringify(v) : v))),
+            o.schedules.map((s: any) =>
+              Object.values(s).map((v) => esc(typeof v === 'object' && v !== null ? JSON.stringify(v) : v)),
+            ),
             'No schedules.',
           )}</section>`
     const tabs = [...STATUSES, 'all']
-      .map((s) => `<button class="tab${s === list.status ? ' on' : ''}" data-tab="${s}">${esc(LABEL[s] ?? 'All')}</button>`)
+      .map(
+        (s) =>
+          `<button class="tab${s === list.status ? ' on' : ''}" data-tab="${s}">${esc(LABEL[s] ?? 'All')}</button>`,
+      )
       .join('')
     const act = (x: any) => {
       if (!o.actions.enabled) return ''
-      if (x.status === 'queued' || x.status === 'progress') return `<button data-post="/api/tasks/${x.id}/cancel">Cancel</button>`
+      if (x.status === 'queued' || x.status === 'progress')
+        return `<button data-post="/api/tasks/${x.id}/cancel">Cancel</button>`
       return `<button data-post="/api/tasks/${x.id}/requeue">Requeue</button>`
     }
     const rows = table(
-      ['Task', 'Id', 'Status', 'Queue', 'Attempts', 'Modified', 'Duration', 'Error', ...(o.actions.enabled ? [''] : [])],
+      [
+        'Task',
+        'Id',
+        'Status',
+        'Queue',
+        'Attempts',
+        'Modified',
+        'Duration',
+        'Error',
+        ...(o.actions.enabled ? [''] : []),
+      ],
       page.tasks.map((x: any) => [
         esc(x.task),
         taskLink(x.id),
@@ -186,13 +227,13 @@ export function dashboardClient(): void {
       list.page = 1
       schedule(250)
     })
-    main.querySelectorAll<HTMLButtonElement>('button[data-tab]').forEach((b) =>
+    for (const b of Array.from(main.querySelectorAll<HTMLButtonElement>('button[data-tab]'))) {
       b.addEventListener('click', () => {
         list.status = b.dataset.tab!
         list.page = 1
         void render()
-      }),
-    )
+      })
+    }
     document.getElementById('prev')!.addEventListener('click', () => {
       list.page = Math.max(1, list.page - 1)
       void render()
@@ -215,7 +256,9 @@ export function dashboardClient(): void {
       : live
         ? `<button id="cancel" data-post="/api/tasks/${t.id}/cancel">Cancel</button>`
         : `<button id="requeue" data-post="/api/tasks/${t.id}/requeue">Requeue</button>`
-    const progress = t.progress ? `${t.progress.current ?? '?'}/${t.progress.total ?? '?'} ${t.progress.message ?? ''}` : ''
+    const progress = t.progress
+      ? `${t.progress.current ?? '?'}/${t.progress.total ?? '?'} ${t.progress.message ?? ''}`
+      : ''
     const details = document.getElementById('details')
     const html = `<table class="record">
       ${row('Id', `<span class="mono">${esc(t.id)}</span>`)}${row('Status', `<span id="task-status">${badge(t.status)}</span>`)}
@@ -287,7 +330,8 @@ export function dashboardClient(): void {
       else await renderOverview()
       document.getElementById('offline')!.hidden = true
     } catch (e) {
-      if (/^#\/task\//.test(hash) && !document.getElementById('details')) main.innerHTML = `<p class="bad">${esc((e as Error).message)}</p>`
+      if (/^#\/task\//.test(hash) && !document.getElementById('details'))
+        main.innerHTML = `<p class="bad">${esc((e as Error).message)}</p>`
       document.getElementById('offline')!.hidden = false
     }
     // The task view refreshes on its stream's events; the overview polls.

@@ -54,7 +54,8 @@ export function createMetrics(queue: Queue): Metrics {
     async collect() {
       const { queues } = await scrape()
       this.reset()
-      for (const { queue: q, counts } of queues) for (const status of STATUSES) this.set({ queue: q, status }, counts[status])
+      for (const { queue: q, counts } of queues)
+        for (const status of STATUSES) this.set({ queue: q, status }, counts[status])
     },
   })
 
@@ -123,13 +124,19 @@ function durationHistogram(read: () => Promise<EndedByTask[]>) {
       for (const r of await read()) {
         if (r.timed === 0) continue
         const entry = byTask.get(r.task) ?? { cumulative: DURATION_BUCKETS.map(() => 0), count: 0, sum: 0 }
-        r.cumulative.forEach((n, i) => (entry.cumulative[i]! += n))
+        r.cumulative.forEach((n, i) => {
+          entry.cumulative[i]! += n
+        })
         entry.count += r.timed
         entry.sum += r.sumSeconds
         byTask.set(r.task, entry)
       }
       const values = [...byTask].flatMap(([task, e]) => [
-        ...DURATION_BUCKETS.map((le, i) => ({ metricName: `${name}_bucket`, labels: { task, le }, value: e.cumulative[i]! })),
+        ...DURATION_BUCKETS.map((le, i) => ({
+          metricName: `${name}_bucket`,
+          labels: { task, le },
+          value: e.cumulative[i]!,
+        })),
         { metricName: `${name}_bucket`, labels: { task, le: '+Inf' }, value: e.count },
         { metricName: `${name}_sum`, labels: { task }, value: e.sum },
         { metricName: `${name}_count`, labels: { task }, value: e.count },

@@ -12,7 +12,9 @@ export const SAFE_HEADERS = {
 }
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { ...SAFE_HEADERS, 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body))
+  res
+    .writeHead(status, { ...SAFE_HEADERS, 'content-type': 'application/json; charset=utf-8' })
+    .end(JSON.stringify(body))
 }
 
 export function sendText(res: http.ServerResponse, status: number, contentType: string, body: string): void {

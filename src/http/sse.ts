@@ -24,7 +24,12 @@ const KEEPALIVE_MS = 15_000
  * Each poll reads the task's head (one primary-key lookup) and only the chunks after the last one sent;
  * when the run ends its chunks are folded into the row, and what was not sent yet is taken from there.
  */
-export async function streamOutput(queue: Queue, ref: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+export async function streamOutput(
+  queue: Queue,
+  ref: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
   const d = queue.dialect
   let id: string
   try {

@@ -30,9 +30,15 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
   const c: ApiContext = { queue, allowActions: guard.enabled }
   const metrics = createMetrics(queue)
 
-  const asset = (type: string, body: string): Route => (_req, res) => sendText(res, 200, type, body)
+  const asset =
+    (type: string, body: string): Route =>
+    (_req, res) =>
+      sendText(res, 200, type, body)
   const get: Array<[RegExp, Route]> = [
-    [/^\/$/, (_req, res) => sendText(res, 200, 'text/html; charset=utf-8', dashboardHtml(guard.enabled ? guard.token : null))],
+    [
+      /^\/$/,
+      (_req, res) => sendText(res, 200, 'text/html; charset=utf-8', dashboardHtml(guard.enabled ? guard.token : null)),
+    ],
     [/^\/assets\/dashboard\.js$/, asset('text/javascript; charset=utf-8', DASHBOARD_JS)],
     [/^\/assets\/dashboard\.css$/, asset('text/css; charset=utf-8', DASHBOARD_CSS)],
     [/^\/favicon\.ico$/, (_req, res) => void res.writeHead(204).end()],
@@ -45,8 +51,14 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
     [/^\/api\/tasks\/([^/]+)\/events$/, (req, res, _url, [id]) => streamOutput(queue, id!, req, res)],
   ]
   const post: Array<[RegExp, (params: string[]) => Action]> = [
-    [/^\/api\/tasks\/([^/]+)\/(cancel|requeue)$/, ([id, verb]) => ({ kind: 'task', id: id!, verb: verb as 'cancel' | 'requeue' })],
-    [/^\/api\/queues\/([^/]+)\/(pause|resume)$/, ([q, verb]) => ({ kind: 'queue', queue: q!, verb: verb as 'pause' | 'resume' })],
+    [
+      /^\/api\/tasks\/([^/]+)\/(cancel|requeue)$/,
+      ([id, verb]) => ({ kind: 'task', id: id!, verb: verb as 'cancel' | 'requeue' }),
+    ],
+    [
+      /^\/api\/queues\/([^/]+)\/(pause|resume)$/,
+      ([q, verb]) => ({ kind: 'queue', queue: q!, verb: verb as 'pause' | 'resume' }),
+    ],
   ]
   const match = <T>(routes: Array<[RegExp, T]>, path: string): [T, string[]] | undefined => {
     for (const [pattern, route] of routes) {
@@ -75,7 +87,9 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
       if (req.method === 'GET' || req.method === 'HEAD') {
         if (reading) return await reading[0](req, res, url, params)
         if (acting) return sendJson(res.setHeader('allow', 'POST'), 405, { error: 'actions are POST only' })
-        return sendJson(res, 404, { error: 'not found: see / (dashboard), /metrics, /api/..., /task?task_id=ID[&type=json]' })
+        return sendJson(res, 404, {
+          error: 'not found: see / (dashboard), /metrics, /api/..., /task?task_id=ID[&type=json]',
+        })
       }
       if (req.method === 'POST' && acting) {
         req.resume()
@@ -86,7 +100,10 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
         c.slow = undefined
         return
       }
-      if (reading || acting) return sendJson(res.setHeader('allow', reading ? 'GET, HEAD' : 'POST'), 405, { error: `${req.method} is not allowed here` })
+      if (reading || acting)
+        return sendJson(res.setHeader('allow', reading ? 'GET, HEAD' : 'POST'), 405, {
+          error: `${req.method} is not allowed here`,
+        })
       sendJson(res, 404, { error: 'not found' })
     } catch (error) {
       if (!res.headersSent) sendJson(res, 400, { error: (error as Error).message })

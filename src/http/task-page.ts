@@ -21,7 +21,8 @@ export async function taskView(queue: Queue, url: URL, res: http.ServerResponse)
 
 function page(t: Task): string {
   const live = t.status === 'queued' || t.status === 'progress'
-  const row = (k: string, v: unknown) => `<tr><th>${k}</th><td>${escapeHtml(v === null || v === undefined ? '—' : String(v))}</td></tr>`
+  const row = (k: string, v: unknown) =>
+    `<tr><th>${k}</th><td>${escapeHtml(v === null || v === undefined ? '—' : String(v))}</td></tr>`
   const block = (title: string, text: string | null) => (text ? `<h2>${title}</h2><pre>${escapeHtml(text)}</pre>` : '')
   return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(t.task)} — ${statusLabel(t.status)}</title>
 ${live ? '<meta http-equiv="refresh" content="1">' : ''}

@@ -13,7 +13,9 @@ export function isPlainObject(value: unknown): value is TaskArgs {
 function describe(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? `a ${(value as object).constructor?.name ?? 'non-plain'} object` : `a ${typeof value}`
+  return typeof value === 'object'
+    ? `a ${(value as object).constructor?.name ?? 'non-plain'} object`
+    : `a ${typeof value}`
 }
 
 /**
@@ -30,7 +32,9 @@ export function serializeArgs(args: unknown, maxArgsSize: number): string {
   }
   const size = Buffer.byteLength(json)
   if (size > maxArgsSize) {
-    throw new UsageError(`task args are ${size} bytes of JSON, over the limit of ${maxArgsSize} (maxArgsSize / SQ_MAX_ARGS_SIZE)`)
+    throw new UsageError(
+      `task args are ${size} bytes of JSON, over the limit of ${maxArgsSize} (maxArgsSize / SQ_MAX_ARGS_SIZE)`,
+    )
   }
   return json
 }
@@ -46,7 +50,11 @@ export interface ArgsSources {
  * object; a value of `--arg` is parsed as JSON when it parses, else kept as a string. A file or stdin
  * is read to at most `maxArgsSize` + 1 bytes, and its errors never quote its content.
  */
-export async function parseCliArgs(argsFlag: string | undefined, pairs: string[], from: ArgsSources): Promise<TaskArgs> {
+export async function parseCliArgs(
+  argsFlag: string | undefined,
+  pairs: string[],
+  from: ArgsSources,
+): Promise<TaskArgs> {
   let base: TaskArgs = {}
   if (argsFlag !== undefined) {
     const inline = argsFlag !== '-' && !argsFlag.startsWith('@')
@@ -61,7 +69,8 @@ export async function parseCliArgs(argsFlag: string | undefined, pairs: string[]
       const why = inline ? (error as Error).message : contentFreeReason((error as Error).message)
       throw new UsageError(`--args${inline ? '' : ` from ${source}`} is not valid JSON${why && `: ${why}`}`)
     }
-    if (!isPlainObject(value)) throw new UsageError(`--args${inline ? '' : ` from ${source}`} must be a JSON object, got ${describe(value)}`)
+    if (!isPlainObject(value))
+      throw new UsageError(`--args${inline ? '' : ` from ${source}`} must be a JSON object, got ${describe(value)}`)
     base = value
   }
   for (const pair of pairs) {
@@ -86,10 +95,14 @@ async function readArgsText(argsFlag: string, source: string, from: ArgsSources)
   try {
     read = await readLimited(argsFlag === '-' ? from.stdin() : fs.createReadStream(source), from.maxArgsSize)
   } catch (error) {
-    throw new UsageError(`--args ${argsFlag}: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new UsageError(
+      `--args ${argsFlag}: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
   if (read.over) {
-    throw new UsageError(`--args from ${source} is over the limit of ${from.maxArgsSize} bytes (maxArgsSize / SQ_MAX_ARGS_SIZE)`)
+    throw new UsageError(
+      `--args from ${source} is over the limit of ${from.maxArgsSize} bytes (maxArgsSize / SQ_MAX_ARGS_SIZE)`,
+    )
   }
   return read.text
 }

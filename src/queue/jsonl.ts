@@ -26,7 +26,9 @@ export function parseJsonl(text: string, source: string): JsonlItem[] {
       throw new UsageError(`--jsonl ${source} line ${i + 1} is not valid JSON`)
     }
     if (!isPlainObject(value)) {
-      throw new UsageError(`--jsonl ${source} line ${i + 1} must be a JSON object of args, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}`)
+      throw new UsageError(
+        `--jsonl ${source} line ${i + 1} must be a JSON object of args, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}`,
+      )
     }
     items.push({ line: i + 1, args: value })
   }
@@ -42,7 +44,8 @@ export function parseJsonl(text: string, source: string): JsonlItem[] {
 export function keyFromTemplate(template: string, item: JsonlItem, source: string): string {
   return template.replace(/\{([^{}]+)\}/g, (_, name: string) => {
     if (name === 'line') return String(item.line)
-    if (!Object.hasOwn(item.args, name)) throw new UsageError(`--jsonl ${source} line ${item.line} has no "${name}", which --key names`)
+    if (!Object.hasOwn(item.args, name))
+      throw new UsageError(`--jsonl ${source} line ${item.line} has no "${name}", which --key names`)
     const value = item.args[name]
     return typeof value === 'string' ? value : JSON.stringify(value)
   })

@@ -91,9 +91,11 @@ export class Queue {
       }
     })
     const chunkSize = o.chunkSize ?? 10_000
-    if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new UsageError(`chunk size must be a whole number ≥ 1, got ${chunkSize}`)
+    if (!Number.isInteger(chunkSize) || chunkSize < 1)
+      throw new UsageError(`chunk size must be a whole number ≥ 1, got ${chunkSize}`)
     const results: { id: string; created: boolean }[] = []
-    for (let i = 0; i < rows.length; i += chunkSize) results.push(...(await insertTasks(this.dialect, rows.slice(i, i + chunkSize))))
+    for (let i = 0; i < rows.length; i += chunkSize)
+      results.push(...(await insertTasks(this.dialect, rows.slice(i, i + chunkSize))))
     return results
   }
 
@@ -113,12 +115,14 @@ export class Queue {
 
   /** A task checked and ready to insert: args serialised, reference authorised, options in range. */
   private prepare(o: EnqueueOptions): tasks.NewTask {
-    if (typeof o?.task !== 'string') throw new TypeError('task must be a string reference like "path/to/module#exportName"')
+    if (typeof o?.task !== 'string')
+      throw new TypeError('task must be a string reference like "path/to/module#exportName"')
     // Only a missing args means {}: null is a non-object and refused like the seed's list.
     const argsJson = serializeArgs(o.args === undefined ? {} : o.args, this.settings.maxArgsSize)
     this.authorize(o.task)
     const maxAttempts = o.maxAttempts ?? 1
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new UsageError(`max attempts must be a whole number ≥ 1, got ${maxAttempts}`)
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+      throw new UsageError(`max attempts must be a whole number ≥ 1, got ${maxAttempts}`)
     const priority = o.priority ?? 0
     if (!Number.isInteger(priority)) throw new UsageError(`priority must be a whole number, got ${priority}`)
     const queue = o.queue ?? 'default'
@@ -141,7 +145,9 @@ export class Queue {
     const text = idOrPrefix.trim().toLowerCase()
     if (FULL_ID.test(text)) return text
     if (!ID_PREFIX.test(text)) {
-      throw new UsageError(`malformed task id "${idOrPrefix}": give a task id or a prefix of at least 6 of its characters`)
+      throw new UsageError(
+        `malformed task id "${idOrPrefix}": give a task id or a prefix of at least 6 of its characters`,
+      )
     }
     const matches = await tasks.findByIdPrefix(this.dialect, text)
     if (matches.length === 0) throw new NotFoundError(`no task with id ${idOrPrefix}`)
@@ -205,7 +211,10 @@ export class Queue {
 
   async requeueByStatus(statuses: Status[]): Promise<string[]> {
     const bad = statuses.find((s) => !isTerminal(s))
-    if (bad) throw new UsageError(`cannot requeue ${bad} tasks: only completed, failed or cancelled tasks go back to the queue`)
+    if (bad)
+      throw new UsageError(
+        `cannot requeue ${bad} tasks: only completed, failed or cancelled tasks go back to the queue`,
+      )
     return control.requeueTasks(this.dialect, await tasks.idsWithStatus(this.dialect, statuses))
   }
 

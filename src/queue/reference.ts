@@ -103,15 +103,21 @@ function packageExists(specifier: string, root: string): boolean {
 export function authorizeReference(ref: string, root: string, allowlist: readonly string[] | null): TaskReference {
   const parsed = parseReference(ref)
   if (!isAllowed(parsed, allowlist)) {
-    throw new TaskNotAllowedError(`task not allowed: ${canonicalReference(parsed)} is not on the allowlist (allowedTasks / SQ_ALLOWED_TASKS)`)
+    throw new TaskNotAllowedError(
+      `task not allowed: ${canonicalReference(parsed)} is not on the allowlist (allowedTasks / SQ_ALLOWED_TASKS)`,
+    )
   }
   const confined = allowlist === null
   if (confined && leavesRootAsWritten(parsed.module)) {
-    throw new TaskNotAllowedError(`task not allowed: "${ref}" leaves the root ${root}; add it to allowedTasks to permit it`)
+    throw new TaskNotAllowedError(
+      `task not allowed: "${ref}" leaves the root ${root}; add it to allowedTasks to permit it`,
+    )
   }
   const where = resolveModule(parsed, root)
   if ('packageName' in where && isBuiltin(where.packageName)) {
-    throw new TaskNotAllowedError(`task not allowed: "${parsed.module}" is a Node.js built-in module, not a task module`)
+    throw new TaskNotAllowedError(
+      `task not allowed: "${parsed.module}" is a Node.js built-in module, not a task module`,
+    )
   }
   if (confined && 'file' in where && !isInside(where.file, fs.realpathSync(root))) {
     throw new TaskNotAllowedError(

@@ -27,7 +27,13 @@ export interface ScheduleInfo {
 /** The configured schedules with what the database knows of them; needs no worker running. */
 export async function listSchedules(d: Backend, defs: ScheduleDef[]): Promise<ScheduleInfo[]> {
   if (defs.length === 0) return []
-  const [rows, nowMs] = await Promise.all([scheduleRows(d, defs.map((s) => s.name)), databaseTime(d)])
+  const [rows, nowMs] = await Promise.all([
+    scheduleRows(
+      d,
+      defs.map((s) => s.name),
+    ),
+    databaseTime(d),
+  ])
   return defs.map((def) => {
     const row = rows.get(def.name)
     const next = nextSlot(cronOf(def), nowMs)

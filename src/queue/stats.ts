@@ -29,5 +29,12 @@ export async function queueStats(d: Backend, heartbeatTimeout: number): Promise<
     liveWorkers(d, heartbeatTimeout),
     pausedQueues(d),
   ])
-  return { counts, tasks, oldest_queued_age_seconds: oldest, recent: { '1m': m1, '5m': m5, '15m': m15 }, workers, paused_queues: paused }
+  return {
+    counts,
+    tasks,
+    oldest_queued_age_seconds: oldest,
+    recent: { '1m': m1, '5m': m5, '15m': m15 },
+    workers,
+    paused_queues: paused,
+  }
 }

@@ -40,20 +40,24 @@ export function cronOf(def: Pick<ScheduleDef, 'cron' | 'timezone'>): Cron {
  */
 export function parseSchedules(value: unknown, from: string): ScheduleDef[] {
   if (value === undefined || value === null) return []
-  if (!Array.isArray(value)) throw new UsageError(`schedules from ${from} must be a list of { name, cron, task } objects`)
+  if (!Array.isArray(value))
+    throw new UsageError(`schedules from ${from} must be a list of { name, cron, task } objects`)
   const seen = new Set<string>()
   return value.map((entry, i) => {
     const def = parseOne(entry, i, from)
-    if (seen.has(def.name)) throw new UsageError(`schedule "${def.name}" from ${from} is defined twice: names must be unique`)
+    if (seen.has(def.name))
+      throw new UsageError(`schedule "${def.name}" from ${from} is defined twice: names must be unique`)
     seen.add(def.name)
     return def
   })
 }
 
 function parseOne(entry: unknown, index: number, from: string): ScheduleDef {
-  if (!isPlainObject(entry)) throw new UsageError(`schedule #${index + 1} from ${from} must be an object like { name, cron, task }`)
+  if (!isPlainObject(entry))
+    throw new UsageError(`schedule #${index + 1} from ${from} must be an object like { name, cron, task }`)
   const name = entry.name
-  if (typeof name !== 'string' || name.trim() === '') throw new UsageError(`schedule #${index + 1} from ${from} needs a name (a non-empty string)`)
+  if (typeof name !== 'string' || name.trim() === '')
+    throw new UsageError(`schedule #${index + 1} from ${from} needs a name (a non-empty string)`)
   const bad = (problem: string) => new UsageError(`schedule "${name}" from ${from}: ${problem}`)
   const unknown = Object.keys(entry).find((k) => !KEYS.includes(k))
   if (unknown) throw bad(`unknown field "${unknown}" (known: ${KEYS.join(', ')})`)
@@ -66,7 +70,8 @@ function parseOne(entry: unknown, index: number, from: string): ScheduleDef {
   const args = entry.args ?? {}
   if (!isPlainObject(args)) throw bad('args must be an object')
   const queue = entry.queue ?? 'default'
-  if (typeof queue !== 'string' || !/^[\w.-]+$/.test(queue)) throw bad(`queue "${String(queue)}" may hold only letters, digits, _ . and -`)
+  if (typeof queue !== 'string' || !/^[\w.-]+$/.test(queue))
+    throw bad(`queue "${String(queue)}" may hold only letters, digits, _ . and -`)
   const priority = entry.priority ?? 0
   if (!Number.isInteger(priority)) throw bad(`priority must be a whole number, got ${JSON.stringify(priority)}`)
   const timezone = entry.timezone ?? null
@@ -74,7 +79,8 @@ function parseOne(entry: unknown, index: number, from: string): ScheduleDef {
     throw bad(`unknown timezone ${JSON.stringify(timezone)} (use an IANA name like "Europe/Paris")`)
   }
   const catchUp = entry.catchUp ?? 'latest'
-  if (!CATCH_UP_POLICIES.includes(catchUp as CatchUp)) throw bad(`catchUp must be ${CATCH_UP_POLICIES.join(', ')}; got ${JSON.stringify(catchUp)}`)
+  if (!CATCH_UP_POLICIES.includes(catchUp as CatchUp))
+    throw bad(`catchUp must be ${CATCH_UP_POLICIES.join(', ')}; got ${JSON.stringify(catchUp)}`)
   if (typeof entry.cron !== 'string') throw bad('needs a cron expression like "*/5 * * * *"')
   const def: ScheduleDef = {
     name,

@@ -35,6 +35,8 @@ export async function insertTasks(d: Backend, batch: NewTask[]): Promise<{ id: s
       for (const r of rows) holders.set(r.key!, r.id)
     }
     // Inside one write transaction no holder can end between the insert and this read.
-    return batch.map((t) => (inserted.has(t.id) ? { id: t.id, created: true } : { id: holders.get(t.key!)!, created: false }))
+    return batch.map((t) =>
+      inserted.has(t.id) ? { id: t.id, created: true } : { id: holders.get(t.key!)!, created: false },
+    )
   })
 }

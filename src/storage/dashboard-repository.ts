@@ -15,13 +15,13 @@ const zeroCounts = () => Object.fromEntries(STATUSES.map((s) => [s, 0])) as Reco
  * queue and status, so ~0.1–0.3 s at 100,000 rows); with `only` the active statuses it reads just
  * their range of sq_tasks_status_modified, as large as the backlog. Statuses not counted are 0.
  */
-export async function countsByQueue(d: Backend, only?: Status[]): Promise<Array<{ queue: string; counts: Record<Status, number> }>> {
+export async function countsByQueue(
+  d: Backend,
+  only?: Status[],
+): Promise<Array<{ queue: string; counts: Record<Status, number> }>> {
   let q = d.db.selectFrom('sq_tasks').select(['queue', 'status', (eb) => eb.fn.countAll<number | string>().as('n')])
   if (only) q = q.where('status', 'in', only)
-  const rows = await q
-    .groupBy(['queue', 'status'])
-    .orderBy('queue')
-    .execute()
+  const rows = await q.groupBy(['queue', 'status']).orderBy('queue').execute()
   const byQueue = new Map<string, Record<Status, number>>()
   for (const row of rows) {
     const counts = byQueue.get(row.queue) ?? zeroCounts()
@@ -35,7 +35,9 @@ export async function countsByQueue(d: Backend, only?: Status[]): Promise<Array<
  * Seconds the oldest runnable queued task of each queue has waited (since its run_at), by the
  * database's clock. Queues with nothing runnable are absent.
  */
-export async function oldestQueuedByQueue(d: Backend): Promise<Array<{ queue: string; seconds: number; runAt: string }>> {
+export async function oldestQueuedByQueue(
+  d: Backend,
+): Promise<Array<{ queue: string; seconds: number; runAt: string }>> {
   const rows = await d.db
     .selectFrom('sq_tasks')
     .select(['queue', (eb) => eb.fn.min('run_at').as('oldest'), d.now().as('now')])
@@ -63,7 +65,8 @@ export interface EndedByTask {
   sumSeconds: number
 }
 
-const countWhen = (condition: RawBuilder<boolean>) => sql<number | string>`sum(case when ${condition} then 1 else 0 end)`
+const countWhen = (condition: RawBuilder<boolean>) =>
+  sql<number | string>`sum(case when ${condition} then 1 else 0 end)`
 
 /**
  * Ended tasks (completed, failed, cancelled) per task reference and status, with a histogram of their
@@ -73,7 +76,12 @@ const countWhen = (condition: RawBuilder<boolean>) => sql<number | string>`sum(c
 export async function endedByTask(d: Backend, boundsSeconds: number[]): Promise<EndedByTask[]> {
   const rows = await d.db
     .selectFrom('sq_tasks')
-    .select(['task', 'status', (eb) => eb.fn.countAll<number | string>().as('n'), (eb) => eb.fn.count<number | string>('duration_ms').as('timed')])
+    .select([
+      'task',
+      'status',
+      (eb) => eb.fn.countAll<number | string>().as('n'),
+      (eb) => eb.fn.count<number | string>('duration_ms').as('timed'),
+    ])
     .select(sql<number | string | null>`sum(duration_ms)`.as('sum_ms'))
     .select(boundsSeconds.map((b, i) => countWhen(sql`duration_ms <= ${sql.lit(Math.round(b * 1000))}`).as(`b${i}`)))
     .where('status', 'in', [...TERMINAL_STATUSES])
@@ -107,9 +115,14 @@ export interface ThroughputBucket {
  * (`sum(case when modified >= start ...)`), differenced here. Bounds are ISO strings, which compare as
  * times on both dialects (timestamptz on PostgreSQL, ISO text on SQLite).
  */
-export async function throughput(d: Backend, o: { buckets: number; bucketSeconds: number; now: string }): Promise<ThroughputBucket[]> {
+export async function throughput(
+  d: Backend,
+  o: { buckets: number; bucketSeconds: number; now: string },
+): Promise<ThroughputBucket[]> {
   const end = Math.ceil(Date.parse(o.now) / (o.bucketSeconds * 1000)) * o.bucketSeconds * 1000
-  const starts = Array.from({ length: o.buckets }, (_, i) => new Date(end - (o.buckets - i) * o.bucketSeconds * 1000).toISOString())
+  const starts = Array.from({ length: o.buckets }, (_, i) =>
+    new Date(end - (o.buckets - i) * o.bucketSeconds * 1000).toISOString(),
+  )
   const rows = await d.db
     .selectFrom('sq_tasks')
     .select('status')
@@ -164,7 +177,21 @@ const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 export async function taskPage(d: Backend, f: TaskPageFilter): Promise<{ tasks: TaskSummary[]; more: boolean }> {
   let q = d.db
     .selectFrom('sq_tasks')
-    .select(['id', 'task', 'status', 'queue', 'priority', 'attempts', 'max_attempts', 'created', 'modified', 'started', 'finished', 'run_at', 'duration_ms'])
+    .select([
+      'id',
+      'task',
+      'status',
+      'queue',
+      'priority',
+      'attempts',
+      'max_attempts',
+      'created',
+      'modified',
+      'started',
+      'finished',
+      'run_at',
+      'duration_ms',
+    ])
     .select(sql<string | null>`substr(error, 1, 300)`.as('error_head'))
   if (f.statuses && f.statuses.length > 0) q = q.where('status', 'in', f.statuses)
   if (f.queue) q = q.where('queue', '=', f.queue)
@@ -172,11 +199,18 @@ export async function taskPage(d: Backend, f: TaskPageFilter): Promise<{ tasks: 
     const needle = `%${likeEscape(f.search.toLowerCase())}%`
     q = q.where((eb) =>
       eb.or(
-        ['id', 'task', 'args', 'error', 'output'].map((column) => sql<boolean>`lower(${sql.ref(column)}) like ${needle} escape '\\'`),
+        ['id', 'task', 'args', 'error', 'output'].map(
+          (column) => sql<boolean>`lower(${sql.ref(column)}) like ${needle} escape '\\'`,
+        ),
       ),
     )
   }
-  const rows = await q.orderBy('modified', 'desc').orderBy('id', 'desc').limit(f.limit + 1).offset(f.offset).execute()
+  const rows = await q
+    .orderBy('modified', 'desc')
+    .orderBy('id', 'desc')
+    .limit(f.limit + 1)
+    .offset(f.offset)
+    .execute()
   const more = rows.length > f.limit
   return {
     more,

@@ -11,7 +11,13 @@ export type BackendName = 'sqlite' | 'postgres'
  * interfaces below. Everything else — every query of the repositories — is written once, in Kysely,
  * for both. Implementations: dialects/sqlite.ts, dialects/postgres.ts.
  */
-export interface Backend extends BackendConnection, SqlFragments, DdlTypes, Transactions, Notifications, ErrorClassification {}
+export interface Backend
+  extends BackendConnection,
+    SqlFragments,
+    DdlTypes,
+    Transactions,
+    Notifications,
+    ErrorClassification {}
 
 /** The connection: which database, its Kysely handle, whether it is still the one users reach. */
 export interface BackendConnection {

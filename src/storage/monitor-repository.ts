@@ -16,7 +16,9 @@ function tail(column: string, n: number): RawBuilder<string | null> {
   const ref = sql.ref(column)
   // Written with CASE rather than substr(x, -n): SQLite counts a negative start from the end,
   // PostgreSQL from before the first character, so only non-negative starts mean the same in both.
-  return sql<string | null>`case when length(${ref}) > ${sql.lit(n)} then substr(${ref}, length(${ref}) - ${sql.lit(n - 1)}) else ${ref} end`
+  return sql<
+    string | null
+  >`case when length(${ref}) > ${sql.lit(n)} then substr(${ref}, length(${ref}) - ${sql.lit(n - 1)}) else ${ref} end`
 }
 
 function head(column: string, n: number): RawBuilder<string | null> {
@@ -75,7 +77,10 @@ export interface RunningRow {
  * (or the partial sq_tasks_running), as small as the number of runs in flight; each row's latest
  * output chunk is one backward step of sq_task_chunks_task (task_id, stream, seq).
  */
-export async function runningTasks(d: Backend, o: { taskPattern?: string | null; limit: number }): Promise<RunningRow[]> {
+export async function runningTasks(
+  d: Backend,
+  o: { taskPattern?: string | null; limit: number },
+): Promise<RunningRow[]> {
   let q = d.db
     .selectFrom('sq_tasks as t')
     .select(['t.id', 't.task', 't.worker', 't.started', 't.attempts', 't.progress'])
@@ -177,7 +182,17 @@ export interface TaskHeadRow {
 export async function taskHead(d: Backend, id: string): Promise<TaskHeadRow | undefined> {
   const row = await d.db
     .selectFrom('sq_tasks')
-    .select(['id', 'task', 'status', 'worker', 'attempts', 'started', 'finished', 'progress', head('error', 8192).as('error_head')])
+    .select([
+      'id',
+      'task',
+      'status',
+      'worker',
+      'attempts',
+      'started',
+      'finished',
+      'progress',
+      head('error', 8192).as('error_head'),
+    ])
     .where('id', '=', id)
     .executeTakeFirst()
   return row && { ...row, started: d.toIso(row.started), finished: d.toIso(row.finished) }
@@ -208,8 +223,17 @@ export async function readStreamChunks(
     .where('attempt', '=', o.attempt)
   const rows =
     o.afterSeq === 0
-      ? (await base.orderBy('seq', 'desc').limit(o.maxChunks + 1).execute()).reverse()
-      : await base.where('seq', '>', o.afterSeq).orderBy('seq').limit(o.maxChunks + 1).execute()
+      ? (
+          await base
+            .orderBy('seq', 'desc')
+            .limit(o.maxChunks + 1)
+            .execute()
+        ).reverse()
+      : await base
+          .where('seq', '>', o.afterSeq)
+          .orderBy('seq')
+          .limit(o.maxChunks + 1)
+          .execute()
   const more = rows.length > o.maxChunks
   const kept = more ? (o.afterSeq === 0 ? rows.slice(1) : rows.slice(0, -1)) : rows
   return {
@@ -226,7 +250,10 @@ export async function endedStreamTail(
 ): Promise<{ text: string; length: number }> {
   const row = await d.db
     .selectFrom('sq_tasks')
-    .select([tail(o.stream, o.maxChars).as('text'), sql<number | string | null>`length(${sql.ref(o.stream)})`.as('length')])
+    .select([
+      tail(o.stream, o.maxChars).as('text'),
+      sql<number | string | null>`length(${sql.ref(o.stream)})`.as('length'),
+    ])
     .where('id', '=', o.id)
     .executeTakeFirst()
   return { text: row?.text ?? '', length: Number(row?.length ?? 0) }

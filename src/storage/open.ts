@@ -25,7 +25,9 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
     return { kind: 'sqlite', path: sqlite[3] }
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    throw new UsageError(`unsupported database URL ${redactSecrets(text)}: use postgres://…, sqlite:PATH or a file path`)
+    throw new UsageError(
+      `unsupported database URL ${redactSecrets(text)}: use postgres://…, sqlite:PATH or a file path`,
+    )
   }
   return { kind: 'sqlite', path: text }
 }
@@ -92,7 +94,10 @@ async function importDriver<T>(driver: 'pg' | 'better-sqlite3', load: () => Prom
     const e = error as NodeJS.ErrnoException
     if ((e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && e.message.includes(`'${driver}'`)) {
       const engine = driver === 'pg' ? 'PostgreSQL' : 'SQLite'
-      throw new StorageError(`sq on ${engine} needs the ${driver} package, which is not installed: npm install ${driver}`, { cause: error })
+      throw new StorageError(
+        `sq on ${engine} needs the ${driver} package, which is not installed: npm install ${driver}`,
+        { cause: error },
+      )
     }
     throw error
   }

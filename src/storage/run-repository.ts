@@ -17,7 +17,6 @@ export { endRun, endRuns, MAX_VERDICT_BATCH, type RunOutcome, type Verdict } fro
  * (cancelled, requeued, declared lost), so a worker that lost its claim can never overwrite the verdict.
  */
 
-
 export interface ClaimOptions {
   workerId: string
   workerName: string
@@ -43,29 +42,32 @@ export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Task[]> {
     // On SQLite inside the claim's IMMEDIATE transaction; on PostgreSQL one more statement before it.
     const queues = await unpaused(d, trx, o.queues)
     if (queues.length === 0) return []
-    return trx
-      // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP
-      // LOCKED)` PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last
-      // one locked — claiming more than n tasks.
-      .with((wb) => wb('pick').materialized(), (db) =>
-        d.lockForClaim(nextRunnable(d, db, queues).limit(o.limit)),
-      )
-      .updateTable('sq_tasks')
-      .set({
-        status: 'progress',
-        attempts: sql`attempts + 1`,
-        worker: o.workerName,
-        worker_pid: o.pid,
-        worker_id: o.workerId,
-        started: o.startNow === false ? null : d.now(),
-        modified: d.now(),
-        ...CLEARED_RESULTS,
-      })
-      // By primary key only: the picked rows are locked (PostgreSQL) or the writer is alone (SQLite), so
-      // they are still queued; a status filter here would lead SQLite to scan every queued row.
-      .where('id', 'in', (eb) => eb.selectFrom('pick').select('pick.id'))
-      .returningAll()
-      .execute()
+    return (
+      trx
+        // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP
+        // LOCKED)` PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last
+        // one locked — claiming more than n tasks.
+        .with(
+          (wb) => wb('pick').materialized(),
+          (db) => d.lockForClaim(nextRunnable(d, db, queues).limit(o.limit)),
+        )
+        .updateTable('sq_tasks')
+        .set({
+          status: 'progress',
+          attempts: sql`attempts + 1`,
+          worker: o.workerName,
+          worker_pid: o.pid,
+          worker_id: o.workerId,
+          started: o.startNow === false ? null : d.now(),
+          modified: d.now(),
+          ...CLEARED_RESULTS,
+        })
+        // By primary key only: the picked rows are locked (PostgreSQL) or the writer is alone (SQLite), so
+        // they are still queued; a status filter here would lead SQLite to scan every queued row.
+        .where('id', 'in', (eb) => eb.selectFrom('pick').select('pick.id'))
+        .returningAll()
+        .execute()
+    )
   })
   // RETURNING does not keep the pick's order; the worker runs them in claim order.
   return rows.map((row) => toTask(d, row)).sort(inClaimOrder)
@@ -84,7 +86,11 @@ export async function markStarted(d: Backend, workerId: string, runs: RunRef[]):
   await d.db
     .updateTable('sq_tasks')
     .set({ started: d.now(), modified: d.now() })
-    .where('id', 'in', runs.map((r) => r.id))
+    .where(
+      'id',
+      'in',
+      runs.map((r) => r.id),
+    )
     .where('worker_id', '=', workerId)
     .where('status', '=', 'progress')
     .where('started', 'is', null)
@@ -171,12 +177,17 @@ function nextRunnable(d: Backend, db: QueryCreator<Database>, queues: string[]) 
     .where('status', '=', 'queued')
     .where('queue', 'in', queues)
     .where('run_at', '<=', d.now())
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('sq_paused_queues').select('sq_paused_queues.queue').where('sq_paused_queues.queue', 'in', queues))))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('sq_paused_queues').select('sq_paused_queues.queue').where('sq_paused_queues.queue', 'in', queues),
+        ),
+      ),
+    )
     .orderBy('priority', 'desc')
     .orderBy('run_at')
     .orderBy('created')
 }
-
 
 /**
  * Appends a batch of output and/or log to a run: an INSERT per stream, so O(size of the batch).
@@ -211,7 +222,11 @@ export async function lostRuns(d: Backend, runs: RunRef[]): Promise<RunRef[]> {
   const rows = await d.db
     .selectFrom('sq_tasks')
     .select(['id', 'attempts', 'status'])
-    .where('id', 'in', runs.map((r) => r.id))
+    .where(
+      'id',
+      'in',
+      runs.map((r) => r.id),
+    )
     .execute()
   const current = new Map(rows.map((r) => [r.id, r]))
   return runs.filter((run) => {

@@ -50,13 +50,21 @@ const timestamp = (d: Backend, ms: number | undefined) =>
 export async function endRun(d: Backend, run: RunRef, outcome: RunOutcome): Promise<boolean> {
   if (outcome.chunksWritten === false) {
     const result = await d.exclusive((db) =>
-      db.updateTable('sq_tasks').set(verdict(d, outcome, '', '')).where(owned(run)).executeTakeFirst(),
+      db
+        .updateTable('sq_tasks')
+        .set(verdict(d, outcome, '', ''))
+        .where(owned(run))
+        .executeTakeFirst(),
     )
     return Number(result.numUpdatedRows) === 1
   }
   return d.writeTransaction(async (trx) => {
     const { output, log } = await readChunks(trx, run.id, run.attempt)
-    const result = await trx.updateTable('sq_tasks').set(verdict(d, outcome, output, log)).where(owned(run)).executeTakeFirst()
+    const result = await trx
+      .updateTable('sq_tasks')
+      .set(verdict(d, outcome, output, log))
+      .where(owned(run))
+      .executeTakeFirst()
     if (Number(result.numUpdatedRows) !== 1) return false
     await trx.deleteFrom('sq_task_chunks').where('task_id', '=', run.id).execute()
     return true
@@ -84,7 +92,9 @@ export async function endRuns(d: Backend, verdicts: Verdict[]): Promise<Set<stri
     if (await endRun(d, v.run, v.outcome)) recorded.add(v.run.id)
   }
   for (let at = 0; at < simple.length; at += MAX_VERDICT_BATCH) {
-    const rows = await d.exclusive((db) => endManyWithoutChunks(d, simple.slice(at, at + MAX_VERDICT_BATCH)).execute(db))
+    const rows = await d.exclusive((db) =>
+      endManyWithoutChunks(d, simple.slice(at, at + MAX_VERDICT_BATCH)).execute(db),
+    )
     for (const row of rows.rows) recorded.add(row.id)
   }
   return recorded
@@ -102,12 +112,14 @@ function endManyWithoutChunks(d: Backend, verdicts: Verdict[]) {
   const int = (value: number | null | undefined) => sql`cast(${value ?? null} as integer)`
   const text = (value: string | null | undefined) => sql`cast(${value ?? null} as text)`
   const usage = (outcome: RunOutcome) =>
-    USAGE.map(({ column, field }) => sql`cast(${outcome[field] ?? null} as ${sql.raw(sqlType(column, d.timestampType))})`)
+    USAGE.map(
+      ({ column, field }) => sql`cast(${outcome[field] ?? null} as ${sql.raw(sqlType(column, d.timestampType))})`,
+    )
   const values = verdicts.map(({ run, outcome }) => {
     const tail = outcome.tail ?? {}
     return sql`(${text(run.id)}, ${int(run.attempt)}, ${text(outcome.status)}, ${text(storableText(tail.output ?? null))},
       ${text(storableText(tail.log ?? null))}, ${text(storableText(outcome.error ?? null))}, ${sql.join(usage(outcome))},
-      ${int(outcome.status === 'queued' ? outcome.retryAfterSeconds ?? 0 : null)},
+      ${int(outcome.status === 'queued' ? (outcome.retryAfterSeconds ?? 0) : null)},
       ${text(tail.progress ? JSON.stringify(tail.progress) : null)},
       ${timestamp(d, outcome.ran?.startedAt)}, ${timestamp(d, outcome.ran?.endedAt)})`
   })

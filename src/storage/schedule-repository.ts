@@ -27,7 +27,10 @@ export interface SlotTask {
 }
 
 /** What to fire, decided from the time since which slots count and the database's time (both ms). */
-export type Plan = (sinceMs: number, nowMs: number) => { fire: Array<{ slot: number; task: SlotTask }>; last: number | null }
+export type Plan = (
+  sinceMs: number,
+  nowMs: number,
+) => { fire: Array<{ slot: number; task: SlotTask }>; last: number | null }
 
 export interface FireResult {
   /** Tasks enqueued, one per slot, oldest first. */
@@ -45,7 +48,10 @@ export async function scheduleRows(d: Backend, names: string[]): Promise<Map<str
   if (names.length === 0) return new Map()
   const rows = await d.db.selectFrom('sq_schedules').selectAll().where('name', 'in', names).execute()
   return new Map(
-    rows.map((r) => [r.name, { name: r.name, last_slot: d.toIso(r.last_slot), last_task_id: r.last_task_id, created: d.toIso(r.created) }]),
+    rows.map((r) => [
+      r.name,
+      { name: r.name, last_slot: d.toIso(r.last_slot), last_task_id: r.last_task_id, created: d.toIso(r.created) },
+    ]),
   )
 }
 
@@ -57,7 +63,11 @@ export async function scheduleRows(d: Backend, names: string[]): Promise<Map<str
 export async function fireSchedule(d: Backend, name: string, plan: Plan): Promise<FireResult> {
   return d.writeTransaction(async (trx) => {
     const read = () =>
-      trx.selectFrom('sq_schedules').select(['last_slot', 'created', d.now().as('now')]).where('name', '=', name).executeTakeFirst()
+      trx
+        .selectFrom('sq_schedules')
+        .select(['last_slot', 'created', d.now().as('now')])
+        .where('name', '=', name)
+        .executeTakeFirst()
     const row = await read()
     if (!row) {
       await trx
@@ -83,7 +93,12 @@ export async function fireSchedule(d: Backend, name: string, plan: Plan): Promis
       .executeTakeFirst()
     if (Number(swapped.numUpdatedRows) !== 1) {
       const now = await read()
-      return { fired: [], sinceMs: Date.parse(d.toIso(now?.last_slot ?? now?.created ?? row.created)), nowMs, lost: true }
+      return {
+        fired: [],
+        sinceMs: Date.parse(d.toIso(now?.last_slot ?? now?.created ?? row.created)),
+        nowMs,
+        lost: true,
+      }
     }
     if (fire.length > 0) {
       // The same columns as task-repository's insertTask, which cannot join this transaction.

@@ -76,12 +76,7 @@ export async function getTaskState(d: Backend, id: string): Promise<Pick<Task, '
 
 /** Tasks whose id starts with `prefix` (at most `limit`, to tell unique from ambiguous). */
 export async function findByIdPrefix(d: Backend, prefix: string, limit = 2): Promise<string[]> {
-  const rows = await d.db
-    .selectFrom('sq_tasks')
-    .select('id')
-    .where('id', 'like', `${prefix}%`)
-    .limit(limit)
-    .execute()
+  const rows = await d.db.selectFrom('sq_tasks').select('id').where('id', 'like', `${prefix}%`).limit(limit).execute()
   return rows.map((r) => r.id)
 }
 

@@ -46,7 +46,9 @@ const timestamp = (): Column<Timestamp, string> => ({ kind: 'timestamp' })
 /** JSON text in the row, the parsed value in the record. */
 const json = <T>(): Column<string, T> => ({ kind: 'json' })
 const nullable = <S, R>(c: Column<S, R>): Column<S | null, R | null> => c
-const role = <R extends Role>(r: R) => <S, V>(c: Column<S, V>) => ({ ...nullable(c), role: r })
+const role =
+  <R extends Role>(r: R) =>
+  <S, V>(c: Column<S, V>) => ({ ...nullable(c), role: r })
 const claim = role('claim')
 const result = role('result')
 const usage = role('usage')
@@ -104,7 +106,8 @@ export type TaskRecord = {
 const names = Object.keys(TASK_COLUMNS) as ColumnName[]
 const withRole = <R extends Role>(...roles: R[]) =>
   names.filter((name) => roles.includes((TASK_COLUMNS[name] as Column<unknown, unknown>).role as R)) as WithRole<R>[]
-const nulls = <K extends ColumnName>(columns: K[]) => Object.fromEntries(columns.map((c) => [c, null])) as { [P in K]: null }
+const nulls = <K extends ColumnName>(columns: K[]) =>
+  Object.fromEntries(columns.map((c) => [c, null])) as { [P in K]: null }
 
 /** The record's fields, in order: every column but the internal ones. */
 export const RECORD_COLUMNS = names.filter(
@@ -150,11 +153,15 @@ export function toTask(d: { toIso(value: Date | string): string }, row: TaskRow)
     const value = row[name]
     const { kind } = TASK_COLUMNS[name] as Column<unknown, unknown>
     record[name] =
-      value === null ? null
-      : kind === 'timestamp' ? d.toIso(value as Date | string)
-      : kind === 'json' ? JSON.parse(value as string)
-      : kind === 'bigint' ? Number(value)
-      : value
+      value === null
+        ? null
+        : kind === 'timestamp'
+          ? d.toIso(value as Date | string)
+          : kind === 'json'
+            ? JSON.parse(value as string)
+            : kind === 'bigint'
+              ? Number(value)
+              : value
   }
   return record as TaskRecord
 }

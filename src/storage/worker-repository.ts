@@ -75,7 +75,13 @@ export interface OrphanedRun extends RunRef {
   started: boolean
 }
 
-const toOrphan = (r: { id: string; attempts: number; max_attempts: number; worker: string | null; started: unknown }) => ({
+const toOrphan = (r: {
+  id: string
+  attempts: number
+  max_attempts: number
+  worker: string | null
+  started: unknown
+}) => ({
   id: r.id,
   attempt: r.attempts,
   worker: r.worker,
@@ -93,9 +99,7 @@ export async function orphanedRuns(d: Backend, heartbeatTimeout: number): Promis
     .leftJoin('sq_workers as w', 'w.id', 't.worker_id')
     .select(['t.id', 't.attempts', 't.max_attempts', 't.worker', 't.started'])
     .where('t.status', '=', 'progress')
-    .where((eb) =>
-      eb.or([eb('w.id', 'is', null), eb('w.last_heartbeat', '<', d.nowPlusSeconds(-heartbeatTimeout))]),
-    )
+    .where((eb) => eb.or([eb('w.id', 'is', null), eb('w.last_heartbeat', '<', d.nowPlusSeconds(-heartbeatTimeout))]))
     .limit(100)
     .execute()
   return rows.map(toOrphan)

@@ -66,8 +66,14 @@ async function run(request: RunRequest): Promise<ToWorker> {
   // The seed's hooks see the task as it stands; only then is the output kept here as well.
   const tracked = Object.keys(hooks).length > 0
   let produced: string | null = null
-  const view = (status: HookTask['status'], output = produced): HookTask =>
-    ({ id: request.id, task: request.task, args: request.args, attempt: request.attempt, status, output })
+  const view = (status: HookTask['status'], output = produced): HookTask => ({
+    id: request.id,
+    task: request.task,
+    args: request.args,
+    attempt: request.attempt,
+    status,
+    output,
+  })
   try {
     await callHook(hooks, 'beforeJob', view('progress'))
     const result = await (await taskFunction(request))(request.args)

@@ -89,7 +89,13 @@ export class WorkerPresence {
         continue
       }
       const error = `${dead}; task marked ${run.attemptsLeft ? 'for retry' : 'failed'} by worker ${this.name}`
-      if (await endRun(this.dialect, run, run.attemptsLeft ? { status: 'queued', error, retryAfterSeconds: 0 } : { status: 'failed', error })) {
+      if (
+        await endRun(
+          this.dialect,
+          run,
+          run.attemptsLeft ? { status: 'queued', error, retryAfterSeconds: 0 } : { status: 'failed', error },
+        )
+      ) {
         rescued++
         this.o.log(`released ${run.id}: ${error}`)
       }
@@ -107,7 +113,8 @@ export class WorkerPresence {
     const strays = (await workers.runsOfWorker(this.dialect, this.id, 10)).filter((run) => !knows(run.id))
     if (strays.length === 0) return 0
     const released = await releaseUnstarted(this.dialect, this.id, strays)
-    if (released > 0) this.o.log(`gave back ${released} task(s) this worker claimed but never received (the claim's answer was lost)`)
+    if (released > 0)
+      this.o.log(`gave back ${released} task(s) this worker claimed but never received (the claim's answer was lost)`)
     return released
   }
 

@@ -48,11 +48,12 @@ export function bufferedLog(write: (text: string) => void, o: LogOptions = {}): 
   return (line) => {
     const level = levelOf(line)
     if (LOG_LEVELS.indexOf(level) < min) return
-    if (pending === '') setImmediate(() => {
-      const text = pending
-      pending = ''
-      write(text)
-    })
+    if (pending === '')
+      setImmediate(() => {
+        const text = pending
+        pending = ''
+        write(text)
+      })
     const time = new Date().toISOString()
     pending += json ? `${JSON.stringify({ time, level, pid: process.pid, msg: line })}\n` : `${time} ${line}\n`
   }

@@ -27,7 +27,13 @@ export function outcomeOf(
   const error = failureMessage(end, limits)
   if (error === null) return { status: 'completed', ...written, ...usage }
   if (run.attempt < run.maxAttempts) {
-    return { status: 'queued', error, retryAfterSeconds: Math.min(2 ** run.attempt, MAX_BACKOFF_SECONDS), ...written, ...usage }
+    return {
+      status: 'queued',
+      error,
+      retryAfterSeconds: Math.min(2 ** run.attempt, MAX_BACKOFF_SECONDS),
+      ...written,
+      ...usage,
+    }
   }
   return { status: 'failed', error, ...written, ...usage }
 }
@@ -55,7 +61,10 @@ function failureMessage(end: RunEnd, limits: { timeoutSeconds: number }): string
 export function describeVerdict(outcome: RunOutcome, recorded: boolean): { verdict: string; why: string } {
   if (!recorded) return { verdict: 'lost', why: '' }
   if (outcome.givenBack) {
-    return { verdict: 'gave back', why: ': the worker stopped before it finished; queued again without spending an attempt' }
+    return {
+      verdict: 'gave back',
+      why: ': the worker stopped before it finished; queued again without spending an attempt',
+    }
   }
   const why = outcome.error ? `: ${outcome.error.split('\n')[0]}` : ''
   if (outcome.status === 'queued') return { verdict: `will retry (in ${outcome.retryAfterSeconds}s)`, why }

@@ -28,7 +28,10 @@ export class Periodic {
   soon(minGapMs: number): void {
     if (this.soonTimer || !this.timer) return
     const wait = this.lastRun + minGapMs - Date.now()
-    if (wait <= 0) return this.trigger()
+    if (wait <= 0) {
+      this.trigger()
+      return
+    }
     this.soonTimer = setTimeout(() => {
       this.soonTimer = undefined
       if (this.timer) this.trigger()

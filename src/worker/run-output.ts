@@ -23,7 +23,10 @@ export class RunOutput {
       this.written[stream] += size
       return
     }
-    this.pending[stream] += Buffer.from(text).subarray(0, Math.max(0, room)).toString('utf8').replace(/\uFFFD$/, '')
+    this.pending[stream] += Buffer.from(text)
+      .subarray(0, Math.max(0, room))
+      .toString('utf8')
+      .replace(/\uFFFD$/, '')
     this.pending[stream] += `\n[sq: ${stream} truncated at maxOutputSize (${this.maxBytes} bytes)]\n`
     this.written[stream] = this.maxBytes
     this.cut[stream] = true

@@ -5,7 +5,9 @@ import type { Progress } from '../types.js'
 /** A thrown value as the task's `error`: the message and stack trace of an Error, else its JSON. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
-    return error.stack && error.stack.includes(error.message) ? error.stack : `${error.name}: ${error.message}\n${error.stack ?? ''}`
+    return error.stack && error.stack.includes(error.message)
+      ? error.stack
+      : `${error.name}: ${error.message}\n${error.stack ?? ''}`
   }
   try {
     return `Thrown value: ${JSON.stringify(error)}`
@@ -30,11 +32,20 @@ export function toOutput(value: unknown): string | null {
 
 /** A yield of `{ progress: { current, total, message } }`: structured progress, not output. */
 export function isProgress(value: unknown): value is { progress: Progress } {
-  return typeof value === 'object' && value !== null && 'progress' in value && typeof (value as { progress: unknown }).progress === 'object'
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'progress' in value &&
+    typeof (value as { progress: unknown }).progress === 'object'
+  )
 }
 
 /** What a generator task (sync or async) returns when called. */
 export function isIterator(value: unknown): value is AsyncIterator<unknown> | Iterator<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as Iterator<unknown>).next === 'function' &&
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Iterator<unknown>).next === 'function' &&
     (Symbol.asyncIterator in value || Symbol.iterator in value)
+  )
 }

@@ -31,7 +31,10 @@ export class Run {
   /** Some output or log has been written as chunks. */
   flushed = false
 
-  constructor(readonly task: Task, maxOutputSize: number) {
+  constructor(
+    readonly task: Task,
+    maxOutputSize: number,
+  ) {
     this.ref = { id: task.id, attempt: task.attempts }
     this.output = new RunOutput(maxOutputSize)
   }

@@ -51,7 +51,9 @@ export class Scheduler {
         await this.fire(entry)
       } catch (error) {
         entry.nextLookMs = this.o.now() + RETRY_MS
-        this.o.log(`schedule ${entry.def.name}: ${redactSecrets((error as Error).message.split('\n')[0]!)}; trying again in ${RETRY_MS / 1000}s`)
+        this.o.log(
+          `schedule ${entry.def.name}: ${redactSecrets((error as Error).message.split('\n')[0]!)}; trying again in ${RETRY_MS / 1000}s`,
+        )
       }
     }
   }
@@ -65,11 +67,18 @@ export class Scheduler {
     const result = await fireSchedule(this.dialect, def.name, (sinceMs, nowMs) => {
       const due = dueSlots(cron, sinceMs, nowMs, def.catchUp)
       skipped = due.skipped
-      const task = () => ({ id: randomUUID(), task: def.task.trim(), argsJson, queue: def.queue, priority: def.priority })
+      const task = () => ({
+        id: randomUUID(),
+        task: def.task.trim(),
+        argsJson,
+        queue: def.queue,
+        priority: def.priority,
+      })
       return { fire: due.fire.map((slot) => ({ slot, task: task() })), last: due.last }
     })
     if (!result.lost) {
-      for (const { slot, id } of result.fired) this.o.log(`schedule ${def.name}: enqueued ${id} ${def.task} for ${new Date(slot).toISOString()}`)
+      for (const { slot, id } of result.fired)
+        this.o.log(`schedule ${def.name}: enqueued ${id} ${def.task} for ${new Date(slot).toISOString()}`)
       if (skipped !== 0) {
         const count = skipped === -1 ? 'missed slots' : `${skipped} missed slot${skipped === 1 ? '' : 's'}`
         this.o.log(`schedule ${def.name}: skipped ${count} (catchUp: ${def.catchUp})`)

@@ -33,7 +33,11 @@ export class StartMarks {
       const due = Date.now() - MARK_AFTER_MS
       const marked = this.unrecorded().filter((r) => r.startedAt <= due)
       for (const r of marked) r.startRecorded = true
-      markStarted(this.dialect, this.workerId, marked.map((r) => r.ref))
+      markStarted(
+        this.dialect,
+        this.workerId,
+        marked.map((r) => r.ref),
+      )
         .catch((error: Error) => {
           for (const r of marked) r.startRecorded = false
           this.log(`could not record the start of ${marked.length} task(s): ${redactSecrets(error.message)}`)

@@ -12,7 +12,10 @@ const MAX_ENTRIES = 1000
 export class TaskPolicy {
   private readonly verdicts = new Map<string, { at: number; refusal: string | undefined }>()
 
-  constructor(private readonly root: string, private readonly allowedTasks: string[] | null) {}
+  constructor(
+    private readonly root: string,
+    private readonly allowedTasks: string[] | null,
+  ) {}
 
   /** Why this reference may not run; undefined when it may. */
   refusal(ref: string): string | undefined {

@@ -32,7 +32,6 @@ export interface TaskProcessOptions {
 /** SIGTERM first; what still lives this much later gets SIGKILL. */
 export const KILL_GRACE_MS = 5000
 
-
 interface ActiveRun {
   request: RunRequest
   handlers: RunHandlers
@@ -96,7 +95,8 @@ export class TaskProcess {
 
   run(request: RunRequest, handlers: RunHandlers): Promise<RunResult> {
     if (this.active) throw new Error('task process is busy')
-    if (this.exited) return Promise.resolve({ kind: 'exited', code: this.child.exitCode, signal: this.child.signalCode })
+    if (this.exited)
+      return Promise.resolve({ kind: 'exited', code: this.child.exitCode, signal: this.child.signalCode })
     this.handed++
     return new Promise((resolve) => {
       this.active = { request, handlers, resolve, ended: new Set() }
@@ -167,9 +167,11 @@ export class TaskProcess {
     if (!run?.done || run.ended.size < 2) return
     this.active = undefined
     const d = run.done
-    run.resolve(d.ok
-      ? { kind: 'completed', output: d.output, cpuMs: d.cpuMs, peakRss: d.peakRss }
-      : { kind: 'threw', error: d.error, cpuMs: d.cpuMs, peakRss: d.peakRss })
+    run.resolve(
+      d.ok
+        ? { kind: 'completed', output: d.output, cpuMs: d.cpuMs, peakRss: d.peakRss }
+        : { kind: 'threw', error: d.error, cpuMs: d.cpuMs, peakRss: d.peakRss },
+    )
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {

@@ -75,11 +75,14 @@ export class VerdictWriter {
         continue
       }
       if (Date.now() >= this.giveUpAt) {
-        for (const v of this.pending.values()) this.log(`lost the verdict of ${v.run.id}: the database stayed unreachable`)
+        for (const v of this.pending.values())
+          this.log(`lost the verdict of ${v.run.id}: the database stayed unreachable`)
         this.pending.clear()
         break
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS)))
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS)),
+      )
     }
     this.writing = undefined
     for (const resolve of this.idleWaiters.splice(0)) resolve()
@@ -119,7 +122,9 @@ export class VerdictWriter {
 
   private unreachable(error: unknown): false {
     this.failures++
-    this.log(`cannot record verdicts (attempt ${this.failures}, ${this.pending.size} waiting): ${redactSecrets((error as Error).message)}`)
+    this.log(
+      `cannot record verdicts (attempt ${this.failures}, ${this.pending.size} waiting): ${redactSecrets((error as Error).message)}`,
+    )
     return false
   }
 

@@ -1,8 +1,15 @@
 import type { Settings } from '../config.js'
-import { SqError } from '../errors.js'
+import type { SqError } from '../errors.js'
 import { redactSecrets } from '../redact.js'
 import type { Backend } from '../storage/dialect.js'
-import { appendChunks, claimTasks, hasRunnable, lostRuns, releaseUnstarted, type RunOutcome } from '../storage/run-repository.js'
+import {
+  appendChunks,
+  claimTasks,
+  hasRunnable,
+  lostRuns,
+  releaseUnstarted,
+  type RunOutcome,
+} from '../storage/run-repository.js'
 import { WorkerPresence } from './heartbeat.js'
 import { describeVerdict, outcomeOf, type RunEnd } from './outcome.js'
 import { Periodic } from './periodic.js'
@@ -95,7 +102,12 @@ export class Worker {
     })
     this.verdicts = new VerdictWriter(dialect, o.log)
     this.prefetch = new Prefetch(o.concurrency)
-    this.execution = { pool: this.pool, policy: new TaskPolicy(settings.root, settings.allowedTasks), settings, hardStopped: () => this.hardStopped }
+    this.execution = {
+      pool: this.pool,
+      policy: new TaskPolicy(settings.root, settings.allowedTasks),
+      settings,
+      hardStopped: () => this.hardStopped,
+    }
     this.startMarks = new StartMarks(dialect, this.presence.id, () => this.runs.unrecordedStarts(), o.log)
   }
 
@@ -108,7 +120,9 @@ export class Worker {
     await this.presence.register()
     this.pool.prewarm(this.o.concurrency)
     await this.startServices()
-    this.o.log(`worker ${this.name} started: concurrency ${this.o.concurrency}, queues ${this.o.queues.join(',')}, database ${this.dialect.displayUrl}`)
+    this.o.log(
+      `worker ${this.name} started: concurrency ${this.o.concurrency}, queues ${this.o.queues.join(',')}, database ${this.dialect.displayUrl}`,
+    )
     try {
       await this.presence.rescueOrphans()
       while (!this.stopping) {
@@ -154,7 +168,10 @@ export class Worker {
       new Periodic(this.presence.intervalMs, () => this.heartbeat(), onError),
       new Periodic(FLUSH_MS, () => this.flushOutput(), onError),
       ownership,
-      ...new Scheduler(this.dialect, this.settings, { now: () => this.presence.databaseTime(Date.now()), log: this.o.log }).services(onError),
+      ...new Scheduler(this.dialect, this.settings, {
+        now: () => this.presence.databaseTime(Date.now()),
+        log: this.o.log,
+      }).services(onError),
     ].map((s) => s.start())
     this.unlisten.push(
       await this.dialect.listen('sq_queued', (queue) => {
@@ -309,9 +326,17 @@ export class Worker {
   private async checkOwnership(): Promise<void> {
     const live = this.runs.live()
     if (live.length === 0) return
-    const lost = new Set((await lostRuns(this.dialect, live.map((r) => r.ref))).map((ref) => ref.id))
+    const lost = new Set(
+      (
+        await lostRuns(
+          this.dialect,
+          live.map((r) => r.ref),
+        )
+      ).map((ref) => ref.id),
+    )
     if (lost.size === 0) return
-    for (const r of this.runs.lose(lost)) this.o.log(`dropped ${r.id}: it was cancelled or taken from this worker before it started`)
+    for (const r of this.runs.lose(lost))
+      this.o.log(`dropped ${r.id}: it was cancelled or taken from this worker before it started`)
   }
 
   /** Gives the claimed, unstarted runs back to the queue without spending their attempt. */
@@ -319,7 +344,11 @@ export class Worker {
     const runs = this.runs.takeWaiting()
     if (runs.length === 0) return
     try {
-      const released = await releaseUnstarted(this.dialect, this.presence.id, runs.map((r) => r.ref))
+      const released = await releaseUnstarted(
+        this.dialect,
+        this.presence.id,
+        runs.map((r) => r.ref),
+      )
       this.o.log(`gave back ${released} claimed task${released === 1 ? '' : 's'} that had not started`)
     } catch (error) {
       // Left claimed: the heartbeat's stray release (or, once this worker is gone, another worker's

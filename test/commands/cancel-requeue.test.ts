@@ -7,7 +7,7 @@ import { appendChunks, claimTasks, endRun } from '../../src/storage/run-reposito
 import { waitFor } from '../helpers/wait.js'
 
 for (const dialect of DIALECTS) {
-  describe(`sq cancel and sq requeue (${dialect})`, function () {
+  describe(`sq cancel and sq requeue (${dialect})`, () => {
     const t = useTestDatabase(dialect, { setup: writeTaskModule })
     let db: TestDatabase
     let d: Backend
@@ -31,7 +31,13 @@ for (const dialect of DIALECTS) {
 
     it('cancels a task in progress, keeping the output it had made', async () => {
       const id = await insert(d, { queue: 'cancel-me' })
-      const [run] = await claimTasks(d, { workerId: 'w1', workerName: 'test:1', pid: 1, queues: ['cancel-me'], limit: 1 })
+      const [run] = await claimTasks(d, {
+        workerId: 'w1',
+        workerName: 'test:1',
+        pid: 1,
+        queues: ['cancel-me'],
+        limit: 1,
+      })
       assert.equal(run!.id, id)
       assert.ok(await appendChunks(d, { id, attempt: run!.attempts }, { output: 'half way\n' }))
       const results = await sqJson<Array<{ id: string; cancelled: boolean; was: string }>>(db, ['cancel', id])
@@ -121,18 +127,27 @@ for (const dialect of DIALECTS) {
       // and the end of its run. Whatever their order, each command must report what it did to the row.
       const queue = `race-${dialect}`
       const ids = await Promise.all(Array.from({ length: 8 }, () => insert(d, { queue })))
-      const claimed = await claimTasks(d, { workerId: 'w1', workerName: 'test:1', pid: 1, queues: [queue], limit: ids.length })
+      const claimed = await claimTasks(d, {
+        workerId: 'w1',
+        workerName: 'test:1',
+        pid: 1,
+        queues: [queue],
+        limit: ids.length,
+      })
       assert.equal(claimed.length, ids.length)
-      const raced = await Promise.all(claimed.map(async (run) => {
-        const [cancel, requeue, ended] = await Promise.all([
-          sq(db, ['cancel', run.id]),
-          sq(db, ['requeue', run.id]),
-          // Spread over the time the two commands take to start, so that the orders vary.
-          new Promise((resolve) => setTimeout(resolve, Math.random() * 3000)).then(() =>
-            endRun(d, { id: run.id, attempt: run.attempts }, { status: 'completed' })),
-        ])
-        return { id: run.id, cancel, requeue, ended, final: (await show(run.id)).status }
-      }))
+      const raced = await Promise.all(
+        claimed.map(async (run) => {
+          const [cancel, requeue, ended] = await Promise.all([
+            sq(db, ['cancel', run.id]),
+            sq(db, ['requeue', run.id]),
+            // Spread over the time the two commands take to start, so that the orders vary.
+            new Promise((resolve) => setTimeout(resolve, Math.random() * 3000)).then(() =>
+              endRun(d, { id: run.id, attempt: run.attempts }, { status: 'completed' }),
+            ),
+          ])
+          return { id: run.id, cancel, requeue, ended, final: (await show(run.id)).status }
+        }),
+      )
       for (const { id, cancel, requeue, ended, final } of raced) {
         const story = `${id}: cancel ${cancel.code} ${cancel.stdout.trim()} | requeue ${requeue.code} ${requeue.stdout.trim()} | run ended: ${ended} | final ${final}`
         // A failed cancel saw the task ended (by its run: nothing else ends it here), never queued or running.
@@ -143,19 +158,28 @@ for (const dialect of DIALECTS) {
         else assert.equal(requeue.code, 0, story)
         const wasRunning = cancel.stdout === `cancelled ${id} (was running)\n`
         const expected =
-          cancel.code === 1 ? (requeue.code === 0 ? 'queued' : 'completed') // end, cancel refused, requeue (or not)
-          : requeue.code === 1 ? 'cancelled' // requeue refused, then cancel
-          : wasRunning ? 'queued' // cancel, then requeue
-          : 'cancelled' // end, requeue, then cancel of the queued task
+          cancel.code === 1
+            ? requeue.code === 0
+              ? 'queued'
+              : 'completed' // end, cancel refused, requeue (or not)
+            : requeue.code === 1
+              ? 'cancelled' // requeue refused, then cancel
+              : wasRunning
+                ? 'queued' // cancel, then requeue
+                : 'cancelled' // end, requeue, then cancel of the queued task
         assert.equal(final, expected, story)
-        assert.equal(ended, cancel.code === 1 || !wasRunning, `the run ended iff cancel found it ended or queued; ${story}`)
+        assert.equal(
+          ended,
+          cancel.code === 1 || !wasRunning,
+          `the run ended iff cancel found it ended or queued; ${story}`,
+        )
       }
     })
   })
 }
 
 if (DIALECTS.includes('postgres')) {
-  describe('sq cancel of a task that ends and is requeued while the cancel waits (postgres)', function () {
+  describe('sq cancel of a task that ends and is requeued while the cancel waits (postgres)', () => {
     const t = useTestDatabase('postgres', { setup: writeTaskModule })
 
     it('cancels the task it finds queued instead of saying "not cancelled: already queued"', async function () {
@@ -168,17 +192,31 @@ if (DIALECTS.includes('postgres')) {
       const { cancel } = await d.db.transaction().execute(async (trx) => {
         await trx.updateTable('sq_tasks').set({ priority: 0 }).where('id', '=', id).execute()
         const cancel = sq(db, ['cancel', id])
-        await waitFor(async () => {
-          const waiting = await d.db
-            .selectFrom(sql<{ query: string; wait_event_type: string | null; datname: string }>`pg_stat_activity`.as('a'))
-            .select('query')
-            .where('wait_event_type', '=', 'Lock')
-            .where(sql<boolean>`datname = current_database()`)
-            .execute()
-          return waiting.some((w) => /sq_tasks/.test(w.query))
-        }, 20_000, 'sq cancel to wait on the row')
-        await trx.updateTable('sq_tasks').set({ status: 'completed', finished: new Date().toISOString() }).where('id', '=', id).execute()
-        await trx.updateTable('sq_tasks').set({ status: 'queued', finished: null, started: null }).where('id', '=', id).execute()
+        await waitFor(
+          async () => {
+            const waiting = await d.db
+              .selectFrom(
+                sql<{ query: string; wait_event_type: string | null; datname: string }>`pg_stat_activity`.as('a'),
+              )
+              .select('query')
+              .where('wait_event_type', '=', 'Lock')
+              .where(sql<boolean>`datname = current_database()`)
+              .execute()
+            return waiting.some((w) => /sq_tasks/.test(w.query))
+          },
+          20_000,
+          'sq cancel to wait on the row',
+        )
+        await trx
+          .updateTable('sq_tasks')
+          .set({ status: 'completed', finished: new Date().toISOString() })
+          .where('id', '=', id)
+          .execute()
+        await trx
+          .updateTable('sq_tasks')
+          .set({ status: 'queued', finished: null, started: null })
+          .where('id', '=', id)
+          .execute()
         // Wrapped: a promise returned as such would be awaited before the commit the cancel waits for.
         return { cancel }
       })

@@ -8,7 +8,7 @@ import type { Backend } from '../../src/storage/dialect.js'
 
 /** Precedence flag > environment > sq.config.* > default, for `db` and `maxArgsSize`. */
 for (const dialect of DIALECTS) {
-  describe(`configuration precedence (${dialect})`, function () {
+  describe(`configuration precedence (${dialect})`, () => {
     const t = useTestDatabase(dialect, { setup: writeTaskModule })
     let db: TestDatabase
     let d: Backend
@@ -50,7 +50,11 @@ for (const dialect of DIALECTS) {
     it('maxArgsSize: SQ_MAX_ARGS_SIZE > sq.config.mjs / .ts / .json > 1 MiB default', async () => {
       const big = '{"text":"' + 'x'.repeat(100) + '"}' // 111 bytes
       const mjs = configDir('cfg-mjs', 'sq.config.mjs', 'export default { maxArgsSize: 50 }\n')
-      const ts = configDir('cfg-ts', 'sq.config.ts', 'const size: number = 50\nexport default { maxArgsSize: size } satisfies Record<string, unknown>\n')
+      const ts = configDir(
+        'cfg-ts',
+        'sq.config.ts',
+        'const size: number = 50\nexport default { maxArgsSize: size } satisfies Record<string, unknown>\n',
+      )
       const json = configDir('cfg-json', 'sq.config.json', '{"maxArgsSize": 50}')
       const env = { SQ_DATABASE_URL: db.url }
       fs.writeFileSync(path.join(db.dir, 'huge.json'), JSON.stringify({ text: 'x'.repeat(1024 * 1024) }))
@@ -82,7 +86,12 @@ for (const dialect of DIALECTS) {
       const results = await Promise.all(cases.map((dir) => run(['list'], { SQ_DATABASE_URL: db.url }, dir)))
       results.forEach((r, i) => {
         assertOneLineError(r, 2)
-        assert.ok(r.stderr.includes(path.join(cases[i]!, path.basename(cases[i]!) === 'bad-mjs' ? 'sq.config.mjs' : 'sq.config.json')), `names the file: ${r.stderr}`)
+        assert.ok(
+          r.stderr.includes(
+            path.join(cases[i]!, path.basename(cases[i]!) === 'bad-mjs' ? 'sq.config.mjs' : 'sq.config.json'),
+          ),
+          `names the file: ${r.stderr}`,
+        )
       })
       assert.match(results[3]!.stderr, /unknown setting "database"/)
       assert.match(results[4]!.stderr, /maxArgsSize/)

@@ -14,20 +14,31 @@ describe('sq help, -h, -v, unknown commands, completion', function () {
   let dir: string
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-conventions-'))))
   after(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const run = (...args: string[]) => runSq(args, { cwd: dir, env: { HOME: dir, XDG_CACHE_HOME: path.join(dir, 'cache') } })
+  const run = (...args: string[]) =>
+    runSq(args, { cwd: dir, env: { HOME: dir, XDG_CACHE_HOME: path.join(dir, 'cache') } })
 
   it('sq help CMD, sq CMD -h and sq CMD --help print the same help; sq help lists the commands', async () => {
-    const [viaHelp, viaH, viaLong, root] = await Promise.all([run('help', 'worker'), run('worker', '-h'), run('worker', '--help'), run('help')])
+    const [viaHelp, viaH, viaLong, root] = await Promise.all([
+      run('help', 'worker'),
+      run('worker', '-h'),
+      run('worker', '--help'),
+      run('help'),
+    ])
     for (const r of [viaHelp, viaH, viaLong, root]) assert.equal(r.code, 0, r.stderr)
     assert.match(viaHelp.stdout, /^USAGE\n {2}\$ sq worker /m)
-    assert.match(viaHelp.stdout.replace(/\s+/g, ' '), /--burst exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed/)
+    assert.match(
+      viaHelp.stdout.replace(/\s+/g, ' '),
+      /--burst exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed/,
+    )
     assert.equal(viaH.stdout, viaHelp.stdout)
     assert.equal(viaLong.stdout, viaHelp.stdout)
-    for (const command of ['enqueue', 'worker', 'list', 'show', 'top', 'autocomplete', 'help']) assert.match(root.stdout, new RegExp(`^ {2}${command} `, 'm'))
+    for (const command of ['enqueue', 'worker', 'list', 'show', 'top', 'autocomplete', 'help'])
+      assert.match(root.stdout, new RegExp(`^ {2}${command} `, 'm'))
   })
 
   it('-v and --version print the version', async () => {
-    const version = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string
+    const version = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+      .version as string
     const [short, long] = await Promise.all([run('-v'), run('--version')])
     assert.equal(short.code, 0)
     assert.match(short.stdout, new RegExp(`^sq-queue/${version.replaceAll('.', '\\.')} `))
@@ -35,7 +46,12 @@ describe('sq help, -h, -v, unknown commands, completion', function () {
   })
 
   it('an unknown command is one `sq:` line, exit 2, with a suggestion when it looks like a typo', async () => {
-    const [typo, prefix, unrelated, helpUnknown] = await Promise.all([run('lsit', '--status', 'failed'), run('enq'), run('nope'), run('help', 'nope')])
+    const [typo, prefix, unrelated, helpUnknown] = await Promise.all([
+      run('lsit', '--status', 'failed'),
+      run('enq'),
+      run('nope'),
+      run('help', 'nope'),
+    ])
     assertOneLineError(typo, 2, /^sq: "lsit" is not a sq command; did you mean "list"\? \(sq help lists them\)$/)
     assertOneLineError(prefix, 2, /did you mean "enqueue"\?/)
     assertOneLineError(unrelated, 2, /^sq: "nope" is not a sq command \(sq help lists them\)$/)
@@ -49,7 +65,14 @@ describe('sq help, -h, -v, unknown commands, completion', function () {
     const script = path.join(dir, 'cache', 'sq', 'autocomplete', 'functions', 'bash', 'sq.bash')
     // What bash does on TAB: the completion function fills COMPREPLY from the words typed so far.
     const complete = (words: string) =>
-      execFileSync('bash', ['-c', `source '${script}'; COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _sq_autocomplete; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' }).trim()
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          `source '${script}'; COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _sq_autocomplete; echo "\${COMPREPLY[@]}"`,
+        ],
+        { encoding: 'utf8' },
+      ).trim()
     assert.equal(complete('sq wor'), 'worker')
     assert.equal(complete('sq worker --log-f'), '--log-format')
     assert.equal(complete('sq list --ta'), '--task')
@@ -60,7 +83,8 @@ for (const dialect of DIALECTS) {
   describe(`--task globs, --limit notes, no trailing spaces (${dialect})`, function () {
     this.timeout(60_000)
     const t = useTestDatabase(dialect, { clean: true })
-    const listTasks = async (...args: string[]) => (await sqJson<Task[]>(t.db, ['list', ...args])).map((task) => task.task).sort()
+    const listTasks = async (...args: string[]) =>
+      (await sqJson<Task[]>(t.db, ['list', ...args])).map((task) => task.task).sort()
 
     it('--task: a glob with * or ? is anchored at both ends and ignores case; without one, a substring', async () => {
       for (const task of ['hello#a', 'tasks/hello#b', 'Help#c', 'shell#d', 'x_y#e']) await insert(t.d, { task })

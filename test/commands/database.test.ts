@@ -9,7 +9,7 @@ import { openQueue } from '../../src/index.js'
 import { assertOneLineError, countTasks, sq, writeTaskModule } from '../helpers/sq.js'
 
 for (const dialect of DIALECTS) {
-  describe(`first start on a brand-new database (${dialect})`, function () {
+  describe(`first start on a brand-new database (${dialect})`, () => {
     const dbs: TestDatabase[] = []
     after(async () => {
       for (const db of dbs) await db.drop()
@@ -29,8 +29,15 @@ for (const dialect of DIALECTS) {
       for (const db of [a, b]) {
         const d = await openTestDatabase(db)
         try {
-          const migrations = (await d.db.selectFrom('sq_migration' as never).selectAll().execute()) as Array<{ name: string }>
-          assert.deepEqual(migrations.map((m) => m.name).sort(), ['001-initial', '002-notify-triggers', '003-schedules-and-pauses'], 'each migration ran once')
+          const migrations = (await d.db
+            .selectFrom('sq_migration' as never)
+            .selectAll()
+            .execute()) as Array<{ name: string }>
+          assert.deepEqual(
+            migrations.map((m) => m.name).sort(),
+            ['001-initial', '002-notify-triggers', '003-schedules-and-pauses'],
+            'each migration ran once',
+          )
           assert.equal(await countTasks(d), db === a ? 6 : 0)
         } finally {
           await d.close()
@@ -40,7 +47,7 @@ for (const dialect of DIALECTS) {
   })
 }
 
-describe('databases that cannot be used', function () {
+describe('databases that cannot be used', () => {
   const secret = 'S3cretPw'
   let dir: string
   before(() => {
@@ -73,7 +80,15 @@ describe('databases that cannot be used', function () {
   it('no form of a PostgreSQL URL prints its password, in the errors of any command', async function () {
     this.timeout(180_000)
     const id = '00000000-0000-4000-8000-000000000000'
-    const commands = [['list'], ['list', '--json'], ['stats'], ['enqueue', 'tasks#hello'], ['cancel', id], ['requeue', id], ['worker', '--burst']]
+    const commands = [
+      ['list'],
+      ['list', '--json'],
+      ['stats'],
+      ['enqueue', 'tasks#hello'],
+      ['cancel', id],
+      ['requeue', id],
+      ['worker', '--burst'],
+    ]
     // [url, exit code, what must not be printed]: the server at port 1 is closed (exit 1); a URL that
     // cannot be read is bad input (exit 2).
     const forms: Array<[string, number, string[]]> = [
@@ -88,25 +103,29 @@ describe('databases that cannot be used', function () {
       const results = await Promise.all(commands.map((args) => run([...args, '--db', url])))
       results.forEach((r, i) => {
         assertOneLineError(r, code)
-        for (const part of hidden) assert.ok(!(r.stdout + r.stderr).includes(part), `sq ${commands[i]!.join(' ')} --db ${url} printed ${part}: ${r.stderr}`)
+        for (const part of hidden)
+          assert.ok(
+            !(r.stdout + r.stderr).includes(part),
+            `sq ${commands[i]!.join(' ')} --db ${url} printed ${part}: ${r.stderr}`,
+          )
       })
     }
   })
 
   it('a malformed PostgreSQL URL is bad input: exit 2, naming the problem', async () => {
-    const [port, noHost, escape] = await Promise.all([
+    const [port, noHost, badEscape] = await Promise.all([
       run(['list', '--db', 'postgres://host:notaport/db']),
       run(['list', '--db', `postgres://root:${secret}@/db`]),
       run(['list'], { SQ_DATABASE_URL: `postgresql://root:${secret}%C3@127.0.0.1/db` }),
     ])
     assertOneLineError(port, 2, /malformed PostgreSQL URL postgres:\/\/host:notaport\/db: its port is not a number/)
     assertOneLineError(noHost, 2, /malformed PostgreSQL URL postgres:\/\/root:\*\*\*@\/db: it names no host/)
-    assertOneLineError(escape, 2, /malformed PostgreSQL URL/)
-    for (const r of [noHost, escape]) assert.ok(!r.stderr.includes(secret), r.stderr)
+    assertOneLineError(badEscape, 2, /malformed PostgreSQL URL/)
+    for (const r of [noHost, badEscape]) assert.ok(!r.stderr.includes(secret), r.stderr)
   })
 
   if (DIALECTS.includes('postgres')) {
-    it('a password given as ?password= is hidden in the worker\'s start line, sq serve\'s and sq top\'s header', async function () {
+    it("a password given as ?password= is hidden in the worker's start line, sq serve's and sq top's header", async function () {
       this.timeout(60_000)
       const db = await createTestDatabase('postgres')
       try {
@@ -114,7 +133,10 @@ describe('databases that cannot be used', function () {
         const url = `${db.url}?application_name=sq-test&password=${secret}`
         const worker = await run(['worker', '--burst', '--db', url])
         assert.equal(worker.code, 0, worker.stderr)
-        assert.match(worker.stdout, /started: .*database postgres:\/\/postgres@127\.0\.0\.1:5432\/sq_test_\w+\?application_name=sq-test&password=\*\*\*\n/)
+        assert.match(
+          worker.stdout,
+          /started: .*database postgres:\/\/postgres@127\.0\.0\.1:5432\/sq_test_\w+\?application_name=sq-test&password=\*\*\*\n/,
+        )
         const serve = new SqProcess(['serve', '--port', '0', '--db', url], { cwd: dir })
         try {
           await serve.waitForOutput(/Ctrl-C stops/)

@@ -26,23 +26,44 @@ for (const dialect of DIALECTS) {
     it('enqueues one task per line of a file, in order, printing their ids', async () => {
       const before = await count()
       fs.writeFileSync(path.join(db.dir, 'batch.jsonl'), '{"name":"a"}\n\n{"name":"b","n":[1,2]}\n{"name":"c"}\n')
-      const ids = (await sqOk(db, ['enqueue', 'tasks#hello', '--jsonl', 'batch.jsonl', '--priority', '2'])).trim().split('\n')
+      const ids = (await sqOk(db, ['enqueue', 'tasks#hello', '--jsonl', 'batch.jsonl', '--priority', '2']))
+        .trim()
+        .split('\n')
       assert.equal(ids.length, 3)
       const tasks = await Promise.all(ids.map((id) => (assert.match(id, UUID), queue.get(id))))
-      assert.deepEqual(tasks.map((t) => t.args), [{ name: 'a' }, { name: 'b', n: [1, 2] }, { name: 'c' }])
+      assert.deepEqual(
+        tasks.map((t) => t.args),
+        [{ name: 'a' }, { name: 'b', n: [1, 2] }, { name: 'c' }],
+      )
       assert.ok(tasks.every((t) => t.status === 'queued' && t.priority === 2 && t.task === 'tasks#hello'))
       assert.equal(await count(), before + 3)
     })
 
     it('reads stdin with -, and --key templates make a rerun add nothing', async () => {
       const input = '{"day":"mon"}\n{"day":"tue"}\n{"day":"mon"}\n'
-      const first = await sqJson<{ line: number; id: string; created: boolean }[]>(db, ['enqueue', 'tasks#hello', '--jsonl', '-', '--key', 'report-{day}'], { input })
-      assert.deepEqual(first.map((l) => [l.line, l.created]), [[1, true], [2, true], [3, false]])
+      const first = await sqJson<{ line: number; id: string; created: boolean }[]>(
+        db,
+        ['enqueue', 'tasks#hello', '--jsonl', '-', '--key', 'report-{day}'],
+        { input },
+      )
+      assert.deepEqual(
+        first.map((l) => [l.line, l.created]),
+        [
+          [1, true],
+          [2, true],
+          [3, false],
+        ],
+      )
       assert.equal(first[2]!.id, first[0]!.id, 'a key taken earlier in the batch gives that task')
       assert.equal((await queue.get(first[1]!.id)).key, 'report-tue')
       const before = await count()
-      const again = (await sqOk(db, ['enqueue', 'tasks#hello', '--jsonl', '-', '--key', 'report-{day}'], { input })).trim().split('\n')
-      assert.deepEqual(again, first.map((l) => l.id))
+      const again = (await sqOk(db, ['enqueue', 'tasks#hello', '--jsonl', '-', '--key', 'report-{day}'], { input }))
+        .trim()
+        .split('\n')
+      assert.deepEqual(
+        again,
+        first.map((l) => l.id),
+      )
       assert.equal(await count(), before)
     })
 
@@ -55,7 +76,10 @@ for (const dialect of DIALECTS) {
         [`{"a":1}\n{"big":"${'x'.repeat(300)}"}\n`, /line 2: task args are \d+ bytes/],
       ]
       for (const [input, message, extra] of cases) {
-        const r = await sq(db, ['enqueue', 'tasks#hello', '--jsonl', '-', ...(extra ?? [])], { input, env: { SQ_MAX_ARGS_SIZE: '200' } })
+        const r = await sq(db, ['enqueue', 'tasks#hello', '--jsonl', '-', ...(extra ?? [])], {
+          input,
+          env: { SQ_MAX_ARGS_SIZE: '200' },
+        })
         assert.equal(r.code, 2, r.stderr)
         assert.match(r.stderr, /^sq: --jsonl stdin [^\n]+\n$/)
         assert.match(r.stderr, message)
@@ -69,15 +93,25 @@ for (const dialect of DIALECTS) {
 
     it('enqueueMany inserts in chunks, all or nothing on validation, keys as enqueue', async () => {
       const before = await count()
-      const items = Array.from({ length: 2500 }, (_, i) => ({ task: 'tasks#hello', args: { i }, key: i % 1000 === 7 ? 'same' : null }))
+      const items = Array.from({ length: 2500 }, (_, i) => ({
+        task: 'tasks#hello',
+        args: { i },
+        key: i % 1000 === 7 ? 'same' : null,
+      }))
       const results = await queue.enqueueMany(items, { chunkSize: 1000 })
       assert.equal(results.length, 2500)
       assert.equal(results.filter((r) => r.created).length, 2498)
       assert.equal(results[1007]!.id, results[7]!.id)
       assert.deepEqual((await queue.get(results[2499]!.id)).args, { i: 2499 })
       assert.equal(await count(), before + 2498)
-      await assert.rejects(queue.enqueueMany([{ task: 'tasks#hello' }, { task: 'tasks#hello', args: [1] }]), (e: Error) => e instanceof TypeError && /^tasks\[1\]: /.test(e.message))
-      await assert.rejects(queue.enqueueMany([{ task: 'tasks#hello' }, { task: 'tasks#hello', priority: 1.5 }]), UsageError)
+      await assert.rejects(
+        queue.enqueueMany([{ task: 'tasks#hello' }, { task: 'tasks#hello', args: [1] }]),
+        (e: Error) => e instanceof TypeError && /^tasks\[1\]: /.test(e.message),
+      )
+      await assert.rejects(
+        queue.enqueueMany([{ task: 'tasks#hello' }, { task: 'tasks#hello', priority: 1.5 }]),
+        UsageError,
+      )
       assert.equal(await count(), before + 2498)
     })
   })

@@ -3,25 +3,45 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { assertOneLineError, countTasks, enqueue, RECORD_FIELDS, sq, sqJson, sqOk, UUID, writeTaskModule, readTask } from '../helpers/sq.js'
+import {
+  assertOneLineError,
+  countTasks,
+  enqueue,
+  RECORD_FIELDS,
+  sq,
+  sqJson,
+  sqOk,
+  UUID,
+  writeTaskModule,
+  readTask,
+} from '../helpers/sq.js'
 import type { Backend } from '../../src/storage/dialect.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
-  describe(`sq enqueue (${dialect})`, function () {
+  describe(`sq enqueue (${dialect})`, () => {
     // A module outside the root that leaves a marker when imported, reached through a link in the root.
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-outside-'))
     after(() => fs.rmSync(outside, { recursive: true, force: true }))
-    const t = useTestDatabase(dialect, { setup: (dir) => {
+    const t = useTestDatabase(dialect, {
+      setup: (dir) => {
         writeTaskModule(dir)
         writeTaskModule(dir, 'jobs/report.mjs', 'export async function build() { return "built" }\n')
-        writeTaskModule(outside, 'evil.mjs', `import fs from 'node:fs'\nfs.writeFileSync(${JSON.stringify(path.join(outside, 'imported'))}, 'x')\nexport default () => 'evil'\n`)
+        writeTaskModule(
+          outside,
+          'evil.mjs',
+          `import fs from 'node:fs'\nfs.writeFileSync(${JSON.stringify(path.join(outside, 'imported'))}, 'x')\nexport default () => 'evil'\n`,
+        )
         fs.mkdirSync(path.join(dir, 'links'))
-        fs.symlinkSync(path.relative(path.join(dir, 'links'), path.join(outside, 'evil.mjs')), path.join(dir, 'links/evil.mjs'))
+        fs.symlinkSync(
+          path.relative(path.join(dir, 'links'), path.join(outside, 'evil.mjs')),
+          path.join(dir, 'links/evil.mjs'),
+        )
         fs.symlinkSync('report.mjs', path.join(dir, 'jobs/alias.mjs'))
         fs.writeFileSync(path.join(dir, 'shadow'), 'root:*:19000:0:99999:7:::\n')
         fs.writeFileSync(path.join(dir, 'secret.json'), '{"password": hunter2}\n')
-      } })
+      },
+    })
     let db: TestDatabase
     let d: Backend
     before(() => ({ db, d } = t))
@@ -45,13 +65,36 @@ for (const dialect of DIALECTS) {
       const [fromFile, fromStdin, fromPairs, merged, noArgs] = await Promise.all([
         enqueue(db, 'tasks#hello', ['--args', '@args.json']),
         sqOk(db, ['enqueue', 'tasks#hello', '--args', '-'], { input: '{"from":"stdin"}\n' }).then((s) => s.trim()),
-        enqueue(db, 'tasks#hello', ['--arg', 'n=3', '--arg', 'word=hello', '--arg', 'obj={"a":[1]}', '--arg', 'flag=true', '--arg', 'empty=', '--arg', 'eq=a=b', '--arg', 'quoted="7"']),
+        enqueue(db, 'tasks#hello', [
+          '--arg',
+          'n=3',
+          '--arg',
+          'word=hello',
+          '--arg',
+          'obj={"a":[1]}',
+          '--arg',
+          'flag=true',
+          '--arg',
+          'empty=',
+          '--arg',
+          'eq=a=b',
+          '--arg',
+          'quoted="7"',
+        ]),
         enqueue(db, 'tasks#hello', ['--args', '{"a":1,"b":1}', '--arg', 'b=2']),
         enqueue(db, 'tasks#hello'),
       ])
       assert.deepEqual((await show(fromFile)).args, { from: 'file', deep: { x: 1 } })
       assert.deepEqual((await show(fromStdin)).args, { from: 'stdin' })
-      assert.deepEqual((await show(fromPairs)).args, { n: 3, word: 'hello', obj: { a: [1] }, flag: true, empty: '', eq: 'a=b', quoted: '7' })
+      assert.deepEqual((await show(fromPairs)).args, {
+        n: 3,
+        word: 'hello',
+        obj: { a: [1] },
+        flag: true,
+        empty: '',
+        eq: 'a=b',
+        quoted: '7',
+      })
       assert.deepEqual((await show(merged)).args, { a: 1, b: 2 })
       assert.deepEqual((await show(noArgs)).args, {})
     })
@@ -63,7 +106,17 @@ for (const dialect of DIALECTS) {
       assert.equal(task.task, 'tasks#hello')
       assert.deepEqual(task.args, { name: 'json' })
       assert.equal(task.status, 'queued')
-      for (const field of ['output', 'error', 'log', 'worker_pid', 'worker', 'started', 'finished', 'key', 'progress']) {
+      for (const field of [
+        'output',
+        'error',
+        'log',
+        'worker_pid',
+        'worker',
+        'started',
+        'finished',
+        'key',
+        'progress',
+      ]) {
         assert.equal(task[field], null, field)
       }
       for (const field of ['created', 'modified', 'run_at']) {
@@ -127,7 +180,12 @@ for (const dialect of DIALECTS) {
         ['args that are invalid JSON', ['tasks#hello', '--args', '{"a":'], /not valid JSON/],
         ['an array from stdin', ['tasks#hello', '--args', '-'], /array/, { input: '[1]' }],
         ['an args file that is missing', ['tasks#hello', '--args', '@nope.json'], /nope\.json/],
-        ['args over maxArgsSize', ['tasks#hello', '--args', '{"text":"0123456789012345678901234567890123456789"}'], /maxArgsSize|limit/, { env: { SQ_MAX_ARGS_SIZE: '32' } }],
+        [
+          'args over maxArgsSize',
+          ['tasks#hello', '--args', '{"text":"0123456789012345678901234567890123456789"}'],
+          /maxArgsSize|limit/,
+          { env: { SQ_MAX_ARGS_SIZE: '32' } },
+        ],
         ['--arg without =', ['tasks#hello', '--arg', 'novalue'], /key=value/],
         ['--arg with an empty key', ['tasks#hello', '--arg', '=1'], /key=value/],
         ['a reference with an empty module', ['#x'], /malformed/],
@@ -137,22 +195,52 @@ for (const dialect of DIALECTS) {
         ['a reference leaving the root', ['../x#run'], /root/],
         ['an absolute reference', ['/etc/passwd#run'], /root/],
         ['a task not on the allowlist', ['tasks#fail'], /not allowed/, { env: { SQ_ALLOWED_TASKS: 'tasks#hello' } }],
-        ['a symbolic link in the root to a module outside it', ['links/evil'], /not allowed: "links\/evil" leaves the root/],
+        [
+          'a symbolic link in the root to a module outside it',
+          ['links/evil'],
+          /not allowed: "links\/evil" leaves the root/,
+        ],
         ['a built-in module', ['node:child_process#exec'], /not allowed: "node:child_process" is a Node\.js built-in/],
         ['a built-in module without node:', ['child_process#exec'], /built-in/],
         ['the built-in fs', ['fs#readFileSync'], /built-in/],
-        ['an allowlisted built-in module', ['node:fs#rmSync'], /built-in/, { env: { SQ_ALLOWED_TASKS: 'node:fs#rmSync' } }],
-        ['a --delay without a unit', ['tasks#hello', '--delay', '10'], /--delay must be a duration like .*1h30m.*got "10"/],
-        ['an endless args file', ['tasks#hello', '--args', '@/dev/zero'], /--args from \/dev\/zero is over the limit of 1048576 bytes/],
-        ['args from stdin over maxArgsSize', ['tasks#hello', '--args', '-'], /stdin is over the limit of 32 bytes/, { input: '{"text":"0123456789012345678901234567890123456789"}', env: { SQ_MAX_ARGS_SIZE: '32' } }],
+        [
+          'an allowlisted built-in module',
+          ['node:fs#rmSync'],
+          /built-in/,
+          { env: { SQ_ALLOWED_TASKS: 'node:fs#rmSync' } },
+        ],
+        [
+          'a --delay without a unit',
+          ['tasks#hello', '--delay', '10'],
+          /--delay must be a duration like .*1h30m.*got "10"/,
+        ],
+        [
+          'an endless args file',
+          ['tasks#hello', '--args', '@/dev/zero'],
+          /--args from \/dev\/zero is over the limit of 1048576 bytes/,
+        ],
+        [
+          'args from stdin over maxArgsSize',
+          ['tasks#hello', '--args', '-'],
+          /stdin is over the limit of 32 bytes/,
+          { input: '{"text":"0123456789012345678901234567890123456789"}', env: { SQ_MAX_ARGS_SIZE: '32' } },
+        ],
         ['an args file that is not JSON', ['tasks#hello', '--args', '@shadow'], /--args from shadow is not valid JSON/],
-        ['an args file with a bad token', ['tasks#hello', '--args', '@secret.json'], /--args from secret\.json is not valid JSON/],
+        [
+          'an args file with a bad token',
+          ['tasks#hello', '--args', '@secret.json'],
+          /--args from secret\.json is not valid JSON/,
+        ],
         ['an unknown flag', ['tasks#hello', '--bogus'], /bogus/],
         ['a missing task argument', [], /task|arg/i],
         ['a bad --delay', ['tasks#hello', '--delay', 'soon'], /--delay/],
         ['a negative --delay', ['tasks#hello', '--delay', '-5m'], /--delay/],
         ['a bad --at', ['tasks#hello', '--at', 'tomorrowish'], /--at/],
-        ['both --delay and --at', ['tasks#hello', '--delay', '1m', '--at', '2031-01-01T00:00:00Z'], /--at.*--delay|--delay.*--at/],
+        [
+          'both --delay and --at',
+          ['tasks#hello', '--delay', '1m', '--at', '2031-01-01T00:00:00Z'],
+          /--at.*--delay|--delay.*--at/,
+        ],
         ['a non-integer --priority', ['tasks#hello', '--priority', 'high'], /priority/],
         ['--max-attempts 0', ['tasks#hello', '--max-attempts', '0'], /attempts/],
         ['a bad queue name', ['tasks#hello', '--queue', 'a b'], /queue/],
@@ -176,7 +264,11 @@ for (const dialect of DIALECTS) {
           }
         })
         assert.equal(await countTasks(d), before, 'nothing was enqueued')
-        assert.equal(fs.existsSync(path.join(outside, 'imported')), false, 'the module outside the root was never imported')
+        assert.equal(
+          fs.existsSync(path.join(outside, 'imported')),
+          false,
+          'the module outside the root was never imported',
+        )
       })
 
       it('accepts args exactly at maxArgsSize and an allowlisted task', async () => {

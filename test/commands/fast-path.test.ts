@@ -15,18 +15,29 @@ import { sq, writeTaskModule } from '../helpers/sq.js'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const PROBE = path.resolve(HERE, '../helpers/oclif-probe.cjs')
 const MANIFEST = JSON.parse(fs.readFileSync(path.resolve(HERE, '../../oclif.manifest.json'), 'utf8')) as {
-  commands: Record<string, { args: Record<string, unknown>; flags: Record<string, { type: string; multiple?: boolean; char?: string; default?: unknown; exclusive?: string[]; options?: string[] }> }>
+  commands: Record<
+    string,
+    {
+      args: Record<string, unknown>
+      flags: Record<
+        string,
+        { type: string; multiple?: boolean; char?: string; default?: unknown; exclusive?: string[]; options?: string[] }
+      >
+    }
+  >
 }
 
 /** Ids and times change from run to run; what is printed around them must not. */
 function normalize(text: string): string {
-  return text
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
-    .replace(/\b[0-9a-f]{8}\b/g, '<short-id>')
-    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, '<time>')
-    .replace(/\b\d+(\.\d+)?\s?(ms|s|m|h|d)( ago)?\b/g, '<duration>')
-    // A table's columns are as wide as their widest cell: "9s ago" and "10s ago" move them.
-    .replace(/ +/g, ' ')
+  return (
+    text
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+      .replace(/\b[0-9a-f]{8}\b/g, '<short-id>')
+      .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, '<time>')
+      .replace(/\b\d+(\.\d+)?\s?(ms|s|m|h|d)( ago)?\b/g, '<duration>')
+      // A table's columns are as wide as their widest cell: "9s ago" and "10s ago" move them.
+      .replace(/ +/g, ' ')
+  )
 }
 
 interface Both {
@@ -72,10 +83,32 @@ for (const dialect of DIALECTS) {
         { args: ['--version'], code: 0 },
         { args: ['enqueue', 'tasks#hello'], code: 0 },
         { args: ['enqueue', 'tasks#hello', '--arg', 'name=ann', '--arg', 'n=2', '--json'], code: 0 },
-        { args: ['enqueue', '--priority', '3', '--queue', 'mail', 'tasks#hello', '--max-attempts=2', '--delay', '10m', '--json'], code: 0 },
-        { args: ['enqueue', 'tasks#hello', '--args', '-', '--key', 'k1', '--json'], input: '{"name":"stdin"}', code: 0 },
+        {
+          args: [
+            'enqueue',
+            '--priority',
+            '3',
+            '--queue',
+            'mail',
+            'tasks#hello',
+            '--max-attempts=2',
+            '--delay',
+            '10m',
+            '--json',
+          ],
+          code: 0,
+        },
+        {
+          args: ['enqueue', 'tasks#hello', '--args', '-', '--key', 'k1', '--json'],
+          input: '{"name":"stdin"}',
+          code: 0,
+        },
         { args: ['enqueue', 'tasks#hello', '--at', '2030-01-01T00:00:00Z', '--json'], code: 0 },
-        { args: ['enqueue', 'tasks#hello', '--jsonl', '-', '--key', 'b-{name}'], input: '{"name":"a"}\n{"name":"b"}\n', code: 0 },
+        {
+          args: ['enqueue', 'tasks#hello', '--jsonl', '-', '--key', 'b-{name}'],
+          input: '{"name":"a"}\n{"name":"b"}\n',
+          code: 0,
+        },
         { args: ['enqueue', 'tasks#hello', '--jsonl', '-', '--json'], input: '{"name":"a"}\n', code: 0 },
         { args: ['list'], code: 0 },
         { args: ['list', '--json', '--limit', '3'], code: 0 },
@@ -83,7 +116,10 @@ for (const dialect of DIALECTS) {
         { args: ['list', '--search', 'hello', '--since', '1h', '--json'], code: 0 },
         // A queue nobody uses: the burst finds nothing, so both runs see the same empty queue.
         { args: ['worker', '--burst', '--quiet', '--queue', 'idle'], code: 0 },
-        { args: ['worker', '--burst', '-c', '2', '--queue', 'idle', '--log-level', 'error', '--log-format', 'json'], code: 0 },
+        {
+          args: ['worker', '--burst', '-c', '2', '--queue', 'idle', '--log-level', 'error', '--log-format', 'json'],
+          code: 0,
+        },
       ]
       for (const c of cases) {
         const r = await both(c.args, c.input)
@@ -92,7 +128,11 @@ for (const dialect of DIALECTS) {
         assert.equal(r.fast.code, c.code, `sq ${c.args.join(' ')}: ${r.fast.stderr}`)
       }
       const id = (await sq(db, ['enqueue', 'tasks#hello'])).stdout.trim()
-      for (const args of [['show', id], ['show', id.slice(0, 8), '--json'], ['show', '--json', id]]) {
+      for (const args of [
+        ['show', id],
+        ['show', id.slice(0, 8), '--json'],
+        ['show', '--json', id],
+      ]) {
         const r = await both(args)
         assert.equal(r.path, 'fast')
         assertSame(r, args)
@@ -101,7 +141,8 @@ for (const dialect of DIALECTS) {
     })
 
     // Parsing and the errors of the core do not depend on the database: they are compared on SQLite.
-    const sqliteOnly = (title: string, fn: () => Promise<void> | void) => (dialect === 'sqlite' ? it(title, fn) : undefined)
+    const sqliteOnly = (title: string, fn: () => Promise<void> | void) =>
+      dialect === 'sqlite' ? it(title, fn) : undefined
 
     sqliteOnly('bad input that parses gives the same one-line errors and exit codes', async () => {
       const cases: { args: string[]; code: number }[] = [

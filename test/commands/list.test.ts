@@ -5,7 +5,7 @@ import type { Backend } from '../../src/storage/dialect.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
-  describe(`sq list (${dialect})`, function () {
+  describe(`sq list (${dialect})`, () => {
     const t = useTestDatabase(dialect, {
       setup: (dir) => {
         writeTaskModule(dir)
@@ -36,14 +36,21 @@ for (const dialect of DIALECTS) {
       await age(d, waiting!, 3600)
       await age(d, other!, 1800)
       // `running` was created first but modified last: listing is by modified, not created.
-      await d.db.updateTable('sq_tasks').set({ created: new Date(Date.now() - 5 * 3600_000).toISOString() }).where('id', '=', running!).execute()
+      await d.db
+        .updateTable('sq_tasks')
+        .set({ created: new Date(Date.now() - 5 * 3600_000).toISOString() })
+        .where('id', '=', running!)
+        .execute()
     })
 
     const listIds = async (...args: string[]) => (await sqJson<Task[]>(db, ['list', ...args])).map((t) => t.id)
 
     it('lists newest first by modified, as JSON records', async () => {
       const tasks = await sqJson<Task[]>(db, ['list'])
-      assert.deepEqual(tasks.map((t) => t.id), [ids.running, ids.other, ids.waiting, ids.broken, ids.done])
+      assert.deepEqual(
+        tasks.map((t) => t.id),
+        [ids.running, ids.other, ids.waiting, ids.broken, ids.done],
+      )
       const done = tasks.find((t) => t.id === ids.done)!
       assert.equal(done.status, 'completed')
       assert.equal(done.output, 'report READY for 50%_off\n')
@@ -96,7 +103,10 @@ for (const dialect of DIALECTS) {
       assert.equal(lines.length, 6)
       assert.match(lines[1]!, new RegExp(`^${ids.running.slice(0, 8)}\\s+In progress\\s+tasks#hello`))
       assert.match(table, new RegExp(`${ids.broken.slice(0, 8)}\\s+Failed\\s+tasks#fail\\s+.*Error: boom`))
-      assert.match(table, new RegExp(`${ids.done.slice(0, 8)}\\s+Completed\\s+tasks#hello\\s+3h00m ago\\s+report READY`))
+      assert.match(
+        table,
+        new RegExp(`${ids.done.slice(0, 8)}\\s+Completed\\s+tasks#hello\\s+3h00m ago\\s+report READY`),
+      )
       assert.match(empty, /No tasks/)
     })
 

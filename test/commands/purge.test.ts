@@ -1,15 +1,29 @@
 import assert from 'node:assert/strict'
 import { DIALECTS, useTestDatabase } from '../helpers/db.js'
-import { age, allTasks, assertOneLineError, countTasks, insert, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
+import {
+  age,
+  allTasks,
+  assertOneLineError,
+  countTasks,
+  insert,
+  setStatus,
+  sq,
+  sqJson,
+  sqOk,
+  writeTaskModule,
+} from '../helpers/sq.js'
 import type { Status } from '../../src/types.js'
 
 const DAY = 24 * 3600
 
 for (const dialect of DIALECTS) {
-  describe(`sq purge (${dialect})`, function () {
+  describe(`sq purge (${dialect})`, () => {
     // Each test starts from the same six tasks, whatever the others deleted.
     const t = useTestDatabase(dialect, { clean: true, setup: writeTaskModule })
-    const ids = {} as Record<'oldCompleted' | 'oldFailed' | 'oldCancelled' | 'newCompleted' | 'oldQueued' | 'oldRunning', string>
+    const ids = {} as Record<
+      'oldCompleted' | 'oldFailed' | 'oldCancelled' | 'newCompleted' | 'oldQueued' | 'oldRunning',
+      string
+    >
     const plan: Array<[keyof typeof ids, Status, number]> = [
       ['oldCompleted', 'completed', 40 * DAY],
       ['oldFailed', 'failed', 40 * DAY],
@@ -50,7 +64,11 @@ for (const dialect of DIALECTS) {
         sqJson(t.db, ['purge', '--older-than', '1d12h', '--status', all, '--dry-run']),
         sqJson(t.db, ['purge', '--older-than', '12h30m', '--status', all, '--dry-run']),
       ])
-      assertOneLineError(bare, 2, /--older-than must be a duration like 90s, 10m, 1h30m, 7d or 2w .*got "7" \(a number needs a unit\)/)
+      assertOneLineError(
+        bare,
+        2,
+        /--older-than must be a duration like 90s, 10m, 1h30m, 7d or 2w .*got "7" \(a number needs a unit\)/,
+      )
       assert.deepEqual(compound, { deleted: 3, dry_run: true }, 'the three ended tasks of 40 days')
       assert.deepEqual(shorter, { deleted: 4, dry_run: true }, 'the day-old task too')
       assert.ok((await remaining()).has(ids.newCompleted), 'the day-old task is still there')

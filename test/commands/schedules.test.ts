@@ -16,12 +16,35 @@ for (const dialect of DIALECTS) {
     const config = (value: unknown) => fs.writeFileSync(path.join(db.dir, 'sq.config.json'), JSON.stringify(value))
 
     it('lists the schedules with their next run before any worker ran them', async () => {
-      config({ schedules: [{ name: 'nightly', cron: '30 2 * * *', task: 'tasks#hello', args: { name: 'night' }, queue: 'reports', timezone: 'Europe/Paris' }] })
-      const [s] = await sqJson<Array<Record<string, unknown>>>(db, ['schedules'])
-      assert.deepEqual({ ...s, next_run: undefined }, {
-        name: 'nightly', cron: '30 2 * * *', timezone: 'Europe/Paris', task: 'tasks#hello', args: { name: 'night' }, queue: 'reports',
-        priority: 0, catch_up: 'latest', last_run: null, last_task_id: null, next_run: undefined,
+      config({
+        schedules: [
+          {
+            name: 'nightly',
+            cron: '30 2 * * *',
+            task: 'tasks#hello',
+            args: { name: 'night' },
+            queue: 'reports',
+            timezone: 'Europe/Paris',
+          },
+        ],
       })
+      const [s] = await sqJson<Array<Record<string, unknown>>>(db, ['schedules'])
+      assert.deepEqual(
+        { ...s, next_run: undefined },
+        {
+          name: 'nightly',
+          cron: '30 2 * * *',
+          timezone: 'Europe/Paris',
+          task: 'tasks#hello',
+          args: { name: 'night' },
+          queue: 'reports',
+          priority: 0,
+          catch_up: 'latest',
+          last_run: null,
+          last_task_id: null,
+          next_run: undefined,
+        },
+      )
       // 02:30 in Paris is 01:30 UTC in winter, 00:30 in summer; and it is in the coming day.
       const next = Date.parse(String(s!.next_run))
       assert.match(String(s!.next_run), /T0[01]:30:00\.000Z$/)
@@ -39,7 +62,12 @@ for (const dialect of DIALECTS) {
         const r = await sq(db, args)
         assertOneLineError(r, 2, /^sq: schedule "broken" from .*sq\.config\.json: cron "\*\/5 \* \* \*" is malformed/)
       }
-      config({ schedules: [{ name: 'a', cron: '@daily', task: 'tasks#hello' }, { name: 'a', cron: '@hourly', task: 'tasks#hello' }] })
+      config({
+        schedules: [
+          { name: 'a', cron: '@daily', task: 'tasks#hello' },
+          { name: 'a', cron: '@hourly', task: 'tasks#hello' },
+        ],
+      })
       assertOneLineError(await sq(db, ['schedules']), 2, /^sq: schedule "a" from .* is defined twice/)
       config({ schedules: [{ name: 'z', cron: '@daily', task: 'tasks#hello', timezone: 'Nowhere/Land' }] })
       assertOneLineError(await sq(db, ['worker', '--burst']), 2, /^sq: schedule "z" .*unknown timezone "Nowhere\/Land"/)

@@ -3,12 +3,22 @@ import { spawn } from 'node:child_process'
 import { cleanEnv, SQ_BIN } from '../helpers/cli.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { assertOneLineError, enqueue, insert, RECORD_FIELDS, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
+import {
+  assertOneLineError,
+  enqueue,
+  insert,
+  RECORD_FIELDS,
+  setStatus,
+  sq,
+  sqJson,
+  sqOk,
+  writeTaskModule,
+} from '../helpers/sq.js'
 import type { Backend } from '../../src/storage/dialect.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
-  describe(`sq show (${dialect})`, function () {
+  describe(`sq show (${dialect})`, () => {
     const t = useTestDatabase(dialect, { setup: writeTaskModule })
     let db: TestDatabase
     let d: Backend
@@ -16,7 +26,14 @@ for (const dialect of DIALECTS) {
 
     before(async () => {
       ;({ db, d } = t)
-      id = await enqueue(db, 'tasks#hello', ['--args', '{"name":"\\u001b[2Jevil\\u0007","n":1}', '--key', 'k1', '--priority', '3'])
+      id = await enqueue(db, 'tasks#hello', [
+        '--args',
+        '{"name":"\\u001b[2Jevil\\u0007","n":1}',
+        '--key',
+        'k1',
+        '--priority',
+        '3',
+      ])
       await setStatus(d, id, 'failed', {
         output: 'line one\n\u001b]0;pwned\u0007title\nline two\n',
         error: 'Error: boom\n    at fail (tasks.ts:3:9)',
@@ -91,10 +108,19 @@ for (const dialect of DIALECTS) {
     it('--follow streams the output of a running task as it grows, then exits with its verdict', async function () {
       this.timeout(60_000)
       const running = await insert(d, { queue: 'follow-live' })
-      const [run] = await claimTasks(d, { workerId: 'w', workerName: 'test:1', pid: 1, queues: ['follow-live'], limit: 1 })
+      const [run] = await claimTasks(d, {
+        workerId: 'w',
+        workerName: 'test:1',
+        pid: 1,
+        queues: ['follow-live'],
+        limit: 1,
+      })
       const ref = { id: running, attempt: run!.attempts }
       await appendChunks(d, ref, { output: 'first\n' })
-      const child = spawn(process.execPath, [SQ_BIN, 'show', running, '--follow'], { cwd: db.dir, env: { ...cleanEnv(), SQ_DATABASE_URL: db.url } })
+      const child = spawn(process.execPath, [SQ_BIN, 'show', running, '--follow'], {
+        cwd: db.dir,
+        env: { ...cleanEnv(), SQ_DATABASE_URL: db.url },
+      })
       let stdout = ''
       let stderr = ''
       child.stderr.on('data', (c) => (stderr += c))

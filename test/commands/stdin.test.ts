@@ -57,17 +57,23 @@ for (const dialect of DIALECTS) {
     it('takes an empty stdin for cancel - and requeue - as nothing to do (exit 0, safe under set -e)', async () => {
       const done = await insert(d)
       await setStatus(d, done, 'completed', { output: 'fine' })
-      const r = await pipeline(db, [
-        'sq list --status queued -q | sq cancel -',
-        'sq list --status failed -q | sq requeue -',
-        'sq cancel - --json < /dev/null',
-        'sq requeue - --json < /dev/null',
-        'echo survived',
-      ].join('\n'))
+      const r = await pipeline(
+        db,
+        [
+          'sq list --status queued -q | sq cancel -',
+          'sq list --status failed -q | sq requeue -',
+          'sq cancel - --json < /dev/null',
+          'sq requeue - --json < /dev/null',
+          'echo survived',
+        ].join('\n'),
+      )
       assert.equal(r.code, 0, r.stderr)
       assert.equal(r.stderr, '')
       assert.deepEqual(r.stdout.trim().split(/\s+/).join(' '), '[] { "requeued": [] } survived')
-      assert.deepEqual((await allTasks(d)).map((x) => x.status), ['completed'])
+      assert.deepEqual(
+        (await allTasks(d)).map((x) => x.status),
+        ['completed'],
+      )
     })
 
     it('still refuses `requeue -` together with --status (exit 2)', async () => {

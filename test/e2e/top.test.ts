@@ -32,7 +32,17 @@ class Tmux {
       .filter(([k, v]) => v !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
       .map(([k, v]) => `${k}=${shellQuote(v!)}`)
     // `env -i`: the pane gets exactly this environment, not the tmux server's.
-    this.run(['new-session', '-d', '-s', name, '-x', '80', '-y', '24', `env -i ${exports.join(' ')} ${command}; echo SQ_TOP_EXIT=$?; sleep 60`])
+    this.run([
+      'new-session',
+      '-d',
+      '-s',
+      name,
+      '-x',
+      '80',
+      '-y',
+      '24',
+      `env -i ${exports.join(' ')} ${command}; echo SQ_TOP_EXIT=$?; sleep 60`,
+    ])
   }
   capture(name: string, escapes = false): string {
     return this.run(['capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', name])
@@ -51,7 +61,12 @@ class Tmux {
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
-async function until<T>(what: string, probe: () => T | undefined | false, ms = 15_000, last?: () => string): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | false,
+  ms = 15_000,
+  last?: () => string,
+): Promise<T> {
   const end = Date.now() + ms
   for (;;) {
     const value = probe()
@@ -62,7 +77,8 @@ async function until<T>(what: string, probe: () => T | undefined | false, ms = 1
 }
 
 /** The highest "line N" the pane shows. */
-const highestLine = (screen: string) => Math.max(-1, ...[...screen.matchAll(/^line (\d+)\s*$/gm)].map((m) => Number(m[1])))
+const highestLine = (screen: string) =>
+  Math.max(-1, ...[...screen.matchAll(/^line (\d+)\s*$/gm)].map((m) => Number(m[1])))
 
 /** SGR parameters that set a colour (foreground or background, 16, 256 or true colour). */
 function usesColour(screen: string): boolean {
@@ -79,7 +95,7 @@ for (const dialect of DIALECTS) {
     let worker: ChildProcess | undefined
     const tmux = new Tmux()
 
-    before(async function () {
+    before(async () => {
       try {
         execFileSync('tmux', ['-V'])
       } catch {
@@ -108,16 +124,29 @@ for (const dialect of DIALECTS) {
       assert.equal(enqueued.code, 0, enqueued.stderr)
       const id = enqueued.stdout.trim()
 
-      tmux.start('top', `sh -c ${shellQuote(`cd ${shellQuote(db.dir)} && ${shellQuote(process.execPath)} ${shellQuote(SQ_BIN)} top --db ${shellQuote(url)}`)}`, env())
+      tmux.start(
+        'top',
+        `sh -c ${shellQuote(`cd ${shellQuote(db.dir)} && ${shellQuote(process.execPath)} ${shellQuote(SQ_BIN)} top --db ${shellQuote(url)}`)}`,
+        env(),
+      )
       const screen = () => tmux.capture('top')
       await until('the header', () => screen().includes('queued 1'), 15_000, screen)
 
-      worker = spawn(process.execPath, [SQ_BIN, 'worker', '--db', url], { cwd: db.dir, env: cleanEnv(), stdio: 'ignore' })
+      worker = spawn(process.execPath, [SQ_BIN, 'worker', '--db', url], {
+        cwd: db.dir,
+        env: cleanEnv(),
+        stdio: 'ignore',
+      })
 
-      const first = await until('the output pane', () => {
-        const s = screen()
-        return s.includes(`Output · ${id.slice(0, 8)} jobs#count · in progress`) && highestLine(s) >= 2 && s
-      }, 20_000, screen)
+      const first = await until(
+        'the output pane',
+        () => {
+          const s = screen()
+          return s.includes(`Output · ${id.slice(0, 8)} jobs#count · in progress`) && highestLine(s) >= 2 && s
+        },
+        20_000,
+        screen,
+      )
       assert.match(first, new RegExp(`▶ ${id.slice(0, 8)} jobs#count`))
       assert.match(first, /running 1/)
       assert.match(first, /workers 1: /)
@@ -127,33 +156,57 @@ for (const dialect of DIALECTS) {
         assert.ok(!first.includes('s3cr3t'), 'the password is on the screen')
       }
       const n1 = highestLine(first)
-      const grown = await until('the output to grow', () => {
-        const s = screen()
-        return highestLine(s) >= n1 + 3 && s
-      }, 10_000, screen)
+      const grown = await until(
+        'the output to grow',
+        () => {
+          const s = screen()
+          return highestLine(s) >= n1 + 3 && s
+        },
+        10_000,
+        screen,
+      )
       // Lines come in order and the newest is the last line of the pane.
       assert.match(grown, new RegExp(`^line ${highestLine(grown) - 1}\\s*\\n+line ${highestLine(grown)}\\s*$`, 'm'))
       assert.ok(usesColour(tmux.capture('top', true)), 'colours are on without NO_COLOR')
 
       tmux.keys('top', 'q')
-      const after = await until('sq top to exit', () => {
-        const s = screen()
-        return s.includes('SQ_TOP_EXIT=') && s
-      }, 10_000, screen)
+      const after = await until(
+        'sq top to exit',
+        () => {
+          const s = screen()
+          return s.includes('SQ_TOP_EXIT=') && s
+        },
+        10_000,
+        screen,
+      )
       assert.match(after, /SQ_TOP_EXIT=0/)
       // The alternate screen is left: the UI is gone from the terminal.
       assert.doesNotMatch(after, /Recent failures/)
     })
 
     it('has no colour with NO_COLOR', async () => {
-      tmux.start('plain', `sh -c ${shellQuote(`cd ${shellQuote(db.dir)} && ${shellQuote(process.execPath)} ${shellQuote(SQ_BIN)} top --db ${shellQuote(url)}`)}`, { ...env(), NO_COLOR: '1' })
-      const screen = await until('the screen', () => {
-        const s = tmux.capture('plain', true)
-        return s.includes('Recent failures') && s.includes('workers') && s
-      }, 15_000, () => tmux.capture('plain'))
+      tmux.start(
+        'plain',
+        `sh -c ${shellQuote(`cd ${shellQuote(db.dir)} && ${shellQuote(process.execPath)} ${shellQuote(SQ_BIN)} top --db ${shellQuote(url)}`)}`,
+        { ...env(), NO_COLOR: '1' },
+      )
+      const screen = await until(
+        'the screen',
+        () => {
+          const s = tmux.capture('plain', true)
+          return s.includes('Recent failures') && s.includes('workers') && s
+        },
+        15_000,
+        () => tmux.capture('plain'),
+      )
       assert.ok(!usesColour(screen), `colour codes with NO_COLOR:\n${JSON.stringify(screen.slice(0, 400))}`)
       tmux.keys('plain', 'C-c')
-      await until('Ctrl-C to quit', () => tmux.capture('plain').includes('SQ_TOP_EXIT=0'), 10_000, () => tmux.capture('plain'))
+      await until(
+        'Ctrl-C to quit',
+        () => tmux.capture('plain').includes('SQ_TOP_EXIT=0'),
+        10_000,
+        () => tmux.capture('plain'),
+      )
     })
 
     it('refuses to run without a terminal: one line, exit 2', async () => {

@@ -10,7 +10,9 @@ export const CHROMIUM = process.env.SQ_TEST_CHROMIUM ?? '/usr/bin/chromium'
 
 export async function launchChromium(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set SQ_TEST_CHROMIUM`)
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set SQ_TEST_CHROMIUM`,
+    )
   }
   // --no-sandbox: the tests may run as root in a container, where Chromium's sandbox cannot start.
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })

@@ -31,14 +31,21 @@ export interface TestDatabase {
 export async function createTestDatabase(dialect: BackendName): Promise<TestDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-test-'))
   if (dialect === 'sqlite') {
-    return { dialect, url: path.join(dir, 'sq.db'), dir, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) }
+    return {
+      dialect,
+      url: path.join(dir, 'sq.db'),
+      dir,
+      drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+    }
   }
   const name = `sq_test_${randomBytes(6).toString('hex')}`
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
   try {
     await admin.connect()
   } catch (error) {
-    throw new Error(`PostgreSQL is not reachable at ${PG_ADMIN_URL} (${(error as Error).message}); start it, or set SQ_TEST_SKIP_PG=1 to skip the PostgreSQL tests on purpose`)
+    throw new Error(
+      `PostgreSQL is not reachable at ${PG_ADMIN_URL} (${(error as Error).message}); start it, or set SQ_TEST_SKIP_PG=1 to skip the PostgreSQL tests on purpose`,
+    )
   }
   await admin.query(`CREATE DATABASE ${name}`)
   await admin.end()

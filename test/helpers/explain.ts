@@ -29,7 +29,13 @@ export async function explainingDialect(db: TestDatabase, d: Backend) {
           log,
         })
   // Writes go through the recording Kysely too (plain transactions suffice for a test on one connection).
-  const logged: Backend = { ...d, db: kysely, exclusive: (fn) => fn(kysely), claim: (fn) => fn(kysely), writeTransaction: (fn) => kysely.transaction().execute(fn) }
+  const logged: Backend = {
+    ...d,
+    db: kysely,
+    exclusive: (fn) => fn(kysely),
+    claim: (fn) => fn(kysely),
+    writeTransaction: (fn) => kysely.transaction().execute(fn),
+  }
   return {
     logged,
     async plans() {
@@ -51,12 +57,17 @@ export async function explainingDialect(db: TestDatabase, d: Backend) {
  * Fails when any plan reads sq_tasks or sq_task_chunks without an index. `aliases` are the table
  * aliases the queries use (SQLite names a scan by its alias).
  */
-export function assertIndexed(dialect: Backend['name'], all: Array<{ query: string; plan: string[] }>, aliases: string[] = []): void {
+export function assertIndexed(
+  dialect: Backend['name'],
+  all: Array<{ query: string; plan: string[] }>,
+  aliases: string[] = [],
+): void {
   const sqliteScan = new RegExp(`\\bSCAN (${['sq_tasks', 'sq_task_chunks', ...aliases].join('|')})\\b`)
   for (const { query, plan } of all) {
-    const bad = dialect === 'sqlite'
-      ? plan.filter((l) => sqliteScan.test(l) && !/INDEX/.test(l))
-      : plan.filter((l) => /Seq Scan on (sq_tasks|sq_task_chunks)/.test(l))
+    const bad =
+      dialect === 'sqlite'
+        ? plan.filter((l) => sqliteScan.test(l) && !/INDEX/.test(l))
+        : plan.filter((l) => /Seq Scan on (sq_tasks|sq_task_chunks)/.test(l))
     assert.deepEqual(bad, [], `unindexed scan in ${query}\n${plan.join('\n')}`)
   }
 }

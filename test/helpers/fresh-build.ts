@@ -29,6 +29,7 @@ const stale = SOURCES.map((dir) => newestSource(path.join(ROOT, dir))).find(
   (source) => source !== undefined && (built === undefined || source.mtimeMs > built),
 )
 if (stale) {
-  const why = built === undefined ? 'dist/ has not been built' : `${path.relative(ROOT, stale.file)} is newer than dist/`
+  const why =
+    built === undefined ? 'dist/ has not been built' : `${path.relative(ROOT, stale.file)} is newer than dist/`
   throw new Error(`${why}: the tests that spawn sq would run the old build; run \`npm run build\` first`)
 }

@@ -9,10 +9,28 @@ import { cleanEnv, SQ_BIN } from './cli.js'
 export class HostWorker {
   readonly proc: ChildProcess
   output = ''
-  constructor(readonly host: string, args: string[], o: { cwd: string; env?: Record<string, string> }) {
+  constructor(
+    readonly host: string,
+    args: string[],
+    o: { cwd: string; env?: Record<string, string> },
+  ) {
     this.proc = spawn(
       'unshare',
-      ['--uts', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', 'sh', '-c', 'hostname "$0" && exec "$@"', host, process.execPath, SQ_BIN, 'worker', ...args],
+      [
+        '--uts',
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        '--kill-child=SIGKILL',
+        'sh',
+        '-c',
+        'hostname "$0" && exec "$@"',
+        host,
+        process.execPath,
+        SQ_BIN,
+        'worker',
+        ...args,
+      ],
       { cwd: o.cwd, env: { ...cleanEnv(), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     this.proc.stdout!.setEncoding('utf8').on('data', (d: string) => (this.output += d))

@@ -33,7 +33,14 @@ export function rawRequest(
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: o.method ?? 'GET', path: o.path, setHost: false, headers: { host: `127.0.0.1:${port}`, ...o.headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: o.method ?? 'GET',
+        path: o.path,
+        setHost: false,
+        headers: { host: `127.0.0.1:${port}`, ...o.headers },
+      },
       (res) => {
         let body = ''
         res.setEncoding('utf8').on('data', (d: string) => (body += d))

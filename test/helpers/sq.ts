@@ -68,7 +68,10 @@ export async function readTask(d: Backend, id: string): Promise<Task> {
 }
 
 export async function countTasks(d: Backend): Promise<number> {
-  const row = await d.db.selectFrom('sq_tasks').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  const row = await d.db
+    .selectFrom('sq_tasks')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow()
   return Number(row.n)
 }
 
@@ -91,7 +94,9 @@ export async function setStatus(
       status,
       ...fields,
       ...(status === 'queued' ? {} : { started: new Date().toISOString() }),
-      ...(status === 'completed' || status === 'failed' || status === 'cancelled' ? { finished: new Date().toISOString() } : {}),
+      ...(status === 'completed' || status === 'failed' || status === 'cancelled'
+        ? { finished: new Date().toISOString() }
+        : {}),
     })
     .where('id', '=', id)
     .execute()
@@ -104,7 +109,17 @@ export const RECORD_FIELDS: readonly string[] = RECORD_COLUMNS
 
 /** A task for the storage functions: queued now on `default`, overridable field by field. */
 export function newTask(o: Partial<NewTask> = {}): NewTask {
-  return { id: randomUUID(), task: 'tasks#hello', argsJson: '{}', queue: 'default', priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 }, ...o }
+  return {
+    id: randomUUID(),
+    task: 'tasks#hello',
+    argsJson: '{}',
+    queue: 'default',
+    priority: 0,
+    maxAttempts: 1,
+    key: null,
+    runAt: { afterSeconds: 0 },
+    ...o,
+  }
 }
 
 /** Puts a queued task straight into the database (setup for tests that are not about enqueueing). */

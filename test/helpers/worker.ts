@@ -26,7 +26,10 @@ export class SqProcess {
   result: Exit | undefined
   readonly exit: Promise<Exit>
 
-  constructor(readonly args: string[], o: { cwd: string; env?: Record<string, string | undefined> }) {
+  constructor(
+    readonly args: string[],
+    o: { cwd: string; env?: Record<string, string | undefined> },
+  ) {
     this.child = spawn(process.execPath, [SQ_BIN, ...args], {
       cwd: o.cwd,
       env: { ...cleanEnv(), ...o.env },
@@ -59,8 +62,15 @@ export class SqProcess {
 
   /** Waits until stdout (or stderr) matches. */
   async waitForOutput(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
-    await waitFor(() => pattern.test(this.stdout) || pattern.test(this.stderr) || (this.result && 'exited'), timeoutMs, `sq ${this.args[0]} to print ${pattern}`)
-    assert.ok(pattern.test(this.stdout) || pattern.test(this.stderr), `sq ${this.args.join(' ')} exited before printing ${pattern}:\n${this.output}`)
+    await waitFor(
+      () => pattern.test(this.stdout) || pattern.test(this.stderr) || (this.result && 'exited'),
+      timeoutMs,
+      `sq ${this.args[0]} to print ${pattern}`,
+    )
+    assert.ok(
+      pattern.test(this.stdout) || pattern.test(this.stderr),
+      `sq ${this.args.join(' ')} exited before printing ${pattern}:\n${this.output}`,
+    )
   }
 
   /** Waits for the process to end; fails (and kills it) when it outlives `timeoutMs`. */
@@ -123,23 +133,37 @@ export function workerSuite(dialect: BackendName, files: Record<string, string> 
       return (await s.queue.enqueue({ task, args, queue: s.q, maxAttempts: o.maxAttempts })).id
     },
     get: (id: string) => s.queue.get(id),
-    async waitForStatus(id: string, statuses: Task['status'][] = ['completed', 'failed', 'cancelled'], timeoutMs = 15_000) {
+    async waitForStatus(
+      id: string,
+      statuses: Task['status'][] = ['completed', 'failed', 'cancelled'],
+      timeoutMs = 15_000,
+    ) {
       let last: Task | undefined
-      return waitFor(async () => {
-        last = await s.queue.get(id)
-        return statuses.includes(last.status) && last
-      }, timeoutMs, `task ${id} to be ${statuses.join(' or ')} (it is ${last?.status})`)
+      return waitFor(
+        async () => {
+          last = await s.queue.get(id)
+          return statuses.includes(last.status) && last
+        },
+        timeoutMs,
+        `task ${id} to be ${statuses.join(' or ')} (it is ${last?.status})`,
+      )
     },
-    worker: (flags: string[] = [], env: Record<string, string> = {}) => s.sq(['worker', '--db', s.db.url, '--queue', s.q, ...flags], env),
+    worker: (flags: string[] = [], env: Record<string, string> = {}) =>
+      s.sq(['worker', '--db', s.db.url, '--queue', s.q, ...flags], env),
     async burst(flags: string[] = [], env: Record<string, string> = {}, timeoutMs = 30_000) {
       const w = s.worker(['--burst', ...flags], env)
       const exit = await w.ended(timeoutMs)
       // Exit 1 is a burst that ran a task that failed or waits for a retry (SPEC §6), and only that.
       const expected = /^\S+ (failed \S+ in|will retry) /m.test(w.stdout) ? 1 : 0
-      assert.deepEqual(exit, { code: expected, signal: null }, `sq worker --burst should exit ${expected}:\n${w.output}`)
+      assert.deepEqual(
+        exit,
+        { code: expected, signal: null },
+        `sq worker --burst should exit ${expected}:\n${w.output}`,
+      )
       return w
     },
-    sq: (args: string[], env: Record<string, string> = {}) => new SqProcess(args, { cwd: s.db.dir, env: { SQ_DATABASE_URL: s.db.url, ...env } }),
+    sq: (args: string[], env: Record<string, string> = {}) =>
+      new SqProcess(args, { cwd: s.db.dir, env: { SQ_DATABASE_URL: s.db.url, ...env } }),
     write(name: string, content: string) {
       const file = path.join(s.db.dir, name)
       fs.mkdirSync(path.dirname(file), { recursive: true })
@@ -165,7 +189,9 @@ export function workerSuite(dialect: BackendName, files: Record<string, string> 
   afterEach(async function () {
     const leaked = await killLeftovers()
     if (leaked.length > 0 && this.currentTest?.state === 'passed') {
-      throw new Error(`the test left ${leaked.length} sq process(es) running: ${leaked.map((p) => `sq ${p.args.join(' ')}`).join('; ')}`)
+      throw new Error(
+        `the test left ${leaked.length} sq process(es) running: ${leaked.map((p) => `sq ${p.args.join(' ')}`).join('; ')}`,
+      )
     }
   })
   after(async function () {

@@ -13,7 +13,15 @@ async function end(s: WorkerSuite, id: string, status: 'completed' | 'failed', d
   const now = new Date().toISOString()
   await s.queue.dialect.db
     .updateTable('sq_tasks')
-    .set({ status, attempts: 1, duration_ms: durationMs, started: now, finished: now, modified: now, error: status === 'failed' ? 'Error: boom' : null })
+    .set({
+      status,
+      attempts: 1,
+      duration_ms: durationMs,
+      started: now,
+      finished: now,
+      modified: now,
+      error: status === 'failed' ? 'Error: boom' : null,
+    })
     .where('id', '=', id)
     .execute()
 }
@@ -54,7 +62,9 @@ for (const dialect of DIALECTS) {
 
       await page.goto(`${served.base}/`)
       const count = (status: string) => page.locator(`#counts [data-status="${status}"] .n`)
-      await page.waitForFunction(() => document.querySelector('#counts [data-status="completed"] .n')?.textContent === '2')
+      await page.waitForFunction(
+        () => document.querySelector('#counts [data-status="completed"] .n')?.textContent === '2',
+      )
       assert.equal(await count('failed').textContent(), '1')
       assert.equal(await count('queued').textContent(), '1')
       assert.match((await page.locator('#queues').textContent())!, new RegExp(s.q))
@@ -63,15 +73,25 @@ for (const dialect of DIALECTS) {
       const gate = s.file('gate')
       const id = await s.enqueue('tasks#gated', { gate })
       const worker = s.worker()
-      await page.waitForFunction((short) => document.querySelector('#running')?.textContent?.includes(short), id.slice(0, 8), { timeout: 20_000 })
+      await page.waitForFunction(
+        (short) => document.querySelector('#running')?.textContent?.includes(short),
+        id.slice(0, 8),
+        {
+          timeout: 20_000,
+        },
+      )
 
       await page.goto(`${served.base}/#/task/${id}`)
       const output = page.locator('#output')
-      await page.waitForFunction(() => document.getElementById('output')?.textContent?.includes('part one;'), null, { timeout: 15_000 })
+      await page.waitForFunction(() => document.getElementById('output')?.textContent?.includes('part one;'), null, {
+        timeout: 15_000,
+      })
       assert.doesNotMatch((await output.textContent())!, /part two/)
       const opened = Date.now()
       fs.writeFileSync(gate, '')
-      await page.waitForFunction(() => document.getElementById('output')?.textContent === 'part one; part two', null, { timeout: 10_000 })
+      await page.waitForFunction(() => document.getElementById('output')?.textContent === 'part one; part two', null, {
+        timeout: 10_000,
+      })
       process.stdout.write(`      (output on the page ${Date.now() - opened} ms after the gate opened)\n`)
       await page.waitForFunction(() => document.getElementById('task-status')?.textContent === 'Completed')
       assert.equal(await page.locator('#requeue').count(), 1, 'an ended task offers requeue')
@@ -79,10 +99,14 @@ for (const dialect of DIALECTS) {
       // A second run, cancelled from its page while it waits at its gate.
       const hung = await s.enqueue('tasks#gated', { gate: s.file('never') })
       await page.goto(`${served.base}/#/task/${hung}`)
-      await page.waitForFunction(() => document.getElementById('output')?.textContent?.includes('part one;'), null, { timeout: 15_000 })
+      await page.waitForFunction(() => document.getElementById('output')?.textContent?.includes('part one;'), null, {
+        timeout: 15_000,
+      })
       assert.equal(await page.locator('#task-status').textContent(), 'In progress')
       await page.locator('#cancel').click()
-      await page.waitForFunction(() => document.getElementById('task-status')?.textContent === 'Cancelled', null, { timeout: 10_000 })
+      await page.waitForFunction(() => document.getElementById('task-status')?.textContent === 'Cancelled', null, {
+        timeout: 10_000,
+      })
       assert.match((await page.locator('#flash').textContent())!, new RegExp(`cancelled ${hung}`))
       assert.equal((await s.get(hung)).status, 'cancelled')
       assert.equal(await output.textContent(), 'part one;', 'the cancelled run keeps what it wrote')
@@ -105,7 +129,9 @@ for (const dialect of DIALECTS) {
       await page.waitForFunction(() => document.getElementById('page')?.textContent === 'page 2')
       assert.ok((await page.locator('#tasks tbody tr').count()) >= 6)
       await page.locator('#search').fill('findme')
-      await page.waitForFunction(() => document.querySelectorAll('#tasks tbody tr').length === 1, null, { timeout: 5000 })
+      await page.waitForFunction(() => document.querySelectorAll('#tasks tbody tr').length === 1, null, {
+        timeout: 5000,
+      })
       assert.match((await page.locator('#tasks tbody').textContent())!, new RegExp(special.slice(0, 8)))
       assert.deepEqual(errors, [], 'no script errors on the page')
     })

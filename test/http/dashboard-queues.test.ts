@@ -8,7 +8,16 @@ import { openQueue, type Queue, type ScheduleDef } from '../../src/index.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
 import { pageToken, rawRequest } from '../helpers/serve.js'
 
-const NIGHTLY: ScheduleDef = { name: 'nightly', cron: '0 3 * * *', task: 'tasks#x', args: {}, queue: 'default', priority: 0, timezone: null, catchUp: 'latest' }
+const NIGHTLY: ScheduleDef = {
+  name: 'nightly',
+  cron: '0 3 * * *',
+  task: 'tasks#x',
+  args: {},
+  queue: 'default',
+  priority: 0,
+  timezone: null,
+  catchUp: 'latest',
+}
 
 /** The dashboard's schedules section and its pause/resume of a queue, on the real queue and config. */
 for (const dialect of DIALECTS) {
@@ -50,13 +59,24 @@ for (const dialect of DIALECTS) {
       assert.equal((await rawRequest(port, { method: 'POST', path: '/api/queues/mail/pause' })).status, 403)
       assert.equal((await rawRequest(port, { path: '/api/queues/mail/pause' })).status, 405)
       assert.deepEqual(await queue.pausedQueues(), [])
-      const paused = await rawRequest(port, { method: 'POST', path: '/api/queues/mail/pause', headers: { 'x-sq-token': token } })
+      const paused = await rawRequest(port, {
+        method: 'POST',
+        path: '/api/queues/mail/pause',
+        headers: { 'x-sq-token': token },
+      })
       assert.equal(paused.status, 200, paused.body)
       assert.equal(JSON.parse(paused.body).message, 'paused queue mail')
-      assert.deepEqual((await queue.pausedQueues()).map((p) => p.queue), ['mail'])
+      assert.deepEqual(
+        (await queue.pausedQueues()).map((p) => p.queue),
+        ['mail'],
+      )
       const o = (await (await fetch(`${base}/api/overview`)).json()) as any
       assert.equal(o.queues.find((q: any) => q.queue === 'mail').paused, true)
-      const resumed = await rawRequest(port, { method: 'POST', path: '/api/queues/mail/resume', headers: { 'x-sq-token': token } })
+      const resumed = await rawRequest(port, {
+        method: 'POST',
+        path: '/api/queues/mail/resume',
+        headers: { 'x-sq-token': token },
+      })
       assert.equal(JSON.parse(resumed.body).message, 'resumed queue mail')
       assert.deepEqual(await queue.pausedQueues(), [])
     })

@@ -15,7 +15,12 @@ import { TASKS } from '../worker/fixtures.js'
  */
 
 /** Puts a task straight into an ended status, as a worker would have left it. */
-async function end(s: WorkerSuite, id: string, status: Status, o: { durationMs?: number; error?: string; output?: string } = {}) {
+async function end(
+  s: WorkerSuite,
+  id: string,
+  status: Status,
+  o: { durationMs?: number; error?: string; output?: string } = {},
+) {
   await s.queue.dialect.db
     .updateTable('sq_tasks')
     .set({
@@ -38,13 +43,18 @@ async function json<T = any>(res: Response | Promise<Response>): Promise<{ statu
 }
 
 /** Reads an SSE response until `done` says so, returning the events seen. */
-async function readEvents(res: Response, done: (events: Array<{ event: string; data: any }>) => boolean, timeoutMs = 15_000) {
+async function readEvents(
+  res: Response,
+  done: (events: Array<{ event: string; data: any }>) => boolean,
+  timeoutMs = 15_000,
+) {
   const events: Array<{ event: string; data: any }> = []
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
   let buffer = ''
   const deadline = Date.now() + timeoutMs
   while (!done(events)) {
-    if (Date.now() > deadline) throw new Error(`no matching events within ${timeoutMs} ms; got ${JSON.stringify(events)}`)
+    if (Date.now() > deadline)
+      throw new Error(`no matching events within ${timeoutMs} ms; got ${JSON.stringify(events)}`)
     const { value, done: ended } = await reader.read()
     if (ended) break
     buffer += value
@@ -81,7 +91,10 @@ for (const dialect of DIALECTS) {
         assert.equal(status, 200)
         const mine = body.queues.find((q: any) => q.queue === s.q)
         assert.deepEqual(mine.counts, { queued: 2, progress: 0, completed: 1, failed: 1, cancelled: 1 })
-        assert.ok(mine.oldest_queued_age_seconds >= 89 && mine.oldest_queued_age_seconds < 120, String(mine.oldest_queued_age_seconds))
+        assert.ok(
+          mine.oldest_queued_age_seconds >= 89 && mine.oldest_queued_age_seconds < 120,
+          String(mine.oldest_queued_age_seconds),
+        )
         const total = body.queues.reduce((n: number, q: any) => n + q.counts.queued, 0)
         assert.equal(body.counts.queued, total, 'the status counts add up over the queues')
         assert.deepEqual(body.actions, { enabled: false, pause: false })
@@ -110,9 +123,21 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(new Set(paged), new Set(ids.slice(0, 4)), 'the pages hold every queued task once')
         assert.equal((await api('status=failed')).body.tasks[0].id, ids[4])
         assert.equal((await api('status=failed')).body.tasks[0].error_head, 'Error: the disk is full')
-        assert.deepEqual((await api('q=NEEDLE-2')).body.tasks.map((t: any) => t.id), [ids[2]], 'search in args, any case')
-        assert.deepEqual((await api('q=disk is')).body.tasks.map((t: any) => t.id), [ids[4]], 'search in errors')
-        assert.deepEqual((await api(`q=${ids[1]!.slice(0, 13)}`)).body.tasks.map((t: any) => t.id), [ids[1]], 'search by id')
+        assert.deepEqual(
+          (await api('q=NEEDLE-2')).body.tasks.map((t: any) => t.id),
+          [ids[2]],
+          'search in args, any case',
+        )
+        assert.deepEqual(
+          (await api('q=disk is')).body.tasks.map((t: any) => t.id),
+          [ids[4]],
+          'search in errors',
+        )
+        assert.deepEqual(
+          (await api(`q=${ids[1]!.slice(0, 13)}`)).body.tasks.map((t: any) => t.id),
+          [ids[1]],
+          'search by id',
+        )
         assert.equal((await api('status=bogus')).status, 400)
         assert.equal((await api('page=0')).status, 400)
         const one = await json<Task>(fetch(`${served.base}/api/tasks/${ids[2]!.slice(0, 8)}`))
@@ -131,14 +156,23 @@ for (const dialect of DIALECTS) {
           const { body } = await json(fetch(`${served.base}/api/throughput`))
           assert.equal(body.bucket_seconds, 60)
           assert.equal(body.buckets.length, 60)
-          return body.buckets.reduce((n: any, b: any) => ({ completed: n.completed + b.completed, failed: n.failed + b.failed }), { completed: 0, failed: 0 })
+          return body.buckets.reduce(
+            (n: any, b: any) => ({ completed: n.completed + b.completed, failed: n.failed + b.failed }),
+            {
+              completed: 0,
+              failed: 0,
+            },
+          )
         }
         const before = await sum()
         const ids = await Promise.all([1, 2, 3, 4].map(() => s.enqueue('tasks#text')))
         for (const id of ids.slice(0, 3)) await end(s, id, 'completed', { durationMs: 5 })
         await end(s, ids[3]!, 'failed', { durationMs: 5 })
         const after = await sum()
-        assert.deepEqual({ completed: after.completed - before.completed, failed: after.failed - before.failed }, { completed: 3, failed: 1 })
+        assert.deepEqual(
+          { completed: after.completed - before.completed, failed: after.failed - before.failed },
+          { completed: 3, failed: 1 },
+        )
       } finally {
         await served.stop()
       }
@@ -180,7 +214,14 @@ for (const dialect of DIALECTS) {
         const workers = m.get('sq_workers_live')!
 
         // Numbers come from the database at each scrape: a new worker row and a purge show at once.
-        await registerWorker(s.queue.dialect, { id: `w-${q}`, name: 'host:1', host: 'host', pid: 1, queues: [q], concurrency: 1 })
+        await registerWorker(s.queue.dialect, {
+          id: `w-${q}`,
+          name: 'host:1',
+          host: 'host',
+          pid: 1,
+          queues: [q],
+          concurrency: 1,
+        })
         await s.queue.dialect.db.deleteFrom('sq_tasks').where('id', '=', ids[0]!).execute()
         const again = parseMetrics(await (await fetch(`${served.base}/metrics`)).text())
         assert.equal(again.get('sq_workers_live'), workers + 1)
@@ -197,7 +238,11 @@ for (const dialect of DIALECTS) {
       const served = await startServe(s)
       try {
         assert.equal(await pageToken(served.base), null)
-        const res = await rawRequest(served.port, { method: 'POST', path: `/api/tasks/${id}/cancel`, headers: { 'x-sq-token': 'anything' } })
+        const res = await rawRequest(served.port, {
+          method: 'POST',
+          path: `/api/tasks/${id}/cancel`,
+          headers: { 'x-sq-token': 'anything' },
+        })
         assert.equal(res.status, 403)
         assert.match(JSON.parse(res.body).error, /--allow-actions/)
         assert.equal((await s.get(id)).status, 'queued')
@@ -212,13 +257,29 @@ for (const dialect of DIALECTS) {
       try {
         const token = await pageToken(served.base)
         assert.ok(token && token.length >= 20, 'the page carries a token')
-        const post = (path: string, headers: Record<string, string>) => rawRequest(served.port, { method: 'POST', path, headers })
+        const post = (path: string, headers: Record<string, string>) =>
+          rawRequest(served.port, { method: 'POST', path, headers })
         const cancel = `/api/tasks/${id}/cancel`
         assert.equal((await post(cancel, {})).status, 403, 'no token')
-        assert.equal((await post(cancel, { 'x-sq-token': token!.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')) })).status, 403, 'wrong token')
-        assert.equal((await post(cancel, { 'x-sq-token': token!, origin: 'http://evil.example' })).status, 403, 'another origin')
-        assert.equal((await post(cancel, { 'x-sq-token': token!, 'sec-fetch-site': 'cross-site' })).status, 403, 'cross-site')
-        const get = await rawRequest(served.port, { path: `${cancel}?x-sq-token=${token}`, headers: { 'x-sq-token': token! } })
+        assert.equal(
+          (await post(cancel, { 'x-sq-token': token!.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')) })).status,
+          403,
+          'wrong token',
+        )
+        assert.equal(
+          (await post(cancel, { 'x-sq-token': token!, origin: 'http://evil.example' })).status,
+          403,
+          'another origin',
+        )
+        assert.equal(
+          (await post(cancel, { 'x-sq-token': token!, 'sec-fetch-site': 'cross-site' })).status,
+          403,
+          'cross-site',
+        )
+        const get = await rawRequest(served.port, {
+          path: `${cancel}?x-sq-token=${token}`,
+          headers: { 'x-sq-token': token! },
+        })
         assert.equal(get.status, 405, 'never by GET')
         assert.equal(get.headers.allow, 'POST')
         assert.equal((await s.get(id)).status, 'queued', 'none of those changed the task')
@@ -234,7 +295,10 @@ for (const dialect of DIALECTS) {
         assert.equal(requeue.status, 200)
         assert.equal(JSON.parse(requeue.body).requeued, true)
         assert.equal((await s.get(id)).status, 'queued')
-        assert.equal((await post('/api/tasks/00000000-0000-4000-8000-000000000000/cancel', { 'x-sq-token': token! })).status, 404)
+        assert.equal(
+          (await post('/api/tasks/00000000-0000-4000-8000-000000000000/cancel', { 'x-sq-token': token! })).status,
+          404,
+        )
       } finally {
         await served.stop()
       }
@@ -276,7 +340,11 @@ for (const dialect of DIALECTS) {
         const res = await fetch(`${served.base}/api/tasks/${id}/events`)
         assert.equal(res.status, 200)
         assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/)
-        const text = (events: Array<{ event: string; data: any }>) => events.filter((e) => e.event === 'output').map((e) => e.data.text).join('')
+        const text = (events: Array<{ event: string; data: any }>) =>
+          events
+            .filter((e) => e.event === 'output')
+            .map((e) => e.data.text)
+            .join('')
         const first = await readEvents(res, (events) => text(events).includes('part one;'))
         assert.ok(!text(first.events).includes('part two'), 'the first part arrives while the task still waits')
         fs.writeFileSync(gate, '')
@@ -295,7 +363,9 @@ for (const dialect of DIALECTS) {
         assert.equal(text(events), 'part one; part two', 'every piece exactly once')
         assert.deepEqual(events.at(-1), { event: 'end', data: { status: 'completed' } })
         // An ended task streams its output at once and ends.
-        const later = await readEvents(await fetch(`${served.base}/api/tasks/${id}/events`), (e) => e.some((x) => x.event === 'end'))
+        const later = await readEvents(await fetch(`${served.base}/api/tasks/${id}/events`), (e) =>
+          e.some((x) => x.event === 'end'),
+        )
         assert.equal(text(later.events), 'part one; part two')
         assert.equal((await fetch(`${served.base}/api/tasks/00000000-0000-4000-8000-000000000000/events`)).status, 404)
       } finally {

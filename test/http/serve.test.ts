@@ -8,21 +8,35 @@ import { cleanEnv, SQ_BIN } from '../helpers/cli.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
 
 /** GET `path` from 127.0.0.1:`port` (or `address`) with exactly this Host header (fetch sets its own). */
-function getWithHost(port: number, path: string, host: string | undefined, address = '127.0.0.1'): Promise<{ status: number; body: string }> {
+function getWithHost(
+  port: number,
+  path: string,
+  host: string | undefined,
+  address = '127.0.0.1',
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: address, port, path, setHost: false, headers: host === undefined ? {} : { host } }, (res) => {
-      let body = ''
-      res.setEncoding('utf8').on('data', (d: string) => (body += d))
-      res.on('end', () => resolve({ status: res.statusCode!, body }))
-    })
+    const req = http.request(
+      { host: address, port, path, setHost: false, headers: host === undefined ? {} : { host } },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8').on('data', (d: string) => (body += d))
+        res.on('end', () => resolve({ status: res.statusCode!, body }))
+      },
+    )
     req.on('error', reject)
     req.end()
   })
 }
 
 /** Starts `sq serve --port 0 …args` and returns it with the base URL it printed. */
-async function startServe(db: TestDatabase, args: string[] = []): Promise<{ server: ChildProcess; base: string; port: number }> {
-  const server = spawn(process.execPath, [SQ_BIN, 'serve', '--port', '0', '--db', db.url, ...args], { cwd: db.dir, env: cleanEnv() })
+async function startServe(
+  db: TestDatabase,
+  args: string[] = [],
+): Promise<{ server: ChildProcess; base: string; port: number }> {
+  const server = spawn(process.execPath, [SQ_BIN, 'serve', '--port', '0', '--db', db.url, ...args], {
+    cwd: db.dir,
+    env: cleanEnv(),
+  })
   const base = await new Promise<string>((resolve, reject) => {
     let out = ''
     server.stdout!.on('data', (d) => {
@@ -88,11 +102,23 @@ for (const dialect of DIALECTS) {
         assert.equal(res.status, 200, `Host: ${host}`)
         assert.equal((JSON.parse(res.body) as Task).id, id)
       }
-      const refused = [`evil.example:${port}`, 'evil.example', `127.0.0.1:${port + 1}`, '127.0.0.1', `evil@127.0.0.1:${port}`, '']
+      const refused = [
+        `evil.example:${port}`,
+        'evil.example',
+        `127.0.0.1:${port + 1}`,
+        '127.0.0.1',
+        `evil@127.0.0.1:${port}`,
+        '',
+      ]
       for (const host of refused) {
         const res = await getWithHost(port, path, host)
         assert.equal(res.status, 421, `Host: ${host}`)
-        assert.match(res.body, new RegExp(`^sq serve answers only for Host 127\\.0\\.0\\.1:${port}, localhost:${port}, \\[::1\\]:${port}\\n$`))
+        assert.match(
+          res.body,
+          new RegExp(
+            `^sq serve answers only for Host 127\\.0\\.0\\.1:${port}, localhost:${port}, \\[::1\\]:${port}\\n$`,
+          ),
+        )
         assert.ok(!res.body.includes(id), 'no task data')
       }
       // Without a Host header, Node's HTTP server refuses an HTTP/1.1 request itself.

@@ -11,7 +11,7 @@ import { createTask, openQueue, UsageError, TaskNotAllowedError, type Queue } fr
 const PACKAGE_ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/index.js')
 
 for (const dialect of DIALECTS) {
-  describe(`library API (${dialect})`, function () {
+  describe(`library API (${dialect})`, () => {
     let db: TestDatabase
     let queue: Queue
 
@@ -77,7 +77,9 @@ await closeQueue()
       child.stdout.on('data', (c) => (stdout += c))
       child.stderr.on('data', (c) => (stderr += c))
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-      const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])))
+      const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+        child.on('close', (c, s) => resolve([c, s])),
+      )
       clearTimeout(timer)
       assert.equal(signal, null, 'the script exited by itself (was not killed)')
       assert.equal(code, 0, stderr)

@@ -12,7 +12,10 @@ import { writeTaskModule } from '../helpers/sq.js'
 const run = promisify(execFile)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const MODULE_LOG = path.join(ROOT, 'test/helpers/module-log.mjs')
-const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>
+const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<
+  string,
+  Record<string, string>
+>
 
 describe('the sq-queue package', function () {
   this.timeout(120_000)
@@ -24,20 +27,36 @@ describe('the sq-queue package', function () {
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', type: 'module', private: true }))
     fs.mkdirSync(path.join(app, 'node_modules'))
     fs.symlinkSync(ROOT, path.join(app, 'node_modules/sq-queue'), 'dir')
-    writeTaskModule(app, 'tasks/email.ts', 'export async function send({ to, cc = [] }: { to: string; cc?: string[] }) { return to + cc.length }\nexport default function () {}\n')
+    writeTaskModule(
+      app,
+      'tasks/email.ts',
+      'export async function send({ to, cc = [] }: { to: string; cc?: string[] }) { return to + cc.length }\nexport default function () {}\n',
+    )
   })
   after(() => fs.rmSync(app, { recursive: true, force: true }))
 
   it('ships the bundle, declarations and a LICENSE; no source maps, unused build output, or bundled library as a dependency', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT })
     const files = (JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path)
-    assert.ok(files.includes('LICENSE') && files.includes('bin/run.js') && files.includes('dist/bundle/index.js') && files.includes('dist/src/index.d.ts'))
-    assert.deepEqual(files.filter((f) => f.endsWith('.map') || /^dist\/(commands|ui)\//.test(f) || (f.startsWith('dist/src/') && !f.endsWith('.d.ts'))), [])
+    assert.ok(
+      files.includes('LICENSE') &&
+        files.includes('bin/run.js') &&
+        files.includes('dist/bundle/index.js') &&
+        files.includes('dist/src/index.d.ts'),
+    )
+    assert.deepEqual(
+      files.filter(
+        (f) =>
+          f.endsWith('.map') || /^dist\/(commands|ui)\//.test(f) || (f.startsWith('dist/src/') && !f.endsWith('.d.ts')),
+      ),
+      [],
+    )
     for (const f of files.filter((f) => f.endsWith('.js'))) {
       assert.doesNotMatch(fs.readFileSync(path.join(ROOT, f), 'utf8'), /sourceMappingURL/, f)
     }
     // What the bundle holds is not also a dependency; the drivers are optional peers.
-    for (const bundled of ['kysely', 'pg-connection-string', 'cli-table3']) assert.equal(PKG.dependencies![bundled], undefined, bundled)
+    for (const bundled of ['kysely', 'pg-connection-string', 'cli-table3'])
+      assert.equal(PKG.dependencies![bundled], undefined, bundled)
     assert.deepEqual(Object.keys(PKG.peerDependencies!).sort(), ['better-sqlite3', 'pg'])
     assert.ok(PKG.scripts!.prepack!.includes('build'))
   })
@@ -54,7 +73,10 @@ describe('the sq-queue package', function () {
     })
     assert.match(stdout, /^[0-9a-f-]{36}\n$/)
     const loaded = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean)
-    assert.ok(loaded.some((u) => u.includes('better-sqlite3')), 'the SQLite driver was loaded')
+    assert.ok(
+      loaded.some((u) => u.includes('better-sqlite3')),
+      'the SQLite driver was loaded',
+    )
     const unwanted = loaded.filter((u) => /\/node_modules\/(ink|react|@oclif|tsx|pg)\//.test(u))
     assert.deepEqual(unwanted, [])
   })
@@ -64,17 +86,42 @@ describe('the sq-queue package', function () {
     const copy = path.join(app, 'node_modules/sq-copy')
     fs.mkdirSync(copy, { recursive: true })
     fs.cpSync(path.join(ROOT, 'dist/bundle'), path.join(copy, 'dist/bundle'), { recursive: true })
-    fs.writeFileSync(path.join(copy, 'package.json'), JSON.stringify({ name: 'sq-copy', type: 'module', main: 'dist/bundle/index.js' }))
-    fs.writeFileSync(path.join(app, 'nodriver.mjs'), "import { createTask } from 'sq-copy'\ntry { await createTask({ task: 'tasks/email#send', args: { to: 'a' } }) } catch (e) { console.log(e.name + ': ' + e.message) }\n")
-    const { stdout } = await run(process.execPath, ['nodriver.mjs'], { cwd: app, env: { ...cleanEnv(), SQ_DATABASE_URL: path.join(app, 'x.db') } })
-    assert.equal(stdout.trim(), 'StorageError: sq on SQLite needs the better-sqlite3 package, which is not installed: npm install better-sqlite3')
+    fs.writeFileSync(
+      path.join(copy, 'package.json'),
+      JSON.stringify({ name: 'sq-copy', type: 'module', main: 'dist/bundle/index.js' }),
+    )
+    fs.writeFileSync(
+      path.join(app, 'nodriver.mjs'),
+      "import { createTask } from 'sq-copy'\ntry { await createTask({ task: 'tasks/email#send', args: { to: 'a' } }) } catch (e) { console.log(e.name + ': ' + e.message) }\n",
+    )
+    const { stdout } = await run(process.execPath, ['nodriver.mjs'], {
+      cwd: app,
+      env: { ...cleanEnv(), SQ_DATABASE_URL: path.join(app, 'x.db') },
+    })
+    assert.equal(
+      stdout.trim(),
+      'StorageError: sq on SQLite needs the better-sqlite3 package, which is not installed: npm install better-sqlite3',
+    )
   })
 
   it('types a task map: tsc --noEmit accepts right args and refuses wrong ones', async () => {
     // An app on Node has @types/node; this one borrows sq's.
     fs.writeFileSync(
       path.join(app, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], allowImportingTsExtensions: true }, files: ['app.ts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [path.join(ROOT, 'node_modules/@types')],
+          allowImportingTsExtensions: true,
+        },
+        files: ['app.ts'],
+      }),
     )
     fs.writeFileSync(
       path.join(app, 'app.ts'),
@@ -97,10 +144,16 @@ describe('the sq-queue package', function () {
       ].join('\n'),
     )
     const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc')
-    const ok = await run(process.execPath, [tsc, '-p', app], { cwd: app }).then(() => '', (e: { stdout: string }) => e.stdout)
+    const ok = await run(process.execPath, [tsc, '-p', app], { cwd: app }).then(
+      () => '',
+      (e: { stdout: string }) => e.stdout,
+    )
     assert.equal(ok, '', 'right args compile, and each wrong one is an error')
     fs.appendFileSync(path.join(app, 'app.ts'), "\nawait tasks.createTask('tasks/email#send', { to: 1 })\n")
-    const bad = await run(process.execPath, [tsc, '-p', app], { cwd: app }).then(() => '', (e: { stdout: string }) => e.stdout)
+    const bad = await run(process.execPath, [tsc, '-p', app], { cwd: app }).then(
+      () => '',
+      (e: { stdout: string }) => e.stdout,
+    )
     assert.match(bad, /app\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/)
   })
 })

@@ -15,16 +15,35 @@ const from = (stdin = '', maxArgsSize = 1024) => ({ stdin: () => Readable.from([
 
 describe('task args', () => {
   it('merges --args with --arg pairs, values parsed as JSON when they parse', async () => {
-    assert.deepEqual(await parseCliArgs('{"a":1,"b":{"c":2}}', ['b=3', 'd=x y', 'e=null', 'f=[1]'], from()), { a: 1, b: 3, d: 'x y', e: null, f: [1] })
+    assert.deepEqual(await parseCliArgs('{"a":1,"b":{"c":2}}', ['b=3', 'd=x y', 'e=null', 'f=[1]'], from()), {
+      a: 1,
+      b: 3,
+      d: 'x y',
+      e: null,
+      f: [1],
+    })
     assert.deepEqual(await parseCliArgs('-', [], from('{"s":1}')), { s: 1 })
-    assert.deepEqual(await parseCliArgs(undefined, [], { stdin: () => assert.fail('stdin is not read'), maxArgsSize: 1 }), {})
+    assert.deepEqual(
+      await parseCliArgs(undefined, [], { stdin: () => assert.fail('stdin is not read'), maxArgsSize: 1 }),
+      {},
+    )
     const tricky = await parseCliArgs(undefined, ['__proto__={"polluted":1}', 'constructor=x'], from())
     assert.equal(JSON.stringify(tricky), '{"__proto__":{"polluted":1},"constructor":"x"}')
     assert.equal(Object.getPrototypeOf(tricky), Object.prototype)
   })
   it('refuses non-objects with a message that says what was given', async () => {
-    for (const [text, what] of [['[]', /an array/], ['"s"', /a string/], ['1', /a number/], ['null', /null/], ['true', /a boolean/], ['', /not valid JSON/]] as const) {
-      await assert.rejects(parseCliArgs(text, [], from()), (e: Error) => e instanceof UsageError && what.test(e.message))
+    for (const [text, what] of [
+      ['[]', /an array/],
+      ['"s"', /a string/],
+      ['1', /a number/],
+      ['null', /null/],
+      ['true', /a boolean/],
+      ['', /not valid JSON/],
+    ] as const) {
+      await assert.rejects(
+        parseCliArgs(text, [], from()),
+        (e: Error) => e instanceof UsageError && what.test(e.message),
+      )
     }
   })
   it('reads stdin to at most maxArgsSize + 1 bytes, and never quotes its content in an error', async () => {
@@ -37,11 +56,18 @@ describe('task args', () => {
         yield Buffer.alloc(1024)
       }
     }
-    await assert.rejects(parseCliArgs('-', [], { stdin: () => Readable.from(endless()), maxArgsSize: 4096 }), /over the limit/)
+    await assert.rejects(
+      parseCliArgs('-', [], { stdin: () => Readable.from(endless()), maxArgsSize: 4096 }),
+      /over the limit/,
+    )
     // The stream reads a few chunks ahead; what matters is that it stopped.
     assert.ok(read < 64 * 1024, `read ${read} bytes of an endless stdin`)
     for (const secret of ['root:*:19000:0:99999:7:::', '{"a": root:*:19000}', '{"a":"root:*:19000"']) {
-      await assert.rejects(parseCliArgs('-', [], from(secret)), (e: Error) => /not valid JSON/.test(e.message) && !e.message.includes('root'), secret)
+      await assert.rejects(
+        parseCliArgs('-', [], from(secret)),
+        (e: Error) => /not valid JSON/.test(e.message) && !e.message.includes('root'),
+        secret,
+      )
     }
   })
   it('serializeArgs: TypeError for non-plain objects, UsageError over the size limit', () => {
@@ -67,7 +93,8 @@ describe('task references', () => {
   it('parses <module>#<export>, defaulting the export', () => {
     assert.deepEqual(parseReference('a/b#run'), { module: 'a/b', exportName: 'run' })
     assert.deepEqual(parseReference(' plain '), { module: 'plain', exportName: 'default' })
-    for (const bad of ['#x', 'mod#', 'mod#1bad', 'mod#a-b', 'my mod#x', '']) assert.throws(() => parseReference(bad), UsageError, bad)
+    for (const bad of ['#x', 'mod#', 'mod#1bad', 'mod#a-b', 'my mod#x', ''])
+      assert.throws(() => parseReference(bad), UsageError, bad)
   })
   it('matches the allowlist exactly, by module#*, or a bare module as its default export', () => {
     const ref = parseReference('a/b#run')
@@ -94,7 +121,10 @@ describe('task references', () => {
       fs.symlinkSync(path.join(outside, 'evil.mjs'), path.join(root, 'link.mjs'))
       fs.symlinkSync(outside, path.join(root, 'linked-dir'))
       fs.symlinkSync('plain.js', path.join(root, 'alias.js'))
-      assert.throws(() => authorizeReference('link', root, null), (e: Error) => e instanceof TaskNotAllowedError && /leaves the root/.test(e.message))
+      assert.throws(
+        () => authorizeReference('link', root, null),
+        (e: Error) => e instanceof TaskNotAllowedError && /leaves the root/.test(e.message),
+      )
       assert.throws(() => authorizeReference('linked-dir/evil', root, null), TaskNotAllowedError)
       assert.deepEqual(authorizeReference('link', root, ['link']), { module: 'link', exportName: 'default' })
       authorizeReference('alias', root, null)
@@ -107,15 +137,25 @@ describe('task references', () => {
     }
   })
   it('refuses Node.js built-in modules, allowlisted or not', () => {
-    for (const ref of ['fs#readFileSync', 'node:fs#readFileSync', 'child_process#exec', 'node:child_process#exec', 'fs/promises#rm']) {
-      assert.throws(() => authorizeReference(ref, root, null), (e: Error) => e instanceof TaskNotAllowedError && /built-in/.test(e.message), ref)
+    for (const ref of [
+      'fs#readFileSync',
+      'node:fs#readFileSync',
+      'child_process#exec',
+      'node:child_process#exec',
+      'fs/promises#rm',
+    ]) {
+      assert.throws(
+        () => authorizeReference(ref, root, null),
+        (e: Error) => e instanceof TaskNotAllowedError && /built-in/.test(e.message),
+        ref,
+      )
       assert.throws(() => authorizeReference(ref, root, [ref]), /built-in/, ref)
     }
   })
 })
 
 for (const dialect of DIALECTS) {
-  describe(`Queue (${dialect})`, function () {
+  describe(`Queue (${dialect})`, () => {
     let db: TestDatabase
     let q: Queue
     before(async () => {

@@ -12,22 +12,34 @@ const due = (cron: string, since: string, now: string, catchUp: CatchUp, timezon
 describe('schedule slots (pure)', () => {
   it('fires the slot that just came due, and nothing between slots', () => {
     assert.deepEqual(due('*/5 * * * *', '2026-01-01T00:00:00Z', '2026-01-01T00:05:00.200Z', 'latest'), {
-      fire: ['2026-01-01T00:05:00.000Z'], last: '2026-01-01T00:05:00.000Z', skipped: 0,
+      fire: ['2026-01-01T00:05:00.000Z'],
+      last: '2026-01-01T00:05:00.000Z',
+      skipped: 0,
     })
-    assert.deepEqual(due('*/5 * * * *', '2026-01-01T00:05:00Z', '2026-01-01T00:09:59.999Z', 'latest'), { fire: [], last: null, skipped: 0 })
+    assert.deepEqual(due('*/5 * * * *', '2026-01-01T00:05:00Z', '2026-01-01T00:09:59.999Z', 'latest'), {
+      fire: [],
+      last: null,
+      skipped: 0,
+    })
     // A slot exactly at the database's now is due; one exactly at the last slot is not again.
-    assert.deepEqual(due('*/5 * * * *', '2026-01-01T00:05:00Z', '2026-01-01T00:10:00Z', 'all').fire, ['2026-01-01T00:10:00.000Z'])
+    assert.deepEqual(due('*/5 * * * *', '2026-01-01T00:05:00Z', '2026-01-01T00:10:00Z', 'all').fire, [
+      '2026-01-01T00:10:00.000Z',
+    ])
   })
 
   it("catchUp 'latest' fires only the newest missed slot", () => {
     assert.deepEqual(due('0 * * * *', '2026-01-01T00:00:00Z', '2026-01-01T05:30:00Z', 'latest'), {
-      fire: ['2026-01-01T05:00:00.000Z'], last: '2026-01-01T05:00:00.000Z', skipped: -1,
+      fire: ['2026-01-01T05:00:00.000Z'],
+      last: '2026-01-01T05:00:00.000Z',
+      skipped: -1,
     })
   })
 
   it("catchUp 'none' skips missed slots but fires one reached on time", () => {
     assert.deepEqual(due('0 * * * *', '2026-01-01T00:00:00Z', '2026-01-01T05:30:00Z', 'none'), {
-      fire: [], last: '2026-01-01T05:00:00.000Z', skipped: -1,
+      fire: [],
+      last: '2026-01-01T05:00:00.000Z',
+      skipped: -1,
     })
     const onTime = new Date(at('2026-01-01T05:00:00Z') + ON_TIME_MS).toISOString()
     assert.deepEqual(due('0 * * * *', '2026-01-01T04:00:00Z', onTime, 'none').fire, ['2026-01-01T05:00:00.000Z'])
@@ -36,7 +48,8 @@ describe('schedule slots (pure)', () => {
   it("catchUp 'all' fires every missed slot, oldest first, at most MAX_CATCH_UP_SLOTS", () => {
     assert.deepEqual(due('0 * * * *', '2026-01-01T00:00:00Z', '2026-01-01T03:10:00Z', 'all'), {
       fire: ['2026-01-01T01:00:00.000Z', '2026-01-01T02:00:00.000Z', '2026-01-01T03:00:00.000Z'],
-      last: '2026-01-01T03:00:00.000Z', skipped: 0,
+      last: '2026-01-01T03:00:00.000Z',
+      skipped: 0,
     })
     const many = due('* * * * *', '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z', 'all')
     assert.equal(many.fire.length, MAX_CATCH_UP_SLOTS)
@@ -46,40 +59,81 @@ describe('schedule slots (pure)', () => {
   })
 
   it('reads 6 fields as seconds first, names like @daily, and the timezone', () => {
-    assert.deepEqual(due('*/2 * * * * *', '2026-01-01T00:00:00Z', '2026-01-01T00:00:05.5Z', 'all').fire,
-      ['2026-01-01T00:00:02.000Z', '2026-01-01T00:00:04.000Z'])
-    assert.equal(iso(nextSlot(cronOf({ cron: '@daily', timezone: null }), at('2026-03-10T12:00:00Z'))!), '2026-03-11T00:00:00.000Z')
-    assert.equal(iso(nextSlot(cronOf({ cron: '@hourly', timezone: null }), at('2026-03-10T12:00:00Z'))!), '2026-03-10T13:00:00.000Z')
-    assert.equal(iso(nextSlot(cronOf({ cron: '0 9 * * *', timezone: 'America/New_York' }), at('2026-07-01T00:00:00Z'))!), '2026-07-01T13:00:00.000Z')
+    assert.deepEqual(due('*/2 * * * * *', '2026-01-01T00:00:00Z', '2026-01-01T00:00:05.5Z', 'all').fire, [
+      '2026-01-01T00:00:02.000Z',
+      '2026-01-01T00:00:04.000Z',
+    ])
+    assert.equal(
+      iso(nextSlot(cronOf({ cron: '@daily', timezone: null }), at('2026-03-10T12:00:00Z'))!),
+      '2026-03-11T00:00:00.000Z',
+    )
+    assert.equal(
+      iso(nextSlot(cronOf({ cron: '@hourly', timezone: null }), at('2026-03-10T12:00:00Z'))!),
+      '2026-03-10T13:00:00.000Z',
+    )
+    assert.equal(
+      iso(nextSlot(cronOf({ cron: '0 9 * * *', timezone: 'America/New_York' }), at('2026-07-01T00:00:00Z'))!),
+      '2026-07-01T13:00:00.000Z',
+    )
     // Standard cron: day of month OR day of week when both are restricted.
-    assert.equal(iso(nextSlot(cronOf({ cron: '0 0 13 * 5', timezone: null }), at('2026-01-01T00:00:00Z'))!), '2026-01-02T00:00:00.000Z')
+    assert.equal(
+      iso(nextSlot(cronOf({ cron: '0 0 13 * 5', timezone: null }), at('2026-01-01T00:00:00Z'))!),
+      '2026-01-02T00:00:00.000Z',
+    )
   })
 })
 
 describe('schedules in the config (parseSchedules)', () => {
   const bad = (value: unknown, pattern: RegExp) =>
-    assert.throws(() => parseSchedules(value, 'sq.config.json'), (e: Error & { exitCode?: number }) => {
-      assert.match(e.message, pattern)
-      assert.equal(e.exitCode, 2)
-      assert.doesNotMatch(e.message, /\n/)
-      return true
-    })
+    assert.throws(
+      () => parseSchedules(value, 'sq.config.json'),
+      (e: Error & { exitCode?: number }) => {
+        assert.match(e.message, pattern)
+        assert.equal(e.exitCode, 2)
+        assert.doesNotMatch(e.message, /\n/)
+        return true
+      },
+    )
 
   it('fills the defaults', () => {
     assert.deepEqual(parseSchedules([{ name: 'n', cron: '@weekly', task: 'tasks#hello' }], 'f'), [
-      { name: 'n', cron: '@weekly', task: 'tasks#hello', args: {}, queue: 'default', priority: 0, timezone: null, catchUp: 'latest' },
+      {
+        name: 'n',
+        cron: '@weekly',
+        task: 'tasks#hello',
+        args: {},
+        queue: 'default',
+        priority: 0,
+        timezone: null,
+        catchUp: 'latest',
+      },
     ])
     assert.deepEqual(parseSchedules(undefined, 'f'), [])
   })
 
   it('names the schedule and the problem', () => {
-    bad([{ name: 'nightly', cron: '61 * * * *', task: 't#x' }], /^schedule "nightly" from sq\.config\.json: cron "61 \* \* \* \*" is malformed: .*minute/)
+    bad(
+      [{ name: 'nightly', cron: '61 * * * *', task: 't#x' }],
+      /^schedule "nightly" from sq\.config\.json: cron "61 \* \* \* \*" is malformed: .*minute/,
+    )
     bad([{ name: 'nightly', cron: '* * *', task: 't#x' }], /schedule "nightly" .*cron "\* \* \*" is malformed/)
     bad([{ name: 'nightly', cron: '0 0 1 1 * 2030', task: 't#x' }], /schedule "nightly" .*cron .* is malformed/)
     bad([{ name: 'nightly', cron: '@sometimes', task: 't#x' }], /schedule "nightly" .*cron "@sometimes" is malformed/)
-    bad([{ name: 'tz', cron: '@daily', task: 't#x', timezone: 'Mars/Olympus' }], /schedule "tz" .*unknown timezone "Mars\/Olympus"/)
-    bad([{ name: 'a', cron: '@daily', task: 't#x' }, { name: 'a', cron: '@hourly', task: 't#y' }], /schedule "a" .*defined twice/)
-    bad([{ name: 'c', cron: '@daily', task: 't#x', catchUp: 'some' }], /schedule "c" .*catchUp must be latest, none, all/)
+    bad(
+      [{ name: 'tz', cron: '@daily', task: 't#x', timezone: 'Mars/Olympus' }],
+      /schedule "tz" .*unknown timezone "Mars\/Olympus"/,
+    )
+    bad(
+      [
+        { name: 'a', cron: '@daily', task: 't#x' },
+        { name: 'a', cron: '@hourly', task: 't#y' },
+      ],
+      /schedule "a" .*defined twice/,
+    )
+    bad(
+      [{ name: 'c', cron: '@daily', task: 't#x', catchUp: 'some' }],
+      /schedule "c" .*catchUp must be latest, none, all/,
+    )
     bad([{ name: 'r', cron: '@daily', task: '#x' }], /schedule "r" .*malformed task reference/)
     bad([{ name: 'q', cron: '@daily', task: 't#x', queue: 'a b' }], /schedule "q" .*queue "a b"/)
     bad([{ name: 'u', cron: '@daily', task: 't#x', every: 5 }], /schedule "u" .*unknown field "every"/)

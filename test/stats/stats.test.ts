@@ -11,7 +11,10 @@ for (const dialect of DIALECTS) {
 
     before(async () => {
       db = await createTestDatabase(dialect)
-      fs.writeFileSync(path.join(db.dir, 'tasks.mjs'), 'export function ok() { return "fine" }\nexport function bad() { throw new Error("nope") }\n')
+      fs.writeFileSync(
+        path.join(db.dir, 'tasks.mjs'),
+        'export function ok() { return "fine" }\nexport function bad() { throw new Error("nope") }\n',
+      )
     })
     after(() => db.drop())
 
@@ -26,14 +29,25 @@ for (const dialect of DIALECTS) {
       assert.equal(result.code, 0, result.stderr)
       const stats = JSON.parse(result.stdout)
       assert.deepEqual(stats.counts, { queued: 2, progress: 0, completed: 2, failed: 1, cancelled: 0 })
-      assert.deepEqual(stats.tasks.map((t: { task: string; completed: number; failed: number; queued: number }) => [t.task, t.completed, t.failed, t.queued]), [
-        ['tasks#bad', 0, 1, 0],
-        ['tasks#ok', 2, 0, 2],
-      ])
+      assert.deepEqual(
+        stats.tasks.map((t: { task: string; completed: number; failed: number; queued: number }) => [
+          t.task,
+          t.completed,
+          t.failed,
+          t.queued,
+        ]),
+        [
+          ['tasks#bad', 0, 1, 0],
+          ['tasks#ok', 2, 0, 2],
+        ],
+      )
       assert.deepEqual(stats.recent['1m'], { completed: 2, failed: 1 })
       assert.deepEqual(stats.recent['15m'], { completed: 2, failed: 1 })
       // The delayed task is not runnable yet, so only the other one counts as waiting.
-      assert.ok(stats.oldest_queued_age_seconds >= 0 && stats.oldest_queued_age_seconds < 60, String(stats.oldest_queued_age_seconds))
+      assert.ok(
+        stats.oldest_queued_age_seconds >= 0 && stats.oldest_queued_age_seconds < 60,
+        String(stats.oldest_queued_age_seconds),
+      )
       assert.deepEqual(stats.workers, [])
 
       const human = await sq('stats')

@@ -16,7 +16,8 @@ for (const dialect of DIALECTS) {
 
     // PostgreSQL may rescan `id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` and claim more than n.
     it('claims exactly as many tasks as asked, never more', async () => {
-      const claim = (limit: number) => claimTasks(t.d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['default'], limit })
+      const claim = (limit: number) =>
+        claimTasks(t.d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['default'], limit })
       assert.equal((await claim(1)).length, 1)
       assert.equal((await claim(3)).length, 3)
       const rest = await claim(100)
@@ -26,10 +27,12 @@ for (const dialect of DIALECTS) {
     })
 
     // A claim a database crash undoes is only claimed again; a verdict must be durable.
-    if (dialect === 'postgres') it('claims without waiting for the WAL flush; everything else waits for it', async () => {
-      const setting = (db: Kysely<Database>) => sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)
-      assert.equal((await t.d.claim(setting)).rows[0]?.synchronous_commit, 'off')
-      assert.equal((await setting(t.d.db)).rows[0]?.synchronous_commit, 'on')
-    })
+    if (dialect === 'postgres')
+      it('claims without waiting for the WAL flush; everything else waits for it', async () => {
+        const setting = (db: Kysely<Database>) =>
+          sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)
+        assert.equal((await t.d.claim(setting)).rows[0]?.synchronous_commit, 'off')
+        assert.equal((await setting(t.d.db)).rows[0]?.synchronous_commit, 'on')
+      })
   })
 }

@@ -23,7 +23,13 @@ for (const dialect of DIALECTS) {
       const { logged, plans, close } = await explainingDialect(t.db, t.d)
       try {
         assert.equal(await hasRunnable(logged, ['default']), true)
-        const [task] = await claimTasks(logged, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['default'], limit: 1 })
+        const [task] = await claimTasks(logged, {
+          workerId: 'w',
+          workerName: 'h:1',
+          pid: 1,
+          queues: ['default'],
+          limit: 1,
+        })
         await lostRuns(logged, [{ id: task!.id, attempt: 1 }])
         await orphanedRuns(logged, 30)
         await endRun(logged, { id: task!.id, attempt: 1 }, { status: 'completed', chunksWritten: false })
@@ -31,9 +37,15 @@ for (const dialect of DIALECTS) {
         const all = await plans()
         const claim = all.find((p) => /^\s*with/i.test(p.query))!
         assert.ok(claim, 'the claim was seen')
-        assert.ok(claim.plan.some((l) => /sq_tasks_claim/.test(l)), `claim pick without sq_tasks_claim:\n${claim.plan.join('\n')}`)
+        assert.ok(
+          claim.plan.some((l) => /sq_tasks_claim/.test(l)),
+          `claim pick without sq_tasks_claim:\n${claim.plan.join('\n')}`,
+        )
         if (dialect === 'sqlite') {
-          assert.ok(!claim.plan.some((l) => /sq_tasks_status_modified/.test(l)), `claim update walks the queued rows:\n${claim.plan.join('\n')}`)
+          assert.ok(
+            !claim.plan.some((l) => /sq_tasks_status_modified/.test(l)),
+            `claim update walks the queued rows:\n${claim.plan.join('\n')}`,
+          )
         }
         assertIndexed(dialect, all, ['t', 'w'])
       } finally {

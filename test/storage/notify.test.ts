@@ -45,15 +45,26 @@ if (DIALECTS.includes('postgres')) {
       await admin.connect()
       heard.length = 0
       // Every backend of this database, the LISTEN connection's included: what a server restart does.
-      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name])
+      await admin.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        [name],
+      )
       await admin.end()
       // Whatever was missed while it was away: one empty call per channel.
-      await waitFor(() => ['sq_queued', 'sq_ended', 'sq_cancel'].every((c) => heard.includes(`${c}:`)), 10_000, 'the reconnection calls')
+      await waitFor(
+        () => ['sq_queued', 'sq_ended', 'sq_cancel'].every((c) => heard.includes(`${c}:`)),
+        10_000,
+        'the reconnection calls',
+      )
       const id = randomUUID()
-      await waitFor(async () => {
-        await insert(d, { id, task: 't#x', queue: 'again' })
-        return true
-      }, 10_000, 'the pool to reconnect')
+      await waitFor(
+        async () => {
+          await insert(d, { id, task: 't#x', queue: 'again' })
+          return true
+        },
+        10_000,
+        'the pool to reconnect',
+      )
       await waitFor(() => heard.includes('sq_queued:again'), 3000, 'a notification on the new connection')
     })
   })

@@ -15,7 +15,16 @@ for (const dialect of DIALECTS) {
   describe(`paused queues (${dialect})`, () => {
     const t = useTestDatabase(dialect, { clean: true })
     const add = (queue: string) =>
-      insertTask(t.d, { id: randomUUID(), task: 't#x', argsJson: '{}', queue, priority: 0, maxAttempts: 1, key: null, runAt: { afterSeconds: 0 } })
+      insertTask(t.d, {
+        id: randomUUID(),
+        task: 't#x',
+        argsJson: '{}',
+        queue,
+        priority: 0,
+        maxAttempts: 1,
+        key: null,
+        runAt: { afterSeconds: 0 },
+      })
     const claim = (queues: string[]) => claimTasks(t.d, { workerId: 'w', workerName: 'h:1', pid: 1, queues, limit: 10 })
 
     it('the claim and the runnable check skip a paused queue and only it; pause and resume are idempotent', async () => {
@@ -27,12 +36,18 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await pauseQueue(t.d, 'mail'), first)
       assert.deepEqual(await pausedQueues(t.d), [first])
       assert.equal(await hasRunnable(t.d, ['mail']), false)
-      assert.deepEqual((await claim(['mail', 'sms'])).map((task) => task.queue), ['sms'])
+      assert.deepEqual(
+        (await claim(['mail', 'sms'])).map((task) => task.queue),
+        ['sms'],
+      )
       assert.deepEqual(await claim(['mail']), [])
       assert.equal(await resumeQueue(t.d, 'mail'), true)
       assert.equal(await resumeQueue(t.d, 'mail'), false)
       assert.equal(await hasRunnable(t.d, ['mail']), true)
-      assert.deepEqual((await claim(['mail', 'sms'])).map((task) => task.queue), ['mail', 'mail'])
+      assert.deepEqual(
+        (await claim(['mail', 'sms'])).map((task) => task.queue),
+        ['mail', 'mail'],
+      )
       assert.deepEqual(await pausedQueues(t.d), [])
     })
 
@@ -47,29 +62,54 @@ for (const dialect of DIALECTS) {
         if (e.level === 'query') seen.push(e.query)
       }
       const kysely = new Kysely<Database>({
-        dialect: dialect === 'sqlite' ? new SqliteDialect({ database: new BetterSqlite3(t.db.url) }) : new PostgresDialect({ pool: new pg.Pool({ connectionString: t.db.url, max: 1 }) }),
+        dialect:
+          dialect === 'sqlite'
+            ? new SqliteDialect({ database: new BetterSqlite3(t.db.url) })
+            : new PostgresDialect({ pool: new pg.Pool({ connectionString: t.db.url, max: 1 }) }),
         log,
       })
       const claims = () => seen.filter((q) => /^\s*with/i.test(q.sql))
       try {
         const logged: Backend = { ...t.d, db: kysely, claim: (fn) => fn(kysely) }
-        const claimed = await claimTasks(logged, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['mail', 'sms'], limit: 10 })
-        assert.deepEqual(claimed.map((task) => task.queue), ['sms'])
+        const claimed = await claimTasks(logged, {
+          workerId: 'w',
+          workerName: 'h:1',
+          pid: 1,
+          queues: ['mail', 'sms'],
+          limit: 10,
+        })
+        assert.deepEqual(
+          claimed.map((task) => task.queue),
+          ['sms'],
+        )
         const [claim] = claims()
         assert.ok(claim, 'the claim was seen')
-        assert.ok(claim.parameters.includes('sms') && !claim.parameters.includes('mail'), JSON.stringify(claim.parameters))
+        assert.ok(
+          claim.parameters.includes('sms') && !claim.parameters.includes('mail'),
+          JSON.stringify(claim.parameters),
+        )
 
         seen.length = 0
         assert.equal(await hasRunnable(logged, ['mail']), false)
-        assert.deepEqual(await claimTasks(logged, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['mail'], limit: 10 }), [])
+        assert.deepEqual(
+          await claimTasks(logged, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['mail'], limit: 10 }),
+          [],
+        )
         if (t.d.gatesBeforeScan) {
           // One queue: one statement, whose gate PostgreSQL tests before it reads the index.
           const [single] = claims()
-          const { rows } = await kysely.executeQuery<{ 'QUERY PLAN': string }>({ ...single!, sql: `explain ${single!.sql}` } as CompiledQuery<{ 'QUERY PLAN': string }>)
+          const { rows } = await kysely.executeQuery<{ 'QUERY PLAN': string }>({
+            ...single!,
+            sql: `explain ${single!.sql}`,
+          } as CompiledQuery<{ 'QUERY PLAN': string }>)
           const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
           assert.match(plan, /One-Time Filter: \(NOT \$\d\)/, plan)
         } else {
-          assert.deepEqual(seen.filter((q) => /sq_tasks/.test(q.sql)).map((q) => q.sql), [], 'no query on sq_tasks when every queue is paused')
+          assert.deepEqual(
+            seen.filter((q) => /sq_tasks/.test(q.sql)).map((q) => q.sql),
+            [],
+            'no query on sq_tasks when every queue is paused',
+          )
         }
       } finally {
         await kysely.destroy()

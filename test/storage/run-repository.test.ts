@@ -34,17 +34,27 @@ function claimInChild(url: string, name: string): Promise<string[]> {
   })
 }
 
-const claimer = (name: string, queues = ['default'], limit = 1): runs.ClaimOptions => ({ workerId: name, workerName: `host:${name}`, pid: 1234, queues, limit })
+const claimer = (name: string, queues = ['default'], limit = 1): runs.ClaimOptions => ({
+  workerId: name,
+  workerName: `host:${name}`,
+  pid: 1234,
+  queues,
+  limit,
+})
 
 for (const dialect of DIALECTS) {
-  describe(`run repository (${dialect})`, function () {
+  describe(`run repository (${dialect})`, () => {
     const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
     let d: Backend
     before(() => ({ db, d } = t))
 
     const setRunAt = (id: string, secondsAgo: number) =>
-      d.db.updateTable('sq_tasks').set({ run_at: new Date(Date.now() - secondsAgo * 1000).toISOString() }).where('id', '=', id).execute()
+      d.db
+        .updateTable('sq_tasks')
+        .set({ run_at: new Date(Date.now() - secondsAgo * 1000).toISOString() })
+        .where('id', '=', id)
+        .execute()
 
     it('claims the highest priority first, then the oldest run_at, and skips delayed tasks and other queues', async () => {
       const low = await insert(d, { priority: 0 })
@@ -85,13 +95,21 @@ for (const dialect of DIALECTS) {
       const [run] = await runs.claimTasks(d, claimer('w1'))
       const ref = { id, attempt: run!.attempts }
       assert.ok(await runs.appendChunks(d, ref, { output: 'one\n', log: 'log a\n' }))
-      assert.ok(await runs.appendChunks(d, ref, { output: 'two\n', progress: { current: 1, total: 2, message: 'half' } }))
+      assert.ok(
+        await runs.appendChunks(d, ref, { output: 'two\n', progress: { current: 1, total: 2, message: 'half' } }),
+      )
       const live = (await tasks.getTask(d, id))!
       assert.equal(live.output, 'one\ntwo\n')
       assert.equal(live.log, 'log a\n')
       assert.deepEqual(live.progress, { current: 1, total: 2, message: 'half' })
-      assert.deepEqual((await tasks.listTasks(d, { search: 'two', limit: 5 })).map((t) => t.id), [id], 'search sees live output')
-      assert.ok(await runs.endRun(d, ref, { status: 'completed', durationMs: 12, cpuMs: 3, peakRssBytes: 5_000_000_000 }))
+      assert.deepEqual(
+        (await tasks.listTasks(d, { search: 'two', limit: 5 })).map((t) => t.id),
+        [id],
+        'search sees live output',
+      )
+      assert.ok(
+        await runs.endRun(d, ref, { status: 'completed', durationMs: 12, cpuMs: 3, peakRssBytes: 5_000_000_000 }),
+      )
       const done = (await tasks.getTask(d, id))!
       assert.equal(done.status, 'completed')
       assert.equal(done.output, 'one\ntwo\n')
@@ -150,7 +168,13 @@ for (const dialect of DIALECTS) {
         const [run] = await runs.claimTasks(d, claimer('w'))
         assert.equal(run?.id, id)
         seen.push(run!.attempts)
-        assert.ok(await runs.endRun(d, { id, attempt: run!.attempts }, { status, error: status === 'completed' ? null : 'boom' }))
+        assert.ok(
+          await runs.endRun(
+            d,
+            { id, attempt: run!.attempts },
+            { status, error: status === 'completed' ? null : 'boom' },
+          ),
+        )
       }
       await runOnce('queued') // a retry with backoff 0
       await runOnce('failed')

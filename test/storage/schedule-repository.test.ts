@@ -5,10 +5,20 @@ import type { Backend } from '../../src/storage/dialect.js'
 import { DIALECTS, openTestDatabase, useTestDatabase } from '../helpers/db.js'
 
 /** A plan that fires one slot, `slot`, once it is after the schedule's last one. */
-const fireOnce = (slot: number): Plan => (sinceMs) =>
-  slot > sinceMs
-    ? { fire: [{ slot, task: { id: randomUUID(), task: 'tasks#hello', argsJson: '{"n":1}', queue: 'default', priority: 3 } }], last: slot }
-    : { fire: [], last: null }
+const fireOnce =
+  (slot: number): Plan =>
+  (sinceMs) =>
+    slot > sinceMs
+      ? {
+          fire: [
+            {
+              slot,
+              task: { id: randomUUID(), task: 'tasks#hello', argsJson: '{"n":1}', queue: 'default', priority: 3 },
+            },
+          ],
+          last: slot,
+        }
+      : { fire: [], last: null }
 
 for (const dialect of DIALECTS) {
   describe(`schedule state (${dialect})`, function () {

@@ -8,7 +8,7 @@ import * as tasks from '../../src/storage/task-repository.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 
 for (const dialect of DIALECTS) {
-  describe(`task repository (${dialect})`, function () {
+  describe(`task repository (${dialect})`, () => {
     const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
     let d: Backend
@@ -63,7 +63,8 @@ for (const dialect of DIALECTS) {
         await age(d, t.id, (3 - i) * 60)
         ids.push(t.id)
       }
-      const list = async (f: Partial<tasks.ListFilter>) => (await tasks.listTasks(d, { limit: 50, ...f })).map((t) => t.id)
+      const list = async (f: Partial<tasks.ListFilter>) =>
+        (await tasks.listTasks(d, { limit: 50, ...f })).map((t) => t.id)
       assert.deepEqual(await list({}), [ids[2], ids[1], ids[0]])
       assert.deepEqual(await list({ taskPattern: 'reports/*' }), [ids[1], ids[0]])
       assert.deepEqual(await list({ taskPattern: 'reports/?aily#build' }), [ids[0]])
@@ -77,26 +78,41 @@ for (const dialect of DIALECTS) {
     })
 
     it('purges only ended tasks before the cutoff, and never queued or running ones', async () => {
-      const made = await Promise.all(['completed', 'failed', 'cancelled', 'queued', 'progress'].map(async (status) => {
-        const t = newTask()
-        await tasks.insertTask(d, t)
-        await setStatus(d, t.id, status as never)
-        await age(d, t.id, 3600)
-        return t.id
-      }))
+      const made = await Promise.all(
+        ['completed', 'failed', 'cancelled', 'queued', 'progress'].map(async (status) => {
+          const t = newTask()
+          await tasks.insertTask(d, t)
+          await setStatus(d, t.id, status as never)
+          await age(d, t.id, 3600)
+          return t.id
+        }),
+      )
       const before = new Date(Date.now() - 60_000).toISOString()
       const all = ['completed', 'failed', 'cancelled', 'queued', 'progress'] as const
       assert.equal(await tasks.purgeTasks(d, { statuses: [...all], before, dryRun: true }), 3)
-      assert.equal(await tasks.purgeTasks(d, { statuses: [...all], before: new Date(Date.now() - 7200_000).toISOString(), dryRun: false }), 0)
+      assert.equal(
+        await tasks.purgeTasks(d, {
+          statuses: [...all],
+          before: new Date(Date.now() - 7200_000).toISOString(),
+          dryRun: false,
+        }),
+        0,
+      )
       assert.equal(await tasks.purgeTasks(d, { statuses: [...all], before, dryRun: false }), 3)
       const left = await tasks.listTasks(d, { limit: 50 })
       assert.deepEqual(new Set(left.map((t) => t.id)), new Set(made.slice(3)))
     })
 
-    it('cancels a queued or running task in one decision, folding a running one\'s chunks; says what an ended one is', async () => {
+    it("cancels a queued or running task in one decision, folding a running one's chunks; says what an ended one is", async () => {
       const [queued, running, ended] = [newTask(), newTask({ queue: 'cancel-running' }), newTask()]
       for (const t of [queued, running, ended]) await tasks.insertTask(d, t)
-      const [run] = await claimTasks(d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['cancel-running'], limit: 1 })
+      const [run] = await claimTasks(d, {
+        workerId: 'w',
+        workerName: 'h:1',
+        pid: 1,
+        queues: ['cancel-running'],
+        limit: 1,
+      })
       assert.ok(await appendChunks(d, { id: running.id, attempt: run!.attempts }, { output: 'half ', log: 'noise' }))
       assert.ok(await appendChunks(d, { id: running.id, attempt: run!.attempts }, { output: 'way' }))
       await setStatus(d, ended.id, 'completed', { output: 'done' })
@@ -112,10 +128,20 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([q.status, q.error, q.output], ['cancelled', null, null])
       assert.ok(q.finished)
       const r = (await tasks.getTask(d, running.id))!
-      assert.deepEqual([r.status, r.error, r.output, r.log], ['cancelled', control.CANCELLED_BY_USER, 'half way', 'noise'])
+      assert.deepEqual(
+        [r.status, r.error, r.output, r.log],
+        ['cancelled', control.CANCELLED_BY_USER, 'half way', 'noise'],
+      )
       assert.ok(r.finished)
-      assert.equal((await d.db.selectFrom('sq_task_chunks').selectAll().where('task_id', '=', running.id).execute()).length, 0)
-      assert.equal(await endRun(d, { id: running.id, attempt: run!.attempts }, { status: 'completed' }), false, 'the run lost the task')
+      assert.equal(
+        (await d.db.selectFrom('sq_task_chunks').selectAll().where('task_id', '=', running.id).execute()).length,
+        0,
+      )
+      assert.equal(
+        await endRun(d, { id: running.id, attempt: run!.attempts }, { status: 'completed' }),
+        false,
+        'the run lost the task',
+      )
       assert.equal((await tasks.getTask(d, ended.id))!.output, 'done')
     })
 
@@ -150,7 +176,10 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await control.requeueTasks(d, [ended.id, queued.id]), [ended.id])
       const got = (await tasks.getTask(d, ended.id))!
       assert.equal(got.status, 'queued')
-      assert.deepEqual([got.output, got.error, got.log, got.worker, got.started, got.finished], [null, null, null, null, null, null])
+      assert.deepEqual(
+        [got.output, got.error, got.log, got.worker, got.started, got.finished],
+        [null, null, null, null, null, null],
+      )
       assert.deepEqual(await control.requeueTasks(d, []), [])
       assert.deepEqual(await tasks.idsWithStatus(d, ['queued']).then((x) => new Set(x)), new Set([ended.id, queued.id]))
     })

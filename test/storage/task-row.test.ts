@@ -1,19 +1,65 @@
 import assert from 'node:assert/strict'
-import { CLEARED_CLAIM, CLEARED_RESULTS, RECORD_COLUMNS, toTask, usageColumns, type TaskRow } from '../../src/storage/task-row.js'
+import {
+  CLEARED_CLAIM,
+  CLEARED_RESULTS,
+  RECORD_COLUMNS,
+  toTask,
+  usageColumns,
+  type TaskRow,
+} from '../../src/storage/task-row.js'
 
 /** The field names SPEC §4 and §10 promise on every `--json` task record, written out as the SPEC says them. */
 const SPEC_FIELDS = [
-  'id', 'task', 'args', 'status', 'output', 'error', 'log', 'worker_pid', 'worker',
-  'created', 'modified', 'started', 'finished',
-  'attempts', 'max_attempts', 'run_at', 'priority', 'queue', 'key', 'progress', 'cpu_ms', 'peak_rss_bytes', 'duration_ms',
+  'id',
+  'task',
+  'args',
+  'status',
+  'output',
+  'error',
+  'log',
+  'worker_pid',
+  'worker',
+  'created',
+  'modified',
+  'started',
+  'finished',
+  'attempts',
+  'max_attempts',
+  'run_at',
+  'priority',
+  'queue',
+  'key',
+  'progress',
+  'cpu_ms',
+  'peak_rss_bytes',
+  'duration_ms',
 ]
 
 const ROW: TaskRow = {
-  id: 'a1', task: 't#x', args: '{"n":1}', status: 'completed', output: 'out', error: null, log: null,
-  worker_pid: 7, worker: 'h:7', worker_id: 'w1', created: '2026-11-29T08:00:00.000Z',
-  modified: new Date('2026-11-29T08:00:02.000Z'), started: '2026-11-29T08:00:01.000Z', finished: null,
-  attempts: 1, max_attempts: 1, run_at: '2026-11-29T08:00:00.000Z', priority: 0, queue: 'default', key: null,
-  progress: '{"current":1,"total":2}', cpu_ms: 3, peak_rss_bytes: '5000000000' as unknown as number, duration_ms: 12,
+  id: 'a1',
+  task: 't#x',
+  args: '{"n":1}',
+  status: 'completed',
+  output: 'out',
+  error: null,
+  log: null,
+  worker_pid: 7,
+  worker: 'h:7',
+  worker_id: 'w1',
+  created: '2026-11-29T08:00:00.000Z',
+  modified: new Date('2026-11-29T08:00:02.000Z'),
+  started: '2026-11-29T08:00:01.000Z',
+  finished: null,
+  attempts: 1,
+  max_attempts: 1,
+  run_at: '2026-11-29T08:00:00.000Z',
+  priority: 0,
+  queue: 'default',
+  key: null,
+  progress: '{"current":1,"total":2}',
+  cpu_ms: 3,
+  peak_rss_bytes: '5000000000' as unknown as number,
+  duration_ms: 12,
 }
 
 describe('the task row (task-row.ts)', () => {
@@ -32,7 +78,16 @@ describe('the task row (task-row.ts)', () => {
   })
 
   it('clears a run’s results on a claim or requeue, and the claim’s holder when a task goes back to the queue', () => {
-    assert.deepEqual(Object.keys(CLEARED_RESULTS).sort(), ['cpu_ms', 'duration_ms', 'error', 'finished', 'log', 'output', 'peak_rss_bytes', 'progress'])
+    assert.deepEqual(Object.keys(CLEARED_RESULTS).sort(), [
+      'cpu_ms',
+      'duration_ms',
+      'error',
+      'finished',
+      'log',
+      'output',
+      'peak_rss_bytes',
+      'progress',
+    ])
     assert.ok(Object.values(CLEARED_RESULTS).every((value) => value === null))
     assert.deepEqual(CLEARED_CLAIM, { worker_pid: null, worker: null, worker_id: null, started: null })
   })

@@ -12,14 +12,17 @@ import { assertIndexed, explainingDialect } from '../helpers/explain.js'
 /** The queries of `sq top` against real databases: what a snapshot holds, and that every query is indexed. */
 
 for (const dialect of DIALECTS) {
-  describe(`sq top snapshot (${dialect})`, function () {
+  describe(`sq top snapshot (${dialect})`, () => {
     let db: TestDatabase
     let queue: Queue
     let d: Backend
 
     before(async () => {
       db = await createTestDatabase(dialect)
-      fs.writeFileSync(path.join(db.dir, 'jobs.mjs'), 'export async function count() {}\nexport async function boom() {}\n')
+      fs.writeFileSync(
+        path.join(db.dir, 'jobs.mjs'),
+        'export async function count() {}\nexport async function boom() {}\n',
+      )
       queue = await Queue.open({ db: db.url, root: db.dir })
       d = queue.dialect
     })
@@ -34,8 +37,21 @@ for (const dialect of DIALECTS) {
 
     async function claimOne(task = 'jobs#count') {
       const { id } = await queue.enqueue({ task })
-      await registerWorker(d, { id: 'w1', name: 'host-a:101', host: 'host-a', pid: 101, queues: ['default'], concurrency: 2 }).catch(() => {})
-      const [claimed] = await claimTasks(d, { workerId: 'w1', workerName: 'host-a:101', pid: 101, queues: ['default'], limit: 1 })
+      await registerWorker(d, {
+        id: 'w1',
+        name: 'host-a:101',
+        host: 'host-a',
+        pid: 101,
+        queues: ['default'],
+        concurrency: 2,
+      }).catch(() => {})
+      const [claimed] = await claimTasks(d, {
+        workerId: 'w1',
+        workerName: 'host-a:101',
+        pid: 101,
+        queues: ['default'],
+        limit: 1,
+      })
       assert.equal(claimed?.id, id)
       return { id, attempt: claimed!.attempts }
     }
@@ -68,7 +84,10 @@ for (const dialect of DIALECTS) {
       assert.equal(r.lastLine, 'line 1')
       assert.deepEqual(r.progress, { current: 1, total: 4, message: 'half' })
       assert.ok(r.elapsedMs >= 0 && r.elapsedMs < 60_000, `elapsed ${r.elapsedMs}`)
-      assert.deepEqual(s1.workers.map((w) => w.name), ['host-a:101'])
+      assert.deepEqual(
+        s1.workers.map((w) => w.name),
+        ['host-a:101'],
+      )
       // The first running task is selected when nothing is.
       assert.equal(s1.pane?.id, run.id)
       assert.equal(s1.pane?.status, 'progress')
@@ -94,7 +113,12 @@ for (const dialect of DIALECTS) {
     it('keeps only the tail of a long output, and says so', async () => {
       const run = await claimOne()
       const chunk = 'x'.repeat(1023) + '\n'
-      const rows = Array.from({ length: 600 }, () => ({ task_id: run.id, attempt: run.attempt, stream: 'output' as const, data: chunk }))
+      const rows = Array.from({ length: 600 }, () => ({
+        task_id: run.id,
+        attempt: run.attempt,
+        stream: 'output' as const,
+        data: chunk,
+      }))
       await d.db.insertInto('sq_task_chunks').values(rows).execute()
       const s = await snapshot(d)
       assert.equal(s.pane?.clipped, true)
@@ -164,23 +188,36 @@ for (const dialect of DIALECTS) {
       assert.equal(t.counts.progress, 1, 'counts are not filtered')
     })
 
-    it('lists queued tasks longest waiting first and completed ones newest first, filtered, with indexed queries', async function () {
+    it('lists queued tasks longest waiting first and completed ones newest first, filtered, with indexed queries', async () => {
       // In a queue of their own, so claimOne takes none of them.
       const first = await queue.enqueue({ task: 'jobs#count', queue: 'later' })
       const second = await queue.enqueue({ task: 'jobs#boom', queue: 'later' })
-      await d.db.updateTable('sq_tasks').set({ modified: new Date(Date.now() - 60_000).toISOString() }).where('id', '=', first.id).execute()
+      await d.db
+        .updateTable('sq_tasks')
+        .set({ modified: new Date(Date.now() - 60_000).toISOString() })
+        .where('id', '=', first.id)
+        .execute()
       const done = await claimOne('jobs#count')
       await endRun(d, done, { status: 'completed', tail: { output: '\n  report ready\nmore\n' } })
 
       const queued = await snapshot(d, { list: 'queued' })
       assert.equal(queued.listed.status, 'queued')
-      assert.deepEqual(queued.listed.tasks.map((t) => t.id), [first.id, second.id])
+      assert.deepEqual(
+        queued.listed.tasks.map((t) => t.id),
+        [first.id, second.id],
+      )
       assert.ok(queued.listed.tasks[0]!.agoMs >= 59_000, 'how long it has waited')
       assert.equal(queued.failures.length, 0)
       const completed = await snapshot(d, { list: 'completed' })
-      assert.deepEqual(completed.listed.tasks.map((t) => [t.id, t.line]), [[done.id, 'report ready']])
+      assert.deepEqual(
+        completed.listed.tasks.map((t) => [t.id, t.line]),
+        [[done.id, 'report ready']],
+      )
       const filtered = await snapshot(d, { list: 'queued', filter: '*#boom' })
-      assert.deepEqual(filtered.listed.tasks.map((t) => t.task), ['jobs#boom'])
+      assert.deepEqual(
+        filtered.listed.tasks.map((t) => t.task),
+        ['jobs#boom'],
+      )
       assert.deepEqual((await snapshot(d)).listed, { status: 'failed', tasks: [] }, 'the failures by default')
 
       const { logged, plans, close } = await explainingDialect(db, d)
@@ -203,7 +240,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await queue.get(run.id)).status, 'queued')
     })
 
-    it('runs only indexed queries on sq_tasks and sq_task_chunks', async function () {
+    it('runs only indexed queries on sq_tasks and sq_task_chunks', async () => {
       const run = await claimOne()
       await appendChunks(d, run, { output: 'x\n' })
       const done = await claimOne('jobs#boom')

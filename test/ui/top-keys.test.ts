@@ -11,9 +11,21 @@ const F = 'ffffffff-0000-4000-8000-000000000003'
 const STATUS: Record<string, Status> = { [A]: 'progress', [B]: 'progress', [F]: 'failed' }
 
 function view(o: Partial<View> = {}): View {
-  return { order: [A, B, F], lines: 100, textRows: 10, status: (id) => STATUS[id] ?? null, task: () => 'jobs#x', now: 1000, ...o }
+  return {
+    order: [A, B, F],
+    lines: 100,
+    textRows: 10,
+    status: (id) => STATUS[id] ?? null,
+    task: () => 'jobs#x',
+    now: 1000,
+    ...o,
+  }
 }
-const key = (input: string, more: Omit<KeyPress, 'input'> = {}, v = view()): Action => ({ type: 'key', key: { input, ...more }, view: v })
+const key = (input: string, more: Omit<KeyPress, 'input'> = {}, v = view()): Action => ({
+  type: 'key',
+  key: { input, ...more },
+  view: v,
+})
 const run = (state: TopState, ...actions: Action[]) => actions.reduce(reduce, state)
 const selected = (id: string | null): TopState => ({ ...INITIAL, selectedId: id })
 
@@ -46,7 +58,10 @@ describe('sq top keys (reducer)', () => {
     assert.equal(run(s, key('', { return: true })).paneOpen, true)
     assert.equal(run(s, key('l')).stream, 'log')
     assert.equal(run(s, key('l'), key('l')).stream, 'output')
-    assert.deepEqual([1, 2, 3].map((n) => run(s, ...Array.from({ length: n }, () => key('', { tab: true }))).list), ['queued', 'completed', 'failed'])
+    assert.deepEqual(
+      [1, 2, 3].map((n) => run(s, ...Array.from({ length: n }, () => key('', { tab: true }))).list),
+      ['queued', 'completed', 'failed'],
+    )
     assert.equal(run(s, key('t')).list, 'queued')
   })
 
@@ -56,7 +71,11 @@ describe('sq top keys (reducer)', () => {
     assert.equal(run(s, key('G')).scroll, 0)
     assert.equal(run(selected(A), key('', { pageUp: true })).scroll, 9)
     assert.equal(run(selected(A), key('', { pageUp: true }), key('', { pageDown: true })).scroll, 0)
-    assert.equal(run(selected(A), key('', { home: true }), key('', { pageUp: true })).scroll, 90, 'never past the first line')
+    assert.equal(
+      run(selected(A), key('', { home: true }), key('', { pageUp: true })).scroll,
+      90,
+      'never past the first line',
+    )
   })
 
   it('with a progress bar the pane has a row less of text, and g still reaches the first line', () => {
@@ -95,9 +114,19 @@ describe('sq top keys (reducer)', () => {
     assert.equal(s.selectedId, B)
     s = run(s, key('j', {}, view({ order: [A, B] })), { type: 'snapshot', order: [A, B], filter: 'x', paneId: B })
     assert.equal(s.selectedId, B, 'only once: later snapshots keep the selection')
-    const none = run(selected(F), key('/'), key('z'), key('', { return: true }), { type: 'snapshot', order: [], filter: 'z', paneId: null })
+    const none = run(selected(F), key('/'), key('z'), key('', { return: true }), {
+      type: 'snapshot',
+      order: [],
+      filter: 'z',
+      paneId: null,
+    })
     assert.equal(none.selectedId, null, 'nothing matches: nothing selected')
-    const kept = run(selected(A), key('/'), key('a'), key('', { return: true }), { type: 'snapshot', order: [A], filter: 'a', paneId: A })
+    const kept = run(selected(A), key('/'), key('a'), key('', { return: true }), {
+      type: 'snapshot',
+      order: [A],
+      filter: 'a',
+      paneId: A,
+    })
     assert.equal(kept.selectedId, A, 'a selection that still matches stays')
   })
 
@@ -108,13 +137,19 @@ describe('sq top keys (reducer)', () => {
     s = run(s, key('n'))
     assert.deepEqual(s.effects, [])
     assert.equal(s.message?.text, 'not cancelled')
-    assert.match(run(selected(F), key('c')).message!.text, /only queued or running tasks can be cancelled; this one is failed/)
+    assert.match(
+      run(selected(F), key('c')).message!.text,
+      /only queued or running tasks can be cancelled; this one is failed/,
+    )
     assert.match(run(selected(null), key('c')).message!.text, /select a task to cancel first/)
   })
 
   it('r requeues ended tasks only; q and Ctrl-C quit; effects are taken once', () => {
     assert.deepEqual(run(selected(F), key('r')).effects, [{ kind: 'requeue', id: F }])
-    assert.match(run(selected(A), key('r')).message!.text, /only failed, cancelled or completed tasks can be requeued; this one is progress/)
+    assert.match(
+      run(selected(A), key('r')).message!.text,
+      /only failed, cancelled or completed tasks can be requeued; this one is progress/,
+    )
     assert.deepEqual(run(selected(A), key('q')).effects, [{ kind: 'quit' }])
     assert.deepEqual(run(selected(A), key('c', { ctrl: true })).effects, [{ kind: 'quit' }])
     assert.deepEqual(run(selected(A), key('q'), { type: 'effects-taken' }).effects, [])

@@ -24,7 +24,9 @@ const snap = (paused: string[]): Snapshot => ({
 
 describe('sq top: paused queues in the header', () => {
   it('names the paused queues after the counts, and says nothing when none is', () => {
-    const paused = render(<Header displayUrl="sqlite:sq.db" snapshot={snap(['emails', 'sms'])} width={80} theme={theme(false)} />)
+    const paused = render(
+      <Header displayUrl="sqlite:sq.db" snapshot={snap(['emails', 'sms'])} width={80} theme={theme(false)} />,
+    )
     assert.match(paused.lastFrame() ?? '', /cancelled 0 {2}paused: emails,sms/)
     paused.unmount()
     const none = render(<Header displayUrl="sqlite:sq.db" snapshot={snap([])} width={80} theme={theme(false)} />)

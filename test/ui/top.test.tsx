@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import React from 'react'
+import type React from 'react'
 import { render } from 'ink-testing-library'
 import type { MonitorSource, Pane, Snapshot, SnapshotOptions } from '../../src/monitor.js'
 import { colorWanted, theme } from '../../ui/top/theme.js'
@@ -14,7 +14,12 @@ import { computeLayout } from '../../ui/top/layout.js'
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g
 const strip = (text: string | undefined) => (text ?? '').replace(ANSI, '')
 
-async function waitFor(frame: () => string | undefined, ok: (text: string) => boolean, what: string, ms = 3000): Promise<string> {
+async function waitFor(
+  frame: () => string | undefined,
+  ok: (text: string) => boolean,
+  what: string,
+  ms = 3000,
+): Promise<string> {
   const until = Date.now() + ms
   for (;;) {
     const text = strip(frame())
@@ -52,19 +57,63 @@ function busySnapshot(): Snapshot {
     total: 104_248,
     throughput: { completed: 14, failed: 1, windowSeconds: 60 },
     workers: [
-      { id: 'w1', name: 'web-1:4123', host: 'web-1', pid: 4123, queues: ['default'], concurrency: 4, running: 2, started: AT, last_heartbeat: AT },
+      {
+        id: 'w1',
+        name: 'web-1:4123',
+        host: 'web-1',
+        pid: 4123,
+        queues: ['default'],
+        concurrency: 4,
+        running: 2,
+        started: AT,
+        last_heartbeat: AT,
+      },
     ],
     running: [
-      { id: ID1, task: 'jobs#count', worker: 'web-1:4123', started: AT, elapsedMs: 12_000, attempt: 1, progress: null, lastLine: 'line 11' },
-      { id: ID2, task: 'jobs#evil', worker: 'web-1:4123', started: AT, elapsedMs: 3_000, attempt: 1, progress: { current: 3, total: 4, message: 'almost' }, lastLine: '\x1b[2Jgotcha' },
+      {
+        id: ID1,
+        task: 'jobs#count',
+        worker: 'web-1:4123',
+        started: AT,
+        elapsedMs: 12_000,
+        attempt: 1,
+        progress: null,
+        lastLine: 'line 11',
+      },
+      {
+        id: ID2,
+        task: 'jobs#evil',
+        worker: 'web-1:4123',
+        started: AT,
+        elapsedMs: 3_000,
+        attempt: 1,
+        progress: { current: 3, total: 4, message: 'almost' },
+        lastLine: '\x1b[2Jgotcha',
+      },
     ],
     failures: [{ id: FAIL, task: 'jobs#boom', modified: AT, agoMs: 120_000, errorLine: 'Error: boom' }],
-    listed: { status: 'failed', tasks: [{ id: FAIL, task: 'jobs#boom', modified: AT, agoMs: 120_000, line: 'Error: boom' }] },
+    listed: {
+      status: 'failed',
+      tasks: [{ id: FAIL, task: 'jobs#boom', modified: AT, agoMs: 120_000, line: 'Error: boom' }],
+    },
   }
 }
 
 function paneFor(id: string, o: SnapshotOptions, text: string): Pane {
-  return { id, task: 'jobs#count', status: 'progress', attempt: 1, stream: o.stream ?? 'output', worker: 'web-1:4123', progress: null, elapsedMs: 12_000, text, clipped: false, error: null, lastSeq: 1 }
+  return {
+    id,
+    task: 'jobs#count',
+    status: 'progress',
+    attempt: 1,
+    stream: o.stream ?? 'output',
+    worker: 'web-1:4123',
+    progress: null,
+    elapsedMs: 12_000,
+    text,
+    clipped: false,
+    error: null,
+    lastSeq: 1,
+  }
 }
 
 /** A source whose snapshots come from `make`, recording what it was asked. */
@@ -97,7 +146,13 @@ function busySource(lines = 'line 0\nline 1\n\x1b]0;pwned\x07line 2\n') {
   return scripted((o) => {
     const s = busySnapshot()
     const id = o.selectedId ?? s.running[0]!.id
-    return { ...s, pane: id === FAIL ? { ...paneFor(id, o, 'partial\n'), status: 'failed', task: 'jobs#boom', error: 'Error: boom\n    at x' } : paneFor(id, o, o.stream === 'log' ? 'a log line\n' : lines) }
+    return {
+      ...s,
+      pane:
+        id === FAIL
+          ? { ...paneFor(id, o, 'partial\n'), status: 'failed', task: 'jobs#boom', error: 'Error: boom\n    at x' }
+          : paneFor(id, o, o.stream === 'log' ? 'a log line\n' : lines),
+    }
   })
 }
 
@@ -125,7 +180,15 @@ describe('sq top (components)', () => {
 
   it('an empty queue at 80×24', async () => {
     const { source } = scripted(emptySnapshot)
-    const { lastFrame } = mount(<Top source={source} displayUrl="postgres://sq:***@db/sq" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    const { lastFrame } = mount(
+      <Top
+        source={source}
+        displayUrl="postgres://sq:***@db/sq"
+        taskTimeout={3600}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
     const frame = await waitFor(lastFrame, (t) => t.includes('queued 0'), 'the counts')
     assert.match(frame, /sq top {2}postgres:\/\/sq:\*\*\*@db\/sq/)
     assert.match(frame, /running 0 {2}completed 0 {2}failed 0 {2}cancelled 0/)
@@ -139,7 +202,15 @@ describe('sq top (components)', () => {
 
   it('running tasks, their output, failures and workers at 80×24, with control sequences escaped', async () => {
     const { source } = busySource()
-    const { lastFrame } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    const { lastFrame } = mount(
+      <Top
+        source={source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
     const frame = await waitFor(lastFrame, (t) => t.includes('line 2'), 'the output pane')
     assertFits(frame, 80, 24)
     assert.match(frame, /queued 12 {2}running 2 {2}completed 104k {2}failed 1/)
@@ -147,8 +218,12 @@ describe('sq top (components)', () => {
     assert.match(frame, /workers 1: web-1:4123 \(2\/4\)/)
     assert.match(frame, /Running \(2\)/)
     assert.match(frame, /▶ 3f2a9c1d jobs#count +web-1:4123 +12s\/1h00m +line 11/)
-    assert.match(frame, /7b3e0f42 jobs#evil .*████░ 75% \\x1b\[2J/, "progress bar, then the last line, escaped")
-    assert.match(frame, /Output · 3f2a9c1d jobs#count · in progress 12s\/1h00m · 3 lines/, "the same elapsed formatter as the table")
+    assert.match(frame, /7b3e0f42 jobs#evil .*████░ 75% \\x1b\[2J/, 'progress bar, then the last line, escaped')
+    assert.match(
+      frame,
+      /Output · 3f2a9c1d jobs#count · in progress 12s\/1h00m · 3 lines/,
+      'the same elapsed formatter as the table',
+    )
     assert.match(frame, /^line 0$/m)
     assert.match(frame, /\\x1b\]0;pwned\\x07line 2/)
     assert.match(frame, /9b1c2d3e jobs#boom +2m00s ago +Error: boom/)
@@ -156,13 +231,29 @@ describe('sq top (components)', () => {
   })
 
   it('fits a narrow terminal and uses a large one', async () => {
-    const narrow = mount(<Top source={busySource().source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 50, rows: 16 }} />)
+    const narrow = mount(
+      <Top
+        source={busySource().source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        color={false}
+        size={{ columns: 50, rows: 16 }}
+      />,
+    )
     const small = await waitFor(narrow.lastFrame, (t) => t.includes('line 2'), 'the narrow frame')
     assertFits(small, 50, 16)
     assert.doesNotMatch(small, /WORKER/, 'the worker column gives way first')
 
     const many = Array.from({ length: 40 }, (_, i) => `line ${i}`).join('\n')
-    const wide = mount(<Top source={busySource(many).source} displayUrl="sqlite:sq.db" taskTimeout={0} color={false} size={{ columns: 160, rows: 50 }} />)
+    const wide = mount(
+      <Top
+        source={busySource(many).source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={0}
+        color={false}
+        size={{ columns: 160, rows: 50 }}
+      />,
+    )
     const big = await waitFor(wide.lastFrame, (t) => t.includes('line 39'), 'the wide frame')
     assertFits(big, 160, 50)
     assert.match(big, /WORKER/)
@@ -172,13 +263,29 @@ describe('sq top (components)', () => {
 
   it('↑/↓ and j/k select, Enter toggles the pane, l shows the log', async () => {
     const { source, calls } = busySource()
-    const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    const { lastFrame, stdin } = mount(
+      <Top
+        source={source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
     await waitFor(lastFrame, (t) => t.includes('line 2'), 'the first frame')
     await press(stdin, 'j')
     await waitFor(lastFrame, (t) => /▶ 7b3e0f42/.test(t) && t.includes('Output · 7b3e0f42'), 'the second task selected')
-    await waitFor(() => JSON.stringify(calls.map((c) => c.selectedId)), (t) => t.includes(ID2), 'the pane read for the new selection')
+    await waitFor(
+      () => JSON.stringify(calls.map((c) => c.selectedId)),
+      (t) => t.includes(ID2),
+      'the pane read for the new selection',
+    )
     await press(stdin, 'j')
-    await waitFor(lastFrame, (t) => /▶ 9b1c2d3e/.test(t) && t.includes('── error ──') && t.includes('partial'), 'the failure selected')
+    await waitFor(
+      lastFrame,
+      (t) => /▶ 9b1c2d3e/.test(t) && t.includes('── error ──') && t.includes('partial'),
+      'the failure selected',
+    )
     await press(stdin, '\x1b[A') // ↑
     await press(stdin, 'k')
     await waitFor(lastFrame, (t) => /▶ 3f2a9c1d/.test(t), 'back to the first task')
@@ -195,7 +302,15 @@ describe('sq top (components)', () => {
 
   it('c asks before cancelling; r requeues an ended task only', async () => {
     const { source, cancelled, requeued } = busySource()
-    const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    const { lastFrame, stdin } = mount(
+      <Top
+        source={source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
     await waitFor(lastFrame, (t) => t.includes('line 2'), 'the first frame')
     await press(stdin, 'c')
     await waitFor(lastFrame, (t) => t.includes('Cancel 3f2a9c1d jobs#count? y: yes'), 'the confirmation')
@@ -208,7 +323,11 @@ describe('sq top (components)', () => {
     assert.deepEqual(cancelled, [ID1])
 
     await press(stdin, 'r')
-    await waitFor(lastFrame, (t) => t.includes('only failed, cancelled or completed tasks can be requeued'), 'the refusal to requeue')
+    await waitFor(
+      lastFrame,
+      (t) => t.includes('only failed, cancelled or completed tasks can be requeued'),
+      'the refusal to requeue',
+    )
     await press(stdin, 'jj')
     await waitFor(lastFrame, (t) => /▶ 9b1c2d3e/.test(t) && t.includes('── error ──'), 'the failure selected')
     await press(stdin, 'r')
@@ -218,7 +337,15 @@ describe('sq top (components)', () => {
 
   it('/ filters by task name, Esc clears; ? shows help', async () => {
     const { source, calls } = busySource()
-    const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    const { lastFrame, stdin } = mount(
+      <Top
+        source={source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
     await waitFor(lastFrame, (t) => t.includes('line 2'), 'the first frame')
     await press(stdin, '/')
     await press(stdin, 'co')
@@ -227,10 +354,18 @@ describe('sq top (components)', () => {
     await press(stdin, 'ount')
     await press(stdin, '\r')
     await waitFor(lastFrame, (t) => t.includes('Running (2)  filter: count'), 'the filter applied')
-    await waitFor(() => JSON.stringify(calls.map((c) => c.filter)), (t) => t.includes('"count"'), 'a snapshot read with the filter')
+    await waitFor(
+      () => JSON.stringify(calls.map((c) => c.filter)),
+      (t) => t.includes('"count"'),
+      'a snapshot read with the filter',
+    )
     await press(stdin, '\x1b')
     await waitFor(lastFrame, (t) => t.includes('Running (2) ─'), 'the filter cleared')
-    await waitFor(() => String(calls.at(-1)?.filter), (t) => t === '', 'a snapshot read without the filter')
+    await waitFor(
+      () => String(calls.at(-1)?.filter),
+      (t) => t === '',
+      'a snapshot read without the filter',
+    )
 
     await press(stdin, '?')
     await waitFor(lastFrame, (t) => t.includes('Keys') && t.includes('cancel the selected task'), 'the help')
@@ -243,11 +378,33 @@ describe('sq top (components)', () => {
     const DONE = 'd0d0d0d0-0000-4000-8000-000000000005'
     const { source, calls } = scripted((o) => {
       const s = busySnapshot()
-      if (o.list === 'queued') return { ...s, listed: { status: 'queued', tasks: [{ id: QUEUED, task: 'jobs#later', modified: AT, agoMs: 65_000, line: '' }] } }
-      if (o.list === 'completed') return { ...s, listed: { status: 'completed', tasks: [{ id: DONE, task: 'jobs#count', modified: AT, agoMs: 5_000, line: 'all done' }] } }
+      if (o.list === 'queued')
+        return {
+          ...s,
+          listed: {
+            status: 'queued',
+            tasks: [{ id: QUEUED, task: 'jobs#later', modified: AT, agoMs: 65_000, line: '' }],
+          },
+        }
+      if (o.list === 'completed')
+        return {
+          ...s,
+          listed: {
+            status: 'completed',
+            tasks: [{ id: DONE, task: 'jobs#count', modified: AT, agoMs: 5_000, line: 'all done' }],
+          },
+        }
       return s
     })
-    const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    const { lastFrame, stdin } = mount(
+      <Top
+        source={source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
     await waitFor(lastFrame, (t) => t.includes('Recent failures'), 'the failures')
     await press(stdin, '\t')
     const queued = await waitFor(lastFrame, (t) => t.includes('Queued, longest waiting first'), 'the queued list')
@@ -259,13 +416,25 @@ describe('sq top (components)', () => {
     await waitFor(lastFrame, (t) => t.includes('Cancel c0ffee00 jobs#later?'), 'a queued task can be cancelled')
     await press(stdin, 'n')
     await press(stdin, '\t')
-    await waitFor(lastFrame, (t) => /Recently completed/.test(t) && /d0d0d0d0 jobs#count +5\.0s ago +all done/.test(t), 'the completed list')
+    await waitFor(
+      lastFrame,
+      (t) => /Recently completed/.test(t) && /d0d0d0d0 jobs#count +5\.0s ago +all done/.test(t),
+      'the completed list',
+    )
     await press(stdin, '\t')
     await waitFor(lastFrame, (t) => t.includes('Recent failures'), 'the failures again')
   })
 
   it('with the pane closed the lists stay together, blank rows only below them', async () => {
-    const { lastFrame, stdin } = mount(<Top source={busySource().source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    const { lastFrame, stdin } = mount(
+      <Top
+        source={busySource().source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
     await waitFor(lastFrame, (t) => t.includes('line 2'), 'the first frame')
     await press(stdin, '\r')
     const frame = await waitFor(lastFrame, (t) => !t.includes('Output ·'), 'the pane closed')
@@ -277,9 +446,24 @@ describe('sq top (components)', () => {
 
   it('with a progress bar, g scrolls to the very first line of the output', async () => {
     const many = Array.from({ length: 40 }, (_, i) => `row ${i}`).join('\n')
-    const { source } = scripted((o) => ({ ...busySnapshot(), pane: { ...paneFor(o.selectedId ?? ID1, o, many), progress: { current: 1, total: 4, message: 'working' } } }))
-    const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
-    await waitFor(lastFrame, (t) => t.includes('row 39') && t.includes('25% working'), 'the bar and the end of the output')
+    const { source } = scripted((o) => ({
+      ...busySnapshot(),
+      pane: { ...paneFor(o.selectedId ?? ID1, o, many), progress: { current: 1, total: 4, message: 'working' } },
+    }))
+    const { lastFrame, stdin } = mount(
+      <Top
+        source={source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
+    await waitFor(
+      lastFrame,
+      (t) => t.includes('row 39') && t.includes('25% working'),
+      'the bar and the end of the output',
+    )
     await press(stdin, 'g')
     await waitFor(lastFrame, (t) => /^row 0$/m.test(t) && !t.includes('row 39'), 'the first line')
   })
@@ -290,9 +474,26 @@ describe('sq top (components)', () => {
       const running = o.filter ? s.running.filter((t) => t.task.includes(o.filter!)) : s.running
       const failures = o.filter ? [] : s.failures
       const id = o.selectedId ?? running[0]?.id ?? null
-      return { ...s, running, failures, listed: { status: 'failed', tasks: o.filter ? [] : s.listed.tasks }, pane: id === null ? null : { ...paneFor(id, o, `output of ${id.slice(0, 8)}\n`), task: id === ID2 ? 'jobs#evil' : 'jobs#count' } }
+      return {
+        ...s,
+        running,
+        failures,
+        listed: { status: 'failed', tasks: o.filter ? [] : s.listed.tasks },
+        pane:
+          id === null
+            ? null
+            : { ...paneFor(id, o, `output of ${id.slice(0, 8)}\n`), task: id === ID2 ? 'jobs#evil' : 'jobs#count' },
+      }
     })
-    const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} color={false} size={{ columns: 80, rows: 24 }} />)
+    const { lastFrame, stdin } = mount(
+      <Top
+        source={source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
     await waitFor(lastFrame, (t) => t.includes('output of 3f2a9c1d'), 'the first task in the pane')
     await press(stdin, '/')
     await press(stdin, 'evil\r')
@@ -305,15 +506,41 @@ describe('sq top (components)', () => {
     const { source, calls } = scripted(emptySnapshot)
     let unwatched = 0
     source.watch = async () => async () => void unwatched++
-    const { lastFrame, stdin } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} intervalMs={20} color={false} size={{ columns: 80, rows: 24 }} />)
+    const { lastFrame, stdin } = mount(
+      <Top
+        source={source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        intervalMs={20}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
     await waitFor(lastFrame, (t) => t.includes('queued 0'), 'the first frame')
     await press(stdin, 'q')
-    await waitFor(() => String(unwatched), (t) => t === '1', 'the app to stop watching the database')
+    await waitFor(
+      () => String(unwatched),
+      (t) => t === '1',
+      'the app to stop watching the database',
+    )
     const n = calls.length
     // Time for several polls, measured by another Top polling at the same interval (no sleep).
     const other = scripted(emptySnapshot)
-    mount(<Top source={other.source} displayUrl="sqlite:sq.db" taskTimeout={3600} intervalMs={20} color={false} size={{ columns: 80, rows: 24 }} />)
-    await waitFor(() => String(other.calls.length), (t) => Number(t) >= 5, 'five polls of the other Top')
+    mount(
+      <Top
+        source={other.source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        intervalMs={20}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
+    await waitFor(
+      () => String(other.calls.length),
+      (t) => Number(t) >= 5,
+      'five polls of the other Top',
+    )
     assert.equal(calls.length, n, 'no snapshot after quitting')
   })
 
@@ -323,7 +550,16 @@ describe('sq top (components)', () => {
       if (fail) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })
       return emptySnapshot()
     })
-    const { lastFrame } = mount(<Top source={source} displayUrl="sqlite:sq.db" taskTimeout={3600} intervalMs={20} color={false} size={{ columns: 80, rows: 24 }} />)
+    const { lastFrame } = mount(
+      <Top
+        source={source}
+        displayUrl="sqlite:sq.db"
+        taskTimeout={3600}
+        intervalMs={20}
+        color={false}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    )
     await waitFor(lastFrame, (t) => t.includes('database: database error: connect ECONNREFUSED'), 'the error')
     fail = false
     await waitFor(lastFrame, (t) => t.includes('queued 0') && t.includes('q quit'), 'recovery')
@@ -332,12 +568,26 @@ describe('sq top (components)', () => {
 
 describe('sq top (layout and colour)', () => {
   it('shares 24 rows between running tasks, the pane and the lower list', () => {
-    assert.deepEqual(computeLayout({ rows: 24, running: 20, listed: 20, paneOpen: true }), { bodyRows: 19, runningRows: 4, listRows: 3, paneRows: 8 })
-    assert.deepEqual(computeLayout({ rows: 24, running: 0, listed: 0, paneOpen: true }), { bodyRows: 19, runningRows: 1, listRows: 1, paneRows: 13 })
+    assert.deepEqual(computeLayout({ rows: 24, running: 20, listed: 20, paneOpen: true }), {
+      bodyRows: 19,
+      runningRows: 4,
+      listRows: 3,
+      paneRows: 8,
+    })
+    assert.deepEqual(computeLayout({ rows: 24, running: 0, listed: 0, paneOpen: true }), {
+      bodyRows: 19,
+      runningRows: 1,
+      listRows: 1,
+      paneRows: 13,
+    })
     const closed = computeLayout({ rows: 24, running: 30, listed: 2, paneOpen: false })
     assert.equal(closed.paneRows, 0)
     assert.equal(closed.runningRows + closed.listRows, 16)
-    assert.deepEqual(computeLayout({ rows: 24, running: 2, listed: 1, paneOpen: false }), { bodyRows: 19, runningRows: 2, listRows: 1, paneRows: 0 }, 'a closed pane leaves no blank rows between the lists')
+    assert.deepEqual(
+      computeLayout({ rows: 24, running: 2, listed: 1, paneOpen: false }),
+      { bodyRows: 19, runningRows: 2, listRows: 1, paneRows: 0 },
+      'a closed pane leaves no blank rows between the lists',
+    )
   })
 
   it('turns every colour off with NO_COLOR', () => {

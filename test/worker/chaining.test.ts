@@ -8,7 +8,9 @@ import { DIALECTS } from '../helpers/db.js'
 import { SqProcess, workerSuite } from '../helpers/worker.js'
 
 /** The library as a task imports it (`import { createTask } from 'sq-queue'` in a project). */
-const LIBRARY = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/index.js')).href
+const LIBRARY = pathToFileURL(
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/index.js'),
+).href
 
 const TASKS = `
 import { createTask } from '${LIBRARY}'
@@ -49,7 +51,10 @@ for (const dialect of DIALECTS) {
       const db = dialect === 'sqlite' ? path.relative(elsewhere, s.db.url) : s.db.url
       const id = (await app.enqueue({ task: 'tasks#chain', args: { queue: s.q }, queue: s.q })).id
       // No SQ_DATABASE_URL or SQ_ROOT in its environment: only the flags say where.
-      const worker = new SqProcess(['worker', '--burst', '--db', db, '--root', root, '--queue', s.q], { cwd: elsewhere, env: { SQ_HOOKS: 'hooks' } })
+      const worker = new SqProcess(['worker', '--burst', '--db', db, '--root', root, '--queue', s.q], {
+        cwd: elsewhere,
+        env: { SQ_HOOKS: 'hooks' },
+      })
       assert.deepEqual(await worker.ended(30_000), { code: 0, signal: null }, worker.output)
 
       const chain = await s.get(id)
@@ -58,8 +63,16 @@ for (const dialect of DIALECTS) {
       assert.equal(fromTask.status, 'completed', fromTask.error ?? '')
       assert.equal(fromTask.output, 'follow-up enqueued by the task')
       const leaves = await s.queue.list({ taskPattern: 'tasks#leaf', limit: 10 })
-      assert.deepEqual(leaves.map((t) => t.output).sort(), ['follow-up enqueued by the hook', 'follow-up enqueued by the task'])
-      for (const dir of [root, elsewhere]) assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.db')), [], `no database in ${dir}`)
+      assert.deepEqual(leaves.map((t) => t.output).sort(), [
+        'follow-up enqueued by the hook',
+        'follow-up enqueued by the task',
+      ])
+      for (const dir of [root, elsewhere])
+        assert.deepEqual(
+          fs.readdirSync(dir).filter((f) => f.endsWith('.db')),
+          [],
+          `no database in ${dir}`,
+        )
     })
   })
 }

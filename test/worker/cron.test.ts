@@ -7,7 +7,11 @@ import { TASKS } from './fixtures.js'
 for (const dialect of DIALECTS) {
   describe(`workers under cron (${dialect})`, function () {
     this.timeout(60_000)
-    const s = workerSuite(dialect, { 'tasks.mjs': TASKS, 'ends.mjs': "export function bare() { return 'no newline' }\nexport function lined() { return 'ends a line\\n' }\n" })
+    const s = workerSuite(dialect, {
+      'tasks.mjs': TASKS,
+      'ends.mjs':
+        "export function bare() { return 'no newline' }\nexport function lined() { return 'ends a line\\n' }\n",
+    })
 
     it('a --quiet burst whose tasks all completed exits 0 and prints nothing at all', async () => {
       const ids = [await s.enqueue('tasks#text'), await s.enqueue('tasks#gen')]
@@ -45,14 +49,21 @@ for (const dialect of DIALECTS) {
       await s.enqueue('tasks#sleepy', { ms: 900 })
       const debug = await s.burst(['--log-format', 'json', '--log-level', 'debug'], fast)
 
-      const parse = (stdout: string) => stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+      const parse = (stdout: string) =>
+        stdout
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
       const infoLines = parse(info.stdout)
       for (const line of infoLines) {
         assert.deepEqual(Object.keys(line), ['time', 'level', 'pid', 'msg'])
         assert.ok(!Number.isNaN(Date.parse(String(line.time))))
         assert.equal(line.pid, info.pid)
       }
-      assert.ok(infoLines.some((l) => l.level === 'info' && /^completed \S+ in /.test(String(l.msg))), info.stdout)
+      assert.ok(
+        infoLines.some((l) => l.level === 'info' && /^completed \S+ in /.test(String(l.msg))),
+        info.stdout,
+      )
       assert.ok(!infoLines.some((l) => /Heartbeat/.test(String(l.msg))), 'no heartbeat at the default level')
       const beats = parse(debug.stdout).filter((l) => /^\[RAM Usage: [\d.]+ MiB\] Heartbeat: /.test(String(l.msg)))
       assert.ok(beats.length > 0, debug.stdout)

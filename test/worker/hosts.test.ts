@@ -22,7 +22,21 @@ class HostWorker {
   constructor(host: string, args: string[], o: { cwd: string; env: Record<string, string> }) {
     this.proc = spawn(
       'unshare',
-      ['--uts', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', 'sh', '-c', 'hostname "$0" && exec "$@"', host, process.execPath, SQ_BIN, 'worker', ...args],
+      [
+        '--uts',
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        '--kill-child=SIGKILL',
+        'sh',
+        '-c',
+        'hostname "$0" && exec "$@"',
+        host,
+        process.execPath,
+        SQ_BIN,
+        'worker',
+        ...args,
+      ],
       { cwd: o.cwd, env: { ...cleanEnv(), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     this.proc.stdout!.setEncoding('utf8').on('data', (d: string) => (this.output += d))
@@ -49,10 +63,14 @@ for (const dialect of DIALECTS) {
       const env = { SQ_HEARTBEAT_TIMEOUT: '1' }
       const start = (host: string) => new HostWorker(host, ['--db', s.db.url, '--queue', s.q], { cwd: s.db.dir, env })
       hosts = [start('host-a'), start('host-b')]
-      const names = await waitFor(async () => {
-        const rows = await s.queue.dialect.db.selectFrom('sq_workers').select('name').orderBy('name').execute()
-        return rows.length === 2 && rows.map((r) => r.name)
-      }, 15_000, 'both workers to register')
+      const names = await waitFor(
+        async () => {
+          const rows = await s.queue.dialect.db.selectFrom('sq_workers').select('name').orderBy('name').execute()
+          return rows.length === 2 && rows.map((r) => r.name)
+        },
+        15_000,
+        'both workers to register',
+      )
       // Each is pid 1 on its own host.
       assert.deepEqual(names, ['host-a:1', 'host-b:1'])
 

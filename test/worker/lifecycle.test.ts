@@ -12,7 +12,10 @@ function assertGivenBack(t: Task, workerOutput: string): void {
   assert.equal(t.attempts, 0, 'the attempt was handed back')
   assert.equal(t.started, null)
   assert.equal(t.error, null)
-  assert.match(t.log ?? '', /\[sq\] the worker stopped before the task finished: queued again without spending an attempt\n$/)
+  assert.match(
+    t.log ?? '',
+    /\[sq\] the worker stopped before the task finished: queued again without spending an attempt\n$/,
+  )
   assert.match(workerOutput, new RegExp(`gave back ${t.id} in [0-9.]+s: the worker stopped before it finished`))
 }
 
@@ -67,7 +70,11 @@ for (const dialect of DIALECTS) {
 
     it('with --max-attempts 2 the task of a SIGKILLed worker is retried and completes on another worker', async () => {
       const a = s.worker([], FAST)
-      const id = await s.enqueue('tasks#hangOnce', { pidFile: s.file('task.pid'), counter: s.file('runs') }, { maxAttempts: 2 })
+      const id = await s.enqueue(
+        'tasks#hangOnce',
+        { pidFile: s.file('task.pid'), counter: s.file('runs') },
+        { maxAttempts: 2 },
+      )
       const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
       a.signal('SIGKILL')
       await a.exit
@@ -99,7 +106,11 @@ for (const dialect of DIALECTS) {
 
     it('stops a task that outlives --grace and gives it back to the queue without spending its attempt', async () => {
       const worker = s.worker(['--grace', '1'])
-      const id = await s.enqueue('tasks#partialOnce', { pidFile: s.file('task.pid'), counter: s.file('runs') }, { maxAttempts: 1 })
+      const id = await s.enqueue(
+        'tasks#partialOnce',
+        { pidFile: s.file('task.pid'), counter: s.file('runs') },
+        { maxAttempts: 1 },
+      )
       const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
       const signalled = Date.now()
       worker.signal('SIGTERM')

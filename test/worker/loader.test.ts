@@ -45,9 +45,13 @@ for (const dialect of DIALECTS) {
           'tasks/fn': 'module.exports = fn',
           'tasks/plain#hello': 'plain js',
         }
-        const ids = Object.fromEntries(await Promise.all(Object.keys(expected).map(async (task) => {
-          return [task, await s.enqueue(task, task === 'tasks/hello' ? { name: 'world' } : {})] as const
-        })))
+        const ids = Object.fromEntries(
+          await Promise.all(
+            Object.keys(expected).map(async (task) => {
+              return [task, await s.enqueue(task, task === 'tasks/hello' ? { name: 'world' } : {})] as const
+            }),
+          ),
+        )
         await s.burst()
         for (const [task, output] of Object.entries(expected)) {
           const t = await s.get(ids[task]!)

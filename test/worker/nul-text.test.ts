@@ -42,13 +42,16 @@ for (const dialect of DIALECTS) {
     })
 
     it('are stored as U+FFFD in output streamed while the task runs', async () => {
-      s.write(`${s.q}/slow.mjs`, `export async function* slow() { yield 'j\\u0000k'; await new Promise((r) => setTimeout(r, 800)); yield 'l' }\n`)
+      s.write(
+        `${s.q}/slow.mjs`,
+        `export async function* slow() { yield 'j\\u0000k'; await new Promise((r) => setTimeout(r, 800)); yield 'l' }\n`,
+      )
       const id = await s.enqueue(`${s.q}/slow#slow`)
       const worker = s.worker()
       const running = await (async () => {
         for (;;) {
           const t = await s.get(id)
-          if (t.output?.includes('j') || t.status !== 'queued' && t.status !== 'progress') return t
+          if (t.output?.includes('j') || (t.status !== 'queued' && t.status !== 'progress')) return t
           await new Promise((r) => setTimeout(r, 50))
         }
       })()

@@ -54,7 +54,11 @@ for (const dialect of DIALECTS) {
       assert.ok(after < 2000, `the task ran ${after} ms after the resume`)
       assert.deepEqual(JSON.parse(await ok(s.sq(['stats', '--json']))).paused_queues, [])
       // Resuming a queue that is not paused is fine too.
-      assert.deepEqual(JSON.parse(await ok(s.sq(['resume', s.q, '--json']))), { queue: s.q, paused: false, paused_at: null })
+      assert.deepEqual(JSON.parse(await ok(s.sq(['resume', s.q, '--json']))), {
+        queue: s.q,
+        paused: false,
+        paused_at: null,
+      })
       w.signal('SIGTERM')
       assert.equal((await w.ended()).code, 0, w.output)
     })

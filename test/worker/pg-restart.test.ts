@@ -15,12 +15,20 @@ const TASK_COUNT = 400
 
 function restartPostgres(): void {
   const version = fs.readdirSync('/etc/postgresql')[0]!
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart', '-m', 'fast'], { stdio: 'ignore' })
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart', '-m', 'fast'], {
+    stdio: 'ignore',
+  })
 }
 
 function pgCluster(action: 'stop' | 'start'): void {
   const version = fs.readdirSync('/etc/postgresql')[0]!
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action, ...(action === 'stop' ? ['-m', 'fast'] : [])], { stdio: 'ignore' })
+  execFileSync(
+    'pg_ctlcluster',
+    ['--skip-systemctl-redirect', version, 'main', action, ...(action === 'stop' ? ['-m', 'fast'] : [])],
+    {
+      stdio: 'ignore',
+    },
+  )
 }
 
 function postgresReady(): boolean {
@@ -48,7 +56,8 @@ export async function napNote({ file, token, ms }) {
     it('live on, and every task completes exactly once', async () => {
       const file = s.file('ran.txt')
       const ids: string[] = []
-      for (let i = 0; i < TASK_COUNT; i++) ids.push(await s.enqueue('restart#napNote', { file, token: `t${i}`, ms: 40 }))
+      for (let i = 0; i < TASK_COUNT; i++)
+        ids.push(await s.enqueue('restart#napNote', { file, token: `t${i}`, ms: 40 }))
       const workers = [s.worker(['--concurrency', '4']), s.worker(['--concurrency', '4'])]
       for (const w of workers) await w.waitForOutput(/started/)
 
@@ -60,7 +69,11 @@ export async function napNote({ file, token, ms }) {
       }
 
       const done = async () => {
-        const rows = await s.queue.dialect.db.selectFrom('sq_tasks').select(['status']).where('queue', '=', s.q).execute()
+        const rows = await s.queue.dialect.db
+          .selectFrom('sq_tasks')
+          .select(['status'])
+          .where('queue', '=', s.q)
+          .execute()
         return rows.every((r) => r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled')
       }
       await waitFor(done, 120_000, 'every task to end', 500)
@@ -69,7 +82,11 @@ export async function napNote({ file, token, ms }) {
         assert.doesNotMatch(w.output, /Unhandled|ECONNRESET.*\n.*at /, w.output)
       }
 
-      const rows = await s.queue.dialect.db.selectFrom('sq_tasks').select(['id', 'status', 'attempts', 'error', 'output']).where('queue', '=', s.q).execute()
+      const rows = await s.queue.dialect.db
+        .selectFrom('sq_tasks')
+        .select(['id', 'status', 'attempts', 'error', 'output'])
+        .where('queue', '=', s.q)
+        .execute()
       const bad = rows.filter((r) => r.status !== 'completed' || r.attempts !== 1)
       assert.deepEqual(bad, [], 'every task completed on its first attempt')
       const ran = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)

@@ -110,11 +110,18 @@ for (const dialect of DIALECTS) {
       const worker = s.worker()
       // Each retry is scheduled `backoff` seconds after its verdict; the test checks that, then moves
       // the retry's run_at to now rather than wait the backoff out (the backoff itself: pure-parts.test.ts).
-      for (const [attempts, backoff] of [[1, 2], [2, 4]] as const) {
-        const retry = await waitFor(async () => {
-          const task = await s.get(id)
-          return task.status === 'queued' && task.attempts === attempts ? task : undefined
-        }, 15_000, `retry ${attempts}`)
+      for (const [attempts, backoff] of [
+        [1, 2],
+        [2, 4],
+      ] as const) {
+        const retry = await waitFor(
+          async () => {
+            const task = await s.get(id)
+            return task.status === 'queued' && task.attempts === attempts ? task : undefined
+          },
+          15_000,
+          `retry ${attempts}`,
+        )
         assert.equal(Date.parse(retry.run_at) - Date.parse(retry.modified), backoff * 1000)
         await s.queue.dialect.db.updateTable('sq_tasks').set({ run_at: retry.modified }).where('id', '=', id).execute()
       }

@@ -27,10 +27,14 @@ async function holdBehindGate(s: WorkerSuite, worker: () => SqProcess) {
   await waitForFile(s.file('gated.pid'), 10_000)
   // The gated task's start reaches the database a few ms after it starts (README: at-least-once).
   await waitFor(async () => (await s.get(gated)).started !== null, 10_000, 'the gated task to be recorded as started')
-  const waiting = await waitFor(async () => {
-    const t = await s.get(target)
-    return t.status === 'progress' && t.started === null ? t : undefined
-  }, 10_000, 'the target to be claimed ahead and not started')
+  const waiting = await waitFor(
+    async () => {
+      const t = await s.get(target)
+      return t.status === 'progress' && t.started === null ? t : undefined
+    },
+    10_000,
+    'the target to be claimed ahead and not started',
+  )
   return { w, gate, gated, target, waiting }
 }
 

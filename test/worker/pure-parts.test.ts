@@ -14,7 +14,13 @@ const lastAttempt = { attempt: 1, maxAttempts: 1 }
 describe('outcomeOf: the verdict of a run', () => {
   it('completes a completed run, with its usage and what was written', () => {
     const outcome = outcomeOf({ kind: 'completed', output: 'ok', ...usage }, lastAttempt, LIMITS, WRITTEN)
-    assert.deepEqual(outcome, { status: 'completed', durationMs: 5, chunksWritten: false, cpuMs: 2, peakRssBytes: 1000 })
+    assert.deepEqual(outcome, {
+      status: 'completed',
+      durationMs: 5,
+      chunksWritten: false,
+      cpuMs: 2,
+      peakRssBytes: 1000,
+    })
   })
 
   it('fails each other ending on the last attempt, with an error that says why', () => {
@@ -23,7 +29,10 @@ describe('outcomeOf: the verdict of a run', () => {
       [{ kind: 'refused', error: 'not allowed' }, 'not allowed'],
       [{ kind: 'exited', code: 3, signal: null }, 'Worker subprocess exited with code 3'],
       [{ kind: 'exited', code: null, signal: 'SIGKILL' }, 'Worker subprocess was killed by signal SIGKILL'],
-      [{ kind: 'exited', code: null, signal: 'SIGABRT' }, 'Worker subprocess was killed by signal SIGABRT (out of memory?)'],
+      [
+        { kind: 'exited', code: null, signal: 'SIGABRT' },
+        'Worker subprocess was killed by signal SIGABRT (out of memory?)',
+      ],
       [{ kind: 'killed', reason: 'timeout' }, 'Task timed out after 60 seconds'],
     ]
     for (const [end, error] of cases) {
@@ -34,8 +43,18 @@ describe('outcomeOf: the verdict of a run', () => {
   })
 
   it('gives a run its worker stopped back to the queue at once, uncharged, even on its last attempt', () => {
-    const outcome = outcomeOf({ kind: 'killed', reason: 'stop' }, lastAttempt, LIMITS, { ...WRITTEN, ran: { startedAt: 1, endedAt: 2 } })
-    assert.deepEqual(outcome, { status: 'queued', givenBack: true, error: null, retryAfterSeconds: 0, durationMs: 5, chunksWritten: false })
+    const outcome = outcomeOf({ kind: 'killed', reason: 'stop' }, lastAttempt, LIMITS, {
+      ...WRITTEN,
+      ran: { startedAt: 1, endedAt: 2 },
+    })
+    assert.deepEqual(outcome, {
+      status: 'queued',
+      givenBack: true,
+      error: null,
+      retryAfterSeconds: 0,
+      durationMs: 5,
+      chunksWritten: false,
+    })
   })
 
   it('keeps the usage of a run that threw, and has none for a process that died', () => {
@@ -44,15 +63,22 @@ describe('outcomeOf: the verdict of a run', () => {
   })
 
   it('sends a failure with attempts left back to the queue, the backoff doubling per attempt up to an hour', () => {
-    const retry = (attempt: number) => outcomeOf({ kind: 'threw', error: 'x', ...usage }, { attempt, maxAttempts: 99 }, LIMITS, WRITTEN)
+    const retry = (attempt: number) =>
+      outcomeOf({ kind: 'threw', error: 'x', ...usage }, { attempt, maxAttempts: 99 }, LIMITS, WRITTEN)
     assert.equal(retry(1).status, 'queued')
     assert.equal(retry(1).error, 'x')
-    assert.deepEqual([1, 2, 3].map((a) => retry(a).retryAfterSeconds), [2, 4, 8])
+    assert.deepEqual(
+      [1, 2, 3].map((a) => retry(a).retryAfterSeconds),
+      [2, 4, 8],
+    )
     assert.equal(retry(20).retryAfterSeconds, 3600)
   })
 
   it('never retries a completed run, whatever attempts are left', () => {
-    assert.equal(outcomeOf({ kind: 'completed', output: null, ...usage }, { attempt: 1, maxAttempts: 5 }, LIMITS, WRITTEN).status, 'completed')
+    assert.equal(
+      outcomeOf({ kind: 'completed', output: null, ...usage }, { attempt: 1, maxAttempts: 5 }, LIMITS, WRITTEN).status,
+      'completed',
+    )
   })
 })
 

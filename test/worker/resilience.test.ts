@@ -19,7 +19,10 @@ if (DIALECTS.includes('postgres')) {
       const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
       await admin.connect()
       // Every connection of the worker, its LISTEN client included.
-      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name])
+      await admin.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        [name],
+      )
       await admin.end()
       const after = await s.waitForStatus(await s.enqueue('tasks#pid'), undefined, 20_000)
       assert.equal(after.status, 'completed')
@@ -31,10 +34,20 @@ if (DIALECTS.includes('postgres')) {
       const worker = s.worker([], { SQ_HEARTBEAT_TIMEOUT: '3' })
       // Learn the worker's id from its registration, then claim a task in its name, as if the answer
       // of its own claim had been lost on the way back.
-      const row = await waitFor(() => s.queue.dialect.db.selectFrom('sq_workers').select(['id', 'name']).executeTakeFirst(), 10_000, 'the worker to register')
+      const row = await waitFor(
+        () => s.queue.dialect.db.selectFrom('sq_workers').select(['id', 'name']).executeTakeFirst(),
+        10_000,
+        'the worker to register',
+      )
       // In a queue the worker does not take from, so only this claim can take it.
       const { id } = await s.queue.enqueue({ task: 'tasks#pid', queue: 'elsewhere' })
-      const [stray] = await claimTasks(s.queue.dialect, { workerId: row.id, workerName: row.name, pid: 1, queues: ['elsewhere'], limit: 1 })
+      const [stray] = await claimTasks(s.queue.dialect, {
+        workerId: row.id,
+        workerName: row.name,
+        pid: 1,
+        queues: ['elsewhere'],
+        limit: 1,
+      })
       assert.equal(stray?.id, id)
       const back = await s.waitForStatus(id, ['queued'], 30_000)
       assert.deepEqual([back.attempts, back.worker, back.started, back.error], [0, null, null, null])

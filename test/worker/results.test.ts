@@ -131,14 +131,20 @@ for (const dialect of DIALECTS) {
       assert.equal(r.max_attempts, 1)
       const started = Date.parse(r.started!)
       const finished = Date.parse(r.finished!)
-      assert.ok(started >= enqueuedAt - 1000 && started <= finished && finished <= Date.now() + 1000, `${r.started} .. ${r.finished}`)
+      assert.ok(
+        started >= enqueuedAt - 1000 && started <= finished && finished <= Date.now() + 1000,
+        `${r.started} .. ${r.finished}`,
+      )
       assert.match(r.finished!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
       assert.ok(Number.isInteger(r.duration_ms) && r.duration_ms! >= 20, `duration_ms ${r.duration_ms}`)
       assert.ok(Number.isInteger(r.cpu_ms) && r.cpu_ms! >= 0, `cpu_ms ${r.cpu_ms}`)
       assert.ok(r.peak_rss_bytes! > 10 * 1024 * 1024, `peak_rss_bytes ${r.peak_rss_bytes}`)
       assert.equal(r.error, null)
       for (const task of Object.values(t)) {
-        assert.ok(task.started && task.finished && task.worker && task.duration_ms !== null, `${task.task} has its run fields`)
+        assert.ok(
+          task.started && task.finished && task.worker && task.duration_ms !== null,
+          `${task.task} has its run fields`,
+        )
       }
     })
 

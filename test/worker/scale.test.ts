@@ -43,8 +43,18 @@ for (const dialect of DIALECTS) {
         .execute()
       assert.equal(rows.length, TASK_COUNT)
       const notDone = rows.filter((r) => r.status !== 'completed' || r.attempts !== 1)
-      const about = (id: string) => procs.flatMap((p) => p.output.split('\n').filter((l) => l.includes(id.slice(0, 8))).map((l) => `worker ${p.pid}: ${l}`))
-      assert.deepEqual(notDone, [], `every task completed on its first attempt; the workers said:\n${notDone.flatMap((r) => about(r.id)).join('\n')}`)
+      const about = (id: string) =>
+        procs.flatMap((p) =>
+          p.output
+            .split('\n')
+            .filter((l) => l.includes(id.slice(0, 8)))
+            .map((l) => `worker ${p.pid}: ${l}`),
+        )
+      assert.deepEqual(
+        notDone,
+        [],
+        `every task completed on its first attempt; the workers said:\n${notDone.flatMap((r) => about(r.id)).join('\n')}`,
+      )
 
       const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)
       const counts = new Map<string, number>()
@@ -63,7 +73,9 @@ for (const dialect of DIALECTS) {
         const overlap = maxOverlap(tasks.filter((t) => t.worker === name))
         assert.ok(overlap <= concurrency, `worker ${name}: at most ${concurrency} runs at once, saw ${overlap}`)
       }
-      process.stdout.write(`      ${TASK_COUNT} tasks in ${seconds.toFixed(1)} s; per worker: ${[...perWorker.values()].join(', ')}\n`)
+      process.stdout.write(
+        `      ${TASK_COUNT} tasks in ${seconds.toFixed(1)} s; per worker: ${[...perWorker.values()].join(', ')}\n`,
+      )
     })
   })
 }

@@ -21,14 +21,23 @@ for (const dialect of DIALECTS) {
     })
     const config = (schedules: object[]) => s.write('sq.config.json', JSON.stringify({ schedules }))
     const tasksOf = (name: string) =>
-      s.queue.dialect.db.selectFrom('sq_tasks').select(['id', 'key', 'status', 'output']).where('key', 'like', `schedule:${name}@%`).orderBy('key').execute()
+      s.queue.dialect.db
+        .selectFrom('sq_tasks')
+        .select(['id', 'key', 'status', 'output'])
+        .where('key', 'like', `schedule:${name}@%`)
+        .orderBy('key')
+        .execute()
 
     it('two workers on two hosts enqueue each slot of a schedule every second exactly once', async () => {
       const name = `each-second-${s.q}`
       config([{ name, cron: '* * * * * *', task: 'tasks#tick', queue: s.q }])
       const start = (host: string) => new HostWorker(host, ['--db', s.db.url, '--queue', s.q], { cwd: s.db.dir })
       hosts = [start('host-a'), start('host-b')]
-      await waitFor(async () => (await tasksOf(name)).filter((t) => t.status === 'completed').length >= 6, 30_000, 'six scheduled runs')
+      await waitFor(
+        async () => (await tasksOf(name)).filter((t) => t.status === 'completed').length >= 6,
+        30_000,
+        'six scheduled runs',
+      )
       for (const h of hosts) process.kill(h.pid, 'SIGTERM')
       for (const h of hosts) await waitFor(() => h.proc.exitCode !== null, 15_000, `the worker on ${h.host} to stop`)
       for (const h of hosts) assert.equal(h.proc.exitCode, 0, h.output)
@@ -38,10 +47,14 @@ for (const dialect of DIALECTS) {
       assert.equal(new Set(slots).size, slots.length, `a slot was enqueued twice: ${slots.join(' ')}`)
       for (const slot of slots) assert.match(slot, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/)
       // Every enqueue was logged by exactly one of the two hosts, and those are all the tasks.
-      const logged = hosts.flatMap((h) => [...h.output.matchAll(new RegExp(`schedule ${name}: enqueued (\\S+)`, 'g'))].map((m) => m[1]!))
+      const logged = hosts.flatMap((h) =>
+        [...h.output.matchAll(new RegExp(`schedule ${name}: enqueued (\\S+)`, 'g'))].map((m) => m[1]!),
+      )
       assert.deepEqual([...logged].sort(), tasks.map((t) => t.id).sort())
       const byHost = hosts.map((h) => `${h.host}: ${(h.output.match(/: enqueued /g) ?? []).length}`)
-      process.stdout.write(`      ${tasks.length} slots from ${slots[0]} to ${slots.at(-1)}, enqueued by ${byHost.join(', ')}\n`)
+      process.stdout.write(
+        `      ${tasks.length} slots from ${slots[0]} to ${slots.at(-1)}, enqueued by ${byHost.join(', ')}\n`,
+      )
     })
 
     it("catches up as each schedule's catchUp says, and sq schedules --json shows the last and next run", async () => {
@@ -66,17 +79,27 @@ for (const dialect of DIALECTS) {
         ])
         .execute()
       const w = s.worker()
-      await waitFor(async () => (await tasksOf(n('seconds-all'))).length >= 21 && (await tasksOf(n('yearly-latest'))).length === 1, 20_000, 'the catch-up')
+      await waitFor(
+        async () => (await tasksOf(n('seconds-all'))).length >= 21 && (await tasksOf(n('yearly-latest'))).length === 1,
+        20_000,
+        'the catch-up',
+      )
       w.signal('SIGTERM')
       assert.equal((await w.ended()).code, 0, w.output)
 
       // latest: only the newest missed slot, this year's; none: nothing, yet the slots count as gone.
-      assert.deepEqual((await tasksOf(n('yearly-latest'))).map((t) => slotOf(t.key)), [newYear(year)])
+      assert.deepEqual(
+        (await tasksOf(n('yearly-latest'))).map((t) => slotOf(t.key)),
+        [newYear(year)],
+      )
       assert.deepEqual(await tasksOf(n('yearly-none')), [])
       assert.match(w.output, new RegExp(`schedule ${n('yearly-none')}: skipped missed slots \\(catchUp: none\\)`))
       // all: every second since the last one, none twice.
       const seconds = (await tasksOf(n('seconds-all'))).map((t) => Date.parse(slotOf(t.key)!))
-      assert.deepEqual(seconds.slice(0, 20), Array.from({ length: 20 }, (_, i) => lastSecond + (i + 1) * 1000))
+      assert.deepEqual(
+        seconds.slice(0, 20),
+        Array.from({ length: 20 }, (_, i) => lastSecond + (i + 1) * 1000),
+      )
       assert.equal(new Set(seconds).size, seconds.length)
 
       const command = s.sq(['schedules', '--json'])
@@ -85,8 +108,17 @@ for (const dialect of DIALECTS) {
       const latest = listed.find((x) => x.name === n('yearly-latest'))!
       const [task] = await tasksOf(n('yearly-latest'))
       assert.deepEqual(latest, {
-        name: n('yearly-latest'), cron: '0 0 1 1 *', timezone: null, task: 'tasks#tick', args: {}, queue: s.q, priority: 0,
-        catch_up: 'latest', last_run: newYear(year), last_task_id: task!.id, next_run: newYear(year + 1),
+        name: n('yearly-latest'),
+        cron: '0 0 1 1 *',
+        timezone: null,
+        task: 'tasks#tick',
+        args: {},
+        queue: s.q,
+        priority: 0,
+        catch_up: 'latest',
+        last_run: newYear(year),
+        last_task_id: task!.id,
+        next_run: newYear(year + 1),
       })
       const none = listed.find((x) => x.name === n('yearly-none'))!
       assert.deepEqual([none.last_run, none.last_task_id, none.next_run], [newYear(year), null, newYear(year + 1)])

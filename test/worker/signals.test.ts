@@ -24,7 +24,15 @@ export function onFailure(task, error) { note('onFailure', task, error) }
 
 interface Call {
   hook: string
-  task: { id: string; task: string; args: { log: string }; attempt: number; status: string; output: string | null; error?: string }
+  task: {
+    id: string
+    task: string
+    args: { log: string }
+    attempt: number
+    status: string
+    output: string | null
+    error?: string
+  }
   rest: unknown[]
 }
 
@@ -39,8 +47,13 @@ for (const dialect of DIALECTS) {
       const log = s.file(`${task.replace('#', '-')}.jsonl`)
       const id = await s.enqueue(task, { log })
       await s.burst([], { SQ_HOOKS: 'hooks' })
-      const calls = fs.readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Call)
-      for (const c of calls) assert.deepEqual([c.task.id, c.task.task, c.task.args, c.task.attempt], [id, task, { log }, 1])
+      const calls = fs
+        .readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Call)
+      for (const c of calls)
+        assert.deepEqual([c.task.id, c.task.task, c.task.args, c.task.attempt], [id, task, { log }, 1])
       return { id, calls, brief: calls.map((c) => [c.hook, c.task.status, c.task.output, ...c.rest]) }
     }
 
@@ -60,12 +73,18 @@ for (const dialect of DIALECTS) {
 
     it('onSuccess sees the task completed with its output', async () => {
       const { brief } = await hooked('tasks#text')
-      assert.deepEqual(brief, [['beforeJob', 'progress', null], ['onSuccess', 'completed', 'done']])
+      assert.deepEqual(brief, [
+        ['beforeJob', 'progress', null],
+        ['onSuccess', 'completed', 'done'],
+      ])
     })
 
     it('onFailure sees the task failed with its output and error, and is given the error thrown', async () => {
       const { id, calls, brief } = await hooked('tasks#boom')
-      assert.deepEqual(brief, [['beforeJob', 'progress', null], ['onFailure', 'failed', null, { message: 'kaboom' }]])
+      assert.deepEqual(brief, [
+        ['beforeJob', 'progress', null],
+        ['onFailure', 'failed', null, { message: 'kaboom' }],
+      ])
       assert.match(calls[1]!.task.error!, /^Error: kaboom\n\s+at boom/)
       assert.equal(calls[1]!.task.error, (await s.get(id)).error)
 

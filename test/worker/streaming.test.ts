@@ -70,8 +70,16 @@ for (const dialect of DIALECTS) {
       await s.burst(['--concurrency', '1'])
       const tasks = await Promise.all([a, b, c].map((id) => s.get(id)))
       for (const t of tasks) assert.equal(t.status, 'completed', t.error ?? '')
-      assert.equal(new Set(tasks.map((t) => t.output)).size, 1, `all three ran in one process: ${tasks.map((t) => t.output)}`)
-      for (const [t, name] of [[tasks[0]!, 'A'], [tasks[1]!, 'B'], [tasks[2]!, 'C']] as const) {
+      assert.equal(
+        new Set(tasks.map((t) => t.output)).size,
+        1,
+        `all three ran in one process: ${tasks.map((t) => t.output)}`,
+      )
+      for (const [t, name] of [
+        [tasks[0]!, 'A'],
+        [tasks[1]!, 'B'],
+        [tasks[2]!, 'C'],
+      ] as const) {
         const lines = t.log!.split('\n').filter(Boolean).sort()
         assert.deepEqual(lines, [`console.error from ${name}`, `console.log from ${name}`, `stdout.write from ${name}`])
       }

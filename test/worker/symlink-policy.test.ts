@@ -31,7 +31,10 @@ for (const dialect of DIALECTS) {
       for (const name of ['evil.mjs', 'allowed.mjs']) fs.writeFileSync(path.join(outside, name), MARKER)
       fs.mkdirSync(path.join(s.db.dir, 'links'))
       for (const name of ['evil.mjs', 'allowed.mjs']) {
-        fs.symlinkSync(path.relative(path.join(s.db.dir, 'links'), path.join(outside, name)), path.join(s.db.dir, 'links', name))
+        fs.symlinkSync(
+          path.relative(path.join(s.db.dir, 'links'), path.join(outside, name)),
+          path.join(s.db.dir, 'links', name),
+        )
       }
     })
     after(() => fs.rmSync(outside, { recursive: true, force: true }))
@@ -42,7 +45,11 @@ for (const dialect of DIALECTS) {
       const t = await s.get(id)
       assert.equal(t.status, 'failed')
       assert.match(t.error!, /^task not allowed: "links\/evil" leaves the root .* through a symbolic link/)
-      assert.equal(fs.existsSync(path.join(outside, 'imported-evil.mjs')), false, 'the module outside the root was never imported')
+      assert.equal(
+        fs.existsSync(path.join(outside, 'imported-evil.mjs')),
+        false,
+        'the module outside the root was never imported',
+      )
     })
 
     it('fails a task naming a Node.js built-in module, allowlisted or not', async () => {

@@ -53,11 +53,13 @@ for (const dialect of DIALECTS) {
       const ids = []
       for (let i = 0; i < 5; i++) ids.push(await s.enqueue('tasks#pid'))
       await s.burst(['--max-tasks-per-process', '2'])
-      const pids = await Promise.all(ids.map(async (id) => {
-        const t = await s.get(id)
-        assert.equal(t.status, 'completed', t.error ?? '')
-        return t.output!
-      }))
+      const pids = await Promise.all(
+        ids.map(async (id) => {
+          const t = await s.get(id)
+          assert.equal(t.status, 'completed', t.error ?? '')
+          return t.output!
+        }),
+      )
       const uses = new Map<string, number>()
       for (const pid of pids) uses.set(pid, (uses.get(pid) ?? 0) + 1)
       assert.ok(uses.size >= 3, `5 tasks ran in ${uses.size} processes: ${pids.join(', ')}`)

@@ -20,7 +20,9 @@ export function Header({ displayUrl, snapshot: s, width, theme }: HeaderProps) {
       ? 'no live workers'
       : `workers ${s.workers.length}: ${s.workers.map((w) => `${w.name} (${w.running}/${w.concurrency})`).join(', ')}`
     : ''
-  const throughput = s ? `last ${s.throughput.windowSeconds}s: ${s.throughput.completed} completed, ${s.throughput.failed} failed` : 'loading…'
+  const throughput = s
+    ? `last ${s.throughput.windowSeconds}s: ${s.throughput.completed} completed, ${s.throughput.failed} failed`
+    : 'loading…'
   return (
     <Box flexDirection="column" width={width}>
       <Box justifyContent="space-between" width={width}>
@@ -41,7 +43,9 @@ export function Header({ displayUrl, snapshot: s, width, theme }: HeaderProps) {
             <Text color={theme.failed}>failed {formatCount(s.counts.failed)}</Text>
             {'  '}
             <Text color={theme.dim}>cancelled {formatCount(s.counts.cancelled)}</Text>
-            {s.paused?.length ? <Text color={theme.failed}>{`  paused: ${escapeControl(s.paused.join(','), false)}`}</Text> : null}
+            {s.paused?.length ? (
+              <Text color={theme.failed}>{`  paused: ${escapeControl(s.paused.join(','), false)}`}</Text>
+            ) : null}
           </>
         ) : (
           ' '

@@ -10,7 +10,11 @@ import { clampScroll } from './layout.js'
  * they come (typed ahead, pasted, key repeat) — no refs mirroring state.
  */
 
-export type Mode = { kind: 'normal' } | { kind: 'help' } | { kind: 'confirm'; id: string; task: string } | { kind: 'filter'; draft: string }
+export type Mode =
+  | { kind: 'normal' }
+  | { kind: 'help' }
+  | { kind: 'confirm'; id: string; task: string }
+  | { kind: 'filter'; draft: string }
 
 /** What the container does for the reducer, which only asks: the database calls and quitting. */
 export type Effect = { kind: 'cancel'; id: string } | { kind: 'requeue'; id: string } | { kind: 'quit' }
@@ -143,7 +147,9 @@ function onKey(state: TopState, key: KeyPress, view: View): TopState {
   if (mode.kind === 'help') return { ...state, mode: { kind: 'normal' } }
   if (mode.kind === 'confirm') {
     const normal = { ...state, mode: { kind: 'normal' } as Mode }
-    return input === 'y' || input === 'Y' ? ask(normal, { kind: 'cancel', id: mode.id }) : say(normal, 'not cancelled', view.now)
+    return input === 'y' || input === 'Y'
+      ? ask(normal, { kind: 'cancel', id: mode.id })
+      : say(normal, 'not cancelled', view.now)
   }
   if (mode.kind === 'filter') return onFilterKey(state, mode.draft, key)
   const scrollTo = (scroll: number) => ({ ...state, scroll: clampScroll(scroll, view.lines, view.textRows) })
@@ -176,7 +182,8 @@ function onFilterKey(state: TopState, draft: string, key: KeyPress): TopState {
   }
   if (key.escape) return { ...state, mode: normal, filter: '', reselect: state.reselect || state.filter !== '' }
   if (key.backspace || key.delete) return { ...state, mode: { kind: 'filter', draft: draft.slice(0, -1) } }
-  if (key.input && !key.ctrl && !key.meta) return { ...state, mode: { kind: 'filter', draft: draft + key.input.replace(/[\u0000-\u001f\u007f]/g, '') } }
+  if (key.input && !key.ctrl && !key.meta)
+    return { ...state, mode: { kind: 'filter', draft: draft + key.input.replace(/[\u0000-\u001f\u007f]/g, '') } }
   return state
 }
 

@@ -24,7 +24,9 @@ export interface OutputPaneProps {
 export function OutputPane({ pane, lines, scroll, rows, width, timeoutSeconds, theme, note }: OutputPaneProps) {
   const statusColor = pane ? theme[pane.status === 'progress' ? 'running' : pane.status] : undefined
   // Structured progress gets a bar line of its own when the pane has rows to spare.
-  const bar = pane ? progressBar(pane.progress?.current, pane.progress?.total, Math.min(40, Math.max(10, width - 30))) : ''
+  const bar = pane
+    ? progressBar(pane.progress?.current, pane.progress?.total, Math.min(40, Math.max(10, width - 30)))
+    : ''
   const textRows = paneTextRows(rows, bar !== '')
   const barLine = textRows < rows ? `${bar} ${escapeControl(pane?.progress?.message ?? '', false)}` : ''
   const offset = clampScroll(scroll, lines.length, textRows)
@@ -33,7 +35,10 @@ export function OutputPane({ pane, lines, scroll, rows, width, timeoutSeconds, t
   let title = '── Output '
   if (pane) {
     // The running table's formatter: the same elapsed time reads the same in both places.
-    const time = pane.elapsedMs === null ? '' : ` ${formatElapsed(pane.elapsedMs, pane.status === 'progress' ? timeoutSeconds : 0)}`
+    const time =
+      pane.elapsedMs === null
+        ? ''
+        : ` ${formatElapsed(pane.elapsedMs, pane.status === 'progress' ? timeoutSeconds : 0)}`
     title =
       `── ${pane.stream === 'log' ? 'Log' : 'Output'} · ${shortId(pane.id)} ${escapeControl(pane.task, false)} · ` +
       `${statusLabel(pane.status).toLowerCase()}${time} · ${lines.length} lines` +
@@ -47,7 +52,10 @@ export function OutputPane({ pane, lines, scroll, rows, width, timeoutSeconds, t
     <Box flexDirection="column" width={width}>
       <Text bold wrap="truncate">
         <Text color={statusColor ?? theme.title}>{truncate(title, width)}</Text>
-        <Text color={theme.dim}>{'─'.repeat(rule)}{hint}</Text>
+        <Text color={theme.dim}>
+          {'─'.repeat(rule)}
+          {hint}
+        </Text>
       </Text>
       {barLine ? (
         <Text color={theme.running} wrap="truncate">
@@ -56,10 +64,16 @@ export function OutputPane({ pane, lines, scroll, rows, width, timeoutSeconds, t
       ) : null}
       {pane === null || shown.length === 0 ? (
         <Text color={theme.dim}>
-          {note ?? (pane === null ? '  no task selected (↑/↓ to pick one)' : pane.status === 'queued' ? '  queued, not started yet' : `  no ${pane.stream} yet`)}
+          {note ??
+            (pane === null
+              ? '  no task selected (↑/↓ to pick one)'
+              : pane.status === 'queued'
+                ? '  queued, not started yet'
+                : `  no ${pane.stream} yet`)}
         </Text>
       ) : (
         shown.map((line, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: a line of output has no identity but its place in the pane
           <Text key={i} wrap="truncate">
             {truncate(line, width)}
           </Text>

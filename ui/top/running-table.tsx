@@ -32,11 +32,23 @@ export function runningColumns(width: number, timeoutSeconds: number) {
 }
 
 function row(cells: Array<[string, number]>): string {
-  return cells.filter(([, w]) => w > 0).map(([t, w]) => fitCell(t, w)).join(' ')
+  return cells
+    .filter(([, w]) => w > 0)
+    .map(([t, w]) => fitCell(t, w))
+    .join(' ')
 }
 
 /** The tasks in progress: id, task, worker, elapsed against the timeout, last output line or progress. */
-export function RunningTable({ tasks, total, selectedId, rows, width, timeoutSeconds, filter, theme }: RunningTableProps) {
+export function RunningTable({
+  tasks,
+  total,
+  selectedId,
+  rows,
+  width,
+  timeoutSeconds,
+  filter,
+  theme,
+}: RunningTableProps) {
   const c = runningColumns(width, timeoutSeconds)
   const selected = tasks.findIndex((t) => t.id === selectedId)
   const start = windowStart(tasks.length, selected, rows)
@@ -49,7 +61,14 @@ export function RunningTable({ tasks, total, selectedId, rows, width, timeoutSec
         {rule(`── ${title} `, width)}
       </Text>
       <Text color={theme.dim} wrap="truncate">
-        {'  ' + row([['ID', c.id], ['TASK', c.task], ['WORKER', c.worker], [timeoutSeconds > 0 ? 'ELAPSED/LIMIT' : 'ELAPSED', c.elapsed], ['LAST OUTPUT', c.last]])}
+        {'  ' +
+          row([
+            ['ID', c.id],
+            ['TASK', c.task],
+            ['WORKER', c.worker],
+            [timeoutSeconds > 0 ? 'ELAPSED/LIMIT' : 'ELAPSED', c.elapsed],
+            ['LAST OUTPUT', c.last],
+          ])}
       </Text>
       {shown.length === 0 ? (
         <Text color={theme.dim}>{filter ? '  no running task matches the filter' : '  no running tasks'}</Text>
@@ -66,7 +85,9 @@ export function RunningTable({ tasks, total, selectedId, rows, width, timeoutSec
               {isSelected ? '▶ ' : '  '}
               {fitCell(shortId(t.id), c.id)} {fitCell(escapeControl(t.task, false), c.task)}{' '}
               {c.worker ? `${fitCell(escapeControl(t.worker ?? '-', false), c.worker)} ` : ''}
-              <Text color={late ? theme.warn : undefined}>{fitCell(formatElapsed(t.elapsedMs, timeoutSeconds), c.elapsed)}</Text>{' '}
+              <Text color={late ? theme.warn : undefined}>
+                {fitCell(formatElapsed(t.elapsedMs, timeoutSeconds), c.elapsed)}
+              </Text>{' '}
               {fitCell(last, c.last)}
             </Text>
           )

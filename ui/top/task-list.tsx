@@ -32,10 +32,13 @@ export function TaskList({ status, tasks, selectedId, rows, width, theme }: Task
   return (
     <Box flexDirection="column" width={width}>
       <Text bold color={color} wrap="truncate">
-        {rule(`── ${title} ${tasks.length > rows ? `(${start + 1}-${start + shown.length} of ${tasks.length}) ` : ''}· Tab: next list `, width)}
+        {rule(
+          `── ${title} ${tasks.length > rows ? `(${start + 1}-${start + shown.length} of ${tasks.length}) ` : ''}· Tab: next list `,
+          width,
+        )}
       </Text>
       {shown.length === 0 ? (
-        <Text color={theme.dim}>  {none}</Text>
+        <Text color={theme.dim}> {none}</Text>
       ) : (
         shown.map((t) => {
           const isSelected = t.id === selectedId
@@ -43,8 +46,15 @@ export function TaskList({ status, tasks, selectedId, rows, width, theme }: Task
             <Text key={t.id} inverse={isSelected} wrap="truncate">
               {isSelected ? '▶ ' : '  '}
               {shortId(t.id)} {fitCell(escapeControl(t.task, false), task)}{' '}
-              <Text color={theme.dim}>{fitCell(ago === 'ago' ? `${formatDuration(t.agoMs)} ago` : `waiting ${formatDuration(t.agoMs)}`, agoWidth)}</Text>{' '}
-              <Text color={status === 'failed' ? theme.failed : undefined}>{truncate(escapeControl(t.line, false), line)}</Text>
+              <Text color={theme.dim}>
+                {fitCell(
+                  ago === 'ago' ? `${formatDuration(t.agoMs)} ago` : `waiting ${formatDuration(t.agoMs)}`,
+                  agoWidth,
+                )}
+              </Text>{' '}
+              <Text color={status === 'failed' ? theme.failed : undefined}>
+                {truncate(escapeControl(t.line, false), line)}
+              </Text>
             </Text>
           )
         })

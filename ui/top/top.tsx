@@ -88,7 +88,9 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
     const what = effect.kind === 'cancel' ? source.cancel(effect.id) : source.requeue(effect.id)
     what
       .then((text) => dispatch({ type: 'message', message: { text, at: Date.now() } }))
-      .catch((e) => dispatch({ type: 'message', message: { text: oneLine(coerceError(e).message), error: true, at: Date.now() } }))
+      .catch((e) =>
+        dispatch({ type: 'message', message: { text: oneLine(coerceError(e).message), error: true, at: Date.now() } }),
+      )
       .finally(refresh)
   }
 
@@ -98,8 +100,10 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
     textRows,
     now: Date.now(),
     status: (id) =>
-      (pane?.id === id ? pane.status : null) ?? (running.some((t) => t.id === id) ? 'progress' : listed.tasks.some((t) => t.id === id) ? listed.status : null),
-    task: (id) => (pane?.id === id ? pane.task : null) ?? [...running, ...listed.tasks].find((t) => t.id === id)?.task ?? '',
+      (pane?.id === id ? pane.status : null) ??
+      (running.some((t) => t.id === id) ? 'progress' : listed.tasks.some((t) => t.id === id) ? listed.status : null),
+    task: (id) =>
+      (pane?.id === id ? pane.task : null) ?? [...running, ...listed.tasks].find((t) => t.id === id)?.task ?? '',
   }
   // Keys are read against the frame on screen. Ink draws a frame at commit but swaps input handlers
   // in an effect that runs later, so a stable handler reads the latest render's view from a ref (the
@@ -110,7 +114,8 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
   const onInput = useCallback((input: string, key: Key) => {
     const press = (k: KeyPress) => dispatch({ type: 'key', key: k, view: latestView.current })
     if (input.length > 1 && !key.ctrl && !key.meta) {
-      for (const ch of input) press({ ...key, input: ch === '\r' || ch === '\n' ? '' : ch, return: ch === '\r' || ch === '\n' })
+      for (const ch of input)
+        press({ ...key, input: ch === '\r' || ch === '\n' ? '' : ch, return: ch === '\r' || ch === '\n' })
     } else press({ ...key, input })
   }, [])
   useInput(onInput)
@@ -152,7 +157,14 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
               }
             />
           ) : null}
-          <TaskList status={listed.status} tasks={listed.tasks} selectedId={selectedId} rows={layout.listRows} width={width} theme={theme} />
+          <TaskList
+            status={listed.status}
+            tasks={listed.tasks}
+            selectedId={selectedId}
+            rows={layout.listRows}
+            width={width}
+            theme={theme}
+          />
         </Box>
       )}
       {mode.kind === 'confirm' ? (

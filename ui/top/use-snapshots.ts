@@ -51,7 +51,8 @@ export function useSnapshots(source: MonitorSource, intervalMs: number, wishes: 
       try {
         const next = await source.snapshot({ ...wanted, previous: previous.current })
         previous.current = next
-        if (!stopped) setState({ snap: next, readFor: { ...wanted, selectedId: selectedId ?? next.pane?.id ?? null }, error: null })
+        if (!stopped)
+          setState({ snap: next, readFor: { ...wanted, selectedId: selectedId ?? next.pane?.id ?? null }, error: null })
       } catch (error) {
         if (!stopped) setState((s) => ({ ...s, error: `database: ${oneLine(coerceError(error).message)}` }))
       }

@@ -86,7 +86,9 @@ export function openSqlite(file: string): Backend {
 function openConnection(file: string, resolved: string): Backend {
   if (!fs.existsSync(resolved)) {
     if (!fs.existsSync(path.dirname(resolved))) {
-      throw new StorageError(`cannot create SQLite database ${file}: directory ${path.dirname(resolved)} does not exist`)
+      throw new StorageError(
+        `cannot create SQLite database ${file}: directory ${path.dirname(resolved)} does not exist`,
+      )
     }
     // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
     fs.closeSync(fs.openSync(resolved, 'a', 0o600))
@@ -122,7 +124,9 @@ function openConnection(file: string, resolved: string): Backend {
         // gone
       }
       if (!now || now.ino !== identity.ino || now.dev !== identity.dev) {
-        throw new StorageError(`the database file ${file} was ${now ? 'replaced' : 'deleted'} while in use; what is written now would be lost`)
+        throw new StorageError(
+          `the database file ${file} was ${now ? 'replaced' : 'deleted'} while in use; what is written now would be lost`,
+        )
       }
     },
     async close() {
@@ -139,8 +143,7 @@ function openConnection(file: string, resolved: string): Backend {
       WHERE true -- SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT
       ORDER BY r.key -- json_each's key: the index in the array, so the batch keeps its order`,
     now: () => sql<string>`${sql.raw(ISO_NOW)}`,
-    nowPlusSeconds: (seconds) =>
-      sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
+    nowPlusSeconds: (seconds) => sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
     toIso: isoReader((value) => (typeof value === 'string' ? value : value.toISOString())),
     lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query,
     // DDL types
