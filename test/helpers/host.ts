@@ -4,7 +4,7 @@ import { cleanEnv, SQ_BIN } from './cli.js'
 
 /**
  * `sq worker` on a host of its own: its own hostname (UTS namespace) and its own pids (PID namespace,
- * where the worker is pid 1), as on another machine. (The same as test/worker/hosts.test.ts's.)
+ * where the worker is pid 1), as on another machine.
  */
 export class HostWorker {
   readonly proc: ChildProcess

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import fs from 'node:fs'
-import { cleanEnv, SQ_BIN } from '../helpers/cli.js'
 import { DIALECTS } from '../helpers/db.js'
+import { HostWorker } from '../helpers/host.js'
 import { waitFor, waitForExit } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
 
@@ -11,43 +9,8 @@ export async function nap({ ms }) { await new Promise((resolve) => setTimeout(re
 export async function hang() { await new Promise(() => setInterval(() => {}, 1000)) }
 `
 
-/**
- * A worker on a host of its own: its own hostname (UTS namespace) and its own pids (PID namespace,
- * where the worker is pid 1), as on another machine. The seed's pid check would take a task of another
- * host for orphaned whenever that pid is not alive locally; sq judges only heartbeats.
- */
-class HostWorker {
-  readonly proc: ChildProcess
-  output = ''
-  constructor(host: string, args: string[], o: { cwd: string; env: Record<string, string> }) {
-    this.proc = spawn(
-      'unshare',
-      [
-        '--uts',
-        '--pid',
-        '--fork',
-        '--mount-proc',
-        '--kill-child=SIGKILL',
-        'sh',
-        '-c',
-        'hostname "$0" && exec "$@"',
-        host,
-        process.execPath,
-        SQ_BIN,
-        'worker',
-        ...args,
-      ],
-      { cwd: o.cwd, env: { ...cleanEnv(), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    this.proc.stdout!.setEncoding('utf8').on('data', (d: string) => (this.output += d))
-    this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.output += d))
-  }
-  /** The worker's pid as this (outer) host sees it: the child unshare forked. */
-  get pid(): number {
-    const children = fs.readFileSync(`/proc/${this.proc.pid}/task/${this.proc.pid}/children`, 'utf8').trim()
-    return Number(children.split(/\s+/)[0])
-  }
-}
+// The seed's pid check would take a task of another host for orphaned whenever that pid is not alive
+// locally; sq judges only heartbeats. HostWorker runs `sq worker` on a host of its own.
 
 for (const dialect of DIALECTS) {
   describe(`workers on two hosts (${dialect})`, function () {
