@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { createStatusServer } from '../src/http/status-server.js'
 import { openQueue } from '../src/index.js'
-import type { BackendName } from '../src/storage/dialect.js'
+import type { BackendName } from '../src/storage/backend.js'
 import type { Status } from '../src/types.js'
 import { createTestDatabase } from '../test/helpers/db.js'
 
@@ -22,8 +22,8 @@ const RUNS = Number(arg('runs', '15'))
 const ONLY = arg('only', '')
 const STATUSES: Status[] = ['completed', 'completed', 'completed', 'failed', 'cancelled', 'queued']
 
-async function bench(dialect: BackendName): Promise<void> {
-  const db = await createTestDatabase(dialect)
+async function bench(backend: BackendName): Promise<void> {
+  const db = await createTestDatabase(backend)
   const queue = await openQueue({ db: db.url, root: db.dir })
   try {
     const now = Date.now()
@@ -52,7 +52,7 @@ async function bench(dialect: BackendName): Promise<void> {
           duration_ms: ended && status !== 'cancelled' ? (i * 37) % 20_000 : null,
         })
       }
-      await queue.dialect.db.insertInto('sq_tasks').values(rows).execute()
+      await queue.backend.db.insertInto('sq_tasks').values(rows).execute()
     }
     const server = createStatusServer(queue, { host: '127.0.0.1' })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -64,7 +64,7 @@ async function bench(dialect: BackendName): Promise<void> {
       '/api/tasks?status=completed&q=item%2012345',
       '/metrics',
     ]
-    console.log(`${dialect}, ${ROWS} tasks (median of ${RUNS}):`)
+    console.log(`${backend}, ${ROWS} tasks (median of ${RUNS}):`)
     for (const path of paths) {
       const times: number[] = []
       for (let i = 0; i < RUNS; i++) {
@@ -84,4 +84,4 @@ async function bench(dialect: BackendName): Promise<void> {
   }
 }
 
-for (const dialect of ['sqlite', 'postgres'] as BackendName[]) if (!ONLY || ONLY === dialect) await bench(dialect)
+for (const backend of ['sqlite', 'postgres'] as BackendName[]) if (!ONLY || ONLY === backend) await bench(backend)

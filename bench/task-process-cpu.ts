@@ -75,7 +75,7 @@ async function throughWorker(): Promise<number> {
     const cpu = () => procs.reduce((sum, pid) => sum + cpuMs(pid), 0)
     const before = cpu()
     // Runnable now: a bench's shortcut past the storage layer.
-    await queue.dialect.db.updateTable('sq_tasks').set({ run_at: new Date().toISOString() }).execute()
+    await queue.backend.db.updateTable('sq_tasks').set({ run_at: new Date().toISOString() }).execute()
     while ((await queue.list({ statuses: ['queued', 'progress'], limit: 1 })).length > 0) await sleep(200)
     return (cpu() - before) / N
   } finally {

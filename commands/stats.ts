@@ -11,7 +11,7 @@ export default class Stats extends BaseCommand {
   async run(): Promise<QueueStats> {
     const { flags } = await this.parse(Stats)
     const queue = await this.openQueue(flags)
-    const stats = await queueStats(queue.dialect, queue.settings.heartbeatTimeout)
+    const stats = await queueStats(queue.backend, queue.settings.heartbeatTimeout)
     if (!this.jsonEnabled()) this.log(renderStats(stats))
     return stats
   }

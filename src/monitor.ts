@@ -1,6 +1,6 @@
 import { DEFAULTS } from './config.js'
 import type { Queue } from './queue/queue.js'
-import type { Backend } from './storage/dialect.js'
+import type { Backend } from './storage/backend.js'
 import * as monitor from './storage/monitor-repository.js'
 import { pausedQueues } from './storage/pause-repository.js'
 import { liveWorkers } from './storage/worker-repository.js'
@@ -274,7 +274,7 @@ export interface MonitorSource {
 
 /** A MonitorSource over an open queue: reads through `snapshot`, acts through the Queue's methods. */
 export function queueMonitor(queue: Queue): MonitorSource {
-  const d = queue.dialect
+  const d = queue.backend
   return {
     snapshot: (o) => snapshot(d, { heartbeatTimeout: queue.settings.heartbeatTimeout, ...o }),
     async cancel(id) {

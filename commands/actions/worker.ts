@@ -32,7 +32,7 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
   // Whether the last run of each task this worker ran completed: a failure retried into a success
   // is a success; a failure whose retry waits beyond the burst is not.
   const verdicts = new Map<string, boolean>()
-  const worker = new Worker(queue.dialect, queue.settings, {
+  const worker = new Worker(queue.backend, queue.settings, {
     concurrency: flags.concurrency,
     queues,
     burst: flags.burst,

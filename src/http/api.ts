@@ -31,7 +31,7 @@ interface SlowCounts {
 
 function slowCounts(c: ApiContext): Promise<SlowCounts> {
   if (c.slow && Date.now() - c.slow.at < SLOW_COUNTS_MAX_AGE_MS) return c.slow.data
-  const d = c.queue.dialect
+  const d = c.queue.backend
   const data = Promise.all([countsByQueue(d, [...TERMINAL_STATUSES]), oldestQueuedByQueue(d)]).then(
     ([ended, oldest]) => ({
       ended,
@@ -48,7 +48,7 @@ function slowCounts(c: ApiContext): Promise<SlowCounts> {
 
 /** Counts per status and per queue, running tasks, live workers, and the optional sections. */
 export async function overview(c: ApiContext, res: http.ServerResponse): Promise<void> {
-  const d = c.queue.dialect
+  const d = c.queue.backend
   try {
     const [at, active, slow, running, workers, schedules, paused] = await Promise.all([
       databaseNow(d),
@@ -110,8 +110,8 @@ export async function throughputSeries(c: ApiContext, url: URL, res: http.Server
   try {
     const minutes = intParam(url, 'minutes', 60, 1, 1440)
     const bucketSeconds = minutes <= 60 ? 60 : minutes <= 360 ? 300 : 900
-    const now = await databaseNow(c.queue.dialect)
-    const buckets = await throughput(c.queue.dialect, {
+    const now = await databaseNow(c.queue.backend)
+    const buckets = await throughput(c.queue.backend, {
       buckets: Math.ceil((minutes * 60) / bucketSeconds),
       bucketSeconds,
       now,
@@ -130,7 +130,7 @@ export async function taskList(c: ApiContext, url: URL, res: http.ServerResponse
     if (bad) throw new UsageError(`unknown status "${bad}"`)
     const limit = intParam(url, 'limit', 25, 1, 200)
     const page = intParam(url, 'page', 1, 1, 1_000_000)
-    const result = await taskPage(c.queue.dialect, {
+    const result = await taskPage(c.queue.backend, {
       statuses: statuses as Status[],
       queue: url.searchParams.get('queue') || null,
       search: url.searchParams.get('q')?.trim() || null,

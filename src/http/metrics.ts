@@ -29,7 +29,7 @@ export interface Metrics {
 }
 
 export function createMetrics(queue: Queue): Metrics {
-  const d = queue.dialect
+  const d = queue.backend
   const registry = new Registry()
   // The collect callbacks of one scrape share one read of the database: render() starts it, and
   // registry.metrics() calls every collect synchronously, before any other scrape can begin.

@@ -30,7 +30,7 @@ export async function streamOutput(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<void> {
-  const d = queue.dialect
+  const d = queue.backend
   let id: string
   try {
     id = await queue.resolveId(ref)

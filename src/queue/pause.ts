@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js'
-import type { Backend } from '../storage/dialect.js'
+import type { Backend } from '../storage/backend.js'
 import * as pauses from '../storage/pause-repository.js'
 
 /** A queue's pause state, as `sq pause`/`sq resume --json` print it. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { resolveSettings, type Settings } from '../config.js'
 import { NotFoundError, UsageError } from '../errors.js'
-import type { Backend } from '../storage/dialect.js'
+import type { Backend } from '../storage/backend.js'
 import { openDatabase } from '../storage/open.js'
 import * as control from '../storage/control-repository.js'
 import { insertTasks } from '../storage/bulk-insert.js'
@@ -45,13 +45,13 @@ const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
  */
 export class Queue {
   /** @internal The storage seam, for sq's own commands and worker; not part of the library's API. */
-  readonly dialect: Backend
+  readonly backend: Backend
 
   private constructor(
     readonly settings: Settings,
-    dialect: Backend,
+    backend: Backend,
   ) {
-    this.dialect = dialect
+    this.backend = backend
   }
 
   static async open(overrides: Partial<Settings> = {}): Promise<Queue> {
@@ -65,11 +65,11 @@ export class Queue {
 
   /** The database URL with any password hidden. */
   get displayUrl(): string {
-    return this.dialect.displayUrl
+    return this.backend.displayUrl
   }
 
   async enqueue(o: EnqueueOptions): Promise<{ id: string; created: boolean }> {
-    return tasks.insertTask(this.dialect, this.prepare(o))
+    return tasks.insertTask(this.backend, this.prepare(o))
   }
 
   /**
@@ -95,7 +95,7 @@ export class Queue {
       throw new UsageError(`chunk size must be a whole number ≥ 1, got ${chunkSize}`)
     const results: { id: string; created: boolean }[] = []
     for (let i = 0; i < rows.length; i += chunkSize)
-      results.push(...(await insertTasks(this.dialect, rows.slice(i, i + chunkSize))))
+      results.push(...(await insertTasks(this.backend, rows.slice(i, i + chunkSize))))
     return results
   }
 
@@ -149,7 +149,7 @@ export class Queue {
         `malformed task id "${idOrPrefix}": give a task id or a prefix of at least 6 of its characters`,
       )
     }
-    const matches = await tasks.findByIdPrefix(this.dialect, text)
+    const matches = await tasks.findByIdPrefix(this.backend, text)
     if (matches.length === 0) throw new NotFoundError(`no task with id ${idOrPrefix}`)
     if (matches.length > 1) throw new UsageError(`task id prefix ${idOrPrefix} is ambiguous: give more characters`)
     return matches[0]!
@@ -157,17 +157,17 @@ export class Queue {
 
   async get(idOrPrefix: string): Promise<Task> {
     const id = await this.resolveId(idOrPrefix)
-    const task = await tasks.getTask(this.dialect, id)
+    const task = await tasks.getTask(this.backend, id)
     if (!task) throw new NotFoundError(`no task with id ${idOrPrefix}`)
     return task
   }
 
   list(filter: ListFilter): Promise<Task[]> {
-    return tasks.listTasks(this.dialect, filter)
+    return tasks.listTasks(this.backend, filter)
   }
 
   purge(o: { statuses: Status[]; olderThanMs: number; dryRun: boolean }): Promise<number> {
-    return tasks.purgeTasks(this.dialect, {
+    return tasks.purgeTasks(this.backend, {
       statuses: o.statuses,
       before: new Date(Date.now() - o.olderThanMs).toISOString(),
       dryRun: o.dryRun,
@@ -182,7 +182,7 @@ export class Queue {
     const results: CancelResult[] = []
     for (const ref of idsOrPrefixes) {
       const id = await this.resolveId(ref)
-      const outcome = await control.cancelTask(this.dialect, id)
+      const outcome = await control.cancelTask(this.backend, id)
       if (!outcome) throw new NotFoundError(`no task with id ${ref}`)
       results.push({ id, ...outcome })
     }
@@ -201,7 +201,7 @@ export class Queue {
   async requeueEach(idsOrPrefixes: string[]): Promise<RequeueResult[]> {
     const ids: string[] = []
     for (const ref of idsOrPrefixes) ids.push(await this.resolveId(ref))
-    const outcomes = await control.requeueEach(this.dialect, ids)
+    const outcomes = await control.requeueEach(this.backend, ids)
     return [...new Set(ids)].map((id) => {
       const outcome = outcomes.get(id)
       if (!outcome) throw new NotFoundError(`no task with id ${id}`)
@@ -215,7 +215,7 @@ export class Queue {
       throw new UsageError(
         `cannot requeue ${bad} tasks: only completed, failed or cancelled tasks go back to the queue`,
       )
-    return control.requeueTasks(this.dialect, await tasks.idsWithStatus(this.dialect, statuses))
+    return control.requeueTasks(this.backend, await tasks.idsWithStatus(this.backend, statuses))
   }
 
   /**
@@ -230,7 +230,7 @@ export class Queue {
     for (;;) {
       // Only the state each poll, and only the chunks since the last one: following a long stream
       // costs its new output, not all of it again.
-      const state = await tasks.getTaskState(this.dialect, id)
+      const state = await tasks.getTaskState(this.backend, id)
       if (!state) throw new NotFoundError(`task ${id} was deleted while it was followed`)
       if (state.attempts !== attempt) {
         attempt = state.attempts
@@ -238,14 +238,14 @@ export class Queue {
         lastSeq = 0
       }
       if (state.status === 'progress') {
-        const fresh = await tasks.readChunks(this.dialect.db, id, attempt, lastSeq)
+        const fresh = await tasks.readChunks(this.backend.db, id, attempt, lastSeq)
         lastSeq = fresh.lastSeq
         if (fresh.output) {
           onOutput(fresh.output)
           printed += fresh.output.length
         }
       } else if (state.status !== 'queued') {
-        const task = await tasks.getTask(this.dialect, id)
+        const task = await tasks.getTask(this.backend, id)
         if (!task) throw new NotFoundError(`task ${id} was deleted while it was followed`)
         // A retry may have started between the two reads; then its run is followed from its start.
         if (task.attempts === attempt && isTerminal(task.status)) {
@@ -260,25 +260,25 @@ export class Queue {
 
   /** Pauses a queue: no task of it is claimed until it is resumed; running tasks go on. Idempotent. */
   pause(queue: string): Promise<QueueState> {
-    return pauseQueue(this.dialect, queue)
+    return pauseQueue(this.backend, queue)
   }
 
   /** Resumes a paused queue (idempotent); idle workers claim its tasks at once. */
   resume(queue: string): Promise<QueueState> {
-    return resumeQueue(this.dialect, queue)
+    return resumeQueue(this.backend, queue)
   }
 
   /** The paused queues, by name. */
   pausedQueues(): Promise<PausedQueue[]> {
-    return pausedQueues(this.dialect)
+    return pausedQueues(this.backend)
   }
 
   /** The schedules of the config, with their last and next run. */
   schedules(): Promise<ScheduleInfo[]> {
-    return listSchedules(this.dialect, this.settings.schedules)
+    return listSchedules(this.backend, this.settings.schedules)
   }
 
   async close(): Promise<void> {
-    await this.dialect.close()
+    await this.backend.close()
   }
 }

@@ -1,6 +1,6 @@
 import { cronOf, type ScheduleDef } from '../schedule/definition.js'
 import { nextSlot } from '../schedule/slots.js'
-import type { Backend } from '../storage/dialect.js'
+import type { Backend } from '../storage/backend.js'
 import { scheduleRows } from '../storage/schedule-repository.js'
 import { databaseTime } from '../storage/worker-repository.js'
 import type { TaskArgs } from '../types.js'

@@ -1,4 +1,4 @@
-import type { Backend } from '../storage/dialect.js'
+import type { Backend } from '../storage/backend.js'
 import { countsByStatus, recentlyEnded } from '../storage/monitor-repository.js'
 import { countsByTask, oldestQueuedAgeSeconds, type PerTaskCounts } from '../storage/stats-repository.js'
 import { pausedQueues, type PausedQueue } from '../storage/pause-repository.js'

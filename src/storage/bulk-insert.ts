@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 import type { NewTask } from './task-repository.js'
 
 /** Rows per INSERT statement (their form is the backend's: Backend.newTaskRows). */

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { TERMINAL_STATUSES, type Status } from '../types.js'
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 import type { CancelOutcome, RequeueOutcome } from './task-types.js'

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import { STATUSES, TERMINAL_STATUSES, type Status } from '../types.js'
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 
 /**
  * The read-only queries of the web dashboard and of /metrics (`sq serve`) that `sq top` and `sq stats`

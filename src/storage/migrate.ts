@@ -1,16 +1,16 @@
 import { Migrator, type Migration } from 'kysely'
 import { StorageError } from '../errors.js'
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 import { initial } from './migrations/001-initial.js'
 import { notifyTriggers } from './migrations/002-notify-triggers.js'
 import { schedulesAndPauses } from './migrations/003-schedules-and-pauses.js'
 
-/** One numbering for both dialects; a migration may read the dialect's column types. */
-function migrations(dialect: Backend): Record<string, Migration> {
+/** One numbering for both dialects; a migration may read the backend's column types. */
+function migrations(backend: Backend): Record<string, Migration> {
   return {
-    '001-initial': initial(dialect),
-    '002-notify-triggers': notifyTriggers(dialect),
-    '003-schedules-and-pauses': schedulesAndPauses(dialect),
+    '001-initial': initial(backend),
+    '002-notify-triggers': notifyTriggers(backend),
+    '003-schedules-and-pauses': schedulesAndPauses(backend),
   }
 }
 
@@ -19,14 +19,14 @@ const MIGRATION_TABLE = 'sq_migration'
 /**
  * Brings the schema up to date. Called on every open, so the common case — already current — is one
  * read; only then does Kysely's migrator run, under a lock that makes concurrent first starts safe
- * (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE, see dialects/sqlite.ts).
+ * (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE, see backends/sqlite.ts).
  */
-export async function migrateToLatest(dialect: Backend): Promise<void> {
-  const all = migrations(dialect)
+export async function migrateToLatest(backend: Backend): Promise<void> {
+  const all = migrations(backend)
   const latest = Object.keys(all).sort().at(-1)!
-  if (await isAt(dialect, latest)) return
+  if (await isAt(backend, latest)) return
   const migrator = new Migrator({
-    db: dialect.db,
+    db: backend.db,
     provider: { getMigrations: async () => all },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: `${MIGRATION_TABLE}_lock`,
@@ -37,10 +37,10 @@ export async function migrateToLatest(dialect: Backend): Promise<void> {
   }
 }
 
-async function isAt(dialect: Backend, latest: string): Promise<boolean> {
+async function isAt(backend: Backend, latest: string): Promise<boolean> {
   try {
     // Kysely's migrator owns this table; only its name column is read here.
-    const row = await dialect.db
+    const row = await backend.db
       .withTables<{ [MIGRATION_TABLE]: { name: string } }>()
       .selectFrom(MIGRATION_TABLE)
       .select('name')

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import { STATUSES, type Status } from '../types.js'
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 import { taskMatches } from './task-repository.js'
 
 /**

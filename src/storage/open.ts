@@ -1,7 +1,7 @@
 import { parse as parsePgUrl } from 'pg-connection-string'
 import { StorageError, UsageError } from '../errors.js'
 import { redactSecrets, registerUrlSecrets } from '../redact.js'
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 import { migrateToLatest } from './migrate.js'
 
 export type DatabaseLocation = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string }
@@ -69,18 +69,18 @@ function postgresUrlProblem(text: string): string | undefined {
  */
 export async function openDatabase(url: string): Promise<Backend> {
   const location = parseDatabaseUrl(url)
-  const dialect =
+  const backend =
     location.kind === 'postgres'
-      ? (await importDriver('pg', () => import('./dialects/postgres.js'))).openPostgres(location.url)
-      : (await importDriver('better-sqlite3', () => import('./dialects/sqlite.js'))).openSqlite(location.path)
+      ? (await importDriver('pg', () => import('./backends/postgres.js'))).openPostgres(location.url)
+      : (await importDriver('better-sqlite3', () => import('./backends/sqlite.js'))).openSqlite(location.path)
   try {
-    await migrateToLatest(dialect)
+    await migrateToLatest(backend)
   } catch (error) {
-    await dialect.close().catch(() => {})
+    await backend.close().catch(() => {})
     if (error instanceof StorageError) throw error
-    throw new StorageError(`cannot use database ${dialect.displayUrl}: ${(error as Error).message}`, { cause: error })
+    throw new StorageError(`cannot use database ${backend.displayUrl}: ${(error as Error).message}`, { cause: error })
   }
-  return dialect
+  return backend
 }
 
 /**

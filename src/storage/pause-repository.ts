@@ -1,4 +1,4 @@
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 
 /** The queries of pausing and resuming a queue. The claim's side of it is in run-repository.ts. */
 

@@ -1,7 +1,7 @@
 import { sql, type QueryCreator } from 'kysely'
 import type { Progress, Task } from '../types.js'
 import { cancelTask } from './control-repository.js'
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
 import type { Database } from './schema.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS, toTask } from './task-row.js'
@@ -34,7 +34,7 @@ export interface ClaimOptions {
 /**
  * Claims up to `limit` runnable tasks: highest priority first, then oldest run_at. One statement,
  * `WITH pick AS MATERIALIZED (SELECT … LIMIT n) UPDATE … WHERE id IN pick RETURNING *`, made exclusive
- * by the dialect (see lockForClaim).
+ * by the backend (see lockForClaim).
  */
 export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Task[]> {
   if (o.limit <= 0) return []

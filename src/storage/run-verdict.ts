@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Status } from '../types.js'
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
 import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS, sqlType, usageColumns, USAGE, type RunUsage } from './task-row.js'

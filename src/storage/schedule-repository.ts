@@ -1,4 +1,4 @@
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 
 /**
  * The queries of recurring schedules. Each schedule has one row holding the newest slot fired; firing

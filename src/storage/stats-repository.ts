@@ -1,5 +1,5 @@
 import { STATUSES, type Status } from '../types.js'
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 
 /** The queries of `sq stats` that `sq top` does not need (see monitor-repository.ts for the rest). */
 

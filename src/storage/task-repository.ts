@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import { isTerminal, TERMINAL_STATUSES, type Status, type Task } from '../types.js'
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 import type { Database } from './schema.js'
 import { toTask } from './task-row.js'
 import type { ListFilter } from './task-types.js'
@@ -9,7 +9,7 @@ export type { CancelOutcome, ListFilter, RequeueOutcome } from './task-types.js'
 
 /**
  * The queries that add, read, list and delete tasks, and read a run's chunks. Free functions over a
- * dialect, no state. A run's own writes are in run-repository.ts; cancel and requeue in
+ * backend, no state. A run's own writes are in run-repository.ts; cancel and requeue in
  * control-repository.ts.
  */
 

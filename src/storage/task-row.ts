@@ -144,7 +144,7 @@ export function sqlType(name: ColumnName, timestampType: string): string {
 }
 
 /**
- * A row as the record, timestamps normalised by the dialect. Built field by field from TASK_COLUMNS,
+ * A row as the record, timestamps normalised by the backend. Built field by field from TASK_COLUMNS,
  * the definition TaskRecord is mapped from (hence the one cast).
  */
 export function toTask(d: { toIso(value: Date | string): string }, row: TaskRow): TaskRecord {

@@ -1,5 +1,5 @@
 import type { WorkerInfo } from '../types.js'
-import type { Backend } from './dialect.js'
+import type { Backend } from './backend.js'
 import type { RunRef } from './run-repository.js'
 
 /** Queries on sq_workers: registration, heartbeats, and finding the runs of workers that died. */

@@ -1,6 +1,6 @@
 import os from 'node:os'
 import { randomUUID } from 'node:crypto'
-import type { Backend } from '../storage/dialect.js'
+import type { Backend } from '../storage/backend.js'
 import { endRun, releaseUnstarted, requeueUnstarted } from '../storage/run-repository.js'
 import * as workers from '../storage/worker-repository.js'
 
@@ -14,7 +14,7 @@ export class WorkerPresence {
   readonly name = `${this.host}:${process.pid}`
 
   constructor(
-    private readonly dialect: Backend,
+    private readonly backend: Backend,
     private readonly o: { queues: string[]; concurrency: number; heartbeatTimeout: number; log(line: string): void },
   ) {}
 
@@ -40,7 +40,7 @@ export class WorkerPresence {
     for (let i = 0; i < samples; i++) {
       const before = performance.now()
       const wall = Date.now()
-      const database = await workers.databaseTime(this.dialect)
+      const database = await workers.databaseTime(this.backend)
       const roundTripMs = performance.now() - before
       const offsetMs = Math.round(database - (wall + roundTripMs / 2))
       const known = this.clock
@@ -52,7 +52,7 @@ export class WorkerPresence {
 
   async register(): Promise<void> {
     await this.syncClock(this.clock ? 1 : 5)
-    await workers.registerWorker(this.dialect, {
+    await workers.registerWorker(this.backend, {
       id: this.id,
       name: this.name,
       host: this.host,
@@ -64,7 +64,7 @@ export class WorkerPresence {
 
   async beat(running: number): Promise<void> {
     await this.syncClock()
-    if (!(await workers.heartbeat(this.dialect, this.id, running))) {
+    if (!(await workers.heartbeat(this.backend, this.id, running))) {
       // Another worker judged this one dead (it missed its beats) and failed its tasks; those runs are
       // lost and will be stopped. Come back under the same id and go on.
       this.o.log(`worker ${this.name} was presumed dead by another worker; registering again`)
@@ -77,12 +77,12 @@ export class WorkerPresence {
    * claimed but not started goes back to the queue, uncharged.
    */
   async rescueOrphans(): Promise<number> {
-    const orphans = await workers.orphanedRuns(this.dialect, this.o.heartbeatTimeout)
+    const orphans = await workers.orphanedRuns(this.backend, this.o.heartbeatTimeout)
     let rescued = 0
     for (const run of orphans) {
       const dead = `Worker ${run.worker ?? 'unknown'} stopped heartbeating (none for over ${this.o.heartbeatTimeout}s)`
       if (!run.started) {
-        if (await requeueUnstarted(this.dialect, run)) {
+        if (await requeueUnstarted(this.backend, run)) {
           rescued++
           this.o.log(`released ${run.id}: ${dead} before starting it; back in the queue`)
         }
@@ -91,7 +91,7 @@ export class WorkerPresence {
       const error = `${dead}; task marked ${run.attemptsLeft ? 'for retry' : 'failed'} by worker ${this.name}`
       if (
         await endRun(
-          this.dialect,
+          this.backend,
           run,
           run.attemptsLeft ? { status: 'queued', error, retryAfterSeconds: 0 } : { status: 'failed', error },
         )
@@ -100,7 +100,7 @@ export class WorkerPresence {
         this.o.log(`released ${run.id}: ${error}`)
       }
     }
-    await workers.deleteDeadWorkers(this.dialect, this.o.heartbeatTimeout)
+    await workers.deleteDeadWorkers(this.backend, this.o.heartbeatTimeout)
     return rescued
   }
 
@@ -110,15 +110,15 @@ export class WorkerPresence {
    * was lost with the connection. They never started, so they go back uncharged.
    */
   async releaseStrays(knows: (id: string) => boolean): Promise<number> {
-    const strays = (await workers.runsOfWorker(this.dialect, this.id, 10)).filter((run) => !knows(run.id))
+    const strays = (await workers.runsOfWorker(this.backend, this.id, 10)).filter((run) => !knows(run.id))
     if (strays.length === 0) return 0
-    const released = await releaseUnstarted(this.dialect, this.id, strays)
+    const released = await releaseUnstarted(this.backend, this.id, strays)
     if (released > 0)
       this.o.log(`gave back ${released} task(s) this worker claimed but never received (the claim's answer was lost)`)
     return released
   }
 
   unregister(): Promise<void> {
-    return workers.unregisterWorker(this.dialect, this.id)
+    return workers.unregisterWorker(this.backend, this.id)
   }
 }

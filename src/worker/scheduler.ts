@@ -6,7 +6,7 @@ import { authorizeReference } from '../queue/reference.js'
 import { redactSecrets } from '../redact.js'
 import { cronOf, type ScheduleDef } from '../schedule/definition.js'
 import { dueSlots, nextSlot } from '../schedule/slots.js'
-import type { Backend } from '../storage/dialect.js'
+import type { Backend } from '../storage/backend.js'
 import { fireSchedule } from '../storage/schedule-repository.js'
 import { Periodic } from './periodic.js'
 
@@ -31,7 +31,7 @@ export class Scheduler {
   private readonly entries: Entry[]
 
   constructor(
-    private readonly dialect: Backend,
+    private readonly backend: Backend,
     private readonly settings: Settings,
     private readonly o: { now: () => number; log(line: string): void },
   ) {
@@ -64,7 +64,7 @@ export class Scheduler {
     authorizeReference(def.task, this.settings.root, this.settings.allowedTasks)
     const argsJson = serializeArgs(def.args, this.settings.maxArgsSize)
     let skipped = 0
-    const result = await fireSchedule(this.dialect, def.name, (sinceMs, nowMs) => {
+    const result = await fireSchedule(this.backend, def.name, (sinceMs, nowMs) => {
       const due = dueSlots(cron, sinceMs, nowMs, def.catchUp)
       skipped = due.skipped
       const task = () => ({

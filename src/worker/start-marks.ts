@@ -1,5 +1,5 @@
 import { redactSecrets } from '../redact.js'
-import type { Backend } from '../storage/dialect.js'
+import type { Backend } from '../storage/backend.js'
 import { markStarted } from '../storage/run-repository.js'
 import type { Run } from './run.js'
 
@@ -19,7 +19,7 @@ export class StartMarks {
   private stopped = false
 
   constructor(
-    private readonly dialect: Backend,
+    private readonly backend: Backend,
     private readonly workerId: string,
     /** The running runs whose start is not yet in the database. */
     private readonly unrecorded: () => Run[],
@@ -34,7 +34,7 @@ export class StartMarks {
       const marked = this.unrecorded().filter((r) => r.startedAt <= due)
       for (const r of marked) r.startRecorded = true
       markStarted(
-        this.dialect,
+        this.backend,
         this.workerId,
         marked.map((r) => r.ref),
       )

@@ -1,4 +1,4 @@
-import type { Backend } from '../storage/dialect.js'
+import type { Backend } from '../storage/backend.js'
 import { endRun, endRuns, MAX_VERDICT_BATCH, type Verdict } from '../storage/run-repository.js'
 import { redactSecrets } from '../redact.js'
 
@@ -30,7 +30,7 @@ export class VerdictWriter {
   private idleWaiters: Array<() => void> = []
 
   constructor(
-    private readonly dialect: Backend,
+    private readonly backend: Backend,
     private readonly log: (line: string) => void,
   ) {}
 
@@ -91,7 +91,7 @@ export class VerdictWriter {
   /** Writes a batch; false when the database is away (the batch stays pending). */
   private async write(batch: PendingVerdict[]): Promise<boolean> {
     try {
-      this.settle(batch, await endRuns(this.dialect, batch))
+      this.settle(batch, await endRuns(this.backend, batch))
       return true
     } catch (error) {
       if (!(await this.reachable())) return this.unreachable(error)
@@ -99,7 +99,7 @@ export class VerdictWriter {
     // The database answers but refused the batch: one row's content, most likely. Row by row.
     for (const v of batch) {
       try {
-        this.settle([v], await endRuns(this.dialect, [v]))
+        this.settle([v], await endRuns(this.backend, [v]))
       } catch (error) {
         if (!(await this.reachable())) return this.unreachable(error)
         await this.refused(v, error as Error)
@@ -113,7 +113,7 @@ export class VerdictWriter {
     const why = `sq could not record this run's result: ${redactSecrets(error.message)}`
     this.log(`could not record the end of ${v.run.id}: ${redactSecrets(error.message)}`)
     try {
-      const recorded = await endRun(this.dialect, v.run, { status: 'failed', error: why, chunksWritten: true })
+      const recorded = await endRun(this.backend, v.run, { status: 'failed', error: why, chunksWritten: true })
       this.settle([v], recorded ? new Set([v.run.id]) : new Set())
     } catch {
       this.settle([v], new Set())
@@ -137,7 +137,7 @@ export class VerdictWriter {
 
   private async reachable(): Promise<boolean> {
     try {
-      await this.dialect.db.selectFrom('sq_workers').select('id').limit(1).execute()
+      await this.backend.db.selectFrom('sq_workers').select('id').limit(1).execute()
       return true
     } catch {
       return false

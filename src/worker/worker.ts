@@ -1,7 +1,7 @@
 import type { Settings } from '../config.js'
 import type { SqError } from '../errors.js'
 import { redactSecrets } from '../redact.js'
-import type { Backend } from '../storage/dialect.js'
+import type { Backend } from '../storage/backend.js'
 import {
   appendChunks,
   claimTasks,
@@ -16,8 +16,9 @@ import { Periodic } from './periodic.js'
 import { ProcessPool } from './pool.js'
 import { Prefetch } from './prefetch.js'
 import { executeRun, type ExecuteContext } from './execute.js'
-import { LocalRuns, loseRunning } from './local-runs.js'
+import { LocalRuns } from './local-runs.js'
 import { Run } from './run.js'
+import { RunUpkeep } from './run-upkeep.js'
 import { Scheduler } from './scheduler.js'
 import { StartMarks } from './start-marks.js'
 import { TaskPolicy } from './task-policy.js'
@@ -73,6 +74,7 @@ export class Worker {
   private readonly wakeup = new Wakeup()
   private readonly execution: ExecuteContext
   private readonly startMarks: StartMarks
+  private readonly upkeep: RunUpkeep
   private services: Periodic[] = []
   private unlisten: Array<() => Promise<void>> = []
   private stopping = false
@@ -84,11 +86,11 @@ export class Worker {
   private fatal: Error | undefined
 
   constructor(
-    private readonly dialect: Backend,
+    private readonly backend: Backend,
     private readonly settings: Settings,
     private readonly o: WorkerOptions,
   ) {
-    this.presence = new WorkerPresence(dialect, {
+    this.presence = new WorkerPresence(backend, {
       queues: o.queues,
       concurrency: o.concurrency,
       heartbeatTimeout: settings.heartbeatTimeout,
@@ -100,7 +102,7 @@ export class Worker {
       env: taskProcessEnv(settings),
       maxTasksPerProcess: o.maxTasksPerProcess,
     })
-    this.verdicts = new VerdictWriter(dialect, o.log)
+    this.verdicts = new VerdictWriter(backend, o.log)
     this.prefetch = new Prefetch(o.concurrency)
     this.execution = {
       pool: this.pool,
@@ -108,7 +110,8 @@ export class Worker {
       settings,
       hardStopped: () => this.hardStopped,
     }
-    this.startMarks = new StartMarks(dialect, this.presence.id, () => this.runs.unrecordedStarts(), o.log)
+    this.startMarks = new StartMarks(backend, this.presence.id, () => this.runs.unrecordedStarts(), o.log)
+    this.upkeep = new RunUpkeep(backend, this.runs, o.log)
   }
 
   get name(): string {
@@ -121,7 +124,7 @@ export class Worker {
     this.pool.prewarm(this.o.concurrency)
     await this.startServices()
     this.o.log(
-      `worker ${this.name} started: concurrency ${this.o.concurrency}, queues ${this.o.queues.join(',')}, database ${this.dialect.displayUrl}`,
+      `worker ${this.name} started: concurrency ${this.o.concurrency}, queues ${this.o.queues.join(',')}, database ${this.backend.displayUrl}`,
     )
     try {
       await this.presence.rescueOrphans()
@@ -163,25 +166,25 @@ export class Worker {
 
   private async startServices(): Promise<void> {
     const onError = (error: Error) => this.o.log(`worker error: ${redactSecrets(error.message)}`)
-    const ownership = new Periodic(OWNERSHIP_MS, () => this.checkOwnership(), onError)
+    const ownership = new Periodic(OWNERSHIP_MS, () => this.upkeep.checkOwnership(), onError)
     this.services = [
       new Periodic(this.presence.intervalMs, () => this.heartbeat(), onError),
-      new Periodic(FLUSH_MS, () => this.flushOutput(), onError),
+      new Periodic(FLUSH_MS, () => this.upkeep.flushOutput(), onError),
       ownership,
-      ...new Scheduler(this.dialect, this.settings, {
+      ...new Scheduler(this.backend, this.settings, {
         now: () => this.presence.databaseTime(Date.now()),
         log: this.o.log,
       }).services(onError),
     ].map((s) => s.start())
     this.unlisten.push(
-      await this.dialect.listen('sq_queued', (queue) => {
+      await this.backend.listen('sq_queued', (queue) => {
         // A notification naming one of its queues (PostgreSQL) says there is a task: claim it without
         // reading first. An empty payload is only a hint (SQLite's WAL watch, a reconnection).
         if (this.o.queues.includes(queue)) this.drained = false
         this.wakeup.wake()
       }),
     )
-    this.unlisten.push(await this.dialect.listen('sq_cancel', () => ownership.soon(CANCEL_CHECK_GAP_MS)))
+    this.unlisten.push(await this.backend.listen('sq_cancel', () => ownership.soon(CANCEL_CHECK_GAP_MS)))
   }
 
   private wantsClaim(): boolean {
@@ -200,11 +203,11 @@ export class Worker {
     const startNow = ahead === 0 && this.runs.waitingCount === 0
     try {
       // After a short claim the queue looked empty: a plain read finds out, without the write lock.
-      if (this.drained && !(await hasRunnable(this.dialect, this.o.queues))) {
+      if (this.drained && !(await hasRunnable(this.backend, this.o.queues))) {
         this.claimFailures = 0
         return false
       }
-      const tasks = await claimTasks(this.dialect, {
+      const tasks = await claimTasks(this.backend, {
         workerId: this.presence.id,
         workerName: this.name,
         pid: process.pid,
@@ -292,7 +295,7 @@ export class Worker {
 
   private async heartbeat(): Promise<void> {
     try {
-      this.dialect.assertIntact()
+      this.backend.assertIntact()
     } catch (error) {
       this.fatal = error as SqError
       this.o.log(`stopping at once: ${(error as Error).message}`)
@@ -306,46 +309,13 @@ export class Worker {
     this.o.log(`[RAM Usage: ${rss} MiB] Heartbeat: ${this.name}, ${this.runs.runningCount} running, ${this.done} done`)
   }
 
-  /** Writes the output runs have produced. */
-  private async flushOutput(): Promise<void> {
-    await Promise.all(this.runs.runs().map((r) => this.flush(r)))
-  }
-
-  private flush(run: Run): Promise<void> {
-    if (run.flushing || run.output.empty || run.state !== 'running') return Promise.resolve()
-    run.flushed = true
-    run.flushing = appendChunks(this.dialect, run.ref, run.output.take())
-      .then((owned) => {
-        if (!owned) loseRunning(run)
-      })
-      .finally(() => (run.flushing = undefined))
-    return run.flushing
-  }
-
-  /** Stops runs, running or waiting, whose task was cancelled, requeued or rescued meanwhile. */
-  private async checkOwnership(): Promise<void> {
-    const live = this.runs.live()
-    if (live.length === 0) return
-    const lost = new Set(
-      (
-        await lostRuns(
-          this.dialect,
-          live.map((r) => r.ref),
-        )
-      ).map((ref) => ref.id),
-    )
-    if (lost.size === 0) return
-    for (const r of this.runs.lose(lost))
-      this.o.log(`dropped ${r.id}: it was cancelled or taken from this worker before it started`)
-  }
-
   /** Gives the claimed, unstarted runs back to the queue without spending their attempt. */
   private async releaseWaiting(): Promise<void> {
     const runs = this.runs.takeWaiting()
     if (runs.length === 0) return
     try {
       const released = await releaseUnstarted(
-        this.dialect,
+        this.backend,
         this.presence.id,
         runs.map((r) => r.ref),
       )
@@ -365,7 +335,7 @@ export class Worker {
   private async nothingLeft(): Promise<boolean> {
     await this.verdicts.flush()
     try {
-      return !(await hasRunnable(this.dialect, this.o.queues))
+      return !(await hasRunnable(this.backend, this.o.queues))
     } catch {
       return false
     }

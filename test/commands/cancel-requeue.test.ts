@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { sql } from 'kysely'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule, readTask } from '../helpers/sq.js'
-import type { Backend } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/backend.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 import { waitFor } from '../helpers/wait.js'
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { runSq } from '../helpers/cli.js'
 import { assertOneLineError, countTasks, writeTaskModule } from '../helpers/sq.js'
-import type { Backend } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/backend.js'
 
 /** Precedence flag > environment > sq.config.* > default, for `db` and `maxArgsSize`. */
 for (const dialect of DIALECTS) {

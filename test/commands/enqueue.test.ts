@@ -15,7 +15,7 @@ import {
   writeTaskModule,
   readTask,
 } from '../helpers/sq.js'
-import type { Backend } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/backend.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {

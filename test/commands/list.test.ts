@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { age, assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
-import type { Backend } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/backend.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {

@@ -14,7 +14,7 @@ import {
   sqOk,
   writeTaskModule,
 } from '../helpers/sq.js'
-import type { Backend } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/backend.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {

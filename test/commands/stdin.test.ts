@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { cleanEnv, SQ_BIN, type CliResult } from '../helpers/cli.js'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { allTasks, insert, readTask, setStatus, writeTaskModule } from '../helpers/sq.js'
-import type { Backend } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/backend.js'
 
 /**
  * Runs a shell pipeline as a user types it, with `sq` standing for the real binary and the test

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { openDatabase } from '../../src/storage/open.js'
-import type { Backend, BackendName } from '../../src/storage/dialect.js'
+import type { Backend, BackendName } from '../../src/storage/backend.js'
 
 /**
  * A fresh database per test file, on each dialect. PostgreSQL runs against the local server

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
-import type { Backend } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/backend.js'
 import type { Database } from '../../src/storage/schema.js'
 import type { TestDatabase } from './db.js'
 

@@ -11,7 +11,7 @@ import { TASKS } from '../worker/fixtures.js'
 
 async function end(s: WorkerSuite, id: string, status: 'completed' | 'failed', durationMs: number) {
   const now = new Date().toISOString()
-  await s.queue.dialect.db
+  await s.queue.backend.db
     .updateTable('sq_tasks')
     .set({
       status,

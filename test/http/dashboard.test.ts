@@ -21,7 +21,7 @@ async function end(
   status: Status,
   o: { durationMs?: number; error?: string; output?: string } = {},
 ) {
-  await s.queue.dialect.db
+  await s.queue.backend.db
     .updateTable('sq_tasks')
     .set({
       status,
@@ -80,7 +80,7 @@ for (const dialect of DIALECTS) {
       await end(s, ids[0]!, 'completed', { durationMs: 10 })
       await end(s, ids[1]!, 'failed', { durationMs: 10, error: 'boom' })
       await end(s, ids[2]!, 'cancelled')
-      await s.queue.dialect.db
+      await s.queue.backend.db
         .updateTable('sq_tasks')
         .set({ run_at: new Date(Date.now() - 90_000).toISOString() })
         .where('id', '=', ids[3]!)
@@ -184,7 +184,7 @@ for (const dialect of DIALECTS) {
       await end(s, ids[0]!, 'completed', { durationMs: 30 })
       await end(s, ids[1]!, 'completed', { durationMs: 700 })
       await end(s, ids[2]!, 'failed', { durationMs: 2000 })
-      await s.queue.dialect.db
+      await s.queue.backend.db
         .updateTable('sq_tasks')
         .set({ run_at: new Date(Date.now() - 30_000).toISOString() })
         .where('id', '=', ids[3]!)
@@ -214,7 +214,7 @@ for (const dialect of DIALECTS) {
         const workers = m.get('sq_workers_live')!
 
         // Numbers come from the database at each scrape: a new worker row and a purge show at once.
-        await registerWorker(s.queue.dialect, {
+        await registerWorker(s.queue.backend, {
           id: `w-${q}`,
           name: 'host:1',
           host: 'host',
@@ -222,12 +222,12 @@ for (const dialect of DIALECTS) {
           queues: [q],
           concurrency: 1,
         })
-        await s.queue.dialect.db.deleteFrom('sq_tasks').where('id', '=', ids[0]!).execute()
+        await s.queue.backend.db.deleteFrom('sq_tasks').where('id', '=', ids[0]!).execute()
         const again = parseMetrics(await (await fetch(`${served.base}/metrics`)).text())
         assert.equal(again.get('sq_workers_live'), workers + 1)
         assert.equal(again.get(`sq_runs_ended_total{task="${a}",status="completed"}`), 1)
         assert.equal(again.get(`sq_run_duration_seconds_count{task="${a}"}`), 2)
-        await s.queue.dialect.db.deleteFrom('sq_workers').where('id', '=', `w-${q}`).execute()
+        await s.queue.backend.db.deleteFrom('sq_workers').where('id', '=', `w-${q}`).execute()
       } finally {
         await served.stop()
       }

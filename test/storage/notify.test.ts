@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import type { Backend } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/backend.js'
 import { cancelRunning, claimTasks } from '../../src/storage/run-repository.js'
 import { requeueTasks } from '../../src/storage/control-repository.js'
 import pg from 'pg'

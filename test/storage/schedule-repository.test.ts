@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { fireSchedule, scheduleRows, slotKey, type Plan } from '../../src/storage/schedule-repository.js'
-import type { Backend } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/backend.js'
 import { DIALECTS, openTestDatabase, useTestDatabase } from '../helpers/db.js'
 
 /** A plan that fires one slot, `slot`, once it is after the schedule's last one. */

@@ -21,7 +21,7 @@ describe('SQLite: two handles on one file in one process', function () {
     const b = await openQueue({ db: db.url, root: db.dir })
     const enqueues = Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).enqueue({ task: 'tasks#x' }))
     const claim = (q: typeof a) =>
-      claimTasks(q.dialect, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['default'], limit: 5 })
+      claimTasks(q.backend, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['default'], limit: 5 })
     await Promise.all(enqueues)
     const [fromA, fromB] = await Promise.all([claim(a), claim(b)])
     const claimed = [...fromA, ...fromB].map((t) => t.id)

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { PANE_MAX_CHARS, snapshot, queueMonitor, type Snapshot } from '../../src/monitor.js'
 import { Queue } from '../../src/queue/queue.js'
-import type { Backend } from '../../src/storage/dialect.js'
+import type { Backend } from '../../src/storage/backend.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 import { registerWorker } from '../../src/storage/worker-repository.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
@@ -24,7 +24,7 @@ for (const dialect of DIALECTS) {
         'export async function count() {}\nexport async function boom() {}\n',
       )
       queue = await Queue.open({ db: db.url, root: db.dir })
-      d = queue.dialect
+      d = queue.backend
     })
     after(async () => {
       await queue?.close()

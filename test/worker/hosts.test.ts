@@ -28,7 +28,7 @@ for (const dialect of DIALECTS) {
       hosts = [start('host-a'), start('host-b')]
       const names = await waitFor(
         async () => {
-          const rows = await s.queue.dialect.db.selectFrom('sq_workers').select('name').orderBy('name').execute()
+          const rows = await s.queue.backend.db.selectFrom('sq_workers').select('name').orderBy('name').execute()
           return rows.length === 2 && rows.map((r) => r.name)
         },
         15_000,

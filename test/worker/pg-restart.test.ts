@@ -69,7 +69,7 @@ export async function napNote({ file, token, ms }) {
       }
 
       const done = async () => {
-        const rows = await s.queue.dialect.db
+        const rows = await s.queue.backend.db
           .selectFrom('sq_tasks')
           .select(['status'])
           .where('queue', '=', s.q)
@@ -82,7 +82,7 @@ export async function napNote({ file, token, ms }) {
         assert.doesNotMatch(w.output, /Unhandled|ECONNRESET.*\n.*at /, w.output)
       }
 
-      const rows = await s.queue.dialect.db
+      const rows = await s.queue.backend.db
         .selectFrom('sq_tasks')
         .select(['id', 'status', 'attempts', 'error', 'output'])
         .where('queue', '=', s.q)

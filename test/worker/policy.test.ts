@@ -57,7 +57,7 @@ for (const dialect of DIALECTS) {
       // A module outside the root, and a row naming it that did not come through `sq enqueue`.
       const outside = fs.mkdtempSync(path.join(path.dirname(s.db.dir), 'sq-outside-'))
       fs.writeFileSync(path.join(outside, 'marker.mjs'), MARKER)
-      const id = await insert(s.queue.dialect, { task: `../${path.basename(outside)}/marker`, queue: s.q })
+      const id = await insert(s.queue.backend, { task: `../${path.basename(outside)}/marker`, queue: s.q })
       await s.burst()
       const t = await s.get(id)
       assert.equal(t.status, 'failed')
@@ -123,7 +123,7 @@ for (const dialect of DIALECTS) {
           `retry ${attempts}`,
         )
         assert.equal(Date.parse(retry.run_at) - Date.parse(retry.modified), backoff * 1000)
-        await s.queue.dialect.db.updateTable('sq_tasks').set({ run_at: retry.modified }).where('id', '=', id).execute()
+        await s.queue.backend.db.updateTable('sq_tasks').set({ run_at: retry.modified }).where('id', '=', id).execute()
       }
       const t = await s.waitForStatus(id, ['completed', 'failed'], 15_000)
       assert.equal(t.status, 'completed', t.error ?? '')

@@ -35,13 +35,13 @@ if (DIALECTS.includes('postgres')) {
       // Learn the worker's id from its registration, then claim a task in its name, as if the answer
       // of its own claim had been lost on the way back.
       const row = await waitFor(
-        () => s.queue.dialect.db.selectFrom('sq_workers').select(['id', 'name']).executeTakeFirst(),
+        () => s.queue.backend.db.selectFrom('sq_workers').select(['id', 'name']).executeTakeFirst(),
         10_000,
         'the worker to register',
       )
       // In a queue the worker does not take from, so only this claim can take it.
       const { id } = await s.queue.enqueue({ task: 'tasks#pid', queue: 'elsewhere' })
-      const [stray] = await claimTasks(s.queue.dialect, {
+      const [stray] = await claimTasks(s.queue.backend, {
         workerId: row.id,
         workerName: row.name,
         pid: 1,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import type { BackendName } from '../../src/storage/dialect.js'
+import type { BackendName } from '../../src/storage/backend.js'
 import { DIALECTS } from '../helpers/db.js'
 import { maxOverlap } from '../helpers/overlap.js'
 import { workerSuite, type SqProcess } from '../helpers/worker.js'
@@ -36,7 +36,7 @@ for (const dialect of DIALECTS) {
         assert.doesNotMatch(p.output, /worker error|could not record/)
       }
 
-      const rows = await s.queue.dialect.db
+      const rows = await s.queue.backend.db
         .selectFrom('sq_tasks')
         .select(['id', 'status', 'attempts', 'output', 'worker'])
         .where('queue', '=', s.q)

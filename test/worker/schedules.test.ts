@@ -21,7 +21,7 @@ for (const dialect of DIALECTS) {
     })
     const config = (schedules: object[]) => s.write('sq.config.json', JSON.stringify({ schedules }))
     const tasksOf = (name: string) =>
-      s.queue.dialect.db
+      s.queue.backend.db
         .selectFrom('sq_tasks')
         .select(['id', 'key', 'status', 'output'])
         .where('key', 'like', `schedule:${name}@%`)
@@ -58,7 +58,7 @@ for (const dialect of DIALECTS) {
     })
 
     it("catches up as each schedule's catchUp says, and sq schedules --json shows the last and next run", async () => {
-      const now = await databaseTime(s.queue.dialect)
+      const now = await databaseTime(s.queue.backend)
       const year = new Date(now).getUTCFullYear()
       const newYear = (y: number) => new Date(Date.UTC(y, 0, 1)).toISOString()
       const n = (base: string) => `${base}-${s.q}`
@@ -70,7 +70,7 @@ for (const dialect of DIALECTS) {
       // The workers of two years ago fired the yearly ones last; the every-second one stopped 20 s ago.
       const lastSecond = Math.floor(now / 1000) * 1000 - 20_000
       const created = new Date(now - 3 * 365 * 86_400_000).toISOString()
-      await s.queue.dialect.db
+      await s.queue.backend.db
         .insertInto('sq_schedules')
         .values([
           { name: n('yearly-latest'), last_slot: newYear(year - 2), last_task_id: null, created },

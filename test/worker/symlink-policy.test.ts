@@ -15,7 +15,7 @@ export default function () { return 'ran outside the root' }
 
 /** A row that did not come through `sq enqueue` (which refuses these references), in the test's queue. */
 async function insertRow(s: WorkerSuite, task: string): Promise<string> {
-  const id = await insert(s.queue.dialect, { task, queue: s.q })
+  const id = await insert(s.queue.backend, { task, queue: s.q })
   return id
 }
 

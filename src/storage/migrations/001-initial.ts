@@ -1,9 +1,9 @@
 import { sql, type Kysely, type Migration, type SqlBool } from 'kysely'
-import type { DdlTypes } from '../dialect.js'
+import type { DdlTypes } from '../backend.js'
 
 /** Frozen: a released migration is never edited; changes go in a new numbered file. */
-export function initial(dialect: DdlTypes): Migration {
-  const ts = dialect.timestampType
+export function initial(backend: DdlTypes): Migration {
+  const ts = backend.timestampType
   return {
     async up(db: Kysely<any>) {
       await db.schema
@@ -65,8 +65,8 @@ export function initial(dialect: DdlTypes): Migration {
 
       await db.schema
         .createTable('sq_task_chunks')
-        .addColumn('seq', dialect.serialType, (c) =>
-          dialect.serialType === 'integer' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+        .addColumn('seq', backend.serialType, (c) =>
+          backend.serialType === 'integer' ? c.primaryKey().autoIncrement() : c.primaryKey(),
         )
         .addColumn('task_id', 'varchar(36)', (c) => c.notNull().references('sq_tasks.id').onDelete('cascade'))
         .addColumn('attempt', 'integer', (c) => c.notNull())

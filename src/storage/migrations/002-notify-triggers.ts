@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely'
-import type { Backend } from '../dialect.js'
+import type { Backend } from '../backend.js'
 
 /**
  * PostgreSQL: every status change notifies its listeners from inside the statement that made it, so
@@ -7,10 +7,10 @@ import type { Backend } from '../dialect.js'
  * no code path can forget to notify. SQLite has no LISTEN; there this migration does nothing, and keeps
  * the numbering the same on both.
  */
-export function notifyTriggers(dialect: Pick<Backend, 'name'>): Migration {
+export function notifyTriggers(backend: Pick<Backend, 'name'>): Migration {
   return {
     async up(db: Kysely<any>) {
-      if (dialect.name !== 'postgres') return
+      if (backend.name !== 'postgres') return
       await sql`
         create function sq_notify_status() returns trigger language plpgsql as $$
         begin
@@ -30,7 +30,7 @@ export function notifyTriggers(dialect: Pick<Backend, 'name'>): Migration {
         for each row execute function sq_notify_status()`.execute(db)
     },
     async down(db: Kysely<any>) {
-      if (dialect.name !== 'postgres') return
+      if (backend.name !== 'postgres') return
       await sql`drop trigger sq_tasks_notify on sq_tasks`.execute(db)
       await sql`drop function sq_notify_status()`.execute(db)
     },

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely'
-import type { Backend } from '../dialect.js'
+import type { Backend } from '../backend.js'
 
 /**
  * Frozen. Two small tables: the last slot each recurring schedule fired (its compare-and-set makes a slot
@@ -7,8 +7,8 @@ import type { Backend } from '../dialect.js'
  * resuming a queue notifies `sq_queued` with the queue's name from a trigger, as migration 002 does
  * for a queued task, so idle workers claim at once and no code path can forget it.
  */
-export function schedulesAndPauses(dialect: Pick<Backend, 'name' | 'timestampType'>): Migration {
-  const ts = dialect.timestampType
+export function schedulesAndPauses(backend: Pick<Backend, 'name' | 'timestampType'>): Migration {
+  const ts = backend.timestampType
   return {
     async up(db: Kysely<any>) {
       await db.schema
@@ -25,7 +25,7 @@ export function schedulesAndPauses(dialect: Pick<Backend, 'name' | 'timestampTyp
         .addColumn('queue', 'text', (c) => c.primaryKey())
         .addColumn('paused_at', ts, (c) => c.notNull())
         .execute()
-      if (dialect.name !== 'postgres') return
+      if (backend.name !== 'postgres') return
       await sql`
         create function sq_notify_resumed() returns trigger language plpgsql as $$
         begin
@@ -38,7 +38,7 @@ export function schedulesAndPauses(dialect: Pick<Backend, 'name' | 'timestampTyp
         for each row execute function sq_notify_resumed()`.execute(db)
     },
     async down(db: Kysely<any>) {
-      if (dialect.name === 'postgres') {
+      if (backend.name === 'postgres') {
         await sql`drop trigger sq_paused_queues_notify on sq_paused_queues`.execute(db)
         await sql`drop function sq_notify_resumed()`.execute(db)
       }

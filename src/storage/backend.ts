@@ -9,7 +9,7 @@ export type BackendName = 'sqlite' | 'postgres'
  * The seam between SQLite and PostgreSQL — sq's storage backend (not Kysely's `Dialect`, which is one
  * part of it). One member per difference, each said once with its reason, grouped by concern in the
  * interfaces below. Everything else — every query of the repositories — is written once, in Kysely,
- * for both. Implementations: dialects/sqlite.ts, dialects/postgres.ts.
+ * for both. Implementations: backends/sqlite.ts, backends/postgres.ts.
  */
 export interface Backend
   extends BackendConnection,

@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely'
 import { redactUrl } from '../../redact.js'
-import { isoReader, type Backend } from '../dialect.js'
+import { isoReader, type Backend } from '../backend.js'
 import { PgListener } from './pg-listener.js'
 import type { Database } from '../schema.js'
 

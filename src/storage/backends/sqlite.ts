@@ -3,7 +3,7 @@ import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteAdapter, SqliteDialect, sql, type SelectQueryBuilder } from 'kysely'
 import { StorageError } from '../../errors.js'
-import { isoReader, type Backend } from '../dialect.js'
+import { isoReader, type Backend } from '../backend.js'
 import type { Database } from '../schema.js'
 import { WalWatcher } from './wal-watcher.js'
 

@@ -1,0 +1,53 @@
+import type { Backend } from '../storage/backend.js'
+import { appendChunks, lostRuns } from '../storage/run-repository.js'
+import { type LocalRuns, loseRunning } from './local-runs.js'
+import type { Run } from './run.js'
+
+/**
+ * Two duties of a worker towards the runs it holds, each run by a Periodic service: their output
+ * flushed to the database (so that `sq top` and `sq show --follow` see it), and their ownership checked
+ * (a run whose task was cancelled, requeued or rescued meanwhile is dropped or killed).
+ */
+export class RunUpkeep {
+  constructor(
+    private readonly backend: Backend,
+    private readonly runs: LocalRuns,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Writes the output the running runs have produced since the last flush. */
+  async flushOutput(): Promise<void> {
+    await Promise.all(this.runs.runs().map((r) => this.flush(r)))
+  }
+
+  /** Stops runs, running or waiting, whose task was cancelled, requeued or rescued meanwhile. */
+  async checkOwnership(): Promise<void> {
+    const live = this.runs.live()
+    if (live.length === 0) return
+    const lost = new Set(
+      (
+        await lostRuns(
+          this.backend,
+          live.map((r) => r.ref),
+        )
+      ).map((ref) => ref.id),
+    )
+    if (lost.size === 0) return
+    for (const r of this.runs.lose(lost)) {
+      this.log(`dropped ${r.id}: it was cancelled or taken from this worker before it started`)
+    }
+  }
+
+  private flush(run: Run): Promise<void> {
+    if (run.flushing || run.output.empty || run.state !== 'running') return Promise.resolve()
+    run.flushed = true
+    run.flushing = appendChunks(this.backend, run.ref, run.output.take())
+      .then((owned) => {
+        if (!owned) loseRunning(run)
+      })
+      .finally(() => {
+        run.flushing = undefined
+      })
+    return run.flushing
+  }
+}
