@@ -10,7 +10,8 @@
  *   the next round would overrun BENCH_BUDGET_S, default 540);
  * - pickup p50/p99 of an idle worker (BENCH_PICKUPS samples, default 60), and the worker process's
  *   memory idle and after BENCH_RSS_TASKS tasks (default 10,000), for sq and each peer at c=4;
- * - sq's generator linearity (3,000 / 30,000 / 300,000 yields) and one-shot `sq enqueue`.
+ * - sq's generator linearity (3,000 / 30,000 / 300,000 yields); then the enqueue side (bench/enqueue.ts):
+ *   one-shot start-up of each hot command, bulk and single enqueue, each beside its baseline.
  *
  * Progress goes to stderr as it happens; the tables to stdout at the end.
  */
@@ -23,7 +24,7 @@ import { bullmq } from './peers/bullmq.js'
 import { graphileWorker } from './peers/graphile-worker.js'
 import type { Peer } from './peers/peer.js'
 import { pgBoss } from './peers/pg-boss.js'
-import { generatorMs, oneShotEnqueueMs, sqIdle, sqThroughput, type Kind } from './sq.js'
+import { generatorMs, sqIdle, sqThroughput, type Kind } from './sq.js'
 import { mb } from './report.js'
 import { printReport, type Results } from './summary.js'
 import { enqueueReport, measureEnqueue, SECTIONS } from './enqueue.js'
@@ -203,7 +204,6 @@ async function main(): Promise<void> {
   await round()
   await idleSection(results)
   await generatorSection(results)
-  results.oneShot = await attempt(results, 'one-shot', 'one-shot enqueue', async () => oneShotEnqueueMs())
   // The enqueue side (issue 7): start-up, bulk and single enqueue, with their baselines (bench/enqueue.ts).
   const enqueue = await measureEnqueue(SECTIONS, progress)
   while (results.rounds < ROUNDS && Date.now() - began + roundMs <= BUDGET_MS) await round()

@@ -3,7 +3,7 @@
  * figure comes from sq's own records: throughput from the first task's start to the last one's end
  * (steady state: the worker's start-up is paid once, not per task), pickup from created → started.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -174,22 +174,5 @@ export async function generatorMs(kind: Kind, yields: number): Promise<number> {
     return task.duration_ms!
   } finally {
     await store.drop()
-  }
-}
-
-/** Median wall time of a one-shot `sq enqueue` on SQLite, and of `node -e 0` for scale. */
-export function oneShotEnqueueMs(runs = 9): { enqueue: number; nodeStart: number } {
-  const time = (args: string[]) => {
-    const s = performance.now()
-    const r = spawnSync(process.execPath, args, { cwd: scratch() })
-    if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`)
-    return performance.now() - s
-  }
-  const file = sqliteFile('oneshot')
-  time([BIN, 'list', '--db', file]) // creates the schema
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-  return {
-    enqueue: median(Array.from({ length: runs }, () => time([BIN, 'enqueue', 'tasks#noop', '--db', file]))),
-    nodeStart: median(Array.from({ length: runs }, () => time(['-e', '0']))),
   }
 }

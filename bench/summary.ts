@@ -27,7 +27,6 @@ export interface Results {
   /** Run time (ms) for each entry of `yields`. */
   generator: Map<Kind, number[]>
   yields: number[]
-  oneShot?: { enqueue: number; nodeStart: number }
   machine: string
   versions: string[]
   elapsedS?: number
@@ -154,13 +153,6 @@ function generatorLines(r: Results): string[] {
   return lines
 }
 
-function oneShotLine(r: Results): string {
-  if (!r.oneShot) return `one-shot \`sq enqueue\`: ${view(r).failed('one-shot')}`
-  const { enqueue, nodeStart } = r.oneShot
-  const scale = `node -e 0: ${num(nodeStart)} ms, ×${num(enqueue / nodeStart)}`
-  return `one-shot \`sq enqueue\` on SQLite: ${num(enqueue)} ms (${scale})`
-}
-
 function methodLines(r: Results): string[] {
   return [
     'how each was run:',
@@ -251,8 +243,6 @@ export function printReport(r: Results): void {
       rssTable(r),
       '',
       ...generatorLines(r),
-      '',
-      oneShotLine(r),
       '',
       ...methodLines(r),
       '',
