@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+// biome-ignore lint/correctness/noUnusedImports: the tests' loader compiles JSX to React.createElement
 import React from 'react'
 import { render } from 'ink-testing-library'
 import { snapshot, type Snapshot } from '../../src/monitor.js'
