@@ -1,5 +1,6 @@
 /** Statistics and the printed tables: numbers in, text out, no I/O. */
 import Table from 'cli-table3'
+import { BARE } from '../ui/render-text.js'
 
 export const median = (xs: number[]) =>
   percentile(
@@ -36,23 +37,8 @@ type Cell = string | { content: string; colSpan: number }
 export function table(head: string[], rows: Cell[][], align: ('left' | 'right')[] = ['left']): string {
   const t = new Table({
     head,
-    chars: {
-      top: '',
-      'top-mid': '',
-      'top-left': '',
-      'top-right': '',
-      bottom: '',
-      'bottom-mid': '',
-      'bottom-left': '',
-      'bottom-right': '',
-      left: '  ',
-      'left-mid': '',
-      mid: '',
-      'mid-mid': '',
-      right: '',
-      'right-mid': '',
-      middle: '  ',
-    },
+    // Indented by two spaces under the report's headings.
+    chars: { ...BARE, left: '  ' },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
     colAligns: head.map((_, i) => align[i] ?? 'right'),
   })

@@ -16,7 +16,7 @@ import {
 /** Human renderings of tasks for the non-interactive commands; `--json` prints the data instead. */
 
 /** cli-table3 without borders: columns separated by two spaces, easy to read and to grep. */
-const BARE = {
+export const BARE = {
   top: '',
   'top-mid': '',
   'top-left': '',
