@@ -37,12 +37,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function backToBack(): Promise<number> {
   const proc = new TaskProcess({ maxMemoryMb: 512, cwd: dir })
-  const handlers = { onOutput() {}, onLog() {}, onProgress() {} }
+  const handlers = { onStart() {}, onOutput() {}, onLog() {}, onProgress() {} }
   const run = (i: number) =>
-    proc.run(
-      { type: 'run', id: `run-${i}`, attempt: 1, task: 'tasks#noop', args: {}, root: dir, hooks: null },
-      handlers,
-    )
+    proc.run([
+      {
+        request: { type: 'run', id: `run-${i}`, attempt: 1, task: 'tasks#noop', args: {}, root: dir, hooks: null },
+        handlers,
+      },
+    ])[0]!
   await proc.ready
   await run(-1) // the first run imports the module
   const before = cpuMs(proc.pid)

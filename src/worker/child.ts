@@ -1,13 +1,13 @@
 /**
- * The entry point of a task process. It waits for run requests from its worker, calls the task's
- * export (loaded once per reference, see loader.ts), and reports output, progress and the result. It
+ * The entry point of a task process. It waits for batches of runs from its worker, runs them one by
+ * one in order, calls each task's export (loaded once per reference, see loader.ts), and reports output, progress and the result. It
  * never touches the database itself; a task that calls `createTask` finds its worker's settings in the
  * environment (SQ_DATABASE_URL, SQ_ROOT, …).
  */
 import { loadTaskFunction } from '../loader.js'
 import type { TaskArgs } from '../types.js'
 import { callHook, loadHooks, type Hooks, type HookTask } from './hooks.js'
-import { sentinel, type RunRequest, type ToWorker } from './protocol.js'
+import { sentinel, type RunDone, type RunRequest, type ToTaskProcess, type ToWorker } from './protocol.js'
 import { measureRun } from './run-usage.js'
 import { describeError, isIterator, isProgress, toOutput } from './run-values.js'
 import { startWatchdog } from './watchdog.js'
@@ -60,7 +60,7 @@ function hooksOf(request: RunRequest): Promise<Hooks> {
 }
 
 /** Runs one task: its hooks around it, each yield streamed to the worker as it comes. */
-async function run(request: RunRequest): Promise<ToWorker> {
+async function run(request: RunRequest): Promise<RunDone> {
   const usage = measureRun()
   const hooks = await hooksOf(request)
   // The seed's hooks see the task as it stands; only then is the output kept here as well.
@@ -80,7 +80,7 @@ async function run(request: RunRequest): Promise<ToWorker> {
     if (!isIterator(result)) {
       const output = toOutput(result)
       await callHook(hooks, 'onSuccess', view('completed', output))
-      return { type: 'done', ok: true, output, ...usage() }
+      return { type: 'done', id: request.id, ok: true, output, ...usage() }
     }
     for (let iteration = 0; ; iteration++) {
       const step = await result.next()
@@ -98,24 +98,48 @@ async function run(request: RunRequest): Promise<ToWorker> {
       await callHook(hooks, 'afterLoop', view('progress'), step.value, iteration)
     }
     await callHook(hooks, 'onSuccess', view('completed'))
-    return { type: 'done', ok: true, output: null, ...usage() } // the output went as it was yielded
+    return { type: 'done', id: request.id, ok: true, output: null, ...usage() } // the output went as it was yielded
   } catch (error) {
     const text = describeError(error)
     await callHook(hooks, 'onFailure', { ...view('failed'), error: text }, error)
-    return { type: 'done', ok: false, error: text, ...usage() }
+    return { type: 'done', id: request.id, ok: false, error: text, ...usage() }
   }
 }
 
-process.on('message', async (message: RunRequest) => {
-  if (message?.type !== 'run') return
-  const outcome = await run(message)
-  // The log of this run ends here: mark both pipes, then report, so the worker has all of it.
-  const mark = sentinel(message.id, message.attempt)
-  await Promise.all([
-    new Promise((resolve) => process.stdout.write(mark, resolve)),
-    new Promise((resolve) => process.stderr.write(mark, resolve)),
-  ])
-  await send(outcome)
+/** Runs handed over and not begun, in order. */
+const pending: RunRequest[] = []
+let busy = false
+
+async function runPending(): Promise<void> {
+  busy = true
+  for (let request = pending.shift(); request; ) {
+    const done = await run(request)
+    // The log of this run ends here: mark both pipes, then report, so the worker has all of it.
+    const mark = sentinel(request.id, request.attempt)
+    await Promise.all([
+      new Promise((resolve) => process.stdout.write(mark, resolve)),
+      new Promise((resolve) => process.stderr.write(mark, resolve)),
+    ])
+    // The next run is taken in the same turn as `done` is sent: the worker counts it begun from `done`
+    // on, so a `skip` read after this must not find it.
+    request = pending.shift()
+    void send(done)
+  }
+  busy = false
+}
+
+process.on('message', (message: ToTaskProcess) => {
+  if (message?.type === 'runs') {
+    pending.push(...message.runs)
+    if (!busy) void runPending()
+  } else if (message?.type === 'skip') {
+    const skipped = message.ids.filter((id) => {
+      const at = pending.findIndex((r) => r.id === id)
+      if (at !== -1) pending.splice(at, 1)
+      return at !== -1
+    })
+    void send({ type: 'skipped', ids: skipped })
+  }
 })
 
 void send({ type: 'ready' })

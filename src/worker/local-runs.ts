@@ -1,57 +1,95 @@
 import type { Run } from './run.js'
 
 /**
- * The runs a worker holds: claimed and waiting in its local queue (claim order), and running in its
- * task processes. One place moves a run between the two and drops the ones it lost.
+ * The runs a worker holds: claimed and waiting in its local queue (claim order), and handed to its task
+ * processes (waiting there, or running). One place moves a run between them and drops the ones it lost.
  */
 export class LocalRuns {
   private waiting: Run[] = []
-  private readonly running = new Map<string, Run>()
+  /** Claim order, kept for runs that come back to the local queue. */
+  private readonly order = new WeakMap<Run, number>()
+  private added = 0
+  /** Handed and running runs. */
+  private readonly inProcesses = new Map<string, Run>()
 
   get waitingCount(): number {
     return this.waiting.length
   }
 
+  /** Runs begun in task processes. */
   get runningCount(): number {
-    return this.running.size
+    return this.runs().filter((r) => r.state === 'running').length
+  }
+
+  /** Runs in task processes, begun or not. */
+  get handedCount(): number {
+    return this.inProcesses.size
   }
 
   get empty(): boolean {
-    return this.waiting.length === 0 && this.running.size === 0
+    return this.waiting.length === 0 && this.inProcesses.size === 0
   }
 
-  /** Does this worker hold the run, waiting or running? */
+  /** Does this worker hold the run, waiting, handed or running? */
   holds(id: string): boolean {
-    return this.running.has(id) || this.waiting.some((r) => r.id === id)
+    return this.inProcesses.has(id) || this.waiting.some((r) => r.id === id)
   }
 
   add(run: Run): void {
+    this.order.set(run, this.added++)
     this.waiting.push(run)
   }
 
-  /** The next waiting run, now running; undefined when none waits. */
-  start(): Run | undefined {
-    const run = this.waiting.shift()
-    if (!run) return undefined
-    run.state = 'running'
+  /** Up to `count` waiting runs, in claim order, now handed to a task process. */
+  hand(count: number): Run[] {
+    const batch = this.waiting.splice(0, count)
+    for (const run of batch) {
+      run.state = 'handed'
+      this.inProcesses.set(run.id, run)
+    }
+    return batch
+  }
+
+  /** The task process began the run. */
+  begin(run: Run): void {
+    if (run.state === 'handed') run.state = 'running'
     run.startedAt = Date.now()
-    this.running.set(run.id, run)
-    return run
   }
 
-  /** The run's process is done. */
+  /** The run's process is done with it. */
   end(run: Run): void {
-    run.endedAt = Date.now()
-    this.running.delete(run.id)
+    run.endedAt ||= Date.now()
+    this.inProcesses.delete(run.id)
   }
 
+  /**
+   * A handed run its process never began: back in the local queue, in claim order (true), or — lost, or
+   * `keep` false (the worker stops) — out of this worker's hands (false).
+   */
+  takeBack(run: Run, keep: boolean): boolean {
+    this.inProcesses.delete(run.id)
+    run.proc = undefined
+    if (run.state === 'lost' || !keep) {
+      run.state = 'lost'
+      return false
+    }
+    run.state = 'waiting'
+    const seq = this.order.get(run)!
+    const at = this.waiting.findIndex((r) => this.order.get(r)! > seq)
+    this.waiting.splice(at === -1 ? this.waiting.length : at, 0, run)
+    return true
+  }
+
+  /** Runs in task processes. */
   runs(): Run[] {
-    return [...this.running.values()]
+    return [...this.inProcesses.values()]
   }
 
-  /** Runs that still own their task, as far as this worker knows: waiting or running. */
+  /** Runs that still own their task, as far as this worker knows. */
   live(): Run[] {
-    return [...this.waiting, ...this.running.values()].filter((r) => r.state === 'waiting' || r.state === 'running')
+    return [...this.waiting, ...this.inProcesses.values()].filter(
+      (r) => r.state === 'waiting' || r.state === 'handed' || r.state === 'running',
+    )
   }
 
   /** Running runs whose start is not yet in the database. */
@@ -66,19 +104,51 @@ export class LocalRuns {
     return taken
   }
 
-  /** Drops the waiting runs whose id is in `lost` (returned) and kills the running ones. */
+  /** Asks the task processes for every handed run they have not begun (they come back unstarted). */
+  retractHanded(): void {
+    retract(this.runs().filter((r) => r.state === 'handed'))
+  }
+
+  /**
+   * Asks back the handed runs whose process has been on one run since `since` or before: a long run
+   * must not hold up the short ones batched behind it while other processes could take them.
+   */
+  retractStuck(since: number): void {
+    const stuck = new Set(
+      this.runs()
+        .filter((r) => r.state === 'running' && r.startedAt <= since)
+        .map((r) => r.proc),
+    )
+    if (stuck.size > 0) retract(this.runs().filter((r) => r.state === 'handed' && stuck.has(r.proc)))
+  }
+
+  /** Drops the waiting runs whose id is in `lost` (returned), retracts the handed ones, kills the running. */
   lose(lost: Set<string>): Run[] {
     const dropped = this.waiting.filter((r) => lost.has(r.id))
     this.waiting = this.waiting.filter((r) => !lost.has(r.id))
     for (const r of dropped) r.state = 'lost'
-    for (const r of this.running.values()) if (lost.has(r.id)) loseRunning(r)
+    for (const r of this.inProcesses.values()) if (lost.has(r.id)) loseRunning(r)
     return dropped
   }
 }
 
-/** A running run lost its task (cancel, requeue, rescue): kill its process; it gets no verdict. */
+/**
+ * A run in a task process lost its task (cancel, requeue, rescue): it gets no verdict. A running one's
+ * process is killed; a handed one is asked back (should its process begin it first, the start kills it).
+ */
 export function loseRunning(run: Run): void {
   if (run.state === 'lost') return
+  const handed = run.state === 'handed'
   run.state = 'lost'
-  run.proc?.kill('lost')
+  if (handed) retract([run])
+  else run.proc?.kill('lost')
+}
+
+function retract(runs: Run[]): void {
+  const byProcess = new Map<NonNullable<Run['proc']>, string[]>()
+  for (const run of runs) {
+    if (!run.proc) continue
+    byProcess.set(run.proc, [...(byProcess.get(run.proc) ?? []), run.id])
+  }
+  for (const [proc, ids] of byProcess) proc.retract(ids)
 }

@@ -2,7 +2,7 @@ import type { RunOutcome } from '../storage/run-repository.js'
 import type { RunResult } from './task-process.js'
 
 /** What ended a run, as the worker saw it: the task process's result, or the worker's refusal. */
-export type RunEnd = RunResult | { kind: 'refused'; error: string }
+export type RunEnd = Exclude<RunResult, { kind: 'unstarted' }> | { kind: 'refused'; error: string }
 
 /** The longest a retry waits: backoff doubles per attempt (2 s, 4 s, 8 s, …) up to this. */
 const MAX_BACKOFF_SECONDS = 3600

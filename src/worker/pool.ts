@@ -40,6 +40,11 @@ export class ProcessPool {
     }
   }
 
+  /** How many more runs the process may be handed before it is retired. */
+  room(proc: TaskProcess): number {
+    return (this.options.maxTasksPerProcess ?? Infinity) - proc.runs
+  }
+
   release(proc: TaskProcess): void {
     if (!proc.healthy || proc.busy) {
       this.all.delete(proc)

@@ -1,9 +1,13 @@
 import type { Progress, TaskArgs } from '../types.js'
 
 /**
- * Messages between the worker and a task process, over the IPC channel. A task process runs one task
- * at a time and is reused for the next; stdout and stderr travel on their own pipes, closed for each
- * run by a sentinel line so that the worker knows it has all of a run's log before it ends the run.
+ * Messages between the worker and a task process, over the IPC channel. The worker hands a task
+ * process a batch of runs in one message; the process runs them one at a time, in order, and reports
+ * each run's end with `done`, which also tells the worker that the next run of the batch has begun
+ * (the process takes the next run at the moment it sends `done`). Runs not yet begun can be taken
+ * back with `skip`; `skipped` names those the process dropped (the others had begun). stdout and
+ * stderr travel on their own pipes, closed for each run by a sentinel line so that the worker knows
+ * it has all of a run's log before it ends the run.
  */
 
 export interface RunRequest {
@@ -17,12 +21,19 @@ export interface RunRequest {
   hooks: string | null
 }
 
+export type ToTaskProcess = { type: 'runs'; runs: RunRequest[] } | { type: 'skip'; ids: string[] }
+
+export type RunDone =
+  | { type: 'done'; id: string; ok: true; output: string | null; cpuMs: number; peakRss: number }
+  | { type: 'done'; id: string; ok: false; error: string; cpuMs: number; peakRss: number }
+
+/** `output` and `progress` belong to the run the process is on: the oldest begun run without `done`. */
 export type ToWorker =
   | { type: 'ready' }
   | { type: 'output'; data: string }
   | { type: 'progress'; progress: Progress }
-  | { type: 'done'; ok: true; output: string | null; cpuMs: number; peakRss: number }
-  | { type: 'done'; ok: false; error: string; cpuMs: number; peakRss: number }
+  | RunDone
+  | { type: 'skipped'; ids: string[] }
 
 /**
  * The task process's fd 4: a pipe whose other end only the worker holds, read by the task process's

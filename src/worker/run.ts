@@ -6,21 +6,24 @@ import type { TaskProcess } from './task-process.js'
 /**
  * One claimed run of a task, in the worker, through its states:
  *
- *   waiting ──start──▶ running ──process ends──▶ ending ──verdict written──▶ (forgotten)
- *      │                  │
- *      └──── lost ◀───────┘   (cancelled, requeued or rescued by another worker: no verdict)
+ *   waiting ──hand──▶ handed ──begin──▶ running ──process ends──▶ ending ──verdict written──▶ (forgotten)
+ *      ▲  │             │                 │
+ *      │  └── lost ◀────┴─────────────────┘   (cancelled, requeued or rescued by another worker: no verdict)
+ *      └── taken back ──┘
  *
  * `waiting`: claimed ahead, in the worker's local queue, not started (the database has no `started`).
- * `running`: handed to a task process; its output is flushed every FLUSH_MS.
- * `ending`: its process is done and its slot free; its verdict waits in the VerdictWriter.
+ * `handed`: in a task process's batch, behind the run it is on; not started either. Taken back (a stop,
+ *   a cancel, its process died first) it is waiting again, or given back to the database.
+ * `running`: begun in its task process; its output is flushed every FLUSH_MS.
+ * `ending`: its process is done with it; its verdict waits in the VerdictWriter.
  */
-export type RunState = 'waiting' | 'running' | 'ending' | 'lost'
+export type RunState = 'waiting' | 'handed' | 'running' | 'ending' | 'lost'
 
 export class Run {
   state: RunState = 'waiting'
   readonly ref: RunRef
   readonly output: RunOutput
-  /** When the run was handed to a task process, and when its process was done (worker's clock, ms). */
+  /** When the run began in its task process, and when its process was done with it (worker's clock, ms). */
   startedAt = 0
   endedAt = 0
   /** The start is in the database (markStarted, or not needed: the verdict writes it). */

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Progress } from '../types.js'
 import { CHILD_ENTRY as CHILD } from './child-path.js'
-import { LIFELINE_FD, sentinel, type RunRequest, type ToWorker } from './protocol.js'
+import { LIFELINE_FD, sentinel, type RunDone, type RunRequest, type ToTaskProcess, type ToWorker } from './protocol.js'
 import { sentinelPrefixAt } from './sentinel-prefix.js'
 
 /** How a run in a task process ended, as the worker sees it. */
@@ -11,11 +11,17 @@ export type RunResult =
   | { kind: 'threw'; error: string; cpuMs: number; peakRss: number }
   | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null }
   | { kind: 'killed'; reason: KillReason }
+  /** It never began: taken back (`retract`), or the process died before reaching it. */
+  | { kind: 'unstarted' }
 
 /** Why the worker stopped a run: its time ran out, it lost its claim (cancel), or the worker stops. */
 export type KillReason = 'timeout' | 'lost' | 'stop'
 
 export interface RunHandlers {
+  /** The process began the run (at once for the first of a batch, else when the one before is done). */
+  onStart(): void
+  /** The process is done with the run (its log may still be on its way). */
+  onDone(): void
   onOutput(text: string): void
   onLog(text: string): void
   onProgress(progress: Progress): void
@@ -31,26 +37,37 @@ export interface TaskProcessOptions {
 
 /** SIGTERM first; what still lives this much later gets SIGKILL. */
 export const KILL_GRACE_MS = 5000
+/**
+ * After the process exits, how long its pipes may take to deliver what it wrote. A grandchild that
+ * left the process group can hold them open for ever; its output after this is not the run's.
+ */
+const DRAIN_AFTER_EXIT_MS = 1000
 
-interface ActiveRun {
+type Stream = 'stdout' | 'stderr'
+
+/** A run handed to the process, from the hand-over until its result. */
+interface HandedRun {
   request: RunRequest
   handlers: RunHandlers
   resolve(result: RunResult): void
-  done?: ToWorker & { type: 'done' }
-  /** Streams (stdout, stderr) whose end-of-run sentinel has arrived. */
-  ended: Set<'stdout' | 'stderr'>
+  begun: boolean
+  done?: RunDone
+  /** Streams whose end-of-run sentinel has arrived. */
+  ended: Set<Stream>
 }
 
 /**
- * One task process: a child in its own process group, reused for run after run until a run kills it
- * (timeout, cancel, crash). Its stdout and stderr become the current run's log.
+ * One task process: a child in its own process group, reused for batch after batch until a run kills
+ * it (timeout, cancel, crash). It runs the runs handed to it one at a time, in order; its stdout and
+ * stderr become the log of the run they were written in.
  */
 export class TaskProcess {
   private readonly child: ChildProcess
-  private active: ActiveRun | undefined
+  /** In the process's order: the begun ones (at most one without `done`) first, then those waiting. */
+  private handed: HandedRun[] = []
   private killReason: KillReason | undefined
   private exited = false
-  private handed = 0
+  private handedCount = 0
   readonly ready: Promise<void>
 
   constructor(o: TaskProcessOptions) {
@@ -79,32 +96,45 @@ export class TaskProcess {
     return this.child.pid ?? -1
   }
 
-  /** Usable for another run: alive and not being killed. */
+  /** Usable for another batch: alive and not being killed. */
   get healthy(): boolean {
     return !this.exited && this.killReason === undefined
   }
 
   /** Runs handed to this process so far. */
   get runs(): number {
-    return this.handed
+    return this.handedCount
   }
 
   get busy(): boolean {
-    return this.active !== undefined
+    return this.handed.length > 0
   }
 
-  run(request: RunRequest, handlers: RunHandlers): Promise<RunResult> {
-    if (this.active) throw new Error('task process is busy')
-    if (this.exited)
-      return Promise.resolve({ kind: 'exited', code: this.child.exitCode, signal: this.child.signalCode })
-    this.handed++
-    return new Promise((resolve) => {
-      this.active = { request, handlers, resolve, ended: new Set() }
-      // A process that died after it was picked fails the send; its 'exit' then ends the run.
-      this.child.send(request, (error) => {
-        if (error && !this.exited) this.kill('stop', 0)
-      })
+  /** Hands the process a batch of runs in one message; each promise is one run's result, in order. */
+  run(batch: Array<{ request: RunRequest; handlers: RunHandlers }>): Promise<RunResult>[] {
+    if (this.exited || batch.length === 0) return batch.map(() => Promise.resolve({ kind: 'unstarted' }))
+    this.handedCount += batch.length
+    const idle = this.handed.length === 0
+    const results = batch.map(
+      ({ request, handlers }) =>
+        new Promise<RunResult>((resolve) => {
+          this.handed.push({ request, handlers, resolve, begun: false, ended: new Set() })
+        }),
+    )
+    const message: ToTaskProcess = { type: 'runs', runs: batch.map((b) => b.request) }
+    // A process that died after it was picked fails the send; its 'exit' then ends the runs.
+    this.child.send(message, (error) => {
+      if (error && !this.exited) this.kill('stop', 0)
     })
+    if (idle) this.beginNext()
+    return results
+  }
+
+  /** Asks the process to drop these runs if it has not begun them; those it drops end `unstarted`. */
+  retract(ids: string[]): void {
+    if (this.exited || ids.length === 0) return
+    const message: ToTaskProcess = { type: 'skip', ids }
+    this.child.send(message, () => {})
   }
 
   /** Stops the process and its group: SIGTERM, then SIGKILL after KILL_GRACE_MS. */
@@ -123,33 +153,57 @@ export class TaskProcess {
     }
   }
 
+  /** The run the process is on: begun, not done. */
+  private get current(): HandedRun | undefined {
+    return this.handed.find((r) => !r.done)
+  }
+
+  private beginNext(): void {
+    const next = this.handed.find((r) => !r.begun)
+    if (!next) return
+    next.begun = true
+    next.handlers.onStart()
+  }
+
   private onMessage(message: ToWorker): void {
-    const run = this.active
-    if (!run) return
+    if (message.type === 'skipped') {
+      const dropped = new Set(message.ids)
+      const taken = this.handed.filter((r) => dropped.has(r.request.id) && !r.begun)
+      this.handed = this.handed.filter((r) => !taken.includes(r))
+      for (const r of taken) r.resolve({ kind: 'unstarted' })
+      return
+    }
+    const run = this.current
+    if (!run?.begun) return
     if (message.type === 'output') run.handlers.onOutput(message.data)
     else if (message.type === 'progress') run.handlers.onProgress(message.progress)
     else if (message.type === 'done') {
       run.done = message
-      this.settleIfComplete()
+      run.handlers.onDone()
+      this.beginNext()
+      this.settleIfComplete(run)
     }
   }
 
-  /** Splits a pipe into runs at the sentinels; what comes between runs belongs to no task. */
-  private watch(stream: 'stdout' | 'stderr'): void {
+  /**
+   * Splits a pipe into runs at the sentinels. What a pipe carries belongs to the oldest handed run
+   * whose sentinel it has not yet seen; what comes when none is handed belongs to no task.
+   */
+  private watch(stream: Stream): void {
     let pending = ''
     const pipe = this.child[stream]!
     pipe.setEncoding('utf8')
     pipe.on('data', (data: string) => {
       pending += data
       for (;;) {
-        const run = this.active
+        const run = this.handed.find((r) => !r.ended.has(stream))
         const mark = run ? sentinel(run.request.id, run.request.attempt) : undefined
         const at = mark ? pending.indexOf(mark) : -1
         if (run && mark && at !== -1) {
           if (at > 0) run.handlers.onLog(pending.slice(0, at))
           pending = pending.slice(at + mark.length)
           run.ended.add(stream)
-          this.settleIfComplete()
+          this.settleIfComplete(run)
           continue
         }
         // Hold back only what may be the start of the sentinel, split across reads; the rest (NUL
@@ -162,16 +216,10 @@ export class TaskProcess {
     })
   }
 
-  private settleIfComplete(): void {
-    const run = this.active
-    if (!run?.done || run.ended.size < 2) return
-    this.active = undefined
-    const d = run.done
-    run.resolve(
-      d.ok
-        ? { kind: 'completed', output: d.output, cpuMs: d.cpuMs, peakRss: d.peakRss }
-        : { kind: 'threw', error: d.error, cpuMs: d.cpuMs, peakRss: d.peakRss },
-    )
+  private settleIfComplete(run: HandedRun): void {
+    if (!run.done || run.ended.size < 2) return
+    this.handed = this.handed.filter((r) => r !== run)
+    run.resolve(resultOf(run.done))
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -179,12 +227,31 @@ export class TaskProcess {
     this.child.stdio[LIFELINE_FD]?.destroy()
     // Grandchildren the task left behind go with it.
     this.signalGroup('SIGKILL')
-    const run = this.active
-    if (!run) return
-    // Let the pipes drain what the process wrote before it died, then end the run.
-    setImmediate(() => {
-      this.active = undefined
-      run.resolve(this.killReason ? { kind: 'killed', reason: this.killReason } : { kind: 'exited', code, signal })
+    if (this.handed.length === 0) return
+    // Let the pipes and the channel deliver what the process wrote before it died, then end the runs:
+    // those it reported done as such, the one it was on as killed or exited, the rest as not begun.
+    const settle = () => {
+      const runs = this.handed
+      this.handed = []
+      let onIt = true
+      for (const run of runs) {
+        if (run.done) run.resolve(resultOf(run.done))
+        else if (onIt && run.begun) {
+          onIt = false
+          run.resolve(this.killReason ? { kind: 'killed', reason: this.killReason } : { kind: 'exited', code, signal })
+        } else run.resolve({ kind: 'unstarted' })
+      }
+    }
+    const timer = setTimeout(settle, DRAIN_AFTER_EXIT_MS)
+    this.child.once('close', () => {
+      clearTimeout(timer)
+      settle()
     })
   }
+}
+
+function resultOf(done: RunDone): RunResult {
+  return done.ok
+    ? { kind: 'completed', output: done.output, cpuMs: done.cpuMs, peakRss: done.peakRss }
+    : { kind: 'threw', error: done.error, cpuMs: done.cpuMs, peakRss: done.peakRss }
 }

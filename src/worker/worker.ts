@@ -15,7 +15,7 @@ import { describeVerdict, outcomeOf, type RunEnd } from './outcome.js'
 import { Periodic } from './periodic.js'
 import { ProcessPool } from './pool.js'
 import { Prefetch } from './prefetch.js'
-import { executeRun, type ExecuteContext } from './execute.js'
+import { type BatchEnd, executeBatch, type ExecuteContext } from './execute.js'
 import { LocalRuns } from './local-runs.js'
 import { Run } from './run.js'
 import { RunUpkeep } from './run-upkeep.js'
@@ -69,6 +69,8 @@ export class Worker {
   private readonly verdicts: VerdictWriter
   private readonly prefetch: Prefetch
   private readonly runs = new LocalRuns()
+  /** Task processes with a batch of runs. */
+  private busySlots = 0
   /** Runs whose process is done, before their verdict is handed to the writer. */
   private readonly finishing = new Set<Promise<void>>()
   private readonly wakeup = new Wakeup()
@@ -108,7 +110,9 @@ export class Worker {
       pool: this.pool,
       policy: new TaskPolicy(settings.root, settings.allowedTasks),
       settings,
+      stopping: () => this.stopping,
       hardStopped: () => this.hardStopped,
+      began: (run) => this.began(run),
     }
     this.startMarks = new StartMarks(backend, this.presence.id, () => this.runs.unrecordedStarts(), o.log)
     this.upkeep = new RunUpkeep(backend, this.runs, o.log)
@@ -129,6 +133,7 @@ export class Worker {
     try {
       await this.presence.rescueOrphans()
       while (!this.stopping) {
+        this.runs.retractStuck(Date.now() - this.prefetch.batchWindowMs)
         if (this.wantsClaim() && (await this.claim())) continue
         if (this.o.burst && this.idle() && (await this.nothingLeft())) break
         await this.wakeup.sleep(this.claimFailures === 0 ? POLL_MS : Math.min(100 * 2 ** this.claimFailures, 10_000))
@@ -149,6 +154,7 @@ export class Worker {
   stop(): void {
     if (!this.stopping) {
       void this.releaseWaiting()
+      this.runs.retractHanded()
       // A stop must end even while the database is away (a burst's last verdicts included).
       this.verdicts.giveUpBy(Date.now() + this.o.graceSeconds * 1000 + MIN_VERDICT_WAIT_ON_STOP_MS)
     }
@@ -188,7 +194,7 @@ export class Worker {
   }
 
   private wantsClaim(): boolean {
-    const free = this.o.concurrency - this.runs.runningCount
+    const free = this.o.concurrency - this.busySlots
     const ahead = this.prefetch.size
     const waiting = this.runs.waitingCount
     // Refill below half of the prefetch, or when a slot would otherwise stay empty.
@@ -198,7 +204,7 @@ export class Worker {
   /** Claims a batch into the local queue and starts what fits; true when it got any. */
   private async claim(): Promise<boolean> {
     const ahead = this.prefetch.size
-    const want = this.o.concurrency - this.runs.runningCount + ahead - this.runs.waitingCount
+    const want = this.o.concurrency - this.busySlots + ahead - this.runs.waitingCount
     // Without a lead, every claimed task takes a free slot at once: the claim records the start.
     const startNow = ahead === 0 && this.runs.waitingCount === 0
     try {
@@ -236,32 +242,56 @@ export class Worker {
     }
   }
 
-  /** Starts waiting runs while slots are free. */
+  /** Hands waiting runs, in batches, to task processes while slots are free. */
   private dispatch(): void {
-    while (!this.stopping && this.runs.runningCount < this.o.concurrency) {
-      const run = this.runs.start()
-      if (!run) return
-      this.o.log(`started ${run.id} ${run.task.task} (attempt ${run.task.attempts} of ${run.task.max_attempts})`)
-      if (!run.startRecorded) this.startMarks.schedule()
-      const finished = this.execute(run).then((end) => this.finish(run, end))
-      this.finishing.add(finished)
-      void finished.finally(() => this.finishing.delete(finished))
+    let handed = false
+    while (!this.stopping && this.busySlots < this.o.concurrency && this.runs.waitingCount > 0) {
+      const free = this.o.concurrency - this.busySlots
+      const batch = this.runs.hand(this.prefetch.batch(this.runs.waitingCount, free))
+      this.busySlots++
+      handed = true
+      const { ends, released } = executeBatch(batch, this.execution)
+      batch.forEach((run, i) => {
+        const finished = ends[i]!.then((end) => this.ended(run, end))
+        this.finishing.add(finished)
+        void finished.finally(() => this.finishing.delete(finished))
+      })
+      void released.then(() => {
+        this.busySlots--
+        this.dispatch()
+        this.wakeup.wake()
+      })
     }
+    // Fewer runs wait now: the claim loop may want to refill.
+    if (handed) this.wakeup.wake()
   }
 
-  /** Runs one task in a task process; never throws. The slot frees as soon as the process is done. */
-  private async execute(run: Run): Promise<RunEnd> {
-    const end = await executeRun(run, this.execution)
+  /** A task process began the run. */
+  private began(run: Run): void {
+    this.runs.begin(run)
+    this.o.log(`started ${run.id} ${run.task.task} (attempt ${run.task.attempts} of ${run.task.max_attempts})`)
+    if (!run.startRecorded) this.startMarks.schedule()
+  }
+
+  /** A handed run ended: its verdict goes to the writer, or, never begun, it is taken back. */
+  private async ended(run: Run, end: BatchEnd): Promise<void> {
+    if (end.kind === 'unstarted') {
+      const lost = run.state === 'lost'
+      if (this.runs.takeBack(run, !this.stopping)) this.dispatch()
+      else if (lost) this.o.log(`dropped ${run.id}: it was cancelled or taken from this worker before it started`)
+      else await this.giveBack([run])
+      return
+    }
     this.runs.end(run)
     this.done++
-    this.prefetch.observe(run.endedAt - run.startedAt)
-    this.dispatch()
-    this.wakeup.wake()
-    return end
+    if (run.startedAt > 0) this.prefetch.observe(run.endedAt - run.startedAt)
+    await this.finish(run, end)
   }
 
   /** Hands the run's verdict to the writer (a run that lost its task gets none). */
   private async finish(run: Run, end: RunEnd): Promise<void> {
+    // A run refused before it began has no time of its own.
+    if (run.startedAt === 0) run.startedAt = run.endedAt
     const durationMs = run.endedAt - run.startedAt
     if (run.state === 'lost' || (end.kind === 'killed' && end.reason === 'lost')) {
       this.o.log(`stopped ${run.id}: it was cancelled or taken from this worker`)
@@ -310,8 +340,11 @@ export class Worker {
   }
 
   /** Gives the claimed, unstarted runs back to the queue without spending their attempt. */
-  private async releaseWaiting(): Promise<void> {
-    const runs = this.runs.takeWaiting()
+  private releaseWaiting(): Promise<void> {
+    return this.giveBack(this.runs.takeWaiting())
+  }
+
+  private async giveBack(runs: Run[]): Promise<void> {
     if (runs.length === 0) return
     try {
       const released = await releaseUnstarted(
@@ -344,9 +377,9 @@ export class Worker {
   /** Waits for running tasks up to the grace period, kills what is left, then writes the verdicts. */
   private async drain(): Promise<void> {
     const deadline = Date.now() + this.o.graceSeconds * 1000
-    if (this.runs.runningCount > 0) {
+    if (this.runs.handedCount > 0) {
       this.o.log(`stopping: waiting up to ${this.o.graceSeconds}s for ${this.runs.runningCount} running task(s)`)
-      while (this.runs.runningCount > 0 && Date.now() < deadline && !this.hardStopped) await this.wakeup.sleep(100)
+      while (this.runs.handedCount > 0 && Date.now() < deadline && !this.hardStopped) await this.wakeup.sleep(100)
       for (const run of this.runs.runs()) run.proc?.kill('stop')
     }
     while (this.finishing.size > 0) await Promise.all(this.finishing)
