@@ -37,7 +37,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function backToBack(): Promise<number> {
   const proc = new TaskProcess({ maxMemoryMb: 512, cwd: dir })
-  const handlers = { onStart() {}, onOutput() {}, onLog() {}, onProgress() {} }
+  const handlers = { onStart() {}, onDone() {}, onOutput() {}, onLog() {}, onProgress() {} }
   const run = (i: number) =>
     proc.run([
       {

@@ -1,11 +1,11 @@
 /** How much work, in time, a worker claims ahead of its free slots. */
 const WINDOW_MS = 250
 /** The most tasks claimed ahead, whatever their speed. */
-const MAX_AHEAD = 64
+const MAX_AHEAD = 256
 /** How long, in work, runs may queue behind each other in one task process. */
 const BATCH_WINDOW_MS = 50
 /** The most runs handed to a task process in one message. */
-const MAX_BATCH = 8
+const MAX_BATCH = 32
 /** Weight of the newest run in the moving average of how long a slot is busy per task. */
 const WEIGHT = 0.2
 
