@@ -114,12 +114,11 @@ export class LocalRuns {
    * must not hold up the short ones batched behind it while other processes could take them.
    */
   retractStuck(since: number): void {
-    const stuck = new Set(
-      this.runs()
-        .filter((r) => r.state === 'running' && r.startedAt <= since)
-        .map((r) => r.proc),
-    )
-    if (stuck.size > 0) retract(this.runs().filter((r) => r.state === 'handed' && stuck.has(r.proc)))
+    let stuck: Set<Run['proc']> | undefined
+    for (const r of this.inProcesses.values()) {
+      if (r.state === 'running' && r.startedAt <= since) (stuck ??= new Set()).add(r.proc)
+    }
+    if (stuck) retract(this.runs().filter((r) => r.state === 'handed' && stuck.has(r.proc)))
   }
 
   /** Drops the waiting runs whose id is in `lost` (returned), retracts the handed ones, kills the running. */

@@ -70,3 +70,8 @@ export function describeVerdict(outcome: RunOutcome, recorded: boolean): { verdi
   if (outcome.status === 'queued') return { verdict: `will retry (in ${outcome.retryAfterSeconds}s)`, why }
   return { verdict: outcome.status, why }
 }
+
+/** The worker's log line for a run dropped before it began: its task was cancelled or taken away. */
+export function droppedLine(id: string): string {
+  return `dropped ${id}: it was cancelled or taken from this worker before it started`
+}

@@ -1,6 +1,7 @@
 import type { Backend } from '../storage/backend.js'
 import { appendChunks, lostRuns } from '../storage/run-repository.js'
 import { type LocalRuns, loseRunning } from './local-runs.js'
+import { droppedLine } from './outcome.js'
 import type { Run } from './run.js'
 
 /**
@@ -34,7 +35,7 @@ export class RunUpkeep {
     )
     if (lost.size === 0) return
     for (const r of this.runs.lose(lost)) {
-      this.log(`dropped ${r.id}: it was cancelled or taken from this worker before it started`)
+      this.log(droppedLine(r.id))
     }
   }
 

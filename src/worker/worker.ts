@@ -3,15 +3,13 @@ import type { SqError } from '../errors.js'
 import { redactSecrets } from '../redact.js'
 import type { Backend } from '../storage/backend.js'
 import {
-  appendChunks,
   claimTasks,
   hasRunnable,
-  lostRuns,
   releaseUnstarted,
   type RunOutcome,
 } from '../storage/run-repository.js'
 import { WorkerPresence } from './heartbeat.js'
-import { describeVerdict, outcomeOf, type RunEnd } from './outcome.js'
+import { describeVerdict, droppedLine, outcomeOf, type RunEnd } from './outcome.js'
 import { Periodic } from './periodic.js'
 import { ProcessPool } from './pool.js'
 import { Prefetch } from './prefetch.js'
@@ -278,7 +276,7 @@ export class Worker {
     if (end.kind === 'unstarted') {
       const lost = run.state === 'lost'
       if (this.runs.takeBack(run, !this.stopping)) this.dispatch()
-      else if (lost) this.o.log(`dropped ${run.id}: it was cancelled or taken from this worker before it started`)
+      else if (lost) this.o.log(droppedLine(run.id))
       else await this.giveBack([run])
       return
     }
