@@ -74,6 +74,7 @@ export class LocalRuns {
       return false
     }
     run.state = 'waiting'
+    run.retracted = false
     const seq = this.order.get(run)!
     const at = this.waiting.findIndex((r) => this.order.get(r)! > seq)
     this.waiting.splice(at === -1 ? this.waiting.length : at, 0, run)
@@ -111,7 +112,7 @@ export class LocalRuns {
 
   /**
    * Asks back the handed runs whose process has been on one run since `since` or before: a long run
-   * must not hold up the short ones batched behind it while other processes could take them.
+   * must not hold up the short ones batched behind it while another process could take them.
    */
   retractStuck(since: number): void {
     let stuck: Set<Run['proc']> | undefined
@@ -146,7 +147,9 @@ export function loseRunning(run: Run): void {
 function retract(runs: Run[]): void {
   const byProcess = new Map<NonNullable<Run['proc']>, string[]>()
   for (const run of runs) {
-    if (!run.proc) continue
+    // Asked once: the process answers for every run it was asked about.
+    if (!run.proc || run.retracted) continue
+    run.retracted = true
     byProcess.set(run.proc, [...(byProcess.get(run.proc) ?? []), run.id])
   }
   for (const [proc, ids] of byProcess) proc.retract(ids)

@@ -29,6 +29,8 @@ export class Run {
   /** The start is in the database (markStarted, or not needed: the verdict writes it). */
   startRecorded = false
   proc: TaskProcess | undefined
+  /** Handed, and its process was asked to give it back (`skip`); the answer is pending. */
+  retracted = false
   /** An output flush in flight; the verdict waits for it, since it folds what the flush writes. */
   flushing: Promise<void> | undefined
   /** Some output or log has been written as chunks. */

@@ -131,7 +131,10 @@ export class Worker {
     try {
       await this.presence.rescueOrphans()
       while (!this.stopping) {
-        this.runs.retractStuck(Date.now() - this.prefetch.batchWindowMs)
+        // A slot is free and nothing waits for it: runs held behind a long one in another process can go.
+        if (this.busySlots < this.o.concurrency && this.runs.waitingCount === 0) {
+          this.runs.retractStuck(Date.now() - this.prefetch.batchWindowMs)
+        }
         if (this.wantsClaim() && (await this.claim())) continue
         if (this.o.burst && this.idle() && (await this.nothingLeft())) break
         await this.wakeup.sleep(this.claimFailures === 0 ? POLL_MS : Math.min(100 * 2 ** this.claimFailures, 10_000))
