@@ -117,24 +117,32 @@ for (const dialect of DIALECTS) {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 
-    it('a short task batched behind a long one runs in another free slot meanwhile', async () => {
-      const w = s.worker(['--concurrency', '2'])
-      // Short runs teach the worker to batch.
+    /**
+     * After six short runs have taught the running worker to batch, queues at once a task that waits
+     * for `gate` and, behind it by priority, a note task per priority; resolves once the gated one runs.
+     */
+    async function gatedThenNotes(gate: string, file: string, priorities: number[]) {
       const warm = []
       for (let i = 0; i < 6; i++) warm.push(await s.enqueue('tasks#nothing'))
       for (const id of warm) await s.waitForStatus(id)
-      const gate = s.file('gate')
-      const ran = s.file('ran')
-      const [gated, ...notes] = await s.queue.enqueueMany([
+      const tasks = await s.queue.enqueueMany([
         { task: 'tasks#gated', args: { gate, pidFile: s.file('gated.pid') }, queue: s.q, priority: 3 },
-        ...[2, 1, 0].map((priority) => ({
+        ...priorities.map((priority) => ({
           task: 'tasks#note',
-          args: { file: ran, token: `p${priority}` },
+          args: { file, token: `p${priority}` },
           queue: s.q,
           priority,
         })),
       ])
       await waitForFile(s.file('gated.pid'), 10_000)
+      return tasks
+    }
+
+    it('a short task batched behind a long one runs in another free slot meanwhile', async () => {
+      const w = s.worker(['--concurrency', '2'])
+      const gate = s.file('gate')
+      const ran = s.file('ran')
+      const [gated, ...notes] = await gatedThenNotes(gate, ran, [2, 1, 0])
       for (const { id } of notes) assert.equal((await s.waitForStatus(id, ['completed'], 10_000)).status, 'completed')
       assert.equal((await s.get(gated!.id)).status, 'progress', 'the long task still runs')
       fs.writeFileSync(gate, '')
@@ -146,20 +154,8 @@ for (const dialect of DIALECTS) {
 
     it('a stop gives back the runs batched behind a long one, uncharged, and lets the long one finish', async () => {
       const w = s.worker(['--concurrency', '1'])
-      const warm = []
-      for (let i = 0; i < 6; i++) warm.push(await s.enqueue('tasks#nothing'))
-      for (const id of warm) await s.waitForStatus(id)
       const gate = s.file('gate')
-      const [gated, ...notes] = await s.queue.enqueueMany([
-        { task: 'tasks#gated', args: { gate, pidFile: s.file('gated.pid') }, queue: s.q, priority: 3 },
-        ...[2, 1].map((priority) => ({
-          task: 'tasks#note',
-          args: { file: s.file('ran'), token: 'x' },
-          queue: s.q,
-          priority,
-        })),
-      ])
-      await waitForFile(s.file('gated.pid'), 10_000)
+      const [gated, ...notes] = await gatedThenNotes(gate, s.file('ran'), [2, 1])
       w.signal('SIGTERM')
       await w.waitForOutput(/gave back 1 claimed task|gave back \d+ claimed tasks/)
       fs.writeFileSync(gate, '')
