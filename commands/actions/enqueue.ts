@@ -32,7 +32,11 @@ export interface BatchLine {
 const MAX_JSONL_BYTES = 256 * 1024 * 1024
 
 /** `sq enqueue TASK`: one task; prints its id (or record), or follows it with --wait. */
-export async function enqueueAction(io: CommandIO, taskRef: string, flags: EnqueueFlags): Promise<Task | BatchLine[]> {
+export async function enqueueAction(
+  io: CommandIO,
+  taskRef: string,
+  flags: EnqueueFlags,
+): Promise<Task | BatchLine[] | undefined> {
   if (flags.jsonl !== undefined) return enqueueBatch(io, taskRef, flags, flags.jsonl)
   const settings = await io.resolveSettings(flags)
   const taskArgs = await parseCliArgs(flags.args, flags.arg, {
@@ -52,8 +56,9 @@ export async function enqueueAction(io: CommandIO, taskRef: string, flags: Enque
     maxAttempts: flags['max-attempts'],
   })
   if (!flags.wait) {
+    // Only --json prints the record: a plain enqueue does not read its task back.
     if (!io.json) io.log(id)
-    return queue.get(id)
+    return io.json ? queue.get(id) : undefined
   }
   let endsLine = true
   const task = await queue.follow(id, (text) => {

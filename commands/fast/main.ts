@@ -50,16 +50,16 @@ async function runCommand(id: FastCommand, { args, flags }: Parsed, argv: string
     log: logLine,
     logJson: logJsonDocument,
     resolveSettings: async (f, extra) =>
-      (settings ??= import('../../src/config.js').then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra }))),
+      (settings ??= import('./hot.js').then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra }))),
     openQueue: async (f, extra) =>
-      (queue ??= Promise.all([import('../../src/queue/queue.js'), io.resolveSettings(f, extra)]).then(([m, s]) =>
+      (queue ??= Promise.all([import('./hot.js'), io.resolveSettings(f, extra)]).then(([m, s]) =>
         m.Queue.withSettings(s),
       )),
   }
   let result: unknown
   try {
     if (id === 'enqueue')
-      result = await (await import('../actions/enqueue.js')).enqueueAction(
+      result = await (await import('./hot.js')).enqueueAction(
         io,
         args[0]!,
         flags as unknown as EnqueueFlags,
