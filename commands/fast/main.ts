@@ -59,11 +59,7 @@ async function runCommand(id: FastCommand, { args, flags }: Parsed, argv: string
   let result: unknown
   try {
     if (id === 'enqueue')
-      result = await (await import('./hot.js')).enqueueAction(
-        io,
-        args[0]!,
-        flags as unknown as EnqueueFlags,
-      )
+      result = await (await import('./hot.js')).enqueueAction(io, args[0]!, flags as unknown as EnqueueFlags)
     else if (id === 'show')
       result = await (await import('../actions/show.js')).showAction(io, args[0]!, flags as unknown as ShowFlags)
     else if (id === 'list')
