@@ -26,6 +26,27 @@ export interface NewTask {
 }
 
 /**
+ * New tasks as one JSON text, an array of [id, task, args, queue, priority, max_attempts, key, run_at,
+ * after_seconds] per task (run_at null for a delay, after_seconds 0 for a time): how a bulk insert
+ * sends its rows, as ONE parameter (Backend.newTaskRows).
+ */
+export function newTasksJson(rows: NewTask[]): string {
+  return JSON.stringify(
+    rows.map((r) => [
+      r.id,
+      r.task,
+      r.argsJson,
+      r.queue,
+      r.priority,
+      r.maxAttempts,
+      r.key,
+      'at' in r.runAt ? r.runAt.at : null,
+      'at' in r.runAt ? 0 : r.runAt.afterSeconds,
+    ]),
+  )
+}
+
+/**
  * Inserts a task. With a key, a queued or running task of the same key wins: the unique partial index
  * refuses the insert and that task's id is returned instead (`created: false`).
  */
