@@ -88,22 +88,21 @@ async function enqueueBatch(io: CommandIO, taskRef: string, flags: EnqueueFlags,
   }
   if (read.over) throw new UsageError(`--jsonl ${source} is over ${MAX_JSONL_BYTES} bytes: split it`)
   const items = parseJsonl(read.text, source)
-  const common = {
+  const delaySeconds = flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay') / 1000
+  const at = parseAt(flags.at)
+  const options = items.map((item) => ({
     task: taskRef,
-    delaySeconds: flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay') / 1000,
-    at: parseAt(flags.at),
+    args: item.args,
+    key: flags.key === undefined ? undefined : keyFromTemplate(flags.key, item, source),
+    delaySeconds,
+    at,
     priority: flags.priority,
     queue: flags.queue,
     maxAttempts: flags['max-attempts'],
-  }
-  const options = items.map((item) => ({
-    ...common,
-    args: item.args,
-    key: flags.key === undefined ? undefined : keyFromTemplate(flags.key, item, source),
   }))
   const queue = await io.openQueue(flags)
   const results = await queue.enqueueMany(options, { label: (i) => `--jsonl ${source} line ${items[i]!.line}` })
-  const lines = results.map((r, i) => ({ line: items[i]!.line, ...r }))
+  const lines = results.map((r, i) => ({ line: items[i]!.line, id: r.id, created: r.created }))
   if (!io.json && lines.length > 0) io.log(lines.map((l) => l.id).join('\n'))
   return lines
 }
