@@ -45,7 +45,7 @@ function helpWidth(): number {
   if (columns) return columns
   if (!process.stdout.isTTY) return 80
   const width = process.stdout.getWindowSize()[0]!
-  return width < 1 ? 80 : width < 40 ? 40 : width
+  return width < 1 ? 80 : Math.max(width, 40)
 }
 
 /** A theme.json in oclif's config directory for sq colours oclif's help (@oclif/core Config.loadTheme). */
