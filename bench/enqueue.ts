@@ -20,6 +20,7 @@ export const SECTIONS: Section[] = ['startup', 'bulk', 'single']
 
 const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 9)
 const BULK = Number(process.env.BENCH_BULK_TASKS ?? 50_000)
+const BULK_ROUNDS = Number(process.env.BENCH_BULK_ROUNDS ?? 3)
 const SINGLE = Number(process.env.BENCH_SINGLE_TASKS ?? 2000)
 const CHUNK = 10_000
 const SILENT = new Logger(() => () => {})
@@ -91,28 +92,42 @@ async function startup(r: EnqueueResults): Promise<void> {
 
 const noopArgs = (n: number) => Array.from({ length: n }, (_, i) => ({ i }))
 
+/** Median rate of each label over BULK_ROUNDS rounds, the rounds of its baseline interleaved with its own. */
+class Rates {
+  private readonly all = new Map<string, number[]>()
+  add(label: string, tasks: number, since: number): void {
+    this.all.set(label, [...(this.all.get(label) ?? []), rate(tasks, since)])
+  }
+  into(target: Map<string, number>): void {
+    for (const [label, xs] of this.all) target.set(label, median(xs))
+  }
+}
+
 async function bulk(r: EnqueueResults): Promise<void> {
+  const rates = new Rates()
   const file = sqliteFile('bulk')
-  removeSqlite(file)
-  await withQueue(file, async (q) => {
-    const items = noopArgs(BULK).map((args) => ({ task: 'tasks#noop', args }))
-    const s = performance.now()
-    await q.enqueueMany(items, { chunkSize: CHUNK })
-    r.bulk.set('sq enqueueMany (SQLite)', (BULK / (performance.now() - s)) * 1000)
-  })
-  // The SQLite floor: the same rows, one prepared single-row INSERT each, all in one transaction.
-  const raw = new Database(file)
-  try {
-    raw.pragma('journal_mode = WAL')
-    raw.pragma('synchronous = NORMAL')
-    const insert = raw.prepare(INSERT_SQLITE)
-    const s = performance.now()
-    raw.transaction(() => {
-      for (const a of noopArgs(BULK)) insert.run(randomUUID(), JSON.stringify(a))
-    })()
-    r.bulk.set('raw INSERT loop in one transaction (better-sqlite3)', (BULK / (performance.now() - s)) * 1000)
-  } finally {
-    raw.close()
+  for (let round = 0; round < BULK_ROUNDS; round++) {
+    removeSqlite(file)
+    await withQueue(file, async (q) => {
+      const items = noopArgs(BULK).map((args) => ({ task: 'tasks#noop', args }))
+      const s = performance.now()
+      await q.enqueueMany(items, { chunkSize: CHUNK })
+      rates.add('sq enqueueMany (SQLite)', BULK, s)
+    })
+    // The SQLite floor: the same rows, one prepared single-row INSERT each, all in one transaction.
+    const raw = new Database(file)
+    try {
+      raw.pragma('journal_mode = WAL')
+      raw.pragma('synchronous = NORMAL')
+      const insert = raw.prepare(INSERT_SQLITE)
+      const s = performance.now()
+      raw.transaction(() => {
+        for (const a of noopArgs(BULK)) insert.run(randomUUID(), JSON.stringify(a))
+      })()
+      rates.add('raw INSERT loop in one transaction (better-sqlite3)', BULK, s)
+    } finally {
+      raw.close()
+    }
   }
   // The CLI: the whole process, start-up included, reading the JSONL from a file.
   const jsonl = path.join(scratch(), 'bulk.jsonl')
@@ -122,39 +137,46 @@ async function bulk(r: EnqueueResults): Promise<void> {
       .map((a) => JSON.stringify(a))
       .join('\n'),
   )
-  const s = performance.now()
-  const p = spawnSync(process.execPath, [BIN, 'enqueue', 'tasks#noop', '--jsonl', jsonl, '--db', file], {
-    cwd: scratch(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  if (p.status !== 0) throw new Error(`sq enqueue --jsonl failed: ${p.stderr}`)
-  r.bulk.set('sq enqueue --jsonl (SQLite, whole process)', (BULK / (performance.now() - s)) * 1000)
+  for (let round = 0; round < BULK_ROUNDS; round++) {
+    removeSqlite(file)
+    const s = performance.now()
+    const p = spawnSync(process.execPath, [BIN, 'enqueue', 'tasks#noop', '--jsonl', jsonl, '--db', file], {
+      cwd: scratch(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    if (p.status !== 0) throw new Error(`sq enqueue --jsonl failed: ${p.stderr}`)
+    rates.add('sq enqueue --jsonl (SQLite, whole process)', BULK, s)
+  }
+  // PostgreSQL: sq's enqueueMany and graphile-worker's add_jobs (the args sent from the client as sq
+  // sends them, CHUNK per call) take turns, each into its own database.
   await withPg('bulk', (url) =>
-    withQueue(url, async (q) => {
-      const items = noopArgs(BULK).map((args) => ({ task: 'tasks#noop', args }))
-      const s = performance.now()
-      await q.enqueueMany(items, { chunkSize: CHUNK })
-      r.bulk.set('sq enqueueMany (PostgreSQL)', (BULK / (performance.now() - s)) * 1000)
-    }),
+    withQueue(url, (q) =>
+      withPg('bulk_graphile', async (graphileUrl) => {
+        await runMigrations({ connectionString: graphileUrl, logger: SILENT })
+        const client = await pgClient(graphileUrl)
+        try {
+          for (let round = 0; round < BULK_ROUNDS; round++) {
+            const items = noopArgs(BULK).map((args) => ({ task: 'tasks#noop', args }))
+            let s = performance.now()
+            await q.enqueueMany(items, { chunkSize: CHUNK })
+            rates.add('sq enqueueMany (PostgreSQL)', BULK, s)
+            s = performance.now()
+            for (let i = 0; i < BULK; i += CHUNK) {
+              await client.query(
+                `SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
+                   SELECT ROW('noop', x, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec FROM json_array_elements($1::json) x))`,
+                [JSON.stringify(noopArgs(Math.min(CHUNK, BULK - i)))],
+              )
+            }
+            rates.add('graphile-worker add_jobs', BULK, s)
+          }
+        } finally {
+          await client.end()
+        }
+      }),
+    ),
   )
-  // graphile-worker's add_jobs, the args sent from the client as sq sends them, CHUNK per call.
-  await withPg('bulk_graphile', async (url) => {
-    await runMigrations({ connectionString: url, logger: SILENT })
-    const client = await pgClient(url)
-    try {
-      const s = performance.now()
-      for (let i = 0; i < BULK; i += CHUNK) {
-        await client.query(
-          `SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
-             SELECT ROW('noop', x, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec FROM json_array_elements($1::json) x))`,
-          [JSON.stringify(noopArgs(Math.min(CHUNK, BULK - i)))],
-        )
-      }
-      r.bulk.set('graphile-worker add_jobs', (BULK / (performance.now() - s)) * 1000)
-    } finally {
-      await client.end()
-    }
-  })
+  rates.into(r.bulk)
 }
 
 const SQLITE_NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
@@ -265,7 +287,9 @@ export function enqueueReport(r: EnqueueResults): string {
   }
   if (r.bulk.size > 0) {
     const gw = r.bulk.get('graphile-worker add_jobs')
-    out.push(`Bulk enqueue of ${num(BULK)} tasks, ${num(CHUNK)} per transaction (tasks/s)`)
+    out.push(
+      `Bulk enqueue of ${num(BULK)} tasks, ${num(CHUNK)} per transaction (tasks/s, median of ${BULK_ROUNDS} interleaved rounds)`,
+    )
     out.push(
       table(
         ['', 'tasks/s', 'goal', ''],

@@ -49,7 +49,7 @@ export default class Enqueue extends BaseCommand {
     }),
   }
 
-  async run(): Promise<Task | BatchLine[]> {
+  async run(): Promise<Task | BatchLine[] | undefined> {
     const { args, flags } = await this.parse(Enqueue)
     return enqueueAction(this.io(), args.task, flags)
   }

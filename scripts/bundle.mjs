@@ -38,5 +38,7 @@ await build({
   },
   // No source maps: they would point at dist/commands and dist/src, which the package does not ship.
   sourcemap: false,
+  minify: true,
+  keepNames: true,
   logLevel: 'warning',
 })

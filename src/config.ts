@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { UsageError } from './errors.js'
 import { loadDefaultExport } from './loader.js'
-import { parseSchedules, type ScheduleDef } from './schedule/definition.js'
+import type { ScheduleDef } from './schedule/definition.js'
 
 /** Everything sq can be configured with; resolved as flag > environment > sq.config.* > default. */
 export interface Settings {
@@ -102,11 +102,17 @@ export async function resolveSettings(
     heartbeatTimeout: seconds(pick('heartbeatTimeout'), 'heartbeatTimeout') ?? DEFAULTS.heartbeatTimeout,
     schedules:
       overrides.schedules !== undefined
-        ? parseSchedules(overrides.schedules, 'options')
+        ? await parseSchedules(overrides.schedules, 'options')
         : file
-          ? parseSchedules(file.values.schedules, file.name)
+          ? await parseSchedules(file.values.schedules, file.name)
           : DEFAULTS.schedules,
   }
+}
+
+/** Their checker brings croner (~40 KB to parse), loaded only when there are schedules to check. */
+async function parseSchedules(value: unknown, from: string): Promise<ScheduleDef[]> {
+  if (value === undefined || value === null) return []
+  return (await import('./schedule/definition.js')).parseSchedules(value, from)
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

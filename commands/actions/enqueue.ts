@@ -32,7 +32,11 @@ export interface BatchLine {
 const MAX_JSONL_BYTES = 256 * 1024 * 1024
 
 /** `sq enqueue TASK`: one task; prints its id (or record), or follows it with --wait. */
-export async function enqueueAction(io: CommandIO, taskRef: string, flags: EnqueueFlags): Promise<Task | BatchLine[]> {
+export async function enqueueAction(
+  io: CommandIO,
+  taskRef: string,
+  flags: EnqueueFlags,
+): Promise<Task | BatchLine[] | undefined> {
   if (flags.jsonl !== undefined) return enqueueBatch(io, taskRef, flags, flags.jsonl)
   const settings = await io.resolveSettings(flags)
   const taskArgs = await parseCliArgs(flags.args, flags.arg, {
@@ -52,8 +56,9 @@ export async function enqueueAction(io: CommandIO, taskRef: string, flags: Enque
     maxAttempts: flags['max-attempts'],
   })
   if (!flags.wait) {
+    // Only --json prints the record: a plain enqueue does not read its task back.
     if (!io.json) io.log(id)
-    return queue.get(id)
+    return io.json ? queue.get(id) : undefined
   }
   let endsLine = true
   const task = await queue.follow(id, (text) => {
@@ -83,22 +88,21 @@ async function enqueueBatch(io: CommandIO, taskRef: string, flags: EnqueueFlags,
   }
   if (read.over) throw new UsageError(`--jsonl ${source} is over ${MAX_JSONL_BYTES} bytes: split it`)
   const items = parseJsonl(read.text, source)
-  const common = {
+  const delaySeconds = flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay') / 1000
+  const at = parseAt(flags.at)
+  const options = items.map((item) => ({
     task: taskRef,
-    delaySeconds: flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay') / 1000,
-    at: parseAt(flags.at),
+    args: item.args,
+    key: flags.key === undefined ? undefined : keyFromTemplate(flags.key, item, source),
+    delaySeconds,
+    at,
     priority: flags.priority,
     queue: flags.queue,
     maxAttempts: flags['max-attempts'],
-  }
-  const options = items.map((item) => ({
-    ...common,
-    args: item.args,
-    key: flags.key === undefined ? undefined : keyFromTemplate(flags.key, item, source),
   }))
   const queue = await io.openQueue(flags)
   const results = await queue.enqueueMany(options, { label: (i) => `--jsonl ${source} line ${items[i]!.line}` })
-  const lines = results.map((r, i) => ({ line: items[i]!.line, ...r }))
+  const lines = results.map((r, i) => ({ line: items[i]!.line, id: r.id, created: r.created }))
   if (!io.json && lines.length > 0) io.log(lines.map((l) => l.id).join('\n'))
   return lines
 }

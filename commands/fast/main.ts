@@ -8,15 +8,17 @@ import type { ListFlags } from '../actions/list.js'
 import { reportError } from '../actions/report-error.js'
 import type { ShowFlags } from '../actions/show.js'
 import type { WorkerFlags } from '../actions/worker.js'
+import { helpRequest, printHelp } from './help.js'
 import { parsePlain, type Parsed } from './parse.js'
 import { FAST_COMMANDS, isFastCommand, type FastCommand } from './specs.js'
 
 /**
- * The fast path of `sq`: `enqueue`, `show`, `list`, `worker` and `--version` on plain input, without
- * loading oclif (importing @oclif/core alone costs about as much as node's own start; for a worker,
- * ~15 MB of memory held for its whole life). Returns false when it
- * did nothing and oclif must run the command — help, every other command, any unusual or bad flag,
- * SQ_CLI=oclif — so that oclif's messages, help and exit codes stay the only ones. The commands
+ * The fast path of `sq`: `enqueue`, `show`, `list`, `worker`, `--version` and help (oclif's, rendered at
+ * build time: fast/help.ts) on plain input, without loading oclif (importing @oclif/core alone costs
+ * about as much as node's own start; for a worker, ~15 MB of memory held for its whole life). Returns
+ * false when it did nothing and oclif must run the command — help in another form or at another width,
+ * every other command, any unusual or bad flag, SQ_CLI=oclif — so that oclif's messages, help and exit
+ * codes stay the only ones. The commands
  * themselves are the same actions oclif's classes call (commands/actions/), loaded on demand so that
  * `--version` loads none of them.
  */
@@ -24,6 +26,8 @@ export async function runFast(argv: string[], packageJson: URL): Promise<boolean
   // DEBUG makes oclif print its own debug lines; SQ_CONTENT_TYPE=json is oclif's --json by environment.
   if (process.env.SQ_CLI === 'oclif' || process.env.DEBUG || process.env.SQ_CONTENT_TYPE) return false
   if (argv.length === 1 && argv[0] === '--version') return printVersion(packageJson)
+  const help = helpRequest(argv)
+  if (help !== undefined) return printHelp(help, userAgent(packageJson))
   const id = argv[0]
   if (!isFastCommand(id)) return false
   const rest = argv.slice(1)
@@ -33,12 +37,19 @@ export async function runFast(argv: string[], packageJson: URL): Promise<boolean
   return true
 }
 
-/** oclif's `--version`: its user agent. WSL is left to oclif, which names it `wsl`. */
+/** oclif's `--version`: its user agent. */
 function printVersion(packageJson: URL): boolean {
-  if (os.platform() === 'linux' && os.release().toLowerCase().includes('microsoft')) return false
-  const { name, version } = JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { name: string; version: string }
-  logLine(`${name}/${version} ${os.platform()}-${os.arch()} node-${process.version}`)
+  const agent = userAgent(packageJson)
+  if (agent === undefined) return false
+  logLine(agent)
   return true
+}
+
+/** oclif's user agent (`--version`, the root help's VERSION). WSL is left to oclif, which names it `wsl`. */
+function userAgent(packageJson: URL): string | undefined {
+  if (os.platform() === 'linux' && os.release().toLowerCase().includes('microsoft')) return undefined
+  const { name, version } = JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { name: string; version: string }
+  return `${name}/${version} ${os.platform()}-${os.arch()} node-${process.version}`
 }
 
 /** What oclif's Command._run does around `run()`: catch, finally (close the queue), then the JSON. */
@@ -50,20 +61,16 @@ async function runCommand(id: FastCommand, { args, flags }: Parsed, argv: string
     log: logLine,
     logJson: logJsonDocument,
     resolveSettings: async (f, extra) =>
-      (settings ??= import('../../src/config.js').then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra }))),
+      (settings ??= import('./hot.js').then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra }))),
     openQueue: async (f, extra) =>
-      (queue ??= Promise.all([import('../../src/queue/queue.js'), io.resolveSettings(f, extra)]).then(([m, s]) =>
+      (queue ??= Promise.all([import('./hot.js'), io.resolveSettings(f, extra)]).then(([m, s]) =>
         m.Queue.withSettings(s),
       )),
   }
   let result: unknown
   try {
     if (id === 'enqueue')
-      result = await (await import('../actions/enqueue.js')).enqueueAction(
-        io,
-        args[0]!,
-        flags as unknown as EnqueueFlags,
-      )
+      result = await (await import('./hot.js')).enqueueAction(io, args[0]!, flags as unknown as EnqueueFlags)
     else if (id === 'show')
       result = await (await import('../actions/show.js')).showAction(io, args[0]!, flags as unknown as ShowFlags)
     else if (id === 'list')

@@ -11,7 +11,7 @@ import { isTerminal, type Status, type Task } from '../types.js'
 import { serializeArgs } from './args.js'
 import { authorizeReference } from './reference.js'
 import { pauseQueue, resumeQueue, type QueueState } from './pause.js'
-import { listSchedules, type ScheduleInfo } from './schedules.js'
+import type { ScheduleInfo } from './schedules.js'
 import { pausedQueues, type PausedQueue } from '../storage/pause-repository.js'
 
 export interface EnqueueOptions {
@@ -274,7 +274,9 @@ export class Queue {
   }
 
   /** The schedules of the config, with their last and next run. */
-  schedules(): Promise<ScheduleInfo[]> {
+  async schedules(): Promise<ScheduleInfo[]> {
+    // Loaded here, not with the queue: croner is no part of an enqueue.
+    const { listSchedules } = await import('./schedules.js')
     return listSchedules(this.backend, this.settings.schedules)
   }
 

@@ -58,9 +58,10 @@ export interface SqlFragments {
   /**
    * New tasks as a SELECT of (id, task, args, status, queue, priority, max_attempts, attempts, key,
    * created, modified, run_at), in their order, for one multi-row INSERT (bulk-insert.ts). The rows
-   * travel as ONE parameter, so the statement's text is the same for every chunk and no parameter limit
-   * applies: PostgreSQL unnests arrays (a 1,000-row VALUES list costs it ~8× more to parse and plan than
-   * to insert); SQLite reads one JSON text with json_each (faster than binding a VALUES list).
+   * travel as ONE parameter, the JSON text of newTasksJson (task-repository.ts), so the statement's text
+   * is the same for every chunk and no parameter limit applies: a 1,000-row VALUES list costs PostgreSQL
+   * ~8× more to parse and plan than to insert, and SQLite more to bind than json_each costs it. PostgreSQL
+   * reads it with json_array_elements, SQLite with json_each.
    */
   newTaskRows(rows: NewTask[]): RawBuilder<unknown>
 }

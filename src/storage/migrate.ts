@@ -4,6 +4,7 @@ import type { Backend } from './backend.js'
 import { initial } from './migrations/001-initial.js'
 import { notifyTriggers } from './migrations/002-notify-triggers.js'
 import { schedulesAndPauses } from './migrations/003-schedules-and-pauses.js'
+import { notifyPerStatement } from './migrations/004-notify-per-statement.js'
 
 /** One numbering for both dialects; a migration may read the backend's column types. */
 function migrations(backend: Backend): Record<string, Migration> {
@@ -11,6 +12,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '001-initial': initial(backend),
     '002-notify-triggers': notifyTriggers(backend),
     '003-schedules-and-pauses': schedulesAndPauses(backend),
+    '004-notify-per-statement': notifyPerStatement(backend),
   }
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely'
+import { type CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely'
 import { isTerminal, TERMINAL_STATUSES, type Status, type Task } from '../types.js'
 import type { Backend } from './backend.js'
 import type { Database } from './schema.js'
@@ -26,29 +26,34 @@ export interface NewTask {
 }
 
 /**
+ * New tasks as one JSON text, an array of [id, task, args, queue, priority, max_attempts, key, run_at,
+ * after_seconds] per task (run_at null for a delay, after_seconds 0 for a time): how a bulk insert
+ * sends its rows, as ONE parameter (Backend.newTaskRows).
+ */
+export function newTasksJson(rows: NewTask[]): string {
+  return JSON.stringify(
+    rows.map((r) => [
+      r.id,
+      r.task,
+      r.argsJson,
+      r.queue,
+      r.priority,
+      r.maxAttempts,
+      r.key,
+      'at' in r.runAt ? r.runAt.at : null,
+      'at' in r.runAt ? 0 : r.runAt.afterSeconds,
+    ]),
+  )
+}
+
+/**
  * Inserts a task. With a key, a queued or running task of the same key wins: the unique partial index
  * refuses the insert and that task's id is returned instead (`created: false`).
  */
 export async function insertTask(d: Backend, t: NewTask): Promise<{ id: string; created: boolean }> {
   for (;;) {
     try {
-      await d.db
-        .insertInto('sq_tasks')
-        .values({
-          id: t.id,
-          task: t.task,
-          args: t.argsJson,
-          status: 'queued',
-          queue: t.queue,
-          priority: t.priority,
-          max_attempts: t.maxAttempts,
-          attempts: 0,
-          key: t.key,
-          created: d.now(),
-          modified: d.now(),
-          run_at: 'at' in t.runAt ? t.runAt.at : d.nowPlusSeconds(t.runAt.afterSeconds),
-        })
-        .execute()
+      await d.db.executeQuery(boundInsert(d, t))
       return { id: t.id, created: true }
     } catch (error) {
       if (t.key === null || !d.isUniqueViolation(error)) throw error
@@ -62,6 +67,71 @@ export async function insertTask(d: Backend, t: NewTask): Promise<{ id: string; 
       if (existing) return { id: existing.id, created: false }
     }
   }
+}
+
+/** The INSERT of one task, written once; its values may be placeholders (see boundInsert). */
+function insertQuery(d: Backend, t: NewTask) {
+  return d.db.insertInto('sq_tasks').values({
+    id: t.id,
+    task: t.task,
+    args: t.argsJson,
+    status: 'queued',
+    queue: t.queue,
+    priority: t.priority,
+    max_attempts: t.maxAttempts,
+    attempts: 0,
+    key: t.key,
+    created: d.now(),
+    modified: d.now(),
+    run_at: 'at' in t.runAt ? t.runAt.at : d.nowPlusSeconds(t.runAt.afterSeconds),
+  })
+}
+
+/** Each value of the INSERT that varies, as a task gives it. */
+const VALUES = {
+  id: (t: NewTask) => t.id,
+  task: (t: NewTask) => t.task,
+  argsJson: (t: NewTask) => t.argsJson,
+  queue: (t: NewTask) => t.queue,
+  priority: (t: NewTask) => t.priority,
+  maxAttempts: (t: NewTask) => t.maxAttempts,
+  key: (t: NewTask) => t.key,
+  at: (t: NewTask) => ('at' in t.runAt ? t.runAt.at : null),
+  afterSeconds: (t: NewTask) => ('at' in t.runAt ? null : t.runAt.afterSeconds),
+}
+type Shape = 'at' | 'after'
+
+/**
+ * Kysely builds and compiles a query anew on every call, and for one INSERT that is most of
+ * createTask's own cost. So the INSERT is compiled once per backend and shape (--at or a delay) with a
+ * placeholder object for each value, and each task's values are bound in the placeholders' places.
+ */
+const compiledInserts = new WeakMap<
+  Backend,
+  Map<Shape, { compiled: CompiledQuery; values: ((t: NewTask) => unknown)[] }>
+>()
+
+function boundInsert(d: Backend, t: NewTask): CompiledQuery {
+  const shape: Shape = 'at' in t.runAt ? 'at' : 'after'
+  let byShape = compiledInserts.get(d)
+  if (!byShape) compiledInserts.set(d, (byShape = new Map()))
+  let insert = byShape.get(shape)
+  if (!insert) {
+    const holders = new Map(Object.entries(VALUES).map(([name, value]) => [{ placeholder: name }, value]))
+    const of = Object.fromEntries([...holders.keys()].map((h) => [h.placeholder, h])) as unknown as NewTask & {
+      at: string
+      afterSeconds: number
+    }
+    const compiled = insertQuery(d, {
+      ...of,
+      runAt: shape === 'at' ? { at: of.at } : { afterSeconds: of.afterSeconds },
+    }).compile()
+    // A parameter that is no placeholder is a constant of the statement ('queued', 0).
+    const values = compiled.parameters.map((p) => holders.get(p as { placeholder: string }) ?? (() => p))
+    byShape.set(shape, (insert = { compiled, values }))
+  }
+  // No plugin transforms sq's queries, so the compiled node is only carried along, never read again.
+  return { ...insert.compiled, parameters: insert.values.map((value) => value(t)) }
 }
 
 export async function getTask(d: Backend, id: string): Promise<Task | undefined> {

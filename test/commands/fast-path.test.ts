@@ -8,9 +8,10 @@ import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.j
 import { sq, writeTaskModule } from '../helpers/sq.js'
 
 /**
- * `sq enqueue`, `show`, `list` and `--version` run without oclif on plain input (commands/fast/). Each
- * input here runs both ways — fast, and forced through oclif with SQ_CLI=oclif — and the two must print
- * the same stdout and stderr and exit the same, ids and times aside; the probe says which path ran.
+ * `sq enqueue`, `show`, `list`, `worker`, `--version` and help run without oclif on plain input
+ * (commands/fast/). Each input here runs both ways — fast, and forced through oclif with SQ_CLI=oclif —
+ * and the two must print the same stdout and stderr and exit the same, ids and times aside; the probe
+ * says which path ran.
  */
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const PROBE = path.resolve(HERE, '../helpers/oclif-probe.cjs')
@@ -61,9 +62,9 @@ for (const dialect of DIALECTS) {
     after(async () => db?.drop())
 
     /** Runs `sq ...args` unforced, then through oclif, on the same database. */
-    async function both(args: string[], input?: string): Promise<Both> {
+    async function both(args: string[], input?: string, extraEnv: Record<string, string> = {}): Promise<Both> {
       fs.writeFileSync(probeFile, '')
-      const env = { NODE_OPTIONS: `--require ${PROBE}`, SQ_TEST_PROBE: probeFile }
+      const env = { NODE_OPTIONS: `--require ${PROBE}`, SQ_TEST_PROBE: probeFile, ...extraEnv }
       const fast = await sq(db, args, { env, input })
       const ran = fs.readFileSync(probeFile, 'utf8').trim()
       const oclif = await sq(db, args, { env: { ...env, SQ_CLI: 'oclif' }, input })
@@ -176,9 +177,10 @@ for (const dialect of DIALECTS) {
 
     sqliteOnly('leaves help, unknown or unusual flags and parse errors to oclif', async () => {
       const cases = [
-        ['--help'],
-        ['enqueue', '--help'],
-        ['list', '-h'],
+        ['help'],
+        ['help', 'enqueue'],
+        ['enqueue', 'tasks#hello', '--help'],
+        ['nope', '--help'],
         ['enqueue'],
         ['enqueue', 'tasks#hello', 'extra'],
         ['enqueue', 'tasks#hello', '--bogus'],
@@ -207,6 +209,31 @@ for (const dialect of DIALECTS) {
         assert.equal(r.path, 'oclif', `sq ${args.join(' ')} goes to oclif`)
         assertSame(r, args)
       }
+    })
+
+    sqliteOnly("prints oclif's help, rendered at build time, for sq and for every command", async () => {
+      const cases = [
+        [],
+        ['--help'],
+        ['-h'],
+        ['enqueue', '-h'],
+        ...Object.keys(MANIFEST.commands).map((id) => [id, '--help']),
+      ]
+      for (const args of cases) {
+        const r = await both(args)
+        assert.equal(r.path, 'fast', `sq ${args.join(' ')} ran without oclif`)
+        assert.equal(r.fast.code, 0, `sq ${args.join(' ')}: ${r.fast.stderr}`)
+        // To the byte: no normalising (the root help's VERSION line is the user agent of this node).
+        assert.equal(r.fast.stdout, r.oclif.stdout, `sq ${args.join(' ')}: stdout`)
+        assert.equal(r.fast.stderr, r.oclif.stderr, `sq ${args.join(' ')}: stderr`)
+      }
+      // Rendered at 80 columns, the width of a pipe: any other width is oclif's to render.
+      const wide = await both(['enqueue', '--help'], undefined, { OCLIF_COLUMNS: '120' })
+      assert.equal(wide.path, 'oclif')
+      assertSame(wide, ['enqueue', '--help'])
+      const narrow = await both(['--help'], undefined, { OCLIF_COLUMNS: '80' })
+      assert.equal(narrow.path, 'fast')
+      assert.equal(narrow.fast.stdout, narrow.oclif.stdout)
     })
 
     sqliteOnly("declares the hot commands' flags as oclif does", () => {

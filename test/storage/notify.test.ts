@@ -5,10 +5,11 @@ import { cancelRunning, claimTasks } from '../../src/storage/run-repository.js'
 import { requeueTasks } from '../../src/storage/control-repository.js'
 import pg from 'pg'
 import { DIALECTS, PG_ADMIN_URL, useTestDatabase, type TestDatabase } from '../helpers/db.js'
-import { insert } from '../helpers/sq.js'
+import { insertTasks } from '../../src/storage/bulk-insert.js'
+import { insert, newTask } from '../helpers/sq.js'
 import { waitFor } from '../helpers/wait.js'
 
-// Notifications come from a trigger (migration 002) on PostgreSQL; on SQLite, a watch of the WAL.
+// Notifications come from triggers (migrations 002 and 004) on PostgreSQL; on SQLite, a watch of the WAL.
 if (DIALECTS.includes('postgres')) {
   describe('status change notifications (postgres)', () => {
     const t = useTestDatabase('postgres')
@@ -37,6 +38,33 @@ if (DIALECTS.includes('postgres')) {
       assert.deepEqual(await requeueTasks(d, [id]), [id])
       await waitFor(() => heard.includes('sq_queued:mail'), 3000)
       assert.ok(!heard.some((h) => h.startsWith('sq_ended') || h.startsWith('sq_cancel')), heard.join(', '))
+    })
+
+    it('wakes the workers of each queue a bulk insert fills, and none for rows it did not insert', async () => {
+      await insert(d, { task: 't#x', queue: 'held', key: 'k' })
+      // A later transaction's notification arrives after every earlier one's: the end of what to hear.
+      const heardUpTo = async (marker: string) => {
+        await insert(d, { task: 't#x', queue: marker })
+        await waitFor(() => heard.includes(`sq_queued:${marker}`), 3000)
+        return heard.filter((h) => h !== `sq_queued:${marker}`).sort()
+      }
+      await waitFor(() => heard.includes('sq_queued:held'), 3000)
+      heard.length = 0
+      const batch = [
+        ...Array.from({ length: 3 }, () => newTask({ queue: 'mail' })),
+        ...Array.from({ length: 2 }, () => newTask({ queue: 'reports' })),
+        newTask({ queue: 'held', key: 'k' }),
+      ]
+      const results = await insertTasks(d, batch)
+      assert.deepEqual(
+        results.map((r) => r.created),
+        [true, true, true, true, true, false],
+      )
+      assert.deepEqual(await heardUpTo('marker1'), ['sq_queued:mail', 'sq_queued:reports'])
+      heard.length = 0
+      // Every row refused (its key is held): nothing was queued, so no worker is woken.
+      await insertTasks(d, [newTask({ queue: 'held', key: 'k' })])
+      assert.deepEqual(await heardUpTo('marker2'), [])
     })
 
     it('listens again after its connection is lost, and calls every handler once on reconnecting', async () => {

@@ -29,6 +29,33 @@ for (const dialect of DIALECTS) {
       assert.equal(await tasks.getTask(d, randomUUID()), undefined)
     })
 
+    it('each insert writes its own values, whichever shape came first (delay, time, key)', async () => {
+      // The INSERT is compiled once per handle and shape: a later task must not inherit an earlier one's.
+      const at = '2031-05-06T07:08:09.123Z'
+      const rows = [
+        newTask({ runAt: { afterSeconds: 3600 }, queue: 'a', priority: 5, key: 'k1' }),
+        newTask({ runAt: { at }, queue: 'b', maxAttempts: 3 }),
+        newTask({ runAt: { afterSeconds: 0 }, argsJson: '{"n":2}' }),
+        newTask({ runAt: { at: '2032-01-01T00:00:00.000Z' }, key: 'k2', priority: -1 }),
+      ]
+      for (const row of rows) assert.deepEqual(await tasks.insertTask(d, row), { id: row.id, created: true })
+      const got = await Promise.all(rows.map(async (row) => (await tasks.getTask(d, row.id))!))
+      assert.deepEqual(
+        got.map((g) => [g.queue, g.priority, g.max_attempts, g.key, g.args]),
+        [
+          ['a', 5, 1, 'k1', {}],
+          ['b', 0, 3, null, {}],
+          ['default', 0, 1, null, { n: 2 }],
+          ['default', -1, 1, 'k2', {}],
+        ],
+      )
+      assert.equal(got[1]!.run_at, at)
+      assert.equal(got[3]!.run_at, '2032-01-01T00:00:00.000Z')
+      const delayed = Date.parse(got[0]!.run_at) - Date.parse(got[0]!.created)
+      assert.ok(Math.abs(delayed - 3_600_000) < 1000, `run_at ${got[0]!.run_at} is an hour after ${got[0]!.created}`)
+      assert.equal(got[2]!.run_at, got[2]!.created)
+    })
+
     it('a key is unique among queued and running tasks only', async () => {
       const first = newTask({ key: 'k' })
       await tasks.insertTask(d, first)

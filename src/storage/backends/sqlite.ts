@@ -6,6 +6,7 @@ import { StorageError } from '../../errors.js'
 import { isoReader, type Backend } from '../backend.js'
 import type { Database } from '../schema.js'
 import { WalWatcher } from './wal-watcher.js'
+import { newTasksJson } from '../task-repository.js'
 
 /** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000
@@ -139,7 +140,7 @@ function openConnection(file: string, resolved: string): Backend {
       SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, 'queued', r.value ->> 3, r.value ->> 4, r.value ->> 5, 0, r.value ->> 6,
              ${sql.raw(ISO_NOW)}, ${sql.raw(ISO_NOW)},
              coalesce(r.value ->> 7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (r.value ->> 8) || ' seconds'))
-      FROM json_each(${JSON.stringify(rows.map((r) => [r.id, r.task, r.argsJson, r.queue, r.priority, r.maxAttempts, r.key, 'at' in r.runAt ? r.runAt.at : null, 'at' in r.runAt ? 0 : r.runAt.afterSeconds]))}) AS r
+      FROM json_each(${newTasksJson(rows)}) AS r
       WHERE true -- SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT
       ORDER BY r.key -- json_each's key: the index in the array, so the batch keeps its order`,
     now: () => sql<string>`${sql.raw(ISO_NOW)}`,
