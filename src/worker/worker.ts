@@ -2,12 +2,7 @@ import type { Settings } from '../config.js'
 import type { SqError } from '../errors.js'
 import { redactSecrets } from '../redact.js'
 import type { Backend } from '../storage/backend.js'
-import {
-  claimTasks,
-  hasRunnable,
-  releaseUnstarted,
-  type RunOutcome,
-} from '../storage/run-repository.js'
+import { claimTasks, hasRunnable, releaseUnstarted, type RunOutcome } from '../storage/run-repository.js'
 import { WorkerPresence } from './heartbeat.js'
 import { describeVerdict, droppedLine, outcomeOf, type RunEnd } from './outcome.js'
 import { Periodic } from './periodic.js'
