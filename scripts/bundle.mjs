@@ -38,7 +38,8 @@ await build({
   },
   // No source maps: they would point at dist/commands and dist/src, which the package does not ship.
   sourcemap: false,
-  minify: true,
-  keepNames: true,
+  // Not minified: no start-up gain could be measured, and the dashboard's browser script is served as a
+  // function's own source (src/http/dashboard-page.ts), which keepNames would fill with calls to a helper
+  // the browser does not have.
   logLevel: 'warning',
 })
