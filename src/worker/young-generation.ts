@@ -18,7 +18,10 @@ const youngBytes = () => v8.getHeapSpaceStatistics().find((s) => s.space_name ==
  */
 export function capYoungGeneration(): void {
   const pin = () => v8.setFlagsFromString('--semi-space-growth-factor=1')
-  if (youngBytes() >= CAP_BYTES) return pin()
+  if (youngBytes() >= CAP_BYTES) {
+    pin()
+    return
+  }
   // V8 grows the new space during a scavenge; the observer sees each collection just after it.
   const observer = new PerformanceObserver(() => {
     if (youngBytes() < CAP_BYTES) return
