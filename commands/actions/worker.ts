@@ -1,7 +1,7 @@
 import { TaskEndedBadlyError, UsageError } from '../../src/errors.js'
 import { bufferedLog, type LogFormat, type LogLevel } from '../../src/worker/log.js'
 import { Worker } from '../../src/worker/worker.js'
-import { capYoungGeneration } from '../../src/worker/young-generation.js'
+import { boundHeapGrowth } from '../../src/worker/heap-growth.js'
 import type { CommandIO, SharedFlags } from './io.js'
 
 export interface WorkerFlags extends SharedFlags {
@@ -28,7 +28,7 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
     .filter(Boolean)
   if (queues.length === 0) throw new UsageError('--queue names no queue')
   // This process is the worker's alone: its memory must stay flat however many tasks it runs.
-  capYoungGeneration()
+  boundHeapGrowth()
   const queue = await io.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout })
   const level: LogLevel = flags.quiet ? 'error' : flags['log-level']
   const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
