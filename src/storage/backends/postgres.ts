@@ -1,4 +1,5 @@
-import pg from 'pg'
+import type { PoolConfig } from 'pg'
+import { pg } from './pg-driver.js'
 import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely'
 import { redactUrl } from '../../redact.js'
 import { isoReader, type Backend } from '../backend.js'
@@ -11,7 +12,7 @@ import type { Database } from '../schema.js'
  * longer. Without listeners on both, a PostgreSQL restart would crash every worker. The query in
  * flight fails with its own error, which its caller handles (retry, backoff).
  */
-function survivingPool(config: pg.PoolConfig): Kysely<Database> {
+function survivingPool(config: PoolConfig): Kysely<Database> {
   const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...config })
   pool.on('error', () => {})
   pool.on('connect', (client) => client.on('error', () => {}))
