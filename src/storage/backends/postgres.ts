@@ -22,8 +22,9 @@ function survivingPool(config: PoolConfig): Kysely<Database> {
 /** The URL's password is registered for redaction when the URL is parsed (parseDatabaseUrl). */
 export function openPostgres(url: string): Backend {
   const db = survivingPool({ connectionString: url, max: 10 })
-  // Claims only: their commit is acknowledged before it is durable (see Backend.claim).
-  const claimDb = survivingPool({ connectionString: url, max: 2, options: '-c synchronous_commit=off' })
+  // Claims only: their commit is acknowledged before it is durable (see Backend.claim). One connection
+  // stays open however long the worker idles: a new one costs an idle worker's next pickup tens of ms.
+  const claimDb = survivingPool({ connectionString: url, max: 2, min: 1, options: '-c synchronous_commit=off' })
   const listener = new PgListener(url)
 
   return {
