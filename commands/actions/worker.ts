@@ -1,6 +1,7 @@
 import { TaskEndedBadlyError, UsageError } from '../../src/errors.js'
 import { bufferedLog, type LogFormat, type LogLevel } from '../../src/worker/log.js'
 import { Worker } from '../../src/worker/worker.js'
+import { boundHeapGrowth } from '../../src/worker/heap-growth.js'
 import type { CommandIO, SharedFlags } from './io.js'
 
 export interface WorkerFlags extends SharedFlags {
@@ -26,11 +27,14 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
     .map((q) => q.trim())
     .filter(Boolean)
   if (queues.length === 0) throw new UsageError('--queue names no queue')
+  // This process is the worker's alone: its memory must stay flat however many tasks it runs.
+  boundHeapGrowth()
   const queue = await io.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout })
   const level: LogLevel = flags.quiet ? 'error' : flags['log-level']
   const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
-  // Whether the last run of each task this worker ran completed: a failure retried into a success
-  // is a success; a failure whose retry waits beyond the burst is not.
+  // Burst only: whether the last run of each task this worker ran completed (a failure retried into a
+  // success is a success; a failure whose retry waits beyond the burst is not). A worker that runs until
+  // stopped keeps nothing per task: its memory must stay flat however many tasks it runs.
   const verdicts = new Map<string, boolean>()
   const worker = new Worker(queue.backend, queue.settings, {
     concurrency: flags.concurrency,
@@ -40,11 +44,13 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
     maxMemoryMb: flags['max-memory'],
     maxTasksPerProcess: flags['max-tasks-per-process'],
     log,
-    onVerdict: (id, outcome) => {
-      // Given back at a stop: not the task's failure.
-      if (outcome.givenBack) verdicts.delete(id)
-      else verdicts.set(id, outcome.status === 'completed')
-    },
+    onVerdict: flags.burst
+      ? (id, outcome) => {
+          // Given back at a stop: not the task's failure.
+          if (outcome.givenBack) verdicts.delete(id)
+          else verdicts.set(id, outcome.status === 'completed')
+        }
+      : undefined,
   })
   let signals = 0
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,4 +1,5 @@
-import pg from 'pg'
+import type { Client } from 'pg'
+import { pg } from './pg-driver.js'
 
 type Handler = (payload: string) => void
 
@@ -13,7 +14,7 @@ const RECONNECT_MAX_MS = 5000
  * with an empty payload: a spurious wake-up is harmless, a missed one would strand work until a poll.
  */
 export class PgListener {
-  private client: pg.Client | undefined
+  private client: Client | undefined
   private readonly handlers = new Map<string, Set<Handler>>()
   private connecting: Promise<void> | undefined
   private retryTimer: NodeJS.Timeout | undefined
@@ -65,7 +66,7 @@ export class PgListener {
     for (const handler of this.handlers.get(channel) ?? []) handler(payload)
   }
 
-  private lost(client: pg.Client): void {
+  private lost(client: Client): void {
     if (this.client !== client) return
     this.client = undefined
     client.end().catch(() => {})

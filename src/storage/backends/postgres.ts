@@ -1,4 +1,5 @@
-import pg from 'pg'
+import type { PoolConfig } from 'pg'
+import { pg } from './pg-driver.js'
 import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely'
 import { redactUrl } from '../../redact.js'
 import { isoReader, type Backend } from '../backend.js'
@@ -12,7 +13,7 @@ import type { Database } from '../schema.js'
  * longer. Without listeners on both, a PostgreSQL restart would crash every worker. The query in
  * flight fails with its own error, which its caller handles (retry, backoff).
  */
-function survivingPool(config: pg.PoolConfig): Kysely<Database> {
+function survivingPool(config: PoolConfig): Kysely<Database> {
   const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...config })
   pool.on('error', () => {})
   pool.on('connect', (client) => client.on('error', () => {}))
@@ -22,8 +23,9 @@ function survivingPool(config: pg.PoolConfig): Kysely<Database> {
 /** The URL's password is registered for redaction when the URL is parsed (parseDatabaseUrl). */
 export function openPostgres(url: string): Backend {
   const db = survivingPool({ connectionString: url, max: 10 })
-  // Claims only: their commit is acknowledged before it is durable (see Backend.claim).
-  const claimDb = survivingPool({ connectionString: url, max: 2, options: '-c synchronous_commit=off' })
+  // Claims only: their commit is acknowledged before it is durable (see Backend.claim). One connection
+  // stays open however long the worker idles: a new one costs an idle worker's next pickup tens of ms.
+  const claimDb = survivingPool({ connectionString: url, max: 2, min: 1, options: '-c synchronous_commit=off' })
   const listener = new PgListener(url)
 
   return {
