@@ -1,8 +1,10 @@
 import type { Settings } from '../config.js'
 import type { RunEnd } from './outcome.js'
 import type { ProcessPool } from './pool.js'
+import type { RunRequest } from './protocol.js'
 import type { Run } from './run.js'
 import type { TaskPolicy } from './task-policy.js'
+import type { RunHandlers, TaskProcess } from './task-process.js'
 
 export interface ExecuteContext {
   pool: ProcessPool
@@ -42,44 +44,11 @@ function handOver(runs: Run[], ctx: ExecuteContext): { results: Map<Run, Promise
   let release: () => void = () => {}
   const released = new Promise<void>((resolve) => (release = resolve))
   const handed = ctx.pool.acquire().then((proc) => {
-    const { settings } = ctx
-    const timers = new Map<Run, NodeJS.Timeout>()
     // Lost while the process was being found: not sent at all; nor what the process has no room for.
     const sent = runs.filter((run) => run.state === 'handed').slice(0, Math.max(1, ctx.pool.room(proc)))
+    const timers = new Map<Run, NodeJS.Timeout>()
     const ends = proc.run(
-      sent.map((run) => {
-        run.proc = proc
-        const { id, task, args } = run.task
-        return {
-          request: {
-            type: 'run',
-            id,
-            attempt: run.ref.attempt,
-            task,
-            args,
-            root: settings.root,
-            hooks: settings.hooks,
-          },
-          handlers: {
-            onStart: () => {
-              ctx.began(run)
-              if (run.state === 'lost' || ctx.hardStopped()) proc.kill(run.state === 'lost' ? 'lost' : 'stop', 0)
-              if (settings.taskTimeout > 0) {
-                timers.set(
-                  run,
-                  setTimeout(() => proc.kill('timeout'), settings.taskTimeout * 1000),
-                )
-              }
-            },
-            onDone: () => {
-              run.endedAt = Date.now()
-            },
-            onOutput: (text: string) => run.output.append('output', text),
-            onLog: (text: string) => run.output.append('log', text),
-            onProgress: (progress) => run.output.setProgress(progress),
-          },
-        }
-      }),
+      sent.map((run) => ({ request: requestOf(run, ctx), handlers: handlersOf(run, proc, ctx, timers) })),
     )
     // The worker began to stop while the process was being found: only the first run, begun, goes on.
     if (ctx.stopping()) proc.retract(sent.filter((run) => run.state === 'handed').map((run) => run.id))
@@ -109,4 +78,32 @@ function handOver(runs: Run[], ctx: ExecuteContext): { results: Map<Run, Promise
   })
   handed.catch(release)
   return { results, released }
+}
+
+function requestOf(run: Run, { settings }: ExecuteContext): RunRequest {
+  const { id, task, args } = run.task
+  return { type: 'run', id, attempt: run.ref.attempt, task, args, root: settings.root, hooks: settings.hooks }
+}
+
+/** What the process tells of the run goes into it; its timeout is armed when it begins. */
+function handlersOf(run: Run, proc: TaskProcess, ctx: ExecuteContext, timers: Map<Run, NodeJS.Timeout>): RunHandlers {
+  run.proc = proc
+  const timeoutSeconds = ctx.settings.taskTimeout
+  return {
+    onStart: () => {
+      ctx.began(run)
+      if (run.state === 'lost' || ctx.hardStopped()) proc.kill(run.state === 'lost' ? 'lost' : 'stop', 0)
+      if (timeoutSeconds > 0)
+        timers.set(
+          run,
+          setTimeout(() => proc.kill('timeout'), timeoutSeconds * 1000),
+        )
+    },
+    onDone: () => {
+      run.endedAt = Date.now()
+    },
+    onOutput: (text) => run.output.append('output', text),
+    onLog: (text) => run.output.append('log', text),
+    onProgress: (progress) => run.output.setProgress(progress),
+  }
 }
