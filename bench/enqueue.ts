@@ -115,10 +115,8 @@ async function bulk(r: EnqueueResults): Promise<void> {
       rates.add('sq enqueueMany (SQLite)', BULK, s)
     })
     // The SQLite floor: the same rows, one prepared single-row INSERT each, all in one transaction.
-    const raw = new Database(file)
+    const raw = rawSqlite(file)
     try {
-      raw.pragma('journal_mode = WAL')
-      raw.pragma('synchronous = NORMAL')
       const insert = raw.prepare(INSERT_SQLITE)
       const s = performance.now()
       raw.transaction(() => {
@@ -184,6 +182,14 @@ const SQLITE_NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
 const INSERT_SQLITE = `INSERT INTO sq_tasks (id, task, args, status, queue, priority, max_attempts, attempts, key, created, modified, run_at)
   VALUES (?, 'tasks#noop', ?, 'queued', 'default', 0, 1, 0, NULL, ${SQLITE_NOW}, ${SQLITE_NOW}, ${SQLITE_NOW})`
 
+/** The baseline's own connection to an sq SQLite file, set up as sq's backend sets up its own. */
+function rawSqlite(file: string): Database.Database {
+  const raw = new Database(file)
+  raw.pragma('journal_mode = WAL')
+  raw.pragma('synchronous = NORMAL')
+  return raw
+}
+
 const rate = (n: number, since: number) => (n / (performance.now() - since)) * 1000
 
 async function single(r: EnqueueResults): Promise<void> {
@@ -196,10 +202,8 @@ async function single(r: EnqueueResults): Promise<void> {
     r.single.set('sq createTask (SQLite)', rate(SINGLE, s))
   })
   // The same row through better-sqlite3 directly: one prepared INSERT per transaction (autocommit).
-  const raw = new Database(file)
+  const raw = rawSqlite(file)
   try {
-    raw.pragma('journal_mode = WAL')
-    raw.pragma('synchronous = NORMAL')
     const insert = raw.prepare(INSERT_SQLITE)
     const s = performance.now()
     for (let i = 0; i < SINGLE; i++) insert.run(randomUUID(), JSON.stringify({ i }))
