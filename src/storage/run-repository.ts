@@ -1,9 +1,10 @@
-import { sql, type QueryCreator } from 'kysely'
+import { type Selectable, sql, type QueryCreator } from 'kysely'
 import type { Progress, Task } from '../types.js'
 import { cancelTask } from './control-repository.js'
 import type { Backend } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
-import type { Database } from './schema.js'
+import type { Database, TasksTable } from './schema.js'
+import { type Placeholders, precompiled, type Values } from './precompiled.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS, toTask } from './task-row.js'
 import { storableText } from './text.js'
 
@@ -42,35 +43,61 @@ export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Task[]> {
     // On SQLite inside the claim's IMMEDIATE transaction; on PostgreSQL one more statement before it.
     const queues = await unpaused(d, trx, o.queues)
     if (queues.length === 0) return []
-    return (
-      trx
-        // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP
-        // LOCKED)` PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last
-        // one locked — claiming more than n tasks.
-        .with(
-          (wb) => wb('pick').materialized(),
-          (db) => d.lockForClaim(nextRunnable(d, db, queues).limit(o.limit)),
-        )
-        .updateTable('sq_tasks')
-        .set({
-          status: 'progress',
-          attempts: sql`attempts + 1`,
-          worker: o.workerName,
-          worker_pid: o.pid,
-          worker_id: o.workerId,
-          started: o.startNow === false ? null : d.now(),
-          modified: d.now(),
-          ...CLEARED_RESULTS,
-        })
-        // By primary key only: the picked rows are locked (PostgreSQL) or the writer is alone (SQLite), so
-        // they are still queued; a status filter here would lead SQLite to scan every queued row.
-        .where('id', 'in', (eb) => eb.selectFrom('pick').select('pick.id'))
-        .returningAll()
-        .execute()
-    )
+    const startNow = o.startNow !== false
+    const shape = `claim ${queues.length}${startNow ? ' started' : ''}`
+    const build = (p: Placeholders<Values<ClaimOptions>>) => claimQuery(d, trx, p, queues.length, startNow)
+    const claim = precompiled(d, shape, claimValues(queues.length), build, { ...o, queues })
+    return (await trx.executeQuery<Selectable<TasksTable>>(claim)).rows
   })
   // RETURNING does not keep the pick's order; the worker runs them in claim order.
   return rows.map((row) => toTask(d, row)).sort(inClaimOrder)
+}
+
+/** The claim's values, from its options: one placeholder per queue. */
+function claimValues(queueCount: number): Values<ClaimOptions> {
+  const values: Values<ClaimOptions> = {
+    limit: (o) => o.limit,
+    workerName: (o) => o.workerName,
+    pid: (o) => o.pid,
+    workerId: (o) => o.workerId,
+  }
+  for (let i = 0; i < queueCount; i++) values[`queue${i}`] = (o) => o.queues[i]
+  return values
+}
+
+function claimQuery(
+  d: Backend,
+  db: QueryCreator<Database>,
+  p: Placeholders<Values<ClaimOptions>>,
+  queueCount: number,
+  startNow: boolean,
+) {
+  const queues = Array.from({ length: queueCount }, (_, i) => p[`queue${i}`]!)
+  return (
+    db
+      // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP
+      // LOCKED)` PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last
+      // one locked — claiming more than n tasks.
+      .with(
+        (wb) => wb('pick').materialized(),
+        (db) => d.lockForClaim(nextRunnable(d, db, queues).limit(p.limit!)),
+      )
+      .updateTable('sq_tasks')
+      .set({
+        status: 'progress',
+        attempts: sql`attempts + 1`,
+        worker: p.workerName!,
+        worker_pid: p.pid!,
+        worker_id: p.workerId!,
+        started: startNow ? d.now() : null,
+        modified: d.now(),
+        ...CLEARED_RESULTS,
+      })
+      // By primary key only: the picked rows are locked (PostgreSQL) or the writer is alone (SQLite), so
+      // they are still queued; a status filter here would lead SQLite to scan every queued row.
+      .where('id', 'in', (eb) => eb.selectFrom('pick').select('pick.id'))
+      .returningAll()
+  )
 }
 
 function inClaimOrder(a: Task, b: Task): number {
@@ -171,22 +198,28 @@ export async function hasRunnable(d: Backend, queues: string[]): Promise<boolean
  * queue's backlog unread. Otherwise `unpaused` has left the paused queues out first.
  */
 function nextRunnable(d: Backend, db: QueryCreator<Database>, queues: string[]) {
-  return db
-    .selectFrom('sq_tasks')
-    .select('id')
-    .where('status', '=', 'queued')
-    .where('queue', 'in', queues)
-    .where('run_at', '<=', d.now())
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('sq_paused_queues').select('sq_paused_queues.queue').where('sq_paused_queues.queue', 'in', queues),
+  return (
+    db
+      .selectFrom('sq_tasks')
+      .select('id')
+      // A literal: a statement kept prepared may be planned once for any value, and only the literal
+      // lets that plan use the partial index of queued tasks.
+      .where('status', '=', sql.lit('queued'))
+      .where('queue', 'in', queues)
+      .where('run_at', '<=', d.now())
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('sq_paused_queues')
+              .select('sq_paused_queues.queue')
+              .where('sq_paused_queues.queue', 'in', queues),
+          ),
         ),
-      ),
-    )
-    .orderBy('priority', 'desc')
-    .orderBy('run_at')
-    .orderBy('created')
+      )
+      .orderBy('priority', 'desc')
+      .orderBy('run_at')
+      .orderBy('created')
+  )
 }
 
 /**

@@ -104,7 +104,11 @@ export interface WorkerSuite {
   /** This test's queue name: a worker started through the suite takes tasks only from it. */
   q: string
   /** Enqueues through the library (fast), into this test's queue. */
-  enqueue(task: string, args?: Record<string, unknown>, o?: { maxAttempts?: number }): Promise<string>
+  enqueue(
+    task: string,
+    args?: Record<string, unknown>,
+    o?: { maxAttempts?: number; priority?: number },
+  ): Promise<string>
   get(id: string): Promise<Task>
   /** Polls the database until the task is in one of `statuses` (default: any terminal one). */
   waitForStatus(id: string, statuses?: Task['status'][], timeoutMs?: number): Promise<Task>
@@ -129,8 +133,12 @@ export function workerSuite(dialect: BackendName, files: Record<string, string> 
   let n = 0
   const s = {
     q: '',
-    async enqueue(task: string, args: Record<string, unknown> = {}, o: { maxAttempts?: number } = {}) {
-      return (await s.queue.enqueue({ task, args, queue: s.q, maxAttempts: o.maxAttempts })).id
+    async enqueue(
+      task: string,
+      args: Record<string, unknown> = {},
+      o: { maxAttempts?: number; priority?: number } = {},
+    ) {
+      return (await s.queue.enqueue({ task, args, queue: s.q, maxAttempts: o.maxAttempts, priority: o.priority })).id
     },
     get: (id: string) => s.queue.get(id),
     async waitForStatus(

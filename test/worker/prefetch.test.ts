@@ -20,8 +20,10 @@ const FAST = { SQ_HEARTBEAT_TIMEOUT: '2' }
  */
 async function holdBehindGate(s: WorkerSuite, worker: () => SqProcess) {
   const gate = s.file('gate')
-  for (let i = 0; i < 5; i++) await s.enqueue('tasks#nothing')
-  const gated = await s.enqueue('tasks#gated', { gate, pidFile: s.file('gated.pid') })
+  // In this order whatever their creation times: tasks enqueued within one millisecond may be claimed in
+  // either order (README, The worker).
+  for (let i = 0; i < 5; i++) await s.enqueue('tasks#nothing', {}, { priority: 2 })
+  const gated = await s.enqueue('tasks#gated', { gate, pidFile: s.file('gated.pid') }, { priority: 1 })
   const target = await s.enqueue('tasks#note', { file: s.file('target-ran'), token: 'target' })
   const w = worker()
   await waitForFile(s.file('gated.pid'), 10_000)

@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely'
 import { redactUrl } from '../../redact.js'
 import { isoReader, type Backend } from '../backend.js'
 import { PgListener } from './pg-listener.js'
+import { keepPrecompiledPrepared } from './pg-prepared.js'
 import { newTasksJson } from '../task-repository.js'
 import type { Database } from '../schema.js'
 
@@ -16,7 +17,10 @@ import type { Database } from '../schema.js'
 function survivingPool(config: PoolConfig): Kysely<Database> {
   const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...config })
   pool.on('error', () => {})
-  pool.on('connect', (client) => client.on('error', () => {}))
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+    keepPrecompiledPrepared(client)
+  })
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }
 
