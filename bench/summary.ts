@@ -165,6 +165,7 @@ function methodLines(r: Results): string[] {
     '    fifth had started (warm-up), from that moment to the last end; a run stops when its queue is empty',
     '    or BENCH_RUN_S after its first completed job',
     '  pickup: created → started of each record; the enqueuer waits 20–50 ms between tasks',
+    '  RSS: the worker process, idle after its first task, and 2 s after the load has run (every queue alike)',
   ]
 }
 

@@ -1,7 +1,7 @@
 import { TaskEndedBadlyError, UsageError } from '../../src/errors.js'
 import { bufferedLog, type LogFormat, type LogLevel } from '../../src/worker/log.js'
 import { Worker } from '../../src/worker/worker.js'
-import { boundHeapGrowth } from '../../src/worker/heap-growth.js'
+import { boundHeapGrowth, collectWhenIdle } from '../../src/worker/heap-growth.js'
 import type { CommandIO, SharedFlags } from './io.js'
 
 export interface WorkerFlags extends SharedFlags {
@@ -62,9 +62,11 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  const stopCollecting = collectWhenIdle(() => worker.tasksDone)
   try {
     await worker.run()
   } finally {
+    stopCollecting()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }

@@ -64,6 +64,14 @@ export interface SqlFragments {
    * reads it with json_array_elements, SQLite with json_each.
    */
   newTaskRows(rows: NewTask[]): RawBuilder<unknown>
+  /**
+   * A FROM item `r` over the rows of a JSON array of arrays given as ONE parameter: column `value` is
+   * one inner array, whose fields `r.value ->> i` reads (text, or NULL for null; cast it). A statement
+   * that takes its rows so has one text for any number of rows: compiled and prepared once
+   * (precompiled.ts) instead of a statement per row count. PostgreSQL: json_array_elements; SQLite:
+   * json_each.
+   */
+  jsonRows(json: unknown): RawBuilder<unknown>
 }
 
 /** Column types of the schema (the migrations read them). */

@@ -5,6 +5,7 @@ import { owned, type RunRef } from './fencing.js'
 import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS, sqlType, usageColumns, USAGE, type RunUsage } from './task-row.js'
 import { storableText } from './text.js'
+import { precompiled } from './precompiled.js'
 import type { Progress } from '../types.js'
 
 /**
@@ -76,7 +77,7 @@ export interface Verdict {
   outcome: RunOutcome
 }
 
-/** Rows per batched verdict statement (13 parameters each, far below either database's limit). */
+/** Rows per batched verdict statement. */
 export const MAX_VERDICT_BATCH = 100
 
 /**
@@ -92,53 +93,90 @@ export async function endRuns(d: Backend, verdicts: Verdict[]): Promise<Set<stri
     if (await endRun(d, v.run, v.outcome)) recorded.add(v.run.id)
   }
   for (let at = 0; at < simple.length; at += MAX_VERDICT_BATCH) {
-    const rows = await d.exclusive((db) =>
-      endManyWithoutChunks(d, simple.slice(at, at + MAX_VERDICT_BATCH)).execute(db),
-    )
+    const statement = endManyWithoutChunks(d, simple.slice(at, at + MAX_VERDICT_BATCH))
+    const rows = await d.exclusive((db) => db.executeQuery<{ id: string }>(statement))
     for (const row of rows.rows) recorded.add(row.id)
   }
   return recorded
 }
 
-/** The usage columns in the batched verdict: named in its VALUES list, and copied from it. */
-const USAGE_LIST = sql.raw(USAGE.map(({ column }) => column).join(', '))
-const USAGE_SET = sql.raw(USAGE.map(({ column }) => `${column} = v.${column}`).join(', '))
+/** The columns of a batched verdict's rows, in the order verdictRows writes them, with their SQL types. */
+function verdictColumns(d: Backend): Array<[name: string, type: string]> {
+  return [
+    ['task_id', 'text'],
+    ['attempt', 'integer'],
+    ['status', 'text'],
+    ['output', 'text'],
+    ['log', 'text'],
+    ['error', 'text'],
+    ...USAGE.map(({ column }): [string, string] => [column, sqlType(column, d.timestampType)]),
+    ['retry_after', 'integer'],
+    ['progress', 'text'],
+    ['started_at', d.timestampType],
+    ['ended_at', d.timestampType],
+  ]
+}
+
+/** The verdicts as the JSON rows of endManyWithoutChunks, one array per run in verdictColumns' order. */
+function verdictRows(verdicts: Verdict[]): string {
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
+  return JSON.stringify(
+    verdicts.map(({ run, outcome }) => {
+      const tail = outcome.tail ?? {}
+      return [
+        run.id,
+        run.attempt,
+        outcome.status,
+        storableText(tail.output ?? null),
+        storableText(tail.log ?? null),
+        storableText(outcome.error ?? null),
+        ...USAGE.map(({ field }) => outcome[field] ?? null),
+        outcome.status === 'queued' ? (outcome.retryAfterSeconds ?? 0) : null,
+        tail.progress ? JSON.stringify(tail.progress) : null,
+        iso(outcome.ran?.startedAt),
+        iso(outcome.ran?.endedAt),
+      ]
+    }),
+  )
+}
 
 /**
- * `WITH v(…) AS (VALUES …) UPDATE sq_tasks … FROM v`: both databases run it (SQLite ≥ 3.33). The casts
- * type PostgreSQL's parameters, which VALUES alone would leave as text.
+ * `WITH v(…) AS (SELECT … FROM <the rows>) UPDATE sq_tasks … FROM v`: both databases run it (SQLite ≥
+ * 3.33). The rows travel as one JSON parameter (Backend.jsonRows), so the statement is the same for any
+ * number of verdicts: compiled once, kept prepared, where a VALUES list was a statement per batch size
+ * — compiled by Kysely at every batch, and on SQLite ~20 large statements held in the statement cache.
  */
 function endManyWithoutChunks(d: Backend, verdicts: Verdict[]) {
-  const int = (value: number | null | undefined) => sql`cast(${value ?? null} as integer)`
-  const text = (value: string | null | undefined) => sql`cast(${value ?? null} as text)`
-  const usage = (outcome: RunOutcome) =>
-    USAGE.map(
-      ({ column, field }) => sql`cast(${outcome[field] ?? null} as ${sql.raw(sqlType(column, d.timestampType))})`,
-    )
-  const values = verdicts.map(({ run, outcome }) => {
-    const tail = outcome.tail ?? {}
-    return sql`(${text(run.id)}, ${int(run.attempt)}, ${text(outcome.status)}, ${text(storableText(tail.output ?? null))},
-      ${text(storableText(tail.log ?? null))}, ${text(storableText(outcome.error ?? null))}, ${sql.join(usage(outcome))},
-      ${int(outcome.status === 'queued' ? (outcome.retryAfterSeconds ?? 0) : null)},
-      ${text(tail.progress ? JSON.stringify(tail.progress) : null)},
-      ${timestamp(d, outcome.ran?.startedAt)}, ${timestamp(d, outcome.ran?.endedAt)})`
-  })
+  return precompiled(
+    d,
+    'verdicts',
+    { rows: (v: Verdict[]) => verdictRows(v) },
+    (p) => verdictsQuery(d, p.rows),
+    verdicts,
+  )
+}
+
+function verdictsQuery(d: Backend, rows: unknown) {
+  const columns = verdictColumns(d)
+  const fields = columns.map(([, type], i) => sql`cast(r.value ->> ${sql.lit(i)} as ${sql.raw(type)})`)
   const ended = sql`v.status <> 'queued'`
-  return sql<{ id: string }>`
-    with v(task_id, attempt, status, output, log, error, ${USAGE_LIST}, retry_after, progress,
-           started_at, ended_at)
-      as (values ${sql.join(values)})
+  const query = sql<{ id: string }>`
+    with v(${sql.raw(columns.map(([name]) => name).join(', '))})
+      as (select ${sql.join(fields)} from ${d.jsonRows(rows)})
     update sq_tasks set
       status = v.status, output = v.output, log = v.log, error = v.error,
-      ${USAGE_SET}, modified = ${d.now()},
+      ${sql.raw(USAGE.map(({ column }) => `${column} = v.${column}`).join(', '))}, modified = ${d.now()},
       progress = coalesce(v.progress, sq_tasks.progress),
       started = coalesce(v.started_at, sq_tasks.started),
       finished = case when ${ended} then coalesce(v.ended_at, ${d.now()}) else null end,
       run_at = case when ${ended} then sq_tasks.run_at else ${d.nowPlusSeconds(sql<number>`v.retry_after`)} end,
       worker_id = case when ${ended} then sq_tasks.worker_id else null end
     from v
-    where sq_tasks.id = v.task_id and sq_tasks.attempts = v.attempt and sq_tasks.status = 'progress'
+    -- The status as an expression, so that no plan walks the running tasks by status (and reads the
+    -- rows again for each, as SQLite did): each row is found by its id.
+    where sq_tasks.id = v.task_id and sq_tasks.attempts = v.attempt and sq_tasks.status || '' = 'progress'
     returning sq_tasks.id`
+  return { compile: () => query.compile(d.db) }
 }
 
 /** The columns a verdict writes; `written` output and log are what the chunks held. */

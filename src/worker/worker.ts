@@ -115,6 +115,11 @@ export class Worker {
     return this.presence.name
   }
 
+  /** Tasks this worker has run to an end so far. */
+  get tasksDone(): number {
+    return this.done
+  }
+
   /** Runs until stopped (or, in burst mode, until no runnable task is left). */
   async run(): Promise<void> {
     await this.presence.register()

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { claimTasks, endRun, hasRunnable, lostRuns } from '../../src/storage/run-repository.js'
+import { claimTasks, endRun, endRuns, hasRunnable, lostRuns } from '../../src/storage/run-repository.js'
 import { orphanedRuns } from '../../src/storage/worker-repository.js'
 import { DIALECTS, useTestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
@@ -34,7 +34,28 @@ for (const dialect of DIALECTS) {
         await orphanedRuns(logged, 30)
         await endRun(logged, { id: task!.id, attempt: 1 }, { status: 'completed', chunksWritten: false })
         await endRun(logged, { id: task!.id, attempt: 1 }, { status: 'completed' })
+        const running = await claimTasks(logged, {
+          workerId: 'w',
+          workerName: 'h:1',
+          pid: 1,
+          queues: ['default'],
+          limit: 10,
+        })
+        await endRuns(
+          logged,
+          running
+            .slice(0, 2)
+            .map((r) => ({ run: { id: r.id, attempt: 1 }, outcome: { status: 'completed', chunksWritten: false } })),
+        )
         const all = await plans()
+        // The batched verdict finds each row by its id; walking the running tasks by status instead, SQLite
+        // read the whole batch again for each of them.
+        const verdicts = all.find((p) => /^\s*with v\(/i.test(p.query))!
+        assert.ok(verdicts, 'the batched verdict was seen')
+        assert.ok(
+          verdicts.plan.some((l) => /sq_tasks_pkey|sqlite_autoindex_sq_tasks_1 \(id=\?\)/.test(l)),
+          `batched verdict not by primary key:\n${verdicts.plan.join('\n')}`,
+        )
         const claim = all.find((p) => /^\s*with/i.test(p.query))!
         assert.ok(claim, 'the claim was seen')
         assert.ok(

@@ -4,13 +4,15 @@ import { workerSuite } from '../helpers/worker.js'
 
 /**
  * PostgreSQL's text cannot hold NUL; a task whose result, yields, log or error had one could not be
- * recorded and was run again and again. Both databases store NUL as U+FFFD and keep the rest.
+ * recorded and was run again and again. Both databases store NUL (and half of a surrogate pair) as U+FFFD
+ * and keep the rest.
  */
 const NUL_TASKS = `
 export function returns() { return 'a\\u0000b' }
 export function* yields() { yield 'c\\u0000d'; yield 'e' }
 export function logs() { console.log('f\\u0000g'); return 'logged' }
 export function throws() { throw new Error('h\\u0000i') }
+export function halves() { return 'm' + '\\ud83d\\ude00'.slice(0, 1) + 'n' }
 `
 
 for (const dialect of DIALECTS) {
@@ -24,6 +26,7 @@ for (const dialect of DIALECTS) {
         yields: await s.enqueue('nul#yields', {}, { maxAttempts: 3 }),
         logs: await s.enqueue('nul#logs', {}, { maxAttempts: 3 }),
         throws: await s.enqueue('nul#throws'),
+        halves: await s.enqueue('nul#halves', {}, { maxAttempts: 3 }),
       }
       await s.burst()
       const returns = await s.get(ids.returns)
@@ -39,6 +42,11 @@ for (const dialect of DIALECTS) {
       const throws = await s.get(ids.throws)
       assert.equal(throws.status, 'failed')
       assert.match(throws.error ?? '', /h\uFFFDi/)
+      // Half of a surrogate pair is no character either: U+FFFD too, recorded at once.
+      const halves = await s.get(ids.halves)
+      assert.equal(halves.status, 'completed')
+      assert.equal(halves.output, 'm\uFFFDn')
+      assert.equal(halves.attempts, 1)
     })
 
     it('are stored as U+FFFD in output streamed while the task runs', async () => {

@@ -143,6 +143,7 @@ function openConnection(file: string, resolved: string): Backend {
       FROM json_each(${newTasksJson(rows)}) AS r
       WHERE true -- SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT
       ORDER BY r.key -- json_each's key: the index in the array, so the batch keeps its order`,
+    jsonRows: (json) => sql`json_each(${json}) as r`,
     now: () => sql<string>`${sql.raw(ISO_NOW)}`,
     nowPlusSeconds: (seconds) => sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
     toIso: isoReader((value) => (typeof value === 'string' ? value : value.toISOString())),
