@@ -56,6 +56,11 @@ export interface SqlFragments {
    */
   readonly gatesBeforeScan: boolean
   /**
+   * May an UPDATE's RETURNING name the columns of its FROM tables? PostgreSQL: yes. SQLite: no (it
+   * allows a subquery there instead). The claim returns each row's place in its pick through it.
+   */
+  readonly returnsFromColumns: boolean
+  /**
    * New tasks as a SELECT of (id, task, args, status, queue, priority, max_attempts, attempts, key,
    * created, modified, run_at), in their order, for one multi-row INSERT (bulk-insert.ts). The rows
    * travel as ONE parameter, the JSON text of newTasksJson (task-repository.ts), so the statement's text

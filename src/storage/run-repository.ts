@@ -33,9 +33,11 @@ export interface ClaimOptions {
 }
 
 /**
- * Claims up to `limit` runnable tasks: highest priority first, then oldest run_at. One statement,
- * `WITH pick AS MATERIALIZED (SELECT … LIMIT n) UPDATE … WHERE id IN pick RETURNING *`, made exclusive
- * by the backend (see lockForClaim).
+ * Claims up to `limit` runnable tasks: highest priority first, then oldest run_at, then oldest. One
+ * statement, `WITH pick AS MATERIALIZED (SELECT … LIMIT n) UPDATE … RETURNING *`, made exclusive by the
+ * backend (see lockForClaim), and returned in the pick's order: RETURNING keeps no order of its own, and
+ * the fields cannot restore it (tasks enqueued in one millisecond, or in one bulk statement, tie on
+ * `created`), so each row comes back with its place in the pick.
  */
 export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Task[]> {
   if (o.limit <= 0) return []
@@ -47,10 +49,9 @@ export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Task[]> {
     const shape = `claim ${queues.length}${startNow ? ' started' : ''}`
     const build = (p: Placeholders<Values<ClaimOptions>>) => claimQuery(d, trx, p, queues.length, startNow)
     const claim = precompiled(d, shape, claimValues(queues.length), build, { ...o, queues })
-    return (await trx.executeQuery<Selectable<TasksTable>>(claim)).rows
+    return (await trx.executeQuery<Selectable<TasksTable> & { claim_order: number }>(claim)).rows
   })
-  // RETURNING does not keep the pick's order; the worker runs them in claim order.
-  return rows.map((row) => toTask(d, row)).sort(inClaimOrder)
+  return rows.sort((a, b) => a.claim_order - b.claim_order).map((row) => toTask(d, row))
 }
 
 /** The claim's values, from its options: one placeholder per queue. */
@@ -73,35 +74,51 @@ function claimQuery(
   startNow: boolean,
 ) {
   const queues = Array.from({ length: queueCount }, (_, i) => p[`queue${i}`]!)
-  return (
-    db
-      // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP
-      // LOCKED)` PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last
-      // one locked — claiming more than n tasks.
-      .with(
-        (wb) => wb('pick').materialized(),
-        (db) => d.lockForClaim(nextRunnable(d, db, queues).limit(p.limit!)),
-      )
-      .updateTable('sq_tasks')
-      .set({
-        status: 'progress',
-        attempts: sql`attempts + 1`,
-        worker: p.workerName!,
-        worker_pid: p.pid!,
-        worker_id: p.workerId!,
-        started: startNow ? d.now() : null,
-        modified: d.now(),
-        ...CLEARED_RESULTS,
-      })
-      // By primary key only: the picked rows are locked (PostgreSQL) or the writer is alone (SQLite), so
-      // they are still queued; a status filter here would lead SQLite to scan every queued row.
-      .where('id', 'in', (eb) => eb.selectFrom('pick').select('pick.id'))
-      .returningAll()
-  )
-}
-
-function inClaimOrder(a: Task, b: Task): number {
-  return b.priority - a.priority || a.run_at.localeCompare(b.run_at) || a.created.localeCompare(b.created)
+  const update = db
+    // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP
+    // LOCKED)` PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last
+    // one locked — claiming more than n tasks.
+    .with(
+      (wb) => wb('pick').materialized(),
+      (db) => d.lockForClaim(nextRunnable(d, db, queues).limit(p.limit!)),
+    )
+    // Each picked id with its place: both databases read a materialized CTE back in the order it was
+    // written, and a window without ORDER BY numbers the rows in the order it reads them. (The pick
+    // itself cannot number them on PostgreSQL: FOR UPDATE allows no window function.)
+    .with('ordered', (db) =>
+      db.selectFrom('pick').select(['pick.id', sql<number>`cast(row_number() over () as integer)`.as('claim_order')]),
+    )
+    .updateTable('sq_tasks')
+    .set({
+      status: 'progress',
+      attempts: sql`attempts + 1`,
+      worker: p.workerName!,
+      worker_pid: p.pid!,
+      worker_id: p.workerId!,
+      started: startNow ? d.now() : null,
+      modified: d.now(),
+      ...CLEARED_RESULTS,
+    })
+  // By primary key only: the picked rows are locked (PostgreSQL) or the writer is alone (SQLite), so
+  // they are still queued; a status filter here would lead SQLite to scan every queued row.
+  if (d.returnsFromColumns) {
+    return update
+      .from('ordered')
+      .whereRef('sq_tasks.id', '=', 'ordered.id')
+      .returningAll('sq_tasks')
+      .returning('ordered.claim_order')
+  }
+  // A subquery per row, over at most a claim's rows (~1 ms for 256 here).
+  return update
+    .where('id', 'in', (eb) => eb.selectFrom('pick').select('pick.id'))
+    .returningAll()
+    .returning((eb) =>
+      eb
+        .selectFrom('ordered')
+        .select('ordered.claim_order')
+        .whereRef('ordered.id', '=', 'sq_tasks.id')
+        .as('claim_order'),
+    )
 }
 
 /**

@@ -6,7 +6,8 @@ import type { Backend } from '../../src/storage/backend.js'
 import * as runs from '../../src/storage/run-repository.js'
 import * as control from '../../src/storage/control-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
-import { insert } from '../helpers/sq.js'
+import { insert, newTask } from '../helpers/sq.js'
+import { insertTasks } from '../../src/storage/bulk-insert.js'
 
 // The compiled storage layer (as bin/run.js uses it): a child starts in a fraction of tsx's time.
 const REPOSITORY = fileURLToPath(new URL('../../dist/src/storage/run-repository.js', import.meta.url))
@@ -79,6 +80,18 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(order, [highOld, highNew, low])
       // The delayed task is still queued, and not runnable before its time.
       assert.equal(await runs.hasRunnable(d, ['default']), false)
+    })
+
+    // One bulk insert gives its rows one `created`; so does one millisecond to tasks enqueued one by one.
+    it('claims tasks that tie on priority, run_at and created in the order they were enqueued', async () => {
+      const bulk = Array.from({ length: 40 }, () => newTask())
+      await insertTasks(d, bulk)
+      const single: string[] = []
+      for (let i = 0; i < 10; i++) single.push(await insert(d))
+      const claimed: string[] = []
+      for (const limit of [7, 20, 30])
+        claimed.push(...(await runs.claimTasks(d, claimer('a', ['default'], limit))).map((t) => t.id))
+      assert.deepEqual(claimed, [...bulk.map((t) => t.id), ...single])
     })
 
     it('claims each task exactly once among concurrent claimer processes', async function () {
