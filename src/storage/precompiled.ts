@@ -34,7 +34,8 @@ const byBackend = new WeakMap<Backend, Map<string, Bound<never>>>()
 /**
  * The statement `shape` of this backend, built by `build` the first time (with `values`' placeholders
  * as its values), bound to `source`'s values. `shape` names everything that changes the statement's
- * text: a different text needs a different shape.
+ * text: a different text needs a different shape. `values` and `build` are kept from the first call, so
+ * a value must be read from `source`, never from a variable of the caller.
  */
 export function precompiled<S, V extends Values<S>>(
   d: Backend,

@@ -127,19 +127,31 @@ function claimQuery(
  */
 export async function markStarted(d: Backend, workerId: string, runs: RunRef[]): Promise<void> {
   if (runs.length === 0) return
-  await d.db
-    .updateTable('sq_tasks')
-    .set({ started: d.now(), modified: d.now() })
-    .where(
-      'id',
-      'in',
-      runs.map((r) => r.id),
-    )
-    .where('worker_id', '=', workerId)
-    .where('status', '=', 'progress')
-    .where('started', 'is', null)
-    .execute()
+  const values = { ids: (s: MarkSource) => idsOf(s.runs), workerId: (s: MarkSource) => s.workerId }
+  const build = (p: Placeholders<typeof values>) =>
+    d.db
+      .updateTable('sq_tasks')
+      .set({ started: d.now(), modified: d.now() })
+      .where('id', 'in', inIds(d, p.ids))
+      .where('worker_id', '=', p.workerId)
+      .where('status', '=', sql.lit('progress'))
+      .where('started', 'is', null)
+  const statement = precompiled(d, 'mark started', values, build, { workerId, runs })
+  await d.db.executeQuery(statement)
 }
+
+/**
+ * The worker's lists of runs, as one JSON parameter (Backend.jsonRows): one statement for any number
+ * of them, where an IN list was a statement per length (each compiled, and on SQLite prepared and
+ * cached, anew).
+ */
+interface MarkSource {
+  workerId: string
+  runs: RunRef[]
+}
+
+const idsOf = (runs: RunRef[]) => JSON.stringify(runs.map((r) => [r.id]))
+const inIds = (d: Backend, ids: unknown) => sql<string>`(select cast(r.value ->> 0 as text) from ${d.jsonRows(ids)})`
 
 /** A claimed task back in the queue, its worker (and its start, if any) forgotten. */
 const unclaimed = (d: Backend) => ({ status: 'queued', ...CLEARED_CLAIM, modified: d.now() }) as const
@@ -269,15 +281,14 @@ export async function appendChunks(
 /** Of these runs, the ones that no longer own their task (cancelled, requeued or declared lost). */
 export async function lostRuns(d: Backend, runs: RunRef[]): Promise<RunRef[]> {
   if (runs.length === 0) return []
-  const rows = await d.db
-    .selectFrom('sq_tasks')
-    .select(['id', 'attempts', 'status'])
-    .where(
-      'id',
-      'in',
-      runs.map((r) => r.id),
-    )
-    .execute()
+  const statement = precompiled(
+    d,
+    'lost runs',
+    { ids: idsOf },
+    (p) => d.db.selectFrom('sq_tasks').select(['id', 'attempts', 'status']).where('id', 'in', inIds(d, p.ids)),
+    runs,
+  )
+  const { rows } = await d.db.executeQuery<{ id: string; attempts: number; status: string }>(statement)
   const current = new Map(rows.map((r) => [r.id, r]))
   return runs.filter((run) => {
     const row = current.get(run.id)
