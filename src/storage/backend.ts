@@ -56,10 +56,13 @@ export interface SqlFragments {
    */
   readonly gatesBeforeScan: boolean
   /**
-   * May an UPDATE's RETURNING name the columns of its FROM tables? PostgreSQL: yes. SQLite: no (it
-   * allows a subquery there instead). The claim returns each row's place in its pick through it.
+   * What a claimed row returns to break the ties of its pick (RETURNING keeps no order; tasks tie on
+   * priority, run_at and created when enqueued in one millisecond or one statement). SQLite: `rowid`,
+   * the last key of every index entry, so the pick broke ties by it. PostgreSQL: the row's number in
+   * the pick, through UPDATE … FROM (whose columns its RETURNING may name, and SQLite's may not); a
+   * heap position is no insertion order there.
    */
-  readonly returnsFromColumns: boolean
+  readonly claimTieBreak: 'rowid' | 'pick-number'
   /**
    * New tasks as a SELECT of (id, task, args, status, queue, priority, max_attempts, attempts, key,
    * created, modified, run_at), in their order, for one multi-row INSERT (bulk-insert.ts). The rows

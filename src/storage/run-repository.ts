@@ -33,11 +33,11 @@ export interface ClaimOptions {
 }
 
 /**
- * Claims up to `limit` runnable tasks: highest priority first, then oldest run_at, then oldest. One
- * statement, `WITH pick AS MATERIALIZED (SELECT … LIMIT n) UPDATE … RETURNING *`, made exclusive by the
- * backend (see lockForClaim), and returned in the pick's order: RETURNING keeps no order of its own, and
- * the fields cannot restore it (tasks enqueued in one millisecond, or in one bulk statement, tie on
- * `created`), so each row comes back with its place in the pick.
+ * Claims up to `limit` runnable tasks: highest priority first, then oldest run_at, then oldest, then
+ * the order they were inserted. One statement, `WITH pick AS MATERIALIZED (SELECT … LIMIT n) UPDATE …
+ * RETURNING *`, made exclusive by the backend (see lockForClaim). RETURNING keeps no order, and the
+ * fields alone cannot restore it (tasks enqueued in one millisecond, or in one bulk statement, tie on
+ * `created`), so each row also returns what broke such ties in the pick (Backend.claimTieBreak).
  */
 export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Task[]> {
   if (o.limit <= 0) return []
@@ -49,9 +49,16 @@ export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Task[]> {
     const shape = `claim ${queues.length}${startNow ? ' started' : ''}`
     const build = (p: Placeholders<Values<ClaimOptions>>) => claimQuery(d, trx, p, queues.length, startNow)
     const claim = precompiled(d, shape, claimValues(queues.length), build, { ...o, queues })
-    return (await trx.executeQuery<Selectable<TasksTable> & { claim_order: number }>(claim)).rows
+    return (await trx.executeQuery<Selectable<TasksTable> & { tie_break: number }>(claim)).rows
   })
-  return rows.sort((a, b) => a.claim_order - b.claim_order).map((row) => toTask(d, row))
+  return rows
+    .map((row) => ({ task: toTask(d, row), tieBreak: Number(row.tie_break) }))
+    .sort((a, b) => inClaimOrder(a.task, b.task) || a.tieBreak - b.tieBreak)
+    .map(({ task }) => task)
+}
+
+function inClaimOrder(a: Task, b: Task): number {
+  return b.priority - a.priority || a.run_at.localeCompare(b.run_at) || a.created.localeCompare(b.created)
 }
 
 /** The claim's values, from its options: one placeholder per queue. */
@@ -74,51 +81,46 @@ function claimQuery(
   startNow: boolean,
 ) {
   const queues = Array.from({ length: queueCount }, (_, i) => p[`queue${i}`]!)
-  const update = db
-    // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP
-    // LOCKED)` PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last
-    // one locked — claiming more than n tasks.
-    .with(
-      (wb) => wb('pick').materialized(),
-      (db) => d.lockForClaim(nextRunnable(d, db, queues).limit(p.limit!)),
-    )
-    // Each picked id with its place: both databases read a materialized CTE back in the order it was
-    // written, and a window without ORDER BY numbers the rows in the order it reads them. (The pick
-    // itself cannot number them on PostgreSQL: FOR UPDATE allows no window function.)
+  // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`
+  // PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last one locked —
+  // claiming more than n tasks.
+  const withPick = db.with(
+    (wb) => wb('pick').materialized(),
+    (db) => d.lockForClaim(nextRunnable(d, db, queues).limit(p.limit!)),
+  )
+  const claimed = {
+    status: 'progress',
+    attempts: sql<number>`attempts + 1`,
+    worker: p.workerName!,
+    worker_pid: p.pid!,
+    worker_id: p.workerId!,
+    started: startNow ? d.now() : null,
+    modified: d.now(),
+    ...CLEARED_RESULTS,
+  } as const
+  if (d.claimTieBreak === 'rowid') {
+    // By primary key only: the writer is alone, so the picked rows are still queued; a status filter
+    // here would lead SQLite to scan every queued row.
+    return withPick
+      .updateTable('sq_tasks')
+      .set(claimed)
+      .where('id', 'in', (eb) => eb.selectFrom('pick').select('pick.id'))
+      .returningAll()
+      .returning(sql<number>`rowid`.as('tie_break'))
+  }
+  // Each picked id with its place: a materialized CTE is read back in the order it was written, and a
+  // window without ORDER BY numbers rows in the order it reads them. (The pick itself cannot: FOR UPDATE
+  // allows no window function.) The picked rows are locked, so they are still queued.
+  return withPick
     .with('ordered', (db) =>
-      db.selectFrom('pick').select(['pick.id', sql<number>`cast(row_number() over () as integer)`.as('claim_order')]),
+      db.selectFrom('pick').select(['pick.id', sql<number>`cast(row_number() over () as integer)`.as('tie_break')]),
     )
     .updateTable('sq_tasks')
-    .set({
-      status: 'progress',
-      attempts: sql`attempts + 1`,
-      worker: p.workerName!,
-      worker_pid: p.pid!,
-      worker_id: p.workerId!,
-      started: startNow ? d.now() : null,
-      modified: d.now(),
-      ...CLEARED_RESULTS,
-    })
-  // By primary key only: the picked rows are locked (PostgreSQL) or the writer is alone (SQLite), so
-  // they are still queued; a status filter here would lead SQLite to scan every queued row.
-  if (d.returnsFromColumns) {
-    return update
-      .from('ordered')
-      .whereRef('sq_tasks.id', '=', 'ordered.id')
-      .returningAll('sq_tasks')
-      .returning('ordered.claim_order')
-  }
-  // A subquery per row, over at most a claim's rows (~1 ms for 256 here).
-  return update
-    .where('id', 'in', (eb) => eb.selectFrom('pick').select('pick.id'))
-    .returningAll()
-    .returning((eb) =>
-      eb
-        .selectFrom('ordered')
-        .select('ordered.claim_order')
-        .whereRef('ordered.id', '=', 'sq_tasks.id')
-        .as('claim_order'),
-    )
+    .set(claimed)
+    .from('ordered')
+    .whereRef('sq_tasks.id', '=', 'ordered.id')
+    .returningAll('sq_tasks')
+    .returning('ordered.tie_break')
 }
 
 /**

@@ -48,7 +48,7 @@ export function openPostgres(url: string): Backend {
     toIso: isoReader((value) => new Date(value).toISOString()),
     lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query.forUpdate().skipLocked(),
     gatesBeforeScan: true,
-    returnsFromColumns: true,
+    claimTieBreak: 'pick-number',
     // One JSON text (see newTasksJson): pg escapes array parameters element by element in JavaScript,
     // which for nine arrays cost more than the insert; V8 writes JSON natively.
     newTaskRows: (rows) => sql`

@@ -136,7 +136,7 @@ function openConnection(file: string, resolved: string): Backend {
     },
     // SQL fragments
     gatesBeforeScan: false,
-    returnsFromColumns: false,
+    claimTieBreak: 'rowid',
     newTaskRows: (rows) => sql`
       SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, 'queued', r.value ->> 3, r.value ->> 4, r.value ->> 5, 0, r.value ->> 6,
              ${sql.raw(ISO_NOW)}, ${sql.raw(ISO_NOW)},
