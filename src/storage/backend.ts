@@ -76,7 +76,7 @@ export interface SqlFragments {
    * A FROM item `r` over the rows of a JSON array of arrays given as ONE parameter: column `value` is
    * one inner array, whose fields `r.value ->> i` reads (text, or NULL for null; cast it). A statement
    * that takes its rows so has one text for any number of rows: compiled and prepared once
-   * (precompiled.ts) instead of a statement per row count. PostgreSQL: json_array_elements; SQLite:
+   * (precompiled.ts) instead of a statement per row count. PostgreSQL: jsonb_array_elements; SQLite:
    * json_each.
    */
   jsonRows(json: unknown): RawBuilder<unknown>

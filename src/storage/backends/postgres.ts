@@ -56,7 +56,8 @@ export function openPostgres(url: string): Backend {
              coalesce((r.v ->> 7)::timestamptz, now() + make_interval(secs => (r.v ->> 8)::float8))
       FROM json_array_elements(${newTasksJson(rows)}::json) WITH ORDINALITY AS r(v, n)
       ORDER BY r.n`,
-    jsonRows: (json) => sql`json_array_elements(cast(${json} as json)) as r(value)`,
+    // jsonb: parsed once; a json value is parsed again by each ->> of its fields.
+    jsonRows: (json) => sql`jsonb_array_elements(cast(${json} as jsonb)) as r(value)`,
     // DDL types
     timestampType: 'timestamptz',
     serialType: 'bigserial',
