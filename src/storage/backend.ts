@@ -61,7 +61,7 @@ export interface SqlFragments {
    * travel as ONE parameter, the JSON text of newTasksJson (task-repository.ts), so the statement's text
    * is the same for every chunk and no parameter limit applies: a 1,000-row VALUES list costs PostgreSQL
    * ~8× more to parse and plan than to insert, and SQLite more to bind than json_each costs it. PostgreSQL
-   * reads it with json_array_elements, SQLite with json_each.
+   * reads it with jsonb_array_elements, SQLite with json_each.
    */
   newTaskRows(rows: NewTask[]): RawBuilder<unknown>
 }

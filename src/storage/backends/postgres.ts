@@ -45,11 +45,13 @@ export function openPostgres(url: string): Backend {
     lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query.forUpdate().skipLocked(),
     gatesBeforeScan: true,
     // One JSON text (see newTasksJson): pg escapes array parameters element by element in JavaScript,
-    // which for nine arrays cost more than the insert; V8 writes JSON natively.
+    // which for nine arrays cost more than the insert; V8 writes JSON natively. Read as jsonb, parsed
+    // once: `json` is kept as text and each ->> parses its row again from the start, nine times a row
+    // (5,000 rows: 24 → 9 ms of the server's CPU into a table without indexes).
     newTaskRows: (rows) => sql`
       SELECT r.v ->> 0, r.v ->> 1, r.v ->> 2, 'queued', r.v ->> 3, (r.v ->> 4)::int, (r.v ->> 5)::int, 0, r.v ->> 6, now(), now(),
              coalesce((r.v ->> 7)::timestamptz, now() + make_interval(secs => (r.v ->> 8)::float8))
-      FROM json_array_elements(${newTasksJson(rows)}::json) WITH ORDINALITY AS r(v, n)
+      FROM jsonb_array_elements(${newTasksJson(rows)}::jsonb) WITH ORDINALITY AS r(v, n)
       ORDER BY r.n`,
     // DDL types
     timestampType: 'timestamptz',
