@@ -53,7 +53,8 @@ export function newTasksJson(rows: NewTask[]): string {
 export async function insertTask(d: Backend, t: NewTask): Promise<{ id: string; created: boolean }> {
   for (;;) {
     try {
-      await d.db.executeQuery(boundInsert(d, t))
+      const { name, query } = boundInsert(d, t)
+      await d.runPrepared(name, query)
       return { id: t.id, created: true }
     } catch (error) {
       if (t.key === null || !d.isUniqueViolation(error)) throw error
@@ -111,7 +112,8 @@ const compiledInserts = new WeakMap<
   Map<Shape, { compiled: CompiledQuery; values: ((t: NewTask) => unknown)[] }>
 >()
 
-function boundInsert(d: Backend, t: NewTask): CompiledQuery {
+/** The INSERT of a task, its values bound, and the name of its prepared statement (one per shape). */
+function boundInsert(d: Backend, t: NewTask): { name: string; query: CompiledQuery } {
   const shape: Shape = 'at' in t.runAt ? 'at' : 'after'
   let byShape = compiledInserts.get(d)
   if (!byShape) compiledInserts.set(d, (byShape = new Map()))
@@ -131,7 +133,10 @@ function boundInsert(d: Backend, t: NewTask): CompiledQuery {
     byShape.set(shape, (insert = { compiled, values }))
   }
   // No plugin transforms sq's queries, so the compiled node is only carried along, never read again.
-  return { ...insert.compiled, parameters: insert.values.map((value) => value(t)) }
+  return {
+    name: `sq_insert_task_${shape}`,
+    query: { ...insert.compiled, parameters: insert.values.map((value) => value(t)) },
+  }
 }
 
 export async function getTask(d: Backend, id: string): Promise<Task | undefined> {

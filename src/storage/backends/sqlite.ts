@@ -166,6 +166,10 @@ function openConnection(file: string, resolved: string): Backend {
     },
     exclusive: (fn) => backend.writeTransaction(fn),
     claim: (fn) => backend.exclusive(fn),
+    // Prepared statements: every statement is (withStatementCache).
+    async runPrepared(_name, query) {
+      await db.executeQuery(query)
+    },
     // Notifications: no LISTEN; a commit hint from the WAL file (see Notifications.hears).
     hears: 'commits',
     async listen(_channel, onMessage) {
