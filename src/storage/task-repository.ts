@@ -2,6 +2,7 @@ import { type CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely'
 import { isTerminal, TERMINAL_STATUSES, type Status, type Task } from '../types.js'
 import type { Backend } from './backend.js'
 import type { Database } from './schema.js'
+import { inModifiedOrder } from './modified-order.js'
 import { toTask } from './task-row.js'
 import type { ListFilter } from './task-types.js'
 
@@ -205,10 +206,9 @@ function globToLike(pattern: string): string {
   return /[*?]/.test(pattern) ? escaped : `%${escaped}%`
 }
 
-/** Newest first by `modified`. */
+/** Newest first by `modified` (see inModifiedOrder). */
 export async function listTasks(d: Backend, f: ListFilter): Promise<Task[]> {
   let q = d.db.selectFrom('sq_tasks').selectAll()
-  if (f.statuses && f.statuses.length > 0) q = q.where('status', 'in', f.statuses)
   if (f.taskPattern) q = q.where(taskMatches('task', f.taskPattern))
   if (f.since) q = q.where('modified', '>=', f.since)
   if (f.search) {
@@ -229,7 +229,7 @@ export async function listTasks(d: Backend, f: ListFilter): Promise<Task[]> {
       ]),
     )
   }
-  const rows = await q.orderBy('modified', 'desc').orderBy('id', 'desc').limit(f.limit).execute()
+  const rows = await inModifiedOrder(d, f.statuses, q, { direction: 'desc', limit: f.limit })
   return Promise.all(rows.map((row) => withLiveOutput(d, toTask(d, row))))
 }
 
@@ -259,12 +259,8 @@ export async function purgeTasks(
 
 /** Ids of tasks in the given statuses, newest first (for `requeue --status`). */
 export async function idsWithStatus(d: Backend, statuses: Status[], limit = 100_000): Promise<string[]> {
-  const rows = await d.db
-    .selectFrom('sq_tasks')
-    .select('id')
-    .where('status', 'in', statuses)
-    .orderBy('modified', 'desc')
-    .limit(limit)
-    .execute()
+  if (statuses.length === 0) return []
+  const q = d.db.selectFrom('sq_tasks').select(['id', 'modified'])
+  const rows = await inModifiedOrder(d, statuses, q, { direction: 'desc', limit })
   return rows.map((r) => r.id)
 }
