@@ -195,20 +195,28 @@ function rawSqlite(file: string): Database.Database {
 
 const rate = (n: number, since: number) => (n / (performance.now() - since)) * 1000
 
-/** A loop of `n` one-row calls, `SINGLE_ROUNDS` times, its rounds interleaved with its baseline's. */
-const SINGLE_ROUNDS = Number(process.env.BENCH_SINGLE_ROUNDS ?? 4)
+const SINGLE_ROUNDS = Number(process.env.BENCH_SINGLE_ROUNDS ?? 8)
+
+/** One side of a comparison: its connection opened (and warmed) before a round, closed after it. */
+type Loop = () => Promise<{ call: (i: number) => unknown; close?: () => unknown }>
 
 /**
- * Runs each loop of `loops` for SINGLE / SINGLE_ROUNDS tasks per round, the loops taking turns
- * (A B A B …), so that load drifts hit sq and its baseline alike; the rate is the median round's.
+ * Runs each loop for SINGLE / SINGLE_ROUNDS calls per round, the loops taking turns (A B A B …), so
+ * that load drifts hit sq and its baseline alike; a loop's rate is its median round's. Only the calls
+ * are timed.
  */
-async function interleaved(rates: Rates, loops: Record<string, (i: number) => Promise<unknown> | unknown>) {
+async function interleaved(rates: Rates, loops: Record<string, Loop>): Promise<void> {
   const perRound = Math.ceil(SINGLE / SINGLE_ROUNDS)
   for (let round = 0; round < SINGLE_ROUNDS; round++) {
-    for (const [label, call] of Object.entries(loops)) {
-      const s = performance.now()
-      for (let i = 0; i < perRound; i++) await call(i)
-      rates.add(label, perRound, s)
+    for (const [label, open] of Object.entries(loops)) {
+      const { call, close } = await open()
+      try {
+        const s = performance.now()
+        for (let i = 0; i < perRound; i++) await call(i)
+        rates.add(label, perRound, s)
+      } finally {
+        await close?.()
+      }
     }
   }
 }
@@ -217,19 +225,20 @@ async function single(r: EnqueueResults): Promise<void> {
   const rates = new Rates()
   const file = sqliteFile('single')
   removeSqlite(file)
-  await withQueue(file, async (q) => {
-    for (let i = 0; i < 50; i++) await q.enqueue({ task: 'tasks#noop', args: { i } }) // warm
+  // SQLite: each side on its own connection, one open at a time (as an app has one): a second
+  // connection to the file would make every commit of one a change the other must read.
+  await interleaved(rates, {
+    'sq createTask (SQLite)': async () => {
+      const q = await openQueue({ db: file, root: scratch() })
+      for (let i = 0; i < 20; i++) await q.enqueue({ task: 'tasks#noop', args: { i } }) // warm
+      return { call: (i) => q.enqueue({ task: 'tasks#noop', args: { i } }), close: () => q.close() }
+    },
     // The same row through better-sqlite3 directly: one prepared INSERT per transaction (autocommit).
-    const raw = rawSqlite(file)
-    try {
+    'raw INSERT (better-sqlite3)': async () => {
+      const raw = rawSqlite(file)
       const insert = raw.prepare(INSERT_SQLITE)
-      await interleaved(rates, {
-        'sq createTask (SQLite)': (i) => q.enqueue({ task: 'tasks#noop', args: { i } }),
-        'raw INSERT (better-sqlite3)': (i) => insert.run(randomUUID(), JSON.stringify({ i })),
-      })
-    } finally {
-      raw.close()
-    }
+      return { call: (i) => insert.run(randomUUID(), JSON.stringify({ i })), close: () => raw.close() }
+    },
   })
   await withPg('single', async (url) => {
     await withQueue(url, async (q) => {
@@ -241,9 +250,11 @@ async function single(r: EnqueueResults): Promise<void> {
         // prepared statement, as createTask sends its own, is shown beside it.
         const values = (i: number) => [randomUUID(), JSON.stringify({ i })]
         await interleaved(rates, {
-          'sq createTask (PostgreSQL)': (i) => q.enqueue({ task: 'tasks#noop', args: { i } }),
-          'raw INSERT (pg)': (i) => client.query(INSERT_PG, values(i)),
-          'raw INSERT, named prepared (pg)': (i) => client.query({ name: 'raw', text: INSERT_PG, values: values(i) }),
+          'sq createTask (PostgreSQL)': async () => ({ call: (i) => q.enqueue({ task: 'tasks#noop', args: { i } }) }),
+          'raw INSERT (pg)': async () => ({ call: (i) => client.query(INSERT_PG, values(i)) }),
+          'raw INSERT, named prepared (pg)': async () => ({
+            call: (i) => client.query({ name: 'raw', text: INSERT_PG, values: values(i) }),
+          }),
         })
       } finally {
         await client.end()

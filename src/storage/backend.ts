@@ -104,7 +104,8 @@ export interface PreparedStatements {
    * any transaction; `name` stands for its text. PostgreSQL: a named prepared statement, parsed and
    * planned once per connection (an unnamed one is parsed and planned at every call: ~1/4 of the
    * server's work for a one-row INSERT), sent through the pool without Kysely's per-query work. SQLite:
-   * Kysely, whose statements are kept prepared already (backends/sqlite.ts).
+   * the kept prepared statement run on the connection directly, or through Kysely while a transaction
+   * is open on it (backends/sqlite.ts).
    */
   runPrepared(name: string, query: CompiledQuery): Promise<void>
 }

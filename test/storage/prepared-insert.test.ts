@@ -6,9 +6,10 @@ import { waitFor } from '../helpers/wait.js'
 import { getTask, insertTask } from '../../src/storage/task-repository.js'
 
 /**
- * createTask's INSERT runs as a prepared statement (Backend.runPrepared; on PostgreSQL a named one,
- * prepared once per connection). Each connection of the pool prepares it on its first use, and a
- * connection that replaces a lost one prepares it again.
+ * createTask's INSERT runs as a prepared statement (Backend.runPrepared). PostgreSQL: a named one,
+ * prepared once per connection; each connection of the pool prepares it on its first use, and one that
+ * replaces a lost connection prepares it again. SQLite: run on the connection directly, outside Kysely,
+ * unless a transaction is open on it.
  */
 for (const dialect of DIALECTS) {
   describe(`createTask's prepared INSERT (${dialect})`, () => {
@@ -28,6 +29,30 @@ for (const dialect of DIALECTS) {
       const holder = newTask({ key: 'k' })
       await insertTask(t.d, holder)
       assert.deepEqual(await insertTask(t.d, newTask({ key: 'k' })), { id: holder.id, created: false })
+    })
+
+    it('an insert while a write transaction of the same handle is open is not part of it', async () => {
+      // SQLite: one connection per file and process, and the statement runs on it directly only when no
+      // transaction is open; otherwise it waits for that transaction, and its rollback leaves it be.
+      const task = newTask()
+      let began!: () => void
+      const begun = new Promise<void>((resolve) => (began = resolve))
+      let finish!: () => void
+      const finished = new Promise<void>((resolve) => (finish = resolve))
+      const rolledBack = t.d
+        .writeTransaction(async (trx) => {
+          await trx.updateTable('sq_tasks').set({ priority: 9 }).execute()
+          began()
+          await finished
+          throw new Error('rolled back')
+        })
+        .catch((error: Error) => error.message)
+      await begun
+      const inserted = insertTask(t.d, task)
+      finish()
+      assert.equal(await rolledBack, 'rolled back')
+      assert.deepEqual(await inserted, { id: task.id, created: true })
+      assert.equal((await getTask(t.d, task.id))!.status, 'queued')
     })
 
     if (dialect === 'postgres') {
