@@ -182,6 +182,9 @@ const SQLITE_NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
 const INSERT_SQLITE = `INSERT INTO sq_tasks (id, task, args, status, queue, priority, max_attempts, attempts, key, created, modified, run_at)
   VALUES (?, 'tasks#noop', ?, 'queued', 'default', 0, 1, 0, NULL, ${SQLITE_NOW}, ${SQLITE_NOW}, ${SQLITE_NOW})`
 
+const INSERT_PG = `INSERT INTO sq_tasks (id, task, args, status, queue, priority, max_attempts, attempts, key, created, modified, run_at)
+  VALUES ($1, 'tasks#noop', $2, 'queued', 'default', 0, 1, 0, NULL, now(), now(), now())`
+
 /** The baseline's own connection to an sq SQLite file, set up as sq's backend sets up its own. */
 function rawSqlite(file: string): Database.Database {
   const raw = new Database(file)
@@ -192,46 +195,71 @@ function rawSqlite(file: string): Database.Database {
 
 const rate = (n: number, since: number) => (n / (performance.now() - since)) * 1000
 
+const SINGLE_ROUNDS = Number(process.env.BENCH_SINGLE_ROUNDS ?? 8)
+
+/** One side of a comparison: its connection opened (and warmed) before a round, closed after it. */
+type Loop = () => Promise<{ call: (i: number) => unknown; close?: () => unknown }>
+
+/**
+ * Runs each loop for SINGLE / SINGLE_ROUNDS calls per round, the loops taking turns (A B A B …), so
+ * that load drifts hit sq and its baseline alike; a loop's rate is its median round's. Only the calls
+ * are timed.
+ */
+async function interleaved(rates: Rates, loops: Record<string, Loop>): Promise<void> {
+  const perRound = Math.ceil(SINGLE / SINGLE_ROUNDS)
+  for (let round = 0; round < SINGLE_ROUNDS; round++) {
+    for (const [label, open] of Object.entries(loops)) {
+      const { call, close } = await open()
+      try {
+        const s = performance.now()
+        for (let i = 0; i < perRound; i++) await call(i)
+        rates.add(label, perRound, s)
+      } finally {
+        await close?.()
+      }
+    }
+  }
+}
+
 async function single(r: EnqueueResults): Promise<void> {
+  const rates = new Rates()
   const file = sqliteFile('single')
   removeSqlite(file)
-  await withQueue(file, async (q) => {
-    for (let i = 0; i < 50; i++) await q.enqueue({ task: 'tasks#noop', args: { i } }) // warm
-    const s = performance.now()
-    for (let i = 0; i < SINGLE; i++) await q.enqueue({ task: 'tasks#noop', args: { i } })
-    r.single.set('sq createTask (SQLite)', rate(SINGLE, s))
+  // SQLite: each side on its own connection, one open at a time (as an app has one): a second
+  // connection to the file would make every commit of one a change the other must read.
+  await interleaved(rates, {
+    'sq createTask (SQLite)': async () => {
+      const q = await openQueue({ db: file, root: scratch() })
+      for (let i = 0; i < 20; i++) await q.enqueue({ task: 'tasks#noop', args: { i } }) // warm
+      return { call: (i) => q.enqueue({ task: 'tasks#noop', args: { i } }), close: () => q.close() }
+    },
+    // The same row through better-sqlite3 directly: one prepared INSERT per transaction (autocommit).
+    'raw INSERT (better-sqlite3)': async () => {
+      const raw = rawSqlite(file)
+      const insert = raw.prepare(INSERT_SQLITE)
+      return { call: (i) => insert.run(randomUUID(), JSON.stringify({ i })), close: () => raw.close() }
+    },
   })
-  // The same row through better-sqlite3 directly: one prepared INSERT per transaction (autocommit).
-  const raw = rawSqlite(file)
-  try {
-    const insert = raw.prepare(INSERT_SQLITE)
-    const s = performance.now()
-    for (let i = 0; i < SINGLE; i++) insert.run(randomUUID(), JSON.stringify({ i }))
-    r.single.set('raw INSERT (better-sqlite3)', rate(SINGLE, s))
-  } finally {
-    raw.close()
-  }
   await withPg('single', async (url) => {
     await withQueue(url, async (q) => {
       for (let i = 0; i < 50; i++) await q.enqueue({ task: 'tasks#noop', args: { i } })
-      const s = performance.now()
-      for (let i = 0; i < SINGLE; i++) await q.enqueue({ task: 'tasks#noop', args: { i } })
-      r.single.set('sq createTask (PostgreSQL)', rate(SINGLE, s))
-    })
-    const client = await pgClient(url)
-    try {
-      const s = performance.now()
-      for (let i = 0; i < SINGLE; i++) {
-        await client.query(
-          `INSERT INTO sq_tasks (id, task, args, status, queue, priority, max_attempts, attempts, key, created, modified, run_at)
-           VALUES ($1, 'tasks#noop', $2, 'queued', 'default', 0, 1, 0, NULL, now(), now(), now())`,
-          [randomUUID(), JSON.stringify({ i })],
-        )
+      const client = await pgClient(url)
+      try {
+        // The same row by hand through pg, autocommit: the floor of the goal is the plain query (parsed
+        // and planned by the server at every call, as most code sends it); the same text as a named
+        // prepared statement, as createTask sends its own, is shown beside it.
+        const values = (i: number) => [randomUUID(), JSON.stringify({ i })]
+        await interleaved(rates, {
+          'sq createTask (PostgreSQL)': async () => ({ call: (i) => q.enqueue({ task: 'tasks#noop', args: { i } }) }),
+          'raw INSERT (pg)': async () => ({ call: (i) => client.query(INSERT_PG, values(i)) }),
+          'raw INSERT, named prepared (pg)': async () => ({
+            call: (i) => client.query({ name: 'raw', text: INSERT_PG, values: values(i) }),
+          }),
+        })
+      } finally {
+        await client.end()
       }
-      r.single.set('raw INSERT (pg)', rate(SINGLE, s))
-    } finally {
-      await client.end()
-    }
+    })
   })
   await withPg('single_graphile', async (url) => {
     await runMigrations({ connectionString: url, logger: SILENT })
@@ -239,11 +267,12 @@ async function single(r: EnqueueResults): Promise<void> {
     try {
       const s = performance.now()
       for (let i = 0; i < SINGLE; i++) await utils.addJob('noop', { i })
-      r.single.set('graphile-worker addJob', rate(SINGLE, s))
+      rates.add('graphile-worker addJob', SINGLE, s)
     } finally {
       await utils.release()
     }
   })
+  rates.into(r.single)
 }
 
 export async function measureEnqueue(sections: Section[], progress: (line: string) => void): Promise<EnqueueResults> {
@@ -307,7 +336,9 @@ export function enqueueReport(r: EnqueueResults): string {
     )
   }
   if (r.single.size > 0) {
-    out.push(`One task per call, ${num(SINGLE)} in a loop, one row per transaction (tasks/s)`)
+    out.push(
+      `One task per call, ${num(SINGLE)} in a loop, one row per transaction (tasks/s, median of ${SINGLE_ROUNDS} interleaved rounds)`,
+    )
     const floor: Record<string, string> = {
       'sq createTask (SQLite)': 'raw INSERT (better-sqlite3)',
       'sq createTask (PostgreSQL)': 'raw INSERT (pg)',

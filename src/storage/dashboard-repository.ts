@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import { STATUSES, TERMINAL_STATUSES, type Status } from '../types.js'
 import type { Backend } from './backend.js'
+import { inModifiedOrder } from './modified-order.js'
 
 /**
  * The read-only queries of the web dashboard and of /metrics (`sq serve`) that `sq top` and `sq stats`
@@ -193,7 +194,6 @@ export async function taskPage(d: Backend, f: TaskPageFilter): Promise<{ tasks: 
       'duration_ms',
     ])
     .select(sql<string | null>`substr(error, 1, 300)`.as('error_head'))
-  if (f.statuses && f.statuses.length > 0) q = q.where('status', 'in', f.statuses)
   if (f.queue) q = q.where('queue', '=', f.queue)
   if (f.search) {
     const needle = `%${likeEscape(f.search.toLowerCase())}%`
@@ -205,12 +205,7 @@ export async function taskPage(d: Backend, f: TaskPageFilter): Promise<{ tasks: 
       ),
     )
   }
-  const rows = await q
-    .orderBy('modified', 'desc')
-    .orderBy('id', 'desc')
-    .limit(f.limit + 1)
-    .offset(f.offset)
-    .execute()
+  const rows = await inModifiedOrder(d, f.statuses, q, { direction: 'desc', limit: f.limit + 1, offset: f.offset })
   const more = rows.length > f.limit
   return {
     more,

@@ -5,6 +5,7 @@ import { initial } from './migrations/001-initial.js'
 import { notifyTriggers } from './migrations/002-notify-triggers.js'
 import { schedulesAndPauses } from './migrations/003-schedules-and-pauses.js'
 import { notifyPerStatement } from './migrations/004-notify-per-statement.js'
+import { dropModifiedIndex } from './migrations/005-drop-modified-index.js'
 
 /** One numbering for both dialects; a migration may read the backend's column types. */
 function migrations(backend: Backend): Record<string, Migration> {
@@ -13,6 +14,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '002-notify-triggers': notifyTriggers(backend),
     '003-schedules-and-pauses': schedulesAndPauses(backend),
     '004-notify-per-statement': notifyPerStatement(backend),
+    '005-drop-modified-index': dropModifiedIndex,
   }
 }
 

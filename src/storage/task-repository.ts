@@ -2,6 +2,7 @@ import { type CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely'
 import { isTerminal, TERMINAL_STATUSES, type Status, type Task } from '../types.js'
 import type { Backend } from './backend.js'
 import type { Database } from './schema.js'
+import { inModifiedOrder } from './modified-order.js'
 import { toTask } from './task-row.js'
 import type { ListFilter } from './task-types.js'
 
@@ -53,7 +54,8 @@ export function newTasksJson(rows: NewTask[]): string {
 export async function insertTask(d: Backend, t: NewTask): Promise<{ id: string; created: boolean }> {
   for (;;) {
     try {
-      await d.db.executeQuery(boundInsert(d, t))
+      const { name, query } = boundInsert(d, t)
+      await d.runPrepared(name, query)
       return { id: t.id, created: true }
     } catch (error) {
       if (t.key === null || !d.isUniqueViolation(error)) throw error
@@ -111,7 +113,8 @@ const compiledInserts = new WeakMap<
   Map<Shape, { compiled: CompiledQuery; values: ((t: NewTask) => unknown)[] }>
 >()
 
-function boundInsert(d: Backend, t: NewTask): CompiledQuery {
+/** The INSERT of a task, its values bound, and the name of its prepared statement (one per shape). */
+function boundInsert(d: Backend, t: NewTask): { name: string; query: CompiledQuery } {
   const shape: Shape = 'at' in t.runAt ? 'at' : 'after'
   let byShape = compiledInserts.get(d)
   if (!byShape) compiledInserts.set(d, (byShape = new Map()))
@@ -131,7 +134,10 @@ function boundInsert(d: Backend, t: NewTask): CompiledQuery {
     byShape.set(shape, (insert = { compiled, values }))
   }
   // No plugin transforms sq's queries, so the compiled node is only carried along, never read again.
-  return { ...insert.compiled, parameters: insert.values.map((value) => value(t)) }
+  return {
+    name: `sq_insert_task_${shape}`,
+    query: { ...insert.compiled, parameters: insert.values.map((value) => value(t)) },
+  }
 }
 
 export async function getTask(d: Backend, id: string): Promise<Task | undefined> {
@@ -200,10 +206,9 @@ function globToLike(pattern: string): string {
   return /[*?]/.test(pattern) ? escaped : `%${escaped}%`
 }
 
-/** Newest first by `modified`. */
+/** Newest first by `modified` (see inModifiedOrder). */
 export async function listTasks(d: Backend, f: ListFilter): Promise<Task[]> {
   let q = d.db.selectFrom('sq_tasks').selectAll()
-  if (f.statuses && f.statuses.length > 0) q = q.where('status', 'in', f.statuses)
   if (f.taskPattern) q = q.where(taskMatches('task', f.taskPattern))
   if (f.since) q = q.where('modified', '>=', f.since)
   if (f.search) {
@@ -224,7 +229,7 @@ export async function listTasks(d: Backend, f: ListFilter): Promise<Task[]> {
       ]),
     )
   }
-  const rows = await q.orderBy('modified', 'desc').orderBy('id', 'desc').limit(f.limit).execute()
+  const rows = await inModifiedOrder(d, f.statuses, q, { direction: 'desc', limit: f.limit })
   return Promise.all(rows.map((row) => withLiveOutput(d, toTask(d, row))))
 }
 
@@ -254,12 +259,8 @@ export async function purgeTasks(
 
 /** Ids of tasks in the given statuses, newest first (for `requeue --status`). */
 export async function idsWithStatus(d: Backend, statuses: Status[], limit = 100_000): Promise<string[]> {
-  const rows = await d.db
-    .selectFrom('sq_tasks')
-    .select('id')
-    .where('status', 'in', statuses)
-    .orderBy('modified', 'desc')
-    .limit(limit)
-    .execute()
+  if (statuses.length === 0) return []
+  const q = d.db.selectFrom('sq_tasks').select(['id', 'modified'])
+  const rows = await inModifiedOrder(d, statuses, q, { direction: 'desc', limit })
   return rows.map((r) => r.id)
 }

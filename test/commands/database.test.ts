@@ -35,7 +35,13 @@ for (const dialect of DIALECTS) {
             .execute()) as Array<{ name: string }>
           assert.deepEqual(
             migrations.map((m) => m.name).sort(),
-            ['001-initial', '002-notify-triggers', '003-schedules-and-pauses', '004-notify-per-statement'],
+            [
+              '001-initial',
+              '002-notify-triggers',
+              '003-schedules-and-pauses',
+              '004-notify-per-statement',
+              '005-drop-modified-index',
+            ],
             'each migration ran once',
           )
           assert.equal(await countTasks(d), db === a ? 6 : 0)

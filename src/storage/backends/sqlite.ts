@@ -108,7 +108,8 @@ function openConnection(file: string, resolved: string): Backend {
   } catch (error) {
     throw new StorageError(`cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error })
   }
-  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: withStatementCache(native) }) })
+  const statements = withStatementCache(native)
+  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: statements }) })
   const watcher = new WalWatcher(`${resolved}-wal`)
   const identity = fs.statSync(resolved)
 
@@ -168,6 +169,14 @@ function openConnection(file: string, resolved: string): Backend {
     },
     exclusive: (fn) => backend.writeTransaction(fn),
     claim: (fn) => backend.exclusive(fn),
+    // Prepared statements: every statement is (withStatementCache). Outside a transaction the statement
+    // runs at once on the connection, without Kysely's per-query work: better-sqlite3 is synchronous, so
+    // nothing else can run on the connection meanwhile. Inside one (another call's, awaiting between its
+    // statements) it waits its turn through Kysely, as any query does, rather than join it.
+    async runPrepared(_name, query) {
+      if (native.inTransaction) await db.executeQuery(query)
+      else statements.prepare(query.sql).run(query.parameters as unknown[])
+    },
     // Notifications: no LISTEN; a commit hint from the WAL file (see Notifications.hears).
     hears: 'commits',
     async listen(_channel, onMessage) {
