@@ -13,11 +13,47 @@ export type BackendName = 'sqlite' | 'postgres'
  */
 export interface Backend
   extends BackendConnection,
+    SqlRunner,
     SqlFragments,
     DdlTypes,
     Transactions,
     Notifications,
     ErrorClassification {}
+
+/**
+ * The database before Kysely: what a one-shot command (`sq enqueue`, `show`, `list`) needs, which runs
+ * only statements written out as SQL (task-statements.ts). Loading and compiling Kysely costs such a
+ * command about as much as its insert; `backend()` loads it on first use, on the same driver
+ * connection. Implementations: backends/sqlite-connection.ts, backends/pg-connection.ts.
+ */
+export interface Connection
+  extends Omit<BackendConnection, 'db'>,
+    SqlRunner,
+    Pick<SqlFragments, 'toIso'>,
+    ErrorClassification {
+  /** The whole backend, Kysely's handle included, on this connection; loaded once. */
+  backend(): Promise<Backend>
+}
+
+/** How each database spells what the statements written out as SQL need. */
+export interface SqlSpelling {
+  /** The n-th parameter, from 1: `?` on SQLite, `$n` on PostgreSQL. */
+  param(n: number): string
+  /** The database's current time (see SqlFragments.now). */
+  readonly now: string
+  /** The database's current time plus the seconds an SQL expression gives. */
+  nowPlusSeconds(seconds: string): string
+}
+
+/**
+ * Runs SQL text. Once Kysely is loaded the text goes through it, so that it takes its turn on
+ * SQLite's one connection like every other statement (it would otherwise join a transaction in flight).
+ */
+export interface SqlRunner {
+  readonly spelling: SqlSpelling
+  /** One statement with its parameters: the rows of a query, none of a write. */
+  query<R>(text: string, parameters: readonly unknown[]): Promise<R[]>
+}
 
 /** The connection: which database, its Kysely handle, whether it is still the one users reach. */
 export interface BackendConnection {

@@ -1,47 +1,39 @@
-import type { PoolConfig } from 'pg'
-import { pg } from './pg-driver.js'
+import type { Pool } from 'pg'
 import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely'
-import { redactUrl } from '../../redact.js'
-import { isoReader, type Backend } from '../backend.js'
+import type { Backend, Connection } from '../backend.js'
 import { PgListener } from './pg-listener.js'
 import { newTasksJson } from '../task-repository.js'
 import type { Database } from '../schema.js'
+import { kyselyRunner } from '../kysely-runner.js'
+import { PG_SPELLING, survivingPool } from './pg-connection.js'
 
-/**
- * A Kysely handle on a pool that survives its server. An idle client that loses its server emits
- * 'error' on the pool; a client checked out (mid-query) emits it on itself, where the pool listens no
- * longer. Without listeners on both, a PostgreSQL restart would crash every worker. The query in
- * flight fails with its own error, which its caller handles (retry, backoff).
- */
-function survivingPool(config: PoolConfig): Kysely<Database> {
-  const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...config })
-  pool.on('error', () => {})
-  pool.on('connect', (client) => client.on('error', () => {}))
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-}
+const kyselyOn = (pool: Pool) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 
-/** The URL's password is registered for redaction when the URL is parsed (parseDatabaseUrl). */
-export function openPostgres(url: string): Backend {
-  const db = survivingPool({ connectionString: url, max: 10 })
+/** The whole PostgreSQL backend on a connection already open (pg-connection.ts) and its pool. */
+export function postgresBackend(connection: Connection, pool: Pool, url: string): Backend {
+  const db = kyselyOn(pool)
   // Claims only: their commit is acknowledged before it is durable (see Backend.claim). One connection
   // stays open however long the worker idles: a new one costs an idle worker's next pickup tens of ms.
-  const claimDb = survivingPool({ connectionString: url, max: 2, min: 1, options: '-c synchronous_commit=off' })
+  const claimDb = kyselyOn(
+    survivingPool({ connectionString: url, max: 2, min: 1, options: '-c synchronous_commit=off' }),
+  )
   const listener = new PgListener(url)
 
   return {
     // The connection
     name: 'postgres',
     db,
-    displayUrl: redactUrl(url),
+    displayUrl: connection.displayUrl,
     assertIntact: () => {},
     async close() {
       await listener.close()
       await Promise.all([db.destroy(), claimDb.destroy()])
     },
+    ...kyselyRunner(PG_SPELLING, db),
     // SQL fragments. now() is the transaction's start; every statement here is its own short transaction.
     now: () => sql<string>`now()`,
     nowPlusSeconds: (seconds) => sql<string>`now() + make_interval(secs => cast(${seconds} as double precision))`,
-    toIso: isoReader((value) => new Date(value).toISOString()),
+    toIso: connection.toIso,
     lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query.forUpdate().skipLocked(),
     gatesBeforeScan: true,
     // One JSON text (see newTasksJson): pg escapes array parameters element by element in JavaScript,
@@ -62,6 +54,6 @@ export function openPostgres(url: string): Backend {
     hears: 'changes',
     listen: (channel, onMessage) => listener.listen(channel, onMessage),
     // Error classification
-    isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
+    isUniqueViolation: connection.isUniqueViolation,
   }
 }
