@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { resolveSettings, type Settings } from '../config.js'
 import { NotFoundError, UsageError } from '../errors.js'
 import type { Backend, Connection } from '../storage/backend.js'
@@ -6,6 +5,7 @@ import { openConnection } from '../storage/open.js'
 import * as tasks from '../storage/task-repository.js'
 import type { CancelOutcome, ListFilter, RequeueOutcome } from '../storage/task-types.js'
 import { isTerminal, type Status, type Task } from '../types.js'
+import { randomUuid } from '../uuid.js'
 import { serializeArgs } from './args.js'
 import { authorizeReference } from './reference.js'
 import type { QueueState } from './pause.js'
@@ -156,7 +156,7 @@ export class Queue {
     if (!/^[\w.-]+$/.test(queue)) throw new UsageError(`queue name "${queue}" may hold only letters, digits, _ . and -`)
     if (o.key === '') throw new UsageError('key must not be empty')
     return {
-      id: randomUUID(),
+      id: randomUuid(),
       task: o.task.trim(),
       argsJson,
       queue,

@@ -1,12 +1,20 @@
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
-import BetterSqlite3 from 'better-sqlite3'
+import type BetterSqlite3 from 'better-sqlite3'
 import { StorageError } from '../../errors.js'
 import { isoReader, type Backend, type Connection, type SqlSpelling } from '../backend.js'
 
 /** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000
 const ISO_NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
+
+/**
+ * Required, not imported: importing a CommonJS package from an ES module has Node scan its source for
+ * named exports first (cjs-module-lexer), a few ms of every one-shot command. A missing package throws
+ * MODULE_NOT_FOUND as this module loads, which open.ts reports by name.
+ */
+const Sqlite: typeof BetterSqlite3 = createRequire(import.meta.url)('better-sqlite3')
 
 export const SQLITE_SPELLING: SqlSpelling = {
   param: () => '?',
@@ -90,7 +98,7 @@ function openConnection(file: string, resolved: string): Connection {
   }
   let native: BetterSqlite3.Database
   try {
-    native = new BetterSqlite3(resolved, { timeout: BUSY_TIMEOUT_MS })
+    native = new Sqlite(resolved, { timeout: BUSY_TIMEOUT_MS })
     // WAL: readers never block the writer and the writer never blocks readers, so `sq list` and `sq top`
     // can read while workers write; without it every claim would stall every reader.
     native.pragma('journal_mode = WAL')
