@@ -1,5 +1,5 @@
 import type { Task } from '../types.js'
-import type { Connection, SqlRunner } from './backend.js'
+import type { Connection, SqlRunner, SqlSpelling } from './backend.js'
 import { toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
 
@@ -80,15 +80,25 @@ export async function insertTask(d: TaskStore, t: NewTask): Promise<{ id: string
   }
 }
 
-/** The INSERT of one task: run_at a time given (--at) or the database's now plus a delay. */
+/**
+ * The INSERT of one task: run_at a time given (--at) or the database's now plus a delay. Its text is
+ * made once per database and shape, not per task: an app may call createTask in a loop.
+ */
 function insertSql(d: SqlRunner, at: boolean): string {
-  const p = (n: number) => d.spelling.param(n)
-  return (
-    'insert into "sq_tasks" ("id", "task", "args", "status", "queue", "priority", "max_attempts", "attempts", ' +
-    `"key", "created", "modified", "run_at") values (${p(1)}, ${p(2)}, ${p(3)}, 'queued', ${p(4)}, ${p(5)}, ` +
-    `${p(6)}, 0, ${p(7)}, ${d.spelling.now}, ${d.spelling.now}, ${at ? p(8) : d.spelling.nowPlusSeconds(p(8))})`
-  )
+  let texts = INSERTS.get(d.spelling)
+  if (!texts) {
+    const p = (n: number) => d.spelling.param(n)
+    const text = (runAt: string) =>
+      'insert into "sq_tasks" ("id", "task", "args", "status", "queue", "priority", "max_attempts", "attempts", ' +
+      `"key", "created", "modified", "run_at") values (${p(1)}, ${p(2)}, ${p(3)}, 'queued', ${p(4)}, ${p(5)}, ` +
+      `${p(6)}, 0, ${p(7)}, ${d.spelling.now}, ${d.spelling.now}, ${runAt})`
+    texts = { at: text(p(8)), after: text(d.spelling.nowPlusSeconds(p(8))) }
+    INSERTS.set(d.spelling, texts)
+  }
+  return at ? texts.at : texts.after
 }
+
+const INSERTS = new WeakMap<SqlSpelling, { at: string; after: string }>()
 
 export async function getTask(d: TaskStore, id: string): Promise<Task | undefined> {
   const [row] = await d.query<TaskRow>(`select * from "sq_tasks" where "id" = ${d.spelling.param(1)}`, [id])
