@@ -1,7 +1,6 @@
 import { parseDuration } from '../../src/config.js'
 import { UsageError } from '../../src/errors.js'
 import { isStatus, type Status, type Task } from '../../src/types.js'
-import { renderTaskTable } from '../../ui/render-text.js'
 import type { CommandIO, SharedFlags } from './io.js'
 
 export interface ListFlags extends SharedFlags {
@@ -27,11 +26,16 @@ export async function listAction(io: CommandIO, flags: ListFlags): Promise<Task[
     limit: flags.limit + 1,
   })
   const tasks = found.slice(0, flags.limit)
-  if (!io.json) io.log(flags.quiet ? tasks.map((t) => t.id).join('\n') : renderTaskTable(tasks))
+  if (!io.json) io.log(flags.quiet ? tasks.map((t) => t.id).join('\n') : await renderTable(tasks))
   // On stderr, so stdout (the table, the ids, the JSON array SPEC fixes) stays what scripts parse.
   if (found.length > flags.limit)
     process.stderr.write(`(the ${flags.limit} most recent shown; more match: raise --limit to see them)\n`)
   return tasks
+}
+
+/** The table's code loads only for a table: --json and -q need none of it. */
+async function renderTable(tasks: Task[]): Promise<string> {
+  return (await import('../../ui/task-table.js')).renderTaskTable(tasks)
 }
 
 /** A comma-separated list of statuses; a UsageError naming the flag for an unknown one. */

@@ -1,6 +1,6 @@
 import type { Task } from '../../src/types.js'
 import { escapeControl } from '../../ui/format.js'
-import { renderTaskDetail } from '../../ui/render-text.js'
+import { renderTaskDetail } from '../../ui/render-detail.js'
 import type { CommandIO, SharedFlags } from './io.js'
 import { completedOrExit } from './task-ended.js'
 

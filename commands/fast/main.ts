@@ -64,7 +64,8 @@ async function runCommand(id: FastCommand, { args, flags }: Parsed, argv: string
       (settings ??= import('./hot.js').then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra }))),
     openQueue: async (f, extra) =>
       (queue ??= Promise.all([import('./hot.js'), io.resolveSettings(f, extra)]).then(([m, s]) =>
-        m.Queue.withSettings(s),
+        // Lazy: adding, showing and listing tasks load no query builder; a worker needs the backend.
+        m.Queue.withSettings(s, { lazy: id !== 'worker' }),
       )),
   }
   let result: unknown

@@ -1,18 +1,16 @@
-import { randomUUID } from 'node:crypto'
 import { resolveSettings, type Settings } from '../config.js'
 import { NotFoundError, UsageError } from '../errors.js'
-import type { Backend } from '../storage/backend.js'
-import { openDatabase } from '../storage/open.js'
-import * as control from '../storage/control-repository.js'
-import { insertTasks } from '../storage/bulk-insert.js'
+import type { Backend, Connection } from '../storage/backend.js'
+import { openConnection } from '../storage/open.js'
 import * as tasks from '../storage/task-repository.js'
 import type { CancelOutcome, ListFilter, RequeueOutcome } from '../storage/task-types.js'
 import { isTerminal, type Status, type Task } from '../types.js'
+import { randomUuid } from '../uuid.js'
 import { serializeArgs } from './args.js'
 import { authorizeReference } from './reference.js'
-import { pauseQueue, resumeQueue, type QueueState } from './pause.js'
+import type { QueueState } from './pause.js'
 import type { ScheduleInfo } from './schedules.js'
-import { pausedQueues, type PausedQueue } from '../storage/pause-repository.js'
+import type { PausedQueue } from '../storage/pause-repository.js'
 
 export interface EnqueueOptions {
   /** `<module>#<export>`, relative to the root. */
@@ -33,8 +31,8 @@ export interface EnqueueOptions {
   maxAttempts?: number
 }
 
-export type CancelResult = { id: string } & control.CancelOutcome
-export type RequeueResult = { id: string } & control.RequeueOutcome
+export type CancelResult = { id: string } & CancelOutcome
+export type RequeueResult = { id: string } & RequeueOutcome
 
 const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
@@ -42,34 +40,62 @@ const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
 /**
  * A handle on one queue database with its settings: everything the commands and the library do to
  * tasks goes through here. Open with `Queue.open()`, and `close()` it so the process can exit.
+ *
+ * Adding, reading and listing tasks run on the connection alone (storage/task-repository.ts); the rest
+ * runs on the whole backend, Kysely's handle included, which a lazy queue loads on first use.
  */
 export class Queue {
-  /** @internal The storage seam, for sq's own commands and worker; not part of the library's API. */
-  readonly backend: Backend
+  private full: Backend | undefined
+  private loading: Promise<Backend> | undefined
 
   private constructor(
     readonly settings: Settings,
-    backend: Backend,
-  ) {
-    this.backend = backend
-  }
+    private readonly connection: Connection,
+  ) {}
 
   static async open(overrides: Partial<Settings> = {}): Promise<Queue> {
     return Queue.withSettings(await resolveSettings(overrides))
   }
 
-  /** A queue on settings already resolved (a command that needed them before opening the database). */
-  static async withSettings(settings: Settings): Promise<Queue> {
-    return new Queue(settings, await openDatabase(settings.db))
+  /**
+   * A queue on settings already resolved (a command that needed them before opening the database).
+   * `lazy`: Kysely and the whole backend load only when a method needs them, and `backend` is not
+   * available until then — for a one-shot command that adds, shows or lists tasks (commands/fast/).
+   */
+  static async withSettings(settings: Settings, o: { lazy?: boolean } = {}): Promise<Queue> {
+    const queue = new Queue(settings, await openConnection(settings.db))
+    if (!o.lazy) {
+      try {
+        await queue.storage()
+      } catch (error) {
+        await queue.close().catch(() => {})
+        throw error
+      }
+    }
+    return queue
+  }
+
+  /**
+   * @internal The storage seam, for sq's own commands and worker; not part of the library's API.
+   * Loaded when the queue was opened, unless it was opened lazy.
+   */
+  get backend(): Backend {
+    if (!this.full) throw new Error('internal error: the backend of a lazy queue was used before it was loaded')
+    return this.full
+  }
+
+  /** The whole backend, loaded on first use. */
+  private async storage(): Promise<Backend> {
+    return (this.full ??= await (this.loading ??= this.connection.backend()))
   }
 
   /** The database URL with any password hidden. */
   get displayUrl(): string {
-    return this.backend.displayUrl
+    return this.connection.displayUrl
   }
 
   async enqueue(o: EnqueueOptions): Promise<{ id: string; created: boolean }> {
-    return tasks.insertTask(this.backend, this.prepare(o))
+    return tasks.insertTask(this.connection, this.prepare(o))
   }
 
   /**
@@ -93,9 +119,10 @@ export class Queue {
     const chunkSize = o.chunkSize ?? 10_000
     if (!Number.isInteger(chunkSize) || chunkSize < 1)
       throw new UsageError(`chunk size must be a whole number ≥ 1, got ${chunkSize}`)
+    const [{ insertTasks }, backend] = await Promise.all([import('../storage/bulk-insert.js'), this.storage()])
     const results: { id: string; created: boolean }[] = []
     for (let i = 0; i < rows.length; i += chunkSize)
-      results.push(...(await insertTasks(this.backend, rows.slice(i, i + chunkSize))))
+      results.push(...(await insertTasks(backend, rows.slice(i, i + chunkSize))))
     return results
   }
 
@@ -129,7 +156,7 @@ export class Queue {
     if (!/^[\w.-]+$/.test(queue)) throw new UsageError(`queue name "${queue}" may hold only letters, digits, _ . and -`)
     if (o.key === '') throw new UsageError('key must not be empty')
     return {
-      id: randomUUID(),
+      id: randomUuid(),
       task: o.task.trim(),
       argsJson,
       queue,
@@ -149,7 +176,7 @@ export class Queue {
         `malformed task id "${idOrPrefix}": give a task id or a prefix of at least 6 of its characters`,
       )
     }
-    const matches = await tasks.findByIdPrefix(this.backend, text)
+    const matches = await tasks.findByIdPrefix(this.connection, text)
     if (matches.length === 0) throw new NotFoundError(`no task with id ${idOrPrefix}`)
     if (matches.length > 1) throw new UsageError(`task id prefix ${idOrPrefix} is ambiguous: give more characters`)
     return matches[0]!
@@ -157,17 +184,18 @@ export class Queue {
 
   async get(idOrPrefix: string): Promise<Task> {
     const id = await this.resolveId(idOrPrefix)
-    const task = await tasks.getTask(this.backend, id)
+    const task = await tasks.getTask(this.connection, id)
     if (!task) throw new NotFoundError(`no task with id ${idOrPrefix}`)
     return task
   }
 
   list(filter: ListFilter): Promise<Task[]> {
-    return tasks.listTasks(this.backend, filter)
+    return tasks.listTasks(this.connection, filter)
   }
 
-  purge(o: { statuses: Status[]; olderThanMs: number; dryRun: boolean }): Promise<number> {
-    return tasks.purgeTasks(this.backend, {
+  async purge(o: { statuses: Status[]; olderThanMs: number; dryRun: boolean }): Promise<number> {
+    const [{ purgeTasks }, backend] = await Promise.all([import('../storage/task-maintenance.js'), this.storage()])
+    return purgeTasks(backend, {
       statuses: o.statuses,
       before: new Date(Date.now() - o.olderThanMs).toISOString(),
       dryRun: o.dryRun,
@@ -179,10 +207,11 @@ export class Queue {
    * Each is one atomic decision (control.cancelTask): a task is reported not cancelled only when it had ended.
    */
   async cancel(idsOrPrefixes: string[]): Promise<CancelResult[]> {
+    const [control, backend] = await Promise.all([import('../storage/control-repository.js'), this.storage()])
     const results: CancelResult[] = []
     for (const ref of idsOrPrefixes) {
       const id = await this.resolveId(ref)
-      const outcome = await control.cancelTask(this.backend, id)
+      const outcome = await control.cancelTask(backend, id)
       if (!outcome) throw new NotFoundError(`no task with id ${ref}`)
       results.push({ id, ...outcome })
     }
@@ -201,7 +230,8 @@ export class Queue {
   async requeueEach(idsOrPrefixes: string[]): Promise<RequeueResult[]> {
     const ids: string[] = []
     for (const ref of idsOrPrefixes) ids.push(await this.resolveId(ref))
-    const outcomes = await control.requeueEach(this.backend, ids)
+    const [control, backend] = await Promise.all([import('../storage/control-repository.js'), this.storage()])
+    const outcomes = await control.requeueEach(backend, ids)
     return [...new Set(ids)].map((id) => {
       const outcome = outcomes.get(id)
       if (!outcome) throw new NotFoundError(`no task with id ${id}`)
@@ -215,7 +245,12 @@ export class Queue {
       throw new UsageError(
         `cannot requeue ${bad} tasks: only completed, failed or cancelled tasks go back to the queue`,
       )
-    return control.requeueTasks(this.backend, await tasks.idsWithStatus(this.backend, statuses))
+    const [control, { idsWithStatus }, backend] = await Promise.all([
+      import('../storage/control-repository.js'),
+      import('../storage/task-maintenance.js'),
+      this.storage(),
+    ])
+    return control.requeueTasks(backend, await idsWithStatus(backend, statuses))
   }
 
   /**
@@ -230,7 +265,7 @@ export class Queue {
     for (;;) {
       // Only the state each poll, and only the chunks since the last one: following a long stream
       // costs its new output, not all of it again.
-      const state = await tasks.getTaskState(this.backend, id)
+      const state = await tasks.getTaskState(this.connection, id)
       if (!state) throw new NotFoundError(`task ${id} was deleted while it was followed`)
       if (state.attempts !== attempt) {
         attempt = state.attempts
@@ -238,14 +273,14 @@ export class Queue {
         lastSeq = 0
       }
       if (state.status === 'progress') {
-        const fresh = await tasks.readChunks(this.backend.db, id, attempt, lastSeq)
+        const fresh = await tasks.readChunks(this.connection, id, attempt, lastSeq)
         lastSeq = fresh.lastSeq
         if (fresh.output) {
           onOutput(fresh.output)
           printed += fresh.output.length
         }
       } else if (state.status !== 'queued') {
-        const task = await tasks.getTask(this.backend, id)
+        const task = await tasks.getTask(this.connection, id)
         if (!task) throw new NotFoundError(`task ${id} was deleted while it was followed`)
         // A retry may have started between the two reads; then its run is followed from its start.
         if (task.attempts === attempt && isTerminal(task.status)) {
@@ -259,28 +294,31 @@ export class Queue {
   }
 
   /** Pauses a queue: no task of it is claimed until it is resumed; running tasks go on. Idempotent. */
-  pause(queue: string): Promise<QueueState> {
-    return pauseQueue(this.backend, queue)
+  async pause(queue: string): Promise<QueueState> {
+    const [{ pauseQueue }, backend] = await Promise.all([import('./pause.js'), this.storage()])
+    return pauseQueue(backend, queue)
   }
 
   /** Resumes a paused queue (idempotent); idle workers claim its tasks at once. */
-  resume(queue: string): Promise<QueueState> {
-    return resumeQueue(this.backend, queue)
+  async resume(queue: string): Promise<QueueState> {
+    const [{ resumeQueue }, backend] = await Promise.all([import('./pause.js'), this.storage()])
+    return resumeQueue(backend, queue)
   }
 
   /** The paused queues, by name. */
-  pausedQueues(): Promise<PausedQueue[]> {
-    return pausedQueues(this.backend)
+  async pausedQueues(): Promise<PausedQueue[]> {
+    const [{ pausedQueues }, backend] = await Promise.all([import('../storage/pause-repository.js'), this.storage()])
+    return pausedQueues(backend)
   }
 
   /** The schedules of the config, with their last and next run. */
   async schedules(): Promise<ScheduleInfo[]> {
     // Loaded here, not with the queue: croner is no part of an enqueue.
-    const { listSchedules } = await import('./schedules.js')
-    return listSchedules(this.backend, this.settings.schedules)
+    const [{ listSchedules }, backend] = await Promise.all([import('./schedules.js'), this.storage()])
+    return listSchedules(backend, this.settings.schedules)
   }
 
   async close(): Promise<void> {
-    await this.backend.close()
+    await this.connection.close()
   }
 }

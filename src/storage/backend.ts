@@ -1,4 +1,4 @@
-import type { CompiledQuery, Expression, Kysely, RawBuilder, SelectQueryBuilder } from 'kysely'
+import type { Expression, Kysely, RawBuilder, SelectQueryBuilder } from 'kysely'
 import type { Database } from './schema.js'
 import type { NewTask } from './task-repository.js'
 
@@ -13,12 +13,47 @@ export type BackendName = 'sqlite' | 'postgres'
  */
 export interface Backend
   extends BackendConnection,
+    SqlRunner,
     SqlFragments,
     DdlTypes,
     Transactions,
-    PreparedStatements,
     Notifications,
     ErrorClassification {}
+
+/**
+ * The database before Kysely: what a one-shot command (`sq enqueue`, `show`, `list`) needs, which runs
+ * only statements written out as SQL (task-statements.ts). Loading and compiling Kysely costs such a
+ * command about as much as its insert; `backend()` loads it on first use, on the same driver
+ * connection. Implementations: backends/sqlite-connection.ts, backends/pg-connection.ts.
+ */
+export interface Connection
+  extends Omit<BackendConnection, 'db'>,
+    SqlRunner,
+    Pick<SqlFragments, 'toIso'>,
+    ErrorClassification {
+  /** The whole backend, Kysely's handle included, on this connection; loaded once. */
+  backend(): Promise<Backend>
+}
+
+/** How each database spells what the statements written out as SQL need. */
+export interface SqlSpelling {
+  /** The n-th parameter, from 1: `?` on SQLite, `$n` on PostgreSQL. */
+  param(n: number): string
+  /** The database's current time (see SqlFragments.now). */
+  readonly now: string
+  /** The database's current time plus the seconds an SQL expression gives. */
+  nowPlusSeconds(seconds: string): string
+}
+
+/**
+ * Runs SQL text. Once Kysely is loaded the text goes through it, so that it takes its turn on
+ * SQLite's one connection like every other statement (it would otherwise join a transaction in flight).
+ */
+export interface SqlRunner {
+  readonly spelling: SqlSpelling
+  /** One statement with its parameters: the rows of a query, none of a write. */
+  query<R>(text: string, parameters: readonly unknown[]): Promise<R[]>
+}
 
 /** The connection: which database, its Kysely handle, whether it is still the one users reach. */
 export interface BackendConnection {
@@ -111,19 +146,6 @@ export interface Transactions {
    * does not wait for the WAL flush (1–3 ms, most of an idle worker's pickup). SQLite: `exclusive`.
    */
   claim<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>
-}
-
-/** Statements run so often that their preparation shows. */
-export interface PreparedStatements {
-  /**
-   * Runs a write compiled once and run again and again with other values (createTask's INSERT), outside
-   * any transaction; `name` stands for its text. PostgreSQL: a named prepared statement, parsed and
-   * planned once per connection (an unnamed one is parsed and planned at every call: ~1/4 of the
-   * server's work for a one-row INSERT), sent through the pool without Kysely's per-query work. SQLite:
-   * the kept prepared statement run on the connection directly, or through Kysely while a transaction
-   * is open on it (backends/sqlite.ts).
-   */
-  runPrepared(name: string, query: CompiledQuery): Promise<void>
 }
 
 /** How a process learns that others changed the queue. */

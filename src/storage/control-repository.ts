@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import { TERMINAL_STATUSES, type Status } from '../types.js'
 import type { Backend } from './backend.js'
 import { readChunks } from './task-repository.js'
+import { kyselyRunner } from './kysely-runner.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 import type { CancelOutcome, RequeueOutcome } from './task-types.js'
 
@@ -55,7 +56,7 @@ export async function cancelTask(
         return current && { cancelled: false, status: current.status }
       }
       if (row.error !== CANCELLED_BY_USER) return { cancelled: true, was: 'queued' }
-      const { output, log } = await readChunks(trx, id, row.attempts)
+      const { output, log } = await readChunks(kyselyRunner(d.spelling, trx), id, row.attempts)
       if (output || log) {
         const folded = { output: output || null, log: log || null }
         await trx.updateTable('sq_tasks').set(folded).where('id', '=', id).execute()

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import { STATUSES, type Status } from '../types.js'
 import type { Backend } from './backend.js'
-import { taskMatches } from './task-repository.js'
+import { taskMatches } from './task-maintenance.js'
 
 /**
  * The read-only queries of `sq top`. Each one is bounded (a LIMIT, a time window, or a primary-key

@@ -1,8 +1,8 @@
 import { parse as parsePgUrl } from 'pg-connection-string'
 import { StorageError, UsageError } from '../errors.js'
 import { redactSecrets, registerUrlSecrets } from '../redact.js'
-import type { Backend } from './backend.js'
-import { migrateToLatest } from './migrate.js'
+import type { Backend, Connection } from './backend.js'
+import { isSchemaCurrent } from './schema-version.js'
 
 export type DatabaseLocation = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string }
 
@@ -65,22 +65,41 @@ function postgresUrlProblem(text: string): string | undefined {
 
 /**
  * Opens the database and brings its schema up to date. Drivers are imported here, on demand, so a
- * command on SQLite never loads pg and vice versa.
+ * command on SQLite never loads pg and vice versa; Kysely loads only for a migration, or when the
+ * connection's backend() is asked for.
  */
-export async function openDatabase(url: string): Promise<Backend> {
+export async function openConnection(url: string): Promise<Connection> {
   const location = parseDatabaseUrl(url)
-  const backend =
+  const connection =
     location.kind === 'postgres'
-      ? (await importDriver('pg', () => import('./backends/postgres.js'))).openPostgres(location.url)
-      : (await importDriver('better-sqlite3', () => import('./backends/sqlite.js'))).openSqlite(location.path)
+      ? (await importDriver('pg', () => import('./backends/pg-connection.js'))).openPostgres(location.url)
+      : (await importDriver('better-sqlite3', () => import('./backends/sqlite-connection.js'))).openSqlite(
+          location.path,
+        )
   try {
-    await migrateToLatest(backend)
+    if (!(await isSchemaCurrent(connection))) {
+      const [{ migrateToLatest }, backend] = await Promise.all([import('./migrate.js'), connection.backend()])
+      await migrateToLatest(backend)
+    }
   } catch (error) {
-    await backend.close().catch(() => {})
+    await connection.close().catch(() => {})
     if (error instanceof StorageError) throw error
-    throw new StorageError(`cannot use database ${backend.displayUrl}: ${(error as Error).message}`, { cause: error })
+    throw new StorageError(`cannot use database ${connection.displayUrl}: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
-  return backend
+  return connection
+}
+
+/** Opens the database, as openConnection, with Kysely's handle and the whole backend loaded. */
+export async function openDatabase(url: string): Promise<Backend> {
+  const connection = await openConnection(url)
+  try {
+    return await connection.backend()
+  } catch (error) {
+    await connection.close().catch(() => {})
+    throw error
+  }
 }
 
 /**

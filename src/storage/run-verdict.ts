@@ -3,6 +3,7 @@ import type { Status } from '../types.js'
 import type { Backend } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
 import { readChunks } from './task-repository.js'
+import { kyselyRunner } from './kysely-runner.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS, sqlType, usageColumns, USAGE, type RunUsage } from './task-row.js'
 import { storableText } from './text.js'
 import { precompiled } from './precompiled.js'
@@ -60,7 +61,7 @@ export async function endRun(d: Backend, run: RunRef, outcome: RunOutcome): Prom
     return Number(result.numUpdatedRows) === 1
   }
   return d.writeTransaction(async (trx) => {
-    const { output, log } = await readChunks(trx, run.id, run.attempt)
+    const { output, log } = await readChunks(kyselyRunner(d.spelling, trx), run.id, run.attempt)
     const result = await trx
       .updateTable('sq_tasks')
       .set(verdict(d, outcome, output, log))

@@ -1,18 +1,22 @@
-import { type CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely'
-import { isTerminal, TERMINAL_STATUSES, type Status, type Task } from '../types.js'
-import type { Backend } from './backend.js'
-import type { Database } from './schema.js'
-import { inModifiedOrder } from './modified-order.js'
-import { toTask } from './task-row.js'
+import { STATUSES, type Task } from '../types.js'
+import type { Connection, SqlRunner, SqlSpelling } from './backend.js'
+import { PRECOMPILED } from './precompiled.js'
+import { toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
 
 export type { CancelOutcome, ListFilter, RequeueOutcome } from './task-types.js'
 
 /**
- * The queries that add, read, list and delete tasks, and read a run's chunks. Free functions over a
- * backend, no state. A run's own writes are in run-repository.ts; cancel and requeue in
- * control-repository.ts.
+ * The queries that add, read and list tasks, and read a run's chunks: what `sq enqueue`, `show` and
+ * `list` run. They are written out as SQL, the same text for both databases but for how each spells a
+ * parameter and the time (Backend.spelling), so that a one-shot command loads no query builder: Kysely
+ * costs it about as much to load as the rest of its work. Free functions over a connection or a backend,
+ * no state. The queries that use Kysely are in task-maintenance.ts; a run's own writes in
+ * run-repository.ts; cancel and requeue in control-repository.ts.
  */
+
+/** What these queries need: a Connection, or a Backend (which has all of it). */
+export type TaskStore = SqlRunner & Pick<Connection, 'toIso' | 'isUniqueViolation'>
 
 export interface NewTask {
   id: string
@@ -51,133 +55,96 @@ export function newTasksJson(rows: NewTask[]): string {
  * Inserts a task. With a key, a queued or running task of the same key wins: the unique partial index
  * refuses the insert and that task's id is returned instead (`created: false`).
  */
-export async function insertTask(d: Backend, t: NewTask): Promise<{ id: string; created: boolean }> {
+export async function insertTask(d: TaskStore, t: NewTask): Promise<{ id: string; created: boolean }> {
   for (;;) {
     try {
-      const { name, query } = boundInsert(d, t)
-      await d.runPrepared(name, query)
+      await d.query(insertSql(d, 'at' in t.runAt), [
+        t.id,
+        t.task,
+        t.argsJson,
+        t.queue,
+        t.priority,
+        t.maxAttempts,
+        t.key,
+        'at' in t.runAt ? t.runAt.at : t.runAt.afterSeconds,
+      ])
       return { id: t.id, created: true }
     } catch (error) {
       if (t.key === null || !d.isUniqueViolation(error)) throw error
-      const existing = await d.db
-        .selectFrom('sq_tasks')
-        .select('id')
-        .where('key', '=', t.key)
-        .where('status', 'in', ['queued', 'progress'])
-        .executeTakeFirst()
+      const [existing] = await d.query<{ id: string }>(
+        `select "id" from "sq_tasks" where "key" = ${d.spelling.param(1)} and "status" in ('queued', 'progress')`,
+        [t.key],
+      )
       // It may have ended between the failed insert and this read; then the insert can succeed.
       if (existing) return { id: existing.id, created: false }
     }
   }
 }
 
-/** The INSERT of one task, written once; its values may be placeholders (see boundInsert). */
-function insertQuery(d: Backend, t: NewTask) {
-  return d.db.insertInto('sq_tasks').values({
-    id: t.id,
-    task: t.task,
-    args: t.argsJson,
-    status: 'queued',
-    queue: t.queue,
-    priority: t.priority,
-    max_attempts: t.maxAttempts,
-    attempts: 0,
-    key: t.key,
-    created: d.now(),
-    modified: d.now(),
-    run_at: 'at' in t.runAt ? t.runAt.at : d.nowPlusSeconds(t.runAt.afterSeconds),
-  })
-}
-
-/** Each value of the INSERT that varies, as a task gives it. */
-const VALUES = {
-  id: (t: NewTask) => t.id,
-  task: (t: NewTask) => t.task,
-  argsJson: (t: NewTask) => t.argsJson,
-  queue: (t: NewTask) => t.queue,
-  priority: (t: NewTask) => t.priority,
-  maxAttempts: (t: NewTask) => t.maxAttempts,
-  key: (t: NewTask) => t.key,
-  at: (t: NewTask) => ('at' in t.runAt ? t.runAt.at : null),
-  afterSeconds: (t: NewTask) => ('at' in t.runAt ? null : t.runAt.afterSeconds),
-}
-type Shape = 'at' | 'after'
-
 /**
- * Kysely builds and compiles a query anew on every call, and for one INSERT that is most of
- * createTask's own cost. So the INSERT is compiled once per backend and shape (--at or a delay) with a
- * placeholder object for each value, and each task's values are bound in the placeholders' places.
+ * The INSERT of one task: run_at a time given (--at) or the database's now plus a delay. Its text is
+ * made once per database and shape, not per task: an app may call createTask in a loop.
  */
-const compiledInserts = new WeakMap<
-  Backend,
-  Map<Shape, { compiled: CompiledQuery; values: ((t: NewTask) => unknown)[] }>
->()
-
-/** The INSERT of a task, its values bound, and the name of its prepared statement (one per shape). */
-function boundInsert(d: Backend, t: NewTask): { name: string; query: CompiledQuery } {
-  const shape: Shape = 'at' in t.runAt ? 'at' : 'after'
-  let byShape = compiledInserts.get(d)
-  if (!byShape) compiledInserts.set(d, (byShape = new Map()))
-  let insert = byShape.get(shape)
-  if (!insert) {
-    const holders = new Map(Object.entries(VALUES).map(([name, value]) => [{ placeholder: name }, value]))
-    const of = Object.fromEntries([...holders.keys()].map((h) => [h.placeholder, h])) as unknown as NewTask & {
-      at: string
-      afterSeconds: number
-    }
-    const compiled = insertQuery(d, {
-      ...of,
-      runAt: shape === 'at' ? { at: of.at } : { afterSeconds: of.afterSeconds },
-    }).compile()
-    // A parameter that is no placeholder is a constant of the statement ('queued', 0).
-    const values = compiled.parameters.map((p) => holders.get(p as { placeholder: string }) ?? (() => p))
-    byShape.set(shape, (insert = { compiled, values }))
+function insertSql(d: SqlRunner, at: boolean): string {
+  let texts = INSERTS.get(d.spelling)
+  if (!texts) {
+    const p = (n: number) => d.spelling.param(n)
+    const text = (runAt: string) =>
+      'insert into "sq_tasks" ("id", "task", "args", "status", "queue", "priority", "max_attempts", "attempts", ' +
+      `"key", "created", "modified", "run_at") values (${p(1)}, ${p(2)}, ${p(3)}, 'queued', ${p(4)}, ${p(5)}, ` +
+      `${p(6)}, 0, ${p(7)}, ${d.spelling.now}, ${d.spelling.now}, ${runAt})`
+    // Marked precompiled: PostgreSQL keeps it prepared, parsed and planned once per connection (an
+    // unnamed statement is parsed and planned at every call: ~1/4 of the server's work for one row).
+    texts = { at: text(p(8)) + PRECOMPILED, after: text(d.spelling.nowPlusSeconds(p(8))) + PRECOMPILED }
+    INSERTS.set(d.spelling, texts)
   }
-  // No plugin transforms sq's queries, so the compiled node is only carried along, never read again.
-  return {
-    name: `sq_insert_task_${shape}`,
-    query: { ...insert.compiled, parameters: insert.values.map((value) => value(t)) },
-  }
+  return at ? texts.at : texts.after
 }
 
-export async function getTask(d: Backend, id: string): Promise<Task | undefined> {
-  const row = await d.db.selectFrom('sq_tasks').selectAll().where('id', '=', id).executeTakeFirst()
+const INSERTS = new WeakMap<SqlSpelling, { at: string; after: string }>()
+
+export async function getTask(d: TaskStore, id: string): Promise<Task | undefined> {
+  const [row] = await d.query<TaskRow>(`select * from "sq_tasks" where "id" = ${d.spelling.param(1)}`, [id])
   return row && withLiveOutput(d, toTask(d, row))
 }
 
 /** A task's status and current attempt: what a follower polls (its output it reads as chunks). */
-export async function getTaskState(d: Backend, id: string): Promise<Pick<Task, 'status' | 'attempts'> | undefined> {
-  return d.db.selectFrom('sq_tasks').select(['status', 'attempts']).where('id', '=', id).executeTakeFirst()
+export async function getTaskState(d: SqlRunner, id: string): Promise<Pick<Task, 'status' | 'attempts'> | undefined> {
+  const [row] = await d.query<Pick<Task, 'status' | 'attempts'>>(
+    `select "status", "attempts" from "sq_tasks" where "id" = ${d.spelling.param(1)}`,
+    [id],
+  )
+  return row
 }
 
 /** Tasks whose id starts with `prefix` (at most `limit`, to tell unique from ambiguous). */
-export async function findByIdPrefix(d: Backend, prefix: string, limit = 2): Promise<string[]> {
-  const rows = await d.db.selectFrom('sq_tasks').select('id').where('id', 'like', `${prefix}%`).limit(limit).execute()
+export async function findByIdPrefix(d: SqlRunner, prefix: string, limit = 2): Promise<string[]> {
+  const rows = await d.query<{ id: string }>(
+    `select "id" from "sq_tasks" where "id" like ${d.spelling.param(1)} limit ${d.spelling.param(2)}`,
+    [`${prefix}%`, limit],
+  )
   return rows.map((r) => r.id)
 }
 
 /** While a task runs its output and log live in chunks; a reader sees them as if already folded. */
-async function withLiveOutput(d: Backend, task: Task): Promise<Task> {
+async function withLiveOutput(d: SqlRunner, task: Task): Promise<Task> {
   if (task.status !== 'progress') return task
-  const chunks = await readChunks(d.db, task.id, task.attempts)
+  const chunks = await readChunks(d, task.id, task.attempts)
   return { ...task, output: chunks.output || null, log: chunks.log || null }
 }
 
-/** A run's chunks after `afterSeq`, joined per stream; `db` may be a transaction's. */
+/** A run's chunks after `afterSeq`, joined per stream; `d` may be a transaction's (kyselyRunner). */
 export async function readChunks(
-  db: Kysely<Database>,
+  d: SqlRunner,
   id: string,
   attempt: number,
   afterSeq = 0,
 ): Promise<{ output: string; log: string; lastSeq: number }> {
-  const rows = await db
-    .selectFrom('sq_task_chunks')
-    .select(['seq', 'stream', 'data'])
-    .where('task_id', '=', id)
-    .where('attempt', '=', attempt)
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .execute()
+  const p = (n: number) => d.spelling.param(n)
+  const rows = await d.query<{ seq: number | string; stream: string; data: string }>(
+    `select "seq", "stream", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "attempt" = ${p(2)} and "seq" > ${p(3)} order by "seq"`,
+    [id, attempt, afterSeq],
+  )
   let output = ''
   let log = ''
   for (const row of rows) {
@@ -192,75 +159,51 @@ function likeEscape(text: string): string {
 }
 
 /**
- * `--task PATTERN` (and `sq top`'s filter): with `*` or `?` a glob over the WHOLE reference, as a shell
- * matches a file name (`tasks/*`, `*#send`, `hel*` — which `tasks/hello` does not match), except that `*`
- * also crosses `/` and `#`; without them a substring. Case-insensitive on both databases (SQLite's LIKE
- * ignores ASCII case and PostgreSQL's does not: both compare lower case). `%` and `_` are literal.
+ * `--task PATTERN` (and `sq top`'s filter) as a LIKE pattern of lower case: with `*` or `?` a glob over
+ * the WHOLE reference, as a shell matches a file name (`tasks/*`, `*#send`, `hel*` — which `tasks/hello`
+ * does not match), except that `*` also crosses `/` and `#`; without them a substring. `%` and `_` are
+ * literal. Compared with lower(column): SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
  */
-export function taskMatches(column: string, pattern: string): RawBuilder<boolean> {
-  return sql<boolean>`lower(${sql.ref(column)}) like ${globToLike(pattern.toLowerCase())} escape '\\'`
-}
-
-function globToLike(pattern: string): string {
+export function globToLike(pattern: string): string {
   const escaped = likeEscape(pattern).replace(/\*/g, '%').replace(/\?/g, '_')
   return /[*?]/.test(pattern) ? escaped : `%${escaped}%`
 }
 
-/** Newest first by `modified` (see inModifiedOrder). */
-export async function listTasks(d: Backend, f: ListFilter): Promise<Task[]> {
-  let q = d.db.selectFrom('sq_tasks').selectAll()
-  if (f.taskPattern) q = q.where(taskMatches('task', f.taskPattern))
-  if (f.since) q = q.where('modified', '>=', f.since)
-  if (f.search) {
-    const needle = `%${likeEscape(f.search.toLowerCase())}%`
-    q = q.where((eb) =>
-      eb.or([
-        sql<boolean>`lower(id) like ${needle} escape '\\'`,
-        sql<boolean>`lower(task) like ${needle} escape '\\'`,
-        sql<boolean>`lower(output) like ${needle} escape '\\'`,
-        eb.exists(
-          eb
-            .selectFrom('sq_task_chunks as c')
-            .select(sql.lit(1).as('one'))
-            .whereRef('c.task_id', '=', 'sq_tasks.id')
-            .where('c.stream', '=', 'output')
-            .where(sql<boolean>`lower(c.data) like ${needle} escape '\\'`),
-        ),
-      ]),
-    )
+/**
+ * Newest first by `modified`, then `id`. No index orders the whole table by `modified` (migration 005
+ * dropped it: every write paid for it), so each status is one walk of sq_tasks_status_modified, cut at
+ * the limit, and the walks are merged: as modified-order.ts does for the queries written in Kysely.
+ */
+export async function listTasks(d: TaskStore, f: ListFilter): Promise<Task[]> {
+  const values: unknown[] = []
+  // Each use of a value is a parameter of its own: SQLite's `?` are numbered by position.
+  const p = (value: unknown) => {
+    values.push(value)
+    return d.spelling.param(values.length)
   }
-  const rows = await inModifiedOrder(d, f.statuses, q, { direction: 'desc', limit: f.limit })
+  const filters = (): string[] => {
+    const where: string[] = []
+    if (f.taskPattern) where.push(`lower("task") like ${p(globToLike(f.taskPattern.toLowerCase()))} escape '\\'`)
+    if (f.since) where.push(`"modified" >= ${p(f.since)}`)
+    if (f.search) {
+      const needle = `%${likeEscape(f.search.toLowerCase())}%`
+      where.push(
+        `(lower(id) like ${p(needle)} escape '\\' or lower(task) like ${p(needle)} escape '\\' or ` +
+          `lower(output) like ${p(needle)} escape '\\' or exists (select 1 as "one" from "sq_task_chunks" as "c" ` +
+          `where "c"."task_id" = "sq_tasks"."id" and "c"."stream" = 'output' and lower(c.data) like ${p(needle)} escape '\\'))`,
+      )
+    }
+    return where
+  }
+  const newestFirst = () => `order by "modified" desc, "id" desc limit ${p(f.limit)}`
+  const statuses = [...new Set(f.statuses && f.statuses.length > 0 ? f.statuses : STATUSES)]
+  // Each walk a subquery of its own: SQLite allows no ORDER BY or LIMIT on a member of a UNION.
+  const walks = statuses.map(
+    (status, i) =>
+      `select * from (select * from "sq_tasks" where ${[`"status" = ${p(status)}`, ...filters()].join(' and ')} ` +
+      `${newestFirst()}) as "w${i}"`,
+  )
+  const text = walks.length === 1 ? walks[0]! : `select * from (${walks.join(' union all ')}) as "m" ${newestFirst()}`
+  const rows = await d.query<TaskRow>(text, values)
   return Promise.all(rows.map((row) => withLiveOutput(d, toTask(d, row))))
-}
-
-/** Deletes (or with dryRun counts) tasks in the given terminal statuses last modified before `before`. */
-export async function purgeTasks(
-  d: Backend,
-  opts: { statuses: Status[]; before: string; dryRun: boolean },
-): Promise<number> {
-  const statuses = opts.statuses.filter(isTerminal)
-  if (statuses.length === 0) return 0
-  if (opts.dryRun) {
-    const row = await d.db
-      .selectFrom('sq_tasks')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('status', 'in', statuses)
-      .where('modified', '<', opts.before)
-      .executeTakeFirstOrThrow()
-    return Number(row.n)
-  }
-  const result = await d.db
-    .deleteFrom('sq_tasks')
-    .where('status', 'in', statuses)
-    .where('modified', '<', opts.before)
-    .executeTakeFirst()
-  return Number(result.numDeletedRows)
-}
-
-/** Ids of tasks in the given statuses, newest first (for `requeue --status`). */
-export async function idsWithStatus(d: Backend, statuses: Status[], limit = 100_000): Promise<string[]> {
-  if (statuses.length === 0) return []
-  const q = d.db.selectFrom('sq_tasks').select(['id', 'modified'])
-  const rows = await inModifiedOrder(d, statuses, q, { direction: 'desc', limit })
-  return rows.map((r) => r.id)
 }

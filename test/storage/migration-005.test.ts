@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict'
 import { Migrator, sql } from 'kysely'
 import type { Backend } from '../../src/storage/backend.js'
-import { openPostgres } from '../../src/storage/backends/postgres.js'
-import { openSqlite } from '../../src/storage/backends/sqlite.js'
+import { openPostgres } from '../../src/storage/backends/pg-connection.js'
+import { openSqlite } from '../../src/storage/backends/sqlite-connection.js'
 import { taskPage } from '../../src/storage/dashboard-repository.js'
 import { migrateToLatest } from '../../src/storage/migrate.js'
 import { initial } from '../../src/storage/migrations/001-initial.js'
 import { notifyTriggers } from '../../src/storage/migrations/002-notify-triggers.js'
 import { schedulesAndPauses } from '../../src/storage/migrations/003-schedules-and-pauses.js'
 import { notifyPerStatement } from '../../src/storage/migrations/004-notify-per-statement.js'
-import { idsWithStatus, listTasks } from '../../src/storage/task-repository.js'
+import { idsWithStatus } from '../../src/storage/task-maintenance.js'
+import { listTasks } from '../../src/storage/task-repository.js'
 import type { Status } from '../../src/types.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
 import { age, insert, setStatus } from '../helpers/sq.js'
@@ -34,7 +35,7 @@ for (const dialect of DIALECTS) {
     let d: Backend
     before(async () => {
       db = await createTestDatabase(dialect)
-      d = dialect === 'postgres' ? openPostgres(db.url) : openSqlite(db.url)
+      d = await (dialect === 'postgres' ? openPostgres(db.url) : openSqlite(db.url)).backend()
       const before005 = {
         '001-initial': initial(d),
         '002-notify-triggers': notifyTriggers(d),

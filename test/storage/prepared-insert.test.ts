@@ -6,7 +6,7 @@ import { waitFor } from '../helpers/wait.js'
 import { getTask, insertTask } from '../../src/storage/task-repository.js'
 
 /**
- * createTask's INSERT runs as a prepared statement (Backend.runPrepared). PostgreSQL: a named one,
+ * createTask's INSERT runs as a prepared statement (task-repository.ts, precompiled.ts). PostgreSQL: a named one,
  * prepared once per connection; each connection of the pool prepares it on its first use, and one that
  * replaces a lost connection prepares it again. SQLite: run on the connection directly, outside Kysely,
  * unless a transaction is open on it.

@@ -5,6 +5,7 @@ import { age, newTask, setStatus } from '../helpers/sq.js'
 import type { Backend } from '../../src/storage/backend.js'
 import * as control from '../../src/storage/control-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
+import * as maintenance from '../../src/storage/task-maintenance.js'
 import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
 
 for (const dialect of DIALECTS) {
@@ -116,16 +117,16 @@ for (const dialect of DIALECTS) {
       )
       const before = new Date(Date.now() - 60_000).toISOString()
       const all = ['completed', 'failed', 'cancelled', 'queued', 'progress'] as const
-      assert.equal(await tasks.purgeTasks(d, { statuses: [...all], before, dryRun: true }), 3)
+      assert.equal(await maintenance.purgeTasks(d, { statuses: [...all], before, dryRun: true }), 3)
       assert.equal(
-        await tasks.purgeTasks(d, {
+        await maintenance.purgeTasks(d, {
           statuses: [...all],
           before: new Date(Date.now() - 7200_000).toISOString(),
           dryRun: false,
         }),
         0,
       )
-      assert.equal(await tasks.purgeTasks(d, { statuses: [...all], before, dryRun: false }), 3)
+      assert.equal(await maintenance.purgeTasks(d, { statuses: [...all], before, dryRun: false }), 3)
       const left = await tasks.listTasks(d, { limit: 50 })
       assert.deepEqual(new Set(left.map((t) => t.id)), new Set(made.slice(3)))
     })
@@ -208,7 +209,10 @@ for (const dialect of DIALECTS) {
         [null, null, null, null, null, null],
       )
       assert.deepEqual(await control.requeueTasks(d, []), [])
-      assert.deepEqual(await tasks.idsWithStatus(d, ['queued']).then((x) => new Set(x)), new Set([ended.id, queued.id]))
+      assert.deepEqual(
+        await maintenance.idsWithStatus(d, ['queued']).then((x) => new Set(x)),
+        new Set([ended.id, queued.id]),
+      )
     })
   })
 }

@@ -1,15 +1,14 @@
-import { createHash } from 'node:crypto'
 import type { PoolClient } from 'pg'
 import { PRECOMPILED } from '../precompiled.js'
 
 /** SQLSTATE of "cached plan must not change result type". */
 const STALE_PREPARED_STATEMENT = '0A000'
 
-/** A statement's name on the server: the same text always gets the same name. */
+/** A statement's name on the server: the same text always gets the same name in this process. */
 const names = new Map<string, string>()
 const nameOf = (text: string) => {
   let name = names.get(text)
-  if (!name) names.set(text, (name = `sq_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`))
+  if (!name) names.set(text, (name = `sq_${names.size + 1}`))
   return name
 }
 

@@ -1,51 +1,42 @@
-import type { Pool as PgPool, PoolConfig } from 'pg'
-import { pg } from './pg-driver.js'
+import type { Pool } from 'pg'
 import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely'
-import { redactUrl } from '../../redact.js'
-import { isoReader, type Backend } from '../backend.js'
+import type { Backend, Connection } from '../backend.js'
 import { PgListener } from './pg-listener.js'
-import { keepPrecompiledPrepared } from './pg-prepared.js'
 import { newTasksJson } from '../task-repository.js'
 import type { Database } from '../schema.js'
+import { PG_SPELLING, survivingPool } from './pg-connection.js'
 
-/**
- * A Kysely handle on a pool that survives its server. An idle client that loses its server emits
- * 'error' on the pool; a client checked out (mid-query) emits it on itself, where the pool listens no
- * longer. Without listeners on both, a PostgreSQL restart would crash every worker. The query in
- * flight fails with its own error, which its caller handles (retry, backoff).
- */
-function survivingPool(config: PoolConfig): { pool: PgPool; db: Kysely<Database> } {
-  const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...config })
-  pool.on('error', () => {})
-  pool.on('connect', (client) => {
-    client.on('error', () => {})
-    keepPrecompiledPrepared(client)
-  })
-  return { pool, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }) }
-}
+const kyselyOn = (pool: Pool) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 
-/** The URL's password is registered for redaction when the URL is parsed (parseDatabaseUrl). */
-export function openPostgres(url: string): Backend {
-  const { pool, db } = survivingPool({ connectionString: url, max: 10 })
+/** The whole PostgreSQL backend on a connection already open (pg-connection.ts) and its pool. */
+export function postgresBackend(connection: Connection, pool: Pool, url: string): Backend {
+  const db = kyselyOn(pool)
   // Claims only: their commit is acknowledged before it is durable (see Backend.claim). One connection
   // stays open however long the worker idles: a new one costs an idle worker's next pickup tens of ms.
-  const claimDb = survivingPool({ connectionString: url, max: 2, min: 1, options: '-c synchronous_commit=off' }).db
+  const claimDb = kyselyOn(
+    survivingPool({ connectionString: url, max: 2, min: 1, options: '-c synchronous_commit=off' }),
+  )
   const listener = new PgListener(url)
 
   return {
     // The connection
     name: 'postgres',
     db,
-    displayUrl: redactUrl(url),
+    displayUrl: connection.displayUrl,
     assertIntact: () => {},
     async close() {
       await listener.close()
       await Promise.all([db.destroy(), claimDb.destroy()])
     },
+    // Through the pool, without Kysely's per-query work: the pool gives each statement a connection of
+    // its own, so none joins another's transaction.
+    spelling: PG_SPELLING,
+    query: async <R>(text: string, parameters: readonly unknown[]) =>
+      (await pool.query(text, [...parameters])).rows as R[],
     // SQL fragments. now() is the transaction's start; every statement here is its own short transaction.
     now: () => sql<string>`now()`,
     nowPlusSeconds: (seconds) => sql<string>`now() + make_interval(secs => cast(${seconds} as double precision))`,
-    toIso: isoReader((value) => new Date(value).toISOString()),
+    toIso: connection.toIso,
     lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query.forUpdate().skipLocked(),
     gatesBeforeScan: true,
     claimTieBreak: 'pick-number',
@@ -58,7 +49,7 @@ export function openPostgres(url: string): Backend {
              coalesce((r.v ->> 7)::timestamptz, now() + make_interval(secs => (r.v ->> 8)::float8))
       FROM jsonb_array_elements(${newTasksJson(rows)}::jsonb) WITH ORDINALITY AS r(v, n)
       ORDER BY r.n`,
-    // jsonb: parsed once; a json value is parsed again by each ->> of its fields.
+    // jsonb, as newTaskRows.
     jsonRows: (json) => sql`jsonb_array_elements(cast(${json} as jsonb)) as r(value)`,
     // DDL types
     timestampType: 'timestamptz',
@@ -67,17 +58,10 @@ export function openPostgres(url: string): Backend {
     writeTransaction: (fn) => db.transaction().execute(fn),
     exclusive: (fn) => fn(db),
     claim: (fn) => fn(claimDb),
-    // Prepared statements. pg prepares a named statement on a connection's first use of the name and
-    // then only binds and executes it; a connection lost takes its statements with it, and its
-    // replacement prepares them anew. (A pooler in transaction mode must keep prepared statements:
-    // PgBouncer ≥ 1.21 with max_prepared_statements.)
-    async runPrepared(name, query) {
-      await pool.query({ name, text: query.sql, values: query.parameters as unknown[] })
-    },
     // Notifications. LISTEN holds its connection for as long as it listens: one client of its own.
     hears: 'changes',
     listen: (channel, onMessage) => listener.listen(channel, onMessage),
     // Error classification
-    isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
+    isUniqueViolation: connection.isUniqueViolation,
   }
 }

@@ -1,0 +1,162 @@
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import type BetterSqlite3 from 'better-sqlite3'
+import { StorageError } from '../../errors.js'
+import { isoReader, type Backend, type Connection, type SqlSpelling } from '../backend.js'
+
+/** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
+const BUSY_TIMEOUT_MS = 10_000
+const ISO_NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
+
+/**
+ * Required, not imported: importing a CommonJS package from an ES module has Node scan its source for
+ * named exports first (cjs-module-lexer), a few ms of every one-shot command. A missing package throws
+ * MODULE_NOT_FOUND as this module loads, which open.ts reports by name.
+ */
+const Sqlite: typeof BetterSqlite3 = createRequire(import.meta.url)('better-sqlite3')
+
+export const SQLITE_SPELLING: SqlSpelling = {
+  param: () => '?',
+  now: ISO_NOW,
+  nowPlusSeconds: (seconds) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
+}
+
+/** A statement cache over the native connection, shared by the SQL written out and by Kysely. */
+export interface NativeSqlite {
+  readonly native: BetterSqlite3.Database
+  close(): void
+  prepare(source: string): BetterSqlite3.Statement
+}
+
+/**
+ * Kysely prepares every query anew; preparing costs more than running most of sq's statements. The
+ * worker repeats the same few, so prepared statements are kept (bounded; each runs to completion
+ * synchronously, so one statement is never in use twice at once).
+ */
+function withStatementCache(native: BetterSqlite3.Database, max = 256): NativeSqlite {
+  const cache = new Map<string, BetterSqlite3.Statement>()
+  return {
+    native,
+    close: () => native.close(),
+    prepare(source: string) {
+      let statement = cache.get(source)
+      if (!statement) {
+        statement = native.prepare(source)
+        if (cache.size >= max) cache.delete(cache.keys().next().value!)
+        cache.set(source, statement)
+      }
+      return statement
+    },
+  }
+}
+
+/** One statement run at once on the connection, its prepared statement kept. */
+export function runNative<R>(cached: NativeSqlite, text: string, parameters: readonly unknown[]): R[] {
+  const statement = cached.prepare(text)
+  if (statement.reader) return statement.all(...parameters) as R[]
+  statement.run(...parameters)
+  return []
+}
+
+/**
+ * One connection per file per process. better-sqlite3 is synchronous: were one process to hold two
+ * connections to a file, a write on one would wait for the other's lock while blocking the only thread
+ * that could release it — a freeze, then "database is locked". So a second open of the same file shares
+ * the first one's connection (Kysely serialises its use), and the last close closes it.
+ */
+const shared = new Map<string, { connection: Connection; refs: number }>()
+
+export function openSqlite(file: string): Connection {
+  const resolved = path.resolve(file)
+  let entry = shared.get(resolved)
+  if (!entry) {
+    entry = { connection: openConnection(file, resolved), refs: 0 }
+    shared.set(resolved, entry)
+  }
+  entry.refs++
+  const { connection } = entry
+  let closed = false
+  const close = async () => {
+    if (closed) return
+    closed = true
+    if (--entry.refs === 0) {
+      shared.delete(resolved)
+      await connection.close()
+    }
+  }
+  let backend: Promise<Backend> | undefined
+  return {
+    ...connection,
+    close,
+    backend: () => (backend ??= connection.backend().then((b) => ({ ...b, close }))),
+  }
+}
+
+function openConnection(file: string, resolved: string): Connection {
+  if (!fs.existsSync(resolved)) {
+    if (!fs.existsSync(path.dirname(resolved))) {
+      throw new StorageError(
+        `cannot create SQLite database ${file}: directory ${path.dirname(resolved)} does not exist`,
+      )
+    }
+    // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+    fs.closeSync(fs.openSync(resolved, 'a', 0o600))
+    fs.chmodSync(resolved, 0o600)
+  }
+  let native: BetterSqlite3.Database
+  try {
+    native = new Sqlite(resolved, { timeout: BUSY_TIMEOUT_MS })
+    // WAL: readers never block the writer and the writer never blocks readers, so `sq list` and `sq top`
+    // can read while workers write; without it every claim would stall every reader.
+    native.pragma('journal_mode = WAL')
+    // NORMAL is crash-safe in WAL mode (a process crash loses nothing committed); only a power cut
+    // can drop the last transactions.
+    native.pragma('synchronous = NORMAL')
+    native.pragma('foreign_keys = ON')
+  } catch (error) {
+    throw new StorageError(`cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error })
+  }
+  const cached = withStatementCache(native)
+  const identity = fs.statSync(resolved)
+  // Kysely's backend once loaded: from then on every statement goes through it (see SqlRunner).
+  let full: Backend | undefined
+  let loading: Promise<Backend> | undefined
+
+  const connection: Connection = {
+    name: 'sqlite',
+    displayUrl: `sqlite:${file}`,
+    spelling: SQLITE_SPELLING,
+    async query<R>(text: string, parameters: readonly unknown[]): Promise<R[]> {
+      return full ? full.query<R>(text, parameters) : runNative<R>(cached, text, parameters)
+    },
+    assertIntact() {
+      let now: fs.Stats | undefined
+      try {
+        now = fs.statSync(resolved)
+      } catch {
+        // gone
+      }
+      if (!now || now.ino !== identity.ino || now.dev !== identity.dev) {
+        throw new StorageError(
+          `the database file ${file} was ${now ? 'replaced' : 'deleted'} while in use; what is written now would be lost`,
+        )
+      }
+    },
+    backend: () =>
+      (loading ??= import('./sqlite.js').then((m) => {
+        full = m.sqliteBackend(connection, cached, resolved)
+        return full
+      })),
+    async close() {
+      const loaded = await loading?.catch(() => undefined)
+      if (loaded) await loaded.close()
+      else native.close()
+    },
+    toIso: isoReader((value) => (typeof value === 'string' ? value : value.toISOString())),
+    isUniqueViolation: (error) =>
+      typeof (error as { code?: unknown })?.code === 'string' &&
+      /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((error as { code: string }).code),
+  }
+  return connection
+}

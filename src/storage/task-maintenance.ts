@@ -1,0 +1,50 @@
+import { sql, type RawBuilder } from 'kysely'
+import { isTerminal, type Status } from '../types.js'
+import type { Backend } from './backend.js'
+import { inModifiedOrder } from './modified-order.js'
+import { globToLike } from './task-repository.js'
+
+/**
+ * The task queries that need Kysely — purge, requeue by status, the monitor's filter — apart from
+ * task-repository.ts, whose statements a one-shot command runs without loading it.
+ */
+
+/**
+ * `--task PATTERN` for a Kysely query (`sq top`'s filter): see globToLike. Case-insensitive on both
+ * databases (SQLite's LIKE ignores ASCII case and PostgreSQL's does not: both compare lower case).
+ */
+export function taskMatches(column: string, pattern: string): RawBuilder<boolean> {
+  return sql<boolean>`lower(${sql.ref(column)}) like ${globToLike(pattern.toLowerCase())} escape '\\'`
+}
+
+/** Deletes (or with dryRun counts) tasks in the given terminal statuses last modified before `before`. */
+export async function purgeTasks(
+  d: Backend,
+  opts: { statuses: Status[]; before: string; dryRun: boolean },
+): Promise<number> {
+  const statuses = opts.statuses.filter(isTerminal)
+  if (statuses.length === 0) return 0
+  if (opts.dryRun) {
+    const row = await d.db
+      .selectFrom('sq_tasks')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', 'in', statuses)
+      .where('modified', '<', opts.before)
+      .executeTakeFirstOrThrow()
+    return Number(row.n)
+  }
+  const result = await d.db
+    .deleteFrom('sq_tasks')
+    .where('status', 'in', statuses)
+    .where('modified', '<', opts.before)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+/** Ids of tasks in the given statuses, newest first (for `requeue --status`; see inModifiedOrder). */
+export async function idsWithStatus(d: Backend, statuses: Status[], limit = 100_000): Promise<string[]> {
+  if (statuses.length === 0) return []
+  const q = d.db.selectFrom('sq_tasks').select(['id', 'modified'])
+  const rows = await inModifiedOrder(d, statuses, q, { direction: 'desc', limit })
+  return rows.map((r) => r.id)
+}

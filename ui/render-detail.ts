@@ -1,0 +1,42 @@
+import { progressText } from '../src/text.js'
+import type { Task } from '../src/types.js'
+import { escapeControl, formatBytes, formatDuration, statusLabel } from './format.js'
+
+/**
+ * `sq show`'s rendering of one task, apart from the tables of render-text.ts: cli-table3 and the
+ * string-width and emoji tables it brings are most of the code a one-shot `sq show` would load.
+ */
+
+function section(title: string, body: string | null): string[] {
+  if (body === null || body === '') return []
+  return ['', `${title}:`, escapeControl(body.replace(/\n$/, ''))]
+}
+
+export function renderTaskDetail(t: Task): string {
+  const runtime =
+    t.duration_ms === null
+      ? null
+      : `${formatDuration(t.duration_ms)} wall, ${t.cpu_ms ?? 0} ms CPU, ${formatBytes(t.peak_rss_bytes)} peak RSS`
+  const fields: Array<[string, string | number | null]> = [
+    ['id', t.id],
+    ['task', escapeControl(t.task, false)],
+    ['status', statusLabel(t.status)],
+    ['args', escapeControl(JSON.stringify(t.args), false)],
+    ['queue', t.queue],
+    ['priority', t.priority],
+    ['key', t.key],
+    ['attempts', `${t.attempts} of ${t.max_attempts}`],
+    ['created', t.created],
+    ['run at', t.run_at],
+    ['started', t.started],
+    ['finished', t.finished],
+    ['modified', t.modified],
+    ['worker', t.worker],
+    ['worker pid', t.worker_pid],
+    ['progress', t.progress ? escapeControl(progressText(t.progress), false) : null],
+    ['resources', runtime],
+  ]
+  const width = Math.max(...fields.map(([k]) => k.length))
+  const lines = fields.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v ?? '-'}`)
+  return [...lines, ...section('output', t.output), ...section('error', t.error), ...section('log', t.log)].join('\n')
+}
