@@ -56,6 +56,16 @@ for (const dialect of DIALECTS) {
     })
 
     if (dialect === 'postgres') {
+      it('keeps the INSERT prepared on its connection', async () => {
+        await insertTask(t.d, newTask())
+        // The pool hands out the connection it was given back last: the one that inserted.
+        const prepared = await t.d.query<{ statement: string }>('select statement from pg_prepared_statements', [])
+        assert.ok(
+          prepared.some((row) => row.statement.startsWith('insert into "sq_tasks"')),
+          `no prepared INSERT among ${JSON.stringify(prepared)}`,
+        )
+      })
+
       it('inserts again once every connection was lost (what a server restart does)', async () => {
         await insertTask(t.d, newTask())
         const admin = new pg.Client({ connectionString: PG_ADMIN_URL })

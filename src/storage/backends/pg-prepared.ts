@@ -25,15 +25,26 @@ export function keepPrecompiledPrepared(client: PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>
   let generation = 0
   client.query = ((text: unknown, ...rest: unknown[]) => {
-    // Kysely calls query(text, values) and awaits it; any other form is not one of sq's statements.
-    if (typeof text !== 'string' || !text.endsWith(PRECOMPILED) || rest.length !== 1 || !Array.isArray(rest[0])) {
-      return query(text, ...rest)
-    }
-    const run = () => query({ name: `${nameOf(text)}_${generation}`, text, values: rest[0] })
-    return run().catch((error: unknown) => {
+    // Kysely calls query(text, values) and awaits it; the pool's query(text, values, callback). Any other
+    // form is not one of sq's statements.
+    const [values, callback] = rest
+    const mine =
+      typeof text === 'string' &&
+      text.endsWith(PRECOMPILED) &&
+      Array.isArray(values) &&
+      (rest.length === 1 || (rest.length === 2 && typeof callback === 'function'))
+    if (!mine) return query(text, ...rest)
+    const run = () => query({ name: `${nameOf(text)}_${generation}`, text, values })
+    const result = run().catch((error: unknown) => {
       if ((error as { code?: unknown })?.code !== STALE_PREPARED_STATEMENT) throw error
       generation++
       return run()
     })
+    if (typeof callback !== 'function') return result
+    result.then(
+      (res) => callback(undefined, res),
+      (error) => callback(error),
+    )
+    return undefined
   }) as typeof client.query
 }
