@@ -46,7 +46,6 @@ const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
  */
 export class Queue {
   private full: Backend | undefined
-  private loading: Promise<Backend> | undefined
 
   private constructor(
     readonly settings: Settings,
@@ -86,7 +85,7 @@ export class Queue {
 
   /** The whole backend, loaded on first use. */
   private async storage(): Promise<Backend> {
-    return (this.full ??= await (this.loading ??= this.connection.backend()))
+    return (this.full ??= await this.connection.backend())
   }
 
   /** The database URL with any password hidden. */

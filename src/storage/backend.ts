@@ -186,3 +186,21 @@ export function isoReader(convert: (value: Date | string) => string): SqlFragmen
   }
   return toIso
 }
+
+/**
+ * A connection's whole backend, loaded on first use (Connection.backend): `load` runs once; `loaded` is
+ * the backend once it has; closing closes it, or only the driver when it never loaded.
+ */
+export function lazyBackend(load: () => Promise<Backend>, closeDriver: () => unknown) {
+  let loading: Promise<Backend> | undefined
+  const whole = {
+    loaded: undefined as Backend | undefined,
+    backend: () => (loading ??= load().then((backend) => (whole.loaded = backend))),
+    async close(): Promise<void> {
+      const loaded = await loading?.catch(() => undefined)
+      if (loaded) await loaded.close()
+      else await closeDriver()
+    },
+  }
+  return whole
+}

@@ -1,6 +1,6 @@
 import type { Pool, PoolConfig } from 'pg'
 import { redactUrl } from '../../redact.js'
-import { isoReader, type Backend, type Connection, type SqlSpelling } from '../backend.js'
+import { isoReader, lazyBackend, type Connection, type SqlSpelling } from '../backend.js'
 import { pg } from './pg-driver.js'
 import { keepPrecompiledPrepared } from './pg-prepared.js'
 
@@ -29,28 +29,20 @@ export function survivingPool(config: PoolConfig): Pool {
 /** The URL's password is registered for redaction when the URL is parsed (parseDatabaseUrl). */
 export function openPostgres(url: string): Connection {
   const pool = survivingPool({ connectionString: url, max: 10 })
-  // Kysely's backend once loaded: from then on every statement goes through it (see SqlRunner).
-  let full: Backend | undefined
-  let loading: Promise<Backend> | undefined
+  const whole = lazyBackend(
+    () => import('./postgres.js').then((m) => m.postgresBackend(connection, pool, url)),
+    () => pool.end(),
+  )
   const connection: Connection = {
     name: 'postgres',
     displayUrl: redactUrl(url),
     spelling: PG_SPELLING,
-    async query<R>(text: string, parameters: readonly unknown[]): Promise<R[]> {
-      if (full) return full.query<R>(text, parameters)
-      return (await pool.query(text, [...parameters])).rows as R[]
-    },
+    // On the pool, as the whole backend does once loaded: the pool gives each statement a connection.
+    query: async <R>(text: string, parameters: readonly unknown[]) =>
+      (await pool.query(text, [...parameters])).rows as R[],
     assertIntact: () => {},
-    backend: () =>
-      (loading ??= import('./postgres.js').then((m) => {
-        full = m.postgresBackend(connection, pool, url)
-        return full
-      })),
-    async close() {
-      const loaded = await loading?.catch(() => undefined)
-      if (loaded) await loaded.close()
-      else await pool.end()
-    },
+    backend: whole.backend,
+    close: whole.close,
     toIso: isoReader((value) => new Date(value).toISOString()),
     isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
   }

@@ -4,7 +4,7 @@ import type { Backend, Connection } from '../backend.js'
 import { PgListener } from './pg-listener.js'
 import { newTasksJson } from '../task-repository.js'
 import type { Database } from '../schema.js'
-import { PG_SPELLING, survivingPool } from './pg-connection.js'
+import { survivingPool } from './pg-connection.js'
 
 const kyselyOn = (pool: Pool) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 
@@ -28,11 +28,10 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
       await listener.close()
       await Promise.all([db.destroy(), claimDb.destroy()])
     },
-    // Through the pool, without Kysely's per-query work: the pool gives each statement a connection of
-    // its own, so none joins another's transaction.
-    spelling: PG_SPELLING,
-    query: async <R>(text: string, parameters: readonly unknown[]) =>
-      (await pool.query(text, [...parameters])).rows as R[],
+    // The connection's, on the pool, without Kysely's per-query work: the pool gives each statement a
+    // connection of its own, so none joins another's transaction.
+    spelling: connection.spelling,
+    query: connection.query,
     // SQL fragments. now() is the transaction's start; every statement here is its own short transaction.
     now: () => sql<string>`now()`,
     nowPlusSeconds: (seconds) => sql<string>`now() + make_interval(secs => cast(${seconds} as double precision))`,

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import { StorageError } from '../../errors.js'
-import { isoReader, type Backend, type Connection, type SqlSpelling } from '../backend.js'
+import { isoReader, lazyBackend, type Backend, type Connection, type SqlSpelling } from '../backend.js'
 
 /** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000
@@ -119,16 +119,17 @@ function openConnection(file: string, resolved: string): Connection {
   }
   const cached = withStatementCache(native)
   const identity = fs.statSync(resolved)
-  // Kysely's backend once loaded: from then on every statement goes through it (see SqlRunner).
-  let full: Backend | undefined
-  let loading: Promise<Backend> | undefined
-
+  const whole = lazyBackend(
+    async () => (await import('./sqlite.js')).sqliteBackend(connection, cached, resolved),
+    () => native.close(),
+  )
   const connection: Connection = {
     name: 'sqlite',
     displayUrl: `sqlite:${file}`,
     spelling: SQLITE_SPELLING,
     async query<R>(text: string, parameters: readonly unknown[]): Promise<R[]> {
-      return full ? full.query<R>(text, parameters) : runNative<R>(cached, text, parameters)
+      // Kysely's backend once loaded: from then on a statement takes its turn through it (see SqlRunner).
+      return whole.loaded ? whole.loaded.query<R>(text, parameters) : runNative<R>(cached, text, parameters)
     },
     assertIntact() {
       let now: fs.Stats | undefined
@@ -143,16 +144,8 @@ function openConnection(file: string, resolved: string): Connection {
         )
       }
     },
-    backend: () =>
-      (loading ??= import('./sqlite.js').then((m) => {
-        full = m.sqliteBackend(connection, cached, resolved)
-        return full
-      })),
-    async close() {
-      const loaded = await loading?.catch(() => undefined)
-      if (loaded) await loaded.close()
-      else native.close()
-    },
+    backend: whole.backend,
+    close: whole.close,
     toIso: isoReader((value) => (typeof value === 'string' ? value : value.toISOString())),
     isUniqueViolation: (error) =>
       typeof (error as { code?: unknown })?.code === 'string' &&
