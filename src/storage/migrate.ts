@@ -6,6 +6,7 @@ import { notifyTriggers } from './migrations/002-notify-triggers.js'
 import { schedulesAndPauses } from './migrations/003-schedules-and-pauses.js'
 import { notifyPerStatement } from './migrations/004-notify-per-statement.js'
 import { dropModifiedIndex } from './migrations/005-drop-modified-index.js'
+import { idsInByteOrder } from './migrations/006-ids-in-byte-order.js'
 import { LATEST_MIGRATION, MIGRATION_TABLE } from './schema-version.js'
 
 /** One numbering for both dialects; a migration may read the backend's column types. */
@@ -16,6 +17,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '003-schedules-and-pauses': schedulesAndPauses(backend),
     '004-notify-per-statement': notifyPerStatement(backend),
     '005-drop-modified-index': dropModifiedIndex,
+    '006-ids-in-byte-order': idsInByteOrder(backend),
   }
 }
 

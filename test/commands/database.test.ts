@@ -41,6 +41,7 @@ for (const dialect of DIALECTS) {
               '003-schedules-and-pauses',
               '004-notify-per-statement',
               '005-drop-modified-index',
+              '006-ids-in-byte-order',
             ],
             'each migration ran once',
           )
