@@ -7,6 +7,14 @@ import { isoReader, lazyBackend, type Backend, type Connection, type SqlSpelling
 
 /** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000
+/**
+ * Each connection's page cache, in KiB (SQLite's default is 2,000). In WAL mode a commit by any other
+ * process (another worker, `sq enqueue`) empties it anyway, and the operating system's page cache keeps
+ * the file for every process at once; what a large private cache did keep was a long-running worker's
+ * memory, ~2.5 MB above idle after 10,000 tasks and not given back. The worker's statements each read a
+ * few pages of an index and the rows they change.
+ */
+const PAGE_CACHE_KIB = 512
 const ISO_NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
 
 /**
@@ -114,6 +122,7 @@ function openConnection(file: string, resolved: string): Connection {
     // can drop the last transactions.
     native.pragma('synchronous = NORMAL')
     native.pragma('foreign_keys = ON')
+    native.pragma(`cache_size = -${PAGE_CACHE_KIB}`)
   } catch (error) {
     throw new StorageError(`cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error })
   }
