@@ -189,7 +189,10 @@ export function isoReader(convert: (value: Date | string) => string): SqlFragmen
 
 /**
  * A connection's whole backend, loaded on first use (Connection.backend): `load` runs once; `loaded` is
- * the backend once it has; closing closes it, or only the driver when it never loaded.
+ * the backend once it has. Closing closes it, then the driver: Kysely closes the driver only if it ever
+ * ran a query, and a command whose statements all ran on the connection (`sq list` through oclif, a
+ * `sq cancel` of an unknown id) left PostgreSQL's pool open until its 10 s idle timeout, and the process
+ * with it. `closeDriver` must be safe to call on a driver already closed.
  */
 export function lazyBackend(load: () => Promise<Backend>, closeDriver: () => unknown) {
   let loading: Promise<Backend> | undefined
@@ -199,7 +202,7 @@ export function lazyBackend(load: () => Promise<Backend>, closeDriver: () => unk
     async close(): Promise<void> {
       const loaded = await loading?.catch(() => undefined)
       if (loaded) await loaded.close()
-      else await closeDriver()
+      await closeDriver()
     },
   }
   return whole
