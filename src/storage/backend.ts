@@ -22,7 +22,7 @@ export interface Backend
 
 /**
  * The database before Kysely: what a one-shot command (`sq enqueue`, `show`, `list`) needs, which runs
- * only statements written out as SQL (task-statements.ts). Loading and compiling Kysely costs such a
+ * only statements written out as SQL (task-repository.ts). Loading and compiling Kysely costs such a
  * command about as much as its insert; `backend()` loads it on first use, on the same driver
  * connection. Implementations: backends/sqlite-connection.ts, backends/pg-connection.ts.
  */
@@ -189,10 +189,8 @@ export function isoReader(convert: (value: Date | string) => string): SqlFragmen
 
 /**
  * A connection's whole backend, loaded on first use (Connection.backend): `load` runs once; `loaded` is
- * the backend once it has. Closing closes it, then the driver: Kysely closes the driver only if it ever
- * ran a query, and a command whose statements all ran on the connection (`sq list` through oclif, a
- * `sq cancel` of an unknown id) left PostgreSQL's pool open until its 10 s idle timeout, and the process
- * with it. `closeDriver` must be safe to call on a driver already closed.
+ * the backend once it has; closing closes it (which closes the driver too), or only the driver when it
+ * never loaded.
  */
 export function lazyBackend(load: () => Promise<Backend>, closeDriver: () => unknown) {
   let loading: Promise<Backend> | undefined
@@ -202,7 +200,7 @@ export function lazyBackend(load: () => Promise<Backend>, closeDriver: () => unk
     async close(): Promise<void> {
       const loaded = await loading?.catch(() => undefined)
       if (loaded) await loaded.close()
-      await closeDriver()
+      else await closeDriver()
     },
   }
   return whole

@@ -31,7 +31,7 @@ export function openPostgres(url: string): Connection {
   const pool = survivingPool({ connectionString: url, max: 10 })
   const whole = lazyBackend(
     () => import('./postgres.js').then((m) => m.postgresBackend(connection, pool, url)),
-    () => (pool.ending ? undefined : pool.end()),
+    () => pool.end(),
   )
   const connection: Connection = {
     name: 'postgres',

@@ -27,6 +27,10 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     async close() {
       await listener.close()
       await Promise.all([db.destroy(), claimDb.destroy()])
+      // Kysely ends the pool only if it ever ran a query on it; a command whose statements all ran on
+      // the connection (`sq list` through oclif) otherwise kept its process alive for the pool's 10 s
+      // idle timeout.
+      if (!pool.ending) await pool.end()
     },
     // The connection's, on the pool, without Kysely's per-query work: the pool gives each statement a
     // connection of its own, so none joins another's transaction.

@@ -130,7 +130,7 @@ function openConnection(file: string, resolved: string): Connection {
   const identity = fs.statSync(resolved)
   const whole = lazyBackend(
     async () => (await import('./sqlite.js')).sqliteBackend(connection, cached, resolved),
-    () => native.open && native.close(),
+    () => native.close(),
   )
   const connection: Connection = {
     name: 'sqlite',

@@ -44,6 +44,8 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
     async close() {
       watcher.close()
       await db.destroy()
+      // Kysely closes the handle only if it ever ran a query on it (the -wal file stayed otherwise).
+      if (native.open) native.close()
     },
     spelling: SQLITE_SPELLING,
     // Outside a transaction the statement runs at once on the connection, without Kysely's per-query
