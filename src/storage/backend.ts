@@ -17,6 +17,7 @@ export interface Backend
     SqlFragments,
     DdlTypes,
     Transactions,
+    BulkLoad,
     Notifications,
     ErrorClassification {}
 
@@ -124,6 +125,11 @@ export interface DdlTypes {
   readonly timestampType: 'timestamptz' | 'text'
   /** Auto-incrementing integer primary key type for the chunk table. */
   readonly serialType: 'bigserial' | 'integer'
+  /**
+   * What a task id is cast to where a statement reads ids from its JSON rows: PostgreSQL stores them
+   * as uuid (migration 007), which compares with no text; SQLite as text.
+   */
+  readonly idType: 'uuid' | 'text'
 }
 
 /** How writes take their turn. */
@@ -146,6 +152,17 @@ export interface Transactions {
    * does not wait for the WAL flush (1–3 ms, most of an idle worker's pickup). SQLite: `exclusive`.
    */
   claim<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>
+}
+
+/** How a batch of new tasks is written when no row of it can lose to another. */
+export interface BulkLoad {
+  /**
+   * Writes new tasks in their order in one transaction, when none holds a key and all may run now
+   * (bulk-insert.ts decides): no row can conflict, and the server's defaults give every timestamp.
+   * PostgreSQL: COPY (backends/pg-copy.ts), which skips the JSON parse and the executor's work per row
+   * of INSERT … SELECT. null where that INSERT is as fast as it gets (SQLite: one process, no protocol).
+   */
+  readonly copyNewTasks: ((rows: readonly NewTask[]) => Promise<void>) | null
 }
 
 /** How a process learns that others changed the queue. */

@@ -13,14 +13,20 @@ const COLUMNS = sql`(id, task, args, status, queue, priority, max_attempts, atte
  * is not inserted and gets that task's id with `created: false`, as insertTask does for one.
  */
 export async function insertTasks(d: Backend, batch: NewTask[]): Promise<{ id: string; created: boolean }[]> {
+  if (batch.some((t) => t.key !== null)) return insertWithKeys(d, batch)
   // Without keys no row can lose (ids are fresh UUIDs): nothing to return, nothing to look up.
-  if (batch.every((t) => t.key === null)) {
+  if (d.copyNewTasks && batch.every(runsNow)) await d.copyNewTasks(batch)
+  else
     await d.writeTransaction(async (trx) => {
       for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT)
         await sql`INSERT INTO sq_tasks ${COLUMNS} ${d.newTaskRows(batch.slice(i, i + ROWS_PER_STATEMENT))}`.execute(trx)
     })
-    return batch.map((t) => ({ id: t.id, created: true }))
-  }
+  return batch.map((t) => ({ id: t.id, created: true }))
+}
+
+const runsNow = (t: NewTask) => 'afterSeconds' in t.runAt && t.runAt.afterSeconds === 0
+
+async function insertWithKeys(d: Backend, batch: NewTask[]): Promise<{ id: string; created: boolean }[]> {
   return d.writeTransaction(async (trx) => {
     const inserted = new Set<string>()
     for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {

@@ -200,7 +200,8 @@ export async function taskPage(d: Backend, f: TaskPageFilter): Promise<{ tasks: 
     q = q.where((eb) =>
       eb.or(
         ['id', 'task', 'args', 'error', 'output'].map(
-          (column) => sql<boolean>`lower(${sql.ref(column)}) like ${needle} escape '\\'`,
+          // cast: PostgreSQL's uuid id has no lower() (and is lower case already).
+          (column) => sql<boolean>`lower(cast(${sql.ref(column)} as text)) like ${needle} escape '\\'`,
         ),
       ),
     )

@@ -7,6 +7,7 @@ import { schedulesAndPauses } from './migrations/003-schedules-and-pauses.js'
 import { notifyPerStatement } from './migrations/004-notify-per-statement.js'
 import { dropModifiedIndex } from './migrations/005-drop-modified-index.js'
 import { idsInByteOrder } from './migrations/006-ids-in-byte-order.js'
+import { cheaperIndexKeys } from './migrations/007-cheaper-index-keys.js'
 import { LATEST_MIGRATION, MIGRATION_TABLE } from './schema-version.js'
 
 /** One numbering for both dialects; a migration may read the backend's column types. */
@@ -18,6 +19,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '004-notify-per-statement': notifyPerStatement(backend),
     '005-drop-modified-index': dropModifiedIndex,
     '006-ids-in-byte-order': idsInByteOrder(backend),
+    '007-cheaper-index-keys': cheaperIndexKeys(backend),
   }
 }
 

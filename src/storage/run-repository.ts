@@ -153,7 +153,8 @@ interface MarkSource {
 }
 
 const idsOf = (runs: RunRef[]) => JSON.stringify(runs.map((r) => [r.id]))
-const inIds = (d: Backend, ids: unknown) => sql<string>`(select cast(r.value ->> 0 as text) from ${d.jsonRows(ids)})`
+const inIds = (d: Backend, ids: unknown) =>
+  sql<string>`(select cast(r.value ->> 0 as ${sql.raw(d.idType)}) from ${d.jsonRows(ids)})`
 
 /** A claimed task back in the queue, its worker (and its start, if any) forgotten. */
 const unclaimed = (d: Backend) => ({ status: 'queued', ...CLEARED_CLAIM, modified: d.now() }) as const

@@ -104,7 +104,7 @@ export async function endRuns(d: Backend, verdicts: Verdict[]): Promise<Set<stri
 /** The columns of a batched verdict's rows, in the order verdictRows writes them, with their SQL types. */
 function verdictColumns(d: Backend): Array<[name: string, type: string]> {
   return [
-    ['task_id', 'text'],
+    ['task_id', d.idType],
     ['attempt', 'integer'],
     ['status', 'text'],
     ['output', 'text'],

@@ -117,11 +117,24 @@ export async function getTaskState(d: SqlRunner, id: string): Promise<Pick<Task,
   return row
 }
 
-/** Tasks whose id starts with `prefix` (at most `limit`, to tell unique from ambiguous). */
+const LOWEST_ID = '00000000-0000-0000-0000-000000000000'
+const HIGHEST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff'
+const CANONICAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/**
+ * Tasks whose id starts with `prefix`, lower case (at most `limit`, to tell unique from ambiguous).
+ * Ids are canonical UUIDs, so those that start with a prefix are the range between the prefix filled
+ * out with 0s and with fs: a range over the primary key on both databases (PostgreSQL's uuid has no
+ * LIKE). A prefix that fills out to no UUID (a dash out of place) starts no id.
+ */
 export async function findByIdPrefix(d: SqlRunner, prefix: string, limit = 2): Promise<string[]> {
+  const lowest = prefix + LOWEST_ID.slice(prefix.length)
+  const highest = prefix + HIGHEST_ID.slice(prefix.length)
+  if (!CANONICAL_ID.test(lowest) || !CANONICAL_ID.test(highest)) return []
+  const p = d.spelling.param
   const rows = await d.query<{ id: string }>(
-    `select "id" from "sq_tasks" where "id" like ${d.spelling.param(1)} limit ${d.spelling.param(2)}`,
-    [`${prefix}%`, limit],
+    `select "id" from "sq_tasks" where "id" between ${p(1)} and ${p(2)} limit ${p(3)}`,
+    [lowest, highest, limit],
   )
   return rows.map((r) => r.id)
 }
@@ -188,7 +201,7 @@ export async function listTasks(d: TaskStore, f: ListFilter): Promise<Task[]> {
     if (f.search) {
       const needle = `%${likeEscape(f.search.toLowerCase())}%`
       where.push(
-        `(lower(id) like ${p(needle)} escape '\\' or lower(task) like ${p(needle)} escape '\\' or ` +
+        `(cast(id as text) like ${p(needle)} escape '\\' or lower(task) like ${p(needle)} escape '\\' or ` +
           `lower(output) like ${p(needle)} escape '\\' or exists (select 1 as "one" from "sq_task_chunks" as "c" ` +
           `where "c"."task_id" = "sq_tasks"."id" and "c"."stream" = 'output' and lower(c.data) like ${p(needle)} escape '\\'))`,
       )

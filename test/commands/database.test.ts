@@ -42,6 +42,7 @@ for (const dialect of DIALECTS) {
               '004-notify-per-statement',
               '005-drop-modified-index',
               '006-ids-in-byte-order',
+              '007-cheaper-index-keys',
             ],
             'each migration ran once',
           )

@@ -48,7 +48,7 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     // once: `json` is kept as text and each ->> parses its row again from the start, nine times a row
     // (5,000 rows: 24 → 9 ms of the server's CPU into a table without indexes).
     newTaskRows: (rows) => sql`
-      SELECT r.v ->> 0, r.v ->> 1, r.v ->> 2, 'queued', r.v ->> 3, (r.v ->> 4)::int, (r.v ->> 5)::int, 0, r.v ->> 6, now(), now(),
+      SELECT (r.v ->> 0)::uuid, r.v ->> 1, r.v ->> 2, 'queued', r.v ->> 3, (r.v ->> 4)::int, (r.v ->> 5)::int, 0, r.v ->> 6, now(), now(),
              coalesce((r.v ->> 7)::timestamptz, now() + make_interval(secs => (r.v ->> 8)::float8))
       FROM jsonb_array_elements(${newTasksJson(rows)}::jsonb) WITH ORDINALITY AS r(v, n)
       ORDER BY r.n`,
@@ -57,6 +57,9 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     // DDL types
     timestampType: 'timestamptz',
     serialType: 'bigserial',
+    idType: 'uuid',
+    // Bulk load: loaded on first use (a worker never copies).
+    copyNewTasks: async (rows) => (await import('./pg-copy.js')).copyNewTasks(pool, rows),
     // Transactions
     writeTransaction: (fn) => db.transaction().execute(fn),
     exclusive: (fn) => fn(db),

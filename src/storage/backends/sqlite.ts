@@ -74,6 +74,9 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
     // DDL types
     timestampType: 'text',
     serialType: 'integer',
+    idType: 'text',
+    // Bulk load
+    copyNewTasks: null,
     // Transactions
     async writeTransaction(fn) {
       return db.connection().execute(async (conn) => {
