@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { Migrator, sql } from 'kysely'
+import { sql } from 'kysely'
 import type { Backend } from '../../src/storage/backend.js'
 import { openPostgres } from '../../src/storage/backends/pg-connection.js'
 import { openSqlite } from '../../src/storage/backends/sqlite-connection.js'
@@ -12,6 +12,7 @@ import { notifyPerStatement } from '../../src/storage/migrations/004-notify-per-
 import { idsWithStatus } from '../../src/storage/task-maintenance.js'
 import { listTasks } from '../../src/storage/task-repository.js'
 import type { Status } from '../../src/types.js'
+import { migrateOnly } from '../helpers/migrations.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
 import { age, insert, setStatus } from '../helpers/sq.js'
 
@@ -42,13 +43,7 @@ for (const dialect of DIALECTS) {
         '003-schedules-and-pauses': schedulesAndPauses(d),
         '004-notify-per-statement': notifyPerStatement(d),
       }
-      const { error } = await new Migrator({
-        db: d.db,
-        provider: { getMigrations: async () => before005 },
-        migrationTableName: 'sq_migration',
-        migrationLockTableName: 'sq_migration_lock',
-      }).migrateToLatest()
-      if (error) throw error
+      await migrateOnly(d, before005)
     })
     after(async () => {
       await d?.close()

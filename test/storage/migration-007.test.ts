@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { Migrator, sql } from 'kysely'
+import { sql } from 'kysely'
 import type { Backend } from '../../src/storage/backend.js'
 import { openPostgres } from '../../src/storage/backends/pg-connection.js'
 import { migrateToLatest } from '../../src/storage/migrate.js'
@@ -12,6 +12,7 @@ import { dropModifiedIndex } from '../../src/storage/migrations/005-drop-modifie
 import { idsInByteOrder } from '../../src/storage/migrations/006-ids-in-byte-order.js'
 import { appendChunks, cancelRunning, claimTasks } from '../../src/storage/run-repository.js'
 import { findByIdPrefix } from '../../src/storage/task-repository.js'
+import { migrateOnly } from '../helpers/migrations.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
 import { insert, readTask } from '../helpers/sq.js'
 import { waitFor } from '../helpers/wait.js'
@@ -36,13 +37,7 @@ if (DIALECTS.includes('postgres')) {
         '005-drop-modified-index': dropModifiedIndex,
         '006-ids-in-byte-order': idsInByteOrder(d),
       }
-      const { error } = await new Migrator({
-        db: d.db,
-        provider: { getMigrations: async () => before007 },
-        migrationTableName: 'sq_migration',
-        migrationLockTableName: 'sq_migration_lock',
-      }).migrateToLatest()
-      if (error) throw error
+      await migrateOnly(d, before007)
     })
     after(async () => {
       await d?.close()
