@@ -37,6 +37,21 @@ export type RequeueResult = { id: string } & RequeueOutcome
 const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const ID_PREFIX = /^[0-9a-f-]{6,36}$/i
 
+/** Items a bulk enqueue checks between two turns of the event loop while its first chunk is written. */
+const PREPARED_PER_TURN = 1000
+
+/** A promise settled from outside; a rejection nobody awaits is not reported as unhandled. */
+function settledLater(): { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } {
+  let resolve!: () => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  promise.catch(() => {})
+  return { promise, resolve, reject }
+}
+
 /**
  * A handle on one queue database with its settings: everything the commands and the library do to
  * tasks goes through here. Open with `Queue.open()`, and `close()` it so the process can exit.
@@ -98,29 +113,51 @@ export class Queue {
   }
 
   /**
-   * Enqueues many tasks: every one is validated first (one bad item throws, naming it with `label`,
-   * and nothing is written), then they are inserted in order, `chunkSize` per write transaction.
-   * A key held by a queued or running task, or by an earlier item, gives that task's id, not created.
+   * Enqueues many tasks: every one is validated before any is committed (one bad item throws, naming
+   * it with `label`, and nothing is written), then they are inserted in order, `chunkSize` per write
+   * transaction. A key held by a queued or running task, or by an earlier item, gives that task's id,
+   * not created.
    */
   async enqueueMany(
     items: readonly EnqueueOptions[],
     o: { chunkSize?: number; label?: (index: number) => string } = {},
   ): Promise<{ id: string; created: boolean }[]> {
     const label = o.label ?? ((i: number) => `tasks[${i}]`)
-    const rows = items.map((item, i) => {
-      try {
-        return this.prepare(item)
-      } catch (error) {
-        if (error instanceof Error) error.message = `${label(i)}: ${error.message}`
-        throw error
-      }
-    })
     const chunkSize = o.chunkSize ?? 10_000
     if (!Number.isInteger(chunkSize) || chunkSize < 1)
       throw new UsageError(`chunk size must be a whole number ≥ 1, got ${chunkSize}`)
+    const rows: tasks.NewTask[] = []
+    const prepareUpTo = (end: number) => {
+      for (let i = rows.length; i < end; i++) {
+        try {
+          rows.push(this.prepare(items[i]!))
+        } catch (error) {
+          if (error instanceof Error) error.message = `${label(i)}: ${error.message}`
+          throw error
+        }
+      }
+    }
+    prepareUpTo(Math.min(chunkSize, items.length))
     const [{ insertTasks }, backend] = await Promise.all([import('../storage/bulk-insert.js'), this.storage()])
-    const results: { id: string; created: boolean }[] = []
-    for (let i = 0; i < rows.length; i += chunkSize)
+    // Where an open transaction holds back no other writer, the first chunk is written while the rest
+    // are checked (in turns, so that its rows keep flowing) and committed once all have passed.
+    const ahead = backend.concurrentWriters && items.length > chunkSize
+    const checked = settledLater()
+    const first = ahead ? insertTasks(backend, rows.slice(), checked.promise) : undefined
+    first?.catch(() => {}) // awaited below; a failure meanwhile is not an unhandled rejection
+    try {
+      for (let end = rows.length; end < items.length; ) {
+        prepareUpTo((end = Math.min(end + PREPARED_PER_TURN, items.length)))
+        if (ahead) await new Promise(setImmediate)
+      }
+    } catch (error) {
+      checked.reject(error)
+      await first?.catch(() => {})
+      throw error
+    }
+    checked.resolve()
+    const results = first ? await first : []
+    for (let i = results.length; i < rows.length; i += chunkSize)
       results.push(...(await insertTasks(backend, rows.slice(i, i + chunkSize))))
     return results
   }

@@ -44,6 +44,8 @@ export interface SqlSpelling {
   readonly now: string
   /** The database's current time plus the seconds an SQL expression gives. */
   nowPlusSeconds(seconds: string): string
+  /** An INSERT of one task as one statement that also announces its queue (Notifications.announceQueued). */
+  announcingQueue(insert: string): string
 }
 
 /**
@@ -135,6 +137,12 @@ export interface DdlTypes {
 /** How writes take their turn. */
 export interface Transactions {
   /**
+   * Whether a write transaction left open holds back no other writer. PostgreSQL: yes (it locks only
+   * its rows), so a bulk enqueue writes its first chunk while it checks the rest (Queue.enqueueMany).
+   * SQLite: no, it holds the database's one write lock meanwhile.
+   */
+  readonly concurrentWriters: boolean
+  /**
    * A write transaction that waits its turn. PostgreSQL: an ordinary transaction. SQLite: `BEGIN
    * IMMEDIATE` on the one connection, so the write lock is taken up front and honours busy_timeout
    * (a plain BEGIN takes it on first write and can fail at once with "database is locked").
@@ -159,10 +167,11 @@ export interface BulkLoad {
   /**
    * Writes new tasks in their order in one transaction, when none holds a key and all may run now
    * (bulk-insert.ts decides): no row can conflict, and the server's defaults give every timestamp.
+   * With `beforeCommit`, the rows wait for it uncommitted, and are rolled back if it rejects.
    * PostgreSQL: COPY (backends/pg-copy.ts), which skips the JSON parse and the executor's work per row
    * of INSERT … SELECT. null where that INSERT is as fast as it gets (SQLite: one process, no protocol).
    */
-  readonly copyNewTasks: ((rows: readonly NewTask[]) => Promise<void>) | null
+  readonly copyNewTasks: ((rows: readonly NewTask[], beforeCommit?: Promise<void>) => Promise<void>) | null
 }
 
 /** How a process learns that others changed the queue. */
@@ -170,7 +179,8 @@ export interface Notifications {
   /**
    * What `listen` hears — the one place that says SQLite has no LISTEN.
    * - 'changes' (PostgreSQL): LISTEN. A trigger (migration 002) notifies `sq_queued` (payload: queue),
-   *   `sq_ended` and `sq_cancel` (payload: task id) on every status change, with no extra round trip.
+   *   `sq_ended` and `sq_cancel` (payload: task id) on every status change, with no extra round trip;
+   *   an insert notifies `sq_queued` itself (announceQueued).
    * - 'commits' (SQLite): a hint, not a message. Any commit to the file by any process — a heartbeat
    *   as much as an enqueue — calls every handler with an empty payload (fs.watch on the WAL), and a
    *   filesystem where fs.watch sees nothing (a network mount) calls none: listeners re-read what they
@@ -183,6 +193,14 @@ export interface Notifications {
    * once with an empty payload (what was missed meanwhile).
    */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>
+  /**
+   * Tells the listeners of `sq_queued` which queues a write has just queued tasks in, inside its
+   * transaction (delivered at its commit, once the rows are visible). Every INSERT of tasks calls it, or
+   * is spelled with SqlSpelling.announcingQueue. PostgreSQL: one pg_notify per queue (an insert trigger
+   * did it until migration 008: its capture of every new row cost a bulk insert ~9%). SQLite: nothing,
+   * any commit wakes its listeners.
+   */
+  announceQueued(db: Kysely<Database>, queues: readonly string[]): Promise<void>
 }
 
 /** What a driver's error means. */

@@ -10,23 +10,37 @@ const COLUMNS = sql`(id, task, args, status, queue, priority, max_attempts, atte
 /**
  * Inserts tasks already validated, in order, in one write transaction (the caller chunks). A task
  * whose key is held by a queued or running task — another one, or an earlier one of the same batch —
- * is not inserted and gets that task's id with `created: false`, as insertTask does for one.
+ * is not inserted and gets that task's id with `created: false`, as insertTask does for one. With
+ * `beforeCommit`, the transaction waits for it, and rolls back if it rejects.
  */
-export async function insertTasks(d: Backend, batch: NewTask[]): Promise<{ id: string; created: boolean }[]> {
-  if (batch.some((t) => t.key !== null)) return insertWithKeys(d, batch)
+export async function insertTasks(
+  d: Backend,
+  batch: NewTask[],
+  beforeCommit?: Promise<void>,
+): Promise<{ id: string; created: boolean }[]> {
+  if (batch.some((t) => t.key !== null)) return insertWithKeys(d, batch, beforeCommit)
   // Without keys no row can lose (ids are fresh UUIDs): nothing to return, nothing to look up.
-  if (d.copyNewTasks && batch.every(runsNow)) await d.copyNewTasks(batch)
+  if (d.copyNewTasks && batch.every(runsNow)) await d.copyNewTasks(batch, beforeCommit)
   else
     await d.writeTransaction(async (trx) => {
       for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT)
         await sql`INSERT INTO sq_tasks ${COLUMNS} ${d.newTaskRows(batch.slice(i, i + ROWS_PER_STATEMENT))}`.execute(trx)
+      await d.announceQueued(trx, queuesOf(batch))
+      await beforeCommit
     })
   return batch.map((t) => ({ id: t.id, created: true }))
 }
 
 const runsNow = (t: NewTask) => 'afterSeconds' in t.runAt && t.runAt.afterSeconds === 0
 
-async function insertWithKeys(d: Backend, batch: NewTask[]): Promise<{ id: string; created: boolean }[]> {
+/** The queues of some tasks, each once. */
+export const queuesOf = (tasks: readonly NewTask[]) => [...new Set(tasks.map((t) => t.queue))]
+
+async function insertWithKeys(
+  d: Backend,
+  batch: NewTask[],
+  beforeCommit: Promise<void> | undefined,
+): Promise<{ id: string; created: boolean }[]> {
   return d.writeTransaction(async (trx) => {
     const inserted = new Set<string>()
     for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
@@ -48,6 +62,8 @@ async function insertWithKeys(d: Backend, batch: NewTask[]): Promise<{ id: strin
         .execute()
       for (const r of rows) holders.set(r.key!, r.id)
     }
+    await d.announceQueued(trx, queuesOf(batch.filter((t) => inserted.has(t.id))))
+    await beforeCommit
     // Inside one write transaction no holder can end between the insert and this read.
     return batch.map((t) =>
       inserted.has(t.id) ? { id: t.id, created: true } : { id: holders.get(t.key!)!, created: false },

@@ -122,6 +122,10 @@ export async function fireSchedule(d: Backend, name: string, plan: Plan): Promis
           })),
         )
         .execute()
+      await d.announceQueued(
+        trx,
+        fire.map(({ task }) => task.queue),
+      )
     }
     return { fired: fire.map(({ slot, task }) => ({ slot, id: task.id })), sinceMs: last, nowMs, lost: false }
   })

@@ -90,9 +90,11 @@ function insertSql(d: SqlRunner, at: boolean): string {
   if (!texts) {
     const p = (n: number) => d.spelling.param(n)
     const text = (runAt: string) =>
-      'insert into "sq_tasks" ("id", "task", "args", "status", "queue", "priority", "max_attempts", "attempts", ' +
-      `"key", "created", "modified", "run_at") values (${p(1)}, ${p(2)}, ${p(3)}, 'queued', ${p(4)}, ${p(5)}, ` +
-      `${p(6)}, 0, ${p(7)}, ${d.spelling.now}, ${d.spelling.now}, ${runAt})`
+      d.spelling.announcingQueue(
+        'insert into "sq_tasks" ("id", "task", "args", "status", "queue", "priority", "max_attempts", "attempts", ' +
+          `"key", "created", "modified", "run_at") values (${p(1)}, ${p(2)}, ${p(3)}, 'queued', ${p(4)}, ${p(5)}, ` +
+          `${p(6)}, 0, ${p(7)}, ${d.spelling.now}, ${d.spelling.now}, ${runAt})`,
+      )
     // Marked precompiled: PostgreSQL keeps it prepared, parsed and planned once per connection (an
     // unnamed statement is parsed and planned at every call: ~1/4 of the server's work for one row).
     texts = { at: text(p(8)) + PRECOMPILED, after: text(d.spelling.nowPlusSeconds(p(8))) + PRECOMPILED }

@@ -43,6 +43,7 @@ for (const dialect of DIALECTS) {
               '005-drop-modified-index',
               '006-ids-in-byte-order',
               '007-cheaper-index-keys',
+              '008-inserts-announce-themselves',
             ],
             'each migration ran once',
           )

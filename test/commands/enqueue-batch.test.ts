@@ -114,5 +114,33 @@ for (const dialect of DIALECTS) {
       )
       assert.equal(await count(), before + 2498)
     })
+
+    // On PostgreSQL the first chunk is written while the rest are checked: it must roll back.
+    it('enqueueMany refuses a bad item of a later chunk with nothing written, with keys or without', async () => {
+      const before = await count()
+      for (const key of [null, 'k']) {
+        const items: Array<{ task: string; args: unknown; key: string | null }> = Array.from(
+          { length: 350 },
+          (_, i) => ({
+            task: 'tasks#hello',
+            args: { i },
+            key: key && `${key}${i}`,
+          }),
+        )
+        items[300] = { task: 'tasks#hello', args: [300], key: null }
+        await assert.rejects(
+          queue.enqueueMany(items as never, { chunkSize: 100 }),
+          (e: Error) => e instanceof TypeError && /^tasks\[300\]: /.test(e.message),
+        )
+        assert.equal(await count(), before, `key ${key}`)
+      }
+      const done = await queue.enqueueMany(
+        Array.from({ length: 250 }, (_, i) => ({ task: 'tasks#hello', args: { i } })),
+        { chunkSize: 100 },
+      )
+      assert.equal(await count(), before + 250)
+      assert.deepEqual((await queue.get(done[249]!.id)).args, { i: 249 })
+      assert.deepEqual((await queue.get(done[0]!.id)).args, { i: 0 })
+    })
   })
 }

@@ -65,6 +65,13 @@ if (DIALECTS.includes('postgres')) {
       // Every row refused (its key is held): nothing was queued, so no worker is woken.
       await insertTasks(d, [newTask({ queue: 'held', key: 'k' })])
       assert.deepEqual(await heardUpTo('marker2'), [])
+      heard.length = 0
+      // Without keys (COPY), and delayed (INSERT … SELECT): each queue once, as with keys.
+      await insertTasks(d, [newTask({ queue: 'bulk-a' }), newTask({ queue: 'bulk-b' }), newTask({ queue: 'bulk-a' })])
+      assert.deepEqual(await heardUpTo('marker3'), ['sq_queued:bulk-a', 'sq_queued:bulk-b'])
+      heard.length = 0
+      await insertTasks(d, [newTask({ queue: 'later', runAt: { afterSeconds: 60 } })])
+      assert.deepEqual(await heardUpTo('marker4'), ['sq_queued:later'])
     })
 
     it('listens again after its connection is lost, and calls every handler once on reconnecting', async () => {

@@ -8,7 +8,12 @@ export const PG_SPELLING: SqlSpelling = {
   param: (n) => `$${n}`,
   now: 'now()',
   nowPlusSeconds: (seconds) => `now() + make_interval(secs => cast(${seconds} as double precision))`,
+  announcingQueue: (insert) =>
+    `with "new" as (${insert} returning "queue") select pg_notify('sq_queued', "queue") from "new"`,
 }
+
+/** Notifies `sq_queued` once per queue of the array parameter $1 (Notifications.announceQueued). */
+export const ANNOUNCE_QUEUED = `select pg_notify('sq_queued', "queue") from unnest(cast($1 as text[])) as "queue"`
 
 /**
  * A pool that survives its server. An idle client that loses its server emits 'error' on the pool; a

@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { Pool } from 'pg'
+import type { Pool, PoolClient } from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
+import { queuesOf } from '../bulk-insert.js'
 import type { NewTask } from '../task-repository.js'
+import { ANNOUNCE_QUEUED } from './pg-connection.js'
 
 /** The columns a copied task gives; the rest take their defaults (migration 007: now() for timestamps). */
 const COPY = 'COPY sq_tasks (id, task, args, status, queue, priority, max_attempts) FROM STDIN'
@@ -14,21 +16,31 @@ const COPY = 'COPY sq_tasks (id, task, args, status, queue, priority, max_attemp
 const ROWS_PER_WRITE = 500
 
 /**
- * Writes new tasks with COPY, in their order (Backend.copyNewTasks): one statement, so its own
- * transaction, all or nothing. A failure closes its connection, which may be the cause.
+ * Writes new tasks with COPY, in their order (Backend.copyNewTasks), and announces their queues, in one
+ * transaction, which waits for `beforeCommit` when given.
  */
-export async function copyNewTasks(pool: Pool, rows: readonly NewTask[]): Promise<void> {
+export async function copyNewTasks(pool: Pool, rows: readonly NewTask[], beforeCommit?: Promise<void>): Promise<void> {
   const client = await pool.connect()
-  let failed = false
   try {
-    await pipeline(Readable.from(copyText(rows)), client.query(copyFrom(COPY)))
+    await client.query('begin')
+    await copy(client, rows)
+    await client.query(ANNOUNCE_QUEUED, [queuesOf(rows)])
+    await beforeCommit
+    await client.query('commit')
   } catch (error) {
-    failed = true
+    // A connection that can still roll back goes back to the pool.
+    const healthy = await client.query('rollback').then(
+      () => true,
+      () => false,
+    )
+    client.release(!healthy)
     throw error
-  } finally {
-    client.release(failed)
   }
+  client.release()
 }
+
+const copy = (client: PoolClient, rows: readonly NewTask[]) =>
+  pipeline(Readable.from(copyText(rows)), client.query(copyFrom(COPY)))
 
 function* copyText(rows: readonly NewTask[]): Generator<string> {
   for (let i = 0; i < rows.length; i += ROWS_PER_WRITE) {

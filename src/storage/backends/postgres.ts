@@ -1,10 +1,10 @@
 import type { Pool } from 'pg'
-import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely'
+import { CompiledQuery, Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely'
 import type { Backend, Connection } from '../backend.js'
 import { PgListener } from './pg-listener.js'
 import { newTasksJson } from '../task-repository.js'
 import type { Database } from '../schema.js'
-import { survivingPool } from './pg-connection.js'
+import { ANNOUNCE_QUEUED, survivingPool } from './pg-connection.js'
 
 const kyselyOn = (pool: Pool) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 
@@ -59,14 +59,18 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     serialType: 'bigserial',
     idType: 'uuid',
     // Bulk load: loaded on first use (a worker never copies).
-    copyNewTasks: async (rows) => (await import('./pg-copy.js')).copyNewTasks(pool, rows),
+    copyNewTasks: async (rows, beforeCommit) => (await import('./pg-copy.js')).copyNewTasks(pool, rows, beforeCommit),
     // Transactions
+    concurrentWriters: true,
     writeTransaction: (fn) => db.transaction().execute(fn),
     exclusive: (fn) => fn(db),
     claim: (fn) => fn(claimDb),
     // Notifications. LISTEN holds its connection for as long as it listens: one client of its own.
     hears: 'changes',
     listen: (channel, onMessage) => listener.listen(channel, onMessage),
+    async announceQueued(trx, queues) {
+      if (queues.length > 0) await trx.executeQuery(CompiledQuery.raw(ANNOUNCE_QUEUED, [[...new Set(queues)]]))
+    },
     // Error classification
     isUniqueViolation: connection.isUniqueViolation,
   }

@@ -28,6 +28,8 @@ export const SQLITE_SPELLING: SqlSpelling = {
   param: () => '?',
   now: ISO_NOW,
   nowPlusSeconds: (seconds) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
+  // The commit is the announcement (Notifications.announceQueued).
+  announcingQueue: (insert) => insert,
 }
 
 /** A statement cache over the native connection, shared by the SQL written out and by Kysely. */

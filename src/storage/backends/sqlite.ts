@@ -78,6 +78,7 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
     // Bulk load
     copyNewTasks: null,
     // Transactions
+    concurrentWriters: false,
     async writeTransaction(fn) {
       return db.connection().execute(async (conn) => {
         await sql`begin immediate`.execute(conn)
@@ -99,6 +100,8 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
       const stop = watcher.listen(() => onMessage(''))
       return async () => stop()
     },
+    // The commit is the announcement.
+    announceQueued: async () => {},
     // Error classification
     isUniqueViolation: connection.isUniqueViolation,
   }
