@@ -146,8 +146,8 @@ export class Queue {
     const first = ahead ? insertTasks(backend, rows.slice(), checked.promise) : undefined
     first?.catch(() => {}) // awaited below; a failure meanwhile is not an unhandled rejection
     try {
-      for (let end = rows.length; end < items.length; ) {
-        prepareUpTo((end = Math.min(end + PREPARED_PER_TURN, items.length)))
+      while (rows.length < items.length) {
+        prepareUpTo(Math.min(rows.length + PREPARED_PER_TURN, items.length))
         if (ahead) await new Promise(setImmediate)
       }
     } catch (error) {
