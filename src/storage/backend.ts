@@ -44,6 +44,8 @@ export interface SqlSpelling {
   readonly now: string
   /** The database's current time plus the seconds an SQL expression gives. */
   nowPlusSeconds(seconds: string): string
+  /** The database's current time in ms since the epoch, a number with what it has of sub-ms precision. */
+  readonly nowMs: string
   /** An INSERT of one task as one statement that also announces its queue (Notifications.announceQueued). */
   announcingQueue(insert: string): string
 }

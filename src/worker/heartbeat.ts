@@ -28,7 +28,7 @@ export class WorkerPresence {
 
   /** A time of this host's clock (Date.now()) on the database's clock, in which records are written. */
   databaseTime(localMs: number): number {
-    return localMs + (this.clock?.offsetMs ?? 0)
+    return Math.round(localMs + (this.clock?.offsetMs ?? 0))
   }
 
   /**
@@ -38,11 +38,12 @@ export class WorkerPresence {
    */
   private async syncClock(samples = 1): Promise<void> {
     for (let i = 0; i < samples; i++) {
-      const before = performance.now()
-      const wall = Date.now()
+      const [before, started] = [Date.now(), performance.now()]
       const database = await workers.databaseTime(this.backend)
-      const roundTripMs = performance.now() - before
-      const offsetMs = Math.round(database - (wall + roundTripMs / 2))
+      const [after, roundTripMs] = [Date.now(), performance.now() - started]
+      // Not rounded: a whole ms of error put every recorded start and end a ms late (or early). Date.now()
+      // drops the fraction of its ms, half a ms on average: the midpoint gets it back.
+      const offsetMs = database - ((before + after) / 2 + 0.5)
       const known = this.clock
       if (!known || roundTripMs < known.roundTripMs || Math.abs(offsetMs - known.offsetMs) > CLOCK_TOLERANCE_MS) {
         this.clock = { offsetMs, roundTripMs }

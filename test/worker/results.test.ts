@@ -69,6 +69,24 @@ for (const dialect of DIALECTS) {
       for (const [name, id] of Object.entries(ids)) t[name] = await s.get(id)
     })
 
+    // The worker and the database share this host's clock: what the worker measured of their offset
+    // must come out at nothing, not at the whole millisecond a rounded or skewed estimate gave.
+    it("records each start on the database's clock at the moment the worker logged it", () => {
+      const logged = new Map<string, number>()
+      for (const [, at, id] of worker.stdout.matchAll(/^(\S+) started (\S+) /gm)) logged.set(id!, Date.parse(at!))
+      const gaps = Object.values(t)
+        .filter((task) => task.started && logged.has(task.id))
+        .map((task) => Date.parse(task.started!) - logged.get(task.id)!)
+      assert.ok(gaps.length >= 10, `${gaps.length} starts logged`)
+      // A log line may carry a later time than the start it tells of (lines are written per turn of
+      // the event loop), never an earlier one.
+      assert.ok(
+        gaps.every((gap) => gap <= 1),
+        `started − logged, ms: ${gaps.join(' ')}`,
+      )
+      assert.equal([...gaps].sort((a, b) => a - b)[gaps.length >> 1], 0, `started − logged, ms: ${gaps.join(' ')}`)
+    })
+
     it('stores return values: strings, async results, JSON text, and null for undefined/null', () => {
       for (const name of ['text', 'later', 'json', 'number', 'nothing', 'nil']) {
         assert.equal(t[name]!.status, 'completed', `${name}: ${t[name]!.error}`)

@@ -7,6 +7,7 @@ import { keepPrecompiledPrepared } from './pg-prepared.js'
 export const PG_SPELLING: SqlSpelling = {
   param: (n) => `$${n}`,
   now: 'now()',
+  nowMs: 'cast(extract(epoch from now()) * 1000 as double precision)',
   nowPlusSeconds: (seconds) => `now() + make_interval(secs => cast(${seconds} as double precision))`,
   announcingQueue: (insert) =>
     `with "new" as (${insert} returning "queue") select pg_notify('sq_queued', "queue") from "new"`,

@@ -27,6 +27,8 @@ const Sqlite: typeof BetterSqlite3 = createRequire(import.meta.url)('better-sqli
 export const SQLITE_SPELLING: SqlSpelling = {
   param: () => '?',
   now: ISO_NOW,
+  // SQLite reads the clock to the ms and drops the rest, half a ms on average: added back.
+  nowMs: `(julianday('now') - 2440587.5) * 86400000.0 + 0.5`,
   nowPlusSeconds: (seconds) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
   // The commit is the announcement (Notifications.announceQueued).
   announcingQueue: (insert) => insert,
