@@ -31,11 +31,13 @@ export function serializeArgs(args: unknown, maxArgsSize: number): string {
     throw new TypeError(`task args cannot be serialised as JSON: ${(error as Error).message}`)
   }
   // A UTF-16 code unit is at most 3 bytes of UTF-8: short args need no count (a bulk enqueue has many).
-  const size = json.length * 3 <= maxArgsSize ? 0 : Buffer.byteLength(json)
-  if (size > maxArgsSize) {
-    throw new UsageError(
-      `task args are ${size} bytes of JSON, over the limit of ${maxArgsSize} (maxArgsSize / SQ_MAX_ARGS_SIZE)`,
-    )
+  if (json.length * 3 > maxArgsSize) {
+    const size = Buffer.byteLength(json)
+    if (size > maxArgsSize) {
+      throw new UsageError(
+        `task args are ${size} bytes of JSON, over the limit of ${maxArgsSize} (maxArgsSize / SQ_MAX_ARGS_SIZE)`,
+      )
+    }
   }
   return json
 }

@@ -202,7 +202,7 @@ export interface Notifications {
    * did it until migration 008: its capture of every new row cost a bulk insert ~9%). SQLite: nothing,
    * any commit wakes its listeners.
    */
-  announceQueued(db: Kysely<Database>, queues: readonly string[]): Promise<void>
+  announceQueued(db: Kysely<Database>, queues: readonly string[]): Promise<void> // each queue once (queuesOf)
 }
 
 /** What a driver's error means. */

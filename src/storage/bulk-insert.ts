@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Backend } from './backend.js'
-import type { NewTask } from './task-repository.js'
+import { queuesOf, type NewTask } from './task-repository.js'
 
 /** Rows per INSERT statement (their form is the backend's: Backend.newTaskRows). */
 const ROWS_PER_STATEMENT = 5000
@@ -32,9 +32,6 @@ export async function insertTasks(
 }
 
 const runsNow = (t: NewTask) => 'afterSeconds' in t.runAt && t.runAt.afterSeconds === 0
-
-/** The queues of some tasks, each once. */
-export const queuesOf = (tasks: readonly NewTask[]) => [...new Set(tasks.map((t) => t.queue))]
 
 async function insertWithKeys(
   d: Backend,

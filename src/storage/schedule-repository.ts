@@ -1,4 +1,5 @@
 import type { Backend } from './backend.js'
+import { queuesOf } from './task-repository.js'
 
 /**
  * The queries of recurring schedules. Each schedule has one row holding the newest slot fired; firing
@@ -122,10 +123,7 @@ export async function fireSchedule(d: Backend, name: string, plan: Plan): Promis
           })),
         )
         .execute()
-      await d.announceQueued(
-        trx,
-        fire.map(({ task }) => task.queue),
-      )
+      await d.announceQueued(trx, queuesOf(fire.map(({ task }) => task)))
     }
     return { fired: fire.map(({ slot, task }) => ({ slot, id: task.id })), sinceMs: last, nowMs, lost: false }
   })

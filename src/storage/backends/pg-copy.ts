@@ -2,8 +2,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Pool, PoolClient } from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import { queuesOf } from '../bulk-insert.js'
-import type { NewTask } from '../task-repository.js'
+import { queuesOf, type NewTask } from '../task-repository.js'
 import { ANNOUNCE_QUEUED } from './pg-connection.js'
 
 /** The columns a copied task gives; the rest take their defaults (migration 007: now() for timestamps). */

@@ -69,7 +69,7 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     hears: 'changes',
     listen: (channel, onMessage) => listener.listen(channel, onMessage),
     async announceQueued(trx, queues) {
-      if (queues.length > 0) await trx.executeQuery(CompiledQuery.raw(ANNOUNCE_QUEUED, [[...new Set(queues)]]))
+      if (queues.length > 0) await trx.executeQuery(CompiledQuery.raw(ANNOUNCE_QUEUED, [queues]))
     },
     // Error classification
     isUniqueViolation: connection.isUniqueViolation,
