@@ -209,6 +209,12 @@ export interface Notifications {
 export interface ErrorClassification {
   /** Was this error a unique-constraint violation? */
   isUniqueViolation(error: unknown): boolean
+  /**
+   * Did the database refuse the statement for what it holds (a value out of range, too big, a
+   * constraint), so that writing it again cannot help? Anything else — a connection lost, a server
+   * restarting, SQLite's disk full or busy — is an outage, waited out and written again.
+   */
+  isRefusal(error: unknown): boolean
 }
 
 /**

@@ -39,13 +39,24 @@ export class RunUpkeep {
     }
   }
 
+  /**
+   * Writes what the run has buffered. The promise never rejects: the verdict awaits it, and a database
+   * that is away is the VerdictWriter's to wait out. A batch that could not be written goes back in
+   * front of the buffer, so it is written by the next flush, or with the verdict.
+   */
   private flush(run: Run): Promise<void> {
     if (run.flushing || run.output.empty || run.state !== 'running') return Promise.resolve()
+    const batch = run.output.take()
+    // Before the write: a write whose answer was lost may have committed its chunks.
     run.flushed = true
-    run.flushing = appendChunks(this.backend, run.ref, run.output.take())
-      .then((owned) => {
-        if (!owned) loseRunning(run)
-      })
+    run.flushing = appendChunks(this.backend, run.ref, batch)
+      .then(
+        (owned) => {
+          if (!owned) loseRunning(run)
+        },
+        // The database is away: the claim loop and the VerdictWriter say so; a line per run would flood.
+        () => run.output.putBack(batch),
+      )
       .finally(() => {
         run.flushing = undefined
       })

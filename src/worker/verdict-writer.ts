@@ -1,5 +1,5 @@
 import type { Backend } from '../storage/backend.js'
-import { endRun, endRuns, MAX_VERDICT_BATCH, type Verdict } from '../storage/run-repository.js'
+import { endRun, endRuns, MAX_VERDICT_BATCH, type RunOutcome, type Verdict } from '../storage/run-repository.js'
 import { redactSecrets } from '../redact.js'
 
 export interface PendingVerdict extends Verdict {
@@ -17,10 +17,11 @@ const RETRY_MAX_MS = 5000
 /**
  * Writes the verdicts of ended runs — group commit: whatever has ended while one write was in flight
  * goes in the next, as one statement. A run's slot is free as soon as its process finishes; the
- * verdict follows here. A write that fails is retried until the database is back (each row fenced by
- * its attempt, so a late retry can never overwrite a newer run); a batch that fails while the
- * database answers is written row by row, and a row the database refuses for its content gets a
- * verdict that says so instead of none. A finished run is never left looking unstarted.
+ * verdict follows here. A write that fails for an outage (a connection lost, a server restarting,
+ * SQLite's disk full: Backend.isRefusal says which) is kept and retried until the database takes it,
+ * each row fenced by its run's claim, so a late retry can never overwrite a newer run. A batch the
+ * database refuses for its content is written row by row, and the refused row gets a verdict that says
+ * so instead of none. A finished run is never left looking unstarted.
  */
 export class VerdictWriter {
   private readonly pending = new Map<string, PendingVerdict>()
@@ -94,30 +95,36 @@ export class VerdictWriter {
       this.settle(batch, await endRuns(this.backend, batch))
       return true
     } catch (error) {
-      if (!(await this.reachable())) return this.unreachable(error)
+      if (!this.backend.isRefusal(error)) return this.unreachable(error)
     }
-    // The database answers but refused the batch: one row's content, most likely. Row by row.
+    // The database refused the batch for what it holds: one row's content. Row by row.
     for (const v of batch) {
       try {
         this.settle([v], await endRuns(this.backend, [v]))
       } catch (error) {
-        if (!(await this.reachable())) return this.unreachable(error)
-        await this.refused(v, error as Error)
+        if (!this.backend.isRefusal(error)) return this.unreachable(error)
+        if (!(await this.refused(v, error as Error))) return false
       }
     }
     return true
   }
 
-  /** A verdict the database will not store as it is: record the failure to store it instead. */
-  private async refused(v: PendingVerdict, error: Error): Promise<void> {
+  /**
+   * A verdict the database will not store as it is: the same verdict without what it made (output,
+   * log), and an error that says why — a retry stays a retry. If even that is refused, the run is left
+   * to the rescue of dead workers' runs, as if this worker had died.
+   */
+  private async refused(v: PendingVerdict, error: Error): Promise<boolean> {
     const why = `sq could not record this run's result: ${redactSecrets(error.message)}`
     this.log(`could not record the end of ${v.run.id}: ${redactSecrets(error.message)}`)
     try {
-      const recorded = await endRun(this.backend, v.run, { status: 'failed', error: why, chunksWritten: true })
+      const recorded = await endRun(this.backend, v.run, { ...storableOutcome(v.outcome), error: why })
       this.settle([v], recorded ? new Set([v.run.id]) : new Set())
-    } catch {
+    } catch (error) {
+      if (!this.backend.isRefusal(error)) return this.unreachable(error)
       this.settle([v], new Set())
     }
+    return true
   }
 
   private unreachable(error: unknown): false {
@@ -134,13 +141,11 @@ export class VerdictWriter {
       v.done(recorded.has(v.run.id))
     }
   }
+}
 
-  private async reachable(): Promise<boolean> {
-    try {
-      await this.backend.db.selectFrom('sq_workers').select('id').limit(1).execute()
-      return true
-    } catch {
-      return false
-    }
-  }
+/** A verdict with nothing of what the run made: what is left to record when its content is refused. */
+function storableOutcome(outcome: RunOutcome): RunOutcome {
+  const { tail: _, ...rest } = outcome
+  // A run whose result cannot be kept did not complete.
+  return { ...rest, status: outcome.status === 'completed' ? 'failed' : outcome.status, chunksWritten: true }
 }

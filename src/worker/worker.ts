@@ -67,6 +67,8 @@ export class Worker {
   /** Runs whose process is done, before their verdict is handed to the writer. */
   private readonly finishing = new Set<Promise<void>>()
   private readonly wakeup = new Wakeup()
+  /** Woken by a stop only. */
+  private readonly stopped = new Wakeup()
   private readonly execution: ExecuteContext
   private readonly startMarks: StartMarks
   private readonly upkeep: RunUpkeep
@@ -137,7 +139,10 @@ export class Worker {
         }
         if (this.wantsClaim() && (await this.claim())) continue
         if (this.o.burst && this.idle() && (await this.nothingLeft())) break
-        await this.wakeup.sleep(this.claimFailures === 0 ? POLL_MS : Math.min(100 * 2 ** this.claimFailures, 10_000))
+        if (this.claimFailures === 0) await this.wakeup.sleep(POLL_MS)
+        // Backing off from a database that is away: no wake-up cuts it short (SQLite's WAL watch sees
+        // every write attempt, on a full disk too), only a stop.
+        else await this.stopped.sleep(Math.min(100 * 2 ** this.claimFailures, 10_000))
       }
       await this.drain()
     } finally {
@@ -161,6 +166,7 @@ export class Worker {
     }
     this.stopping = true
     this.wakeup.wake()
+    this.stopped.wake()
   }
 
   /** Hard stop: kill the running tasks now. */
@@ -253,7 +259,10 @@ export class Worker {
       handed = true
       const { ends, released } = executeBatch(batch, this.execution)
       batch.forEach((run, i) => {
-        const finished = ends[i]!.then((end) => this.ended(run, end))
+        // Nothing may reject here unhandled: that would end the worker, and every run with it.
+        const finished = ends[i]!.then((end) => this.ended(run, end)).catch((error: Error) =>
+          this.o.log(`worker error: ${redactSecrets(error.message)}`),
+        )
         this.finishing.add(finished)
         void finished.finally(() => this.finishing.delete(finished))
       })

@@ -51,6 +51,8 @@ export function openPostgres(url: string): Connection {
     close: whole.close,
     toIso: isoReader((value) => new Date(value).toISOString()),
     isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
+    // SQLSTATE classes 22 (data exception), 23 (integrity constraint), 54 (program limit exceeded).
+    isRefusal: (error) => /^(22|23|54)/.test(String((error as { code?: unknown })?.code)),
   }
   return connection
 }

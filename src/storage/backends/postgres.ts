@@ -73,5 +73,6 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     },
     // Error classification
     isUniqueViolation: connection.isUniqueViolation,
+    isRefusal: connection.isRefusal,
   }
 }

@@ -163,6 +163,9 @@ function openConnection(file: string, resolved: string): Connection {
     isUniqueViolation: (error) =>
       typeof (error as { code?: unknown })?.code === 'string' &&
       /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((error as { code: string }).code),
+    // Not SQLITE_FULL, _IOERR, _BUSY, _READONLY: the file's trouble, not the row's.
+    isRefusal: (error) =>
+      /^SQLITE_(TOOBIG|CONSTRAINT|MISMATCH|RANGE)/.test(String((error as { code?: unknown })?.code)),
   }
   return connection
 }

@@ -104,6 +104,7 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
     announceQueued: async () => {},
     // Error classification
     isUniqueViolation: connection.isUniqueViolation,
+    isRefusal: connection.isRefusal,
   }
   return backend
 }
