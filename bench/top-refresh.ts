@@ -106,6 +106,7 @@ async function fill(d: Backend): Promise<void> {
         modified: started,
         started,
         attempts: 1,
+        claims: 1,
         max_attempts: 1,
         run_at: started,
         priority: 0,
@@ -114,7 +115,7 @@ async function fill(d: Backend): Promise<void> {
       .execute()
     const chunks = Array.from({ length: CHUNKS_PER_RUN }, (_, k) => ({
       task_id: id,
-      attempt: 1,
+      claim: 1,
       stream: (k % 5 === 4 ? 'log' : 'output') as 'output' | 'log',
       data: `row ${k} of export ${i}\n`,
     }))
@@ -178,7 +179,7 @@ async function bench(name: BackendName): Promise<void> {
       [
         'new chunks of the pane',
         () =>
-          m.readStreamChunks(d, { id: pane.id, attempt: 1, stream: 'output', afterSeq: pane.lastSeq, maxChunks: 500 }),
+          m.readStreamChunks(d, { id: pane.id, claim: 1, stream: 'output', afterSeq: pane.lastSeq, maxChunks: 500 }),
       ],
     ]
     for (const [label, fn] of queries) process.stdout.write(`    ${label.padEnd(34)} ${ms(await time(fn))}\n`)

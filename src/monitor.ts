@@ -72,6 +72,8 @@ export interface Pane {
   task: string
   status: Status
   attempt: number
+  /** The run's claim: the pane starts over when it changes (a new run). */
+  claim: number
   stream: Stream
   worker: string | null
   progress: Progress | null
@@ -228,20 +230,20 @@ async function readPane(
     task: row.task,
     status: row.status,
     attempt: row.attempts,
+    claim: row.claims,
     stream,
     worker: row.worker,
     progress: parseProgress(row.progress),
     elapsedMs: started === null ? null : (row.finished === null ? now : Date.parse(row.finished)) - started,
     error: row.status === 'failed' ? row.error_head : null,
   }
-  const same =
-    previous !== null && previous.id === id && previous.attempt === row.attempts && previous.stream === stream
+  const same = previous !== null && previous.id === id && previous.claim === row.claims && previous.stream === stream
   if (row.status === 'progress') {
     // Continue from the previous read only if it was of this same run while it was running.
     const continues = same && previous.status === 'progress'
     const read = await monitor.readStreamChunks(d, {
       id,
-      attempt: row.attempts,
+      claim: row.claims,
       stream,
       afterSeq: continues ? previous.lastSeq : 0,
       maxChunks: PANE_MAX_CHUNKS,

@@ -8,15 +8,19 @@ import type { TaskRecord } from './storage/task-row.js'
  * - root: the directory task references are resolved against (default: the current directory).
  * - worker: a `sq worker` process; it claims tasks and runs each one in a child process it owns.
  * - claim: the atomic move of a runnable task from `queued` to `progress` by exactly one worker.
- * - attempt: the number of times a task has been claimed. It doubles as the claim's fencing token:
- *   every write made for a run carries it, so a run that lost its claim cannot change the task.
+ * - attempt: a run the task has spent, what `max_attempts` counts. A run given back (its worker stopped,
+ *   or never received its claim) spends none.
+ * - claim token: the task's claim counter, which every claim raises and nothing lowers: the fencing
+ *   token of a run. Every write made for a run carries it, so a run that lost its claim cannot change
+ *   the task (storage/fencing.ts).
+ * - run: one claim of a task carried out by a worker; a task's runs are its history (`TaskRun`).
  */
 
 /**
  * The five statuses of the seed. `progress` is shown as "In progress". A task's life:
  *   queued → progress (claimed) → completed | failed | cancelled, or → queued again (a retry);
  *   queued → cancelled; an ended task → queued (requeue).
- * Every write after a claim is fenced by the claim's attempt (storage/run-repository.ts).
+ * Every write after a claim is fenced by the claim's token (storage/fencing.ts).
  */
 export const STATUSES = ['queued', 'progress', 'completed', 'failed', 'cancelled'] as const
 export type Status = (typeof STATUSES)[number]
@@ -50,6 +54,22 @@ export type TaskArgs = Record<string, unknown>
  * from the one definition of the task row (storage/task-row.ts, TASK_COLUMNS).
  */
 export type Task = TaskRecord
+
+/** How a run ended: `lost` when its worker stopped heartbeating, `given_back` uncharged at a stop. */
+export type RunOutcome = 'completed' | 'failed' | 'retry' | 'cancelled' | 'given_back' | 'lost'
+
+/** One run of a task, as `sq show --json` lists them in `runs`; the run in progress has no outcome yet. */
+export interface TaskRun {
+  attempt: number
+  worker: string | null
+  started: string | null
+  finished: string | null
+  outcome: RunOutcome | null
+  error: string | null
+}
+
+/** A task with its runs, oldest first: what `sq show` shows. */
+export type TaskWithRuns = Task & { runs: TaskRun[] }
 
 /** A live (or recently seen) worker process, as registered in the database. */
 export interface WorkerInfo {

@@ -1,5 +1,5 @@
 import { progressText } from '../src/text.js'
-import type { Task } from '../src/types.js'
+import type { TaskRun, TaskWithRuns } from '../src/types.js'
 import { escapeControl, formatBytes, formatDuration, statusLabel } from './format.js'
 
 /**
@@ -12,7 +12,7 @@ function section(title: string, body: string | null): string[] {
   return ['', `${title}:`, escapeControl(body.replace(/\n$/, ''))]
 }
 
-export function renderTaskDetail(t: Task): string {
+export function renderTaskDetail(t: TaskWithRuns): string {
   const runtime =
     t.duration_ms === null
       ? null
@@ -38,5 +38,26 @@ export function renderTaskDetail(t: Task): string {
   ]
   const width = Math.max(...fields.map(([k]) => k.length))
   const lines = fields.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v ?? '-'}`)
-  return [...lines, ...section('output', t.output), ...section('error', t.error), ...section('log', t.log)].join('\n')
+  return [
+    ...lines,
+    ...runsSection(t.runs),
+    ...section('output', t.output),
+    ...section('error', t.error),
+    ...section('log', t.log),
+  ].join('\n')
+}
+
+/** One line per run, oldest first; shown once there is more than the one run the fields above describe. */
+function runsSection(runs: TaskRun[]): string[] {
+  if (runs.length < 2) return []
+  return [
+    '',
+    'runs:',
+    ...runs.map((r, i) => {
+      const outcome = r.outcome?.replace('_', ' ') ?? 'running'
+      const why = r.error ? `: ${r.error.split('\n')[0]}` : ''
+      const line = `${i + 1}. attempt ${r.attempt}, ${outcome}, ${r.worker ?? '-'}, ${r.started ?? '-'} → ${r.finished ?? '…'}${why}`
+      return `  ${escapeControl(line, false)}`
+    }),
+  ]
 }

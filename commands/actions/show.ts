@@ -1,4 +1,4 @@
-import type { Task } from '../../src/types.js'
+import type { Task, TaskWithRuns } from '../../src/types.js'
 import { escapeControl } from '../../ui/format.js'
 import { renderTaskDetail } from '../../ui/render-detail.js'
 import type { CommandIO, SharedFlags } from './io.js'
@@ -9,10 +9,10 @@ export interface ShowFlags extends SharedFlags {
 }
 
 /** `sq show ID`: every field, or the output as it grows with --follow. */
-export async function showAction(io: CommandIO, idOrPrefix: string, flags: ShowFlags): Promise<Task> {
+export async function showAction(io: CommandIO, idOrPrefix: string, flags: ShowFlags): Promise<Task | TaskWithRuns> {
   const queue = await io.openQueue(flags)
   if (!flags.follow) {
-    const task = await queue.get(idOrPrefix)
+    const task = await queue.getWithRuns(idOrPrefix)
     if (!io.json) io.log(renderTaskDetail(task))
     return task
   }

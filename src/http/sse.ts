@@ -43,7 +43,8 @@ export async function streamOutput(
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
   let closed = false
   req.on('close', () => (closed = true))
-  let attempt = -1
+  /** The run being sent (its claim): a new one starts the output over. */
+  let claim = -1
   let lastSeq = 0
   let sent = 0
   /** True while everything this run wrote has been sent from its start (no clipped first read). */
@@ -63,7 +64,7 @@ export async function streamOutput(
         send('state', { status, attempt: head.attempts })
       }
       if (isTerminal(head.status)) {
-        if (head.attempts === attempt && whole) {
+        if (head.claims === claim && whole) {
           const rest = ((await getTask(d, id))?.output ?? '').slice(sent)
           if (rest) send('output', { text: rest })
         } else {
@@ -76,20 +77,20 @@ export async function streamOutput(
       }
       let more = false
       if (head.status === 'progress') {
-        if (head.attempts !== attempt) {
-          attempt = head.attempts
+        if (head.claims !== claim) {
+          claim = head.claims
           lastSeq = 0
           sent = 0
           firstRead = true
           whole = true
         }
-        const read = await readStreamChunks(d, { id, attempt, stream: 'output', afterSeq: lastSeq, maxChunks: 500 })
+        const read = await readStreamChunks(d, { id, claim, stream: 'output', afterSeq: lastSeq, maxChunks: 500 })
         // A read from seq 0 takes the LAST chunks, so its `more` means older text was left out.
         more = lastSeq !== 0 && read.more
         if (lastSeq === 0 && read.more) whole = false
         if (firstRead) {
           firstRead = false
-          send('reset', { attempt, clipped: read.more })
+          send('reset', { attempt: head.attempts, clipped: read.more })
         }
         lastSeq = read.lastSeq
         if (read.text) {

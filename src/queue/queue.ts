@@ -4,7 +4,7 @@ import type { Backend, Connection } from '../storage/backend.js'
 import { openConnection } from '../storage/open.js'
 import * as tasks from '../storage/task-repository.js'
 import type { CancelOutcome, ListFilter, RequeueOutcome } from '../storage/task-types.js'
-import { isTerminal, type Status, type Task } from '../types.js'
+import { isTerminal, type Status, type Task, type TaskWithRuns } from '../types.js'
 import { randomUuid } from '../uuid.js'
 import { serializeArgs } from './args.js'
 import { authorizeReference } from './reference.js'
@@ -225,6 +225,12 @@ export class Queue {
     return task
   }
 
+  /** The task with its runs, oldest first (`sq show`). */
+  async getWithRuns(idOrPrefix: string): Promise<TaskWithRuns> {
+    const task = await this.get(idOrPrefix)
+    return { ...task, runs: await tasks.taskRuns(this.connection, task) }
+  }
+
   list(filter: ListFilter): Promise<Task[]> {
     return tasks.listTasks(this.connection, filter)
   }
@@ -295,7 +301,8 @@ export class Queue {
    */
   async follow(idOrPrefix: string, onOutput: (text: string) => void, pollMs = 100): Promise<Task> {
     const id = await this.resolveId(idOrPrefix)
-    let attempt = -1
+    /** The run followed (its claim): a new one streams from its start. */
+    let claim = -1
     let printed = 0
     let lastSeq = 0
     for (;;) {
@@ -303,13 +310,13 @@ export class Queue {
       // costs its new output, not all of it again.
       const state = await tasks.getTaskState(this.connection, id)
       if (!state) throw new NotFoundError(`task ${id} was deleted while it was followed`)
-      if (state.attempts !== attempt) {
-        attempt = state.attempts
+      if (state.claims !== claim) {
+        claim = state.claims
         printed = 0
         lastSeq = 0
       }
       if (state.status === 'progress') {
-        const fresh = await tasks.readChunks(this.connection, id, attempt, lastSeq)
+        const fresh = await tasks.readChunks(this.connection, id, claim, lastSeq)
         lastSeq = fresh.lastSeq
         if (fresh.output) {
           onOutput(fresh.output)
@@ -319,7 +326,7 @@ export class Queue {
         const task = await tasks.getTask(this.connection, id)
         if (!task) throw new NotFoundError(`task ${id} was deleted while it was followed`)
         // A retry may have started between the two reads; then its run is followed from its start.
-        if (task.attempts === attempt && isTerminal(task.status)) {
+        if (isTerminal(task.status) && (await tasks.getTaskState(this.connection, id))?.claims === claim) {
           const rest = (task.output ?? '').slice(printed)
           if (rest) onOutput(rest)
           return task

@@ -49,14 +49,14 @@ export async function cancelTask(
         })
         .where('id', '=', id)
         .where('status', 'in', [...from])
-        .returning(['attempts', 'error'])
+        .returning(['claims', 'error'])
         .executeTakeFirst()
       if (!row) {
         const current = await trx.selectFrom('sq_tasks').select('status').where('id', '=', id).executeTakeFirst()
         return current && { cancelled: false, status: current.status }
       }
       if (row.error !== CANCELLED_BY_USER) return { cancelled: true, was: 'queued' }
-      const { output, log } = await readChunks(kyselyRunner(d.spelling, trx), id, row.attempts)
+      const { output, log } = await readChunks(kyselyRunner(d.spelling, trx), id, row.claims)
       if (output || log) {
         const folded = { output: output || null, log: log || null }
         await trx.updateTable('sq_tasks').set(folded).where('id', '=', id).execute()

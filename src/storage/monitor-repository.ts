@@ -67,6 +67,8 @@ export interface RunningRow {
   worker: string | null
   started: string | null
   attempts: number
+  /** The run's claim: a new one is a new run (its output starts over). */
+  claims: number
   progress: string | null
   /** The end of the run's latest non-blank output chunk (at most 512 characters). */
   last_output: string | null
@@ -83,13 +85,13 @@ export async function runningTasks(
 ): Promise<RunningRow[]> {
   let q = d.db
     .selectFrom('sq_tasks as t')
-    .select(['t.id', 't.task', 't.worker', 't.started', 't.attempts', 't.progress'])
+    .select(['t.id', 't.task', 't.worker', 't.started', 't.attempts', 't.claims', 't.progress'])
     .select((eb) =>
       eb
         .selectFrom('sq_task_chunks as c')
         .select(tail('c.data', 512).as('data'))
         .whereRef('c.task_id', '=', 't.id')
-        .whereRef('c.attempt', '=', 't.attempts')
+        .whereRef('c.claim', '=', 't.claims')
         .where('c.stream', '=', 'output')
         .where(sql<boolean>`trim(c.data) <> ''`)
         .orderBy('c.seq', 'desc')
@@ -171,6 +173,8 @@ export interface TaskHeadRow {
   status: Status
   worker: string | null
   attempts: number
+  /** The run's claim: a new one is a new run (its output starts over). */
+  claims: number
   started: string | null
   finished: string | null
   progress: string | null
@@ -188,6 +192,7 @@ export async function taskHead(d: Backend, id: string): Promise<TaskHeadRow | un
       'status',
       'worker',
       'attempts',
+      'claims',
       'started',
       'finished',
       'progress',
@@ -213,14 +218,14 @@ export interface ChunkRead {
  */
 export async function readStreamChunks(
   d: Backend,
-  o: { id: string; attempt: number; stream: Stream; afterSeq: number; maxChunks: number },
+  o: { id: string; claim: number; stream: Stream; afterSeq: number; maxChunks: number },
 ): Promise<ChunkRead> {
   const base = d.db
     .selectFrom('sq_task_chunks')
     .select(['seq', 'data'])
     .where('task_id', '=', o.id)
     .where('stream', '=', o.stream)
-    .where('attempt', '=', o.attempt)
+    .where('claim', '=', o.claim)
   const rows =
     o.afterSeq === 0
       ? (

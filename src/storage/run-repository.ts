@@ -39,7 +39,10 @@ export interface ClaimOptions {
  * fields alone cannot restore it (tasks enqueued in one millisecond, or in one bulk statement, tie on
  * `created`), so each row also returns what broke such ties in the pick (Backend.claimTieBreak).
  */
-export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Task[]> {
+/** A claimed task, with its claim: the fencing token of the run (RunRef). */
+export type Claimed = Task & { claim: number }
+
+export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Claimed[]> {
   if (o.limit <= 0) return []
   const rows = await d.claim(async (trx) => {
     // On SQLite inside the claim's IMMEDIATE transaction; on PostgreSQL one more statement before it.
@@ -52,9 +55,9 @@ export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Task[]> {
     return (await trx.executeQuery<Selectable<TasksTable> & { tie_break: number }>(claim)).rows
   })
   return rows
-    .map((row) => ({ task: toTask(d, row), tieBreak: Number(row.tie_break) }))
+    .map((row) => ({ task: toTask(d, row), claim: row.claims, tieBreak: Number(row.tie_break) }))
     .sort((a, b) => inClaimOrder(a.task, b.task) || a.tieBreak - b.tieBreak)
-    .map(({ task }) => task)
+    .map(({ task, claim }) => ({ ...task, claim }))
 }
 
 function inClaimOrder(a: Task, b: Task): number {
@@ -91,6 +94,7 @@ function claimQuery(
   const claimed = {
     status: 'progress',
     attempts: sql<number>`attempts + 1`,
+    claims: sql<number>`claims + 1`,
     worker: p.workerName!,
     worker_pid: p.pid!,
     worker_id: p.workerId!,
@@ -161,13 +165,13 @@ const unclaimed = (d: Backend) => ({ status: 'queued', ...CLEARED_CLAIM, modifie
 
 /**
  * Puts back in the queue a task a dead worker had claimed but not started: it did not run, so it is not
- * failed. Another worker does this, and the dead one may yet wake (SIGSTOP) still holding the token:
- * `attempts` stays (tokens never repeat) and the claim is not charged — one more run is granted instead.
+ * failed, and its attempt is not spent. The dead one may yet wake (SIGSTOP) still holding its claim:
+ * the next claim makes a new one.
  */
 export async function requeueUnstarted(d: Backend, run: RunRef): Promise<boolean> {
   const result = await d.db
     .updateTable('sq_tasks')
-    .set({ ...unclaimed(d), max_attempts: sql`max_attempts + 1` })
+    .set({ ...unclaimed(d), attempts: sql`attempts - 1` })
     .where(owned(run))
     .where('started', 'is', null)
     .executeTakeFirst()
@@ -176,8 +180,7 @@ export async function requeueUnstarted(d: Backend, run: RunRef): Promise<boolean
 
 /**
  * Gives claimed but unstarted runs back to the queue without spending an attempt: the worker that
- * claimed them stops, or never learnt of its claim. Only their owner may do this — it alone holds
- * the token, so handing `attempts` back cannot let two runs share one.
+ * claimed them stops, or never learnt of its claim.
  */
 export async function releaseUnstarted(d: Backend, workerId: string, runs: RunRef[]): Promise<number> {
   let released = 0
@@ -275,7 +278,7 @@ export async function appendChunks(
     if (Number(touched.numUpdatedRows) !== 1) return false
     const rows = (['output', 'log'] as const)
       .filter((stream) => batch[stream])
-      .map((stream) => ({ task_id: run.id, attempt: run.attempt, stream, data: storableText(batch[stream]!) }))
+      .map((stream) => ({ task_id: run.id, claim: run.claim, stream, data: storableText(batch[stream]!) }))
     if (rows.length > 0) await trx.insertInto('sq_task_chunks').values(rows).execute()
     return true
   })
@@ -288,14 +291,14 @@ export async function lostRuns(d: Backend, runs: RunRef[]): Promise<RunRef[]> {
     d,
     'lost runs',
     { ids: idsOf },
-    (p) => d.db.selectFrom('sq_tasks').select(['id', 'attempts', 'status']).where('id', 'in', inIds(d, p.ids)),
+    (p) => d.db.selectFrom('sq_tasks').select(['id', 'claims', 'status']).where('id', 'in', inIds(d, p.ids)),
     runs,
   )
-  const { rows } = await d.db.executeQuery<{ id: string; attempts: number; status: string }>(statement)
+  const { rows } = await d.db.executeQuery<{ id: string; claims: number; status: string }>(statement)
   const current = new Map(rows.map((r) => [r.id, r]))
   return runs.filter((run) => {
     const row = current.get(run.id)
-    return !row || row.status !== 'progress' || row.attempts !== run.attempt
+    return !row || row.status !== 'progress' || row.claims !== run.claim
   })
 }
 

@@ -61,7 +61,7 @@ export async function endRun(d: Backend, run: RunRef, outcome: RunOutcome): Prom
     return Number(result.numUpdatedRows) === 1
   }
   return d.writeTransaction(async (trx) => {
-    const { output, log } = await readChunks(kyselyRunner(d.spelling, trx), run.id, run.attempt)
+    const { output, log } = await readChunks(kyselyRunner(d.spelling, trx), run.id, run.claim)
     const result = await trx
       .updateTable('sq_tasks')
       .set(verdict(d, outcome, output, log))
@@ -105,7 +105,7 @@ export async function endRuns(d: Backend, verdicts: Verdict[]): Promise<Set<stri
 function verdictColumns(d: Backend): Array<[name: string, type: string]> {
   return [
     ['task_id', d.idType],
-    ['attempt', 'integer'],
+    ['claim', 'integer'],
     ['status', 'text'],
     ['output', 'text'],
     ['log', 'text'],
@@ -126,7 +126,7 @@ function verdictRows(verdicts: Verdict[]): string {
       const tail = outcome.tail ?? {}
       return [
         run.id,
-        run.attempt,
+        run.claim,
         outcome.status,
         storableText(tail.output ?? null),
         storableText(tail.log ?? null),
@@ -175,7 +175,7 @@ function verdictsQuery(d: Backend, rows: unknown) {
     from v
     -- The status as an expression, so that no plan walks the running tasks by status (and reads the
     -- rows again for each, as SQLite did): each row is found by its id.
-    where sq_tasks.id = v.task_id and sq_tasks.attempts = v.attempt and sq_tasks.status || '' = 'progress'
+    where sq_tasks.id = v.task_id and sq_tasks.claims = v.claim and sq_tasks.status || '' = 'progress'
     returning sq_tasks.id`
   return { compile: () => query.compile(d.db) }
 }

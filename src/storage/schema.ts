@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely'
+import type { RunOutcome } from '../types.js'
 import type { Timestamp, TasksTable } from './task-row.js'
 
 /** The task row is defined column by column in task-row.ts; the other tables are small enough to write out. */
@@ -12,9 +13,27 @@ export type { Timestamp, TasksTable } from './task-row.js'
 export interface TaskChunksTable {
   seq: Generated<number>
   task_id: string
-  attempt: number
+  /** The run's claim (sq_tasks.claims when it was claimed): its fencing token. */
+  claim: number
   stream: 'output' | 'log'
   data: string
+}
+
+/**
+ * A task's runs that ended, oldest first (`seq`): written by a trigger as the task leaves `progress`
+ * (migration 009), whichever path ended the run. The run in progress is the task row itself.
+ */
+export interface TaskRunsTable {
+  seq: Generated<number>
+  task_id: string
+  claim: number
+  /** The task's `attempts` during the run: a given-back run and the run after it share one. */
+  attempt: number
+  worker: string | null
+  started: Timestamp | null
+  finished: Timestamp
+  outcome: RunOutcome
+  error: string | null
 }
 
 export interface WorkersTable {
@@ -49,6 +68,7 @@ export interface PausedQueuesTable {
 export interface Database {
   sq_tasks: TasksTable
   sq_task_chunks: TaskChunksTable
+  sq_task_runs: TaskRunsTable
   sq_workers: WorkersTable
   sq_schedules: SchedulesTable
   sq_paused_queues: PausedQueuesTable

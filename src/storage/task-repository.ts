@@ -1,4 +1,4 @@
-import { STATUSES, type Task } from '../types.js'
+import { STATUSES, type Task, type TaskRun } from '../types.js'
 import type { Connection, SqlRunner, SqlSpelling } from './backend.js'
 import { PRECOMPILED } from './precompiled.js'
 import { toTask, type TaskRow } from './task-row.js'
@@ -110,16 +110,33 @@ const INSERTS = new WeakMap<SqlSpelling, { at: string; after: string }>()
 
 export async function getTask(d: TaskStore, id: string): Promise<Task | undefined> {
   const [row] = await d.query<TaskRow>(`select * from "sq_tasks" where "id" = ${d.spelling.param(1)}`, [id])
-  return row && withLiveOutput(d, toTask(d, row))
+  return row && withLiveOutput(d, row)
 }
 
-/** A task's status and current attempt: what a follower polls (its output it reads as chunks). */
-export async function getTaskState(d: SqlRunner, id: string): Promise<Pick<Task, 'status' | 'attempts'> | undefined> {
-  const [row] = await d.query<Pick<Task, 'status' | 'attempts'>>(
-    `select "status", "attempts" from "sq_tasks" where "id" = ${d.spelling.param(1)}`,
+/** A task's status and current run (its claim): what a follower polls (its output it reads as chunks). */
+export async function getTaskState(d: SqlRunner, id: string): Promise<Pick<TaskRow, 'status' | 'claims'> | undefined> {
+  const [row] = await d.query<Pick<TaskRow, 'status' | 'claims'>>(
+    `select "status", "claims" from "sq_tasks" where "id" = ${d.spelling.param(1)}`,
     [id],
   )
   return row
+}
+
+/**
+ * A task's runs, oldest first: those that ended (sq_task_runs, migration 009), then the one in progress,
+ * which is the task row itself.
+ */
+export async function taskRuns(d: TaskStore, task: Task): Promise<TaskRun[]> {
+  const rows = await d.query<
+    Omit<TaskRun, 'started' | 'finished'> & { started: Date | string | null; finished: Date | string }
+  >(
+    `select "attempt", "worker", "started", "finished", "outcome", "error" from "sq_task_runs" where "task_id" = ${d.spelling.param(1)} order by "seq"`,
+    [task.id],
+  )
+  const ended = rows.map((r) => ({ ...r, started: d.toIso(r.started), finished: d.toIso(r.finished) }))
+  if (task.status !== 'progress' || task.started === null) return ended
+  const { attempts: attempt, worker, started } = task
+  return [...ended, { attempt, worker, started, finished: null, outcome: null, error: null }]
 }
 
 const LOWEST_ID = '00000000-0000-0000-0000-000000000000'
@@ -145,9 +162,10 @@ export async function findByIdPrefix(d: SqlRunner, prefix: string, limit = 2): P
 }
 
 /** While a task runs its output and log live in chunks; a reader sees them as if already folded. */
-async function withLiveOutput(d: SqlRunner, task: Task): Promise<Task> {
+async function withLiveOutput(d: TaskStore, row: TaskRow): Promise<Task> {
+  const task = toTask(d, row)
   if (task.status !== 'progress') return task
-  const chunks = await readChunks(d, task.id, task.attempts)
+  const chunks = await readChunks(d, task.id, row.claims)
   return { ...task, output: chunks.output || null, log: chunks.log || null }
 }
 
@@ -155,13 +173,13 @@ async function withLiveOutput(d: SqlRunner, task: Task): Promise<Task> {
 export async function readChunks(
   d: SqlRunner,
   id: string,
-  attempt: number,
+  claim: number,
   afterSeq = 0,
 ): Promise<{ output: string; log: string; lastSeq: number }> {
   const p = (n: number) => d.spelling.param(n)
   const rows = await d.query<{ seq: number | string; stream: string; data: string }>(
-    `select "seq", "stream", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "attempt" = ${p(2)} and "seq" > ${p(3)} order by "seq"`,
-    [id, attempt, afterSeq],
+    `select "seq", "stream", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "claim" = ${p(2)} and "seq" > ${p(3)} order by "seq"`,
+    [id, claim, afterSeq],
   )
   let output = ''
   let log = ''
@@ -223,5 +241,5 @@ export async function listTasks(d: TaskStore, f: ListFilter): Promise<Task[]> {
   )
   const text = walks.length === 1 ? walks[0]! : `select * from (${walks.join(' union all ')}) as "m" ${newestFirst()}`
   const rows = await d.query<TaskRow>(text, values)
-  return Promise.all(rows.map((row) => withLiveOutput(d, toTask(d, row))))
+  return Promise.all(rows.map((row) => withLiveOutput(d, row)))
 }

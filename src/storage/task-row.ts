@@ -40,6 +40,8 @@ interface Column<Stored, Read> {
 
 const text = <T extends string = string>(): Column<T, T> => ({ kind: 'text' })
 const integer = (): Column<number, number> => ({ kind: 'integer' })
+/** An integer with a default, which an INSERT leaves out. */
+const counter = (): Column<ColumnType<number, number | undefined, number>, number> => ({ kind: 'integer' })
 /** PostgreSQL's driver reads int8 as a string (it may not fit a double); the record holds a number. */
 const bigint = (): Column<number, number> => ({ kind: 'bigint' })
 const timestamp = (): Column<Timestamp, string> => ({ kind: 'timestamp' })
@@ -74,7 +76,7 @@ export const TASK_COLUMNS = {
   /** Written by the claim, or later (markStarted) for a task claimed ahead of a free slot. */
   started: claim(timestamp()),
   finished: result(timestamp()),
-  /** Runs so far; also the fencing token of the current claim. */
+  /** Runs spent, what max_attempts counts: a run given back (uncharged) is handed back. */
   attempts: integer(),
   max_attempts: integer(),
   run_at: timestamp(),
@@ -86,6 +88,8 @@ export const TASK_COLUMNS = {
   cpu_ms: usage(integer()),
   peak_rss_bytes: usage(bigint()),
   duration_ms: usage(integer()),
+  /** Claims so far, never lowered: the fencing token of the run in progress (fencing.ts). */
+  claims: internal(counter()),
 } as const satisfies Record<string, Column<unknown, unknown>>
 
 type Columns = typeof TASK_COLUMNS

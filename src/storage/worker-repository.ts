@@ -77,13 +77,14 @@ export interface OrphanedRun extends RunRef {
 
 const toOrphan = (r: {
   id: string
+  claims: number
   attempts: number
   max_attempts: number
   worker: string | null
   started: unknown
 }) => ({
   id: r.id,
-  attempt: r.attempts,
+  claim: r.claims,
   worker: r.worker,
   attemptsLeft: r.attempts < r.max_attempts,
   started: r.started !== null,
@@ -97,7 +98,7 @@ export async function orphanedRuns(d: Backend, heartbeatTimeout: number): Promis
   const rows = await d.db
     .selectFrom('sq_tasks as t')
     .leftJoin('sq_workers as w', 'w.id', 't.worker_id')
-    .select(['t.id', 't.attempts', 't.max_attempts', 't.worker', 't.started'])
+    .select(['t.id', 't.claims', 't.attempts', 't.max_attempts', 't.worker', 't.started'])
     .where('t.status', '=', 'progress')
     .where((eb) => eb.or([eb('w.id', 'is', null), eb('w.last_heartbeat', '<', d.nowPlusSeconds(-heartbeatTimeout))]))
     .limit(100)
@@ -112,7 +113,7 @@ export async function orphanedRuns(d: Backend, heartbeatTimeout: number): Promis
 export async function runsOfWorker(d: Backend, workerId: string, olderThanSeconds: number): Promise<OrphanedRun[]> {
   const rows = await d.db
     .selectFrom('sq_tasks')
-    .select(['id', 'attempts', 'max_attempts', 'worker', 'started'])
+    .select(['id', 'claims', 'attempts', 'max_attempts', 'worker', 'started'])
     .where('status', '=', 'progress')
     .where('worker_id', '=', workerId)
     // `modified`: the claim sets it, and an unstarted claim has no `started`.

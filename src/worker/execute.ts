@@ -82,7 +82,7 @@ function handOver(runs: Run[], ctx: ExecuteContext): { results: Map<Run, Promise
 
 function requestOf(run: Run, { settings }: ExecuteContext): RunRequest {
   const { id, task, args } = run.task
-  return { type: 'run', id, attempt: run.ref.attempt, task, args, root: settings.root, hooks: settings.hooks }
+  return { type: 'run', id, attempt: run.task.attempts, task, args, root: settings.root, hooks: settings.hooks }
 }
 
 /** What the process tells of the run goes into it; its timeout is armed when it begins. */

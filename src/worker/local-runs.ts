@@ -11,6 +11,8 @@ export class LocalRuns {
   private added = 0
   /** Handed and running runs. */
   private readonly inProcesses = new Map<string, Run>()
+  /** Runs whose process is done with them, until their verdict is with the VerdictWriter. */
+  private readonly ending = new Set<string>()
 
   get waitingCount(): number {
     return this.waiting.length
@@ -30,9 +32,9 @@ export class LocalRuns {
     return this.waiting.length === 0 && this.inProcesses.size === 0
   }
 
-  /** Does this worker hold the run, waiting, handed or running? */
+  /** Does this worker hold the run, waiting, handed, running or ending? */
   holds(id: string): boolean {
-    return this.inProcesses.has(id) || this.waiting.some((r) => r.id === id)
+    return this.inProcesses.has(id) || this.ending.has(id) || this.waiting.some((r) => r.id === id)
   }
 
   add(run: Run): void {
@@ -56,10 +58,16 @@ export class LocalRuns {
     run.startedAt = Date.now()
   }
 
-  /** The run's process is done with it. */
+  /** The run's process is done with it; the worker holds it until `forget`. */
   end(run: Run): void {
     run.endedAt ||= Date.now()
     this.inProcesses.delete(run.id)
+    this.ending.add(run.id)
+  }
+
+  /** The run's verdict is with the VerdictWriter (or it gets none): no longer this worker's to hold. */
+  forget(run: Run): void {
+    this.ending.delete(run.id)
   }
 
   /**

@@ -38,9 +38,10 @@ export class Run {
 
   constructor(
     readonly task: Task,
+    claim: number,
     maxOutputSize: number,
   ) {
-    this.ref = { id: task.id, attempt: task.attempts }
+    this.ref = { id: task.id, claim }
     this.output = new RunOutput(maxOutputSize)
   }
 

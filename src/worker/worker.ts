@@ -231,7 +231,7 @@ export class Worker {
       this.claimFailures = 0
       this.drained = tasks.length < want
       for (const task of tasks) {
-        const run = new Run(task, this.settings.maxOutputSize)
+        const run = new Run(task, task.claim, this.settings.maxOutputSize)
         run.startRecorded = startNow
         this.runs.add(run)
       }
@@ -295,7 +295,12 @@ export class Worker {
     this.runs.end(run)
     this.done++
     if (run.startedAt > 0) this.prefetch.observe(run.endedAt - run.startedAt)
-    await this.finish(run, end)
+    try {
+      await this.finish(run, end)
+    } finally {
+      // Held until here, so that the stray release never gives back a run that ran.
+      this.runs.forget(run)
+    }
   }
 
   /** Hands the run's verdict to the writer (a run that lost its task gets none). */
@@ -313,7 +318,7 @@ export class Worker {
     while (run.flushing) await run.flushing
     const outcome = outcomeOf(
       end,
-      { attempt: run.ref.attempt, maxAttempts: run.task.max_attempts },
+      { attempt: run.task.attempts, maxAttempts: run.task.max_attempts },
       { timeoutSeconds: this.settings.taskTimeout },
       {
         durationMs,

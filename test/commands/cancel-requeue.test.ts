@@ -39,7 +39,7 @@ for (const dialect of DIALECTS) {
         limit: 1,
       })
       assert.equal(run!.id, id)
-      assert.ok(await appendChunks(d, { id, attempt: run!.attempts }, { output: 'half way\n' }))
+      assert.ok(await appendChunks(d, { id, claim: run!.claim }, { output: 'half way\n' }))
       const results = await sqJson<Array<{ id: string; cancelled: boolean; was: string }>>(db, ['cancel', id])
       assert.deepEqual(results, [{ id, cancelled: true, was: 'progress' }])
       const t = await show(id)
@@ -142,7 +142,7 @@ for (const dialect of DIALECTS) {
             sq(db, ['requeue', run.id]),
             // Spread over the time the two commands take to start, so that the orders vary.
             new Promise((resolve) => setTimeout(resolve, Math.random() * 3000)).then(() =>
-              endRun(d, { id: run.id, attempt: run.attempts }, { status: 'completed' }),
+              endRun(d, { id: run.id, claim: run.claim }, { status: 'completed' }),
             ),
           ])
           return { id: run.id, cancel, requeue, ended, final: (await show(run.id)).status }

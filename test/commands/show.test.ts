@@ -51,7 +51,8 @@ for (const dialect of DIALECTS) {
         sqJson<Task>(db, ['show', id.slice(0, 8)]),
         sqJson<Task>(db, ['show', id.toUpperCase()]),
       ])
-      assert.deepEqual(Object.keys(full).sort(), [...RECORD_FIELDS].sort())
+      assert.deepEqual(Object.keys(full).sort(), [...RECORD_FIELDS, 'runs'].sort())
+      assert.deepEqual(full.runs, [], 'a task that never ran has no runs')
       assert.equal(full.id, id)
       assert.equal(full.status, 'failed')
       assert.deepEqual(full.args, { name: '\u001b[2Jevil\u0007', n: 1 })
@@ -105,6 +106,41 @@ for (const dialect of DIALECTS) {
       assert.match(bad.stdout, /^line one\n/)
     })
 
+    it('shows the runs of a task that ran more than once: --json lists each, the readable form a line each', async () => {
+      const twice = await insert(d, { queue: 'twice', maxAttempts: 2 })
+      const claim = async () =>
+        (await claimTasks(d, { workerId: 'w', workerName: 'host-b:7', pid: 7, queues: ['twice'], limit: 1 }))[0]!
+      const first = await claim()
+      await endRun(
+        d,
+        { id: twice, claim: first.claim },
+        { status: 'queued', error: 'Error: first try', retryAfterSeconds: 0 },
+      )
+      const second = await claim()
+      await endRun(d, { id: twice, claim: second.claim }, { status: 'completed' })
+      const shown = await sqJson<Task & { runs: Array<Record<string, unknown>> }>(db, ['show', twice])
+      assert.deepEqual(
+        shown.runs.map((r) => [r.attempt, r.outcome, r.worker, r.error]),
+        [
+          [1, 'retry', 'host-b:7', 'Error: first try'],
+          [2, 'completed', 'host-b:7', null],
+        ],
+      )
+      assert.deepEqual(Object.keys(shown.runs[0]!).sort(), [
+        'attempt',
+        'error',
+        'finished',
+        'outcome',
+        'started',
+        'worker',
+      ])
+      const human = await sqOk(db, ['show', twice])
+      assert.match(
+        human,
+        /^runs:\n {2}1\. attempt 1, retry, host-b:7, \S+ → \S+: Error: first try\n {2}2\. attempt 2, completed, /m,
+      )
+    })
+
     it('--follow streams the output of a running task as it grows, then exits with its verdict', async function () {
       this.timeout(60_000)
       const running = await insert(d, { queue: 'follow-live' })
@@ -115,7 +151,7 @@ for (const dialect of DIALECTS) {
         queues: ['follow-live'],
         limit: 1,
       })
-      const ref = { id: running, attempt: run!.attempts }
+      const ref = { id: running, claim: run!.claim }
       await appendChunks(d, ref, { output: 'first\n' })
       const child = spawn(process.execPath, [SQ_BIN, 'show', running, '--follow'], {
         cwd: db.dir,

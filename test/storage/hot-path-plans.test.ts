@@ -30,10 +30,10 @@ for (const dialect of DIALECTS) {
           queues: ['default'],
           limit: 1,
         })
-        await lostRuns(logged, [{ id: task!.id, attempt: 1 }])
+        await lostRuns(logged, [{ id: task!.id, claim: 1 }])
         await orphanedRuns(logged, 30)
-        await endRun(logged, { id: task!.id, attempt: 1 }, { status: 'completed', chunksWritten: false })
-        await endRun(logged, { id: task!.id, attempt: 1 }, { status: 'completed' })
+        await endRun(logged, { id: task!.id, claim: 1 }, { status: 'completed', chunksWritten: false })
+        await endRun(logged, { id: task!.id, claim: 1 }, { status: 'completed' })
         const running = await claimTasks(logged, {
           workerId: 'w',
           workerName: 'h:1',
@@ -45,7 +45,7 @@ for (const dialect of DIALECTS) {
           logged,
           running
             .slice(0, 2)
-            .map((r) => ({ run: { id: r.id, attempt: 1 }, outcome: { status: 'completed', chunksWritten: false } })),
+            .map((r) => ({ run: { id: r.id, claim: 1 }, outcome: { status: 'completed', chunksWritten: false } })),
         )
         const all = await plans()
         // The batched verdict finds each row by its id; walking the running tasks by status instead, SQLite

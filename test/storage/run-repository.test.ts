@@ -106,7 +106,7 @@ for (const dialect of DIALECTS) {
     it('streams output in chunks that readers see live, and folds them in at the end', async () => {
       const id = await insert(d)
       const [run] = await runs.claimTasks(d, claimer('w1'))
-      const ref = { id, attempt: run!.attempts }
+      const ref = { id, claim: run!.claim }
       assert.ok(await runs.appendChunks(d, ref, { output: 'one\n', log: 'log a\n' }))
       assert.ok(
         await runs.appendChunks(d, ref, { output: 'two\n', progress: { current: 1, total: 2, message: 'half' } }),
@@ -136,7 +136,7 @@ for (const dialect of DIALECTS) {
     it('fencing: a stale attempt can neither append nor end the run, and changes nothing', async () => {
       const id = await insert(d)
       const [first] = await runs.claimTasks(d, claimer('w1'))
-      const stale = { id, attempt: first!.attempts }
+      const stale = { id, claim: first!.claim }
       assert.ok(await runs.appendChunks(d, stale, { output: 'old run\n' }))
       // The run is lost (cancelled), then the task is requeued and claimed again by another worker.
       assert.ok(await runs.cancelRunning(d, id))
@@ -146,7 +146,7 @@ for (const dialect of DIALECTS) {
       await control.requeueTasks(d, [id])
       const [second] = await runs.claimTasks(d, claimer('w2'))
       assert.equal(second!.attempts, first!.attempts + 1)
-      const current = { id, attempt: second!.attempts }
+      const current = { id, claim: second!.claim }
       const before = await d.db.selectFrom('sq_tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
       assert.equal(await runs.appendChunks(d, stale, { output: 'zombie\n', progress: { current: 9 } }), false)
       assert.equal(await runs.endRun(d, stale, { status: 'failed', error: 'zombie' }), false)
@@ -164,7 +164,7 @@ for (const dialect of DIALECTS) {
     it('cancels a task in progress, keeping its output; a queued or ended task is not "running"', async () => {
       const id = await insert(d)
       const [run] = await runs.claimTasks(d, claimer('w1'))
-      await runs.appendChunks(d, { id, attempt: run!.attempts }, { output: 'partial' })
+      await runs.appendChunks(d, { id, claim: run!.claim }, { output: 'partial' })
       assert.equal(await runs.cancelRunning(d, id), true)
       const got = (await tasks.getTask(d, id))!
       assert.equal(got.status, 'cancelled')
@@ -182,11 +182,7 @@ for (const dialect of DIALECTS) {
         assert.equal(run?.id, id)
         seen.push(run!.attempts)
         assert.ok(
-          await runs.endRun(
-            d,
-            { id, attempt: run!.attempts },
-            { status, error: status === 'completed' ? null : 'boom' },
-          ),
+          await runs.endRun(d, { id, claim: run!.claim }, { status, error: status === 'completed' ? null : 'boom' }),
         )
       }
       await runOnce('queued') // a retry with backoff 0

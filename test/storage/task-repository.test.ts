@@ -141,8 +141,8 @@ for (const dialect of DIALECTS) {
         queues: ['cancel-running'],
         limit: 1,
       })
-      assert.ok(await appendChunks(d, { id: running.id, attempt: run!.attempts }, { output: 'half ', log: 'noise' }))
-      assert.ok(await appendChunks(d, { id: running.id, attempt: run!.attempts }, { output: 'way' }))
+      assert.ok(await appendChunks(d, { id: running.id, claim: run!.claim }, { output: 'half ', log: 'noise' }))
+      assert.ok(await appendChunks(d, { id: running.id, claim: run!.claim }, { output: 'way' }))
       await setStatus(d, ended.id, 'completed', { output: 'done' })
 
       assert.deepEqual(await control.cancelTask(d, queued.id), { cancelled: true, was: 'queued' })
@@ -166,7 +166,7 @@ for (const dialect of DIALECTS) {
         0,
       )
       assert.equal(
-        await endRun(d, { id: running.id, attempt: run!.attempts }, { status: 'completed' }),
+        await endRun(d, { id: running.id, claim: run!.claim }, { status: 'completed' }),
         false,
         'the run lost the task',
       )

@@ -60,6 +60,7 @@ const ROW: TaskRow = {
   cpu_ms: 3,
   peak_rss_bytes: '5000000000' as unknown as number,
   duration_ms: 12,
+  claims: 1,
 }
 
 describe('the task row (task-row.ts)', () => {

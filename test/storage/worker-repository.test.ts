@@ -29,7 +29,7 @@ for (const dialect of DIALECTS) {
       })
       let [w] = await liveWorkers(t.d, 30)
       assert.deepEqual([w!.name, w!.running, w!.concurrency, w!.queues], ['hostA:10', 2, 4, ['default']])
-      await endRun(t.d, { id: claimed[0]!.id, attempt: 1 }, { status: 'completed' })
+      await endRun(t.d, { id: claimed[0]!.id, claim: 1 }, { status: 'completed' })
       ;[w] = await liveWorkers(t.d, 30)
       assert.equal(w!.running, 1)
       // Alive: none of its runs is an orphan.

@@ -53,7 +53,7 @@ for (const dialect of DIALECTS) {
         limit: 1,
       })
       assert.equal(claimed?.id, id)
-      return { id, attempt: claimed!.attempts }
+      return { id, claim: claimed!.claim }
     }
 
     it('is empty for an empty queue', async () => {
@@ -115,7 +115,7 @@ for (const dialect of DIALECTS) {
       const chunk = 'x'.repeat(1023) + '\n'
       const rows = Array.from({ length: 600 }, () => ({
         task_id: run.id,
-        attempt: run.attempt,
+        claim: run.claim,
         stream: 'output' as const,
         data: chunk,
       }))

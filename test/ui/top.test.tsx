@@ -106,6 +106,7 @@ function paneFor(id: string, o: SnapshotOptions, text: string): Pane {
     task: 'jobs#count',
     status: 'progress',
     attempt: 1,
+    claim: 1,
     stream: o.stream ?? 'output',
     worker: 'web-1:4123',
     progress: null,
