@@ -1,5 +1,6 @@
 import { TaskEndedBadlyError, UsageError } from '../../src/errors.js'
 import { bufferedLog, type LogFormat, type LogLevel } from '../../src/worker/log.js'
+import { waitForDatabase } from '../../src/worker/wait-for-database.js'
 import { Worker } from '../../src/worker/worker.js'
 import { boundHeapGrowth, collectWhenIdle } from '../../src/worker/heap-growth.js'
 import type { CommandIO, SharedFlags } from './io.js'
@@ -29,9 +30,12 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
   if (queues.length === 0) throw new UsageError('--queue names no queue')
   // This process is the worker's alone: its memory must stay flat however many tasks it runs.
   boundHeapGrowth()
-  const queue = await io.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout })
   const level: LogLevel = flags.quiet ? 'error' : flags['log-level']
   const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
+  const queue = await waitForDatabase(
+    () => io.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout }),
+    log,
+  )
   // Burst only: whether the last run of each task this worker ran completed (a failure retried into a
   // success is a success; a failure whose retry waits beyond the burst is not). A worker that runs until
   // stopped keeps nothing per task: its memory must stay flat however many tasks it runs.

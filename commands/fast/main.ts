@@ -62,11 +62,15 @@ async function runCommand(id: FastCommand, { args, flags }: Parsed, argv: string
     logJson: logJsonDocument,
     resolveSettings: async (f, extra) =>
       (settings ??= import('./hot.js').then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra }))),
-    openQueue: async (f, extra) =>
-      (queue ??= Promise.all([import('./hot.js'), io.resolveSettings(f, extra)]).then(([m, s]) =>
+    openQueue: async (f, extra) => {
+      queue ??= Promise.all([import('./hot.js'), io.resolveSettings(f, extra)]).then(([m, s]) =>
         // Lazy: adding, showing and listing tasks load no query builder; a worker needs the backend.
         m.Queue.withSettings(s, { lazy: id !== 'worker' }),
-      )),
+      )
+      // Kept once open only: a worker waiting for its database opens it again.
+      queue.catch(() => (queue = undefined))
+      return queue
+    },
   }
   let result: unknown
   try {

@@ -28,6 +28,8 @@ const RULES: Array<[RegExp, LogLevel]> = [
   // A failure that will be retried, a task taken away, a worker presumed dead: worth a look.
   [/^will retry /, 'warn'],
   [/^worker \S+ was presumed dead/, 'warn'],
+  // Waiting for the database at start (a failover, a restart): --quiet leaves these out.
+  [/^database unreachable /, 'warn'],
 ]
 
 export function levelOf(line: string): LogLevel {

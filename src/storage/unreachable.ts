@@ -1,0 +1,31 @@
+/**
+ * Is this error (or one it was caused by) the database being unreachable for now — refused, reset,
+ * timed out, starting up or shutting down, out of connections — rather than something waiting cannot
+ * fix (a wrong password, no such database, a host name that does not resolve)? A worker started during a
+ * failover waits on the first kind and exits on the second.
+ */
+export function isUnreachable(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    const code = typeof e.code === 'string' ? e.code : ''
+    if (TRANSIENT_NETWORK.has(code)) return true
+    // SQLSTATE 08 connection exception, 57P01-57P03 shutting down / cannot connect now, 53300 too many clients.
+    if (/^(08|57P0[123]|53300)/.test(code)) return true
+    if (
+      code === '' &&
+      /Connection terminated|connection timeout|server closed the connection/i.test(String((e as Error).message))
+    ) {
+      return true
+    }
+  }
+  return false
+}
+
+const TRANSIENT_NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'EPIPE',
+])

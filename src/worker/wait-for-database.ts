@@ -1,0 +1,26 @@
+import { redactSecrets } from '../redact.js'
+import { isUnreachable } from '../storage/unreachable.js'
+
+/** Backoff between tries: 0.5 s doubling to 10 s. */
+const FIRST_WAIT_MS = 500
+const LONGEST_WAIT_MS = 10_000
+
+/**
+ * Opens the database for a worker, waiting for it while it is unreachable (a server restarting, a
+ * failover): replacement workers started by systemd or Kubernetes must not die in a loop meanwhile.
+ * One log line per try; what waiting cannot fix (authentication, no such database, a bad URL) is thrown.
+ */
+export async function waitForDatabase<T>(open: () => Promise<T>, log: (line: string) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open()
+    } catch (error) {
+      if (!isUnreachable(error)) throw error
+      const waitMs = Math.min(FIRST_WAIT_MS * 2 ** (attempt - 1), LONGEST_WAIT_MS)
+      log(
+        `database unreachable (try ${attempt}): ${redactSecrets((error as Error).message)}; trying again in ${(waitMs / 1000).toFixed(1)}s`,
+      )
+      await new Promise((resolve) => setTimeout(resolve, waitMs))
+    }
+  }
+}
