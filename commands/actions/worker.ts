@@ -32,10 +32,9 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
   boundHeapGrowth()
   const level: LogLevel = flags.quiet ? 'error' : flags['log-level']
   const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
-  const queue = await waitForDatabase(
-    () => io.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout }),
-    log,
-  )
+  const open = () => io.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout })
+  // A burst (cron) runs what is there now: an unreachable database is its failure, not a wait.
+  const queue = flags.burst ? await open() : await waitForDatabase(open, log)
   // Burst only: whether the last run of each task this worker ran completed (a failure retried into a
   // success is a success; a failure whose retry waits beyond the burst is not). A worker that runs until
   // stopped keeps nothing per task: its memory must stay flat however many tasks it runs.
@@ -51,7 +50,7 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
     onVerdict: flags.burst
       ? (id, outcome) => {
           // Given back at a stop: not the task's failure.
-          if (outcome.givenBack) verdicts.delete(id)
+          if ('givenBack' in outcome) verdicts.delete(id)
           else verdicts.set(id, outcome.status === 'completed')
         }
       : undefined,

@@ -9,8 +9,6 @@ import { CLEARED_CLAIM, CLEARED_RESULTS, toTask } from './task-row.js'
 import { storableText } from './text.js'
 
 export type { RunRef } from './fencing.js'
-// Moved to run-verdict.ts; re-exported until the parallel branches are merged (then import from there).
-export { endRun, endRuns, MAX_VERDICT_BATCH, type RunOutcome, type Verdict } from './run-verdict.js'
 
 /**
  * The queries of one run of a task: claim, stream output, end. Every write after the claim names the
@@ -159,42 +157,6 @@ interface MarkSource {
 const idsOf = (runs: RunRef[]) => JSON.stringify(runs.map((r) => [r.id]))
 const inIds = (d: Backend, ids: unknown) =>
   sql<string>`(select cast(r.value ->> 0 as ${sql.raw(d.idType)}) from ${d.jsonRows(ids)})`
-
-/** A claimed task back in the queue, its worker (and its start, if any) forgotten. */
-const unclaimed = (d: Backend) => ({ status: 'queued', ...CLEARED_CLAIM, modified: d.now() }) as const
-
-/**
- * Puts back in the queue a task a dead worker had claimed but not started: it did not run, so it is not
- * failed, and its attempt is not spent. The dead one may yet wake (SIGSTOP) still holding its claim:
- * the next claim makes a new one.
- */
-export async function requeueUnstarted(d: Backend, run: RunRef): Promise<boolean> {
-  const result = await d.db
-    .updateTable('sq_tasks')
-    .set({ ...unclaimed(d), attempts: sql`attempts - 1` })
-    .where(owned(run))
-    .where('started', 'is', null)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
-}
-
-/**
- * Gives claimed but unstarted runs back to the queue without spending an attempt: the worker that
- * claimed them stops, or never learnt of its claim.
- */
-export async function releaseUnstarted(d: Backend, workerId: string, runs: RunRef[]): Promise<number> {
-  let released = 0
-  for (const run of runs) {
-    const result = await d.db
-      .updateTable('sq_tasks')
-      .set({ ...unclaimed(d), attempts: sql`attempts - 1` })
-      .where(owned(run))
-      .where('worker_id', '=', workerId)
-      .executeTakeFirst()
-    released += Number(result.numUpdatedRows)
-  }
-  return released
-}
 
 /**
  * These queues without the paused ones (sq pause): a primary-key read before the claim. Not a NOT

@@ -1,35 +1,25 @@
 import { sql } from 'kysely'
-import type { Status } from '../types.js'
+import type { Progress, Status } from '../types.js'
 import type { Backend } from './backend.js'
-import { owned, type RunRef } from './fencing.js'
-import { readChunks } from './task-repository.js'
-import { kyselyRunner } from './kysely-runner.js'
-import { CLEARED_CLAIM, CLEARED_RESULTS, sqlType, usageColumns, USAGE, type RunUsage } from './task-row.js'
-import { storableText } from './text.js'
+import { releaseStarted } from './run-release.js'
+import type { RunRef } from './fencing.js'
 import { precompiled } from './precompiled.js'
-import type { Progress } from '../types.js'
+import { sqlType, USAGE, type RunUsage } from './task-row.js'
+import { storableText } from './text.js'
 
 /**
  * The end of a run: its verdict (completed, failed, cancelled, or queued again for a retry) written
- * with its output, log and usage, fenced by the run's attempt (`owned`, run-repository.ts).
+ * with its output, log and usage, fenced by the run's claim (`owned`, fencing.ts). Every verdict is
+ * written by one statement, for one run or a hundred.
  */
 
-/** How a run ended, as the worker tells the storage; its usage fields are RunUsage's (cpuMs, …). */
-export interface RunOutcome extends RunUsage {
-  status: Extract<Status, 'completed' | 'failed' | 'cancelled' | 'queued'>
-  error?: string | null
-  /** For a retry (status queued): seconds before it may run again. */
-  retryAfterSeconds?: number
-  /**
-   * Status queued, uncharged: the worker stopped before the run finished (not the task's failure). The
-   * attempt is handed back, the run forgotten, and its partial output kept in the log.
-   */
-  givenBack?: true
+/** What a run made and measured, whatever its verdict. */
+interface RunWritten extends RunUsage {
   /** Output, log and progress not yet written as chunks: they end the run's streams. */
   tail?: { output?: string; log?: string; progress?: Progress }
   /**
-   * False when the run never wrote a chunk (the worker knows): then ending it is one UPDATE, not a
-   * transaction that reads and deletes chunks. Unknown (undefined) means there may be some.
+   * False when the run never wrote a chunk (the worker knows): then its verdict reads no chunks.
+   * Unknown (undefined) means there may be some.
    */
   chunksWritten?: boolean
   /**
@@ -40,72 +30,64 @@ export interface RunOutcome extends RunUsage {
   ran?: { startedAt: number; endedAt: number }
 }
 
-/** A time of `ran` as the timestamp column takes it. */
-const timestamp = (d: Backend, ms: number | undefined) =>
-  sql<string>`cast(${ms === undefined ? null : new Date(ms).toISOString()} as ${sql.raw(d.timestampType)})`
-
 /**
- * Ends a run: folds its chunks (and the tail) into output and log, sets the verdict, deletes the
- * chunks — atomically, fenced by the run's attempt. Returns false (and changes nothing) when the run
- * had already lost the task.
+ * How a run ended, as the worker tells the storage: one of four verdicts, or given back. A retry is
+ * status `queued` with its backoff; given back (the worker stopped before the run finished, not the
+ * task's failure) is a release, not a verdict (run-release.ts): its attempt is handed back.
  */
-export async function endRun(d: Backend, run: RunRef, outcome: RunOutcome): Promise<boolean> {
-  if (outcome.chunksWritten === false) {
-    const result = await d.exclusive((db) =>
-      db
-        .updateTable('sq_tasks')
-        .set(verdict(d, outcome, '', ''))
-        .where(owned(run))
-        .executeTakeFirst(),
-    )
-    return Number(result.numUpdatedRows) === 1
-  }
-  return d.writeTransaction(async (trx) => {
-    const { output, log } = await readChunks(kyselyRunner(d.spelling, trx), run.id, run.claim)
-    const result = await trx
-      .updateTable('sq_tasks')
-      .set(verdict(d, outcome, output, log))
-      .where(owned(run))
-      .executeTakeFirst()
-    if (Number(result.numUpdatedRows) !== 1) return false
-    await trx.deleteFrom('sq_task_chunks').where('task_id', '=', run.id).execute()
-    return true
-  })
-}
+export type RunOutcome = RunWritten &
+  (
+    | { status: 'completed'; error?: null }
+    | { status: 'failed' | 'cancelled'; error: string }
+    | { status: 'queued'; error: string; retryAfterSeconds: number }
+    | { status: 'queued'; givenBack: true }
+  )
 
-export interface Verdict {
-  run: RunRef
-  outcome: RunOutcome
-}
+export type Verdict = { run: RunRef; outcome: RunOutcome }
 
-/** Rows per batched verdict statement. */
+/** Rows per verdict statement. */
 export const MAX_VERDICT_BATCH = 100
 
+/** Ends one run; false (and nothing changed) when it had lost its task. */
+export async function endRun(d: Backend, run: RunRef, outcome: RunOutcome): Promise<boolean> {
+  return (await endRuns(d, [{ run, outcome }])).has(run.id)
+}
+
 /**
- * Ends many runs at once — group commit: one statement for all the runs that wrote no chunks (the
- * common case of short tasks), each row still fenced by its attempt; the others through endRun.
- * Returns the ids whose verdict was recorded (a run that had lost its task is left out).
+ * Ends many runs at once — group commit: one statement per hundred verdicts, each row fenced by its
+ * run's claim, folding each run's chunks into its output and log; then one statement deletes those
+ * chunks (in the same transaction). Returns the ids whose verdict was recorded: a run that had lost
+ * its task is left out.
  */
 export async function endRuns(d: Backend, verdicts: Verdict[]): Promise<Set<string>> {
   const recorded = new Set<string>()
-  const batched = (v: Verdict) => v.outcome.chunksWritten === false && !v.outcome.givenBack
-  const simple = verdicts.filter(batched)
-  for (const v of verdicts.filter((v) => !batched(v))) {
-    if (await endRun(d, v.run, v.outcome)) recorded.add(v.run.id)
+  const ended: Array<{ run: RunRef; outcome: Exclude<RunOutcome, { givenBack: true }> }> = []
+  for (const v of verdicts) {
+    if ('givenBack' in v.outcome) {
+      if (await releaseStarted(d, v.run, v.outcome.tail ?? {})) recorded.add(v.run.id)
+    } else ended.push({ run: v.run, outcome: v.outcome })
   }
-  for (let at = 0; at < simple.length; at += MAX_VERDICT_BATCH) {
-    const statement = endManyWithoutChunks(d, simple.slice(at, at + MAX_VERDICT_BATCH))
-    const rows = await d.exclusive((db) => db.executeQuery<{ id: string }>(statement))
-    for (const row of rows.rows) recorded.add(row.id)
+  for (let at = 0; at < ended.length; at += MAX_VERDICT_BATCH) {
+    const batch = ended.slice(at, at + MAX_VERDICT_BATCH)
+    const withChunks = batch.filter((v) => v.outcome.chunksWritten !== false)
+    const write = async (db: Backend['db']) => {
+      const { rows } = await db.executeQuery<{ id: string }>(verdictStatement(d, batch))
+      if (withChunks.length > 0) await db.executeQuery(deleteChunksStatement(d, withChunks))
+      return rows
+    }
+    // Without chunks to delete it is one statement: no transaction around it.
+    const rows = withChunks.length > 0 ? await d.writeTransaction(write) : await d.exclusive(write)
+    for (const row of rows) recorded.add(row.id)
   }
   return recorded
 }
 
-/** The columns of a batched verdict's rows, in the order verdictRows writes them, with their SQL types. */
+/** The columns of a verdict's rows, in the order verdictRows writes them, with their SQL types. */
 function verdictColumns(d: Backend): Array<[name: string, type: string]> {
   return [
     ['task_id', d.idType],
     ['claim', 'integer'],
+    ['chunks', 'integer'],
     ['status', 'text'],
     ['output', 'text'],
     ['log', 'text'],
@@ -118,21 +100,23 @@ function verdictColumns(d: Backend): Array<[name: string, type: string]> {
   ]
 }
 
-/** The verdicts as the JSON rows of endManyWithoutChunks, one array per run in verdictColumns' order. */
+/** The verdicts as JSON rows, one array per run in verdictColumns' order. */
 function verdictRows(verdicts: Verdict[]): string {
   const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
   return JSON.stringify(
     verdicts.map(({ run, outcome }) => {
+      const error = 'error' in outcome ? outcome.error : null
       const tail = outcome.tail ?? {}
       return [
         run.id,
         run.claim,
+        outcome.chunksWritten === false ? 0 : 1,
         outcome.status,
         storableText(tail.output ?? null),
         storableText(tail.log ?? null),
-        storableText(outcome.error ?? null),
+        storableText(error ?? null),
         ...USAGE.map(({ field }) => outcome[field] ?? null),
-        outcome.status === 'queued' ? (outcome.retryAfterSeconds ?? 0) : null,
+        'retryAfterSeconds' in outcome ? outcome.retryAfterSeconds : null,
         tail.progress ? JSON.stringify(tail.progress) : null,
         iso(outcome.ran?.startedAt),
         iso(outcome.ran?.endedAt),
@@ -144,18 +128,20 @@ function verdictRows(verdicts: Verdict[]): string {
 /**
  * `WITH v(…) AS (SELECT … FROM <the rows>) UPDATE sq_tasks … FROM v`: both databases run it (SQLite ≥
  * 3.33). The rows travel as one JSON parameter (Backend.jsonRows), so the statement is the same for any
- * number of verdicts: compiled once, kept prepared, where a VALUES list was a statement per batch size
- * — compiled by Kysely at every batch, and on SQLite ~20 large statements held in the statement cache.
+ * number of verdicts: compiled once, kept prepared.
  */
-function endManyWithoutChunks(d: Backend, verdicts: Verdict[]) {
-  return precompiled(
-    d,
-    'verdicts',
-    { rows: (v: Verdict[]) => verdictRows(v) },
-    (p) => verdictsQuery(d, p.rows),
-    verdicts,
-  )
+function verdictStatement(d: Backend, verdicts: Verdict[]) {
+  return precompiled(d, 'verdicts', { rows: verdictRows }, (p) => verdictsQuery(d, p.rows), verdicts)
 }
+
+/**
+ * A run's stream once folded: its chunks in order, then what the verdict brings. string_agg … ORDER BY
+ * is PostgreSQL's and SQLite's (≥ 3.44) alike; a run that wrote no chunk reads none.
+ */
+const folded = (stream: 'output' | 'log') => sql`nullif(coalesce(case when v.chunks = 1 then
+      (select string_agg(c.data, '' order by c.seq) from sq_task_chunks c
+       where c.task_id = v.task_id and c.claim = v.claim and c.stream = ${sql.lit(stream)}) end, '')
+      || coalesce(v.${sql.raw(stream)}, ''), '')`
 
 function verdictsQuery(d: Backend, rows: unknown) {
   const columns = verdictColumns(d)
@@ -165,7 +151,7 @@ function verdictsQuery(d: Backend, rows: unknown) {
     with v(${sql.raw(columns.map(([name]) => name).join(', '))})
       as (select ${sql.join(fields)} from ${d.jsonRows(rows)})
     update sq_tasks set
-      status = v.status, output = v.output, log = v.log, error = v.error,
+      status = v.status, output = ${folded('output')}, log = ${folded('log')}, error = v.error,
       ${sql.raw(USAGE.map(({ column }) => `${column} = v.${column}`).join(', '))}, modified = ${d.now()},
       progress = coalesce(v.progress, sq_tasks.progress),
       started = coalesce(v.started_at, sq_tasks.started),
@@ -180,38 +166,21 @@ function verdictsQuery(d: Backend, rows: unknown) {
   return { compile: () => query.compile(d.db) }
 }
 
-/** The columns a verdict writes; `written` output and log are what the chunks held. */
-function verdict(d: Backend, outcome: RunOutcome, writtenOutput: string, writtenLog: string) {
-  const retry = outcome.status === 'queued'
-  const output = writtenOutput + (outcome.tail?.output ?? '')
-  const log = writtenLog + (outcome.tail?.log ?? '')
-  if (outcome.givenBack) return givenBack(d, log, output)
-  return {
-    status: outcome.status,
-    output: output === '' ? null : storableText(output),
-    log: log === '' ? null : storableText(log),
-    error: storableText(outcome.error ?? null),
-    modified: d.now(),
-    ...(outcome.ran ? { started: timestamp(d, outcome.ran.startedAt) } : {}),
-    finished: retry ? null : outcome.ran ? timestamp(d, outcome.ran.endedAt) : d.now(),
-    ...usageColumns(outcome),
-    ...(outcome.tail?.progress ? { progress: JSON.stringify(outcome.tail.progress) } : {}),
-    ...(retry ? { run_at: d.nowPlusSeconds(outcome.retryAfterSeconds ?? 0), worker_id: null } : {}),
-  }
-}
-
-/** The columns of a run given back at its worker's stop: queued again at once, its attempt handed back. */
-function givenBack(d: Backend, log: string, output: string) {
-  const endLine = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`)
-  const partial = output === '' ? '' : endLine(`[sq] output so far:\n${output}`)
-  const kept = `${endLine(log)}${partial}[sq] the worker stopped before the task finished: queued again without spending an attempt\n`
-  return {
-    status: 'queued' as const,
-    ...CLEARED_CLAIM,
-    ...CLEARED_RESULTS,
-    attempts: sql<number>`attempts - 1`,
-    modified: d.now(),
-    run_at: d.now(),
-    log: storableText(kept),
-  }
+/**
+ * Deletes the chunks of these runs (task id and claim: a run that lost its task wrote none since, and
+ * no other run reads them).
+ */
+function deleteChunksStatement(d: Backend, verdicts: Verdict[]) {
+  const runsOf = (v: Verdict[]) => JSON.stringify(v.map(({ run }) => [run.id, run.claim]))
+  return precompiled(
+    d,
+    'delete folded chunks',
+    { runs: runsOf },
+    (p) => {
+      const query = sql`delete from sq_task_chunks where (task_id, claim) in
+        (select cast(r.value ->> 0 as ${sql.raw(d.idType)}), cast(r.value ->> 1 as integer) from ${d.jsonRows(p.runs)})`
+      return { compile: () => query.compile(d.db) }
+    },
+    verdicts,
+  )
 }

@@ -1,7 +1,8 @@
 import os from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { Backend } from '../storage/backend.js'
-import { endRun, releaseUnstarted, requeueUnstarted } from '../storage/run-repository.js'
+import { releaseUnstarted, requeueUnstarted } from '../storage/run-release.js'
+import { endRun } from '../storage/run-verdict.js'
 import * as workers from '../storage/worker-repository.js'
 
 /** How far the clocks' measured offset may wander before it is measured anew. */

@@ -1,4 +1,4 @@
-import type { RunOutcome } from '../storage/run-repository.js'
+import type { RunOutcome } from '../storage/run-verdict.js'
 import type { RunResult } from './task-process.js'
 
 /** What ended a run, as the worker saw it: the task process's result, or the worker's refusal. */
@@ -22,7 +22,7 @@ export function outcomeOf(
   const usage = 'cpuMs' in end ? { cpuMs: end.cpuMs, peakRssBytes: end.peakRss } : {}
   if (end.kind === 'killed' && end.reason === 'stop') {
     const { ran: _, ...kept } = written
-    return { status: 'queued', givenBack: true, error: null, retryAfterSeconds: 0, ...kept }
+    return { status: 'queued', givenBack: true, ...kept }
   }
   const error = failureMessage(end, limits)
   if (error === null) return { status: 'completed', ...written, ...usage }
@@ -60,14 +60,14 @@ function failureMessage(end: RunEnd, limits: { timeoutSeconds: number }): string
 /** The worker's log words for a verdict: `<verdict> <task id> in 0.12s<why>`. */
 export function describeVerdict(outcome: RunOutcome, recorded: boolean): { verdict: string; why: string } {
   if (!recorded) return { verdict: 'lost', why: '' }
-  if (outcome.givenBack) {
+  if ('givenBack' in outcome) {
     return {
       verdict: 'gave back',
       why: ': the worker stopped before it finished; queued again without spending an attempt',
     }
   }
   const why = outcome.error ? `: ${outcome.error.split('\n')[0]}` : ''
-  if (outcome.status === 'queued') return { verdict: `will retry (in ${outcome.retryAfterSeconds}s)`, why }
+  if ('retryAfterSeconds' in outcome) return { verdict: `will retry (in ${outcome.retryAfterSeconds}s)`, why }
   return { verdict: outcome.status, why }
 }
 

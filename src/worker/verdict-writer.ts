@@ -1,5 +1,5 @@
 import type { Backend } from '../storage/backend.js'
-import { endRun, endRuns, MAX_VERDICT_BATCH, type RunOutcome, type Verdict } from '../storage/run-repository.js'
+import { endRun, endRuns, MAX_VERDICT_BATCH, type RunOutcome, type Verdict } from '../storage/run-verdict.js'
 import { redactSecrets } from '../redact.js'
 
 export interface PendingVerdict extends Verdict {
@@ -118,7 +118,7 @@ export class VerdictWriter {
     const why = `sq could not record this run's result: ${redactSecrets(error.message)}`
     this.log(`could not record the end of ${v.run.id}: ${redactSecrets(error.message)}`)
     try {
-      const recorded = await endRun(this.backend, v.run, { ...storableOutcome(v.outcome), error: why })
+      const recorded = await endRun(this.backend, v.run, withoutResult(v.outcome, why))
       this.settle([v], recorded ? new Set([v.run.id]) : new Set())
     } catch (error) {
       if (!this.backend.isRefusal(error)) return this.unreachable(error)
@@ -143,9 +143,14 @@ export class VerdictWriter {
   }
 }
 
-/** A verdict with nothing of what the run made: what is left to record when its content is refused. */
-function storableOutcome(outcome: RunOutcome): RunOutcome {
-  const { tail: _, ...rest } = outcome
-  // A run whose result cannot be kept did not complete.
-  return { ...rest, status: outcome.status === 'completed' ? 'failed' : outcome.status, chunksWritten: true }
+/**
+ * A verdict without what the run made, failed for `why`: what is left to record when the database
+ * refuses its content. A retry stays a retry; a run whose result cannot be kept did not complete.
+ */
+function withoutResult(outcome: RunOutcome, why: string): RunOutcome {
+  const kept = { ran: outcome.ran, durationMs: outcome.durationMs, chunksWritten: true }
+  if ('retryAfterSeconds' in outcome)
+    return { ...kept, status: 'queued', error: why, retryAfterSeconds: outcome.retryAfterSeconds }
+  if ('givenBack' in outcome) return { ...kept, status: 'queued', error: why, retryAfterSeconds: 0 }
+  return { ...kept, status: outcome.status === 'cancelled' ? 'cancelled' : 'failed', error: why }
 }

@@ -3,7 +3,8 @@ import { sql } from 'kysely'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule, readTask } from '../helpers/sq.js'
 import type { Backend } from '../../src/storage/backend.js'
-import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
+import { appendChunks, claimTasks } from '../../src/storage/run-repository.js'
+import { endRun } from '../../src/storage/run-verdict.js'
 import { waitFor } from '../helpers/wait.js'
 
 for (const dialect of DIALECTS) {

@@ -44,6 +44,7 @@ for (const dialect of DIALECTS) {
               '006-ids-in-byte-order',
               '007-cheaper-index-keys',
               '008-inserts-announce-themselves',
+              '009-claim-counter-and-runs',
             ],
             'each migration ran once',
           )

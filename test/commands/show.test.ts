@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { cleanEnv, SQ_BIN } from '../helpers/cli.js'
-import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
+import { appendChunks, claimTasks } from '../../src/storage/run-repository.js'
+import { endRun } from '../../src/storage/run-verdict.js'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import {
   assertOneLineError,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { claimTasks, endRun, endRuns, hasRunnable, lostRuns } from '../../src/storage/run-repository.js'
+import { claimTasks, hasRunnable, lostRuns } from '../../src/storage/run-repository.js'
+import { endRun, endRuns } from '../../src/storage/run-verdict.js'
 import { orphanedRuns } from '../../src/storage/worker-repository.js'
 import { DIALECTS, useTestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'

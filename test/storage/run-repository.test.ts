@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import type { Backend } from '../../src/storage/backend.js'
 import * as runs from '../../src/storage/run-repository.js'
+import * as verdicts from '../../src/storage/run-verdict.js'
 import * as control from '../../src/storage/control-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
 import { insert, newTask } from '../helpers/sq.js'
@@ -121,7 +122,7 @@ for (const dialect of DIALECTS) {
         'search sees live output',
       )
       assert.ok(
-        await runs.endRun(d, ref, { status: 'completed', durationMs: 12, cpuMs: 3, peakRssBytes: 5_000_000_000 }),
+        await verdicts.endRun(d, ref, { status: 'completed', durationMs: 12, cpuMs: 3, peakRssBytes: 5_000_000_000 }),
       )
       const done = (await tasks.getTask(d, id))!
       assert.equal(done.status, 'completed')
@@ -141,7 +142,7 @@ for (const dialect of DIALECTS) {
       // The run is lost (cancelled), then the task is requeued and claimed again by another worker.
       assert.ok(await runs.cancelRunning(d, id))
       assert.deepEqual(await runs.lostRuns(d, [stale]), [stale])
-      assert.equal(await runs.endRun(d, stale, { status: 'completed' }), false)
+      assert.equal(await verdicts.endRun(d, stale, { status: 'completed' }), false)
       assert.equal((await tasks.getTask(d, id))!.status, 'cancelled', 'the verdict stands')
       await control.requeueTasks(d, [id])
       const [second] = await runs.claimTasks(d, claimer('w2'))
@@ -149,12 +150,12 @@ for (const dialect of DIALECTS) {
       const current = { id, claim: second!.claim }
       const before = await d.db.selectFrom('sq_tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
       assert.equal(await runs.appendChunks(d, stale, { output: 'zombie\n', progress: { current: 9 } }), false)
-      assert.equal(await runs.endRun(d, stale, { status: 'failed', error: 'zombie' }), false)
+      assert.equal(await verdicts.endRun(d, stale, { status: 'failed', error: 'zombie' }), false)
       const after = await d.db.selectFrom('sq_tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
       assert.deepEqual(after, before, 'the stale writes changed nothing')
       assert.deepEqual(await runs.lostRuns(d, [stale, current]), [stale])
       assert.ok(await runs.appendChunks(d, current, { output: 'new run\n' }))
-      assert.ok(await runs.endRun(d, current, { status: 'completed' }))
+      assert.ok(await verdicts.endRun(d, current, { status: 'completed' }))
       const done = (await tasks.getTask(d, id))!
       assert.equal(done.status, 'completed')
       assert.equal(done.output, 'new run\n', 'only the current run’s output')
@@ -177,12 +178,20 @@ for (const dialect of DIALECTS) {
     it('keeps attempts monotonic across retries and requeues, and a requeue grants one more run', async () => {
       const id = await insert(d, { maxAttempts: 2 })
       const seen: number[] = []
-      const runOnce = async (status: runs.RunOutcome['status']) => {
+      const runOnce = async (status: 'queued' | 'failed' | 'completed') => {
         const [run] = await runs.claimTasks(d, claimer('w'))
         assert.equal(run?.id, id)
         seen.push(run!.attempts)
         assert.ok(
-          await runs.endRun(d, { id, claim: run!.claim }, { status, error: status === 'completed' ? null : 'boom' }),
+          await verdicts.endRun(
+            d,
+            { id, claim: run!.claim },
+            status === 'queued'
+              ? { status, error: 'boom', retryAfterSeconds: 0 }
+              : status === 'failed'
+                ? { status, error: 'boom' }
+                : { status },
+          ),
         )
       }
       await runOnce('queued') // a retry with backoff 0

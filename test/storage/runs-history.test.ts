@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import * as runs from '../../src/storage/run-repository.js'
+import * as verdicts from '../../src/storage/run-verdict.js'
+import * as release from '../../src/storage/run-release.js'
 import * as control from '../../src/storage/control-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
 import { DIALECTS, useTestDatabase } from '../helpers/db.js'
@@ -28,7 +30,7 @@ for (const dialect of DIALECTS) {
       const id = await insert(d, { maxAttempts: 1 })
       const [first] = await runs.claimTasks(d, claimer('a'))
       assert.equal(first!.attempts, 1)
-      assert.equal(await runs.releaseUnstarted(d, 'a', [{ id, claim: first!.claim }]), 1)
+      assert.equal(await release.releaseUnstarted(d, 'a', [{ id, claim: first!.claim }]), 1)
       assert.equal((await tasks.getTask(d, id))!.attempts, 0, 'the give-back spends no attempt')
 
       const [second] = await runs.claimTasks(d, claimer('b'))
@@ -36,11 +38,13 @@ for (const dialect of DIALECTS) {
       assert.notEqual(second!.claim, first!.claim, 'but it holds a token of its own')
       const stale = { id, claim: first!.claim }
       assert.equal(await runs.appendChunks(d, stale, { output: 'from the old run' }), false)
-      assert.equal(await runs.endRun(d, stale, { status: 'completed', tail: { output: 'old' } }), false)
+      assert.equal(await verdicts.endRun(d, stale, { status: 'completed', tail: { output: 'old' } }), false)
       assert.deepEqual(await runs.lostRuns(d, [stale]), [stale])
 
       assert.ok(await runs.appendChunks(d, { id, claim: second!.claim }, { output: 'new;' }))
-      assert.ok(await runs.endRun(d, { id, claim: second!.claim }, { status: 'completed', tail: { output: 'done' } }))
+      assert.ok(
+        await verdicts.endRun(d, { id, claim: second!.claim }, { status: 'completed', tail: { output: 'done' } }),
+      )
       const done = (await tasks.getTask(d, id))!
       assert.deepEqual([done.status, done.output, done.attempts], ['completed', 'new;done', 1])
     })
@@ -53,8 +57,10 @@ for (const dialect of DIALECTS) {
         assert.equal(claimed?.id, id)
         return { id, claim: claimed!.claim }
       }
-      assert.ok(await runs.endRun(d, await run('a'), { status: 'queued', error: 'Error: boom', retryAfterSeconds: 0 }))
-      assert.ok(await runs.endRun(d, await run('b'), { status: 'queued', givenBack: true }))
+      assert.ok(
+        await verdicts.endRun(d, await run('a'), { status: 'queued', error: 'Error: boom', retryAfterSeconds: 0 }),
+      )
+      assert.ok(await verdicts.endRun(d, await run('b'), { status: 'queued', givenBack: true }))
       const third = await run('c')
       const task = (await tasks.getTask(d, id))!
       const inProgress = await tasks.taskRuns(d, task)
@@ -66,7 +72,7 @@ for (const dialect of DIALECTS) {
           [2, null, 'host:c'],
         ],
       )
-      assert.ok(await runs.endRun(d, third, { status: 'completed' }))
+      assert.ok(await verdicts.endRun(d, third, { status: 'completed' }))
       const history = await tasks.taskRuns(d, (await tasks.getTask(d, id))!)
       assert.deepEqual(
         history.map((r) => [r.attempt, r.outcome, r.worker, r.error]),
@@ -93,7 +99,7 @@ for (const dialect of DIALECTS) {
       const lost = await insert(d)
       const [claimed] = await runs.claimTasks(d, claimer('dead'))
       const error = 'Worker host:dead stopped heartbeating (none for over 30s); task marked failed by worker host:b'
-      assert.ok(await runs.endRun(d, { id: lost, claim: claimed!.claim }, { status: 'failed', error }))
+      assert.ok(await verdicts.endRun(d, { id: lost, claim: claimed!.claim }, { status: 'failed', error }))
       assert.deepEqual(
         (await tasks.taskRuns(d, (await tasks.getTask(d, lost))!)).map((r) => r.outcome),
         ['lost'],
@@ -101,7 +107,7 @@ for (const dialect of DIALECTS) {
 
       const unstarted = await insert(d)
       const [waiting] = await runs.claimTasks(d, { ...claimer('a'), startNow: false })
-      assert.ok(await runs.requeueUnstarted(d, { id: unstarted, claim: waiting!.claim }))
+      assert.ok(await release.requeueUnstarted(d, { id: unstarted, claim: waiting!.claim }))
       const back = (await tasks.getTask(d, unstarted))!
       assert.deepEqual([back.status, back.attempts], ['queued', 0])
       assert.deepEqual(await tasks.taskRuns(d, back), [])

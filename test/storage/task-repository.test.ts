@@ -6,7 +6,8 @@ import type { Backend } from '../../src/storage/backend.js'
 import * as control from '../../src/storage/control-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
 import * as maintenance from '../../src/storage/task-maintenance.js'
-import { appendChunks, claimTasks, endRun } from '../../src/storage/run-repository.js'
+import { appendChunks, claimTasks } from '../../src/storage/run-repository.js'
+import { endRun } from '../../src/storage/run-verdict.js'
 
 for (const dialect of DIALECTS) {
   describe(`task repository (${dialect})`, () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { claimTasks, endRun } from '../../src/storage/run-repository.js'
+import { claimTasks } from '../../src/storage/run-repository.js'
+import { endRun } from '../../src/storage/run-verdict.js'
 import { liveWorkers, orphanedRuns, registerWorker } from '../../src/storage/worker-repository.js'
 import { DIALECTS, useTestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
