@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-// biome-ignore lint/correctness/noUnusedImports: the tests' loader compiles JSX to React.createElement
+// biome-ignore lint/style/useImportType: the tests' loader compiles JSX to React.createElement
 import React from 'react'
 import { render } from 'ink-testing-library'
 import type { MonitorSource, Pane, Snapshot, SnapshotOptions } from '../../src/monitor.js'
