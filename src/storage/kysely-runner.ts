@@ -5,7 +5,7 @@ import type { SqlRunner, SqlSpelling } from './backend.js'
  * SQL written out (task-repository.ts), run through a Kysely handle: the backend's own, so that it
  * takes its turn, or a transaction's, so that it reads what the transaction wrote.
  */
-export function kyselyRunner(spelling: SqlSpelling, db: Kysely<any>): SqlRunner {
+export function kyselyRunner<DB>(spelling: SqlSpelling, db: Kysely<DB>): SqlRunner {
   return {
     spelling,
     query: async <R>(text: string, parameters: readonly unknown[]) =>

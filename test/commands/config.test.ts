@@ -48,7 +48,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('maxArgsSize: SQ_MAX_ARGS_SIZE > sq.config.mjs / .ts / .json > 1 MiB default', async () => {
-      const big = '{"text":"' + 'x'.repeat(100) + '"}' // 111 bytes
+      const big = `{"text":"${'x'.repeat(100)}"}` // 111 bytes
       const mjs = configDir('cfg-mjs', 'sq.config.mjs', 'export default { maxArgsSize: 50 }\n')
       const ts = configDir(
         'cfg-ts',

@@ -75,7 +75,7 @@ describe('databases that cannot be used', () => {
       run(['list', '--json'], { SQ_DATABASE_URL: url }),
       run(['enqueue', 'tasks#hello', '--db', url]),
       run(['list', '--db', url, '--verbose']),
-      run(['show', 'abcdef12', '--db', `postgresql://root:${encodeURIComponent('p@ss/' + secret)}@127.0.0.1:1/x`]),
+      run(['show', 'abcdef12', '--db', `postgresql://root:${encodeURIComponent(`p@ss/${secret}`)}@127.0.0.1:1/x`]),
     ])
     for (const r of results.slice(0, 3)) assertOneLineError(r, 1)
     assert.equal(results[3]!.code, 1)

@@ -30,7 +30,8 @@ for (const dialect of DIALECTS) {
         .trim()
         .split('\n')
       assert.equal(ids.length, 3)
-      const tasks = await Promise.all(ids.map((id) => (assert.match(id, UUID), queue.get(id))))
+      for (const id of ids) assert.match(id, UUID)
+      const tasks = await Promise.all(ids.map((id) => queue.get(id)))
       assert.deepEqual(
         tasks.map((t) => t.args),
         [{ name: 'a' }, { name: 'b', n: [1, 2] }, { name: 'c' }],

@@ -113,7 +113,7 @@ for (const dialect of DIALECTS) {
 
     it('keeps only the tail of a long output, and says so', async () => {
       const run = await claimOne()
-      const chunk = 'x'.repeat(1023) + '\n'
+      const chunk = `${'x'.repeat(1023)}\n`
       const rows = Array.from({ length: 600 }, () => ({
         task_id: run.id,
         claim: run.claim,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-// biome-ignore lint/correctness/noUnusedImports: the tests' loader compiles JSX to React.createElement
-import type React from 'react'
+// biome-ignore lint/style/useImportType: the tests' loader compiles JSX to React.createElement
+import React from 'react'
 import { render } from 'ink-testing-library'
 import type { MonitorSource, Pane, Snapshot, SnapshotOptions } from '../../src/monitor.js'
 import { colorWanted, theme } from '../../ui/top/theme.js'

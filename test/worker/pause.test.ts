@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import type { QueueStats } from '../../src/queue/stats.js'
 import type { QueueState } from '../../src/queue/pause.js'
 import { DIALECTS } from '../helpers/db.js'
-import { sleep, waitFor } from '../helpers/wait.js'
+import { sleep } from '../helpers/wait.js'
 import { workerSuite, type SqProcess } from '../helpers/worker.js'
 
 const TASKS = `

@@ -29,14 +29,15 @@ export interface TopProps {
 
 const MESSAGE_MS = 4000
 
+const sizeOf = (stdout: NodeJS.WriteStream) => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 })
+
 /** The terminal's size, updated on every resize. */
 function useTerminalSize(fixed?: { columns: number; rows: number }) {
   const { stdout } = useStdout()
-  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 })
-  const [size, setSize] = useState(read)
+  const [size, setSize] = useState(() => sizeOf(stdout))
   useEffect(() => {
     if (fixed) return
-    const onResize = () => setSize(read())
+    const onResize = () => setSize(sizeOf(stdout))
     stdout.on('resize', onResize)
     return () => {
       stdout.off('resize', onResize)
@@ -66,23 +67,26 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
   const layout = computeLayout({ rows: size.rows, running: running.length, listed: listed.tasks.length, paneOpen })
   const textRows = paneTextRows(layout.paneRows, progressBar(pane?.progress?.current, pane?.progress?.total) !== '')
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per snapshot; order and readFor come with it
   useEffect(() => {
     if (snap && readFor) dispatch({ type: 'snapshot', order, filter: readFor.filter, paneId: snap.pane?.id ?? null })
   }, [snap])
   useEffect(() => dispatch({ type: 'lines', id: pane?.id ?? null, count: lines.length }), [lines, pane?.id])
+  const shown = state.message
   useEffect(() => {
-    const { message } = state
-    if (!message || message.error) return
-    const timer = setTimeout(() => dispatch({ type: 'expire', at: message.at }), MESSAGE_MS)
+    if (!shown || shown.error) return
+    const timer = setTimeout(() => dispatch({ type: 'expire', at: shown.at }), MESSAGE_MS)
     return () => clearTimeout(timer)
-  }, [state.message])
+  }, [shown])
 
   // The reducer asks; this carries out, and reports each action's result on the footer.
+  const { effects } = state
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per list of effects, by the perform of that render
   useEffect(() => {
-    if (state.effects.length === 0) return
+    if (effects.length === 0) return
     dispatch({ type: 'effects-taken' })
-    for (const effect of state.effects) perform(effect)
-  }, [state.effects])
+    for (const effect of effects) perform(effect)
+  }, [effects])
   function perform(effect: Effect) {
     if (effect.kind === 'quit') return exit()
     const what = effect.kind === 'cancel' ? source.cancel(effect.id) : source.requeue(effect.id)

@@ -14,10 +14,10 @@ const ISO_NOW = SQLITE_SPELLING.now
  * and SQLite's DDL is transactional, so the whole migration runs under it.
  */
 class LockingSqliteAdapter extends SqliteAdapter {
-  override async acquireMigrationLock(db: Kysely<any>): Promise<void> {
+  override async acquireMigrationLock(db: Kysely<unknown>): Promise<void> {
     await sql`begin immediate`.execute(db)
   }
-  override async releaseMigrationLock(db: Kysely<any>): Promise<void> {
+  override async releaseMigrationLock(db: Kysely<unknown>): Promise<void> {
     await sql`commit`.execute(db)
   }
 }

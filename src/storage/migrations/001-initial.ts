@@ -5,7 +5,7 @@ import type { DdlTypes } from '../backend.js'
 export function initial(backend: DdlTypes): Migration {
   const ts = backend.timestampType
   return {
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('sq_tasks')
         .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
@@ -92,7 +92,7 @@ export function initial(backend: DdlTypes): Migration {
         .addColumn('last_heartbeat', ts, (c) => c.notNull())
         .execute()
     },
-    async down(db: Kysely<any>) {
+    async down(db: Kysely<unknown>) {
       await db.schema.dropTable('sq_task_chunks').execute()
       await db.schema.dropTable('sq_tasks').execute()
       await db.schema.dropTable('sq_workers').execute()

@@ -9,7 +9,7 @@ import type { Backend } from '../backend.js'
  */
 export function notifyTriggers(backend: Pick<Backend, 'name'>): Migration {
   return {
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       if (backend.name !== 'postgres') return
       await sql`
         create function sq_notify_status() returns trigger language plpgsql as $$
@@ -29,7 +29,7 @@ export function notifyTriggers(backend: Pick<Backend, 'name'>): Migration {
         create trigger sq_tasks_notify after insert or update of status on sq_tasks
         for each row execute function sq_notify_status()`.execute(db)
     },
-    async down(db: Kysely<any>) {
+    async down(db: Kysely<unknown>) {
       if (backend.name !== 'postgres') return
       await sql`drop trigger sq_tasks_notify on sq_tasks`.execute(db)
       await sql`drop function sq_notify_status()`.execute(db)

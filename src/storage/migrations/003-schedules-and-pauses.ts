@@ -10,7 +10,7 @@ import type { Backend } from '../backend.js'
 export function schedulesAndPauses(backend: Pick<Backend, 'name' | 'timestampType'>): Migration {
   const ts = backend.timestampType
   return {
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('sq_schedules')
         .addColumn('name', 'text', (c) => c.primaryKey())
@@ -37,7 +37,7 @@ export function schedulesAndPauses(backend: Pick<Backend, 'name' | 'timestampTyp
         create trigger sq_paused_queues_notify after delete on sq_paused_queues
         for each row execute function sq_notify_resumed()`.execute(db)
     },
-    async down(db: Kysely<any>) {
+    async down(db: Kysely<unknown>) {
       if (backend.name === 'postgres') {
         await sql`drop trigger sq_paused_queues_notify on sq_paused_queues`.execute(db)
         await sql`drop function sq_notify_resumed()`.execute(db)

@@ -10,7 +10,7 @@ import type { Backend } from '../backend.js'
  */
 export function notifyPerStatement(backend: Pick<Backend, 'name'>): Migration {
   return {
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       if (backend.name !== 'postgres') return
       // A task is always inserted queued (sq_notify_status notified only those on INSERT).
       await sql`
@@ -28,7 +28,7 @@ export function notifyPerStatement(backend: Pick<Backend, 'name'>): Migration {
         create trigger sq_tasks_notify_inserted after insert on sq_tasks
         referencing new table as sq_new_rows for each statement execute function sq_notify_inserted()`.execute(db)
     },
-    async down(db: Kysely<any>) {
+    async down(db: Kysely<unknown>) {
       if (backend.name !== 'postgres') return
       await sql`drop trigger sq_tasks_notify_inserted on sq_tasks`.execute(db)
       await sql`drop function sq_notify_inserted()`.execute(db)

@@ -8,10 +8,10 @@ import type { Kysely, Migration } from 'kysely'
  * databases; dropping an index leaves the rows as they are, so a populated database migrates at once.
  */
 export const dropModifiedIndex: Migration = {
-  async up(db: Kysely<any>) {
+  async up(db: Kysely<unknown>) {
     await db.schema.dropIndex('sq_tasks_modified').execute()
   },
-  async down(db: Kysely<any>) {
+  async down(db: Kysely<unknown>) {
     await db.schema.createIndex('sq_tasks_modified').on('sq_tasks').column('modified').execute()
   },
 }

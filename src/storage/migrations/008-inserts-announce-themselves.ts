@@ -10,12 +10,12 @@ import type { Backend } from '../backend.js'
  */
 export function insertsAnnounceThemselves(backend: Pick<Backend, 'name'>): Migration {
   return {
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       if (backend.name !== 'postgres') return
       await sql`drop trigger sq_tasks_notify_inserted on sq_tasks`.execute(db)
       await sql`drop function sq_notify_inserted()`.execute(db)
     },
-    async down(db: Kysely<any>) {
+    async down(db: Kysely<unknown>) {
       if (backend.name !== 'postgres') return
       await sql`
         create function sq_notify_inserted() returns trigger language plpgsql as $$

@@ -27,7 +27,7 @@ export function claimCounterAndRuns(
         coalesce(new.finished, ${now}), ${outcome}, new.error)`
   const ended = `old.status = 'progress' and new.status <> 'progress' and old.started is not null`
   return {
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       await db.schema
         .alterTable('sq_tasks')
         .addColumn('claims', 'integer', (c) => c.notNull().defaultTo(0))
@@ -69,7 +69,7 @@ export function claimCounterAndRuns(
           .execute(db)
       }
     },
-    async down(db: Kysely<any>) {
+    async down(db: Kysely<unknown>) {
       await sql`drop trigger sq_tasks_run_ended${sql.raw(pg ? ' on sq_tasks' : '')}`.execute(db)
       if (pg) await sql`drop function sq_record_run()`.execute(db)
       await db.schema.dropTable('sq_task_runs').execute()
