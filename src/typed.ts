@@ -9,6 +9,7 @@ import type { EnqueueOptions, Queue } from './queue/queue.js'
  *   const tasks = defineTasks<TasksOf<typeof email, 'tasks/email'>>()
  *   await tasks.createTask('tasks/email#send', { to: 'a@example.com' })   // args checked
  */
+// biome-ignore lint/suspicious/noExplicitAny: any function: a parameter type of unknown would admit only functions of unknown
 export type TaskMap = { [reference: string]: (...args: any[]) => unknown }
 
 /** The args a task function takes: its first parameter (an empty object for a function of none). */
@@ -23,6 +24,7 @@ export type TaskArgsOf<F> = F extends (...args: infer P) => unknown
  * default export (the reference's `#default` may be left out).
  */
 export type TasksOf<Module, Path extends string> = {
+  // biome-ignore lint/suspicious/noExplicitAny: any function, as TaskMap
   [K in keyof Module & string as Module[K] extends (...args: any[]) => unknown
     ? K extends 'default'
       ? Path

@@ -5,7 +5,7 @@ import type { Backend } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
 import type { Database, TasksTable } from './schema.js'
 import { type Placeholders, precompiled, type Values } from './precompiled.js'
-import { CLEARED_CLAIM, CLEARED_RESULTS, toTask } from './task-row.js'
+import { CLEARED_RESULTS, toTask } from './task-row.js'
 import { storableText } from './text.js'
 
 export type { RunRef } from './fencing.js'
@@ -260,7 +260,7 @@ export async function lostRuns(d: Backend, runs: RunRef[]): Promise<RunRef[]> {
   const current = new Map(rows.map((r) => [r.id, r]))
   return runs.filter((run) => {
     const row = current.get(run.id)
-    return !row || row.status !== 'progress' || row.claims !== run.claim
+    return row?.status !== 'progress' || row.claims !== run.claim
   })
 }
 

@@ -5,9 +5,7 @@ import type { Progress } from '../types.js'
 /** A thrown value as the task's `error`: the message and stack trace of an Error, else its JSON. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
-    return error.stack && error.stack.includes(error.message)
-      ? error.stack
-      : `${error.name}: ${error.message}\n${error.stack ?? ''}`
+    return error.stack?.includes(error.message) ? error.stack : `${error.name}: ${error.message}\n${error.stack ?? ''}`
   }
   try {
     return `Thrown value: ${JSON.stringify(error)}`
