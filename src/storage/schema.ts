@@ -20,8 +20,8 @@ export interface TaskChunksTable {
 }
 
 /**
- * A task's runs that ended, oldest first (`seq`): written by a trigger as the task leaves `progress`
- * (migration 009), whichever path ended the run. The run in progress is the task row itself.
+ * A task's earlier runs, oldest first (`seq`): a trigger copies the row's run here when the task goes
+ * back to the queue (migration 009). The latest run is the task row itself (task-repository.ts, taskRuns).
  */
 export interface TaskRunsTable {
   seq: Generated<number>

@@ -123,20 +123,26 @@ export async function getTaskState(d: SqlRunner, id: string): Promise<Pick<TaskR
 }
 
 /**
- * A task's runs, oldest first: those that ended (sq_task_runs, migration 009), then the one in progress,
- * which is the task row itself.
+ * A task's runs, oldest first: its earlier runs (sq_task_runs, migration 009), then its latest, which is
+ * the task row itself — running, or ended; a task queued again has none until it is claimed.
  */
 export async function taskRuns(d: TaskStore, task: Task): Promise<TaskRun[]> {
-  const rows = await d.query<
-    Omit<TaskRun, 'started' | 'finished'> & { started: Date | string | null; finished: Date | string }
-  >(
+  const rows = await d.query<RunRow>(
     `select "attempt", "worker", "started", "finished", "outcome", "error" from "sq_task_runs" where "task_id" = ${d.spelling.param(1)} order by "seq"`,
     [task.id],
   )
-  const ended = rows.map((r) => ({ ...r, started: d.toIso(r.started), finished: d.toIso(r.finished) }))
-  if (task.status !== 'progress' || task.started === null) return ended
-  const { attempts: attempt, worker, started } = task
-  return [...ended, { attempt, worker, started, finished: null, outcome: null, error: null }]
+  const earlier = rows.map((r) => ({ ...r, started: d.toIso(r.started), finished: d.toIso(r.finished) }))
+  if (task.status === 'queued' || task.started === null) return earlier
+  const { attempts: attempt, worker, started, finished, error } = task
+  return [...earlier, { attempt, worker, started, finished, outcome: latestOutcome(task), error }]
+}
+
+type RunRow = Omit<TaskRun, 'started' | 'finished'> & { started: Date | string | null; finished: Date | string }
+
+/** How the row's own run ended, as migration 009's trigger names it when it copies the run. */
+function latestOutcome(task: Task): TaskRun['outcome'] {
+  if (task.status === 'progress' || task.status === 'queued') return null
+  return task.error !== null && /^Worker .* stopped heartbeating/.test(task.error) ? 'lost' : task.status
 }
 
 const LOWEST_ID = '00000000-0000-0000-0000-000000000000'

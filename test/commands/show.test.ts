@@ -53,7 +53,12 @@ for (const dialect of DIALECTS) {
         sqJson<Task>(db, ['show', id.toUpperCase()]),
       ])
       assert.deepEqual(Object.keys(full).sort(), [...RECORD_FIELDS, 'runs'].sort())
-      assert.deepEqual(full.runs, [], 'a task that never ran has no runs')
+      const { attempts: attempt, worker, started, finished, error } = full as unknown as Task
+      assert.deepEqual(
+        full.runs,
+        [{ attempt, worker, started, finished, outcome: 'failed', error }],
+        'its one run is the record',
+      )
       assert.equal(full.id, id)
       assert.equal(full.status, 'failed')
       assert.deepEqual(full.args, { name: '\u001b[2Jevil\u0007', n: 1 })

@@ -82,6 +82,20 @@ for (const dialect of DIALECTS) {
           [2, 'completed', 'host:c', null],
         ],
       )
+      // A requeue clears the row's results: its run is kept in the history all the same.
+      await control.requeueTasks(d, [id])
+      const fourth = await run('d')
+      assert.ok(await verdicts.endRun(d, fourth, { status: 'failed', error: 'Error: again' }))
+      const requeued = await tasks.taskRuns(d, (await tasks.getTask(d, id))!)
+      assert.deepEqual(
+        requeued.map((r) => [r.attempt, r.outcome, r.worker]),
+        [
+          [1, 'retry', 'host:a'],
+          [2, 'given_back', 'host:b'],
+          [2, 'completed', 'host:c'],
+          [3, 'failed', 'host:d'],
+        ],
+      )
       for (const r of history) {
         assert.match(r.started!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
         assert.ok(r.finished! >= r.started!, `${r.finished} is before ${r.started}`)

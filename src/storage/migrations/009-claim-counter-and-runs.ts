@@ -6,26 +6,29 @@ import type { Backend } from '../backend.js'
  * - `claims`, the fencing token: a counter each claim raises and nothing lowers. Until now `attempts` was
  *   the token, and a run given back (uncharged: `attempts - 1`) let the next run reuse its number. A run
  *   in progress keeps the token it holds (claims = attempts); the chunks of runs are keyed by it.
- * - `sq_task_runs`, the history of a task's runs: one row per run that ended, written by a trigger when a
- *   task leaves `progress`, so every path that ends a run — verdict, rescue of a dead worker's run,
- *   cancel, give-back — records it, and none can forget. A run that never began (no `started`) is none.
- *   The outcome is read off the change: fewer attempts is a give-back, the rescue's error names a dead
- *   worker (heartbeat.ts), queued again is a retry, else the new status.
+ * - `sq_task_runs`, the history of a task's earlier runs. The task row holds its latest run; a trigger
+ *   copies that run here at the moment the row is about to forget it — when the task goes back to the
+ *   queue, from `progress` (a retry, a give-back) or from an end (`sq requeue`) — so every path that does
+ *   so records it and none can forget, while a task that runs once (the common case) writes nothing
+ *   more. A run that never began (no `started`) is none. The outcome is read off the change: fewer
+ *   attempts is a give-back, an error naming a dead worker (heartbeat.ts) is lost, else a retry or
+ *   the status the run had ended in (task-repository.ts reads the latest run alike).
  */
 export function claimCounterAndRuns(
   backend: Pick<Backend, 'name' | 'idType' | 'timestampType' | 'serialType'>,
 ): Migration {
   const pg = backend.name === 'postgres'
   const now = pg ? 'now()' : `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
-  const outcome = `case
-      when new.status = 'queued' and new.attempts < old.attempts then 'given_back'
-      when new.error like 'Worker % stopped heartbeating%' then 'lost'
-      when new.status = 'queued' then 'retry'
-      else new.status end`
-  const insertRun = `insert into sq_task_runs (task_id, claim, attempt, worker, started, finished, outcome, error)
-      values (new.id, old.claims, old.attempts, old.worker, coalesce(new.started, old.started),
-        coalesce(new.finished, ${now}), ${outcome}, new.error)`
-  const ended = `old.status = 'progress' and new.status <> 'progress' and old.started is not null`
+  // A run in progress sent back to the queue: the verdict (or release) writes its end into `new`.
+  const fromProgress = `insert into sq_task_runs (task_id, claim, attempt, worker, started, finished, outcome, error)
+      values (new.id, old.claims, old.attempts, old.worker, coalesce(new.started, old.started), ${now},
+        case when new.attempts < old.attempts then 'given_back'
+             when new.error like 'Worker % stopped heartbeating%' then 'lost' else 'retry' end, new.error)`
+  // An ended task requeued: its last run is all in `old`.
+  const fromEnd = `insert into sq_task_runs (task_id, claim, attempt, worker, started, finished, outcome, error)
+      values (old.id, old.claims, old.attempts, old.worker, old.started, coalesce(old.finished, ${now}),
+        case when old.error like 'Worker % stopped heartbeating%' then 'lost' else old.status end, old.error)`
+  const forgotten = `new.status = 'queued' and old.status <> 'queued' and old.started is not null`
   return {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -53,25 +56,34 @@ export function claimCounterAndRuns(
         await sql
           .raw(`create function sq_record_run() returns trigger language plpgsql as $$
             begin
-              ${insertRun};
+              if old.status = 'progress' then ${fromProgress}; else ${fromEnd}; end if;
               return null;
             end
             $$`)
           .execute(db)
         await sql
-          .raw(`create trigger sq_tasks_run_ended after update of status on sq_tasks
-            for each row when (${ended}) execute function sq_record_run()`)
+          .raw(`create trigger sq_tasks_run_kept after update of status on sq_tasks
+            for each row when (${forgotten}) execute function sq_record_run()`)
           .execute(db)
       } else {
         await sql
-          .raw(`create trigger sq_tasks_run_ended after update of status on sq_tasks
-            when ${ended} begin ${insertRun}; end`)
+          .raw(`create trigger sq_tasks_run_kept after update of status on sq_tasks
+            when ${forgotten} and old.status = 'progress' begin ${fromProgress}; end`)
+          .execute(db)
+        await sql
+          .raw(`create trigger sq_tasks_run_kept_at_requeue after update of status on sq_tasks
+            when ${forgotten} and old.status <> 'progress' begin ${fromEnd}; end`)
           .execute(db)
       }
     },
     async down(db: Kysely<unknown>) {
-      await sql`drop trigger sq_tasks_run_ended${sql.raw(pg ? ' on sq_tasks' : '')}`.execute(db)
-      if (pg) await sql`drop function sq_record_run()`.execute(db)
+      if (pg) {
+        await sql`drop trigger sq_tasks_run_kept on sq_tasks`.execute(db)
+        await sql`drop function sq_record_run()`.execute(db)
+      } else {
+        await sql`drop trigger sq_tasks_run_kept`.execute(db)
+        await sql`drop trigger sq_tasks_run_kept_at_requeue`.execute(db)
+      }
       await db.schema.dropTable('sq_task_runs').execute()
       await sql`alter table sq_task_chunks rename column claim to attempt`.execute(db)
       await db.schema.alterTable('sq_tasks').dropColumn('claims').execute()
