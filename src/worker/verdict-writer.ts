@@ -4,7 +4,7 @@ import { redactSecrets } from '../redact.js'
 
 export interface PendingVerdict extends Verdict {
   /** Called once the verdict is written: `recorded` is false when the run had lost its task. */
-  done(recorded: boolean): void
+  done(recorded: boolean, written: RunOutcome): void
 }
 
 /** How long the first verdict of a batch waits for others to join it. */
@@ -118,8 +118,9 @@ export class VerdictWriter {
     const why = `sq could not record this run's result: ${redactSecrets(error.message)}`
     this.log(`could not record the end of ${v.run.id}: ${redactSecrets(error.message)}`)
     try {
-      const recorded = await endRun(this.backend, v.run, withoutResult(v.outcome, why))
-      this.settle([v], recorded ? new Set([v.run.id]) : new Set())
+      const replacement = withoutResult(v.outcome, why)
+      const recorded = await endRun(this.backend, v.run, replacement)
+      this.settle([{ ...v, outcome: replacement }], recorded ? new Set([v.run.id]) : new Set())
     } catch (error) {
       if (!this.backend.isRefusal(error)) return this.unreachable(error)
       this.settle([v], new Set())
@@ -138,7 +139,7 @@ export class VerdictWriter {
   private settle(batch: PendingVerdict[], recorded: Set<string>): void {
     for (const v of batch) {
       this.pending.delete(v.run.id)
-      v.done(recorded.has(v.run.id))
+      v.done(recorded.has(v.run.id), v.outcome)
     }
   }
 }

@@ -332,9 +332,10 @@ export class Worker {
     this.verdicts.add({
       run: run.ref,
       outcome,
-      done: (recorded) => {
-        if (recorded) this.o.onVerdict?.(run.id, outcome)
-        const { verdict, why } = describeVerdict(outcome, recorded)
+      // What was written: a verdict refused for its content is replaced by a failure that says so.
+      done: (recorded, written) => {
+        if (recorded) this.o.onVerdict?.(run.id, written)
+        const { verdict, why } = describeVerdict(written, recorded)
         this.o.log(`${verdict} ${run.id} in ${(durationMs / 1000).toFixed(2)}s${why}`)
       },
     })
