@@ -10,7 +10,10 @@ export interface Settings {
   db: string
   /** Absolute directory task references are resolved against. */
   root: string
-  /** Task references allowed to be enqueued and run; null means all (within the root). */
+  /**
+   * Task references allowed to be enqueued and run; null means the project's own files under the root
+   * (no package), and an empty list nothing at all.
+   */
   allowedTasks: string[] | null
   /** Seconds a task may run; 0 disables the limit. */
   taskTimeout: number
@@ -74,7 +77,11 @@ export async function resolveSettings(
     name: 'environment',
     values: Object.fromEntries(
       Object.entries(ENV_VARS)
-        .filter(([, variable]) => nonEmpty(env[variable]) !== undefined)
+        // An empty SQ_ALLOWED_TASKS is an empty allowlist, which allows nothing (as an empty
+        // `allowedTasks` does); any other empty variable is unset.
+        .filter(
+          ([key, variable]) => nonEmpty(env[variable]) !== undefined || (key === 'allowedTasks' && variable in env),
+        )
         .map(([key, variable]) => [key, env[variable]]),
     ),
   }

@@ -13,8 +13,7 @@ export function taskProcessEnv(settings: Settings, base: NodeJS.ProcessEnv = pro
   for (const [key, variable] of Object.entries(ENV_VARS) as Array<[EnvSetting, string]>) {
     const value = key === 'db' ? absoluteDatabaseUrl(settings.db) : settings[key]
     if (value === null) delete env[variable]
-    // An empty allowlist allows nothing; "," says so, where "" would read as no allowlist at all.
-    else env[variable] = Array.isArray(value) ? value.join(',') || ',' : String(value)
+    else env[variable] = Array.isArray(value) ? value.join(',') : String(value)
   }
   return env
 }
