@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { UsageError } from './errors.js'
+import { withInheritedPassword } from './inherited-database.js'
 import { loadDefaultExport } from './loader.js'
 import type { ScheduleDef } from './schedule/definition.js'
 
@@ -100,7 +101,8 @@ export async function resolveSettings(
   const db = pick('db')
   return {
     root: rootDir,
-    db: db ? String(db.value) : DEFAULTS.db,
+    // In a task process, SQ_DATABASE_URL lacks the password its worker handed over otherwise.
+    db: db ? withInheritedPassword(String(db.value)) : DEFAULTS.db,
     allowedTasks: list(pick('allowedTasks')) ?? DEFAULTS.allowedTasks,
     taskTimeout: seconds(pick('taskTimeout'), 'taskTimeout') ?? DEFAULTS.taskTimeout,
     maxOutputSize: bytes(pick('maxOutputSize'), 'maxOutputSize') ?? DEFAULTS.maxOutputSize,
