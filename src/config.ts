@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { UsageError } from './errors.js'
+import { withInheritedPassword } from './inherited-database.js'
 import { loadDefaultExport } from './loader.js'
 import type { ScheduleDef } from './schedule/definition.js'
 
@@ -10,7 +11,10 @@ export interface Settings {
   db: string
   /** Absolute directory task references are resolved against. */
   root: string
-  /** Task references allowed to be enqueued and run; null means all (within the root). */
+  /**
+   * Task references allowed to be enqueued and run; null means the project's own files under the root
+   * (no package), and an empty list nothing at all.
+   */
   allowedTasks: string[] | null
   /** Seconds a task may run; 0 disables the limit. */
   taskTimeout: number
@@ -74,7 +78,11 @@ export async function resolveSettings(
     name: 'environment',
     values: Object.fromEntries(
       Object.entries(ENV_VARS)
-        .filter(([, variable]) => nonEmpty(env[variable]) !== undefined)
+        // An empty SQ_ALLOWED_TASKS is an empty allowlist, which allows nothing (as an empty
+        // `allowedTasks` does); any other empty variable is unset.
+        .filter(
+          ([key, variable]) => nonEmpty(env[variable]) !== undefined || (key === 'allowedTasks' && variable in env),
+        )
         .map(([key, variable]) => [key, env[variable]]),
     ),
   }
@@ -93,7 +101,8 @@ export async function resolveSettings(
   const db = pick('db')
   return {
     root: rootDir,
-    db: db ? String(db.value) : DEFAULTS.db,
+    // In a task process, SQ_DATABASE_URL lacks the password its worker handed over otherwise.
+    db: db ? withInheritedPassword(String(db.value)) : DEFAULTS.db,
     allowedTasks: list(pick('allowedTasks')) ?? DEFAULTS.allowedTasks,
     taskTimeout: seconds(pick('taskTimeout'), 'taskTimeout') ?? DEFAULTS.taskTimeout,
     maxOutputSize: bytes(pick('maxOutputSize'), 'maxOutputSize') ?? DEFAULTS.maxOutputSize,

@@ -2,11 +2,10 @@
  * How sq loads user code — task modules, the hooks module and `sq.config.{ts,mjs,js}` — and the one rule
  * by which an export is found in what `import()` returns, whatever the project's module system.
  */
-import { createRequire } from 'node:module'
-import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { UsageError } from './errors.js'
-import { parseReference, resolveModule } from './queue/reference.js'
+import { resolveModule } from './queue/module-location.js'
+import { parseReference } from './queue/reference.js'
 import type { TaskArgs } from './types.js'
 
 /** What `import()` returns. */
@@ -43,16 +42,11 @@ export async function importFile(file: string, scope: TypeScriptScope): Promise<
  * package resolved from the root as the project's own code would resolve it.
  */
 export async function importReferenced(module: string, root: string, scope: TypeScriptScope): Promise<ModuleNamespace> {
-  const where = resolveModule({ module, exportName: 'default' }, root)
-  if ('file' in where) return importFile(where.file, scope)
-  let file: string
-  try {
-    file = createRequire(path.join(root, 'noop.js')).resolve(where.packageName)
-  } catch {
-    // An ESM-only package (no "require" export condition): let import() resolve it.
-    return import(where.packageName)
-  }
-  return importFile(file, scope)
+  const where = resolveModule(module, root)
+  if (where.kind === 'file') return importFile(where.file, scope)
+  // An ESM-only package (no "require" export condition) has no entry require could find: import() it.
+  if (where.kind === 'package' && where.entry) return importFile(where.entry, scope)
+  return import(where.packageName)
 }
 
 /**
@@ -69,13 +63,14 @@ function exportsOf(ns: ModuleNamespace): ModuleNamespace {
 /**
  * An export of an imported module by name, `{ value }`, or undefined when the module has no such
  * export. The one rule for tasks, hooks and config files: the exports (above), else — for a plain
- * CommonJS module whose names Node could not detect — a property of module.exports.
+ * CommonJS module whose names Node could not detect — an own property of module.exports.
  */
 export function exportOf(ns: ModuleNamespace, name: string): { value: unknown } | undefined {
   const exports = exportsOf(ns)
-  if (name in exports) return { value: exports[name] }
+  // Own properties only: what every object inherits (`constructor`, `toString`, …) is not an export.
+  if (Object.hasOwn(exports, name)) return { value: exports[name] }
   const cjs = exports.default
-  if (name !== 'default' && isObjectLike(cjs) && name in cjs) return { value: cjs[name] }
+  if (name !== 'default' && isObjectLike(cjs) && Object.hasOwn(cjs, name)) return { value: cjs[name] }
   return undefined
 }
 

@@ -3,6 +3,7 @@ import os from 'node:os'
 import type { Settings } from '../../src/config.js'
 import type { Queue } from '../../src/queue/queue.js'
 import type { EnqueueFlags } from '../actions/enqueue.js'
+import { concealCommandLinePasswords } from '../../src/command-line-secrets.js'
 import { logJsonDocument, logLine, type CommandIO } from '../actions/io.js'
 import type { ListFlags } from '../actions/list.js'
 import { reportError } from '../actions/report-error.js'
@@ -23,6 +24,8 @@ import { FAST_COMMANDS, isFastCommand, type FastCommand } from './specs.js'
  * `--version` loads none of them.
  */
 export async function runFast(argv: string[], packageJson: URL): Promise<boolean> {
+  // First, for the oclif path too: this is the first code every `sq` command runs.
+  concealCommandLinePasswords(argv)
   // DEBUG makes oclif print its own debug lines; SQ_CONTENT_TYPE=json is oclif's --json by environment.
   if (process.env.SQ_CLI === 'oclif' || process.env.DEBUG || process.env.SQ_CONTENT_TYPE) return false
   if (argv.length === 1 && argv[0] === '--version') return printVersion(packageJson)

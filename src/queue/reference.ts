@@ -1,10 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { createRequire, isBuiltin } from 'node:module'
 import { TaskNotAllowedError, UsageError } from '../errors.js'
-
-/** Extensions a module path is tried with, in this order (TypeScript first: it is the source). */
-export const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const
+import { isInNodeModules, isInside, resolveModule } from './module-location.js'
 
 export interface TaskReference {
   /** The module part as written: a path relative to the root, or a package name. */
@@ -34,13 +31,18 @@ export function canonicalReference(ref: TaskReference): string {
   return `${ref.module}#${ref.exportName}`
 }
 
-/** An allowlist entry matches a reference exactly, or every export of a module as `module#*`. */
+/**
+ * An allowlist entry matches a reference exactly, or every export of a module as `module#*` — its own
+ * exports only: the names every object inherits (`constructor`, `__proto__`, `toString`, …) are no
+ * module's tasks, and the loader finds only own exports (loader.ts exportOf). An empty allowlist
+ * matches nothing.
+ */
 export function isAllowed(ref: TaskReference, allowlist: readonly string[] | null): boolean {
   if (allowlist === null) return true
   const full = canonicalReference(ref)
   return allowlist.some((entry) => {
     const e = entry.trim()
-    if (e.endsWith('#*')) return e.slice(0, -2) === ref.module
+    if (e.endsWith('#*')) return e.slice(0, -2) === ref.module && !(ref.exportName in Object.prototype)
     return (e.includes('#') ? e : `${e}#default`) === full
   })
 }
@@ -52,60 +54,22 @@ function leavesRootAsWritten(module: string): boolean {
   return normal === '..' || normal.startsWith('../')
 }
 
-/** Whether `file` (a real path) lies under `realRoot` (a real path). */
-function isInside(file: string, realRoot: string): boolean {
-  const rel = path.relative(realRoot, file)
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
-}
-
-/** `./x`, `../x` and absolute paths are files; anything else may also be a package name. */
-function looksLikePath(module: string): boolean {
-  return module.startsWith('.') || path.isAbsolute(module)
-}
-
-/**
- * Where the module of a reference lives: a file under the root, or a package resolved from the root.
- * A file comes back as its real path (symbolic links followed), so what is imported is what the policy
- * judged. Throws when neither exists.
- */
-export function resolveModule(ref: TaskReference, root: string): { file: string } | { packageName: string } {
-  const base = path.resolve(root, ref.module)
-  const candidates = [base, ...MODULE_EXTENSIONS.map((ext) => base + ext)]
-  const file = candidates.find((c) => fs.existsSync(c) && fs.statSync(c).isFile())
-  if (file) return { file: fs.realpathSync(file) }
-  if (!looksLikePath(ref.module) && packageExists(ref.module, root)) return { packageName: ref.module }
-  throw new UsageError(
-    `task module "${ref.module}" not found under ${root} (tried ${MODULE_EXTENSIONS.join(', ')}${looksLikePath(ref.module) ? '' : ' and packages'})`,
-  )
-}
-
-function packageExists(specifier: string, root: string): boolean {
-  const require = createRequire(path.join(root, 'noop.js'))
-  try {
-    require.resolve(specifier)
-    return true
-  } catch {
-    // An ESM-only package without a "require" export still exists if its folder does.
-    const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]
-    return (require.resolve.paths(specifier) ?? []).some((dir) => fs.existsSync(path.join(dir, name!, 'package.json')))
-  }
-}
-
 /**
  * The policy on a reference: the one check that `sq enqueue` (and `createTask`) makes, and the worker
  * makes again before anything is imported, as the row may not have come from enqueueing. A reference
- * must be well-formed, on the allowlist (when there is one), and its module must exist. Without an
- * allowlist the root is the boundary, judged on the path as written AND on the real path of the module
- * file, so a symbolic link inside the root cannot lead outside it; with one, being on it is the
- * permission. A Node.js built-in is never a task module (it cannot take one args object), allowlisted
- * or not. Resolving stats files but imports nothing.
+ * must be well-formed, on the allowlist (when there is one), and its module must exist. With an
+ * allowlist, being on it is the permission. Without one, only the project's own files run: the root
+ * is the boundary, judged on the path as written AND on the real path of the module file (a symbolic
+ * link inside the root cannot lead outside it), and a package — anything in a node_modules folder,
+ * the root's own included — runs only when the allowlist names it: every install brings packages
+ * whose exports write files or run commands. A Node.js built-in is never a task module (it cannot
+ * take one args object), allowlisted or not. Resolving stats files but imports nothing.
  */
 export function authorizeReference(ref: string, root: string, allowlist: readonly string[] | null): TaskReference {
   const parsed = parseReference(ref)
+  const name = canonicalReference(parsed)
   if (!isAllowed(parsed, allowlist)) {
-    throw new TaskNotAllowedError(
-      `task not allowed: ${canonicalReference(parsed)} is not on the allowlist (allowedTasks / SQ_ALLOWED_TASKS)`,
-    )
+    throw new TaskNotAllowedError(`task not allowed: ${name} is not on the allowlist (allowedTasks / SQ_ALLOWED_TASKS)`)
   }
   const confined = allowlist === null
   if (confined && leavesRootAsWritten(parsed.module)) {
@@ -113,15 +77,29 @@ export function authorizeReference(ref: string, root: string, allowlist: readonl
       `task not allowed: "${ref}" leaves the root ${root}; add it to allowedTasks to permit it`,
     )
   }
-  const where = resolveModule(parsed, root)
-  if ('packageName' in where && isBuiltin(where.packageName)) {
+  const where = resolveModule(parsed.module, root)
+  if (where.kind === 'builtin') {
     throw new TaskNotAllowedError(
       `task not allowed: "${parsed.module}" is a Node.js built-in module, not a task module`,
     )
   }
-  if (confined && 'file' in where && !isInside(where.file, fs.realpathSync(root))) {
+  if (!confined) return parsed
+  const realRoot = fs.realpathSync(root)
+  if (where.kind === 'package') {
+    const at = where.entry ?? where.folder
+    const whence = isInside(at, realRoot) ? '' : ` from outside the root (${at})`
+    throw new TaskNotAllowedError(
+      `task not allowed: "${ref}" is a package${whence}; without an allowlist only files under the root run — add ${name} to allowedTasks to permit it`,
+    )
+  }
+  if (!isInside(where.file, realRoot)) {
     throw new TaskNotAllowedError(
       `task not allowed: "${ref}" leaves the root ${root} through a symbolic link (to ${where.file}); add it to allowedTasks to permit it`,
+    )
+  }
+  if (isInNodeModules(where.file, realRoot)) {
+    throw new TaskNotAllowedError(
+      `task not allowed: "${ref}" is a file of an installed package (${where.file}); without an allowlist only the project's own files run — add ${name} to allowedTasks to permit it`,
     )
   }
   return parsed

@@ -2,8 +2,10 @@
  * The entry point of a task process. It waits for batches of runs from its worker, runs them one by
  * one in order, calls each task's export (loaded once per reference, see loader.ts), and reports output, progress and the result. It
  * never touches the database itself; a task that calls `createTask` finds its worker's settings in the
- * environment (SQ_DATABASE_URL, SQ_ROOT, …).
+ * environment (SQ_DATABASE_URL, SQ_ROOT, …), and the database URL's password as the worker hands it
+ * over (inherited-database.ts).
  */
+import { inheritDatabaseUrl } from '../inherited-database.js'
 import { loadTaskFunction } from '../loader.js'
 import type { TaskArgs } from '../types.js'
 import { callHook, loadHooks, type Hooks, type HookTask } from './hooks.js'
@@ -129,7 +131,9 @@ async function runPending(): Promise<void> {
 }
 
 process.on('message', (message: ToTaskProcess) => {
-  if (message?.type === 'runs') {
+  if (message?.type === 'database') {
+    inheritDatabaseUrl(message.url)
+  } else if (message?.type === 'runs') {
     pending.push(...message.runs)
     if (!busy) void runPending()
   } else if (message?.type === 'skip') {

@@ -21,7 +21,11 @@ export interface RunRequest {
   hooks: string | null
 }
 
-export type ToTaskProcess = { type: 'runs'; runs: RunRequest[] } | { type: 'skip'; ids: string[] }
+export type ToTaskProcess =
+  | { type: 'runs'; runs: RunRequest[] }
+  | { type: 'skip'; ids: string[] }
+  /** First of all, when there is one: the worker's database URL, password included (inherited-database.ts). */
+  | { type: 'database'; url: string }
 
 export type RunDone =
   | { type: 'done'; id: string; ok: true; output: string | null; cpuMs: number; peakRss: number }

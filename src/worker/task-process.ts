@@ -33,6 +33,8 @@ export interface TaskProcessOptions {
   cwd: string
   /** Its environment (default: the worker's); see taskProcessEnv for what a worker passes. */
   env?: NodeJS.ProcessEnv
+  /** The database URL `createTask` in a task uses, handed over the IPC channel: it may hold a password. */
+  databaseUrl?: string
 }
 
 /** SIGTERM first; what still lives this much later gets SIGKILL. */
@@ -82,7 +84,14 @@ export class TaskProcess {
       execArgv: [`--max-old-space-size=${o.maxMemoryMb}`, ...(childPath.endsWith('.ts') ? ['--import', 'tsx'] : [])],
     })
     this.ready = new Promise((resolve, reject) => {
-      this.child.once('message', () => resolve())
+      this.child.once('message', () => {
+        // Ahead of any run on the same channel, so a task's createTask finds it.
+        if (o.databaseUrl !== undefined) {
+          const message: ToTaskProcess = { type: 'database', url: o.databaseUrl }
+          this.child.send(message, () => {})
+        }
+        resolve()
+      })
       this.child.once('exit', (code) => reject(new Error(`task process exited with code ${code} before it was ready`)))
     })
     this.ready.catch(() => {})

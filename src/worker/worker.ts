@@ -17,7 +17,7 @@ import { RunUpkeep } from './run-upkeep.js'
 import { Scheduler } from './scheduler.js'
 import { StartMarks } from './start-marks.js'
 import { TaskPolicy } from './task-policy.js'
-import { taskProcessEnv } from './task-env.js'
+import { taskDatabaseUrl, taskProcessEnv } from './task-env.js'
 import { VerdictWriter } from './verdict-writer.js'
 import { Wakeup } from './wakeup.js'
 
@@ -99,6 +99,7 @@ export class Worker {
       maxMemoryMb: o.maxMemoryMb,
       cwd: settings.root,
       env: taskProcessEnv(settings),
+      databaseUrl: taskDatabaseUrl(settings),
       maxTasksPerProcess: o.maxTasksPerProcess,
     })
     this.verdicts = new VerdictWriter(backend, o.log)

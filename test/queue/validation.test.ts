@@ -104,6 +104,11 @@ describe('task references', () => {
     assert.ok(!isAllowed(ref, ['a/b']))
     assert.ok(isAllowed(parseReference('plain'), ['plain']))
     assert.ok(!isAllowed(ref, ['a/b#runner', 'a#*']))
+    // module#* stands for the module's own exports, never a name every object inherits.
+    for (const name of ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty'])
+      assert.ok(!isAllowed(parseReference(`a/b#${name}`), ['a/b#*']), name)
+    assert.ok(isAllowed(parseReference('a/b#toString'), ['a/b#toString']), 'named exactly, it is on the list')
+    assert.ok(!isAllowed(ref, []), 'an empty allowlist allows nothing')
   })
   it('resolves the module under the root with any of the extensions, and refuses what leaves it', () => {
     assert.deepEqual(authorizeReference('a/b#run', root, null), { module: 'a/b', exportName: 'run' })
