@@ -105,8 +105,8 @@ export interface SqlFragments {
    */
   readonly claimTieBreak: 'rowid' | 'pick-number'
   /**
-   * New tasks as a SELECT of (id, task, args, status, queue, priority, max_attempts, attempts, key,
-   * created, modified, run_at), in their order, for one multi-row INSERT (bulk-insert.ts). The rows
+   * New tasks as a SELECT of NEW_TASK_COLUMNS (task-row.ts), in their order, for one multi-row INSERT
+   * (bulk-insert.ts). The rows
    * travel as ONE parameter, the JSON text of newTasksJson (task-repository.ts), so the statement's text
    * is the same for every chunk and no parameter limit applies: a 1,000-row VALUES list costs PostgreSQL
    * ~8× more to parse and plan than to insert, and SQLite more to bind than json_each costs it. PostgreSQL

@@ -1,11 +1,12 @@
 import { sql } from 'kysely'
 import type { Backend } from './backend.js'
 import { queuesOf, type NewTask } from './task-repository.js'
+import { newTaskColumnList } from './task-row.js'
 
 /** Rows per INSERT statement (their form is the backend's: Backend.newTaskRows). */
 const ROWS_PER_STATEMENT = 5000
 
-const COLUMNS = sql`(id, task, args, status, queue, priority, max_attempts, attempts, key, created, modified, run_at)`
+const COLUMNS = sql.raw(newTaskColumnList())
 
 /**
  * Inserts tasks already validated, in order, in one write transaction (the caller chunks). A task

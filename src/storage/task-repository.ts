@@ -1,7 +1,7 @@
 import { STATUSES, type Task, type TaskRun } from '../types.js'
 import type { Connection, SqlRunner, SqlSpelling } from './backend.js'
 import { PRECOMPILED } from './precompiled.js'
-import { toTask, type TaskRow } from './task-row.js'
+import { inNewTaskOrder, newTaskColumnList, toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
 
 export type { CancelOutcome, ListFilter, RequeueOutcome } from './task-types.js'
@@ -94,9 +94,20 @@ function insertSql(d: SqlRunner, at: boolean): string {
     const p = (n: number) => d.spelling.param(n)
     const text = (runAt: string) =>
       d.spelling.announcingQueue(
-        'insert into "sq_tasks" ("id", "task", "args", "status", "queue", "priority", "max_attempts", "attempts", ' +
-          `"key", "created", "modified", "run_at") values (${p(1)}, ${p(2)}, ${p(3)}, 'queued', ${p(4)}, ${p(5)}, ` +
-          `${p(6)}, 0, ${p(7)}, ${d.spelling.now}, ${d.spelling.now}, ${runAt})`,
+        `insert into "sq_tasks" ${newTaskColumnList()} values (${inNewTaskOrder({
+          id: p(1),
+          task: p(2),
+          args: p(3),
+          status: `'queued'`,
+          queue: p(4),
+          priority: p(5),
+          max_attempts: p(6),
+          attempts: '0',
+          key: p(7),
+          created: d.spelling.now,
+          modified: d.spelling.now,
+          run_at: runAt,
+        })})`,
       )
     // Marked precompiled: PostgreSQL keeps it prepared, parsed and planned once per connection (an
     // unnamed statement is parsed and planned at every call: ~1/4 of the server's work for one row).

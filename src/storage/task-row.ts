@@ -141,6 +141,34 @@ export const CLEARED_RESULTS = nulls(withRole('result', 'usage'))
 /** The claim's holder forgotten: a task back in the queue. */
 export const CLEARED_CLAIM = nulls(withRole('claim'))
 
+/**
+ * The columns an INSERT of a new task writes, in this order: every writer of new rows builds its
+ * statement from this list (task-repository.ts for one task, each backend's newTaskRows for a batch),
+ * giving an expression for each (a Record over NewTaskColumn, so a column added here is a compile
+ * error until each writer says what it holds). The other columns keep their defaults or stay null.
+ */
+export const NEW_TASK_COLUMNS = [
+  'id',
+  'task',
+  'args',
+  'status',
+  'queue',
+  'priority',
+  'max_attempts',
+  'attempts',
+  'key',
+  'created',
+  'modified',
+  'run_at',
+] as const satisfies readonly ColumnName[]
+
+export type NewTaskColumn = (typeof NEW_TASK_COLUMNS)[number]
+
+/** The column list of an INSERT of new tasks, and its values in that order from one expression each. */
+export const newTaskColumnList = () => `(${NEW_TASK_COLUMNS.map((c) => `"${c}"`).join(', ')})`
+export const inNewTaskOrder = (values: Record<NewTaskColumn, string>) =>
+  NEW_TASK_COLUMNS.map((c) => values[c]).join(', ')
+
 /** The SQL type a column's value is cast to where a statement must say it (a VALUES list). */
 export function sqlType(name: ColumnName, timestampType: string): string {
   const { kind } = TASK_COLUMNS[name] as Column<unknown, unknown>

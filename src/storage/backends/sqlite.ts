@@ -4,9 +4,26 @@ import type { Database } from '../schema.js'
 import { kyselyRunner } from '../kysely-runner.js'
 import { WalWatcher } from './wal-watcher.js'
 import { newTasksJson } from '../task-repository.js'
+import { inNewTaskOrder } from '../task-row.js'
 import { runNative, SQLITE_SPELLING, type NativeSqlite } from './sqlite-connection.js'
 
 const ISO_NOW = SQLITE_SPELLING.now
+
+/** A new task's values from one element `r` of newTasksJson's array (json_each). */
+const NEW_TASK_VALUES = inNewTaskOrder({
+  id: 'r.value ->> 0',
+  task: 'r.value ->> 1',
+  args: 'r.value ->> 2',
+  status: `'queued'`,
+  queue: 'r.value ->> 3',
+  priority: 'r.value ->> 4',
+  max_attempts: 'r.value ->> 5',
+  attempts: '0',
+  key: 'r.value ->> 6',
+  created: ISO_NOW,
+  modified: ISO_NOW,
+  run_at: `coalesce(r.value ->> 7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (r.value ->> 8) || ' seconds'))`,
+})
 
 /**
  * Kysely's SQLite adapter takes no migration lock because it assumes one connection, but several sq
@@ -60,9 +77,7 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
     gatesBeforeScan: false,
     claimTieBreak: 'rowid',
     newTaskRows: (rows) => sql`
-      SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, 'queued', r.value ->> 3, r.value ->> 4, r.value ->> 5, 0, r.value ->> 6,
-             ${sql.raw(ISO_NOW)}, ${sql.raw(ISO_NOW)},
-             coalesce(r.value ->> 7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (r.value ->> 8) || ' seconds'))
+      SELECT ${sql.raw(NEW_TASK_VALUES)}
       FROM json_each(${newTasksJson(rows)}) AS r
       WHERE true -- SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT
       ORDER BY r.key -- json_each's key: the index in the array, so the batch keeps its order`,
