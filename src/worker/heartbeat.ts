@@ -24,6 +24,16 @@ export class WorkerPresence {
     return Math.max(250, Math.min(10_000, (this.o.heartbeatTimeout * 1000) / 3))
   }
 
+  /**
+   * When (performance.now()) this worker may first judge others dead. A stale heartbeat says a worker
+   * is dead only if it could have beaten meanwhile: after an outage (the database away, its disk full,
+   * its write lock held by a frozen process) every live worker's beats are stale alike, and one that
+   * saw no beat of its own succeed — a new worker, one that was frozen, one whose beats failed — waits
+   * a whole timeout from its next good beat, as the others get to beat again, before it rescues.
+   */
+  private rescuesFrom = 0
+  private lastBeatAt: number | undefined
+
   /** Database clock minus this host's clock, ms, and the round trip of the sample it came from. */
   private clock: { offsetMs: number; roundTripMs: number } | undefined
 
@@ -53,6 +63,8 @@ export class WorkerPresence {
   }
 
   async register(): Promise<void> {
+    this.lastBeatAt = undefined
+    this.rescuesFrom = performance.now() + this.o.heartbeatTimeout * 1000
     await this.syncClock(this.clock ? 1 : 5)
     await workers.registerWorker(this.backend, {
       id: this.id,
@@ -72,6 +84,7 @@ export class WorkerPresence {
       this.o.log(`worker ${this.name} was presumed dead by another worker; registering again`)
       await this.register()
     }
+    this.noteBeat()
   }
 
   /**
@@ -79,6 +92,7 @@ export class WorkerPresence {
    * claimed but not started goes back to the queue, uncharged.
    */
   async rescueOrphans(): Promise<number> {
+    if (performance.now() < this.rescuesFrom) return 0
     const orphans = await workers.orphanedRuns(this.backend, this.o.heartbeatTimeout)
     let rescued = 0
     for (const run of orphans) {
@@ -118,6 +132,18 @@ export class WorkerPresence {
     if (released > 0)
       this.o.log(`gave back ${released} task(s) this worker claimed but never received (the claim's answer was lost)`)
     return released
+  }
+
+  /**
+   * Called once a beat is written: the gap since the last one is the time this worker could not (or
+   * did not) beat. Two intervals and more is an outage or a freeze: no rescue for a whole timeout.
+   */
+  private noteBeat(): void {
+    const now = performance.now()
+    if (this.lastBeatAt === undefined || now - this.lastBeatAt > 2 * this.intervalMs + 1000) {
+      this.rescuesFrom = Math.max(this.rescuesFrom, now + this.o.heartbeatTimeout * 1000)
+    }
+    this.lastBeatAt = now
   }
 
   unregister(): Promise<void> {
