@@ -51,6 +51,19 @@ for (const dialect of DIALECTS) {
       assertNoControl(show.stdout, 'sq show')
     })
 
+    // Only on SQLite: PostgreSQL's ids are of type uuid, where nothing but a UUID fits.
+    if (dialect === 'sqlite')
+      it('sq list escapes an id written directly, in the table and with -q', async () => {
+        await insertTask(s.queue.backend, newTask({ id: `\x1b]0;pwned\x07-${randomUUID()}`, queue: s.q }))
+        for (const args of [['list'], ['list', '-q']]) {
+          const list = s.sq(args)
+          assert.equal((await list.ended()).code, 0, list.output)
+          const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.exec(list.stdout)
+          assert.equal(raw, null, `sq ${args.join(' ')} printed a raw control character`)
+          assert.match(list.stdout, /\\x1b\]0;/)
+        }
+      })
+
     it('sq stats escapes worker names', async () => {
       await registerWorker(s.queue.backend, {
         id: randomUUID(),
