@@ -41,7 +41,7 @@ async function backToBack(): Promise<number> {
   const run = (i: number) =>
     proc.run([
       {
-        request: { type: 'run', id: `run-${i}`, attempt: 1, task: 'tasks#noop', args: {}, root: dir, hooks: null },
+        request: { type: 'run', id: `run-${i}`, attempt: 1, task: 'tasks#noop', args: '{}', root: dir, hooks: null },
         handlers,
       },
     ])[0]!

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core'
+import { UsageError } from '../src/errors.js'
 import { createStatusServer } from '../src/http/status-server.js'
 import { BaseCommand } from './base.js'
 
@@ -10,6 +11,7 @@ export default class Serve extends BaseCommand {
   static override examples = [
     '<%= config.bin %> serve --port 8000',
     '<%= config.bin %> serve --allow-actions',
+    '<%= config.bin %> serve --public-url https://sq.example.com   # behind a reverse proxy',
     'curl "http://127.0.0.1:8000/task?task_id=3f2a9c&type=json"',
     'curl http://127.0.0.1:8000/metrics',
   ]
@@ -26,6 +28,12 @@ export default class Serve extends BaseCommand {
         'address to bind; requests must name it as their Host (localhost too for 127.0.0.1). Others expose task data',
       default: '127.0.0.1',
     }),
+    'public-url': Flags.string({
+      description:
+        'behind a reverse proxy: the URL people open (https://sq.example.com), repeatable or comma-separated; its Host and Origin are accepted besides --host (also SQ_PUBLIC_URL, publicUrl in sq.config.*)',
+      multiple: true,
+      helpValue: 'URL',
+    }),
     'allow-actions': Flags.boolean({
       description:
         'let the dashboard cancel and requeue tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
@@ -35,10 +43,14 @@ export default class Serve extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Serve)
-    const queue = await this.openQueue(flags)
+    // Node would bind '' to every interface, and no Host could then name it: every request got 421.
+    if (flags.host.trim() === '')
+      throw new UsageError('--host must name the address to bind (127.0.0.1, or 0.0.0.0 for every interface)')
+    const queue = await this.openQueue(flags, { publicUrl: flags['public-url'] })
     const server = createStatusServer(queue, {
       host: flags.host,
       allowActions: flags['allow-actions'],
+      publicUrls: queue.settings.publicUrl,
     })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

@@ -26,6 +26,11 @@ export interface Settings {
   hooks: string | null
   /** Seconds without a heartbeat after which a worker is presumed dead. */
   heartbeatTimeout: number
+  /**
+   * Origins (`https://sq.example.com`) `sq serve` also answers to, behind a reverse proxy: their Host
+   * and, for actions, their Origin are accepted besides the bound address's own.
+   */
+  publicUrl: string[]
   /** Recurring schedules (config file only): every worker fires them, each slot once (src/worker/scheduler.ts). */
   schedules: ScheduleDef[]
 }
@@ -38,6 +43,7 @@ export const DEFAULTS: Omit<Settings, 'root'> = {
   maxArgsSize: 1024 * 1024,
   hooks: null,
   heartbeatTimeout: 30,
+  publicUrl: [],
   schedules: [],
 }
 
@@ -61,6 +67,7 @@ export const ENV_VARS: Record<EnvSetting, string> = {
   maxArgsSize: 'SQ_MAX_ARGS_SIZE',
   hooks: 'SQ_HOOKS',
   heartbeatTimeout: 'SQ_HEARTBEAT_TIMEOUT',
+  publicUrl: 'SQ_PUBLIC_URL',
 }
 
 /**
@@ -109,6 +116,7 @@ export async function resolveSettings(
     maxArgsSize: bytes(pick('maxArgsSize'), 'maxArgsSize') ?? DEFAULTS.maxArgsSize,
     hooks: pick('hooks') ? String(pick('hooks')!.value) : DEFAULTS.hooks,
     heartbeatTimeout: seconds(pick('heartbeatTimeout'), 'heartbeatTimeout') ?? DEFAULTS.heartbeatTimeout,
+    publicUrl: origins(pick('publicUrl')) ?? DEFAULTS.publicUrl,
     schedules:
       overrides.schedules !== undefined
         ? await parseSchedules(overrides.schedules, 'options')
@@ -160,6 +168,30 @@ function list(picked: { value: unknown; from: string } | undefined): string[] | 
       .filter(Boolean)
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value
   throw new UsageError(`allowedTasks from ${from} must be a list of task references`)
+}
+
+/**
+ * Public URLs as origins: a list, or one string of comma-separated URLs; each http(s), without
+ * credentials, query or a path (the dashboard's paths are absolute: it must own its origin's root).
+ */
+function origins(picked: { value: unknown; from: string } | undefined): string[] | undefined {
+  if (!picked) return undefined
+  const { value, from } = picked
+  const items = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]))
+  return items
+    .map((item) => (typeof item === 'string' ? item.trim() : item))
+    .filter((item) => item !== '')
+    .map((item) => {
+      const url = typeof item === 'string' && URL.canParse(item) ? new URL(item) : undefined
+      // Not echoed: it would show the password.
+      if (url && (url.username || url.password))
+        throw new UsageError(`publicUrl from ${from} must not hold a user name or password`)
+      if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.pathname !== '/')
+        throw new UsageError(
+          `publicUrl from ${from} must be http(s) URLs of an origin like https://sq.example.com, got "${String(item)}"`,
+        )
+      return url.origin
+    })
 }
 
 /** A non-negative number of seconds; a string may carry a unit ("90s", "5m"). */

@@ -3,6 +3,7 @@ import type { Queue } from './queue/queue.js'
 import type { Backend } from './storage/backend.js'
 import * as monitor from './storage/monitor-repository.js'
 import { pausedQueues } from './storage/pause-repository.js'
+import { readJson } from './storage/task-row.js'
 import { liveWorkers } from './storage/worker-repository.js'
 import { firstNonBlankLine, lastNonBlankLine } from './text.js'
 import type { Progress, Status, WorkerInfo } from './types.js'
@@ -132,13 +133,10 @@ export interface SnapshotOptions {
   previous?: Snapshot | null
 }
 
+/** Progress to draw as a bar: malformed progress (the stored text, see readJson) draws none. */
 const parseProgress = (json: string | null): Progress | null => {
-  if (json === null) return null
-  try {
-    return JSON.parse(json) as Progress
-  } catch {
-    return null
-  }
+  const progress = readJson('progress', json)
+  return typeof progress === 'string' ? null : progress
 }
 
 /** Reads everything `sq top` shows. Every query is bounded; see storage/monitor-repository.ts. */

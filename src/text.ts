@@ -5,6 +5,21 @@ import type { Progress } from './types.js'
  * HTTP status page. Unescaped: each renderer escapes for its medium (terminal or HTML).
  */
 
+/**
+ * Makes terminal control sequences inside task output or args harmless: ESC, other C0 controls (but
+ * newline and tab), DEL and C1 controls become visible escapes like `\x1b`, so a task cannot move the
+ * cursor, clear the screen or retitle the terminal of whoever reads its output. The one rule for every
+ * line sq writes for people (the commands, `sq top`, the worker's text log); JSON escapes on its own.
+ */
+export function escapeControl(text: string, keepNewlines = true): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    if (keepNewlines && (c === '\n' || c === '\t')) return c
+    if (c === '\n') return '↵'
+    if (c === '\t') return ' '
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`
+  })
+}
+
 /** The first line with something on it, trimmed: an error's message, a result's gist. */
 export function firstNonBlankLine(text: string | null | undefined): string {
   return (
@@ -26,7 +41,16 @@ export function lastNonBlankLine(text: string | null | undefined): string {
   )
 }
 
-/** Structured progress as `3/10 copying`; an unknown count shows as `?`. */
-export function progressText(progress: Progress): string {
+/** How a malformed json field (the stored text itself, see storage/task-row.ts) is shown to people. */
+export const MALFORMED = '(malformed)'
+
+/** A json field of the record (args) as one line of JSON; a malformed one as its stored text, marked. */
+export function jsonFieldText(value: unknown): string {
+  return typeof value === 'string' ? `${MALFORMED} ${value}` : JSON.stringify(value)
+}
+
+/** Structured progress as `3/10 copying`; an unknown count shows as `?`; malformed progress is marked. */
+export function progressText(progress: Progress | string): string {
+  if (typeof progress === 'string') return `${MALFORMED} ${progress}`
   return `${progress.current ?? '?'}/${progress.total ?? '?'} ${progress.message ?? ''}`.trim()
 }

@@ -1,21 +1,7 @@
-import { firstNonBlankLine, lastNonBlankLine } from '../src/text.js'
+import { escapeControl, firstNonBlankLine, lastNonBlankLine } from '../src/text.js'
 import { statusLabel, type Status } from '../src/types.js'
 
 /** Pure text formatters shared by `sq top` and the human output of the commands. */
-
-/**
- * Makes terminal control sequences inside task output or args harmless: ESC, other C0 controls (but
- * newline and tab), DEL and C1 controls become visible escapes like `\x1b`, so a task cannot move the
- * cursor, clear the screen or retitle the terminal of whoever reads its output.
- */
-export function escapeControl(text: string, keepNewlines = true): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
-    if (keepNewlines && (c === '\n' || c === '\t')) return c
-    if (c === '\n') return '↵'
-    if (c === '\t') return ' '
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`
-  })
-}
 
 /** Cuts to `width` characters, marking the cut with an ellipsis. */
 export function truncate(text: string, width: number): string {
@@ -69,7 +55,7 @@ export function shortId(id: string): string {
   return id.slice(0, 8)
 }
 
-export { statusLabel }
+export { escapeControl, statusLabel }
 export type { Status }
 
 /** 987, 12.3k, 100k, 1.2M: a count in at most five characters, for headers. */

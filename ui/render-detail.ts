@@ -1,4 +1,4 @@
-import { progressText } from '../src/text.js'
+import { jsonFieldText, progressText } from '../src/text.js'
 import type { TaskRun, TaskWithRuns } from '../src/types.js'
 import { escapeControl, formatBytes, formatDuration, statusLabel } from './format.js'
 
@@ -19,9 +19,9 @@ export function renderTaskDetail(t: TaskWithRuns): string {
       : `${formatDuration(t.duration_ms)} wall, ${t.cpu_ms ?? 0} ms CPU, ${formatBytes(t.peak_rss_bytes)} peak RSS`
   const fields: Array<[string, string | number | null]> = [
     ['id', t.id],
-    ['task', escapeControl(t.task, false)],
+    ['task', t.task],
     ['status', statusLabel(t.status)],
-    ['args', escapeControl(JSON.stringify(t.args), false)],
+    ['args', jsonFieldText(t.args)],
     ['queue', t.queue],
     ['priority', t.priority],
     ['key', t.key],
@@ -33,11 +33,12 @@ export function renderTaskDetail(t: TaskWithRuns): string {
     ['modified', t.modified],
     ['worker', t.worker],
     ['worker pid', t.worker_pid],
-    ['progress', t.progress ? escapeControl(progressText(t.progress), false) : null],
+    ['progress', t.progress ? progressText(t.progress) : null],
     ['resources', runtime],
   ]
   const width = Math.max(...fields.map(([k]) => k.length))
-  const lines = fields.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v ?? '-'}`)
+  // Every value escaped: any column may hold what another writer put there (a key, a worker name).
+  const lines = fields.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${escapeControl(String(v ?? '-'), false)}`)
   return [
     ...lines,
     ...runsSection(t.runs),

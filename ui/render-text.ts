@@ -46,9 +46,10 @@ export function renderStats(s: QueueStats): string {
     statuses.map((st) => `${statusLabel(st)}: ${s.counts[st]}`).join('   '),
     `Oldest queued: ${s.oldest_queued_age_seconds === null ? 'none waiting' : `${formatDuration(s.oldest_queued_age_seconds * 1000)} ago`}`,
     `Ended (completed/failed): last 1m ${s.recent['1m'].completed}/${s.recent['1m'].failed}   5m ${s.recent['5m'].completed}/${s.recent['5m'].failed}   15m ${s.recent['15m'].completed}/${s.recent['15m'].failed}`,
-    `Workers: ${s.workers.length === 0 ? 'none alive' : s.workers.map((w) => `${w.name} (${w.running}/${w.concurrency} running)`).join(', ')}`,
+    `Workers: ${s.workers.length === 0 ? 'none alive' : escapeControl(s.workers.map((w) => `${w.name} (${w.running}/${w.concurrency} running)`).join(', '), false)}`,
   ]
-  if (s.paused_queues.length > 0) lines.push(`Paused queues: ${s.paused_queues.map((p) => p.queue).join(', ')}`)
+  if (s.paused_queues.length > 0)
+    lines.push(`Paused queues: ${escapeControl(s.paused_queues.map((p) => p.queue).join(', '), false)}`)
   if (s.tasks.length > 0) {
     const rows = s.tasks.map((t) => [escapeControl(t.task, false), ...statuses.map((st) => t[st])])
     lines.push(

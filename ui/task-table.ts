@@ -16,7 +16,7 @@ export async function renderTaskTable(
   if (tasks.length === 0) return 'No tasks.'
   const summaryWidth = Math.max(12, width - 8 - 13 - 30 - 14 - 16)
   const rows = tasks.map((t) => [
-    shortId(t.id),
+    escapeControl(shortId(t.id), false),
     statusLabel(t.status),
     truncate(escapeControl(t.task, false), 30),
     formatAgo(t.modified),

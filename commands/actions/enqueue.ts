@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import { parseCliArgs } from '../../src/queue/args.js'
 import { keyFromTemplate, parseJsonl } from '../../src/queue/jsonl.js'
 import { readLimited } from '../../src/read-limited.js'
+import { escapeControl } from '../../src/text.js'
 import type { Task } from '../../src/types.js'
 import type { CommandIO, SharedFlags } from './io.js'
 import { completedOrExit } from './task-ended.js'
@@ -63,7 +64,7 @@ export async function enqueueAction(
   let endsLine = true
   const task = await queue.follow(id, (text) => {
     if (io.json || text === '') return
-    process.stdout.write(text)
+    process.stdout.write(escapeControl(text))
     endsLine = text.endsWith('\n')
   })
   // The shell prompt (or the next line of a cron mail) starts on a line of its own.

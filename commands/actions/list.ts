@@ -1,5 +1,6 @@
 import { parseDuration } from '../../src/config.js'
 import { UsageError } from '../../src/errors.js'
+import { escapeControl } from '../../src/text.js'
 import { isStatus, type Status, type Task } from '../../src/types.js'
 import type { CommandIO, SharedFlags } from './io.js'
 
@@ -26,7 +27,8 @@ export async function listAction(io: CommandIO, flags: ListFlags): Promise<Task[
     limit: flags.limit + 1,
   })
   const tasks = found.slice(0, flags.limit)
-  if (!io.json) io.log(flags.quiet ? tasks.map((t) => t.id).join('\n') : await renderTable(tasks))
+  // An id is text on SQLite: another writer may have put anything in it.
+  if (!io.json) io.log(flags.quiet ? tasks.map((t) => escapeControl(t.id, false)).join('\n') : await renderTable(tasks))
   // On stderr, so stdout (the table, the ids, the JSON array SPEC fixes) stays what scripts parse.
   if (found.length > flags.limit)
     process.stderr.write(`(the ${flags.limit} most recent shown; more match: raise --limit to see them)\n`)

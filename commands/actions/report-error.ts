@@ -1,4 +1,5 @@
 import { coerceError, oneLine } from '../../src/errors.js'
+import { escapeControl } from '../../src/text.js'
 
 /**
  * Where an error becomes one line on stderr (a stack with --verbose or DEBUG) and an exit code, for
@@ -10,7 +11,8 @@ export function reportError(error: unknown, argv: string[], exitCode?: number): 
   const code = exitCode ?? sq.exitCode
   if (code === 0) return 0
   const verbose = argv.includes('--verbose') || Boolean(process.env.DEBUG)
-  process.stderr.write(`sq: ${verbose ? (sq.stack ?? sq.message) : oneLine(sq.message)}\n`)
+  // Messages quote input and task errors: escaped, so that none can drive the terminal.
+  process.stderr.write(`sq: ${escapeControl(verbose ? (sq.stack ?? sq.message) : oneLine(sq.message))}\n`)
   process.exitCode = code
   return code
 }

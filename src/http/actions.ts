@@ -22,7 +22,11 @@ export class ActionGuard {
   /** Per process: a page served by an earlier `sq serve` cannot act on this one. */
   readonly token = randomBytes(24).toString('base64url')
 
-  constructor(readonly enabled: boolean) {}
+  /** `publicOrigins`: the origins of `--public-url`, whose pages may act too (a TLS proxy's https://). */
+  constructor(
+    readonly enabled: boolean,
+    private readonly publicOrigins: string[] = [],
+  ) {}
 
   /** Null when the request may act; otherwise why not (answered with 403). */
   refusal(req: http.IncomingMessage): string | null {
@@ -32,7 +36,7 @@ export class ActionGuard {
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       return 'missing or wrong X-SQ-Token (reload the page)'
     const origin = req.headers.origin
-    if (origin !== undefined && origin !== `http://${req.headers.host}`)
+    if (origin !== undefined && origin !== `http://${req.headers.host}` && !this.publicOrigins.includes(origin))
       return `cross-origin request from ${origin} refused`
     const site = req.headers['sec-fetch-site']
     if (site !== undefined && site !== 'same-origin') return `cross-site request (${site}) refused`

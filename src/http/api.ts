@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js'
 import type { Queue } from '../queue/queue.js'
 import { countsByQueue, oldestQueuedByQueue, taskPage, throughput } from '../storage/dashboard-repository.js'
 import { databaseNow, runningTasks } from '../storage/monitor-repository.js'
+import { readJson } from '../storage/task-row.js'
 import { liveWorkers } from '../storage/worker-repository.js'
 import { isStatus, STATUSES, TERMINAL_STATUSES, type Status } from '../types.js'
 import { sendError, sendJson } from './respond.js'
@@ -89,7 +90,7 @@ export async function overview(c: ApiContext, res: http.ServerResponse): Promise
         }),
       running: running.map((r) => ({
         ...r,
-        progress: r.progress === null ? null : JSON.parse(r.progress),
+        progress: readJson('progress', r.progress),
         last_line:
           (r.last_output ?? '')
             .split('\n')

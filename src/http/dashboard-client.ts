@@ -21,7 +21,14 @@ export function dashboardClient(): void {
   const main = document.getElementById('main')!
   const flash = document.getElementById('flash')!
 
+  // Every value from the server goes through esc, numbers too: SQLite keeps text in an integer column.
   const esc = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+  // A malformed json field arrives as its stored text (see storage/task-row.ts) and is shown marked.
+  const jsonText = (v: unknown) => (typeof v === 'string' ? `(malformed) ${v}` : JSON.stringify(v))
+  const progressText = (p: any) =>
+    typeof p === 'string' ? `(malformed) ${p}` : `${p.current ?? '?'}/${p.total ?? '?'} ${p.message ?? ''}`
+  const postPath = (kind: string, id: string, verb: string) =>
+    esc(`/api/${kind}/${encodeURIComponent(String(id))}/${verb}`)
   const shortId = (id: string) => id.slice(0, 8)
   const taskLink = (id: string) => `<a href="#/task/${esc(id)}" class="mono">${esc(shortId(id))}</a>`
   const badge = (s: string) => `<span class="badge ${esc(s)}">${esc(LABEL[s] ?? s)}</span>`
@@ -80,7 +87,7 @@ export function dashboardClient(): void {
       .map((b, i) => {
         const hc = (b.completed / max) * (h - 4)
         const hf = (b.failed / max) * (h - 4)
-        const title = `<title>${esc(new Date(b.at).toLocaleTimeString())}: ${b.completed} completed, ${b.failed} failed</title>`
+        const title = `<title>${esc(`${new Date(b.at).toLocaleTimeString()}: ${b.completed} completed, ${b.failed} failed`)}</title>`
         return `<g>${title}<rect x="${i * bw + 1}" y="${h - hc}" width="${bw - 2}" height="${hc}" class="c"/><rect x="${i * bw + 1}" y="${h - hc - hf}" width="${bw - 2}" height="${hf}" class="f"/></g>`
       })
       .join('')
@@ -92,7 +99,7 @@ export function dashboardClient(): void {
   function countsCards(counts: Counts): string {
     return STATUSES.map(
       (s) =>
-        `<div class="card ${s}" data-status="${s}"><div class="n">${counts[s] ?? 0}</div><div>${LABEL[s]}</div></div>`,
+        `<div class="card ${s}" data-status="${s}"><div class="n">${esc(counts[s] ?? 0)}</div><div>${LABEL[s]}</div></div>`,
     ).join('')
   }
 
@@ -119,14 +126,14 @@ export function dashboardClient(): void {
     const now = Date.parse(o.at)
     const pause = (q: any) =>
       o.actions.pause
-        ? `<button data-post="/api/queues/${encodeURIComponent(q.queue)}/${q.paused ? 'resume' : 'pause'}">${q.paused ? 'Resume' : 'Pause'}</button>`
+        ? `<button data-post="${postPath('queues', q.queue, q.paused ? 'resume' : 'pause')}">${q.paused ? 'Resume' : 'Pause'}</button>`
         : ''
     const queues = table(
       ['Queue', ...STATUSES.map((s) => LABEL[s]!), 'Oldest queued', ...(o.actions.pause ? [''] : [])],
       o.queues.map((q: any) => [
         `${esc(q.queue)}${q.paused ? ' <span class="badge paused">paused</span>' : ''}`,
-        ...STATUSES.map((s) => String(q.counts[s])),
-        q.oldest_queued_age_seconds === null ? '—' : duration(q.oldest_queued_age_seconds * 1000),
+        ...STATUSES.map((s) => esc(q.counts[s])),
+        q.oldest_queued_age_seconds === null ? '—' : esc(duration(q.oldest_queued_age_seconds * 1000)),
         ...(o.actions.pause ? [pause(q)] : []),
       ]),
       'No tasks yet.',
@@ -137,8 +144,8 @@ export function dashboardClient(): void {
         esc(r.task),
         taskLink(r.id),
         esc(r.worker ?? '—'),
-        duration(r.started ? now - Date.parse(r.started) : null),
-        r.progress ? esc(`${r.progress.current ?? '?'}/${r.progress.total ?? '?'} ${r.progress.message ?? ''}`) : '',
+        esc(duration(r.started ? now - Date.parse(r.started) : null)),
+        r.progress ? esc(progressText(r.progress)) : '',
         `<span class="mono line">${esc(r.last_line)}</span>`,
       ]),
       'Nothing is running.',
@@ -148,8 +155,8 @@ export function dashboardClient(): void {
       o.workers.map((w: any) => [
         esc(w.name),
         esc(w.queues.join(', ')),
-        String(w.running),
-        String(w.concurrency),
+        esc(w.running),
+        esc(w.concurrency),
         esc(time(w.started)),
         esc(time(w.last_heartbeat)),
       ]),
@@ -175,8 +182,8 @@ export function dashboardClient(): void {
     const act = (x: any) => {
       if (!o.actions.enabled) return ''
       if (x.status === 'queued' || x.status === 'progress')
-        return `<button data-post="/api/tasks/${x.id}/cancel">Cancel</button>`
-      return `<button data-post="/api/tasks/${x.id}/requeue">Requeue</button>`
+        return `<button data-post="${postPath('tasks', x.id, 'cancel')}">Cancel</button>`
+      return `<button data-post="${postPath('tasks', x.id, 'requeue')}">Requeue</button>`
     }
     const rows = table(
       [
@@ -195,9 +202,9 @@ export function dashboardClient(): void {
         taskLink(x.id),
         badge(x.status),
         esc(x.queue),
-        `${x.attempts}/${x.max_attempts}`,
+        esc(`${x.attempts}/${x.max_attempts}`),
         esc(time(x.modified)),
-        duration(x.duration_ms),
+        esc(duration(x.duration_ms)),
         `<span class="line">${esc((x.error_head ?? '').split('\n')[0])}</span>`,
         ...(o.actions.enabled ? [act(x)] : []),
       ]),
@@ -254,18 +261,16 @@ export function dashboardClient(): void {
     const actions = !o.actions.enabled
       ? ''
       : live
-        ? `<button id="cancel" data-post="/api/tasks/${t.id}/cancel">Cancel</button>`
-        : `<button id="requeue" data-post="/api/tasks/${t.id}/requeue">Requeue</button>`
-    const progress = t.progress
-      ? `${t.progress.current ?? '?'}/${t.progress.total ?? '?'} ${t.progress.message ?? ''}`
-      : ''
+        ? `<button id="cancel" data-post="${postPath('tasks', t.id, 'cancel')}">Cancel</button>`
+        : `<button id="requeue" data-post="${postPath('tasks', t.id, 'requeue')}">Requeue</button>`
+    const progress = t.progress ? progressText(t.progress) : ''
     const details = document.getElementById('details')
     const html = `<table class="record">
       ${row('Id', `<span class="mono">${esc(t.id)}</span>`)}${row('Status', `<span id="task-status">${badge(t.status)}</span>`)}
-      ${row('Queue', esc(t.queue))}${row('Args', `<span class="mono">${esc(JSON.stringify(t.args))}</span>`)}
-      ${row('Attempts', `${t.attempts} of ${t.max_attempts}`)}${row('Priority', String(t.priority))}
+      ${row('Queue', esc(t.queue))}${row('Args', `<span class="mono">${esc(jsonText(t.args))}</span>`)}
+      ${row('Attempts', esc(`${t.attempts} of ${t.max_attempts}`))}${row('Priority', esc(t.priority))}
       ${row('Created', esc(time(t.created)))}${row('Run at', esc(time(t.run_at)))}${row('Started', esc(time(t.started)))}
-      ${row('Finished', esc(time(t.finished)))}${row('Duration', duration(t.duration_ms))}${row('Worker', esc(t.worker ?? '—'))}
+      ${row('Finished', esc(time(t.finished)))}${row('Duration', esc(duration(t.duration_ms)))}${row('Worker', esc(t.worker ?? '—'))}
       ${progress ? row('Progress', esc(progress)) : ''}${t.key ? row('Key', esc(t.key)) : ''}
     </table>
     ${t.error ? `<h2>Error</h2><pre id="error">${esc(t.error)}</pre>` : ''}

@@ -25,8 +25,28 @@ export function hostNames(bound: string): Set<string> {
   return new Set([...LOOPBACK, os.hostname().toLowerCase(), ...addresses.map((a) => normalHost(a) ?? a)])
 }
 
+/**
+ * The Host headers a reverse proxy passing the Host through sends for each public origin
+ * (`https://sq.example.com`): its host as the URL writes it, and with the scheme's port spelled out.
+ */
+export function publicHosts(origins: string[]): Set<string> {
+  return new Set(
+    origins.flatMap((origin) => {
+      const url = new URL(origin)
+      const port = url.port || (url.protocol === 'https:' ? '443' : '80')
+      return [url.host, `${url.hostname}:${port}`]
+    }),
+  )
+}
+
 /** Is `Host: header` one of `names` with the server's port (no port means 80, as HTTP says)? */
-export function hostAllowed(header: string | undefined, names: Set<string>, port: number): boolean {
+export function hostAllowed(
+  header: string | undefined,
+  names: Set<string>,
+  port: number,
+  publicHostSet: Set<string> = new Set(),
+): boolean {
+  if (header !== undefined && publicHostSet.has(header.toLowerCase())) return true
   // Strictly host[:port]: `new URL` alone would read `evil@127.0.0.1` as the host 127.0.0.1.
   const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/i.exec(header ?? '')
   return m !== null && names.has(normalHost(m[1]!) ?? '') && Number(m[2] ?? 80) === port

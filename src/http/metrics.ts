@@ -28,6 +28,14 @@ export interface Metrics {
   render(): Promise<string>
 }
 
+/** Characters of a label value kept: a task name of 2 MB was repeated into every series of a scrape. */
+export const MAX_LABEL_LENGTH = 200
+
+/** A label value cut to MAX_LABEL_LENGTH, the cut marked with `…`; values cut alike share their series. */
+export function labelValue(text: string): string {
+  return text.length <= MAX_LABEL_LENGTH ? text : `${text.slice(0, MAX_LABEL_LENGTH - 1)}…`
+}
+
 export function createMetrics(queue: Queue): Metrics {
   const d = queue.backend
   const registry = new Registry()
@@ -55,7 +63,7 @@ export function createMetrics(queue: Queue): Metrics {
       const { queues } = await scrape()
       this.reset()
       for (const { queue: q, counts } of queues)
-        for (const status of STATUSES) this.set({ queue: q, status }, counts[status])
+        for (const status of STATUSES) this.set({ queue: labelValue(q), status }, counts[status])
     },
   })
 
@@ -67,7 +75,8 @@ export function createMetrics(queue: Queue): Metrics {
     async collect() {
       const { queues, oldest } = await scrape()
       this.reset()
-      for (const { queue: q } of queues) this.set({ queue: q }, oldest.find((o) => o.queue === q)?.seconds ?? 0)
+      for (const { queue: q } of queues)
+        this.set({ queue: labelValue(q) }, oldest.find((o) => o.queue === q)?.seconds ?? 0)
     },
   })
 
@@ -79,7 +88,7 @@ export function createMetrics(queue: Queue): Metrics {
     async collect() {
       const { ended } = await scrape()
       this.reset()
-      for (const r of ended) this.inc({ task: r.task, status: r.status }, r.n)
+      for (const r of ended) this.inc({ task: labelValue(r.task), status: r.status }, r.n)
     },
   })
 
@@ -123,13 +132,14 @@ function durationHistogram(read: () => Promise<EndedByTask[]>) {
       const byTask = new Map<string, { cumulative: number[]; count: number; sum: number }>()
       for (const r of await read()) {
         if (r.timed === 0) continue
-        const entry = byTask.get(r.task) ?? { cumulative: DURATION_BUCKETS.map(() => 0), count: 0, sum: 0 }
+        const task = labelValue(r.task)
+        const entry = byTask.get(task) ?? { cumulative: DURATION_BUCKETS.map(() => 0), count: 0, sum: 0 }
         r.cumulative.forEach((n, i) => {
           entry.cumulative[i]! += n
         })
         entry.count += r.timed
         entry.sum += r.sumSeconds
-        byTask.set(r.task, entry)
+        byTask.set(task, entry)
       }
       const values = [...byTask].flatMap(([task, e]) => [
         ...DURATION_BUCKETS.map((le, i) => ({

@@ -3,8 +3,15 @@ import { coerceError, NotFoundError, UsageError } from '../errors.js'
 
 /** Small response helpers shared by the routes of `sq serve`. */
 
-/** Every answer carries these: no caching of live data, no framing by other sites, no MIME sniffing. */
+/**
+ * Every answer carries these: no caching of live data, no framing by other sites, no MIME sniffing,
+ * and a Content-Security-Policy under which a page runs only this server's script files (no inline
+ * script, no event-handler attributes): if a value ever reached the HTML unescaped, it could not run.
+ * Inline styles stay allowed (the seed's task page has a <style>); they cannot run script.
+ */
 export const SAFE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'cache-control': 'no-store',
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',

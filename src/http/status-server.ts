@@ -4,7 +4,7 @@ import type { Queue } from '../queue/queue.js'
 import { ActionGuard, act, type Action } from './actions.js'
 import { overview, taskDetail, taskList, throughputSeries, type ApiContext } from './api.js'
 import { DASHBOARD_CSS, dashboardHtml, DASHBOARD_JS } from './dashboard-page.js'
-import { hostAllowed, hostNames } from './host-check.js'
+import { hostAllowed, hostNames, publicHosts } from './host-check.js'
 import { createMetrics } from './metrics.js'
 import { sendJson, sendText } from './respond.js'
 import { streamOutput } from './sse.js'
@@ -15,6 +15,8 @@ export interface ServeOptions {
   host: string
   /** Enables the POST actions (cancel, requeue, pause); without it they answer 403. */
   allowActions?: boolean
+  /** Origins behind a reverse proxy (`--public-url`): their Host and Origin are accepted too. */
+  publicUrls?: string[]
 }
 
 type Route = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, params: string[]) => Promise<void> | void
@@ -26,7 +28,8 @@ type Route = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, par
  */
 export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
   const names = hostNames(o.host)
-  const guard = new ActionGuard(o.allowActions ?? false)
+  const publicHostSet = publicHosts(o.publicUrls ?? [])
+  const guard = new ActionGuard(o.allowActions ?? false, o.publicUrls ?? [])
   const c: ApiContext = { queue, allowActions: guard.enabled }
   const metrics = createMetrics(queue)
 
@@ -70,8 +73,8 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
 
   const server = http.createServer(async (req, res) => {
     const port = (server.address() as AddressInfo).port
-    if (!hostAllowed(req.headers.host, names, port)) {
-      const expected = [...names].map((name) => `${name}:${port}`).join(', ')
+    if (!hostAllowed(req.headers.host, names, port, publicHostSet)) {
+      const expected = [...[...names].map((name) => `${name}:${port}`), ...publicHostSet].join(', ')
       // 421 Misdirected Request: this server is not the one that name stands for.
       res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' })
       res.end(`sq serve answers only for Host ${expected}\n`)

@@ -1,5 +1,6 @@
 import type http from 'node:http'
 import type { Queue } from '../queue/queue.js'
+import { jsonFieldText, progressText } from '../text.js'
 import { statusLabel, type Task } from '../types.js'
 import { escapeHtml, sendError, sendJson, sendText } from './respond.js'
 
@@ -28,8 +29,8 @@ function page(t: Task): string {
 ${live ? '<meta http-equiv="refresh" content="1">' : ''}
 <style>body{font:14px system-ui;margin:2em}th{text-align:left;padding-right:1em}pre{background:#f4f4f4;padding:1em;overflow:auto}</style></head>
 <body><p><a href="/#/task/${escapeHtml(t.id)}">Open in the dashboard</a></p><h1>${escapeHtml(t.task)}</h1><table>
-${row('id', t.id)}${row('status', statusLabel(t.status))}${row('args', JSON.stringify(t.args))}${row('attempts', `${t.attempts} of ${t.max_attempts}`)}
+${row('id', t.id)}${row('status', statusLabel(t.status))}${row('args', jsonFieldText(t.args))}${row('attempts', `${t.attempts} of ${t.max_attempts}`)}
 ${row('created', t.created)}${row('started', t.started)}${row('finished', t.finished)}${row('worker', t.worker)}
-${t.progress ? row('progress', `${t.progress.current ?? '?'}/${t.progress.total ?? '?'} ${t.progress.message ?? ''}`) : ''}
+${t.progress ? row('progress', progressText(t.progress)) : ''}
 </table>${block('Output', t.output)}${block('Error', t.error)}${block('Log', t.log)}</body></html>`
 }

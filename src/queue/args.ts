@@ -19,8 +19,25 @@ function describe(value: unknown): string {
 }
 
 /**
+ * How deep args may nest (the args object itself is level 1). JSON.stringify recurses: about 4,000
+ * levels overflow its stack, in the worker, in `sq list --json`, in the dashboard. Enqueue refuses
+ * more than this, far below that; a deeper row written by another writer reads as malformed.
+ */
+export const MAX_ARGS_DEPTH = 64
+
+/** Whether objects and arrays nest in `value` more than `limit` levels; stops at the limit, so any depth is safe. */
+export function nestsDeeper(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  if (limit <= 0) return true
+  for (const inner of Object.values(value)) if (nestsDeeper(inner, limit - 1)) return true
+  return false
+}
+
+const tooDeep = `task args nest deeper than ${MAX_ARGS_DEPTH} levels of objects and arrays (the limit)`
+
+/**
  * The JSON text of an args object, checked as `createTask` must: a TypeError for anything but a plain
- * object (or what JSON cannot hold), a UsageError over `maxArgsSize` bytes.
+ * object (or what JSON cannot hold), a UsageError over `maxArgsSize` bytes or MAX_ARGS_DEPTH levels.
  */
 export function serializeArgs(args: unknown, maxArgsSize: number): string {
   if (!isPlainObject(args)) throw new TypeError(`task args must be a plain object, got ${describe(args)}`)
@@ -28,8 +45,12 @@ export function serializeArgs(args: unknown, maxArgsSize: number): string {
   try {
     json = JSON.stringify(args)
   } catch (error) {
+    // A stack overflow (RangeError), not a cycle (TypeError), is args too deep.
+    if (error instanceof RangeError && nestsDeeper(args, MAX_ARGS_DEPTH)) throw new UsageError(tooDeep)
     throw new TypeError(`task args cannot be serialised as JSON: ${(error as Error).message}`)
   }
+  // Each level is at least two characters of JSON: short args cannot be too deep (a bulk enqueue has many).
+  if (json.length > 2 * MAX_ARGS_DEPTH && nestsDeeper(args, MAX_ARGS_DEPTH)) throw new UsageError(tooDeep)
   // A UTF-16 code unit is at most 3 bytes of UTF-8: short args need no count (a bulk enqueue has many).
   if (json.length * 3 > maxArgsSize) {
     const size = Buffer.byteLength(json)
@@ -40,6 +61,24 @@ export function serializeArgs(args: unknown, maxArgsSize: number): string {
     }
   }
   return json
+}
+
+/**
+ * Stored args text as the args object, checked as enqueue checks it: a TypeError saying what is wrong
+ * (not JSON, not an object, too deep) for a row that another writer of the table put there. The text
+ * is not quoted: args may hold secrets.
+ */
+export function parseStoredArgs(text: string): TaskArgs {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    const why = contentFreeReason((error as Error).message)
+    throw new TypeError(`task args are not valid JSON${why && `: ${why}`}`)
+  }
+  if (!isPlainObject(value)) throw new TypeError(`task args must be a JSON object, got ${describe(value)}`)
+  if (nestsDeeper(value, MAX_ARGS_DEPTH)) throw new TypeError(tooDeep)
+  return value
 }
 
 /** Where `--args` text comes from: stdin (read only when asked for), and the limit of its size. */

@@ -1,11 +1,11 @@
 import { type Selectable, sql, type QueryCreator } from 'kysely'
-import type { Progress, Task } from '../types.js'
+import type { Progress } from '../types.js'
 import { cancelTask } from './control-repository.js'
 import type { Backend } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
 import type { Database, TasksTable } from './schema.js'
 import { type Placeholders, precompiled, type Values } from './precompiled.js'
-import { CLEARED_RESULTS, toTask } from './task-row.js'
+import { CLEARED_RESULTS, type ClaimedTask, toClaimedTask } from './task-row.js'
 import { storableText } from './text.js'
 
 export type { RunRef } from './fencing.js'
@@ -37,8 +37,8 @@ export interface ClaimOptions {
  * fields alone cannot restore it (tasks enqueued in one millisecond, or in one bulk statement, tie on
  * `created`), so each row also returns what broke such ties in the pick (Backend.claimTieBreak).
  */
-/** A claimed task, with its claim: the fencing token of the run (RunRef). */
-export type Claimed = Task & { claim: number }
+/** A claimed task, with its claim: the fencing token of the run (RunRef). Its args are the stored text. */
+export type Claimed = ClaimedTask & { claim: number }
 
 export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Claimed[]> {
   if (o.limit <= 0) return []
@@ -53,12 +53,12 @@ export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Claimed[]
     return (await trx.executeQuery<Selectable<TasksTable> & { tie_break: number }>(claim)).rows
   })
   return rows
-    .map((row) => ({ task: toTask(d, row), claim: row.claims, tieBreak: Number(row.tie_break) }))
+    .map((row) => ({ task: toClaimedTask(d, row), claim: row.claims, tieBreak: Number(row.tie_break) }))
     .sort((a, b) => inClaimOrder(a.task, b.task) || a.tieBreak - b.tieBreak)
     .map(({ task, claim }) => ({ ...task, claim }))
 }
 
-function inClaimOrder(a: Task, b: Task): number {
+function inClaimOrder(a: ClaimedTask, b: ClaimedTask): number {
   return b.priority - a.priority || a.run_at.localeCompare(b.run_at) || a.created.localeCompare(b.created)
 }
 

@@ -1,4 +1,5 @@
 import type { ColumnType, Selectable } from 'kysely'
+import { MAX_ARGS_DEPTH, nestsDeeper, parseStoredArgs } from '../queue/args.js'
 import type { Progress, Status, TaskArgs } from '../types.js'
 
 /**
@@ -34,6 +35,8 @@ interface Column<Stored, Read> {
   readonly role?: Role
   /** Kept out of the record: storage bookkeeping, not part of the SPEC's JSON. */
   readonly internal?: true
+  /** A json column's reader of its text: throws on text that is not what the column holds. */
+  readonly read?: (text: string) => unknown
   /** Never set: carries the stored and read types for the mapped types below. */
   readonly types?: { stored: Stored; read: Read }
 }
@@ -45,8 +48,15 @@ const counter = (): Column<ColumnType<number, number | undefined, number>, numbe
 /** PostgreSQL's driver reads int8 as a string (it may not fit a double); the record holds a number. */
 const bigint = (): Column<number, number> => ({ kind: 'bigint' })
 const timestamp = (): Column<Timestamp, string> => ({ kind: 'timestamp' })
-/** JSON text in the row, the parsed value in the record. */
-const json = <T>(): Column<string, T> => ({ kind: 'json' })
+/**
+ * JSON text in the row, the parsed value in the record. Text the reader refuses (not JSON, not the
+ * right shape, nested too deep to print) is MALFORMED: the record holds the stored text itself, a
+ * string where an object belongs, so one bad row written by another writer never fails a reader.
+ */
+const json = <T>(read: (text: string) => T): Column<string, T | string> & { read: (text: string) => T } => ({
+  kind: 'json',
+  read,
+})
 const nullable = <S, R>(c: Column<S, R>): Column<S | null, R | null> => c
 const role =
   <R extends Role>(r: R) =>
@@ -61,7 +71,7 @@ export const TASK_COLUMNS = {
   id: text(),
   task: text(),
   /** JSON text of the args object. */
-  args: json<TaskArgs>(),
+  args: json<TaskArgs>(parseStoredArgs),
   status: text<Status>(),
   output: result(text()),
   error: result(text()),
@@ -84,13 +94,42 @@ export const TASK_COLUMNS = {
   queue: text(),
   key: nullable(text()),
   /** JSON text of the latest structured progress. */
-  progress: result(json<Progress>()),
+  progress: result(json<Progress>(parseStoredProgress)),
   cpu_ms: usage(integer()),
   peak_rss_bytes: usage(bigint()),
   duration_ms: usage(integer()),
   /** Claims so far, never lowered: the fencing token of the run in progress (fencing.ts). */
   claims: internal(counter()),
 } as const satisfies Record<string, Column<unknown, unknown>>
+
+/** Progress as a task yields it: an object of optional numbers `current`, `total` and a string `message`. */
+function parseStoredProgress(text: string): Progress {
+  const value: unknown = JSON.parse(text)
+  const p = value as Record<string, unknown>
+  const optional = (field: string, type: string) =>
+    p[field] === undefined || p[field] === null || typeof p[field] === type
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    !optional('current', 'number') ||
+    !optional('total', 'number') ||
+    !optional('message', 'string') ||
+    nestsDeeper(value, MAX_ARGS_DEPTH)
+  )
+    throw new TypeError('progress must be an object of current, total and message')
+  return value as Progress
+}
+
+/** A json column's stored text as the record holds it: the value, or the text itself if malformed. */
+export function readJson<K extends 'args' | 'progress'>(name: K, text: string | null): TaskRecord[K] {
+  if (text === null) return null as TaskRecord[K]
+  try {
+    return (TASK_COLUMNS[name] as unknown as Required<Column<string, unknown>>).read(text) as TaskRecord[K]
+  } catch {
+    return text as TaskRecord[K]
+  }
+}
 
 type Columns = typeof TASK_COLUMNS
 type ColumnName = keyof Columns
@@ -190,10 +229,17 @@ export function toTask(d: { toIso(value: Date | string): string }, row: TaskRow)
         : kind === 'timestamp'
           ? d.toIso(value as Date | string)
           : kind === 'json'
-            ? JSON.parse(value as string)
+            ? readJson(name as 'args' | 'progress', value as string)
             : kind === 'bigint'
               ? Number(value)
               : value
   }
   return record as TaskRecord
+}
+
+/** A claimed task: its args stay the stored text, handed as they are to the task process, which parses them. */
+export type ClaimedTask = Omit<TaskRecord, 'args'> & { args: string }
+
+export function toClaimedTask(d: { toIso(value: Date | string): string }, row: TaskRow): ClaimedTask {
+  return { ...toTask(d, { ...row, args: null as unknown as string }), args: row.args }
 }

@@ -7,6 +7,7 @@
  */
 import { inheritDatabaseUrl } from '../inherited-database.js'
 import { loadTaskFunction } from '../loader.js'
+import { parseStoredArgs } from '../queue/args.js'
 import type { TaskArgs } from '../types.js'
 import { callHook, loadHooks, type Hooks, type HookTask } from './hooks.js'
 import { sentinel, type RunDone, type RunRequest, type ToTaskProcess, type ToWorker } from './protocol.js'
@@ -64,6 +65,14 @@ function hooksOf(request: RunRequest): Promise<Hooks> {
 /** Runs one task: its hooks around it, each yield streamed to the worker as it comes. */
 async function run(request: RunRequest): Promise<RunDone> {
   const usage = measureRun()
+  let args: TaskArgs
+  try {
+    args = parseStoredArgs(request.args)
+  } catch (error) {
+    // A row put in the table by another writer: this run fails, not the batch it came in; no hook
+    // is told of args the task could not have.
+    return { type: 'done', id: request.id, ok: false, error: (error as Error).message, ...usage() }
+  }
   const hooks = await hooksOf(request)
   // The seed's hooks see the task as it stands; only then is the output kept here as well.
   const tracked = Object.keys(hooks).length > 0
@@ -71,14 +80,14 @@ async function run(request: RunRequest): Promise<RunDone> {
   const view = (status: HookTask['status'], output = produced): HookTask => ({
     id: request.id,
     task: request.task,
-    args: request.args,
+    args,
     attempt: request.attempt,
     status,
     output,
   })
   try {
     await callHook(hooks, 'beforeJob', view('progress'))
-    const result = await (await taskFunction(request))(request.args)
+    const result = await (await taskFunction(request))(args)
     if (!isIterator(result)) {
       const output = toOutput(result)
       await callHook(hooks, 'onSuccess', view('completed', output))

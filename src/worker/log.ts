@@ -4,6 +4,8 @@
  * a write per line cost more CPU than the task itself.
  */
 
+import { escapeControl } from '../text.js'
+
 /** Levels from the most to the least verbose; a sink shows its level and the ones after it. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -57,6 +59,9 @@ export function bufferedLog(write: (text: string) => void, o: LogOptions = {}): 
         write(text)
       })
     const time = new Date().toISOString()
-    pending += json ? `${JSON.stringify({ time, level, pid: process.pid, msg: line })}\n` : `${time} ${line}\n`
+    // Task names and errors come from the table: a text line is escaped for the terminal it may reach.
+    pending += json
+      ? `${JSON.stringify({ time, level, pid: process.pid, msg: line })}\n`
+      : `${time} ${escapeControl(line, false)}\n`
   }
 }

@@ -1,4 +1,4 @@
-import type { Progress, TaskArgs } from '../types.js'
+import type { Progress } from '../types.js'
 
 /**
  * Messages between the worker and a task process, over the IPC channel. The worker hands a task
@@ -15,7 +15,8 @@ export interface RunRequest {
   id: string
   attempt: number
   task: string
-  args: TaskArgs
+  /** The args as stored: JSON text, parsed by the task process, so that a bad row fails only its own run. */
+  args: string
   root: string
   /** Module exporting beforeJob/onSuccess/onFailure/beforeLoop/afterLoop, relative to the root. */
   hooks: string | null

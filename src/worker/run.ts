@@ -1,5 +1,5 @@
 import type { RunRef } from '../storage/run-repository.js'
-import type { Task } from '../types.js'
+import type { ClaimedTask } from '../storage/task-row.js'
 import { RunOutput } from './run-output.js'
 import type { TaskProcess } from './task-process.js'
 
@@ -37,7 +37,7 @@ export class Run {
   flushed = false
 
   constructor(
-    readonly task: Task,
+    readonly task: ClaimedTask,
     claim: number,
     maxOutputSize: number,
   ) {

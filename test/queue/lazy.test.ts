@@ -20,7 +20,7 @@ for (const dialect of DIALECTS) {
         assert.throws(() => q.backend, /lazy queue/)
         const { id } = await q.enqueue({ task: 'tasks#hello', args: { name: 'x' }, key: 'k' })
         assert.deepEqual(await q.enqueue({ task: 'tasks#hello', key: 'k' }), { id, created: false })
-        assert.equal((await q.get(id.slice(0, 8))).args.name, 'x')
+        assert.deepEqual((await q.get(id.slice(0, 8))).args, { name: 'x' })
         assert.deepEqual(
           (await q.list({ limit: 10 })).map((t) => t.id),
           [id],

@@ -38,7 +38,15 @@ describe('a batch of runs in one task process', function () {
     let clock = 0
     const results = proc.run(
       runs.map(({ id, task, args = {} }, i) => ({
-        request: { type: 'run', id, attempt: 1, task: `tasks#${task}`, args, root: dir, hooks: null },
+        request: {
+          type: 'run',
+          id,
+          attempt: 1,
+          task: `tasks#${task}`,
+          args: JSON.stringify(args),
+          root: dir,
+          hooks: null,
+        },
         handlers: {
           onStart: () => (seen[i]!.began = ++clock),
           onDone: () => (seen[i]!.done = ++clock),
