@@ -144,10 +144,10 @@ export async function taskList(c: ApiContext, url: URL, res: http.ServerResponse
   }
 }
 
-/** One task's record (the `sq show --json` fields), by id or unique prefix. */
+/** One task's record with its runs (what `sq show --json` prints), by id or unique prefix. */
 export async function taskDetail(c: ApiContext, id: string, res: http.ServerResponse): Promise<void> {
   try {
-    sendJson(res, 200, await c.queue.get(id))
+    sendJson(res, 200, await c.queue.getWithRuns(id))
   } catch (error) {
     sendError(res, error)
   }

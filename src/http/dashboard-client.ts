@@ -273,6 +273,7 @@ export function dashboardClient(): void {
       ${row('Finished', esc(time(t.finished)))}${row('Duration', esc(duration(t.duration_ms)))}${row('Worker', esc(t.worker ?? '—'))}
       ${progress ? row('Progress', esc(progress)) : ''}${t.key ? row('Key', esc(t.key)) : ''}
     </table>
+    ${runsTable(t.runs ?? [])}
     ${t.error ? `<h2>Error</h2><pre id="error">${esc(t.error)}</pre>` : ''}
     ${t.log ? `<details><summary>Log</summary><pre id="log">${esc(t.log)}</pre></details>` : ''}`
     if (details) {
@@ -285,6 +286,24 @@ export function dashboardClient(): void {
       <section><h1 class="mono">${esc(t.task)}</h1><div id="task-actions">${actions}</div><div id="details">${html}</div></section>
       <section><h2>Output <small id="stream-state"></small></h2><pre id="output"></pre></section>`
     follow(t.id)
+  }
+
+  /** The task's runs, oldest first, once there is more than the one the record above describes. */
+  function runsTable(runs: Array<Record<string, unknown>>): string {
+    if (runs.length < 2) return ''
+    const cells = (r: Record<string, unknown>) =>
+      [
+        r.attempt,
+        String(r.outcome ?? 'running').replace('_', ' '),
+        r.worker ?? '—',
+        time(r.started as string),
+        time(r.finished as string),
+        String(r.error ?? '').split('\n')[0],
+      ]
+        .map((v) => `<td>${esc(v)}</td>`)
+        .join('')
+    return `<h2>Runs</h2><table id="runs"><tr><th>Attempt</th><th>Outcome</th><th>Worker</th><th>Started</th><th>Finished</th><th>Error</th></tr>
+      ${runs.map((r) => `<tr>${cells(r)}</tr>`).join('')}</table>`
   }
 
   function follow(id: string): void {

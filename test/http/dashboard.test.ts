@@ -143,6 +143,10 @@ for (const dialect of DIALECTS) {
         const one = await json<Task>(fetch(`${served.base}/api/tasks/${ids[2]!.slice(0, 8)}`))
         assert.equal(one.body.id, ids[2])
         assert.deepEqual(one.body.args, { note: 'needle-2' })
+        assert.ok(
+          Array.isArray((one.body as Task & { runs: unknown[] }).runs),
+          'the record comes with its runs, as sq show --json',
+        )
         assert.equal((await fetch(`${served.base}/api/tasks/00000000-0000-4000-8000-000000000000`)).status, 404)
       } finally {
         await served.stop()
