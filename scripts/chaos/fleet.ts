@@ -26,6 +26,8 @@ interface Slot {
   child: ChildProcess
   log: string
   injected: 'SIGKILL' | 'SIGTERM' | null
+  /** Why the soak ended it otherwise (a stop that hung), for the death record. */
+  why?: string
   exit: Promise<void>
 }
 
@@ -110,7 +112,14 @@ export class Fleet {
     slot.injected = signal
     slot.child.kill('SIGCONT')
     slot.child.kill(signal)
+    // A graceful stop waits out its tasks (3 s at most here) within the grace of 30 s; past a minute it hangs.
+    const hung = setTimeout(() => {
+      slot.injected = null
+      slot.why = 'still running 60 s after our SIGTERM'
+      slot.child.kill('SIGKILL')
+    }, 60_000)
     await slot.exit
+    clearTimeout(hung)
     return slot.child.pid!
   }
 
@@ -142,7 +151,7 @@ export class Fleet {
           const expected =
             (slot.injected === 'SIGKILL' && signal === 'SIGKILL') || (slot.injected === 'SIGTERM' && code === 0)
           if (!expected) {
-            const after = slot.injected ? `after our ${slot.injected}` : 'on its own'
+            const after = slot.why ?? (slot.injected ? `after our ${slot.injected}` : 'on its own')
             this.deaths.push({ pid: child.pid!, code, signal, log, after })
           }
           if (!this.draining) this.slots[index] = this.spawn(index)

@@ -71,6 +71,7 @@ async function main(): Promise<number> {
   const interrupted = async (signal: string) => {
     process.stderr.write(`\n${signal}: stopping the soak, dropping its cluster and tmpfs\n`)
     await undo()
+    process.stderr.write(`worker logs and tokens kept in ${dir}\n`)
     process.exit(130)
   }
   process.once('SIGINT', () => void interrupted('SIGINT'))

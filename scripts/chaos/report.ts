@@ -25,6 +25,7 @@ const ROWS: Row[] = [
   { label: 'unexpected final status', ...count((f) => f.unexpectedStatus) },
   { label: 'stuck after drain', ...count((f) => f.stuck) },
   { label: 'executions', value: (f) => f.executions },
+  { label: 'executions per task (runs:tasks)', value: (f) => perTask(f) },
   { label: 're-runs (explained by a fault)', value: (f) => `${f.reruns - f.unexplained} of ${f.reruns}` },
   { label: 're-runs of a finished run', value: (f) => f.rerunsOfFinished },
   { label: 're-runs unexplained', ...count((f) => f.unexplained) },
@@ -79,6 +80,12 @@ export function printReport(results: Array<{ db: string; figures: Figures }>, ou
     for (const p of figures.leftovers) out.write(`  leftover process ${p.pid}: ${p.command}\n`)
   }
   return pass
+}
+
+function perTask(f: Figures): string {
+  return Object.entries(f.perTask)
+    .map(([runs, tasks]) => `${runs}:${tasks}`)
+    .join(' ')
 }
 
 function faultSummary(f: Figures): string {

@@ -31,6 +31,8 @@ export interface Figures {
   unexpectedStatus: number
   stuck: number
   executions: number
+  /** How many tasks ran once, twice, …: executions per task → tasks. */
+  perTask: Record<number, number>
   reruns: number
   rerunsOfFinished: number
   unexplained: number
@@ -77,7 +79,7 @@ export async function tally(input: TallyInput): Promise<Figures> {
 
   const f: Figures = {
     ...{ enqueued: input.enqueued.length, refused: input.refused, stored: 0, lost: 0, statuses: {} },
-    ...{ unexpectedStatus: 0, stuck: 0, executions: 0, reruns: 0, rerunsOfFinished: 0, unexplained: 0 },
+    ...{ unexpectedStatus: 0, stuck: 0, executions: 0, perTask: {}, reruns: 0, rerunsOfFinished: 0, unexplained: 0 },
     ...{ attemptReused: 0, completedNeverRan: 0, piecesMissing: 0, piecesMixed: 0 },
     ...{ deaths: input.deaths, leftovers: input.leftovers, faults: input.faults, details },
     ...claimRetries(input.logs),
@@ -101,6 +103,7 @@ export async function tally(input: TallyInput): Promise<Figures> {
       note(`unexpected: ${t.cid} (${t.id}, ${t.kind}) ended ${row.status}, expected ${EXPECTED[t.kind].status}`)
     }
     const execs = runs.get(t.cid) ?? []
+    f.perTask[execs.length] = (f.perTask[execs.length] ?? 0) + 1
     if (row.status === 'completed' && execs.length === 0) {
       f.completedNeverRan++
       note(`never-ran: ${t.cid} (${t.id}) is completed and no execution of it wrote a token`)
