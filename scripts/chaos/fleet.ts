@@ -154,8 +154,13 @@ export class Fleet {
             const after = slot.why ?? (slot.injected ? `after our ${slot.injected}` : 'on its own')
             this.deaths.push({ pid: child.pid!, code, signal, log, after })
           }
-          if (!this.draining) this.slots[index] = this.spawn(index)
-          resolve()
+          // A worker that died on its own comes back a second later, as under systemd's RestartSec=1.
+          const respawn = () => {
+            if (!this.draining) this.slots[index] = this.spawn(index)
+            resolve()
+          }
+          if (expected) respawn()
+          else setTimeout(respawn, 1_000)
         }),
       ),
     }

@@ -26,7 +26,7 @@ function options() {
       drain: { type: 'string', default: '120' },
       workers: { type: 'string', default: '3' },
       concurrency: { type: 'string', default: '4' },
-      'heartbeat-timeout': { type: 'string', default: '10' },
+      'heartbeat-timeout': { type: 'string', default: '30' },
       keep: { type: 'boolean', default: false },
     },
   })
