@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { freshSeed, Random } from './random.js'
+import { freshSeed } from './random.js'
 import { printReport } from './report.js'
 import { soak } from './soak.js'
 import type { Figures } from './tally.js'
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
   try {
     for (const [i, db] of o.dbs.entries()) {
       const say = (line: string) => process.stderr.write(`[${db}] ${line}\n`)
-      const figures = await soak({ ...o, db, dir: path.join(dir, db), random: new Random(o.seed + i), cleanups, say })
+      const figures = await soak({ ...o, db, dir: path.join(dir, db), seed: o.seed + i, cleanups, say })
       results.push({ db, figures })
     }
   } catch (error) {

@@ -5,7 +5,7 @@ import { PgCluster } from './cluster.js'
 import { SmallDisk } from './disk.js'
 import { type Fault, injectFaults } from './faults.js'
 import { Fleet, markedProcesses } from './fleet.js'
-import type { Random } from './random.js'
+import { Random } from './random.js'
 import { type Figures, tally } from './tally.js'
 import { Enqueuer, writeModules } from './workload.js'
 
@@ -24,7 +24,8 @@ export interface SoakOptions {
   concurrency: number
   rate: number
   heartbeatTimeout: number
-  random: Random
+  /** Seeds this soak's two streams of chance: the faults', and the workload's. */
+  seed: number
   cleanups: Array<() => Promise<void> | void>
   say: (line: string) => void
 }
@@ -74,7 +75,8 @@ export async function soak(o: SoakOptions): Promise<Figures> {
   })
   o.cleanups.push(() => fleet.killAll())
   fleet.start()
-  const enqueuer = new Enqueuer(queue, root, tokens, o.random, o.rate)
+  // Two streams, so the faults replay alike however many tasks the workload drew meanwhile.
+  const enqueuer = new Enqueuer(queue, root, tokens, new Random(o.seed ^ 0x5bd1e995), o.rate)
   enqueuer.start()
 
   const started = Date.now()
@@ -82,7 +84,7 @@ export async function soak(o: SoakOptions): Promise<Figures> {
   const at = () => `${((Date.now() - started) / 1000).toFixed(1)}s`
   const faults: Fault[] = await injectFaults(
     { fleet, cluster, disk },
-    o.random,
+    new Random(o.seed),
     () => Date.now() >= endAt,
     (f) => o.say(`${at()} ${f.kind}${f.pid ? ` of worker ${f.pid}` : ''} (${((f.end - f.at) / 1000).toFixed(1)}s)`),
   )
