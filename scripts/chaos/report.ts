@@ -34,7 +34,8 @@ const ROWS: Row[] = [
   { label: 'generator outputs missing pieces', ...count((f) => f.piecesMissing) },
   { label: 'generator outputs mixed', ...count((f) => f.piecesMixed) },
   { label: 'worker deaths not injected', ...count((f) => f.deaths.length) },
-  { label: 'leftover processes', ...count((f) => f.leftovers.length) },
+  { label: 'processes left at the last exit', value: (f) => f.leftoversAtExit },
+  { label: 'leftover processes (1 s later)', ...count((f) => f.leftovers.length) },
   { label: '"cannot claim" lines (peak/s)', value: (f) => `${f.claimRetryLines} (${f.claimRetryPeak})` },
 ]
 

@@ -94,6 +94,8 @@ export async function soak(o: SoakOptions): Promise<Figures> {
   const drained = await drain(queue, o.drainS * 1000)
   o.say(`${at()} ${drained ? 'drained' : 'drain timed out'}; stopping the workers`)
   await fleet.stop(60_000)
+  // Seen at once, and again a second later: only what outlives that second fails the soak.
+  const atExit = markedProcesses(mark).length
   await sleep(1_000)
   const leftovers = markedProcesses(mark)
   for (const p of leftovers) process.kill(p.pid, 'SIGKILL')
@@ -106,6 +108,7 @@ export async function soak(o: SoakOptions): Promise<Figures> {
     faults,
     deaths: fleet.deaths,
     leftovers,
+    leftoversAtExit: atExit,
     logs: fleet.logs,
   })
   await queue.close()

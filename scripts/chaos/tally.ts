@@ -42,6 +42,8 @@ export interface Figures {
   piecesMixed: number
   deaths: Death[]
   leftovers: Array<{ pid: number; command: string }>
+  /** Processes of the soak alive the moment the last worker exited (the failing figure is `leftovers`, a second later). */
+  leftoversAtExit: number
   faults: Fault[]
   claimRetryLines: number
   claimRetryPeak: number
@@ -57,6 +59,7 @@ export interface TallyInput {
   faults: Fault[]
   deaths: Death[]
   leftovers: Array<{ pid: number; command: string }>
+  leftoversAtExit: number
   logs: string[]
 }
 
@@ -81,7 +84,8 @@ export async function tally(input: TallyInput): Promise<Figures> {
     ...{ enqueued: input.enqueued.length, refused: input.refused, stored: 0, lost: 0, statuses: {} },
     ...{ unexpectedStatus: 0, stuck: 0, executions: 0, perTask: {}, reruns: 0, rerunsOfFinished: 0, unexplained: 0 },
     ...{ attemptReused: 0, completedNeverRan: 0, piecesMissing: 0, piecesMixed: 0 },
-    ...{ deaths: input.deaths, leftovers: input.leftovers, faults: input.faults, details },
+    ...{ deaths: input.deaths, leftovers: input.leftovers, leftoversAtExit: input.leftoversAtExit },
+    ...{ faults: input.faults, details },
     ...claimRetries(input.logs),
   }
   for (const execs of runs.values()) f.executions += execs.length
