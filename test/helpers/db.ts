@@ -27,8 +27,11 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-/** Creates an empty database (a temp SQLite file, or a new PostgreSQL database) and a temp dir. */
-export async function createTestDatabase(dialect: BackendName): Promise<TestDatabase> {
+/**
+ * Creates an empty database (a temp SQLite file, or a new PostgreSQL database) and a temp dir; on
+ * PostgreSQL, on the server of `adminUrl` (a test that restarts its server brings a cluster of its own).
+ */
+export async function createTestDatabase(dialect: BackendName, adminUrl = PG_ADMIN_URL): Promise<TestDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-test-'))
   if (dialect === 'sqlite') {
     return {
@@ -39,23 +42,23 @@ export async function createTestDatabase(dialect: BackendName): Promise<TestData
     }
   }
   const name = `sq_test_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
+  const admin = new pg.Client({ connectionString: adminUrl })
   try {
     await admin.connect()
   } catch (error) {
     throw new Error(
-      `PostgreSQL is not reachable at ${PG_ADMIN_URL} (${(error as Error).message}); start it, or set SQ_TEST_SKIP_PG=1 to skip the PostgreSQL tests on purpose`,
+      `PostgreSQL is not reachable at ${adminUrl} (${(error as Error).message}); start it, or set SQ_TEST_SKIP_PG=1 to skip the PostgreSQL tests on purpose`,
     )
   }
   await admin.query(`CREATE DATABASE ${name}`)
   await admin.end()
-  const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`)
+  const url = adminUrl.replace(/\/[^/]*$/, `/${name}`)
   return {
     dialect,
     url,
     dir,
     drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL })
+      const c = new pg.Client({ connectionString: adminUrl })
       await c.connect()
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
       await c.end()

@@ -125,11 +125,16 @@ export interface WorkerSuite {
 }
 
 /**
- * Registers the hooks of a worker suite on one dialect: a fresh database for the describe block, a
+ * Registers the hooks of a worker suite on one dialect: a fresh database for the describe block (on
+ * PostgreSQL, on the server of `pgAdminUrl` when given, read once the earlier hooks have run), a
  * queue name per test, and after each test every `sq` process it started is killed — one still running
  * at the end of a passing test fails it (a leaked worker).
  */
-export function workerSuite(dialect: BackendName, files: Record<string, string> = {}): WorkerSuite {
+export function workerSuite(
+  dialect: BackendName,
+  files: Record<string, string> = {},
+  o: { pgAdminUrl?: () => string } = {},
+): WorkerSuite {
   let n = 0
   const s = {
     q: '',
@@ -183,7 +188,7 @@ export function workerSuite(dialect: BackendName, files: Record<string, string> 
 
   before(async function () {
     this.timeout(30_000)
-    s.db = await createTestDatabase(dialect)
+    s.db = await createTestDatabase(dialect, o.pgAdminUrl?.())
     // The queue of the describe block's own before() hooks; each test then gets its own.
     s.q = 't0'
     fs.mkdirSync(path.join(s.db.dir, s.q), { recursive: true })
