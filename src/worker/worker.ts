@@ -48,6 +48,8 @@ const FLUSH_MS = 200
 const OWNERSHIP_MS = 250
 /** The closest two ownership checks that a cancel notification asks for may be. */
 const CANCEL_CHECK_GAP_MS = 50
+/** How often a background duty's error is logged again while it repeats (an outage). */
+const REPEATED_ERROR_MS = 5000
 /** At a stop, how long verdicts may wait for an unreachable database, at least. */
 const MIN_VERDICT_WAIT_ON_STOP_MS = 5000
 
@@ -181,7 +183,16 @@ export class Worker {
   }
 
   private async startServices(): Promise<void> {
-    const onError = (error: Error) => this.o.log(`worker error: ${redactSecrets(error.message)}`)
+    // While the database is away every service fails at its own pace (the ownership check 4 times a
+    // second): the same error is said once per REPEATED_ERROR_MS, not each time.
+    let said = { text: '', at: 0 }
+    const onError = (error: Error) => {
+      const text = `worker error: ${redactSecrets(error.message)}`
+      const now = Date.now()
+      if (text === said.text && now - said.at < REPEATED_ERROR_MS) return
+      said = { text, at: now }
+      this.o.log(text)
+    }
     const ownership = new Periodic(OWNERSHIP_MS, () => this.upkeep.checkOwnership(), onError)
     this.services = [
       new Periodic(this.presence.intervalMs, () => this.heartbeat(), onError),
