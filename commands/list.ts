@@ -21,7 +21,10 @@ export default class List extends BaseCommand {
         'task reference: with * or ? a glob anchored at both ends (hel* matches hello#x, not tasks/hello#x; * crosses / and #), else a substring; ignores case',
       helpValue: 'PATTERN',
     }),
-    search: Flags.string({ description: 'text to find in the id, task or output', helpValue: 'TEXT' }),
+    search: Flags.string({
+      description: 'text to find in the id, task, key, args, error or output; ignores case',
+      helpValue: 'TEXT',
+    }),
     since: Flags.string({
       description: 'only tasks modified since: a duration ago (1h, 2d) or an ISO time',
       helpValue: 'WHEN',

@@ -27,8 +27,10 @@ export async function listAction(io: CommandIO, flags: ListFlags): Promise<Task[
     limit: flags.limit + 1,
   })
   const tasks = found.slice(0, flags.limit)
-  // An id is text on SQLite: another writer may have put anything in it.
-  if (!io.json) io.log(flags.quiet ? tasks.map((t) => escapeControl(t.id, false)).join('\n') : await renderTable(tasks))
+  // -q: one id per line, and no line at all when none match (`sq list -q | wc -l` counts tasks). An id
+  // is text on SQLite: another writer may have put anything in it.
+  if (flags.quiet && !io.json) for (const task of tasks) io.log(escapeControl(task.id, false))
+  else if (!io.json) io.log(await renderTable(tasks))
   // On stderr, so stdout (the table, the ids, the JSON array SPEC fixes) stays what scripts parse.
   if (found.length > flags.limit)
     process.stderr.write(`(the ${flags.limit} most recent shown; more match: raise --limit to see them)\n`)

@@ -1,7 +1,8 @@
-import { sql, type RawBuilder } from 'kysely'
+import { sql, type RawBuilder, type SqlBool } from 'kysely'
 import { STATUSES, TERMINAL_STATUSES, type Status } from '../types.js'
 import type { Backend } from './backend.js'
 import { inModifiedOrder } from './modified-order.js'
+import { SEARCH_SQL, searchNeedle } from './search.js'
 
 /**
  * The read-only queries of the web dashboard and of /metrics (`sq serve`) that `sq top` and `sq stats`
@@ -163,13 +164,11 @@ export interface TaskSummary {
 export interface TaskPageFilter {
   statuses?: Status[]
   queue?: string | null
-  /** Case-insensitive substring of the id, the task reference, the args, the error or the (ended) output. */
+  /** What storage/search.ts matches. */
   search?: string | null
   limit: number
   offset: number
 }
-
-const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
 /**
  * One page of tasks, newest first by `modified`, without their output and log (a list shows a line per
@@ -196,14 +195,12 @@ export async function taskPage(d: Backend, f: TaskPageFilter): Promise<{ tasks: 
     .select(sql<string | null>`substr(error, 1, 300)`.as('error_head'))
   if (f.queue) q = q.where('queue', '=', f.queue)
   if (f.search) {
-    const needle = `%${likeEscape(f.search.toLowerCase())}%`
-    q = q.where((eb) =>
-      eb.or(
-        ['id', 'task', 'args', 'error', 'output'].map(
-          // cast: PostgreSQL's uuid id has no lower() (and is lower case already).
-          (column) => sql<boolean>`lower(cast(${sql.ref(column)} as text)) like ${needle} escape '\\'`,
-        ),
-      ),
+    const needle = searchNeedle(f.search)
+    q = q.where(
+      sql.join(
+        SEARCH_SQL.map((part) => sql.raw(part)),
+        sql`${needle}`,
+      ) as RawBuilder<SqlBool>,
     )
   }
   const rows = await inModifiedOrder(d, f.statuses, q, { direction: 'desc', limit: f.limit + 1, offset: f.offset })

@@ -1,6 +1,7 @@
 import { STATUSES, type Task, type TaskRun } from '../types.js'
 import type { Connection, SqlRunner, SqlSpelling } from './backend.js'
 import { PRECOMPILED } from './precompiled.js'
+import { likeEscape, searchSql } from './search.js'
 import { inNewTaskOrder, newTaskColumnList, toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
 
@@ -207,10 +208,6 @@ export async function readChunks(
   return { output, log, lastSeq: rows.length > 0 ? Number(rows.at(-1)!.seq) : afterSeq }
 }
 
-function likeEscape(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
-}
-
 /**
  * `--task PATTERN` (and `sq top`'s filter) as a LIKE pattern of lower case: with `*` or `?` a glob over
  * the WHOLE reference, as a shell matches a file name (`tasks/*`, `*#send`, `hel*` — which `tasks/hello`
@@ -238,14 +235,7 @@ export async function listTasks(d: TaskStore, f: ListFilter): Promise<Task[]> {
     const where: string[] = []
     if (f.taskPattern) where.push(`lower("task") like ${p(globToLike(f.taskPattern.toLowerCase()))} escape '\\'`)
     if (f.since) where.push(`"modified" >= ${p(f.since)}`)
-    if (f.search) {
-      const needle = `%${likeEscape(f.search.toLowerCase())}%`
-      where.push(
-        `(cast(id as text) like ${p(needle)} escape '\\' or lower(task) like ${p(needle)} escape '\\' or ` +
-          `lower(output) like ${p(needle)} escape '\\' or exists (select 1 as "one" from "sq_task_chunks" as "c" ` +
-          `where "c"."task_id" = "sq_tasks"."id" and "c"."stream" = 'output' and lower(c.data) like ${p(needle)} escape '\\'))`,
-      )
-    }
+    if (f.search) where.push(searchSql(f.search, p))
     return where
   }
   const newestFirst = () => `order by "modified" desc, "id" desc limit ${p(f.limit)}`

@@ -92,12 +92,14 @@ for (const dialect of DIALECTS) {
     })
 
     it('-q prints ids only, one per line; the default is a readable table', async () => {
-      const [quiet, table, empty] = await Promise.all([
+      const [quiet, table, empty, quietNone] = await Promise.all([
         sqOk(db, ['list', '-q', '--status', 'completed']),
         sqOk(db, ['list']),
         sqOk(db, ['list', '--status', 'cancelled']),
+        sqOk(db, ['list', '-q', '--status', 'cancelled']),
       ])
       assert.equal(quiet, `${ids.other}\n${ids.done}\n`)
+      assert.equal(quietNone, '', 'no line at all when none match: `sq list -q | wc -l` counts 0')
       const lines = table.trimEnd().split('\n')
       assert.match(lines[0]!, /ID\s+STATUS\s+TASK\s+MODIFIED/)
       assert.equal(lines.length, 6)
