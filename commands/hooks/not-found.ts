@@ -9,12 +9,14 @@ import { EXIT } from '../../src/errors.js'
  * not hang on a prompt.) oclif loads this file only when no command matched.
  */
 const hook: Hook<'command_not_found'> = async function (opts) {
-  const typed = opts.id.replaceAll(':', ' ')
+  // With topics separated by spaces, oclif joins the arguments to the id (`sq shwo 0bf14584` arrives as
+  // `shwo:0bf14584`); sq's commands are single words, so the first is what was mistyped.
+  const typed = opts.id.split(':')[0]!
   const ids = opts.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
-  const nearest = ids.length === 0 ? undefined : closest(opts.id, ids)
+  const nearest = ids.length === 0 ? undefined : closest(typed, ids)
   const near =
-    (opts.id.length >= 2 ? ids.find((id) => id.startsWith(opts.id)) : undefined) ??
-    (nearest && isTypo(opts.id, nearest) ? nearest : undefined)
+    (typed.length >= 2 ? ids.find((id) => id.startsWith(typed)) : undefined) ??
+    (nearest && isTypo(typed, nearest) ? nearest : undefined)
   const hint = near === undefined ? '' : `; did you mean "${near}"?`
   process.stderr.write(`sq: "${typed}" is not a sq command${hint} (sq help lists them)\n`)
   this.exit(EXIT.usage)

@@ -46,17 +46,23 @@ describe('sq help, -h, -v, unknown commands, completion', function () {
   })
 
   it('an unknown command is one `sq:` line, exit 2, with a suggestion when it looks like a typo', async () => {
-    const [typo, prefix, unrelated, helpUnknown] = await Promise.all([
+    const [typo, withArgument, prefix, unrelated, helpUnknown] = await Promise.all([
       run('lsit', '--status', 'failed'),
+      run('shwo', '0bf14584'),
       run('enq'),
       run('nope'),
       run('help', 'nope'),
     ])
     assertOneLineError(typo, 2, /^sq: "lsit" is not a sq command; did you mean "list"\? \(sq help lists them\)$/)
+    assertOneLineError(
+      withArgument,
+      2,
+      /^sq: "shwo" is not a sq command; did you mean "show"\? \(sq help lists them\)$/,
+    )
     assertOneLineError(prefix, 2, /did you mean "enqueue"\?/)
     assertOneLineError(unrelated, 2, /^sq: "nope" is not a sq command \(sq help lists them\)$/)
     assertOneLineError(helpUnknown, 2, /^sq: "nope" is not a sq command/)
-    for (const r of [typo, prefix, unrelated, helpUnknown]) assert.equal(r.stdout, '')
+    for (const r of [typo, withArgument, prefix, unrelated, helpUnknown]) assert.equal(r.stdout, '')
   })
 
   it('sq autocomplete builds a bash completion that completes commands and flags', async () => {
