@@ -136,7 +136,7 @@ export function sqIdle(kind: Kind): IdleTarget {
     async pickup() {
       const { id } = await q!.enqueue({ task: 'tasks#noop' })
       const task = await withTimeout(
-        q!.follow(id, () => {}, 5),
+        q!.follow(id, () => {}, { pollMs: 5 }),
         60_000,
         'sq worker to run one task',
       )

@@ -38,9 +38,15 @@ export abstract class BaseCommand extends Command {
     return this.resolved
   }
 
-  /** Opens the queue once, on those settings. */
-  protected async openQueue(flags: { db?: string; root?: string }, extra: Partial<Settings> = {}): Promise<Queue> {
-    this.queue ??= await Queue.withSettings(await this.resolveSettings(flags, extra))
+  /** Opens the queue once, on those settings; a database is created only when `create` says so (CommandIO). */
+  protected async openQueue(
+    flags: { db?: string; root?: string },
+    extra: Partial<Settings> = {},
+    open: { create?: boolean } = {},
+  ): Promise<Queue> {
+    this.queue ??= await Queue.withSettings(await this.resolveSettings(flags, extra), {
+      create: open.create ?? false,
+    })
     return this.queue
   }
 
@@ -68,7 +74,7 @@ export abstract class BaseCommand extends Command {
       log: logLine,
       logJson: logJsonDocument,
       resolveSettings: (flags, extra) => this.resolveSettings(flags, extra),
-      openQueue: (flags, extra) => this.openQueue(flags, extra),
+      openQueue: (flags, extra, open) => this.openQueue(flags, extra, open),
     }
   }
 

@@ -32,6 +32,10 @@ export default class Enqueue extends BaseCommand {
       description: 'block until the task ends, streaming its output; exit 1 unless it completed',
       default: false,
     }),
+    'wait-timeout': Flags.string({
+      description: 'with --wait: stop waiting after this long (e.g. 10m), exit 1 and leave the task as it is',
+      helpValue: 'DURATION',
+    }),
     key: Flags.string({ description: 'while a task with this key is queued or running, print its id and add nothing' }),
     delay: Flags.string({ description: 'do not run before this long from now (e.g. 30s, 10m, 2h)', exclusive: ['at'] }),
     at: Flags.string({ description: 'do not run before this time (ISO 8601)', exclusive: ['delay'] }),
@@ -45,7 +49,7 @@ export default class Enqueue extends BaseCommand {
       description:
         'enqueue one task per line of FILE (- for stdin), each line a JSON object of args; one bad line refuses all; --key may name args: "report-{day}"',
       helpValue: 'FILE',
-      exclusive: ['args', 'arg', 'wait'],
+      exclusive: ['args', 'arg', 'wait', 'wait-timeout'],
     }),
   }
 

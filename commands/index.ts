@@ -2,6 +2,7 @@ import Cancel from './cancel.js'
 import Enqueue from './enqueue.js'
 import Help from './help.js'
 import List from './list.js'
+import Migrate from './migrate.js'
 import Pause from './pause.js'
 import Purge from './purge.js'
 import Requeue from './requeue.js'
@@ -18,6 +19,7 @@ export const COMMANDS = {
   enqueue: Enqueue,
   help: Help,
   list: List,
+  migrate: Migrate,
   pause: Pause,
   purge: Purge,
   requeue: Requeue,

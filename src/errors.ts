@@ -1,7 +1,10 @@
 import { redactSecrets } from './redact.js'
 
-/** Exit codes of the SPEC: 0 success, 1 failure at run time, 2 bad input. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
+/**
+ * Exit codes of the SPEC: 0 success, 1 failure at run time, 2 bad input; and 130 (128 + SIGINT), what a
+ * shell reports for a command stopped by Ctrl-C, when `--wait` stops waiting at one.
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const
 
 /** Base of sq's error taxonomy; `exitCode` is what the CLI exits with. */
 export class SqError extends Error {
@@ -28,6 +31,15 @@ export class StorageError extends SqError {}
 
 /** A task ended failed or cancelled while a command waited for it (`--wait`, `--follow`). */
 export class TaskEndedBadlyError extends SqError {}
+
+/** `--wait` stopped before the task ended (its timeout, or Ctrl-C); the task is left as it is. */
+export class WaitStoppedError extends SqError {
+  override readonly exitCode: number
+  constructor(message: string, o: { interrupted: boolean }) {
+    super(message)
+    this.exitCode = o.interrupted ? EXIT.interrupted : EXIT.failure
+  }
+}
 
 /**
  * Turns anything thrown into an SqError whose message is safe to print: one line, no password.

@@ -8,11 +8,13 @@ import { escapeControl } from '../../src/text.js'
 import type { Task } from '../../src/types.js'
 import type { CommandIO, SharedFlags } from './io.js'
 import { completedOrExit } from './task-ended.js'
+import { waitForTask } from './wait.js'
 
 export interface EnqueueFlags extends SharedFlags {
   args?: string
   arg: string[]
   wait: boolean
+  'wait-timeout'?: string
   key?: string
   delay?: string
   at?: string
@@ -39,13 +41,17 @@ export async function enqueueAction(
   flags: EnqueueFlags,
 ): Promise<Task | BatchLine[] | undefined> {
   if (flags.jsonl !== undefined) return enqueueBatch(io, taskRef, flags, flags.jsonl)
+  const waitTimeout = flags['wait-timeout']
+  if (waitTimeout !== undefined && !flags.wait) throw new UsageError('--wait-timeout needs --wait')
+  const timeout =
+    waitTimeout === undefined ? undefined : { ms: parseDuration(waitTimeout, '--wait-timeout'), text: waitTimeout }
   const settings = await io.resolveSettings(flags)
   const taskArgs = await parseCliArgs(flags.args, flags.arg, {
     stdin: () => process.stdin,
     maxArgsSize: settings.maxArgsSize,
   })
   const at = parseAt(flags.at)
-  const queue = await io.openQueue(flags)
+  const queue = await io.openQueue(flags, {}, { create: true })
   const { id } = await queue.enqueue({
     task: taskRef,
     args: taskArgs,
@@ -62,11 +68,16 @@ export async function enqueueAction(
     return io.json ? queue.get(id) : undefined
   }
   let endsLine = true
-  const task = await queue.follow(id, (text) => {
-    if (io.json || text === '') return
-    process.stdout.write(escapeControl(text))
-    endsLine = text.endsWith('\n')
-  })
+  const task = await waitForTask(
+    queue,
+    { id, queue: flags.queue },
+    (text) => {
+      if (io.json || text === '') return
+      process.stdout.write(escapeControl(text))
+      endsLine = text.endsWith('\n')
+    },
+    { timeout },
+  )
   // The shell prompt (or the next line of a cron mail) starts on a line of its own.
   if (!endsLine) process.stdout.write('\n')
   return completedOrExit(io, task)
@@ -101,7 +112,7 @@ async function enqueueBatch(io: CommandIO, taskRef: string, flags: EnqueueFlags,
     queue: flags.queue,
     maxAttempts: flags['max-attempts'],
   }))
-  const queue = await io.openQueue(flags)
+  const queue = await io.openQueue(flags, {}, { create: true })
   const results = await queue.enqueueMany(options, { label: (i) => `--jsonl ${source} line ${items[i]!.line}` })
   const lines = results.map((r, i) => ({ line: items[i]!.line, id: r.id, created: r.created }))
   if (!io.json && lines.length > 0) io.log(lines.map((l) => l.id).join('\n'))

@@ -21,8 +21,11 @@ export interface CommandIO {
   logJson(value: unknown): void
   /** The settings, resolved once: the flags, then the environment and the config file. */
   resolveSettings(flags: SharedFlags, extra?: Partial<Settings>): Promise<Settings>
-  /** The queue, opened once, on those settings. */
-  openQueue(flags: SharedFlags, extra?: Partial<Settings>): Promise<Queue>
+  /**
+   * The queue, opened once, on those settings. Only commands that write pass `create` (SPEC §5:
+   * enqueue, worker, migrate); for the others a missing database is an error and nothing is created.
+   */
+  openQueue(flags: SharedFlags, extra?: Partial<Settings>, open?: { create?: boolean }): Promise<Queue>
 }
 
 /** oclif's `ux.stdout` is console.log of the text: the same bytes, written the same way. */

@@ -32,7 +32,8 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
   boundHeapGrowth()
   const level: LogLevel = flags.quiet ? 'error' : flags['log-level']
   const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
-  const open = () => io.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout })
+  const open = () =>
+    io.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout }, { create: true })
   // A burst (cron) runs what is there now: an unreachable database is its failure, not a wait.
   const queue = flags.burst ? await open() : await waitForDatabase(open, log)
   // Burst only: whether the last run of each task this worker ran completed (a failure retried into a

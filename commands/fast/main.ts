@@ -65,10 +65,10 @@ async function runCommand(id: FastCommand, { args, flags }: Parsed, argv: string
     logJson: logJsonDocument,
     resolveSettings: async (f, extra) =>
       (settings ??= import('./hot.js').then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra }))),
-    openQueue: async (f, extra) => {
+    openQueue: async (f, extra, open) => {
       queue ??= Promise.all([import('./hot.js'), io.resolveSettings(f, extra)]).then(([m, s]) =>
         // Lazy: adding, showing and listing tasks load no query builder; a worker needs the backend.
-        m.Queue.withSettings(s, { lazy: id !== 'worker' }),
+        m.Queue.withSettings(s, { lazy: id !== 'worker', create: open?.create ?? false }),
       )
       // Kept once open only: a worker waiting for its database opens it again.
       queue.catch(() => (queue = undefined))

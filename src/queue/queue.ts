@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { resolveSettings, type Settings } from '../config.js'
 import { NotFoundError, UsageError } from '../errors.js'
 import type { Backend, Connection } from '../storage/backend.js'
-import { openConnection } from '../storage/open.js'
+import { openConnection, type OpenOptions } from '../storage/open.js'
 import * as tasks from '../storage/task-repository.js'
 import type { CancelOutcome, ListFilter, RequeueOutcome } from '../storage/task-types.js'
 import { isTerminal, type Status, type Task, type TaskWithRuns } from '../types.js'
@@ -75,9 +76,10 @@ export class Queue {
    * A queue on settings already resolved (a command that needed them before opening the database).
    * `lazy`: Kysely and the whole backend load only when a method needs them, and `backend` is not
    * available until then — for a one-shot command that adds, shows or lists tasks (commands/fast/).
+   * `create`: see OpenOptions (default true).
    */
-  static async withSettings(settings: Settings, o: { lazy?: boolean } = {}): Promise<Queue> {
-    const queue = new Queue(settings, await openConnection(settings.db))
+  static async withSettings(settings: Settings, o: { lazy?: boolean } & OpenOptions = {}): Promise<Queue> {
+    const queue = new Queue(settings, await openConnection(settings.db, { create: o.create }))
     if (!o.lazy) {
       try {
         await queue.storage()
@@ -297,10 +299,16 @@ export class Queue {
 
   /**
    * Streams a task's output as it grows (`onOutput` gets each new piece) and resolves with the task
-   * once it has ended. A retried task's new run streams after the old one's.
+   * once it has ended. A retried task's new run streams after the old one's. `signal` stops following
+   * (the promise rejects); `onStatus` hears the status each poll reads.
    */
-  async follow(idOrPrefix: string, onOutput: (text: string) => void, pollMs = 100): Promise<Task> {
+  async follow(
+    idOrPrefix: string,
+    onOutput: (text: string) => void,
+    o: { pollMs?: number; signal?: AbortSignal; onStatus?: (status: Status) => void } = {},
+  ): Promise<Task> {
     const id = await this.resolveId(idOrPrefix)
+    const pollMs = o.pollMs ?? 100
     /** The run followed (its claim): a new one streams from its start. */
     let claim = -1
     let printed = 0
@@ -310,6 +318,7 @@ export class Queue {
       // costs its new output, not all of it again.
       const state = await tasks.getTaskState(this.connection, id)
       if (!state) throw new NotFoundError(`task ${id} was deleted while it was followed`)
+      o.onStatus?.(state.status)
       if (state.claims !== claim) {
         claim = state.claims
         printed = 0
@@ -332,8 +341,15 @@ export class Queue {
           return task
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, pollMs))
+      await sleep(pollMs, undefined, { signal: o.signal })
     }
+  }
+
+  /** How many live workers take tasks from `queueName` (their heartbeat within the timeout). */
+  async workersServing(queueName: string): Promise<number> {
+    const [{ liveWorkers }, backend] = await Promise.all([import('../storage/worker-repository.js'), this.storage()])
+    const live = await liveWorkers(backend, this.settings.heartbeatTimeout)
+    return live.filter((w) => w.queues.includes(queueName)).length
   }
 
   /** Pauses a queue: no task of it is claimed until it is resumed; running tasks go on. Idempotent. */

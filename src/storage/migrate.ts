@@ -29,11 +29,11 @@ function migrations(backend: Backend): Record<string, Migration> {
 
 /**
  * Brings the schema up to date with Kysely's migrator, under a lock that makes concurrent first starts
- * safe (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE, see backends/sqlite.ts). Runs only when
- * isSchemaCurrent (schema-version.ts) said no; the migrator itself skips what another process applied
- * meanwhile.
+ * safe (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE, see backends/sqlite.ts); returns the names
+ * of the migrations this call applied. Runs only when schemaState (schema-version.ts) said the schema
+ * is not current; the migrator itself skips what another process applied meanwhile.
  */
-export async function migrateToLatest(backend: Backend): Promise<void> {
+export async function migrateToLatest(backend: Backend): Promise<string[]> {
   const all = migrations(backend)
   const latest = Object.keys(all).sort().at(-1)!
   if (latest !== LATEST_MIGRATION) throw new Error(`schema-version.ts names ${LATEST_MIGRATION}, not ${latest}`)
@@ -43,8 +43,9 @@ export async function migrateToLatest(backend: Backend): Promise<void> {
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: `${MIGRATION_TABLE}_lock`,
   })
-  const { error } = await migrator.migrateToLatest()
+  const { error, results } = await migrator.migrateToLatest()
   if (error) {
     throw new StorageError(`database migration failed: ${(error as Error).message ?? String(error)}`, { cause: error })
   }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }

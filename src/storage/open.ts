@@ -1,8 +1,9 @@
+import fs from 'node:fs'
 import { parse as parsePgUrl } from 'pg-connection-string'
-import { StorageError, UsageError } from '../errors.js'
+import { NotFoundError, SqError, StorageError, UsageError } from '../errors.js'
 import { redactSecrets, registerUrlSecrets } from '../redact.js'
 import type { Backend, Connection } from './backend.js'
-import { isSchemaCurrent } from './schema-version.js'
+import { LATEST_MIGRATION, schemaState } from './schema-version.js'
 
 export type DatabaseLocation = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string }
 
@@ -63,13 +64,44 @@ function postgresUrlProblem(text: string): string | undefined {
   return undefined
 }
 
+/** How a database is opened. */
+export interface OpenOptions {
+  /**
+   * Create the database (a missing SQLite file, the tables of an empty database) when there is none:
+   * the default, for the library and for the commands that write (`enqueue`, `worker`, `migrate`).
+   * Without it, a missing database is a NotFoundError and nothing is created — a read command in the
+   * wrong directory, or with a mistyped path, must not leave an empty database behind and say
+   * "No tasks." An existing schema of an older sq is still brought up to date.
+   */
+  create?: boolean
+}
+
 /**
  * Opens the database and brings its schema up to date. Drivers are imported here, on demand, so a
  * command on SQLite never loads pg and vice versa; Kysely loads only for a migration, or when the
  * connection's backend() is asked for.
  */
-export async function openConnection(url: string): Promise<Connection> {
+export async function openConnection(url: string, o: OpenOptions = {}): Promise<Connection> {
+  return (await openMigrated(url, o.create ?? true)).connection
+}
+
+/** What `sq migrate` reports: the database, the migration its schema is at, and those it just applied. */
+export interface MigrateResult {
+  database: string
+  migration: string
+  applied: string[]
+}
+
+/** Creates the database or brings its schema up to date, then closes it: `sq migrate`, for deploy scripts. */
+export async function migrateDatabase(url: string): Promise<MigrateResult> {
+  const { connection, applied } = await openMigrated(url, true)
+  await connection.close()
+  return { database: connection.displayUrl, migration: LATEST_MIGRATION, applied }
+}
+
+async function openMigrated(url: string, create: boolean): Promise<{ connection: Connection; applied: string[] }> {
   const location = parseDatabaseUrl(url)
+  if (!create && location.kind === 'sqlite' && !fs.existsSync(location.path)) throw noDatabase(location.path)
   const connection =
     location.kind === 'postgres'
       ? (await importDriver('pg', () => import('./backends/pg-connection.js'))).openPostgres(location.url)
@@ -77,23 +109,30 @@ export async function openConnection(url: string): Promise<Connection> {
           location.path,
         )
   try {
-    if (!(await isSchemaCurrent(connection))) {
-      const [{ migrateToLatest }, backend] = await Promise.all([import('./migrate.js'), connection.backend()])
-      await migrateToLatest(backend)
-    }
+    const state = await schemaState(connection)
+    if (state === 'absent' && !create) throw noDatabase(connection.displayUrl)
+    if (state === 'current') return { connection, applied: [] }
+    const [{ migrateToLatest }, backend] = await Promise.all([import('./migrate.js'), connection.backend()])
+    return { connection, applied: await migrateToLatest(backend) }
   } catch (error) {
     await connection.close().catch(() => {})
-    if (error instanceof StorageError) throw error
+    if (error instanceof SqError) throw error
     throw new StorageError(`cannot use database ${connection.displayUrl}: ${(error as Error).message}`, {
       cause: error,
     })
   }
-  return connection
+}
+
+/** What a command that only reads says where there is no database: which path, and what creates one. */
+function noDatabase(where: string): NotFoundError {
+  return new NotFoundError(
+    `no sq database at ${where} (check --db or SQ_DATABASE_URL; sq migrate, sq enqueue or sq worker create one)`,
+  )
 }
 
 /** Opens the database, as openConnection, with Kysely's handle and the whole backend loaded. */
-export async function openDatabase(url: string): Promise<Backend> {
-  const connection = await openConnection(url)
+export async function openDatabase(url: string, o: OpenOptions = {}): Promise<Backend> {
+  const connection = await openConnection(url, o)
   try {
     return await connection.backend()
   } catch (error) {

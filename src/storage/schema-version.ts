@@ -6,19 +6,23 @@ export const LATEST_MIGRATION = '009-claim-counter-and-runs'
 /** Kysely's migrator owns this table; only its name column is read here. */
 export const MIGRATION_TABLE = 'sq_migration'
 
+/** Where a database's schema stands: up to date, older than this sq (migrated on open), or not there. */
+export type SchemaState = 'current' | 'behind' | 'absent'
+
 /**
- * Is the schema current? Asked on every open, so it is one read of SQL written out: the common case
- * loads neither Kysely nor the migrations (migrate.ts runs only when this says no).
+ * Where the schema stands. Asked on every open, so it is one read of SQL written out: the common case
+ * loads neither Kysely nor the migrations (migrate.ts runs only when this says `behind` or `absent`).
  */
-export async function isSchemaCurrent(d: SqlRunner): Promise<boolean> {
+export async function schemaState(d: SqlRunner): Promise<SchemaState> {
   try {
     const rows = await d.query<{ name: string }>(
       `select "name" from "${MIGRATION_TABLE}" order by "name" desc limit ${d.spelling.param(1)}`,
       [1],
     )
-    return rows[0]?.name === LATEST_MIGRATION
+    if (rows.length === 0) return 'absent'
+    return rows[0]!.name === LATEST_MIGRATION ? 'current' : 'behind'
   } catch (error) {
-    if (isMissingTable(error)) return false
+    if (isMissingTable(error)) return 'absent'
     throw error
   }
 }

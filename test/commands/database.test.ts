@@ -15,17 +15,18 @@ for (const dialect of DIALECTS) {
       for (const db of dbs) await db.drop()
     })
 
-    it('six sq enqueue and six sq list started at once all succeed, and the schema is created once', async function () {
+    it('six sq enqueue and six sq migrate started at once all succeed, and the schema is created once', async function () {
       this.timeout(120_000)
       const [a, b] = await Promise.all([createTestDatabase(dialect), createTestDatabase(dialect)])
       dbs.push(a, b)
       writeTaskModule(a.dir)
       const results = await Promise.all([
         ...Array.from({ length: 6 }, (_, i) => sq(a, ['enqueue', 'tasks#hello', '--arg', `i=${i}`])),
-        ...Array.from({ length: 6 }, () => sq(b, ['list', '--json'])),
+        ...Array.from({ length: 6 }, () => sq(b, ['migrate', '--json'])),
       ])
       for (const r of results) assert.equal(r.code, 0, r.stderr)
-      for (const r of results.slice(6)) assert.deepEqual(JSON.parse(r.stdout), [])
+      const applied = results.slice(6).flatMap((r) => JSON.parse(r.stdout).applied as string[])
+      assert.equal(applied.length, 8, `the six sq migrate applied each migration once between them: ${applied}`)
       for (const db of [a, b]) {
         const d = await openTestDatabase(db)
         try {
@@ -190,7 +191,7 @@ describe('databases that cannot be used', () => {
 
   it('a new SQLite database file is readable by its owner only (0600)', async () => {
     const file = path.join(dir, 'fresh.db')
-    const r = await run(['list', '--db', `sqlite:${file}`])
+    const r = await run(['migrate', '--db', `sqlite:${file}`])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(fs.statSync(file).mode & 0o777, 0o600)
     for (const extra of [`${file}-wal`, `${file}-shm`]) {

@@ -11,6 +11,8 @@ for (const dialect of DIALECTS) {
     before(async () => {
       db = await createTestDatabase(dialect)
       writeTaskModule(db.dir)
+      // As a deploy does: `sq schedules` only reads, and creates no database (SPEC §5).
+      await sqOk(db, ['migrate'])
     })
     after(async () => db?.drop())
     const config = (value: unknown) => fs.writeFileSync(path.join(db.dir, 'sq.config.json'), JSON.stringify(value))
