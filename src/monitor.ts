@@ -63,6 +63,8 @@ export interface ListedTask {
   modified: string
   /** Milliseconds since it was last modified (queued: how long it has waited), by the database's clock. */
   agoMs: number
+  /** Queued with a delay: milliseconds until it may run (a task delayed by 2h has not "waited" 2m). */
+  delayMs?: number
   /** The first non-blank line of its error (failed) or output (completed); '' for queued. Unescaped. */
   line: string
 }
@@ -192,6 +194,7 @@ export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Sna
           task: r.task,
           modified: r.modified,
           agoMs: since(r.modified),
+          ...(r.run_at && Date.parse(r.run_at) > now ? { delayMs: Date.parse(r.run_at) - now } : {}),
           line: firstNonBlankLine(r.head),
         }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null

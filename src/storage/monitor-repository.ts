@@ -131,6 +131,8 @@ export interface ListedRow {
   id: string
   task: string
   modified: string
+  /** When it may run (a delayed task's is in the future). */
+  run_at: string
   /** The start (400 characters) of the error of a failed task, the output of a completed one; null when queued. */
   head: string | null
 }
@@ -149,7 +151,13 @@ export async function latestWithStatus(
   const walk = (limit: number) =>
     d.db
       .selectFrom('sq_tasks')
-      .select(['id', 'task', 'modified', (column === null ? sql<string | null>`null` : head(column, 400)).as('head')])
+      .select([
+        'id',
+        'task',
+        'modified',
+        'run_at',
+        (column === null ? sql<string | null>`null` : head(column, 400)).as('head'),
+      ])
       .where('status', '=', o.status)
       .orderBy('modified', direction)
       .orderBy('id', direction)
@@ -164,7 +172,7 @@ export async function latestWithStatus(
         .limit(o.limit)
         .execute()
     : await walk(o.limit).execute()
-  return rows.map((r) => ({ ...r, modified: d.toIso(r.modified) }))
+  return rows.map((r) => ({ ...r, modified: d.toIso(r.modified), run_at: d.toIso(r.run_at) }))
 }
 
 export interface TaskHeadRow {

@@ -208,6 +208,11 @@ for (const dialect of DIALECTS) {
         [first.id, second.id],
       )
       assert.ok(queued.listed.tasks[0]!.agoMs >= 59_000, 'how long it has waited')
+      assert.equal(queued.listed.tasks[0]!.delayMs, undefined, 'it may run now')
+      const delayed = await queue.enqueue({ task: 'jobs#count', queue: 'later', delaySeconds: 7200 })
+      const withDelayed = (await snapshot(d, { list: 'queued' })).listed.tasks.find((t) => t.id === delayed.id)!
+      assert.ok(Math.abs(withDelayed.delayMs! - 7_200_000) < 60_000, `delayed by 2h: ${withDelayed.delayMs}`)
+      await d.db.deleteFrom('sq_tasks').where('id', '=', delayed.id).execute()
       assert.equal(queued.failures.length, 0)
       const completed = await snapshot(d, { list: 'completed' })
       assert.deepEqual(

@@ -378,6 +378,7 @@ describe('sq top (components)', () => {
   it('Tab shows queued tasks, then recently completed ones, then the failures again', async () => {
     const QUEUED = 'c0ffee00-0000-4000-8000-000000000004'
     const DONE = 'd0d0d0d0-0000-4000-8000-000000000005'
+    const DELAYED = 'c0ffee01-0000-4000-8000-000000000006'
     const { source, calls } = scripted((o) => {
       const s = busySnapshot()
       if (o.list === 'queued')
@@ -385,7 +386,10 @@ describe('sq top (components)', () => {
           ...s,
           listed: {
             status: 'queued',
-            tasks: [{ id: QUEUED, task: 'jobs#later', modified: AT, agoMs: 65_000, line: '' }],
+            tasks: [
+              { id: QUEUED, task: 'jobs#later', modified: AT, agoMs: 65_000, line: '' },
+              { id: DELAYED, task: 'jobs#nightly', modified: AT, agoMs: 167_000, delayMs: 7_033_000, line: '' },
+            ],
           },
         }
       if (o.list === 'completed')
@@ -411,6 +415,7 @@ describe('sq top (components)', () => {
     await press(stdin, '\t')
     const queued = await waitFor(lastFrame, (t) => t.includes('Queued, longest waiting first'), 'the queued list')
     assert.match(queued, /c0ffee00 jobs#later +waiting 1m05s/)
+    assert.match(queued, /c0ffee01 jobs#nightly +runs in 1h57m/, 'a delayed task shows when it runs')
     assert.equal(calls.at(-1)?.list, 'queued')
     await press(stdin, 'jjj') // past the two running tasks to the queued one
     await waitFor(lastFrame, (t) => /▶ c0ffee00/.test(t), 'the queued task selected')

@@ -48,7 +48,11 @@ export function TaskList({ status, tasks, selectedId, rows, width, theme }: Task
               {shortId(t.id)} {fitCell(escapeControl(t.task, false), task)}{' '}
               <Text color={theme.dim}>
                 {fitCell(
-                  ago === 'ago' ? `${formatDuration(t.agoMs)} ago` : `waiting ${formatDuration(t.agoMs)}`,
+                  ago === 'ago'
+                    ? `${formatDuration(t.agoMs)} ago`
+                    : t.delayMs
+                      ? `runs in ${formatDuration(t.delayMs)}`
+                      : `waiting ${formatDuration(t.agoMs)}`,
                   agoWidth,
                 )}
               </Text>{' '}
