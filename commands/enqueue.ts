@@ -24,7 +24,8 @@ export default class Enqueue extends BaseCommand {
       helpValue: 'JSON',
     }),
     arg: Flags.string({
-      description: 'one arg as key=value (value parsed as JSON when it parses); repeatable',
+      description:
+        'one arg as key=value (value parsed as JSON when it parses; a number only when it reads back exactly, so 1.10 stays "1.10"); repeatable',
       multiple: true,
       default: [],
     }),

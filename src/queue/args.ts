@@ -89,8 +89,9 @@ export interface ArgsSources {
 
 /**
  * Reads `--args` (`'<json>'`, `@file.json` or `-` for stdin) and `--arg key=value` pairs into one
- * object; a value of `--arg` is parsed as JSON when it parses, else kept as a string. A file or stdin
- * is read to at most `maxArgsSize` + 1 bytes, and its errors never quote its content.
+ * object; a value of `--arg` is parsed as JSON when it parses (a number only when it reads back
+ * exactly), else kept as a string. A file or stdin is read to at most `maxArgsSize` + 1 bytes, and its
+ * errors never quote its content.
  */
 export async function parseCliArgs(
   argsFlag: string | undefined,
@@ -126,6 +127,9 @@ export async function parseCliArgs(
     } catch {
       // not JSON: kept as the string it is
     }
+    // A number that would not read back as typed stays the string typed: 12345678901234567890 would be
+    // rounded and 1.10 become 1.1 (an account number, a version), silently.
+    if (typeof value === 'number' && String(value) !== raw.trim()) value = raw
     // defineProperty, not `base[key] =`: a key like __proto__ must become an arg, not a prototype.
     Object.defineProperty(base, key, { value, enumerable: true, writable: true, configurable: true })
   }

@@ -80,6 +80,14 @@ for (const dialect of DIALECTS) {
           'eq=a=b',
           '--arg',
           'quoted="7"',
+          '--arg',
+          'big=12345678901234567890',
+          '--arg',
+          'version=1.10',
+          '--arg',
+          'exp=1e3',
+          '--arg',
+          'price=-2.5',
         ]),
         enqueue(db, 'tasks#hello', ['--args', '{"a":1,"b":1}', '--arg', 'b=2']),
         enqueue(db, 'tasks#hello'),
@@ -94,6 +102,11 @@ for (const dialect of DIALECTS) {
         empty: '',
         eq: 'a=b',
         quoted: '7',
+        // A number that would not read back as typed stays the string typed, not rounded or trimmed.
+        big: '12345678901234567890',
+        version: '1.10',
+        exp: '1e3',
+        price: -2.5,
       })
       assert.deepEqual((await show(merged)).args, { a: 1, b: 2 })
       assert.deepEqual((await show(noArgs)).args, {})
