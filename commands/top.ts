@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core'
+import { parseDuration } from '../src/config.js'
 import { UsageError } from '../src/errors.js'
 import { queueMonitor } from '../src/monitor.js'
 import { BaseCommand } from './base.js'
@@ -15,17 +16,17 @@ export default class Top extends BaseCommand {
   ]
   static override flags = {
     interval: Flags.string({
-      description: 'seconds between refreshes (0.1 to 10)',
+      description: 'time between refreshes, 0.1 to 10 seconds: a duration (500ms, 2s) or seconds',
       default: '0.4',
-      helpValue: 'SECONDS',
+      helpValue: 'DURATION',
     }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Top)
-    const interval = Number(flags.interval)
-    if (!Number.isFinite(interval) || interval < 0.1 || interval > 10) {
-      throw new UsageError(`--interval must be a number of seconds from 0.1 to 10, got "${flags.interval}"`)
+    const interval = parseDuration(flags.interval, '--interval', { plainSeconds: true }) / 1000
+    if (interval < 0.1 || interval > 10) {
+      throw new UsageError(`--interval must be from 0.1 to 10 seconds, got "${flags.interval}"`)
     }
     if (!process.stdout.isTTY || !process.stdin.isTTY) {
       throw new UsageError(

@@ -8,7 +8,7 @@ export default class WorkerCommand extends BaseCommand {
   static override examples = [
     '<%= config.bin %> worker --concurrency 4',
     '<%= config.bin %> worker --burst --quiet      # from cron: run what is queued, then exit; print only errors',
-    '<%= config.bin %> worker --queue emails,reports --timeout 600',
+    '<%= config.bin %> worker --queue emails,reports --timeout 10m',
   ]
   static override flags = {
     concurrency: Flags.integer({
@@ -22,15 +22,16 @@ export default class WorkerCommand extends BaseCommand {
       description: 'exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed',
       default: false,
     }),
-    timeout: Flags.integer({
-      description: 'seconds a task may run, 0 for no limit [env: SQ_TASK_TIMEOUT; default 3600]',
-      min: 0,
+    timeout: Flags.string({
+      description:
+        'how long a task may run: a duration (10m, 1h30m) or seconds, 0 for no limit [env: SQ_TASK_TIMEOUT; default 1h]',
+      helpValue: 'DURATION',
     }),
     queue: Flags.string({ char: 'q', description: 'queues to take tasks from, comma-separated', default: 'default' }),
-    grace: Flags.integer({
-      description: 'seconds running tasks get to finish after SIGINT/SIGTERM',
-      default: 30,
-      min: 0,
+    grace: Flags.string({
+      description: 'how long running tasks get to finish after SIGINT/SIGTERM: a duration (2m) or seconds',
+      default: '30s',
+      helpValue: 'DURATION',
     }),
     'max-memory': Flags.integer({ description: 'heap limit of each task process, MiB', default: 2048, min: 16 }),
     'max-tasks-per-process': Flags.integer({

@@ -194,16 +194,14 @@ function origins(picked: { value: unknown; from: string } | undefined): string[]
     })
 }
 
-/** A non-negative number of seconds; a string may carry a unit ("90s", "5m"). */
+/** A setting in seconds, by the one duration rule (parseDuration): "90s", "5m", or a number of seconds. */
 function seconds(picked: { value: unknown; from: string } | undefined, key: string): number | undefined {
   if (!picked) return undefined
   const { value, from } = picked
   const n =
     typeof value === 'number'
       ? value
-      : /^\d+(\.\d+)?$/.test(String(value).trim())
-        ? Number(value)
-        : durationMs(String(value)) / 1000
+      : parseDuration(String(value), `${key} from ${from}`, { plainSeconds: true }) / 1000
   if (!Number.isFinite(n) || n < 0)
     throw new UsageError(`${key} from ${from} must be a number of seconds ≥ 0, got "${value}"`)
   return n
@@ -243,12 +241,22 @@ export function durationMs(text: string): number {
   return UNITS.reduce((total, [, size], i) => total + Number(match[i + 1] ?? 0) * size, 0)
 }
 
-/** A flag's duration, or a UsageError that names the flag and shows the accepted forms. */
-export function parseDuration(text: string, flag: string): number {
+/**
+ * A duration in ms, or a UsageError that names the flag (or setting) and shows the accepted forms. The
+ * one rule for every duration — flag, config key or variable: a number with its unit (DURATION_FORMS);
+ * where the setting is a number of seconds (`plainSeconds`: --timeout, --grace, --interval,
+ * taskTimeout, heartbeatTimeout and their variables) a plain number is taken too, as seconds. Elsewhere
+ * a plain number is refused rather than guessed: `purge --older-than 7` must not mean 7 seconds.
+ */
+export function parseDuration(text: string, flag: string, o: { plainSeconds?: boolean } = {}): number {
+  const plain = /^\s*\d+(\.\d+)?\s*$/.test(text)
+  if (plain && o.plainSeconds) return Number(text) * 1000
   const value = durationMs(text)
   if (Number.isNaN(value)) {
-    const why = /^\s*\d+(\.\d+)?\s*$/.test(text) ? ' (a number needs a unit)' : ''
-    throw new UsageError(`${flag} must be a duration like ${DURATION_FORMS}, got "${text}"${why}`)
+    const forms = o.plainSeconds ? `${DURATION_FORMS}, or a number of seconds` : DURATION_FORMS
+    throw new UsageError(
+      `${flag} must be a duration like ${forms}, got "${text}"${plain ? ' (a number needs a unit)' : ''}`,
+    )
   }
   return value
 }

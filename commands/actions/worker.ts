@@ -1,3 +1,4 @@
+import { parseDuration } from '../../src/config.js'
 import { TaskEndedBadlyError, UsageError } from '../../src/errors.js'
 import { bufferedLog, type LogFormat, type LogLevel } from '../../src/worker/log.js'
 import { waitForDatabase } from '../../src/worker/wait-for-database.js'
@@ -8,15 +9,18 @@ import type { CommandIO, SharedFlags } from './io.js'
 export interface WorkerFlags extends SharedFlags {
   concurrency: number
   burst: boolean
-  timeout?: number
+  timeout?: string
   queue: string
-  grace: number
+  grace: string
   'max-memory': number
   'max-tasks-per-process'?: number
   quiet: boolean
   'log-level': LogLevel
   'log-format': LogFormat
 }
+
+/** --timeout and --grace: durations (10m, 90s) or, as the SPEC's `--timeout SECONDS`, a number of seconds. */
+const SECONDS = { plainSeconds: true }
 
 /**
  * `sq worker`: runs tasks until SIGINT/SIGTERM (a second one stops at once), or with --burst until none
@@ -30,10 +34,12 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
   if (queues.length === 0) throw new UsageError('--queue names no queue')
   // This process is the worker's alone: its memory must stay flat however many tasks it runs.
   boundHeapGrowth()
+  const taskTimeout =
+    flags.timeout === undefined ? {} : { taskTimeout: parseDuration(flags.timeout, '--timeout', SECONDS) / 1000 }
+  const graceSeconds = parseDuration(flags.grace, '--grace', SECONDS) / 1000
   const level: LogLevel = flags.quiet ? 'error' : flags['log-level']
   const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
-  const open = () =>
-    io.openQueue(flags, flags.timeout === undefined ? {} : { taskTimeout: flags.timeout }, { create: true })
+  const open = () => io.openQueue(flags, taskTimeout, { create: true })
   // A burst (cron) runs what is there now: an unreachable database is its failure, not a wait.
   const queue = flags.burst ? await open() : await waitForDatabase(open, log)
   // Burst only: whether the last run of each task this worker ran completed (a failure retried into a
@@ -44,7 +50,7 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
     concurrency: flags.concurrency,
     queues,
     burst: flags.burst,
-    graceSeconds: flags.grace,
+    graceSeconds,
     maxMemoryMb: flags['max-memory'],
     maxTasksPerProcess: flags['max-tasks-per-process'],
     log,
