@@ -39,17 +39,35 @@ export function levelOf(line: string): LogLevel {
   return 'info'
 }
 
+/**
+ * What a line about one task says as data: `--log-format json` adds these to the line's object, so a
+ * log shipper can filter by task or sum durations without parsing the sentence (pino's snake_case).
+ */
+export interface TaskLogFields {
+  task_id: string
+  task: string
+  attempt: number
+  /** The task's status after the line's event (progress when it started); absent when not recorded. */
+  status?: string
+  duration_ms?: number
+  /** The worker's name (host:pid). */
+  worker: string
+}
+
+/** A worker's log: a sentence, and for a line about one task, that task's fields. */
+export type WorkerLog = (line: string, fields?: TaskLogFields) => void
+
 export interface LogOptions {
   /** Lines below this level are dropped (default info: the heartbeat is debug). */
   level?: LogLevel
   format?: LogFormat
 }
 
-export function bufferedLog(write: (text: string) => void, o: LogOptions = {}): (line: string) => void {
+export function bufferedLog(write: (text: string) => void, o: LogOptions = {}): WorkerLog {
   const min = LOG_LEVELS.indexOf(o.level ?? 'info')
   const json = o.format === 'json'
   let pending = ''
-  return (line) => {
+  return (line, fields) => {
     const level = levelOf(line)
     if (LOG_LEVELS.indexOf(level) < min) return
     if (pending === '')
@@ -61,7 +79,9 @@ export function bufferedLog(write: (text: string) => void, o: LogOptions = {}): 
     const time = new Date().toISOString()
     // Task names and errors come from the table: a text line is escaped for the terminal it may reach.
     pending += json
-      ? `${JSON.stringify({ time, level, pid: process.pid, msg: line })}\n`
-      : `${time} ${escapeControl(line, false)}\n`
+      ? `${JSON.stringify({ time, level, pid: process.pid, msg: line, ...fields })}
+`
+      : `${time} ${escapeControl(line, false)}
+`
   }
 }

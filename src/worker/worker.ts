@@ -20,6 +20,7 @@ import { TaskPolicy } from './task-policy.js'
 import { taskDatabaseUrl, taskProcessEnv } from './task-env.js'
 import { VerdictWriter } from './verdict-writer.js'
 import { Wakeup } from './wakeup.js'
+import type { TaskLogFields, WorkerLog } from './log.js'
 
 export interface WorkerOptions {
   concurrency: number
@@ -32,7 +33,7 @@ export interface WorkerOptions {
   maxMemoryMb: number
   /** Runs after which a task process is replaced; undefined: never. */
   maxTasksPerProcess?: number
-  log(line: string): void
+  log: WorkerLog
   /** Called with each verdict the database recorded (the burst's exit code counts the failed ones). */
   onVerdict?(taskId: string, outcome: RunOutcome): void
 }
@@ -293,7 +294,10 @@ export class Worker {
   /** A task process began the run. */
   private began(run: Run): void {
     this.runs.begin(run)
-    this.o.log(`started ${run.id} ${run.task.task} (attempt ${run.task.attempts} of ${run.task.max_attempts})`)
+    this.o.log(
+      `started ${run.id} ${run.task.task} (attempt ${run.task.attempts} of ${run.task.max_attempts})`,
+      this.taskFields(run, { status: 'progress' }),
+    )
     if (!run.startRecorded) this.startMarks.schedule()
   }
 
@@ -323,7 +327,7 @@ export class Worker {
     if (run.startedAt === 0) run.startedAt = run.endedAt
     const durationMs = run.endedAt - run.startedAt
     if (run.state === 'lost' || (end.kind === 'killed' && end.reason === 'lost')) {
-      this.o.log(`stopped ${run.id}: it was cancelled or taken from this worker`)
+      this.o.log(`stopped ${run.id}: it was cancelled or taken from this worker`, this.taskFields(run))
       return
     }
     run.state = 'ending'
@@ -348,9 +352,20 @@ export class Worker {
       done: (recorded, written) => {
         if (recorded) this.o.onVerdict?.(run.id, written)
         const { verdict, why } = describeVerdict(written, recorded)
-        this.o.log(`${verdict} ${run.id} in ${(durationMs / 1000).toFixed(2)}s${why}`)
+        this.o.log(
+          `${verdict} ${run.id} in ${(durationMs / 1000).toFixed(2)}s${why}`,
+          this.taskFields(run, {
+            duration_ms: Math.round(durationMs),
+            ...(recorded ? { status: written.status } : {}),
+          }),
+        )
       },
     })
+  }
+
+  /** The fields of a log line about one run (--log-format json). */
+  private taskFields(run: Run, more: Partial<TaskLogFields> = {}): TaskLogFields {
+    return { task_id: run.id, task: run.task.task, attempt: run.task.attempts, worker: this.name, ...more }
   }
 
   private async heartbeat(): Promise<void> {

@@ -42,8 +42,8 @@ for (const dialect of DIALECTS) {
       assert.equal((await s.get(id)).status, 'queued')
     })
 
-    it('--log-format json prints one object per line; the heartbeat shows at --log-level debug only', async () => {
-      await s.enqueue('tasks#sleepy', { ms: 900 })
+    it("--log-format json prints one object per line, with a task's fields on its lines; the heartbeat at --log-level debug only", async () => {
+      const id = await s.enqueue('tasks#sleepy', { ms: 900 })
       const fast = { SQ_HEARTBEAT_TIMEOUT: '1' } // a heartbeat every 250 ms
       const info = await s.burst(['--log-format', 'json'], fast)
       await s.enqueue('tasks#sleepy', { ms: 900 })
@@ -56,10 +56,21 @@ for (const dialect of DIALECTS) {
           .map((line) => JSON.parse(line) as Record<string, unknown>)
       const infoLines = parse(info.stdout)
       for (const line of infoLines) {
-        assert.deepEqual(Object.keys(line), ['time', 'level', 'pid', 'msg'])
+        assert.deepEqual(Object.keys(line).slice(0, 4), ['time', 'level', 'pid', 'msg'])
         assert.ok(!Number.isNaN(Date.parse(String(line.time))))
         assert.equal(line.pid, info.pid)
       }
+      // The lines about the task carry its fields, as pino users filter and sum them.
+      const worker = /^worker (\S+) started/.exec(String(infoLines[0]!.msg))![1]
+      const started = infoLines.find((l) => String(l.msg).startsWith('started '))!
+      const { time: _t, level: _l, pid: _p, msg: _m, ...startFields } = started
+      assert.deepEqual(startFields, { task_id: id, task: 'tasks#sleepy', attempt: 1, status: 'progress', worker })
+      const ended = infoLines.find((l) => String(l.msg).startsWith('completed '))!
+      const { time: _t2, level: _l2, pid: _p2, msg: _m2, duration_ms, ...endFields } = ended
+      assert.deepEqual(endFields, { task_id: id, task: 'tasks#sleepy', attempt: 1, status: 'completed', worker })
+      assert.ok(typeof duration_ms === 'number' && duration_ms >= 900 && duration_ms < 10_000, String(duration_ms))
+      for (const line of infoLines.filter((l) => l !== started && l !== ended))
+        assert.deepEqual(Object.keys(line), ['time', 'level', 'pid', 'msg'], 'a line about no task: the four fields')
       assert.ok(
         infoLines.some((l) => l.level === 'info' && /^completed \S+ in /.test(String(l.msg))),
         info.stdout,
