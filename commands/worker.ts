@@ -49,7 +49,8 @@ export default class WorkerCommand extends BaseCommand {
       default: 'info',
     })(),
     'log-format': Flags.option({
-      description: 'text, or json: one JSON object per line {time, level, pid, msg}',
+      description:
+        "text, or json: one JSON object per line {time, level, pid, msg}, with task_id, task, attempt, status, duration_ms, worker on a task's lines",
       options: LOG_FORMATS,
       default: 'text',
     })(),
