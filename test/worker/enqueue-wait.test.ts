@@ -68,10 +68,8 @@ for (const dialect of DIALECTS) {
       const w = s.worker()
       await s.waitForStatus(id, ['completed'])
       const running = s.sq(['enqueue', 'tasks#sleepy', '--arg', 'ms=2000', '--queue', s.q, '--wait'])
-      const runningId = await s.waitForStatus(
-        waitedId((await running.waitForOutput(/waiting for task/), running.stderr)),
-        ['progress'],
-      )
+      await running.waitForOutput(/waiting for task/)
+      const runningId = await s.waitForStatus(waitedId(running.stderr), ['progress'])
       running.signal('SIGINT')
       assert.deepEqual(await running.ended(), { code: 130, signal: null }, running.output)
       assert.match(
