@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { WaitStoppedError } from '../../src/errors.js'
 import type { Queue } from '../../src/queue/queue.js'
 import type { Status, Task } from '../../src/types.js'
@@ -51,10 +52,18 @@ export async function waitForTask(
     return await queue.follow(id, onOutput, { signal: stop.signal, onStatus: (s) => (status = s) })
   } catch (error) {
     if (!stoppedBy) throw error
+    // Read again: the last poll may be a moment old (a worker may just have claimed the task). A second
+    // at most, so a database that hangs cannot hold Ctrl-C.
+    const now = await Promise.race([
+      queue.get(id).then((t) => t.status),
+      sleep(1000, undefined, { ref: false }).then(() => status),
+    ]).catch(() => status)
     const left =
-      status === 'queued'
+      now === 'queued'
         ? `task ${id} is still queued: a worker will still run it (sq cancel ${id} drops it)`
-        : `task ${id} is still running (sq show --follow ${id} follows it, sq cancel ${id} stops it)`
+        : now === 'progress'
+          ? `task ${id} is still running (sq show --follow ${id} follows it, sq cancel ${id} stops it)`
+          : `task ${id} ended ${now} meanwhile (sq show ${id})`
     throw stoppedBy === 'timeout'
       ? new WaitStoppedError(`gave up waiting after ${o.timeout!.text} (--wait-timeout): ${left}`, {
           interrupted: false,

@@ -67,7 +67,7 @@ for (const dialect of DIALECTS) {
 
       const w = s.worker()
       await s.waitForStatus(id, ['completed'])
-      const running = s.sq(['enqueue', 'tasks#sleepy', '--arg', 'ms=2000', '--queue', s.q, '--wait'])
+      const running = s.sq(['enqueue', 'tasks#sleepy', '--arg', 'ms=5000', '--queue', s.q, '--wait'])
       await running.waitForOutput(/waiting for task/)
       const runningId = await s.waitForStatus(waitedId(running.stderr), ['progress'])
       running.signal('SIGINT')
