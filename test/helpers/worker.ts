@@ -5,7 +5,7 @@ import path from 'node:path'
 import { openQueue, type Queue, type Task } from '../../src/index.js'
 import type { BackendName } from '../../src/storage/backend.js'
 import { cleanEnv, SQ_BIN } from './cli.js'
-import { createTestDatabase, type TestDatabase } from './db.js'
+import { createTestDatabase, skipIfLeftOut, type TestDatabase } from './db.js'
 import { waitFor } from './wait.js'
 
 /**
@@ -188,6 +188,7 @@ export function workerSuite(
 
   before(async function () {
     this.timeout(30_000)
+    skipIfLeftOut(this, dialect)
     s.db = await createTestDatabase(dialect, o.pgAdminUrl?.())
     // The queue of the describe block's own before() hooks; each test then gets its own.
     s.q = 't0'

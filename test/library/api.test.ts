@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { cleanEnv } from '../helpers/cli.js'
 import { UUID, writeTaskModule } from '../helpers/sq.js'
 import { createTask, openQueue, UsageError, TaskNotAllowedError, type Queue } from '../../src/index.js'
@@ -11,7 +11,7 @@ import { createTask, openQueue, UsageError, TaskNotAllowedError, type Queue } fr
 const PACKAGE_ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/index.js')
 
 for (const dialect of DIALECTS) {
-  describe(`library API (${dialect})`, () => {
+  describeOn(dialect, `library API (${dialect})`, () => {
     let db: TestDatabase
     let queue: Queue
 

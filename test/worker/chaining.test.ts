@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { openQueue, type Queue } from '../../src/index.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { SqProcess, workerSuite } from '../helpers/worker.js'
 
 /** The library as a task imports it (`import { createTask } from 'sq-queue'` in a project). */
@@ -32,7 +32,7 @@ export async function onSuccess(task) {
  * relative SQLite path that means another file from the root).
  */
 for (const dialect of DIALECTS) {
-  describe(`a task that enqueues a follow-up (${dialect})`, function () {
+  describeOn(dialect, `a task that enqueues a follow-up (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'app/tasks.mjs': TASKS, 'app/hooks.mjs': HOOKS })
     let elsewhere: string

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { isAlive, waitForFile } from '../helpers/wait.js'
 import { maxOverlap } from '../helpers/overlap.js'
 import { workerSuite } from '../helpers/worker.js'
@@ -7,7 +7,7 @@ import { TASKS } from './fixtures.js'
 
 /** Tasks that hang, exhaust memory or flood their output fail alone; the worker lives on (SPEC §7). */
 for (const dialect of DIALECTS) {
-  describe(`worker failure modes (${dialect})`, function () {
+  describeOn(dialect, `worker failure modes (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 

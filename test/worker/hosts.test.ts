@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { HostWorker } from '../helpers/host.js'
 import { waitFor, waitForExit } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
@@ -13,7 +13,7 @@ export async function hang() { await new Promise(() => setInterval(() => {}, 100
 // locally; sq judges only heartbeats. HostWorker runs `sq worker` on a host of its own.
 
 for (const dialect of DIALECTS) {
-  describe(`workers on two hosts (${dialect})`, function () {
+  describeOn(dialect, `workers on two hosts (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
     let hosts: HostWorker[] = []

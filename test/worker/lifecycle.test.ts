@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import os from 'node:os'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { isAlive, waitForExit, waitForFile } from '../helpers/wait.js'
 import type { Task } from '../../src/types.js'
 import { workerSuite } from '../helpers/worker.js'
@@ -21,7 +21,7 @@ function assertGivenBack(t: Task, workerOutput: string): void {
 
 /** Cancel of a running task, a worker killed with SIGKILL, and graceful stops (SPEC §6 cancel, §7). */
 for (const dialect of DIALECTS) {
-  describe(`worker lifecycle (${dialect})`, function () {
+  describeOn(dialect, `worker lifecycle (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
     /** Short heartbeat timeout, so that a dead worker is noticed within the test. */

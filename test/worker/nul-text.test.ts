@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { workerSuite } from '../helpers/worker.js'
 
 /**
@@ -16,7 +16,7 @@ export function halves() { return 'm' + '\\ud83d\\ude00'.slice(0, 1) + 'n' }
 `
 
 for (const dialect of DIALECTS) {
-  describe(`NUL characters in what a task produces (${dialect})`, function () {
+  describeOn(dialect, `NUL characters in what a task produces (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'nul.mjs': NUL_TASKS })
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import type { QueueStats } from '../../src/queue/stats.js'
 import type { QueueState } from '../../src/queue/pause.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { sleep } from '../helpers/wait.js'
 import { workerSuite, type SqProcess } from '../helpers/worker.js'
 
@@ -23,7 +23,7 @@ async function ok(p: SqProcess): Promise<string> {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`pausing a queue (${dialect})`, function () {
+  describeOn(dialect, `pausing a queue (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 

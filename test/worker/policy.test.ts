@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 import { waitFor } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
@@ -29,7 +29,7 @@ export function onSuccess() { console.log('onSuccess still runs') }
 
 /** The allowlist at execution, hooks, and retries (SPEC §7, §10). */
 for (const dialect of DIALECTS) {
-  describe(`worker policy (${dialect})`, function () {
+  describeOn(dialect, `worker policy (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, {
       'tasks.mjs': TASKS,

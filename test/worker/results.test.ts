@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Task } from '../../src/index.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { workerSuite, type SqProcess } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
 
@@ -12,7 +12,7 @@ import { TASKS } from './fixtures.js'
  * `sq worker --burst` runs every task of this file; each test then reads the records it cares about.
  */
 for (const dialect of DIALECTS) {
-  describe(`worker results (${dialect})`, function () {
+  describeOn(dialect, `worker results (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, {
       'tasks.mjs': TASKS,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { workerSuite } from '../helpers/worker.js'
 
 const TASKS = `
@@ -38,7 +38,7 @@ interface Call {
 
 /** The seed's signals: their order, and what each is given (SPEC §7). */
 for (const dialect of DIALECTS) {
-  describe(`hooks in the seed's order, with the seed's arguments (${dialect})`, function () {
+  describeOn(dialect, `hooks in the seed's order, with the seed's arguments (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS, 'hooks.mjs': HOOKS })
 

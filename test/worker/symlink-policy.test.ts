@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 import { workerSuite, type WorkerSuite } from '../helpers/worker.js'
 
@@ -21,7 +21,7 @@ async function insertRow(s: WorkerSuite, task: string): Promise<string> {
 
 /** The worker judges a reference on its module's real path, and refuses built-ins (SPEC §2, §7). */
 for (const dialect of DIALECTS) {
-  describe(`worker policy on real paths and built-ins (${dialect})`, function () {
+  describeOn(dialect, `worker policy on real paths and built-ins (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect)
     let outside: string

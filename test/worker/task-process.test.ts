@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { isAlive, waitForExit, waitForFile } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
 
@@ -28,7 +28,7 @@ function killGroup(pid: number): void {
 
 /** The task process's life: it dies with its worker whatever the task does, and is replaced after N runs. */
 for (const dialect of DIALECTS) {
-  describe(`task processes (${dialect})`, function () {
+  describeOn(dialect, `task processes (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 

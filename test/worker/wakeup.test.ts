@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runSq } from '../helpers/cli.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { assertOneLineError } from '../helpers/sq.js'
 import { sleep } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
@@ -18,7 +18,7 @@ const SLOW_POLL = { SQ_POLL_INTERVAL: '30' }
 const PICKUP_MS = 5000
 
 for (const dialect of DIALECTS) {
-  describe(`waking an idle worker (${dialect})`, function () {
+  describeOn(dialect, `waking an idle worker (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': 'export function tick({ n }) { return `tick ${n}` }\n' })
 
