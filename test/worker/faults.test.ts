@@ -36,6 +36,30 @@ export async function stubborn({ pidFile }) {
 export function say({ text }) { return text }
 `
 
+/** The processes below `pid` (children, theirs, …), read from /proc as `ps` would show them. */
+function descendants(pid: number): Array<{ pid: number; args: string }> {
+  const procs = fs
+    .readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((name) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+        const args = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim()
+        return [{ pid: Number(name), ppid, args }]
+      } catch {
+        return [] // gone meanwhile
+      }
+    })
+  const found: Array<{ pid: number; args: string }> = []
+  for (let parents = [pid]; parents.length > 0; ) {
+    const children = procs.filter((p) => parents.includes(p.ppid))
+    found.push(...children.map(({ pid, args }) => ({ pid, args })))
+    parents = children.map((p) => p.pid)
+  }
+  return found
+}
+
 /** SIGTERM, then SIGKILL this much later (SPEC §6: "SIGTERM, then SIGKILL 5 s later"). */
 const KILL_AFTER_MS = 5000
 
@@ -176,6 +200,24 @@ for (const dialect of DIALECTS) {
         if (dialect === 'postgres') await sql`alter table sq_tasks drop constraint sq_test_refuse`.execute(d)
         else await sql`drop trigger sq_test_refuse`.execute(d)
       }
+    })
+
+    it('a worker stopped with SIGTERM leaves no process behind when it exits: task processes and watchdogs', async () => {
+      const worker = s.worker(['--concurrency', '4'])
+      await worker.waitForOutput(/worker \S+ started/)
+      // Four warm task processes, each with its watchdog shell.
+      const family = await waitFor(
+        () => {
+          const all = descendants(worker.pid)
+          return all.filter((p) => p.args.startsWith('/bin/sh')).length === 4 ? all : undefined
+        },
+        10_000,
+        'four task processes with their watchdogs',
+      )
+      worker.signal('SIGTERM')
+      assert.equal((await worker.ended()).code, 0, worker.output)
+      const alive = family.filter((p) => isAlive(p.pid))
+      assert.deepEqual(alive, [], 'still running after their worker exited')
     })
   })
 }
