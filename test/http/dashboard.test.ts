@@ -377,7 +377,7 @@ for (const dialect of DIALECTS) {
         await worker.ended()
         await served.stop()
       }
-      await waitFor(async () => (await s.get(id)).status === 'completed', 1000, 'the task to be completed')
+      await waitFor(async () => (await s.get(id)).status === 'completed', 10_000, 'the task to be completed')
     })
   })
 }

@@ -79,7 +79,7 @@ describeOn('postgres', 'migration 007 on a PostgreSQL database holding tasks', (
     const stop = await d.listen('sq_cancel', (payload) => heard.push(payload))
     try {
       assert.equal(await cancelRunning(d, running), true)
-      await waitFor(() => heard.includes(running), 3000)
+      await waitFor(() => heard.includes(running), 10_000)
     } finally {
       await stop()
     }

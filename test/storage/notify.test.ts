@@ -29,13 +29,13 @@ describeOn('postgres', 'status change notifications (postgres)', () => {
 
   it('notifies a new task, the end of a cancelled run, and a requeue', async () => {
     const id = await insert(d, { task: 't#x', queue: 'mail' })
-    await waitFor(() => heard.includes('sq_queued:mail'), 3000)
+    await waitFor(() => heard.includes('sq_queued:mail'), 10_000)
     await claimTasks(d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['mail'], limit: 1 })
     assert.equal(await cancelRunning(d, id), true)
-    await waitFor(() => heard.includes(`sq_cancel:${id}`) && heard.includes(`sq_ended:${id}`), 3000)
+    await waitFor(() => heard.includes(`sq_cancel:${id}`) && heard.includes(`sq_ended:${id}`), 10_000)
     heard.length = 0
     assert.deepEqual(await requeueTasks(d, [id]), [id])
-    await waitFor(() => heard.includes('sq_queued:mail'), 3000)
+    await waitFor(() => heard.includes('sq_queued:mail'), 10_000)
     assert.ok(!heard.some((h) => h.startsWith('sq_ended') || h.startsWith('sq_cancel')), heard.join(', '))
   })
 
@@ -44,10 +44,10 @@ describeOn('postgres', 'status change notifications (postgres)', () => {
     // A later transaction's notification arrives after every earlier one's: the end of what to hear.
     const heardUpTo = async (marker: string) => {
       await insert(d, { task: 't#x', queue: marker })
-      await waitFor(() => heard.includes(`sq_queued:${marker}`), 3000)
+      await waitFor(() => heard.includes(`sq_queued:${marker}`), 10_000)
       return heard.filter((h) => h !== `sq_queued:${marker}`).sort()
     }
-    await waitFor(() => heard.includes('sq_queued:held'), 3000)
+    await waitFor(() => heard.includes('sq_queued:held'), 10_000)
     heard.length = 0
     const batch = [
       ...Array.from({ length: 3 }, () => newTask({ queue: 'mail' })),
@@ -99,6 +99,6 @@ describeOn('postgres', 'status change notifications (postgres)', () => {
       10_000,
       'the pool to reconnect',
     )
-    await waitFor(() => heard.includes('sq_queued:again'), 3000, 'a notification on the new connection')
+    await waitFor(() => heard.includes('sq_queued:again'), 10_000, 'a notification on the new connection')
   })
 })

@@ -124,7 +124,7 @@ for (const dialect of DIALECTS) {
         try {
           await pauseQueue(t.d, 'reports')
           await resumeQueue(t.d, 'reports')
-          await waitFor(() => heard.includes('reports'), 3000, 'the notification')
+          await waitFor(() => heard.includes('reports'), 10_000, 'the notification')
           // Resuming a queue that was not paused deletes nothing, and wakes no one.
           heard.length = 0
           await resumeQueue(t.d, 'reports')

@@ -159,7 +159,8 @@ for (const dialect of DIALECTS) {
       const r = (await tasks.getTask(d, running.id))!
       assert.deepEqual(
         [r.status, r.error, r.output, r.log],
-        ['cancelled', control.CANCELLED_BY_USER, 'half way', 'noise'],
+        // The documented words (README, "What happens when…": `Cancelled by user`).
+        ['cancelled', 'Cancelled by user', 'half way', 'noise'],
       )
       assert.ok(r.finished)
       assert.equal(

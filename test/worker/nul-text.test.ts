@@ -28,7 +28,7 @@ for (const dialect of DIALECTS) {
         throws: await s.enqueue('nul#throws'),
         halves: await s.enqueue('nul#halves', {}, { maxAttempts: 3 }),
       }
-      await s.burst()
+      await s.burst([], {}, { exit: 1 }) // `throws` fails
       const returns = await s.get(ids.returns)
       assert.equal(returns.status, 'completed')
       assert.equal(returns.output, 'a\uFFFDb')

@@ -41,7 +41,7 @@ for (const dialect of DIALECTS) {
 
     it('fails a task whose module is a link out of the root, without importing it', async () => {
       const id = await insertRow(s, 'links/evil')
-      await s.burst()
+      await s.burst([], {}, { exit: 1 })
       const t = await s.get(id)
       assert.equal(t.status, 'failed')
       assert.match(t.error!, /^task not allowed: "links\/evil" leaves the root .* through a symbolic link/)
@@ -55,7 +55,7 @@ for (const dialect of DIALECTS) {
     it('fails a task naming a Node.js built-in module, allowlisted or not', async () => {
       const plain = await insertRow(s, 'node:child_process#exec')
       const allowlisted = await insertRow(s, 'fs#rmSync')
-      await s.burst([], { SQ_ALLOWED_TASKS: 'tasks#text,fs#rmSync,node:child_process#exec' })
+      await s.burst([], { SQ_ALLOWED_TASKS: 'tasks#text,fs#rmSync,node:child_process#exec' }, { exit: 1 })
       for (const id of [plain, allowlisted]) {
         const t = await s.get(id)
         assert.equal(t.status, 'failed')

@@ -32,18 +32,19 @@ for (const dialect of DIALECTS) {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 
-    it('a task in a busy loop dies with its grandchild within ~2 s of a kill -9 of its worker', async () => {
+    it('a task in a busy loop dies with its grandchild promptly after a kill -9 of its worker', async () => {
       const worker = s.worker()
       await s.enqueue('tasks#spin', { pidFile: s.file('task.pid'), childPidFile: s.file('grandchild.pid') })
       const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
-      const grandchild = Number(await waitForFile(s.file('grandchild.pid'), 1000))
+      const grandchild = Number(await waitForFile(s.file('grandchild.pid'), 10_000))
       try {
         assert.ok(isAlive(taskPid) && isAlive(grandchild))
         worker.signal('SIGKILL')
         await worker.exit
         // The 'disconnect' handler never runs: the task holds the event loop. The watchdog thread does.
-        await waitForExit(taskPid, 2000, 'the busy task process to die with its worker')
-        await waitForExit(grandchild, 2000, "the busy task's grandchild to die with it")
+        // "Promptly" (SPEC §7): a few ms here, with room for a loaded machine.
+        await waitForExit(taskPid, 5000, 'the busy task process to die with its worker')
+        await waitForExit(grandchild, 5000, "the busy task's grandchild to die with it")
       } finally {
         killGroup(taskPid)
       }
