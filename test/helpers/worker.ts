@@ -162,7 +162,7 @@ export function workerSuite(
           return statuses.includes(last.status) && last
         },
         timeoutMs,
-        `task ${id} to be ${statuses.join(' or ')} (it is ${last?.status})`,
+        () => `task ${id} to be ${statuses.join(' or ')} (it is ${last?.status})`,
       )
     },
     worker: (flags: string[] = [], env: Record<string, string> = {}) =>
