@@ -58,7 +58,7 @@ for (const dialect of DIALECTS) {
       const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
       a.signal('SIGKILL')
       await a.exit
-      await waitForExit(taskPid, 3000, "the dead worker's task process to exit")
+      await waitForExit(taskPid, 10_000, "the dead worker's task process to exit")
       assert.equal((await s.get(id)).status, 'progress', 'nobody has noticed yet')
 
       const b = s.worker([], FAST)
@@ -79,7 +79,7 @@ for (const dialect of DIALECTS) {
       const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
       a.signal('SIGKILL')
       await a.exit
-      await waitForExit(taskPid, 3000, "the dead worker's task process to exit")
+      await waitForExit(taskPid, 10_000, "the dead worker's task process to exit")
 
       const b = s.worker([], FAST)
       const t = await s.waitForStatus(id, ['completed', 'failed'], 15_000)
