@@ -97,7 +97,6 @@ describe('databases that cannot be used', () => {
       ['enqueue', 'tasks#hello'],
       ['cancel', id],
       ['requeue', id],
-      ['worker', '--burst'],
     ]
     // [url, exit code, what must not be printed]: the server at port 1 is closed (exit 1); a URL that
     // cannot be read is bad input (exit 2).
@@ -119,6 +118,15 @@ describe('databases that cannot be used', () => {
             `sq ${commands[i]!.join(' ')} --db ${url} printed ${part}: ${r.stderr}`,
           )
       })
+      // A worker waits for an unreachable server (SPEC §6), a line per try: those lines hide it too.
+      const worker = new SqProcess(['worker', '--burst', '--db', url], { cwd: dir })
+      if (code === 1) {
+        await worker.waitForOutput(/database unreachable \(try 1\)/, 15_000)
+        worker.signal('SIGTERM')
+      }
+      const exit = await worker.ended(15_000)
+      if (code === 2) assert.equal(exit.code, 2, worker.output)
+      for (const part of hidden) assert.ok(!worker.output.includes(part), `sq worker --db ${url} printed ${part}`)
     }
   })
 
