@@ -15,14 +15,17 @@ import fs from 'node:fs'
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const forever = () => new Promise(() => setInterval(() => {}, 1000))
 
-/** Run 1 yields, writes its pid and waits for the gate; later runs return at once. */
+/**
+ * Run 1 writes its pid and yields a piece every 10 ms until the gate opens (so its worker always holds
+ * output not yet flushed), then ends; later runs return at once.
+ */
 export async function* fenced({ counter, pidFile, gate }) {
   const run = Number(fs.existsSync(counter) ? fs.readFileSync(counter, 'utf8') : 0) + 1
   fs.writeFileSync(counter, String(run))
   if (run > 1) { yield 'run ' + run; return }
   yield 'run 1 began;'
   fs.writeFileSync(pidFile, String(process.pid))
-  while (!fs.existsSync(gate)) await sleep(20)
+  while (!fs.existsSync(gate)) { yield '.'; await sleep(10) }
   yield 'run 1 ended'
 }
 
@@ -80,7 +83,11 @@ for (const dialect of DIALECTS) {
       )
       const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
       // Its first piece is in the record before the worker is frozen.
-      await waitFor(async () => (await s.get(id)).output === 'run 1 began;', 5000, 'the first piece to be flushed')
+      await waitFor(
+        async () => (await s.get(id)).output?.startsWith('run 1 began;'),
+        10_000,
+        'the first piece to be flushed',
+      )
       a.signal('SIGSTOP')
       try {
         const b = s.worker([], FAST)
@@ -92,7 +99,8 @@ for (const dialect of DIALECTS) {
         await waitForExit(taskPid, 5000, "the frozen worker's task to end").catch(() => {})
         const before = a.stdout.length
         a.signal('SIGCONT')
-        // Awake, the worker finds its run ended and tries to record it: the record must stay B's.
+        // Awake, the worker holds output it had not flushed and a run that ended: whichever it writes
+        // first (the flush, the verdict) or checks first (its claim), the record must stay B's.
         await waitFor(
           () => new RegExp(`(^|Z )(lost|stopped|completed|failed|dropped) ${id}`, 'm').test(a.stdout.slice(before)),
           10_000,
