@@ -52,7 +52,7 @@ for (const dialect of DIALECTS) {
       assert.equal(done.output, 'tick')
       // NOTIFY (PostgreSQL) or the WAL watch (SQLite) wakes the idle worker: in milliseconds, asserted with
       // room for a loaded machine yet far below the 30 s poll.
-      assert.ok(after < 5000, `the task ran ${after} ms after the resume`)
+      assert.ok(after < 5000, `the task ran ${after} ms after the resume:\n${w.output}`)
       assert.deepEqual(JSON.parse(await ok(s.sq(['stats', '--json']))).paused_queues, [])
       // Resuming a queue that is not paused is fine too.
       assert.deepEqual(JSON.parse(await ok(s.sq(['resume', s.q, '--json']))), {
