@@ -31,6 +31,11 @@ export interface Settings {
    * and, for actions, their Origin are accepted besides the bound address's own.
    */
   publicUrl: string[]
+  /**
+   * Seconds between an idle worker's looks for work when nothing wakes it: the safety net under
+   * PostgreSQL's NOTIFY and SQLite's WAL watch, which wake it as soon as a task is queued.
+   */
+  pollInterval: number
   /** Recurring schedules (config file only): every worker fires them, each slot once (src/worker/scheduler.ts). */
   schedules: ScheduleDef[]
 }
@@ -44,6 +49,7 @@ export const DEFAULTS: Omit<Settings, 'root'> = {
   hooks: null,
   heartbeatTimeout: 30,
   publicUrl: [],
+  pollInterval: 0.1,
   schedules: [],
 }
 
@@ -68,6 +74,7 @@ export const ENV_VARS: Record<EnvSetting, string> = {
   hooks: 'SQ_HOOKS',
   heartbeatTimeout: 'SQ_HEARTBEAT_TIMEOUT',
   publicUrl: 'SQ_PUBLIC_URL',
+  pollInterval: 'SQ_POLL_INTERVAL',
 }
 
 /**
@@ -117,6 +124,7 @@ export async function resolveSettings(
     hooks: pick('hooks') ? String(pick('hooks')!.value) : DEFAULTS.hooks,
     heartbeatTimeout: seconds(pick('heartbeatTimeout'), 'heartbeatTimeout') ?? DEFAULTS.heartbeatTimeout,
     publicUrl: origins(pick('publicUrl')) ?? DEFAULTS.publicUrl,
+    pollInterval: seconds(pick('pollInterval'), 'pollInterval', { positive: true }) ?? DEFAULTS.pollInterval,
     schedules:
       overrides.schedules !== undefined
         ? await parseSchedules(overrides.schedules, 'options')
@@ -194,16 +202,25 @@ function origins(picked: { value: unknown; from: string } | undefined): string[]
     })
 }
 
-/** A setting in seconds, by the one duration rule (parseDuration): "90s", "5m", or a number of seconds. */
-function seconds(picked: { value: unknown; from: string } | undefined, key: string): number | undefined {
+/**
+ * A setting in seconds, by the one duration rule (parseDuration): "90s", "5m", or a number of seconds.
+ * `positive`: above 0, for an interval, where 0 would spin.
+ */
+function seconds(
+  picked: { value: unknown; from: string } | undefined,
+  key: string,
+  o: { positive?: boolean } = {},
+): number | undefined {
   if (!picked) return undefined
   const { value, from } = picked
   const n =
     typeof value === 'number'
       ? value
       : parseDuration(String(value), `${key} from ${from}`, { plainSeconds: true }) / 1000
-  if (!Number.isFinite(n) || n < 0)
-    throw new UsageError(`${key} from ${from} must be a number of seconds ≥ 0, got "${value}"`)
+  if (!Number.isFinite(n) || n < 0 || (o.positive && n === 0))
+    throw new UsageError(
+      `${key} from ${from} must be a number of seconds ${o.positive ? '> 0' : '≥ 0'}, got "${value}"`,
+    )
   return n
 }
 

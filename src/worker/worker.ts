@@ -38,11 +38,6 @@ export interface WorkerOptions {
   onVerdict?(taskId: string, outcome: RunOutcome): void
 }
 
-/**
- * How often an idle worker looks for work when nothing wakes it: a safety net, since PostgreSQL's
- * NOTIFY and SQLite's WAL watch wake it as soon as a task is queued.
- */
-const POLL_MS = 100
 /** How far behind the database a running task's output may be. */
 const FLUSH_MS = 200
 /** How often a worker checks that its runs still own their tasks (cancel, rescue by others). */
@@ -145,7 +140,7 @@ export class Worker {
         }
         if (this.wantsClaim() && (await this.claim())) continue
         if (this.o.burst && this.idle() && (await this.nothingLeft())) break
-        if (this.claimFailures === 0) await this.wakeup.sleep(POLL_MS)
+        if (this.claimFailures === 0) await this.wakeup.sleep(this.settings.pollInterval * 1000)
         // Backing off from a database that is away: no wake-up cuts it short (SQLite's WAL watch sees
         // every write attempt, on a full disk too), only a stop.
         else await this.stopped.sleep(Math.min(100 * 2 ** this.claimFailures, 10_000))

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { sql } from 'kysely'
-import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule, readTask } from '../helpers/sq.js'
 import type { Backend } from '../../src/storage/backend.js'
 import { appendChunks, claimTasks } from '../../src/storage/run-repository.js'
@@ -8,7 +8,7 @@ import { endRun } from '../../src/storage/run-verdict.js'
 import { waitFor } from '../helpers/wait.js'
 
 for (const dialect of DIALECTS) {
-  describe(`sq cancel and sq requeue (${dialect})`, () => {
+  describeOn(dialect, `sq cancel and sq requeue (${dialect})`, () => {
     const t = useTestDatabase(dialect, { setup: writeTaskModule })
     let db: TestDatabase
     let d: Backend
@@ -179,52 +179,50 @@ for (const dialect of DIALECTS) {
   })
 }
 
-if (DIALECTS.includes('postgres')) {
-  describe('sq cancel of a task that ends and is requeued while the cancel waits (postgres)', () => {
-    const t = useTestDatabase('postgres', { setup: writeTaskModule })
+describeOn('postgres', 'sq cancel of a task that ends and is requeued while the cancel waits (postgres)', () => {
+  const t = useTestDatabase('postgres', { setup: writeTaskModule })
 
-    it('cancels the task it finds queued instead of saying "not cancelled: already queued"', async function () {
-      this.timeout(60_000)
-      const { db, d } = t
-      const id = await insert(d, { queue: 'held' })
-      await claimTasks(d, { workerId: 'w1', workerName: 'test:1', pid: 1, queues: ['held'], limit: 1 })
-      // Another transaction holds the running task's row, so `sq cancel` waits on it where it writes; then
-      // the run ends and the task is requeued (as a worker and `sq requeue` would) before the cancel goes on.
-      const { cancel } = await d.db.transaction().execute(async (trx) => {
-        await trx.updateTable('sq_tasks').set({ priority: 0 }).where('id', '=', id).execute()
-        const cancel = sq(db, ['cancel', id])
-        await waitFor(
-          async () => {
-            const waiting = await d.db
-              .selectFrom(
-                sql<{ query: string; wait_event_type: string | null; datname: string }>`pg_stat_activity`.as('a'),
-              )
-              .select('query')
-              .where('wait_event_type', '=', 'Lock')
-              .where(sql<boolean>`datname = current_database()`)
-              .execute()
-            return waiting.some((w) => /sq_tasks/.test(w.query))
-          },
-          20_000,
-          'sq cancel to wait on the row',
-        )
-        await trx
-          .updateTable('sq_tasks')
-          .set({ status: 'completed', finished: new Date().toISOString() })
-          .where('id', '=', id)
-          .execute()
-        await trx
-          .updateTable('sq_tasks')
-          .set({ status: 'queued', finished: null, started: null })
-          .where('id', '=', id)
-          .execute()
-        // Wrapped: a promise returned as such would be awaited before the commit the cancel waits for.
-        return { cancel }
-      })
-      const r = await cancel
-      assert.equal(r.code, 0, r.stdout + r.stderr)
-      assert.equal(r.stdout, `cancelled ${id}\n`)
-      assert.equal((await readTask(d, id)).status, 'cancelled')
+  it('cancels the task it finds queued instead of saying "not cancelled: already queued"', async function () {
+    this.timeout(60_000)
+    const { db, d } = t
+    const id = await insert(d, { queue: 'held' })
+    await claimTasks(d, { workerId: 'w1', workerName: 'test:1', pid: 1, queues: ['held'], limit: 1 })
+    // Another transaction holds the running task's row, so `sq cancel` waits on it where it writes; then
+    // the run ends and the task is requeued (as a worker and `sq requeue` would) before the cancel goes on.
+    const { cancel } = await d.db.transaction().execute(async (trx) => {
+      await trx.updateTable('sq_tasks').set({ priority: 0 }).where('id', '=', id).execute()
+      const cancel = sq(db, ['cancel', id])
+      await waitFor(
+        async () => {
+          const waiting = await d.db
+            .selectFrom(
+              sql<{ query: string; wait_event_type: string | null; datname: string }>`pg_stat_activity`.as('a'),
+            )
+            .select('query')
+            .where('wait_event_type', '=', 'Lock')
+            .where(sql<boolean>`datname = current_database()`)
+            .execute()
+          return waiting.some((w) => /sq_tasks/.test(w.query))
+        },
+        20_000,
+        'sq cancel to wait on the row',
+      )
+      await trx
+        .updateTable('sq_tasks')
+        .set({ status: 'completed', finished: new Date().toISOString() })
+        .where('id', '=', id)
+        .execute()
+      await trx
+        .updateTable('sq_tasks')
+        .set({ status: 'queued', finished: null, started: null })
+        .where('id', '=', id)
+        .execute()
+      // Wrapped: a promise returned as such would be awaited before the commit the cancel waits for.
+      return { cancel }
     })
+    const r = await cancel
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.equal(r.stdout, `cancelled ${id}\n`)
+    assert.equal((await readTask(d, id)).status, 'cancelled')
   })
-}
+})

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { runSq } from '../helpers/cli.js'
 import { assertOneLineError, countTasks, writeTaskModule } from '../helpers/sq.js'
 import type { Backend } from '../../src/storage/backend.js'
 
 /** Precedence flag > environment > sq.config.* > default, for `db` and `maxArgsSize`. */
 for (const dialect of DIALECTS) {
-  describe(`configuration precedence (${dialect})`, () => {
+  describeOn(dialect, `configuration precedence (${dialect})`, () => {
     const t = useTestDatabase(dialect, { setup: writeTaskModule })
     let db: TestDatabase
     let d: Backend

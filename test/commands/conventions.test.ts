@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runSq } from '../helpers/cli.js'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { assertOneLineError, insert, setStatus, sq, sqJson, sqOk } from '../helpers/sq.js'
 import type { Task } from '../../src/types.js'
 
@@ -86,7 +86,7 @@ describe('sq help, -h, -v, unknown commands, completion', function () {
 })
 
 for (const dialect of DIALECTS) {
-  describe(`--task globs, --limit notes, no trailing spaces (${dialect})`, function () {
+  describeOn(dialect, `--task globs, --limit notes, no trailing spaces (${dialect})`, function () {
     this.timeout(60_000)
     const t = useTestDatabase(dialect, { clean: true })
     const listTasks = async (...args: string[]) =>

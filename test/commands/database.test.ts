@@ -2,14 +2,14 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { createTestDatabase, DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, itOn, openTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { runSq } from '../helpers/cli.js'
 import { SqProcess } from '../helpers/worker.js'
 import { openQueue } from '../../src/index.js'
 import { assertOneLineError, countTasks, sq, writeTaskModule } from '../helpers/sq.js'
 
 for (const dialect of DIALECTS) {
-  describe(`first start on a brand-new database (${dialect})`, () => {
+  describeOn(dialect, `first start on a brand-new database (${dialect})`, () => {
     const dbs: TestDatabase[] = []
     after(async () => {
       for (const db of dbs) await db.drop()
@@ -135,8 +135,10 @@ describe('databases that cannot be used', () => {
     for (const r of [noHost, badEscape]) assert.ok(!r.stderr.includes(secret), r.stderr)
   })
 
-  if (DIALECTS.includes('postgres')) {
-    it("a password given as ?password= is hidden in the worker's start line, sq serve's and sq top's header", async function () {
+  itOn(
+    'postgres',
+    "a password given as ?password= is hidden in the worker's start line, sq serve's and sq top's header",
+    async function () {
       this.timeout(60_000)
       const db = await createTestDatabase('postgres')
       try {
@@ -165,14 +167,14 @@ describe('databases that cannot be used', () => {
       } finally {
         await db.drop()
       }
-    })
+    },
+  )
 
-    it('a PostgreSQL database that does not exist: exit 1, one line, no password', async () => {
-      const r = await run(['list', '--db', `postgres://postgres:${secret}@127.0.0.1:5432/sq_no_such_database_x`])
-      assertOneLineError(r, 1, /sq_no_such_database_x/)
-      assert.ok(!(r.stdout + r.stderr).includes(secret))
-    })
-  }
+  itOn('postgres', 'a PostgreSQL database that does not exist: exit 1, one line, no password', async () => {
+    const r = await run(['list', '--db', `postgres://postgres:${secret}@127.0.0.1:5432/sq_no_such_database_x`])
+    assertOneLineError(r, 1, /sq_no_such_database_x/)
+    assert.ok(!(r.stdout + r.stderr).includes(secret))
+  })
 
   it('an SQLite file in a directory that does not exist: exit 1, one line, nothing created', async () => {
     const results = await Promise.all([

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { sq, sqJson, sqOk, UUID, writeTaskModule } from '../helpers/sq.js'
 import { openQueue, UsageError, type Queue } from '../../src/index.js'
 
 for (const dialect of DIALECTS) {
-  describe(`bulk enqueue: --jsonl and enqueueMany (${dialect})`, function () {
+  describeOn(dialect, `bulk enqueue: --jsonl and enqueueMany (${dialect})`, function () {
     this.timeout(120_000)
     let db: TestDatabase
     let queue: Queue

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import {
   assertOneLineError,
   countTasks,
@@ -19,7 +19,7 @@ import type { Backend } from '../../src/storage/backend.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
-  describe(`sq enqueue (${dialect})`, () => {
+  describeOn(dialect, `sq enqueue (${dialect})`, () => {
     // A module outside the root that leaves a marker when imported, reached through a link in the root.
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-outside-'))
     after(() => fs.rmSync(outside, { recursive: true, force: true }))

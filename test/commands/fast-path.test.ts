@@ -4,7 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { FAST_COMMANDS } from '../../commands/fast/specs.js'
 import type { CliResult } from '../helpers/cli.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { sq, writeTaskModule } from '../helpers/sq.js'
 
 /**
@@ -49,7 +49,7 @@ interface Both {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`sq fast path vs oclif (${dialect})`, function () {
+  describeOn(dialect, `sq fast path vs oclif (${dialect})`, function () {
     this.timeout(300_000)
     let db: TestDatabase
     let probeFile: string

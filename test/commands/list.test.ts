@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { age, assertOneLineError, insert, setStatus, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
 import type { Backend } from '../../src/storage/backend.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
-  describe(`sq list (${dialect})`, () => {
+  describeOn(dialect, `sq list (${dialect})`, () => {
     const t = useTestDatabase(dialect, {
       setup: (dir) => {
         writeTaskModule(dir)

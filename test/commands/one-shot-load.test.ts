@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { sqOk, writeTaskModule } from '../helpers/sq.js'
 
 /**
@@ -24,7 +24,7 @@ function kyselyChunks(log: string): string[] {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`one-shot commands without Kysely (${dialect})`, function () {
+  describeOn(dialect, `one-shot commands without Kysely (${dialect})`, function () {
     this.timeout(120_000)
     let db: TestDatabase
     let log: string

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import {
   age,
   allTasks,
@@ -17,7 +17,7 @@ import type { Status } from '../../src/types.js'
 const DAY = 24 * 3600
 
 for (const dialect of DIALECTS) {
-  describe(`sq purge (${dialect})`, () => {
+  describeOn(dialect, `sq purge (${dialect})`, () => {
     // Each test starts from the same six tasks, whatever the others deleted.
     const t = useTestDatabase(dialect, { clean: true, setup: writeTaskModule })
     const ids = {} as Record<

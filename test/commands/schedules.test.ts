@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { assertOneLineError, sq, sqJson, sqOk, writeTaskModule } from '../helpers/sq.js'
 
 for (const dialect of DIALECTS) {
-  describe(`sq schedules (${dialect})`, function () {
+  describeOn(dialect, `sq schedules (${dialect})`, function () {
     this.timeout(60_000)
     let db: TestDatabase
     before(async () => {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { cleanEnv, SQ_BIN } from '../helpers/cli.js'
 import { appendChunks, claimTasks } from '../../src/storage/run-repository.js'
 import { endRun } from '../../src/storage/run-verdict.js'
-import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import {
   assertOneLineError,
   enqueue,
@@ -19,7 +19,7 @@ import type { Backend } from '../../src/storage/backend.js'
 import type { Task } from '../../src/types.js'
 
 for (const dialect of DIALECTS) {
-  describe(`sq show (${dialect})`, () => {
+  describeOn(dialect, `sq show (${dialect})`, () => {
     const t = useTestDatabase(dialect, { setup: writeTaskModule })
     let db: TestDatabase
     let d: Backend

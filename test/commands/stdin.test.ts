@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { cleanEnv, SQ_BIN, type CliResult } from '../helpers/cli.js'
-import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { allTasks, insert, readTask, setStatus, writeTaskModule } from '../helpers/sq.js'
 import type { Backend } from '../../src/storage/backend.js'
 
@@ -27,7 +27,7 @@ function pipeline(db: TestDatabase, script: string): Promise<CliResult> {
 
 /** Reading ids and args from stdin (SPEC §3, §10): a stream read to its end, whenever the data comes. */
 for (const dialect of DIALECTS) {
-  describe(`stdin of sq cancel -, sq requeue -, sq enqueue --args - (${dialect})`, function () {
+  describeOn(dialect, `stdin of sq cancel -, sq requeue -, sq enqueue --args - (${dialect})`, function () {
     this.timeout(60_000)
     const t = useTestDatabase(dialect, { clean: true, setup: writeTaskModule })
     let db: TestDatabase

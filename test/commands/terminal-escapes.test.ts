@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { insertTask } from '../../src/storage/task-repository.js'
 import { registerWorker } from '../../src/storage/worker-repository.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { newTask } from '../helpers/sq.js'
 import { workerSuite } from '../helpers/worker.js'
 
@@ -29,7 +29,7 @@ function assertNoControl(text: string, what: string): void {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`terminal escapes in human output (${dialect})`, function () {
+  describeOn(dialect, `terminal escapes in human output (${dialect})`, function () {
     this.timeout(90_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 
@@ -81,7 +81,7 @@ for (const dialect of DIALECTS) {
     it("the worker's text log escapes task names and an error's first line", async () => {
       await insertTask(s.queue.backend, newTask({ task: `tasks#shout${PAYLOAD}`, queue: s.q }))
       await s.enqueue('tasks#evil')
-      const w = await s.burst()
+      const w = await s.burst([], {}, { exit: 1 })
       assert.match(w.stdout, /failed \S+ in .*bad \\x1b/)
       assertNoControl(w.stdout + w.stderr, 'sq worker')
     })

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { insertTask } from '../../src/storage/task-repository.js'
 import { cleanEnv, SQ_BIN } from '../helpers/cli.js'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { newTask } from '../helpers/sq.js'
 
 /**
@@ -15,7 +15,7 @@ import { newTask } from '../helpers/sq.js'
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 for (const dialect of DIALECTS) {
-  describe(`sq top over poison rows (${dialect})`, function () {
+  describeOn(dialect, `sq top over poison rows (${dialect})`, function () {
     this.timeout(60_000)
     const t = useTestDatabase(dialect)
     const socket = `sq-poison-${randomBytes(4).toString('hex')}`

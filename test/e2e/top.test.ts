@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { cleanEnv, runSq, SQ_BIN } from '../helpers/cli.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 
 /**
  * The real `sq top` in a real pseudo-terminal (a tmux pane of 80×24, on a tmux server of its own),
@@ -88,7 +88,7 @@ function usesColour(screen: string): boolean {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`sq top in a terminal (${dialect})`, function () {
+  describeOn(dialect, `sq top in a terminal (${dialect})`, function () {
     this.timeout(60_000)
     let db: TestDatabase
     let url: string

@@ -3,11 +3,12 @@ import fs from 'node:fs'
 /**
  * Polls `fn` until it returns something truthy and returns that; fails after `timeoutMs` with `what`
  * (and the last error `fn` threw, if any). Tests wait for conditions this way instead of sleeping.
+ * `what` may be a function, read at the failure, to tell the state the wait ended in.
  */
 export async function waitFor<T>(
   fn: () => T | Promise<T>,
   timeoutMs: number,
-  what = 'a condition',
+  what: string | (() => string) = 'a condition',
   intervalMs = 50,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs
@@ -21,7 +22,7 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const why = lastError ? ` (last error: ${(lastError as Error).message})` : ''
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${why}`)
     }
     await sleep(intervalMs)
   }

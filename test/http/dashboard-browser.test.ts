@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium } from '../helpers/browser.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { startServe, type Served } from '../helpers/serve.js'
 import { workerSuite, type WorkerSuite } from '../helpers/worker.js'
 import { TASKS } from '../worker/fixtures.js'
@@ -27,7 +27,7 @@ async function end(s: WorkerSuite, id: string, status: 'completed' | 'failed', d
 }
 
 for (const dialect of DIALECTS) {
-  describe(`dashboard in Chromium (${dialect})`, function () {
+  describeOn(dialect, `dashboard in Chromium (${dialect})`, function () {
     this.timeout(90_000)
     let browser: Browser
     let page: Page

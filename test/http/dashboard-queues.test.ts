@@ -5,7 +5,7 @@ import type http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createStatusServer } from '../../src/http/status-server.js'
 import { openQueue, type Queue, type ScheduleDef } from '../../src/index.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { pageToken, rawRequest } from '../helpers/serve.js'
 
 const NIGHTLY: ScheduleDef = {
@@ -21,7 +21,7 @@ const NIGHTLY: ScheduleDef = {
 
 /** The dashboard's schedules section and its pause/resume of a queue, on the real queue and config. */
 for (const dialect of DIALECTS) {
-  describe(`dashboard: schedules and pausing a queue (${dialect})`, () => {
+  describeOn(dialect, `dashboard: schedules and pausing a queue (${dialect})`, () => {
     let db: TestDatabase
     let queue: Queue
     let server: http.Server

@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core'
 import { insertTask } from '../../src/storage/task-repository.js'
 import { registerWorker } from '../../src/storage/worker-repository.js'
 import { launchChromium } from '../helpers/browser.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { startServe, type Served } from '../helpers/serve.js'
 import { newTask } from '../helpers/sq.js'
 import { workerSuite } from '../helpers/worker.js'
@@ -19,7 +19,7 @@ import { TASKS } from '../worker/fixtures.js'
 const PAYLOAD = '<img src=x onerror=pwned=1>'
 
 for (const dialect of DIALECTS) {
-  describe(`dashboard values written directly, in Chromium (${dialect})`, function () {
+  describeOn(dialect, `dashboard values written directly, in Chromium (${dialect})`, function () {
     this.timeout(90_000)
     let browser: Browser
     let page: Page

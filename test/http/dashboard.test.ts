@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import type { Task } from '../../src/index.js'
 import { registerWorker } from '../../src/storage/worker-repository.js'
 import type { Status } from '../../src/types.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { pageToken, parseMetrics, rawRequest, startServe } from '../helpers/serve.js'
 import { waitFor } from '../helpers/wait.js'
 import { workerSuite, type WorkerSuite } from '../helpers/worker.js'
@@ -71,7 +71,7 @@ async function readEvents(
 }
 
 for (const dialect of DIALECTS) {
-  describe(`sq serve dashboard (${dialect})`, function () {
+  describeOn(dialect, `sq serve dashboard (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 
@@ -377,7 +377,7 @@ for (const dialect of DIALECTS) {
         await worker.ended()
         await served.stop()
       }
-      await waitFor(async () => (await s.get(id)).status === 'completed', 1000, 'the task to be completed')
+      await waitFor(async () => (await s.get(id)).status === 'completed', 10_000, 'the task to be completed')
     })
   })
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { rawRequest, startServe, type Served } from '../helpers/serve.js'
 import { insertTask } from '../../src/storage/task-repository.js'
 import { newTask } from '../helpers/sq.js'
@@ -40,7 +40,7 @@ async function refused(s: WorkerSuite, args: string[], pattern: RegExp): Promise
 }
 
 for (const dialect of DIALECTS) {
-  describe(`sq serve behind a proxy, and its limits (${dialect})`, function () {
+  describeOn(dialect, `sq serve behind a proxy, and its limits (${dialect})`, function () {
     this.timeout(60_000)
     let served: Served | undefined
     afterEach(async () => {

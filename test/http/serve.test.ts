@@ -5,7 +5,7 @@ import http from 'node:http'
 import path from 'node:path'
 import { openQueue, type Queue, type Task } from '../../src/index.js'
 import { cleanEnv, SQ_BIN } from '../helpers/cli.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 
 /** GET `path` from 127.0.0.1:`port` (or `address`) with exactly this Host header (fetch sets its own). */
 function getWithHost(
@@ -50,7 +50,7 @@ async function startServe(
 }
 
 for (const dialect of DIALECTS) {
-  describe(`sq serve (${dialect})`, () => {
+  describeOn(dialect, `sq serve (${dialect})`, () => {
     let db: TestDatabase
     let queue: Queue
     let server: ChildProcess

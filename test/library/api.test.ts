@@ -2,16 +2,14 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { cleanEnv } from '../helpers/cli.js'
+import { linkPackage } from '../helpers/package.js'
 import { UUID, writeTaskModule } from '../helpers/sq.js'
 import { createTask, openQueue, UsageError, TaskNotAllowedError, type Queue } from '../../src/index.js'
 
-const PACKAGE_ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/index.js')
-
 for (const dialect of DIALECTS) {
-  describe(`library API (${dialect})`, () => {
+  describeOn(dialect, `library API (${dialect})`, () => {
     let db: TestDatabase
     let queue: Queue
 
@@ -63,9 +61,11 @@ for (const dialect of DIALECTS) {
     it('a script using createTask and closeQueue exits on its own', async function () {
       this.timeout(60_000)
       const script = path.join(db.dir, 'script.mjs')
+      // The script's project depends on sq-queue, as a user's does.
+      linkPackage(db.dir)
       fs.writeFileSync(
         script,
-        `import { createTask, closeQueue } from ${JSON.stringify(PACKAGE_ENTRY)}
+        `import { createTask, closeQueue } from 'sq-queue'
 const id = await createTask({ task: 'tasks#hello', args: { name: 'script' } })
 console.log(id)
 await closeQueue()

@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { linkPackage } from '../helpers/package.js'
 import { cleanEnv } from '../helpers/cli.js'
 import { writeTaskModule } from '../helpers/sq.js'
 
@@ -25,8 +26,7 @@ describe('the sq-queue package', function () {
     // An app that depends on sq-queue: node_modules/sq-queue is this repository (built by npm test).
     app = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-app-'))
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', type: 'module', private: true }))
-    fs.mkdirSync(path.join(app, 'node_modules'))
-    fs.symlinkSync(ROOT, path.join(app, 'node_modules/sq-queue'), 'dir')
+    linkPackage(app)
     writeTaskModule(
       app,
       'tasks/email.ts',

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { resolveSettings } from '../../src/config.js'
 import { Queue } from '../../src/queue/queue.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { writeTaskModule } from '../helpers/sq.js'
 
 /** A lazy queue (the one-shot commands') does all a queue does, loading the whole backend when first needed. */
 for (const dialect of DIALECTS) {
-  describe(`lazy Queue (${dialect})`, () => {
+  describeOn(dialect, `lazy Queue (${dialect})`, () => {
     let db: TestDatabase
     before(async () => {
       db = await createTestDatabase(dialect)

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream'
 import { parseCliArgs, serializeArgs } from '../../src/queue/args.js'
 import { isAllowed, parseReference, authorizeReference } from '../../src/queue/reference.js'
 import { TaskNotAllowedError, UsageError } from '../../src/errors.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { writeTaskModule } from '../helpers/sq.js'
 import { Queue } from '../../src/queue/queue.js'
 
@@ -160,7 +160,7 @@ describe('task references', () => {
 })
 
 for (const dialect of DIALECTS) {
-  describe(`Queue (${dialect})`, () => {
+  describeOn(dialect, `Queue (${dialect})`, () => {
     let db: TestDatabase
     let q: Queue
     before(async () => {

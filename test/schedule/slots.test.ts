@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict'
 import { cronOf, parseSchedules, type CatchUp } from '../../src/schedule/definition.js'
-import { dueSlots, MAX_CATCH_UP_SLOTS, nextSlot, ON_TIME_MS } from '../../src/schedule/slots.js'
+import { dueSlots, nextSlot } from '../../src/schedule/slots.js'
+
+// The documented numbers (README, "Recurring schedules"), not the code's constants: a change to either
+// must be a change to the docs too.
+/** `catchUp: 'all'` enqueues "at most the 100 newest" missed slots. */
+const DOCUMENTED_CATCH_UP_LIMIT = 100
+/** "a slot reached within 10 s of its time is not 'missed' and fires". */
+const DOCUMENTED_ON_TIME_MS = 10_000
 
 const at = (iso: string) => Date.parse(iso)
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -41,20 +48,25 @@ describe('schedule slots (pure)', () => {
       last: '2026-01-01T05:00:00.000Z',
       skipped: -1,
     })
-    const onTime = new Date(at('2026-01-01T05:00:00Z') + ON_TIME_MS).toISOString()
+    const onTime = new Date(at('2026-01-01T05:00:00Z') + DOCUMENTED_ON_TIME_MS).toISOString()
     assert.deepEqual(due('0 * * * *', '2026-01-01T04:00:00Z', onTime, 'none').fire, ['2026-01-01T05:00:00.000Z'])
+    const late = new Date(at('2026-01-01T05:00:00Z') + DOCUMENTED_ON_TIME_MS + 1000).toISOString()
+    assert.deepEqual(due('0 * * * *', '2026-01-01T04:00:00Z', late, 'none').fire, [])
   })
 
-  it("catchUp 'all' fires every missed slot, oldest first, at most MAX_CATCH_UP_SLOTS", () => {
+  it("catchUp 'all' fires every missed slot, oldest first, at most the 100 newest", () => {
     assert.deepEqual(due('0 * * * *', '2026-01-01T00:00:00Z', '2026-01-01T03:10:00Z', 'all'), {
       fire: ['2026-01-01T01:00:00.000Z', '2026-01-01T02:00:00.000Z', '2026-01-01T03:00:00.000Z'],
       last: '2026-01-01T03:00:00.000Z',
       skipped: 0,
     })
     const many = due('* * * * *', '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z', 'all')
-    assert.equal(many.fire.length, MAX_CATCH_UP_SLOTS)
+    assert.equal(many.fire.length, DOCUMENTED_CATCH_UP_LIMIT)
     assert.equal(many.fire.at(-1), '2026-01-02T00:00:00.000Z')
-    assert.equal(many.fire[0], new Date(at('2026-01-02T00:00:00Z') - (MAX_CATCH_UP_SLOTS - 1) * 60_000).toISOString())
+    assert.equal(
+      many.fire[0],
+      new Date(at('2026-01-02T00:00:00Z') - (DOCUMENTED_CATCH_UP_LIMIT - 1) * 60_000).toISOString(),
+    )
     assert.equal(many.skipped, -1)
   })
 

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { runSq } from '../helpers/cli.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 
 for (const dialect of DIALECTS) {
-  describe(`sq stats (${dialect})`, () => {
+  describeOn(dialect, `sq stats (${dialect})`, () => {
     let db: TestDatabase
     const sq = (...args: string[]) => runSq([...args, '--db', db.url], { cwd: db.dir })
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { sql } from 'kysely'
 import { insertTasks } from '../../src/storage/bulk-insert.js'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { countTasks, insert, newTask, readTask } from '../helpers/sq.js'
 
 /**
@@ -10,7 +10,7 @@ import { countTasks, insert, newTask, readTask } from '../helpers/sq.js'
  * user reads back what they enqueued, in order, stamped by the database's clock, or nothing.
  */
 for (const dialect of DIALECTS) {
-  describe(`bulk insert of new tasks (${dialect})`, () => {
+  describeOn(dialect, `bulk insert of new tasks (${dialect})`, () => {
     const t = useTestDatabase(dialect, { clean: true })
 
     it('stores text exactly: backslashes, tabs, newlines, returns, quotes and non-ASCII', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { sql } from 'kysely'
 import type { Backend } from '../../src/storage/backend.js'
 import { claimTasks } from '../../src/storage/run-repository.js'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { describeOn, useTestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 
 const claimBackendPid = async (d: Backend) =>
@@ -11,50 +11,48 @@ const claimBackendPid = async (d: Backend) =>
 const claimOne = (d: Backend) =>
   claimTasks(d, { workerId: 'w1', workerName: 'host:w1', pid: 1, queues: ['default'], limit: 1 })
 
-if (DIALECTS.includes('postgres')) {
-  describe('the claim connection (postgres)', () => {
-    const t = useTestDatabase('postgres', { clean: true })
+describeOn('postgres', 'the claim connection (postgres)', () => {
+  const t = useTestDatabase('postgres', { clean: true })
 
-    // pg's pool closes a connection idle for 10 s; an idle worker's next claim would then open one,
-    // tens of ms of its pickup.
-    it('stays open while the worker idles past the pool idle timeout', async function () {
-      this.timeout(30_000)
-      const before = await claimBackendPid(t.d)
-      await new Promise((resolve) => setTimeout(resolve, 11_000))
-      assert.equal(await claimBackendPid(t.d), before)
-    })
+  // pg's pool closes a connection idle for 10 s; an idle worker's next claim would then open one,
+  // tens of ms of its pickup.
+  it('stays open while the worker idles past the pool idle timeout', async function () {
+    this.timeout(30_000)
+    const before = await claimBackendPid(t.d)
+    await new Promise((resolve) => setTimeout(resolve, 11_000))
+    assert.equal(await claimBackendPid(t.d), before)
+  })
 
-    // Parsing and planning were most of an idle worker's claim, paid again at every pickup.
-    it('keeps the claim prepared on its connection', async () => {
+  // Parsing and planning were most of an idle worker's claim, paid again at every pickup.
+  it('keeps the claim prepared on its connection', async () => {
+    const id = await insert(t.d)
+    assert.deepEqual(
+      (await claimOne(t.d)).map((task) => task.id),
+      [id],
+    )
+    const prepared = await t.d.claim((db) =>
+      sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(db),
+    )
+    assert.ok(
+      prepared.rows.some((row) => row.statement.includes('"pick"')),
+      `no prepared claim among ${JSON.stringify(prepared.rows)}`,
+    )
+  })
+
+  // A newer sq may migrate the table while this worker runs: the server refuses a prepared statement
+  // whose result the new column changes ("cached plan must not change result type").
+  it('claims again after a migration added a column to the tasks', async () => {
+    await insert(t.d)
+    assert.equal((await claimOne(t.d)).length, 1)
+    await sql`alter table sq_tasks add column added_by_a_later_version text`.execute(t.d.db)
+    try {
       const id = await insert(t.d)
       assert.deepEqual(
         (await claimOne(t.d)).map((task) => task.id),
         [id],
       )
-      const prepared = await t.d.claim((db) =>
-        sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(db),
-      )
-      assert.ok(
-        prepared.rows.some((row) => row.statement.includes('"pick"')),
-        `no prepared claim among ${JSON.stringify(prepared.rows)}`,
-      )
-    })
-
-    // A newer sq may migrate the table while this worker runs: the server refuses a prepared statement
-    // whose result the new column changes ("cached plan must not change result type").
-    it('claims again after a migration added a column to the tasks', async () => {
-      await insert(t.d)
-      assert.equal((await claimOne(t.d)).length, 1)
-      await sql`alter table sq_tasks add column added_by_a_later_version text`.execute(t.d.db)
-      try {
-        const id = await insert(t.d)
-        assert.deepEqual(
-          (await claimOne(t.d)).map((task) => task.id),
-          [id],
-        )
-      } finally {
-        await sql`alter table sq_tasks drop column added_by_a_later_version`.execute(t.d.db)
-      }
-    })
+    } finally {
+      await sql`alter table sq_tasks drop column added_by_a_later_version`.execute(t.d.db)
+    }
   })
-}
+})

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../../src/storage/schema.js'
 import { claimTasks } from '../../src/storage/run-repository.js'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 
 for (const dialect of DIALECTS) {
-  describe(`claim limit (${dialect})`, () => {
+  describeOn(dialect, `claim limit (${dialect})`, () => {
     const t = useTestDatabase(dialect)
     before(async () => {
       for (let i = 0; i < 20; i++) {

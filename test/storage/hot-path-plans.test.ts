@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { claimTasks, hasRunnable, lostRuns } from '../../src/storage/run-repository.js'
 import { endRun, endRuns } from '../../src/storage/run-verdict.js'
 import { orphanedRuns } from '../../src/storage/worker-repository.js'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 import { assertIndexed, explainingDialect } from '../helpers/explain.js'
 
@@ -12,7 +12,7 @@ import { assertIndexed, explainingDialect } from '../helpers/explain.js'
  * SQLite walk every queued row on each claim).
  */
 for (const dialect of DIALECTS) {
-  describe(`worker hot-path query plans (${dialect})`, () => {
+  describeOn(dialect, `worker hot-path query plans (${dialect})`, () => {
     const t = useTestDatabase(dialect)
     before(async () => {
       for (let i = 0; i < 50; i++) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { CompiledQuery } from 'kysely'
 import type { SqlRunner } from '../../src/storage/backend.js'
 import { findByIdPrefix } from '../../src/storage/task-repository.js'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { explainingDialect } from '../helpers/explain.js'
 import { insert } from '../helpers/sq.js'
 
@@ -12,7 +12,7 @@ import { insert } from '../helpers/sq.js'
  * it costs the same with a million tasks as with fifty.
  */
 for (const dialect of DIALECTS) {
-  describe(`a task found by a prefix of its id (${dialect})`, () => {
+  describeOn(dialect, `a task found by a prefix of its id (${dialect})`, () => {
     const t = useTestDatabase(dialect)
     const ids: string[] = []
     before(async () => {

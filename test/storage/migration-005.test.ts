@@ -13,7 +13,7 @@ import { idsWithStatus } from '../../src/storage/task-maintenance.js'
 import { listTasks } from '../../src/storage/task-repository.js'
 import type { Status } from '../../src/types.js'
 import { migrateOnly } from '../helpers/migrations.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { age, insert, setStatus } from '../helpers/sq.js'
 
 async function indexesOfTasks(d: Backend): Promise<string[]> {
@@ -31,7 +31,7 @@ async function indexesOfTasks(d: Backend): Promise<string[]> {
  * a release before it left it), and every list newest first then merges one walk per status.
  */
 for (const dialect of DIALECTS) {
-  describe(`migration 005 on a database holding tasks (${dialect})`, () => {
+  describeOn(dialect, `migration 005 on a database holding tasks (${dialect})`, () => {
     let db: TestDatabase
     let d: Backend
     before(async () => {

@@ -8,11 +8,11 @@ import type { Database } from '../../src/storage/schema.js'
 import { pausedQueues, pauseQueue, resumeQueue } from '../../src/storage/pause-repository.js'
 import { claimTasks, hasRunnable } from '../../src/storage/run-repository.js'
 import { insertTask } from '../../src/storage/task-repository.js'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 
 for (const dialect of DIALECTS) {
-  describe(`paused queues (${dialect})`, () => {
+  describeOn(dialect, `paused queues (${dialect})`, () => {
     const t = useTestDatabase(dialect, { clean: true })
     const add = (queue: string) =>
       insertTask(t.d, {
@@ -124,7 +124,7 @@ for (const dialect of DIALECTS) {
         try {
           await pauseQueue(t.d, 'reports')
           await resumeQueue(t.d, 'reports')
-          await waitFor(() => heard.includes('reports'), 3000, 'the notification')
+          await waitFor(() => heard.includes('reports'), 10_000, 'the notification')
           // Resuming a queue that was not paused deletes nothing, and wakes no one.
           heard.length = 0
           await resumeQueue(t.d, 'reports')

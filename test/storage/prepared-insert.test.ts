@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import pg from 'pg'
-import { DIALECTS, PG_ADMIN_URL, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, PG_ADMIN_URL, useTestDatabase } from '../helpers/db.js'
 import { newTask } from '../helpers/sq.js'
 import { waitFor } from '../helpers/wait.js'
 import { getTask, insertTask } from '../../src/storage/task-repository.js'
@@ -12,7 +12,7 @@ import { getTask, insertTask } from '../../src/storage/task-repository.js'
  * unless a transaction is open on it.
  */
 for (const dialect of DIALECTS) {
-  describe(`createTask's prepared INSERT (${dialect})`, () => {
+  describeOn(dialect, `createTask's prepared INSERT (${dialect})`, () => {
     const t = useTestDatabase(dialect, { clean: true })
 
     it('inserts on every connection of the pool, both shapes, and a held key still gives its holder', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import pg from 'pg'
 import { openQueue } from '../../src/index.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { writeTaskModule } from '../helpers/sq.js'
 import { sleep } from '../helpers/wait.js'
 
@@ -28,7 +28,7 @@ async function otherSessions(url: string): Promise<number> {
  * write-ahead log was left beside the database.
  */
 for (const dialect of DIALECTS) {
-  describe(`closing a queue that ran no Kysely query (${dialect})`, () => {
+  describeOn(dialect, `closing a queue that ran no Kysely query (${dialect})`, () => {
     let db: TestDatabase
     before(async () => {
       db = await createTestDatabase(dialect)

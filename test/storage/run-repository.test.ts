@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import type { Backend } from '../../src/storage/backend.js'
 import * as runs from '../../src/storage/run-repository.js'
 import * as verdicts from '../../src/storage/run-verdict.js'
@@ -45,7 +45,7 @@ const claimer = (name: string, queues = ['default'], limit = 1): runs.ClaimOptio
 })
 
 for (const dialect of DIALECTS) {
-  describe(`run repository (${dialect})`, () => {
+  describeOn(dialect, `run repository (${dialect})`, () => {
     const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
     let d: Backend

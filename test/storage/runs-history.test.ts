@@ -4,7 +4,7 @@ import * as verdicts from '../../src/storage/run-verdict.js'
 import * as release from '../../src/storage/run-release.js'
 import * as control from '../../src/storage/control-repository.js'
 import * as tasks from '../../src/storage/task-repository.js'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 
 const claimer = (name: string): runs.ClaimOptions => ({
@@ -22,7 +22,7 @@ const claimer = (name: string): runs.ClaimOptions => ({
  * whichever path ended it.
  */
 for (const dialect of DIALECTS) {
-  describe(`claim token and runs history (${dialect})`, () => {
+  describeOn(dialect, `claim token and runs history (${dialect})`, () => {
     const t = useTestDatabase(dialect, { clean: true })
 
     it('a run given back leaves its attempt unspent, yet its token never writes again', async () => {

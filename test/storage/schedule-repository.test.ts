@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { fireSchedule, scheduleRows, slotKey, type Plan } from '../../src/storage/schedule-repository.js'
 import type { Backend } from '../../src/storage/backend.js'
-import { DIALECTS, openTestDatabase, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, openTestDatabase, useTestDatabase } from '../helpers/db.js'
 
 /** A plan that fires one slot, `slot`, once it is after the schedule's last one. */
 const fireOnce =
@@ -21,7 +21,7 @@ const fireOnce =
       : { fire: [], last: null }
 
 for (const dialect of DIALECTS) {
-  describe(`schedule state (${dialect})`, function () {
+  describeOn(dialect, `schedule state (${dialect})`, function () {
     this.timeout(30_000)
     const t = useTestDatabase(dialect, { clean: true })
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { DIALECTS, useTestDatabase, type TestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { age, newTask, setStatus } from '../helpers/sq.js'
 import type { Backend } from '../../src/storage/backend.js'
 import * as control from '../../src/storage/control-repository.js'
@@ -10,7 +10,7 @@ import { appendChunks, claimTasks } from '../../src/storage/run-repository.js'
 import { endRun } from '../../src/storage/run-verdict.js'
 
 for (const dialect of DIALECTS) {
-  describe(`task repository (${dialect})`, () => {
+  describeOn(dialect, `task repository (${dialect})`, () => {
     const t = useTestDatabase(dialect, { clean: true })
     let db: TestDatabase
     let d: Backend
@@ -159,7 +159,8 @@ for (const dialect of DIALECTS) {
       const r = (await tasks.getTask(d, running.id))!
       assert.deepEqual(
         [r.status, r.error, r.output, r.log],
-        ['cancelled', control.CANCELLED_BY_USER, 'half way', 'noise'],
+        // The documented words (README, "What happens when…": `Cancelled by user`).
+        ['cancelled', 'Cancelled by user', 'half way', 'noise'],
       )
       assert.ok(r.finished)
       assert.equal(

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import { claimTasks } from '../../src/storage/run-repository.js'
 import { endRun } from '../../src/storage/run-verdict.js'
 import { liveWorkers, orphanedRuns, registerWorker } from '../../src/storage/worker-repository.js'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 
 for (const dialect of DIALECTS) {
-  describe(`worker repository (${dialect})`, () => {
+  describeOn(dialect, `worker repository (${dialect})`, () => {
     const t = useTestDatabase(dialect)
 
     it('counts a live worker’s running tasks as they are now, not as of its last heartbeat', async () => {

@@ -7,13 +7,13 @@ import type { Backend } from '../../src/storage/backend.js'
 import { appendChunks, claimTasks } from '../../src/storage/run-repository.js'
 import { endRun } from '../../src/storage/run-verdict.js'
 import { registerWorker } from '../../src/storage/worker-repository.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { assertIndexed, explainingDialect } from '../helpers/explain.js'
 
 /** The queries of `sq top` against real databases: what a snapshot holds, and that every query is indexed. */
 
 for (const dialect of DIALECTS) {
-  describe(`sq top snapshot (${dialect})`, () => {
+  describeOn(dialect, `sq top snapshot (${dialect})`, () => {
     let db: TestDatabase
     let queue: Queue
     let d: Backend

@@ -6,7 +6,7 @@ import { snapshot, type Snapshot } from '../../src/monitor.js'
 import { pauseQueue } from '../../src/storage/pause-repository.js'
 import { Header } from '../../ui/top/header.js'
 import { theme } from '../../ui/top/theme.js'
-import { DIALECTS, useTestDatabase } from '../helpers/db.js'
+import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 
 const snap = (paused: string[]): Snapshot => ({
   at: '2026-11-29T08:15:00.000Z',
@@ -37,7 +37,7 @@ describe('sq top: paused queues in the header', () => {
 })
 
 for (const dialect of DIALECTS) {
-  describe(`sq top snapshot: paused queues (${dialect})`, () => {
+  describeOn(dialect, `sq top snapshot: paused queues (${dialect})`, () => {
     const t = useTestDatabase(dialect)
     it('reads the paused queues', async () => {
       assert.deepEqual((await snapshot(t.d)).paused, [])

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 // The built module: its task process entry (child.js) sits beside it only in the build.
 import { type RunResult, TaskProcess } from '../../dist/src/worker/task-process.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { waitForFile } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
@@ -121,7 +121,7 @@ describe('a batch of runs in one task process', function () {
 })
 
 for (const dialect of DIALECTS) {
-  describe(`batches in a worker (${dialect})`, function () {
+  describeOn(dialect, `batches in a worker (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 

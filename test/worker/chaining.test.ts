@@ -2,25 +2,20 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import { openQueue, type Queue } from '../../src/index.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
+import { linkPackage } from '../helpers/package.js'
 import { SqProcess, workerSuite } from '../helpers/worker.js'
 
-/** The library as a task imports it (`import { createTask } from 'sq-queue'` in a project). */
-const LIBRARY = pathToFileURL(
-  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/index.js'),
-).href
-
 const TASKS = `
-import { createTask } from '${LIBRARY}'
+import { createTask } from 'sq-queue'
 /** Enqueues a follow-up and returns its id. */
 export async function chain({ queue }) { return createTask({ task: 'tasks#leaf', args: { from: 'task' }, queue }) }
 export function leaf({ from }) { return 'follow-up enqueued by the ' + from }
 `
 
 const HOOKS = `
-import { createTask } from '${LIBRARY}'
+import { createTask } from 'sq-queue'
 export async function onSuccess(task) {
   if (task.task === 'tasks#chain') await createTask({ task: 'tasks#leaf', args: { from: 'hook' }, queue: task.args.queue })
 }
@@ -32,12 +27,14 @@ export async function onSuccess(task) {
  * relative SQLite path that means another file from the root).
  */
 for (const dialect of DIALECTS) {
-  describe(`a task that enqueues a follow-up (${dialect})`, function () {
+  describeOn(dialect, `a task that enqueues a follow-up (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'app/tasks.mjs': TASKS, 'app/hooks.mjs': HOOKS })
     let elsewhere: string
     let app: Queue
     before(async () => {
+      // The project depends on sq-queue, as a user's does.
+      linkPackage(s.db.dir)
       elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-cwd-'))
       app = await openQueue({ db: s.db.url, root: path.join(s.db.dir, 'app') })
     })

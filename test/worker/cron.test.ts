@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { workerSuite } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
 
 /** Workers under cron (SPEC §6): the burst's exit code, --quiet, --log-format json, `enqueue --wait`'s last newline. */
 for (const dialect of DIALECTS) {
-  describe(`workers under cron (${dialect})`, function () {
+  describeOn(dialect, `workers under cron (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, {
       'tasks.mjs': TASKS,

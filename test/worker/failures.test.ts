@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { isAlive, waitForFile } from '../helpers/wait.js'
 import { maxOverlap } from '../helpers/overlap.js'
 import { workerSuite } from '../helpers/worker.js'
@@ -7,7 +7,7 @@ import { TASKS } from './fixtures.js'
 
 /** Tasks that hang, exhaust memory or flood their output fail alone; the worker lives on (SPEC §7). */
 for (const dialect of DIALECTS) {
-  describe(`worker failure modes (${dialect})`, function () {
+  describeOn(dialect, `worker failure modes (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 
@@ -16,13 +16,13 @@ for (const dialect of DIALECTS) {
       const childPidFile = s.file('grandchild.pid')
       const hung = await s.enqueue('tasks#hang', { pidFile, childPidFile })
       const next = await s.enqueue('tasks#pid')
-      await s.burst(['--timeout', '1'])
+      await s.burst(['--timeout', '1'], {}, { exit: 1 })
       const t = await s.get(hung)
       assert.equal(t.status, 'failed')
       assert.equal(t.error, 'Task timed out after 1 seconds')
       assert.ok(t.duration_ms! >= 1000 && t.duration_ms! < 8000, `duration_ms ${t.duration_ms}`)
-      const taskPid = Number(await waitForFile(pidFile, 1000))
-      const grandchild = Number(await waitForFile(childPidFile, 1000))
+      const taskPid = Number(await waitForFile(pidFile, 10_000))
+      const grandchild = Number(await waitForFile(childPidFile, 10_000))
       assert.equal(isAlive(taskPid), false, 'the task process is gone')
       assert.equal(isAlive(grandchild), false, 'the sleep it spawned is gone')
       const after = await s.get(next)
@@ -35,7 +35,7 @@ for (const dialect of DIALECTS) {
       const flood = await s.enqueue('tasks#flood', { lines: 2000 })
       const floodOutput = await s.enqueue('tasks#floodOutput', { chunks: 500 })
       const next = await s.enqueue('tasks#text')
-      await s.burst(['--max-memory', '64'], { SQ_MAX_OUTPUT_SIZE: '5000' })
+      await s.burst(['--max-memory', '64'], { SQ_MAX_OUTPUT_SIZE: '5000' }, { exit: 1 })
       const [h, f, o, n] = await Promise.all([s.get(hog), s.get(flood), s.get(floodOutput), s.get(next)])
 
       assert.equal(h.status, 'failed')

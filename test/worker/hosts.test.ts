@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { HostWorker } from '../helpers/host.js'
 import { waitFor, waitForExit } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
@@ -13,7 +13,7 @@ export async function hang() { await new Promise(() => setInterval(() => {}, 100
 // locally; sq judges only heartbeats. HostWorker runs `sq worker` on a host of its own.
 
 for (const dialect of DIALECTS) {
-  describe(`workers on two hosts (${dialect})`, function () {
+  describeOn(dialect, `workers on two hosts (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
     let hosts: HostWorker[] = []
@@ -23,7 +23,8 @@ for (const dialect of DIALECTS) {
     })
 
     it('never presumes a live worker of another host dead, though its pid means nothing here; a dead one is rescued', async () => {
-      const env = { SQ_HEARTBEAT_TIMEOUT: '1' }
+      // A heartbeat each second: a loaded machine may delay one by a few hundred ms, never by 3 s.
+      const env = { SQ_HEARTBEAT_TIMEOUT: '3' }
       const start = (host: string) => new HostWorker(host, ['--db', s.db.url, '--queue', s.q], { cwd: s.db.dir, env })
       hosts = [start('host-a'), start('host-b')]
       const names = await waitFor(
@@ -37,9 +38,9 @@ for (const dialect of DIALECTS) {
       // Each is pid 1 on its own host.
       assert.deepEqual(names, ['host-a:1', 'host-b:1'])
 
-      // Runs that outlast the heartbeat timeout several times, one on each host.
-      const ids = [await s.enqueue('tasks#nap', { ms: 3000 }), await s.enqueue('tasks#nap', { ms: 3000 })]
-      const done = await Promise.all(ids.map((id) => s.waitForStatus(id, undefined, 20_000)))
+      // Runs that outlast the heartbeat timeout twice, one on each host.
+      const ids = [await s.enqueue('tasks#nap', { ms: 7000 }), await s.enqueue('tasks#nap', { ms: 7000 })]
+      const done = await Promise.all(ids.map((id) => s.waitForStatus(id, undefined, 30_000)))
       for (const t of done) assert.deepEqual([t.status, t.error, t.output], ['completed', null, 'rested'])
       assert.deepEqual(done.map((t) => t.worker).sort(), ['host-a:1', 'host-b:1'])
 
@@ -49,8 +50,8 @@ for (const dialect of DIALECTS) {
       const [dead, alive] = running.worker === 'host-a:1' ? [hosts[0]!, hosts[1]!] : [hosts[1]!, hosts[0]!]
       const deadPid = dead.pid
       process.kill(deadPid, 'SIGKILL')
-      await waitForExit(deadPid, 5000, 'the killed worker to be gone')
-      const failed = await s.waitForStatus(id, ['failed'], 15_000)
+      await waitForExit(deadPid, 10_000, 'the killed worker to be gone')
+      const failed = await s.waitForStatus(id, ['failed'], 30_000)
       const other = running.worker === 'host-a:1' ? 'host-b:1' : 'host-a:1'
       assert.match(failed.error!, new RegExp(`Worker ${running.worker} stopped heartbeating.*by worker ${other}`))
 

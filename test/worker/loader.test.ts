@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { workerSuite } from '../helpers/worker.js'
 
 /**
@@ -34,7 +34,7 @@ export function onSuccess(task: Task): void { console.log('hook onSuccess ' + ta
 
 for (const dialect of DIALECTS) {
   for (const [kind, files] of Object.entries(PROJECTS)) {
-    describe(`loading tasks, hooks and sq.config.ts in a ${kind} project (${dialect})`, function () {
+    describeOn(dialect, `loading tasks, hooks and sq.config.ts in a ${kind} project (${dialect})`, function () {
       this.timeout(60_000)
       const s = workerSuite(dialect, { ...COMMON, ...files })
 

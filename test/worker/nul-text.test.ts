@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { workerSuite } from '../helpers/worker.js'
 
 /**
@@ -16,7 +16,7 @@ export function halves() { return 'm' + '\\ud83d\\ude00'.slice(0, 1) + 'n' }
 `
 
 for (const dialect of DIALECTS) {
-  describe(`NUL characters in what a task produces (${dialect})`, function () {
+  describeOn(dialect, `NUL characters in what a task produces (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'nul.mjs': NUL_TASKS })
 
@@ -28,7 +28,7 @@ for (const dialect of DIALECTS) {
         throws: await s.enqueue('nul#throws'),
         halves: await s.enqueue('nul#halves', {}, { maxAttempts: 3 }),
       }
-      await s.burst()
+      await s.burst([], {}, { exit: 1 }) // `throws` fails
       const returns = await s.get(ids.returns)
       assert.equal(returns.status, 'completed')
       assert.equal(returns.output, 'a\uFFFDb')

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 import { workerSuite, type WorkerSuite } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
@@ -51,7 +51,7 @@ const imported = (s: WorkerSuite, pkg: string) => fs.existsSync(path.join(s.db.d
  * a row written straight into the database. `mod#*` admits a module's own exports only.
  */
 for (const dialect of DIALECTS) {
-  describe(`package references and the allowlist (${dialect})`, function () {
+  describeOn(dialect, `package references and the allowlist (${dialect})`, function () {
     this.timeout(90_000)
     const s = workerSuite(dialect, layout())
     let app: string
@@ -180,7 +180,7 @@ for (const dialect of DIALECTS) {
       const wildcard = await insert(s.queue.backend, { task: 'plain#constructor', queue: s.q, argsJson: '{"a":1}' })
       const exact = await insert(s.queue.backend, { task: 'plain#valueOf', queue: s.q })
       const own = await insert(s.queue.backend, { task: 'plain#run', queue: s.q })
-      await s.burst(['--root', app], { SQ_ALLOWED_TASKS: 'plain#*,plain#valueOf' })
+      await s.burst(['--root', app], { SQ_ALLOWED_TASKS: 'plain#*,plain#valueOf' }, { exit: 1 })
       const [w, e, o] = await Promise.all([s.get(wildcard), s.get(exact), s.get(own)])
       assert.equal(w.status, 'failed')
       assert.match(w.error!, /^task not allowed: plain#constructor is not on the allowlist/)
@@ -203,7 +203,7 @@ for (const dialect of DIALECTS) {
       assert.match(c.stderr, /^sq: task not allowed: tasks#text is not on the allowlist/)
       // The worker too, for a row written directly.
       const id = await insert(s.queue.backend, { task: 'tasks#text', queue: s.q })
-      await s.burst(['--root', app], { SQ_ALLOWED_TASKS: '' })
+      await s.burst(['--root', app], { SQ_ALLOWED_TASKS: '' }, { exit: 1 })
       const t = await s.get(id)
       assert.equal(t.status, 'failed')
       assert.match(t.error!, /^task not allowed: tasks#text is not on the allowlist/)

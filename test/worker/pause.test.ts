@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import type { QueueStats } from '../../src/queue/stats.js'
 import type { QueueState } from '../../src/queue/pause.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { sleep } from '../helpers/wait.js'
 import { workerSuite, type SqProcess } from '../helpers/worker.js'
 
@@ -23,12 +23,13 @@ async function ok(p: SqProcess): Promise<string> {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`pausing a queue (${dialect})`, function () {
+  describeOn(dialect, `pausing a queue (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 
-    it('a paused queue runs nothing, shows in sq stats, and runs again within a second of resume', async () => {
-      const w = s.worker()
+    it('a paused queue runs nothing, shows in sq stats, and runs again at once on resume', async () => {
+      // An idle poll far longer than the test: only the wake-up (NOTIFY, the WAL watch) can start the task.
+      const w = s.worker([], { SQ_POLL_INTERVAL: '30' })
       await w.waitForOutput(/worker \S+ started/)
       const paused = JSON.parse(await ok(s.sq(['pause', s.q, '--json']))) as QueueState
       assert.deepEqual([paused.queue, paused.paused], [s.q, true])
@@ -49,9 +50,9 @@ for (const dialect of DIALECTS) {
       const done = await s.waitForStatus(id, ['completed'], 10_000)
       const after = Date.now() - resumedAt
       assert.equal(done.output, 'tick')
-      // NOTIFY (PostgreSQL) or the WAL watch (SQLite) wakes the idle worker: well within a second, with
-      // room for a loaded machine.
-      assert.ok(after < 2000, `the task ran ${after} ms after the resume`)
+      // NOTIFY (PostgreSQL) or the WAL watch (SQLite) wakes the idle worker: in milliseconds, asserted with
+      // room for a loaded machine yet far below the 30 s poll.
+      assert.ok(after < 5000, `the task ran ${after} ms after the resume:\n${w.output}`)
       assert.deepEqual(JSON.parse(await ok(s.sq(['stats', '--json']))).paused_queues, [])
       // Resuming a queue that is not paused is fine too.
       assert.deepEqual(JSON.parse(await ok(s.sq(['resume', s.q, '--json']))), {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { insertTask } from '../../src/storage/task-repository.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { startServe } from '../helpers/serve.js'
 import { newTask } from '../helpers/sq.js'
 import { workerSuite, type WorkerSuite } from '../helpers/worker.js'
@@ -21,7 +21,7 @@ async function insertRaw(s: WorkerSuite, argsJson: string): Promise<string> {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`a poison row among normal tasks (${dialect})`, function () {
+  describeOn(dialect, `a poison row among normal tasks (${dialect})`, function () {
     this.timeout(90_000)
     const s = workerSuite(dialect, { 'tasks.mjs': ECHO })
 
@@ -34,7 +34,7 @@ for (const dialect of DIALECTS) {
       }
       const after = [await s.enqueue('tasks#echo', { n: 3 }), await s.enqueue('tasks#echo', { n: 4 })]
       // One slot: every task is claimed into one batch for one task process.
-      await s.burst(['--concurrency', '1'])
+      await s.burst(['--concurrency', '1'], {}, { exit: 1 }) // the poison rows fail
       for (const [i, id] of [...before, ...after].entries()) {
         const t = await s.get(id)
         assert.equal(t.status, 'completed', `${id}: ${t.error}`)

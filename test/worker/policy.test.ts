@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 import { waitFor } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
@@ -29,7 +29,7 @@ export function onSuccess() { console.log('onSuccess still runs') }
 
 /** The allowlist at execution, hooks, and retries (SPEC §7, §10). */
 for (const dialect of DIALECTS) {
-  describe(`worker policy (${dialect})`, function () {
+  describeOn(dialect, `worker policy (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, {
       'tasks.mjs': TASKS,
@@ -45,7 +45,7 @@ for (const dialect of DIALECTS) {
       // Inserted with no allowlist in force, as another process or an old row might have.
       const refused = await s.enqueue('marker')
       const allowed = await s.enqueue('tasks#text')
-      await s.burst([], { SQ_ALLOWED_TASKS: 'tasks#text,other#thing' })
+      await s.burst([], { SQ_ALLOWED_TASKS: 'tasks#text,other#thing' }, { exit: 1 })
       const t = await s.get(refused)
       assert.equal(t.status, 'failed')
       assert.match(t.error!, /task not allowed/)
@@ -58,7 +58,7 @@ for (const dialect of DIALECTS) {
       const outside = fs.mkdtempSync(path.join(path.dirname(s.db.dir), 'sq-outside-'))
       fs.writeFileSync(path.join(outside, 'marker.mjs'), MARKER)
       const id = await insert(s.queue.backend, { task: `../${path.basename(outside)}/marker`, queue: s.q })
-      await s.burst()
+      await s.burst([], {}, { exit: 1 })
       const t = await s.get(id)
       assert.equal(t.status, 'failed')
       assert.match(t.error!, /task not allowed: .* leaves the root/)
@@ -70,7 +70,7 @@ for (const dialect of DIALECTS) {
       const ok = await s.enqueue('tasks#text')
       const bad = await s.enqueue('tasks#boom')
       const gen = await s.enqueue('tasks#gen')
-      await s.burst([], { SQ_HOOKS: 'hooks' })
+      await s.burst([], { SQ_HOOKS: 'hooks' }, { exit: 1 })
       const [o, b, g] = await Promise.all([s.get(ok), s.get(bad), s.get(gen)])
       assert.equal(o.status, 'completed')
       assert.match(o.log!, new RegExp(`^hook beforeJob ${ok} tasks#text$`, 'm'))

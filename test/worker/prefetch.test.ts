@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import type { Task } from '../../src/index.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { waitFor, waitForFile } from '../helpers/wait.js'
 import { workerSuite, type SqProcess, type WorkerSuite } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
@@ -41,7 +41,7 @@ async function holdBehindGate(s: WorkerSuite, worker: () => SqProcess) {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`tasks claimed ahead (${dialect})`, function () {
+  describeOn(dialect, `tasks claimed ahead (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 

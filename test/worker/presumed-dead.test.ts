@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { claimTasks } from '../../src/storage/run-repository.js'
 import { heartbeat, registerWorker } from '../../src/storage/worker-repository.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { sleep } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
@@ -13,7 +13,7 @@ import { TASKS } from './fixtures.js'
  * timeout, in which the live ones beat again. A worker that stays silent is rescued after that.
  */
 for (const dialect of DIALECTS) {
-  describe(`a worker back from an outage of its own (${dialect})`, function () {
+  describeOn(dialect, `a worker back from an outage of its own (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import type { BackendName } from '../../src/storage/backend.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { maxOverlap } from '../helpers/overlap.js'
 import { workerSuite, type SqProcess } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
@@ -15,7 +15,7 @@ const SHAPE: Record<BackendName, { workers: number; concurrency: number }> = {
 
 /** Many workers on one database: every task runs exactly once (SPEC §5 claims, §7). */
 for (const dialect of DIALECTS) {
-  describe(`worker at scale (${dialect})`, function () {
+  describeOn(dialect, `worker at scale (${dialect})`, function () {
     this.timeout(180_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { ScheduleInfo } from '../../src/queue/schedules.js'
 import { databaseTime } from '../../src/storage/worker-repository.js'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { HostWorker } from '../helpers/host.js'
 import { waitFor } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
@@ -11,7 +11,7 @@ const TASKS = `export function tick() { return 'tick' }\n`
 const slotOf = (key: string | null) => /@(.+)$/.exec(key ?? '')?.[1]
 
 for (const dialect of DIALECTS) {
-  describe(`recurring schedules (${dialect})`, function () {
+  describeOn(dialect, `recurring schedules (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
     let hosts: HostWorker[] = []

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { workerSuite } from '../helpers/worker.js'
 
 const TASKS = `
@@ -38,15 +38,15 @@ interface Call {
 
 /** The seed's signals: their order, and what each is given (SPEC §7). */
 for (const dialect of DIALECTS) {
-  describe(`hooks in the seed's order, with the seed's arguments (${dialect})`, function () {
+  describeOn(dialect, `hooks in the seed's order, with the seed's arguments (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS, 'hooks.mjs': HOOKS })
 
     /** Runs one task with the hooks; returns its id and the hooks' calls as [hook, status, output, …rest]. */
-    async function hooked(task: string): Promise<{ id: string; calls: Call[]; brief: unknown[][] }> {
+    async function hooked(task: string, exit: 0 | 1 = 0): Promise<{ id: string; calls: Call[]; brief: unknown[][] }> {
       const log = s.file(`${task.replace('#', '-')}.jsonl`)
       const id = await s.enqueue(task, { log })
-      await s.burst([], { SQ_HOOKS: 'hooks' })
+      await s.burst([], { SQ_HOOKS: 'hooks' }, { exit })
       const calls = fs
         .readFileSync(log, 'utf8')
         .trim()
@@ -80,7 +80,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('onFailure sees the task failed with its output and error, and is given the error thrown', async () => {
-      const { id, calls, brief } = await hooked('tasks#boom')
+      const { id, calls, brief } = await hooked('tasks#boom', 1)
       assert.deepEqual(brief, [
         ['beforeJob', 'progress', null],
         ['onFailure', 'failed', null, { message: 'kaboom' }],
@@ -88,7 +88,7 @@ for (const dialect of DIALECTS) {
       assert.match(calls[1]!.task.error!, /^Error: kaboom\n\s+at boom/)
       assert.equal(calls[1]!.task.error, (await s.get(id)).error)
 
-      const failed = await hooked('tasks#genFail')
+      const failed = await hooked('tasks#genFail', 1)
       assert.deepEqual(failed.brief.at(-1), ['onFailure', 'failed', 'partial', { message: 'broke after a yield' }])
     })
   })

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { waitFor } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
 
 /** Output and log reach the database while the task runs, and each run's log is its own (SPEC §2, §6, §7). */
 for (const dialect of DIALECTS) {
-  describe(`worker streaming (${dialect})`, function () {
+  describeOn(dialect, `worker streaming (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 import { workerSuite, type WorkerSuite } from '../helpers/worker.js'
 
@@ -21,7 +21,7 @@ async function insertRow(s: WorkerSuite, task: string): Promise<string> {
 
 /** The worker judges a reference on its module's real path, and refuses built-ins (SPEC §2, §7). */
 for (const dialect of DIALECTS) {
-  describe(`worker policy on real paths and built-ins (${dialect})`, function () {
+  describeOn(dialect, `worker policy on real paths and built-ins (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect)
     let outside: string
@@ -41,7 +41,7 @@ for (const dialect of DIALECTS) {
 
     it('fails a task whose module is a link out of the root, without importing it', async () => {
       const id = await insertRow(s, 'links/evil')
-      await s.burst()
+      await s.burst([], {}, { exit: 1 })
       const t = await s.get(id)
       assert.equal(t.status, 'failed')
       assert.match(t.error!, /^task not allowed: "links\/evil" leaves the root .* through a symbolic link/)
@@ -55,7 +55,7 @@ for (const dialect of DIALECTS) {
     it('fails a task naming a Node.js built-in module, allowlisted or not', async () => {
       const plain = await insertRow(s, 'node:child_process#exec')
       const allowlisted = await insertRow(s, 'fs#rmSync')
-      await s.burst([], { SQ_ALLOWED_TASKS: 'tasks#text,fs#rmSync,node:child_process#exec' })
+      await s.burst([], { SQ_ALLOWED_TASKS: 'tasks#text,fs#rmSync,node:child_process#exec' }, { exit: 1 })
       for (const id of [plain, allowlisted]) {
         const t = await s.get(id)
         assert.equal(t.status, 'failed')

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DIALECTS } from '../helpers/db.js'
+import { DIALECTS, describeOn } from '../helpers/db.js'
 import { isAlive, waitForExit, waitForFile } from '../helpers/wait.js'
 import { workerSuite } from '../helpers/worker.js'
 
@@ -28,22 +28,23 @@ function killGroup(pid: number): void {
 
 /** The task process's life: it dies with its worker whatever the task does, and is replaced after N runs. */
 for (const dialect of DIALECTS) {
-  describe(`task processes (${dialect})`, function () {
+  describeOn(dialect, `task processes (${dialect})`, function () {
     this.timeout(60_000)
     const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
 
-    it('a task in a busy loop dies with its grandchild within ~2 s of a kill -9 of its worker', async () => {
+    it('a task in a busy loop dies with its grandchild promptly after a kill -9 of its worker', async () => {
       const worker = s.worker()
       await s.enqueue('tasks#spin', { pidFile: s.file('task.pid'), childPidFile: s.file('grandchild.pid') })
       const taskPid = Number(await waitForFile(s.file('task.pid'), 10_000))
-      const grandchild = Number(await waitForFile(s.file('grandchild.pid'), 1000))
+      const grandchild = Number(await waitForFile(s.file('grandchild.pid'), 10_000))
       try {
         assert.ok(isAlive(taskPid) && isAlive(grandchild))
         worker.signal('SIGKILL')
         await worker.exit
         // The 'disconnect' handler never runs: the task holds the event loop. The watchdog thread does.
-        await waitForExit(taskPid, 2000, 'the busy task process to die with its worker')
-        await waitForExit(grandchild, 2000, "the busy task's grandchild to die with it")
+        // "Promptly" (SPEC §7): a few ms here, with room for a loaded machine.
+        await waitForExit(taskPid, 5000, 'the busy task process to die with its worker')
+        await waitForExit(grandchild, 5000, "the busy task's grandchild to die with it")
       } finally {
         killGroup(taskPid)
       }
