@@ -40,13 +40,13 @@ const END = String.raw`\s"'<>\x60`
  * so pg) splits userinfo at the last `@`, so an unescaped `@` (or `/`) belongs to the password. A later
  * `@` in the path or query hides a little more than needed, never less.
  */
-const USERINFO = new RegExp(String.raw`([a-z][a-z0-9+.-]*://[^${END}:/@]*):[^${END}]*@`, 'gi')
+const USERINFO = new RegExp(`([a-z][a-z0-9+.-]*://[^${END}:/@]*):[^${END}]*@`, 'gi')
 /**
  * `password=…` (`?password=`, `&sslpassword=`, `PASSWORD=`): up to the next parameter. Punctuation that
  * ends the URL in a sentence (`…?password=x: connect ECONNREFUSED`) is kept; a registered password
  * ending in such a character is replaced whole before this pattern runs.
  */
-const PARAMETER = new RegExp(String.raw`(password=)[^${END}&#]*?(?=[:;,.)]*(?:[${END}&#]|$))`, 'gi')
+const PARAMETER = new RegExp(`(password=)[^${END}&#]*?(?=[:;,.)]*(?:[${END}&#]|$))`, 'gi')
 
 /**
  * The one redaction of sq: hides passwords in URLs (in the userinfo or as a query parameter, in any

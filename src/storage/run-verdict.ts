@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Progress, Status } from '../types.js'
+import type { Progress } from '../types.js'
 import type { Backend } from './backend.js'
 import { releaseStarted } from './run-release.js'
 import type { RunRef } from './fencing.js'

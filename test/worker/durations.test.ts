@@ -13,7 +13,7 @@ describe('durations: one rule for flags, config keys and variables', function ()
   it('sq worker takes --timeout and --grace as durations, and honours the unit', async () => {
     const slow = await s.enqueue('tasks#sleepy', { ms: 5000 })
     const fast = await s.enqueue('tasks#sleepy', { ms: 10 })
-    await s.burst(['--timeout', '700ms', '--grace', '1m'])
+    await s.burst(['--timeout', '700ms', '--grace', '1m'], {}, { exit: 1 })
     const timedOut = await s.get(slow)
     assert.equal(timedOut.status, 'failed')
     assert.match(timedOut.error ?? '', /time/i)

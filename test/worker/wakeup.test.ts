@@ -20,7 +20,7 @@ const PICKUP_MS = 5000
 for (const dialect of DIALECTS) {
   describeOn(dialect, `waking an idle worker (${dialect})`, function () {
     this.timeout(60_000)
-    const s = workerSuite(dialect, { 'tasks.mjs': 'export function tick({ n }) { return `tick ${n}` }\n' })
+    const s = workerSuite(dialect, { 'tasks.mjs': 'export function tick({ n }) { return "tick " + n }\n' })
 
     it('picks up each task enqueued while it is idle, from the library and from `sq enqueue`, long before its poll', async () => {
       const w = s.worker([], SLOW_POLL)
@@ -50,11 +50,7 @@ describe('the idle poll setting', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-poll-'))
     for (const value of ['0', 'soon', '-1']) {
       const r = await runSq(['worker', '--burst'], { cwd: dir, env: { SQ_POLL_INTERVAL: value } })
-      assertOneLineError(
-        r,
-        2,
-        new RegExp(`pollInterval from SQ_POLL_INTERVAL must be a number of seconds > 0, got "${value}"`),
-      )
+      assertOneLineError(r, 2, new RegExp(`pollInterval from SQ_POLL_INTERVAL must be .*got "${value}"`))
     }
     // Refused before anything was opened: no database file was made.
     assert.deepEqual(fs.readdirSync(dir), [])
