@@ -103,7 +103,7 @@ function installedVersion(): string {
 }
 
 /** A TCP port nobody listens on right now (the kernel's pick). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer()
     server.once('error', reject)

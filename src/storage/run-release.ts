@@ -1,6 +1,7 @@
-import { sql } from 'kysely'
+import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely'
 import type { Progress } from '../types.js'
 import type { Backend } from './backend.js'
+import type { Database } from './schema.js'
 import { owned, type RunRef } from './fencing.js'
 import { kyselyRunner } from './kysely-runner.js'
 import { readChunks } from './task-repository.js'
@@ -17,21 +18,23 @@ import { storableText } from './text.js'
 const released = (d: Backend) =>
   ({ status: 'queued', ...CLEARED_CLAIM, modified: d.now(), attempts: sql<number>`attempts - 1` }) as const
 
+/** One run back in the queue, if it is still `run` and `only` holds of its row. */
+async function release(
+  d: Backend,
+  run: RunRef,
+  only: (eb: ExpressionBuilder<Database, 'sq_tasks'>) => Expression<SqlBool>,
+): Promise<boolean> {
+  const result = await d.db.updateTable('sq_tasks').set(released(d)).where(owned(run)).where(only).executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
 /**
  * Gives claimed but unstarted runs back to the queue: the worker that claimed them stops, or never
  * learnt of its claim.
  */
 export async function releaseUnstarted(d: Backend, workerId: string, runs: RunRef[]): Promise<number> {
   let count = 0
-  for (const run of runs) {
-    const result = await d.db
-      .updateTable('sq_tasks')
-      .set(released(d))
-      .where(owned(run))
-      .where('worker_id', '=', workerId)
-      .executeTakeFirst()
-    count += Number(result.numUpdatedRows)
-  }
+  for (const run of runs) if (await release(d, run, (eb) => eb('worker_id', '=', workerId))) count++
   return count
 }
 
@@ -39,14 +42,8 @@ export async function releaseUnstarted(d: Backend, workerId: string, runs: RunRe
  * Puts back in the queue a task a dead worker had claimed but not started: it did not run, so it is not
  * failed. The dead one may yet wake (SIGSTOP) still holding its claim: the next claim makes a new one.
  */
-export async function requeueUnstarted(d: Backend, run: RunRef): Promise<boolean> {
-  const result = await d.db
-    .updateTable('sq_tasks')
-    .set(released(d))
-    .where(owned(run))
-    .where('started', 'is', null)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
+export function requeueUnstarted(d: Backend, run: RunRef): Promise<boolean> {
+  return release(d, run, (eb) => eb('started', 'is', null))
 }
 
 /**

@@ -11,8 +11,12 @@ export interface Served {
   stop(): Promise<void>
 }
 
-export async function startServe(s: WorkerSuite, flags: string[] = []): Promise<Served> {
-  const proc = s.sq(['serve', '--port', '0', '--db', s.db.url, ...flags])
+export async function startServe(
+  s: WorkerSuite,
+  flags: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Served> {
+  const proc = s.sq(['serve', '--port', '0', '--db', s.db.url, ...flags], env)
   await proc.waitForOutput(/http:\/\/127\.0\.0\.1:\d+\//)
   const base = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(proc.stdout)![1]!
   return {

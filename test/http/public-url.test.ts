@@ -12,22 +12,6 @@ import { workerSuite, type WorkerSuite } from '../helpers/worker.js'
 
 const PUBLIC = 'https://sq.example.com'
 
-/** `sq serve` with extra environment; the address it prints. */
-async function serveWithEnv(s: WorkerSuite, env: Record<string, string>): Promise<Served> {
-  const proc = s.sq(['serve', '--port', '0', '--db', s.db.url], env)
-  await proc.waitForOutput(/http:\/\/127\.0\.0\.1:\d+\//)
-  const base = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(proc.stdout)![1]!
-  return {
-    proc,
-    base,
-    port: Number(new URL(base).port),
-    async stop() {
-      proc.signal('SIGTERM')
-      await proc.ended()
-    },
-  }
-}
-
 /** One line on stderr, exit 2, nothing on stdout. */
 async function refused(s: WorkerSuite, args: string[], pattern: RegExp): Promise<string> {
   const p = s.sq(args)
@@ -92,7 +76,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('takes the public URLs from SQ_PUBLIC_URL too', async () => {
-      served = await serveWithEnv(s, { SQ_PUBLIC_URL: PUBLIC })
+      served = await startServe(s, [], { SQ_PUBLIC_URL: PUBLIC })
       const res = await rawRequest(served.port, { path: '/api/overview', headers: { host: 'sq.example.com' } })
       assert.equal(res.status, 200, res.body)
     })

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { openQueue } from '../../src/index.js'
+import { freePort } from '../../scripts/chaos/cluster.js'
 import { createTestDatabase, describeOn, type TestDatabase } from '../helpers/db.js'
 import { killLeftovers, SqProcess } from '../helpers/worker.js'
 import { waitFor } from '../helpers/wait.js'
@@ -74,14 +75,3 @@ describeOn('postgres', 'worker started while PostgreSQL is unreachable (postgres
     assert.match(worker.stderr, /sq_no_such_database_here/)
   })
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
