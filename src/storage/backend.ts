@@ -157,9 +157,10 @@ export interface Transactions {
    */
   exclusive<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>
   /**
-   * Like `exclusive`, for a claim: a write that a crash of the database may undo without harm (the task
-   * is only claimed again). PostgreSQL: on a connection with synchronous_commit off, so that the claim
-   * does not wait for the WAL flush (1–3 ms, most of an idle worker's pickup). SQLite: `exclusive`.
+   * Like `exclusive`, for a claim. PostgreSQL: on a pool of its own that keeps one connection open, so an
+   * idle worker's pickup never waits for a new one. Its commit waits for the WAL flush like any other: a
+   * claim a crash undid would be claimed again after its task had run, and a finished run would run
+   * twice (the chaos soak's `restart -m immediate` did it). SQLite: `exclusive`.
    */
   claim<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>
 }

@@ -28,11 +28,9 @@ const kyselyOn = (pool: Pool) => new Kysely<Database>({ dialect: new PostgresDia
 /** The whole PostgreSQL backend on a connection already open (pg-connection.ts) and its pool. */
 export function postgresBackend(connection: Connection, pool: Pool, url: string): Backend {
   const db = kyselyOn(pool)
-  // Claims only: their commit is acknowledged before it is durable (see Backend.claim). One connection
-  // stays open however long the worker idles: a new one costs an idle worker's next pickup tens of ms.
-  const claimDb = kyselyOn(
-    survivingPool({ connectionString: url, max: 2, min: 1, options: '-c synchronous_commit=off' }),
-  )
+  // Claims only: one connection stays open however long the worker idles, since a new one costs an idle
+  // worker's next pickup tens of ms. Its commits are durable like every other (see Backend.claim).
+  const claimDb = kyselyOn(survivingPool({ connectionString: url, max: 2, min: 1 }))
   const listener = new PgListener(url)
 
   return {
