@@ -24,6 +24,23 @@ const ISO_NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
  */
 const Sqlite: typeof BetterSqlite3 = createRequire(import.meta.url)('better-sqlite3')
 
+/**
+ * better-sqlite3 loads its native module at the first open. Installed with scripts off (pnpm's default,
+ * `npm install --ignore-scripts`) it was never built, and under another Node.js it was built for another
+ * ABI: either way its own error is a stack of the paths it tried, with no word of the fix.
+ */
+function openNative(file: string): BetterSqlite3.Database {
+  try {
+    return new Sqlite(file, { timeout: BUSY_TIMEOUT_MS })
+  } catch (error) {
+    if (!/Could not locate the bindings file|NODE_MODULE_VERSION/.test((error as Error).message)) throw error
+    throw new StorageError(
+      `sq on SQLite needs better-sqlite3 built for Node.js ${process.version}, which it is not: npm rebuild better-sqlite3 (with pnpm: pnpm approve-builds, then pnpm rebuild better-sqlite3)`,
+      { cause: error },
+    )
+  }
+}
+
 export const SQLITE_SPELLING: SqlSpelling = {
   param: () => '?',
   now: ISO_NOW,
@@ -118,7 +135,7 @@ function openConnection(file: string, resolved: string): Connection {
   }
   let native: BetterSqlite3.Database
   try {
-    native = new Sqlite(resolved, { timeout: BUSY_TIMEOUT_MS })
+    native = openNative(resolved)
     // WAL: readers never block the writer and the writer never blocks readers, so `sq list` and `sq top`
     // can read while workers write; without it every claim would stall every reader.
     native.pragma('journal_mode = WAL')
@@ -128,6 +145,7 @@ function openConnection(file: string, resolved: string): Connection {
     native.pragma('foreign_keys = ON')
     native.pragma(`cache_size = -${PAGE_CACHE_KIB}`)
   } catch (error) {
+    if (error instanceof StorageError) throw error
     throw new StorageError(`cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error })
   }
   const cached = withStatementCache(native)
