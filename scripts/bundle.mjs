@@ -2,15 +2,20 @@
 // (Kysely alone is 260 files), which takes a one-shot command like `sq enqueue` from ~0.45 s to ~0.27 s.
 // The library is an entry of the same build (package.json main: dist/bundle/index.js), so the CLI and
 // the library share one copy of Kysely and of sq's own code (no library is both bundled and a
-// dependency); dist/src keeps only the type declarations that ship. oclif finds the commands through
-// `COMMANDS` in dist/bundle/cli.js (package.json: oclif.commands, strategy "explicit"); bin/run.js
-// tries dist/bundle/fast.js first (commands/fast/).
+// dependency). oclif finds the commands through `COMMANDS` in dist/bundle/cli.js (package.json:
+// oclif.commands, strategy "explicit"); bin/run.js tries dist/bundle/fast.js first (commands/fast/).
+// The package ships dist/bundle alone: with the library's CommonJS build and its declarations, below.
 import fs from 'node:fs'
+import dts from 'dts-bundle-generator'
 import { build } from 'esbuild'
 
 // Bundled CommonJS (cli-table3) calls require(); ESM output has none unless given one.
 const BANNER =
   "import { createRequire as __sqRequire } from 'node:module'; const require = __sqRequire(import.meta.url);"
+
+// The drivers (optional peer dependencies: the app installs the one it uses), the TypeScript loader
+// for task modules, and what loads only for one command.
+const EXTERNAL = ['@oclif/core', 'better-sqlite3', 'pg', 'tsx', 'ink', 'react']
 
 // Chunks are named by hash: stale ones of an earlier build would ship too.
 fs.rmSync('dist/bundle', { recursive: true, force: true })
@@ -33,9 +38,7 @@ await build({
   target: 'node20',
   // Same directory as the entries, so src/worker/child-path.ts finds the child entry beside any chunk.
   chunkNames: '[name]-[hash]',
-  // The drivers (optional peer dependencies: the app installs the one it uses), the TypeScript loader
-  // for task modules, and what loads only for one command.
-  external: ['@oclif/core', 'better-sqlite3', 'pg', 'tsx', 'ink', 'react'],
+  external: EXTERNAL,
   banner: { js: BANNER },
   // No source maps: they would point at dist/commands and dist/src, which the package does not ship.
   sourcemap: false,
@@ -54,3 +57,37 @@ for (const name of fs.readdirSync('dist/bundle')) {
   const body = text.startsWith(BANNER) ? text.slice(BANNER.length).replace(/^\n/, '') : undefined
   if (body !== undefined && !/(?<![\w$.])require(?![\w$])/.test(body)) fs.writeFileSync(file, body)
 }
+
+// `require('sq-queue')` from a CommonJS app: Node before 20.19 cannot require an ES module. One file,
+// as CommonJS output cannot be split; import.meta.url, which it does not have, is its own file's URL.
+await build({
+  entryPoints: ['dist/src/index.js'],
+  outfile: 'dist/bundle/index.cjs',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external: EXTERNAL,
+  define: { 'import.meta.url': '__sqModuleUrl' },
+  banner: { js: "const __sqModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+})
+
+// The declarations in one file that imports nothing: an app has neither Kysely nor croner (they are
+// bundled, not dependencies), and its tsc checks what a .d.ts imports unless told to skip it. The one
+// Kysely type the task record's definition names is a three-line alias, inlined; anything else of a
+// bundled library reaching the public API stops the build here.
+const [declarations] = dts.generateDtsBundle(
+  [
+    {
+      filePath: 'dist/src/index.d.ts',
+      libraries: { inlinedLibraries: ['kysely'] },
+      output: { noBanner: true, exportReferencedTypes: false },
+    },
+  ],
+  { preferredConfigPath: 'tsconfig.types.json' },
+)
+const imported = declarations.match(/^import .*|\bimport\(.*/m)
+if (imported) throw new Error(`the public types import a bundled library, which an app does not have: ${imported[0]}`)
+// The same text for import and require: TypeScript reads a .d.cts as CommonJS, a .d.ts here as ESM.
+for (const name of ['index.d.ts', 'index.d.cts']) fs.writeFileSync(`dist/bundle/${name}`, declarations)

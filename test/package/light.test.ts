@@ -35,20 +35,13 @@ describe('the sq-queue package', function () {
   })
   after(() => fs.rmSync(app, { recursive: true, force: true }))
 
-  it('ships the bundle, declarations and a LICENSE; no source maps, unused build output, or bundled library as a dependency', async () => {
+  it('ships the bundle, its CommonJS build, declarations and a LICENSE; no source maps, unused build output, or bundled library as a dependency', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT })
     const files = (JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path)
-    assert.ok(
-      files.includes('LICENSE') &&
-        files.includes('bin/run.js') &&
-        files.includes('dist/bundle/index.js') &&
-        files.includes('dist/src/index.d.ts'),
-    )
+    const library = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts'].map((f) => `dist/bundle/${f}`)
+    for (const shipped of ['LICENSE', 'bin/run.js', ...library]) assert.ok(files.includes(shipped), shipped)
     assert.deepEqual(
-      files.filter(
-        (f) =>
-          f.endsWith('.map') || /^dist\/(commands|ui)\//.test(f) || (f.startsWith('dist/src/') && !f.endsWith('.d.ts')),
-      ),
+      files.filter((f) => f.endsWith('.map') || /^dist\/(src|commands|ui)\//.test(f)),
       [],
     )
     for (const f of files.filter((f) => f.endsWith('.js'))) {
