@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { linkPackage } from '../helpers/package.js'
+import { linkPackage, strictTsc } from '../helpers/package.js'
 import { cleanEnv } from '../helpers/cli.js'
 import { writeTaskModule } from '../helpers/sq.js'
 
@@ -98,24 +98,6 @@ describe('the sq-queue package', function () {
   })
 
   it('types a task map: tsc --noEmit accepts right args and refuses wrong ones', async () => {
-    // An app on Node has @types/node; this one borrows sq's.
-    fs.writeFileSync(
-      path.join(app, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          target: 'ES2022',
-          noEmit: true,
-          skipLibCheck: false,
-          types: ['node'],
-          typeRoots: [path.join(ROOT, 'node_modules/@types')],
-          allowImportingTsExtensions: true,
-        },
-        files: ['app.ts'],
-      }),
-    )
     fs.writeFileSync(
       path.join(app, 'app.ts'),
       [
@@ -136,17 +118,10 @@ describe('the sq-queue package', function () {
         'export { id }',
       ].join('\n'),
     )
-    const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc')
-    const ok = await run(process.execPath, [tsc, '-p', app], { cwd: app }).then(
-      () => '',
-      (e: { stdout: string }) => e.stdout,
-    )
-    assert.equal(ok, '', 'right args compile, and each wrong one is an error')
+    const compile = () => strictTsc(app, ['app.ts'], { allowImportingTsExtensions: true })
+    assert.equal(await compile(), '', 'right args compile, and each wrong one is an error')
     fs.appendFileSync(path.join(app, 'app.ts'), "\nawait tasks.createTask('tasks/email#send', { to: 1 })\n")
-    const bad = await run(process.execPath, [tsc, '-p', app], { cwd: app }).then(
-      () => '',
-      (e: { stdout: string }) => e.stdout,
-    )
+    const bad = await compile()
     assert.match(bad, /app\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/)
   })
 })

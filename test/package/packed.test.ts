@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { cleanEnv } from '../helpers/cli.js'
-import { PACKAGE_ROOT } from '../helpers/package.js'
+import { PACKAGE_ROOT, strictTsc } from '../helpers/package.js'
 
 /**
  * The package as `npm install` gives it to an app: the tarball `npm pack` makes, installed with its
@@ -20,7 +20,6 @@ const exec = (file: string, args: string[], o: { cwd: string; env?: NodeJS.Proce
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   )
-const TSC = path.join(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc')
 const DRIVER = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'node_modules/better-sqlite3/package.json'), 'utf8'))
   .version as string
 
@@ -83,31 +82,13 @@ describe('the packed sq-queue, installed in an app', function () {
   it("compiles an app's ES module and CommonJS code under strict tsc with skipLibCheck off", async () => {
     // What would have stood in for a missing import of the declarations is not there.
     for (const bundled of ['kysely', 'croner']) assert.ok(!fs.existsSync(path.join(app, 'node_modules', bundled)))
-    fs.writeFileSync(
-      path.join(app, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          target: 'ES2022',
-          noEmit: true,
-          skipLibCheck: false,
-          // An app on Node has @types/node; this one borrows sq's.
-          types: ['node'],
-          typeRoots: [path.join(PACKAGE_ROOT, 'node_modules/@types')],
-        },
-        files: ['app.mts', 'app.cts'],
-      }),
-    )
     const imports = 'createTask, enqueueMany, openQueue, defineTasks, NotFoundError, type Status, type Task'
     fs.writeFileSync(path.join(app, 'app.mts'), `import { ${imports} } from 'sq-queue'\n${TYPED_USE}`)
     fs.writeFileSync(
       path.join(app, 'app.cts'),
       `import { ${imports} } from 'sq-queue'\nasync function main() {\n${TYPED_USE.replace(/^export .*$/m, '')}}\nexport = main\n`,
     )
-    const tsc = await exec(process.execPath, [TSC, '-p', app], { cwd: app })
-    assert.deepEqual(tsc, { code: 0, stdout: '', stderr: '' })
+    assert.equal(await strictTsc(app, ['app.mts', 'app.cts']), '')
   })
 
   it('an unbuilt better-sqlite3 is one line saying how to build it, from the library and from sq', async () => {
