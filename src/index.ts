@@ -10,9 +10,11 @@
 import type { Settings } from './config.js'
 import { Queue, type EnqueueOptions } from './queue/queue.js'
 import type { QueueState } from './queue/pause.js'
+import { sharedQueue } from './shared-queue.js'
 
 export { Queue, type EnqueueOptions, type CancelResult } from './queue/queue.js'
 export type { QueueState } from './queue/pause.js'
+export { closeQueue, sharedQueue } from './shared-queue.js'
 export type { ScheduleInfo } from './queue/schedules.js'
 export type { ScheduleDef, CatchUp } from './schedule/definition.js'
 export type { Settings } from './config.js'
@@ -24,8 +26,6 @@ export { defineTasks, type TaskArgsOf, type TaskMap, type TaskOptions, type Task
 export function openQueue(options: Partial<Settings> = {}): Promise<Queue> {
   return Queue.open(options)
 }
-
-let shared: Promise<Queue> | undefined
 
 /**
  * Enqueues a task and returns its id. Throws a TypeError when `args` is not a plain object, and an
@@ -46,21 +46,6 @@ export async function enqueueMany(
 ): Promise<string[]> {
   const results = await (o.queue ?? (await sharedQueue())).enqueueMany(items, { chunkSize: o.chunkSize })
   return results.map((r) => r.id)
-}
-
-/** The queue `createTask` uses when given none, opened on first use. */
-export function sharedQueue(): Promise<Queue> {
-  return (shared ??= Queue.open().catch((error) => {
-    shared = undefined
-    throw error
-  }))
-}
-
-/** Closes the queue `createTask` opened, so a script can exit. */
-export async function closeQueue(): Promise<void> {
-  const q = shared
-  shared = undefined
-  if (q) await (await q).close()
 }
 
 /** Pauses a queue (see Queue.pause), on `queue` or on the queue `createTask` uses. */

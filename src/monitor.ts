@@ -5,7 +5,7 @@ import * as monitor from './storage/monitor-repository.js'
 import { pausedQueues } from './storage/pause-repository.js'
 import { readJson } from './storage/task-row.js'
 import { liveWorkers } from './storage/worker-repository.js'
-import { firstNonBlankLine, lastNonBlankLine } from './text.js'
+import { firstNonBlankLine, lastNonBlankLine } from './display-text.js'
 import type { Progress, Status, WorkerInfo } from './types.js'
 
 /**

@@ -53,7 +53,7 @@ export interface TypedTasks<M extends TaskMap> {
  */
 export function defineTasks<M extends TaskMap>(queue?: Queue | (() => Promise<Queue>)): TypedTasks<M> {
   const resolve = async (): Promise<Queue> =>
-    typeof queue === 'function' ? queue() : (queue ?? (await import('./index.js')).sharedQueue())
+    typeof queue === 'function' ? queue() : (queue ?? (await import('./shared-queue.js')).sharedQueue())
   return {
     async createTask(task, args, options) {
       return (await (await resolve()).enqueue({ ...options, task, args })).id

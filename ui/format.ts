@@ -1,4 +1,4 @@
-import { escapeControl, firstNonBlankLine, lastNonBlankLine } from '../src/text.js'
+import { escapeControl, firstNonBlankLine, lastNonBlankLine } from '../src/display-text.js'
 import { statusLabel, type Status } from '../src/types.js'
 
 /** Pure text formatters shared by `sq top` and the human output of the commands. */

@@ -1,4 +1,4 @@
-import { jsonFieldText, progressText } from '../src/text.js'
+import { jsonFieldText, progressText } from '../src/display-text.js'
 import type { TaskRun, TaskWithRuns } from '../src/types.js'
 import { escapeControl, formatBytes, formatDuration, statusLabel } from './format.js'
 

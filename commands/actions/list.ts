@@ -1,6 +1,6 @@
 import { parseDuration } from '../../src/config.js'
 import { UsageError } from '../../src/errors.js'
-import { escapeControl } from '../../src/text.js'
+import { escapeControl } from '../../src/display-text.js'
 import { isStatus, type Status, type Task } from '../../src/types.js'
 import type { CommandIO, SharedFlags } from './io.js'
 

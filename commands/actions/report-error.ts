@@ -1,5 +1,5 @@
 import { coerceError, oneLine } from '../../src/errors.js'
-import { escapeControl } from '../../src/text.js'
+import { escapeControl } from '../../src/display-text.js'
 
 /**
  * Where an error becomes one line on stderr (a stack with --verbose or DEBUG) and an exit code, for

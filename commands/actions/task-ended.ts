@@ -1,5 +1,5 @@
 import { TaskEndedBadlyError } from '../../src/errors.js'
-import { firstNonBlankLine } from '../../src/text.js'
+import { firstNonBlankLine } from '../../src/display-text.js'
 import type { Task } from '../../src/types.js'
 import type { CommandIO } from './io.js'
 

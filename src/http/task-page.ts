@@ -1,6 +1,6 @@
 import type http from 'node:http'
 import type { Queue } from '../queue/queue.js'
-import { jsonFieldText, progressText } from '../text.js'
+import { jsonFieldText, progressText } from '../display-text.js'
 import { statusLabel, type Task } from '../types.js'
 import { escapeHtml, sendError, sendJson, sendText } from './respond.js'
 

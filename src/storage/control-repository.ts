@@ -69,8 +69,8 @@ export async function cancelTask(
 }
 
 /**
- * Sends ended tasks back to the queue with their results cleared. `attempts` is kept: it is the fencing
- * token and must never repeat; the task gets one more run (retries do not start over).
+ * Sends ended tasks back to the queue with their results cleared. `attempts` is kept: the task gets one
+ * more run (retries do not start over); its claim counter, the fencing token (fencing.ts), never goes back.
  */
 export async function requeueTasks(d: Backend, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return []

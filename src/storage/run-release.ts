@@ -6,7 +6,7 @@ import { owned, type RunRef } from './fencing.js'
 import { kyselyRunner } from './kysely-runner.js'
 import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
-import { storableText } from './text.js'
+import { storableText } from './storable-text.js'
 
 /**
  * Runs given back to the queue without spending their attempt: not the task's failure, so no verdict.

@@ -6,14 +6,12 @@ import { owned, type RunRef } from './fencing.js'
 import type { Database, TasksTable } from './schema.js'
 import { type Placeholders, precompiled, type Values } from './precompiled.js'
 import { CLEARED_RESULTS, type ClaimedTask, toClaimedTask } from './task-row.js'
-import { storableText } from './text.js'
-
-export type { RunRef } from './fencing.js'
+import { storableText } from './storable-text.js'
 
 /**
- * The queries of one run of a task: claim, stream output, end. Every write after the claim names the
- * run by (task id, attempt) — its fencing token — and changes nothing once the task has left that run
- * (cancelled, requeued, declared lost), so a worker that lost its claim can never overwrite the verdict.
+ * The queries of one run of a task: claim, stream output, ownership. Every write after the claim names
+ * the run by its RunRef and goes through `owned` (fencing.ts), so it changes nothing once the task has
+ * left that run (cancelled, requeued, declared lost).
  */
 
 export interface ClaimOptions {

@@ -5,7 +5,7 @@ import { releaseStarted } from './run-release.js'
 import type { RunRef } from './fencing.js'
 import { precompiled } from './precompiled.js'
 import { sqlType, USAGE, type RunUsage } from './task-row.js'
-import { storableText } from './text.js'
+import { storableText } from './storable-text.js'
 
 /**
  * The end of a run: its verdict (completed, failed, cancelled, or queued again for a retry) written

@@ -1,6 +1,6 @@
 import type { WorkerInfo } from '../types.js'
 import type { Backend } from './backend.js'
-import type { RunRef } from './run-repository.js'
+import type { RunRef } from './fencing.js'
 
 /** Queries on sq_workers: registration, heartbeats, and finding the runs of workers that died. */
 
@@ -126,7 +126,7 @@ export async function runsOfWorker(d: Backend, workerId: string, olderThanSecond
 /** The database's clock, in ms since the epoch (a fraction too): the one clock every host's records are written in. */
 export async function databaseTime(d: Backend): Promise<number> {
   // Written out, not through Kysely: what is done between the clock's read and the query's send skews
-  // the offset the worker takes from it (heartbeat.ts).
+  // the offset the worker takes from it (worker/presence.ts).
   const [row] = await d.query<{ ms: number }>(`select ${d.spelling.nowMs} as "ms"`, [])
   return Number(row!.ms)
 }

@@ -99,9 +99,7 @@ function handlersOf(run: Run, proc: TaskProcess, ctx: ExecuteContext, timers: Ma
           setTimeout(() => proc.kill('timeout'), timeoutSeconds * 1000),
         )
     },
-    onDone: () => {
-      run.endedAt = Date.now()
-    },
+    onDone: () => run.processDone(),
     onOutput: (text) => run.output.append('output', text),
     onLog: (text) => run.output.append('log', text),
     onProgress: (progress) => run.output.setProgress(progress),

@@ -46,7 +46,7 @@ export class LocalRuns {
   hand(count: number): Run[] {
     const batch = this.waiting.splice(0, count)
     for (const run of batch) {
-      run.state = 'handed'
+      run.handed()
       this.inProcesses.set(run.id, run)
     }
     return batch
@@ -54,13 +54,12 @@ export class LocalRuns {
 
   /** The task process began the run. */
   begin(run: Run): void {
-    if (run.state === 'handed') run.state = 'running'
-    run.startedAt = Date.now()
+    run.started()
   }
 
   /** The run's process is done with it; the worker holds it until `forget`. */
   end(run: Run): void {
-    run.endedAt ||= Date.now()
+    run.processDone()
     this.inProcesses.delete(run.id)
     this.ending.add(run.id)
   }
@@ -76,13 +75,7 @@ export class LocalRuns {
    */
   takeBack(run: Run, keep: boolean): boolean {
     this.inProcesses.delete(run.id)
-    run.proc = undefined
-    if (run.state === 'lost' || !keep) {
-      run.state = 'lost'
-      return false
-    }
-    run.state = 'waiting'
-    run.retracted = false
+    if (!run.takenBack(keep)) return false
     const seq = this.order.get(run)!
     const at = this.waiting.findIndex((r) => this.order.get(r)! > seq)
     this.waiting.splice(at === -1 ? this.waiting.length : at, 0, run)
@@ -109,7 +102,7 @@ export class LocalRuns {
   /** Takes every waiting run out of the local queue, marked lost (they are given back or dropped). */
   takeWaiting(): Run[] {
     const taken = this.waiting.splice(0)
-    for (const r of taken) r.state = 'lost'
+    for (const r of taken) r.lose()
     return taken
   }
 
@@ -134,7 +127,7 @@ export class LocalRuns {
   lose(lost: Set<string>): Run[] {
     const dropped = this.waiting.filter((r) => lost.has(r.id))
     this.waiting = this.waiting.filter((r) => !lost.has(r.id))
-    for (const r of dropped) r.state = 'lost'
+    for (const r of dropped) r.lose()
     for (const r of this.inProcesses.values()) if (lost.has(r.id)) loseRunning(r)
     return dropped
   }
@@ -145,11 +138,9 @@ export class LocalRuns {
  * process is killed; a handed one is asked back (should its process begin it first, the start kills it).
  */
 export function loseRunning(run: Run): void {
-  if (run.state === 'lost') return
-  const handed = run.state === 'handed'
-  run.state = 'lost'
-  if (handed) retract([run])
-  else run.proc?.kill('lost')
+  const was = run.lose()
+  if (was === 'handed') retract([run])
+  else if (was !== 'lost') run.proc?.kill('lost')
 }
 
 function retract(runs: Run[]): void {

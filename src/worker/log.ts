@@ -4,7 +4,7 @@
  * a write per line cost more CPU than the task itself.
  */
 
-import { escapeControl } from '../text.js'
+import { escapeControl } from '../display-text.js'
 
 /** Levels from the most to the least verbose; a sink shows its level and the ones after it. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const

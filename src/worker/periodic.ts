@@ -1,3 +1,5 @@
+import { redactSecrets } from '../redact.js'
+
 /**
  * A background duty of the worker (heartbeat, output flush, ownership check): runs `fn` every `ms`,
  * never two at once; `trigger()` runs it as soon as the current one ends; errors go to `onError` and
@@ -63,5 +65,20 @@ export class Periodic {
     clearTimeout(this.soonTimer)
     this.timer = undefined
     await this.running
+  }
+}
+
+/**
+ * The error handler of a worker's Periodic services. While the database is away every service fails at
+ * its own pace (the ownership check 4 times a second): the same error is said once per `everyMs`.
+ */
+export function sayOnce(log: (line: string) => void, everyMs: number): (error: Error) => void {
+  let said = { text: '', at: 0 }
+  return (error) => {
+    const text = `worker error: ${redactSecrets(error.message)}`
+    const now = Date.now()
+    if (text === said.text && now - said.at < everyMs) return
+    said = { text, at: now }
+    log(text)
   }
 }

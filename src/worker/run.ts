@@ -1,5 +1,5 @@
-import type { RunRef } from '../storage/run-repository.js'
-import type { ClaimedTask } from '../storage/task-row.js'
+import type { RunRef } from '../storage/fencing.js'
+import type { Claimed } from '../storage/run-repository.js'
 import { RunOutput } from './run-output.js'
 import type { TaskProcess } from './task-process.js'
 
@@ -7,7 +7,7 @@ import type { TaskProcess } from './task-process.js'
  * One claimed run of a task, in the worker, through its states:
  *
  *   waiting ──hand──▶ handed ──begin──▶ running ──process ends──▶ ending ──verdict written──▶ (forgotten)
- *      ▲  │             │                 │
+ *      ▲  │             │  └──refused──────────────────────────────▲
  *      │  └── lost ◀────┴─────────────────┘   (cancelled, requeued or rescued by another worker: no verdict)
  *      └── taken back ──┘
  *
@@ -16,18 +16,19 @@ import type { TaskProcess } from './task-process.js'
  *   a cancel, its process died first) it is waiting again, or given back to the database.
  * `running`: begun in its task process; its output is flushed every FLUSH_MS.
  * `ending`: its process is done with it; its verdict waits in the VerdictWriter.
+ * `lost`: from any state, ending included (a flush that finds the task gone after its process ended).
+ *
+ * Only the methods below change the state, and each throws on a transition the diagram does not have:
+ * a worker bug shows where it happens, not as a task run twice or never.
  */
 export type RunState = 'waiting' | 'handed' | 'running' | 'ending' | 'lost'
 
 export class Run {
-  state: RunState = 'waiting'
+  private current: RunState = 'waiting'
+  private began = 0
+  private done = 0
   readonly ref: RunRef
   readonly output: RunOutput
-  /** When the run began in its task process, and when its process was done with it (worker's clock, ms). */
-  startedAt = 0
-  endedAt = 0
-  /** The start is in the database (markStarted, or not needed: the verdict writes it). */
-  startRecorded = false
   proc: TaskProcess | undefined
   /** Handed, and its process was asked to give it back (`skip`); the answer is pending. */
   retracted = false
@@ -37,15 +38,77 @@ export class Run {
   flushed = false
 
   constructor(
-    readonly task: ClaimedTask,
-    claim: number,
+    readonly task: Claimed,
     maxOutputSize: number,
+    /** The start is in the database (markStarted, or not needed: the verdict writes it). */
+    public startRecorded: boolean,
   ) {
-    this.ref = { id: task.id, claim }
+    this.ref = { id: task.id, claim: task.claim }
     this.output = new RunOutput(maxOutputSize)
   }
 
   get id(): string {
     return this.task.id
+  }
+
+  get state(): RunState {
+    return this.current
+  }
+
+  /** When the run began in its task process (worker's clock, ms; 0 before). */
+  get startedAt(): number {
+    return this.began
+  }
+
+  /** When its process was done with it (worker's clock, ms; 0 before). */
+  get endedAt(): number {
+    return this.done
+  }
+
+  /** In a task process's batch. */
+  handed(): void {
+    this.move(['waiting'], 'handed')
+  }
+
+  /** Its task process began it; a run lost meanwhile stays lost (the start kills it). */
+  started(): void {
+    this.began = Date.now()
+    if (this.current !== 'lost') this.move(['handed'], 'running')
+  }
+
+  /** Its task process is done with it (the first word counts: a process that dies later does not move it). */
+  processDone(): void {
+    this.done ||= Date.now()
+  }
+
+  /** Its verdict is being written. A run refused before it began has no time of its own. */
+  ending(): void {
+    this.move(['handed', 'running'], 'ending')
+    this.began ||= this.done
+  }
+
+  /**
+   * Its process never began it: waiting again (true), or — lost, or `keep` false (the worker stops) —
+   * lost (false).
+   */
+  takenBack(keep: boolean): boolean {
+    this.proc = undefined
+    this.retracted = false
+    const back = keep && this.current !== 'lost'
+    this.move(['handed', 'lost'], back ? 'waiting' : 'lost')
+    return back
+  }
+
+  /** Its task is no longer this worker's (cancel, requeue, rescue): it gets no verdict. Returns the state it left. */
+  lose(): RunState {
+    const was = this.current
+    this.current = 'lost'
+    return was
+  }
+
+  private move(from: readonly RunState[], to: RunState): void {
+    if (!from.includes(this.current))
+      throw new Error(`internal error: run ${this.id} cannot go from ${this.current} to ${to}`)
+    this.current = to
   }
 }

@@ -33,7 +33,9 @@ export class Scheduler {
   constructor(
     private readonly backend: Backend,
     private readonly settings: Settings,
-    private readonly o: { now: () => number; log(line: string): void },
+    /** The database's clock, as this worker reckons it (ms). */
+    private readonly now: () => number,
+    private readonly log: (line: string) => void,
   ) {
     this.entries = settings.schedules.map((def) => ({ def, cron: cronOf(def), nextLookMs: 0 }))
   }
@@ -46,12 +48,12 @@ export class Scheduler {
   /** Fires every schedule that is due by this worker's reckoning of the database's clock. */
   async tick(): Promise<void> {
     for (const entry of this.entries) {
-      if (entry.nextLookMs === null || this.o.now() < entry.nextLookMs) continue
+      if (entry.nextLookMs === null || this.now() < entry.nextLookMs) continue
       try {
         await this.fire(entry)
       } catch (error) {
-        entry.nextLookMs = this.o.now() + RETRY_MS
-        this.o.log(
+        entry.nextLookMs = this.now() + RETRY_MS
+        this.log(
           `schedule ${entry.def.name}: ${redactSecrets((error as Error).message.split('\n')[0]!)}; trying again in ${RETRY_MS / 1000}s`,
         )
       }
@@ -78,10 +80,10 @@ export class Scheduler {
     })
     if (!result.lost) {
       for (const { slot, id } of result.fired)
-        this.o.log(`schedule ${def.name}: enqueued ${id} ${def.task} for ${new Date(slot).toISOString()}`)
+        this.log(`schedule ${def.name}: enqueued ${id} ${def.task} for ${new Date(slot).toISOString()}`)
       if (skipped !== 0) {
         const count = skipped === -1 ? 'missed slots' : `${skipped} missed slot${skipped === 1 ? '' : 's'}`
-        this.o.log(`schedule ${def.name}: skipped ${count} (catchUp: ${def.catchUp})`)
+        this.log(`schedule ${def.name}: skipped ${count} (catchUp: ${def.catchUp})`)
       }
     }
     entry.nextLookMs = nextSlot(cron, result.sinceMs)

@@ -1,26 +1,24 @@
 import type { Settings } from '../config.js'
 import type { SqError } from '../errors.js'
-import { redactSecrets } from '../redact.js'
 import type { Backend } from '../storage/backend.js'
-import { releaseUnstarted } from '../storage/run-release.js'
-import { claimTasks, hasRunnable } from '../storage/run-repository.js'
 import type { RunOutcome } from '../storage/run-verdict.js'
-import { WorkerPresence } from './heartbeat.js'
-import { describeVerdict, droppedLine, outcomeOf, type RunEnd } from './outcome.js'
-import { Periodic } from './periodic.js'
+import { Claims } from './claims.js'
+import { WorkerPresence } from './presence.js'
+import { droppedLine } from './outcome.js'
 import { ProcessPool } from './pool.js'
 import { Prefetch } from './prefetch.js'
-import { type BatchEnd, executeBatch, type ExecuteContext } from './execute.js'
+import type { BatchEnd } from './execute.js'
+import { Slots } from './slots.js'
 import { LocalRuns } from './local-runs.js'
-import { Run } from './run.js'
-import { RunUpkeep } from './run-upkeep.js'
-import { Scheduler } from './scheduler.js'
+import type { Run } from './run.js'
+import { finishRun, runLogFields, type RunEndContext } from './run-end.js'
+import { startDuties } from './duties.js'
 import { StartMarks } from './start-marks.js'
 import { TaskPolicy } from './task-policy.js'
 import { taskDatabaseUrl, taskProcessEnv } from './task-env.js'
 import { VerdictWriter } from './verdict-writer.js'
 import { Wakeup } from './wakeup.js'
-import type { TaskLogFields, WorkerLog } from './log.js'
+import type { WorkerLog } from './log.js'
 
 export interface WorkerOptions {
   concurrency: number
@@ -38,14 +36,6 @@ export interface WorkerOptions {
   onVerdict?(taskId: string, outcome: RunOutcome): void
 }
 
-/** How far behind the database a running task's output may be. */
-const FLUSH_MS = 200
-/** How often a worker checks that its runs still own their tasks (cancel, rescue by others). */
-const OWNERSHIP_MS = 250
-/** The closest two ownership checks that a cancel notification asks for may be. */
-const CANCEL_CHECK_GAP_MS = 50
-/** How often a background duty's error is logged again while it repeats (an outage). */
-const REPEATED_ERROR_MS = 5000
 /** At a stop, how long verdicts may wait for an unreachable database, at least. */
 const MIN_VERDICT_WAIT_ON_STOP_MS = 5000
 
@@ -62,56 +52,66 @@ export class Worker {
   private readonly verdicts: VerdictWriter
   private readonly prefetch: Prefetch
   private readonly runs = new LocalRuns()
-  /** Task processes with a batch of runs. */
-  private busySlots = 0
-  /** Runs whose process is done, before their verdict is handed to the writer. */
-  private readonly finishing = new Set<Promise<void>>()
+  private readonly slots: Slots
   private readonly wakeup = new Wakeup()
   /** Woken by a stop only. */
   private readonly stopped = new Wakeup()
-  private readonly execution: ExecuteContext
   private readonly startMarks: StartMarks
-  private readonly upkeep: RunUpkeep
-  private services: Periodic[] = []
-  private unlisten: Array<() => Promise<void>> = []
+  private readonly claims: Claims
+  private readonly ending: RunEndContext
   private stopping = false
   private hardStopped = false
-  /** The last claim found fewer runnable tasks than it asked for: read before taking the write lock. */
-  private drained = true
-  private claimFailures = 0
   private done = 0
   private fatal: Error | undefined
 
   constructor(
     private readonly backend: Backend,
     private readonly settings: Settings,
-    private readonly o: WorkerOptions,
+    private readonly options: WorkerOptions,
   ) {
     this.presence = new WorkerPresence(backend, {
-      queues: o.queues,
-      concurrency: o.concurrency,
+      queues: options.queues,
+      concurrency: options.concurrency,
       heartbeatTimeout: settings.heartbeatTimeout,
-      log: o.log,
+      log: options.log,
     })
     this.pool = new ProcessPool({
-      maxMemoryMb: o.maxMemoryMb,
+      maxMemoryMb: options.maxMemoryMb,
       cwd: settings.root,
       env: taskProcessEnv(settings),
       databaseUrl: taskDatabaseUrl(settings),
-      maxTasksPerProcess: o.maxTasksPerProcess,
+      maxTasksPerProcess: options.maxTasksPerProcess,
     })
-    this.verdicts = new VerdictWriter(backend, o.log)
-    this.prefetch = new Prefetch(o.concurrency)
-    this.execution = {
+    this.verdicts = new VerdictWriter(backend, options.log)
+    this.prefetch = new Prefetch(options.concurrency)
+    const execution = {
       pool: this.pool,
       policy: new TaskPolicy(settings.root, settings.allowedTasks),
       settings,
       stopping: () => this.stopping,
       hardStopped: () => this.hardStopped,
-      began: (run) => this.began(run),
+      began: (run: Run) => this.began(run),
     }
-    this.startMarks = new StartMarks(backend, this.presence.id, () => this.runs.unrecordedStarts(), o.log)
-    this.upkeep = new RunUpkeep(backend, this.runs, o.log)
+    const ended = (run: Run, end: BatchEnd) => this.ended(run, end)
+    this.slots = new Slots(
+      options.concurrency,
+      this.runs,
+      this.prefetch,
+      execution,
+      ended,
+      () => this.wakeup.wake(),
+      options.log,
+    )
+    this.startMarks = new StartMarks(backend, this.presence.id, () => this.runs.unrecordedStarts(), options.log)
+    this.claims = new Claims(backend, this.presence, options.queues, settings.maxOutputSize, options.log)
+    this.ending = {
+      verdicts: this.verdicts,
+      databaseTime: (ms) => this.presence.databaseTime(ms),
+      timeoutSeconds: settings.taskTimeout,
+      log: options.log,
+      onVerdict: options.onVerdict,
+      worker: this.presence.name,
+    }
   }
 
   get name(): string {
@@ -126,33 +126,45 @@ export class Worker {
   /** Runs until stopped (or, in burst mode, until no runnable task is left). */
   async run(): Promise<void> {
     await this.presence.register()
-    this.pool.prewarm(this.o.concurrency)
-    await this.startServices()
-    this.o.log(
-      `worker ${this.name} started: concurrency ${this.o.concurrency}, queues ${this.o.queues.join(',')}, database ${this.backend.displayUrl}`,
+    this.pool.prewarm(this.options.concurrency)
+    const stopDuties = await startDuties({
+      backend: this.backend,
+      settings: this.settings,
+      presence: this.presence,
+      runs: this.runs,
+      log: this.options.log,
+      heartbeat: () => this.heartbeat(),
+      queued: (queue) => {
+        // A notification naming one of its queues (PostgreSQL) says there is a task: claim it without
+        // reading first. An empty payload is only a hint (SQLite's WAL watch, a reconnection).
+        if (this.options.queues.includes(queue)) this.claims.drained = false
+        this.wakeup.wake()
+      },
+    })
+    this.options.log(
+      `worker ${this.name} started: concurrency ${this.options.concurrency}, queues ${this.options.queues.join(',')}, database ${this.backend.displayUrl}`,
     )
     try {
       await this.presence.rescueOrphans()
       while (!this.stopping) {
         // A slot is free and nothing waits for it: runs held behind a long one in another process can go.
-        if (this.busySlots < this.o.concurrency && this.runs.waitingCount === 0) {
+        if (this.slots.busy < this.options.concurrency && this.runs.waitingCount === 0) {
           this.runs.retractStuck(Date.now() - this.prefetch.batchWindowMs)
         }
         if (this.wantsClaim() && (await this.claim())) continue
-        if (this.o.burst && this.idle() && (await this.nothingLeft())) break
-        if (this.claimFailures === 0) await this.wakeup.sleep(this.settings.pollInterval * 1000)
+        if (this.options.burst && this.idle() && (await this.nothingLeft())) break
+        if (this.claims.failures === 0) await this.wakeup.sleep(this.settings.pollInterval * 1000)
         // Backing off from a database that is away: no wake-up cuts it short (SQLite's WAL watch sees
         // every write attempt, on a full disk too), only a stop.
-        else await this.stopped.sleep(Math.min(100 * 2 ** this.claimFailures, 10_000))
+        else await this.stopped.sleep(Math.min(100 * 2 ** this.claims.failures, 10_000))
       }
       await this.drain()
     } finally {
       this.startMarks.stop()
-      await Promise.all(this.services.map((s) => s.stop()))
-      await Promise.all(this.unlisten.map((stop) => stop()))
+      await stopDuties()
       this.pool.dispose()
       await this.presence.unregister().catch(() => {})
-      this.o.log(`worker ${this.name} stopped after ${this.done} task${this.done === 1 ? '' : 's'}`)
+      this.options.log(`worker ${this.name} stopped after ${this.done} task${this.done === 1 ? '' : 's'}`)
     }
     if (this.fatal) throw this.fatal
   }
@@ -163,7 +175,7 @@ export class Worker {
       void this.releaseWaiting()
       this.runs.retractHanded()
       // A stop must end even while the database is away (a burst's last verdicts included).
-      this.verdicts.giveUpBy(Date.now() + this.o.graceSeconds * 1000 + MIN_VERDICT_WAIT_ON_STOP_MS)
+      this.verdicts.giveUpBy(Date.now() + this.options.graceSeconds * 1000 + MIN_VERDICT_WAIT_ON_STOP_MS)
     }
     this.stopping = true
     this.wakeup.wake()
@@ -178,40 +190,8 @@ export class Worker {
     for (const run of this.runs.runs()) run.proc?.kill('stop', 0)
   }
 
-  private async startServices(): Promise<void> {
-    // While the database is away every service fails at its own pace (the ownership check 4 times a
-    // second): the same error is said once per REPEATED_ERROR_MS, not each time.
-    let said = { text: '', at: 0 }
-    const onError = (error: Error) => {
-      const text = `worker error: ${redactSecrets(error.message)}`
-      const now = Date.now()
-      if (text === said.text && now - said.at < REPEATED_ERROR_MS) return
-      said = { text, at: now }
-      this.o.log(text)
-    }
-    const ownership = new Periodic(OWNERSHIP_MS, () => this.upkeep.checkOwnership(), onError)
-    this.services = [
-      new Periodic(this.presence.intervalMs, () => this.heartbeat(), onError),
-      new Periodic(FLUSH_MS, () => this.upkeep.flushOutput(), onError),
-      ownership,
-      ...new Scheduler(this.backend, this.settings, {
-        now: () => this.presence.databaseTime(Date.now()),
-        log: this.o.log,
-      }).services(onError),
-    ].map((s) => s.start())
-    this.unlisten.push(
-      await this.backend.listen('sq_queued', (queue) => {
-        // A notification naming one of its queues (PostgreSQL) says there is a task: claim it without
-        // reading first. An empty payload is only a hint (SQLite's WAL watch, a reconnection).
-        if (this.o.queues.includes(queue)) this.drained = false
-        this.wakeup.wake()
-      }),
-    )
-    this.unlisten.push(await this.backend.listen('sq_cancel', () => ownership.soon(CANCEL_CHECK_GAP_MS)))
-  }
-
   private wantsClaim(): boolean {
-    const free = this.o.concurrency - this.busySlots
+    const free = this.slots.free
     const ahead = this.prefetch.size
     const waiting = this.runs.waitingCount
     // Refill below half of the prefetch, or when a slot would otherwise stay empty.
@@ -221,77 +201,23 @@ export class Worker {
   /** Claims a batch into the local queue and starts what fits; true when it got any. */
   private async claim(): Promise<boolean> {
     const ahead = this.prefetch.size
-    const want = this.o.concurrency - this.busySlots + ahead - this.runs.waitingCount
-    // Without a lead, every claimed task takes a free slot at once: the claim records the start.
-    const startNow = ahead === 0 && this.runs.waitingCount === 0
-    try {
-      // After a short claim the queue looked empty: a plain read finds out, without the write lock.
-      if (this.drained && !(await hasRunnable(this.backend, this.o.queues))) {
-        this.claimFailures = 0
-        return false
-      }
-      const tasks = await claimTasks(this.backend, {
-        workerId: this.presence.id,
-        workerName: this.name,
-        pid: process.pid,
-        queues: this.o.queues,
-        limit: want,
-        startNow,
-      })
-      this.claimFailures = 0
-      this.drained = tasks.length < want
-      for (const task of tasks) {
-        const run = new Run(task, task.claim, this.settings.maxOutputSize)
-        run.startRecorded = startNow
-        this.runs.add(run)
-      }
-      // A stop that came while the claim was in flight gives these back too.
-      if (this.stopping) void this.releaseWaiting()
-      this.dispatch()
-      return tasks.length > 0
-    } catch (error) {
-      // The database is away (restart, network, lock timeout): keep the running tasks, retry the
-      // claim with backoff, and say so once per failure.
-      this.claimFailures++
-      this.drained = true
-      this.o.log(`cannot claim tasks (attempt ${this.claimFailures}): ${redactSecrets((error as Error).message)}`)
-      return false
-    }
-  }
-
-  /** Hands waiting runs, in batches, to task processes while slots are free. */
-  private dispatch(): void {
-    let handed = false
-    while (!this.stopping && this.busySlots < this.o.concurrency && this.runs.waitingCount > 0) {
-      const free = this.o.concurrency - this.busySlots
-      const batch = this.runs.hand(this.prefetch.batch(this.runs.waitingCount, free))
-      this.busySlots++
-      handed = true
-      const { ends, released } = executeBatch(batch, this.execution)
-      batch.forEach((run, i) => {
-        // Nothing may reject here unhandled: that would end the worker, and every run with it.
-        const finished = ends[i]!.then((end) => this.ended(run, end)).catch((error: Error) =>
-          this.o.log(`worker error: ${redactSecrets(error.message)}`),
-        )
-        this.finishing.add(finished)
-        void finished.finally(() => this.finishing.delete(finished))
-      })
-      void released.then(() => {
-        this.busySlots--
-        this.dispatch()
-        this.wakeup.wake()
-      })
-    }
-    // Fewer runs wait now: the claim loop may want to refill.
-    if (handed) this.wakeup.wake()
+    const want = this.slots.free + ahead - this.runs.waitingCount
+    // Without a lead, every claimed task takes a free slot at once.
+    const runs = await this.claims.take(want, ahead === 0 && this.runs.waitingCount === 0)
+    if (runs.length === 0) return false
+    for (const run of runs) this.runs.add(run)
+    // A stop that came while the claim was in flight gives these back too.
+    if (this.stopping) void this.releaseWaiting()
+    this.slots.fill()
+    return true
   }
 
   /** A task process began the run. */
   private began(run: Run): void {
     this.runs.begin(run)
-    this.o.log(
+    this.options.log(
       `started ${run.id} ${run.task.task} (attempt ${run.task.attempts} of ${run.task.max_attempts})`,
-      this.taskFields(run, { status: 'progress' }),
+      runLogFields(run, this.name, { status: 'progress' }),
     )
     if (!run.startRecorded) this.startMarks.schedule()
   }
@@ -300,67 +226,20 @@ export class Worker {
   private async ended(run: Run, end: BatchEnd): Promise<void> {
     if (end.kind === 'unstarted') {
       const lost = run.state === 'lost'
-      if (this.runs.takeBack(run, !this.stopping)) this.dispatch()
-      else if (lost) this.o.log(droppedLine(run.id))
-      else await this.giveBack([run])
+      if (this.runs.takeBack(run, !this.stopping)) this.slots.fill()
+      else if (lost) this.options.log(droppedLine(run.id))
+      else await this.claims.giveBack([run])
       return
     }
     this.runs.end(run)
     this.done++
     if (run.startedAt > 0) this.prefetch.observe(run.endedAt - run.startedAt)
     try {
-      await this.finish(run, end)
+      await finishRun(run, end, this.ending)
     } finally {
       // Held until here, so that the stray release never gives back a run that ran.
       this.runs.forget(run)
     }
-  }
-
-  /** Hands the run's verdict to the writer (a run that lost its task gets none). */
-  private async finish(run: Run, end: RunEnd): Promise<void> {
-    // A run refused before it began has no time of its own.
-    if (run.startedAt === 0) run.startedAt = run.endedAt
-    const durationMs = run.endedAt - run.startedAt
-    if (run.state === 'lost' || (end.kind === 'killed' && end.reason === 'lost')) {
-      this.o.log(`stopped ${run.id}: it was cancelled or taken from this worker`, this.taskFields(run))
-      return
-    }
-    run.state = 'ending'
-    if (end.kind === 'completed' && end.output !== null) run.output.append('output', end.output)
-    // What is still buffered goes with the verdict; a run that never flushed ends in one row of a batch.
-    while (run.flushing) await run.flushing
-    const outcome = outcomeOf(
-      end,
-      { attempt: run.task.attempts, maxAttempts: run.task.max_attempts },
-      { timeoutSeconds: this.settings.taskTimeout },
-      {
-        durationMs,
-        tail: run.output.take(),
-        chunksWritten: run.flushed,
-        ran: { startedAt: this.presence.databaseTime(run.startedAt), endedAt: this.presence.databaseTime(run.endedAt) },
-      },
-    )
-    this.verdicts.add({
-      run: run.ref,
-      outcome,
-      // What was written: a verdict refused for its content is replaced by a failure that says so.
-      done: (recorded, written) => {
-        if (recorded) this.o.onVerdict?.(run.id, written)
-        const { verdict, why } = describeVerdict(written, recorded)
-        this.o.log(
-          `${verdict} ${run.id} in ${(durationMs / 1000).toFixed(2)}s${why}`,
-          this.taskFields(run, {
-            duration_ms: Math.round(durationMs),
-            ...(recorded ? { status: written.status } : {}),
-          }),
-        )
-      },
-    })
-  }
-
-  /** The fields of a log line about one run (--log-format json). */
-  private taskFields(run: Run, more: Partial<TaskLogFields> = {}): TaskLogFields {
-    return { task_id: run.id, task: run.task.task, attempt: run.task.attempts, worker: this.name, ...more }
   }
 
   private async heartbeat(): Promise<void> {
@@ -368,7 +247,7 @@ export class Worker {
       this.backend.assertIntact()
     } catch (error) {
       this.fatal = error as SqError
-      this.o.log(`stopping at once: ${(error as Error).message}`)
+      this.options.log(`stopping at once: ${(error as Error).message}`)
       this.stopNow()
       return
     }
@@ -376,53 +255,37 @@ export class Worker {
     await this.presence.rescueOrphans()
     await this.presence.releaseStrays((id) => this.runs.holds(id) || this.verdicts.has(id))
     const rss = (process.memoryUsage.rss() / 1024 / 1024).toFixed(1)
-    this.o.log(`[RAM Usage: ${rss} MiB] Heartbeat: ${this.name}, ${this.runs.runningCount} running, ${this.done} done`)
+    this.options.log(
+      `[RAM Usage: ${rss} MiB] Heartbeat: ${this.name}, ${this.runs.runningCount} running, ${this.done} done`,
+    )
   }
 
   /** Gives the claimed, unstarted runs back to the queue without spending their attempt. */
   private releaseWaiting(): Promise<void> {
-    return this.giveBack(this.runs.takeWaiting())
-  }
-
-  private async giveBack(runs: Run[]): Promise<void> {
-    if (runs.length === 0) return
-    try {
-      const released = await releaseUnstarted(
-        this.backend,
-        this.presence.id,
-        runs.map((r) => r.ref),
-      )
-      this.o.log(`gave back ${released} claimed task${released === 1 ? '' : 's'} that had not started`)
-    } catch (error) {
-      // Left claimed: the heartbeat's stray release (or, once this worker is gone, another worker's
-      // rescue) puts them back, unstarted and uncharged.
-      this.o.log(`could not give back ${runs.length} unstarted task(s): ${redactSecrets((error as Error).message)}`)
-    }
+    return this.claims.giveBack(this.runs.takeWaiting())
   }
 
   private idle(): boolean {
-    return this.drained && this.claimFailures === 0 && this.runs.empty && this.finishing.size === 0
+    return this.claims.drained && this.claims.failures === 0 && this.runs.empty && this.slots.settled
   }
 
   /** Burst mode: verdicts written (a retry may be runnable at once), and still nothing to run? */
   private async nothingLeft(): Promise<boolean> {
     await this.verdicts.flush()
-    try {
-      return !(await hasRunnable(this.backend, this.o.queues))
-    } catch {
-      return false
-    }
+    return this.claims.noneLeft()
   }
 
   /** Waits for running tasks up to the grace period, kills what is left, then writes the verdicts. */
   private async drain(): Promise<void> {
-    const deadline = Date.now() + this.o.graceSeconds * 1000
+    const deadline = Date.now() + this.options.graceSeconds * 1000
     if (this.runs.handedCount > 0) {
-      this.o.log(`stopping: waiting up to ${this.o.graceSeconds}s for ${this.runs.runningCount} running task(s)`)
+      this.options.log(
+        `stopping: waiting up to ${this.options.graceSeconds}s for ${this.runs.runningCount} running task(s)`,
+      )
       while (this.runs.handedCount > 0 && Date.now() < deadline && !this.hardStopped) await this.wakeup.sleep(100)
       for (const run of this.runs.runs()) run.proc?.kill('stop')
     }
-    while (this.finishing.size > 0) await Promise.all(this.finishing)
+    await this.slots.settle()
     await this.verdicts.flush(Math.max(deadline, Date.now() + MIN_VERDICT_WAIT_ON_STOP_MS))
   }
 }

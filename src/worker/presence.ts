@@ -8,6 +8,13 @@ import * as workers from '../storage/worker-repository.js'
 /** How far the clocks' measured offset may wander before it is measured anew. */
 const CLOCK_TOLERANCE_MS = 100
 
+export interface PresenceOptions {
+  queues: string[]
+  concurrency: number
+  heartbeatTimeout: number
+  log(line: string): void
+}
+
 /** A worker's identity in the database, its heartbeat, and the rescue of dead workers' tasks. */
 export class WorkerPresence {
   readonly id = randomUUID()
@@ -16,12 +23,12 @@ export class WorkerPresence {
 
   constructor(
     private readonly backend: Backend,
-    private readonly o: { queues: string[]; concurrency: number; heartbeatTimeout: number; log(line: string): void },
+    private readonly options: PresenceOptions,
   ) {}
 
   /** Heartbeat often enough that two missed beats still leave a margin before the timeout. */
   get intervalMs(): number {
-    return Math.max(250, Math.min(10_000, (this.o.heartbeatTimeout * 1000) / 3))
+    return Math.max(250, Math.min(10_000, (this.options.heartbeatTimeout * 1000) / 3))
   }
 
   /**
@@ -64,15 +71,15 @@ export class WorkerPresence {
 
   async register(): Promise<void> {
     this.lastBeatAt = undefined
-    this.rescuesFrom = performance.now() + this.o.heartbeatTimeout * 1000
+    this.rescuesFrom = performance.now() + this.options.heartbeatTimeout * 1000
     await this.syncClock(this.clock ? 1 : 5)
     await workers.registerWorker(this.backend, {
       id: this.id,
       name: this.name,
       host: this.host,
       pid: process.pid,
-      queues: this.o.queues,
-      concurrency: this.o.concurrency,
+      queues: this.options.queues,
+      concurrency: this.options.concurrency,
     })
   }
 
@@ -81,7 +88,7 @@ export class WorkerPresence {
     if (!(await workers.heartbeat(this.backend, this.id, running))) {
       // Another worker judged this one dead (it missed its beats) and failed its tasks; those runs are
       // lost and will be stopped. Come back under the same id and go on.
-      this.o.log(`worker ${this.name} was presumed dead by another worker; registering again`)
+      this.options.log(`worker ${this.name} was presumed dead by another worker; registering again`)
       await this.register()
     }
     this.noteBeat()
@@ -93,14 +100,14 @@ export class WorkerPresence {
    */
   async rescueOrphans(): Promise<number> {
     if (performance.now() < this.rescuesFrom) return 0
-    const orphans = await workers.orphanedRuns(this.backend, this.o.heartbeatTimeout)
+    const orphans = await workers.orphanedRuns(this.backend, this.options.heartbeatTimeout)
     let rescued = 0
     for (const run of orphans) {
-      const dead = `Worker ${run.worker ?? 'unknown'} stopped heartbeating (none for over ${this.o.heartbeatTimeout}s)`
+      const dead = `Worker ${run.worker ?? 'unknown'} stopped heartbeating (none for over ${this.options.heartbeatTimeout}s)`
       if (!run.started) {
         if (await requeueUnstarted(this.backend, run)) {
           rescued++
-          this.o.log(`released ${run.id}: ${dead} before starting it; back in the queue`)
+          this.options.log(`released ${run.id}: ${dead} before starting it; back in the queue`)
         }
         continue
       }
@@ -113,10 +120,10 @@ export class WorkerPresence {
         )
       ) {
         rescued++
-        this.o.log(`released ${run.id}: ${error}`)
+        this.options.log(`released ${run.id}: ${error}`)
       }
     }
-    await workers.deleteDeadWorkers(this.backend, this.o.heartbeatTimeout)
+    await workers.deleteDeadWorkers(this.backend, this.options.heartbeatTimeout)
     return rescued
   }
 
@@ -130,7 +137,9 @@ export class WorkerPresence {
     if (strays.length === 0) return 0
     const released = await releaseUnstarted(this.backend, this.id, strays)
     if (released > 0)
-      this.o.log(`gave back ${released} task(s) this worker claimed but never received (the claim's answer was lost)`)
+      this.options.log(
+        `gave back ${released} task(s) this worker claimed but never received (the claim's answer was lost)`,
+      )
     return released
   }
 
@@ -141,7 +150,7 @@ export class WorkerPresence {
   private noteBeat(): void {
     const now = performance.now()
     if (this.lastBeatAt === undefined || now - this.lastBeatAt > 2 * this.intervalMs + 1000) {
-      this.rescuesFrom = Math.max(this.rescuesFrom, now + this.o.heartbeatTimeout * 1000)
+      this.rescuesFrom = Math.max(this.rescuesFrom, now + this.options.heartbeatTimeout * 1000)
     }
     this.lastBeatAt = now
   }

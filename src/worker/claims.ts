@@ -1,0 +1,85 @@
+import { redactSecrets } from '../redact.js'
+import type { Backend } from '../storage/backend.js'
+import { releaseUnstarted } from '../storage/run-release.js'
+import { claimTasks, hasRunnable } from '../storage/run-repository.js'
+import type { WorkerPresence } from './presence.js'
+import type { WorkerLog } from './log.js'
+import { Run } from './run.js'
+
+/**
+ * A worker's traffic with the queue's runnable tasks: it claims them in batches, as runs for its local
+ * queue, and gives back the ones it claimed and never started. It backs off from a database that is
+ * away, and, after a claim that came back short, reads before it takes the write lock again.
+ */
+export class Claims {
+  /** The last claim found fewer runnable tasks than it asked for: read before taking the write lock. */
+  drained = true
+  /** Claims failed in a row (the database is away): the worker backs off, and is not idle. */
+  failures = 0
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly presence: WorkerPresence,
+    private readonly queues: string[],
+    private readonly maxOutputSize: number,
+    private readonly log: WorkerLog,
+  ) {}
+
+  /**
+   * Claims up to `want` runs; none when the queue looks empty or the database is away. `startNow`:
+   * every claimed run takes a free slot at once, so the claim records the start.
+   */
+  async take(want: number, startNow: boolean): Promise<Run[]> {
+    try {
+      // After a short claim the queue looked empty: a plain read finds out, without the write lock.
+      if (this.drained && !(await hasRunnable(this.backend, this.queues))) {
+        this.failures = 0
+        return []
+      }
+      const tasks = await claimTasks(this.backend, {
+        workerId: this.presence.id,
+        workerName: this.presence.name,
+        pid: process.pid,
+        queues: this.queues,
+        limit: want,
+        startNow,
+      })
+      this.failures = 0
+      this.drained = tasks.length < want
+      return tasks.map((task) => new Run(task, this.maxOutputSize, startNow))
+    } catch (error) {
+      // The database is away (restart, network, lock timeout): keep the running tasks, retry the
+      // claim with backoff, and say so once per failure.
+      this.failures++
+      this.drained = true
+      this.log(`cannot claim tasks (attempt ${this.failures}): ${redactSecrets((error as Error).message)}`)
+      return []
+    }
+  }
+
+  /** Burst mode: is no runnable task left? (Unknown, with the database away: no.) */
+  async noneLeft(): Promise<boolean> {
+    try {
+      return !(await hasRunnable(this.backend, this.queues))
+    } catch {
+      return false
+    }
+  }
+
+  /** Gives claimed runs that never started back to the queue, without spending their attempt. */
+  async giveBack(runs: Run[]): Promise<void> {
+    if (runs.length === 0) return
+    try {
+      const released = await releaseUnstarted(
+        this.backend,
+        this.presence.id,
+        runs.map((r) => r.ref),
+      )
+      this.log(`gave back ${released} claimed task${released === 1 ? '' : 's'} that had not started`)
+    } catch (error) {
+      // Left claimed: the heartbeat's stray release (or, once this worker is gone, another worker's
+      // rescue) puts them back, unstarted and uncharged.
+      this.log(`could not give back ${runs.length} unstarted task(s): ${redactSecrets((error as Error).message)}`)
+    }
+  }
+}
