@@ -8,13 +8,6 @@ import * as workers from '../storage/worker-repository.js'
 /** How far the clocks' measured offset may wander before it is measured anew. */
 const CLOCK_TOLERANCE_MS = 100
 
-export interface PresenceOptions {
-  queues: string[]
-  concurrency: number
-  heartbeatTimeout: number
-  log(line: string): void
-}
-
 /** A worker's identity in the database, its heartbeat, and the rescue of dead workers' tasks. */
 export class WorkerPresence {
   readonly id = randomUUID()
@@ -23,7 +16,12 @@ export class WorkerPresence {
 
   constructor(
     private readonly backend: Backend,
-    private readonly options: PresenceOptions,
+    private readonly options: {
+      queues: string[]
+      concurrency: number
+      heartbeatTimeout: number
+      log(line: string): void
+    },
   ) {}
 
   /** Heartbeat often enough that two missed beats still leave a margin before the timeout. */

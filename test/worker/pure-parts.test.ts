@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { outcomeOf, type RunEnd } from '../../src/worker/outcome.js'
 import { sentinel } from '../../src/worker/protocol.js'
+import { Run } from '../../src/worker/run.js'
 import { RunOutput } from '../../src/worker/run-output.js'
 import { sentinelPrefixAt } from '../../src/worker/sentinel-prefix.js'
 
@@ -118,6 +119,47 @@ describe('RunOutput: what a run has produced and not yet written', () => {
     const batch = out.take()
     assert.match(batch.output!, /^abc\n\[sq: output truncated/)
     assert.equal(batch.log, 'xyz')
+  })
+})
+
+describe('Run: the states of a claimed run in its worker', () => {
+  const claimed = () =>
+    new Run({ id: 'a', claim: 1, task: 'tasks#t', attempts: 1, max_attempts: 1 } as Run['task'], 1000, false)
+
+  it('goes waiting → handed → running → ending, with its times', () => {
+    const run = claimed()
+    run.handed()
+    run.started()
+    run.processDone()
+    run.ending()
+    assert.equal(run.state, 'ending')
+    assert.ok(run.startedAt > 0 && run.endedAt >= run.startedAt)
+  })
+
+  it('throws on a transition its diagram lacks: a worker bug shows where it happens', () => {
+    assert.throws(() => claimed().started(), /cannot go from waiting to running/)
+    assert.throws(() => claimed().ending(), /cannot go from waiting to ending/)
+    const handed = claimed()
+    handed.handed()
+    assert.throws(() => handed.handed(), /cannot go from handed to handed/)
+  })
+
+  it('stays lost once lost: a start kills it, a take-back drops it', () => {
+    const run = claimed()
+    run.handed()
+    assert.equal(run.lose(), 'handed')
+    run.started()
+    assert.equal(run.state, 'lost')
+    assert.equal(run.takenBack(true), false)
+    assert.equal(run.state, 'lost')
+  })
+
+  it('a run refused before it began ends with no time of its own', () => {
+    const run = claimed()
+    run.handed()
+    run.processDone()
+    run.ending()
+    assert.equal(run.startedAt, run.endedAt)
   })
 })
 
