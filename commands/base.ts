@@ -1,4 +1,4 @@
-import { Command, Flags, type Interfaces } from '@oclif/core'
+import { Command, type Interfaces } from '@oclif/core'
 import { resolveSettings, type Settings } from '../src/config.js'
 import { EXIT, UsageError } from '../src/errors.js'
 import { Queue } from '../src/queue/queue.js'
@@ -8,6 +8,8 @@ import type { CommandIO } from './actions/io.js'
 import { logJsonDocument, logLine } from './actions/io.js'
 import { parseStatuses } from './actions/list.js'
 import { reportError } from './actions/report-error.js'
+import { SHARED } from './flags.js'
+import { oclifFlags } from './oclif-flags.js'
 
 /** Bytes of ids `-` reads from stdin at most: ~450,000 ids, while `/dev/zero` cannot exhaust memory. */
 const MAX_STDIN_IDS_BYTES = 16 * 1024 * 1024
@@ -17,14 +19,7 @@ const MAX_STDIN_IDS_BYTES = 16 * 1024 * 1024
  * one place where an error becomes a line on stderr and an exit code.
  */
 export abstract class BaseCommand extends Command {
-  static override baseFlags = {
-    db: Flags.string({
-      description: 'database URL: postgres://…, sqlite:PATH or a file path [env: SQ_DATABASE_URL]',
-      helpValue: 'URL',
-    }),
-    root: Flags.string({ description: 'directory task references are relative to [env: SQ_ROOT]', helpValue: 'DIR' }),
-    verbose: Flags.boolean({ description: 'print stack traces with errors', default: false }),
-  }
+  static override baseFlags = oclifFlags(SHARED)
 
   private queue: Queue | undefined
   private resolved: Settings | undefined

@@ -1,8 +1,9 @@
-import { Args } from '@oclif/core'
 import { SqError, UsageError } from '../src/errors.js'
 import type { CancelResult } from '../src/queue/queue.js'
 import { statusLabel } from '../src/types.js'
 import { BaseCommand } from './base.js'
+import { CANCEL } from './flags.js'
+import { oclifArgs } from './oclif-flags.js'
 
 export default class Cancel extends BaseCommand {
   static override summary = 'Cancel queued or running tasks'
@@ -12,9 +13,9 @@ export default class Cancel extends BaseCommand {
     '<%= config.bin %> cancel 3f2a9c',
     '<%= config.bin %> list --status queued -q | <%= config.bin %> cancel -',
   ]
-  static override enableJsonFlag = true
+  static override enableJsonFlag = CANCEL.json
   static override strict = false
-  static override args = { ids: Args.string({ description: 'task ids or unique prefixes; - reads them from stdin' }) }
+  static override args = oclifArgs(CANCEL.args)
 
   async run(): Promise<CancelResult[]> {
     const { argv, flags } = await this.parse(Cancel)

@@ -1,5 +1,7 @@
-import { Args, Command, Flags, loadHelpClass, type Interfaces } from '@oclif/core'
+import { Command, loadHelpClass, type Interfaces } from '@oclif/core'
 import { EXIT, oneLine } from '../src/errors.js'
+import { HELP } from './flags.js'
+import { oclifArgs, oclifFlags } from './oclif-flags.js'
 
 /**
  * `sq help [COMMAND]`: oclif's own help (what `--help` and `-h` print), as @oclif/plugin-help's command
@@ -9,10 +11,8 @@ import { EXIT, oneLine } from '../src/errors.js'
 export default class Help extends Command {
   static override summary = 'Show help for sq or one of its commands'
   static override examples = ['<%= config.bin %> help', '<%= config.bin %> help worker']
-  static override args = { command: Args.string({ description: 'the command to describe', required: false }) }
-  static override flags = {
-    'nested-commands': Flags.boolean({ char: 'n', description: 'include all nested commands in the output' }),
-  }
+  static override args = oclifArgs(HELP.args)
+  static override flags = oclifFlags(HELP.flags)
   static override strict = false
 
   async run(): Promise<void> {

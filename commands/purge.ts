@@ -1,8 +1,9 @@
-import { Flags } from '@oclif/core'
 import { parseDuration } from '../src/config.js'
 import { UsageError } from '../src/errors.js'
 import { isTerminal } from '../src/types.js'
 import { BaseCommand } from './base.js'
+import { PURGE } from './flags.js'
+import { oclifFlags } from './oclif-flags.js'
 
 export default class Purge extends BaseCommand {
   static override summary = 'Delete old ended tasks (never queued or running ones)'
@@ -10,20 +11,8 @@ export default class Purge extends BaseCommand {
     '<%= config.bin %> purge',
     '<%= config.bin %> purge --older-than 7d --status completed,failed,cancelled --dry-run',
   ]
-  static override enableJsonFlag = true
-  static override flags = {
-    'older-than': Flags.string({
-      description: 'delete tasks last modified longer ago than this',
-      default: '30d',
-      helpValue: 'DURATION',
-    }),
-    status: Flags.string({
-      description: 'statuses to delete, comma-separated: completed, failed, cancelled',
-      default: 'completed,failed',
-      helpValue: 'S[,S…]',
-    }),
-    'dry-run': Flags.boolean({ description: 'count what would be deleted, delete nothing', default: false }),
-  }
+  static override enableJsonFlag = PURGE.json
+  static override flags = oclifFlags(PURGE.flags)
 
   async run(): Promise<{ deleted: number; dry_run: boolean }> {
     const { flags } = await this.parse(Purge)

@@ -1,7 +1,8 @@
-import { Args, Flags } from '@oclif/core'
 import { SqError, UsageError } from '../src/errors.js'
 import { statusLabel } from '../src/types.js'
 import { BaseCommand } from './base.js'
+import { REQUEUE } from './flags.js'
+import { oclifArgs, oclifFlags } from './oclif-flags.js'
 
 export default class Requeue extends BaseCommand {
   static override summary = 'Send ended tasks back to the queue, results cleared'
@@ -10,15 +11,10 @@ export default class Requeue extends BaseCommand {
     '<%= config.bin %> requeue --status failed',
     '<%= config.bin %> list --status failed -q | <%= config.bin %> requeue -',
   ]
-  static override enableJsonFlag = true
+  static override enableJsonFlag = REQUEUE.json
   static override strict = false
-  static override args = { ids: Args.string({ description: 'task ids or unique prefixes; - reads them from stdin' }) }
-  static override flags = {
-    status: Flags.string({
-      description: 'requeue every task in these statuses (completed, failed, cancelled)',
-      helpValue: 'S[,S…]',
-    }),
-  }
+  static override args = oclifArgs(REQUEUE.args)
+  static override flags = oclifFlags(REQUEUE.flags)
 
   async run(): Promise<{ requeued: string[] }> {
     const { argv, flags } = await this.parse(Requeue)

@@ -1,12 +1,13 @@
-import { Args } from '@oclif/core'
 import type { QueueState } from '../src/queue/pause.js'
 import { BaseCommand } from './base.js'
+import { RESUME } from './flags.js'
+import { oclifArgs } from './oclif-flags.js'
 
 export default class Resume extends BaseCommand {
   static override summary = 'Resume a paused queue: idle workers claim its tasks at once'
   static override examples = ['<%= config.bin %> resume emails', '<%= config.bin %> resume emails --json']
-  static override enableJsonFlag = true
-  static override args = { queue: Args.string({ description: 'the queue to resume', required: true }) }
+  static override enableJsonFlag = RESUME.json
+  static override args = oclifArgs(RESUME.args)
 
   async run(): Promise<QueueState> {
     const { args, flags } = await this.parse(Resume)

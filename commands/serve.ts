@@ -1,7 +1,8 @@
-import { Flags } from '@oclif/core'
 import { UsageError } from '../src/errors.js'
 import { createStatusServer } from '../src/http/status-server.js'
 import { BaseCommand } from './base.js'
+import { SERVE } from './flags.js'
+import { oclifFlags } from './oclif-flags.js'
 
 export default class Serve extends BaseCommand {
   static override summary = 'Serve the web dashboard, Prometheus metrics and the HTTP status view of tasks'
@@ -15,31 +16,7 @@ export default class Serve extends BaseCommand {
     'curl "http://127.0.0.1:8000/task?task_id=3f2a9c&type=json"',
     'curl http://127.0.0.1:8000/metrics',
   ]
-  static override flags = {
-    port: Flags.integer({
-      char: 'p',
-      description: 'port to listen on (0 picks a free one)',
-      default: 8000,
-      min: 0,
-      max: 65535,
-    }),
-    host: Flags.string({
-      description:
-        'address to bind; requests must name it as their Host (localhost too for 127.0.0.1). Others expose task data',
-      default: '127.0.0.1',
-    }),
-    'public-url': Flags.string({
-      description:
-        'behind a reverse proxy: the URL people open (https://sq.example.com), repeatable or comma-separated; its Host and Origin are accepted besides --host (also SQ_PUBLIC_URL, publicUrl in sq.config.*)',
-      multiple: true,
-      helpValue: 'URL',
-    }),
-    'allow-actions': Flags.boolean({
-      description:
-        'let the dashboard cancel and requeue tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
-      default: false,
-    }),
-  }
+  static override flags = oclifFlags(SERVE.flags)
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Serve)

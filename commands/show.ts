@@ -1,7 +1,8 @@
-import { Args, Flags } from '@oclif/core'
 import { showAction } from './actions/show.js'
 import type { Task } from '../src/types.js'
 import { BaseCommand } from './base.js'
+import { SHOW } from './flags.js'
+import { oclifArgs, oclifFlags } from './oclif-flags.js'
 
 export default class Show extends BaseCommand {
   static override summary = 'Show every field of a task'
@@ -10,17 +11,9 @@ export default class Show extends BaseCommand {
     '<%= config.bin %> show 3f2a9c --follow',
     '<%= config.bin %> show 3f2a9c --json',
   ]
-  static override enableJsonFlag = true
-  static override args = {
-    id: Args.string({ description: 'task id, or a unique prefix of at least 6 characters', required: true }),
-  }
-  static override flags = {
-    follow: Flags.boolean({
-      char: 'f',
-      description: 'print the output as it grows until the task ends; exit 1 unless it completed',
-      default: false,
-    }),
-  }
+  static override enableJsonFlag = SHOW.json
+  static override args = oclifArgs(SHOW.args)
+  static override flags = oclifFlags(SHOW.flags)
 
   async run(): Promise<Task> {
     const { args, flags } = await this.parse(Show)

@@ -1,8 +1,9 @@
-import { Flags } from '@oclif/core'
 import { parseDuration } from '../src/config.js'
 import { UsageError } from '../src/errors.js'
 import { queueMonitor } from '../src/monitor.js'
 import { BaseCommand } from './base.js'
+import { TOP } from './flags.js'
+import { oclifFlags } from './oclif-flags.js'
 
 export default class Top extends BaseCommand {
   static override summary = 'Live view of the queue: counts, running tasks and their streamed output, failures, workers'
@@ -14,13 +15,7 @@ export default class Top extends BaseCommand {
     '<%= config.bin %> top',
     '<%= config.bin %> top --db postgres://sq@db.internal/sq --interval 1',
   ]
-  static override flags = {
-    interval: Flags.string({
-      description: 'time between refreshes, 0.1 to 10 seconds: a duration (500ms, 2s) or seconds',
-      default: '0.4',
-      helpValue: 'DURATION',
-    }),
-  }
+  static override flags = oclifFlags(TOP.flags)
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Top)

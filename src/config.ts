@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { SETTING_DEFAULTS } from './defaults.js'
 import { UsageError } from './errors.js'
 import { withInheritedPassword } from './inherited-database.js'
 import { loadDefaultExport } from './loader.js'
@@ -40,18 +41,8 @@ export interface Settings {
   schedules: ScheduleDef[]
 }
 
-export const DEFAULTS: Omit<Settings, 'root'> = {
-  db: './sq.db',
-  allowedTasks: null,
-  taskTimeout: 3600,
-  maxOutputSize: 10 * 1024 * 1024,
-  maxArgsSize: 1024 * 1024,
-  hooks: null,
-  heartbeatTimeout: 30,
-  publicUrl: [],
-  pollInterval: 0.1,
-  schedules: [],
-}
+/** The defaults (src/defaults.ts), held to the settings' types. */
+export const DEFAULTS: Omit<Settings, 'root'> = SETTING_DEFAULTS
 
 const CONFIG_FILES = ['sq.config.ts', 'sq.config.mjs', 'sq.config.js', 'sq.config.json']
 

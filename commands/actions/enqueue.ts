@@ -6,23 +6,12 @@ import { keyFromTemplate, parseJsonl } from '../../src/queue/jsonl.js'
 import { readLimited } from '../../src/read-limited.js'
 import { escapeControl } from '../../src/display-text.js'
 import type { Task } from '../../src/types.js'
-import type { CommandIO, SharedFlags } from './io.js'
+import type { ENQUEUE, ParsedFlags } from '../flags.js'
+import type { CommandIO } from './io.js'
 import { completedOrExit } from './task-ended.js'
 import { waitForTask } from './wait.js'
 
-export interface EnqueueFlags extends SharedFlags {
-  args?: string
-  arg: string[]
-  wait: boolean
-  'wait-timeout'?: string
-  key?: string
-  delay?: string
-  at?: string
-  priority: number
-  queue: string
-  'max-attempts': number
-  jsonl?: string
-}
+export type EnqueueFlags = ParsedFlags<typeof ENQUEUE.flags>
 
 /** What `--jsonl --json` prints for each line: the task it enqueued, or the one holding its key. */
 export interface BatchLine {

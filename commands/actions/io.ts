@@ -1,11 +1,10 @@
 import type { Settings } from '../../src/config.js'
 import type { Queue } from '../../src/queue/queue.js'
+import type { FlagsOf } from '../flag-table.js'
+import type { SHARED } from '../flags.js'
 
-/** The flags every command shares (see BaseCommand.baseFlags). */
-export interface SharedFlags {
-  db?: string
-  root?: string
-}
+/** The shared flags the settings are resolved with. */
+export type SharedFlags = Pick<FlagsOf<typeof SHARED>, 'db' | 'root'>
 
 /**
  * What a command's action needs from the front end that parsed its flags: oclif's command class, or

@@ -2,16 +2,10 @@ import { parseDuration } from '../../src/config.js'
 import { UsageError } from '../../src/errors.js'
 import { escapeControl } from '../../src/display-text.js'
 import { isStatus, type Status, type Task } from '../../src/types.js'
-import type { CommandIO, SharedFlags } from './io.js'
+import type { LIST, ParsedFlags } from '../flags.js'
+import type { CommandIO } from './io.js'
 
-export interface ListFlags extends SharedFlags {
-  status?: string
-  task?: string
-  search?: string
-  since?: string
-  limit: number
-  quiet: boolean
-}
+export type ListFlags = ParsedFlags<typeof LIST.flags>
 
 /** `sq list`: newest first, as a table, ids (-q) or records (--json). */
 export async function listAction(io: CommandIO, flags: ListFlags): Promise<Task[]> {

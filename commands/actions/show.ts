@@ -1,12 +1,11 @@
 import type { Task, TaskWithRuns } from '../../src/types.js'
 import { escapeControl } from '../../ui/format.js'
 import { renderTaskDetail } from '../../ui/render-detail.js'
-import type { CommandIO, SharedFlags } from './io.js'
+import type { ParsedFlags, SHOW } from '../flags.js'
+import type { CommandIO } from './io.js'
 import { completedOrExit } from './task-ended.js'
 
-export interface ShowFlags extends SharedFlags {
-  follow: boolean
-}
+export type ShowFlags = ParsedFlags<typeof SHOW.flags>
 
 /** `sq show ID`: every field, or the output as it grows with --follow. */
 export async function showAction(io: CommandIO, idOrPrefix: string, flags: ShowFlags): Promise<Task | TaskWithRuns> {

@@ -1,23 +1,13 @@
 import { parseDuration } from '../../src/config.js'
 import { TaskEndedBadlyError, UsageError } from '../../src/errors.js'
-import { bufferedLog, type LogFormat, type LogLevel } from '../../src/worker/log.js'
+import { bufferedLog, type LogLevel } from '../../src/worker/log.js'
 import { waitForDatabase } from '../../src/worker/wait-for-database.js'
 import { Worker } from '../../src/worker/worker.js'
 import { boundHeapGrowth, collectWhenIdle } from '../../src/worker/heap-growth.js'
-import type { CommandIO, SharedFlags } from './io.js'
+import type { ParsedFlags, WORKER } from '../flags.js'
+import type { CommandIO } from './io.js'
 
-export interface WorkerFlags extends SharedFlags {
-  concurrency: number
-  burst: boolean
-  timeout?: string
-  queue: string
-  grace: string
-  'max-memory': number
-  'max-tasks-per-process'?: number
-  quiet: boolean
-  'log-level': LogLevel
-  'log-format': LogFormat
-}
+export type WorkerFlags = ParsedFlags<typeof WORKER.flags>
 
 /** --timeout and --grace: durations (10m, 90s) or, as the SPEC's `--timeout SECONDS`, a number of seconds. */
 const SECONDS = { plainSeconds: true }

@@ -2,16 +2,40 @@ import fs from 'node:fs'
 import os from 'node:os'
 import type { Settings } from '../../src/config.js'
 import type { Queue } from '../../src/queue/queue.js'
-import type { EnqueueFlags } from '../actions/enqueue.js'
 import { concealCommandLinePasswords } from '../../src/command-line-secrets.js'
 import { logJsonDocument, logLine, type CommandIO } from '../actions/io.js'
-import type { ListFlags } from '../actions/list.js'
 import { reportError } from '../actions/report-error.js'
-import type { ShowFlags } from '../actions/show.js'
-import type { WorkerFlags } from '../actions/worker.js'
+import type { CommandDef } from '../flag-table.js'
+import { ENQUEUE, LIST, SHOW, WORKER } from '../flags.js'
 import { helpRequest, printHelp } from './help.js'
 import { parsePlain, type Parsed } from './parse.js'
-import { FAST_COMMANDS, isFastCommand, type FastCommand } from './specs.js'
+
+/** A hot command's argv, parsed: whether it asked for --json, and the action to run on it. */
+interface Ready {
+  json: boolean
+  run(io: CommandIO): Promise<unknown>
+}
+
+/** A hot command: its table, and its action (loaded on demand) on what the table parsed. */
+function hot<C extends CommandDef>(command: C, run: (io: CommandIO, parsed: Parsed<C>) => Promise<unknown>) {
+  return (argv: string[]): Ready | undefined => {
+    const parsed = parsePlain(argv, command)
+    return parsed && { json: parsed.flags.json === true, run: (io) => run(io, parsed) }
+  }
+}
+
+const HOT = {
+  enqueue: hot(ENQUEUE, async (io, { args, flags }) => (await import('./hot.js')).enqueueAction(io, args.task, flags)),
+  show: hot(SHOW, async (io, { args, flags }) => (await import('../actions/show.js')).showAction(io, args.id, flags)),
+  list: hot(LIST, async (io, { flags }) => (await import('../actions/list.js')).listAction(io, flags)),
+  worker: hot(WORKER, async (io, { flags }) => (await import('../actions/worker.js')).workerAction(io, flags)),
+}
+
+type HotCommand = keyof typeof HOT
+
+function isHot(id: string | undefined): id is HotCommand {
+  return id !== undefined && Object.hasOwn(HOT, id)
+}
 
 /**
  * The fast path of `sq`: `enqueue`, `show`, `list`, `worker`, `--version` and help (oclif's, rendered at
@@ -32,11 +56,11 @@ export async function runFast(argv: string[], packageJson: URL): Promise<boolean
   const help = helpRequest(argv)
   if (help !== undefined) return printHelp(help, userAgent(packageJson))
   const id = argv[0]
-  if (!isFastCommand(id)) return false
+  if (!isHot(id)) return false
   const rest = argv.slice(1)
-  const parsed = parsePlain(rest, FAST_COMMANDS[id])
-  if (!parsed) return false
-  await runCommand(id, parsed, rest)
+  const ready = HOT[id](rest)
+  if (!ready) return false
+  await runCommand(id, ready, rest)
   return true
 }
 
@@ -56,11 +80,11 @@ function userAgent(packageJson: URL): string | undefined {
 }
 
 /** What oclif's Command._run does around `run()`: catch, finally (close the queue), then the JSON. */
-async function runCommand(id: FastCommand, { args, flags }: Parsed, argv: string[]): Promise<void> {
+async function runCommand(id: HotCommand, ready: Ready, argv: string[]): Promise<void> {
   let settings: Promise<Settings> | undefined
   let queue: Promise<Queue> | undefined
   const io: CommandIO = {
-    json: flags.json === true,
+    json: ready.json,
     log: logLine,
     logJson: logJsonDocument,
     resolveSettings: async (f, extra) =>
@@ -77,13 +101,7 @@ async function runCommand(id: FastCommand, { args, flags }: Parsed, argv: string
   }
   let result: unknown
   try {
-    if (id === 'enqueue')
-      result = await (await import('./hot.js')).enqueueAction(io, args[0]!, flags as unknown as EnqueueFlags)
-    else if (id === 'show')
-      result = await (await import('../actions/show.js')).showAction(io, args[0]!, flags as unknown as ShowFlags)
-    else if (id === 'list')
-      result = await (await import('../actions/list.js')).listAction(io, flags as unknown as ListFlags)
-    else await (await import('../actions/worker.js')).workerAction(io, flags as unknown as WorkerFlags)
+    result = await ready.run(io)
   } catch (error) {
     reportError(error, argv)
   } finally {

@@ -1,10 +1,15 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import type { CommandSpec } from './specs.js'
+import type { ArgsOf, CommandDef, FlagDef } from '../flag-table.js'
+import { SHARED, type ParsedFlags } from '../flags.js'
 
-export interface Parsed {
-  args: string[]
-  flags: Record<string, string | number | boolean | string[] | undefined>
+/** A hot command's argv as oclif would parse it; `json` is the --json of a command with `json`. */
+export interface Parsed<C extends CommandDef> {
+  args: ArgsOf<C['args']>
+  flags: ParsedFlags<C['flags']> & { json?: boolean }
 }
+
+/** oclif adds --json to a command with `enableJsonFlag` (CommandDef.json); parsing needs only its type. */
+const JSON_FLAG: FlagDef = { type: 'boolean', description: 'Format output as json.', default: false }
 
 /**
  * Parses a hot command's argv the way oclif would, or returns undefined whenever the input is anything
@@ -13,10 +18,11 @@ export interface Parsed {
  * parses it and prints its own error or help. Being conservative is what keeps the two paths
  * identical: the fast path only ever accepts input on which oclif's parse cannot differ.
  */
-export function parsePlain(argv: string[], spec: CommandSpec): Parsed | undefined {
+export function parsePlain<C extends CommandDef>(argv: string[], command: C): Parsed<C> | undefined {
   if (argv.some((a) => a === '--' || /^-[^-]{2,}/.test(a))) return undefined
+  const table: Record<string, FlagDef> = { ...SHARED, ...(command.json && { json: JSON_FLAG }), ...command.flags }
   const options: NonNullable<ParseArgsConfig['options']> = {}
-  for (const [name, f] of Object.entries(spec.flags)) {
+  for (const [name, f] of Object.entries(table)) {
     options[name] = {
       type: f.type === 'boolean' ? 'boolean' : 'string',
       multiple: f.multiple ?? false,
@@ -38,16 +44,18 @@ export function parsePlain(argv: string[], spec: CommandSpec): Parsed | undefine
       continue
     }
     if (token.kind !== 'option') return undefined
-    const f = spec.flags[token.name]!
+    const f = table[token.name]!
     if (seen.has(token.name) && !f.multiple) return undefined
     seen.add(token.name)
     if (f.multiple) afterMultiple = true
     if (token.value !== undefined && (token.value === '' || (token.value.startsWith('-') && token.value !== '-')))
       return undefined
   }
-  if (result.positionals.length !== spec.args) return undefined
-  const flags: Parsed['flags'] = {}
-  for (const [name, f] of Object.entries(spec.flags)) {
+  // Every argument of a hot command is required: a missing one is oclif's error to print.
+  const names = Object.keys(command.args)
+  if (result.positionals.length !== names.length) return undefined
+  const flags: Record<string, unknown> = {}
+  for (const [name, f] of Object.entries(table)) {
     const raw = result.values[name]
     if (raw === undefined) {
       flags[name] = f.default
@@ -62,8 +70,10 @@ export function parsePlain(argv: string[], spec: CommandSpec): Parsed | undefine
     } else if (f.options && !f.options.includes(raw as string)) {
       return undefined
     } else {
-      flags[name] = raw as string | boolean | string[]
+      flags[name] = raw
     }
   }
-  return { args: result.positionals, flags }
+  const args = Object.fromEntries(names.map((name, i) => [name, result.positionals[i]]))
+  // Where the table's types meet the parse: each value above was read by its own entry, as Parsed types it.
+  return { args, flags } as Parsed<C>
 }

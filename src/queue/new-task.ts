@@ -4,6 +4,7 @@ import type { NewTask } from '../storage/task-repository.js'
 import { randomUuid } from '../uuid.js'
 import { serializeArgs } from './args.js'
 import { authorizeReference } from './reference.js'
+import { TASK_DEFAULTS } from '../defaults.js'
 
 export interface EnqueueOptions {
   /** `<module>#<export>`, relative to the root. */
@@ -36,12 +37,12 @@ export class NewTaskCheck {
     // Only a missing args means {}: null is a non-object and refused like the seed's list.
     const argsJson = serializeArgs(o.args === undefined ? {} : o.args, this.settings.maxArgsSize)
     this.authorize(o.task)
-    const maxAttempts = o.maxAttempts ?? 1
+    const maxAttempts = o.maxAttempts ?? TASK_DEFAULTS.maxAttempts
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
       throw new UsageError(`max attempts must be a whole number ≥ 1, got ${maxAttempts}`)
-    const priority = o.priority ?? 0
+    const priority = o.priority ?? TASK_DEFAULTS.priority
     if (!Number.isInteger(priority)) throw new UsageError(`priority must be a whole number, got ${priority}`)
-    const queue = o.queue ?? 'default'
+    const queue = o.queue ?? TASK_DEFAULTS.queue
     if (!/^[\w.-]+$/.test(queue)) throw new UsageError(`queue name "${queue}" may hold only letters, digits, _ . and -`)
     if (o.key === '') throw new UsageError('key must not be empty')
     return {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { FAST_COMMANDS } from '../../commands/fast/specs.js'
+import { COMMANDS } from '../../commands/index.js'
 import type { CliResult } from '../helpers/cli.js'
 import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { sq, writeTaskModule } from '../helpers/sq.js'
@@ -15,18 +15,6 @@ import { sq, writeTaskModule } from '../helpers/sq.js'
  */
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const PROBE = path.resolve(HERE, '../helpers/oclif-probe.cjs')
-const MANIFEST = JSON.parse(fs.readFileSync(path.resolve(HERE, '../../oclif.manifest.json'), 'utf8')) as {
-  commands: Record<
-    string,
-    {
-      args: Record<string, unknown>
-      flags: Record<
-        string,
-        { type: string; multiple?: boolean; char?: string; default?: unknown; exclusive?: string[]; options?: string[] }
-      >
-    }
-  >
-}
 
 /** Ids and times change from run to run; what is printed around them must not. */
 function normalize(text: string): string {
@@ -212,13 +200,7 @@ for (const dialect of DIALECTS) {
     })
 
     sqliteOnly("prints oclif's help, rendered at build time, for sq and for every command", async () => {
-      const cases = [
-        [],
-        ['--help'],
-        ['-h'],
-        ['enqueue', '-h'],
-        ...Object.keys(MANIFEST.commands).map((id) => [id, '--help']),
-      ]
+      const cases = [[], ['--help'], ['-h'], ['enqueue', '-h'], ...Object.keys(COMMANDS).map((id) => [id, '--help'])]
       for (const args of cases) {
         const r = await both(args)
         assert.equal(r.path, 'fast', `sq ${args.join(' ')} ran without oclif`)
@@ -234,23 +216,6 @@ for (const dialect of DIALECTS) {
       const narrow = await both(['--help'], undefined, { OCLIF_COLUMNS: '80' })
       assert.equal(narrow.path, 'fast')
       assert.equal(narrow.fast.stdout, narrow.oclif.stdout)
-    })
-
-    sqliteOnly("declares the hot commands' flags as oclif does", () => {
-      for (const [id, spec] of Object.entries(FAST_COMMANDS)) {
-        const manifest = MANIFEST.commands[id]!
-        assert.equal(Object.keys(manifest.args).length, spec.args, `${id}: arguments`)
-        assert.deepEqual(Object.keys(spec.flags).sort(), Object.keys(manifest.flags).sort(), `${id}: flag names`)
-        for (const [name, f] of Object.entries(spec.flags)) {
-          const m = manifest.flags[name]!
-          assert.equal(m.type, f.type === 'boolean' ? 'boolean' : 'option', `${id} --${name}: type`)
-          assert.equal(Boolean(m.multiple), Boolean(f.multiple), `${id} --${name}: multiple`)
-          assert.equal(m.char, f.char, `${id} --${name}: char`)
-          assert.deepEqual(m.exclusive ?? [], f.exclusive ?? [], `${id} --${name}: exclusive`)
-          if (m.type === 'option') assert.deepEqual(m.default, f.default, `${id} --${name}: default`)
-          assert.deepEqual(m.options, f.options ? [...f.options] : undefined, `${id} --${name}: options`)
-        }
-      }
     })
   })
 }

@@ -1,0 +1,63 @@
+import type { Interfaces } from '@oclif/core'
+
+/**
+ * A command's flags and arguments as data: the one declaration from which oclif's flags
+ * (commands/oclif-flags.ts), the fast path's parser (commands/fast/parse.ts) and the types of the
+ * parsed values (`FlagsOf`, `ArgsOf`) are derived. Plain data, so that the fast path reads it without
+ * loading oclif. The fields are oclif's, with oclif's meaning.
+ */
+export interface FlagDef {
+  type: 'string' | 'boolean' | 'integer'
+  description: string
+  /** The placeholder help shows for the value (`--db=URL`). */
+  helpValue?: string
+  char?: Interfaces.AlphabetLowercase
+  /** Repeatable: the values in order, as a list. */
+  multiple?: boolean
+  default?: string | number | boolean | readonly string[]
+  min?: number
+  max?: number
+  /** The values a string flag takes, and its type a union of them. */
+  options?: readonly string[]
+  /** Flags that must not be given with this one. */
+  exclusive?: readonly string[]
+}
+
+export interface ArgDef {
+  description: string
+  required?: boolean
+}
+
+export type FlagTable = Readonly<Record<string, FlagDef>>
+
+/** A command's table; `json` is oclif's `enableJsonFlag` (a `--json` that prints the returned data). */
+export interface CommandDef {
+  readonly args: Readonly<Record<string, ArgDef>>
+  readonly flags: FlagTable
+  readonly json: boolean
+}
+
+type ValueOf<F extends FlagDef> = F['type'] extends 'boolean'
+  ? boolean
+  : F['type'] extends 'integer'
+    ? number
+    : F extends { options: readonly (infer O)[] }
+      ? O
+      : F extends { multiple: true }
+        ? string[]
+        : string
+
+/** The parsed values of a table's flags: a flag with no default may be absent. */
+export type FlagsOf<T extends FlagTable> = {
+  -readonly [K in keyof T]: T[K] extends { default: unknown } ? ValueOf<T[K]> : ValueOf<T[K]> | undefined
+}
+
+/** The parsed values of a table's arguments: an optional one may be absent. */
+export type ArgsOf<T extends CommandDef['args']> = {
+  -readonly [K in keyof T]: T[K] extends { required: true } ? string : string | undefined
+}
+
+/** Declares a command's table, keeping its literals (a default, an option list) for the derived types. */
+export function defineCommand<const T extends CommandDef>(def: T): T {
+  return def
+}

@@ -1,0 +1,296 @@
+import { SETTING_DEFAULTS, TASK_DEFAULTS } from '../src/defaults.js'
+import { LOG_FORMATS, LOG_LEVELS } from '../src/worker/log.js'
+import { defineCommand, type FlagsOf, type FlagTable } from './flag-table.js'
+
+/**
+ * Every command's flags and arguments, each declared once (commands/flag-table.ts says what derives
+ * from them). In one file without oclif, since the fast path parses the hot ones (enqueue, show, list,
+ * worker) before anything loads oclif; the help texts beyond the flags stay in the command classes.
+ */
+
+/** The flags of every command (BaseCommand.baseFlags). */
+export const SHARED = {
+  db: {
+    type: 'string',
+    description: 'database URL: postgres://…, sqlite:PATH or a file path [env: SQ_DATABASE_URL]',
+    helpValue: 'URL',
+  },
+  root: { type: 'string', description: 'directory task references are relative to [env: SQ_ROOT]', helpValue: 'DIR' },
+  verbose: { type: 'boolean', description: 'print stack traces with errors', default: false },
+} as const satisfies FlagTable
+
+/** A command's flags as parsed, the shared ones included. */
+export type ParsedFlags<T extends FlagTable> = FlagsOf<T> & FlagsOf<typeof SHARED>
+
+const STATUSES = 'S[,S…]'
+const DURATION = 'DURATION'
+
+export const ENQUEUE = defineCommand({
+  json: true,
+  args: { task: { description: 'task reference: <module>#<export>, module relative to the root', required: true } },
+  flags: {
+    args: {
+      type: 'string',
+      description: "the task's args: a JSON object, @file.json, or - for stdin",
+      helpValue: 'JSON',
+    },
+    arg: {
+      type: 'string',
+      description:
+        'one arg as key=value (value parsed as JSON when it parses; a number only when it reads back exactly, so 1.10 stays "1.10"); repeatable',
+      multiple: true,
+      default: [],
+    },
+    wait: {
+      type: 'boolean',
+      description: 'block until the task ends, streaming its output; exit 1 unless it completed',
+      default: false,
+    },
+    'wait-timeout': {
+      type: 'string',
+      description: 'with --wait: stop waiting after this long (e.g. 10m), exit 1 and leave the task as it is',
+      helpValue: DURATION,
+    },
+    key: {
+      type: 'string',
+      description: 'while a task with this key is queued or running, print its id and add nothing',
+    },
+    delay: {
+      type: 'string',
+      description: 'do not run before this long from now (e.g. 30s, 10m, 2h)',
+      exclusive: ['at'],
+    },
+    at: { type: 'string', description: 'do not run before this time (ISO 8601)', exclusive: ['delay'] },
+    priority: { type: 'integer', description: 'higher runs first', default: TASK_DEFAULTS.priority },
+    queue: { type: 'string', description: 'queue name', default: TASK_DEFAULTS.queue },
+    'max-attempts': {
+      type: 'integer',
+      description: 'runs allowed in all; failed runs with attempts left retry with backoff',
+      default: TASK_DEFAULTS.maxAttempts,
+    },
+    jsonl: {
+      type: 'string',
+      description:
+        'enqueue one task per line of FILE (- for stdin), each line a JSON object of args; one bad line refuses all; --key may name args: "report-{day}"',
+      helpValue: 'FILE',
+      exclusive: ['args', 'arg', 'wait', 'wait-timeout'],
+    },
+  },
+})
+
+export const SHOW = defineCommand({
+  json: true,
+  args: { id: { description: 'task id, or a unique prefix of at least 6 characters', required: true } },
+  flags: {
+    follow: {
+      type: 'boolean',
+      char: 'f',
+      description: 'print the output as it grows until the task ends; exit 1 unless it completed',
+      default: false,
+    },
+  },
+})
+
+export const LIST = defineCommand({
+  json: true,
+  args: {},
+  flags: {
+    status: {
+      type: 'string',
+      description: 'only these statuses, comma-separated (queued, progress, completed, failed, cancelled)',
+      helpValue: STATUSES,
+    },
+    task: {
+      type: 'string',
+      description:
+        'task reference: with * or ? a glob anchored at both ends (hel* matches hello#x, not tasks/hello#x; * crosses / and #), else a substring; ignores case',
+      helpValue: 'PATTERN',
+    },
+    search: {
+      type: 'string',
+      description: 'text to find in the id, task, key, args, error or output; ignores case',
+      helpValue: 'TEXT',
+    },
+    since: {
+      type: 'string',
+      description: 'only tasks modified since: a duration ago (1h, 2d) or an ISO time',
+      helpValue: 'WHEN',
+    },
+    limit: {
+      type: 'integer',
+      description: 'most tasks to show (a note on stderr says when more match)',
+      default: 50,
+      min: 1,
+    },
+    quiet: { type: 'boolean', char: 'q', description: 'print ids only, one per line', default: false },
+  },
+})
+
+export const WORKER = defineCommand({
+  json: false,
+  args: {},
+  flags: {
+    concurrency: {
+      type: 'integer',
+      char: 'c',
+      description: 'tasks run at once, each in its own process',
+      default: 1,
+      min: 1,
+      max: 256,
+    },
+    burst: {
+      type: 'boolean',
+      description: 'exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed',
+      default: false,
+    },
+    timeout: {
+      type: 'string',
+      description: `how long a task may run: a duration (10m, 1h30m) or seconds, 0 for no limit [env: SQ_TASK_TIMEOUT; default ${SETTING_DEFAULTS.taskTimeout / 3600}h]`,
+      helpValue: DURATION,
+    },
+    queue: {
+      type: 'string',
+      char: 'q',
+      description: 'queues to take tasks from, comma-separated',
+      default: TASK_DEFAULTS.queue,
+    },
+    grace: {
+      type: 'string',
+      description: 'how long running tasks get to finish after SIGINT/SIGTERM: a duration (2m) or seconds',
+      default: '30s',
+      helpValue: DURATION,
+    },
+    'max-memory': { type: 'integer', description: 'heap limit of each task process, MiB', default: 2048, min: 16 },
+    'max-tasks-per-process': {
+      type: 'integer',
+      description: 'replace a task process after this many tasks (default: never), for code that leaks or changes',
+      min: 1,
+    },
+    quiet: {
+      type: 'boolean',
+      description: 'print errors only (failed tasks, database trouble): nothing when all goes well',
+      default: false,
+      exclusive: ['log-level'],
+    },
+    'log-level': {
+      type: 'string',
+      description: 'least important lines shown; debug adds the heartbeat',
+      options: LOG_LEVELS,
+      default: 'info',
+    },
+    'log-format': {
+      type: 'string',
+      description:
+        "text, or json: one JSON object per line {time, level, pid, msg}, with task_id, task, attempt, status, duration_ms, worker on a task's lines",
+      options: LOG_FORMATS,
+      default: 'text',
+    },
+  },
+})
+
+/** `sq cancel` and `sq requeue` take any number of ids (their classes are not strict). */
+const IDS = { ids: { description: 'task ids or unique prefixes; - reads them from stdin' } }
+
+export const CANCEL = defineCommand({ json: true, args: IDS, flags: {} })
+
+export const REQUEUE = defineCommand({
+  json: true,
+  args: IDS,
+  flags: {
+    status: {
+      type: 'string',
+      description: 'requeue every task in these statuses (completed, failed, cancelled)',
+      helpValue: STATUSES,
+    },
+  },
+})
+
+export const PURGE = defineCommand({
+  json: true,
+  args: {},
+  flags: {
+    'older-than': {
+      type: 'string',
+      description: 'delete tasks last modified longer ago than this',
+      default: '30d',
+      helpValue: DURATION,
+    },
+    status: {
+      type: 'string',
+      description: 'statuses to delete, comma-separated: completed, failed, cancelled',
+      default: 'completed,failed',
+      helpValue: STATUSES,
+    },
+    'dry-run': { type: 'boolean', description: 'count what would be deleted, delete nothing', default: false },
+  },
+})
+
+export const PAUSE = defineCommand({
+  json: true,
+  args: { queue: { description: 'the queue to pause', required: true } },
+  flags: {},
+})
+
+export const RESUME = defineCommand({
+  json: true,
+  args: { queue: { description: 'the queue to resume', required: true } },
+  flags: {},
+})
+
+export const SERVE = defineCommand({
+  json: false,
+  args: {},
+  flags: {
+    port: {
+      type: 'integer',
+      char: 'p',
+      description: 'port to listen on (0 picks a free one)',
+      default: 8000,
+      min: 0,
+      max: 65535,
+    },
+    host: {
+      type: 'string',
+      description:
+        'address to bind; requests must name it as their Host (localhost too for 127.0.0.1). Others expose task data',
+      default: '127.0.0.1',
+    },
+    'public-url': {
+      type: 'string',
+      description:
+        'behind a reverse proxy: the URL people open (https://sq.example.com), repeatable or comma-separated; its Host and Origin are accepted besides --host (also SQ_PUBLIC_URL, publicUrl in sq.config.*)',
+      multiple: true,
+      helpValue: 'URL',
+    },
+    'allow-actions': {
+      type: 'boolean',
+      description:
+        'let the dashboard cancel and requeue tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
+      default: false,
+    },
+  },
+})
+
+export const TOP = defineCommand({
+  json: false,
+  args: {},
+  flags: {
+    interval: {
+      type: 'string',
+      description: 'time between refreshes, 0.1 to 10 seconds: a duration (500ms, 2s) or seconds',
+      default: '0.4',
+      helpValue: DURATION,
+    },
+  },
+})
+
+/** Commands with no arguments or flags of their own. */
+export const PLAIN = defineCommand({ json: true, args: {}, flags: {} })
+
+export const HELP = defineCommand({
+  json: false,
+  args: { command: { description: 'the command to describe', required: false } },
+  flags: {
+    'nested-commands': { type: 'boolean', char: 'n', description: 'include all nested commands in the output' },
+  },
+})

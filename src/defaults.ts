@@ -1,0 +1,22 @@
+/**
+ * sq's defaults, in a file that imports nothing: the library reads them (config.ts, which types the
+ * settings' defaults as Settings; Queue.enqueue), and so does the CLI's flag table (commands/flags.ts),
+ * which the fast path loads before anything else: importing config.ts there would load its imports too.
+ */
+
+/** The settings when neither a flag, the environment nor sq.config.* gives them (see config.ts Settings). */
+export const SETTING_DEFAULTS = {
+  db: './sq.db',
+  allowedTasks: null,
+  taskTimeout: 3600,
+  maxOutputSize: 10 * 1024 * 1024,
+  maxArgsSize: 1024 * 1024,
+  hooks: null,
+  heartbeatTimeout: 30,
+  publicUrl: [],
+  pollInterval: 0.1,
+  schedules: [],
+}
+
+/** What a task gets when whoever enqueues it (Queue.enqueue through queue/new-task.ts, `sq enqueue`'s flags) says nothing. */
+export const TASK_DEFAULTS = { queue: 'default', priority: 0, maxAttempts: 1 } as const
