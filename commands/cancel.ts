@@ -1,9 +1,8 @@
 import { SqError, UsageError } from '../src/errors.js'
 import type { CancelResult } from '../src/queue/queue.js'
 import { statusLabel } from '../src/types.js'
-import { BaseCommand } from './base.js'
+import { BaseCommand, oclifArgs } from './base.js'
 import { CANCEL } from './flags.js'
-import { oclifArgs } from './oclif-flags.js'
 
 export default class Cancel extends BaseCommand {
   static override summary = 'Cancel queued or running tasks'

@@ -1,8 +1,7 @@
 import { enqueueAction, type BatchLine } from './actions/enqueue.js'
 import type { Task } from '../src/types.js'
-import { BaseCommand } from './base.js'
+import { BaseCommand, oclifArgs, oclifFlags } from './base.js'
 import { ENQUEUE } from './flags.js'
-import { oclifArgs, oclifFlags } from './oclif-flags.js'
 
 export default class Enqueue extends BaseCommand {
   static override summary = 'Add a task to the queue and print its id'

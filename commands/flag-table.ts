@@ -2,7 +2,7 @@ import type { Interfaces } from '@oclif/core'
 
 /**
  * A command's flags and arguments as data: the one declaration from which oclif's flags
- * (commands/oclif-flags.ts), the fast path's parser (commands/fast/parse.ts) and the types of the
+ * (BaseCommand: commands/base.ts), the fast path's parser (commands/fast/parse.ts) and the types of the
  * parsed values (`FlagsOf`, `ArgsOf`) are derived. Plain data, so that the fast path reads it without
  * loading oclif. The fields are oclif's, with oclif's meaning.
  */
@@ -34,7 +34,7 @@ export type FlagTable = Readonly<Record<string, FlagDef>>
 export interface CommandDef {
   readonly args: Readonly<Record<string, ArgDef>>
   readonly flags: FlagTable
-  readonly json: boolean
+  readonly json?: true
 }
 
 type ValueOf<F extends FlagDef> = F['type'] extends 'boolean'
@@ -60,4 +60,11 @@ export type ArgsOf<T extends CommandDef['args']> = {
 /** Declares a command's table, keeping its literals (a default, an option list) for the derived types. */
 export function defineCommand<const T extends CommandDef>(def: T): T {
   return def
+}
+
+/** A flag of each type: `flag.string({ description })`, as oclif's `Flags.string`. */
+export const flag = { string: ofType('string'), integer: ofType('integer'), boolean: ofType('boolean') }
+
+function ofType<T extends FlagDef['type']>(type: T) {
+  return <const F extends Omit<FlagDef, 'type'>>(def: F) => ({ type, ...def })
 }

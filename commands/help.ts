@@ -1,7 +1,7 @@
 import { Command, loadHelpClass, type Interfaces } from '@oclif/core'
 import { EXIT, oneLine } from '../src/errors.js'
+import { oclifArgs, oclifFlags } from './base.js'
 import { HELP } from './flags.js'
-import { oclifArgs, oclifFlags } from './oclif-flags.js'
 
 /**
  * `sq help [COMMAND]`: oclif's own help (what `--help` and `-h` print), as @oclif/plugin-help's command

@@ -1,8 +1,7 @@
 import { listAction } from './actions/list.js'
 import type { Task } from '../src/types.js'
-import { BaseCommand } from './base.js'
+import { BaseCommand, oclifFlags } from './base.js'
 import { LIST } from './flags.js'
-import { oclifFlags } from './oclif-flags.js'
 
 export default class List extends BaseCommand {
   static override summary = 'List tasks, newest first'

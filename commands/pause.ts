@@ -1,7 +1,6 @@
 import type { QueueState } from '../src/queue/pause.js'
-import { BaseCommand } from './base.js'
+import { BaseCommand, oclifArgs } from './base.js'
 import { PAUSE } from './flags.js'
-import { oclifArgs } from './oclif-flags.js'
 
 export default class Pause extends BaseCommand {
   static override summary = 'Pause a queue: workers claim none of its tasks until it is resumed'

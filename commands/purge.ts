@@ -1,9 +1,8 @@
 import { parseDuration } from '../src/config.js'
 import { UsageError } from '../src/errors.js'
 import { isTerminal } from '../src/types.js'
-import { BaseCommand } from './base.js'
+import { BaseCommand, oclifFlags } from './base.js'
 import { PURGE } from './flags.js'
-import { oclifFlags } from './oclif-flags.js'
 
 export default class Purge extends BaseCommand {
   static override summary = 'Delete old ended tasks (never queued or running ones)'

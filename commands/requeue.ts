@@ -1,8 +1,7 @@
 import { SqError, UsageError } from '../src/errors.js'
 import { statusLabel } from '../src/types.js'
-import { BaseCommand } from './base.js'
+import { BaseCommand, oclifArgs, oclifFlags } from './base.js'
 import { REQUEUE } from './flags.js'
-import { oclifArgs, oclifFlags } from './oclif-flags.js'
 
 export default class Requeue extends BaseCommand {
   static override summary = 'Send ended tasks back to the queue, results cleared'

@@ -1,7 +1,6 @@
 import type { QueueState } from '../src/queue/pause.js'
-import { BaseCommand } from './base.js'
+import { BaseCommand, oclifArgs } from './base.js'
 import { RESUME } from './flags.js'
-import { oclifArgs } from './oclif-flags.js'
 
 export default class Resume extends BaseCommand {
   static override summary = 'Resume a paused queue: idle workers claim its tasks at once'

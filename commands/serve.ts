@@ -1,8 +1,7 @@
 import { UsageError } from '../src/errors.js'
 import { createStatusServer } from '../src/http/status-server.js'
-import { BaseCommand } from './base.js'
+import { BaseCommand, oclifFlags } from './base.js'
 import { SERVE } from './flags.js'
-import { oclifFlags } from './oclif-flags.js'
 
 export default class Serve extends BaseCommand {
   static override summary = 'Serve the web dashboard, Prometheus metrics and the HTTP status view of tasks'

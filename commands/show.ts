@@ -1,8 +1,7 @@
 import { showAction } from './actions/show.js'
 import type { Task } from '../src/types.js'
-import { BaseCommand } from './base.js'
+import { BaseCommand, oclifArgs, oclifFlags } from './base.js'
 import { SHOW } from './flags.js'
-import { oclifArgs, oclifFlags } from './oclif-flags.js'
 
 export default class Show extends BaseCommand {
   static override summary = 'Show every field of a task'

@@ -1,9 +1,8 @@
 import { parseDuration } from '../src/config.js'
 import { UsageError } from '../src/errors.js'
 import { queueMonitor } from '../src/monitor.js'
-import { BaseCommand } from './base.js'
+import { BaseCommand, oclifFlags } from './base.js'
 import { TOP } from './flags.js'
-import { oclifFlags } from './oclif-flags.js'
 
 export default class Top extends BaseCommand {
   static override summary = 'Live view of the queue: counts, running tasks and their streamed output, failures, workers'

@@ -1,7 +1,6 @@
 import { workerAction } from './actions/worker.js'
-import { BaseCommand } from './base.js'
+import { BaseCommand, oclifFlags } from './base.js'
 import { WORKER } from './flags.js'
-import { oclifFlags } from './oclif-flags.js'
 
 export default class WorkerCommand extends BaseCommand {
   static override summary = 'Run tasks until stopped (SIGINT/SIGTERM), or until none is left with --burst'
