@@ -29,50 +29,66 @@ export async function workerAction(io: CommandIO, flags: WorkerFlags): Promise<v
   const graceSeconds = parseDuration(flags.grace, '--grace', SECONDS) / 1000
   const level: LogLevel = flags.quiet ? 'error' : flags['log-level']
   const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
-  const open = () => io.openQueue(flags, taskTimeout, { create: true })
-  // A burst (cron) runs what is there now: an unreachable database is its failure, not a wait.
-  const queue = flags.burst ? await open() : await waitForDatabase(open, log)
-  // Burst only: whether the last run of each task this worker ran completed (a failure retried into a
-  // success is a success; a failure whose retry waits beyond the burst is not). A worker that runs until
-  // stopped keeps nothing per task: its memory must stay flat however many tasks it runs.
-  const verdicts = new Map<string, boolean>()
-  const worker = new Worker(queue.backend, queue.settings, {
-    concurrency: flags.concurrency,
-    queues,
-    burst: flags.burst,
-    graceSeconds,
-    maxMemoryMb: flags['max-memory'],
-    maxTasksPerProcess: flags['max-tasks-per-process'],
-    log,
-    onVerdict: flags.burst
-      ? (id, outcome) => {
-          // Given back at a stop: not the task's failure.
-          if ('givenBack' in outcome) verdicts.delete(id)
-          else verdicts.set(id, outcome.status === 'completed')
-        }
-      : undefined,
-  })
+  // Handled from here on: a stop that comes while the worker starts (or waits for its database) ends
+  // it with exit 0, as a stop while it runs does, not killed by the signal's default action.
+  let worker: Worker | undefined
+  const stopBeforeStart = new AbortController()
   let signals = 0
   const onSignal = (signal: NodeJS.Signals) => {
     signals++
-    if (signals === 1) {
+    if (!worker) {
+      log(`${signal}: stopping before the first claim`)
+      stopBeforeStart.abort()
+    } else if (signals === 1) {
       log(`${signal}: finishing running tasks (again to stop at once)`)
       worker.stop()
     } else worker.stopNow()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  const stopCollecting = collectWhenIdle(() => worker.tasksDone)
   try {
-    await worker.run()
+    await openAndRun()
   } finally {
-    stopCollecting()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
-  if (flags.burst) {
-    const failed = [...verdicts.values()].filter((completed) => !completed).length
-    if (failed > 0)
-      throw new TaskEndedBadlyError(`${failed} of the ${verdicts.size} task(s) this burst ran did not complete`)
+
+  async function openAndRun(): Promise<void> {
+    const open = () => io.openQueue(flags, taskTimeout, { create: true })
+    // A burst (cron) runs what is there now: an unreachable database is its failure, not a wait.
+    const queue = flags.burst ? await open() : await waitForDatabase(open, log, stopBeforeStart.signal)
+    if (!queue || stopBeforeStart.signal.aborted) return
+    // Burst only: whether the last run of each task this worker ran completed (a failure retried into a
+    // success is a success; a failure whose retry waits beyond the burst is not). A worker that runs until
+    // stopped keeps nothing per task: its memory must stay flat however many tasks it runs.
+    const verdicts = new Map<string, boolean>()
+    worker = new Worker(queue.backend, queue.settings, {
+      concurrency: flags.concurrency,
+      queues,
+      burst: flags.burst,
+      graceSeconds,
+      maxMemoryMb: flags['max-memory'],
+      maxTasksPerProcess: flags['max-tasks-per-process'],
+      log,
+      onVerdict: flags.burst
+        ? (id, outcome) => {
+            // Given back at a stop: not the task's failure.
+            if ('givenBack' in outcome) verdicts.delete(id)
+            else verdicts.set(id, outcome.status === 'completed')
+          }
+        : undefined,
+    })
+    const running = worker
+    const stopCollecting = collectWhenIdle(() => running.tasksDone)
+    try {
+      await running.run()
+    } finally {
+      stopCollecting()
+    }
+    if (flags.burst) {
+      const failed = [...verdicts.values()].filter((completed) => !completed).length
+      if (failed > 0)
+        throw new TaskEndedBadlyError(`${failed} of the ${verdicts.size} task(s) this burst ran did not complete`)
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { redactSecrets } from '../redact.js'
 import { isUnreachable } from '../storage/unreachable.js'
 
@@ -9,9 +10,14 @@ const LONGEST_WAIT_MS = 10_000
  * Opens the database for a worker, waiting for it while it is unreachable (a server restarting, a
  * failover): replacement workers started by systemd or Kubernetes must not die in a loop meanwhile.
  * One log line per try; what waiting cannot fix (authentication, no such database, a bad URL) is thrown.
+ * Resolves undefined when `stop` aborts the wait (a SIGTERM from the service manager meanwhile).
  */
-export async function waitForDatabase<T>(open: () => Promise<T>, log: (line: string) => void): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export async function waitForDatabase<T>(
+  open: () => Promise<T>,
+  log: (line: string) => void,
+  stop: AbortSignal,
+): Promise<T | undefined> {
+  for (let attempt = 1; !stop.aborted; attempt++) {
     try {
       return await open()
     } catch (error) {
@@ -20,7 +26,8 @@ export async function waitForDatabase<T>(open: () => Promise<T>, log: (line: str
       log(
         `database unreachable (try ${attempt}): ${redactSecrets((error as Error).message)}; trying again in ${(waitMs / 1000).toFixed(1)}s`,
       )
-      await new Promise((resolve) => setTimeout(resolve, waitMs))
+      await sleep(waitMs, undefined, { signal: stop }).catch(() => undefined)
     }
   }
+  return undefined
 }

@@ -66,6 +66,18 @@ describeOn('postgres', 'worker started while PostgreSQL is unreachable (postgres
     assert.equal((await worker.ended()).code, 0, worker.output)
   })
 
+  it('exits 0 at once on SIGTERM while it waits (a service manager stopping it)', async () => {
+    const port = await freePort()
+    const target = new URL(db.url)
+    const url = db.url.replace(`${target.hostname}:${target.port || 5432}`, `127.0.0.1:${port}`)
+    const worker = new SqProcess(['worker', '--db', url], { cwd: db.dir })
+    await worker.waitForOutput(/database unreachable \(try 2\)/, 15_000)
+    worker.signal('SIGTERM')
+    const exit = await worker.ended(5_000)
+    assert.deepEqual([exit.code, exit.signal], [0, null], worker.output)
+    assert.match(worker.output, /SIGTERM: stopping before the first claim/)
+  })
+
   it('exits 1 at once, with one line, when the database does not exist', async () => {
     const url = db.url.replace(/\/[^/]*$/, '/sq_no_such_database_here')
     const worker = new SqProcess(['worker', '--db', url], { cwd: db.dir })
