@@ -56,8 +56,8 @@ try {
   for (let i = 0; i < 3; i++)
     sq('enqueue', 'tasks#sendEmail', '--arg', `to=later${i}@example.com`, '--queue', 'mail', '--delay', '10m')
   for (let i = 0; i < 4; i++) sq('enqueue', 'tasks#resize', '--arg', `image=report${i}.png`, '--queue', 'reports')
-  const id = sq('enqueue', 'tasks#countdown', '--arg', 'n=40', '--arg', 'delayMs=400')
-  sq('enqueue', 'tasks#countdown', '--arg', 'n=30', '--arg', 'delayMs=500')
+  const id = sq('enqueue', 'tasks#countdown', '--arg', 'n=80', '--arg', 'delayMs=400')
+  sq('enqueue', 'tasks#countdown', '--arg', 'n=60', '--arg', 'delayMs=500')
   start('worker', '--concurrency', '2')
 
   const serve = start('serve', '--port', '0', '--allow-actions')
