@@ -1,20 +1,13 @@
 /// <reference lib="dom" />
+import type { Status } from '../types.js'
 import type { ApiError, Counts } from './api-types.js'
 
 /**
  * The helpers every view of the dashboard's browser script shares. Like each dashboard-client*.ts
  * function, it is served as its own source (dashboard-page.ts), so it may use browser globals and its
- * own locals only; the views receive what it returns.
+ * own locals only; the views receive what it returns. The statuses and their labels are given by the page.
  */
-export function clientKit() {
-  const STATUSES = ['queued', 'progress', 'completed', 'failed', 'cancelled'] as const
-  const LABEL: Record<string, string> = {
-    queued: 'Queued',
-    progress: 'In progress',
-    completed: 'Completed',
-    failed: 'Failed',
-    cancelled: 'Cancelled',
-  }
+export function clientKit(STATUSES: readonly Status[], LABEL: Record<string, string>) {
   // Every value from the server goes through esc, numbers too: SQLite keeps text in an integer column.
   const esc = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
   /** The database's clock minus the browser's, from the latest overview: "3 min ago" is by the database. */

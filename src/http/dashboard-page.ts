@@ -2,6 +2,7 @@ import { dashboardClient } from './dashboard-client.js'
 import { clientKit } from './dashboard-client-kit.js'
 import { clientTask } from './dashboard-client-task.js'
 import { clientViews } from './dashboard-client-views.js'
+import { STATUSES, statusLabel } from '../types.js'
 import { escapeHtml } from './respond.js'
 
 /**
@@ -9,8 +10,10 @@ import { escapeHtml } from './respond.js'
  * page works offline). The script is the source of dashboardClient and of the parts it is given, run on load.
  */
 
+const LABELS = Object.fromEntries(STATUSES.map((s) => [s, statusLabel(s)]))
+
 export const DASHBOARD_JS = `(() => {
-const kit = (${clientKit.toString()})();
+const kit = (${clientKit.toString()})(${JSON.stringify(STATUSES)}, ${JSON.stringify(LABELS)});
 (${dashboardClient.toString()})(kit, (${clientViews.toString()})(kit), (${clientTask.toString()})(kit));
 })();
 `
