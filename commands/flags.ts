@@ -224,7 +224,7 @@ export const SERVE = defineCommand({
     }),
     'allow-actions': flag.boolean({
       description:
-        'let the dashboard cancel and requeue tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
+        'let the dashboard cancel, requeue and purge tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
       default: false,
     }),
   },

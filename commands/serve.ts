@@ -7,7 +7,7 @@ export default class Serve extends BaseCommand {
   static override summary = 'Serve the web dashboard, Prometheus metrics and the HTTP status view of tasks'
   static override description =
     'GET / is the dashboard (its data under /api/...), GET /metrics the Prometheus metrics, and GET /task?task_id=ID[&type=json] the ' +
-    "seed's status view. Read-only unless --allow-actions: then the dashboard can cancel and requeue tasks and pause and resume queues (POST only, CSRF-protected)."
+    "django-simple-queue-style status view of one task. Read-only unless --allow-actions: then the dashboard can cancel and requeue tasks, retry a queue's failed tasks, purge old completed ones and pause and resume queues (POST only, CSRF-protected, each confirmed)."
   static override examples = [
     '<%= config.bin %> serve --port 8000',
     '<%= config.bin %> serve --allow-actions',

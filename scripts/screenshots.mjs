@@ -34,6 +34,15 @@ export async function resize({ image }) { await sleep(50); if (image.endsWith('.
 `,
 )
 
+fs.writeFileSync(
+  path.join(dir, 'sq.config.mjs'),
+  `export default { schedules: [
+  { name: 'nightly-digest', cron: '30 2 * * *', task: 'tasks#sendEmail', args: { to: 'team@example.com' }, timezone: 'Europe/Paris' },
+  { name: 'thumbnails', cron: '*/5 * * * *', task: 'tasks#resize', args: { image: 'latest.png' }, queue: 'images' },
+] }
+`,
+)
+
 try {
   for (let i = 0; i < 14; i++) sq('enqueue', 'tasks#sendEmail', '--arg', `to=user${i}@example.com`, '--queue', 'mail')
   for (const image of ['a.png', 'b.jpg', 'c.gif', 'd.png', 'e.gif'])
@@ -47,8 +56,8 @@ try {
   for (let i = 0; i < 3; i++)
     sq('enqueue', 'tasks#sendEmail', '--arg', `to=later${i}@example.com`, '--queue', 'mail', '--delay', '10m')
   for (let i = 0; i < 4; i++) sq('enqueue', 'tasks#resize', '--arg', `image=report${i}.png`, '--queue', 'reports')
-  const id = sq('enqueue', 'tasks#countdown', '--arg', 'n=40', '--arg', 'delayMs=400')
-  sq('enqueue', 'tasks#countdown', '--arg', 'n=30', '--arg', 'delayMs=500')
+  const id = sq('enqueue', 'tasks#countdown', '--arg', 'n=80', '--arg', 'delayMs=400')
+  sq('enqueue', 'tasks#countdown', '--arg', 'n=60', '--arg', 'delayMs=500')
   start('worker', '--concurrency', '2')
 
   const serve = start('serve', '--port', '0', '--allow-actions')
@@ -64,15 +73,13 @@ try {
     executablePath: process.env.SQ_TEST_CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox'],
   })
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 })
-  const tall = { width: 1280, height: 1280 }
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 })
   await new Promise((r) => setTimeout(r, 3000))
-  await page.goto(`${base}/`)
+  await page.goto(`${base}/#/overview`)
   await page.waitForFunction(() => document.querySelectorAll('#running tbody tr').length === 2)
-  await page.locator('button[data-tab="completed"]').click()
   await page.waitForTimeout(1200)
-  await page.screenshot({ path: path.join(root, 'docs/dashboard.png'), fullPage: true })
-  await page.setViewportSize(tall)
+  await page.screenshot({ path: path.join(root, 'docs/dashboard.png') })
+  await page.setViewportSize({ width: 1280, height: 1280 })
   await page.goto(`${base}/#/task/${id}`)
   await page.waitForFunction(() => (document.getElementById('output')?.textContent ?? '').split('\n').length > 6)
   await page.screenshot({ path: path.join(root, 'docs/dashboard-task.png') })

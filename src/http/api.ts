@@ -6,6 +6,7 @@ import { databaseNow, runningTasks } from '../storage/monitor-repository.js'
 import { readJson } from '../storage/task-row.js'
 import { liveWorkers } from '../storage/worker-repository.js'
 import { isStatus, STATUSES, TERMINAL_STATUSES, type Status } from '../types.js'
+import type { Overview, TaskDetail, TaskPage, Throughput } from './api-types.js'
 import { sendError, sendJson } from './respond.js'
 
 /** The JSON the dashboard page fetches: GET /api/overview, /api/throughput, /api/tasks, /api/tasks/:id. */
@@ -70,7 +71,7 @@ export async function overview(c: ApiContext, res: http.ServerResponse): Promise
       STATUSES.map((s) => [s, [...byQueue.values()].reduce((n, q) => n + q[s], 0)]),
     ) as Record<Status, number>
     const now = Date.parse(at)
-    sendJson(res, 200, {
+    const body: Overview = {
       at,
       database: c.queue.displayUrl,
       actions: { enabled: c.allowActions, pause: c.allowActions },
@@ -88,19 +89,19 @@ export async function overview(c: ApiContext, res: http.ServerResponse): Promise
             paused: paused.includes(queue),
           }
         }),
-      running: running.map((r) => ({
+      running: running.map(({ last_output, ...r }) => ({
         ...r,
         progress: readJson('progress', r.progress),
         last_line:
-          (r.last_output ?? '')
+          (last_output ?? '')
             .split('\n')
             .filter((l) => l.trim() !== '')
             .at(-1) ?? '',
-        last_output: undefined,
       })),
       workers,
       schedules,
-    })
+    }
+    sendJson(res, 200, body)
   } catch (error) {
     sendError(res, error)
   }
@@ -117,7 +118,7 @@ export async function throughputSeries(c: ApiContext, url: URL, res: http.Server
       bucketSeconds,
       now,
     })
-    sendJson(res, 200, { at: now, bucket_seconds: bucketSeconds, buckets })
+    sendJson(res, 200, { at: now, bucket_seconds: bucketSeconds, buckets } satisfies Throughput)
   } catch (error) {
     sendError(res, error)
   }
@@ -138,7 +139,7 @@ export async function taskList(c: ApiContext, url: URL, res: http.ServerResponse
       limit,
       offset: (page - 1) * limit,
     })
-    sendJson(res, 200, { page, limit, ...result })
+    sendJson(res, 200, { page, limit, ...result } satisfies TaskPage)
   } catch (error) {
     sendError(res, error)
   }
@@ -147,7 +148,7 @@ export async function taskList(c: ApiContext, url: URL, res: http.ServerResponse
 /** One task's record with its runs (what `sq show --json` prints), by id or unique prefix. */
 export async function taskDetail(c: ApiContext, id: string, res: http.ServerResponse): Promise<void> {
   try {
-    sendJson(res, 200, await c.queue.getWithRuns(id))
+    sendJson(res, 200, (await c.queue.getWithRuns(id)) satisfies TaskDetail)
   } catch (error) {
     sendError(res, error)
   }

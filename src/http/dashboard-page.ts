@@ -1,12 +1,24 @@
 import { dashboardClient } from './dashboard-client.js'
+import { clientKit } from './dashboard-client-kit.js'
+import { clientTask } from './dashboard-client-task.js'
+import { clientViews } from './dashboard-client-views.js'
+import { STATUSES, statusLabel } from '../types.js'
 import { escapeHtml } from './respond.js'
 
 /**
  * The dashboard's static assets, served from memory: no files to ship beside the bundle, no CDN (the
- * page works offline). The script is dashboardClient's own source, run on load.
+ * page works offline). The script is the source of dashboardClient and of the parts it is given, run on load.
  */
 
-export const DASHBOARD_JS = `(${dashboardClient.toString()})();\n`
+const LABELS = Object.fromEntries(STATUSES.map((s) => [s, statusLabel(s)]))
+
+export const DASHBOARD_JS = `(() => {
+const kit = (${clientKit.toString()})(${JSON.stringify(STATUSES)}, ${JSON.stringify(LABELS)});
+(${dashboardClient.toString()})(kit, (${clientViews.toString()})(kit), (${clientTask.toString()})(kit));
+})();
+`
+
+const TABS = ['Overview', 'Tasks', 'Queues', 'Workers', 'Schedules']
 
 /** The page shell. `token` (with --allow-actions) is the CSRF token the script sends with each action. */
 export function dashboardHtml(token: string | null): string {
@@ -15,6 +27,7 @@ export function dashboardHtml(token: string | null): string {
 ${token === null ? '' : `<meta name="sq-token" content="${escapeHtml(token)}">`}
 <title>sq dashboard</title><link rel="stylesheet" href="/assets/dashboard.css"></head>
 <body><header><a href="#/" class="brand">sq</a><span>task queue dashboard</span>
+<nav id="nav">${TABS.map((t) => `<a href="#/${t.toLowerCase()}" data-tab="${t.toLowerCase()}">${t}</a>`).join('')}</nav>
 <span id="offline" hidden>cannot reach the server — retrying</span>${token === null ? '<span class="ro">read-only</span>' : ''}</header>
 <div id="flash" hidden></div><main id="main"></main>
 <script src="/assets/dashboard.js"></script></body></html>
@@ -27,10 +40,11 @@ export const DASHBOARD_CSS = `
 header{display:flex;gap:1em;align-items:center;padding:.6em 1.5em;background:#111827;color:#e5e7eb}
 header .brand{font-weight:700;font-size:1.3em;color:#fff;text-decoration:none}header .ro{margin-left:auto;color:#9ca3af}
 #offline{color:#fca5a5}main{padding:1em 1.5em;max-width:1200px}
+nav{display:flex;gap:.2em}nav a{color:#cbd5e1;text-decoration:none;padding:.3em .8em;border-radius:5px}nav a.on,nav a:hover{background:#374151;color:#fff}
 h1{font-size:1.3em}h1.mono{font-size:1.3em;margin:.3em 0}#task-actions{margin:.5em 0}h2{font-size:1.05em;margin:1.2em 0 .4em}h2 small{font-weight:400;color:var(--muted)}
 section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.3em 1em .8em;margin-bottom:1em}
 .cards{display:flex;gap:.8em;flex-wrap:wrap;padding-top:.7em}.card{flex:1;min-width:110px;border-radius:6px;padding:.5em .8em;background:var(--bg);border-left:4px solid var(--muted)}
-.card .n{font-size:1.7em;font-weight:600}.card.queued{border-color:var(--wait)}.card.progress{border-color:var(--run)}
+.card{color:inherit;text-decoration:none}.card .n{font-size:1.7em;font-weight:600}.card.queued{border-color:var(--wait)}.card.progress{border-color:var(--run)}
 .card.completed{border-color:var(--ok)}.card.failed{border-color:var(--bad)}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3em .6em;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--muted);font-weight:500}table.record th{width:9em}
@@ -40,7 +54,9 @@ pre{background:#0f172a;color:#e2e8f0;padding:.8em 1em;border-radius:6px;max-heig
 .badge{padding:.05em .5em;border-radius:1em;font-size:.85em;background:#e5e7eb}.badge.queued{background:#fef3c7}
 .badge.progress{background:#dbeafe}.badge.completed{background:#dcfce7}.badge.failed{background:#fee2e2}.badge.paused{background:#fde68a}
 button{font:inherit;padding:.2em .8em;border:1px solid #cbd5e1;border-radius:5px;background:#fff;cursor:pointer}
-button:disabled{opacity:.45;cursor:default}.tabs{display:flex;gap:.3em;margin-bottom:.5em}.tab.on{background:#111827;color:#fff}
+button:disabled{opacity:.45;cursor:default}.tabs{display:flex;gap:.3em;margin:.7em 0 .5em}
+.tab{padding:.2em .8em;border:1px solid #cbd5e1;border-radius:5px;color:inherit;text-decoration:none}.tab.on{background:#111827;color:#fff}
+.scroll{overflow-x:auto}time{white-space:nowrap}.bulk{margin-top:.8em}td button+button{margin-left:.3em}
 #search{width:100%;max-width:30em;padding:.35em .6em;margin-bottom:.5em;border:1px solid #cbd5e1;border-radius:5px}
 .pager{display:flex;gap:1em;align-items:center;margin-top:.6em}.empty{color:var(--muted)}
 #flash{position:fixed;right:1em;top:3.5em;padding:.6em 1em;border-radius:6px;background:#dcfce7;box-shadow:0 2px 8px #0002}

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Queue } from '../queue/queue.js'
-import { ActionGuard, act, type Action } from './actions.js'
+import { ACTION_ROUTES, ActionGuard, act } from './actions.js'
 import { overview, taskDetail, taskList, throughputSeries, type ApiContext } from './api.js'
 import { DASHBOARD_CSS, dashboardHtml, DASHBOARD_JS } from './dashboard-page.js'
 import { hostAllowed, hostNames, publicHosts } from './host-check.js'
@@ -53,16 +53,6 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
     [/^\/api\/tasks\/([^/]+)$/, (_req, res, _url, [id]) => taskDetail(c, id!, res)],
     [/^\/api\/tasks\/([^/]+)\/events$/, (req, res, _url, [id]) => streamOutput(queue, id!, req, res)],
   ]
-  const post: Array<[RegExp, (params: string[]) => Action]> = [
-    [
-      /^\/api\/tasks\/([^/]+)\/(cancel|requeue)$/,
-      ([id, verb]) => ({ kind: 'task', id: id!, verb: verb as 'cancel' | 'requeue' }),
-    ],
-    [
-      /^\/api\/queues\/([^/]+)\/(pause|resume)$/,
-      ([q, verb]) => ({ kind: 'queue', queue: q!, verb: verb as 'pause' | 'resume' }),
-    ],
-  ]
   const match = <T>(routes: Array<[RegExp, T]>, path: string): [T, string[]] | undefined => {
     for (const [pattern, route] of routes) {
       const m = pattern.exec(path)
@@ -81,14 +71,12 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
       return
     }
     let url: URL
-    let params: string[]
     try {
       url = new URL(req.url ?? '/', 'http://localhost')
       const reading = match(get, url.pathname)
-      const acting = match(post, url.pathname)
-      params = (reading ?? acting)?.[1] ?? []
+      const acting = match(ACTION_ROUTES, url.pathname)
       if (req.method === 'GET' || req.method === 'HEAD') {
-        if (reading) return await reading[0](req, res, url, params)
+        if (reading) return await reading[0](req, res, url, reading[1])
         if (acting) return sendJson(res.setHeader('allow', 'POST'), 405, { error: 'actions are POST only' })
         return sendJson(res, 404, {
           error: 'not found: see / (dashboard), /metrics, /api/..., /task?task_id=ID[&type=json]',
@@ -98,7 +86,7 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
         req.resume()
         const refusal = guard.refusal(req)
         if (refusal) return sendJson(res, 403, { error: refusal })
-        await act(queue, acting[0](params), res)
+        await act(queue, acting[0](acting[1], url), res)
         // The next overview re-reads the counts the action changed rather than showing them up to 5 s late.
         c.slow = undefined
         return

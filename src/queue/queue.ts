@@ -167,7 +167,8 @@ export class Queue {
     })
   }
 
-  async requeueByStatus(statuses: Status[]): Promise<string[]> {
+  /** Sends every task in these ended statuses (of one queue if named) back; `dryRun`: only says which. */
+  async requeueByStatus(statuses: Status[], o: { queue?: string; dryRun?: boolean } = {}): Promise<string[]> {
     const bad = statuses.find((s) => !isTerminal(s))
     if (bad)
       throw new UsageError(
@@ -178,7 +179,8 @@ export class Queue {
       import('../storage/task-maintenance.js'),
       this.storage(),
     ])
-    return control.requeueTasks(backend, await idsWithStatus(backend, statuses))
+    const ids = await idsWithStatus(backend, statuses, { queue: o.queue })
+    return o.dryRun ? ids : control.requeueTasks(backend, ids)
   }
 
   /**

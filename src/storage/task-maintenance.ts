@@ -41,10 +41,15 @@ export async function purgeTasks(
   return Number(result.numDeletedRows)
 }
 
-/** Ids of tasks in the given statuses, newest first (for `requeue --status`; see inModifiedOrder). */
-export async function idsWithStatus(d: Backend, statuses: Status[], limit = 100_000): Promise<string[]> {
+/** Ids of tasks in the given statuses (of one queue if named), newest first (for `requeue --status`; see inModifiedOrder). */
+export async function idsWithStatus(
+  d: Backend,
+  statuses: Status[],
+  o: { queue?: string; limit?: number } = {},
+): Promise<string[]> {
   if (statuses.length === 0) return []
-  const q = d.db.selectFrom('sq_tasks').select(['id', 'modified'])
-  const rows = await inModifiedOrder(d, statuses, q, { direction: 'desc', limit })
+  const all = d.db.selectFrom('sq_tasks').select(['id', 'modified'])
+  const q = o.queue === undefined ? all : all.where('queue', '=', o.queue)
+  const rows = await inModifiedOrder(d, statuses, q, { direction: 'desc', limit: o.limit ?? 100_000 })
   return rows.map((r) => r.id)
 }

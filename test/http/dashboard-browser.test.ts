@@ -9,8 +9,8 @@ import { TASKS } from '../worker/fixtures.js'
 
 /** The dashboard in a real browser: Chromium driven by playwright-core (test/helpers/browser.ts). */
 
-async function end(s: WorkerSuite, id: string, status: 'completed' | 'failed', durationMs: number) {
-  const now = new Date().toISOString()
+async function end(s: WorkerSuite, id: string, status: 'completed' | 'failed', durationMs: number, at = new Date()) {
+  const now = at.toISOString()
   await s.queue.backend.db
     .updateTable('sq_tasks')
     .set({
@@ -67,7 +67,15 @@ for (const dialect of DIALECTS) {
       )
       assert.equal(await count('failed').textContent(), '1')
       assert.equal(await count('queued').textContent(), '1')
+      assert.equal(await page.locator('#queues').count(), 0, 'the queues have a tab of their own')
+      await page.locator('#nav a', { hasText: 'Queues' }).click()
+      await page.waitForSelector('#queues table')
       assert.match((await page.locator('#queues').textContent())!, new RegExp(s.q))
+      assert.equal(new URL(page.url()).hash, '#/queues')
+      await page.reload()
+      await page.waitForSelector('#queues table')
+      assert.equal(await page.locator('#nav a.on').textContent(), 'Queues', 'a reload returns to the tab')
+      await page.locator('#nav a', { hasText: 'Overview' }).click()
 
       // A generator task that yields, waits for the test's gate file, and yields again.
       const gate = s.file('gate')
@@ -103,6 +111,17 @@ for (const dialect of DIALECTS) {
         timeout: 15_000,
       })
       assert.equal(await page.locator('#task-status').textContent(), 'In progress')
+      const asked: string[] = []
+      page.once('dialog', (d) => {
+        asked.push(d.message())
+        void d.dismiss()
+      })
+      await page.locator('#cancel').click()
+      await page.waitForTimeout(1500)
+      assert.match(asked[0] ?? '', new RegExp(`^Cancel tasks#gated ${hung.slice(0, 8)}\\?`))
+      assert.equal((await s.get(hung)).status, 'progress', 'a dismissed confirmation does nothing')
+      assert.equal(await page.locator('#task-status').textContent(), 'In progress')
+      page.once('dialog', (d) => void d.accept())
       await page.locator('#cancel').click()
       await page.waitForFunction(() => document.getElementById('task-status')?.textContent === 'Cancelled', null, {
         timeout: 10_000,
@@ -120,9 +139,9 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < 25; i++) await s.enqueue('tasks#text', { n: i })
       const special = await s.enqueue('tasks#json', { note: 'findme' })
       served = await startServe(s)
-      await page.goto(`${served.base}/`)
+      await page.goto(`${served.base}/#/tasks`)
       await page.waitForSelector('#tasks table')
-      assert.equal(await page.locator('button[data-post]').count(), 0)
+      assert.equal(await page.locator('button[data-post], button[data-bulk]').count(), 0)
       assert.match((await page.locator('header').textContent())!, /read-only/)
       assert.equal(await page.locator('#tasks tbody tr').count(), 20, 'a page holds 20 tasks')
       await page.locator('#next').click()
@@ -134,6 +153,75 @@ for (const dialect of DIALECTS) {
       })
       assert.match((await page.locator('#tasks tbody').textContent())!, new RegExp(special.slice(0, 8)))
       assert.deepEqual(errors, [], 'no script errors on the page')
+    })
+
+    it('retries the failed tasks of a queue and purges old completed ones, each confirmed with its count', async () => {
+      const [failed1, failed2, done, old] = await Promise.all([1, 2, 3, 4].map(() => s.enqueue('tasks#text')))
+      await end(s, failed1!, 'failed', 10)
+      await end(s, failed2!, 'failed', 10)
+      await end(s, done!, 'completed', 10)
+      await end(s, old!, 'completed', 10, new Date(Date.now() - 2 * 86_400_000))
+      const elsewhere = (await s.queue.enqueue({ task: 'tasks#text', queue: `${s.q}-other` })).id
+      await end(s, elsewhere, 'failed', 10)
+      served = await startServe(s, ['--allow-actions'])
+      const asked: string[] = []
+      const answer = (accept: boolean) =>
+        page.once('dialog', (d) => {
+          asked.push(d.message())
+          void (accept ? d.accept() : d.dismiss())
+        })
+
+      // Requeue is offered where it applies: on failed rows, not on completed ones.
+      await page.goto(`${served.base}/#/tasks/completed`)
+      await page.waitForFunction(() => document.querySelectorAll('#tasks tbody tr').length >= 2)
+      const requeues = () => page.locator('#tasks tbody tr', { hasText: s.q }).locator('button', { hasText: 'Requeue' })
+      assert.equal(await requeues().count(), 0)
+      await page.goto(`${served.base}/#/tasks/failed`)
+      await page.waitForFunction(() => document.querySelectorAll('#tasks tbody tr').length >= 3)
+      assert.equal(await requeues().count(), 3)
+
+      await page.goto(`${served.base}/#/queues`)
+      const row = page.locator('#queues tr', { has: page.locator('td', { hasText: new RegExp(`^${s.q}$`) }) })
+      const retry = row.locator('button', { hasText: 'Retry failed' })
+      answer(false)
+      await retry.click()
+      await page.waitForTimeout(1500)
+      assert.equal(asked[0], `Retry 2 failed tasks in queue ${s.q}?`)
+      assert.equal((await s.get(failed1!)).status, 'failed', 'a dismissed confirmation does nothing')
+      answer(true)
+      await retry.click()
+      await page.waitForFunction(() => /requeued 2 failed tasks/.test(document.getElementById('flash')!.textContent!))
+      assert.equal((await s.get(failed1!)).status, 'queued')
+      assert.equal((await s.get(failed2!)).status, 'queued')
+      assert.equal((await s.get(elsewhere)).status, 'failed', 'another queue keeps its failed tasks')
+
+      await page.locator('#purge-age').selectOption('1d')
+      answer(true)
+      await page.locator('#queues button', { hasText: 'Purge' }).click()
+      await page.waitForFunction(() =>
+        /purged 1 completed task older than 1d/.test(document.getElementById('flash')!.textContent!),
+      )
+      assert.equal(asked[2], 'Delete 1 completed task older than 1d?')
+      await assert.rejects(s.get(old!), /no task/)
+      assert.equal((await s.get(done!)).status, 'completed', 'a recent one stays')
+      assert.deepEqual(errors, [], 'no script errors on the page')
+    })
+
+    it('shows times relative, with the absolute time on hover', async () => {
+      const id = await s.enqueue('tasks#text')
+      const at = new Date(Date.now() - 3 * 60_000)
+      await end(s, id, 'completed', 10, at)
+      served = await startServe(s)
+      await page.goto(`${served.base}/#/tasks/completed`)
+      const time = page.locator('#tasks tbody tr', { hasText: id.slice(0, 8) }).locator('time')
+      await time.waitFor()
+      assert.equal(await time.textContent(), '3 min ago')
+      await time.hover()
+      const title = await time.getAttribute('title')
+      assert.equal(title, await page.evaluate((iso) => new Date(iso).toLocaleString(), at.toISOString()))
+      await page.goto(`${served.base}/#/task/${id}`)
+      await page.waitForSelector('#details time')
+      assert.match((await page.locator('#details').textContent())!, /Finished3 min ago/)
     })
   })
 }

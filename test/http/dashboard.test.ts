@@ -308,6 +308,49 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('bulk actions: the same guards; a dry run counts, the action requeues or purges', async () => {
+      const ids = await Promise.all([1, 2, 3].map(() => s.enqueue('tasks#text')))
+      await end(s, ids[0]!, 'failed')
+      await end(s, ids[1]!, 'failed')
+      await end(s, ids[2]!, 'completed')
+      const served = await startServe(s, ['--allow-actions'])
+      try {
+        const token = (await pageToken(served.base))!
+        const post = async (path: string, headers: Record<string, string> = { 'x-sq-token': token }) => {
+          const res = await rawRequest(served.port, { method: 'POST', path, headers })
+          return { status: res.status, body: JSON.parse(res.body) }
+        }
+        const retry = `/api/queues/${s.q}/retry-failed`
+        assert.equal((await post(retry, {})).status, 403, 'no token')
+        assert.equal((await post(retry, { 'x-sq-token': token, origin: 'http://evil.example' })).status, 403)
+        assert.equal((await rawRequest(served.port, { path: retry })).status, 405, 'never by GET')
+        assert.deepEqual((await post(`${retry}?dry_run=1`)).body, {
+          count: 2,
+          dry_run: true,
+          message: `2 failed tasks in queue ${s.q}`,
+        })
+        assert.equal((await s.get(ids[0]!)).status, 'failed', 'a dry run changes nothing')
+        assert.equal((await post(retry)).body.message, `requeued 2 failed tasks in queue ${s.q}`)
+        assert.equal((await s.get(ids[1]!)).status, 'queued')
+
+        assert.equal((await post('/api/purge?older_than=7')).status, 400, 'a duration needs a unit')
+        assert.equal((await post('/api/purge?older_than=1d&status=queued')).status, 400, 'only ended tasks')
+        await new Promise((r) => setTimeout(r, 50))
+        // Purge is not per queue: the completed tasks of this file's earlier tests count too.
+        const { count } = (await post('/api/purge?older_than=10ms&dry_run=1')).body
+        assert.ok(count >= 1)
+        assert.equal((await s.get(ids[2]!)).status, 'completed', 'a dry run changes nothing')
+        assert.equal((await post('/api/purge?older_than=1d')).body.message, 'purged 0 completed tasks older than 1d')
+        assert.match(
+          (await post('/api/purge?older_than=10ms')).body.message,
+          new RegExp(`^purged ${count} completed tasks? older than 10ms$`),
+        )
+        await assert.rejects(s.get(ids[2]!), /no task/)
+      } finally {
+        await served.stop()
+      }
+    })
+
     it('checks the Host header on the dashboard, the API and /metrics (421)', async () => {
       const served = await startServe(s)
       try {

@@ -1,0 +1,176 @@
+/// <reference lib="dom" />
+import type { Overview, TaskPage, Throughput } from './api-types.js'
+import type { Kit } from './dashboard-client-kit.js'
+
+/**
+ * The dashboard's tabs (served as its own source, as clientKit is): each draws its section from the
+ * overview and what else it fetches. `#/tasks/STATUS` keeps the task list's status in the URL; its
+ * search and page are kept here, between the redraws of every second.
+ */
+export function clientViews(k: Kit) {
+  const { esc, table, when, duration, LABEL, STATUSES } = k
+  const list = { status: 'queued', q: '', page: 1 }
+  const purge = { olderThan: '7d' }
+  const AGES: Record<string, string> = { '1h': '1 hour', '1d': '1 day', '7d': '7 days', '30d': '30 days' }
+  const purgePath = () => `/api/purge?status=completed&older_than=${purge.olderThan}`
+
+  document.addEventListener('input', (ev) => {
+    const input = ev.target as HTMLInputElement
+    if (input.id === 'search') {
+      list.q = input.value
+      list.page = 1
+      k.refresh(250)
+    }
+    if (input.id === 'purge-age') {
+      purge.olderThan = input.value
+      // The button names the age now, not at the next redraw.
+      input.parentElement!.querySelector('button')!.dataset.bulk = purgePath()
+    }
+  })
+  document.addEventListener('click', (ev) => {
+    const id = (ev.target as HTMLElement).id
+    if (id !== 'prev' && id !== 'next') return
+    list.page = id === 'prev' ? Math.max(1, list.page - 1) : list.page + 1
+    k.refresh(0)
+  })
+
+  function chart(t: Throughput): string {
+    const [w, h, minutes] = [600, 100, t.bucket_seconds / 60]
+    const max = Math.max(1, ...t.buckets.map((b) => b.completed + b.failed))
+    const bw = w / t.buckets.length
+    const bars = t.buckets
+      .map((b, i) => {
+        const [hc, hf] = [(b.completed / max) * (h - 4), (b.failed / max) * (h - 4)]
+        const title = `<title>${esc(`${new Date(b.at).toLocaleTimeString()}: ${b.completed} completed, ${b.failed} failed`)}</title>`
+        return `<g>${title}<rect x="${i * bw + 1}" y="${h - hc}" width="${bw - 2}" height="${hc}" class="c"/><rect x="${i * bw + 1}" y="${h - hc - hf}" width="${bw - 2}" height="${hf}" class="f"/></g>`
+      })
+      .join('')
+    return `<h2>Throughput <small>completed / failed per ${minutes} min, last hour</small></h2>
+      <svg id="throughput-chart" viewBox="0 0 ${w} ${h}" preserveAspectRatio="none" role="img" aria-label="throughput">${bars}</svg>
+      <div class="axis"><span>${(t.buckets.length * minutes).toFixed(0)} min ago</span><span>peak ${max} per ${minutes} min</span><span>now</span></div>`
+  }
+
+  async function overview(o: Overview): Promise<string> {
+    const t = await k.api<Throughput>('/api/throughput')
+    const now = Date.parse(o.at)
+    const running = table(
+      ['Task', 'Id', 'Worker', 'Elapsed', 'Progress', 'Last output'],
+      o.running.map((r) => [
+        esc(r.task),
+        k.taskLink(r.id),
+        esc(r.worker ?? '—'),
+        esc(duration(r.started ? now - Date.parse(r.started) : null)),
+        r.progress ? esc(k.progressText(r.progress)) : '',
+        `<span class="mono line">${esc(r.last_line)}</span>`,
+      ]),
+      'Nothing is running.',
+    )
+    return `<section><div id="counts" class="cards">${k.countsCards(o.counts)}</div></section>
+      <section id="throughput">${chart(t)}</section><section id="running"><h2>Running</h2>${running}</section>`
+  }
+
+  async function tasks(o: Overview, status = 'queued'): Promise<string> {
+    if (status !== list.status) Object.assign(list, { status, page: 1 })
+    const params = { status: status === 'all' ? '' : status, q: list.q, page: String(list.page), limit: '20' }
+    const page = await k.api<TaskPage>(`/api/tasks?${new URLSearchParams(params)}`)
+    const act = (x: TaskPage['tasks'][number]) => {
+      const what = `${x.task} ${k.shortId(x.id)}`
+      if (x.status === 'queued' || x.status === 'progress')
+        return k.action('Cancel', k.path('tasks', x.id, 'cancel'), `Cancel ${what}?`)
+      // A completed task's requeue runs it again: offered on its own page, not in the list.
+      if (x.status === 'failed' || x.status === 'cancelled')
+        return k.action('Requeue', k.path('tasks', x.id, 'requeue'), `Requeue ${what}?`)
+      return ''
+    }
+    const on = o.actions.enabled
+    const rows = table(
+      ['Task', 'Id', 'Status', 'Queue', 'Attempts', 'Modified', 'Duration', 'Error', ...(on ? [''] : [])],
+      page.tasks.map((x) => [
+        esc(x.task),
+        k.taskLink(x.id),
+        k.badge(x.status),
+        esc(x.queue),
+        esc(`${x.attempts}/${x.max_attempts}`),
+        when(x.modified),
+        esc(duration(x.duration_ms)),
+        `<span class="line">${esc((x.error_head ?? '').split('\n')[0])}</span>`,
+        ...(on ? [act(x)] : []),
+      ]),
+      list.q ? 'No task matches.' : 'No tasks.',
+    )
+    const tab = (s: string, label: string, n = '') =>
+      `<a class="tab${s === status ? ' on' : ''}" href="#/tasks/${s}">${esc(label)}${n}</a>`
+    const tabs =
+      STATUSES.map((s) => tab(s, LABEL[s]!, ` <small>${esc(o.counts[s])}</small>`)).join('') + tab('all', 'All')
+    return `<section id="tasks"><div class="tabs">${tabs}</div>
+      <input id="search" type="search" placeholder="Search id, task, key, args, error, output" value="${esc(list.q)}">
+      ${rows}<div class="pager"><button id="prev" ${list.page <= 1 ? 'disabled' : ''}>‹ Newer</button>
+      <span id="page">page ${list.page}</span><button id="next" ${page.more ? '' : 'disabled'}>Older ›</button></div></section>`
+  }
+
+  async function queues(o: Overview): Promise<string> {
+    const on = o.actions.enabled
+    const acts = (q: Overview['queues'][number]) =>
+      (q.paused
+        ? k.action('Resume', k.path('queues', q.queue, 'resume'), `Resume queue ${q.queue}?`)
+        : k.action('Pause', k.path('queues', q.queue, 'pause'), `Pause queue ${q.queue}? Running tasks go on.`)) +
+      (q.counts.failed > 0 ? ` ${k.bulk('Retry failed', k.path('queues', q.queue, 'retry-failed'), 'Retry')}` : '')
+    const rows = table(
+      ['Queue', ...STATUSES.map((s) => LABEL[s]!), 'Oldest queued', ...(on ? [''] : [])],
+      o.queues.map((q) => [
+        `${esc(q.queue)}${q.paused ? ' <span class="badge paused">paused</span>' : ''}`,
+        ...STATUSES.map((s) => esc(q.counts[s])),
+        q.oldest_queued_age_seconds === null ? '—' : esc(duration(q.oldest_queued_age_seconds * 1000)),
+        ...(on ? [acts(q)] : []),
+      ]),
+      'No tasks yet.',
+    )
+    const ages = Object.entries(AGES)
+      .map(([v, text]) => `<option value="${v}"${v === purge.olderThan ? ' selected' : ''}>${text}</option>`)
+      .join('')
+    const purgeForm = `<p class="bulk">Purge completed tasks older than <select id="purge-age">${ages}</select>
+      ${k.bulk('Purge', purgePath(), 'Delete')}</p>`
+    return `<section id="queues"><h2>Queues</h2>${rows}${on ? purgeForm : ''}</section>`
+  }
+
+  async function workers(o: Overview): Promise<string> {
+    const rows = table(
+      ['Worker', 'Queues', 'Running', 'Concurrency', 'Started', 'Last heartbeat'],
+      o.workers.map((w) => [
+        esc(w.name),
+        esc(w.queues.join(', ')),
+        esc(w.running),
+        esc(w.concurrency),
+        when(w.started),
+        when(w.last_heartbeat),
+      ]),
+      'No live workers.',
+    )
+    return `<section id="workers"><h2>Workers</h2>${rows}</section>`
+  }
+
+  async function schedules(o: Overview): Promise<string> {
+    const rows =
+      o.schedules === null
+        ? '<p class="empty">No schedules: they are defined in sq.config.* (docs/schedules.md).</p>'
+        : table(
+            ['Name', 'Cron', 'Task', 'Args', 'Queue', 'Last run', 'Last task', 'Next run'],
+            o.schedules.map((s) => [
+              esc(s.name),
+              `<span class="mono">${esc(s.cron)}</span> ${esc(s.timezone ?? 'UTC')}`,
+              esc(s.task),
+              `<span class="mono line">${esc(k.jsonText(s.args))}</span>`,
+              esc(s.queue),
+              when(s.last_run),
+              s.last_task_id ? k.taskLink(s.last_task_id) : '—',
+              when(s.next_run),
+            ]),
+            'No schedules.',
+          )
+    return `<section id="schedules"><h2>Schedules</h2>${rows}</section>`
+  }
+
+  return { overview, tasks, queues, workers, schedules }
+}
+
+export type Views = ReturnType<typeof clientViews>
