@@ -1,4 +1,4 @@
-import { STATUSES, type Status } from '../types.js'
+import { type Status, zeroCounts } from '../task.js'
 import type { Backend } from './backend.js'
 
 /** The queries of `sq stats` that `sq top` does not need (see monitor-repository.ts for the rest). */
@@ -18,7 +18,7 @@ export async function countsByTask(d: Backend, limit = 200): Promise<PerTaskCoun
     let entry = byTask.get(row.task)
     if (!entry) {
       if (byTask.size >= limit) continue
-      entry = { task: row.task, ...(Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>) }
+      entry = { task: row.task, ...zeroCounts() }
       byTask.set(row.task, entry)
     }
     entry[row.status] = Number(row.n)

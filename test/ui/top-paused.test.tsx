@@ -20,7 +20,6 @@ const snap = (paused: string[]): Snapshot => ({
   listed: { status: 'failed', tasks: [] },
   pane: null,
   tookMs: 1,
-  endedCountsAt: 0,
 })
 
 describe('sq top: paused queues in the header', () => {

@@ -47,7 +47,6 @@ function emptySnapshot(): Snapshot {
     listed: { status: 'failed', tasks: [] },
     pane: null,
     tookMs: 1,
-    endedCountsAt: 0,
   }
 }
 
@@ -78,6 +77,7 @@ function busySnapshot(): Snapshot {
         started: AT,
         elapsedMs: 12_000,
         attempt: 1,
+        claims: 1,
         progress: null,
         lastLine: 'line 11',
       },
@@ -88,6 +88,7 @@ function busySnapshot(): Snapshot {
         started: AT,
         elapsedMs: 3_000,
         attempt: 1,
+        claims: 1,
         progress: { current: 3, total: 4, message: 'almost' },
         lastLine: '\x1b[2Jgotcha',
       },
@@ -106,7 +107,6 @@ function paneFor(id: string, o: SnapshotOptions, text: string): Pane {
     task: 'jobs#count',
     status: 'progress',
     attempt: 1,
-    claim: 1,
     stream: o.stream ?? 'output',
     worker: 'web-1:4123',
     progress: null,
@@ -114,7 +114,7 @@ function paneFor(id: string, o: SnapshotOptions, text: string): Pane {
     text,
     clipped: false,
     error: null,
-    lastSeq: 1,
+    cursor: { claim: 1, seq: 1, sent: text.length, whole: true, ended: null },
   }
 }
 
