@@ -166,7 +166,7 @@ async function bench(name: BackendName): Promise<void> {
       snapshot(activity, { selectedId: first.pane!.id, previous: { ...previous, pane: null } }),
     )
     const filtered = await time(() =>
-      snapshot(activity, { filter: 'nomatch*', selectedId: first.failures[0]!.id, previous }),
+      snapshot(activity, { filter: 'nomatch*', selectedId: first.listed.tasks[0]!.id, previous }),
     )
     const recount = await time(() => snapshot(d, { selectedId: first.pane!.id, previous }))
     process.stdout.write(`  one refresh, following a running task:            ${ms(follow)}\n`)
@@ -182,7 +182,7 @@ async function bench(name: BackendName): Promise<void> {
       ['completions/failures in 60 s', () => m.recentlyEnded(d, 60)],
       ['live workers', () => liveWorkers(d, 30)],
       ['running tasks + last line', () => m.runningTasks(d, { limit: 100 })],
-      ['recent failures', () => m.recentFailures(d, { limit: 20 })],
+      ['recent failures', () => m.latestWithStatus(d, { status: 'failed', limit: 20 })],
       ['selected task row', () => f.taskHead(d, pane.id)],
       [
         'new chunks of the pane',

@@ -25,16 +25,6 @@ export const PANE_MAX_CHARS = 256 * 1024
 /** The most chunks one refresh reads for the pane; a pane far behind catches up over a few refreshes. */
 const PANE_MAX_CHUNKS = 500
 
-export interface FailedTask {
-  id: string
-  task: string
-  modified: string
-  /** Milliseconds since it failed, by the database's clock. */
-  agoMs: number
-  /** The first non-blank line of its error, unescaped. */
-  errorLine: string
-}
-
 /** Which tasks `sq top`'s lower list shows (Tab cycles them). */
 export type ListedStatus = monitor.ListedStatus
 export const LISTED_STATUSES: readonly ListedStatus[] = ['failed', 'queued', 'completed']
@@ -84,7 +74,6 @@ export interface Snapshot {
   /** Queues paused by `sq pause`, by name (absent in snapshots made by hand, e.g. in tests). */
   paused?: string[]
   running: RunningTask[]
-  failures: FailedTask[]
   /** The lower list of `sq top`: the tasks of `SnapshotOptions.list` (the failures by default). */
   listed: { status: ListedStatus; tasks: ListedTask[] }
   /** The selected task's pane; null when nothing is selected or the task is gone. */
@@ -94,16 +83,16 @@ export interface Snapshot {
 }
 
 export interface SnapshotOptions {
-  /** Task reference pattern (`*`, `?` wildcards, else a substring) for the running and failed lists. */
+  /** Task reference pattern (`*`, `?` wildcards, else a substring) for the running tasks and the lower list. */
   filter?: string | null
   /** The task whose output the pane shows. Null or undefined: the first running task. */
   selectedId?: string | null
   /** Which stream the pane shows; default output. */
   stream?: Stream
-  /** The status of the lower list; default failed (then it is `failures`, read once). */
+  /** The status of the lower list; default failed. */
   list?: ListedStatus
   runningLimit?: number
-  failureLimit?: number
+  listLimit?: number
   /** The previous snapshot: its pane is continued when it shows the same task and stream. */
   previous?: Snapshot | null
 }
@@ -120,38 +109,25 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
   const filter = o.filter?.trim() || null
   const list = o.list ?? 'failed'
   const reading = activity.now()
-  const [at, counts, throughput, workers, running, failureRows, listedRows, paused] = await Promise.all([
+  const [at, counts, throughput, workers, running, listedRows, paused] = await Promise.all([
     reading,
     activity.counts(),
     activity.recentlyEnded(THROUGHPUT_WINDOW_SECONDS),
     activity.workers(),
     activity.running({ taskPattern: filter, limit: o.runningLimit ?? 100, now: reading.then(Date.parse) }),
-    monitor.recentFailures(d, { taskPattern: filter, limit: o.failureLimit ?? 20 }),
-    list === 'failed'
-      ? null
-      : monitor.latestWithStatus(d, { status: list, taskPattern: filter, limit: o.failureLimit ?? 20 }),
+    monitor.latestWithStatus(d, { status: list, taskPattern: filter, limit: o.listLimit ?? 20 }),
     pausedQueues(d),
   ])
   const now = Date.parse(at)
   const since = (iso: string) => Math.max(0, now - Date.parse(iso))
-  const failures: FailedTask[] = failureRows.map((r) => ({
+  const listed: ListedTask[] = listedRows.map((r) => ({
     id: r.id,
     task: r.task,
     modified: r.modified,
     agoMs: since(r.modified),
-    errorLine: firstNonBlankLine(r.error_head),
+    ...(Date.parse(r.run_at) > now ? { delayMs: Date.parse(r.run_at) - now } : {}),
+    line: firstNonBlankLine(r.head),
   }))
-  const listed: ListedTask[] =
-    listedRows === null
-      ? failures.map((f) => ({ id: f.id, task: f.task, modified: f.modified, agoMs: f.agoMs, line: f.errorLine }))
-      : listedRows.map((r) => ({
-          id: r.id,
-          task: r.task,
-          modified: r.modified,
-          agoMs: since(r.modified),
-          ...(Date.parse(r.run_at) > now ? { delayMs: Date.parse(r.run_at) - now } : {}),
-          line: firstNonBlankLine(r.head),
-        }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
   const pane =
     selectedId === null ? null : await readPane(d, selectedId, o.stream ?? 'output', o.previous?.pane ?? null, now)
@@ -163,7 +139,6 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
     workers,
     paused: paused.map((p) => p.queue),
     running,
-    failures,
     listed: { status: list, tasks: listed },
     pane,
     tookMs: performance.now() - began,

@@ -1,6 +1,6 @@
 import type { Backend } from '../storage/backend.js'
 import { Activity } from '../activity.js'
-import { countsByTask, oldestQueuedAgeSeconds, type PerTaskCounts } from '../storage/stats-repository.js'
+import { countsByTask, type PerTaskCounts } from '../storage/stats-repository.js'
 import { pausedQueues, type PausedQueue } from '../storage/pause-repository.js'
 import type { Status } from '../task.js'
 import type { WorkerInfo } from '../types.js'
@@ -23,7 +23,7 @@ export async function queueStats(d: Backend, heartbeatTimeout: number): Promise<
   const [counts, tasks, oldest, m1, m5, m15, workers, paused] = await Promise.all([
     activity.counts(),
     countsByTask(d),
-    oldestQueuedAgeSeconds(d),
+    activity.oldestQueued(),
     activity.recentlyEnded(60),
     activity.recentlyEnded(300),
     activity.recentlyEnded(900),
@@ -33,7 +33,7 @@ export async function queueStats(d: Backend, heartbeatTimeout: number): Promise<
   return {
     counts,
     tasks,
-    oldest_queued_age_seconds: oldest,
+    oldest_queued_age_seconds: oldest.length > 0 ? Math.max(...oldest.map((o) => o.seconds)) : null,
     recent: { '1m': m1, '5m': m5, '15m': m15 },
     workers,
     paused_queues: paused,

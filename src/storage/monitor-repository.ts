@@ -34,7 +34,7 @@ export async function databaseNow(d: Backend): Promise<string> {
  * Over all statuses it is the one query whose cost grows with the table (every row is counted once);
  * with `only` (the active statuses, queued and progress) it reads just those ranges of the index, as
  * large as the backlog. Exact counts without the scan would need a counter row that every enqueue and
- * claim updates, a hot spot for concurrent workers; monitor.ts re-counts the ended statuses only every
+ * claim updates, a hot spot for concurrent workers; activity.ts re-counts the ended statuses only every
  * few seconds instead.
  */
 export async function countsByStatus(d: Backend, only?: readonly Status[]): Promise<Record<Status, number>> {
@@ -102,23 +102,6 @@ export async function runningTasks(
   if (o.taskPattern) q = q.where(taskMatches('t.task', o.taskPattern))
   const rows = await q.orderBy('t.started').orderBy('t.id').limit(o.limit).execute()
   return rows.map((r) => ({ ...r, started: r.started === null ? null : d.toIso(r.started) }))
-}
-
-export interface FailureRow {
-  id: string
-  task: string
-  modified: string
-  /** The start of the error (at most 400 characters): enough for its first line. */
-  error_head: string | null
-}
-
-/** The latest failures, newest first (see latestWithStatus). */
-export async function recentFailures(
-  d: Backend,
-  o: { taskPattern?: string | null; limit: number; scanLimit?: number },
-): Promise<FailureRow[]> {
-  const rows = await latestWithStatus(d, { ...o, status: 'failed' })
-  return rows.map(({ head: error_head, ...r }) => ({ ...r, error_head }))
 }
 
 /** The statuses `sq top`'s lower list can show, and the column whose start it shows for each. */

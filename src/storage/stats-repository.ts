@@ -25,17 +25,3 @@ export async function countsByTask(d: Backend, limit = 200): Promise<PerTaskCoun
   }
   return [...byTask.values()]
 }
-
-/** Seconds the oldest runnable queued task has waited, or null when none is waiting. */
-export async function oldestQueuedAgeSeconds(d: Backend): Promise<number | null> {
-  const row = await d.db
-    .selectFrom('sq_tasks')
-    .select(['run_at', d.now().as('now')])
-    .where('status', '=', 'queued')
-    .where('run_at', '<=', d.now())
-    .orderBy('run_at')
-    .limit(1)
-    .executeTakeFirst()
-  if (!row) return null
-  return Math.max(0, (Date.parse(d.toIso(row.now as string)) - Date.parse(d.toIso(row.run_at))) / 1000)
-}

@@ -63,7 +63,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(s.counts, { queued: 0, progress: 0, completed: 0, failed: 0, cancelled: 0 })
       assert.equal(s.total, 0)
       assert.deepEqual(s.running, [])
-      assert.deepEqual(s.failures, [])
+      assert.deepEqual(s.listed, { status: 'failed', tasks: [] })
       assert.deepEqual(s.workers, [])
       assert.equal(s.pane, null)
       assert.deepEqual(s.throughput, { completed: 0, failed: 0, windowSeconds: 60 })
@@ -141,9 +141,10 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(s.throughput, { completed: 1, failed: 1, windowSeconds: 60 })
       assert.equal(s.running.length, 0)
       assert.equal(s.pane, null)
-      assert.equal(s.failures.length, 1)
-      assert.equal(s.failures[0]!.id, a.id)
-      assert.equal(s.failures[0]!.errorLine, 'Error: boom')
+      assert.deepEqual(
+        s.listed.tasks.map((t) => [t.id, t.line]),
+        [[a.id, 'Error: boom']],
+      )
 
       // An ended task's pane comes from the row: its output and its error.
       const p = await snapshot(d, { selectedId: a.id })
@@ -186,10 +187,10 @@ for (const dialect of DIALECTS) {
       await endRun(d, f, { status: 'failed', error: 'Error: x' })
       const s = await snapshot(d, { filter: 'boom' })
       assert.equal(s.running.length, 0)
-      assert.equal(s.failures.length, 1)
+      assert.equal(s.listed.tasks.length, 1)
       const t = await snapshot(d, { filter: 'jobs#c*' })
       assert.equal(t.running.length, 1)
-      assert.equal(t.failures.length, 0)
+      assert.equal(t.listed.tasks.length, 0)
       assert.equal(t.counts.progress, 1, 'counts are not filtered')
     })
 
@@ -217,7 +218,6 @@ for (const dialect of DIALECTS) {
       const withDelayed = (await snapshot(d, { list: 'queued' })).listed.tasks.find((t) => t.id === delayed.id)!
       assert.ok(Math.abs(withDelayed.delayMs! - 7_200_000) < 60_000, `delayed by 2h: ${withDelayed.delayMs}`)
       await d.db.deleteFrom('sq_tasks').where('id', '=', delayed.id).execute()
-      assert.equal(queued.failures.length, 0)
       const completed = await snapshot(d, { list: 'completed' })
       assert.deepEqual(
         completed.listed.tasks.map((t) => [t.id, t.line]),

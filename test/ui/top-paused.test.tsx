@@ -16,7 +16,6 @@ const snap = (paused: string[]): Snapshot => ({
   workers: [],
   paused,
   running: [],
-  failures: [],
   listed: { status: 'failed', tasks: [] },
   pane: null,
   tookMs: 1,

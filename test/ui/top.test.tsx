@@ -43,7 +43,6 @@ function emptySnapshot(): Snapshot {
     throughput: { completed: 0, failed: 0, windowSeconds: 60 },
     workers: [],
     running: [],
-    failures: [],
     listed: { status: 'failed', tasks: [] },
     pane: null,
     tookMs: 1,
@@ -93,7 +92,6 @@ function busySnapshot(): Snapshot {
         lastLine: '\x1b[2Jgotcha',
       },
     ],
-    failures: [{ id: FAIL, task: 'jobs#boom', modified: AT, agoMs: 120_000, errorLine: 'Error: boom' }],
     listed: {
       status: 'failed',
       tasks: [{ id: FAIL, task: 'jobs#boom', modified: AT, agoMs: 120_000, line: 'Error: boom' }],
@@ -479,12 +477,10 @@ describe('sq top (components)', () => {
     const { source } = scripted((o) => {
       const s = busySnapshot()
       const running = o.filter ? s.running.filter((t) => t.task.includes(o.filter!)) : s.running
-      const failures = o.filter ? [] : s.failures
       const id = o.selectedId ?? running[0]?.id ?? null
       return {
         ...s,
         running,
-        failures,
         listed: { status: 'failed', tasks: o.filter ? [] : s.listed.tasks },
         pane:
           id === null
