@@ -11,12 +11,14 @@
 import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import { sql } from 'kysely'
+import { Activity } from '../src/activity.js'
 import { snapshot, type Snapshot } from '../src/monitor.js'
 import type { Backend, BackendName } from '../src/storage/backend.js'
+import * as f from '../src/storage/follow-repository.js'
 import * as m from '../src/storage/monitor-repository.js'
 import { countsByStatus } from '../src/storage/monitor-repository.js'
 import { liveWorkers } from '../src/storage/worker-repository.js'
-import type { Status } from '../src/types.js'
+import { ACTIVE_STATUSES, type Status } from '../src/task.js'
 import { createTestDatabase, openTestDatabase } from '../test/helpers/db.js'
 
 const arg = (name: string, fallback: string) => {
@@ -151,16 +153,22 @@ async function bench(name: BackendName): Promise<void> {
       `\n${name}: ${Object.values(total).reduce((a, b) => a + b, 0)} tasks (${JSON.stringify(total)}), filled in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
     )
 
-    const first = await snapshot(d)
+    // One read model across refreshes, as `sq top` keeps it: the ended counts are re-read every 5 s.
+    const activity = new Activity(d, { heartbeatTimeout: 30 })
+    const first = await snapshot(activity)
     let previous: Snapshot = first
     const follow = await time(async () => {
-      previous = await snapshot(d, { selectedId: first.pane!.id, previous })
+      previous = await snapshot(activity, { selectedId: first.pane!.id, previous })
     })
     // A pane read from scratch (another task selected), and a filter that matches nothing, each with
     // the ended counts still fresh, as between two re-counts.
-    const cold = await time(() => snapshot(d, { selectedId: first.pane!.id, previous: { ...previous, pane: null } }))
-    const filtered = await time(() => snapshot(d, { filter: 'nomatch*', selectedId: first.failures[0]!.id, previous }))
-    const recount = await time(() => snapshot(d, { selectedId: first.pane!.id, previous, endedCountsMaxAgeMs: 0 }))
+    const cold = await time(() =>
+      snapshot(activity, { selectedId: first.pane!.id, previous: { ...previous, pane: null } }),
+    )
+    const filtered = await time(() =>
+      snapshot(activity, { filter: 'nomatch*', selectedId: first.listed.tasks[0]!.id, previous }),
+    )
+    const recount = await time(() => snapshot(d, { selectedId: first.pane!.id, previous }))
     process.stdout.write(`  one refresh, following a running task:            ${ms(follow)}\n`)
     process.stdout.write(`  one refresh, newly selected task (re-read pane):  ${ms(cold)}\n`)
     process.stdout.write(`  one refresh, filter matching nothing:             ${ms(filtered)}\n`)
@@ -170,16 +178,23 @@ async function bench(name: BackendName): Promise<void> {
     const queries: Array<[string, () => Promise<unknown>]> = [
       ['database now', () => m.databaseNow(d)],
       ['counts, all statuses (GROUP BY)', () => m.countsByStatus(d)],
-      ['counts, queued + progress', () => m.countsByStatus(d, ['queued', 'progress'])],
+      ['counts, queued + progress', () => m.countsByStatus(d, ACTIVE_STATUSES)],
       ['completions/failures in 60 s', () => m.recentlyEnded(d, 60)],
       ['live workers', () => liveWorkers(d, 30)],
       ['running tasks + last line', () => m.runningTasks(d, { limit: 100 })],
-      ['recent failures', () => m.recentFailures(d, { limit: 20 })],
-      ['selected task row', () => m.taskHead(d, pane.id)],
+      ['recent failures', () => m.latestWithStatus(d, { status: 'failed', limit: 20 })],
+      ['selected task row', () => f.taskHead(d, pane.id)],
       [
         'new chunks of the pane',
         () =>
-          m.readStreamChunks(d, { id: pane.id, claim: 1, stream: 'output', afterSeq: pane.lastSeq, maxChunks: 500 }),
+          f.chunksAfter(d, {
+            id: pane.id,
+            claim: 1,
+            stream: 'output',
+            afterSeq: pane.cursor?.seq ?? 0,
+            maxChunks: 500,
+            fromTail: false,
+          }),
       ],
     ]
     for (const [label, fn] of queries) process.stdout.write(`    ${label.padEnd(34)} ${ms(await time(fn))}\n`)

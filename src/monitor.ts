@@ -1,12 +1,14 @@
+import { Activity, type RunningTask } from './activity.js'
 import { DEFAULTS } from './config.js'
+import { type FollowCursor, followStep, type Stream } from './follow.js'
 import type { Queue } from './queue/queue.js'
 import type { Backend } from './storage/backend.js'
 import * as monitor from './storage/monitor-repository.js'
 import { pausedQueues } from './storage/pause-repository.js'
 import { readJson } from './storage/task-row.js'
-import { liveWorkers } from './storage/worker-repository.js'
-import { firstNonBlankLine, lastNonBlankLine } from './display-text.js'
-import type { Progress, Status, WorkerInfo } from './types.js'
+import type { Progress, Status } from './task.js'
+import { firstNonBlankLine } from './display-text.js'
+import type { WorkerInfo } from './types.js'
 
 /**
  * What `sq top` shows, as data: `snapshot()` reads it in one go, the UI renders it. A snapshot carries
@@ -14,43 +16,14 @@ import type { Progress, Status, WorkerInfo } from './types.js'
  * (`previous`), so following a running task costs only its new output.
  */
 
-export type Stream = monitor.Stream
+export type { RunningTask, Stream }
 
 /** Seconds over which throughput is counted. */
 export const THROUGHPUT_WINDOW_SECONDS = 60
 /** The most characters of output a pane keeps; older text is dropped (the pane says so). */
 export const PANE_MAX_CHARS = 256 * 1024
-/**
- * How stale the counts of ended tasks (completed, failed, cancelled) may be. Counting them reads every
- * row of a large table (tens of milliseconds at 100,000 rows), so a refresh re-counts only queued and
- * running tasks and reuses the ended counts of the previous snapshot until they are this old.
- */
-export const ENDED_COUNTS_MAX_AGE_MS = 5000
 /** The most chunks one refresh reads for the pane; a pane far behind catches up over a few refreshes. */
 const PANE_MAX_CHUNKS = 500
-
-export interface RunningTask {
-  id: string
-  task: string
-  worker: string | null
-  started: string | null
-  /** Milliseconds since it started, by the database's clock. */
-  elapsedMs: number
-  attempt: number
-  progress: Progress | null
-  /** The last non-blank line of its output so far, unescaped (the UI escapes). */
-  lastLine: string
-}
-
-export interface FailedTask {
-  id: string
-  task: string
-  modified: string
-  /** Milliseconds since it failed, by the database's clock. */
-  agoMs: number
-  /** The first non-blank line of its error, unescaped. */
-  errorLine: string
-}
 
 /** Which tasks `sq top`'s lower list shows (Tab cycles them). */
 export type ListedStatus = monitor.ListedStatus
@@ -75,11 +48,10 @@ export interface Pane {
   task: string
   status: Status
   attempt: number
-  /** The run's claim: the pane starts over when it changes (a new run). */
-  claim: number
   stream: Stream
   worker: string | null
-  progress: Progress | null
+  /** As the record holds it: a malformed one is its stored text. */
+  progress: Progress | string | null
   /** Milliseconds it has run (running) or ran (ended); null before it started. */
   elapsedMs: number | null
   /** The tail of the stream, at most PANE_MAX_CHARS. Unescaped: the UI escapes. */
@@ -88,8 +60,8 @@ export interface Pane {
   clipped: boolean
   /** The error of a failed task (its start). */
   error: string | null
-  /** Where an incremental read continues: the last chunk seq read, while the task runs. */
-  lastSeq: number
+  /** Where the next snapshot continues reading (follow.ts). */
+  cursor: FollowCursor | null
 }
 
 export interface Snapshot {
@@ -102,163 +74,105 @@ export interface Snapshot {
   /** Queues paused by `sq pause`, by name (absent in snapshots made by hand, e.g. in tests). */
   paused?: string[]
   running: RunningTask[]
-  failures: FailedTask[]
   /** The lower list of `sq top`: the tasks of `SnapshotOptions.list` (the failures by default). */
   listed: { status: ListedStatus; tasks: ListedTask[] }
   /** The selected task's pane; null when nothing is selected or the task is gone. */
   pane: Pane | null
   /** Milliseconds this snapshot took to read. */
   tookMs: number
-  /** When (Date.now()) the counts of ended statuses were last read in full. */
-  endedCountsAt: number
 }
 
 export interface SnapshotOptions {
-  /** Task reference pattern (`*`, `?` wildcards, else a substring) for the running and failed lists. */
+  /** Task reference pattern (`*`, `?` wildcards, else a substring) for the running tasks and the lower list. */
   filter?: string | null
   /** The task whose output the pane shows. Null or undefined: the first running task. */
   selectedId?: string | null
   /** Which stream the pane shows; default output. */
   stream?: Stream
-  /** Seconds without a heartbeat after which a worker no longer counts as live (Settings.heartbeatTimeout). */
-  heartbeatTimeout?: number
-  /** The status of the lower list; default failed (then it is `failures`, read once). */
+  /** The status of the lower list; default failed. */
   list?: ListedStatus
   runningLimit?: number
-  failureLimit?: number
-  /** See ENDED_COUNTS_MAX_AGE_MS; 0 re-counts every time. */
-  endedCountsMaxAgeMs?: number
-  /**
-   * The previous snapshot: its pane is continued when it shows the same task, run and stream, and its
-   * counts of ended tasks are reused while fresh enough.
-   */
+  listLimit?: number
+  /** The previous snapshot: its pane is continued when it shows the same task and stream. */
   previous?: Snapshot | null
 }
 
-/** Progress to draw as a bar: malformed progress (the stored text, see readJson) draws none. */
-const parseProgress = (json: string | null): Progress | null => {
-  const progress = readJson('progress', json)
-  return typeof progress === 'string' ? null : progress
-}
-
-/** Reads everything `sq top` shows. Every query is bounded; see storage/monitor-repository.ts. */
-export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Snapshot> {
+/**
+ * Reads everything `sq top` shows, through `source`'s read model (a bare backend: one without memory of
+ * earlier counts). Every query is bounded; see storage/monitor-repository.ts.
+ */
+export async function snapshot(source: Activity | Backend, o: SnapshotOptions = {}): Promise<Snapshot> {
   const began = performance.now()
+  const activity =
+    source instanceof Activity ? source : new Activity(source, { heartbeatTimeout: DEFAULTS.heartbeatTimeout })
+  const d = activity.backend
   const filter = o.filter?.trim() || null
-  const reuse = o.previous && Date.now() - o.previous.endedCountsAt < (o.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS)
   const list = o.list ?? 'failed'
-  const [at, fresh, ended, workers, runningRows, failureRows, listedRows, paused] = await Promise.all([
-    monitor.databaseNow(d),
-    monitor.countsByStatus(d, reuse ? ['queued', 'progress'] : undefined),
-    monitor.recentlyEnded(d, THROUGHPUT_WINDOW_SECONDS),
-    liveWorkers(d, o.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout),
-    monitor.runningTasks(d, { taskPattern: filter, limit: o.runningLimit ?? 100 }),
-    monitor.recentFailures(d, { taskPattern: filter, limit: o.failureLimit ?? 20 }),
-    list === 'failed'
-      ? null
-      : monitor.latestWithStatus(d, { status: list, taskPattern: filter, limit: o.failureLimit ?? 20 }),
+  const reading = activity.now()
+  const [at, counts, throughput, workers, running, listedRows, paused] = await Promise.all([
+    reading,
+    activity.counts(),
+    activity.recentlyEnded(THROUGHPUT_WINDOW_SECONDS),
+    activity.workers(),
+    activity.running({ taskPattern: filter, limit: o.runningLimit ?? 100, now: reading.then(Date.parse) }),
+    monitor.latestWithStatus(d, { status: list, taskPattern: filter, limit: o.listLimit ?? 20 }),
     pausedQueues(d),
   ])
-  const counts = reuse
-    ? {
-        ...fresh,
-        completed: o.previous!.counts.completed,
-        failed: o.previous!.counts.failed,
-        cancelled: o.previous!.counts.cancelled,
-      }
-    : fresh
   const now = Date.parse(at)
-  const since = (iso: string | null) => (iso === null ? 0 : Math.max(0, now - Date.parse(iso)))
-  const running: RunningTask[] = runningRows.map((r) => ({
-    id: r.id,
-    task: r.task,
-    worker: r.worker,
-    started: r.started,
-    elapsedMs: since(r.started),
-    attempt: r.attempts,
-    progress: parseProgress(r.progress),
-    lastLine: lastNonBlankLine(r.last_output),
-  }))
-  const failures: FailedTask[] = failureRows.map((r) => ({
+  const since = (iso: string) => Math.max(0, now - Date.parse(iso))
+  const listed: ListedTask[] = listedRows.map((r) => ({
     id: r.id,
     task: r.task,
     modified: r.modified,
     agoMs: since(r.modified),
-    errorLine: firstNonBlankLine(r.error_head),
+    ...(Date.parse(r.run_at) > now ? { delayMs: Date.parse(r.run_at) - now } : {}),
+    line: firstNonBlankLine(r.head),
   }))
-  const listed: ListedTask[] =
-    listedRows === null
-      ? failures.map((f) => ({ id: f.id, task: f.task, modified: f.modified, agoMs: f.agoMs, line: f.errorLine }))
-      : listedRows.map((r) => ({
-          id: r.id,
-          task: r.task,
-          modified: r.modified,
-          agoMs: since(r.modified),
-          ...(r.run_at && Date.parse(r.run_at) > now ? { delayMs: Date.parse(r.run_at) - now } : {}),
-          line: firstNonBlankLine(r.head),
-        }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
-  const previousPane = o.previous?.pane ?? null
-  const pane = selectedId === null ? null : await readPane(d, selectedId, o.stream ?? 'output', previousPane, now)
+  const pane =
+    selectedId === null ? null : await readPane(d, selectedId, o.stream ?? 'output', o.previous?.pane ?? null, now)
   return {
     at,
     counts,
     total: Object.values(counts).reduce((a, b) => a + b, 0),
-    throughput: { ...ended, windowSeconds: THROUGHPUT_WINDOW_SECONDS },
+    throughput: { ...throughput, windowSeconds: THROUGHPUT_WINDOW_SECONDS },
     workers,
     paused: paused.map((p) => p.queue),
     running,
-    failures,
     listed: { status: list, tasks: listed },
     pane,
     tookMs: performance.now() - began,
-    endedCountsAt: reuse ? o.previous!.endedCountsAt : Date.now(),
   }
 }
 
-async function readPane(
-  d: Backend,
-  id: string,
-  stream: Stream,
-  previous: Pane | null,
-  now: number,
-): Promise<Pane | null> {
-  const row = await monitor.taskHead(d, id)
-  if (!row) return null
-  const started = row.started === null ? null : Date.parse(row.started)
-  const base = {
-    id,
-    task: row.task,
-    status: row.status,
-    attempt: row.attempts,
-    claim: row.claims,
+/** The pane of task `id`: the previous pane continued by one step of following its stream. */
+async function readPane(d: Backend, id: string, stream: Stream, previous: Pane | null, now: number) {
+  const continued = previous?.id === id && previous.stream === stream ? previous : null
+  const step = await followStep(d, id, continued?.cursor ?? null, {
     stream,
-    worker: row.worker,
-    progress: parseProgress(row.progress),
-    elapsedMs: started === null ? null : (row.finished === null ? now : Date.parse(row.finished)) - started,
-    error: row.status === 'failed' ? row.error_head : null,
+    from: 'tail',
+    maxChunks: PANE_MAX_CHUNKS,
+    tailChars: PANE_MAX_CHARS,
+  })
+  if (!step) return null
+  const { head } = step
+  const kept = continued && !step.restart && head.status !== 'queued' ? continued : null
+  const joined = (kept?.text ?? '') + step.text
+  const started = head.started === null ? null : Date.parse(head.started)
+  return {
+    id,
+    task: head.task,
+    status: head.status,
+    attempt: head.attempts,
+    stream,
+    worker: head.worker,
+    progress: readJson('progress', head.progress),
+    elapsedMs: started === null ? null : (head.finished === null ? now : Date.parse(head.finished)) - started,
+    error: head.status === 'failed' ? head.error_head : null,
+    text: joined.slice(-PANE_MAX_CHARS),
+    clipped: (kept ? kept.clipped : step.clipped) || joined.length > PANE_MAX_CHARS,
+    cursor: step.cursor,
   }
-  const same = previous !== null && previous.id === id && previous.claim === row.claims && previous.stream === stream
-  if (row.status === 'progress') {
-    // Continue from the previous read only if it was of this same run while it was running.
-    const continues = same && previous.status === 'progress'
-    const read = await monitor.readStreamChunks(d, {
-      id,
-      claim: row.claims,
-      stream,
-      afterSeq: continues ? previous.lastSeq : 0,
-      maxChunks: PANE_MAX_CHUNKS,
-    })
-    const joined = (continues ? previous.text : '') + read.text
-    const clipped = (continues && previous.clipped) || (!continues && read.more) || joined.length > PANE_MAX_CHARS
-    return { ...base, text: joined.slice(-PANE_MAX_CHARS), clipped, lastSeq: read.lastSeq }
-  }
-  if (row.status === 'queued') return { ...base, text: '', clipped: false, lastSeq: 0 }
-  // Ended: the chunks were folded into the row. Read its tail once; later refreshes reuse it.
-  if (same && previous.status === row.status)
-    return { ...base, text: previous.text, clipped: previous.clipped, lastSeq: 0 }
-  const ended = await monitor.endedStreamTail(d, { id, stream, maxChars: PANE_MAX_CHARS })
-  return { ...base, text: ended.text, clipped: ended.length > ended.text.length, lastSeq: 0 }
 }
 
 /** What the `sq top` UI needs from a queue: snapshots to draw, and the two actions it offers. */
@@ -278,8 +192,9 @@ export interface MonitorSource {
 /** A MonitorSource over an open queue: reads through `snapshot`, acts through the Queue's methods. */
 export function queueMonitor(queue: Queue): MonitorSource {
   const d = queue.backend
+  const activity = new Activity(d, { heartbeatTimeout: queue.settings.heartbeatTimeout })
   return {
-    snapshot: (o) => snapshot(d, { heartbeatTimeout: queue.settings.heartbeatTimeout, ...o }),
+    snapshot: (o) => snapshot(activity, o),
     async cancel(id) {
       const [result] = await queue.cancel([id])
       if (!result) return `no task ${id}`

@@ -16,38 +16,17 @@ import type { TaskRecord } from './storage/task-row.js'
  * - run: one claim of a task carried out by a worker; a task's runs are its history (`TaskRun`).
  */
 
-/**
- * The five statuses of the seed. `progress` is shown as "In progress". A task's life:
- *   queued → progress (claimed) → completed | failed | cancelled, or → queued again (a retry);
- *   queued → cancelled; an ended task → queued (requeue).
- * Every write after a claim is fenced by the claim's token (storage/fencing.ts).
- */
-export const STATUSES = ['queued', 'progress', 'completed', 'failed', 'cancelled'] as const
-export type Status = (typeof STATUSES)[number]
-
-/** Statuses a task never leaves by itself; only `requeue` sends it back to `queued`. */
-export const TERMINAL_STATUSES: readonly Status[] = ['completed', 'failed', 'cancelled']
-
-export function isStatus(value: string): value is Status {
-  return (STATUSES as readonly string[]).includes(value)
-}
-
-export function isTerminal(status: Status): boolean {
-  return TERMINAL_STATUSES.includes(status)
-}
-
-export function statusLabel(status: Status): string {
-  return status === 'progress' ? 'In progress' : status[0].toUpperCase() + status.slice(1)
-}
-
-/** Structured progress a task may yield: `{ progress: { current, total, message } }`. */
-export interface Progress {
-  current?: number
-  total?: number
-  message?: string
-}
-
-export type TaskArgs = Record<string, unknown>
+// What the library's users see of task.ts (src/index.ts exports this module).
+export {
+  isStatus,
+  isTerminal,
+  type Progress,
+  STATUSES,
+  type Status,
+  statusLabel,
+  type TaskArgs,
+  TERMINAL_STATUSES,
+} from './task.js'
 
 /**
  * The task record, with the SPEC's field names; this is what `--json` prints. Its fields are derived

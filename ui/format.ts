@@ -1,5 +1,5 @@
 import { escapeControl, firstNonBlankLine, lastNonBlankLine } from '../src/display-text.js'
-import { statusLabel, type Status } from '../src/types.js'
+import { type Progress, statusLabel, type Status } from '../src/task.js'
 
 /** Pure text formatters shared by `sq top` and the human output of the commands. */
 
@@ -77,7 +77,12 @@ export function formatElapsed(elapsedMs: number, limitSeconds: number): string {
 }
 
 /** A text progress bar `█████░░░░░ 50%` of `width` cells plus the percentage; '' when unknown. */
-export function progressBar(current: number | undefined, total: number | undefined, width = 10): string {
+/** Structured progress, or nothing for none or a malformed one (its stored text): what a bar is drawn of. */
+export const structured = (progress: Progress | string | null | undefined): Progress | undefined =>
+  typeof progress === 'object' && progress !== null ? progress : undefined
+
+export function progressBar(progress: Progress | string | null | undefined, width = 10): string {
+  const { current, total } = structured(progress) ?? {}
   if (typeof current !== 'number' || typeof total !== 'number' || !(total > 0)) return ''
   const ratio = Math.min(1, Math.max(0, current / total))
   const full = Math.round(ratio * width)

@@ -19,7 +19,13 @@ export interface Overview {
   actions: { enabled: boolean; pause: boolean }
   counts: Counts
   queues: Array<{ queue: string; counts: Counts; oldest_queued_age_seconds: number | null; paused: boolean }>
-  running: Array<Omit<RunningRow, 'progress' | 'last_output'> & { progress: Task['progress']; last_line: string }>
+  running: Array<
+    Omit<RunningRow, 'progress' | 'last_output'> & {
+      progress: Task['progress']
+      progress_text: string | null
+      last_line: string
+    }
+  >
   workers: WorkerInfo[]
   /** Null when sq.config.* defines no schedules. */
   schedules: ScheduleInfo[] | null

@@ -1,11 +1,10 @@
 import type http from 'node:http'
 import { UsageError } from '../errors.js'
 import type { Queue } from '../queue/queue.js'
-import { countsByQueue, oldestQueuedByQueue, taskPage, throughput } from '../storage/dashboard-repository.js'
-import { databaseNow, runningTasks } from '../storage/monitor-repository.js'
-import { readJson } from '../storage/task-row.js'
-import { liveWorkers } from '../storage/worker-repository.js'
-import { isStatus, STATUSES, TERMINAL_STATUSES, type Status } from '../types.js'
+import type { Activity } from '../activity.js'
+import { taskPage, throughput } from '../storage/dashboard-repository.js'
+import { isStatus, STATUSES, type Status, zeroCounts } from '../task.js'
+import { progressText } from '../display-text.js'
 import type { Overview, TaskDetail, TaskPage, Throughput } from './api-types.js'
 import { sendError, sendJson } from './respond.js'
 
@@ -14,89 +13,53 @@ import { sendError, sendJson } from './respond.js'
 export interface ApiContext {
   queue: Queue
   allowActions: boolean
-  /** The slow part of the overview, shared by every client (see slowCounts). */
-  slow?: { at: number; data: Promise<SlowCounts> }
-}
-
-/**
- * How stale the overview's counts of ended tasks per queue, and its oldest queued task per queue, may
- * be. Both read every row of a large table (~0.1–0.3 s at 100,000 rows on SQLite: no index covers the
- * queue with the status), so they are read at most this often for all open pages together, as `sq top`
- * re-counts ended tasks every 5 s. Queued and running tasks are counted at every request.
- */
-export const SLOW_COUNTS_MAX_AGE_MS = 5000
-
-interface SlowCounts {
-  ended: Awaited<ReturnType<typeof countsByQueue>>
-  oldest: Awaited<ReturnType<typeof oldestQueuedByQueue>>
-}
-
-function slowCounts(c: ApiContext): Promise<SlowCounts> {
-  if (c.slow && Date.now() - c.slow.at < SLOW_COUNTS_MAX_AGE_MS) return c.slow.data
-  const d = c.queue.backend
-  const data = Promise.all([countsByQueue(d, [...TERMINAL_STATUSES]), oldestQueuedByQueue(d)]).then(
-    ([ended, oldest]) => ({
-      ended,
-      oldest,
-    }),
-  )
-  const slow = { at: Date.now(), data }
-  c.slow = slow
-  data.catch(() => {
-    if (c.slow === slow) c.slow = undefined
-  })
-  return data
+  /** What is happening, read for every open page together (its slow counts shared for a few seconds). */
+  activity: Activity
 }
 
 /** Counts per status and per queue, running tasks, live workers, and the optional sections. */
 export async function overview(c: ApiContext, res: http.ServerResponse): Promise<void> {
-  const d = c.queue.backend
+  const a = c.activity
   try {
-    const [at, active, slow, running, workers, schedules, paused] = await Promise.all([
-      databaseNow(d),
-      countsByQueue(d, ['queued', 'progress']),
-      slowCounts(c),
-      runningTasks(d, { limit: 100 }),
-      liveWorkers(d, c.queue.settings.heartbeatTimeout),
+    const reading = a.now()
+    const [at, queues, oldest, running, workers, schedules, paused] = await Promise.all([
+      reading,
+      a.countsByQueue(),
+      a.oldestQueued(),
+      a.running({ limit: 100, now: reading.then(Date.parse) }),
+      a.workers(),
       c.queue.settings.schedules.length > 0 ? c.queue.schedules() : null,
       c.queue.pausedQueues().then((rows) => rows.map((p) => p.queue)),
     ])
-    const byQueue = new Map<string, Record<Status, number>>()
-    for (const { queue, counts } of [...active, ...slow.ended]) {
-      const entry = byQueue.get(queue) ?? (Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>)
-      for (const s of STATUSES) entry[s] += counts[s]
-      byQueue.set(queue, entry)
-    }
-    const counts = Object.fromEntries(
-      STATUSES.map((s) => [s, [...byQueue.values()].reduce((n, q) => n + q[s], 0)]),
-    ) as Record<Status, number>
+    const counts = zeroCounts()
+    for (const q of queues) for (const s of STATUSES) counts[s] += q.counts[s]
     const now = Date.parse(at)
     const body: Overview = {
       at,
       database: c.queue.displayUrl,
       actions: { enabled: c.allowActions, pause: c.allowActions },
       counts,
-      queues: [...byQueue]
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([queue, counts]) => {
-          const oldest = slow.oldest.find((o) => o.queue === queue)
-          return {
-            queue,
-            counts,
-            // The oldest task read up to SLOW_COUNTS_MAX_AGE_MS ago, its age as of now; null once none waits.
-            oldest_queued_age_seconds:
-              oldest && counts.queued > 0 ? Math.max(0, (now - Date.parse(oldest.runAt)) / 1000) : null,
-            paused: paused.includes(queue),
-          }
-        }),
-      running: running.map(({ last_output, ...r }) => ({
-        ...r,
-        progress: readJson('progress', r.progress),
-        last_line:
-          (last_output ?? '')
-            .split('\n')
-            .filter((l) => l.trim() !== '')
-            .at(-1) ?? '',
+      queues: queues.map(({ queue, counts }) => {
+        const runAt = oldest.find((o) => o.queue === queue)?.runAt
+        return {
+          queue,
+          counts,
+          // The oldest task as read up to ENDED_COUNTS_MAX_AGE_MS ago, its age as of now; null once none waits.
+          oldest_queued_age_seconds: runAt && counts.queued > 0 ? Math.max(0, (now - Date.parse(runAt)) / 1000) : null,
+          paused: paused.includes(queue),
+        }
+      }),
+      running: running.map((r) => ({
+        id: r.id,
+        task: r.task,
+        worker: r.worker,
+        started: r.started,
+        attempts: r.attempt,
+        claims: r.claims,
+        progress: r.progress,
+        // What sq top shows of them, so the page shows the same.
+        progress_text: r.progress === null ? null : progressText(r.progress),
+        last_line: r.lastLine,
       })),
       workers,
       schedules,
@@ -112,7 +75,7 @@ export async function throughputSeries(c: ApiContext, url: URL, res: http.Server
   try {
     const minutes = intParam(url, 'minutes', 60, 1, 1440)
     const bucketSeconds = minutes <= 60 ? 60 : minutes <= 360 ? 300 : 900
-    const now = await databaseNow(c.queue.backend)
+    const now = await c.activity.now()
     const buckets = await throughput(c.queue.backend, {
       buckets: Math.ceil((minutes * 60) / bucketSeconds),
       bucketSeconds,

@@ -60,7 +60,7 @@ export function clientViews(k: Kit) {
         k.taskLink(r.id),
         esc(r.worker ?? '—'),
         esc(duration(r.started ? now - Date.parse(r.started) : null)),
-        r.progress ? esc(k.progressText(r.progress)) : '',
+        esc(r.progress_text ?? ''),
         `<span class="mono line">${esc(r.last_line)}</span>`,
       ]),
       'Nothing is running.',

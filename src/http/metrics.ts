@@ -1,8 +1,8 @@
 import { Counter, Gauge, Registry } from 'prom-client'
 import type { Queue } from '../queue/queue.js'
-import { countsByQueue, endedByTask, oldestQueuedByQueue, type EndedByTask } from '../storage/dashboard-repository.js'
-import { liveWorkers } from '../storage/worker-repository.js'
-import { STATUSES } from '../types.js'
+import { Activity, type OldestQueued, type QueueCounts } from '../activity.js'
+import { endedByTask, type EndedByTask } from '../storage/dashboard-repository.js'
+import { STATUSES } from '../task.js'
 
 /**
  * `/metrics` of `sq serve`, in the Prometheus text format (prom-client renders it). Everything is read
@@ -16,8 +16,8 @@ export const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 90
 
 /** What one scrape reads: three GROUP BY statements and the live workers. */
 interface Scrape {
-  queues: Awaited<ReturnType<typeof countsByQueue>>
-  oldest: Awaited<ReturnType<typeof oldestQueuedByQueue>>
+  queues: QueueCounts[]
+  oldest: OldestQueued[]
   ended: EndedByTask[]
   workers: number
 }
@@ -38,6 +38,8 @@ export function labelValue(text: string): string {
 
 export function createMetrics(queue: Queue): Metrics {
   const d = queue.backend
+  // Nothing kept between scrapes: every scrape reads the database anew.
+  const activity = new Activity(d, { heartbeatTimeout: queue.settings.heartbeatTimeout, endedCountsMaxAgeMs: 0 })
   const registry = new Registry()
   // The collect callbacks of one scrape share one read of the database: render() starts it, and
   // registry.metrics() calls every collect synchronously, before any other scrape can begin.
@@ -45,10 +47,10 @@ export function createMetrics(queue: Queue): Metrics {
   const read = (): Promise<Scrape> =>
     (async () => {
       const [queues, oldest, ended, workers] = await Promise.all([
-        countsByQueue(d),
-        oldestQueuedByQueue(d),
+        activity.countsByQueue(),
+        activity.oldestQueued(),
         endedByTask(d, DURATION_BUCKETS),
-        liveWorkers(d, queue.settings.heartbeatTimeout),
+        activity.workers(),
       ])
       return { queues, oldest, ended, workers: workers.length }
     })()

@@ -1,8 +1,7 @@
 import type http from 'node:http'
 import type { Queue } from '../queue/queue.js'
-import { endedStreamTail, readStreamChunks, taskHead } from '../storage/monitor-repository.js'
-import { getTask } from '../storage/task-repository.js'
-import { isTerminal } from '../types.js'
+import { followStep, type FollowCursor } from '../follow.js'
+import { taskHead } from '../storage/follow-repository.js'
 import { SAFE_HEADERS, sendError } from './respond.js'
 
 /**
@@ -21,8 +20,7 @@ const KEEPALIVE_MS = 15_000
  * ({ attempt, clipped }), `state` reports status changes, and `end` ({ status }) comes once the task
  * has ended, after which the server closes the stream (the client must not reconnect).
  *
- * Each poll reads the task's head (one primary-key lookup) and only the chunks after the last one sent;
- * when the run ends its chunks are folded into the row, and what was not sent yet is taken from there.
+ * Each poll is one step of follow.ts: the task's head, then only what was not sent yet.
  */
 export async function streamOutput(
   queue: Queue,
@@ -43,67 +41,36 @@ export async function streamOutput(
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
   let closed = false
   req.on('close', () => (closed = true))
-  /** The run being sent (its claim): a new one starts the output over. */
-  let claim = -1
-  let lastSeq = 0
-  let sent = 0
-  /** True while everything this run wrote has been sent from its start (no clipped first read). */
-  let whole = true
+  let cursor: FollowCursor | null = null
   let status = ''
-  let firstRead = false
   let lastWrite = Date.now()
   try {
     while (!closed) {
-      const head = await taskHead(d, id)
-      if (!head) {
+      const step = await followStep(d, id, cursor, { from: 'tail', tailChars: TAIL_CHARS })
+      if (!step) {
         send('end', { status: 'deleted' })
         break
       }
+      const { head } = step
       if (head.status !== status) {
         status = head.status
         send('state', { status, attempt: head.attempts })
       }
-      if (isTerminal(head.status)) {
-        if (head.claims === claim && whole) {
-          const rest = ((await getTask(d, id))?.output ?? '').slice(sent)
-          if (rest) send('output', { text: rest })
-        } else {
-          const tail = await endedStreamTail(d, { id, stream: 'output', maxChars: TAIL_CHARS })
-          send('reset', { attempt: head.attempts, clipped: tail.length > tail.text.length })
-          if (tail.text) send('output', { text: tail.text })
-        }
-        send('end', { status: head.status })
+      if (step.restart) send('reset', { attempt: head.attempts, clipped: step.clipped })
+      if (step.text) {
+        send('output', { text: step.text })
+        lastWrite = Date.now()
+      }
+      if (step.ended) {
+        send('end', { status })
         break
       }
-      let more = false
-      if (head.status === 'progress') {
-        if (head.claims !== claim) {
-          claim = head.claims
-          lastSeq = 0
-          sent = 0
-          firstRead = true
-          whole = true
-        }
-        const read = await readStreamChunks(d, { id, claim, stream: 'output', afterSeq: lastSeq, maxChunks: 500 })
-        // A read from seq 0 takes the LAST chunks, so its `more` means older text was left out.
-        more = lastSeq !== 0 && read.more
-        if (lastSeq === 0 && read.more) whole = false
-        if (firstRead) {
-          firstRead = false
-          send('reset', { attempt: head.attempts, clipped: read.more })
-        }
-        lastSeq = read.lastSeq
-        if (read.text) {
-          send('output', { text: read.text })
-          sent += read.text.length
-          lastWrite = Date.now()
-        }
-      }
+      cursor = step.cursor
       if (Date.now() - lastWrite > KEEPALIVE_MS) {
         res.write(': keepalive\n\n')
         lastWrite = Date.now()
       }
-      if (!more) await new Promise((resolve) => setTimeout(resolve, SSE_POLL_MS))
+      if (!step.more) await new Promise((resolve) => setTimeout(resolve, SSE_POLL_MS))
     }
   } catch (error) {
     send('error', { error: (error as Error).message })

@@ -1,3 +1,4 @@
+import { Activity } from '../activity.js'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Queue } from '../queue/queue.js'
@@ -30,7 +31,8 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
   const names = hostNames(o.host)
   const publicHostSet = publicHosts(o.publicUrls ?? [])
   const guard = new ActionGuard(o.allowActions ?? false, o.publicUrls ?? [])
-  const c: ApiContext = { queue, allowActions: guard.enabled }
+  const activity = new Activity(queue.backend, { heartbeatTimeout: queue.settings.heartbeatTimeout })
+  const c: ApiContext = { queue, allowActions: guard.enabled, activity }
   const metrics = createMetrics(queue)
 
   const asset =
@@ -88,7 +90,7 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
         if (refusal) return sendJson(res, 403, { error: refusal })
         await act(queue, acting[0](acting[1], url), res)
         // The next overview re-reads the counts the action changed rather than showing them up to 5 s late.
-        c.slow = undefined
+        activity.forget()
         return
       }
       if (reading || acting)

@@ -1,9 +1,9 @@
 import type { Backend } from '../storage/backend.js'
-import { countsByStatus, recentlyEnded } from '../storage/monitor-repository.js'
-import { countsByTask, oldestQueuedAgeSeconds, type PerTaskCounts } from '../storage/stats-repository.js'
+import { Activity } from '../activity.js'
+import { countsByTask, type PerTaskCounts } from '../storage/stats-repository.js'
 import { pausedQueues, type PausedQueue } from '../storage/pause-repository.js'
-import { liveWorkers } from '../storage/worker-repository.js'
-import type { Status, WorkerInfo } from '../types.js'
+import type { Status } from '../task.js'
+import type { WorkerInfo } from '../types.js'
 
 /** What `sq stats` reports, for monitoring and scripts. */
 export interface QueueStats {
@@ -19,20 +19,21 @@ export interface QueueStats {
 }
 
 export async function queueStats(d: Backend, heartbeatTimeout: number): Promise<QueueStats> {
+  const activity = new Activity(d, { heartbeatTimeout })
   const [counts, tasks, oldest, m1, m5, m15, workers, paused] = await Promise.all([
-    countsByStatus(d),
+    activity.counts(),
     countsByTask(d),
-    oldestQueuedAgeSeconds(d),
-    recentlyEnded(d, 60),
-    recentlyEnded(d, 300),
-    recentlyEnded(d, 900),
-    liveWorkers(d, heartbeatTimeout),
+    activity.oldestQueued(),
+    activity.recentlyEnded(60),
+    activity.recentlyEnded(300),
+    activity.recentlyEnded(900),
+    activity.workers(),
     pausedQueues(d),
   ])
   return {
     counts,
     tasks,
-    oldest_queued_age_seconds: oldest,
+    oldest_queued_age_seconds: oldest.length > 0 ? Math.max(...oldest.map((o) => o.seconds)) : null,
     recent: { '1m': m1, '5m': m5, '15m': m15 },
     workers,
     paused_queues: paused,

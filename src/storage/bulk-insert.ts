@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { ACTIVE_STATUSES } from '../task.js'
 import type { Backend } from './backend.js'
 import { queuesOf, type NewTask } from './task-repository.js'
 import { newTaskColumnList } from './task-row.js'
@@ -56,7 +57,7 @@ async function insertWithKeys(
         .selectFrom('sq_tasks')
         .select(['id', 'key'])
         .where('key', 'in', lostKeys.slice(i, i + 1000))
-        .where('status', 'in', ['queued', 'progress'])
+        .where('status', 'in', ACTIVE_STATUSES)
         .execute()
       for (const r of rows) holders.set(r.key!, r.id)
     }

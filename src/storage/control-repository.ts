@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import { TERMINAL_STATUSES, type Status } from '../types.js'
+import { ACTIVE_STATUSES, type ActiveStatus, TERMINAL_STATUSES, type Status } from '../task.js'
 import type { Backend } from './backend.js'
 import { readChunks } from './task-repository.js'
 import { kyselyRunner } from './kysely-runner.js'
@@ -34,7 +34,7 @@ export const CANCELLED_BY_USER = 'Cancelled by user'
 export async function cancelTask(
   d: Backend,
   id: string,
-  from: ReadonlyArray<'queued' | 'progress'> = ['queued', 'progress'],
+  from: readonly ActiveStatus[] = ACTIVE_STATUSES,
 ): Promise<CancelOutcome | undefined> {
   for (;;) {
     const outcome = await d.writeTransaction(async (trx): Promise<CancelOutcome | undefined> => {

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely'
-import { STATUSES, TERMINAL_STATUSES, type Status } from '../types.js'
+import { FINISHED_STATUSES, type Status, TERMINAL_STATUSES, zeroCounts } from '../task.js'
 import type { Backend } from './backend.js'
 import { inModifiedOrder } from './modified-order.js'
 import { SEARCH_SQL, searchNeedle } from './search.js'
@@ -10,8 +10,6 @@ import { SEARCH_SQL, searchNeedle } from './search.js'
  * a refresh costs a few round trips whatever the number of tasks.
  */
 
-const zeroCounts = () => Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>
-
 /**
  * Tasks per queue and status: one GROUP BY. Over all statuses it reads every row (no index covers
  * queue and status, so ~0.1–0.3 s at 100,000 rows); with `only` the active statuses it reads just
@@ -19,7 +17,7 @@ const zeroCounts = () => Object.fromEntries(STATUSES.map((s) => [s, 0])) as Reco
  */
 export async function countsByQueue(
   d: Backend,
-  only?: Status[],
+  only?: readonly Status[],
 ): Promise<Array<{ queue: string; counts: Record<Status, number> }>> {
   let q = d.db.selectFrom('sq_tasks').select(['queue', 'status', (eb) => eb.fn.countAll<number | string>().as('n')])
   if (only) q = q.where('status', 'in', only)
@@ -86,7 +84,7 @@ export async function endedByTask(d: Backend, boundsSeconds: number[]): Promise<
     ])
     .select(sql<number | string | null>`sum(duration_ms)`.as('sum_ms'))
     .select(boundsSeconds.map((b, i) => countWhen(sql`duration_ms <= ${sql.lit(Math.round(b * 1000))}`).as(`b${i}`)))
-    .where('status', 'in', [...TERMINAL_STATUSES])
+    .where('status', 'in', TERMINAL_STATUSES)
     .groupBy(['task', 'status'])
     .orderBy('task')
     .orderBy('status')
@@ -129,7 +127,7 @@ export async function throughput(
     .selectFrom('sq_tasks')
     .select('status')
     .select(starts.map((start, i) => countWhen(sql`modified >= ${start}`).as(`c${i}`)))
-    .where('status', 'in', ['completed', 'failed'])
+    .where('status', 'in', FINISHED_STATUSES)
     .where('modified', '>=', starts[0]!)
     .groupBy('status')
     .execute()

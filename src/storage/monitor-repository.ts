@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely'
-import { STATUSES, type Status } from '../types.js'
+import { FINISHED_STATUSES, type Status, zeroCounts } from '../task.js'
 import type { Backend } from './backend.js'
 import { taskMatches } from './task-maintenance.js'
 
@@ -8,8 +8,6 @@ import { taskMatches } from './task-maintenance.js'
  * lookup) and served by an index of migrations/001-initial.ts, so a refresh costs the same with 100
  * rows as with 100,000 — with one stated exception, the counts per status (see countsByStatus).
  */
-
-export type Stream = 'output' | 'log'
 
 /** The last `n` characters of a text column, computed in the database so a 10 MiB output is not shipped. */
 function tail(column: string, n: number): RawBuilder<string | null> {
@@ -36,14 +34,14 @@ export async function databaseNow(d: Backend): Promise<string> {
  * Over all statuses it is the one query whose cost grows with the table (every row is counted once);
  * with `only` (the active statuses, queued and progress) it reads just those ranges of the index, as
  * large as the backlog. Exact counts without the scan would need a counter row that every enqueue and
- * claim updates, a hot spot for concurrent workers; monitor.ts re-counts the ended statuses only every
+ * claim updates, a hot spot for concurrent workers; activity.ts re-counts the ended statuses only every
  * few seconds instead.
  */
-export async function countsByStatus(d: Backend, only?: Status[]): Promise<Record<Status, number>> {
+export async function countsByStatus(d: Backend, only?: readonly Status[]): Promise<Record<Status, number>> {
   let q = d.db.selectFrom('sq_tasks').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
   if (only) q = q.where('status', 'in', only)
   const rows = await q.groupBy('status').execute()
-  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>
+  const counts = zeroCounts()
   for (const row of rows) counts[row.status] = Number(row.n)
   return counts
 }
@@ -53,7 +51,7 @@ export async function recentlyEnded(d: Backend, seconds: number): Promise<{ comp
   const rows = await d.db
     .selectFrom('sq_tasks')
     .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
-    .where('status', 'in', ['completed', 'failed'])
+    .where('status', 'in', FINISHED_STATUSES)
     .where('modified', '>=', d.nowPlusSeconds(-seconds))
     .groupBy('status')
     .execute()
@@ -106,23 +104,6 @@ export async function runningTasks(
   return rows.map((r) => ({ ...r, started: r.started === null ? null : d.toIso(r.started) }))
 }
 
-export interface FailureRow {
-  id: string
-  task: string
-  modified: string
-  /** The start of the error (at most 400 characters): enough for its first line. */
-  error_head: string | null
-}
-
-/** The latest failures, newest first (see latestWithStatus). */
-export async function recentFailures(
-  d: Backend,
-  o: { taskPattern?: string | null; limit: number; scanLimit?: number },
-): Promise<FailureRow[]> {
-  const rows = await latestWithStatus(d, { ...o, status: 'failed' })
-  return rows.map(({ head: error_head, ...r }) => ({ ...r, error_head }))
-}
-
 /** The statuses `sq top`'s lower list can show, and the column whose start it shows for each. */
 export type ListedStatus = 'failed' | 'queued' | 'completed'
 const HEAD_OF: Record<ListedStatus, 'error' | 'output' | null> = { failed: 'error', completed: 'output', queued: null }
@@ -173,101 +154,4 @@ export async function latestWithStatus(
         .execute()
     : await walk(o.limit).execute()
   return rows.map((r) => ({ ...r, modified: d.toIso(r.modified), run_at: d.toIso(r.run_at) }))
-}
-
-export interface TaskHeadRow {
-  id: string
-  task: string
-  status: Status
-  worker: string | null
-  attempts: number
-  /** The run's claim: a new one is a new run (its output starts over). */
-  claims: number
-  started: string | null
-  finished: string | null
-  progress: string | null
-  /** The start of the error (at most 8 KiB). */
-  error_head: string | null
-}
-
-/** One task without its output and log: a primary-key lookup. */
-export async function taskHead(d: Backend, id: string): Promise<TaskHeadRow | undefined> {
-  const row = await d.db
-    .selectFrom('sq_tasks')
-    .select([
-      'id',
-      'task',
-      'status',
-      'worker',
-      'attempts',
-      'claims',
-      'started',
-      'finished',
-      'progress',
-      head('error', 8192).as('error_head'),
-    ])
-    .where('id', '=', id)
-    .executeTakeFirst()
-  return row && { ...row, started: d.toIso(row.started), finished: d.toIso(row.finished) }
-}
-
-export interface ChunkRead {
-  text: string
-  /** The seq of the last chunk read; pass it back as `afterSeq` to read only what came since. */
-  lastSeq: number
-  /** True when older chunks were left out (first read) or more remain after this batch (later reads). */
-  more: boolean
-}
-
-/**
- * One stream of a running task's chunks. The first read (afterSeq 0) takes the LAST `maxChunks`
- * chunks; later reads take up to `maxChunks` chunks after `afterSeq`, in order. Either way one range of
- * sq_task_chunks_task, so a refresh costs the size of the new output, not of all output so far.
- */
-export async function readStreamChunks(
-  d: Backend,
-  o: { id: string; claim: number; stream: Stream; afterSeq: number; maxChunks: number },
-): Promise<ChunkRead> {
-  const base = d.db
-    .selectFrom('sq_task_chunks')
-    .select(['seq', 'data'])
-    .where('task_id', '=', o.id)
-    .where('stream', '=', o.stream)
-    .where('claim', '=', o.claim)
-  const rows =
-    o.afterSeq === 0
-      ? (
-          await base
-            .orderBy('seq', 'desc')
-            .limit(o.maxChunks + 1)
-            .execute()
-        ).reverse()
-      : await base
-          .where('seq', '>', o.afterSeq)
-          .orderBy('seq')
-          .limit(o.maxChunks + 1)
-          .execute()
-  const more = rows.length > o.maxChunks
-  const kept = more ? (o.afterSeq === 0 ? rows.slice(1) : rows.slice(0, -1)) : rows
-  return {
-    text: kept.map((r) => r.data).join(''),
-    lastSeq: kept.length > 0 ? Number(kept.at(-1)!.seq) : o.afterSeq,
-    more,
-  }
-}
-
-/** The end of an ended task's output or log (at most `maxChars`), and its full length. */
-export async function endedStreamTail(
-  d: Backend,
-  o: { id: string; stream: Stream; maxChars: number },
-): Promise<{ text: string; length: number }> {
-  const row = await d.db
-    .selectFrom('sq_tasks')
-    .select([
-      tail(o.stream, o.maxChars).as('text'),
-      sql<number | string | null>`length(${sql.ref(o.stream)})`.as('length'),
-    ])
-    .where('id', '=', o.id)
-    .executeTakeFirst()
-  return { text: row?.text ?? '', length: Number(row?.length ?? 0) }
 }

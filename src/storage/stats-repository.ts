@@ -1,4 +1,4 @@
-import { STATUSES, type Status } from '../types.js'
+import { type Status, zeroCounts } from '../task.js'
 import type { Backend } from './backend.js'
 
 /** The queries of `sq stats` that `sq top` does not need (see monitor-repository.ts for the rest). */
@@ -18,24 +18,10 @@ export async function countsByTask(d: Backend, limit = 200): Promise<PerTaskCoun
     let entry = byTask.get(row.task)
     if (!entry) {
       if (byTask.size >= limit) continue
-      entry = { task: row.task, ...(Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>) }
+      entry = { task: row.task, ...zeroCounts() }
       byTask.set(row.task, entry)
     }
     entry[row.status] = Number(row.n)
   }
   return [...byTask.values()]
-}
-
-/** Seconds the oldest runnable queued task has waited, or null when none is waiting. */
-export async function oldestQueuedAgeSeconds(d: Backend): Promise<number | null> {
-  const row = await d.db
-    .selectFrom('sq_tasks')
-    .select(['run_at', d.now().as('now')])
-    .where('status', '=', 'queued')
-    .where('run_at', '<=', d.now())
-    .orderBy('run_at')
-    .limit(1)
-    .executeTakeFirst()
-  if (!row) return null
-  return Math.max(0, (Date.parse(d.toIso(row.now as string)) - Date.parse(d.toIso(row.run_at))) / 1000)
 }

@@ -125,15 +125,6 @@ export async function getTask(d: TaskStore, id: string): Promise<Task | undefine
   return row && withLiveOutput(d, row)
 }
 
-/** A task's status and current run (its claim): what a follower polls (its output it reads as chunks). */
-export async function getTaskState(d: SqlRunner, id: string): Promise<Pick<TaskRow, 'status' | 'claims'> | undefined> {
-  const [row] = await d.query<Pick<TaskRow, 'status' | 'claims'>>(
-    `select "status", "claims" from "sq_tasks" where "id" = ${d.spelling.param(1)}`,
-    [id],
-  )
-  return row
-}
-
 /**
  * A task's runs, oldest first: its earlier runs (sq_task_runs, migration 009), then its latest, which is
  * the task row itself — running, or ended; a task queued again has none until it is claimed.
@@ -187,17 +178,12 @@ async function withLiveOutput(d: TaskStore, row: TaskRow): Promise<Task> {
   return { ...task, output: chunks.output || null, log: chunks.log || null }
 }
 
-/** A run's chunks after `afterSeq`, joined per stream; `d` may be a transaction's (kyselyRunner). */
-export async function readChunks(
-  d: SqlRunner,
-  id: string,
-  claim: number,
-  afterSeq = 0,
-): Promise<{ output: string; log: string; lastSeq: number }> {
+/** A run's chunks, joined per stream; `d` may be a transaction's (kyselyRunner). */
+export async function readChunks(d: SqlRunner, id: string, claim: number): Promise<{ output: string; log: string }> {
   const p = (n: number) => d.spelling.param(n)
-  const rows = await d.query<{ seq: number | string; stream: string; data: string }>(
-    `select "seq", "stream", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "claim" = ${p(2)} and "seq" > ${p(3)} order by "seq"`,
-    [id, claim, afterSeq],
+  const rows = await d.query<{ stream: string; data: string }>(
+    `select "stream", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "claim" = ${p(2)} order by "seq"`,
+    [id, claim],
   )
   let output = ''
   let log = ''
@@ -205,7 +191,7 @@ export async function readChunks(
     if (row.stream === 'output') output += row.data
     else log += row.data
   }
-  return { output, log, lastSeq: rows.length > 0 ? Number(rows.at(-1)!.seq) : afterSeq }
+  return { output, log }
 }
 
 /**

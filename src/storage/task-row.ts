@@ -1,6 +1,6 @@
 import type { ColumnType, Selectable } from 'kysely'
 import { MAX_ARGS_DEPTH, nestsDeeper, parseStoredArgs } from '../queue/args.js'
-import type { Progress, Status, TaskArgs } from '../types.js'
+import type { Progress, Status, TaskArgs } from '../task.js'
 
 /**
  * The task row, defined once. Everything else about a task's columns is derived from TASK_COLUMNS:

@@ -1,4 +1,4 @@
-import type { Status } from '../types.js'
+import type { ActiveStatus, Status } from '../task.js'
 
 /**
  * The task repository's types that the library's API shows (Queue.list, cancel, requeue), apart from
@@ -18,7 +18,7 @@ export interface ListFilter {
 }
 
 /** What a cancel did: cancelled the task (it was queued or running), or found it already ended. */
-export type CancelOutcome = { cancelled: true; was: 'queued' | 'progress' } | { cancelled: false; status: Status }
+export type CancelOutcome = { cancelled: true; was: ActiveStatus } | { cancelled: false; status: Status }
 
 /** What a requeue did: requeued the task (it had ended), or found it queued or running. */
-export type RequeueOutcome = { requeued: true } | { requeued: false; status: 'queued' | 'progress' }
+export type RequeueOutcome = { requeued: true } | { requeued: false; status: ActiveStatus }

@@ -3,6 +3,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
 import type { Backend } from '../../src/storage/backend.js'
+import { kyselyRunner } from '../../src/storage/kysely-runner.js'
 import type { Database } from '../../src/storage/schema.js'
 import type { TestDatabase } from './db.js'
 
@@ -32,6 +33,8 @@ export async function explainingDialect(db: TestDatabase, d: Backend) {
   const logged: Backend = {
     ...d,
     db: kysely,
+    // SQL written out (follow-repository.ts) is recorded too.
+    query: kyselyRunner(d.spelling, kysely).query,
     exclusive: (fn) => fn(kysely),
     claim: (fn) => fn(kysely),
     writeTransaction: (fn) => kysely.transaction().execute(fn),

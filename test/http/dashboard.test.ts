@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import type { Task } from '../../src/index.js'
+import { snapshot } from '../../src/monitor.js'
+import { appendChunks, claimTasks } from '../../src/storage/run-repository.js'
 import { registerWorker } from '../../src/storage/worker-repository.js'
 import type { Status } from '../../src/types.js'
 import { DIALECTS, describeOn } from '../helpers/db.js'
@@ -102,6 +104,31 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(body.running, [])
       } finally {
         await served.stop()
+      }
+    })
+
+    it("GET /api/overview shows a running task's last line and progress as sq top does", async () => {
+      const id = await s.enqueue('tasks#text')
+      const d = s.queue.backend
+      const [run] = await claimTasks(d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: [s.q], limit: 1 })
+      assert.equal(run?.id, id)
+      await appendChunks(d, run!, {
+        output: 'first\n  indented last  \n\n',
+        progress: { current: 1, total: 2, message: 'half' },
+      })
+      const served = await startServe(s)
+      try {
+        const { body } = await json(fetch(`${served.base}/api/overview`))
+        const mine = body.running.find((r: any) => r.id === id)
+        const top = (await snapshot(d)).running.find((r) => r.id === id)!
+        assert.equal(mine.last_line, 'indented last')
+        assert.equal(mine.last_line, top.lastLine)
+        assert.deepEqual(mine.progress, { current: 1, total: 2, message: 'half' })
+        assert.equal(mine.progress_text, '1/2 half')
+        assert.deepEqual([mine.attempts, mine.claims], [1, 1])
+      } finally {
+        await served.stop()
+        await d.db.deleteFrom('sq_tasks').where('id', '=', id).execute()
       }
     })
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
+import { Activity } from '../../src/activity.js'
 import { PANE_MAX_CHARS, snapshot, queueMonitor, type Snapshot } from '../../src/monitor.js'
 import { Queue } from '../../src/queue/queue.js'
 import type { Backend } from '../../src/storage/backend.js'
@@ -62,7 +63,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(s.counts, { queued: 0, progress: 0, completed: 0, failed: 0, cancelled: 0 })
       assert.equal(s.total, 0)
       assert.deepEqual(s.running, [])
-      assert.deepEqual(s.failures, [])
+      assert.deepEqual(s.listed, { status: 'failed', tasks: [] })
       assert.deepEqual(s.workers, [])
       assert.equal(s.pane, null)
       assert.deepEqual(s.throughput, { completed: 0, failed: 0, windowSeconds: 60 })
@@ -93,14 +94,14 @@ for (const dialect of DIALECTS) {
       assert.equal(s1.pane?.id, run.id)
       assert.equal(s1.pane?.status, 'progress')
       assert.equal(s1.pane?.text, 'line 0\nline 1\n\n')
-      assert.ok(s1.pane!.lastSeq > 0)
+      assert.ok(s1.pane!.cursor!.seq > 0)
 
       await appendChunks(d, run, { output: 'line 2\n' })
       const s2 = await snapshot(d, { selectedId: run.id, previous: s1 })
       assert.equal(s2.pane?.text, 'line 0\nline 1\n\nline 2\n')
-      assert.ok(s2.pane!.lastSeq > s1.pane!.lastSeq)
+      assert.ok(s2.pane!.cursor!.seq > s1.pane!.cursor!.seq)
 
-      // The continuation reads only after lastSeq: a stale `previous` text is extended, not re-read.
+      // The continuation reads only after the cursor: a stale `previous` text is extended, not re-read.
       const doctored: Snapshot = { ...s2, pane: { ...s2.pane!, text: 'KEPT\n' } }
       await appendChunks(d, run, { output: 'line 3\n' })
       const s3 = await snapshot(d, { selectedId: run.id, previous: doctored })
@@ -140,9 +141,10 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(s.throughput, { completed: 1, failed: 1, windowSeconds: 60 })
       assert.equal(s.running.length, 0)
       assert.equal(s.pane, null)
-      assert.equal(s.failures.length, 1)
-      assert.equal(s.failures[0]!.id, a.id)
-      assert.equal(s.failures[0]!.errorLine, 'Error: boom')
+      assert.deepEqual(
+        s.listed.tasks.map((t) => [t.id, t.line]),
+        [[a.id, 'Error: boom']],
+      )
 
       // An ended task's pane comes from the row: its output and its error.
       const p = await snapshot(d, { selectedId: a.id })
@@ -165,15 +167,18 @@ for (const dialect of DIALECTS) {
 
     it('re-counts ended tasks only every few seconds, active ones every time', async () => {
       const a = await claimOne()
-      const s1 = await snapshot(d)
+      const activity = new Activity(d, { heartbeatTimeout: 30, endedCountsMaxAgeMs: 60_000 })
+      await snapshot(activity)
       await endRun(d, a, { status: 'completed' })
       await queue.enqueue({ task: 'jobs#count', queue: 'later' })
-      const s2 = await snapshot(d, { previous: s1 })
+      const s2 = await snapshot(activity)
       assert.deepEqual([s2.counts.queued, s2.counts.progress, s2.counts.completed], [1, 0, 0], 'ended counts reused')
-      assert.equal(s2.endedCountsAt, s1.endedCountsAt)
-      const s3 = await snapshot(d, { previous: s2, endedCountsMaxAgeMs: 0 })
+      activity.forget()
+      const s3 = await snapshot(activity)
       assert.deepEqual([s3.counts.queued, s3.counts.progress, s3.counts.completed], [1, 0, 1], 'ended counts re-read')
       assert.equal(s3.total, 2)
+      const fresh = await snapshot(new Activity(d, { heartbeatTimeout: 30, endedCountsMaxAgeMs: 0 }))
+      assert.equal(fresh.counts.completed, 1, 'a max age of 0 re-counts every time')
     })
 
     it('filters running tasks and failures by task name', async () => {
@@ -182,10 +187,10 @@ for (const dialect of DIALECTS) {
       await endRun(d, f, { status: 'failed', error: 'Error: x' })
       const s = await snapshot(d, { filter: 'boom' })
       assert.equal(s.running.length, 0)
-      assert.equal(s.failures.length, 1)
+      assert.equal(s.listed.tasks.length, 1)
       const t = await snapshot(d, { filter: 'jobs#c*' })
       assert.equal(t.running.length, 1)
-      assert.equal(t.failures.length, 0)
+      assert.equal(t.listed.tasks.length, 0)
       assert.equal(t.counts.progress, 1, 'counts are not filtered')
     })
 
@@ -213,7 +218,6 @@ for (const dialect of DIALECTS) {
       const withDelayed = (await snapshot(d, { list: 'queued' })).listed.tasks.find((t) => t.id === delayed.id)!
       assert.ok(Math.abs(withDelayed.delayMs! - 7_200_000) < 60_000, `delayed by 2h: ${withDelayed.delayMs}`)
       await d.db.deleteFrom('sq_tasks').where('id', '=', delayed.id).execute()
-      assert.equal(queued.failures.length, 0)
       const completed = await snapshot(d, { list: 'completed' })
       assert.deepEqual(
         completed.listed.tasks.map((t) => [t.id, t.line]),

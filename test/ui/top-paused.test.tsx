@@ -16,11 +16,9 @@ const snap = (paused: string[]): Snapshot => ({
   workers: [],
   paused,
   running: [],
-  failures: [],
   listed: { status: 'failed', tasks: [] },
   pane: null,
   tookMs: 1,
-  endedCountsAt: 0,
 })
 
 describe('sq top: paused queues in the header', () => {

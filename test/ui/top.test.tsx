@@ -43,11 +43,9 @@ function emptySnapshot(): Snapshot {
     throughput: { completed: 0, failed: 0, windowSeconds: 60 },
     workers: [],
     running: [],
-    failures: [],
     listed: { status: 'failed', tasks: [] },
     pane: null,
     tookMs: 1,
-    endedCountsAt: 0,
   }
 }
 
@@ -78,6 +76,7 @@ function busySnapshot(): Snapshot {
         started: AT,
         elapsedMs: 12_000,
         attempt: 1,
+        claims: 1,
         progress: null,
         lastLine: 'line 11',
       },
@@ -88,11 +87,11 @@ function busySnapshot(): Snapshot {
         started: AT,
         elapsedMs: 3_000,
         attempt: 1,
+        claims: 1,
         progress: { current: 3, total: 4, message: 'almost' },
         lastLine: '\x1b[2Jgotcha',
       },
     ],
-    failures: [{ id: FAIL, task: 'jobs#boom', modified: AT, agoMs: 120_000, errorLine: 'Error: boom' }],
     listed: {
       status: 'failed',
       tasks: [{ id: FAIL, task: 'jobs#boom', modified: AT, agoMs: 120_000, line: 'Error: boom' }],
@@ -106,7 +105,6 @@ function paneFor(id: string, o: SnapshotOptions, text: string): Pane {
     task: 'jobs#count',
     status: 'progress',
     attempt: 1,
-    claim: 1,
     stream: o.stream ?? 'output',
     worker: 'web-1:4123',
     progress: null,
@@ -114,7 +112,7 @@ function paneFor(id: string, o: SnapshotOptions, text: string): Pane {
     text,
     clipped: false,
     error: null,
-    lastSeq: 1,
+    cursor: { claim: 1, seq: 1, sent: text.length, whole: true, ended: null },
   }
 }
 
@@ -479,12 +477,10 @@ describe('sq top (components)', () => {
     const { source } = scripted((o) => {
       const s = busySnapshot()
       const running = o.filter ? s.running.filter((t) => t.task.includes(o.filter!)) : s.running
-      const failures = o.filter ? [] : s.failures
       const id = o.selectedId ?? running[0]?.id ?? null
       return {
         ...s,
         running,
-        failures,
         listed: { status: 'failed', tasks: o.filter ? [] : s.listed.tasks },
         pane:
           id === null

@@ -1,3 +1,4 @@
+import { isTerminal } from '../../src/task.js'
 import type { ListedStatus, Stream } from '../../src/monitor.js'
 import { LISTED_STATUSES } from '../../src/monitor.js'
 import type { Status } from '../../src/types.js'
@@ -203,11 +204,11 @@ function act(state: TopState, input: 'c' | 'r', view: View): TopState {
   if (id === null) return say(state, `select a task to ${verb} first`, view.now)
   const status = view.status(id)
   if (input === 'c') {
-    return status === 'queued' || status === 'progress'
+    return status !== null && !isTerminal(status)
       ? { ...state, mode: { kind: 'confirm', id, task: view.task(id) } }
       : say(state, `only queued or running tasks can be cancelled; this one is ${status ?? 'gone'}`, view.now)
   }
-  return status === 'failed' || status === 'cancelled' || status === 'completed'
+  return status !== null && isTerminal(status)
     ? ask(state, { kind: 'requeue', id })
     : say(state, `only failed, cancelled or completed tasks can be requeued; this one is ${status ?? 'gone'}`, view.now)
 }

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import type { Pane } from '../../src/monitor.js'
-import { escapeControl, formatElapsed, progressBar, shortId, statusLabel, truncate } from '../format.js'
+import { escapeControl, formatElapsed, progressBar, shortId, statusLabel, structured, truncate } from '../format.js'
 import { clampScroll, paneTextRows } from './layout.js'
 import type { Theme } from './theme.js'
 
@@ -24,11 +24,9 @@ export interface OutputPaneProps {
 export function OutputPane({ pane, lines, scroll, rows, width, timeoutSeconds, theme, note }: OutputPaneProps) {
   const statusColor = pane ? theme[pane.status === 'progress' ? 'running' : pane.status] : undefined
   // Structured progress gets a bar line of its own when the pane has rows to spare.
-  const bar = pane
-    ? progressBar(pane.progress?.current, pane.progress?.total, Math.min(40, Math.max(10, width - 30)))
-    : ''
+  const bar = pane ? progressBar(pane.progress, Math.min(40, Math.max(10, width - 30))) : ''
   const textRows = paneTextRows(rows, bar !== '')
-  const barLine = textRows < rows ? `${bar} ${escapeControl(pane?.progress?.message ?? '', false)}` : ''
+  const barLine = textRows < rows ? `${bar} ${escapeControl(structured(pane?.progress)?.message ?? '', false)}` : ''
   const offset = clampScroll(scroll, lines.length, textRows)
   const end = lines.length - offset
   const shown = lines.slice(Math.max(0, end - textRows), end)

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import type { RunningTask } from '../../src/monitor.js'
-import { escapeControl, fitCell, formatElapsed, progressBar, rule, shortId } from '../format.js'
+import { escapeControl, fitCell, formatElapsed, progressBar, rule, shortId, structured } from '../format.js'
 import { windowStart } from './layout.js'
 import type { Theme } from './theme.js'
 
@@ -77,8 +77,8 @@ export function RunningTable({
           const isSelected = t.id === selectedId
           const late = timeoutSeconds > 0 && t.elapsedMs > timeoutSeconds * 1000 * NEAR_TIMEOUT
           // Structured progress as a short bar, then the last output line (or the progress message).
-          const bar = progressBar(t.progress?.current, t.progress?.total, 5)
-          const text = escapeControl(t.lastLine || t.progress?.message || '', false)
+          const bar = progressBar(t.progress, 5)
+          const text = escapeControl(t.lastLine || structured(t.progress)?.message || '', false)
           const last = bar ? `${bar} ${text}`.trim() : text
           return (
             <Text key={t.id} inverse={isSelected} wrap="truncate">

@@ -65,7 +65,7 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
   const pane = snap?.pane && snap.pane.id === selectedId && snap.pane.stream === stream ? snap.pane : null
   const lines = useMemo(() => (pane ? paneLines(pane) : []), [pane])
   const layout = computeLayout({ rows: size.rows, running: running.length, listed: listed.tasks.length, paneOpen })
-  const textRows = paneTextRows(layout.paneRows, progressBar(pane?.progress?.current, pane?.progress?.total) !== '')
+  const textRows = paneTextRows(layout.paneRows, progressBar(pane?.progress) !== '')
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: once per snapshot; order and readFor come with it
   useEffect(() => {

@@ -1,0 +1,147 @@
+import type { Backend } from './storage/backend.js'
+import { countsByQueue, oldestQueuedByQueue } from './storage/dashboard-repository.js'
+import * as monitor from './storage/monitor-repository.js'
+import { readJson } from './storage/task-row.js'
+import { liveWorkers } from './storage/worker-repository.js'
+import { ACTIVE_STATUSES, type Progress, type Status, TERMINAL_STATUSES, zeroCounts } from './task.js'
+import { lastNonBlankLine } from './display-text.js'
+import type { WorkerInfo } from './types.js'
+
+/**
+ * What is happening in the queue, read one way for everyone who shows it: `sq top` (monitor.ts),
+ * `sq stats` (queue/stats.ts), the dashboard's overview (http/api.ts) and /metrics (http/metrics.ts).
+ */
+
+/**
+ * How stale the counts of ended tasks (completed, failed, cancelled) may be. Counting them reads every
+ * row of a large table (tens of milliseconds at 100,000 rows per status, ~0.1–0.3 s per queue and
+ * status, which no index covers), so a read re-counts only queued and running tasks and reuses the
+ * ended counts until they are this old. The oldest queued task per queue is read as often.
+ */
+export const ENDED_COUNTS_MAX_AGE_MS = 5000
+
+export type QueueCounts = { queue: string; counts: Record<Status, number> }
+export type OldestQueued = Awaited<ReturnType<typeof oldestQueuedByQueue>>[number]
+
+export interface RunningTask {
+  id: string
+  task: string
+  worker: string | null
+  started: string | null
+  /** Milliseconds since it started, by the database's clock. */
+  elapsedMs: number
+  attempt: number
+  /** The run's claim. */
+  claims: number
+  /** As the record holds it: a malformed one is its stored text (see readJson). */
+  progress: Progress | string | null
+  /** The last non-blank line of its output so far, unescaped (each UI escapes). */
+  lastLine: string
+}
+
+/** Reads of the queue's state; the slow ones are shared by every caller for ENDED_COUNTS_MAX_AGE_MS. */
+export class Activity {
+  private readonly slow = new Map<string, { at: number; data: Promise<unknown> }>()
+
+  constructor(
+    readonly backend: Backend,
+    private readonly settings: { heartbeatTimeout: number; endedCountsMaxAgeMs?: number },
+  ) {}
+
+  /** Tasks per status: active ones counted now, ended ones as counted at most the max age ago. */
+  counts(): Promise<Record<Status, number>> {
+    return this.withFreshActive('by status', monitor.countsByStatus, (all, active) => ({
+      ...all,
+      ...Object.fromEntries(ACTIVE_STATUSES.map((s) => [s, active[s]])),
+    }))
+  }
+
+  /** Tasks per queue and status, by queue name, counted as `counts()` counts them. */
+  countsByQueue(): Promise<QueueCounts[]> {
+    return this.withFreshActive('by queue', countsByQueue, (all, active) => {
+      const byQueue = new Map<string, Record<Status, number>>()
+      const entry = (queue: string) => byQueue.get(queue) ?? byQueue.set(queue, zeroCounts()).get(queue)!
+      for (const { queue, counts } of all) for (const s of TERMINAL_STATUSES) entry(queue)[s] = counts[s]
+      for (const { queue, counts } of active) for (const s of ACTIVE_STATUSES) entry(queue)[s] = counts[s]
+      return [...byQueue]
+        .filter(([, counts]) => Object.values(counts).some((n) => n > 0))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([queue, counts]) => ({ queue, counts }))
+    })
+  }
+
+  /** The oldest runnable queued task of each queue, as read at most the max age ago. */
+  oldestQueued(): Promise<OldestQueued[]> {
+    const cached = this.cached('oldest') as Promise<OldestQueued[]> | undefined
+    return cached ?? this.remember('oldest', oldestQueuedByQueue(this.backend))
+  }
+
+  /** Tasks running now (started), oldest start first; `now` is the database's time (ms), read meanwhile. */
+  async running(o: { taskPattern?: string | null; limit: number; now: Promise<number> }): Promise<RunningTask[]> {
+    const [rows, now] = await Promise.all([monitor.runningTasks(this.backend, o), o.now])
+    return rows.map((r) => ({
+      id: r.id,
+      task: r.task,
+      worker: r.worker,
+      started: r.started,
+      elapsedMs: r.started === null ? 0 : Math.max(0, now - Date.parse(r.started)),
+      attempt: r.attempts,
+      claims: r.claims,
+      progress: readJson('progress', r.progress),
+      lastLine: lastNonBlankLine(r.last_output),
+    }))
+  }
+
+  workers(): Promise<WorkerInfo[]> {
+    return liveWorkers(this.backend, this.settings.heartbeatTimeout)
+  }
+
+  /** Completions and failures in the last `seconds`. */
+  recentlyEnded(seconds: number): Promise<{ completed: number; failed: number }> {
+    return monitor.recentlyEnded(this.backend, seconds)
+  }
+
+  /** The database's time, so elapsed times are right whatever the clock of this host. */
+  now(): Promise<string> {
+    return monitor.databaseNow(this.backend)
+  }
+
+  /** Drops what was read, after a change made here (an action), so the next read shows it at once. */
+  forget(): void {
+    this.slow.clear()
+  }
+
+  /**
+   * A count read in full at most every max age (`read` without a status list), and in between its
+   * active statuses re-read and `merge`d into the full count.
+   */
+  private async withFreshActive<T>(
+    key: string,
+    read: (d: Backend, only?: readonly Status[]) => Promise<T>,
+    merge: (all: T, active: T) => T,
+  ): Promise<T> {
+    const cached = this.cached(key) as Promise<T> | undefined
+    if (!cached) {
+      const all = await this.remember(key, read(this.backend))
+      return merge(all, all)
+    }
+    const [all, active] = await Promise.all([cached, read(this.backend, ACTIVE_STATUSES)])
+    return merge(all, active)
+  }
+
+  private cached(key: string): Promise<unknown> | undefined {
+    const entry = this.slow.get(key)
+    const maxAge = this.settings.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS
+    return entry && Date.now() - entry.at < maxAge ? entry.data : undefined
+  }
+
+  private remember<T>(key: string, data: Promise<T>): Promise<T> {
+    const entry = { at: Date.now(), data }
+    this.slow.set(key, entry)
+    // A failed read is not kept: the next caller reads again.
+    data.catch(() => {
+      if (this.slow.get(key) === entry) this.slow.delete(key)
+    })
+    return data
+  }
+}

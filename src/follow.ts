@@ -1,0 +1,101 @@
+import * as follow from './storage/follow-repository.js'
+import type { FollowStore, Stream, TaskHead } from './storage/follow-repository.js'
+import { isTerminal, type Status } from './task.js'
+
+/**
+ * Following a run's output, one step at a time: `sq show --follow` (Queue.follow), the dashboard's live
+ * pane (http/sse.ts) and `sq top`'s pane (monitor.ts) all poll `followStep`. A step reads the task's
+ * head, then only what is new: the chunks after the cursor while the run goes on, the rest of its text
+ * from the row once it has ended (its chunks were folded there). A new run (a retry) starts over.
+ */
+
+export type { Stream, TaskHead } from './storage/follow-repository.js'
+
+/** Where a follower is in a run's stream. */
+export interface FollowCursor {
+  /** The run followed (its claim). */
+  claim: number
+  /** The last chunk read. */
+  seq: number
+  /** Characters (code points, as the databases count them) read of the run so far. */
+  sent: number
+  /** True while what was read is the run's stream from its start, with no tail taken in its place. */
+  whole: boolean
+  /** The status the run was seen ended in, once its end was read. */
+  ended: Status | null
+}
+
+export interface FollowStep {
+  head: TaskHead
+  /** What is new in the stream. */
+  text: string
+  /** `text` starts over (a new run, or a tail taken afresh) rather than continuing what was read. */
+  restart: boolean
+  /** With `restart`: earlier text of the run was left out. */
+  clipped: boolean
+  /** More chunks are waiting: step again at once. */
+  more: boolean
+  /** The run has ended and its stream has been read to its end. */
+  ended: boolean
+  /** Pass it to the next step; null until a run was read. */
+  cursor: FollowCursor | null
+}
+
+export interface FollowOptions {
+  stream?: Stream
+  /** Where the first read of a running run starts: its start (then all of it, in batches), or its tail. */
+  from?: 'start' | 'tail'
+  /** The most chunks one step reads. */
+  maxChunks?: number
+  /** The most characters of an ended run's text read afresh (its tail); default all of it. */
+  tailChars?: number
+}
+
+/** More than any text sq keeps (maxOutputSize is a byte count). */
+const ALL = 2 ** 31 - 1
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g
+const codePoints = (text: string) => text.length - (text.match(SURROGATE_PAIR)?.length ?? 0)
+
+/** One step of following task `id`'s stream from `cursor`; null once the task is gone. */
+export async function followStep(
+  d: FollowStore,
+  id: string,
+  cursor: FollowCursor | null,
+  o: FollowOptions = {},
+): Promise<FollowStep | null> {
+  const head = await follow.taskHead(d, id)
+  if (!head) return null
+  const stream = o.stream ?? 'output'
+  const step: FollowStep = { head, text: '', restart: false, clipped: false, more: false, ended: false, cursor }
+  const sameRun = cursor !== null && cursor.claim === head.claims
+  if (head.status === 'progress') {
+    const c = sameRun ? cursor : { claim: head.claims, seq: 0, sent: 0, whole: true, ended: null }
+    const fromTail = o.from === 'tail' && c.seq === 0
+    const read = await follow.chunksAfter(d, {
+      id,
+      claim: c.claim,
+      stream,
+      afterSeq: c.seq,
+      maxChunks: o.maxChunks ?? 500,
+      fromTail,
+    })
+    const clipped = fromTail && read.more
+    const restart = !sameRun || clipped
+    const sent = (restart ? 0 : c.sent) + codePoints(read.text)
+    const whole = c.whole && !clipped
+    const next = { claim: c.claim, seq: read.lastSeq, sent, whole, ended: null }
+    return { ...step, text: read.text, restart, clipped, more: !fromTail && read.more, cursor: next }
+  }
+  if (!isTerminal(head.status)) return step
+  if (sameRun && cursor.ended === head.status) return { ...step, ended: true }
+  const continues = sameRun && cursor.whole
+  const from = continues ? cursor.sent + 1 : 1
+  const maxChars = continues ? ALL : (o.tailChars ?? ALL)
+  const read = await follow.endedText(d, { id, stream, from, maxChars })
+  // Gone, or a new run began between the two reads: the next step follows it.
+  if (!read || read.claims !== head.claims) return step
+  const clipped = !continues && read.length > maxChars
+  const sent = from - 1 + codePoints(read.text)
+  const next = { claim: head.claims, seq: cursor?.seq ?? 0, sent, whole: !clipped, ended: head.status }
+  return { ...step, text: read.text, restart: !continues, clipped, ended: true, cursor: next }
+}

@@ -1,0 +1,103 @@
+import type { Status } from '../task.js'
+import type { SqlFragments, SqlRunner } from './backend.js'
+
+/**
+ * The three reads of following a run's output (follow.ts): the task's head, its chunks after a cursor,
+ * and an ended run's text from the row. Each is a primary-key lookup or one range of
+ * sq_task_chunks_task (task_id, stream, seq), written out as SQL so that `sq show --follow` follows on
+ * the bare connection, without loading Kysely.
+ */
+
+/** What these reads need: a Connection, or a Backend. */
+export type FollowStore = SqlRunner & Pick<SqlFragments, 'toIso'>
+
+export type Stream = 'output' | 'log'
+
+export interface TaskHead {
+  task: string
+  status: Status
+  worker: string | null
+  attempts: number
+  /** The run's claim: a new one is a new run (its output starts over). */
+  claims: number
+  started: string | null
+  finished: string | null
+  progress: string | null
+  /** The start of the error (at most 8 KiB). */
+  error_head: string | null
+}
+
+type StoredHead = Omit<TaskHead, 'started' | 'finished'> & {
+  started: Date | string | null
+  finished: Date | string | null
+}
+
+/** One task without its output and log. */
+export async function taskHead(d: FollowStore, id: string): Promise<TaskHead | undefined> {
+  const [row] = await d.query<StoredHead>(
+    `select "task", "status", "worker", "attempts", "claims", "started", "finished", "progress", substr("error", 1, 8192) as "error_head" from "sq_tasks" where "id" = ${d.spelling.param(1)}`,
+    [id],
+  )
+  return (
+    row && {
+      ...row,
+      attempts: Number(row.attempts),
+      claims: Number(row.claims),
+      started: d.toIso(row.started),
+      finished: d.toIso(row.finished),
+    }
+  )
+}
+
+export interface ChunkRead {
+  text: string
+  /** The seq of the last chunk read; pass it back as `afterSeq` to read only what came since. */
+  lastSeq: number
+  /** True when chunks were left out: older ones (`fromTail`), or ones after this batch. */
+  more: boolean
+}
+
+/**
+ * One stream of a run's chunks: up to `maxChunks` after `afterSeq` in order, or with `fromTail` the
+ * LAST `maxChunks`. Either way one range of the index, so a read costs the size of the new output.
+ */
+export async function chunksAfter(
+  d: FollowStore,
+  o: { id: string; claim: number; stream: Stream; afterSeq: number; maxChunks: number; fromTail: boolean },
+): Promise<ChunkRead> {
+  const p = d.spelling.param
+  const rows = await d.query<{ seq: number | string; data: string }>(
+    o.fromTail
+      ? `select "seq", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "stream" = ${p(2)} and "claim" = ${p(3)} order by "seq" desc limit ${p(4)}`
+      : `select "seq", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "stream" = ${p(2)} and "claim" = ${p(3)} and "seq" > ${p(4)} order by "seq" limit ${p(5)}`,
+    o.fromTail ? [o.id, o.stream, o.claim, o.maxChunks + 1] : [o.id, o.stream, o.claim, o.afterSeq, o.maxChunks + 1],
+  )
+  if (o.fromTail) rows.reverse()
+  const more = rows.length > o.maxChunks
+  const kept = more ? (o.fromTail ? rows.slice(1) : rows.slice(0, -1)) : rows
+  return {
+    text: kept.map((r) => r.data).join(''),
+    lastSeq: kept.length > 0 ? Number(kept.at(-1)!.seq) : o.afterSeq,
+    more,
+  }
+}
+
+/**
+ * An ended run's stream from the row, where its chunks were folded: from character `from` (1-based),
+ * but at most its last `maxChars` characters, cut in the database so a 10 MiB output is not shipped.
+ * `length` is the stream's whole length; `claims` tells which run the row now holds.
+ */
+export async function endedText(
+  d: FollowStore,
+  o: { id: string; stream: Stream; from: number; maxChars: number },
+): Promise<{ claims: number; text: string; length: number } | undefined> {
+  const p = d.spelling.param
+  // `o.stream` names one of two columns, never user text.
+  const column = `"${o.stream}"`
+  const [row] = await d.query<{ claims: number | string; text: string | null; length: number | string | null }>(
+    // SQLite numbers no parameter (each `?` takes the next value), so each use has its own.
+    `select "claims", substr(${column}, case when length(${column}) - ${p(1)} + 1 > ${p(2)} then length(${column}) - ${p(3)} + 1 else ${p(4)} end) as "text", length(${column}) as "length" from "sq_tasks" where "id" = ${p(5)}`,
+    [o.from, o.maxChars, o.maxChars, o.from, o.id],
+  )
+  return row && { claims: Number(row.claims), text: row.text ?? '', length: Number(row.length ?? 0) }
+}
