@@ -46,6 +46,7 @@ for (const dialect of DIALECTS) {
               '007-cheaper-index-keys',
               '008-inserts-announce-themselves',
               '009-claim-counter-and-runs',
+              '010-enqueue-function',
             ],
             'each migration ran once',
           )
