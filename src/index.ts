@@ -16,6 +16,7 @@ export { Queue, type EnqueueOptions, type InTransaction, type CancelResult } fro
 export type { BetterSqliteLike, Executor, KyselyLike, QueryClient } from './storage/executor.js'
 export type { QueueState } from './queue/pause.js'
 export { closeQueue, sharedQueue } from './shared-queue.js'
+export type { WaitOptions } from './queue/wait.js'
 export type { ScheduleInfo } from './queue/schedules.js'
 export type { ScheduleDef, CatchUp } from './schedule/definition.js'
 export type { Settings } from './config.js'

@@ -13,6 +13,7 @@ import type { QueueState } from './pause.js'
 import type { ScheduleInfo } from './schedules.js'
 import type { PausedQueue } from '../storage/pause-repository.js'
 import type { Executor } from '../storage/executor.js'
+import type { WaitOptions } from './wait.js'
 
 export type { EnqueueOptions } from './new-task.js'
 
@@ -207,6 +208,16 @@ export class Queue {
    */
   async follow(idOrPrefix: string, onOutput: (text: string) => void, o: FollowOptions = {}): Promise<Task> {
     return followTask(this.connection, await this.resolveId(idOrPrefix), onOutput, o)
+  }
+
+  /**
+   * Waits for a task to end and resolves with its final record (completed, failed or cancelled: check
+   * `status`), streaming its output to `onOutput` meanwhile. At `timeout` ms or `signal`, rejects with
+   * a WaitStoppedError (`timedOut` says which), the task left as it is.
+   */
+  async wait(idOrPrefix: string, o: WaitOptions = {}): Promise<Task> {
+    const [{ waitForEnd }, id] = await Promise.all([import('./wait.js'), this.resolveId(idOrPrefix)])
+    return waitForEnd(this, id, o)
   }
 
   /** How many live workers take tasks from `queueName` (their heartbeat within the timeout). */
