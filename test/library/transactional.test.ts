@@ -4,7 +4,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { createTestDatabase, DIALECTS, describeOn, type TestDatabase } from '../helpers/db.js'
 import { UUID, writeTaskModule } from '../helpers/sq.js'
-import { waitFor } from '../helpers/wait.js'
+import { assertAnnouncedAtCommit } from '../helpers/announced.js'
 import {
   createTask,
   defineTasks,
@@ -193,21 +193,9 @@ for (const dialect of DIALECTS) {
     if (dialect !== 'postgres') return
 
     it('announces the task at the commit, not before: an idle worker hears it then', async () => {
-      const listener = new pg.Client({ connectionString: db.url })
-      await listener.connect()
-      const heard: string[] = []
-      listener.on('notification', (n) => heard.push(String(n.payload)))
-      await listener.query('LISTEN sq_queued')
-      try {
-        await app.exec('BEGIN')
-        await createTask({ task: 'tasks#hello', queue: 'mail', executor: app.raw }, queue)
-        await new Promise((r) => setTimeout(r, 200))
-        assert.equal(heard.length, 0, 'nothing announced before the commit')
-        await app.exec('COMMIT')
-        await waitFor(() => heard.includes('mail'), 5000, 'the notification')
-      } finally {
-        await listener.end()
-      }
+      await assertAnnouncedAtCommit(db.url, app.raw as pg.Client, 'mail', () =>
+        createTask({ task: 'tasks#hello', queue: 'mail', executor: app.raw }, queue),
+      )
     })
 
     it('passes an aborted transaction’s error through as a StorageError', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import pg from 'pg'
 import { createTestDatabase, describeOn, type TestDatabase } from '../helpers/db.js'
 import { sq, UUID, writeTaskModule } from '../helpers/sq.js'
-import { waitFor } from '../helpers/wait.js'
+import { assertAnnouncedAtCommit } from '../helpers/announced.js'
 import { createTask, openQueue, type Queue } from '../../src/index.js'
 import { NEW_TASK_COLUMNS } from '../../src/storage/task-row.js'
 
@@ -98,21 +98,7 @@ describeOn('postgres', 'sq_enqueue, enqueueing from SQL (postgres)', () => {
   })
 
   it('announces the task at the commit of the caller’s transaction', async () => {
-    const listener = new pg.Client({ connectionString: db.url })
-    await listener.connect()
-    const heard: string[] = []
-    listener.on('notification', (n) => heard.push(String(n.payload)))
-    await listener.query('LISTEN sq_queued')
-    try {
-      await client.query('BEGIN')
-      await enqueue(`'tasks#hello', queue => 'sqlq'`)
-      await new Promise((r) => setTimeout(r, 200))
-      assert.equal(heard.length, 0, 'nothing announced before the commit')
-      await client.query('COMMIT')
-      await waitFor(() => heard.includes('sqlq'), 5000, 'the notification')
-    } finally {
-      await listener.end()
-    }
+    await assertAnnouncedAtCommit(db.url, client, 'sqlq', () => enqueue(`'tasks#hello', queue => 'sqlq'`))
   })
 
   it('enqueues from a trigger on an app table: a rolled-back signup leaves no task, a committed one runs', async () => {
