@@ -32,12 +32,17 @@ export class StorageError extends SqError {}
 /** A task ended failed or cancelled while a command waited for it (`--wait`, `--follow`). */
 export class TaskEndedBadlyError extends SqError {}
 
-/** `--wait` stopped before the task ended (its timeout, or Ctrl-C); the task is left as it is. */
+/**
+ * Waiting stopped before the task ended — its timeout (`timedOut`), or Ctrl-C / an abort signal; the task
+ * is left as it is (`sq enqueue --wait`, Queue.wait).
+ */
 export class WaitStoppedError extends SqError {
   override readonly exitCode: number
+  readonly timedOut: boolean
   constructor(message: string, o: { interrupted: boolean }) {
     super(message)
     this.exitCode = o.interrupted ? EXIT.interrupted : EXIT.failure
+    this.timedOut = !o.interrupted
   }
 }
 

@@ -8,13 +8,15 @@
  * `openQueue()` gives a handle with explicit settings.
  */
 import type { Settings } from './config.js'
-import { Queue, type EnqueueOptions } from './queue/queue.js'
+import { Queue, type EnqueueOptions, type InTransaction } from './queue/queue.js'
 import type { QueueState } from './queue/pause.js'
 import { sharedQueue } from './shared-queue.js'
 
-export { Queue, type EnqueueOptions, type CancelResult } from './queue/queue.js'
+export { Queue, type EnqueueOptions, type InTransaction, type CancelResult } from './queue/queue.js'
+export type { BetterSqliteLike, Executor, KyselyLike, QueryClient } from './storage/executor.js'
 export type { QueueState } from './queue/pause.js'
 export { closeQueue, sharedQueue } from './shared-queue.js'
+export type { WaitOptions } from './queue/wait.js'
 export type { ScheduleInfo } from './queue/schedules.js'
 export type { ScheduleDef, CatchUp } from './schedule/definition.js'
 export type { Settings } from './config.js'
@@ -30,21 +32,26 @@ export function openQueue(options: Partial<Settings> = {}): Promise<Queue> {
 /**
  * Enqueues a task and returns its id. Throws a TypeError when `args` is not a plain object, and an
  * sq error when the reference is malformed, not allowed, its module is missing, or args are too large.
+ * With `executor`, the task is written in the app's transaction: it exists if and only if that commits.
  */
-export async function createTask(options: EnqueueOptions, queue?: Queue): Promise<string> {
+export async function createTask(options: EnqueueOptions & InTransaction, queue?: Queue): Promise<string> {
   return (await (queue ?? (await sharedQueue())).enqueue(options)).id
 }
 
 /**
  * Enqueues many tasks, `chunkSize` (default 10,000) per transaction, after validating every one: one
  * bad item throws, naming its index, and nothing is written. Returns their ids in order; a key held by
- * a queued or running task (or an earlier item) gives that task's id.
+ * a queued or running task (or an earlier item) gives that task's id. With `executor`, all are written
+ * in the app's transaction.
  */
 export async function enqueueMany(
   items: readonly EnqueueOptions[],
-  o: { chunkSize?: number; queue?: Queue } = {},
+  o: { chunkSize?: number; queue?: Queue } & InTransaction = {},
 ): Promise<string[]> {
-  const results = await (o.queue ?? (await sharedQueue())).enqueueMany(items, { chunkSize: o.chunkSize })
+  const results = await (o.queue ?? (await sharedQueue())).enqueueMany(items, {
+    chunkSize: o.chunkSize,
+    executor: o.executor,
+  })
   return results.map((r) => r.id)
 }
 

@@ -1,4 +1,4 @@
-import type { EnqueueOptions, Queue } from './queue/queue.js'
+import type { EnqueueOptions, InTransaction, Queue } from './queue/queue.js'
 
 /**
  * Typed task references: a map from each reference to its task function's type, so that enqueueing
@@ -32,8 +32,8 @@ export type TasksOf<Module, Path extends string> = {
     : never]: Module[K]
 }
 
-/** Enqueue options besides the task and its args. */
-export type TaskOptions = Omit<EnqueueOptions, 'task' | 'args'>
+/** Enqueue options besides the task and its args; `executor` writes in the app's transaction. */
+export type TaskOptions = Omit<EnqueueOptions, 'task' | 'args'> & InTransaction
 
 /** Enqueueing through a task map; see defineTasks. */
 export interface TypedTasks<M extends TaskMap> {
@@ -58,8 +58,9 @@ export function defineTasks<M extends TaskMap>(queue?: Queue | (() => Promise<Qu
     async createTask(task, args, options) {
       return (await (await resolve()).enqueue({ ...options, task, args })).id
     },
-    async enqueueMany(task, args, options) {
-      const results = await (await resolve()).enqueueMany(args.map((a) => ({ ...options, task, args: a })))
+    async enqueueMany(task, args, { executor, ...options } = {}) {
+      const items = args.map((a) => ({ ...options, task, args: a }))
+      const results = await (await resolve()).enqueueMany(items, { executor })
       return results.map((r) => r.id)
     },
   }

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js'
 import type { Backend } from '../storage/backend.js'
+import type { BulkWriter } from '../storage/bulk-insert.js'
 import type { NewTask } from '../storage/task-repository.js'
 import type { EnqueueOptions } from './new-task.js'
 
@@ -18,12 +19,12 @@ function settledLater(): { promise: Promise<void>; resolve: () => void; reject: 
   return { promise, resolve, reject }
 }
 
-/** See Queue.enqueueMany. */
+/** See Queue.enqueueMany. `writer`: an app's transaction to write in (storage/executor.ts). */
 export async function enqueueMany(
   storage: () => Promise<Backend>,
   prepare: (o: EnqueueOptions) => NewTask,
   items: readonly EnqueueOptions[],
-  o: { chunkSize?: number; label?: (index: number) => string } = {},
+  o: { chunkSize?: number; label?: (index: number) => string; writer?: () => Promise<BulkWriter> } = {},
 ): Promise<{ id: string; created: boolean }[]> {
   const label = o.label ?? ((i: number) => `tasks[${i}]`)
   const chunkSize = o.chunkSize ?? 10_000
@@ -42,11 +43,13 @@ export async function enqueueMany(
   }
   prepareUpTo(Math.min(chunkSize, items.length))
   const [{ insertTasks }, backend] = await Promise.all([import('../storage/bulk-insert.js'), storage()])
+  const writer = o.writer ? await o.writer() : backend
   // Where an open transaction holds back no other writer, the first chunk is written while the rest
-  // are checked (in turns, so that its rows keep flowing) and committed once all have passed.
-  const ahead = backend.concurrentWriters && items.length > chunkSize
+  // are checked (in turns, so that its rows keep flowing) and committed once all have passed. (Not
+  // in an app's transaction: one bad item must leave it untouched.)
+  const ahead = !o.writer && backend.concurrentWriters && items.length > chunkSize
   const checked = settledLater()
-  const first = ahead ? insertTasks(backend, rows.slice(), checked.promise) : undefined
+  const first = ahead ? insertTasks(writer, rows.slice(), checked.promise) : undefined
   first?.catch(() => {}) // awaited below; a failure meanwhile is not an unhandled rejection
   try {
     while (rows.length < items.length) {
@@ -61,6 +64,6 @@ export async function enqueueMany(
   checked.resolve()
   const results = first ? await first : []
   for (let i = results.length; i < rows.length; i += chunkSize)
-    results.push(...(await insertTasks(backend, rows.slice(i, i + chunkSize))))
+    results.push(...(await insertTasks(writer, rows.slice(i, i + chunkSize))))
   return results
 }

@@ -12,8 +12,19 @@ import { resolveTaskId } from './task-id.js'
 import type { QueueState } from './pause.js'
 import type { ScheduleInfo } from './schedules.js'
 import type { PausedQueue } from '../storage/pause-repository.js'
+import type { Executor } from '../storage/executor.js'
+import type { WaitOptions } from './wait.js'
 
 export type { EnqueueOptions } from './new-task.js'
+
+/** Enqueueing in the app's own transaction: the task exists if and only if it commits. */
+export interface InTransaction {
+  /**
+   * The app's connection or transaction on the queue's database (see Executor): a pg Client or
+   * PoolClient inside its BEGIN … COMMIT, a Kysely instance or transaction, a better-sqlite3 Database.
+   */
+  executor?: Executor
+}
 export type CancelResult = { id: string } & CancelOutcome
 export type RequeueResult = { id: string } & RequeueOutcome
 
@@ -77,25 +88,34 @@ export class Queue {
     return this.connection.displayUrl
   }
 
-  async enqueue(o: EnqueueOptions): Promise<{ id: string; created: boolean }> {
-    return tasks.insertTask(this.connection, this.check.prepare(o))
+  async enqueue(o: EnqueueOptions & InTransaction): Promise<{ id: string; created: boolean }> {
+    const task = this.check.prepare(o)
+    const store = o.executor === undefined ? this.connection : (await this.onExecutor(o.executor)).runner
+    return tasks.insertTask(store, task)
+  }
+
+  /** The queue's statements on an app's executor, checked to reach this queue's database. */
+  private async onExecutor(executor: Executor) {
+    const [{ onExecutor }, backend] = await Promise.all([import('../storage/executor.js'), this.storage()])
+    return onExecutor(backend, executor)
   }
 
   /**
    * Enqueues many tasks: every one is validated before any is committed (one bad item throws, naming
    * it with `label`, and nothing is written), then they are inserted in order, `chunkSize` per write
-   * transaction. A key held by a queued or running task, or by an earlier item, gives that task's id,
-   * not created.
+   * transaction — or all in the app's, with an executor. A key held by a queued or running task, or by
+   * an earlier item, gives that task's id, not created.
    */
   enqueueMany(
     items: readonly EnqueueOptions[],
-    o: { chunkSize?: number; label?: (index: number) => string } = {},
+    o: { chunkSize?: number; label?: (index: number) => string } & InTransaction = {},
   ): Promise<{ id: string; created: boolean }[]> {
+    const { executor } = o
     return enqueueMany(
       () => this.storage(),
       (item) => this.check.prepare(item),
       items,
-      o,
+      { ...o, writer: executor === undefined ? undefined : async () => (await this.onExecutor(executor)).writer },
     )
   }
 
@@ -190,6 +210,16 @@ export class Queue {
    */
   async follow(idOrPrefix: string, onOutput: (text: string) => void, o: FollowOptions = {}): Promise<Task> {
     return followTask(this.connection, await this.resolveId(idOrPrefix), onOutput, o)
+  }
+
+  /**
+   * Waits for a task to end and resolves with its final record (completed, failed or cancelled: check
+   * `status`), streaming its output to `onOutput` meanwhile. At `timeout` ms or `signal`, rejects with
+   * a WaitStoppedError (`timedOut` says which), the task left as it is.
+   */
+  async wait(idOrPrefix: string, o: WaitOptions = {}): Promise<Task> {
+    const [{ waitForEnd }, id] = await Promise.all([import('./wait.js'), this.resolveId(idOrPrefix)])
+    return waitForEnd(this, id, o)
   }
 
   /** How many live workers take tasks from `queueName` (their heartbeat within the timeout). */

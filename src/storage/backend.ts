@@ -48,6 +48,13 @@ export interface SqlSpelling {
   readonly nowMs: string
   /** An INSERT of one task as one statement that also announces its queue (Notifications.announceQueued). */
   announcingQueue(insert: string): string
+  /**
+   * A query of one row: `place`, text that names the database a connection reaches (equal on two
+   * connections if and only if they reach the same one), and `migrated`, whether sq's tables are there
+   * as that connection sees them — without an error that would abort the transaction it runs in.
+   * What an app's executor is checked with before a task is written on it (executor.ts).
+   */
+  readonly placeQuery: string
 }
 
 /**
@@ -208,8 +215,6 @@ export interface Notifications {
 
 /** What a driver's error means. */
 export interface ErrorClassification {
-  /** Was this error a unique-constraint violation? */
-  isUniqueViolation(error: unknown): boolean
   /**
    * Did the database refuse the statement for what it holds (a value out of range, too big, a
    * constraint), so that writing it again cannot help? Anything else — a connection lost, a server

@@ -4,6 +4,9 @@ import type { Backend } from './backend.js'
 import { queuesOf, type NewTask } from './task-repository.js'
 import { newTaskColumnList } from './task-row.js'
 
+/** What a bulk insert writes with: a backend, or an app's transaction (executor.ts). */
+export type BulkWriter = Pick<Backend, 'copyNewTasks' | 'writeTransaction' | 'newTaskRows' | 'announceQueued'>
+
 /** Rows per INSERT statement (their form is the backend's: Backend.newTaskRows). */
 const ROWS_PER_STATEMENT = 5000
 
@@ -16,7 +19,7 @@ const COLUMNS = sql.raw(newTaskColumnList())
  * `beforeCommit`, the transaction waits for it, and rolls back if it rejects.
  */
 export async function insertTasks(
-  d: Backend,
+  d: BulkWriter,
   batch: NewTask[],
   beforeCommit?: Promise<void>,
 ): Promise<{ id: string; created: boolean }[]> {
@@ -36,7 +39,7 @@ export async function insertTasks(
 const runsNow = (t: NewTask) => 'afterSeconds' in t.runAt && t.runAt.afterSeconds === 0
 
 async function insertWithKeys(
-  d: Backend,
+  d: BulkWriter,
   batch: NewTask[],
   beforeCommit: Promise<void> | undefined,
 ): Promise<{ id: string; created: boolean }[]> {

@@ -10,6 +10,7 @@ import { idsInByteOrder } from './migrations/006-ids-in-byte-order.js'
 import { cheaperIndexKeys } from './migrations/007-cheaper-index-keys.js'
 import { insertsAnnounceThemselves } from './migrations/008-inserts-announce-themselves.js'
 import { claimCounterAndRuns } from './migrations/009-claim-counter-and-runs.js'
+import { enqueueFunction } from './migrations/010-enqueue-function.js'
 import { LATEST_MIGRATION, MIGRATION_TABLE } from './schema-version.js'
 
 /** One numbering for both dialects; a migration may read the backend's column types. */
@@ -24,6 +25,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '007-cheaper-index-keys': cheaperIndexKeys(backend),
     '008-inserts-announce-themselves': insertsAnnounceThemselves(backend),
     '009-claim-counter-and-runs': claimCounterAndRuns(backend),
+    '010-enqueue-function': enqueueFunction(backend),
   }
 }
 

@@ -1,7 +1,7 @@
 import type { SqlRunner } from './backend.js'
 
 /** The newest migration's name (migrate.ts checks that it is the last of its list). */
-export const LATEST_MIGRATION = '009-claim-counter-and-runs'
+export const LATEST_MIGRATION = '010-enqueue-function'
 
 /** Kysely's migrator owns this table; only its name column is read here. */
 export const MIGRATION_TABLE = 'sq_migration'

@@ -17,7 +17,7 @@ export type { CancelOutcome, ListFilter, RequeueOutcome } from './task-types.js'
  */
 
 /** What these queries need: a Connection, or a Backend (which has all of it). */
-export type TaskStore = SqlRunner & Pick<Connection, 'toIso' | 'isUniqueViolation'>
+export type TaskStore = SqlRunner & Pick<Connection, 'toIso'>
 
 export interface NewTask {
   id: string
@@ -57,43 +57,42 @@ export function newTasksJson(rows: NewTask[]): string {
 
 /**
  * Inserts a task. With a key, a queued or running task of the same key wins: the unique partial index
- * refuses the insert and that task's id is returned instead (`created: false`).
+ * makes the insert do nothing, and that task's id is returned instead (`created: false`). Doing nothing
+ * rather than failing keeps an app's transaction usable: on PostgreSQL an error aborts it (executor.ts).
  */
-export async function insertTask(d: TaskStore, t: NewTask): Promise<{ id: string; created: boolean }> {
+export async function insertTask(d: SqlRunner, t: NewTask): Promise<{ id: string; created: boolean }> {
+  const keyed = t.key !== null
   for (;;) {
-    try {
-      await d.query(insertSql(d, 'at' in t.runAt), [
-        t.id,
-        t.task,
-        t.argsJson,
-        t.queue,
-        t.priority,
-        t.maxAttempts,
-        t.key,
-        'at' in t.runAt ? t.runAt.at : t.runAt.afterSeconds,
-      ])
-      return { id: t.id, created: true }
-    } catch (error) {
-      if (t.key === null || !d.isUniqueViolation(error)) throw error
-      const [existing] = await d.query<{ id: string }>(
-        `select "id" from "sq_tasks" where "key" = ${d.spelling.param(1)} and "status" in ('queued', 'progress')`,
-        [t.key],
-      )
-      // It may have ended between the failed insert and this read; then the insert can succeed.
-      if (existing) return { id: existing.id, created: false }
-    }
+    await d.query(insertSql(d, 'at' in t.runAt, keyed), [
+      t.id,
+      t.task,
+      t.argsJson,
+      t.queue,
+      t.priority,
+      t.maxAttempts,
+      t.key,
+      'at' in t.runAt ? t.runAt.at : t.runAt.afterSeconds,
+    ])
+    if (!keyed) return { id: t.id, created: true }
+    const [holder] = await d.query<{ id: string }>(
+      `select "id" from "sq_tasks" where "key" = ${d.spelling.param(1)} and "status" in ('queued', 'progress')`,
+      [t.key],
+    )
+    if (holder) return { id: holder.id, created: holder.id === t.id }
+    // The holder ended between the insert and this read; then the insert can succeed.
   }
 }
 
 /**
- * The INSERT of one task: run_at a time given (--at) or the database's now plus a delay. Its text is
- * made once per database and shape, not per task: an app may call createTask in a loop.
+ * The INSERT of one task: run_at a time given (--at) or the database's now plus a delay; with a key,
+ * doing nothing where the key is held. Its text is made once per database and shape, not per task: an
+ * app may call createTask in a loop.
  */
-function insertSql(d: SqlRunner, at: boolean): string {
+function insertSql(d: SqlRunner, at: boolean, keyed: boolean): string {
   let texts = INSERTS.get(d.spelling)
   if (!texts) {
     const p = (n: number) => d.spelling.param(n)
-    const text = (runAt: string) =>
+    const text = (runAt: string, onConflict: string) =>
       d.spelling.announcingQueue(
         `insert into "sq_tasks" ${newTaskColumnList()} values (${inNewTaskOrder({
           id: p(1),
@@ -108,17 +107,23 @@ function insertSql(d: SqlRunner, at: boolean): string {
           created: d.spelling.now,
           modified: d.spelling.now,
           run_at: runAt,
-        })})`,
-      )
+        })})${onConflict}`,
+      ) + PRECOMPILED
     // Marked precompiled: PostgreSQL keeps it prepared, parsed and planned once per connection (an
     // unnamed statement is parsed and planned at every call: ~1/4 of the server's work for one row).
-    texts = { at: text(p(8)) + PRECOMPILED, after: text(d.spelling.nowPlusSeconds(p(8))) + PRECOMPILED }
+    // Without conflict target: the only unique index a new row can meet is the active key's.
+    const shapes = (onConflict: string) => ({
+      at: text(p(8), onConflict),
+      after: text(d.spelling.nowPlusSeconds(p(8)), onConflict),
+    })
+    texts = { plain: shapes(''), keyed: shapes(' on conflict do nothing') }
     INSERTS.set(d.spelling, texts)
   }
-  return at ? texts.at : texts.after
+  const shape = keyed ? texts.keyed : texts.plain
+  return at ? shape.at : shape.after
 }
 
-const INSERTS = new WeakMap<SqlSpelling, { at: string; after: string }>()
+const INSERTS = new WeakMap<SqlSpelling, Record<'plain' | 'keyed', { at: string; after: string }>>()
 
 export async function getTask(d: TaskStore, id: string): Promise<Task | undefined> {
   const [row] = await d.query<TaskRow>(`select * from "sq_tasks" where "id" = ${d.spelling.param(1)}`, [id])

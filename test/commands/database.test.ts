@@ -26,7 +26,7 @@ for (const dialect of DIALECTS) {
       ])
       for (const r of results) assert.equal(r.code, 0, r.stderr)
       const applied = results.slice(6).flatMap((r) => JSON.parse(r.stdout).applied as string[])
-      assert.equal(applied.length, 9, `the six sq migrate applied each migration once between them: ${applied}`)
+      assert.equal(applied.length, 10, `the six sq migrate applied each migration once between them: ${applied}`)
       for (const db of [a, b]) {
         const d = await openTestDatabase(db)
         try {
@@ -46,6 +46,7 @@ for (const dialect of DIALECTS) {
               '007-cheaper-index-keys',
               '008-inserts-announce-themselves',
               '009-claim-counter-and-runs',
+              '010-enqueue-function',
             ],
             'each migration ran once',
           )

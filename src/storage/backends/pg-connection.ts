@@ -11,6 +11,9 @@ export const PG_SPELLING: SqlSpelling = {
   nowPlusSeconds: (seconds) => `now() + make_interval(secs => cast(${seconds} as double precision))`,
   announcingQueue: (insert) =>
     `with "new" as (${insert} returning "queue") select pg_notify('sq_queued', "queue") from "new"`,
+  // The server by its port and start time: its system identifier is for superusers only, and its
+  // address differs between a socket and TCP. to_regclass is null, not an error, for a missing table.
+  placeQuery: `select current_database() || ' (port ' || current_setting('port') || ', up since ' || pg_postmaster_start_time() || ')' as "place", to_regclass('sq_tasks') is not null as "migrated"`,
 }
 
 /** Notifies `sq_queued` once per queue of the array parameter $1 (Notifications.announceQueued). */
@@ -50,7 +53,6 @@ export function openPostgres(url: string): Connection {
     backend: whole.backend,
     close: whole.close,
     toIso: isoReader((value) => new Date(value).toISOString()),
-    isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
     // SQLSTATE classes 22 (data exception), 23 (integrity constraint), 54 (program limit exceeded).
     isRefusal: (error) => /^(22|23|54)/.test(String((error as { code?: unknown })?.code)),
   }

@@ -86,7 +86,6 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
       if (queues.length > 0) await trx.executeQuery(CompiledQuery.raw(ANNOUNCE_QUEUED, [queues]))
     },
     // Error classification
-    isUniqueViolation: connection.isUniqueViolation,
     isRefusal: connection.isRefusal,
   }
 }

@@ -49,6 +49,8 @@ export const SQLITE_SPELLING: SqlSpelling = {
   nowPlusSeconds: (seconds) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
   // The commit is the announcement (Notifications.announceQueued).
   announcingQueue: (insert) => insert,
+  // The main file's full path, as SQLite resolved it when the connection opened it.
+  placeQuery: `select "file" as "place", exists (select 1 from sqlite_master where "type" = 'table' and "name" = 'sq_tasks') as "migrated" from pragma_database_list where "name" = 'main'`,
 }
 
 /** A statement cache over the native connection, shared by the SQL written out and by Kysely. */
@@ -178,9 +180,6 @@ function openConnection(file: string, resolved: string): Connection {
     backend: whole.backend,
     close: whole.close,
     toIso: isoReader((value) => (typeof value === 'string' ? value : value.toISOString())),
-    isUniqueViolation: (error) =>
-      typeof (error as { code?: unknown })?.code === 'string' &&
-      /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((error as { code: string }).code),
     // Not SQLITE_FULL, _IOERR, _BUSY, _READONLY: the file's trouble, not the row's.
     isRefusal: (error) =>
       /^SQLITE_(TOOBIG|CONSTRAINT|MISMATCH|RANGE)/.test(String((error as { code?: unknown })?.code)),

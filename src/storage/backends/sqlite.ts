@@ -118,7 +118,6 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
     // The commit is the announcement.
     announceQueued: async () => {},
     // Error classification
-    isUniqueViolation: connection.isUniqueViolation,
     isRefusal: connection.isRefusal,
   }
   return backend

@@ -1,0 +1,173 @@
+import { CompiledQuery, Kysely, type DatabaseConnection, type Driver } from 'kysely'
+import { StorageError } from '../errors.js'
+import type { Backend, SqlRunner } from './backend.js'
+import type { BulkWriter } from './bulk-insert.js'
+import type { Database } from './schema.js'
+
+/**
+ * The app's own connection or transaction, on which a task is enqueued so that it exists if and only if
+ * that transaction commits. Typed by shape, not by a driver's class, so that sq's types name no driver:
+ * - a `pg` Client or PoolClient (inside the app's BEGIN … COMMIT), or any `{ query(text, values) }`
+ *   resolving to `{ rows }` or to the rows (PostgreSQL's `$1` parameters; SQLite's `?`);
+ * - a Kysely instance or transaction (`executeQuery`);
+ * - a better-sqlite3 Database (`prepare` and `pragma`), on the queue's own SQLite file.
+ */
+export type Executor = QueryClient | KyselyLike | BetterSqliteLike
+
+/** A `pg` Client or PoolClient, or any client that runs one statement with its parameters. */
+export interface QueryClient {
+  query(text: string, values: unknown[]): Promise<unknown>
+}
+
+/**
+ * A Kysely instance or transaction, of any version that runs a compiled query. (The parameter is typed
+ * `never` so that any Kysely's own CompiledQuery type fits; sq hands it one made by CompiledQuery.raw.)
+ */
+export interface KyselyLike {
+  executeQuery(query: never): Promise<{ rows: unknown[] }>
+}
+
+/** A better-sqlite3 Database. */
+export interface BetterSqliteLike {
+  prepare(source: string): {
+    readonly reader: boolean
+    all(...parameters: unknown[]): unknown[]
+    run(...parameters: unknown[]): unknown
+  }
+  pragma(source: string, options?: { simple?: boolean }): unknown
+}
+
+const ACCEPTED =
+  'a pg Client or PoolClient, a Kysely instance or transaction, a better-sqlite3 Database, or an object with query(text, values)'
+
+type Run = (text: string, parameters: readonly unknown[]) => Promise<unknown[]>
+
+/** How to run one statement on an executor, by its shape; a TypeError for a shape sq does not know. */
+function runnerOf(executor: unknown): Run {
+  const e = executor as Record<string, unknown> | null
+  if (typeof e?.executeQuery === 'function') {
+    const kysely = e as unknown as { executeQuery(query: CompiledQuery): Promise<{ rows: unknown[] }> }
+    return async (text, parameters) => (await kysely.executeQuery(CompiledQuery.raw(text, [...parameters]))).rows
+  }
+  if (typeof e?.prepare === 'function' && typeof e.pragma === 'function') {
+    const sqlite = e as unknown as BetterSqliteLike
+    return async (text, parameters) => {
+      const statement = sqlite.prepare(text)
+      if (statement.reader) return statement.all(...parameters)
+      statement.run(...parameters)
+      return []
+    }
+  }
+  if (typeof e?.query === 'function') {
+    const client = e as unknown as QueryClient
+    return async (text, parameters) => {
+      const result = (await client.query(text, [...parameters])) as { rows?: unknown[] } | unknown[]
+      return Array.isArray(result) ? result : (result?.rows ?? [])
+    }
+  }
+  throw new TypeError(`executor must be ${ACCEPTED}; got ${describe(executor)}`)
+}
+
+const describe = (value: unknown) =>
+  value === null ? 'null' : typeof value === 'object' ? `an object without those methods` : `a ${typeof value}`
+
+/** The driver's own error, passed through as sq's: a closed connection, an aborted transaction. */
+function wrapped(run: Run): Run {
+  return async (text, parameters) => {
+    try {
+      return await run(text, parameters)
+    } catch (error) {
+      throw new StorageError(`database error on the executor: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+      })
+    }
+  }
+}
+
+/**
+ * Per queue handle, each executor found to reach its database, migrated: asked once per executor
+ * object (a Client or a Kysely instance is bound to one database for its life; a transaction is new).
+ */
+const checked = new WeakMap<object, WeakMap<object, Promise<void>>>()
+
+/**
+ * The queue's statements on the app's executor, inside the app's transaction: a SqlRunner for SQL
+ * written out (insertTask), and a writer for a batch (bulk-insert.ts) whose write transaction is the
+ * app's. Throws before anything is written
+ * when the executor reaches another database than the queue's, or one without sq's tables: sq never
+ * migrates inside the app's transaction.
+ */
+export async function onExecutor(
+  backend: Backend,
+  executor: Executor,
+): Promise<{ runner: SqlRunner; writer: BulkWriter }> {
+  const run = wrapped(runnerOf(executor))
+  let ofQueue = checked.get(backend.db)
+  if (!ofQueue) checked.set(backend.db, (ofQueue = new WeakMap()))
+  let check = ofQueue.get(executor)
+  if (!check) {
+    check = sameDatabase(backend, run)
+    ofQueue.set(executor, check)
+    check.catch(() => ofQueue.delete(executor))
+  }
+  await check
+  const db = kyselyOn(backend.db, run)
+  return {
+    runner: { spelling: backend.spelling, query: run as SqlRunner['query'] },
+    // No COPY: it would need the driver's own stream API, which an executor need not have.
+    writer: { ...backend, copyNewTasks: null, writeTransaction: (fn) => fn(db) },
+  }
+}
+
+type Place = { place: string; migrated: boolean | number }
+
+async function sameDatabase(queue: SqlRunner & { displayUrl: string }, run: Run): Promise<void> {
+  const [ours] = await queue.query<Place>(queue.spelling.placeQuery, [])
+  const [theirs] = (await run(queue.spelling.placeQuery, [])) as Place[]
+  if (!theirs || String(theirs.place) !== String(ours?.place))
+    throw new StorageError(
+      `the executor is connected to another database (${theirs?.place ?? 'unknown'}) than the queue's (${queue.displayUrl}); nothing was written`,
+    )
+  if (!theirs.migrated)
+    throw new StorageError(
+      `sq's tables are not in the executor's database as its connection sees it: run \`sq migrate\` against ${queue.displayUrl} first (sq never migrates inside your transaction)`,
+    )
+}
+
+/**
+ * A Kysely handle whose every statement runs on `run`, compiled as the queue's own handle compiles
+ * them. It owns no transaction: the app's is the one its statements join, and the app commits it.
+ */
+function kyselyOn(queueDb: Kysely<Database>, run: Run): Kysely<Database> {
+  const queueExecutor = queueDb.getExecutor()
+  const connection: DatabaseConnection = {
+    executeQuery: async <R>(compiled: CompiledQuery) => ({
+      rows: (await run(compiled.sql, compiled.parameters)) as R[],
+    }),
+    streamQuery: () => {
+      throw new Error('internal error: no streaming on an executor')
+    },
+  }
+  const ownsNoTransaction = async () => {
+    throw new Error('internal error: the transaction on an executor is the caller’s')
+  }
+  const driver: Driver = {
+    init: async () => {},
+    acquireConnection: async () => connection,
+    beginTransaction: ownsNoTransaction,
+    commitTransaction: ownsNoTransaction,
+    rollbackTransaction: ownsNoTransaction,
+    releaseConnection: async () => {},
+    destroy: async () => {},
+  }
+  return new Kysely<Database>({
+    dialect: {
+      createAdapter: () => queueExecutor.adapter,
+      createDriver: () => driver,
+      createQueryCompiler: () => ({ compileQuery: (node, queryId) => queueExecutor.compileQuery(node, queryId) }),
+      createIntrospector: () => {
+        throw new Error('internal error: no introspection on an executor')
+      },
+    },
+  })
+}
