@@ -142,22 +142,22 @@ const parseProgress = (json: string | null): Progress | null => {
 }
 
 /** Reads everything `sq top` shows. Every query is bounded; see storage/monitor-repository.ts. */
-export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Snapshot> {
+export async function snapshot(backend: Backend, o: SnapshotOptions = {}): Promise<Snapshot> {
   const began = performance.now()
   const filter = o.filter?.trim() || null
   const reuse = o.previous && Date.now() - o.previous.endedCountsAt < (o.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS)
   const list = o.list ?? 'failed'
   const [at, fresh, ended, workers, runningRows, failureRows, listedRows, paused] = await Promise.all([
-    monitor.databaseNow(d),
-    monitor.countsByStatus(d, reuse ? ['queued', 'progress'] : undefined),
-    monitor.recentlyEnded(d, THROUGHPUT_WINDOW_SECONDS),
-    liveWorkers(d, o.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout),
-    monitor.runningTasks(d, { taskPattern: filter, limit: o.runningLimit ?? 100 }),
-    monitor.recentFailures(d, { taskPattern: filter, limit: o.failureLimit ?? 20 }),
+    monitor.databaseNow(backend),
+    monitor.countsByStatus(backend, reuse ? ['queued', 'progress'] : undefined),
+    monitor.recentlyEnded(backend, THROUGHPUT_WINDOW_SECONDS),
+    liveWorkers(backend, o.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout),
+    monitor.runningTasks(backend, { taskPattern: filter, limit: o.runningLimit ?? 100 }),
+    monitor.recentFailures(backend, { taskPattern: filter, limit: o.failureLimit ?? 20 }),
     list === 'failed'
       ? null
-      : monitor.latestWithStatus(d, { status: list, taskPattern: filter, limit: o.failureLimit ?? 20 }),
-    pausedQueues(d),
+      : monitor.latestWithStatus(backend, { status: list, taskPattern: filter, limit: o.failureLimit ?? 20 }),
+    pausedQueues(backend),
   ])
   const counts = reuse
     ? {
@@ -199,7 +199,7 @@ export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Sna
         }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
   const previousPane = o.previous?.pane ?? null
-  const pane = selectedId === null ? null : await readPane(d, selectedId, o.stream ?? 'output', previousPane, now)
+  const pane = selectedId === null ? null : await readPane(backend, selectedId, o.stream ?? 'output', previousPane, now)
   return {
     at,
     counts,
@@ -217,13 +217,13 @@ export async function snapshot(d: Backend, o: SnapshotOptions = {}): Promise<Sna
 }
 
 async function readPane(
-  d: Backend,
+  backend: Backend,
   id: string,
   stream: Stream,
   previous: Pane | null,
   now: number,
 ): Promise<Pane | null> {
-  const row = await monitor.taskHead(d, id)
+  const row = await monitor.taskHead(backend, id)
   if (!row) return null
   const started = row.started === null ? null : Date.parse(row.started)
   const base = {
@@ -242,7 +242,7 @@ async function readPane(
   if (row.status === 'progress') {
     // Continue from the previous read only if it was of this same run while it was running.
     const continues = same && previous.status === 'progress'
-    const read = await monitor.readStreamChunks(d, {
+    const read = await monitor.readStreamChunks(backend, {
       id,
       claim: row.claims,
       stream,
@@ -257,7 +257,7 @@ async function readPane(
   // Ended: the chunks were folded into the row. Read its tail once; later refreshes reuse it.
   if (same && previous.status === row.status)
     return { ...base, text: previous.text, clipped: previous.clipped, lastSeq: 0 }
-  const ended = await monitor.endedStreamTail(d, { id, stream, maxChars: PANE_MAX_CHARS })
+  const ended = await monitor.endedStreamTail(backend, { id, stream, maxChars: PANE_MAX_CHARS })
   return { ...base, text: ended.text, clipped: ended.length > ended.text.length, lastSeq: 0 }
 }
 
@@ -277,9 +277,9 @@ export interface MonitorSource {
 
 /** A MonitorSource over an open queue: reads through `snapshot`, acts through the Queue's methods. */
 export function queueMonitor(queue: Queue): MonitorSource {
-  const d = queue.backend
+  const backend = queue.backend
   return {
-    snapshot: (o) => snapshot(d, { heartbeatTimeout: queue.settings.heartbeatTimeout, ...o }),
+    snapshot: (o) => snapshot(backend, { heartbeatTimeout: queue.settings.heartbeatTimeout, ...o }),
     async cancel(id) {
       const [result] = await queue.cancel([id])
       if (!result) return `no task ${id}`
@@ -295,8 +295,10 @@ export function queueMonitor(queue: Queue): MonitorSource {
     },
     async watch(onChange) {
       // SQLite hears every commit, heartbeats included: a redraw per commit would cost more than the poll.
-      if (d.hears === 'commits') return async () => {}
-      const stops = await Promise.all(['sq_queued', 'sq_ended'].map((channel) => d.listen(channel, () => onChange())))
+      if (backend.hears === 'commits') return async () => {}
+      const stops = await Promise.all(
+        ['sq_queued', 'sq_ended'].map((channel) => backend.listen(channel, () => onChange())),
+      )
       return async () => {
         await Promise.all(stops.map((stop) => stop()))
       }

@@ -32,8 +32,8 @@ interface SlowCounts {
 
 function slowCounts(c: ApiContext): Promise<SlowCounts> {
   if (c.slow && Date.now() - c.slow.at < SLOW_COUNTS_MAX_AGE_MS) return c.slow.data
-  const d = c.queue.backend
-  const data = Promise.all([countsByQueue(d, [...TERMINAL_STATUSES]), oldestQueuedByQueue(d)]).then(
+  const backend = c.queue.backend
+  const data = Promise.all([countsByQueue(backend, [...TERMINAL_STATUSES]), oldestQueuedByQueue(backend)]).then(
     ([ended, oldest]) => ({
       ended,
       oldest,
@@ -49,14 +49,14 @@ function slowCounts(c: ApiContext): Promise<SlowCounts> {
 
 /** Counts per status and per queue, running tasks, live workers, and the optional sections. */
 export async function overview(c: ApiContext, res: http.ServerResponse): Promise<void> {
-  const d = c.queue.backend
+  const backend = c.queue.backend
   try {
     const [at, active, slow, running, workers, schedules, paused] = await Promise.all([
-      databaseNow(d),
-      countsByQueue(d, ['queued', 'progress']),
+      databaseNow(backend),
+      countsByQueue(backend, ['queued', 'progress']),
       slowCounts(c),
-      runningTasks(d, { limit: 100 }),
-      liveWorkers(d, c.queue.settings.heartbeatTimeout),
+      runningTasks(backend, { limit: 100 }),
+      liveWorkers(backend, c.queue.settings.heartbeatTimeout),
       c.queue.settings.schedules.length > 0 ? c.queue.schedules() : null,
       c.queue.pausedQueues().then((rows) => rows.map((p) => p.queue)),
     ])

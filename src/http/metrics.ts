@@ -37,7 +37,7 @@ export function labelValue(text: string): string {
 }
 
 export function createMetrics(queue: Queue): Metrics {
-  const d = queue.backend
+  const backend = queue.backend
   const registry = new Registry()
   // The collect callbacks of one scrape share one read of the database: render() starts it, and
   // registry.metrics() calls every collect synchronously, before any other scrape can begin.
@@ -45,10 +45,10 @@ export function createMetrics(queue: Queue): Metrics {
   const read = (): Promise<Scrape> =>
     (async () => {
       const [queues, oldest, ended, workers] = await Promise.all([
-        countsByQueue(d),
-        oldestQueuedByQueue(d),
-        endedByTask(d, DURATION_BUCKETS),
-        liveWorkers(d, queue.settings.heartbeatTimeout),
+        countsByQueue(backend),
+        oldestQueuedByQueue(backend),
+        endedByTask(backend, DURATION_BUCKETS),
+        liveWorkers(backend, queue.settings.heartbeatTimeout),
       ])
       return { queues, oldest, ended, workers: workers.length }
     })()

@@ -30,11 +30,11 @@ export async function streamOutput(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<void> {
-  const d = queue.backend
+  const backend = queue.backend
   let id: string
   try {
     id = await queue.resolveId(ref)
-    if (!(await taskHead(d, id))) return void (await queue.get(id))
+    if (!(await taskHead(backend, id))) return void (await queue.get(id))
   } catch (error) {
     return sendError(res, error)
   }
@@ -54,7 +54,7 @@ export async function streamOutput(
   let lastWrite = Date.now()
   try {
     while (!closed) {
-      const head = await taskHead(d, id)
+      const head = await taskHead(backend, id)
       if (!head) {
         send('end', { status: 'deleted' })
         break
@@ -65,10 +65,10 @@ export async function streamOutput(
       }
       if (isTerminal(head.status)) {
         if (head.claims === claim && whole) {
-          const rest = ((await getTask(d, id))?.output ?? '').slice(sent)
+          const rest = ((await getTask(backend, id))?.output ?? '').slice(sent)
           if (rest) send('output', { text: rest })
         } else {
-          const tail = await endedStreamTail(d, { id, stream: 'output', maxChars: TAIL_CHARS })
+          const tail = await endedStreamTail(backend, { id, stream: 'output', maxChars: TAIL_CHARS })
           send('reset', { attempt: head.attempts, clipped: tail.length > tail.text.length })
           if (tail.text) send('output', { text: tail.text })
         }
@@ -84,7 +84,7 @@ export async function streamOutput(
           firstRead = true
           whole = true
         }
-        const read = await readStreamChunks(d, { id, claim, stream: 'output', afterSeq: lastSeq, maxChunks: 500 })
+        const read = await readStreamChunks(backend, { id, claim, stream: 'output', afterSeq: lastSeq, maxChunks: 500 })
         // A read from seq 0 takes the LAST chunks, so its `more` means older text was left out.
         more = lastSeq !== 0 && read.more
         if (lastSeq === 0 && read.more) whole = false

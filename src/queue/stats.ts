@@ -18,16 +18,16 @@ export interface QueueStats {
   paused_queues: PausedQueue[]
 }
 
-export async function queueStats(d: Backend, heartbeatTimeout: number): Promise<QueueStats> {
+export async function queueStats(backend: Backend, heartbeatTimeout: number): Promise<QueueStats> {
   const [counts, tasks, oldest, m1, m5, m15, workers, paused] = await Promise.all([
-    countsByStatus(d),
-    countsByTask(d),
-    oldestQueuedAgeSeconds(d),
-    recentlyEnded(d, 60),
-    recentlyEnded(d, 300),
-    recentlyEnded(d, 900),
-    liveWorkers(d, heartbeatTimeout),
-    pausedQueues(d),
+    countsByStatus(backend),
+    countsByTask(backend),
+    oldestQueuedAgeSeconds(backend),
+    recentlyEnded(backend, 60),
+    recentlyEnded(backend, 300),
+    recentlyEnded(backend, 900),
+    liveWorkers(backend, heartbeatTimeout),
+    pausedQueues(backend),
   ])
   return {
     counts,

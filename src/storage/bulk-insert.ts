@@ -15,18 +15,20 @@ const COLUMNS = sql.raw(newTaskColumnList())
  * `beforeCommit`, the transaction waits for it, and rolls back if it rejects.
  */
 export async function insertTasks(
-  d: Backend,
+  backend: Backend,
   batch: NewTask[],
   beforeCommit?: Promise<void>,
 ): Promise<{ id: string; created: boolean }[]> {
-  if (batch.some((t) => t.key !== null)) return insertWithKeys(d, batch, beforeCommit)
+  if (batch.some((t) => t.key !== null)) return insertWithKeys(backend, batch, beforeCommit)
   // Without keys no row can lose (ids are fresh UUIDs): nothing to return, nothing to look up.
-  if (d.copyNewTasks && batch.every(runsNow)) await d.copyNewTasks(batch, beforeCommit)
+  if (backend.copyNewTasks && batch.every(runsNow)) await backend.copyNewTasks(batch, beforeCommit)
   else
-    await d.writeTransaction(async (trx) => {
+    await backend.writeTransaction(async (trx) => {
       for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT)
-        await sql`INSERT INTO sq_tasks ${COLUMNS} ${d.newTaskRows(batch.slice(i, i + ROWS_PER_STATEMENT))}`.execute(trx)
-      await d.announceQueued(trx, queuesOf(batch))
+        await sql`INSERT INTO sq_tasks ${COLUMNS} ${backend.newTaskRows(batch.slice(i, i + ROWS_PER_STATEMENT))}`.execute(
+          trx,
+        )
+      await backend.announceQueued(trx, queuesOf(batch))
       await beforeCommit
     })
   return batch.map((t) => ({ id: t.id, created: true }))
@@ -35,17 +37,17 @@ export async function insertTasks(
 const runsNow = (t: NewTask) => 'afterSeconds' in t.runAt && t.runAt.afterSeconds === 0
 
 async function insertWithKeys(
-  d: Backend,
+  backend: Backend,
   batch: NewTask[],
   beforeCommit: Promise<void> | undefined,
 ): Promise<{ id: string; created: boolean }[]> {
-  return d.writeTransaction(async (trx) => {
+  return backend.writeTransaction(async (trx) => {
     const inserted = new Set<string>()
     for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
       // ON CONFLICT DO NOTHING: the only unique constraint a new row can break is the active key
       // (ids are fresh UUIDs); the rows that lost are found by their key below.
       const { rows } = await sql<{ id: string }>`
-        INSERT INTO sq_tasks ${COLUMNS} ${d.newTaskRows(batch.slice(i, i + ROWS_PER_STATEMENT))}
+        INSERT INTO sq_tasks ${COLUMNS} ${backend.newTaskRows(batch.slice(i, i + ROWS_PER_STATEMENT))}
         ON CONFLICT DO NOTHING RETURNING id`.execute(trx)
       for (const r of rows) inserted.add(r.id)
     }
@@ -60,7 +62,7 @@ async function insertWithKeys(
         .execute()
       for (const r of rows) holders.set(r.key!, r.id)
     }
-    await d.announceQueued(trx, queuesOf(batch.filter((t) => inserted.has(t.id))))
+    await backend.announceQueued(trx, queuesOf(batch.filter((t) => inserted.has(t.id))))
     await beforeCommit
     // Inside one write transaction no holder can end between the insert and this read.
     return batch.map((t) =>

@@ -32,18 +32,18 @@ export const CANCELLED_BY_USER = 'Cancelled by user'
  * ever said of a task seen ended.
  */
 export async function cancelTask(
-  d: Backend,
+  backend: Backend,
   id: string,
   from: ReadonlyArray<'queued' | 'progress'> = ['queued', 'progress'],
 ): Promise<CancelOutcome | undefined> {
   for (;;) {
-    const outcome = await d.writeTransaction(async (trx): Promise<CancelOutcome | undefined> => {
+    const outcome = await backend.writeTransaction(async (trx): Promise<CancelOutcome | undefined> => {
       const row = await trx
         .updateTable('sq_tasks')
         .set({
           status: 'cancelled',
-          finished: d.now(),
-          modified: d.now(),
+          finished: backend.now(),
+          modified: backend.now(),
           // Only a run in progress ends with this error; it also tells RETURNING what the task was.
           error: sql<string | null>`case when status = 'progress' then ${CANCELLED_BY_USER} else error end`,
         })
@@ -56,7 +56,7 @@ export async function cancelTask(
         return current && { cancelled: false, status: current.status }
       }
       if (row.error !== CANCELLED_BY_USER) return { cancelled: true, was: 'queued' }
-      const { output, log } = await readChunks(kyselyRunner(d.spelling, trx), id, row.claims)
+      const { output, log } = await readChunks(kyselyRunner(backend.spelling, trx), id, row.claims)
       if (output || log) {
         const folded = { output: output || null, log: log || null }
         await trx.updateTable('sq_tasks').set(folded).where('id', '=', id).execute()
@@ -72,16 +72,16 @@ export async function cancelTask(
  * Sends ended tasks back to the queue with their results cleared. `attempts` is kept: the task gets one
  * more run (retries do not start over); its claim counter, the fencing token (fencing.ts), never goes back.
  */
-export async function requeueTasks(d: Backend, ids: string[]): Promise<string[]> {
+export async function requeueTasks(backend: Backend, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return []
-  const rows = await d.db
+  const rows = await backend.db
     .updateTable('sq_tasks')
     .set({
       status: 'queued',
       ...CLEARED_RESULTS,
       ...CLEARED_CLAIM,
-      run_at: d.now(),
-      modified: d.now(),
+      run_at: backend.now(),
+      modified: backend.now(),
       max_attempts: sql`case when max_attempts > attempts then max_attempts else attempts + 1 end`,
     })
     .where('id', 'in', ids)
@@ -97,15 +97,15 @@ export async function requeueTasks(d: Backend, ids: string[]): Promise<string[]>
  * (it was running when the UPDATE looked) is tried again, so "not requeued" is only said of a task seen
  * queued or running.
  */
-export async function requeueEach(d: Backend, ids: string[]): Promise<Map<string, RequeueOutcome>> {
+export async function requeueEach(backend: Backend, ids: string[]): Promise<Map<string, RequeueOutcome>> {
   const results = new Map<string, RequeueOutcome>()
   let pending = [...new Set(ids)]
   while (pending.length > 0) {
-    for (const id of await requeueTasks(d, pending)) results.set(id, { requeued: true })
+    for (const id of await requeueTasks(backend, pending)) results.set(id, { requeued: true })
     const rest = pending.filter((id) => !results.has(id))
     pending = []
     if (rest.length === 0) break
-    const rows = await d.db.selectFrom('sq_tasks').select(['id', 'status']).where('id', 'in', rest).execute()
+    const rows = await backend.db.selectFrom('sq_tasks').select(['id', 'status']).where('id', 'in', rest).execute()
     for (const { id, status } of rows) {
       if (status === 'queued' || status === 'progress') results.set(id, { requeued: false, status })
       else pending.push(id)

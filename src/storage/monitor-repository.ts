@@ -26,9 +26,9 @@ function head(column: string, n: number): RawBuilder<string | null> {
 }
 
 /** The database's clock, so elapsed times are right whatever the clock of the host running `sq top`. */
-export async function databaseNow(d: Backend): Promise<string> {
-  const row = await d.db.selectNoFrom(d.now().as('now')).executeTakeFirstOrThrow()
-  return d.toIso(row.now as Date | string)
+export async function databaseNow(backend: Backend): Promise<string> {
+  const row = await backend.db.selectNoFrom(backend.now().as('now')).executeTakeFirstOrThrow()
+  return backend.toIso(row.now as Date | string)
 }
 
 /**
@@ -39,8 +39,8 @@ export async function databaseNow(d: Backend): Promise<string> {
  * claim updates, a hot spot for concurrent workers; monitor.ts re-counts the ended statuses only every
  * few seconds instead.
  */
-export async function countsByStatus(d: Backend, only?: Status[]): Promise<Record<Status, number>> {
-  let q = d.db.selectFrom('sq_tasks').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+export async function countsByStatus(backend: Backend, only?: Status[]): Promise<Record<Status, number>> {
+  let q = backend.db.selectFrom('sq_tasks').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
   if (only) q = q.where('status', 'in', only)
   const rows = await q.groupBy('status').execute()
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>
@@ -49,12 +49,12 @@ export async function countsByStatus(d: Backend, only?: Status[]): Promise<Recor
 }
 
 /** Completions and failures in the last `seconds`: a range of sq_tasks_status_modified per status. */
-export async function recentlyEnded(d: Backend, seconds: number): Promise<{ completed: number; failed: number }> {
-  const rows = await d.db
+export async function recentlyEnded(backend: Backend, seconds: number): Promise<{ completed: number; failed: number }> {
+  const rows = await backend.db
     .selectFrom('sq_tasks')
     .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
     .where('status', 'in', ['completed', 'failed'])
-    .where('modified', '>=', d.nowPlusSeconds(-seconds))
+    .where('modified', '>=', backend.nowPlusSeconds(-seconds))
     .groupBy('status')
     .execute()
   const n = (status: Status) => Number(rows.find((r) => r.status === status)?.n ?? 0)
@@ -80,10 +80,10 @@ export interface RunningRow {
  * output chunk is one backward step of sq_task_chunks_task (task_id, stream, seq).
  */
 export async function runningTasks(
-  d: Backend,
+  backend: Backend,
   o: { taskPattern?: string | null; limit: number },
 ): Promise<RunningRow[]> {
-  let q = d.db
+  let q = backend.db
     .selectFrom('sq_tasks as t')
     .select(['t.id', 't.task', 't.worker', 't.started', 't.attempts', 't.claims', 't.progress'])
     .select((eb) =>
@@ -103,7 +103,7 @@ export async function runningTasks(
     .where('t.started', 'is not', null)
   if (o.taskPattern) q = q.where(taskMatches('t.task', o.taskPattern))
   const rows = await q.orderBy('t.started').orderBy('t.id').limit(o.limit).execute()
-  return rows.map((r) => ({ ...r, started: r.started === null ? null : d.toIso(r.started) }))
+  return rows.map((r) => ({ ...r, started: r.started === null ? null : backend.toIso(r.started) }))
 }
 
 export interface FailureRow {
@@ -116,10 +116,10 @@ export interface FailureRow {
 
 /** The latest failures, newest first (see latestWithStatus). */
 export async function recentFailures(
-  d: Backend,
+  backend: Backend,
   o: { taskPattern?: string | null; limit: number; scanLimit?: number },
 ): Promise<FailureRow[]> {
-  const rows = await latestWithStatus(d, { ...o, status: 'failed' })
+  const rows = await latestWithStatus(backend, { ...o, status: 'failed' })
   return rows.map(({ head: error_head, ...r }) => ({ ...r, error_head }))
 }
 
@@ -143,13 +143,13 @@ export interface ListedRow {
  * rows of that walk are searched, so a filter matching nothing still reads a bounded number of rows.
  */
 export async function latestWithStatus(
-  d: Backend,
+  backend: Backend,
   o: { status: ListedStatus; taskPattern?: string | null; limit: number; scanLimit?: number },
 ): Promise<ListedRow[]> {
   const direction = o.status === 'queued' ? 'asc' : 'desc'
   const column = HEAD_OF[o.status]
   const walk = (limit: number) =>
-    d.db
+    backend.db
       .selectFrom('sq_tasks')
       .select([
         'id',
@@ -163,7 +163,7 @@ export async function latestWithStatus(
       .orderBy('id', direction)
       .limit(limit)
   const rows = o.taskPattern
-    ? await d.db
+    ? await backend.db
         .selectFrom(walk(o.scanLimit ?? 1000).as('f'))
         .selectAll()
         .where(taskMatches('f.task', o.taskPattern))
@@ -172,7 +172,7 @@ export async function latestWithStatus(
         .limit(o.limit)
         .execute()
     : await walk(o.limit).execute()
-  return rows.map((r) => ({ ...r, modified: d.toIso(r.modified), run_at: d.toIso(r.run_at) }))
+  return rows.map((r) => ({ ...r, modified: backend.toIso(r.modified), run_at: backend.toIso(r.run_at) }))
 }
 
 export interface TaskHeadRow {
@@ -191,8 +191,8 @@ export interface TaskHeadRow {
 }
 
 /** One task without its output and log: a primary-key lookup. */
-export async function taskHead(d: Backend, id: string): Promise<TaskHeadRow | undefined> {
-  const row = await d.db
+export async function taskHead(backend: Backend, id: string): Promise<TaskHeadRow | undefined> {
+  const row = await backend.db
     .selectFrom('sq_tasks')
     .select([
       'id',
@@ -208,7 +208,7 @@ export async function taskHead(d: Backend, id: string): Promise<TaskHeadRow | un
     ])
     .where('id', '=', id)
     .executeTakeFirst()
-  return row && { ...row, started: d.toIso(row.started), finished: d.toIso(row.finished) }
+  return row && { ...row, started: backend.toIso(row.started), finished: backend.toIso(row.finished) }
 }
 
 export interface ChunkRead {
@@ -225,10 +225,10 @@ export interface ChunkRead {
  * sq_task_chunks_task, so a refresh costs the size of the new output, not of all output so far.
  */
 export async function readStreamChunks(
-  d: Backend,
+  backend: Backend,
   o: { id: string; claim: number; stream: Stream; afterSeq: number; maxChunks: number },
 ): Promise<ChunkRead> {
-  const base = d.db
+  const base = backend.db
     .selectFrom('sq_task_chunks')
     .select(['seq', 'data'])
     .where('task_id', '=', o.id)
@@ -258,10 +258,10 @@ export async function readStreamChunks(
 
 /** The end of an ended task's output or log (at most `maxChars`), and its full length. */
 export async function endedStreamTail(
-  d: Backend,
+  backend: Backend,
   o: { id: string; stream: Stream; maxChars: number },
 ): Promise<{ text: string; length: number }> {
-  const row = await d.db
+  const row = await backend.db
     .selectFrom('sq_tasks')
     .select([
       tail(o.stream, o.maxChars).as('text'),

@@ -38,14 +38,14 @@ const byBackend = new WeakMap<Backend, Map<string, Bound<never>>>()
  * a value must be read from `source`, never from a variable of the caller.
  */
 export function precompiled<S, V extends Values<S>>(
-  d: Backend,
+  backend: Backend,
   shape: string,
   values: V,
   build: (placeholders: Placeholders<V>) => Compilable,
   source: S,
 ): CompiledQuery {
-  let shapes = byBackend.get(d)
-  if (!shapes) byBackend.set(d, (shapes = new Map()))
+  let shapes = byBackend.get(backend)
+  if (!shapes) byBackend.set(backend, (shapes = new Map()))
   let bound = shapes.get(shape) as Bound<S> | undefined
   if (!bound) {
     const holders = new Map(Object.entries(values).map(([name, value]) => [{ placeholder: name }, value]))

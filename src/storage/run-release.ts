@@ -15,16 +15,21 @@ import { storableText } from './storable-text.js'
  */
 
 /** A claimed task back in the queue, its worker (and its start, if any) forgotten, its attempt unspent. */
-const released = (d: Backend) =>
-  ({ status: 'queued', ...CLEARED_CLAIM, modified: d.now(), attempts: sql<number>`attempts - 1` }) as const
+const released = (backend: Backend) =>
+  ({ status: 'queued', ...CLEARED_CLAIM, modified: backend.now(), attempts: sql<number>`attempts - 1` }) as const
 
 /** One run back in the queue, if it is still `run` and `only` holds of its row. */
 async function release(
-  d: Backend,
+  backend: Backend,
   run: RunRef,
   only: (eb: ExpressionBuilder<Database, 'sq_tasks'>) => Expression<SqlBool>,
 ): Promise<boolean> {
-  const result = await d.db.updateTable('sq_tasks').set(released(d)).where(owned(run)).where(only).executeTakeFirst()
+  const result = await backend.db
+    .updateTable('sq_tasks')
+    .set(released(backend))
+    .where(owned(run))
+    .where(only)
+    .executeTakeFirst()
   return Number(result.numUpdatedRows) === 1
 }
 
@@ -32,9 +37,9 @@ async function release(
  * Gives claimed but unstarted runs back to the queue: the worker that claimed them stops, or never
  * learnt of its claim.
  */
-export async function releaseUnstarted(d: Backend, workerId: string, runs: RunRef[]): Promise<number> {
+export async function releaseUnstarted(backend: Backend, workerId: string, runs: RunRef[]): Promise<number> {
   let count = 0
-  for (const run of runs) if (await release(d, run, (eb) => eb('worker_id', '=', workerId))) count++
+  for (const run of runs) if (await release(backend, run, (eb) => eb('worker_id', '=', workerId))) count++
   return count
 }
 
@@ -42,8 +47,8 @@ export async function releaseUnstarted(d: Backend, workerId: string, runs: RunRe
  * Puts back in the queue a task a dead worker had claimed but not started: it did not run, so it is not
  * failed. The dead one may yet wake (SIGSTOP) still holding its claim: the next claim makes a new one.
  */
-export function requeueUnstarted(d: Backend, run: RunRef): Promise<boolean> {
-  return release(d, run, (eb) => eb('started', 'is', null))
+export function requeueUnstarted(backend: Backend, run: RunRef): Promise<boolean> {
+  return release(backend, run, (eb) => eb('started', 'is', null))
 }
 
 /**
@@ -52,12 +57,12 @@ export function requeueUnstarted(d: Backend, run: RunRef): Promise<boolean> {
  * lost its task.
  */
 export async function releaseStarted(
-  d: Backend,
+  backend: Backend,
   run: RunRef,
   tail: { output?: string; log?: string; progress?: Progress },
 ): Promise<boolean> {
-  return d.writeTransaction(async (trx) => {
-    const written = await readChunks(kyselyRunner(d.spelling, trx), run.id, run.claim)
+  return backend.writeTransaction(async (trx) => {
+    const written = await readChunks(kyselyRunner(backend.spelling, trx), run.id, run.claim)
     const output = written.output + (tail.output ?? '')
     const log = written.log + (tail.log ?? '')
     const endLine = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`)
@@ -65,7 +70,7 @@ export async function releaseStarted(
     const kept = `${endLine(log)}${partial}[sq] the worker stopped before the task finished: queued again without spending an attempt\n`
     const result = await trx
       .updateTable('sq_tasks')
-      .set({ ...released(d), ...CLEARED_RESULTS, run_at: d.now(), log: storableText(kept) })
+      .set({ ...released(backend), ...CLEARED_RESULTS, run_at: backend.now(), log: storableText(kept) })
       .where(owned(run))
       .executeTakeFirst()
     if (Number(result.numUpdatedRows) !== 1) return false

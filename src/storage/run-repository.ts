@@ -38,20 +38,20 @@ export interface ClaimOptions {
 /** A claimed task, with its claim: the fencing token of the run (RunRef). Its args are the stored text. */
 export type Claimed = ClaimedTask & { claim: number }
 
-export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Claimed[]> {
+export async function claimTasks(backend: Backend, o: ClaimOptions): Promise<Claimed[]> {
   if (o.limit <= 0) return []
-  const rows = await d.claim(async (trx) => {
+  const rows = await backend.claim(async (trx) => {
     // On SQLite inside the claim's IMMEDIATE transaction; on PostgreSQL one more statement before it.
-    const queues = await unpaused(d, trx, o.queues)
+    const queues = await unpaused(backend, trx, o.queues)
     if (queues.length === 0) return []
     const startNow = o.startNow !== false
     const shape = `claim ${queues.length}${startNow ? ' started' : ''}`
-    const build = (p: Placeholders<Values<ClaimOptions>>) => claimQuery(d, trx, p, queues.length, startNow)
-    const claim = precompiled(d, shape, claimValues(queues.length), build, { ...o, queues })
+    const build = (p: Placeholders<Values<ClaimOptions>>) => claimQuery(backend, trx, p, queues.length, startNow)
+    const claim = precompiled(backend, shape, claimValues(queues.length), build, { ...o, queues })
     return (await trx.executeQuery<Selectable<TasksTable> & { tie_break: number }>(claim)).rows
   })
   return rows
-    .map((row) => ({ task: toClaimedTask(d, row), claim: row.claims, tieBreak: Number(row.tie_break) }))
+    .map((row) => ({ task: toClaimedTask(backend, row), claim: row.claims, tieBreak: Number(row.tie_break) }))
     .sort((a, b) => inClaimOrder(a.task, b.task) || a.tieBreak - b.tieBreak)
     .map(({ task, claim }) => ({ ...task, claim }))
 }
@@ -73,7 +73,7 @@ function claimValues(queueCount: number): Values<ClaimOptions> {
 }
 
 function claimQuery(
-  d: Backend,
+  backend: Backend,
   db: QueryCreator<Database>,
   p: Placeholders<Values<ClaimOptions>>,
   queueCount: number,
@@ -85,7 +85,7 @@ function claimQuery(
   // claiming more than n tasks.
   const withPick = db.with(
     (wb) => wb('pick').materialized(),
-    (db) => d.lockForClaim(nextRunnable(d, db, queues).limit(p.limit!)),
+    (db) => backend.lockForClaim(nextRunnable(backend, db, queues).limit(p.limit!)),
   )
   const claimed = {
     status: 'progress',
@@ -94,11 +94,11 @@ function claimQuery(
     worker: p.workerName!,
     worker_pid: p.pid!,
     worker_id: p.workerId!,
-    started: startNow ? d.now() : null,
-    modified: d.now(),
+    started: startNow ? backend.now() : null,
+    modified: backend.now(),
     ...CLEARED_RESULTS,
   } as const
-  if (d.claimTieBreak === 'rowid') {
+  if (backend.claimTieBreak === 'rowid') {
     // By primary key only: the writer is alone, so the picked rows are still queued; a status filter
     // here would lead SQLite to scan every queued row.
     return withPick
@@ -127,19 +127,19 @@ function claimQuery(
  * Records that these runs of a worker, claimed ahead, have started: one statement for every run that
  * began a few ms ago and is still running. A run lost meanwhile is left alone.
  */
-export async function markStarted(d: Backend, workerId: string, runs: RunRef[]): Promise<void> {
+export async function markStarted(backend: Backend, workerId: string, runs: RunRef[]): Promise<void> {
   if (runs.length === 0) return
   const values = { ids: (s: MarkSource) => idsOf(s.runs), workerId: (s: MarkSource) => s.workerId }
   const build = (p: Placeholders<typeof values>) =>
-    d.db
+    backend.db
       .updateTable('sq_tasks')
-      .set({ started: d.now(), modified: d.now() })
-      .where('id', 'in', inIds(d, p.ids))
+      .set({ started: backend.now(), modified: backend.now() })
+      .where('id', 'in', inIds(backend, p.ids))
       .where('worker_id', '=', p.workerId)
       .where('status', '=', sql.lit('progress'))
       .where('started', 'is', null)
-  const statement = precompiled(d, 'mark started', values, build, { workerId, runs })
-  await d.db.executeQuery(statement)
+  const statement = precompiled(backend, 'mark started', values, build, { workerId, runs })
+  await backend.db.executeQuery(statement)
 }
 
 /**
@@ -153,8 +153,8 @@ interface MarkSource {
 }
 
 const idsOf = (runs: RunRef[]) => JSON.stringify(runs.map((r) => [r.id]))
-const inIds = (d: Backend, ids: unknown) =>
-  sql<string>`(select cast(r.value ->> 0 as ${sql.raw(d.idType)}) from ${d.jsonRows(ids)})`
+const inIds = (backend: Backend, ids: unknown) =>
+  sql<string>`(select cast(r.value ->> 0 as ${sql.raw(backend.idType)}) from ${backend.jsonRows(ids)})`
 
 /**
  * These queues without the paused ones (sq pause): a primary-key read before the claim. Not a NOT
@@ -165,8 +165,8 @@ const inIds = (d: Backend, ids: unknown) =>
  * committed after this read is caught by the gate too (that claim takes nothing; the next one leaves
  * the queue out).
  */
-async function unpaused(d: Backend, db: QueryCreator<Database>, queues: string[]): Promise<string[]> {
-  if (queues.length === 0 || (queues.length === 1 && d.gatesBeforeScan)) return queues
+async function unpaused(backend: Backend, db: QueryCreator<Database>, queues: string[]): Promise<string[]> {
+  if (queues.length === 0 || (queues.length === 1 && backend.gatesBeforeScan)) return queues
   const paused = await db.selectFrom('sq_paused_queues').select('queue').where('queue', 'in', queues).execute()
   if (paused.length === 0) return queues
   const skip = new Set(paused.map((p) => p.queue))
@@ -177,10 +177,10 @@ async function unpaused(d: Backend, db: QueryCreator<Database>, queues: string[]
  * Is any task of these queues runnable now? A plain read, so idle workers can poll often without
  * taking the write lock a claim needs (on SQLite every claim serialises all writers).
  */
-export async function hasRunnable(d: Backend, queues: string[]): Promise<boolean> {
-  const live = await unpaused(d, d.db, queues)
+export async function hasRunnable(backend: Backend, queues: string[]): Promise<boolean> {
+  const live = await unpaused(backend, backend.db, queues)
   if (live.length === 0) return false
-  return (await nextRunnable(d, d.db, live).limit(1).executeTakeFirst()) !== undefined
+  return (await nextRunnable(backend, backend.db, live).limit(1).executeTakeFirst()) !== undefined
 }
 
 /**
@@ -192,7 +192,7 @@ export async function hasRunnable(d: Backend, queues: string[]): Promise<boolean
  * before the index is read (see Backend.gatesBeforeScan), so for one queue it alone keeps a paused
  * queue's backlog unread. Otherwise `unpaused` has left the paused queues out first.
  */
-function nextRunnable(d: Backend, db: QueryCreator<Database>, queues: string[]) {
+function nextRunnable(backend: Backend, db: QueryCreator<Database>, queues: string[]) {
   return (
     db
       .selectFrom('sq_tasks')
@@ -201,7 +201,7 @@ function nextRunnable(d: Backend, db: QueryCreator<Database>, queues: string[]) 
       // lets that plan use the partial index of queued tasks.
       .where('status', '=', sql.lit('queued'))
       .where('queue', 'in', queues)
-      .where('run_at', '<=', d.now())
+      .where('run_at', '<=', backend.now())
       .where(({ not, exists, selectFrom }) =>
         not(
           exists(
@@ -222,15 +222,15 @@ function nextRunnable(d: Backend, db: QueryCreator<Database>, queues: string[]) 
  * Returns false when the run no longer owns the task (then nothing is written).
  */
 export async function appendChunks(
-  d: Backend,
+  backend: Backend,
   run: RunRef,
   batch: { output?: string; log?: string; progress?: Progress },
 ): Promise<boolean> {
-  return d.writeTransaction(async (trx) => {
+  return backend.writeTransaction(async (trx) => {
     const touched = await trx
       .updateTable('sq_tasks')
       .set({
-        modified: d.now(),
+        modified: backend.now(),
         ...(batch.progress ? { progress: JSON.stringify(batch.progress) } : {}),
       })
       .where(owned(run))
@@ -245,16 +245,17 @@ export async function appendChunks(
 }
 
 /** Of these runs, the ones that no longer own their task (cancelled, requeued or declared lost). */
-export async function lostRuns(d: Backend, runs: RunRef[]): Promise<RunRef[]> {
+export async function lostRuns(backend: Backend, runs: RunRef[]): Promise<RunRef[]> {
   if (runs.length === 0) return []
   const statement = precompiled(
-    d,
+    backend,
     'lost runs',
     { ids: idsOf },
-    (p) => d.db.selectFrom('sq_tasks').select(['id', 'claims', 'status']).where('id', 'in', inIds(d, p.ids)),
+    (p) =>
+      backend.db.selectFrom('sq_tasks').select(['id', 'claims', 'status']).where('id', 'in', inIds(backend, p.ids)),
     runs,
   )
-  const { rows } = await d.db.executeQuery<{ id: string; claims: number; status: string }>(statement)
+  const { rows } = await backend.db.executeQuery<{ id: string; claims: number; status: string }>(statement)
   const current = new Map(rows.map((r) => [r.id, r]))
   return runs.filter((run) => {
     const row = current.get(run.id)
@@ -263,6 +264,6 @@ export async function lostRuns(d: Backend, runs: RunRef[]): Promise<RunRef[]> {
 }
 
 /** Cancels a task in progress: its run ends as cancelled, keeping the output it had made (cancelTask). */
-export async function cancelRunning(d: Backend, id: string): Promise<boolean> {
-  return (await cancelTask(d, id, ['progress']))?.cancelled === true
+export async function cancelRunning(backend: Backend, id: string): Promise<boolean> {
+  return (await cancelTask(backend, id, ['progress']))?.cancelled === true
 }

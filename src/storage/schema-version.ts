@@ -13,10 +13,10 @@ export type SchemaState = 'current' | 'behind' | 'absent'
  * Where the schema stands. Asked on every open, so it is one read of SQL written out: the common case
  * loads neither Kysely nor the migrations (migrate.ts runs only when this says `behind` or `absent`).
  */
-export async function schemaState(d: SqlRunner): Promise<SchemaState> {
+export async function schemaState(backend: SqlRunner): Promise<SchemaState> {
   try {
-    const rows = await d.query<{ name: string }>(
-      `select "name" from "${MIGRATION_TABLE}" order by "name" desc limit ${d.spelling.param(1)}`,
+    const rows = await backend.query<{ name: string }>(
+      `select "name" from "${MIGRATION_TABLE}" order by "name" desc limit ${backend.spelling.param(1)}`,
       [1],
     )
     if (rows.length === 0) return 'absent'

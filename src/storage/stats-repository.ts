@@ -6,8 +6,8 @@ import type { Backend } from './backend.js'
 export type PerTaskCounts = { task: string } & Record<Status, number>
 
 /** Tasks per reference and status: one GROUP BY over the table, capped at `limit` references. */
-export async function countsByTask(d: Backend, limit = 200): Promise<PerTaskCounts[]> {
-  const rows = await d.db
+export async function countsByTask(backend: Backend, limit = 200): Promise<PerTaskCounts[]> {
+  const rows = await backend.db
     .selectFrom('sq_tasks')
     .select(['task', 'status', (eb) => eb.fn.countAll<number | string>().as('n')])
     .groupBy(['task', 'status'])
@@ -27,15 +27,15 @@ export async function countsByTask(d: Backend, limit = 200): Promise<PerTaskCoun
 }
 
 /** Seconds the oldest runnable queued task has waited, or null when none is waiting. */
-export async function oldestQueuedAgeSeconds(d: Backend): Promise<number | null> {
-  const row = await d.db
+export async function oldestQueuedAgeSeconds(backend: Backend): Promise<number | null> {
+  const row = await backend.db
     .selectFrom('sq_tasks')
-    .select(['run_at', d.now().as('now')])
+    .select(['run_at', backend.now().as('now')])
     .where('status', '=', 'queued')
-    .where('run_at', '<=', d.now())
+    .where('run_at', '<=', backend.now())
     .orderBy('run_at')
     .limit(1)
     .executeTakeFirst()
   if (!row) return null
-  return Math.max(0, (Date.parse(d.toIso(row.now as string)) - Date.parse(d.toIso(row.run_at))) / 1000)
+  return Math.max(0, (Date.parse(backend.toIso(row.now as string)) - Date.parse(backend.toIso(row.run_at))) / 1000)
 }

@@ -59,10 +59,10 @@ export function newTasksJson(rows: NewTask[]): string {
  * Inserts a task. With a key, a queued or running task of the same key wins: the unique partial index
  * refuses the insert and that task's id is returned instead (`created: false`).
  */
-export async function insertTask(d: TaskStore, t: NewTask): Promise<{ id: string; created: boolean }> {
+export async function insertTask(backend: TaskStore, t: NewTask): Promise<{ id: string; created: boolean }> {
   for (;;) {
     try {
-      await d.query(insertSql(d, 'at' in t.runAt), [
+      await backend.query(insertSql(backend, 'at' in t.runAt), [
         t.id,
         t.task,
         t.argsJson,
@@ -74,9 +74,9 @@ export async function insertTask(d: TaskStore, t: NewTask): Promise<{ id: string
       ])
       return { id: t.id, created: true }
     } catch (error) {
-      if (t.key === null || !d.isUniqueViolation(error)) throw error
-      const [existing] = await d.query<{ id: string }>(
-        `select "id" from "sq_tasks" where "key" = ${d.spelling.param(1)} and "status" in ('queued', 'progress')`,
+      if (t.key === null || !backend.isUniqueViolation(error)) throw error
+      const [existing] = await backend.query<{ id: string }>(
+        `select "id" from "sq_tasks" where "key" = ${backend.spelling.param(1)} and "status" in ('queued', 'progress')`,
         [t.key],
       )
       // It may have ended between the failed insert and this read; then the insert can succeed.
@@ -89,12 +89,12 @@ export async function insertTask(d: TaskStore, t: NewTask): Promise<{ id: string
  * The INSERT of one task: run_at a time given (--at) or the database's now plus a delay. Its text is
  * made once per database and shape, not per task: an app may call createTask in a loop.
  */
-function insertSql(d: SqlRunner, at: boolean): string {
-  let texts = INSERTS.get(d.spelling)
+function insertSql(backend: SqlRunner, at: boolean): string {
+  let texts = INSERTS.get(backend.spelling)
   if (!texts) {
-    const p = (n: number) => d.spelling.param(n)
+    const p = (n: number) => backend.spelling.param(n)
     const text = (runAt: string) =>
-      d.spelling.announcingQueue(
+      backend.spelling.announcingQueue(
         `insert into "sq_tasks" ${newTaskColumnList()} values (${inNewTaskOrder({
           id: p(1),
           task: p(2),
@@ -105,30 +105,33 @@ function insertSql(d: SqlRunner, at: boolean): string {
           max_attempts: p(6),
           attempts: '0',
           key: p(7),
-          created: d.spelling.now,
-          modified: d.spelling.now,
+          created: backend.spelling.now,
+          modified: backend.spelling.now,
           run_at: runAt,
         })})`,
       )
     // Marked precompiled: PostgreSQL keeps it prepared, parsed and planned once per connection (an
     // unnamed statement is parsed and planned at every call: ~1/4 of the server's work for one row).
-    texts = { at: text(p(8)) + PRECOMPILED, after: text(d.spelling.nowPlusSeconds(p(8))) + PRECOMPILED }
-    INSERTS.set(d.spelling, texts)
+    texts = { at: text(p(8)) + PRECOMPILED, after: text(backend.spelling.nowPlusSeconds(p(8))) + PRECOMPILED }
+    INSERTS.set(backend.spelling, texts)
   }
   return at ? texts.at : texts.after
 }
 
 const INSERTS = new WeakMap<SqlSpelling, { at: string; after: string }>()
 
-export async function getTask(d: TaskStore, id: string): Promise<Task | undefined> {
-  const [row] = await d.query<TaskRow>(`select * from "sq_tasks" where "id" = ${d.spelling.param(1)}`, [id])
-  return row && withLiveOutput(d, row)
+export async function getTask(backend: TaskStore, id: string): Promise<Task | undefined> {
+  const [row] = await backend.query<TaskRow>(`select * from "sq_tasks" where "id" = ${backend.spelling.param(1)}`, [id])
+  return row && withLiveOutput(backend, row)
 }
 
 /** A task's status and current run (its claim): what a follower polls (its output it reads as chunks). */
-export async function getTaskState(d: SqlRunner, id: string): Promise<Pick<TaskRow, 'status' | 'claims'> | undefined> {
-  const [row] = await d.query<Pick<TaskRow, 'status' | 'claims'>>(
-    `select "status", "claims" from "sq_tasks" where "id" = ${d.spelling.param(1)}`,
+export async function getTaskState(
+  backend: SqlRunner,
+  id: string,
+): Promise<Pick<TaskRow, 'status' | 'claims'> | undefined> {
+  const [row] = await backend.query<Pick<TaskRow, 'status' | 'claims'>>(
+    `select "status", "claims" from "sq_tasks" where "id" = ${backend.spelling.param(1)}`,
     [id],
   )
   return row
@@ -138,12 +141,12 @@ export async function getTaskState(d: SqlRunner, id: string): Promise<Pick<TaskR
  * A task's runs, oldest first: its earlier runs (sq_task_runs, migration 009), then its latest, which is
  * the task row itself — running, or ended; a task queued again has none until it is claimed.
  */
-export async function taskRuns(d: TaskStore, task: Task): Promise<TaskRun[]> {
-  const rows = await d.query<RunRow>(
-    `select "attempt", "worker", "started", "finished", "outcome", "error" from "sq_task_runs" where "task_id" = ${d.spelling.param(1)} order by "seq"`,
+export async function taskRuns(backend: TaskStore, task: Task): Promise<TaskRun[]> {
+  const rows = await backend.query<RunRow>(
+    `select "attempt", "worker", "started", "finished", "outcome", "error" from "sq_task_runs" where "task_id" = ${backend.spelling.param(1)} order by "seq"`,
     [task.id],
   )
-  const earlier = rows.map((r) => ({ ...r, started: d.toIso(r.started), finished: d.toIso(r.finished) }))
+  const earlier = rows.map((r) => ({ ...r, started: backend.toIso(r.started), finished: backend.toIso(r.finished) }))
   if (task.status === 'queued' || task.started === null) return earlier
   const { attempts: attempt, worker, started, finished, error } = task
   return [...earlier, { attempt, worker, started, finished, outcome: latestOutcome(task), error }]
@@ -167,12 +170,12 @@ const CANONICAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  * out with 0s and with fs: a range over the primary key on both databases (PostgreSQL's uuid has no
  * LIKE). A prefix that fills out to no UUID (a dash out of place) starts no id.
  */
-export async function findByIdPrefix(d: SqlRunner, prefix: string, limit = 2): Promise<string[]> {
+export async function findByIdPrefix(backend: SqlRunner, prefix: string, limit = 2): Promise<string[]> {
   const lowest = prefix + LOWEST_ID.slice(prefix.length)
   const highest = prefix + HIGHEST_ID.slice(prefix.length)
   if (!CANONICAL_ID.test(lowest) || !CANONICAL_ID.test(highest)) return []
-  const p = d.spelling.param
-  const rows = await d.query<{ id: string }>(
+  const p = backend.spelling.param
+  const rows = await backend.query<{ id: string }>(
     `select "id" from "sq_tasks" where "id" between ${p(1)} and ${p(2)} limit ${p(3)}`,
     [lowest, highest, limit],
   )
@@ -180,22 +183,22 @@ export async function findByIdPrefix(d: SqlRunner, prefix: string, limit = 2): P
 }
 
 /** While a task runs its output and log live in chunks; a reader sees them as if already folded. */
-async function withLiveOutput(d: TaskStore, row: TaskRow): Promise<Task> {
-  const task = toTask(d, row)
+async function withLiveOutput(backend: TaskStore, row: TaskRow): Promise<Task> {
+  const task = toTask(backend, row)
   if (task.status !== 'progress') return task
-  const chunks = await readChunks(d, task.id, row.claims)
+  const chunks = await readChunks(backend, task.id, row.claims)
   return { ...task, output: chunks.output || null, log: chunks.log || null }
 }
 
 /** A run's chunks after `afterSeq`, joined per stream; `d` may be a transaction's (kyselyRunner). */
 export async function readChunks(
-  d: SqlRunner,
+  backend: SqlRunner,
   id: string,
   claim: number,
   afterSeq = 0,
 ): Promise<{ output: string; log: string; lastSeq: number }> {
-  const p = (n: number) => d.spelling.param(n)
-  const rows = await d.query<{ seq: number | string; stream: string; data: string }>(
+  const p = (n: number) => backend.spelling.param(n)
+  const rows = await backend.query<{ seq: number | string; stream: string; data: string }>(
     `select "seq", "stream", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "claim" = ${p(2)} and "seq" > ${p(3)} order by "seq"`,
     [id, claim, afterSeq],
   )
@@ -224,12 +227,12 @@ export function globToLike(pattern: string): string {
  * dropped it: every write paid for it), so each status is one walk of sq_tasks_status_modified, cut at
  * the limit, and the walks are merged: as modified-order.ts does for the queries written in Kysely.
  */
-export async function listTasks(d: TaskStore, f: ListFilter): Promise<Task[]> {
+export async function listTasks(backend: TaskStore, f: ListFilter): Promise<Task[]> {
   const values: unknown[] = []
   // Each use of a value is a parameter of its own: SQLite's `?` are numbered by position.
   const p = (value: unknown) => {
     values.push(value)
-    return d.spelling.param(values.length)
+    return backend.spelling.param(values.length)
   }
   const filters = (): string[] => {
     const where: string[] = []
@@ -247,6 +250,6 @@ export async function listTasks(d: TaskStore, f: ListFilter): Promise<Task[]> {
       `${newestFirst()}) as "w${i}"`,
   )
   const text = walks.length === 1 ? walks[0]! : `select * from (${walks.join(' union all ')}) as "m" ${newestFirst()}`
-  const rows = await d.query<TaskRow>(text, values)
-  return Promise.all(rows.map((row) => withLiveOutput(d, row)))
+  const rows = await backend.query<TaskRow>(text, values)
+  return Promise.all(rows.map((row) => withLiveOutput(backend, row)))
 }
