@@ -1,12 +1,23 @@
-import { sql } from 'kysely'
-import type { Backend } from './backend.js'
-import { queuesOf, type NewTask } from './task-repository.js'
+import { type Backend, statement } from './backend.js'
+import { newTasksJson, queuesOf, type NewTask } from './task-repository.js'
 import { newTaskColumnList } from './task-row.js'
 
-/** Rows per INSERT statement (their form is the backend's: Backend.newTaskRows). */
+/** Rows per INSERT statement (their form is the backend's: SqlSpelling.newTaskRows). */
 const ROWS_PER_STATEMENT = 5000
 
-const COLUMNS = sql.raw(newTaskColumnList())
+/** The INSERT of a chunk of new tasks, their rows one JSON parameter; `keyed`, it returns those inserted. */
+const insertSql = (backend: Backend, keyed: boolean) =>
+  statement(backend, keyed ? 'insert_keyed_tasks' : 'insert_tasks', () => {
+    const insert = `insert into "sq_tasks" ${newTaskColumnList()} ${backend.spelling.newTaskRows(backend.spelling.param(1))}`
+    // ON CONFLICT DO NOTHING: the only unique constraint a new row can break is the active key (ids are
+    // fresh UUIDs); the rows that lost are found by their key (insertWithKeys).
+    return keyed ? `${insert} on conflict do nothing returning "id"` : insert
+  })
+
+const chunks = (batch: NewTask[]) =>
+  Array.from({ length: Math.ceil(batch.length / ROWS_PER_STATEMENT) }, (_, i) =>
+    newTasksJson(batch.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT)),
+  )
 
 /**
  * Inserts tasks already validated, in order, in one write transaction (the caller chunks). A task
@@ -24,10 +35,7 @@ export async function insertTasks(
   if (backend.copyNewTasks && batch.every(runsNow)) await backend.copyNewTasks(batch, beforeCommit)
   else
     await backend.writeTransaction(async (trx) => {
-      for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT)
-        await sql`INSERT INTO sq_tasks ${COLUMNS} ${backend.newTaskRows(batch.slice(i, i + ROWS_PER_STATEMENT))}`.execute(
-          trx,
-        )
+      for (const rows of chunks(batch)) await trx.query(insertSql(backend, false), [rows], 'insert_tasks')
       await backend.announceQueued(trx, queuesOf(batch))
       await beforeCommit
     })
@@ -43,18 +51,14 @@ async function insertWithKeys(
 ): Promise<{ id: string; created: boolean }[]> {
   return backend.writeTransaction(async (trx) => {
     const inserted = new Set<string>()
-    for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
-      // ON CONFLICT DO NOTHING: the only unique constraint a new row can break is the active key
-      // (ids are fresh UUIDs); the rows that lost are found by their key below.
-      const { rows } = await sql<{ id: string }>`
-        INSERT INTO sq_tasks ${COLUMNS} ${backend.newTaskRows(batch.slice(i, i + ROWS_PER_STATEMENT))}
-        ON CONFLICT DO NOTHING RETURNING id`.execute(trx)
-      for (const r of rows) inserted.add(r.id)
+    for (const rows of chunks(batch)) {
+      for (const r of await trx.query<{ id: string }>(insertSql(backend, true), [rows], 'insert_keyed_tasks'))
+        inserted.add(r.id)
     }
     const lostKeys = [...new Set(batch.filter((t) => t.key !== null && !inserted.has(t.id)).map((t) => t.key!))]
     const holders = new Map<string, string>()
     for (let i = 0; i < lostKeys.length; i += 1000) {
-      const rows = await trx
+      const rows = await trx.db
         .selectFrom('sq_tasks')
         .select(['id', 'key'])
         .where('key', 'in', lostKeys.slice(i, i + 1000))

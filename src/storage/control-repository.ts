@@ -2,7 +2,6 @@ import { sql } from 'kysely'
 import { TERMINAL_STATUSES, type Status } from '../types.js'
 import type { Backend } from './backend.js'
 import { readChunks } from './task-repository.js'
-import { kyselyRunner } from './kysely-runner.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 import type { CancelOutcome, RequeueOutcome } from './task-types.js'
 
@@ -38,7 +37,7 @@ export async function cancelTask(
 ): Promise<CancelOutcome | undefined> {
   for (;;) {
     const outcome = await backend.writeTransaction(async (trx): Promise<CancelOutcome | undefined> => {
-      const row = await trx
+      const row = await trx.db
         .updateTable('sq_tasks')
         .set({
           status: 'cancelled',
@@ -52,16 +51,16 @@ export async function cancelTask(
         .returning(['claims', 'error'])
         .executeTakeFirst()
       if (!row) {
-        const current = await trx.selectFrom('sq_tasks').select('status').where('id', '=', id).executeTakeFirst()
+        const current = await trx.db.selectFrom('sq_tasks').select('status').where('id', '=', id).executeTakeFirst()
         return current && { cancelled: false, status: current.status }
       }
       if (row.error !== CANCELLED_BY_USER) return { cancelled: true, was: 'queued' }
-      const { output, log } = await readChunks(kyselyRunner(backend.spelling, trx), id, row.claims)
+      const { output, log } = await readChunks(trx, id, row.claims)
       if (output || log) {
         const folded = { output: output || null, log: log || null }
-        await trx.updateTable('sq_tasks').set(folded).where('id', '=', id).execute()
+        await trx.db.updateTable('sq_tasks').set(folded).where('id', '=', id).execute()
       }
-      await trx.deleteFrom('sq_task_chunks').where('task_id', '=', id).execute()
+      await trx.db.deleteFrom('sq_task_chunks').where('task_id', '=', id).execute()
       return { cancelled: true, was: 'progress' }
     })
     if (!outcome || outcome.cancelled || !(from as readonly Status[]).includes(outcome.status)) return outcome

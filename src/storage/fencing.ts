@@ -15,3 +15,6 @@ export interface RunRef {
 /** The one fencing predicate: the task is still in this run (same claim, still in progress). */
 export const owned = (run: RunRef) => (eb: ExpressionBuilder<Database, 'sq_tasks'>) =>
   eb.and([eb('id', '=', run.id), eb('claims', '=', run.claim), eb('status', '=', 'progress')])
+
+/** `owned`, written out: its values are the run's id and claim, in that order. */
+export const ownedSql = (p: () => string) => `"id" = ${p()} and "claims" = ${p()} and "status" = 'progress'`

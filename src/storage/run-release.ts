@@ -3,7 +3,6 @@ import type { Progress } from '../types.js'
 import type { Backend } from './backend.js'
 import type { Database } from './schema.js'
 import { owned, type RunRef } from './fencing.js'
-import { kyselyRunner } from './kysely-runner.js'
 import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 import { storableText } from './storable-text.js'
@@ -62,19 +61,19 @@ export async function releaseStarted(
   tail: { output?: string; log?: string; progress?: Progress },
 ): Promise<boolean> {
   return backend.writeTransaction(async (trx) => {
-    const written = await readChunks(kyselyRunner(backend.spelling, trx), run.id, run.claim)
+    const written = await readChunks(trx, run.id, run.claim)
     const output = written.output + (tail.output ?? '')
     const log = written.log + (tail.log ?? '')
     const endLine = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`)
     const partial = output === '' ? '' : endLine(`[sq] output so far:\n${output}`)
     const kept = `${endLine(log)}${partial}[sq] the worker stopped before the task finished: queued again without spending an attempt\n`
-    const result = await trx
+    const result = await trx.db
       .updateTable('sq_tasks')
       .set({ ...released(backend), ...CLEARED_RESULTS, run_at: backend.now(), log: storableText(kept) })
       .where(owned(run))
       .executeTakeFirst()
     if (Number(result.numUpdatedRows) !== 1) return false
-    await trx.deleteFrom('sq_task_chunks').where('task_id', '=', run.id).where('claim', '=', run.claim).execute()
+    await trx.db.deleteFrom('sq_task_chunks').where('task_id', '=', run.id).where('claim', '=', run.claim).execute()
     return true
   })
 }

@@ -69,14 +69,14 @@ export async function scheduleRows(backend: Backend, names: string[]): Promise<M
 export async function fireSchedule(backend: Backend, name: string, plan: Plan): Promise<FireResult> {
   return backend.writeTransaction(async (trx) => {
     const read = () =>
-      trx
+      trx.db
         .selectFrom('sq_schedules')
         .select(['last_slot', 'created', backend.now().as('now')])
         .where('name', '=', name)
         .executeTakeFirst()
     const row = await read()
     if (!row) {
-      await trx
+      await trx.db
         .insertInto('sq_schedules')
         .values({ name, last_slot: null, last_task_id: null, created: backend.now() })
         .onConflict((oc) => oc.column('name').doNothing())
@@ -91,7 +91,7 @@ export async function fireSchedule(backend: Backend, name: string, plan: Plan): 
     const { fire, last } = plan(sinceMs, nowMs)
     if (last === null) return { fired: [], sinceMs, nowMs, lost: false }
     const newest = fire.at(-1)
-    const swapped = await trx
+    const swapped = await trx.db
       .updateTable('sq_schedules')
       .set({ last_slot: new Date(last).toISOString(), ...(newest ? { last_task_id: newest.task.id } : {}) })
       .where('name', '=', name)
@@ -108,7 +108,7 @@ export async function fireSchedule(backend: Backend, name: string, plan: Plan): 
     }
     if (fire.length > 0) {
       // The same columns as task-repository's insertTask, which cannot join this transaction.
-      await trx
+      await trx.db
         .insertInto('sq_tasks')
         .values(
           fire.map(({ slot, task }) => ({

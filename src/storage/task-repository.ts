@@ -1,6 +1,5 @@
 import { STATUSES, type Task, type TaskRun } from '../types.js'
-import type { Connection, SqlRunner, SqlSpelling } from './backend.js'
-import { PRECOMPILED } from './precompiled.js'
+import { type Connection, parameters, type SqlRunner, statement } from './backend.js'
 import { likeEscape, searchSql } from './search.js'
 import { inNewTaskOrder, newTaskColumnList, toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
@@ -62,22 +61,16 @@ export function newTasksJson(rows: NewTask[]): string {
 export async function insertTask(backend: TaskStore, t: NewTask): Promise<{ id: string; created: boolean }> {
   for (;;) {
     try {
-      await backend.query(insertSql(backend, 'at' in t.runAt), [
-        t.id,
-        t.task,
-        t.argsJson,
-        t.queue,
-        t.priority,
-        t.maxAttempts,
-        t.key,
-        'at' in t.runAt ? t.runAt.at : t.runAt.afterSeconds,
-      ])
+      const [text, name] = insertSql(backend, 'at' in t.runAt)
+      const runAt = 'at' in t.runAt ? t.runAt.at : t.runAt.afterSeconds
+      await backend.query(text, [t.id, t.task, t.argsJson, t.queue, t.priority, t.maxAttempts, t.key, runAt], name)
       return { id: t.id, created: true }
     } catch (error) {
       if (t.key === null || !backend.isUniqueViolation(error)) throw error
       const [existing] = await backend.query<{ id: string }>(
         `select "id" from "sq_tasks" where "key" = ${backend.spelling.param(1)} and "status" in ('queued', 'progress')`,
         [t.key],
+        'task_of_key',
       )
       // It may have ended between the failed insert and this read; then the insert can succeed.
       if (existing) return { id: existing.id, created: false }
@@ -86,39 +79,34 @@ export async function insertTask(backend: TaskStore, t: NewTask): Promise<{ id: 
 }
 
 /**
- * The INSERT of one task: run_at a time given (--at) or the database's now plus a delay. Its text is
- * made once per database and shape, not per task: an app may call createTask in a loop.
+ * The INSERT of one task, and its name: run_at a time given (--at) or the database's now plus a delay.
+ * Named: PostgreSQL keeps it prepared, parsed and planned once per connection (an unnamed statement is
+ * parsed and planned at every call: ~1/4 of the server's work for one row); an app may call createTask
+ * in a loop.
  */
-function insertSql(backend: SqlRunner, at: boolean): string {
-  let texts = INSERTS.get(backend.spelling)
-  if (!texts) {
-    const p = (n: number) => backend.spelling.param(n)
-    const text = (runAt: string) =>
-      backend.spelling.announcingQueue(
-        `insert into "sq_tasks" ${newTaskColumnList()} values (${inNewTaskOrder({
-          id: p(1),
-          task: p(2),
-          args: p(3),
-          status: `'queued'`,
-          queue: p(4),
-          priority: p(5),
-          max_attempts: p(6),
-          attempts: '0',
-          key: p(7),
-          created: backend.spelling.now,
-          modified: backend.spelling.now,
-          run_at: runAt,
-        })})`,
-      )
-    // Marked precompiled: PostgreSQL keeps it prepared, parsed and planned once per connection (an
-    // unnamed statement is parsed and planned at every call: ~1/4 of the server's work for one row).
-    texts = { at: text(p(8)) + PRECOMPILED, after: text(backend.spelling.nowPlusSeconds(p(8))) + PRECOMPILED }
-    INSERTS.set(backend.spelling, texts)
-  }
-  return at ? texts.at : texts.after
+function insertSql(runner: SqlRunner, at: boolean): [text: string, name: string] {
+  const name = at ? 'insert_task_at' : 'insert_task_after'
+  const text = statement(runner, name, () => {
+    const { spelling } = runner
+    const p = parameters(spelling)
+    const values = inNewTaskOrder({
+      id: p(),
+      task: p(),
+      args: p(),
+      status: `'queued'`,
+      queue: p(),
+      priority: p(),
+      max_attempts: p(),
+      attempts: '0',
+      key: p(),
+      created: spelling.now,
+      modified: spelling.now,
+      run_at: at ? p() : spelling.nowPlusSeconds(p()),
+    })
+    return spelling.announcingQueue(`insert into "sq_tasks" ${newTaskColumnList()} values (${values})`)
+  })
+  return [text, name]
 }
-
-const INSERTS = new WeakMap<SqlSpelling, { at: string; after: string }>()
 
 export async function getTask(backend: TaskStore, id: string): Promise<Task | undefined> {
   const [row] = await backend.query<TaskRow>(`select * from "sq_tasks" where "id" = ${backend.spelling.param(1)}`, [id])
@@ -190,7 +178,7 @@ async function withLiveOutput(backend: TaskStore, row: TaskRow): Promise<Task> {
   return { ...task, output: chunks.output || null, log: chunks.log || null }
 }
 
-/** A run's chunks after `afterSeq`, joined per stream; `d` may be a transaction's (kyselyRunner). */
+/** A run's chunks after `afterSeq`, joined per stream; `runner` may be a transaction (Executor). */
 export async function readChunks(
   backend: SqlRunner,
   id: string,

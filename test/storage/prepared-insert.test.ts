@@ -6,7 +6,7 @@ import { waitFor } from '../helpers/wait.js'
 import { getTask, insertTask } from '../../src/storage/task-repository.js'
 
 /**
- * createTask's INSERT runs as a prepared statement (task-repository.ts, precompiled.ts). PostgreSQL: a named one,
+ * createTask's INSERT runs as a prepared statement (task-repository.ts). PostgreSQL: a named one,
  * prepared once per connection; each connection of the pool prepares it on its first use, and one that
  * replaces a lost connection prepares it again. SQLite: run on the connection directly, outside Kysely,
  * unless a transaction is open on it.
@@ -41,7 +41,7 @@ for (const dialect of DIALECTS) {
       const finished = new Promise<void>((resolve) => (finish = resolve))
       const rolledBack = t.d
         .writeTransaction(async (trx) => {
-          await trx.updateTable('sq_tasks').set({ priority: 9 }).execute()
+          await trx.db.updateTable('sq_tasks').set({ priority: 9 }).execute()
           began()
           await finished
           throw new Error('rolled back')
