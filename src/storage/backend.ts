@@ -37,9 +37,12 @@ export interface Connection extends Omit<BackendConnection, 'db'>, SqlRunner, Er
 export interface SqlSpelling {
   /** The n-th parameter, from 1: `?` on SQLite, `$n` on PostgreSQL. */
   param(n: number): string
-  /** The database's current time (see SqlFragments.now). */
+  /**
+   * The database's current time, so that every host judges heartbeats by one clock: spelled here once,
+   * for SQL written out and (SqlFragments) for Kysely's builder alike.
+   */
   readonly now: string
-  /** The database's current time plus the seconds an SQL expression gives. */
+  /** The database's current time plus (or minus) the seconds an SQL expression gives. */
   nowPlusSeconds(seconds: string): string
   /** The database's current time in ms since the epoch, a number with what it has of sub-ms precision. */
   readonly nowMs: string
@@ -137,7 +140,7 @@ export interface BackendConnection {
 
 /** The database's clock for Kysely's builder: SqlSpelling's, as fragments (backends/clock.ts). */
 export interface SqlFragments {
-  /** The database's current time, so that every host judges heartbeats by one clock. */
+  /** SqlSpelling.now. */
   now(): RawBuilder<string>
   /** The database's current time plus (or minus) some seconds: a number, or a column of a batch. */
   nowPlusSeconds(seconds: number | Expression<number>): RawBuilder<string>

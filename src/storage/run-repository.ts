@@ -1,7 +1,7 @@
 import type { Progress } from '../types.js'
 import { cancelTask } from './control-repository.js'
 import { type Backend, type Executor, parameters, type SqlRunner, statement } from './backend.js'
-import { ownedSql, type RunRef } from './fencing.js'
+import { owned, type RunRef } from './fencing.js'
 import { CLEARED_RESULTS, type ClaimedTask, type TaskRow, toClaimedTask } from './task-row.js'
 import { storableText } from './storable-text.js'
 
@@ -28,9 +28,9 @@ export interface ClaimOptions {
 /**
  * Claims up to `limit` runnable tasks: highest priority first, then oldest run_at, then oldest, then
  * the order they were inserted. One statement, `WITH pick AS MATERIALIZED (SELECT … LIMIT n) UPDATE …
- * RETURNING *`, made exclusive by the backend (see lockForClaim). RETURNING keeps no order, and the
- * fields alone cannot restore it (tasks enqueued in one millisecond, or in one bulk statement, tie on
- * `created`), so each row also returns what broke such ties in the pick (Backend.claimTieBreak).
+ * RETURNING *`, made exclusive by the backend (SqlSpelling.lockForClaim). RETURNING keeps no order,
+ * and the fields alone cannot restore it (tasks enqueued in one millisecond, or in one bulk statement,
+ * tie on `created`), so each row also returns what broke such ties in the pick (SqlSpelling.claimTieBreak).
  */
 /** A claimed task, with its claim: the fencing token of the run (RunRef). Its args are the stored text. */
 export type Claimed = ClaimedTask & { claim: number }
@@ -181,7 +181,7 @@ export async function appendChunks(
   const touch = statement(backend, 'touch_run', () => {
     const p = parameters(backend.spelling)
     return `update "sq_tasks" set "modified" = ${backend.spelling.now}, "progress" = coalesce(${p()}, "progress")
-      where ${ownedSql(p)} returning "id"`
+      where ${owned(p)} returning "id"`
   })
   const append = statement(backend, 'append_chunk', () => {
     const p = parameters(backend.spelling)

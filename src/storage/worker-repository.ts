@@ -1,5 +1,5 @@
 import type { WorkerInfo } from '../types.js'
-import type { Backend } from './backend.js'
+import { type Backend, parameters, statement } from './backend.js'
 import type { RunRef } from './fencing.js'
 
 /** Queries on sq_workers: registration, heartbeats, and finding the runs of workers that died. */
@@ -26,12 +26,11 @@ export async function registerWorker(backend: Backend, w: WorkerRegistration): P
 
 /** Returns false when the row is gone: another worker judged this one dead and it must stop. */
 export async function heartbeat(backend: Backend, id: string, running: number): Promise<boolean> {
-  const result = await backend.db
-    .updateTable('sq_workers')
-    .set({ last_heartbeat: backend.now(), running })
-    .where('id', '=', id)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
+  const text = statement(backend, 'heartbeat', () => {
+    const p = parameters(backend.spelling)
+    return `update "sq_workers" set "last_heartbeat" = ${backend.spelling.now}, "running" = ${p()} where "id" = ${p()} returning "id"`
+  })
+  return (await backend.query(text, [running, id], 'heartbeat')).length === 1
 }
 
 export async function unregisterWorker(backend: Backend, id: string): Promise<void> {
@@ -133,7 +132,7 @@ export async function runsOfWorker(
 export async function databaseTime(backend: Backend): Promise<number> {
   // Written out, not through Kysely: what is done between the clock's read and the query's send skews
   // the offset the worker takes from it (worker/presence.ts).
-  const [row] = await backend.query<{ ms: number }>(`select ${backend.spelling.nowMs} as "ms"`, [])
+  const [row] = await backend.query<{ ms: number }>(`select ${backend.spelling.nowMs} as "ms"`, [], 'database_time')
   return Number(row!.ms)
 }
 
