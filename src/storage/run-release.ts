@@ -31,8 +31,10 @@ const releaseSql = (runner: SqlRunner, kind: 'unstarted' | 'dead' | 'started') =
       `"attempts" = "attempts" - 1`,
       ...(kind === 'started' ? [`"run_at" = ${now}`, `"log" = ${p()}`] : []),
     ]
-    const only = { unstarted: [`"worker_id" = ${p()}`], dead: ['"started" is null'], started: [] }[kind]
-    return `update "sq_tasks" set ${set.join(', ')} where ${[owned(p), ...only].join(' and ')} returning "id"`
+    const where = [owned(p)]
+    if (kind === 'unstarted') where.push(`"worker_id" = ${p()}`)
+    if (kind === 'dead') where.push('"started" is null')
+    return `update "sq_tasks" set ${set.join(', ')} where ${where.join(' and ')} returning "id"`
   })
 
 /**
