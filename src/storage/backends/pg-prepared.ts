@@ -13,7 +13,8 @@ let generation = 0
  * One statement on the pool or on one client (SqlRunner.query). A named one is a named prepared
  * statement, parsed and planned once per connection. A migration run meanwhile by a newer sq may change
  * a table's columns; the server then refuses a prepared statement whose result that changes, before it
- * does anything, so it is prepared again under a new name and run again.
+ * does anything, so it is prepared again under a new name and run again. (Inside a transaction, which
+ * the refusal aborted, the run again fails too: the caller writes again, as after any outage.)
  */
 export async function pgQuery<R>(
   on: Pool | PoolClient,
