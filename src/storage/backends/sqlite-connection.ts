@@ -54,6 +54,8 @@ export const SQLITE_SPELLING: SqlSpelling = {
   // The commit is the announcement (Notifications.announceQueued).
   announcingQueue: (insert) => insert,
   jsonRows: (parameter) => `json_each(${parameter}) as r`,
+  // `where true`: SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT. json_each's
+  // key is the index in the array: ordered by it, the batch keeps its order.
   newTaskRows: (parameter) => `select ${inNewTaskOrder({
     id: 'r.value ->> 0',
     task: 'r.value ->> 1',
@@ -67,9 +69,7 @@ export const SQLITE_SPELLING: SqlSpelling = {
     created: now,
     modified: now,
     run_at: `coalesce(r.value ->> 7, ${nowPlusSeconds('r.value ->> 8')})`,
-  })} from json_each(${parameter}) as r
-    where true -- SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT
-    order by r.key -- json_each's key: the index in the array, so the batch keeps its order`,
+  })} from json_each(${parameter}) as r where true order by r.key`,
   lockForClaim: '',
   claimTieBreak: 'rowid',
 }
