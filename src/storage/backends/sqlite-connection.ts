@@ -56,20 +56,21 @@ export const SQLITE_SPELLING: SqlSpelling = {
   jsonRows: (parameter) => `json_each(${parameter}) as r`,
   // `where true`: SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT. json_each's
   // key is the index in the array: ordered by it, the batch keeps its order.
-  newTaskRows: (parameter) => `select ${inNewTaskOrder({
-    id: 'r.value ->> 0',
-    task: 'r.value ->> 1',
-    args: 'r.value ->> 2',
-    status: `'queued'`,
-    queue: 'r.value ->> 3',
-    priority: 'r.value ->> 4',
-    max_attempts: 'r.value ->> 5',
-    attempts: '0',
-    key: 'r.value ->> 6',
-    created: now,
-    modified: now,
-    run_at: `coalesce(r.value ->> 7, ${nowPlusSeconds('r.value ->> 8')})`,
-  })} from json_each(${parameter}) as r where true order by r.key`,
+  newTaskRows: (parameter) =>
+    `select ${inNewTaskOrder({
+      id: 'r.value ->> 0',
+      task: 'r.value ->> 1',
+      args: 'r.value ->> 2',
+      status: `'queued'`,
+      queue: 'r.value ->> 3',
+      priority: 'r.value ->> 4',
+      max_attempts: 'r.value ->> 5',
+      attempts: '0',
+      key: 'r.value ->> 6',
+      created: now,
+      modified: now,
+      run_at: `coalesce(r.value ->> 7, ${nowPlusSeconds('r.value ->> 8')})`,
+    })} from json_each(${parameter}) as r where true order by r.key`,
   lockForClaim: '',
   claimTieBreak: 'rowid',
 }
