@@ -14,7 +14,7 @@ export type BackendName = 'sqlite' | 'postgres'
  */
 export interface Backend
   extends BackendConnection,
-    Executor,
+    Session,
     SqlFragments,
     DdlTypes,
     Transactions,
@@ -80,7 +80,7 @@ export interface SqlSpelling {
   readonly claimTieBreak: 'rowid' | 'pick-number'
 }
 
-/** Runs statements written out as SQL: a Connection, a Backend, or one of its transactions (Executor). */
+/** Runs statements written out as SQL: a Connection, a Backend, or one of its transactions (Session). */
 export interface SqlRunner {
   readonly spelling: SqlSpelling
   /**
@@ -99,7 +99,7 @@ export interface SqlRunner {
  * statement — Kysely's builder (`db`) for cold paths, written-out SQL (`query`) for hot and one-shot
  * ones — on the same connection, so each reads what the other wrote.
  */
-export interface Executor extends SqlRunner {
+export interface Session extends SqlRunner {
   readonly db: Kysely<Database>
 }
 
@@ -178,20 +178,20 @@ export interface Transactions {
    * IMMEDIATE` on the one connection, so the write lock is taken up front and honours busy_timeout
    * (a plain BEGIN takes it on first write and can fail at once with "database is locked").
    */
-  writeTransaction<T>(fn: (trx: Executor) => Promise<T>): Promise<T>
+  writeTransaction<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
    * Runs ONE write statement that must hold the write lock from its start. PostgreSQL: the statement
    * alone (autocommit makes it atomic; a BEGIN/COMMIT pair would add two round trips to every claim).
    * SQLite: inside BEGIN IMMEDIATE, as writeTransaction.
    */
-  exclusive<T>(fn: (trx: Executor) => Promise<T>): Promise<T>
+  exclusive<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
    * Like `exclusive`, for a claim. PostgreSQL: on a pool of its own that keeps one connection open, so an
    * idle worker's pickup never waits for a new one. Its commit waits for the WAL flush like any other: a
    * claim a crash undid would be claimed again after its task had run, and a finished run would run
    * twice (the chaos soak's `restart -m immediate` did it). SQLite: `exclusive`.
    */
-  claim<T>(fn: (trx: Executor) => Promise<T>): Promise<T>
+  claim<T>(fn: (trx: Session) => Promise<T>): Promise<T>
 }
 
 /** How a batch of new tasks is written when no row of it can lose to another. */

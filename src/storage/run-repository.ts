@@ -1,6 +1,6 @@
 import type { Progress } from '../types.js'
 import { cancelTask } from './control-repository.js'
-import { type Backend, type Executor, parameters, type SqlRunner, statement } from './backend.js'
+import { type Backend, type Session, parameters, type SqlRunner, statement } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
 import { CLEARED_RESULTS, type ClaimedTask, type TaskRow, toClaimedTask } from './task-row.js'
 import { storableText } from './storable-text.js'
@@ -159,7 +159,7 @@ export async function hasRunnable(backend: Backend, queues: string[]): Promise<b
  * before the index is read (see Backend.gatesBeforeScan), so for one queue it alone keeps a paused
  * queue's backlog unread. Otherwise `unpaused` has left the paused queues out first.
  */
-function nextRunnableSql(spelling: Executor['spelling'], p: () => string, queueCount: number): string {
+function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCount: number): string {
   const queues = () => Array.from({ length: queueCount }, () => p()).join(', ')
   // A literal status: a statement kept prepared may be planned once for any value, and only the
   // literal lets that plan use the partial index of queued tasks.

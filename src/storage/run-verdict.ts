@@ -1,5 +1,5 @@
 import type { Progress } from '../types.js'
-import { type Backend, type Executor, statement } from './backend.js'
+import { type Backend, type Session, statement } from './backend.js'
 import { releaseStarted } from './run-release.js'
 import type { RunRef } from './fencing.js'
 import { sqlType, USAGE, type RunUsage } from './task-row.js'
@@ -68,7 +68,7 @@ export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Se
   for (let at = 0; at < ended.length; at += MAX_VERDICT_BATCH) {
     const batch = ended.slice(at, at + MAX_VERDICT_BATCH)
     const withChunks = batch.filter((v) => v.outcome.chunksWritten !== false)
-    const write = async (trx: Executor) => {
+    const write = async (trx: Session) => {
       const rows = await trx.query<{ id: string }>(verdictSql(backend), [verdictRows(batch)], 'verdicts')
       if (withChunks.length > 0) await trx.query(deleteChunksSql(backend), [runsOf(withChunks)], 'delete_chunks')
       return rows

@@ -178,7 +178,7 @@ async function withLiveOutput(backend: TaskStore, row: TaskRow): Promise<Task> {
   return { ...task, output: chunks.output || null, log: chunks.log || null }
 }
 
-/** A run's chunks after `afterSeq`, joined per stream; `runner` may be a transaction (Executor). */
+/** A run's chunks after `afterSeq`, joined per stream; `runner` may be a transaction (Session). */
 export async function readChunks(
   backend: SqlRunner,
   id: string,

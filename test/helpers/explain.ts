@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
-import type { Backend, Executor } from '../../src/storage/backend.js'
+import type { Backend, Session } from '../../src/storage/backend.js'
 import type { Database } from '../../src/storage/schema.js'
 import type { TestDatabase } from './db.js'
 
@@ -31,10 +31,10 @@ export async function explainingDialect(db: TestDatabase, d: Backend) {
   // Writes go through the recording Kysely too (plain transactions suffice for a test on one connection).
   const logged: Backend = {
     ...d,
-    ...executorOver(d, kysely),
-    exclusive: (fn) => fn(executorOver(d, kysely)),
-    claim: (fn) => fn(executorOver(d, kysely)),
-    writeTransaction: (fn) => kysely.transaction().execute((trx) => fn(executorOver(d, trx))),
+    ...sessionOver(d, kysely),
+    exclusive: (fn) => fn(sessionOver(d, kysely)),
+    claim: (fn) => fn(sessionOver(d, kysely)),
+    writeTransaction: (fn) => kysely.transaction().execute((trx) => fn(sessionOver(d, trx))),
   }
   return {
     logged,
@@ -54,7 +54,7 @@ export async function explainingDialect(db: TestDatabase, d: Backend) {
 }
 
 /** Both ways of running a statement through one Kysely handle (whose log then sees every statement). */
-export function executorOver(d: Backend, db: Kysely<Database>): Executor {
+export function sessionOver(d: Backend, db: Kysely<Database>): Session {
   return {
     spelling: d.spelling,
     db,

@@ -9,7 +9,7 @@ import { pausedQueues, pauseQueue, resumeQueue } from '../../src/storage/pause-r
 import { claimTasks, hasRunnable } from '../../src/storage/run-repository.js'
 import { insertTask } from '../../src/storage/task-repository.js'
 import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
-import { executorOver } from '../helpers/explain.js'
+import { sessionOver } from '../helpers/explain.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 
 for (const dialect of DIALECTS) {
@@ -71,7 +71,7 @@ for (const dialect of DIALECTS) {
       })
       const claims = () => seen.filter((q) => /^\s*with/i.test(q.sql))
       try {
-        const logged: Backend = { ...t.d, ...executorOver(t.d, kysely), claim: (fn) => fn(executorOver(t.d, kysely)) }
+        const logged: Backend = { ...t.d, ...sessionOver(t.d, kysely), claim: (fn) => fn(sessionOver(t.d, kysely)) }
         const claimed = await claimTasks(logged, {
           workerId: 'w',
           workerName: 'h:1',

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg'
 import { Kysely, PostgresDialect } from 'kysely'
-import type { Backend, Connection, Executor } from '../backend.js'
+import type { Backend, Connection, Session } from '../backend.js'
 import type { Database } from '../schema.js'
 import { clockOf } from './clock.js'
 import { PgListener } from './pg-listener.js'
@@ -15,7 +15,7 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
   // Claims only: one connection stays open however long the worker idles, since a new one costs an idle
   // worker's next pickup tens of ms. Its commits are durable like every other (see Backend.claim).
   const claimPool = survivingPool({ connectionString: url, max: 2, min: 1 })
-  const claimer: Executor = {
+  const claimer: Session = {
     spelling: connection.spelling,
     db: kyselyOn(claimPool),
     query: (text, values, name) => pgQuery(claimPool, text, values, name),
@@ -56,10 +56,10 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
 }
 
 /**
- * A transaction's client as an Executor. Its Kysely handle, made on first use and kept with the
+ * A transaction's client as an Session. Its Kysely handle, made on first use and kept with the
  * client (the pool reuses a few), runs every statement on that client.
  */
-function onClient(connection: Connection, client: PoolClient): Executor {
+function onClient(connection: Connection, client: PoolClient): Session {
   return {
     spelling: connection.spelling,
     query: (text, values, name) => pgQuery(client, text, values, name),

@@ -1,5 +1,5 @@
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, sql } from 'kysely'
-import type { Backend, Connection, Executor } from '../backend.js'
+import type { Backend, Connection, Session } from '../backend.js'
 import type { Database } from '../schema.js'
 import { clockOf } from './clock.js'
 import { WalWatcher } from './wal-watcher.js'
@@ -31,7 +31,7 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
   const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: cached }) })
   const watcher = new WalWatcher(`${resolved}-wal`)
   // Inside a transaction that holds the connection, a statement runs at once on it: nothing else can.
-  const onConnection = (conn: Kysely<Database>): Executor => ({
+  const onConnection = (conn: Kysely<Database>): Session => ({
     spelling: connection.spelling,
     db: conn,
     query: async (text, values) => runNative(cached, text, values),
