@@ -18,15 +18,15 @@ export function checkQueueName(queue: string): void {
  * Pauses a queue: workers claim none of its tasks until it is resumed (within a second; a task already
  * running goes on). Idempotent. A queue need not have tasks to be paused.
  */
-export async function pauseQueue(d: Backend, queue: string): Promise<QueueState> {
+export async function pauseQueue(backend: Backend, queue: string): Promise<QueueState> {
   checkQueueName(queue)
-  const row = await pauses.pauseQueue(d, queue)
+  const row = await pauses.pauseQueue(backend, queue)
   return { queue, paused: true, paused_at: row.paused_at }
 }
 
 /** Resumes a queue; idempotent. Idle workers are woken at once. */
-export async function resumeQueue(d: Backend, queue: string): Promise<QueueState> {
+export async function resumeQueue(backend: Backend, queue: string): Promise<QueueState> {
   checkQueueName(queue)
-  await pauses.resumeQueue(d, queue)
+  await pauses.resumeQueue(backend, queue)
   return { queue, paused: false, paused_at: null }
 }

@@ -25,14 +25,14 @@ export interface ScheduleInfo {
 }
 
 /** The configured schedules with what the database knows of them; needs no worker running. */
-export async function listSchedules(d: Backend, defs: ScheduleDef[]): Promise<ScheduleInfo[]> {
+export async function listSchedules(backend: Backend, defs: ScheduleDef[]): Promise<ScheduleInfo[]> {
   if (defs.length === 0) return []
   const [rows, nowMs] = await Promise.all([
     scheduleRows(
-      d,
+      backend,
       defs.map((s) => s.name),
     ),
-    databaseTime(d),
+    databaseTime(backend),
   ])
   return defs.map((def) => {
     const row = rows.get(def.name)

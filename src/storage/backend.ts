@@ -1,4 +1,4 @@
-import type { Expression, Kysely, RawBuilder, SelectQueryBuilder } from 'kysely'
+import type { Expression, Kysely, RawBuilder } from 'kysely'
 import type { Database } from './schema.js'
 import type { NewTask } from './task-repository.js'
 
@@ -8,12 +8,13 @@ export type BackendName = 'sqlite' | 'postgres'
 /**
  * The seam between SQLite and PostgreSQL — sq's storage backend (not Kysely's `Dialect`, which is one
  * part of it). One member per difference, each said once with its reason, grouped by concern in the
- * interfaces below. Everything else — every query of the repositories — is written once, in Kysely,
- * for both. Implementations: backends/sqlite.ts, backends/postgres.ts.
+ * interfaces below. Everything else — every query of the repositories — is written once for both: in
+ * Kysely on cold paths, as SQL through `query` on hot and one-shot ones. A Backend is its Connection
+ * (`{ ...connection, … }`) with Kysely loaded. Implementations: backends/sqlite.ts, backends/postgres.ts.
  */
 export interface Backend
   extends BackendConnection,
-    SqlRunner,
+    Session,
     SqlFragments,
     DdlTypes,
     Transactions,
@@ -27,11 +28,7 @@ export interface Backend
  * command about as much as its insert; `backend()` loads it on first use, on the same driver
  * connection. Implementations: backends/sqlite-connection.ts, backends/pg-connection.ts.
  */
-export interface Connection
-  extends Omit<BackendConnection, 'db'>,
-    SqlRunner,
-    Pick<SqlFragments, 'toIso'>,
-    ErrorClassification {
+export interface Connection extends Omit<BackendConnection, 'db'>, SqlRunner, ErrorClassification {
   /** The whole backend, Kysely's handle included, on this connection; loaded once. */
   backend(): Promise<Backend>
 }
@@ -40,9 +37,12 @@ export interface Connection
 export interface SqlSpelling {
   /** The n-th parameter, from 1: `?` on SQLite, `$n` on PostgreSQL. */
   param(n: number): string
-  /** The database's current time (see SqlFragments.now). */
+  /**
+   * The database's current time, so that every host judges heartbeats by one clock: spelled here once,
+   * for SQL written out and (SqlFragments) for Kysely's builder alike.
+   */
   readonly now: string
-  /** The database's current time plus the seconds an SQL expression gives. */
+  /** The database's current time plus (or minus) the seconds an SQL expression gives. */
   nowPlusSeconds(seconds: string): string
   /** The database's current time in ms since the epoch, a number with what it has of sub-ms precision. */
   readonly nowMs: string
@@ -55,16 +55,76 @@ export interface SqlSpelling {
    * What an app's executor is checked with before a task is written on it (executor.ts).
    */
   readonly placeQuery: string
+  /**
+   * A FROM item `r` over the rows of a JSON array of arrays given as ONE parameter: column `value` is
+   * one inner array, whose fields `r.value ->> i` reads (text, or NULL for null; cast it). A statement
+   * that takes its rows so has one text for any number of rows, kept prepared. PostgreSQL:
+   * jsonb_array_elements (jsonb: parsed once, where json's every ->> parses its row again); SQLite:
+   * json_each.
+   */
+  jsonRows(parameter: string): string
+  /**
+   * New tasks as a SELECT of NEW_TASK_COLUMNS (task-row.ts), in their order, for one multi-row INSERT
+   * (bulk-insert.ts), from the JSON text of newTasksJson (task-repository.ts) as ONE parameter: the
+   * statement's text is the same for every chunk and no parameter limit applies (a 1,000-row VALUES
+   * list costs PostgreSQL ~8× more to parse and plan than to insert, and SQLite more to bind than
+   * json_each costs it).
+   */
+  newTaskRows(parameter: string): string
+  /**
+   * Ends the claim's inner SELECT so that it skips rows other claimers hold. PostgreSQL: FOR UPDATE SKIP
+   * LOCKED. SQLite has neither and needs neither: it has one writer at a time, so the claim's UPDATE,
+   * run in an IMMEDIATE transaction, sees no competing claim.
+   */
+  readonly lockForClaim: string
+  /**
+   * What a claimed row returns to break the ties of its pick (RETURNING keeps no order; tasks tie on
+   * priority, run_at and created when enqueued in one millisecond or one statement). SQLite: `rowid`,
+   * the last key of every index entry, so the pick broke ties by it. PostgreSQL: the row's number in
+   * the pick, through UPDATE … FROM (whose columns its RETURNING may name, and SQLite's may not); a
+   * heap position is no insertion order there.
+   */
+  readonly claimTieBreak: 'rowid' | 'pick-number'
+}
+
+/** Runs statements written out as SQL: a Connection, a Backend, or one of its transactions (Session). */
+export interface SqlRunner {
+  readonly spelling: SqlSpelling
+  /**
+   * One statement with its parameters: the rows it returns (a write's only with RETURNING). A hot or
+   * one-shot statement gives its `name`, which always means one text: PostgreSQL keeps it prepared
+   * under that name on each connection (parsed and planned once, not at every call: most of a claim's
+   * server time). SQLite keeps every statement prepared, by its text. Once a backend's Kysely is loaded,
+   * a statement outside a transaction still takes its turn on SQLite's one connection (it would
+   * otherwise join a transaction in flight there).
+   */
+  query<R>(text: string, values: readonly unknown[], name?: string): Promise<R[]>
 }
 
 /**
- * Runs SQL text. Once Kysely is loaded the text goes through it, so that it takes its turn on
- * SQLite's one connection like every other statement (it would otherwise join a transaction in flight).
+ * Where statements run: the backend itself, or one of its transactions. Both ways of writing a
+ * statement — Kysely's builder (`db`) for cold paths, written-out SQL (`query`) for hot and one-shot
+ * ones — on the same connection, so each reads what the other wrote.
  */
-export interface SqlRunner {
-  readonly spelling: SqlSpelling
-  /** One statement with its parameters: the rows of a query, none of a write. */
-  query<R>(text: string, parameters: readonly unknown[]): Promise<R[]>
+export interface Session extends SqlRunner {
+  readonly db: Kysely<Database>
+}
+
+/** A statement's text, built once per dialect (its spelling) and name: a hot path builds no strings. */
+export function statement(runner: Pick<SqlRunner, 'spelling'>, name: string, build: () => string): string {
+  let texts = TEXTS.get(runner.spelling)
+  if (!texts) TEXTS.set(runner.spelling, (texts = new Map()))
+  let text = texts.get(name)
+  if (text === undefined) texts.set(name, (text = build()))
+  return text
+}
+
+const TEXTS = new WeakMap<SqlSpelling, Map<string, string>>()
+
+/** Each call gives the next parameter of a statement (`?` on SQLite are numbered by position). */
+export function parameters(spelling: SqlSpelling): () => string {
+  let n = 0
+  return () => spelling.param(++n)
 }
 
 /** The connection: which database, its Kysely handle, whether it is still the one users reach. */
@@ -80,54 +140,23 @@ export interface BackendConnection {
    */
   assertIntact(): void
   close(): Promise<void>
-}
-
-/** SQL fragments the two databases spell differently. */
-export interface SqlFragments {
-  /** The database's current time, so that every host judges heartbeats by one clock. */
-  now(): RawBuilder<string>
-  /** The database's current time plus (or minus) some seconds: a number, or a column of a batch. */
-  nowPlusSeconds(seconds: number | Expression<number>): RawBuilder<string>
   /** Normalises a timestamp read from the database to an ISO-8601 UTC string (null stays null). */
   toIso(value: Date | string): string
   toIso(value: Date | string | null): string | null
-  /**
-   * Makes the claim's inner SELECT skip rows other claimers hold. PostgreSQL: FOR UPDATE SKIP LOCKED.
-   * SQLite has neither and needs neither: it has one writer at a time, so the claim's UPDATE, run in
-   * an IMMEDIATE transaction, sees no competing claim.
-   */
-  lockForClaim<O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>): SelectQueryBuilder<Database, 'sq_tasks', O>
+}
+
+/** The database's clock for Kysely's builder: SqlSpelling's, as fragments (backends/clock.ts). */
+export interface SqlFragments {
+  /** SqlSpelling.now. */
+  now(): RawBuilder<string>
+  /** The database's current time plus (or minus) some seconds: a number, or a column of a batch. */
+  nowPlusSeconds(seconds: number | Expression<number>): RawBuilder<string>
   /**
    * Is a WHERE term that names no column of the query's tables (`NOT EXISTS (SELECT … FROM other)`)
    * evaluated once, before any row is read? PostgreSQL: yes, an InitPlan and a One-Time Filter. SQLite:
    * no, it caches the subquery but still tests it at every row of the scan. (The claim's paused-queue gate.)
    */
   readonly gatesBeforeScan: boolean
-  /**
-   * What a claimed row returns to break the ties of its pick (RETURNING keeps no order; tasks tie on
-   * priority, run_at and created when enqueued in one millisecond or one statement). SQLite: `rowid`,
-   * the last key of every index entry, so the pick broke ties by it. PostgreSQL: the row's number in
-   * the pick, through UPDATE … FROM (whose columns its RETURNING may name, and SQLite's may not); a
-   * heap position is no insertion order there.
-   */
-  readonly claimTieBreak: 'rowid' | 'pick-number'
-  /**
-   * New tasks as a SELECT of NEW_TASK_COLUMNS (task-row.ts), in their order, for one multi-row INSERT
-   * (bulk-insert.ts). The rows
-   * travel as ONE parameter, the JSON text of newTasksJson (task-repository.ts), so the statement's text
-   * is the same for every chunk and no parameter limit applies: a 1,000-row VALUES list costs PostgreSQL
-   * ~8× more to parse and plan than to insert, and SQLite more to bind than json_each costs it. PostgreSQL
-   * reads it with jsonb_array_elements, SQLite with json_each.
-   */
-  newTaskRows(rows: NewTask[]): RawBuilder<unknown>
-  /**
-   * A FROM item `r` over the rows of a JSON array of arrays given as ONE parameter: column `value` is
-   * one inner array, whose fields `r.value ->> i` reads (text, or NULL for null; cast it). A statement
-   * that takes its rows so has one text for any number of rows: compiled and prepared once
-   * (precompiled.ts) instead of a statement per row count. PostgreSQL: jsonb_array_elements; SQLite:
-   * json_each.
-   */
-  jsonRows(json: unknown): RawBuilder<unknown>
 }
 
 /** Column types of the schema (the migrations read them). */
@@ -156,20 +185,20 @@ export interface Transactions {
    * IMMEDIATE` on the one connection, so the write lock is taken up front and honours busy_timeout
    * (a plain BEGIN takes it on first write and can fail at once with "database is locked").
    */
-  writeTransaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>
+  writeTransaction<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
    * Runs ONE write statement that must hold the write lock from its start. PostgreSQL: the statement
    * alone (autocommit makes it atomic; a BEGIN/COMMIT pair would add two round trips to every claim).
    * SQLite: inside BEGIN IMMEDIATE, as writeTransaction.
    */
-  exclusive<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>
+  exclusive<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
    * Like `exclusive`, for a claim. PostgreSQL: on a pool of its own that keeps one connection open, so an
    * idle worker's pickup never waits for a new one. Its commit waits for the WAL flush like any other: a
    * claim a crash undid would be claimed again after its task had run, and a finished run would run
    * twice (the chaos soak's `restart -m immediate` did it). SQLite: `exclusive`.
    */
-  claim<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>
+  claim<T>(fn: (trx: Session) => Promise<T>): Promise<T>
 }
 
 /** How a batch of new tasks is written when no row of it can lose to another. */
@@ -210,7 +239,7 @@ export interface Notifications {
    * did it until migration 008: its capture of every new row cost a bulk insert ~9%). SQLite: nothing,
    * any commit wakes its listeners.
    */
-  announceQueued(db: Kysely<Database>, queues: readonly string[]): Promise<void> // each queue once (queuesOf)
+  announceQueued(trx: SqlRunner, queues: readonly string[]): Promise<void> // each queue once (queuesOf)
 }
 
 /** What a driver's error means. */
@@ -221,13 +250,15 @@ export interface ErrorClassification {
    * restarting, SQLite's disk full or busy — is an outage, waited out and written again.
    */
   isRefusal(error: unknown): boolean
+  /** Was the statement refused for a table that is not there (a database sq never migrated)? */
+  isMissingTable(error: unknown): boolean
 }
 
 /**
  * `toIso` for a backend from how it converts one non-null value: null handling, and the overloads
  * that let callers keep a non-null type, written once.
  */
-export function isoReader(convert: (value: Date | string) => string): SqlFragments['toIso'] {
+export function isoReader(convert: (value: Date | string) => string): BackendConnection['toIso'] {
   function toIso(value: Date | string): string
   function toIso(value: Date | string | null): string | null
   function toIso(value: Date | string | null): string | null {

@@ -1,16 +1,27 @@
-import { sql } from 'kysely'
 import { ACTIVE_STATUSES } from '../task.js'
-import type { Backend } from './backend.js'
-import { queuesOf, type NewTask } from './task-repository.js'
+import { type Backend, statement } from './backend.js'
+import { newTasksJson, queuesOf, type NewTask } from './task-repository.js'
 import { newTaskColumnList } from './task-row.js'
 
 /** What a bulk insert writes with: a backend, or an app's transaction (executor.ts). */
-export type BulkWriter = Pick<Backend, 'copyNewTasks' | 'writeTransaction' | 'newTaskRows' | 'announceQueued'>
+export type BulkWriter = Pick<Backend, 'spelling' | 'copyNewTasks' | 'writeTransaction' | 'announceQueued'>
 
-/** Rows per INSERT statement (their form is the backend's: Backend.newTaskRows). */
+/** Rows per INSERT statement (their form is the backend's: SqlSpelling.newTaskRows). */
 const ROWS_PER_STATEMENT = 5000
 
-const COLUMNS = sql.raw(newTaskColumnList())
+/** The INSERT of a chunk of new tasks, their rows one JSON parameter; `keyed`, it returns those inserted. */
+const insertSql = (backend: BulkWriter, keyed: boolean) =>
+  statement(backend, keyed ? 'insert_keyed_tasks' : 'insert_tasks', () => {
+    const insert = `insert into "sq_tasks" ${newTaskColumnList()} ${backend.spelling.newTaskRows(backend.spelling.param(1))}`
+    // ON CONFLICT DO NOTHING: the only unique constraint a new row can break is the active key (ids are
+    // fresh UUIDs); the rows that lost are found by their key (insertWithKeys).
+    return keyed ? `${insert} on conflict do nothing returning "id"` : insert
+  })
+
+const chunks = (batch: NewTask[]) =>
+  Array.from({ length: Math.ceil(batch.length / ROWS_PER_STATEMENT) }, (_, i) =>
+    newTasksJson(batch.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT)),
+  )
 
 /**
  * Inserts tasks already validated, in order, in one write transaction (the caller chunks). A task
@@ -19,18 +30,17 @@ const COLUMNS = sql.raw(newTaskColumnList())
  * `beforeCommit`, the transaction waits for it, and rolls back if it rejects.
  */
 export async function insertTasks(
-  d: BulkWriter,
+  backend: BulkWriter,
   batch: NewTask[],
   beforeCommit?: Promise<void>,
 ): Promise<{ id: string; created: boolean }[]> {
-  if (batch.some((t) => t.key !== null)) return insertWithKeys(d, batch, beforeCommit)
+  if (batch.some((t) => t.key !== null)) return insertWithKeys(backend, batch, beforeCommit)
   // Without keys no row can lose (ids are fresh UUIDs): nothing to return, nothing to look up.
-  if (d.copyNewTasks && batch.every(runsNow)) await d.copyNewTasks(batch, beforeCommit)
+  if (backend.copyNewTasks && batch.every(runsNow)) await backend.copyNewTasks(batch, beforeCommit)
   else
-    await d.writeTransaction(async (trx) => {
-      for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT)
-        await sql`INSERT INTO sq_tasks ${COLUMNS} ${d.newTaskRows(batch.slice(i, i + ROWS_PER_STATEMENT))}`.execute(trx)
-      await d.announceQueued(trx, queuesOf(batch))
+    await backend.writeTransaction(async (trx) => {
+      for (const rows of chunks(batch)) await trx.query(insertSql(backend, false), [rows], 'insert_tasks')
+      await backend.announceQueued(trx, queuesOf(batch))
       await beforeCommit
     })
   return batch.map((t) => ({ id: t.id, created: true }))
@@ -39,24 +49,20 @@ export async function insertTasks(
 const runsNow = (t: NewTask) => 'afterSeconds' in t.runAt && t.runAt.afterSeconds === 0
 
 async function insertWithKeys(
-  d: BulkWriter,
+  backend: BulkWriter,
   batch: NewTask[],
   beforeCommit: Promise<void> | undefined,
 ): Promise<{ id: string; created: boolean }[]> {
-  return d.writeTransaction(async (trx) => {
+  return backend.writeTransaction(async (trx) => {
     const inserted = new Set<string>()
-    for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
-      // ON CONFLICT DO NOTHING: the only unique constraint a new row can break is the active key
-      // (ids are fresh UUIDs); the rows that lost are found by their key below.
-      const { rows } = await sql<{ id: string }>`
-        INSERT INTO sq_tasks ${COLUMNS} ${d.newTaskRows(batch.slice(i, i + ROWS_PER_STATEMENT))}
-        ON CONFLICT DO NOTHING RETURNING id`.execute(trx)
-      for (const r of rows) inserted.add(r.id)
+    for (const rows of chunks(batch)) {
+      for (const r of await trx.query<{ id: string }>(insertSql(backend, true), [rows], 'insert_keyed_tasks'))
+        inserted.add(r.id)
     }
     const lostKeys = [...new Set(batch.filter((t) => t.key !== null && !inserted.has(t.id)).map((t) => t.key!))]
     const holders = new Map<string, string>()
     for (let i = 0; i < lostKeys.length; i += 1000) {
-      const rows = await trx
+      const rows = await trx.db
         .selectFrom('sq_tasks')
         .select(['id', 'key'])
         .where('key', 'in', lostKeys.slice(i, i + 1000))
@@ -64,7 +70,7 @@ async function insertWithKeys(
         .execute()
       for (const r of rows) holders.set(r.key!, r.id)
     }
-    await d.announceQueued(trx, queuesOf(batch.filter((t) => inserted.has(t.id))))
+    await backend.announceQueued(trx, queuesOf(batch.filter((t) => inserted.has(t.id))))
     await beforeCommit
     // Inside one write transaction no holder can end between the insert and this read.
     return batch.map((t) =>

@@ -2,7 +2,6 @@ import { sql } from 'kysely'
 import { ACTIVE_STATUSES, type ActiveStatus, TERMINAL_STATUSES, type Status } from '../task.js'
 import type { Backend } from './backend.js'
 import { readChunks } from './task-repository.js'
-import { kyselyRunner } from './kysely-runner.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 import type { CancelOutcome, RequeueOutcome } from './task-types.js'
 
@@ -32,18 +31,18 @@ export const CANCELLED_BY_USER = 'Cancelled by user'
  * ever said of a task seen ended.
  */
 export async function cancelTask(
-  d: Backend,
+  backend: Backend,
   id: string,
   from: readonly ActiveStatus[] = ACTIVE_STATUSES,
 ): Promise<CancelOutcome | undefined> {
   for (;;) {
-    const outcome = await d.writeTransaction(async (trx): Promise<CancelOutcome | undefined> => {
-      const row = await trx
+    const outcome = await backend.writeTransaction(async (trx): Promise<CancelOutcome | undefined> => {
+      const row = await trx.db
         .updateTable('sq_tasks')
         .set({
           status: 'cancelled',
-          finished: d.now(),
-          modified: d.now(),
+          finished: backend.now(),
+          modified: backend.now(),
           // Only a run in progress ends with this error; it also tells RETURNING what the task was.
           error: sql<string | null>`case when status = 'progress' then ${CANCELLED_BY_USER} else error end`,
         })
@@ -52,16 +51,16 @@ export async function cancelTask(
         .returning(['claims', 'error'])
         .executeTakeFirst()
       if (!row) {
-        const current = await trx.selectFrom('sq_tasks').select('status').where('id', '=', id).executeTakeFirst()
+        const current = await trx.db.selectFrom('sq_tasks').select('status').where('id', '=', id).executeTakeFirst()
         return current && { cancelled: false, status: current.status }
       }
       if (row.error !== CANCELLED_BY_USER) return { cancelled: true, was: 'queued' }
-      const { output, log } = await readChunks(kyselyRunner(d.spelling, trx), id, row.claims)
+      const { output, log } = await readChunks(trx, id, row.claims)
       if (output || log) {
         const folded = { output: output || null, log: log || null }
-        await trx.updateTable('sq_tasks').set(folded).where('id', '=', id).execute()
+        await trx.db.updateTable('sq_tasks').set(folded).where('id', '=', id).execute()
       }
-      await trx.deleteFrom('sq_task_chunks').where('task_id', '=', id).execute()
+      await trx.db.deleteFrom('sq_task_chunks').where('task_id', '=', id).execute()
       return { cancelled: true, was: 'progress' }
     })
     if (!outcome || outcome.cancelled || !(from as readonly Status[]).includes(outcome.status)) return outcome
@@ -72,16 +71,16 @@ export async function cancelTask(
  * Sends ended tasks back to the queue with their results cleared. `attempts` is kept: the task gets one
  * more run (retries do not start over); its claim counter, the fencing token (fencing.ts), never goes back.
  */
-export async function requeueTasks(d: Backend, ids: string[]): Promise<string[]> {
+export async function requeueTasks(backend: Backend, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return []
-  const rows = await d.db
+  const rows = await backend.db
     .updateTable('sq_tasks')
     .set({
       status: 'queued',
       ...CLEARED_RESULTS,
       ...CLEARED_CLAIM,
-      run_at: d.now(),
-      modified: d.now(),
+      run_at: backend.now(),
+      modified: backend.now(),
       max_attempts: sql`case when max_attempts > attempts then max_attempts else attempts + 1 end`,
     })
     .where('id', 'in', ids)
@@ -97,15 +96,15 @@ export async function requeueTasks(d: Backend, ids: string[]): Promise<string[]>
  * (it was running when the UPDATE looked) is tried again, so "not requeued" is only said of a task seen
  * queued or running.
  */
-export async function requeueEach(d: Backend, ids: string[]): Promise<Map<string, RequeueOutcome>> {
+export async function requeueEach(backend: Backend, ids: string[]): Promise<Map<string, RequeueOutcome>> {
   const results = new Map<string, RequeueOutcome>()
   let pending = [...new Set(ids)]
   while (pending.length > 0) {
-    for (const id of await requeueTasks(d, pending)) results.set(id, { requeued: true })
+    for (const id of await requeueTasks(backend, pending)) results.set(id, { requeued: true })
     const rest = pending.filter((id) => !results.has(id))
     pending = []
     if (rest.length === 0) break
-    const rows = await d.db.selectFrom('sq_tasks').select(['id', 'status']).where('id', 'in', rest).execute()
+    const rows = await backend.db.selectFrom('sq_tasks').select(['id', 'status']).where('id', 'in', rest).execute()
     for (const { id, status } of rows) {
       if (status === 'queued' || status === 'progress') results.set(id, { requeued: false, status })
       else pending.push(id)

@@ -1,6 +1,6 @@
 import { CompiledQuery, Kysely, type DatabaseConnection, type Driver } from 'kysely'
 import { StorageError } from '../errors.js'
-import type { Backend, SqlRunner } from './backend.js'
+import type { Backend, Session, SqlRunner } from './backend.js'
 import type { BulkWriter } from './bulk-insert.js'
 import type { Database } from './schema.js'
 
@@ -111,11 +111,16 @@ export async function onExecutor(
     check.catch(() => ofQueue.delete(executor))
   }
   await check
-  const db = kyselyOn(backend.db, run)
+  // The statement's name is for a connection of sq's own (kept prepared): none on the app's.
+  const session: Session = {
+    spelling: backend.spelling,
+    query: ((text, values) => run(text, values)) as Session['query'],
+    db: kyselyOn(backend.db, run),
+  }
   return {
-    runner: { spelling: backend.spelling, query: run as SqlRunner['query'] },
+    runner: session,
     // No COPY: it would need the driver's own stream API, which an executor need not have.
-    writer: { ...backend, copyNewTasks: null, writeTransaction: (fn) => fn(db) },
+    writer: { ...backend, copyNewTasks: null, writeTransaction: (fn) => fn(session) },
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Status } from '../task.js'
-import type { SqlFragments, SqlRunner } from './backend.js'
+import type { BackendConnection, SqlRunner } from './backend.js'
 
 /**
  * The three reads of following a run's output (follow.ts): the task's head, its chunks after a cursor,
@@ -9,7 +9,7 @@ import type { SqlFragments, SqlRunner } from './backend.js'
  */
 
 /** What these reads need: a Connection, or a Backend. */
-export type FollowStore = SqlRunner & Pick<SqlFragments, 'toIso'>
+export type FollowStore = SqlRunner & Pick<BackendConnection, 'toIso'>
 
 export type Stream = 'output' | 'log'
 

@@ -14,7 +14,7 @@ import type { Database } from './schema.js'
  * reads at most that many rows per status, as the whole-table walk did in all.
  */
 export async function inModifiedOrder<O extends { id: string; modified: unknown }>(
-  d: Backend,
+  backend: Backend,
   statuses: readonly Status[] | undefined,
   base: SelectQueryBuilder<Database, 'sq_tasks', O>,
   o: { direction: 'asc' | 'desc'; limit: number; offset?: number },
@@ -26,7 +26,7 @@ export async function inModifiedOrder<O extends { id: string; modified: unknown 
   if (wanted.length === 1) return walk(wanted[0]!).limit(o.limit).offset(offset).execute()
   // Each walk is a subquery of its own: SQLite allows no ORDER BY or LIMIT on a member of a UNION.
   const [first, ...rest] = wanted.map((status, i) =>
-    d.db
+    backend.db
       .selectFrom(
         walk(status)
           .limit(offset + o.limit)
@@ -35,7 +35,7 @@ export async function inModifiedOrder<O extends { id: string; modified: unknown 
       .selectAll(),
   )
   const merged = rest.reduce((union, next) => union.unionAll(next), first!)
-  const rows = await d.db
+  const rows = await backend.db
     .selectFrom(merged.as('m'))
     .selectAll()
     .orderBy(sql.ref('m.modified'), o.direction)

@@ -8,31 +8,31 @@ export interface PausedQueue {
 }
 
 /** Pauses a queue; pausing a paused queue keeps its first `paused_at`. */
-export async function pauseQueue(d: Backend, queue: string): Promise<PausedQueue> {
-  await d.db
+export async function pauseQueue(backend: Backend, queue: string): Promise<PausedQueue> {
+  await backend.db
     .insertInto('sq_paused_queues')
-    .values({ queue, paused_at: d.now() })
+    .values({ queue, paused_at: backend.now() })
     .onConflict((oc) => oc.column('queue').doNothing())
     .execute()
-  return (await pausedQueue(d, queue))!
+  return (await pausedQueue(backend, queue))!
 }
 
 /**
  * Resumes a queue; true when it was paused. On PostgreSQL the delete's trigger (migration 003) notifies
  * `sq_queued` so idle workers claim at once; on SQLite the commit itself wakes them (the WAL watch).
  */
-export async function resumeQueue(d: Backend, queue: string): Promise<boolean> {
-  const result = await d.db.deleteFrom('sq_paused_queues').where('queue', '=', queue).executeTakeFirst()
+export async function resumeQueue(backend: Backend, queue: string): Promise<boolean> {
+  const result = await backend.db.deleteFrom('sq_paused_queues').where('queue', '=', queue).executeTakeFirst()
   return Number(result.numDeletedRows) > 0
 }
 
-export async function pausedQueue(d: Backend, queue: string): Promise<PausedQueue | undefined> {
-  const row = await d.db.selectFrom('sq_paused_queues').selectAll().where('queue', '=', queue).executeTakeFirst()
-  return row && { queue: row.queue, paused_at: d.toIso(row.paused_at) }
+export async function pausedQueue(backend: Backend, queue: string): Promise<PausedQueue | undefined> {
+  const row = await backend.db.selectFrom('sq_paused_queues').selectAll().where('queue', '=', queue).executeTakeFirst()
+  return row && { queue: row.queue, paused_at: backend.toIso(row.paused_at) }
 }
 
 /** Every paused queue, by name. */
-export async function pausedQueues(d: Backend): Promise<PausedQueue[]> {
-  const rows = await d.db.selectFrom('sq_paused_queues').selectAll().orderBy('queue').execute()
-  return rows.map((row) => ({ queue: row.queue, paused_at: d.toIso(row.paused_at) }))
+export async function pausedQueues(backend: Backend): Promise<PausedQueue[]> {
+  const rows = await backend.db.selectFrom('sq_paused_queues').selectAll().orderBy('queue').execute()
+  return rows.map((row) => ({ queue: row.queue, paused_at: backend.toIso(row.paused_at) }))
 }

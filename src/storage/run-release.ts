@@ -1,9 +1,6 @@
-import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely'
 import type { Progress } from '../types.js'
-import type { Backend } from './backend.js'
-import type { Database } from './schema.js'
+import { type Backend, parameters, type SqlRunner, statement } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
-import { kyselyRunner } from './kysely-runner.js'
 import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 import { storableText } from './storable-text.js'
@@ -14,27 +11,42 @@ import { storableText } from './storable-text.js'
  * `claims`, keeps the next run's token new).
  */
 
-/** A claimed task back in the queue, its worker (and its start, if any) forgotten, its attempt unspent. */
-const released = (d: Backend) =>
-  ({ status: 'queued', ...CLEARED_CLAIM, modified: d.now(), attempts: sql<number>`attempts - 1` }) as const
-
-/** One run back in the queue, if it is still `run` and `only` holds of its row. */
-async function release(
-  d: Backend,
-  run: RunRef,
-  only: (eb: ExpressionBuilder<Database, 'sq_tasks'>) => Expression<SqlBool>,
-): Promise<boolean> {
-  const result = await d.db.updateTable('sq_tasks').set(released(d)).where(owned(run)).where(only).executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
-}
+/**
+ * The UPDATE that puts a claimed task back in the queue, its worker (and its start, if any) forgotten,
+ * its attempt unspent, if it is still the run (owned): `unstarted`, of this worker (its values: the run,
+ * the worker's id); `dead`, not started (the run); `started`, its results cleared too, what it made kept
+ * in its log, queued to run now (the log, the run).
+ */
+const releaseSql = (runner: SqlRunner, kind: 'unstarted' | 'dead' | 'started') =>
+  statement(runner, `release_${kind}`, () => {
+    const { now } = runner.spelling
+    const p = parameters(runner.spelling)
+    const cleared = kind === 'started' ? { ...CLEARED_CLAIM, ...CLEARED_RESULTS } : CLEARED_CLAIM
+    const set = [
+      `"status" = 'queued'`,
+      ...Object.keys(cleared)
+        .filter((column) => kind !== 'started' || column !== 'log')
+        .map((column) => `"${column}" = null`),
+      `"modified" = ${now}`,
+      `"attempts" = "attempts" - 1`,
+      ...(kind === 'started' ? [`"run_at" = ${now}`, `"log" = ${p()}`] : []),
+    ]
+    const where = [owned(p)]
+    if (kind === 'unstarted') where.push(`"worker_id" = ${p()}`)
+    if (kind === 'dead') where.push('"started" is null')
+    return `update "sq_tasks" set ${set.join(', ')} where ${where.join(' and ')} returning "id"`
+  })
 
 /**
  * Gives claimed but unstarted runs back to the queue: the worker that claimed them stops, or never
  * learnt of its claim.
  */
-export async function releaseUnstarted(d: Backend, workerId: string, runs: RunRef[]): Promise<number> {
+export async function releaseUnstarted(backend: Backend, workerId: string, runs: RunRef[]): Promise<number> {
   let count = 0
-  for (const run of runs) if (await release(d, run, (eb) => eb('worker_id', '=', workerId))) count++
+  for (const run of runs) {
+    const text = releaseSql(backend, 'unstarted')
+    if ((await backend.query(text, [run.id, run.claim, workerId], 'release_unstarted')).length === 1) count++
+  }
   return count
 }
 
@@ -42,8 +54,8 @@ export async function releaseUnstarted(d: Backend, workerId: string, runs: RunRe
  * Puts back in the queue a task a dead worker had claimed but not started: it did not run, so it is not
  * failed. The dead one may yet wake (SIGSTOP) still holding its claim: the next claim makes a new one.
  */
-export function requeueUnstarted(d: Backend, run: RunRef): Promise<boolean> {
-  return release(d, run, (eb) => eb('started', 'is', null))
+export async function requeueUnstarted(backend: Backend, run: RunRef): Promise<boolean> {
+  return (await backend.query(releaseSql(backend, 'dead'), [run.id, run.claim], 'release_dead')).length === 1
 }
 
 /**
@@ -52,24 +64,23 @@ export function requeueUnstarted(d: Backend, run: RunRef): Promise<boolean> {
  * lost its task.
  */
 export async function releaseStarted(
-  d: Backend,
+  backend: Backend,
   run: RunRef,
   tail: { output?: string; log?: string; progress?: Progress },
 ): Promise<boolean> {
-  return d.writeTransaction(async (trx) => {
-    const written = await readChunks(kyselyRunner(d.spelling, trx), run.id, run.claim)
+  return backend.writeTransaction(async (trx) => {
+    const written = await readChunks(trx, run.id, run.claim)
     const output = written.output + (tail.output ?? '')
     const log = written.log + (tail.log ?? '')
     const endLine = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`)
     const partial = output === '' ? '' : endLine(`[sq] output so far:\n${output}`)
     const kept = `${endLine(log)}${partial}[sq] the worker stopped before the task finished: queued again without spending an attempt\n`
-    const result = await trx
-      .updateTable('sq_tasks')
-      .set({ ...released(d), ...CLEARED_RESULTS, run_at: d.now(), log: storableText(kept) })
-      .where(owned(run))
-      .executeTakeFirst()
-    if (Number(result.numUpdatedRows) !== 1) return false
-    await trx.deleteFrom('sq_task_chunks').where('task_id', '=', run.id).where('claim', '=', run.claim).execute()
+    const values = [storableText(kept), run.id, run.claim]
+    if ((await trx.query(releaseSql(trx, 'started'), values, 'release_started')).length !== 1) return false
+    await trx.query(
+      `delete from "sq_task_chunks" where "task_id" = ${trx.spelling.param(1)} and "claim" = ${trx.spelling.param(2)}`,
+      [run.id, run.claim],
+    )
     return true
   })
 }

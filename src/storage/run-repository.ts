@@ -1,11 +1,8 @@
-import { type Selectable, sql, type QueryCreator } from 'kysely'
 import type { Progress } from '../types.js'
 import { cancelTask } from './control-repository.js'
-import type { Backend } from './backend.js'
+import { type Backend, type Session, parameters, type SqlRunner, statement } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
-import type { Database, TasksTable } from './schema.js'
-import { type Placeholders, precompiled, type Values } from './precompiled.js'
-import { CLEARED_RESULTS, type ClaimedTask, toClaimedTask } from './task-row.js'
+import { CLEARED_RESULTS, type ClaimedTask, type TaskRow, toClaimedTask } from './task-row.js'
 import { storableText } from './storable-text.js'
 
 /**
@@ -31,27 +28,27 @@ export interface ClaimOptions {
 /**
  * Claims up to `limit` runnable tasks: highest priority first, then oldest run_at, then oldest, then
  * the order they were inserted. One statement, `WITH pick AS MATERIALIZED (SELECT … LIMIT n) UPDATE …
- * RETURNING *`, made exclusive by the backend (see lockForClaim). RETURNING keeps no order, and the
- * fields alone cannot restore it (tasks enqueued in one millisecond, or in one bulk statement, tie on
- * `created`), so each row also returns what broke such ties in the pick (Backend.claimTieBreak).
+ * RETURNING *`, made exclusive by the backend (SqlSpelling.lockForClaim). RETURNING keeps no order,
+ * and the fields alone cannot restore it (tasks enqueued in one millisecond, or in one bulk statement,
+ * tie on `created`), so each row also returns what broke such ties in the pick (SqlSpelling.claimTieBreak).
  */
 /** A claimed task, with its claim: the fencing token of the run (RunRef). Its args are the stored text. */
 export type Claimed = ClaimedTask & { claim: number }
 
-export async function claimTasks(d: Backend, o: ClaimOptions): Promise<Claimed[]> {
+export async function claimTasks(backend: Backend, o: ClaimOptions): Promise<Claimed[]> {
   if (o.limit <= 0) return []
-  const rows = await d.claim(async (trx) => {
+  const rows = await backend.claim(async (trx) => {
     // On SQLite inside the claim's IMMEDIATE transaction; on PostgreSQL one more statement before it.
-    const queues = await unpaused(d, trx, o.queues)
+    const queues = await unpaused(backend, trx, o.queues)
     if (queues.length === 0) return []
     const startNow = o.startNow !== false
-    const shape = `claim ${queues.length}${startNow ? ' started' : ''}`
-    const build = (p: Placeholders<Values<ClaimOptions>>) => claimQuery(d, trx, p, queues.length, startNow)
-    const claim = precompiled(d, shape, claimValues(queues.length), build, { ...o, queues })
-    return (await trx.executeQuery<Selectable<TasksTable> & { tie_break: number }>(claim)).rows
+    const name = `claim_${queues.length}${startNow ? '_started' : ''}`
+    const text = statement(trx, name, () => claimSql(backend, queues.length, startNow))
+    const values = [...queues, ...queues, o.limit, o.workerName, o.pid, o.workerId]
+    return trx.query<TaskRow & { tie_break: number }>(text, values, name)
   })
   return rows
-    .map((row) => ({ task: toClaimedTask(d, row), claim: row.claims, tieBreak: Number(row.tie_break) }))
+    .map((row) => ({ task: toClaimedTask(backend, row), claim: row.claims, tieBreak: Number(row.tie_break) }))
     .sort((a, b) => inClaimOrder(a.task, b.task) || a.tieBreak - b.tieBreak)
     .map(({ task, claim }) => ({ ...task, claim }))
 }
@@ -60,101 +57,60 @@ function inClaimOrder(a: ClaimedTask, b: ClaimedTask): number {
   return b.priority - a.priority || a.run_at.localeCompare(b.run_at) || a.created.localeCompare(b.created)
 }
 
-/** The claim's values, from its options: one placeholder per queue. */
-function claimValues(queueCount: number): Values<ClaimOptions> {
-  const values: Values<ClaimOptions> = {
-    limit: (o) => o.limit,
-    workerName: (o) => o.workerName,
-    pid: (o) => o.pid,
-    workerId: (o) => o.workerId,
-  }
-  for (let i = 0; i < queueCount; i++) values[`queue${i}`] = (o) => o.queues[i]
-  return values
-}
-
-function claimQuery(
-  d: Backend,
-  db: QueryCreator<Database>,
-  p: Placeholders<Values<ClaimOptions>>,
-  queueCount: number,
-  startNow: boolean,
-) {
-  const queues = Array.from({ length: queueCount }, (_, i) => p[`queue${i}`]!)
+/** The claim; its values: the queues twice (nextRunnableSql), the limit, the worker's name, pid and id. */
+function claimSql(backend: Backend, queueCount: number, startNow: boolean): string {
+  const { spelling } = backend
+  const p = parameters(spelling)
   // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`
   // PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last one locked —
   // claiming more than n tasks.
-  const withPick = db.with(
-    (wb) => wb('pick').materialized(),
-    (db) => d.lockForClaim(nextRunnable(d, db, queues).limit(p.limit!)),
-  )
-  const claimed = {
-    status: 'progress',
-    attempts: sql<number>`attempts + 1`,
-    claims: sql<number>`claims + 1`,
-    worker: p.workerName!,
-    worker_pid: p.pid!,
-    worker_id: p.workerId!,
-    started: startNow ? d.now() : null,
-    modified: d.now(),
-    ...CLEARED_RESULTS,
-  } as const
-  if (d.claimTieBreak === 'rowid') {
+  const pick = `with "pick" as materialized (${nextRunnableSql(spelling, p, queueCount)} limit ${p()}${spelling.lockForClaim})`
+  const claimed = [
+    `"status" = 'progress'`,
+    `"attempts" = "attempts" + 1`,
+    `"claims" = "claims" + 1`,
+    `"worker" = ${p()}`,
+    `"worker_pid" = ${p()}`,
+    `"worker_id" = ${p()}`,
+    `"started" = ${startNow ? spelling.now : 'null'}`,
+    `"modified" = ${spelling.now}`,
+    ...Object.keys(CLEARED_RESULTS).map((column) => `"${column}" = null`),
+  ].join(', ')
+  if (spelling.claimTieBreak === 'rowid') {
     // By primary key only: the writer is alone, so the picked rows are still queued; a status filter
     // here would lead SQLite to scan every queued row.
-    return withPick
-      .updateTable('sq_tasks')
-      .set(claimed)
-      .where('id', 'in', (eb) => eb.selectFrom('pick').select('pick.id'))
-      .returningAll()
-      .returning(sql<number>`rowid`.as('tie_break'))
+    return `${pick} update "sq_tasks" set ${claimed} where "id" in (select "pick"."id" from "pick") returning *, rowid as "tie_break"`
   }
   // Each picked id with its place: a materialized CTE is read back in the order it was written, and a
   // window without ORDER BY numbers rows in the order it reads them. (The pick itself cannot: FOR UPDATE
   // allows no window function.) The picked rows are locked, so they are still queued.
-  return withPick
-    .with('ordered', (db) =>
-      db.selectFrom('pick').select(['pick.id', sql<number>`cast(row_number() over () as integer)`.as('tie_break')]),
-    )
-    .updateTable('sq_tasks')
-    .set(claimed)
-    .from('ordered')
-    .whereRef('sq_tasks.id', '=', 'ordered.id')
-    .returningAll('sq_tasks')
-    .returning('ordered.tie_break')
+  return `${pick}, "ordered" as (select "pick"."id", cast(row_number() over () as integer) as "tie_break" from "pick")
+    update "sq_tasks" set ${claimed} from "ordered" where "sq_tasks"."id" = "ordered"."id"
+    returning "sq_tasks".*, "ordered"."tie_break"`
 }
 
 /**
  * Records that these runs of a worker, claimed ahead, have started: one statement for every run that
  * began a few ms ago and is still running. A run lost meanwhile is left alone.
  */
-export async function markStarted(d: Backend, workerId: string, runs: RunRef[]): Promise<void> {
+export async function markStarted(backend: Backend, workerId: string, runs: RunRef[]): Promise<void> {
   if (runs.length === 0) return
-  const values = { ids: (s: MarkSource) => idsOf(s.runs), workerId: (s: MarkSource) => s.workerId }
-  const build = (p: Placeholders<typeof values>) =>
-    d.db
-      .updateTable('sq_tasks')
-      .set({ started: d.now(), modified: d.now() })
-      .where('id', 'in', inIds(d, p.ids))
-      .where('worker_id', '=', p.workerId)
-      .where('status', '=', sql.lit('progress'))
-      .where('started', 'is', null)
-  const statement = precompiled(d, 'mark started', values, build, { workerId, runs })
-  await d.db.executeQuery(statement)
+  const text = statement(backend, 'mark_started', () => {
+    const { now } = backend.spelling
+    const p = parameters(backend.spelling)
+    return `update "sq_tasks" set "started" = ${now}, "modified" = ${now} where "id" in ${idsIn(backend, p())}
+      and "worker_id" = ${p()} and "status" = 'progress' and "started" is null`
+  })
+  await backend.query(text, [idsOf(runs), workerId], 'mark_started')
 }
 
 /**
- * The worker's lists of runs, as one JSON parameter (Backend.jsonRows): one statement for any number
- * of them, where an IN list was a statement per length (each compiled, and on SQLite prepared and
- * cached, anew).
+ * The worker's lists of runs travel as one JSON parameter (SqlSpelling.jsonRows): one statement for
+ * any number of them, where an IN list was a statement per length (each prepared anew).
  */
-interface MarkSource {
-  workerId: string
-  runs: RunRef[]
-}
-
 const idsOf = (runs: RunRef[]) => JSON.stringify(runs.map((r) => [r.id]))
-const inIds = (d: Backend, ids: unknown) =>
-  sql<string>`(select cast(r.value ->> 0 as ${sql.raw(d.idType)}) from ${d.jsonRows(ids)})`
+const idsIn = (backend: Backend, parameter: string) =>
+  `(select cast(r.value ->> 0 as ${backend.idType}) from ${backend.spelling.jsonRows(parameter)})`
 
 /**
  * These queues without the paused ones (sq pause): a primary-key read before the claim. Not a NOT
@@ -165,9 +121,14 @@ const inIds = (d: Backend, ids: unknown) =>
  * committed after this read is caught by the gate too (that claim takes nothing; the next one leaves
  * the queue out).
  */
-async function unpaused(d: Backend, db: QueryCreator<Database>, queues: string[]): Promise<string[]> {
-  if (queues.length === 0 || (queues.length === 1 && d.gatesBeforeScan)) return queues
-  const paused = await db.selectFrom('sq_paused_queues').select('queue').where('queue', 'in', queues).execute()
+async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Promise<string[]> {
+  if (queues.length === 0 || (queues.length === 1 && backend.gatesBeforeScan)) return queues
+  const name = `paused_${queues.length}`
+  const text = statement(trx, name, () => {
+    const p = parameters(trx.spelling)
+    return `select "queue" from "sq_paused_queues" where "queue" in (${queues.map(() => p()).join(', ')})`
+  })
+  const paused = await trx.query<{ queue: string }>(text, queues, name)
   if (paused.length === 0) return queues
   const skip = new Set(paused.map((p) => p.queue))
   return queues.filter((q) => !skip.has(q))
@@ -177,44 +138,35 @@ async function unpaused(d: Backend, db: QueryCreator<Database>, queues: string[]
  * Is any task of these queues runnable now? A plain read, so idle workers can poll often without
  * taking the write lock a claim needs (on SQLite every claim serialises all writers).
  */
-export async function hasRunnable(d: Backend, queues: string[]): Promise<boolean> {
-  const live = await unpaused(d, d.db, queues)
+export async function hasRunnable(backend: Backend, queues: string[]): Promise<boolean> {
+  const live = await unpaused(backend, backend, queues)
   if (live.length === 0) return false
-  return (await nextRunnable(d, d.db, live).limit(1).executeTakeFirst()) !== undefined
+  const name = `runnable_${live.length}`
+  const text = statement(
+    backend,
+    name,
+    () => `${nextRunnableSql(backend.spelling, parameters(backend.spelling), live.length)} limit 1`,
+  )
+  return (await backend.query(text, [...live, ...live], name)).length > 0
 }
 
 /**
  * Runnable tasks of these queues in claim order: highest priority, then oldest run_at, then oldest.
  * The order matches sq_tasks_claim (queue, priority desc, run_at, created) WHERE status = 'queued', so
- * the first rows come straight off that index however large the table.
+ * the first rows come straight off that index however large the table. Its values: the queues, twice.
  *
- * The gate: none of `queues` is paused. It names no column of sq_tasks: PostgreSQL evaluates it once,
+ * The gate: none of the queues is paused. It names no column of sq_tasks: PostgreSQL evaluates it once,
  * before the index is read (see Backend.gatesBeforeScan), so for one queue it alone keeps a paused
  * queue's backlog unread. Otherwise `unpaused` has left the paused queues out first.
  */
-function nextRunnable(d: Backend, db: QueryCreator<Database>, queues: string[]) {
-  return (
-    db
-      .selectFrom('sq_tasks')
-      .select('id')
-      // A literal: a statement kept prepared may be planned once for any value, and only the literal
-      // lets that plan use the partial index of queued tasks.
-      .where('status', '=', sql.lit('queued'))
-      .where('queue', 'in', queues)
-      .where('run_at', '<=', d.now())
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('sq_paused_queues')
-              .select('sq_paused_queues.queue')
-              .where('sq_paused_queues.queue', 'in', queues),
-          ),
-        ),
-      )
-      .orderBy('priority', 'desc')
-      .orderBy('run_at')
-      .orderBy('created')
-  )
+function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCount: number): string {
+  const queues = () => Array.from({ length: queueCount }, () => p()).join(', ')
+  // A literal status: a statement kept prepared may be planned once for any value, and only the
+  // literal lets that plan use the partial index of queued tasks.
+  return `select "id" from "sq_tasks" where "status" = 'queued' and "queue" in (${queues()})
+    and "run_at" <= ${spelling.now}
+    and not exists (select "sq_paused_queues"."queue" from "sq_paused_queues" where "sq_paused_queues"."queue" in (${queues()}))
+    order by "priority" desc, "run_at", "created"`
 }
 
 /**
@@ -222,39 +174,38 @@ function nextRunnable(d: Backend, db: QueryCreator<Database>, queues: string[]) 
  * Returns false when the run no longer owns the task (then nothing is written).
  */
 export async function appendChunks(
-  d: Backend,
+  backend: Backend,
   run: RunRef,
   batch: { output?: string; log?: string; progress?: Progress },
 ): Promise<boolean> {
-  return d.writeTransaction(async (trx) => {
-    const touched = await trx
-      .updateTable('sq_tasks')
-      .set({
-        modified: d.now(),
-        ...(batch.progress ? { progress: JSON.stringify(batch.progress) } : {}),
-      })
-      .where(owned(run))
-      .executeTakeFirst()
-    if (Number(touched.numUpdatedRows) !== 1) return false
-    const rows = (['output', 'log'] as const)
-      .filter((stream) => batch[stream])
-      .map((stream) => ({ task_id: run.id, claim: run.claim, stream, data: storableText(batch[stream]!) }))
-    if (rows.length > 0) await trx.insertInto('sq_task_chunks').values(rows).execute()
+  const touch = statement(backend, 'touch_run', () => {
+    const p = parameters(backend.spelling)
+    return `update "sq_tasks" set "modified" = ${backend.spelling.now}, "progress" = coalesce(${p()}, "progress")
+      where ${owned(p)} returning "id"`
+  })
+  const append = statement(backend, 'append_chunk', () => {
+    const p = parameters(backend.spelling)
+    return `insert into "sq_task_chunks" ("task_id", "claim", "stream", "data") values (${p()}, ${p()}, ${p()}, ${p()})`
+  })
+  return backend.writeTransaction(async (trx) => {
+    const progress = batch.progress ? JSON.stringify(batch.progress) : null
+    if ((await trx.query(touch, [progress, run.id, run.claim], 'touch_run')).length !== 1) return false
+    for (const stream of ['output', 'log'] as const) {
+      const data = batch[stream]
+      if (data) await trx.query(append, [run.id, run.claim, stream, storableText(data)], 'append_chunk')
+    }
     return true
   })
 }
 
 /** Of these runs, the ones that no longer own their task (cancelled, requeued or declared lost). */
-export async function lostRuns(d: Backend, runs: RunRef[]): Promise<RunRef[]> {
+export async function lostRuns(backend: Backend, runs: RunRef[]): Promise<RunRef[]> {
   if (runs.length === 0) return []
-  const statement = precompiled(
-    d,
-    'lost runs',
-    { ids: idsOf },
-    (p) => d.db.selectFrom('sq_tasks').select(['id', 'claims', 'status']).where('id', 'in', inIds(d, p.ids)),
-    runs,
-  )
-  const { rows } = await d.db.executeQuery<{ id: string; claims: number; status: string }>(statement)
+  const text = statement(backend, 'lost_runs', () => {
+    const p = parameters(backend.spelling)
+    return `select "id", "claims", "status" from "sq_tasks" where "id" in ${idsIn(backend, p())}`
+  })
+  const rows = await backend.query<{ id: string; claims: number; status: string }>(text, [idsOf(runs)], 'lost_runs')
   const current = new Map(rows.map((r) => [r.id, r]))
   return runs.filter((run) => {
     const row = current.get(run.id)
@@ -263,6 +214,6 @@ export async function lostRuns(d: Backend, runs: RunRef[]): Promise<RunRef[]> {
 }
 
 /** Cancels a task in progress: its run ends as cancelled, keeping the output it had made (cancelTask). */
-export async function cancelRunning(d: Backend, id: string): Promise<boolean> {
-  return (await cancelTask(d, id, ['progress']))?.cancelled === true
+export async function cancelRunning(backend: Backend, id: string): Promise<boolean> {
+  return (await cancelTask(backend, id, ['progress']))?.cancelled === true
 }

@@ -1,9 +1,7 @@
-import { sql } from 'kysely'
 import type { Progress } from '../types.js'
-import type { Backend } from './backend.js'
+import { type Backend, type Session, statement } from './backend.js'
 import { releaseStarted } from './run-release.js'
 import type { RunRef } from './fencing.js'
-import { precompiled } from './precompiled.js'
 import { sqlType, USAGE, type RunUsage } from './task-row.js'
 import { storableText } from './storable-text.js'
 
@@ -49,8 +47,8 @@ export type Verdict = { run: RunRef; outcome: RunOutcome }
 export const MAX_VERDICT_BATCH = 100
 
 /** Ends one run; false (and nothing changed) when it had lost its task. */
-export async function endRun(d: Backend, run: RunRef, outcome: RunOutcome): Promise<boolean> {
-  return (await endRuns(d, [{ run, outcome }])).has(run.id)
+export async function endRun(backend: Backend, run: RunRef, outcome: RunOutcome): Promise<boolean> {
+  return (await endRuns(backend, [{ run, outcome }])).has(run.id)
 }
 
 /**
@@ -59,44 +57,44 @@ export async function endRun(d: Backend, run: RunRef, outcome: RunOutcome): Prom
  * chunks (in the same transaction). Returns the ids whose verdict was recorded: a run that had lost
  * its task is left out.
  */
-export async function endRuns(d: Backend, verdicts: Verdict[]): Promise<Set<string>> {
+export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Set<string>> {
   const recorded = new Set<string>()
   const ended: Array<{ run: RunRef; outcome: Exclude<RunOutcome, { givenBack: true }> }> = []
   for (const v of verdicts) {
     if ('givenBack' in v.outcome) {
-      if (await releaseStarted(d, v.run, v.outcome.tail ?? {})) recorded.add(v.run.id)
+      if (await releaseStarted(backend, v.run, v.outcome.tail ?? {})) recorded.add(v.run.id)
     } else ended.push({ run: v.run, outcome: v.outcome })
   }
   for (let at = 0; at < ended.length; at += MAX_VERDICT_BATCH) {
     const batch = ended.slice(at, at + MAX_VERDICT_BATCH)
     const withChunks = batch.filter((v) => v.outcome.chunksWritten !== false)
-    const write = async (db: Backend['db']) => {
-      const { rows } = await db.executeQuery<{ id: string }>(verdictStatement(d, batch))
-      if (withChunks.length > 0) await db.executeQuery(deleteChunksStatement(d, withChunks))
+    const write = async (trx: Session) => {
+      const rows = await trx.query<{ id: string }>(verdictSql(backend), [verdictRows(batch)], 'verdicts')
+      if (withChunks.length > 0) await trx.query(deleteChunksSql(backend), [runsOf(withChunks)], 'delete_chunks')
       return rows
     }
     // Without chunks to delete it is one statement: no transaction around it.
-    const rows = withChunks.length > 0 ? await d.writeTransaction(write) : await d.exclusive(write)
+    const rows = withChunks.length > 0 ? await backend.writeTransaction(write) : await backend.exclusive(write)
     for (const row of rows) recorded.add(row.id)
   }
   return recorded
 }
 
 /** The columns of a verdict's rows, in the order verdictRows writes them, with their SQL types. */
-function verdictColumns(d: Backend): Array<[name: string, type: string]> {
+function verdictColumns(backend: Backend): Array<[name: string, type: string]> {
   return [
-    ['task_id', d.idType],
+    ['task_id', backend.idType],
     ['claim', 'integer'],
     ['chunks', 'integer'],
     ['status', 'text'],
     ['output', 'text'],
     ['log', 'text'],
     ['error', 'text'],
-    ...USAGE.map(({ column }): [string, string] => [column, sqlType(column, d.timestampType)]),
+    ...USAGE.map(({ column }): [string, string] => [column, sqlType(column, backend.timestampType)]),
     ['retry_after', 'integer'],
     ['progress', 'text'],
-    ['started_at', d.timestampType],
-    ['ended_at', d.timestampType],
+    ['started_at', backend.timestampType],
+    ['ended_at', backend.timestampType],
   ]
 }
 
@@ -126,61 +124,52 @@ function verdictRows(verdicts: Verdict[]): string {
 }
 
 /**
- * `WITH v(…) AS (SELECT … FROM <the rows>) UPDATE sq_tasks … FROM v`: both databases run it (SQLite ≥
- * 3.33). The rows travel as one JSON parameter (Backend.jsonRows), so the statement is the same for any
- * number of verdicts: compiled once, kept prepared.
- */
-function verdictStatement(d: Backend, verdicts: Verdict[]) {
-  return precompiled(d, 'verdicts', { rows: verdictRows }, (p) => verdictsQuery(d, p.rows), verdicts)
-}
-
-/**
  * A run's stream once folded: its chunks in order, then what the verdict brings. string_agg … ORDER BY
  * is PostgreSQL's and SQLite's (≥ 3.44) alike; a run that wrote no chunk reads none.
  */
-const folded = (stream: 'output' | 'log') => sql`nullif(coalesce(case when v.chunks = 1 then
+const folded = (stream: 'output' | 'log') => `nullif(coalesce(case when v.chunks = 1 then
       (select string_agg(c.data, '' order by c.seq) from sq_task_chunks c
-       where c.task_id = v.task_id and c.claim = v.claim and c.stream = ${sql.lit(stream)}) end, '')
-      || coalesce(v.${sql.raw(stream)}, ''), '')`
+       where c.task_id = v.task_id and c.claim = v.claim and c.stream = '${stream}') end, '')
+      || coalesce(v.${stream}, ''), '')`
 
-function verdictsQuery(d: Backend, rows: unknown) {
-  const columns = verdictColumns(d)
-  const fields = columns.map(([, type], i) => sql`cast(r.value ->> ${sql.lit(i)} as ${sql.raw(type)})`)
-  const ended = sql`v.status <> 'queued'`
-  const query = sql<{ id: string }>`
-    with v(${sql.raw(columns.map(([name]) => name).join(', '))})
-      as (select ${sql.join(fields)} from ${d.jsonRows(rows)})
+/**
+ * `WITH v(…) AS (SELECT … FROM <the rows>) UPDATE sq_tasks … FROM v`: both databases run it (SQLite ≥
+ * 3.33). The rows travel as one JSON parameter (SqlSpelling.jsonRows), so the statement is the same
+ * for any number of verdicts, kept prepared.
+ */
+const verdictSql = (backend: Backend) =>
+  statement(backend, 'verdicts', () => {
+    const { now, nowPlusSeconds, jsonRows, param } = backend.spelling
+    const columns = verdictColumns(backend)
+    const fields = columns.map(([, type], i) => `cast(r.value ->> ${i} as ${type})`)
+    const ended = `v.status <> 'queued'`
+    return `
+    with v(${columns.map(([name]) => name).join(', ')}) as (select ${fields.join(', ')} from ${jsonRows(param(1))})
     update sq_tasks set
       status = v.status, output = ${folded('output')}, log = ${folded('log')}, error = v.error,
-      ${sql.raw(USAGE.map(({ column }) => `${column} = v.${column}`).join(', '))}, modified = ${d.now()},
+      ${USAGE.map(({ column }) => `${column} = v.${column}`).join(', ')}, modified = ${now},
       progress = coalesce(v.progress, sq_tasks.progress),
       started = coalesce(v.started_at, sq_tasks.started),
-      finished = case when ${ended} then coalesce(v.ended_at, ${d.now()}) else null end,
-      run_at = case when ${ended} then sq_tasks.run_at else ${d.nowPlusSeconds(sql<number>`v.retry_after`)} end,
+      finished = case when ${ended} then coalesce(v.ended_at, ${now}) else null end,
+      run_at = case when ${ended} then sq_tasks.run_at else ${nowPlusSeconds('v.retry_after')} end,
       worker_id = case when ${ended} then sq_tasks.worker_id else null end
     from v
     -- The status as an expression, so that no plan walks the running tasks by status (and reads the
     -- rows again for each, as SQLite did): each row is found by its id.
     where sq_tasks.id = v.task_id and sq_tasks.claims = v.claim and sq_tasks.status || '' = 'progress'
     returning sq_tasks.id`
-  return { compile: () => query.compile(d.db) }
-}
+  })
 
 /**
  * Deletes the chunks of these runs (task id and claim: a run that lost its task wrote none since, and
  * no other run reads them).
  */
-function deleteChunksStatement(d: Backend, verdicts: Verdict[]) {
-  const runsOf = (v: Verdict[]) => JSON.stringify(v.map(({ run }) => [run.id, run.claim]))
-  return precompiled(
-    d,
-    'delete folded chunks',
-    { runs: runsOf },
-    (p) => {
-      const query = sql`delete from sq_task_chunks where (task_id, claim) in
-        (select cast(r.value ->> 0 as ${sql.raw(d.idType)}), cast(r.value ->> 1 as integer) from ${d.jsonRows(p.runs)})`
-      return { compile: () => query.compile(d.db) }
-    },
-    verdicts,
+const deleteChunksSql = (backend: Backend) =>
+  statement(
+    backend,
+    'delete_chunks',
+    () => `delete from sq_task_chunks where (task_id, claim) in
+      (select cast(r.value ->> 0 as ${backend.idType}), cast(r.value ->> 1 as integer) from ${backend.spelling.jsonRows(backend.spelling.param(1))})`,
   )
-}
+
+const runsOf = (verdicts: Verdict[]) => JSON.stringify(verdicts.map(({ run }) => [run.id, run.claim]))

@@ -45,13 +45,18 @@ export interface FireResult {
 }
 
 /** The rows of these schedules, by name. */
-export async function scheduleRows(d: Backend, names: string[]): Promise<Map<string, ScheduleRow>> {
+export async function scheduleRows(backend: Backend, names: string[]): Promise<Map<string, ScheduleRow>> {
   if (names.length === 0) return new Map()
-  const rows = await d.db.selectFrom('sq_schedules').selectAll().where('name', 'in', names).execute()
+  const rows = await backend.db.selectFrom('sq_schedules').selectAll().where('name', 'in', names).execute()
   return new Map(
     rows.map((r) => [
       r.name,
-      { name: r.name, last_slot: d.toIso(r.last_slot), last_task_id: r.last_task_id, created: d.toIso(r.created) },
+      {
+        name: r.name,
+        last_slot: backend.toIso(r.last_slot),
+        last_task_id: r.last_task_id,
+        created: backend.toIso(r.created),
+      },
     ]),
   )
 }
@@ -61,32 +66,32 @@ export async function scheduleRows(d: Backend, names: string[]): Promise<Map<str
  * database's clock, decide, compare-and-set the last slot, insert the tasks. A schedule seen for the
  * first time gets its row and fires nothing: its first slot is the first one after that.
  */
-export async function fireSchedule(d: Backend, name: string, plan: Plan): Promise<FireResult> {
-  return d.writeTransaction(async (trx) => {
+export async function fireSchedule(backend: Backend, name: string, plan: Plan): Promise<FireResult> {
+  return backend.writeTransaction(async (trx) => {
     const read = () =>
-      trx
+      trx.db
         .selectFrom('sq_schedules')
-        .select(['last_slot', 'created', d.now().as('now')])
+        .select(['last_slot', 'created', backend.now().as('now')])
         .where('name', '=', name)
         .executeTakeFirst()
     const row = await read()
     if (!row) {
-      await trx
+      await trx.db
         .insertInto('sq_schedules')
-        .values({ name, last_slot: null, last_task_id: null, created: d.now() })
+        .values({ name, last_slot: null, last_task_id: null, created: backend.now() })
         .onConflict((oc) => oc.column('name').doNothing())
         .execute()
       const created = (await read())!
-      const nowMs = Date.parse(d.toIso(created.now))
-      return { fired: [], sinceMs: Date.parse(d.toIso(created.last_slot ?? created.created)), nowMs, lost: false }
+      const nowMs = Date.parse(backend.toIso(created.now))
+      return { fired: [], sinceMs: Date.parse(backend.toIso(created.last_slot ?? created.created)), nowMs, lost: false }
     }
-    const lastSlot = d.toIso(row.last_slot)
-    const sinceMs = Date.parse(lastSlot ?? d.toIso(row.created))
-    const nowMs = Date.parse(d.toIso(row.now))
+    const lastSlot = backend.toIso(row.last_slot)
+    const sinceMs = Date.parse(lastSlot ?? backend.toIso(row.created))
+    const nowMs = Date.parse(backend.toIso(row.now))
     const { fire, last } = plan(sinceMs, nowMs)
     if (last === null) return { fired: [], sinceMs, nowMs, lost: false }
     const newest = fire.at(-1)
-    const swapped = await trx
+    const swapped = await trx.db
       .updateTable('sq_schedules')
       .set({ last_slot: new Date(last).toISOString(), ...(newest ? { last_task_id: newest.task.id } : {}) })
       .where('name', '=', name)
@@ -96,14 +101,14 @@ export async function fireSchedule(d: Backend, name: string, plan: Plan): Promis
       const now = await read()
       return {
         fired: [],
-        sinceMs: Date.parse(d.toIso(now?.last_slot ?? now?.created ?? row.created)),
+        sinceMs: Date.parse(backend.toIso(now?.last_slot ?? now?.created ?? row.created)),
         nowMs,
         lost: true,
       }
     }
     if (fire.length > 0) {
       // The same columns as task-repository's insertTask, which cannot join this transaction.
-      await trx
+      await trx.db
         .insertInto('sq_tasks')
         .values(
           fire.map(({ slot, task }) => ({
@@ -117,13 +122,13 @@ export async function fireSchedule(d: Backend, name: string, plan: Plan): Promis
             attempts: 0,
             // Says which schedule and slot the task is for (sq show, sq list --search); unique anyway.
             key: slotKey(name, slot),
-            created: d.now(),
-            modified: d.now(),
-            run_at: d.now(),
+            created: backend.now(),
+            modified: backend.now(),
+            run_at: backend.now(),
           })),
         )
         .execute()
-      await d.announceQueued(trx, queuesOf(fire.map(({ task }) => task)))
+      await backend.announceQueued(trx, queuesOf(fire.map(({ task }) => task)))
     }
     return { fired: fire.map(({ slot, task }) => ({ slot, id: task.id })), sinceMs: last, nowMs, lost: false }
   })

@@ -1,4 +1,4 @@
-import type { SqlRunner } from './backend.js'
+import type { Connection } from './backend.js'
 
 /** The newest migration's name (migrate.ts checks that it is the last of its list). */
 export const LATEST_MIGRATION = '010-enqueue-function'
@@ -13,21 +13,16 @@ export type SchemaState = 'current' | 'behind' | 'absent'
  * Where the schema stands. Asked on every open, so it is one read of SQL written out: the common case
  * loads neither Kysely nor the migrations (migrate.ts runs only when this says `behind` or `absent`).
  */
-export async function schemaState(d: SqlRunner): Promise<SchemaState> {
+export async function schemaState(connection: Connection): Promise<SchemaState> {
   try {
-    const rows = await d.query<{ name: string }>(
-      `select "name" from "${MIGRATION_TABLE}" order by "name" desc limit ${d.spelling.param(1)}`,
+    const rows = await connection.query<{ name: string }>(
+      `select "name" from "${MIGRATION_TABLE}" order by "name" desc limit ${connection.spelling.param(1)}`,
       [1],
     )
     if (rows.length === 0) return 'absent'
     return rows[0]!.name === LATEST_MIGRATION ? 'current' : 'behind'
   } catch (error) {
-    if (isMissingTable(error)) return 'absent'
+    if (connection.isMissingTable(error)) return 'absent'
     throw error
   }
-}
-
-function isMissingTable(error: unknown): boolean {
-  const e = error as { code?: string; message?: string }
-  return e?.code === '42P01' || /no such table/.test(e?.message ?? '')
 }

@@ -1,6 +1,5 @@
 import { STATUSES, type Task, type TaskRun } from '../types.js'
-import type { Connection, SqlRunner, SqlSpelling } from './backend.js'
-import { PRECOMPILED } from './precompiled.js'
+import { type Connection, parameters, type SqlRunner, statement } from './backend.js'
 import { likeEscape, searchSql } from './search.js'
 import { inNewTaskOrder, newTaskColumnList, toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
@@ -62,21 +61,15 @@ export function newTasksJson(rows: NewTask[]): string {
  */
 export async function insertTask(d: SqlRunner, t: NewTask): Promise<{ id: string; created: boolean }> {
   const keyed = t.key !== null
+  const [text, name] = insertSql(d, 'at' in t.runAt, keyed)
+  const runAt = 'at' in t.runAt ? t.runAt.at : t.runAt.afterSeconds
   for (;;) {
-    await d.query(insertSql(d, 'at' in t.runAt, keyed), [
-      t.id,
-      t.task,
-      t.argsJson,
-      t.queue,
-      t.priority,
-      t.maxAttempts,
-      t.key,
-      'at' in t.runAt ? t.runAt.at : t.runAt.afterSeconds,
-    ])
+    await d.query(text, [t.id, t.task, t.argsJson, t.queue, t.priority, t.maxAttempts, t.key, runAt], name)
     if (!keyed) return { id: t.id, created: true }
     const [holder] = await d.query<{ id: string }>(
       `select "id" from "sq_tasks" where "key" = ${d.spelling.param(1)} and "status" in ('queued', 'progress')`,
       [t.key],
+      'task_of_key',
     )
     if (holder) return { id: holder.id, created: holder.id === t.id }
     // The holder ended between the insert and this read; then the insert can succeed.
@@ -84,46 +77,36 @@ export async function insertTask(d: SqlRunner, t: NewTask): Promise<{ id: string
 }
 
 /**
- * The INSERT of one task: run_at a time given (--at) or the database's now plus a delay; with a key,
- * doing nothing where the key is held. Its text is made once per database and shape, not per task: an
- * app may call createTask in a loop.
+ * The INSERT of one task, and its name: run_at a time given (--at) or the database's now plus a delay;
+ * with a key, doing nothing where the key is held (no conflict target: the only unique index a new row
+ * can meet is the active key's). Named: PostgreSQL keeps it prepared, parsed and planned once per
+ * connection (an unnamed statement is parsed and planned at every call: ~1/4 of the server's work for
+ * one row); an app may call createTask in a loop.
  */
-function insertSql(d: SqlRunner, at: boolean, keyed: boolean): string {
-  let texts = INSERTS.get(d.spelling)
-  if (!texts) {
-    const p = (n: number) => d.spelling.param(n)
-    const text = (runAt: string, onConflict: string) =>
-      d.spelling.announcingQueue(
-        `insert into "sq_tasks" ${newTaskColumnList()} values (${inNewTaskOrder({
-          id: p(1),
-          task: p(2),
-          args: p(3),
-          status: `'queued'`,
-          queue: p(4),
-          priority: p(5),
-          max_attempts: p(6),
-          attempts: '0',
-          key: p(7),
-          created: d.spelling.now,
-          modified: d.spelling.now,
-          run_at: runAt,
-        })})${onConflict}`,
-      ) + PRECOMPILED
-    // Marked precompiled: PostgreSQL keeps it prepared, parsed and planned once per connection (an
-    // unnamed statement is parsed and planned at every call: ~1/4 of the server's work for one row).
-    // Without conflict target: the only unique index a new row can meet is the active key's.
-    const shapes = (onConflict: string) => ({
-      at: text(p(8), onConflict),
-      after: text(d.spelling.nowPlusSeconds(p(8)), onConflict),
+function insertSql(runner: SqlRunner, at: boolean, keyed: boolean): [text: string, name: string] {
+  const name = `insert_task_${at ? 'at' : 'after'}${keyed ? '_keyed' : ''}`
+  const text = statement(runner, name, () => {
+    const { spelling } = runner
+    const p = parameters(spelling)
+    const values = inNewTaskOrder({
+      id: p(),
+      task: p(),
+      args: p(),
+      status: `'queued'`,
+      queue: p(),
+      priority: p(),
+      max_attempts: p(),
+      attempts: '0',
+      key: p(),
+      created: spelling.now,
+      modified: spelling.now,
+      run_at: at ? p() : spelling.nowPlusSeconds(p()),
     })
-    texts = { plain: shapes(''), keyed: shapes(' on conflict do nothing') }
-    INSERTS.set(d.spelling, texts)
-  }
-  const shape = keyed ? texts.keyed : texts.plain
-  return at ? shape.at : shape.after
+    const insert = `insert into "sq_tasks" ${newTaskColumnList()} values (${values})`
+    return spelling.announcingQueue(keyed ? `${insert} on conflict do nothing` : insert)
+  })
+  return [text, name]
 }
-
-const INSERTS = new WeakMap<SqlSpelling, Record<'plain' | 'keyed', { at: string; after: string }>>()
 
 export async function getTask(d: TaskStore, id: string): Promise<Task | undefined> {
   const [row] = await d.query<TaskRow>(`select * from "sq_tasks" where "id" = ${d.spelling.param(1)}`, [id])

@@ -1,5 +1,5 @@
 import type { WorkerInfo } from '../types.js'
-import type { Backend } from './backend.js'
+import { type Backend, parameters, statement } from './backend.js'
 import type { RunRef } from './fencing.js'
 
 /** Queries on sq_workers: registration, heartbeats, and finding the runs of workers that died. */
@@ -7,8 +7,8 @@ import type { RunRef } from './fencing.js'
 /** What a worker says of itself when it registers; the rest of WorkerInfo the database keeps. */
 export type WorkerRegistration = Pick<WorkerInfo, 'id' | 'name' | 'host' | 'pid' | 'queues' | 'concurrency'>
 
-export async function registerWorker(d: Backend, w: WorkerRegistration): Promise<void> {
-  await d.db
+export async function registerWorker(backend: Backend, w: WorkerRegistration): Promise<void> {
+  await backend.db
     .insertInto('sq_workers')
     .values({
       id: w.id,
@@ -18,32 +18,31 @@ export async function registerWorker(d: Backend, w: WorkerRegistration): Promise
       queues: w.queues.join(','),
       concurrency: w.concurrency,
       running: 0,
-      started: d.now(),
-      last_heartbeat: d.now(),
+      started: backend.now(),
+      last_heartbeat: backend.now(),
     })
     .execute()
 }
 
 /** Returns false when the row is gone: another worker judged this one dead and it must stop. */
-export async function heartbeat(d: Backend, id: string, running: number): Promise<boolean> {
-  const result = await d.db
-    .updateTable('sq_workers')
-    .set({ last_heartbeat: d.now(), running })
-    .where('id', '=', id)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
+export async function heartbeat(backend: Backend, id: string, running: number): Promise<boolean> {
+  const text = statement(backend, 'heartbeat', () => {
+    const p = parameters(backend.spelling)
+    return `update "sq_workers" set "last_heartbeat" = ${backend.spelling.now}, "running" = ${p()} where "id" = ${p()} returning "id"`
+  })
+  return (await backend.query(text, [running, id], 'heartbeat')).length === 1
 }
 
-export async function unregisterWorker(d: Backend, id: string): Promise<void> {
-  await d.db.deleteFrom('sq_workers').where('id', '=', id).execute()
+export async function unregisterWorker(backend: Backend, id: string): Promise<void> {
+  await backend.db.deleteFrom('sq_workers').where('id', '=', id).execute()
 }
 
 /**
  * Workers that heartbeated within the timeout. `running` is counted from the tasks in progress (the
  * partial index sq_tasks_running), so it is current, not as of the worker's last heartbeat.
  */
-export async function liveWorkers(d: Backend, heartbeatTimeout: number): Promise<WorkerInfo[]> {
-  const rows = await d.db
+export async function liveWorkers(backend: Backend, heartbeatTimeout: number): Promise<WorkerInfo[]> {
+  const rows = await backend.db
     .selectFrom('sq_workers as w')
     .select(['w.id', 'w.name', 'w.host', 'w.pid', 'w.queues', 'w.concurrency', 'w.started', 'w.last_heartbeat'])
     .select((eb) =>
@@ -54,7 +53,7 @@ export async function liveWorkers(d: Backend, heartbeatTimeout: number): Promise
         .where('t.status', '=', 'progress')
         .as('running'),
     )
-    .where('w.last_heartbeat', '>=', d.nowPlusSeconds(-heartbeatTimeout))
+    .where('w.last_heartbeat', '>=', backend.nowPlusSeconds(-heartbeatTimeout))
     .orderBy('w.host')
     .orderBy('w.pid')
     .limit(200)
@@ -63,8 +62,8 @@ export async function liveWorkers(d: Backend, heartbeatTimeout: number): Promise
     ...r,
     running: Number(r.running ?? 0),
     queues: r.queues.split(','),
-    started: d.toIso(r.started),
-    last_heartbeat: d.toIso(r.last_heartbeat),
+    started: backend.toIso(r.started),
+    last_heartbeat: backend.toIso(r.last_heartbeat),
   }))
 }
 
@@ -94,13 +93,15 @@ const toOrphan = (r: {
  * Runs in progress whose worker has not heartbeated within the timeout (or has no row at all), on any
  * host: the database's clock judges, so hosts need not agree on the time.
  */
-export async function orphanedRuns(d: Backend, heartbeatTimeout: number): Promise<OrphanedRun[]> {
-  const rows = await d.db
+export async function orphanedRuns(backend: Backend, heartbeatTimeout: number): Promise<OrphanedRun[]> {
+  const rows = await backend.db
     .selectFrom('sq_tasks as t')
     .leftJoin('sq_workers as w', 'w.id', 't.worker_id')
     .select(['t.id', 't.claims', 't.attempts', 't.max_attempts', 't.worker', 't.started'])
     .where('t.status', '=', 'progress')
-    .where((eb) => eb.or([eb('w.id', 'is', null), eb('w.last_heartbeat', '<', d.nowPlusSeconds(-heartbeatTimeout))]))
+    .where((eb) =>
+      eb.or([eb('w.id', 'is', null), eb('w.last_heartbeat', '<', backend.nowPlusSeconds(-heartbeatTimeout))]),
+    )
     .limit(100)
     .execute()
   return rows.map(toOrphan)
@@ -110,28 +111,35 @@ export async function orphanedRuns(d: Backend, heartbeatTimeout: number): Promis
  * This worker's runs in progress claimed over `olderThanSeconds` ago: compared with the runs it
  * knows, they find claims it never received (a connection lost between the claim and its answer).
  */
-export async function runsOfWorker(d: Backend, workerId: string, olderThanSeconds: number): Promise<OrphanedRun[]> {
-  const rows = await d.db
+export async function runsOfWorker(
+  backend: Backend,
+  workerId: string,
+  olderThanSeconds: number,
+): Promise<OrphanedRun[]> {
+  const rows = await backend.db
     .selectFrom('sq_tasks')
     .select(['id', 'claims', 'attempts', 'max_attempts', 'worker', 'started'])
     .where('status', '=', 'progress')
     .where('worker_id', '=', workerId)
     // `modified`: the claim sets it, and an unstarted claim has no `started`.
-    .where('modified', '<', d.nowPlusSeconds(-olderThanSeconds))
+    .where('modified', '<', backend.nowPlusSeconds(-olderThanSeconds))
     .limit(1000)
     .execute()
   return rows.map(toOrphan)
 }
 
 /** The database's clock, in ms since the epoch (a fraction too): the one clock every host's records are written in. */
-export async function databaseTime(d: Backend): Promise<number> {
+export async function databaseTime(backend: Backend): Promise<number> {
   // Written out, not through Kysely: what is done between the clock's read and the query's send skews
   // the offset the worker takes from it (worker/presence.ts).
-  const [row] = await d.query<{ ms: number }>(`select ${d.spelling.nowMs} as "ms"`, [])
+  const [row] = await backend.query<{ ms: number }>(`select ${backend.spelling.nowMs} as "ms"`, [], 'database_time')
   return Number(row!.ms)
 }
 
 /** Forgets workers silent for longer than the timeout, once their runs have been rescued. */
-export async function deleteDeadWorkers(d: Backend, heartbeatTimeout: number): Promise<void> {
-  await d.db.deleteFrom('sq_workers').where('last_heartbeat', '<', d.nowPlusSeconds(-heartbeatTimeout)).execute()
+export async function deleteDeadWorkers(backend: Backend, heartbeatTimeout: number): Promise<void> {
+  await backend.db
+    .deleteFrom('sq_workers')
+    .where('last_heartbeat', '<', backend.nowPlusSeconds(-heartbeatTimeout))
+    .execute()
 }

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict'
 import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
-import type { Backend } from '../../src/storage/backend.js'
-import { kyselyRunner } from '../../src/storage/kysely-runner.js'
+import type { Backend, Session } from '../../src/storage/backend.js'
 import type { Database } from '../../src/storage/schema.js'
 import type { TestDatabase } from './db.js'
 
@@ -32,12 +31,10 @@ export async function explainingDialect(db: TestDatabase, d: Backend) {
   // Writes go through the recording Kysely too (plain transactions suffice for a test on one connection).
   const logged: Backend = {
     ...d,
-    db: kysely,
-    // SQL written out (follow-repository.ts) is recorded too.
-    query: kyselyRunner(d.spelling, kysely).query,
-    exclusive: (fn) => fn(kysely),
-    claim: (fn) => fn(kysely),
-    writeTransaction: (fn) => kysely.transaction().execute(fn),
+    ...sessionOver(d, kysely),
+    exclusive: (fn) => fn(sessionOver(d, kysely)),
+    claim: (fn) => fn(sessionOver(d, kysely)),
+    writeTransaction: (fn) => kysely.transaction().execute((trx) => fn(sessionOver(d, trx))),
   }
   return {
     logged,
@@ -53,6 +50,16 @@ export async function explainingDialect(db: TestDatabase, d: Backend) {
       return out
     },
     close: () => kysely.destroy(),
+  }
+}
+
+/** Both ways of running a statement through one Kysely handle (whose log then sees every statement). */
+export function sessionOver(d: Backend, db: Kysely<Database>): Session {
+  return {
+    spelling: d.spelling,
+    db,
+    query: async <R>(text: string, values: readonly unknown[]) =>
+      (await db.executeQuery<R>(CompiledQuery.raw(text, [...values]))).rows as R[],
   }
 }
 

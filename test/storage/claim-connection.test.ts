@@ -6,7 +6,7 @@ import { describeOn, useTestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
 
 const claimBackendPid = async (d: Backend) =>
-  (await d.claim((db) => sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db))).rows[0]!.pid
+  (await d.claim((trx) => trx.query<{ pid: number }>('select pg_backend_pid() as pid', [])))[0]!.pid
 
 const claimOne = (d: Backend) =>
   claimTasks(d, { workerId: 'w1', workerName: 'host:w1', pid: 1, queues: ['default'], limit: 1 })
@@ -30,12 +30,12 @@ describeOn('postgres', 'the claim connection (postgres)', () => {
       (await claimOne(t.d)).map((task) => task.id),
       [id],
     )
-    const prepared = await t.d.claim((db) =>
-      sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(db),
+    const prepared = await t.d.claim((trx) =>
+      trx.query<{ name: string; statement: string }>('select name, statement from pg_prepared_statements', []),
     )
     assert.ok(
-      prepared.rows.some((row) => row.statement.includes('"pick"')),
-      `no prepared claim among ${JSON.stringify(prepared.rows)}`,
+      prepared.some((row) => /^sq_claim_1_started_/.test(row.name) && row.statement.includes('"pick"')),
+      `no prepared claim among ${JSON.stringify(prepared)}`,
     )
   })
 

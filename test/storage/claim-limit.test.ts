@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { sql, type Kysely } from 'kysely'
-import type { Database } from '../../src/storage/schema.js'
+import type { Session } from '../../src/storage/backend.js'
 import { claimTasks } from '../../src/storage/run-repository.js'
 import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
@@ -29,10 +28,10 @@ for (const dialect of DIALECTS) {
     // A claim a database crash undid would run its task a second time: it is as durable as a verdict.
     if (dialect === 'postgres')
       it('claims durably, as every other write: the commit waits for the WAL flush', async () => {
-        const setting = (db: Kysely<Database>) =>
-          sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)
-        assert.equal((await t.d.claim(setting)).rows[0]?.synchronous_commit, 'on')
-        assert.equal((await setting(t.d.db)).rows[0]?.synchronous_commit, 'on')
+        const setting = async (trx: Session) =>
+          (await trx.query<{ synchronous_commit: string }>('show synchronous_commit', []))[0]?.synchronous_commit
+        assert.equal(await t.d.claim(setting), 'on')
+        assert.equal(await setting(t.d), 'on')
       })
   })
 }

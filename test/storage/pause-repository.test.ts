@@ -9,6 +9,7 @@ import { pausedQueues, pauseQueue, resumeQueue } from '../../src/storage/pause-r
 import { claimTasks, hasRunnable } from '../../src/storage/run-repository.js'
 import { insertTask } from '../../src/storage/task-repository.js'
 import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
+import { sessionOver } from '../helpers/explain.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 
 for (const dialect of DIALECTS) {
@@ -70,7 +71,7 @@ for (const dialect of DIALECTS) {
       })
       const claims = () => seen.filter((q) => /^\s*with/i.test(q.sql))
       try {
-        const logged: Backend = { ...t.d, db: kysely, claim: (fn) => fn(kysely) }
+        const logged: Backend = { ...t.d, ...sessionOver(t.d, kysely), claim: (fn) => fn(sessionOver(t.d, kysely)) }
         const claimed = await claimTasks(logged, {
           workerId: 'w',
           workerName: 'h:1',

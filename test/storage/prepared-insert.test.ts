@@ -6,7 +6,7 @@ import { waitFor } from '../helpers/wait.js'
 import { getTask, insertTask } from '../../src/storage/task-repository.js'
 
 /**
- * createTask's INSERT runs as a prepared statement (task-repository.ts, precompiled.ts). PostgreSQL: a named one,
+ * createTask's INSERT runs as a prepared statement (task-repository.ts). PostgreSQL: a named one,
  * prepared once per connection; each connection of the pool prepares it on its first use, and one that
  * replaces a lost connection prepares it again. SQLite: run on the connection directly, outside Kysely,
  * unless a transaction is open on it.
@@ -41,7 +41,7 @@ for (const dialect of DIALECTS) {
       const finished = new Promise<void>((resolve) => (finish = resolve))
       const rolledBack = t.d
         .writeTransaction(async (trx) => {
-          await trx.updateTable('sq_tasks').set({ priority: 9 }).execute()
+          await trx.db.updateTable('sq_tasks').set({ priority: 9 }).execute()
           began()
           await finished
           throw new Error('rolled back')
@@ -59,11 +59,34 @@ for (const dialect of DIALECTS) {
       it('keeps the INSERT prepared on its connection', async () => {
         await insertTask(t.d, newTask())
         // The pool hands out the connection it was given back last: the one that inserted.
-        const prepared = await t.d.query<{ statement: string }>('select statement from pg_prepared_statements', [])
+        const prepared = await t.d.query<{ name: string; statement: string }>(
+          'select name, statement from pg_prepared_statements',
+          [],
+        )
         assert.ok(
-          prepared.some((row) => /^with "new" as \(insert into "sq_tasks"/.test(row.statement)),
+          prepared.some(
+            (row) =>
+              /^sq_insert_task_after_\d+$/.test(row.name) &&
+              /^with "new" as \(insert into "sq_tasks"/.test(row.statement),
+          ),
           `no prepared INSERT among ${JSON.stringify(prepared)}`,
         )
+      })
+
+      it('prepares a named statement on the connection of the transaction it runs in', async () => {
+        const names = await t.d.writeTransaction(async (trx) => {
+          await trx.query('select count(*) from sq_tasks', [], 'probe_count')
+          return trx.query<{ name: string }>('select name from pg_prepared_statements', [])
+        })
+        assert.ok(
+          names.some((row) => /^sq_probe_count_\d+$/.test(row.name)),
+          JSON.stringify(names),
+        )
+      })
+
+      it('refuses a second text under a name already prepared', async () => {
+        await t.d.query('select 1 as one', [], 'probe_one')
+        await assert.rejects(t.d.query('select 2 as two', [], 'probe_one'), /probe_one was given a second text/)
       })
 
       it('inserts again once every connection was lost (what a server restart does)', async () => {

@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { queuesOf, type NewTask } from '../task-repository.js'
 import { ANNOUNCE_QUEUED } from './pg-connection.js'
+import { pgQuery, pgTransaction } from './pg-prepared.js'
 
 /** The columns a copied task gives; the rest take their defaults (migration 007: now() for timestamps). */
 const COPY = 'COPY sq_tasks (id, task, args, status, queue, priority, max_attempts) FROM STDIN'
@@ -18,24 +19,12 @@ const ROWS_PER_WRITE = 500
  * Writes new tasks with COPY, in their order (Backend.copyNewTasks), and announces their queues, in one
  * transaction, which waits for `beforeCommit` when given.
  */
-export async function copyNewTasks(pool: Pool, rows: readonly NewTask[], beforeCommit?: Promise<void>): Promise<void> {
-  const client = await pool.connect()
-  try {
-    await client.query('begin')
+export function copyNewTasks(pool: Pool, rows: readonly NewTask[], beforeCommit?: Promise<void>): Promise<void> {
+  return pgTransaction(pool, async (client) => {
     await copy(client, rows)
-    await client.query(ANNOUNCE_QUEUED, [queuesOf(rows)])
+    await pgQuery(client, ANNOUNCE_QUEUED, [queuesOf(rows)], 'announce_queued')
     await beforeCommit
-    await client.query('commit')
-  } catch (error) {
-    // A connection that can still roll back goes back to the pool.
-    const healthy = await client.query('rollback').then(
-      () => true,
-      () => false,
-    )
-    client.release(!healthy)
-    throw error
-  }
-  client.release()
+  })
 }
 
 const copy = (client: PoolClient, rows: readonly NewTask[]) =>

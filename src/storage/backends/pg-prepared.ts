@@ -1,50 +1,61 @@
-import type { PoolClient } from 'pg'
-import { PRECOMPILED } from '../precompiled.js'
+import type { Pool, PoolClient } from 'pg'
+import { StorageError } from '../../errors.js'
 
 /** SQLSTATE of "cached plan must not change result type". */
 const STALE_PREPARED_STATEMENT = '0A000'
 
-/** A statement's name on the server: the same text always gets the same name in this process. */
-const names = new Map<string, string>()
-const nameOf = (text: string) => {
-  let name = names.get(text)
-  if (!name) names.set(text, (name = `sq_${names.size + 1}`))
-  return name
+/** Each name's text: a name is prepared once per connection, so it must never mean two texts. */
+const texts = new Map<string, string>()
+/** Part of every name on the server; a new one prepares every statement anew (see pgQuery). */
+let generation = 0
+
+/**
+ * One statement on the pool or on one client (SqlRunner.query). A named one is a named prepared
+ * statement, parsed and planned once per connection. A migration run meanwhile by a newer sq may change
+ * a table's columns; the server then refuses a prepared statement whose result that changes, before it
+ * does anything, so it is prepared again under a new name and run again. (Inside a transaction, which
+ * the refusal aborted, the run again fails too: the caller writes again, as after any outage.)
+ */
+export async function pgQuery<R>(
+  on: Pool | PoolClient,
+  text: string,
+  values: readonly unknown[],
+  name?: string,
+): Promise<R[]> {
+  if (name === undefined) return (await on.query(text, [...values])).rows as R[]
+  const known = texts.get(name)
+  if (known === undefined) texts.set(name, text)
+  else if (known !== text) throw new Error(`bug: the prepared statement ${name} was given a second text`)
+  const run = async () => (await on.query({ name: `sq_${name}_${generation}`, text, values: [...values] })).rows as R[]
+  try {
+    return await run()
+  } catch (error) {
+    if ((error as { code?: unknown })?.code !== STALE_PREPARED_STATEMENT) throw error
+    generation++
+    return run()
+  }
 }
 
 /**
- * Keeps sq's precompiled statements (see precompiled.ts) prepared on this connection: a named
- * statement is parsed and planned once per connection, not at every call, which is most of a claim's
- * server time. Every other text goes through as it came.
- *
- * A migration run meanwhile by a newer sq may change a table's columns; the server then refuses a
- * prepared statement whose result that changes. The statement is prepared again under a new name (the
- * refusal happens before it does anything, so running it again is safe).
+ * Runs `fn` in a transaction on a client of its own from the pool. A client that can still roll back
+ * goes back to the pool; one that cannot is discarded.
  */
-export function keepPrecompiledPrepared(client: PoolClient): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>
-  let generation = 0
-  client.query = ((text: unknown, ...rest: unknown[]) => {
-    // Kysely calls query(text, values) and awaits it; the pool's query(text, values, callback). Any other
-    // form is not one of sq's statements.
-    const [values, callback] = rest
-    const mine =
-      typeof text === 'string' &&
-      text.endsWith(PRECOMPILED) &&
-      Array.isArray(values) &&
-      (rest.length === 1 || (rest.length === 2 && typeof callback === 'function'))
-    if (!mine) return query(text, ...rest)
-    const run = () => query({ name: `${nameOf(text)}_${generation}`, text, values })
-    const result = run().catch((error: unknown) => {
-      if ((error as { code?: unknown })?.code !== STALE_PREPARED_STATEMENT) throw error
-      generation++
-      return run()
-    })
-    if (typeof callback !== 'function') return result
-    result.then(
-      (res) => callback(undefined, res),
-      (error) => callback(error),
+export async function pgTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  let result: T
+  try {
+    await client.query('begin')
+    result = await fn(client)
+    // An error the callback caught left the transaction aborted: its COMMIT says ROLLBACK.
+    if ((await client.query('commit')).command === 'ROLLBACK') throw new StorageError('the transaction was rolled back')
+  } catch (error) {
+    const healthy = await client.query('rollback').then(
+      () => true,
+      () => false,
     )
-    return undefined
-  }) as typeof client.query
+    client.release(!healthy)
+    throw error
+  }
+  client.release()
+  return result
 }

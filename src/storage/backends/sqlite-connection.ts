@@ -4,6 +4,7 @@ import path from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import { StorageError } from '../../errors.js'
 import { isoReader, lazyBackend, type Backend, type Connection, type SqlSpelling } from '../backend.js'
+import { inNewTaskOrder } from '../task-row.js'
 
 /** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000
@@ -15,7 +16,6 @@ const BUSY_TIMEOUT_MS = 10_000
  * few pages of an index and the rows they change.
  */
 const PAGE_CACHE_KIB = 512
-const ISO_NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
 
 /**
  * Required, not imported: importing a CommonJS package from an ES module has Node scan its source for
@@ -41,16 +41,40 @@ function openNative(file: string): BetterSqlite3.Database {
   }
 }
 
+/** The time as ISO-8601 UTC text with ms, which sorts in time order (see task-row.ts's Timestamp). */
+const now = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
+const nowPlusSeconds = (seconds: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`
+
 export const SQLITE_SPELLING: SqlSpelling = {
   param: () => '?',
-  now: ISO_NOW,
+  now,
   // SQLite reads the clock to the ms and drops the rest, half a ms on average: added back.
   nowMs: `(julianday('now') - 2440587.5) * 86400000.0 + 0.5`,
-  nowPlusSeconds: (seconds) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
+  nowPlusSeconds,
   // The commit is the announcement (Notifications.announceQueued).
   announcingQueue: (insert) => insert,
   // The main file's full path, as SQLite resolved it when the connection opened it.
   placeQuery: `select "file" as "place", exists (select 1 from sqlite_master where "type" = 'table' and "name" = 'sq_tasks') as "migrated" from pragma_database_list where "name" = 'main'`,
+  jsonRows: (parameter) => `json_each(${parameter}) as r`,
+  // `where true`: SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT. json_each's
+  // key is the index in the array: ordered by it, the batch keeps its order.
+  newTaskRows: (parameter) =>
+    `select ${inNewTaskOrder({
+      id: 'r.value ->> 0',
+      task: 'r.value ->> 1',
+      args: 'r.value ->> 2',
+      status: `'queued'`,
+      queue: 'r.value ->> 3',
+      priority: 'r.value ->> 4',
+      max_attempts: 'r.value ->> 5',
+      attempts: '0',
+      key: 'r.value ->> 6',
+      created: now,
+      modified: now,
+      run_at: `coalesce(r.value ->> 7, ${nowPlusSeconds('r.value ->> 8')})`,
+    })} from json_each(${parameter}) as r where true order by r.key`,
+  lockForClaim: '',
+  claimTieBreak: 'rowid',
 }
 
 /** A statement cache over the native connection, shared by the SQL written out and by Kysely. */
@@ -83,10 +107,10 @@ function withStatementCache(native: BetterSqlite3.Database, max = 256): NativeSq
 }
 
 /** One statement run at once on the connection, its prepared statement kept. */
-export function runNative<R>(cached: NativeSqlite, text: string, parameters: readonly unknown[]): R[] {
+export function runNative<R>(cached: NativeSqlite, text: string, values: readonly unknown[]): R[] {
   const statement = cached.prepare(text)
-  if (statement.reader) return statement.all(...parameters) as R[]
-  statement.run(...parameters)
+  if (statement.reader) return statement.all(...values) as R[]
+  statement.run(...values)
   return []
 }
 
@@ -160,9 +184,9 @@ function openConnection(file: string, resolved: string): Connection {
     name: 'sqlite',
     displayUrl: `sqlite:${file}`,
     spelling: SQLITE_SPELLING,
-    async query<R>(text: string, parameters: readonly unknown[]): Promise<R[]> {
+    async query<R>(text: string, values: readonly unknown[]): Promise<R[]> {
       // Kysely's backend once loaded: from then on a statement takes its turn through it (see SqlRunner).
-      return whole.loaded ? whole.loaded.query<R>(text, parameters) : runNative<R>(cached, text, parameters)
+      return whole.loaded ? whole.loaded.query<R>(text, values) : runNative<R>(cached, text, values)
     },
     assertIntact() {
       let now: fs.Stats | undefined
@@ -183,6 +207,7 @@ function openConnection(file: string, resolved: string): Connection {
     // Not SQLITE_FULL, _IOERR, _BUSY, _READONLY: the file's trouble, not the row's.
     isRefusal: (error) =>
       /^SQLITE_(TOOBIG|CONSTRAINT|MISMATCH|RANGE)/.test(String((error as { code?: unknown })?.code)),
+    isMissingTable: (error) => /no such table/.test(String((error as { message?: unknown })?.message)),
   }
   return connection
 }

@@ -1,29 +1,9 @@
-import { Kysely, SqliteAdapter, SqliteDialect, sql, type SelectQueryBuilder } from 'kysely'
-import type { Backend, Connection } from '../backend.js'
+import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, sql } from 'kysely'
+import type { Backend, Connection, Session } from '../backend.js'
 import type { Database } from '../schema.js'
-import { kyselyRunner } from '../kysely-runner.js'
+import { clockOf } from './clock.js'
 import { WalWatcher } from './wal-watcher.js'
-import { newTasksJson } from '../task-repository.js'
-import { inNewTaskOrder } from '../task-row.js'
-import { runNative, SQLITE_SPELLING, type NativeSqlite } from './sqlite-connection.js'
-
-const ISO_NOW = SQLITE_SPELLING.now
-
-/** A new task's values from one element `r` of newTasksJson's array (json_each). */
-const NEW_TASK_VALUES = inNewTaskOrder({
-  id: 'r.value ->> 0',
-  task: 'r.value ->> 1',
-  args: 'r.value ->> 2',
-  status: `'queued'`,
-  queue: 'r.value ->> 3',
-  priority: 'r.value ->> 4',
-  max_attempts: 'r.value ->> 5',
-  attempts: '0',
-  key: 'r.value ->> 6',
-  created: ISO_NOW,
-  modified: ISO_NOW,
-  run_at: `coalesce(r.value ->> 7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (r.value ->> 8) || ' seconds'))`,
-})
+import { runNative, type NativeSqlite } from './sqlite-connection.js'
 
 /**
  * Kysely's SQLite adapter takes no migration lock because it assumes one connection, but several sq
@@ -50,42 +30,32 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
   const { native } = cached
   const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: cached }) })
   const watcher = new WalWatcher(`${resolved}-wal`)
-  const viaKysely = kyselyRunner(SQLITE_SPELLING, db)
+  // Inside a transaction that holds the connection, a statement runs at once on it: nothing else can.
+  const onConnection = (conn: Kysely<Database>): Session => ({
+    spelling: connection.spelling,
+    db: conn,
+    query: async (text, values) => runNative(cached, text, values),
+  })
 
   const backend: Backend = {
-    // The connection
-    name: 'sqlite',
+    ...connection,
     db,
-    displayUrl: connection.displayUrl,
-    assertIntact: () => connection.assertIntact(),
     async close() {
       watcher.close()
       await db.destroy()
       // Kysely closes the handle only if it ever ran a query on it (the -wal file stayed otherwise).
       if (native.open) native.close()
     },
-    spelling: SQLITE_SPELLING,
     // Outside a transaction the statement runs at once on the connection, without Kysely's per-query
     // work (createTask's INSERT: 44 → 35 µs of CPU): better-sqlite3 is synchronous, so nothing else can
     // run on the connection meanwhile. Inside one (another call's, awaiting between its statements) it
     // waits its turn through Kysely, as every query does, rather than join it.
-    async query<R>(text: string, parameters: readonly unknown[]): Promise<R[]> {
-      if (native.inTransaction) return viaKysely.query<R>(text, parameters)
-      return runNative<R>(cached, text, parameters)
+    async query<R>(text: string, values: readonly unknown[]): Promise<R[]> {
+      if (!native.inTransaction) return runNative<R>(cached, text, values)
+      return (await db.executeQuery<R>(CompiledQuery.raw(text, [...values]))).rows as R[]
     },
-    // SQL fragments
+    ...clockOf(connection.spelling),
     gatesBeforeScan: false,
-    claimTieBreak: 'rowid',
-    newTaskRows: (rows) => sql`
-      SELECT ${sql.raw(NEW_TASK_VALUES)}
-      FROM json_each(${newTasksJson(rows)}) AS r
-      WHERE true -- SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT
-      ORDER BY r.key -- json_each's key: the index in the array, so the batch keeps its order`,
-    jsonRows: (json) => sql`json_each(${json}) as r`,
-    now: () => sql<string>`${sql.raw(ISO_NOW)}`,
-    nowPlusSeconds: (seconds) => sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
-    toIso: connection.toIso,
-    lockForClaim: <O>(query: SelectQueryBuilder<Database, 'sq_tasks', O>) => query,
     // DDL types
     timestampType: 'text',
     serialType: 'integer',
@@ -98,7 +68,7 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
       return db.connection().execute(async (conn) => {
         await sql`begin immediate`.execute(conn)
         try {
-          const result = await fn(conn)
+          const result = await fn(onConnection(conn))
           await sql`commit`.execute(conn)
           return result
         } catch (error) {
@@ -117,8 +87,6 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
     },
     // The commit is the announcement.
     announceQueued: async () => {},
-    // Error classification
-    isRefusal: connection.isRefusal,
   }
   return backend
 }
