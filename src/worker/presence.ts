@@ -97,6 +97,8 @@ export class WorkerPresence {
    * claimed but not started goes back to the queue, uncharged.
    */
   async rescueOrphans(): Promise<number> {
+    // Before its first beat since a freeze, too: the timers that come due at SIGCONT run in any order.
+    this.holdOffAfterSilence(this.lastBeatAt)
     if (performance.now() < this.rescuesFrom) return 0
     const orphans = await workers.orphanedRuns(this.backend, this.options.heartbeatTimeout)
     let rescued = 0
@@ -146,11 +148,14 @@ export class WorkerPresence {
    * did not) beat. Two intervals and more is an outage or a freeze: no rescue for a whole timeout.
    */
   private noteBeat(): void {
+    this.holdOffAfterSilence(this.lastBeatAt ?? Number.NEGATIVE_INFINITY)
+    this.lastBeatAt = performance.now()
+  }
+
+  private holdOffAfterSilence(lastBeatAt: number | undefined): void {
     const now = performance.now()
-    if (this.lastBeatAt === undefined || now - this.lastBeatAt > 2 * this.intervalMs + 1000) {
+    if (lastBeatAt !== undefined && now - lastBeatAt > 2 * this.intervalMs + 1000)
       this.rescuesFrom = Math.max(this.rescuesFrom, now + this.options.heartbeatTimeout * 1000)
-    }
-    this.lastBeatAt = now
   }
 
   unregister(): Promise<void> {
