@@ -117,7 +117,7 @@ export class Activity {
    */
   private async withFreshActive<T>(
     key: string,
-    read: (d: Backend, only?: readonly Status[]) => Promise<T>,
+    read: (backend: Backend, only?: readonly Status[]) => Promise<T>,
     merge: (all: T, active: T) => T,
   ): Promise<T> {
     const cached = this.cached(key) as Promise<T> | undefined

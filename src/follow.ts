@@ -58,12 +58,12 @@ const codePoints = (text: string) => text.length - (text.match(SURROGATE_PAIR)?.
 
 /** One step of following task `id`'s stream from `cursor`; null once the task is gone. */
 export async function followStep(
-  d: FollowStore,
+  backend: FollowStore,
   id: string,
   cursor: FollowCursor | null,
   o: FollowOptions = {},
 ): Promise<FollowStep | null> {
-  const head = await follow.taskHead(d, id)
+  const head = await follow.taskHead(backend, id)
   if (!head) return null
   const stream = o.stream ?? 'output'
   const step: FollowStep = { head, text: '', restart: false, clipped: false, more: false, ended: false, cursor }
@@ -71,7 +71,7 @@ export async function followStep(
   if (head.status === 'progress') {
     const c = sameRun ? cursor : { claim: head.claims, seq: 0, sent: 0, whole: true, ended: null }
     const fromTail = o.from === 'tail' && c.seq === 0
-    const read = await follow.chunksAfter(d, {
+    const read = await follow.chunksAfter(backend, {
       id,
       claim: c.claim,
       stream,
@@ -91,7 +91,7 @@ export async function followStep(
   const continues = sameRun && cursor.whole
   const from = continues ? cursor.sent + 1 : 1
   const maxChars = continues ? ALL : (o.tailChars ?? ALL)
-  const read = await follow.endedText(d, { id, stream, from, maxChars })
+  const read = await follow.endedText(backend, { id, stream, from, maxChars })
   // Gone, or a new run began between the two reads: the next step follows it.
   if (!read || read.claims !== head.claims) return step
   const clipped = !continues && read.length > maxChars

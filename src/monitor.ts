@@ -105,7 +105,7 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
   const began = performance.now()
   const activity =
     source instanceof Activity ? source : new Activity(source, { heartbeatTimeout: DEFAULTS.heartbeatTimeout })
-  const d = activity.backend
+  const backend = activity.backend
   const filter = o.filter?.trim() || null
   const list = o.list ?? 'failed'
   const reading = activity.now()
@@ -115,8 +115,8 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
     activity.recentlyEnded(THROUGHPUT_WINDOW_SECONDS),
     activity.workers(),
     activity.running({ taskPattern: filter, limit: o.runningLimit ?? 100, now: reading.then(Date.parse) }),
-    monitor.latestWithStatus(d, { status: list, taskPattern: filter, limit: o.listLimit ?? 20 }),
-    pausedQueues(d),
+    monitor.latestWithStatus(backend, { status: list, taskPattern: filter, limit: o.listLimit ?? 20 }),
+    pausedQueues(backend),
   ])
   const now = Date.parse(at)
   const since = (iso: string) => Math.max(0, now - Date.parse(iso))
@@ -130,7 +130,9 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
   }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
   const pane =
-    selectedId === null ? null : await readPane(d, selectedId, o.stream ?? 'output', o.previous?.pane ?? null, now)
+    selectedId === null
+      ? null
+      : await readPane(backend, selectedId, o.stream ?? 'output', o.previous?.pane ?? null, now)
   return {
     at,
     counts,
@@ -146,9 +148,9 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
 }
 
 /** The pane of task `id`: the previous pane continued by one step of following its stream. */
-async function readPane(d: Backend, id: string, stream: Stream, previous: Pane | null, now: number) {
+async function readPane(backend: Backend, id: string, stream: Stream, previous: Pane | null, now: number) {
   const continued = previous?.id === id && previous.stream === stream ? previous : null
-  const step = await followStep(d, id, continued?.cursor ?? null, {
+  const step = await followStep(backend, id, continued?.cursor ?? null, {
     stream,
     from: 'tail',
     maxChunks: PANE_MAX_CHUNKS,
@@ -191,8 +193,8 @@ export interface MonitorSource {
 
 /** A MonitorSource over an open queue: reads through `snapshot`, acts through the Queue's methods. */
 export function queueMonitor(queue: Queue): MonitorSource {
-  const d = queue.backend
-  const activity = new Activity(d, { heartbeatTimeout: queue.settings.heartbeatTimeout })
+  const backend = queue.backend
+  const activity = new Activity(backend, { heartbeatTimeout: queue.settings.heartbeatTimeout })
   return {
     snapshot: (o) => snapshot(activity, o),
     async cancel(id) {
@@ -210,8 +212,10 @@ export function queueMonitor(queue: Queue): MonitorSource {
     },
     async watch(onChange) {
       // SQLite hears every commit, heartbeats included: a redraw per commit would cost more than the poll.
-      if (d.hears === 'commits') return async () => {}
-      const stops = await Promise.all(['sq_queued', 'sq_ended'].map((channel) => d.listen(channel, () => onChange())))
+      if (backend.hears === 'commits') return async () => {}
+      const stops = await Promise.all(
+        ['sq_queued', 'sq_ended'].map((channel) => backend.listen(channel, () => onChange())),
+      )
       return async () => {
         await Promise.all(stops.map((stop) => stop()))
       }

@@ -18,17 +18,17 @@ export interface QueueStats {
   paused_queues: PausedQueue[]
 }
 
-export async function queueStats(d: Backend, heartbeatTimeout: number): Promise<QueueStats> {
-  const activity = new Activity(d, { heartbeatTimeout })
+export async function queueStats(backend: Backend, heartbeatTimeout: number): Promise<QueueStats> {
+  const activity = new Activity(backend, { heartbeatTimeout })
   const [counts, tasks, oldest, m1, m5, m15, workers, paused] = await Promise.all([
     activity.counts(),
-    countsByTask(d),
+    countsByTask(backend),
     activity.oldestQueued(),
     activity.recentlyEnded(60),
     activity.recentlyEnded(300),
     activity.recentlyEnded(900),
     activity.workers(),
-    pausedQueues(d),
+    pausedQueues(backend),
   ])
   return {
     counts,

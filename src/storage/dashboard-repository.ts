@@ -16,10 +16,12 @@ import { SEARCH_SQL, searchNeedle } from './search.js'
  * their range of sq_tasks_status_modified, as large as the backlog. Statuses not counted are 0.
  */
 export async function countsByQueue(
-  d: Backend,
+  backend: Backend,
   only?: readonly Status[],
 ): Promise<Array<{ queue: string; counts: Record<Status, number> }>> {
-  let q = d.db.selectFrom('sq_tasks').select(['queue', 'status', (eb) => eb.fn.countAll<number | string>().as('n')])
+  let q = backend.db
+    .selectFrom('sq_tasks')
+    .select(['queue', 'status', (eb) => eb.fn.countAll<number | string>().as('n')])
   if (only) q = q.where('status', 'in', only)
   const rows = await q.groupBy(['queue', 'status']).orderBy('queue').execute()
   const byQueue = new Map<string, Record<Status, number>>()
@@ -36,20 +38,23 @@ export async function countsByQueue(
  * database's clock. Queues with nothing runnable are absent.
  */
 export async function oldestQueuedByQueue(
-  d: Backend,
+  backend: Backend,
 ): Promise<Array<{ queue: string; seconds: number; runAt: string }>> {
-  const rows = await d.db
+  const rows = await backend.db
     .selectFrom('sq_tasks')
-    .select(['queue', (eb) => eb.fn.min('run_at').as('oldest'), d.now().as('now')])
+    .select(['queue', (eb) => eb.fn.min('run_at').as('oldest'), backend.now().as('now')])
     .where('status', '=', 'queued')
-    .where('run_at', '<=', d.now())
+    .where('run_at', '<=', backend.now())
     .groupBy('queue')
     .orderBy('queue')
     .execute()
   return rows.map((r) => ({
     queue: r.queue,
-    runAt: d.toIso(r.oldest as string),
-    seconds: Math.max(0, (Date.parse(d.toIso(r.now as string)) - Date.parse(d.toIso(r.oldest as string))) / 1000),
+    runAt: backend.toIso(r.oldest as string),
+    seconds: Math.max(
+      0,
+      (Date.parse(backend.toIso(r.now as string)) - Date.parse(backend.toIso(r.oldest as string))) / 1000,
+    ),
   }))
 }
 
@@ -73,8 +78,8 @@ const countWhen = (condition: RawBuilder<boolean>) =>
  * last run's duration counted by the database: for each bound one `sum(case when duration_ms <= bound
  * ...)`, so a single pass over the table returns the counts and every bucket.
  */
-export async function endedByTask(d: Backend, boundsSeconds: number[]): Promise<EndedByTask[]> {
-  const rows = await d.db
+export async function endedByTask(backend: Backend, boundsSeconds: number[]): Promise<EndedByTask[]> {
+  const rows = await backend.db
     .selectFrom('sq_tasks')
     .select([
       'task',
@@ -116,14 +121,14 @@ export interface ThroughputBucket {
  * times on both dialects (timestamptz on PostgreSQL, ISO text on SQLite).
  */
 export async function throughput(
-  d: Backend,
+  backend: Backend,
   o: { buckets: number; bucketSeconds: number; now: string },
 ): Promise<ThroughputBucket[]> {
   const end = Math.ceil(Date.parse(o.now) / (o.bucketSeconds * 1000)) * o.bucketSeconds * 1000
   const starts = Array.from({ length: o.buckets }, (_, i) =>
     new Date(end - (o.buckets - i) * o.bucketSeconds * 1000).toISOString(),
   )
-  const rows = await d.db
+  const rows = await backend.db
     .selectFrom('sq_tasks')
     .select('status')
     .select(starts.map((start, i) => countWhen(sql`modified >= ${start}`).as(`c${i}`)))
@@ -172,8 +177,8 @@ export interface TaskPageFilter {
  * One page of tasks, newest first by `modified`, without their output and log (a list shows a line per
  * task). `more` tells whether another page follows: the query reads one row beyond the page.
  */
-export async function taskPage(d: Backend, f: TaskPageFilter): Promise<{ tasks: TaskSummary[]; more: boolean }> {
-  let q = d.db
+export async function taskPage(backend: Backend, f: TaskPageFilter): Promise<{ tasks: TaskSummary[]; more: boolean }> {
+  let q = backend.db
     .selectFrom('sq_tasks')
     .select([
       'id',
@@ -201,17 +206,21 @@ export async function taskPage(d: Backend, f: TaskPageFilter): Promise<{ tasks: 
       ) as RawBuilder<SqlBool>,
     )
   }
-  const rows = await inModifiedOrder(d, f.statuses, q, { direction: 'desc', limit: f.limit + 1, offset: f.offset })
+  const rows = await inModifiedOrder(backend, f.statuses, q, {
+    direction: 'desc',
+    limit: f.limit + 1,
+    offset: f.offset,
+  })
   const more = rows.length > f.limit
   return {
     more,
     tasks: rows.slice(0, f.limit).map((r) => ({
       ...r,
-      created: d.toIso(r.created),
-      modified: d.toIso(r.modified),
-      started: d.toIso(r.started),
-      finished: d.toIso(r.finished),
-      run_at: d.toIso(r.run_at),
+      created: backend.toIso(r.created),
+      modified: backend.toIso(r.modified),
+      started: backend.toIso(r.started),
+      finished: backend.toIso(r.finished),
+      run_at: backend.toIso(r.run_at),
     })),
   }
 }

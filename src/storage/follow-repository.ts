@@ -33,9 +33,9 @@ type StoredHead = Omit<TaskHead, 'started' | 'finished'> & {
 }
 
 /** One task without its output and log. */
-export async function taskHead(d: FollowStore, id: string): Promise<TaskHead | undefined> {
-  const [row] = await d.query<StoredHead>(
-    `select "task", "status", "worker", "attempts", "claims", "started", "finished", "progress", substr("error", 1, 8192) as "error_head" from "sq_tasks" where "id" = ${d.spelling.param(1)}`,
+export async function taskHead(backend: FollowStore, id: string): Promise<TaskHead | undefined> {
+  const [row] = await backend.query<StoredHead>(
+    `select "task", "status", "worker", "attempts", "claims", "started", "finished", "progress", substr("error", 1, 8192) as "error_head" from "sq_tasks" where "id" = ${backend.spelling.param(1)}`,
     [id],
   )
   return (
@@ -43,8 +43,8 @@ export async function taskHead(d: FollowStore, id: string): Promise<TaskHead | u
       ...row,
       attempts: Number(row.attempts),
       claims: Number(row.claims),
-      started: d.toIso(row.started),
-      finished: d.toIso(row.finished),
+      started: backend.toIso(row.started),
+      finished: backend.toIso(row.finished),
     }
   )
 }
@@ -62,11 +62,11 @@ export interface ChunkRead {
  * LAST `maxChunks`. Either way one range of the index, so a read costs the size of the new output.
  */
 export async function chunksAfter(
-  d: FollowStore,
+  backend: FollowStore,
   o: { id: string; claim: number; stream: Stream; afterSeq: number; maxChunks: number; fromTail: boolean },
 ): Promise<ChunkRead> {
-  const p = d.spelling.param
-  const rows = await d.query<{ seq: number | string; data: string }>(
+  const p = backend.spelling.param
+  const rows = await backend.query<{ seq: number | string; data: string }>(
     o.fromTail
       ? `select "seq", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "stream" = ${p(2)} and "claim" = ${p(3)} order by "seq" desc limit ${p(4)}`
       : `select "seq", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "stream" = ${p(2)} and "claim" = ${p(3)} and "seq" > ${p(4)} order by "seq" limit ${p(5)}`,
@@ -88,13 +88,13 @@ export async function chunksAfter(
  * `length` is the stream's whole length; `claims` tells which run the row now holds.
  */
 export async function endedText(
-  d: FollowStore,
+  backend: FollowStore,
   o: { id: string; stream: Stream; from: number; maxChars: number },
 ): Promise<{ claims: number; text: string; length: number } | undefined> {
-  const p = d.spelling.param
+  const p = backend.spelling.param
   // `o.stream` names one of two columns, never user text.
   const column = `"${o.stream}"`
-  const [row] = await d.query<{ claims: number | string; text: string | null; length: number | string | null }>(
+  const [row] = await backend.query<{ claims: number | string; text: string | null; length: number | string | null }>(
     // SQLite numbers no parameter (each `?` takes the next value), so each use has its own.
     `select "claims", substr(${column}, case when length(${column}) - ${p(1)} + 1 > ${p(2)} then length(${column}) - ${p(3)} + 1 else ${p(4)} end) as "text", length(${column}) as "length" from "sq_tasks" where "id" = ${p(5)}`,
     [o.from, o.maxChars, o.maxChars, o.from, o.id],

@@ -24,9 +24,9 @@ function head(column: string, n: number): RawBuilder<string | null> {
 }
 
 /** The database's clock, so elapsed times are right whatever the clock of the host running `sq top`. */
-export async function databaseNow(d: Backend): Promise<string> {
-  const row = await d.db.selectNoFrom(d.now().as('now')).executeTakeFirstOrThrow()
-  return d.toIso(row.now as Date | string)
+export async function databaseNow(backend: Backend): Promise<string> {
+  const row = await backend.db.selectNoFrom(backend.now().as('now')).executeTakeFirstOrThrow()
+  return backend.toIso(row.now as Date | string)
 }
 
 /**
@@ -37,8 +37,8 @@ export async function databaseNow(d: Backend): Promise<string> {
  * claim updates, a hot spot for concurrent workers; activity.ts re-counts the ended statuses only every
  * few seconds instead.
  */
-export async function countsByStatus(d: Backend, only?: readonly Status[]): Promise<Record<Status, number>> {
-  let q = d.db.selectFrom('sq_tasks').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+export async function countsByStatus(backend: Backend, only?: readonly Status[]): Promise<Record<Status, number>> {
+  let q = backend.db.selectFrom('sq_tasks').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
   if (only) q = q.where('status', 'in', only)
   const rows = await q.groupBy('status').execute()
   const counts = zeroCounts()
@@ -47,12 +47,12 @@ export async function countsByStatus(d: Backend, only?: readonly Status[]): Prom
 }
 
 /** Completions and failures in the last `seconds`: a range of sq_tasks_status_modified per status. */
-export async function recentlyEnded(d: Backend, seconds: number): Promise<{ completed: number; failed: number }> {
-  const rows = await d.db
+export async function recentlyEnded(backend: Backend, seconds: number): Promise<{ completed: number; failed: number }> {
+  const rows = await backend.db
     .selectFrom('sq_tasks')
     .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
     .where('status', 'in', FINISHED_STATUSES)
-    .where('modified', '>=', d.nowPlusSeconds(-seconds))
+    .where('modified', '>=', backend.nowPlusSeconds(-seconds))
     .groupBy('status')
     .execute()
   const n = (status: Status) => Number(rows.find((r) => r.status === status)?.n ?? 0)
@@ -78,10 +78,10 @@ export interface RunningRow {
  * output chunk is one backward step of sq_task_chunks_task (task_id, stream, seq).
  */
 export async function runningTasks(
-  d: Backend,
+  backend: Backend,
   o: { taskPattern?: string | null; limit: number },
 ): Promise<RunningRow[]> {
-  let q = d.db
+  let q = backend.db
     .selectFrom('sq_tasks as t')
     .select(['t.id', 't.task', 't.worker', 't.started', 't.attempts', 't.claims', 't.progress'])
     .select((eb) =>
@@ -101,7 +101,7 @@ export async function runningTasks(
     .where('t.started', 'is not', null)
   if (o.taskPattern) q = q.where(taskMatches('t.task', o.taskPattern))
   const rows = await q.orderBy('t.started').orderBy('t.id').limit(o.limit).execute()
-  return rows.map((r) => ({ ...r, started: r.started === null ? null : d.toIso(r.started) }))
+  return rows.map((r) => ({ ...r, started: r.started === null ? null : backend.toIso(r.started) }))
 }
 
 /** The statuses `sq top`'s lower list can show, and the column whose start it shows for each. */
@@ -124,13 +124,13 @@ export interface ListedRow {
  * rows of that walk are searched, so a filter matching nothing still reads a bounded number of rows.
  */
 export async function latestWithStatus(
-  d: Backend,
+  backend: Backend,
   o: { status: ListedStatus; taskPattern?: string | null; limit: number; scanLimit?: number },
 ): Promise<ListedRow[]> {
   const direction = o.status === 'queued' ? 'asc' : 'desc'
   const column = HEAD_OF[o.status]
   const walk = (limit: number) =>
-    d.db
+    backend.db
       .selectFrom('sq_tasks')
       .select([
         'id',
@@ -144,7 +144,7 @@ export async function latestWithStatus(
       .orderBy('id', direction)
       .limit(limit)
   const rows = o.taskPattern
-    ? await d.db
+    ? await backend.db
         .selectFrom(walk(o.scanLimit ?? 1000).as('f'))
         .selectAll()
         .where(taskMatches('f.task', o.taskPattern))
@@ -153,5 +153,5 @@ export async function latestWithStatus(
         .limit(o.limit)
         .execute()
     : await walk(o.limit).execute()
-  return rows.map((r) => ({ ...r, modified: d.toIso(r.modified), run_at: d.toIso(r.run_at) }))
+  return rows.map((r) => ({ ...r, modified: backend.toIso(r.modified), run_at: backend.toIso(r.run_at) }))
 }

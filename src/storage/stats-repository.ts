@@ -6,8 +6,8 @@ import type { Backend } from './backend.js'
 export type PerTaskCounts = { task: string } & Record<Status, number>
 
 /** Tasks per reference and status: one GROUP BY over the table, capped at `limit` references. */
-export async function countsByTask(d: Backend, limit = 200): Promise<PerTaskCounts[]> {
-  const rows = await d.db
+export async function countsByTask(backend: Backend, limit = 200): Promise<PerTaskCounts[]> {
+  const rows = await backend.db
     .selectFrom('sq_tasks')
     .select(['task', 'status', (eb) => eb.fn.countAll<number | string>().as('n')])
     .groupBy(['task', 'status'])

@@ -19,13 +19,13 @@ export function taskMatches(column: string, pattern: string): RawBuilder<boolean
 
 /** Deletes (or with dryRun counts) tasks in the given terminal statuses last modified before `before`. */
 export async function purgeTasks(
-  d: Backend,
+  backend: Backend,
   opts: { statuses: Status[]; before: string; dryRun: boolean },
 ): Promise<number> {
   const statuses = opts.statuses.filter(isTerminal)
   if (statuses.length === 0) return 0
   if (opts.dryRun) {
-    const row = await d.db
+    const row = await backend.db
       .selectFrom('sq_tasks')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('status', 'in', statuses)
@@ -33,7 +33,7 @@ export async function purgeTasks(
       .executeTakeFirstOrThrow()
     return Number(row.n)
   }
-  const result = await d.db
+  const result = await backend.db
     .deleteFrom('sq_tasks')
     .where('status', 'in', statuses)
     .where('modified', '<', opts.before)
@@ -43,13 +43,13 @@ export async function purgeTasks(
 
 /** Ids of tasks in the given statuses (of one queue if named), newest first (for `requeue --status`; see inModifiedOrder). */
 export async function idsWithStatus(
-  d: Backend,
+  backend: Backend,
   statuses: Status[],
   o: { queue?: string; limit?: number } = {},
 ): Promise<string[]> {
   if (statuses.length === 0) return []
-  const all = d.db.selectFrom('sq_tasks').select(['id', 'modified'])
+  const all = backend.db.selectFrom('sq_tasks').select(['id', 'modified'])
   const q = o.queue === undefined ? all : all.where('queue', '=', o.queue)
-  const rows = await inModifiedOrder(d, statuses, q, { direction: 'desc', limit: o.limit ?? 100_000 })
+  const rows = await inModifiedOrder(backend, statuses, q, { direction: 'desc', limit: o.limit ?? 100_000 })
   return rows.map((r) => r.id)
 }

@@ -59,15 +59,15 @@ export function newTasksJson(rows: NewTask[]): string {
  * makes the insert do nothing, and that task's id is returned instead (`created: false`). Doing nothing
  * rather than failing keeps an app's transaction usable: on PostgreSQL an error aborts it (executor.ts).
  */
-export async function insertTask(d: SqlRunner, t: NewTask): Promise<{ id: string; created: boolean }> {
+export async function insertTask(backend: SqlRunner, t: NewTask): Promise<{ id: string; created: boolean }> {
   const keyed = t.key !== null
-  const [text, name] = insertSql(d, 'at' in t.runAt, keyed)
+  const [text, name] = insertSql(backend, 'at' in t.runAt, keyed)
   const runAt = 'at' in t.runAt ? t.runAt.at : t.runAt.afterSeconds
   for (;;) {
-    await d.query(text, [t.id, t.task, t.argsJson, t.queue, t.priority, t.maxAttempts, t.key, runAt], name)
+    await backend.query(text, [t.id, t.task, t.argsJson, t.queue, t.priority, t.maxAttempts, t.key, runAt], name)
     if (!keyed) return { id: t.id, created: true }
-    const [holder] = await d.query<{ id: string }>(
-      `select "id" from "sq_tasks" where "key" = ${d.spelling.param(1)} and "status" in ('queued', 'progress')`,
+    const [holder] = await backend.query<{ id: string }>(
+      `select "id" from "sq_tasks" where "key" = ${backend.spelling.param(1)} and "status" in ('queued', 'progress')`,
       [t.key],
       'task_of_key',
     )
@@ -108,21 +108,21 @@ function insertSql(runner: SqlRunner, at: boolean, keyed: boolean): [text: strin
   return [text, name]
 }
 
-export async function getTask(d: TaskStore, id: string): Promise<Task | undefined> {
-  const [row] = await d.query<TaskRow>(`select * from "sq_tasks" where "id" = ${d.spelling.param(1)}`, [id])
-  return row && withLiveOutput(d, row)
+export async function getTask(backend: TaskStore, id: string): Promise<Task | undefined> {
+  const [row] = await backend.query<TaskRow>(`select * from "sq_tasks" where "id" = ${backend.spelling.param(1)}`, [id])
+  return row && withLiveOutput(backend, row)
 }
 
 /**
  * A task's runs, oldest first: its earlier runs (sq_task_runs, migration 009), then its latest, which is
  * the task row itself — running, or ended; a task queued again has none until it is claimed.
  */
-export async function taskRuns(d: TaskStore, task: Task): Promise<TaskRun[]> {
-  const rows = await d.query<RunRow>(
-    `select "attempt", "worker", "started", "finished", "outcome", "error" from "sq_task_runs" where "task_id" = ${d.spelling.param(1)} order by "seq"`,
+export async function taskRuns(backend: TaskStore, task: Task): Promise<TaskRun[]> {
+  const rows = await backend.query<RunRow>(
+    `select "attempt", "worker", "started", "finished", "outcome", "error" from "sq_task_runs" where "task_id" = ${backend.spelling.param(1)} order by "seq"`,
     [task.id],
   )
-  const earlier = rows.map((r) => ({ ...r, started: d.toIso(r.started), finished: d.toIso(r.finished) }))
+  const earlier = rows.map((r) => ({ ...r, started: backend.toIso(r.started), finished: backend.toIso(r.finished) }))
   if (task.status === 'queued' || task.started === null) return earlier
   const { attempts: attempt, worker, started, finished, error } = task
   return [...earlier, { attempt, worker, started, finished, outcome: latestOutcome(task), error }]
@@ -146,12 +146,12 @@ const CANONICAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  * out with 0s and with fs: a range over the primary key on both databases (PostgreSQL's uuid has no
  * LIKE). A prefix that fills out to no UUID (a dash out of place) starts no id.
  */
-export async function findByIdPrefix(d: SqlRunner, prefix: string, limit = 2): Promise<string[]> {
+export async function findByIdPrefix(backend: SqlRunner, prefix: string, limit = 2): Promise<string[]> {
   const lowest = prefix + LOWEST_ID.slice(prefix.length)
   const highest = prefix + HIGHEST_ID.slice(prefix.length)
   if (!CANONICAL_ID.test(lowest) || !CANONICAL_ID.test(highest)) return []
-  const p = d.spelling.param
-  const rows = await d.query<{ id: string }>(
+  const p = backend.spelling.param
+  const rows = await backend.query<{ id: string }>(
     `select "id" from "sq_tasks" where "id" between ${p(1)} and ${p(2)} limit ${p(3)}`,
     [lowest, highest, limit],
   )
@@ -159,17 +159,21 @@ export async function findByIdPrefix(d: SqlRunner, prefix: string, limit = 2): P
 }
 
 /** While a task runs its output and log live in chunks; a reader sees them as if already folded. */
-async function withLiveOutput(d: TaskStore, row: TaskRow): Promise<Task> {
-  const task = toTask(d, row)
+async function withLiveOutput(backend: TaskStore, row: TaskRow): Promise<Task> {
+  const task = toTask(backend, row)
   if (task.status !== 'progress') return task
-  const chunks = await readChunks(d, task.id, row.claims)
+  const chunks = await readChunks(backend, task.id, row.claims)
   return { ...task, output: chunks.output || null, log: chunks.log || null }
 }
 
 /** A run's chunks, joined per stream; `d` may be a transaction's (kyselyRunner). */
-export async function readChunks(d: SqlRunner, id: string, claim: number): Promise<{ output: string; log: string }> {
-  const p = (n: number) => d.spelling.param(n)
-  const rows = await d.query<{ stream: string; data: string }>(
+export async function readChunks(
+  backend: SqlRunner,
+  id: string,
+  claim: number,
+): Promise<{ output: string; log: string }> {
+  const p = (n: number) => backend.spelling.param(n)
+  const rows = await backend.query<{ stream: string; data: string }>(
     `select "stream", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "claim" = ${p(2)} order by "seq"`,
     [id, claim],
   )
@@ -198,12 +202,12 @@ export function globToLike(pattern: string): string {
  * dropped it: every write paid for it), so each status is one walk of sq_tasks_status_modified, cut at
  * the limit, and the walks are merged: as modified-order.ts does for the queries written in Kysely.
  */
-export async function listTasks(d: TaskStore, f: ListFilter): Promise<Task[]> {
+export async function listTasks(backend: TaskStore, f: ListFilter): Promise<Task[]> {
   const values: unknown[] = []
   // Each use of a value is a parameter of its own: SQLite's `?` are numbered by position.
   const p = (value: unknown) => {
     values.push(value)
-    return d.spelling.param(values.length)
+    return backend.spelling.param(values.length)
   }
   const filters = (): string[] => {
     const where: string[] = []
@@ -221,6 +225,6 @@ export async function listTasks(d: TaskStore, f: ListFilter): Promise<Task[]> {
       `${newestFirst()}) as "w${i}"`,
   )
   const text = walks.length === 1 ? walks[0]! : `select * from (${walks.join(' union all ')}) as "m" ${newestFirst()}`
-  const rows = await d.query<TaskRow>(text, values)
-  return Promise.all(rows.map((row) => withLiveOutput(d, row)))
+  const rows = await backend.query<TaskRow>(text, values)
+  return Promise.all(rows.map((row) => withLiveOutput(backend, row)))
 }

@@ -218,7 +218,7 @@ export function sqlType(name: ColumnName, timestampType: string): string {
  * A row as the record, timestamps normalised by the backend. Built field by field from TASK_COLUMNS,
  * the definition TaskRecord is mapped from (hence the one cast).
  */
-export function toTask(d: { toIso(value: Date | string): string }, row: TaskRow): TaskRecord {
+export function toTask(backend: { toIso(value: Date | string): string }, row: TaskRow): TaskRecord {
   const record: Record<string, unknown> = {}
   for (const name of RECORD_COLUMNS) {
     const value = row[name]
@@ -227,7 +227,7 @@ export function toTask(d: { toIso(value: Date | string): string }, row: TaskRow)
       value === null
         ? null
         : kind === 'timestamp'
-          ? d.toIso(value as Date | string)
+          ? backend.toIso(value as Date | string)
           : kind === 'json'
             ? readJson(name as 'args' | 'progress', value as string)
             : kind === 'bigint'
@@ -240,6 +240,6 @@ export function toTask(d: { toIso(value: Date | string): string }, row: TaskRow)
 /** A claimed task: its args stay the stored text, handed as they are to the task process, which parses them. */
 export type ClaimedTask = Omit<TaskRecord, 'args'> & { args: string }
 
-export function toClaimedTask(d: { toIso(value: Date | string): string }, row: TaskRow): ClaimedTask {
-  return { ...toTask(d, { ...row, args: null as unknown as string }), args: row.args }
+export function toClaimedTask(backend: { toIso(value: Date | string): string }, row: TaskRow): ClaimedTask {
+  return { ...toTask(backend, { ...row, args: null as unknown as string }), args: row.args }
 }
