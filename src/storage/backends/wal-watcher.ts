@@ -4,6 +4,8 @@ type Handler = () => void
 
 /** How soon a watch that failed (no -wal file yet, or it was replaced) is tried again. */
 const REARM_MS = 500
+/** How long after the last event of a commit its handlers are called again. */
+const TRAILING_MS = 100
 
 /**
  * SQLite has no LISTEN, but every commit in WAL mode writes the `-wal` file, whichever process makes
@@ -15,6 +17,7 @@ const REARM_MS = 500
 export class WalWatcher {
   private watcher: fs.FSWatcher | undefined
   private rearm: NodeJS.Timeout | undefined
+  private trailing: NodeJS.Timeout | undefined
   private readonly handlers = new Set<Handler>()
 
   constructor(private readonly walFile: string) {}
@@ -28,12 +31,22 @@ export class WalWatcher {
     }
   }
 
+  private notify(): void {
+    for (const handler of this.handlers) handler()
+  }
+
   private arm(): void {
     this.rearm = undefined
     if (this.handlers.size === 0) return
     try {
       const watcher = fs.watch(this.walFile, { persistent: false }, (event) => {
-        for (const handler of this.handlers) handler()
+        this.notify()
+        // And once more after the writes stop: the event comes with the WAL frame, before the writer
+        // has published the commit in the -shm index, so a reader woken at once can still read the
+        // snapshot before it (a writer descheduled between the two, on a loaded machine).
+        clearTimeout(this.trailing)
+        this.trailing = setTimeout(() => this.notify(), TRAILING_MS)
+        this.trailing.unref()
         // The file was removed or replaced (the last connection closed, a checkpoint truncated it on
         // some platforms): watch whatever file has that name now.
         if (event === 'rename') this.restart()
@@ -54,6 +67,7 @@ export class WalWatcher {
   }
 
   close(): void {
+    clearTimeout(this.trailing)
     clearTimeout(this.rearm)
     this.rearm = undefined
     this.watcher?.close()
