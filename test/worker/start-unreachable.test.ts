@@ -30,12 +30,18 @@ describeOn('postgres', 'worker started while PostgreSQL is unreachable (postgres
     await db?.drop()
   })
 
-  it('waits with backoff, a line per try, then runs tasks once the server answers', async () => {
+  /** A worker pointed at a port nothing listens on, once it has tried twice. */
+  async function workerWaitingOnClosedPort() {
     const port = await freePort()
     const target = new URL(db.url)
     const url = db.url.replace(`${target.hostname}:${target.port || 5432}`, `127.0.0.1:${port}`)
     const worker = new SqProcess(['worker', '--db', url], { cwd: db.dir })
     await worker.waitForOutput(/database unreachable \(try 2\)/, 15_000)
+    return { port, target, worker }
+  }
+
+  it('waits with backoff, a line per try, then runs tasks once the server answers', async () => {
+    const { port, target, worker } = await workerWaitingOnClosedPort()
     assert.equal(worker.result, undefined, `the worker exited while waiting:\n${worker.output}`)
     assert.doesNotMatch(worker.output, /started: concurrency/)
 
@@ -67,11 +73,7 @@ describeOn('postgres', 'worker started while PostgreSQL is unreachable (postgres
   })
 
   it('exits 0 at once on SIGTERM while it waits (a service manager stopping it)', async () => {
-    const port = await freePort()
-    const target = new URL(db.url)
-    const url = db.url.replace(`${target.hostname}:${target.port || 5432}`, `127.0.0.1:${port}`)
-    const worker = new SqProcess(['worker', '--db', url], { cwd: db.dir })
-    await worker.waitForOutput(/database unreachable \(try 2\)/, 15_000)
+    const { worker } = await workerWaitingOnClosedPort()
     worker.signal('SIGTERM')
     const exit = await worker.ended(5_000)
     assert.deepEqual([exit.code, exit.signal], [0, null], worker.output)
