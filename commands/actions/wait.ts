@@ -19,12 +19,14 @@ export async function waitForTask(
   o: { timeout?: { ms: number; text: string } } = {},
 ): Promise<Task> {
   const { id } = task
-  const say = (text: string) => process.stderr.write(`${text}\n`)
-  say(`waiting for task ${id}`)
-  let status: Status = 'queued'
+  // Ctrl-C is ours before the line that tells a script (or a person) that waiting has begun: a SIGINT
+  // that came between the two would find Node's default and kill the process without a word.
   const interrupt = new AbortController()
   const onInterrupt = () => interrupt.abort()
   process.on('SIGINT', onInterrupt)
+  const say = (text: string) => process.stderr.write(`${text}\n`)
+  say(`waiting for task ${id}`)
+  let status: Status = 'queued'
   let reminder: NodeJS.Timeout | undefined
   // Whether a worker serves the queue is a warning, never a reason to fail: an error here is ignored.
   let over = false
