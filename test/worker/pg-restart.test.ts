@@ -12,6 +12,8 @@ import { type SqProcess, workerSuite } from '../helpers/worker.js'
  * then that they came through it: alive, every task completed once, every streamed piece kept.
  */
 const TASK_COUNT = 400
+/** Immediate restarts a worker of short generators lives through; the bar is 20 (SQ_TEST_RESTARTS=20). */
+const IMMEDIATE_RESTARTS = Number(process.env.SQ_TEST_RESTARTS ?? 8)
 
 /** Worker log lines that say the database refused or dropped something. */
 const OUTAGE =
@@ -34,7 +36,7 @@ async function restartSeen(cluster: PgCluster, mode: 'fast' | 'immediate', worke
 
 if (DIALECTS.includes('postgres')) {
   describe('workers across PostgreSQL restarts (a cluster of their own)', function () {
-    this.timeout(240_000)
+    this.timeout(240_000 + 10_000 * IMMEDIATE_RESTARTS)
     let cluster: PgCluster | undefined
     before(async function () {
       this.timeout(60_000)
@@ -116,13 +118,13 @@ export async function* pieces({ n }) {
     it('a worker running short generators lives through immediate restarts, keeping every piece', async () => {
       // Runs end all the time, so some end while the server is away, their last output still to flush.
       const ids = new Map<string, number>()
-      for (let i = 0; i < 500; i++) {
+      for (let i = 0; i < 60 * IMMEDIATE_RESTARTS; i++) {
         const n = 3 + (i % 6) // 0.3–0.8 s, a piece every 100 ms
         ids.set(await s.enqueue('restart#pieces', { n }), n)
       }
       const worker = s.worker(['--concurrency', '8'])
       await worker.waitForOutput(/started/)
-      for (let restart = 0; restart < 8 && worker.result === undefined; restart++) {
+      for (let restart = 0; restart < IMMEDIATE_RESTARTS && worker.result === undefined; restart++) {
         await sleep(1_000)
         await restartSeen(cluster!, 'immediate', [worker])
       }
