@@ -1,8 +1,7 @@
-import { CompiledQuery, Kysely, type DatabaseConnection, type Driver } from 'kysely'
+import { CompiledQuery } from 'kysely'
 import { StorageError } from '../errors.js'
-import type { Backend, Session, SqlRunner } from './backend.js'
+import type { Backend, SqlRunner } from './backend.js'
 import type { BulkWriter } from './bulk-insert.js'
-import type { Database } from './schema.js'
 
 /**
  * The app's own connection or transaction, on which a task is enqueued so that it exists if and only if
@@ -112,16 +111,12 @@ export async function onExecutor(
   }
   await check
   // The statement's name is for a connection of sq's own (kept prepared): none on the app's.
-  const session: Session = {
+  const runner: SqlRunner = {
     spelling: backend.spelling,
-    query: ((text, values) => run(text, values)) as Session['query'],
-    db: kyselyOn(backend.db, run),
+    query: ((text, values) => run(text, values)) as SqlRunner['query'],
   }
-  return {
-    runner: session,
-    // No COPY: it would need the driver's own stream API, which an executor need not have.
-    writer: { ...backend, copyNewTasks: null, writeTransaction: (fn) => fn(session) },
-  }
+  // No COPY: it would need the driver's own stream API, which an executor need not have.
+  return { runner, writer: { ...backend, copyNewTasks: null, writeTransaction: (fn) => fn(runner) } }
 }
 
 type Place = { place: string; migrated: boolean | number }
@@ -137,42 +132,4 @@ async function sameDatabase(queue: SqlRunner & { displayUrl: string }, run: Run)
     throw new StorageError(
       `sq's tables are not in the executor's database as its connection sees it: run \`sq migrate\` against ${queue.displayUrl} first (sq never migrates inside your transaction)`,
     )
-}
-
-/**
- * A Kysely handle whose every statement runs on `run`, compiled as the queue's own handle compiles
- * them. It owns no transaction: the app's is the one its statements join, and the app commits it.
- */
-function kyselyOn(queueDb: Kysely<Database>, run: Run): Kysely<Database> {
-  const queueExecutor = queueDb.getExecutor()
-  const connection: DatabaseConnection = {
-    executeQuery: async <R>(compiled: CompiledQuery) => ({
-      rows: (await run(compiled.sql, compiled.parameters)) as R[],
-    }),
-    streamQuery: () => {
-      throw new Error('internal error: no streaming on an executor')
-    },
-  }
-  const ownsNoTransaction = async () => {
-    throw new Error('internal error: the transaction on an executor is the caller’s')
-  }
-  const driver: Driver = {
-    init: async () => {},
-    acquireConnection: async () => connection,
-    beginTransaction: ownsNoTransaction,
-    commitTransaction: ownsNoTransaction,
-    rollbackTransaction: ownsNoTransaction,
-    releaseConnection: async () => {},
-    destroy: async () => {},
-  }
-  return new Kysely<Database>({
-    dialect: {
-      createAdapter: () => queueExecutor.adapter,
-      createDriver: () => driver,
-      createQueryCompiler: () => ({ compileQuery: (node, queryId) => queueExecutor.compileQuery(node, queryId) }),
-      createIntrospector: () => {
-        throw new Error('internal error: no introspection on an executor')
-      },
-    },
-  })
 }

@@ -1,5 +1,5 @@
 import type { Backend } from './backend.js'
-import { queuesOf } from './task-repository.js'
+import { insertUnkeyed } from './bulk-insert.js'
 
 /**
  * The queries of recurring schedules. Each schedule has one row holding the newest slot fired; firing
@@ -106,33 +106,14 @@ export async function fireSchedule(backend: Backend, name: string, plan: Plan): 
         lost: true,
       }
     }
-    if (fire.length > 0) {
-      // The same columns as task-repository's insertTask, which cannot join this transaction.
-      await trx.db
-        .insertInto('sq_tasks')
-        .values(
-          fire.map(({ slot, task }) => ({
-            id: task.id,
-            task: task.task,
-            args: task.argsJson,
-            status: 'queued' as const,
-            queue: task.queue,
-            priority: task.priority,
-            max_attempts: 1,
-            attempts: 0,
-            // Says which schedule and slot the task is for (sq show, sq list --search); unique anyway.
-            key: slotKey(name, slot),
-            created: backend.now(),
-            modified: backend.now(),
-            run_at: backend.now(),
-          })),
-        )
-        .execute()
-      await backend.announceQueued(trx, queuesOf(fire.map(({ task }) => task)))
-    }
+    // Each key says which schedule and slot the task is for (sq show, sq list --search); unique anyway.
+    const tasks = fire.map(({ slot, task }) => ({ ...task, maxAttempts: 1, key: slotKey(name, slot), runAt: NOW }))
+    await insertUnkeyed(backend, trx, tasks)
     return { fired: fire.map(({ slot, task }) => ({ slot, id: task.id })), sinceMs: last, nowMs, lost: false }
   })
 }
+
+const NOW = { afterSeconds: 0 }
 
 /** The `key` of a schedule's task: `schedule:NAME@SLOT` (SLOT in ISO 8601, UTC). */
 export function slotKey(name: string, slotMs: number): string {
