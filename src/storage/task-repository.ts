@@ -30,13 +30,13 @@ export interface NewTask {
   runAt: { afterSeconds: number } | { at: string }
 }
 
-/** The queues of some new tasks, each once: what their insert announces (Notifications.announceQueued). */
+/** The queues of some new tasks, each once: what their insert announces (Backend.announceQueued). */
 export const queuesOf = (tasks: readonly Pick<NewTask, 'queue'>[]) => [...new Set(tasks.map((t) => t.queue))]
 
 /**
  * New tasks as one JSON text, an array of [id, task, args, queue, priority, max_attempts, key, run_at,
  * after_seconds] per task (run_at null for a delay, after_seconds 0 for a time): how a bulk insert
- * sends its rows, as ONE parameter (Backend.newTaskRows).
+ * sends its rows, as ONE parameter (SqlSpelling.newTaskRows).
  */
 export function newTasksJson(rows: NewTask[]): string {
   return JSON.stringify(

@@ -41,7 +41,7 @@ export const PG_SPELLING: SqlSpelling = {
   claimTieBreak: 'pick-number',
 }
 
-/** Notifies `sq_queued` once per queue of the array parameter $1 (Notifications.announceQueued). */
+/** Notifies `sq_queued` once per queue of the array parameter $1 (Backend.announceQueued). */
 export const ANNOUNCE_QUEUED = `select pg_notify('sq_queued', "queue") from unnest(cast($1 as text[])) as "queue"`
 
 /**

@@ -51,7 +51,7 @@ export const SQLITE_SPELLING: SqlSpelling = {
   // SQLite reads the clock to the ms and drops the rest, half a ms on average: added back.
   nowMs: `(julianday('now') - 2440587.5) * 86400000.0 + 0.5`,
   nowPlusSeconds,
-  // The commit is the announcement (Notifications.announceQueued).
+  // The commit is the announcement (Backend.announceQueued).
   announcingQueue: (insert) => insert,
   // The main file's full path, as SQLite resolved it when the connection opened it.
   placeQuery: `select "file" as "place", exists (select 1 from sqlite_master where "type" = 'table' and "name" = 'sq_tasks') as "migrated" from pragma_database_list where "name" = 'main'`,

@@ -79,7 +79,7 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
     },
     exclusive: (fn) => backend.writeTransaction(fn),
     claim: (fn) => backend.exclusive(fn),
-    // Notifications: no LISTEN; a commit hint from the WAL file (see Notifications.hears).
+    // Notifications: no LISTEN; a commit hint from the WAL file (see Backend.hears).
     hears: 'commits',
     async listen(_channel, onMessage) {
       const stop = watcher.listen(() => onMessage(''))
