@@ -134,12 +134,10 @@ export interface SqlSpelling {
    * jsonb_array_elements (jsonb is parsed once, json at every ->>); SQLite: json_each.
    */
   jsonRows(parameter: string): string
-  /**
-   * New tasks as a SELECT of NEW_TASK_COLUMNS (task-row.ts), in order, from newTasksJson's text as ONE
-   * parameter: one text for every chunk, and no parameter limit (a 1,000-row VALUES list costs
-   * PostgreSQL ~8× more to parse and plan than to insert, and SQLite more to bind than json_each).
-   */
-  newTaskRows(parameter: string): string
+  /** jsonRows in the array's order, to end a SELECT (a bulk insert's). */
+  orderedJsonRows(parameter: string): string
+  /** An expression read from JSON rows as a column's type: PostgreSQL casts it; SQLite needs no cast. */
+  cast(expression: string, type?: string): string
   /**
    * Ends the claim's pick so that it skips rows other claimers hold. PostgreSQL: FOR UPDATE SKIP LOCKED.
    * SQLite needs none: one writer at a time, and the claim runs in an IMMEDIATE transaction.

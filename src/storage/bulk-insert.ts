@@ -1,19 +1,27 @@
 import { type Backend, type SqlRunner, statement } from './backend.js'
 import { newTasksJson, queuesOf, type NewTask } from './task-repository.js'
-import { newTaskColumnList } from './task-row.js'
+import { newTaskColumnList, newTaskValues } from './task-row.js'
 
 /** What a bulk insert writes with: a backend, or an app's transaction (executor.ts). */
 export type BulkWriter = Pick<Backend, 'spelling' | 'copyNewTasks' | 'announceQueued'> & {
   writeTransaction<T>(fn: (trx: SqlRunner) => Promise<T>): Promise<T>
 }
 
-/** Rows per INSERT statement (their form is the backend's: SqlSpelling.newTaskRows). */
+/** Rows per INSERT statement. */
 const ROWS_PER_STATEMENT = 5000
 
-/** The INSERT of a chunk of new tasks, their rows one JSON parameter; `keyed`, it returns those inserted. */
+/**
+ * The INSERT of a chunk of new tasks, newTasksJson's text as ONE parameter: one text for every chunk, and
+ * no parameter limit (a 1,000-row VALUES list costs PostgreSQL ~8× more to parse and plan than to insert,
+ * and SQLite more to bind than json_each). `keyed`, it returns those inserted.
+ */
 const insertSql = (backend: BulkWriter, keyed: boolean) =>
   statement(backend, keyed ? 'insert_keyed_tasks' : 'insert_tasks', () => {
-    const insert = `insert into "sq_tasks" ${newTaskColumnList()} ${backend.spelling.newTaskRows(backend.spelling.param(1))}`
+    const { spelling } = backend
+    const field = (i: number, type?: string) => spelling.cast(`r.value ->> ${i}`, type)
+    const runAt = `coalesce(${field(7, 'timestamptz')}, ${spelling.nowPlusSeconds(field(8))})`
+    const rows = `select ${newTaskValues(spelling.now, field, runAt)} from ${spelling.orderedJsonRows(spelling.param(1))}`
+    const insert = `insert into "sq_tasks" ${newTaskColumnList()} ${rows}`
     // ON CONFLICT DO NOTHING: the only unique constraint a new row can break is the active key (ids are
     // fresh UUIDs); the rows that lost are found by their key (insertWithKeys).
     return keyed ? `${insert} on conflict do nothing returning "id"` : insert

@@ -70,37 +70,24 @@ function runnerOf(executor: unknown): Run {
 const describe = (value: unknown) =>
   value === null ? 'null' : typeof value === 'object' ? `an object without those methods` : `a ${typeof value}`
 
-/** The driver's own error, passed through as sq's: a closed connection, an aborted transaction. */
-function wrapped(run: Run): Run {
-  return async (text, parameters) => {
-    try {
-      return await run(text, parameters)
-    } catch (error) {
-      throw new StorageError(`database error on the executor: ${(error as Error)?.message ?? String(error)}`, {
-        cause: error,
-      })
-    }
-  }
-}
-
-/**
- * Per queue handle, each executor found to reach its database, migrated: asked once per executor
- * object (a Client or a Kysely instance is bound to one database for its life; a transaction is new).
- */
+/** Per queue handle, the check of each executor object (bound to one database for its life). */
 const checked = new WeakMap<object, WeakMap<object, Promise<void>>>()
 
 /**
- * The queue's statements on the app's executor, inside the app's transaction: a SqlRunner for SQL
- * written out (insertTask), and a writer for a batch (bulk-insert.ts) whose write transaction is the
- * app's. Throws before anything is written
- * when the executor reaches another database than the queue's, or one without sq's tables: sq never
- * migrates inside the app's transaction.
+ * The queue's statements inside the app's transaction: a runner (insertTask), and a writer for a batch
+ * (bulk-insert.ts). Throws before anything is written when the executor reaches another database than
+ * the queue's, or one without sq's tables: sq never migrates inside the app's transaction.
  */
 export async function onExecutor(
   backend: Backend,
   executor: Executor,
 ): Promise<{ runner: SqlRunner; writer: BulkWriter }> {
-  const run = wrapped(runnerOf(executor))
+  const unwrapped = runnerOf(executor)
+  // The driver's own error (a closed connection, an aborted transaction) passed through as sq's.
+  const run: Run = (text, parameters) =>
+    unwrapped(text, parameters).catch((error) => {
+      throw new StorageError(`database error on the executor: ${error?.message ?? String(error)}`, { cause: error })
+    })
   let ofQueue = checked.get(backend.db)
   if (!ofQueue) checked.set(backend.db, (ofQueue = new WeakMap()))
   let check = ofQueue.get(executor)
@@ -111,10 +98,7 @@ export async function onExecutor(
   }
   await check
   // The statement's name is for a connection of sq's own (kept prepared): none on the app's.
-  const runner: SqlRunner = {
-    spelling: backend.spelling,
-    query: ((text, values) => run(text, values)) as SqlRunner['query'],
-  }
+  const runner: SqlRunner = { spelling: backend.spelling, query: run as SqlRunner['query'] }
   // No COPY: it would need the driver's own stream API, which an executor need not have.
   return { runner, writer: { ...backend, copyNewTasks: null, writeTransaction: (fn) => fn(runner) } }
 }

@@ -181,10 +181,8 @@ export const CLEARED_RESULTS = nulls(withRole('result', 'usage'))
 export const CLEARED_CLAIM = nulls(withRole('claim'))
 
 /**
- * The columns an INSERT of a new task writes, in this order: every writer of new rows builds its
- * statement from this list (task-repository.ts for one task, each backend's newTaskRows for a batch),
- * giving an expression for each (a Record over NewTaskColumn, so a column added here is a compile
- * error until each writer says what it holds). The other columns keep their defaults or stay null.
+ * The columns an INSERT of a new task writes, in this order (newTaskValues); the others keep their
+ * defaults or stay null.
  */
 export const NEW_TASK_COLUMNS = [
   'id',
@@ -203,15 +201,29 @@ export const NEW_TASK_COLUMNS = [
 
 export type NewTaskColumn = (typeof NEW_TASK_COLUMNS)[number]
 
-/** The column list of an INSERT of new tasks, and its values in that order from one expression each. */
 export const newTaskColumnList = () => `(${NEW_TASK_COLUMNS.map((c) => `"${c}"`).join(', ')})`
-export const inNewTaskOrder = (values: Record<NewTaskColumn, string>) =>
-  NEW_TASK_COLUMNS.map((c) => values[c]).join(', ')
 
-/** The SQL type a column's value is cast to where a statement must say it (a VALUES list). */
-export function sqlType(name: ColumnName, timestampType: string): string {
-  const { kind } = TASK_COLUMNS[name] as Column<unknown, unknown>
-  return kind === 'timestamp' ? timestampType : kind === 'json' ? 'text' : kind
+/**
+ * The values of every INSERT of new tasks (one in task-repository.ts, a batch in bulk-insert.ts), in
+ * NEW_TASK_COLUMNS' order: `field(i)` is the i-th of newTasksJson's fields (`type`, its column's, where
+ * a JSON field must be cast), then run_at. A Record: a column added above is a compile error here.
+ */
+export function newTaskValues(now: string, field: (i: number, type?: string) => string, runAt: string): string {
+  const values: Record<NewTaskColumn, string> = {
+    id: field(0, 'uuid'),
+    task: field(1),
+    args: field(2),
+    status: `'queued'`,
+    queue: field(3),
+    priority: field(4, 'integer'),
+    max_attempts: field(5, 'integer'),
+    attempts: '0',
+    key: field(6),
+    created: now,
+    modified: now,
+    run_at: runAt,
+  }
+  return NEW_TASK_COLUMNS.map((c) => values[c]).join(', ')
 }
 
 /**
