@@ -4,15 +4,9 @@ import type { Backend } from './backend.js'
 import { inModifiedOrder } from './modified-order.js'
 import { globToLike } from './task-repository.js'
 
-/**
- * The task queries that need Kysely — purge, requeue by status, the monitor's filter — apart from
- * task-repository.ts, whose statements a one-shot command runs without loading it.
- */
+/** The task queries that need Kysely, apart from task-repository.ts, which a one-shot command runs. */
 
-/**
- * `--task PATTERN` for a Kysely query (`sq top`'s filter): see globToLike. Case-insensitive on both
- * databases (SQLite's LIKE ignores ASCII case and PostgreSQL's does not: both compare lower case).
- */
+/** `--task PATTERN` for a Kysely query (`sq top`'s filter): see globToLike. */
 export function taskMatches(column: string, pattern: string): RawBuilder<boolean> {
   return sql<boolean>`lower(${sql.ref(column)}) like ${globToLike(pattern.toLowerCase())} escape '\\'`
 }

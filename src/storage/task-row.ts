@@ -3,19 +3,14 @@ import { MAX_ARGS_DEPTH, nestsDeeper, parseStoredArgs } from '../queue/args.js'
 import type { Progress, Status, TaskArgs } from '../task.js'
 
 /**
- * The task row, defined once. Everything else about a task's columns is derived from TASK_COLUMNS:
- * the table's type (TasksTable), the record `--json` prints (TaskRecord, toTask), what a claim and a
- * requeue reset (CLEARED_RESULTS, CLEARED_CLAIM) and what a verdict measures (USAGE_COLUMNS). Adding a
- * column is one entry here plus a migration (storage/migrations/).
- *
- * Names are the SPEC's JSON field names (snake_case) in the row and the record alike; the TypeScript
- * domain around them (RunOutcome, NewTask) is camelCase.
+ * The task row, defined once: the table's type, the record `--json` prints, what a claim and a requeue
+ * clear and what a verdict measures all derive from TASK_COLUMNS. Adding a column is one entry here plus
+ * a migration. Names are the SPEC's JSON field names; the TypeScript domain around them is camelCase.
  */
 
 /**
- * Timestamps are `timestamptz` on PostgreSQL (the driver reads them as Date) and ISO-8601 UTC text with
- * milliseconds on SQLite (`2026-11-29T08:15:01.123Z`), a format that sorts as text in time order.
- * Both accept an ISO string on write; `toIso` of the backend normalises what is read.
+ * `timestamptz` on PostgreSQL (read as Date); ISO-8601 UTC text with ms on SQLite, which sorts in time
+ * order. Both take an ISO string on write; the backend's `toIso` normalises what is read.
  */
 export type Timestamp = ColumnType<Date | string, string, string>
 
@@ -49,9 +44,8 @@ const counter = (): Column<ColumnType<number, number | undefined, number>, numbe
 const bigint = (): Column<number, number> => ({ kind: 'bigint' })
 const timestamp = (): Column<Timestamp, string> => ({ kind: 'timestamp' })
 /**
- * JSON text in the row, the parsed value in the record. Text the reader refuses (not JSON, not the
- * right shape, nested too deep to print) is MALFORMED: the record holds the stored text itself, a
- * string where an object belongs, so one bad row written by another writer never fails a reader.
+ * JSON text in the row, the parsed value in the record. Text the reader refuses is MALFORMED: the record
+ * holds the text itself, so one bad row written by another writer never fails a reader.
  */
 const json = <T>(read: (text: string) => T): Column<string, T | string> & { read: (text: string) => T } => ({
   kind: 'json',
@@ -226,10 +220,7 @@ export function newTaskValues(now: string, field: (i: number, type?: string) => 
   return NEW_TASK_COLUMNS.map((c) => values[c]).join(', ')
 }
 
-/**
- * A row as the record, timestamps normalised by the backend. Built field by field from TASK_COLUMNS,
- * the definition TaskRecord is mapped from (hence the one cast).
- */
+/** A row as the record, built from TASK_COLUMNS, which TaskRecord is mapped from (hence the one cast). */
 export function toTask(backend: { toIso(value: Date | string): string }, row: TaskRow): TaskRecord {
   const record: Record<string, unknown> = {}
   for (const name of RECORD_COLUMNS) {

@@ -9,16 +9,10 @@ import { pgQuery, pgTransaction } from './pg-prepared.js'
 /** The columns a copied task gives; the rest take their defaults (migration 007: now() for timestamps). */
 const COPY = 'COPY sq_tasks (id, task, args, status, queue, priority, max_attempts) FROM STDIN'
 
-/**
- * Rows encoded per write to the stream: the server inserts one piece while the next is encoded, so the
- * encoding costs the batch little time of its own.
- */
+/** Rows per write to the stream: the server inserts one piece while the next is encoded. */
 const ROWS_PER_WRITE = 500
 
-/**
- * Writes new tasks with COPY, in their order (Backend.copyNewTasks), and announces their queues, in one
- * transaction, which waits for `beforeCommit` when given.
- */
+/** Backend.copyNewTasks: COPY, then their queues announced, in one transaction. */
 export function copyNewTasks(pool: Pool, rows: readonly NewTask[], beforeCommit?: Promise<void>): Promise<void> {
   return pgTransaction(pool, async (client) => {
     await copy(client, rows)
