@@ -5,13 +5,10 @@ import type { NewTask } from './task-repository.js'
 export type BackendName = 'sqlite' | 'postgres'
 
 /**
- * The database before Kysely: all a one-shot command (`sq enqueue`, `show`, `list`) needs, since it runs
- * only SQL written out (task-repository.ts). Loading Kysely costs such a command about as much as its
- * insert, so `backend()` loads it on first use, on the same driver connection. Implementations:
- * backends/sqlite-connection.ts, backends/pg-connection.ts.
+ * The database before Kysely, all a one-shot command (`sq enqueue`, `show`) needs: loading Kysely costs
+ * it about as much as its insert, so `backend()` loads it on first use, on the same driver connection.
  */
 export interface Connection extends BackendConnection, SqlRunner {
-  /** The whole backend, Kysely's handle included, on this connection; loaded once. */
   backend(): Promise<Backend>
   /**
    * Did the database refuse the statement for what it holds (a value out of range, a constraint), so
@@ -23,7 +20,6 @@ export interface Connection extends BackendConnection, SqlRunner {
   isMissingTable(error: unknown): boolean
 }
 
-/** Which database, and whether it is still the one users reach. */
 export interface BackendConnection {
   readonly name: BackendName
   /** The URL with any password replaced by ***. */
@@ -41,10 +37,8 @@ export interface BackendConnection {
 }
 
 /**
- * The seam between SQLite and PostgreSQL: one member per difference, each said once with its reason.
- * Every query of the repositories is written once for both: in Kysely on cold paths, as SQL through
- * `query` on hot and one-shot ones. A Backend is its Connection with Kysely loaded. Implementations:
- * backends/sqlite.ts, backends/postgres.ts.
+ * The seam between SQLite and PostgreSQL, one member per difference: every query is written once for
+ * both, in Kysely on cold paths, as SQL through `query` on hot and one-shot ones.
  */
 export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes {
   /** SqlSpelling's clock as fragments for Kysely's builder (backends/clock.ts). */
@@ -97,10 +91,7 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
    *   mount calls none: listeners re-read what they care about, and keep a slow poll.
    */
   readonly hears: 'changes' | 'commits'
-  /**
-   * Calls `onMessage` on each notification until the returned function is called. PostgreSQL's
-   * connection comes back by itself after a server restart, then calls every handler once with ''.
-   */
+  /** Until the returned function is called. PostgreSQL's calls every handler with '' after a reconnect. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>
   /**
    * Tells `sq_queued` which queues (each once: queuesOf) a write has just queued tasks in, inside its
@@ -179,7 +170,7 @@ export interface DdlTypes {
   readonly idType: 'uuid' | 'text'
 }
 
-/** A statement's text, built once per dialect (its spelling) and name: a hot path builds no strings. */
+/** A statement's text, built once per spelling and name: a hot path builds no strings. */
 export function statement(runner: Pick<SqlRunner, 'spelling'>, name: string, build: () => string): string {
   let texts = TEXTS.get(runner.spelling)
   if (!texts) TEXTS.set(runner.spelling, (texts = new Map()))
@@ -206,10 +197,7 @@ export function isoReader(convert: (value: Date | string) => string): BackendCon
   return toIso
 }
 
-/**
- * A connection's whole backend, loaded once on first use; `loaded` once it has. Closing closes it (and
- * the driver with it), or only the driver when it never loaded.
- */
+/** A connection's backend, loaded once on first use; closing closes it, or the driver if it never loaded. */
 export function lazyBackend(load: () => Promise<Backend>, closeDriver: () => unknown) {
   let loading: Promise<Backend> | undefined
   const whole = {

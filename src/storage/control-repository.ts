@@ -5,8 +5,6 @@ import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 import type { CancelOutcome, RequeueOutcome } from './task-types.js'
 
-export type { CancelOutcome, RequeueOutcome } from './task-types.js'
-
 /** The error of a run ended by a cancel. A queued task never has it: a cancelled run is not retried. */
 export const CANCELLED_BY_USER = 'Cancelled by user'
 

@@ -2,9 +2,6 @@ import type { Generated } from 'kysely'
 import type { RunOutcome } from '../types.js'
 import type { Timestamp, TasksTable } from './task-row.js'
 
-/** The task row is defined column by column in task-row.ts; the other tables are small enough to write out. */
-export type { Timestamp, TasksTable } from './task-row.js'
-
 /**
  * Output and log of a run in progress, a row per flushed batch: an INSERT costs the batch's size, where
  * `output = output || ?` would rewrite it all. The run's end folds them into sq_tasks and deletes them.

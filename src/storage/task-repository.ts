@@ -4,7 +4,7 @@ import { likeEscape, searchSql } from './search.js'
 import { newTaskColumnList, newTaskValues, toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
 
-export type { CancelOutcome, ListFilter, RequeueOutcome } from './task-types.js'
+export type { ListFilter } from './task-types.js'
 
 /**
  * What `sq enqueue`, `show` and `list` run: written out as SQL (SqlSpelling), so that a one-shot command
@@ -30,7 +30,7 @@ export interface NewTask {
 export const queuesOf = (tasks: readonly Pick<NewTask, 'queue'>[]) => [...new Set(tasks.map((t) => t.queue))]
 
 /**
- * New tasks as ONE parameter of a bulk insert (SqlSpelling.newTaskRows): [id, task, args, queue, priority,
+ * New tasks as ONE parameter of a bulk insert (bulk-insert.ts): [id, task, args, queue, priority,
  * max_attempts, key, run_at, after_seconds] per task (run_at null for a delay, after_seconds 0 for a time).
  */
 export function newTasksJson(rows: NewTask[]): string {

@@ -170,12 +170,7 @@ function openConnection(file: string, resolved: string): Connection {
       return whole.loaded ? whole.loaded.query<R>(text, values) : runNative<R>(cached, text, values)
     },
     assertIntact() {
-      let now: fs.Stats | undefined
-      try {
-        now = fs.statSync(resolved)
-      } catch {
-        // gone
-      }
+      const now = fs.statSync(resolved, { throwIfNoEntry: false })
       if (!now || now.ino !== identity.ino || now.dev !== identity.dev) {
         throw new StorageError(
           `the database file ${file} was ${now ? 'replaced' : 'deleted'} while in use; what is written now would be lost`,
