@@ -11,9 +11,10 @@ export type BulkWriter = Pick<Backend, 'spelling' | 'copyNewTasks' | 'announceQu
 const ROWS_PER_STATEMENT = 5000
 
 /**
- * The INSERT of a chunk of new tasks, newTasksJson's text as ONE parameter: one text for every chunk, and
- * no parameter limit (a 1,000-row VALUES list costs PostgreSQL ~8× more to parse and plan than to insert,
- * and SQLite more to bind than json_each). `keyed`, it returns those inserted.
+ * The INSERT of a chunk of new tasks, newTasksJson's text as ONE parameter: one text for every chunk, no
+ * parameter limit (a 1,000-row VALUES list costs PostgreSQL ~8× more to parse and plan than to insert,
+ * and SQLite more to bind than json_each), and no arrays (pg escapes them in JavaScript, which for nine
+ * cost more than the insert). `keyed`, it returns those inserted.
  */
 const insertSql = (backend: BulkWriter, keyed: boolean) =>
   statement(backend, keyed ? 'insert_keyed_tasks' : 'insert_tasks', () => {

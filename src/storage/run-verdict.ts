@@ -32,7 +32,6 @@ export type RunOutcome = RunWritten &
 
 export type Verdict = { run: RunRef; outcome: RunOutcome }
 
-/** Rows per verdict statement. */
 export const MAX_VERDICT_BATCH = 100
 
 /** Ends one run; false (and nothing changed) when it had lost its task. */

@@ -114,10 +114,9 @@ export async function runsOfWorker(
   return rows.map(toOrphan)
 }
 
-/** The database's clock, in ms since the epoch (a fraction too): the one clock every host's records are written in. */
+/** The database's clock in ms (a fraction too): the one clock of every host's records. */
 export async function databaseTime(backend: Backend): Promise<number> {
-  // Written out, not through Kysely: what is done between the clock's read and the query's send skews
-  // the offset the worker takes from it (worker/presence.ts).
+  // Not through Kysely: its work between the local clock's read and the send skews the offset (presence.ts).
   const [row] = await backend.query<{ ms: number }>(`select ${backend.spelling.nowMs} as "ms"`, [], 'database_time')
   return Number(row!.ms)
 }

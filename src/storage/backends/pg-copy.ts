@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { Pool, PoolClient } from 'pg'
+import type { Pool } from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { queuesOf, type NewTask } from '../task-repository.js'
 import { ANNOUNCE_QUEUED } from './pg-connection.js'
@@ -15,14 +15,11 @@ const ROWS_PER_WRITE = 500
 /** Backend.copyNewTasks: COPY, then their queues announced, in one transaction. */
 export function copyNewTasks(pool: Pool, rows: readonly NewTask[], beforeCommit?: Promise<void>): Promise<void> {
   return pgTransaction(pool, async (client) => {
-    await copy(client, rows)
+    await pipeline(Readable.from(copyText(rows)), client.query(copyFrom(COPY)))
     await pgQuery(client, ANNOUNCE_QUEUED, [queuesOf(rows)], 'announce_queued')
     await beforeCommit
   })
 }
-
-const copy = (client: PoolClient, rows: readonly NewTask[]) =>
-  pipeline(Readable.from(copyText(rows)), client.query(copyFrom(COPY)))
 
 function* copyText(rows: readonly NewTask[]): Generator<string> {
   for (let i = 0; i < rows.length; i += ROWS_PER_WRITE) {

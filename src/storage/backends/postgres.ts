@@ -43,7 +43,7 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     writeTransaction: (fn) => pgTransaction(pool, (client) => fn(onClient(connection, client))),
     exclusive: (fn) => fn(backend),
     claim: (fn) => fn(claimer),
-    // Notifications. LISTEN holds its connection for as long as it listens: one client of its own.
+    // LISTEN holds its connection for as long as it listens: one client of its own.
     hears: 'changes',
     listen: (channel, onMessage) => listener.listen(channel, onMessage),
     async announceQueued(trx, queues) {
