@@ -147,10 +147,9 @@ export interface SqlSpelling {
 export interface SqlRunner {
   readonly spelling: SqlSpelling
   /**
-   * One statement: the rows it returns. A hot or one-shot statement gives its `name`, which always means
-   * one text: PostgreSQL keeps it prepared under that name per connection (planning is most of a claim's
-   * server time); SQLite keeps every statement prepared by its text. Once Kysely is loaded, a statement
-   * outside a transaction takes its turn on SQLite's one connection rather than join one in flight.
+   * One statement's rows. A hot or one-shot statement gives its `name` (always one text): PostgreSQL
+   * keeps it prepared per connection (planning is most of a claim's server time); SQLite prepares every
+   * text. Once Kysely is loaded, SQLite's statement takes its turn rather than join a transaction.
    */
   query<R>(text: string, values: readonly unknown[], name?: string): Promise<R[]>
 }

@@ -18,10 +18,8 @@ export type Timestamp = ColumnType<Date | string, string, string>
 type Kind = 'text' | 'integer' | 'bigint' | 'timestamp' | 'json'
 
 /**
- * What a task's life does to a column:
- * - claim: who holds the run — written by the claim, cleared when the task goes back to the queue;
- * - result: what the run made — cleared by a claim and by a requeue, written by the verdict;
- * - usage: a result the worker measures (RunOutcome carries it in camelCase: cpu_ms → cpuMs).
+ * What a task's life does to a column. claim: written by the claim, cleared back in the queue; result:
+ * cleared by a claim and a requeue, written by the verdict; usage: a result the worker measures.
  */
 type Role = 'claim' | 'result' | 'usage'
 
