@@ -1,18 +1,28 @@
-import { ACTIVE_STATUSES } from '../task.js'
-import { type Backend, statement } from './backend.js'
+import { type Backend, type SqlRunner, statement } from './backend.js'
 import { newTasksJson, queuesOf, type NewTask } from './task-repository.js'
-import { newTaskColumnList } from './task-row.js'
+import { newTaskColumnList, newTaskValues } from './task-row.js'
 
 /** What a bulk insert writes with: a backend, or an app's transaction (executor.ts). */
-export type BulkWriter = Pick<Backend, 'spelling' | 'copyNewTasks' | 'writeTransaction' | 'announceQueued'>
+export type BulkWriter = Pick<Backend, 'spelling' | 'copyNewTasks' | 'announceQueued'> & {
+  writeTransaction<T>(fn: (trx: SqlRunner) => Promise<T>): Promise<T>
+}
 
-/** Rows per INSERT statement (their form is the backend's: SqlSpelling.newTaskRows). */
+/** Rows per INSERT statement. */
 const ROWS_PER_STATEMENT = 5000
 
-/** The INSERT of a chunk of new tasks, their rows one JSON parameter; `keyed`, it returns those inserted. */
+/**
+ * The INSERT of a chunk of new tasks, newTasksJson's text as ONE parameter: one text for every chunk, no
+ * parameter limit (a 1,000-row VALUES list costs PostgreSQL ~8× more to parse and plan than to insert,
+ * and SQLite more to bind than json_each), and no arrays (pg escapes them in JavaScript, which for nine
+ * cost more than the insert). `keyed`, it returns those inserted.
+ */
 const insertSql = (backend: BulkWriter, keyed: boolean) =>
   statement(backend, keyed ? 'insert_keyed_tasks' : 'insert_tasks', () => {
-    const insert = `insert into "sq_tasks" ${newTaskColumnList()} ${backend.spelling.newTaskRows(backend.spelling.param(1))}`
+    const { spelling } = backend
+    const field = (i: number, type?: string) => spelling.cast(`r.value ->> ${i}`, type)
+    const runAt = `coalesce(${field(7, 'timestamptz')}, ${spelling.nowPlusSeconds(field(8))})`
+    const rows = `select ${newTaskValues(spelling.now, field, runAt)} from ${spelling.orderedJsonRows(spelling.param(1))}`
+    const insert = `insert into "sq_tasks" ${newTaskColumnList()} ${rows}`
     // ON CONFLICT DO NOTHING: the only unique constraint a new row can break is the active key (ids are
     // fresh UUIDs); the rows that lost are found by their key (insertWithKeys).
     return keyed ? `${insert} on conflict do nothing returning "id"` : insert
@@ -39,11 +49,16 @@ export async function insertTasks(
   if (backend.copyNewTasks && batch.every(runsNow)) await backend.copyNewTasks(batch, beforeCommit)
   else
     await backend.writeTransaction(async (trx) => {
-      for (const rows of chunks(batch)) await trx.query(insertSql(backend, false), [rows], 'insert_tasks')
-      await backend.announceQueued(trx, queuesOf(batch))
+      await insertUnkeyed(backend, trx, batch)
       await beforeCommit
     })
   return batch.map((t) => ({ id: t.id, created: true }))
+}
+
+/** Inserts new tasks none of which can lose its key, and announces their queues, in `trx`. */
+export async function insertUnkeyed(backend: BulkWriter, trx: SqlRunner, batch: NewTask[]): Promise<void> {
+  for (const rows of chunks(batch)) await trx.query(insertSql(backend, false), [rows], 'insert_tasks')
+  await backend.announceQueued(trx, queuesOf(batch))
 }
 
 const runsNow = (t: NewTask) => 'afterSeconds' in t.runAt && t.runAt.afterSeconds === 0
@@ -59,17 +74,11 @@ async function insertWithKeys(
       for (const r of await trx.query<{ id: string }>(insertSql(backend, true), [rows], 'insert_keyed_tasks'))
         inserted.add(r.id)
     }
-    const lostKeys = [...new Set(batch.filter((t) => t.key !== null && !inserted.has(t.id)).map((t) => t.key!))]
-    const holders = new Map<string, string>()
-    for (let i = 0; i < lostKeys.length; i += 1000) {
-      const rows = await trx.db
-        .selectFrom('sq_tasks')
-        .select(['id', 'key'])
-        .where('key', 'in', lostKeys.slice(i, i + 1000))
-        .where('status', 'in', ACTIVE_STATUSES)
-        .execute()
-      for (const r of rows) holders.set(r.key!, r.id)
-    }
+    const lost = [...new Set(batch.filter((t) => t.key !== null && !inserted.has(t.id)).map((t) => t.key))].map(
+      (key) => [key],
+    )
+    const rows = lost.length === 0 ? [] : await trx.query<TaskKey>(holdersSql(backend), [JSON.stringify(lost)])
+    const holders = new Map(rows.map((r) => [r.key, r.id]))
     await backend.announceQueued(trx, queuesOf(batch.filter((t) => inserted.has(t.id))))
     await beforeCommit
     // Inside one write transaction no holder can end between the insert and this read.
@@ -78,3 +87,13 @@ async function insertWithKeys(
     )
   })
 }
+
+/** The queued or running tasks that hold keys, the keys one JSON parameter (SqlSpelling.jsonRows). */
+type TaskKey = { id: string; key: string }
+const holdersSql = (backend: BulkWriter) =>
+  statement(
+    backend,
+    'key_holders',
+    () => `select "id", "key" from "sq_tasks" where "status" in ('queued', 'progress')
+      and "key" in (select r.value ->> 0 from ${backend.spelling.jsonRows(backend.spelling.param(1))})`,
+  )

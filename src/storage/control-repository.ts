@@ -5,30 +5,17 @@ import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 import type { CancelOutcome, RequeueOutcome } from './task-types.js'
 
-export type { CancelOutcome, RequeueOutcome } from './task-types.js'
-
-/**
- * The user's control over tasks: cancel (queued or running) and requeue (ended). Each decision is one
- * conditional UPDATE, re-tried when the task changed between it and the read that explains a refusal.
- */
-
 /** The error of a run ended by a cancel. A queued task never has it: a cancelled run is not retried. */
 export const CANCELLED_BY_USER = 'Cancelled by user'
 
 /**
- * Cancels a task that is queued or running (or only in the statuses of `from`); undefined when there
- * is no such task. The decision is ONE conditional UPDATE, so nothing can slip between a check and the
- * write (a reader that saw "running", then a write that found it ended and requeued, said "not
- * cancelled: already queued" of a task it could have cancelled).
- *
- * A running task's run ends here, keeping what it streamed: in the same transaction, as endRun does,
- * its chunks are folded into output and log and deleted. The row is updated (on PostgreSQL, locked)
- * first, so every chunk committed before is read, and none can come after: appendChunks writes only
- * while the task is still in progress.
- *
- * When nothing matched, the status is read. Still cancellable means the task changed between the two
- * statements (its run ended and it was requeued): the UPDATE is tried again. So "not cancelled" is only
- * ever said of a task seen ended.
+ * Cancels a task that is queued or running (or in the statuses of `from`); undefined when there is no
+ * such task. The decision is ONE conditional UPDATE, so nothing slips between a check and the write.
+ * A running task's run ends keeping what it streamed: its chunks are folded into output and log and
+ * deleted in the same transaction, after the row is updated (on PostgreSQL, locked), so every chunk
+ * committed before is read and none can come after (appendChunks writes only while in progress).
+ * When nothing matched and the status read after is still cancellable, the task changed in between
+ * (it ended and was requeued): tried again, so "not cancelled" is only said of a task seen ended.
  */
 export async function cancelTask(
   backend: Backend,
@@ -91,10 +78,8 @@ export async function requeueTasks(backend: Backend, ids: string[]): Promise<str
 }
 
 /**
- * Requeues each task (one conditional UPDATE, requeueTasks) and says of each what happened; a task
- * that does not exist is left out. Of those not requeued the status is read; one that has ended since
- * (it was running when the UPDATE looked) is tried again, so "not requeued" is only said of a task seen
- * queued or running.
+ * Requeues each task (requeueTasks) and says what happened to each that exists. One not requeued that
+ * has ended since the UPDATE looked is tried again: "not requeued" is only said of a task seen active.
  */
 export async function requeueEach(backend: Backend, ids: string[]): Promise<Map<string, RequeueOutcome>> {
   const results = new Map<string, RequeueOutcome>()

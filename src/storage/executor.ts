@@ -1,8 +1,7 @@
-import { CompiledQuery, Kysely, type DatabaseConnection, type Driver } from 'kysely'
+import { CompiledQuery } from 'kysely'
 import { StorageError } from '../errors.js'
-import type { Backend, Session, SqlRunner } from './backend.js'
+import type { Backend, SqlRunner } from './backend.js'
 import type { BulkWriter } from './bulk-insert.js'
-import type { Database } from './schema.js'
 
 /**
  * The app's own connection or transaction, on which a task is enqueued so that it exists if and only if
@@ -71,37 +70,24 @@ function runnerOf(executor: unknown): Run {
 const describe = (value: unknown) =>
   value === null ? 'null' : typeof value === 'object' ? `an object without those methods` : `a ${typeof value}`
 
-/** The driver's own error, passed through as sq's: a closed connection, an aborted transaction. */
-function wrapped(run: Run): Run {
-  return async (text, parameters) => {
-    try {
-      return await run(text, parameters)
-    } catch (error) {
-      throw new StorageError(`database error on the executor: ${(error as Error)?.message ?? String(error)}`, {
-        cause: error,
-      })
-    }
-  }
-}
-
-/**
- * Per queue handle, each executor found to reach its database, migrated: asked once per executor
- * object (a Client or a Kysely instance is bound to one database for its life; a transaction is new).
- */
+/** Per queue handle, the check of each executor object (bound to one database for its life). */
 const checked = new WeakMap<object, WeakMap<object, Promise<void>>>()
 
 /**
- * The queue's statements on the app's executor, inside the app's transaction: a SqlRunner for SQL
- * written out (insertTask), and a writer for a batch (bulk-insert.ts) whose write transaction is the
- * app's. Throws before anything is written
- * when the executor reaches another database than the queue's, or one without sq's tables: sq never
- * migrates inside the app's transaction.
+ * The queue's statements inside the app's transaction: a runner (insertTask), and a writer for a batch
+ * (bulk-insert.ts). Throws before anything is written when the executor reaches another database than
+ * the queue's, or one without sq's tables: sq never migrates inside the app's transaction.
  */
 export async function onExecutor(
   backend: Backend,
   executor: Executor,
 ): Promise<{ runner: SqlRunner; writer: BulkWriter }> {
-  const run = wrapped(runnerOf(executor))
+  const unwrapped = runnerOf(executor)
+  // The driver's own error (a closed connection, an aborted transaction) passed through as sq's.
+  const run: Run = (text, parameters) =>
+    unwrapped(text, parameters).catch((error) => {
+      throw new StorageError(`database error on the executor: ${error?.message ?? String(error)}`, { cause: error })
+    })
   let ofQueue = checked.get(backend.db)
   if (!ofQueue) checked.set(backend.db, (ofQueue = new WeakMap()))
   let check = ofQueue.get(executor)
@@ -112,16 +98,9 @@ export async function onExecutor(
   }
   await check
   // The statement's name is for a connection of sq's own (kept prepared): none on the app's.
-  const session: Session = {
-    spelling: backend.spelling,
-    query: ((text, values) => run(text, values)) as Session['query'],
-    db: kyselyOn(backend.db, run),
-  }
-  return {
-    runner: session,
-    // No COPY: it would need the driver's own stream API, which an executor need not have.
-    writer: { ...backend, copyNewTasks: null, writeTransaction: (fn) => fn(session) },
-  }
+  const runner: SqlRunner = { spelling: backend.spelling, query: run as SqlRunner['query'] }
+  // No COPY: it would need the driver's own stream API, which an executor need not have.
+  return { runner, writer: { ...backend, copyNewTasks: null, writeTransaction: (fn) => fn(runner) } }
 }
 
 type Place = { place: string; migrated: boolean | number }
@@ -137,42 +116,4 @@ async function sameDatabase(queue: SqlRunner & { displayUrl: string }, run: Run)
     throw new StorageError(
       `sq's tables are not in the executor's database as its connection sees it: run \`sq migrate\` against ${queue.displayUrl} first (sq never migrates inside your transaction)`,
     )
-}
-
-/**
- * A Kysely handle whose every statement runs on `run`, compiled as the queue's own handle compiles
- * them. It owns no transaction: the app's is the one its statements join, and the app commits it.
- */
-function kyselyOn(queueDb: Kysely<Database>, run: Run): Kysely<Database> {
-  const queueExecutor = queueDb.getExecutor()
-  const connection: DatabaseConnection = {
-    executeQuery: async <R>(compiled: CompiledQuery) => ({
-      rows: (await run(compiled.sql, compiled.parameters)) as R[],
-    }),
-    streamQuery: () => {
-      throw new Error('internal error: no streaming on an executor')
-    },
-  }
-  const ownsNoTransaction = async () => {
-    throw new Error('internal error: the transaction on an executor is the caller’s')
-  }
-  const driver: Driver = {
-    init: async () => {},
-    acquireConnection: async () => connection,
-    beginTransaction: ownsNoTransaction,
-    commitTransaction: ownsNoTransaction,
-    rollbackTransaction: ownsNoTransaction,
-    releaseConnection: async () => {},
-    destroy: async () => {},
-  }
-  return new Kysely<Database>({
-    dialect: {
-      createAdapter: () => queueExecutor.adapter,
-      createDriver: () => driver,
-      createQueryCompiler: () => ({ compileQuery: (node, queryId) => queueExecutor.compileQuery(node, queryId) }),
-      createIntrospector: () => {
-        throw new Error('internal error: no introspection on an executor')
-      },
-    },
-  })
 }

@@ -1,17 +1,12 @@
 /**
- * A run of a task, named by its fencing token: the task's id and the claim that made the run (the
- * task's `claims` counter, which only grows: no two runs of a task share one). Every write after the
- * claim goes through `owned`, so a worker that lost its claim (cancel, requeue, a rescue by another
- * worker, a give-back) can never change the task. (The verdict, a batch, joins its rows on the same
- * three columns: run-verdict.ts.)
+ * A run, named by its fencing token: the task's id and the claim that made it (`claims` only grows).
+ * Every write after the claim goes through `owned` (the verdict, a batch, joins on the same columns),
+ * so a worker that lost its claim (cancel, requeue, rescue, give-back) never changes the task.
  */
 export interface RunRef {
   id: string
   claim: number
 }
 
-/**
- * The one fencing predicate: the task is still in this run (same claim, still in progress). Its
- * values, taken from `p` (parameters, backend.ts), are the run's id and claim, in that order.
- */
+/** The task is still in this run; its values, from `p` (backend.ts's parameters): the run's id and claim. */
 export const owned = (p: () => string) => `"id" = ${p()} and "claims" = ${p()} and "status" = 'progress'`

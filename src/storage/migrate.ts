@@ -30,10 +30,8 @@ function migrations(backend: Backend): Record<string, Migration> {
 }
 
 /**
- * Brings the schema up to date with Kysely's migrator, under a lock that makes concurrent first starts
- * safe (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE, see backends/sqlite.ts); returns the names
- * of the migrations this call applied. Runs only when schemaState (schema-version.ts) said the schema
- * is not current; the migrator itself skips what another process applied meanwhile.
+ * Brings the schema up to date under a lock that makes concurrent first starts safe (PostgreSQL: an
+ * advisory lock; SQLite: BEGIN IMMEDIATE), skipping what another process applied; returns what it applied.
  */
 export async function migrateToLatest(backend: Backend): Promise<string[]> {
   const all = migrations(backend)

@@ -37,9 +37,8 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
 const URL_HINT = 'percent-encode special characters of the user name and password'
 
 /**
- * What is wrong with a PostgreSQL URL, or undefined. Checked when the URL is read, so a URL that can
- * never connect is bad input (exit 2), not a failure to reach the server (exit 1). The problem never
- * quotes a part of the URL: with an unescaped `/` in the password, the "port" may be part of it.
+ * What is wrong with a PostgreSQL URL: checked when read, so a URL that can never connect is bad input
+ * (exit 2). It never quotes the URL: with an unescaped `/` in the password, the "port" may be part of it.
  */
 function postgresUrlProblem(text: string): string | undefined {
   if (!URL.canParse(text)) {
@@ -64,35 +63,30 @@ function postgresUrlProblem(text: string): string | undefined {
   return undefined
 }
 
-/** How a database is opened. */
 export interface OpenOptions {
   /**
-   * Create the database (a missing SQLite file, the tables of an empty database) when there is none:
-   * the default, for the library and for the commands that write (`enqueue`, `worker`, `migrate`).
-   * Without it, a missing database is a NotFoundError and nothing is created — a read command in the
-   * wrong directory, or with a mistyped path, must not leave an empty database behind and say
-   * "No tasks." An existing schema of an older sq is still brought up to date.
+   * Create a missing database (file, tables): the default. Without it, a NotFoundError: a read command
+   * with a mistyped path must not leave an empty database behind and say "No tasks."
    */
   create?: boolean
 }
 
 /**
- * Opens the database and brings its schema up to date. Drivers are imported here, on demand, so a
- * command on SQLite never loads pg and vice versa; Kysely loads only for a migration, or when the
- * connection's backend() is asked for.
+ * Opens the database and brings its schema up to date. Each driver is imported on demand, and Kysely
+ * only for a migration or the connection's backend().
  */
 export async function openConnection(url: string, o: OpenOptions = {}): Promise<Connection> {
   return (await openMigrated(url, o.create ?? true)).connection
 }
 
-/** What `sq migrate` reports: the database, the migration its schema is at, and those it just applied. */
+/** What `sq migrate` reports. */
 export interface MigrateResult {
   database: string
   migration: string
   applied: string[]
 }
 
-/** Creates the database or brings its schema up to date, then closes it: `sq migrate`, for deploy scripts. */
+/** `sq migrate`: creates the database or brings its schema up to date, then closes it. */
 export async function migrateDatabase(url: string): Promise<MigrateResult> {
   const { connection, applied } = await openMigrated(url, true)
   await connection.close()
@@ -123,7 +117,6 @@ async function openMigrated(url: string, create: boolean): Promise<{ connection:
   }
 }
 
-/** What a command that only reads says where there is no database: which path, and what creates one. */
 function noDatabase(where: string): NotFoundError {
   return new NotFoundError(
     `no sq database at ${where} (check --db or SQ_DATABASE_URL; sq migrate, sq enqueue or sq worker create one)`,
@@ -141,10 +134,7 @@ export async function openDatabase(url: string, o: OpenOptions = {}): Promise<Ba
   }
 }
 
-/**
- * The drivers are optional peer dependencies: an app on PostgreSQL does not compile better-sqlite3, one
- * on SQLite does not install pg. A missing one is said by name, with the command that installs it.
- */
+/** The drivers are optional peer dependencies: a missing one is said by name, with its install command. */
 async function importDriver<T>(driver: 'pg' | 'better-sqlite3', load: () => Promise<T>): Promise<T> {
   try {
     return await load()

@@ -1,7 +1,5 @@
 import type { Backend } from './backend.js'
 
-/** The queries of pausing and resuming a queue. The claim's side of it is in run-repository.ts. */
-
 export interface PausedQueue {
   queue: string
   paused_at: string
@@ -14,7 +12,8 @@ export async function pauseQueue(backend: Backend, queue: string): Promise<Pause
     .values({ queue, paused_at: backend.now() })
     .onConflict((oc) => oc.column('queue').doNothing())
     .execute()
-  return (await pausedQueue(backend, queue))!
+  const row = await backend.db.selectFrom('sq_paused_queues').selectAll().where('queue', '=', queue).executeTakeFirst()
+  return { queue, paused_at: backend.toIso(row!.paused_at) }
 }
 
 /**
@@ -24,11 +23,6 @@ export async function pauseQueue(backend: Backend, queue: string): Promise<Pause
 export async function resumeQueue(backend: Backend, queue: string): Promise<boolean> {
   const result = await backend.db.deleteFrom('sq_paused_queues').where('queue', '=', queue).executeTakeFirst()
   return Number(result.numDeletedRows) > 0
-}
-
-export async function pausedQueue(backend: Backend, queue: string): Promise<PausedQueue | undefined> {
-  const row = await backend.db.selectFrom('sq_paused_queues').selectAll().where('queue', '=', queue).executeTakeFirst()
-  return row && { queue: row.queue, paused_at: backend.toIso(row.paused_at) }
 }
 
 /** Every paused queue, by name. */

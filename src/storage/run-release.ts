@@ -6,16 +6,14 @@ import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 import { storableText } from './storable-text.js'
 
 /**
- * Runs given back to the queue without spending their attempt: not the task's failure, so no verdict.
- * The run's claim is the fencing token as ever; its `attempts` is handed back (a claim counter apart,
- * `claims`, keeps the next run's token new).
+ * Runs given back to the queue without spending their attempt (no failure of the task, so no verdict):
+ * `attempts` is handed back; `claims`, the fencing token, keeps the next run's token new.
  */
 
 /**
- * The UPDATE that puts a claimed task back in the queue, its worker (and its start, if any) forgotten,
- * its attempt unspent, if it is still the run (owned): `unstarted`, of this worker (its values: the run,
- * the worker's id); `dead`, not started (the run); `started`, its results cleared too, what it made kept
- * in its log, queued to run now (the log, the run).
+ * The UPDATE that puts a run's task back in the queue, its claim forgotten: `unstarted`, of this worker
+ * (values: the run, the worker's id); `dead`, not started (the run); `started`, its results cleared
+ * too, what it made kept in its log, to run now (the log, the run).
  */
 const releaseSql = (runner: SqlRunner, kind: 'unstarted' | 'dead' | 'started') =>
   statement(runner, `release_${kind}`, () => {
@@ -37,10 +35,7 @@ const releaseSql = (runner: SqlRunner, kind: 'unstarted' | 'dead' | 'started') =
     return `update "sq_tasks" set ${set.join(', ')} where ${where.join(' and ')} returning "id"`
   })
 
-/**
- * Gives claimed but unstarted runs back to the queue: the worker that claimed them stops, or never
- * learnt of its claim.
- */
+/** Gives back unstarted runs: their worker stops, or never learnt of its claim. */
 export async function releaseUnstarted(backend: Backend, workerId: string, runs: RunRef[]): Promise<number> {
   let count = 0
   for (const run of runs) {
@@ -51,17 +46,16 @@ export async function releaseUnstarted(backend: Backend, workerId: string, runs:
 }
 
 /**
- * Puts back in the queue a task a dead worker had claimed but not started: it did not run, so it is not
- * failed. The dead one may yet wake (SIGSTOP) still holding its claim: the next claim makes a new one.
+ * Puts back a task a dead worker had claimed but not started: it did not run, so it is not failed. The
+ * dead one may yet wake (SIGSTOP) holding its claim: the next claim makes a new one.
  */
 export async function requeueUnstarted(backend: Backend, run: RunRef): Promise<boolean> {
   return (await backend.query(releaseSql(backend, 'dead'), [run.id, run.claim], 'release_dead')).length === 1
 }
 
 /**
- * Gives back a run that began, when its worker stops before it finished: queued again at once, its
- * output so far and a note kept in its log (the next run starts a new output). False when the run had
- * lost its task.
+ * Gives back a run that began, its worker stopping: queued again at once, its output so far and a note
+ * kept in its log (the next run starts a new output). False when the run had lost its task.
  */
 export async function releaseStarted(
   backend: Backend,

@@ -5,11 +5,7 @@ import { owned, type RunRef } from './fencing.js'
 import { CLEARED_RESULTS, type ClaimedTask, type TaskRow, toClaimedTask } from './task-row.js'
 import { storableText } from './storable-text.js'
 
-/**
- * The queries of one run of a task: claim, stream output, ownership. Every write after the claim names
- * the run by its RunRef and goes through `owned` (fencing.ts), so it changes nothing once the task has
- * left that run (cancelled, requeued, declared lost).
- */
+/** A run's queries: claim, stream output, ownership. Every write after the claim is fenced (fencing.ts). */
 
 export interface ClaimOptions {
   workerId: string
@@ -18,27 +14,23 @@ export interface ClaimOptions {
   queues: string[]
   limit: number
   /**
-   * The claimed tasks start at once (they fill free slots): their `started` is written by the claim.
-   * Otherwise they wait in the worker's local queue and stay unstarted in the database until
-   * markStarted, so that a dead worker's waiting tasks can be told from the ones that ran. Default true.
+   * The tasks fill free slots: the claim writes `started` (default). Otherwise they wait in the worker
+   * unstarted until markStarted, so that a dead worker's waiting tasks can be told from those that ran.
    */
   startNow?: boolean
 }
 
-/**
- * Claims up to `limit` runnable tasks: highest priority first, then oldest run_at, then oldest, then
- * the order they were inserted. One statement, `WITH pick AS MATERIALIZED (SELECT … LIMIT n) UPDATE …
- * RETURNING *`, made exclusive by the backend (SqlSpelling.lockForClaim). RETURNING keeps no order,
- * and the fields alone cannot restore it (tasks enqueued in one millisecond, or in one bulk statement,
- * tie on `created`), so each row also returns what broke such ties in the pick (SqlSpelling.claimTieBreak).
- */
 /** A claimed task, with its claim: the fencing token of the run (RunRef). Its args are the stored text. */
 export type Claimed = ClaimedTask & { claim: number }
 
+/**
+ * Claims up to `limit` runnable tasks in claim order, then insertion order: one statement, `WITH pick AS
+ * MATERIALIZED (SELECT … LIMIT n) UPDATE … RETURNING *`. RETURNING keeps no order, and tasks enqueued
+ * in one millisecond tie on every field, so each row also returns its tie-break (SqlSpelling.claimTieBreak).
+ */
 export async function claimTasks(backend: Backend, o: ClaimOptions): Promise<Claimed[]> {
   if (o.limit <= 0) return []
   const rows = await backend.claim(async (trx) => {
-    // On SQLite inside the claim's IMMEDIATE transaction; on PostgreSQL one more statement before it.
     const queues = await unpaused(backend, trx, o.queues)
     if (queues.length === 0) return []
     const startNow = o.startNow !== false
@@ -89,10 +81,7 @@ function claimSql(backend: Backend, queueCount: number, startNow: boolean): stri
     returning "sq_tasks".*, "ordered"."tie_break"`
 }
 
-/**
- * Records that these runs of a worker, claimed ahead, have started: one statement for every run that
- * began a few ms ago and is still running. A run lost meanwhile is left alone.
- */
+/** Records that these runs, claimed ahead, have started; a run lost meanwhile is left alone. */
 export async function markStarted(backend: Backend, workerId: string, runs: RunRef[]): Promise<void> {
   if (runs.length === 0) return
   const text = statement(backend, 'mark_started', () => {
@@ -104,22 +93,16 @@ export async function markStarted(backend: Backend, workerId: string, runs: RunR
   await backend.query(text, [idsOf(runs), workerId], 'mark_started')
 }
 
-/**
- * The worker's lists of runs travel as one JSON parameter (SqlSpelling.jsonRows): one statement for
- * any number of them, where an IN list was a statement per length (each prepared anew).
- */
+/** Runs as one JSON parameter (SqlSpelling.jsonRows): one statement for any number, not one per length. */
 const idsOf = (runs: RunRef[]) => JSON.stringify(runs.map((r) => [r.id]))
 const idsIn = (backend: Backend, parameter: string) =>
   `(select cast(r.value ->> 0 as ${backend.idType}) from ${backend.spelling.jsonRows(parameter)})`
 
 /**
- * These queues without the paused ones (sq pause): a primary-key read before the claim. Not a NOT
- * EXISTS per candidate row in the claim: that would walk the whole backlog of a paused queue through
- * the index at each claim and each idle poll (~40–150 ms at 100,000 tasks) to find nothing.
- * On PostgreSQL a worker of one queue — the common case — skips this round trip: nextRunnable's gate is
- * exact for one queue, and PostgreSQL tests it before reading the index (gatesBeforeScan). A pause
- * committed after this read is caught by the gate too (that claim takes nothing; the next one leaves
- * the queue out).
+ * These queues without the paused ones: a primary-key read before the claim, where a NOT EXISTS per
+ * candidate row would walk a paused queue's whole backlog at each claim and idle poll (~40–150 ms at
+ * 100,000 tasks). PostgreSQL skips it for one queue: the claim's gate is exact then and tested before
+ * the index is read (gatesBeforeScan). A pause committed after this read is caught by the gate too.
  */
 async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Promise<string[]> {
   if (queues.length === 0 || (queues.length === 1 && backend.gatesBeforeScan)) return queues
@@ -134,10 +117,7 @@ async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Pro
   return queues.filter((q) => !skip.has(q))
 }
 
-/**
- * Is any task of these queues runnable now? A plain read, so idle workers can poll often without
- * taking the write lock a claim needs (on SQLite every claim serialises all writers).
- */
+/** Is any task of these queues runnable now? A read: idle workers poll without a claim's write lock. */
 export async function hasRunnable(backend: Backend, queues: string[]): Promise<boolean> {
   const live = await unpaused(backend, backend, queues)
   if (live.length === 0) return false
@@ -151,13 +131,9 @@ export async function hasRunnable(backend: Backend, queues: string[]): Promise<b
 }
 
 /**
- * Runnable tasks of these queues in claim order: highest priority, then oldest run_at, then oldest.
- * The order matches sq_tasks_claim (queue, priority desc, run_at, created) WHERE status = 'queued', so
- * the first rows come straight off that index however large the table. Its values: the queues, twice.
- *
- * The gate: none of the queues is paused. It names no column of sq_tasks: PostgreSQL evaluates it once,
- * before the index is read (see Backend.gatesBeforeScan), so for one queue it alone keeps a paused
- * queue's backlog unread. Otherwise `unpaused` has left the paused queues out first.
+ * Runnable tasks of these queues in claim order, which is sq_tasks_claim's (queue, priority desc, run_at,
+ * created, WHERE status = 'queued'): the first rows come straight off it. Its values: the queues, twice.
+ * The gate (none of them paused) names no column of sq_tasks: see Backend.gatesBeforeScan and `unpaused`.
  */
 function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCount: number): string {
   const queues = () => Array.from({ length: queueCount }, () => p()).join(', ')
@@ -169,10 +145,7 @@ function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCo
     order by "priority" desc, "run_at", "created"`
 }
 
-/**
- * Appends a batch of output and/or log to a run: an INSERT per stream, so O(size of the batch).
- * Returns false when the run no longer owns the task (then nothing is written).
- */
+/** Appends output and/or log to a run, an INSERT per stream; false (nothing written) once it lost its task. */
 export async function appendChunks(
   backend: Backend,
   run: RunRef,

@@ -2,36 +2,25 @@ import type { Progress } from '../types.js'
 import { type Backend, type Session, statement } from './backend.js'
 import { releaseStarted } from './run-release.js'
 import type { RunRef } from './fencing.js'
-import { sqlType, USAGE, type RunUsage } from './task-row.js'
+import { TASK_COLUMNS, USAGE, type RunUsage } from './task-row.js'
 import { storableText } from './storable-text.js'
-
-/**
- * The end of a run: its verdict (completed, failed, cancelled, or queued again for a retry) written
- * with its output, log and usage, fenced by the run's claim (`owned`, fencing.ts). Every verdict is
- * written by one statement, for one run or a hundred.
- */
 
 /** What a run made and measured, whatever its verdict. */
 interface RunWritten extends RunUsage {
   /** Output, log and progress not yet written as chunks: they end the run's streams. */
   tail?: { output?: string; log?: string; progress?: Progress }
-  /**
-   * False when the run never wrote a chunk (the worker knows): then its verdict reads no chunks.
-   * Unknown (undefined) means there may be some.
-   */
+  /** False when the run wrote no chunk (the worker knows): then its verdict reads none. */
   chunksWritten?: boolean
   /**
-   * When the run started and ended, in ms since the epoch by the database's clock (the worker maps
-   * its own clock onto it): the record shows when the process really ran, not when the batched
-   * verdict reached the database.
+   * When the run started and ended, in ms by the database's clock (the worker maps its own onto it):
+   * the record shows when the process ran, not when the batched verdict reached the database.
    */
   ran?: { startedAt: number; endedAt: number }
 }
 
 /**
- * How a run ended, as the worker tells the storage: one of four verdicts, or given back. A retry is
- * status `queued` with its backoff; given back (the worker stopped before the run finished, not the
- * task's failure) is a release, not a verdict (run-release.ts): its attempt is handed back.
+ * How a run ended: a verdict (a retry is `queued` with its backoff), or given back: the worker stopped
+ * before the run finished, which is no failure of the task, so its attempt is handed back (run-release.ts).
  */
 export type RunOutcome = RunWritten &
   (
@@ -43,7 +32,6 @@ export type RunOutcome = RunWritten &
 
 export type Verdict = { run: RunRef; outcome: RunOutcome }
 
-/** Rows per verdict statement. */
 export const MAX_VERDICT_BATCH = 100
 
 /** Ends one run; false (and nothing changed) when it had lost its task. */
@@ -52,10 +40,9 @@ export async function endRun(backend: Backend, run: RunRef, outcome: RunOutcome)
 }
 
 /**
- * Ends many runs at once — group commit: one statement per hundred verdicts, each row fenced by its
- * run's claim, folding each run's chunks into its output and log; then one statement deletes those
- * chunks (in the same transaction). Returns the ids whose verdict was recorded: a run that had lost
- * its task is left out.
+ * Ends many runs at once (group commit): one statement per hundred verdicts, each row fenced by its
+ * run's claim, folds each run's chunks into its output and log; one more deletes those chunks. Returns
+ * the ids whose verdict was recorded (not those of runs that had lost their task).
  */
 export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Set<string>> {
   const recorded = new Set<string>()
@@ -90,7 +77,7 @@ function verdictColumns(backend: Backend): Array<[name: string, type: string]> {
     ['output', 'text'],
     ['log', 'text'],
     ['error', 'text'],
-    ...USAGE.map(({ column }): [string, string] => [column, sqlType(column, backend.timestampType)]),
+    ...USAGE.map(({ column }): [string, string] => [column, TASK_COLUMNS[column].kind]),
     ['retry_after', 'integer'],
     ['progress', 'text'],
     ['started_at', backend.timestampType],
@@ -123,20 +110,13 @@ function verdictRows(verdicts: Verdict[]): string {
   )
 }
 
-/**
- * A run's stream once folded: its chunks in order, then what the verdict brings. string_agg … ORDER BY
- * is PostgreSQL's and SQLite's (≥ 3.44) alike; a run that wrote no chunk reads none.
- */
+/** A run's stream folded: its chunks in order (string_agg: PostgreSQL, SQLite ≥ 3.44), then the verdict's. */
 const folded = (stream: 'output' | 'log') => `nullif(coalesce(case when v.chunks = 1 then
       (select string_agg(c.data, '' order by c.seq) from sq_task_chunks c
        where c.task_id = v.task_id and c.claim = v.claim and c.stream = '${stream}') end, '')
       || coalesce(v.${stream}, ''), '')`
 
-/**
- * `WITH v(…) AS (SELECT … FROM <the rows>) UPDATE sq_tasks … FROM v`: both databases run it (SQLite ≥
- * 3.33). The rows travel as one JSON parameter (SqlSpelling.jsonRows), so the statement is the same
- * for any number of verdicts, kept prepared.
- */
+/** `WITH v(…) AS (SELECT … FROM <the JSON rows>) UPDATE sq_tasks … FROM v` (SQLite ≥ 3.33), kept prepared. */
 const verdictSql = (backend: Backend) =>
   statement(backend, 'verdicts', () => {
     const { now, nowPlusSeconds, jsonRows, param } = backend.spelling
@@ -160,10 +140,7 @@ const verdictSql = (backend: Backend) =>
     returning sq_tasks.id`
   })
 
-/**
- * Deletes the chunks of these runs (task id and claim: a run that lost its task wrote none since, and
- * no other run reads them).
- */
+/** Deletes the chunks of these runs (by claim: a run that lost its task wrote none since). */
 const deleteChunksSql = (backend: Backend) =>
   statement(
     backend,

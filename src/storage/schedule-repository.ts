@@ -1,12 +1,12 @@
 import type { Backend } from './backend.js'
-import { queuesOf } from './task-repository.js'
+import { insertUnkeyed } from './bulk-insert.js'
+import type { NewTask } from './task-repository.js'
 
 /**
- * The queries of recurring schedules. Each schedule has one row holding the newest slot fired; firing
- * advances it by compare-and-set IN THE SAME TRANSACTION as the insert of the slot's task, so a slot is
- * enqueued exactly once however many workers on however many hosts try: the loser's update finds the
- * row changed (PostgreSQL re-reads the row once the winner commits; SQLite runs one writer at a time)
- * and inserts nothing.
+ * Each schedule has one row holding the newest slot fired; firing advances it by compare-and-set IN THE
+ * SAME TRANSACTION as the insert of the slot's tasks, so a slot is enqueued once however many workers
+ * try: the loser's update finds the row changed (PostgreSQL re-reads it once the winner commits; SQLite
+ * has one writer at a time) and inserts nothing.
  */
 
 export interface ScheduleRow {
@@ -19,13 +19,7 @@ export interface ScheduleRow {
 }
 
 /** The task of one slot, ready to insert (the caller checked the reference and serialised the args). */
-export interface SlotTask {
-  id: string
-  task: string
-  argsJson: string
-  queue: string
-  priority: number
-}
+export type SlotTask = Pick<NewTask, 'id' | 'task' | 'argsJson' | 'queue' | 'priority'>
 
 /** What to fire, decided from the time since which slots count and the database's time (both ms). */
 export type Plan = (
@@ -48,17 +42,12 @@ export interface FireResult {
 export async function scheduleRows(backend: Backend, names: string[]): Promise<Map<string, ScheduleRow>> {
   if (names.length === 0) return new Map()
   const rows = await backend.db.selectFrom('sq_schedules').selectAll().where('name', 'in', names).execute()
-  return new Map(
-    rows.map((r) => [
-      r.name,
-      {
-        name: r.name,
-        last_slot: backend.toIso(r.last_slot),
-        last_task_id: r.last_task_id,
-        created: backend.toIso(r.created),
-      },
-    ]),
-  )
+  const toRow = (r: (typeof rows)[number]) => ({
+    ...r,
+    last_slot: backend.toIso(r.last_slot),
+    created: backend.toIso(r.created),
+  })
+  return new Map(rows.map((r) => [r.name, toRow(r)]))
 }
 
 /**
@@ -74,6 +63,9 @@ export async function fireSchedule(backend: Backend, name: string, plan: Plan): 
         .select(['last_slot', 'created', backend.now().as('now')])
         .where('name', '=', name)
         .executeTakeFirst()
+    // Slots count since the row's last slot, or its creation.
+    const since = (r: { last_slot: Date | string | null; created: Date | string }) =>
+      Date.parse(backend.toIso(r.last_slot ?? r.created))
     const row = await read()
     if (!row) {
       await trx.db
@@ -82,14 +74,13 @@ export async function fireSchedule(backend: Backend, name: string, plan: Plan): 
         .onConflict((oc) => oc.column('name').doNothing())
         .execute()
       const created = (await read())!
-      const nowMs = Date.parse(backend.toIso(created.now))
-      return { fired: [], sinceMs: Date.parse(backend.toIso(created.last_slot ?? created.created)), nowMs, lost: false }
+      return { fired: [], sinceMs: since(created), nowMs: Date.parse(backend.toIso(created.now)), lost: false }
     }
-    const lastSlot = backend.toIso(row.last_slot)
-    const sinceMs = Date.parse(lastSlot ?? backend.toIso(row.created))
+    const sinceMs = since(row)
     const nowMs = Date.parse(backend.toIso(row.now))
     const { fire, last } = plan(sinceMs, nowMs)
     if (last === null) return { fired: [], sinceMs, nowMs, lost: false }
+    const lastSlot = backend.toIso(row.last_slot)
     const newest = fire.at(-1)
     const swapped = await trx.db
       .updateTable('sq_schedules')
@@ -97,42 +88,16 @@ export async function fireSchedule(backend: Backend, name: string, plan: Plan): 
       .where('name', '=', name)
       .where((eb) => (lastSlot === null ? eb('last_slot', 'is', null) : eb('last_slot', '=', lastSlot)))
       .executeTakeFirst()
-    if (Number(swapped.numUpdatedRows) !== 1) {
-      const now = await read()
-      return {
-        fired: [],
-        sinceMs: Date.parse(backend.toIso(now?.last_slot ?? now?.created ?? row.created)),
-        nowMs,
-        lost: true,
-      }
-    }
-    if (fire.length > 0) {
-      // The same columns as task-repository's insertTask, which cannot join this transaction.
-      await trx.db
-        .insertInto('sq_tasks')
-        .values(
-          fire.map(({ slot, task }) => ({
-            id: task.id,
-            task: task.task,
-            args: task.argsJson,
-            status: 'queued' as const,
-            queue: task.queue,
-            priority: task.priority,
-            max_attempts: 1,
-            attempts: 0,
-            // Says which schedule and slot the task is for (sq show, sq list --search); unique anyway.
-            key: slotKey(name, slot),
-            created: backend.now(),
-            modified: backend.now(),
-            run_at: backend.now(),
-          })),
-        )
-        .execute()
-      await backend.announceQueued(trx, queuesOf(fire.map(({ task }) => task)))
-    }
+    if (Number(swapped.numUpdatedRows) !== 1)
+      return { fired: [], sinceMs: since((await read()) ?? row), nowMs, lost: true }
+    // Each key says which schedule and slot the task is for (sq show, sq list --search); unique anyway.
+    const tasks = fire.map(({ slot, task }) => ({ ...task, maxAttempts: 1, key: slotKey(name, slot), runAt: NOW }))
+    await insertUnkeyed(backend, trx, tasks)
     return { fired: fire.map(({ slot, task }) => ({ slot, id: task.id })), sinceMs: last, nowMs, lost: false }
   })
 }
+
+const NOW = { afterSeconds: 0 }
 
 /** The `key` of a schedule's task: `schedule:NAME@SLOT` (SLOT in ISO 8601, UTC). */
 export function slotKey(name: string, slotMs: number): string {

@@ -9,10 +9,7 @@ export const MIGRATION_TABLE = 'sq_migration'
 /** Where a database's schema stands: up to date, older than this sq (migrated on open), or not there. */
 export type SchemaState = 'current' | 'behind' | 'absent'
 
-/**
- * Where the schema stands. Asked on every open, so it is one read of SQL written out: the common case
- * loads neither Kysely nor the migrations (migrate.ts runs only when this says `behind` or `absent`).
- */
+/** Asked on every open: one read of SQL written out, so the common case loads neither Kysely nor migrations. */
 export async function schemaState(connection: Connection): Promise<SchemaState> {
   try {
     const rows = await connection.query<{ name: string }>(

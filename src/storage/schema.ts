@@ -2,13 +2,9 @@ import type { Generated } from 'kysely'
 import type { RunOutcome } from '../types.js'
 import type { Timestamp, TasksTable } from './task-row.js'
 
-/** The task row is defined column by column in task-row.ts; the other tables are small enough to write out. */
-export type { Timestamp, TasksTable } from './task-row.js'
-
 /**
- * Output and log of a run in progress, one row per flushed batch. Appending a batch is an INSERT, so it
- * costs the size of the batch, not of all output so far (an `output = output || ?` would rewrite it).
- * When the run ends its chunks are folded into sq_tasks.output/log and deleted.
+ * Output and log of a run in progress, a row per flushed batch: an INSERT costs the batch's size, where
+ * `output = output || ?` would rewrite it all. The run's end folds them into sq_tasks and deletes them.
  */
 export interface TaskChunksTable {
   seq: Generated<number>
@@ -19,10 +15,7 @@ export interface TaskChunksTable {
   data: string
 }
 
-/**
- * A task's earlier runs, oldest first (`seq`): a trigger copies the row's run here when the task goes
- * back to the queue (migration 009). The latest run is the task row itself (task-repository.ts, taskRuns).
- */
+/** A task's earlier runs: a trigger copies the row's run here as it goes back to the queue (migration 009). */
 export interface TaskRunsTable {
   seq: Generated<number>
   task_id: string

@@ -1,18 +1,13 @@
-import { sql, type RawBuilder } from 'kysely'
+import { type ExpressionBuilder, sql, type RawBuilder } from 'kysely'
 import { isTerminal, type Status } from '../types.js'
 import type { Backend } from './backend.js'
+import type { Database } from './schema.js'
 import { inModifiedOrder } from './modified-order.js'
 import { globToLike } from './task-repository.js'
 
-/**
- * The task queries that need Kysely — purge, requeue by status, the monitor's filter — apart from
- * task-repository.ts, whose statements a one-shot command runs without loading it.
- */
+/** The task queries that need Kysely, apart from task-repository.ts, which a one-shot command runs. */
 
-/**
- * `--task PATTERN` for a Kysely query (`sq top`'s filter): see globToLike. Case-insensitive on both
- * databases (SQLite's LIKE ignores ASCII case and PostgreSQL's does not: both compare lower case).
- */
+/** `--task PATTERN` for a Kysely query (`sq top`'s filter): see globToLike. */
 export function taskMatches(column: string, pattern: string): RawBuilder<boolean> {
   return sql<boolean>`lower(${sql.ref(column)}) like ${globToLike(pattern.toLowerCase())} escape '\\'`
 }
@@ -24,21 +19,17 @@ export async function purgeTasks(
 ): Promise<number> {
   const statuses = opts.statuses.filter(isTerminal)
   if (statuses.length === 0) return 0
+  const ended = (eb: ExpressionBuilder<Database, 'sq_tasks'>) =>
+    eb.and([eb('status', 'in', statuses), eb('modified', '<', opts.before)])
   if (opts.dryRun) {
     const row = await backend.db
       .selectFrom('sq_tasks')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('status', 'in', statuses)
-      .where('modified', '<', opts.before)
+      .where(ended)
       .executeTakeFirstOrThrow()
     return Number(row.n)
   }
-  const result = await backend.db
-    .deleteFrom('sq_tasks')
-    .where('status', 'in', statuses)
-    .where('modified', '<', opts.before)
-    .executeTakeFirst()
-  return Number(result.numDeletedRows)
+  return Number((await backend.db.deleteFrom('sq_tasks').where(ended).executeTakeFirst()).numDeletedRows)
 }
 
 /** Ids of tasks in the given statuses (of one queue if named), newest first (for `requeue --status`; see inModifiedOrder). */

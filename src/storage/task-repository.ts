@@ -1,21 +1,17 @@
 import { STATUSES, type Task, type TaskRun } from '../types.js'
-import { type Connection, parameters, type SqlRunner, statement } from './backend.js'
+import { type Connection, type SqlRunner, statement } from './backend.js'
 import { likeEscape, searchSql } from './search.js'
-import { inNewTaskOrder, newTaskColumnList, toTask, type TaskRow } from './task-row.js'
+import { newTaskColumnList, newTaskValues, toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
 
-export type { CancelOutcome, ListFilter, RequeueOutcome } from './task-types.js'
+export type { ListFilter } from './task-types.js'
 
 /**
- * The queries that add, read and list tasks, and read a run's chunks: what `sq enqueue`, `show` and
- * `list` run. They are written out as SQL, the same text for both databases but for how each spells a
- * parameter and the time (Backend.spelling), so that a one-shot command loads no query builder: Kysely
- * costs it about as much to load as the rest of its work. Free functions over a connection or a backend,
- * no state. The queries that use Kysely are in task-maintenance.ts; a run's own writes in
- * run-repository.ts; cancel and requeue in control-repository.ts.
+ * What `sq enqueue`, `show` and `list` run: written out as SQL (SqlSpelling), so that a one-shot command
+ * loads no query builder, which would cost it about as much as the rest of its work.
  */
 
-/** What these queries need: a Connection, or a Backend (which has all of it). */
+/** A Connection, or a Backend. */
 export type TaskStore = SqlRunner & Pick<Connection, 'toIso'>
 
 export interface NewTask {
@@ -30,13 +26,12 @@ export interface NewTask {
   runAt: { afterSeconds: number } | { at: string }
 }
 
-/** The queues of some new tasks, each once: what their insert announces (Notifications.announceQueued). */
+/** The queues of some new tasks, each once: what their insert announces (Backend.announceQueued). */
 export const queuesOf = (tasks: readonly Pick<NewTask, 'queue'>[]) => [...new Set(tasks.map((t) => t.queue))]
 
 /**
- * New tasks as one JSON text, an array of [id, task, args, queue, priority, max_attempts, key, run_at,
- * after_seconds] per task (run_at null for a delay, after_seconds 0 for a time): how a bulk insert
- * sends its rows, as ONE parameter (Backend.newTaskRows).
+ * New tasks as ONE parameter of a bulk insert (bulk-insert.ts): [id, task, args, queue, priority,
+ * max_attempts, key, run_at, after_seconds] per task (run_at null for a delay, after_seconds 0 for a time).
  */
 export function newTasksJson(rows: NewTask[]): string {
   return JSON.stringify(
@@ -77,31 +72,16 @@ export async function insertTask(backend: SqlRunner, t: NewTask): Promise<{ id: 
 }
 
 /**
- * The INSERT of one task, and its name: run_at a time given (--at) or the database's now plus a delay;
- * with a key, doing nothing where the key is held (no conflict target: the only unique index a new row
- * can meet is the active key's). Named: PostgreSQL keeps it prepared, parsed and planned once per
- * connection (an unnamed statement is parsed and planned at every call: ~1/4 of the server's work for
- * one row); an app may call createTask in a loop.
+ * The INSERT of one task, and its name (kept prepared: planning is ~1/4 of the server's work for one
+ * row, and an app may call createTask in a loop). With a key it does nothing where the key is held (no
+ * conflict target: the active key's is the only unique index a new row can meet).
  */
 function insertSql(runner: SqlRunner, at: boolean, keyed: boolean): [text: string, name: string] {
   const name = `insert_task_${at ? 'at' : 'after'}${keyed ? '_keyed' : ''}`
   const text = statement(runner, name, () => {
     const { spelling } = runner
-    const p = parameters(spelling)
-    const values = inNewTaskOrder({
-      id: p(),
-      task: p(),
-      args: p(),
-      status: `'queued'`,
-      queue: p(),
-      priority: p(),
-      max_attempts: p(),
-      attempts: '0',
-      key: p(),
-      created: spelling.now,
-      modified: spelling.now,
-      run_at: at ? p() : spelling.nowPlusSeconds(p()),
-    })
+    const p = (i: number) => spelling.param(i + 1)
+    const values = newTaskValues(spelling.now, p, at ? p(7) : spelling.nowPlusSeconds(p(7)))
     const insert = `insert into "sq_tasks" ${newTaskColumnList()} values (${values})`
     return spelling.announcingQueue(keyed ? `${insert} on conflict do nothing` : insert)
   })
@@ -114,8 +94,8 @@ export async function getTask(backend: TaskStore, id: string): Promise<Task | un
 }
 
 /**
- * A task's runs, oldest first: its earlier runs (sq_task_runs, migration 009), then its latest, which is
- * the task row itself — running, or ended; a task queued again has none until it is claimed.
+ * A task's runs, oldest first: its earlier runs (sq_task_runs, migration 009), then its latest, the task
+ * row itself (a task queued again has none until it is claimed).
  */
 export async function taskRuns(backend: TaskStore, task: Task): Promise<TaskRun[]> {
   const rows = await backend.query<RunRow>(
@@ -141,10 +121,9 @@ const HIGHEST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff'
 const CANONICAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /**
- * Tasks whose id starts with `prefix`, lower case (at most `limit`, to tell unique from ambiguous).
- * Ids are canonical UUIDs, so those that start with a prefix are the range between the prefix filled
- * out with 0s and with fs: a range over the primary key on both databases (PostgreSQL's uuid has no
- * LIKE). A prefix that fills out to no UUID (a dash out of place) starts no id.
+ * Tasks whose id starts with `prefix`, lower case (at most `limit`, to tell unique from ambiguous): the
+ * range from the prefix filled out with 0s to it filled out with fs, over the primary key on both
+ * databases (PostgreSQL's uuid has no LIKE). A prefix that fills out to no UUID starts no id.
  */
 export async function findByIdPrefix(backend: SqlRunner, prefix: string, limit = 2): Promise<string[]> {
   const lowest = prefix + LOWEST_ID.slice(prefix.length)
@@ -166,7 +145,7 @@ async function withLiveOutput(backend: TaskStore, row: TaskRow): Promise<Task> {
   return { ...task, output: chunks.output || null, log: chunks.log || null }
 }
 
-/** A run's chunks, joined per stream; `d` may be a transaction's (kyselyRunner). */
+/** A run's chunks, joined per stream. */
 export async function readChunks(
   backend: SqlRunner,
   id: string,
@@ -187,10 +166,9 @@ export async function readChunks(
 }
 
 /**
- * `--task PATTERN` (and `sq top`'s filter) as a LIKE pattern of lower case: with `*` or `?` a glob over
- * the WHOLE reference, as a shell matches a file name (`tasks/*`, `*#send`, `hel*` — which `tasks/hello`
- * does not match), except that `*` also crosses `/` and `#`; without them a substring. `%` and `_` are
- * literal. Compared with lower(column): SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
+ * `--task PATTERN` as a LIKE pattern of lower case: with `*` or `?` a glob over the WHOLE reference
+ * (`hel*` does not match `tasks/hello`), `*` crossing `/` and `#`; without them a substring. `%` and `_`
+ * are literal. Compared with lower(column): SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
  */
 export function globToLike(pattern: string): string {
   const escaped = likeEscape(pattern).replace(/\*/g, '%').replace(/\?/g, '_')
@@ -198,9 +176,9 @@ export function globToLike(pattern: string): string {
 }
 
 /**
- * Newest first by `modified`, then `id`. No index orders the whole table by `modified` (migration 005
- * dropped it: every write paid for it), so each status is one walk of sq_tasks_status_modified, cut at
- * the limit, and the walks are merged: as modified-order.ts does for the queries written in Kysely.
+ * Newest first by `modified`, then `id`. No index orders the table by `modified` (migration 005 dropped
+ * it), so each status is one walk of sq_tasks_status_modified cut at the limit, and the walks are merged
+ * (as modified-order.ts does in Kysely).
  */
 export async function listTasks(backend: TaskStore, f: ListFilter): Promise<Task[]> {
   const values: unknown[] = []

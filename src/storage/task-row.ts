@@ -3,19 +3,14 @@ import { MAX_ARGS_DEPTH, nestsDeeper, parseStoredArgs } from '../queue/args.js'
 import type { Progress, Status, TaskArgs } from '../task.js'
 
 /**
- * The task row, defined once. Everything else about a task's columns is derived from TASK_COLUMNS:
- * the table's type (TasksTable), the record `--json` prints (TaskRecord, toTask), what a claim and a
- * requeue reset (CLEARED_RESULTS, CLEARED_CLAIM) and what a verdict measures (USAGE_COLUMNS). Adding a
- * column is one entry here plus a migration (storage/migrations/).
- *
- * Names are the SPEC's JSON field names (snake_case) in the row and the record alike; the TypeScript
- * domain around them (RunOutcome, NewTask) is camelCase.
+ * The task row, defined once: the table's type, the record `--json` prints, what a claim and a requeue
+ * clear and what a verdict measures all derive from TASK_COLUMNS. Adding a column is one entry here plus
+ * a migration. Names are the SPEC's JSON field names; the TypeScript domain around them is camelCase.
  */
 
 /**
- * Timestamps are `timestamptz` on PostgreSQL (the driver reads them as Date) and ISO-8601 UTC text with
- * milliseconds on SQLite (`2026-11-29T08:15:01.123Z`), a format that sorts as text in time order.
- * Both accept an ISO string on write; `toIso` of the backend normalises what is read.
+ * `timestamptz` on PostgreSQL (read as Date); ISO-8601 UTC text with ms on SQLite, which sorts in time
+ * order. Both take an ISO string on write; the backend's `toIso` normalises what is read.
  */
 export type Timestamp = ColumnType<Date | string, string, string>
 
@@ -23,10 +18,8 @@ export type Timestamp = ColumnType<Date | string, string, string>
 type Kind = 'text' | 'integer' | 'bigint' | 'timestamp' | 'json'
 
 /**
- * What a task's life does to a column:
- * - claim: who holds the run — written by the claim, cleared when the task goes back to the queue;
- * - result: what the run made — cleared by a claim and by a requeue, written by the verdict;
- * - usage: a result the worker measures (RunOutcome carries it in camelCase: cpu_ms → cpuMs).
+ * What a task's life does to a column. claim: written by the claim, cleared back in the queue; result:
+ * cleared by a claim and a requeue, written by the verdict; usage: a result the worker measures.
  */
 type Role = 'claim' | 'result' | 'usage'
 
@@ -49,9 +42,8 @@ const counter = (): Column<ColumnType<number, number | undefined, number>, numbe
 const bigint = (): Column<number, number> => ({ kind: 'bigint' })
 const timestamp = (): Column<Timestamp, string> => ({ kind: 'timestamp' })
 /**
- * JSON text in the row, the parsed value in the record. Text the reader refuses (not JSON, not the
- * right shape, nested too deep to print) is MALFORMED: the record holds the stored text itself, a
- * string where an object belongs, so one bad row written by another writer never fails a reader.
+ * JSON text in the row, the parsed value in the record. Text the reader refuses is MALFORMED: the record
+ * holds the text itself, so one bad row written by another writer never fails a reader.
  */
 const json = <T>(read: (text: string) => T): Column<string, T | string> & { read: (text: string) => T } => ({
   kind: 'json',
@@ -181,10 +173,8 @@ export const CLEARED_RESULTS = nulls(withRole('result', 'usage'))
 export const CLEARED_CLAIM = nulls(withRole('claim'))
 
 /**
- * The columns an INSERT of a new task writes, in this order: every writer of new rows builds its
- * statement from this list (task-repository.ts for one task, each backend's newTaskRows for a batch),
- * giving an expression for each (a Record over NewTaskColumn, so a column added here is a compile
- * error until each writer says what it holds). The other columns keep their defaults or stay null.
+ * The columns an INSERT of a new task writes, in this order (newTaskValues); the others keep their
+ * defaults or stay null.
  */
 export const NEW_TASK_COLUMNS = [
   'id',
@@ -203,21 +193,32 @@ export const NEW_TASK_COLUMNS = [
 
 export type NewTaskColumn = (typeof NEW_TASK_COLUMNS)[number]
 
-/** The column list of an INSERT of new tasks, and its values in that order from one expression each. */
 export const newTaskColumnList = () => `(${NEW_TASK_COLUMNS.map((c) => `"${c}"`).join(', ')})`
-export const inNewTaskOrder = (values: Record<NewTaskColumn, string>) =>
-  NEW_TASK_COLUMNS.map((c) => values[c]).join(', ')
-
-/** The SQL type a column's value is cast to where a statement must say it (a VALUES list). */
-export function sqlType(name: ColumnName, timestampType: string): string {
-  const { kind } = TASK_COLUMNS[name] as Column<unknown, unknown>
-  return kind === 'timestamp' ? timestampType : kind === 'json' ? 'text' : kind
-}
 
 /**
- * A row as the record, timestamps normalised by the backend. Built field by field from TASK_COLUMNS,
- * the definition TaskRecord is mapped from (hence the one cast).
+ * The values of every INSERT of new tasks (one in task-repository.ts, a batch in bulk-insert.ts), in
+ * NEW_TASK_COLUMNS' order: `field(i)` is the i-th of newTasksJson's fields (`type`, its column's, where
+ * a JSON field must be cast), then run_at. A Record: a column added above is a compile error here.
  */
+export function newTaskValues(now: string, field: (i: number, type?: string) => string, runAt: string): string {
+  const values: Record<NewTaskColumn, string> = {
+    id: field(0, 'uuid'),
+    task: field(1),
+    args: field(2),
+    status: `'queued'`,
+    queue: field(3),
+    priority: field(4, 'integer'),
+    max_attempts: field(5, 'integer'),
+    attempts: '0',
+    key: field(6),
+    created: now,
+    modified: now,
+    run_at: runAt,
+  }
+  return NEW_TASK_COLUMNS.map((c) => values[c]).join(', ')
+}
+
+/** A row as the record, built from TASK_COLUMNS, which TaskRecord is mapped from (hence the one cast). */
 export function toTask(backend: { toIso(value: Date | string): string }, row: TaskRow): TaskRecord {
   const record: Record<string, unknown> = {}
   for (const name of RECORD_COLUMNS) {

@@ -1,10 +1,6 @@
 import type { ActiveStatus, Status } from '../task.js'
 
-/**
- * The task repository's types that the library's API shows (Queue.list, cancel, requeue), apart from
- * its queries so that the published declarations do not reach Kysely's, which the package bundles
- * rather than depends on.
- */
+/** Types the library's API shows, apart from the queries: the declarations must not reach Kysely's (bundled). */
 
 export interface ListFilter {
   statuses?: Status[]

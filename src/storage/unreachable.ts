@@ -1,8 +1,7 @@
 /**
- * Is this error (or one it was caused by) the database being unreachable for now — refused, reset,
- * timed out, starting up or shutting down, out of connections — rather than something waiting cannot
- * fix (a wrong password, no such database, a host name that does not resolve)? A worker started during a
- * failover waits on the first kind and exits on the second.
+ * Is this error (or its cause) the database unreachable for now (refused, reset, starting up, out of
+ * connections), not what waiting cannot fix (a wrong password, no such database)? A worker started
+ * during a failover waits on the first kind and exits on the second.
  */
 export function isUnreachable(error: unknown): boolean {
   for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {

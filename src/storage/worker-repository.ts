@@ -1,8 +1,7 @@
 import type { WorkerInfo } from '../types.js'
 import { type Backend, parameters, statement } from './backend.js'
 import type { RunRef } from './fencing.js'
-
-/** Queries on sq_workers: registration, heartbeats, and finding the runs of workers that died. */
+import type { TaskRow } from './task-row.js'
 
 /** What a worker says of itself when it registers; the rest of WorkerInfo the database keeps. */
 export type WorkerRegistration = Pick<WorkerInfo, 'id' | 'name' | 'host' | 'pid' | 'queues' | 'concurrency'>
@@ -37,10 +36,7 @@ export async function unregisterWorker(backend: Backend, id: string): Promise<vo
   await backend.db.deleteFrom('sq_workers').where('id', '=', id).execute()
 }
 
-/**
- * Workers that heartbeated within the timeout. `running` is counted from the tasks in progress (the
- * partial index sq_tasks_running), so it is current, not as of the worker's last heartbeat.
- */
+/** Workers that heartbeated within the timeout, `running` counted now from their tasks (sq_tasks_running). */
 export async function liveWorkers(backend: Backend, heartbeatTimeout: number): Promise<WorkerInfo[]> {
   const rows = await backend.db
     .selectFrom('sq_workers as w')
@@ -74,14 +70,7 @@ export interface OrphanedRun extends RunRef {
   started: boolean
 }
 
-const toOrphan = (r: {
-  id: string
-  claims: number
-  attempts: number
-  max_attempts: number
-  worker: string | null
-  started: unknown
-}) => ({
+const toOrphan = (r: Pick<TaskRow, 'id' | 'claims' | 'attempts' | 'max_attempts' | 'worker' | 'started'>) => ({
   id: r.id,
   claim: r.claims,
   worker: r.worker,
@@ -89,10 +78,7 @@ const toOrphan = (r: {
   started: r.started !== null,
 })
 
-/**
- * Runs in progress whose worker has not heartbeated within the timeout (or has no row at all), on any
- * host: the database's clock judges, so hosts need not agree on the time.
- */
+/** Runs whose worker has not heartbeated within the timeout (or has no row) by the database's clock. */
 export async function orphanedRuns(backend: Backend, heartbeatTimeout: number): Promise<OrphanedRun[]> {
   const rows = await backend.db
     .selectFrom('sq_tasks as t')
@@ -108,8 +94,8 @@ export async function orphanedRuns(backend: Backend, heartbeatTimeout: number): 
 }
 
 /**
- * This worker's runs in progress claimed over `olderThanSeconds` ago: compared with the runs it
- * knows, they find claims it never received (a connection lost between the claim and its answer).
+ * This worker's runs claimed over `olderThanSeconds` ago: compared with the runs it knows, they find
+ * claims it never received (a connection lost between the claim and its answer).
  */
 export async function runsOfWorker(
   backend: Backend,
@@ -128,10 +114,9 @@ export async function runsOfWorker(
   return rows.map(toOrphan)
 }
 
-/** The database's clock, in ms since the epoch (a fraction too): the one clock every host's records are written in. */
+/** The database's clock in ms (a fraction too): the one clock of every host's records. */
 export async function databaseTime(backend: Backend): Promise<number> {
-  // Written out, not through Kysely: what is done between the clock's read and the query's send skews
-  // the offset the worker takes from it (worker/presence.ts).
+  // Not through Kysely: its work between the local clock's read and the send skews the offset (presence.ts).
   const [row] = await backend.query<{ ms: number }>(`select ${backend.spelling.nowMs} as "ms"`, [], 'database_time')
   return Number(row!.ms)
 }

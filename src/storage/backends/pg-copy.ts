@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { Pool, PoolClient } from 'pg'
+import type { Pool } from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { queuesOf, type NewTask } from '../task-repository.js'
 import { ANNOUNCE_QUEUED } from './pg-connection.js'
@@ -9,26 +9,17 @@ import { pgQuery, pgTransaction } from './pg-prepared.js'
 /** The columns a copied task gives; the rest take their defaults (migration 007: now() for timestamps). */
 const COPY = 'COPY sq_tasks (id, task, args, status, queue, priority, max_attempts) FROM STDIN'
 
-/**
- * Rows encoded per write to the stream: the server inserts one piece while the next is encoded, so the
- * encoding costs the batch little time of its own.
- */
+/** Rows per write to the stream: the server inserts one piece while the next is encoded. */
 const ROWS_PER_WRITE = 500
 
-/**
- * Writes new tasks with COPY, in their order (Backend.copyNewTasks), and announces their queues, in one
- * transaction, which waits for `beforeCommit` when given.
- */
+/** Backend.copyNewTasks: COPY, then their queues announced, in one transaction. */
 export function copyNewTasks(pool: Pool, rows: readonly NewTask[], beforeCommit?: Promise<void>): Promise<void> {
   return pgTransaction(pool, async (client) => {
-    await copy(client, rows)
+    await pipeline(Readable.from(copyText(rows)), client.query(copyFrom(COPY)))
     await pgQuery(client, ANNOUNCE_QUEUED, [queuesOf(rows)], 'announce_queued')
     await beforeCommit
   })
 }
-
-const copy = (client: PoolClient, rows: readonly NewTask[]) =>
-  pipeline(Readable.from(copyText(rows)), client.query(copyFrom(COPY)))
 
 function* copyText(rows: readonly NewTask[]): Generator<string> {
   for (let i = 0; i < rows.length; i += ROWS_PER_WRITE) {

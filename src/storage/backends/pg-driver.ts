@@ -2,13 +2,10 @@ import { createRequire, Module } from 'node:module'
 import type PgModule from 'pg'
 
 /**
- * The pg driver, loaded without what costs every process that opens PostgreSQL and serves none of them:
- *
- * - its Cloudflare probe. As it loads, pg asks whether it runs in a Cloudflare Worker: by
- *   `navigator.userAgent` where there is one (Node ≥ 21), otherwise by building a `Response` — which on
- *   Node 20 loads Node's whole fetch stack (undici, http, http2, tls, zlib, worker_threads): ~9 MB of RSS
- *   and tens of ms, an idle worker included. A `navigator` that exists only while pg loads answers the
- *   probe as Node 21 would; the load is a synchronous require, so no other code runs while it exists.
+ * The pg driver without what costs every process and serves none:
+ * - its Cloudflare probe: pg asks `navigator.userAgent` (Node ≥ 21), else builds a `Response`, which on
+ *   Node 20 loads the whole fetch stack: ~9 MB of RSS and tens of ms. A `navigator` that exists only
+ *   during the (synchronous) require answers as Node 21 would.
  * - node:crypto, until a password must be hashed (deferCrypto).
  */
 function loadPg(): typeof PgModule {
@@ -25,10 +22,9 @@ function loadPg(): typeof PgModule {
 }
 
 /**
- * pg's lib/crypto/utils.js loads node:crypto as pg loads — ~4% of `node -e 0` on every one-shot
- * command — for password authentication (MD5, SCRAM) alone, which a server that trusts its clients
- * never asks for. pg reads its functions at each call (`crypto.md5(…)`), so require's cache is given a
- * stand-in whose first read loads the module itself. A pg laid out otherwise loads as it is.
+ * pg's lib/crypto/utils.js loads node:crypto (~4% of `node -e 0`) for password authentication alone.
+ * pg reads its functions at each call, so require's cache gets a stand-in whose first read loads it.
+ * A pg laid out otherwise loads as it is.
  */
 function deferCrypto(require: NodeJS.Require): void {
   let file: string

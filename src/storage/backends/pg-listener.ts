@@ -8,10 +8,9 @@ const RECONNECT_MIN_MS = 200
 const RECONNECT_MAX_MS = 5000
 
 /**
- * One LISTEN connection per process, shared by every channel, that survives its server: when the
- * connection is lost (a restart, a terminated backend) it reconnects with backoff and LISTENs again.
- * Notifications sent while it was away are lost, so on each reconnect every handler is called once
- * with an empty payload: a spurious wake-up is harmless, a missed one would strand work until a poll.
+ * One LISTEN connection per process, for every channel, that reconnects with backoff when lost. What was
+ * sent meanwhile is lost, so each reconnect calls every handler once with '': a spurious wake-up is
+ * harmless, a missed one would strand work until a poll.
  */
 export class PgListener {
   private client: Client | undefined

@@ -10,11 +10,10 @@ const texts = new Map<string, string>()
 let generation = 0
 
 /**
- * One statement on the pool or on one client (SqlRunner.query). A named one is a named prepared
- * statement, parsed and planned once per connection. A migration run meanwhile by a newer sq may change
- * a table's columns; the server then refuses a prepared statement whose result that changes, before it
- * does anything, so it is prepared again under a new name and run again. (Inside a transaction, which
- * the refusal aborted, the run again fails too: the caller writes again, as after any outage.)
+ * One statement on the pool or a client (SqlRunner.query), a named one prepared per connection. A newer
+ * sq's migration may change a table's columns; the server then refuses a prepared statement whose result
+ * that changes before it does anything, so it is prepared again under a new name. (In a transaction the
+ * refusal aborted, that fails too: the caller writes again, as after any outage.)
  */
 export async function pgQuery<R>(
   on: Pool | PoolClient,
@@ -36,10 +35,7 @@ export async function pgQuery<R>(
   }
 }
 
-/**
- * Runs `fn` in a transaction on a client of its own from the pool. A client that can still roll back
- * goes back to the pool; one that cannot is discarded.
- */
+/** `fn` in a transaction on a client of the pool; one that cannot roll back is discarded. */
 export async function pgTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect()
   let result: T

@@ -34,18 +34,16 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     },
     ...clockOf(connection.spelling),
     gatesBeforeScan: true,
-    // DDL types
     timestampType: 'timestamptz',
     serialType: 'bigserial',
     idType: 'uuid',
-    // Bulk load: loaded on first use (a worker never copies).
+    // Loaded on first use (a worker never copies).
     copyNewTasks: async (rows, beforeCommit) => (await import('./pg-copy.js')).copyNewTasks(pool, rows, beforeCommit),
-    // Transactions
     concurrentWriters: true,
     writeTransaction: (fn) => pgTransaction(pool, (client) => fn(onClient(connection, client))),
     exclusive: (fn) => fn(backend),
     claim: (fn) => fn(claimer),
-    // Notifications. LISTEN holds its connection for as long as it listens: one client of its own.
+    // LISTEN holds its connection for as long as it listens: one client of its own.
     hears: 'changes',
     listen: (channel, onMessage) => listener.listen(channel, onMessage),
     async announceQueued(trx, queues) {
@@ -55,10 +53,7 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
   return backend
 }
 
-/**
- * A transaction's client as an Session. Its Kysely handle, made on first use and kept with the
- * client (the pool reuses a few), runs every statement on that client.
- */
+/** A transaction's client as a Session; its Kysely handle is made on first use and kept with the client. */
 function onClient(connection: Connection, client: PoolClient): Session {
   return {
     spelling: connection.spelling,

@@ -4,30 +4,25 @@ import path from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import { StorageError } from '../../errors.js'
 import { isoReader, lazyBackend, type Backend, type Connection, type SqlSpelling } from '../backend.js'
-import { inNewTaskOrder } from '../task-row.js'
 
 /** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000
 /**
- * Each connection's page cache, in KiB (SQLite's default is 2,000). In WAL mode a commit by any other
- * process (another worker, `sq enqueue`) empties it anyway, and the operating system's page cache keeps
- * the file for every process at once; what a large private cache did keep was a long-running worker's
- * memory, ~2.5 MB above idle after 10,000 tasks and not given back. The worker's statements each read a
- * few pages of an index and the rows they change.
+ * Each connection's page cache, in KiB (SQLite's default: 2,000). A commit by any other process empties
+ * it anyway, and the OS's cache keeps the file for all; a large one only kept a long-running worker's
+ * memory ~2.5 MB above idle. The worker's statements each read a few pages.
  */
 const PAGE_CACHE_KIB = 512
 
 /**
- * Required, not imported: importing a CommonJS package from an ES module has Node scan its source for
- * named exports first (cjs-module-lexer), a few ms of every one-shot command. A missing package throws
- * MODULE_NOT_FOUND as this module loads, which open.ts reports by name.
+ * Required, not imported: an import of CommonJS has Node scan its source for named exports first, a few
+ * ms of every one-shot command. A missing package throws MODULE_NOT_FOUND, which open.ts reports.
  */
 const Sqlite: typeof BetterSqlite3 = createRequire(import.meta.url)('better-sqlite3')
 
 /**
- * better-sqlite3 loads its native module at the first open. Installed with scripts off (pnpm's default,
- * `npm install --ignore-scripts`) it was never built, and under another Node.js it was built for another
- * ABI: either way its own error is a stack of the paths it tried, with no word of the fix.
+ * better-sqlite3 loads its native module at the first open. Installed with scripts off (pnpm's default)
+ * it was never built, or under another Node.js for another ABI: its own error says nothing of the fix.
  */
 function openNative(file: string): BetterSqlite3.Database {
   try {
@@ -51,33 +46,21 @@ export const SQLITE_SPELLING: SqlSpelling = {
   // SQLite reads the clock to the ms and drops the rest, half a ms on average: added back.
   nowMs: `(julianday('now') - 2440587.5) * 86400000.0 + 0.5`,
   nowPlusSeconds,
-  // The commit is the announcement (Notifications.announceQueued).
+  // The commit is the announcement (Backend.announceQueued).
   announcingQueue: (insert) => insert,
   // The main file's full path, as SQLite resolved it when the connection opened it.
   placeQuery: `select "file" as "place", exists (select 1 from sqlite_master where "type" = 'table' and "name" = 'sq_tasks') as "migrated" from pragma_database_list where "name" = 'main'`,
   jsonRows: (parameter) => `json_each(${parameter}) as r`,
+  // A JSON value reads as the SQL value of its type, which SQLite's columns take as they are.
+  cast: (expression) => expression,
   // `where true`: SQLite's parser needs a WHERE between INSERT … SELECT and ON CONFLICT. json_each's
-  // key is the index in the array: ordered by it, the batch keeps its order.
-  newTaskRows: (parameter) =>
-    `select ${inNewTaskOrder({
-      id: 'r.value ->> 0',
-      task: 'r.value ->> 1',
-      args: 'r.value ->> 2',
-      status: `'queued'`,
-      queue: 'r.value ->> 3',
-      priority: 'r.value ->> 4',
-      max_attempts: 'r.value ->> 5',
-      attempts: '0',
-      key: 'r.value ->> 6',
-      created: now,
-      modified: now,
-      run_at: `coalesce(r.value ->> 7, ${nowPlusSeconds('r.value ->> 8')})`,
-    })} from json_each(${parameter}) as r where true order by r.key`,
+  // key is the index in the array.
+  orderedJsonRows: (parameter) => `json_each(${parameter}) as r where true order by r.key`,
   lockForClaim: '',
   claimTieBreak: 'rowid',
 }
 
-/** A statement cache over the native connection, shared by the SQL written out and by Kysely. */
+/** The native connection with a statement cache, shared by the SQL written out and by Kysely. */
 export interface NativeSqlite {
   readonly native: BetterSqlite3.Database
   close(): void
@@ -85,9 +68,8 @@ export interface NativeSqlite {
 }
 
 /**
- * Kysely prepares every query anew; preparing costs more than running most of sq's statements. The
- * worker repeats the same few, so prepared statements are kept (bounded; each runs to completion
- * synchronously, so one statement is never in use twice at once).
+ * Kysely prepares every query anew, which costs more than running most of sq's statements; the worker
+ * repeats a few. Each runs to completion synchronously, so none is ever in use twice at once.
  */
 function withStatementCache(native: BetterSqlite3.Database, max = 256): NativeSqlite {
   const cache = new Map<string, BetterSqlite3.Statement>()
@@ -115,10 +97,9 @@ export function runNative<R>(cached: NativeSqlite, text: string, values: readonl
 }
 
 /**
- * One connection per file per process. better-sqlite3 is synchronous: were one process to hold two
- * connections to a file, a write on one would wait for the other's lock while blocking the only thread
- * that could release it — a freeze, then "database is locked". So a second open of the same file shares
- * the first one's connection (Kysely serialises its use), and the last close closes it.
+ * One connection per file per process. better-sqlite3 is synchronous: with two, a write on one would
+ * wait for the other's lock while blocking the only thread that could release it. So a second open
+ * shares the first one's connection (Kysely serialises its use), and the last close closes it.
  */
 const shared = new Map<string, { connection: Connection; refs: number }>()
 
@@ -189,12 +170,7 @@ function openConnection(file: string, resolved: string): Connection {
       return whole.loaded ? whole.loaded.query<R>(text, values) : runNative<R>(cached, text, values)
     },
     assertIntact() {
-      let now: fs.Stats | undefined
-      try {
-        now = fs.statSync(resolved)
-      } catch {
-        // gone
-      }
+      const now = fs.statSync(resolved, { throwIfNoEntry: false })
       if (!now || now.ino !== identity.ino || now.dev !== identity.dev) {
         throw new StorageError(
           `the database file ${file} was ${now ? 'replaced' : 'deleted'} while in use; what is written now would be lost`,

@@ -6,9 +6,8 @@ import { WalWatcher } from './wal-watcher.js'
 import { runNative, type NativeSqlite } from './sqlite-connection.js'
 
 /**
- * Kysely's SQLite adapter takes no migration lock because it assumes one connection, but several sq
- * processes may open one file at once. BEGIN IMMEDIATE is a lock across processes that waits its turn,
- * and SQLite's DDL is transactional, so the whole migration runs under it.
+ * Kysely's SQLite adapter takes no migration lock (it assumes one connection), but several processes
+ * may open one file. BEGIN IMMEDIATE is a lock across them, and SQLite's DDL is transactional.
  */
 class LockingSqliteAdapter extends SqliteAdapter {
   override async acquireMigrationLock(db: Kysely<unknown>): Promise<void> {
@@ -46,23 +45,19 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
       // Kysely closes the handle only if it ever ran a query on it (the -wal file stayed otherwise).
       if (native.open) native.close()
     },
-    // Outside a transaction the statement runs at once on the connection, without Kysely's per-query
-    // work (createTask's INSERT: 44 → 35 µs of CPU): better-sqlite3 is synchronous, so nothing else can
-    // run on the connection meanwhile. Inside one (another call's, awaiting between its statements) it
-    // waits its turn through Kysely, as every query does, rather than join it.
+    // Outside a transaction at once on the connection, without Kysely's per-query work (createTask's
+    // INSERT: 44 → 35 µs of CPU): better-sqlite3 is synchronous, so nothing else runs meanwhile. Inside
+    // another call's, it waits its turn through Kysely rather than join it.
     async query<R>(text: string, values: readonly unknown[]): Promise<R[]> {
       if (!native.inTransaction) return runNative<R>(cached, text, values)
       return (await db.executeQuery<R>(CompiledQuery.raw(text, [...values]))).rows as R[]
     },
     ...clockOf(connection.spelling),
     gatesBeforeScan: false,
-    // DDL types
     timestampType: 'text',
     serialType: 'integer',
     idType: 'text',
-    // Bulk load
     copyNewTasks: null,
-    // Transactions
     concurrentWriters: false,
     async writeTransaction(fn) {
       return db.connection().execute(async (conn) => {
@@ -79,7 +74,7 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
     },
     exclusive: (fn) => backend.writeTransaction(fn),
     claim: (fn) => backend.exclusive(fn),
-    // Notifications: no LISTEN; a commit hint from the WAL file (see Notifications.hears).
+    // Notifications: no LISTEN; a commit hint from the WAL file (see Backend.hears).
     hears: 'commits',
     async listen(_channel, onMessage) {
       const stop = watcher.listen(() => onMessage(''))

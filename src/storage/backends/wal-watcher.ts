@@ -8,11 +8,9 @@ const REARM_MS = 500
 const TRAILING_MS = 100
 
 /**
- * SQLite has no LISTEN, but every commit in WAL mode writes the `-wal` file, whichever process makes
- * it; fs.watch (inotify) sees that within a millisecond or two at no cost while nothing happens. So an
- * idle worker wakes when another process enqueues, instead of polling the database every few
- * milliseconds. It is a hint (which commit, and of what, is unknown): handlers re-read, and callers
- * keep a slow poll as the safety net for filesystems where fs.watch sees nothing (network mounts).
+ * Every commit in WAL mode writes the `-wal` file, whichever process makes it; fs.watch sees that within
+ * a ms or two at no cost while idle, so an idle worker wakes when another process enqueues. A hint only
+ * (Backend.hears): handlers re-read, and keep a slow poll for filesystems fs.watch cannot see.
  */
 export class WalWatcher {
   private watcher: fs.FSWatcher | undefined
