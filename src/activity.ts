@@ -1,6 +1,6 @@
 import type { Backend } from './storage/backend.js'
-import { countsByQueue, oldestQueuedByQueue } from './storage/dashboard-repository.js'
-import * as monitor from './storage/monitor-repository.js'
+import { oldestQueuedByQueue } from './storage/dashboard-repository.js'
+import { countsBy, runningTasks } from './storage/monitor-repository.js'
 import { readJson } from './storage/task-row.js'
 import { liveWorkers } from './storage/worker-repository.js'
 import { ACTIVE_STATUSES, type Progress, type Status, TERMINAL_STATUSES, zeroCounts } from './task.js'
@@ -31,7 +31,7 @@ export interface RunningTask {
   /** Milliseconds since it started, by the database's clock. */
   elapsedMs: number
   attempt: number
-  /** The run's claim. */
+  /** The run's claim: a new one is a new run (its output starts over). */
   claims: number
   /** As the record holds it: a malformed one is its stored text (see readJson). */
   progress: Progress | string | null
@@ -49,36 +49,23 @@ export class Activity {
   ) {}
 
   /** Tasks per status: active ones counted now, ended ones as counted at most the max age ago. */
-  counts(): Promise<Record<Status, number>> {
-    return this.withFreshActive('by status', monitor.countsByStatus, (all, active) => ({
-      ...all,
-      ...Object.fromEntries(ACTIVE_STATUSES.map((s) => [s, active[s]])),
-    }))
+  async counts(): Promise<Record<Status, number>> {
+    return (await this.countsBy(null)).get('') ?? zeroCounts()
   }
 
   /** Tasks per queue and status, by queue name, counted as `counts()` counts them. */
-  countsByQueue(): Promise<QueueCounts[]> {
-    return this.withFreshActive('by queue', countsByQueue, (all, active) => {
-      const byQueue = new Map<string, Record<Status, number>>()
-      const entry = (queue: string) => byQueue.get(queue) ?? byQueue.set(queue, zeroCounts()).get(queue)!
-      for (const { queue, counts } of all) for (const s of TERMINAL_STATUSES) entry(queue)[s] = counts[s]
-      for (const { queue, counts } of active) for (const s of ACTIVE_STATUSES) entry(queue)[s] = counts[s]
-      return [...byQueue]
-        .filter(([, counts]) => Object.values(counts).some((n) => n > 0))
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([queue, counts]) => ({ queue, counts }))
-    })
+  async countsByQueue(): Promise<QueueCounts[]> {
+    return [...(await this.countsBy('queue'))].map(([queue, counts]) => ({ queue, counts }))
   }
 
   /** The oldest runnable queued task of each queue, as read at most the max age ago. */
   oldestQueued(): Promise<OldestQueued[]> {
-    const cached = this.cached('oldest') as Promise<OldestQueued[]> | undefined
-    return cached ?? this.remember('oldest', oldestQueuedByQueue(this.backend))
+    return this.cached('oldest') ?? this.remember('oldest', oldestQueuedByQueue(this.backend))
   }
 
   /** Tasks running now (started), oldest start first; `now` is the database's time (ms), read meanwhile. */
   async running(o: { taskPattern?: string | null; limit: number; now: Promise<number> }): Promise<RunningTask[]> {
-    const [rows, now] = await Promise.all([monitor.runningTasks(this.backend, o), o.now])
+    const [rows, now] = await Promise.all([runningTasks(this.backend, o), o.now])
     return rows.map((r) => ({
       id: r.id,
       task: r.task,
@@ -96,43 +83,32 @@ export class Activity {
     return liveWorkers(this.backend, this.settings.heartbeatTimeout)
   }
 
-  /** Completions and failures in the last `seconds`. */
-  recentlyEnded(seconds: number): Promise<{ completed: number; failed: number }> {
-    return monitor.recentlyEnded(this.backend, seconds)
-  }
-
-  /** The database's time, so elapsed times are right whatever the clock of this host. */
-  now(): Promise<string> {
-    return monitor.databaseNow(this.backend)
-  }
-
   /** Drops what was read, after a change made here (an action), so the next read shows it at once. */
   forget(): void {
     this.slow.clear()
   }
 
   /**
-   * A count read in full at most every max age (`read` without a status list), and in between its
-   * active statuses re-read and `merge`d into the full count.
+   * Counts read in full at most every max age, and in between their ended statuses taken from that read,
+   * their active ones re-read. Groups with no task left are dropped; the rest are in order.
    */
-  private async withFreshActive<T>(
-    key: string,
-    read: (backend: Backend, only?: readonly Status[]) => Promise<T>,
-    merge: (all: T, active: T) => T,
-  ): Promise<T> {
-    const cached = this.cached(key) as Promise<T> | undefined
-    if (!cached) {
-      const all = await this.remember(key, read(this.backend))
-      return merge(all, all)
-    }
-    const [all, active] = await Promise.all([cached, read(this.backend, ACTIVE_STATUSES)])
-    return merge(all, active)
+  private async countsBy(by: 'queue' | null): Promise<Map<string, Record<Status, number>>> {
+    const key = `counts by ${by}`
+    const cached = this.cached<Awaited<ReturnType<typeof countsBy>>>(key)
+    const all = cached ?? this.remember(key, countsBy(this.backend, by))
+    const [ended, active] = await Promise.all([all, cached ? countsBy(this.backend, by, ACTIVE_STATUSES) : all])
+    const merged = new Map<string, Record<Status, number>>()
+    const entry = (group: string) => merged.get(group) ?? merged.set(group, zeroCounts()).get(group)!
+    for (const [group, counts] of ended) for (const s of TERMINAL_STATUSES) entry(group)[s] = counts[s]
+    for (const [group, counts] of active) for (const s of ACTIVE_STATUSES) entry(group)[s] = counts[s]
+    const kept = [...merged].filter(([, counts]) => Object.values(counts).some((n) => n > 0))
+    return new Map(kept.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
   }
 
-  private cached(key: string): Promise<unknown> | undefined {
+  private cached<T>(key: string): Promise<T> | undefined {
     const entry = this.slow.get(key)
     const maxAge = this.settings.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS
-    return entry && Date.now() - entry.at < maxAge ? entry.data : undefined
+    return entry && Date.now() - entry.at < maxAge ? (entry.data as Promise<T>) : undefined
   }
 
   private remember<T>(key: string, data: Promise<T>): Promise<T> {

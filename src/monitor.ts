@@ -3,7 +3,7 @@ import { DEFAULTS } from './config.js'
 import { type FollowCursor, followStep, type Stream } from './follow.js'
 import type { Queue } from './queue/queue.js'
 import type { Backend } from './storage/backend.js'
-import * as monitor from './storage/monitor-repository.js'
+import { databaseNow, endedSince, latestWithStatus, type ListedStatus } from './storage/monitor-repository.js'
 import { pausedQueues } from './storage/pause-repository.js'
 import { readJson } from './storage/task-row.js'
 import type { Progress, Status } from './task.js'
@@ -16,25 +16,23 @@ import type { WorkerInfo } from './types.js'
  * (`previous`), so following a running task costs only its new output.
  */
 
-export type { RunningTask, Stream }
+export type { ListedStatus, RunningTask, Stream }
 
-/** Seconds over which throughput is counted. */
-export const THROUGHPUT_WINDOW_SECONDS = 60
+const THROUGHPUT_WINDOW_SECONDS = 60
 /** The most characters of output a pane keeps; older text is dropped (the pane says so). */
 export const PANE_MAX_CHARS = 256 * 1024
 /** The most chunks one refresh reads for the pane; a pane far behind catches up over a few refreshes. */
 const PANE_MAX_CHUNKS = 500
 
 /** Which tasks `sq top`'s lower list shows (Tab cycles them). */
-export type ListedStatus = monitor.ListedStatus
 export const LISTED_STATUSES: readonly ListedStatus[] = ['failed', 'queued', 'completed']
 
-/** A task of the lower list: a failure with its error, a completed task with its output, a queued one. */
+/** A task of the lower list. Times are by the database's clock. */
 export interface ListedTask {
   id: string
   task: string
   modified: string
-  /** Milliseconds since it was last modified (queued: how long it has waited), by the database's clock. */
+  /** Milliseconds since it was last modified (queued: how long it has waited). */
   agoMs: number
   /** Queued with a delay: milliseconds until it may run (a task delayed by 2h has not "waited" 2m). */
   delayMs?: number
@@ -91,8 +89,6 @@ export interface SnapshotOptions {
   stream?: Stream
   /** The status of the lower list; default failed. */
   list?: ListedStatus
-  runningLimit?: number
-  listLimit?: number
   /** The previous snapshot: its pane is continued when it shows the same task and stream. */
   previous?: Snapshot | null
 }
@@ -108,23 +104,22 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
   const backend = activity.backend
   const filter = o.filter?.trim() || null
   const list = o.list ?? 'failed'
-  const reading = activity.now()
-  const [at, counts, throughput, workers, running, listedRows, paused] = await Promise.all([
+  const reading = databaseNow(backend)
+  const [at, counts, [throughput], workers, running, listedRows, paused] = await Promise.all([
     reading,
     activity.counts(),
-    activity.recentlyEnded(THROUGHPUT_WINDOW_SECONDS),
+    endedSince(backend, [backend.nowPlusSeconds(-THROUGHPUT_WINDOW_SECONDS)]),
     activity.workers(),
-    activity.running({ taskPattern: filter, limit: o.runningLimit ?? 100, now: reading.then(Date.parse) }),
-    monitor.latestWithStatus(backend, { status: list, taskPattern: filter, limit: o.listLimit ?? 20 }),
+    activity.running({ taskPattern: filter, limit: 100, now: reading.then(Date.parse) }),
+    latestWithStatus(backend, { status: list, taskPattern: filter, limit: 20 }),
     pausedQueues(backend),
   ])
   const now = Date.parse(at)
-  const since = (iso: string) => Math.max(0, now - Date.parse(iso))
   const listed: ListedTask[] = listedRows.map((r) => ({
     id: r.id,
     task: r.task,
     modified: r.modified,
-    agoMs: since(r.modified),
+    agoMs: Math.max(0, now - Date.parse(r.modified)),
     ...(Date.parse(r.run_at) > now ? { delayMs: Date.parse(r.run_at) - now } : {}),
     line: firstNonBlankLine(r.head),
   }))
@@ -137,7 +132,7 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
     at,
     counts,
     total: Object.values(counts).reduce((a, b) => a + b, 0),
-    throughput: { ...throughput, windowSeconds: THROUGHPUT_WINDOW_SECONDS },
+    throughput: { ...throughput!, windowSeconds: THROUGHPUT_WINDOW_SECONDS },
     workers,
     paused: paused.map((p) => p.queue),
     running,
