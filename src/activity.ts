@@ -3,7 +3,7 @@ import { oldestQueuedByQueue } from './storage/dashboard-repository.js'
 import { countsBy, runningTasks } from './storage/monitor-repository.js'
 import { readJson } from './storage/task-row.js'
 import { liveWorkers } from './storage/worker-repository.js'
-import { ACTIVE_STATUSES, type Progress, type Status, TERMINAL_STATUSES, zeroCounts } from './task.js'
+import { ACTIVE_STATUSES, type Status, TERMINAL_STATUSES, zeroCounts } from './task.js'
 import { lastNonBlankLine } from './display-text.js'
 import type { WorkerInfo } from './types.js'
 
@@ -13,31 +13,16 @@ import type { WorkerInfo } from './types.js'
  */
 
 /**
- * How stale the counts of ended tasks (completed, failed, cancelled) may be. Counting them reads every
- * row of a large table (tens of milliseconds at 100,000 rows per status, ~0.1–0.3 s per queue and
- * status, which no index covers), so a read re-counts only queued and running tasks and reuses the
- * ended counts until they are this old. The oldest queued task per queue is read as often.
+ * How stale the counts of ended tasks may be: counting them reads every row of a large table (see
+ * countsBy), so a read re-counts only queued and running tasks and reuses the ended counts until they
+ * are this old. The oldest queued task per queue is read as often.
  */
 export const ENDED_COUNTS_MAX_AGE_MS = 5000
 
 export type QueueCounts = { queue: string; counts: Record<Status, number> }
 export type OldestQueued = Awaited<ReturnType<typeof oldestQueuedByQueue>>[number]
 
-export interface RunningTask {
-  id: string
-  task: string
-  worker: string | null
-  started: string | null
-  /** Milliseconds since it started, by the database's clock. */
-  elapsedMs: number
-  attempt: number
-  /** The run's claim: a new one is a new run (its output starts over). */
-  claims: number
-  /** As the record holds it: a malformed one is its stored text (see readJson). */
-  progress: Progress | string | null
-  /** The last non-blank line of its output so far, unescaped (each UI escapes). */
-  lastLine: string
-}
+export type RunningTask = Awaited<ReturnType<Activity['running']>>[number]
 
 /** Reads of the queue's state; the slow ones are shared by every caller for ENDED_COUNTS_MAX_AGE_MS. */
 export class Activity {
@@ -63,19 +48,19 @@ export class Activity {
     return this.cached('oldest') ?? this.remember('oldest', oldestQueuedByQueue(this.backend))
   }
 
-  /** Tasks running now (started), oldest start first; `now` is the database's time (ms), read meanwhile. */
-  async running(o: { taskPattern?: string | null; limit: number; now: Promise<number> }): Promise<RunningTask[]> {
+  /**
+   * Tasks running now (started), oldest start first; `now` is the database's time (ms), read meanwhile.
+   * `elapsedMs` is by that clock; `progress` as the record holds it (readJson); `lastLine` the last
+   * non-blank line of its output so far, unescaped (each UI escapes).
+   */
+  async running(o: { taskPattern?: string | null; limit: number; now: Promise<number> }) {
     const [rows, now] = await Promise.all([runningTasks(this.backend, o), o.now])
-    return rows.map((r) => ({
-      id: r.id,
-      task: r.task,
-      worker: r.worker,
-      started: r.started,
+    return rows.map(({ attempts, progress, last_output, ...r }) => ({
+      ...r,
       elapsedMs: r.started === null ? 0 : Math.max(0, now - Date.parse(r.started)),
-      attempt: r.attempts,
-      claims: r.claims,
-      progress: readJson('progress', r.progress),
-      lastLine: lastNonBlankLine(r.last_output),
+      attempt: attempts,
+      progress: readJson('progress', progress),
+      lastLine: lastNonBlankLine(last_output),
     }))
   }
 

@@ -1,5 +1,5 @@
-import type { Status } from '../task.js'
 import type { BackendConnection, SqlRunner } from './backend.js'
+import type { TaskRow } from './task-row.js'
 
 /**
  * The three reads of following a run's output (follow.ts): the task's head, its chunks after a cursor,
@@ -13,26 +13,17 @@ export type FollowStore = SqlRunner & Pick<BackendConnection, 'toIso'>
 
 export type Stream = 'output' | 'log'
 
-export interface TaskHead {
-  task: string
-  status: Status
-  worker: string | null
-  attempts: number
-  /** The run's claim: a new one is a new run (its output starts over). */
-  claims: number
-  started: string | null
-  finished: string | null
-  progress: string | null
-  /** The start of the error (at most 8 KiB). */
-  error_head: string | null
-}
+type StoredHead = Pick<
+  TaskRow,
+  'task' | 'status' | 'worker' | 'attempts' | 'claims' | 'started' | 'finished' | 'progress'
+> & { error_head: string | null }
 
-type StoredHead = Omit<TaskHead, 'started' | 'finished'> & {
-  started: Date | string | null
-  finished: Date | string | null
-}
+/**
+ * A task without its output and log: `claims` is its run (a new one starts its output over), `error_head`
+ * the start (8 KiB) of its error.
+ */
+export type TaskHead = Omit<StoredHead, 'started' | 'finished'> & { started: string | null; finished: string | null }
 
-/** One task without its output and log. */
 export async function taskHead(backend: FollowStore, id: string): Promise<TaskHead | undefined> {
   const [row] = await backend.query<StoredHead>(
     `select "task", "status", "worker", "attempts", "claims", "started", "finished", "progress", substr("error", 1, 8192) as "error_head" from "sq_tasks" where "id" = ${backend.spelling.param(1)}`,
@@ -58,8 +49,8 @@ export interface ChunkRead {
 }
 
 /**
- * One stream of a run's chunks: up to `maxChunks` after `afterSeq` in order, or with `fromTail` the
- * LAST `maxChunks`. Either way one range of the index, so a read costs the size of the new output.
+ * One stream of a run's chunks after `afterSeq`: the first `maxChunks` in order, or with `fromTail` the
+ * last. Either way one range of the index, so a read costs the size of the new output.
  */
 export async function chunksAfter(
   backend: FollowStore,
@@ -67,10 +58,8 @@ export async function chunksAfter(
 ): Promise<ChunkRead> {
   const p = backend.spelling.param
   const rows = await backend.query<{ seq: number | string; data: string }>(
-    o.fromTail
-      ? `select "seq", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "stream" = ${p(2)} and "claim" = ${p(3)} order by "seq" desc limit ${p(4)}`
-      : `select "seq", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "stream" = ${p(2)} and "claim" = ${p(3)} and "seq" > ${p(4)} order by "seq" limit ${p(5)}`,
-    o.fromTail ? [o.id, o.stream, o.claim, o.maxChunks + 1] : [o.id, o.stream, o.claim, o.afterSeq, o.maxChunks + 1],
+    `select "seq", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "stream" = ${p(2)} and "claim" = ${p(3)} and "seq" > ${p(4)} order by "seq"${o.fromTail ? ' desc' : ''} limit ${p(5)}`,
+    [o.id, o.stream, o.claim, o.afterSeq, o.maxChunks + 1],
   )
   if (o.fromTail) rows.reverse()
   const more = rows.length > o.maxChunks
