@@ -3,7 +3,7 @@ import { oldestQueuedByQueue } from './storage/dashboard-repository.js'
 import { countsBy, runningTasks } from './storage/monitor-repository.js'
 import { readJson } from './storage/task-row.js'
 import { liveWorkers } from './storage/worker-repository.js'
-import { ACTIVE_STATUSES, type Status, TERMINAL_STATUSES, zeroCounts } from './task.js'
+import { ACTIVE_STATUSES, type Status, zeroCounts } from './task.js'
 import { lastNonBlankLine } from './display-text.js'
 import type { WorkerInfo } from './types.js'
 
@@ -45,7 +45,7 @@ export class Activity {
 
   /** The oldest runnable queued task of each queue, as read at most the max age ago. */
   oldestQueued(): Promise<OldestQueued[]> {
-    return this.cached('oldest') ?? this.remember('oldest', oldestQueuedByQueue(this.backend))
+    return this.slowRead('oldest', () => oldestQueuedByQueue(this.backend))[0]
   }
 
   /**
@@ -78,31 +78,25 @@ export class Activity {
    * their active ones re-read. Groups with no task left are dropped; the rest are in order.
    */
   private async countsBy(by: 'queue' | null): Promise<Map<string, Record<Status, number>>> {
-    const key = `counts by ${by}`
-    const cached = this.cached<Awaited<ReturnType<typeof countsBy>>>(key)
-    const all = cached ?? this.remember(key, countsBy(this.backend, by))
+    const [all, cached] = this.slowRead(`counts by ${by}`, () => countsBy(this.backend, by))
     const [ended, active] = await Promise.all([all, cached ? countsBy(this.backend, by, ACTIVE_STATUSES) : all])
-    const merged = new Map<string, Record<Status, number>>()
-    const entry = (group: string) => merged.get(group) ?? merged.set(group, zeroCounts()).get(group)!
-    for (const [group, counts] of ended) for (const s of TERMINAL_STATUSES) entry(group)[s] = counts[s]
-    for (const [group, counts] of active) for (const s of ACTIVE_STATUSES) entry(group)[s] = counts[s]
-    const kept = [...merged].filter(([, counts]) => Object.values(counts).some((n) => n > 0))
-    return new Map(kept.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-  }
-
-  private cached<T>(key: string): Promise<T> | undefined {
-    const entry = this.slow.get(key)
-    const maxAge = this.settings.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS
-    return entry && Date.now() - entry.at < maxAge ? (entry.data as Promise<T>) : undefined
-  }
-
-  private remember<T>(key: string, data: Promise<T>): Promise<T> {
-    const entry = { at: Date.now(), data }
-    this.slow.set(key, entry)
-    // A failed read is not kept: the next caller reads again.
-    data.catch(() => {
-      if (this.slow.get(key) === entry) this.slow.delete(key)
+    const merged = [...new Set([...ended.keys(), ...active.keys()])].sort().map((group) => {
+      const fresh = Object.fromEntries(ACTIVE_STATUSES.map((s) => [s, active.get(group)?.[s] ?? 0]))
+      return [group, { ...(ended.get(group) ?? zeroCounts()), ...fresh }] as const
     })
-    return data
+    return new Map(merged.filter(([, counts]) => Object.values(counts).some((n) => n > 0)))
+  }
+
+  /** `read()` as done at most the max age ago (and whether it was), else now; a failed read is not kept. */
+  private slowRead<T>(key: string, read: () => Promise<T>): [data: Promise<T>, cached: boolean] {
+    const entry = this.slow.get(key)
+    if (entry && Date.now() - entry.at < (this.settings.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS))
+      return [entry.data as Promise<T>, true]
+    const fresh = { at: Date.now(), data: read() }
+    this.slow.set(key, fresh)
+    fresh.data.catch(() => {
+      if (this.slow.get(key) === fresh) this.slow.delete(key)
+    })
+    return [fresh.data, false]
   }
 }

@@ -76,7 +76,6 @@ export interface Snapshot {
   listed: { status: ListedStatus; tasks: ListedTask[] }
   /** The selected task's pane; null when nothing is selected or the task is gone. */
   pane: Pane | null
-  /** Milliseconds this snapshot took to read. */
   tookMs: number
 }
 
@@ -115,13 +114,11 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
     pausedQueues(backend),
   ])
   const now = Date.parse(at)
-  const listed: ListedTask[] = listedRows.map((r) => ({
-    id: r.id,
-    task: r.task,
-    modified: r.modified,
+  const listed: ListedTask[] = listedRows.map(({ head, run_at, ...r }) => ({
+    ...r,
     agoMs: Math.max(0, now - Date.parse(r.modified)),
-    ...(Date.parse(r.run_at) > now ? { delayMs: Date.parse(r.run_at) - now } : {}),
-    line: firstNonBlankLine(r.head),
+    ...(Date.parse(run_at) > now ? { delayMs: Date.parse(run_at) - now } : {}),
+    line: firstNonBlankLine(head),
   }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
   const pane =

@@ -40,22 +40,16 @@ export async function taskHead(backend: FollowStore, id: string): Promise<TaskHe
   )
 }
 
-export interface ChunkRead {
-  text: string
-  /** The seq of the last chunk read; pass it back as `afterSeq` to read only what came since. */
-  lastSeq: number
-  /** True when chunks were left out: older ones (`fromTail`), or ones after this batch. */
-  more: boolean
-}
-
 /**
  * One stream of a run's chunks after `afterSeq`: the first `maxChunks` in order, or with `fromTail` the
- * last. Either way one range of the index, so a read costs the size of the new output.
+ * last. Either way one range of the index, so a read costs the size of the new output. `lastSeq` is the
+ * last chunk read (the next `afterSeq`); `more` tells that chunks were left out, older ones (`fromTail`)
+ * or ones after this batch.
  */
 export async function chunksAfter(
   backend: FollowStore,
   o: { id: string; claim: number; stream: Stream; afterSeq: number; maxChunks: number; fromTail: boolean },
-): Promise<ChunkRead> {
+): Promise<{ text: string; lastSeq: number; more: boolean }> {
   const p = backend.spelling.param
   const rows = await backend.query<{ seq: number | string; data: string }>(
     `select "seq", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "stream" = ${p(2)} and "claim" = ${p(3)} and "seq" > ${p(4)} order by "seq"${o.fromTail ? ' desc' : ''} limit ${p(5)}`,
