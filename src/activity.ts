@@ -17,7 +17,7 @@ import type { WorkerInfo } from './types.js'
  * countsBy), so a read re-counts only queued and running tasks and reuses the ended counts until they
  * are this old. The oldest queued task per queue is read as often.
  */
-export const ENDED_COUNTS_MAX_AGE_MS = 5000
+const ENDED_COUNTS_MAX_AGE_MS = 5000
 
 export type QueueCounts = { queue: string; counts: Record<Status, number> }
 export type OldestQueued = Awaited<ReturnType<typeof oldestQueuedByQueue>>[number]

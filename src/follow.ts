@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { NotFoundError } from './errors.js'
 import type { Connection } from './storage/backend.js'
 import * as follow from './storage/follow-repository.js'
-import type { FollowStore, Stream, TaskHead } from './storage/follow-repository.js'
-import { getTask } from './storage/task-repository.js'
+import type { Stream, TaskHead } from './storage/follow-repository.js'
+import { getTask, type TaskStore } from './storage/task-repository.js'
 import { isTerminal, type Status } from './task.js'
 import type { Task } from './types.js'
 
@@ -62,7 +62,7 @@ const codePoints = (text: string) => text.length - (text.match(SURROGATE_PAIR)?.
 
 /** One step of following task `id`'s stream from `cursor`; null once the task is gone. */
 export async function followStep(
-  backend: FollowStore,
+  backend: TaskStore,
   id: string,
   cursor: FollowCursor | null,
   o: FollowOptions = {},

@@ -17,15 +17,13 @@ import type { WorkerInfo } from './types.js'
  */
 
 export type { ListedStatus, RunningTask, Stream }
+export { LISTED_STATUSES } from './storage/monitor-repository.js'
 
 const THROUGHPUT_WINDOW_SECONDS = 60
 /** The most characters of output a pane keeps; older text is dropped (the pane says so). */
 export const PANE_MAX_CHARS = 256 * 1024
-/** The most chunks one refresh reads for the pane; a pane far behind catches up over a few refreshes. */
-const PANE_MAX_CHUNKS = 500
-
-/** Which tasks `sq top`'s lower list shows (Tab cycles them). */
-export const LISTED_STATUSES: readonly ListedStatus[] = ['failed', 'queued', 'completed']
+/** How a refresh follows the pane's stream: at most 500 chunks, so a pane far behind catches up over a few. */
+const PANE_READ = { from: 'tail', maxChunks: 500, tailChars: PANE_MAX_CHARS } as const
 
 /** A task of the lower list. Times are by the database's clock. */
 export interface ListedTask {
@@ -121,10 +119,7 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
     line: firstNonBlankLine(head),
   }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
-  const pane =
-    selectedId === null
-      ? null
-      : await readPane(backend, selectedId, o.stream ?? 'output', o.previous?.pane ?? null, now)
+  const pane = selectedId === null ? null : await readPane(backend, selectedId, o, now)
   return {
     at,
     counts,
@@ -140,14 +135,10 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
 }
 
 /** The pane of task `id`: the previous pane continued by one step of following its stream. */
-async function readPane(backend: Backend, id: string, stream: Stream, previous: Pane | null, now: number) {
-  const continued = previous?.id === id && previous.stream === stream ? previous : null
-  const step = await followStep(backend, id, continued?.cursor ?? null, {
-    stream,
-    from: 'tail',
-    maxChunks: PANE_MAX_CHUNKS,
-    tailChars: PANE_MAX_CHARS,
-  })
+async function readPane(backend: Backend, id: string, o: SnapshotOptions, now: number) {
+  const stream = o.stream ?? 'output'
+  const continued = o.previous?.pane?.id === id && o.previous.pane.stream === stream ? o.previous.pane : null
+  const step = await followStep(backend, id, continued?.cursor ?? null, { ...PANE_READ, stream })
   if (!step) return null
   const { head } = step
   const kept = continued && !step.restart && head.status !== 'queued' ? continued : null
@@ -205,9 +196,7 @@ export function queueMonitor(queue: Queue): MonitorSource {
     async watch(onChange) {
       // SQLite hears every commit, heartbeats included: a redraw per commit would cost more than the poll.
       if (backend.hears === 'commits') return async () => {}
-      const stops = await Promise.all(
-        ['sq_queued', 'sq_ended'].map((channel) => backend.listen(channel, () => onChange())),
-      )
+      const stops = await Promise.all(['sq_queued', 'sq_ended'].map((channel) => backend.listen(channel, onChange)))
       return async () => {
         await Promise.all(stops.map((stop) => stop()))
       }

@@ -16,9 +16,7 @@ import { SEARCH_SQL, searchNeedle } from './search.js'
  * Seconds the oldest runnable queued task of each queue has waited (since its run_at), by the
  * database's clock. Queues with nothing runnable are absent.
  */
-export async function oldestQueuedByQueue(
-  backend: Backend,
-): Promise<Array<{ queue: string; seconds: number; runAt: string }>> {
+export async function oldestQueuedByQueue(backend: Backend) {
   const rows = await backend.db
     .selectFrom('sq_tasks')
     .select(['queue', (eb) => eb.fn.min('run_at').as('oldest'), backend.now().as('now')])

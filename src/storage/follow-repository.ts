@@ -1,4 +1,5 @@
-import type { BackendConnection, SqlRunner } from './backend.js'
+import type { TaskChunksTable } from './schema.js'
+import type { TaskStore } from './task-repository.js'
 import type { TaskRow } from './task-row.js'
 
 /**
@@ -8,10 +9,7 @@ import type { TaskRow } from './task-row.js'
  * the bare connection, without loading Kysely.
  */
 
-/** What these reads need: a Connection, or a Backend. */
-export type FollowStore = SqlRunner & Pick<BackendConnection, 'toIso'>
-
-export type Stream = 'output' | 'log'
+export type Stream = TaskChunksTable['stream']
 
 type StoredHead = Pick<
   TaskRow,
@@ -24,7 +22,7 @@ type StoredHead = Pick<
  */
 export type TaskHead = Omit<StoredHead, 'started' | 'finished'> & { started: string | null; finished: string | null }
 
-export async function taskHead(backend: FollowStore, id: string): Promise<TaskHead | undefined> {
+export async function taskHead(backend: TaskStore, id: string): Promise<TaskHead | undefined> {
   const [row] = await backend.query<StoredHead>(
     `select "task", "status", "worker", "attempts", "claims", "started", "finished", "progress", substr("error", 1, 8192) as "error_head" from "sq_tasks" where "id" = ${backend.spelling.param(1)}`,
     [id],
@@ -47,7 +45,7 @@ export async function taskHead(backend: FollowStore, id: string): Promise<TaskHe
  * or ones after this batch.
  */
 export async function chunksAfter(
-  backend: FollowStore,
+  backend: TaskStore,
   o: { id: string; claim: number; stream: Stream; afterSeq: number; maxChunks: number; fromTail: boolean },
 ): Promise<{ text: string; lastSeq: number; more: boolean }> {
   const p = backend.spelling.param
@@ -71,7 +69,7 @@ export async function chunksAfter(
  * `length` is the stream's whole length; `claims` tells which run the row now holds.
  */
 export async function endedText(
-  backend: FollowStore,
+  backend: TaskStore,
   o: { id: string; stream: Stream; from: number; maxChars: number },
 ): Promise<{ claims: number; text: string; length: number } | undefined> {
   const p = backend.spelling.param

@@ -120,9 +120,10 @@ export async function runningTasks(backend: Backend, o: { taskPattern?: string |
 
 export type RunningRow = Awaited<ReturnType<typeof runningTasks>>[number]
 
-/** The statuses `sq top`'s lower list can show, and the column whose start (`head`) it shows for each. */
-export type ListedStatus = 'failed' | 'queued' | 'completed'
-const HEAD_OF: Record<ListedStatus, 'error' | 'output' | null> = { failed: 'error', completed: 'output', queued: null }
+/** The statuses `sq top`'s lower list shows, in the order Tab cycles them, and the column whose start it shows. */
+const HEAD_OF = { failed: 'error', queued: null, completed: 'output' } as const
+export type ListedStatus = keyof typeof HEAD_OF
+export const LISTED_STATUSES = Object.keys(HEAD_OF) as ListedStatus[]
 
 /**
  * Tasks of one status for `sq top`, with the start (400 characters) of a failure's error or a completed
