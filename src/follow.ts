@@ -8,10 +8,11 @@ import { isTerminal, type Status } from './task.js'
 import type { Task } from './types.js'
 
 /**
- * Following a run's output, one step at a time: `sq show --follow` (Queue.follow: followTask), the dashboard's live
- * pane (http/sse.ts) and `sq top`'s pane (monitor.ts) all poll `followStep`. A step reads the task's
- * head, then only what is new: the chunks after the cursor while the run goes on, the rest of its text
- * from the row once it has ended (its chunks were folded there). A new run (a retry) starts over.
+ * Following a run's output, one step at a time: `sq show --follow` (Queue.follow: followTask), the
+ * dashboard's live pane (http/sse.ts) and `sq top`'s pane (monitor.ts) all poll `followStep`. A step
+ * reads the task's head, then only what is new: the chunks after the cursor while the run goes on, the
+ * rest of its text from the row once it has ended (its chunks were folded there). A new run (a retry)
+ * starts over.
  */
 
 export type { Stream, TaskHead } from './storage/follow-repository.js'

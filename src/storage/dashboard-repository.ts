@@ -7,9 +7,8 @@ import { countWhen, endedSince, head } from './monitor-repository.js'
 import { SEARCH_SQL, searchNeedle } from './search.js'
 
 /**
- * The read-only queries of the web dashboard and of /metrics (`sq serve`) that `sq top` and `sq stats`
- * do not already have. Written once in Kysely for both dialects; each is one statement, so a scrape or
- * a refresh costs a few round trips whatever the number of tasks.
+ * The read-only queries of the web dashboard and /metrics (`sq serve`), written once in Kysely for both
+ * dialects: each is one statement, so a scrape or a refresh costs a few round trips whatever the size.
  */
 
 /**
