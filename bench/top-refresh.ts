@@ -16,7 +16,6 @@ import { snapshot, type Snapshot } from '../src/monitor.js'
 import type { Backend, BackendName } from '../src/storage/backend.js'
 import * as f from '../src/storage/follow-repository.js'
 import * as m from '../src/storage/monitor-repository.js'
-import { countsByStatus } from '../src/storage/monitor-repository.js'
 import { liveWorkers } from '../src/storage/worker-repository.js'
 import { ACTIVE_STATUSES, type Status } from '../src/task.js'
 import { createTestDatabase, openTestDatabase } from '../test/helpers/db.js'
@@ -148,7 +147,7 @@ async function bench(name: BackendName): Promise<void> {
   try {
     const t0 = performance.now()
     await fill(d)
-    const total = await countsByStatus(d)
+    const total = (await m.countsBy(d, null)).get('')!
     process.stdout.write(
       `\n${name}: ${Object.values(total).reduce((a, b) => a + b, 0)} tasks (${JSON.stringify(total)}), filled in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
     )
@@ -177,9 +176,9 @@ async function bench(name: BackendName): Promise<void> {
     const pane = first.pane!
     const queries: Array<[string, () => Promise<unknown>]> = [
       ['database now', () => m.databaseNow(d)],
-      ['counts, all statuses (GROUP BY)', () => m.countsByStatus(d)],
-      ['counts, queued + progress', () => m.countsByStatus(d, ACTIVE_STATUSES)],
-      ['completions/failures in 60 s', () => m.recentlyEnded(d, 60)],
+      ['counts, all statuses (GROUP BY)', () => m.countsBy(d, null)],
+      ['counts, queued + progress', () => m.countsBy(d, null, ACTIVE_STATUSES)],
+      ['completions/failures in 60 s', () => m.endedSince(d, [d.nowPlusSeconds(-60)])],
       ['live workers', () => liveWorkers(d, 30)],
       ['running tasks + last line', () => m.runningTasks(d, { limit: 100 })],
       ['recent failures', () => m.latestWithStatus(d, { status: 'failed', limit: 20 })],

@@ -1,9 +1,9 @@
 import type { Backend } from './storage/backend.js'
-import { countsByQueue, oldestQueuedByQueue } from './storage/dashboard-repository.js'
-import * as monitor from './storage/monitor-repository.js'
+import { oldestQueuedByQueue } from './storage/dashboard-repository.js'
+import { countsBy, runningTasks } from './storage/monitor-repository.js'
 import { readJson } from './storage/task-row.js'
 import { liveWorkers } from './storage/worker-repository.js'
-import { ACTIVE_STATUSES, type Progress, type Status, TERMINAL_STATUSES, zeroCounts } from './task.js'
+import { ACTIVE_STATUSES, type Status, zeroCounts } from './task.js'
 import { lastNonBlankLine } from './display-text.js'
 import type { WorkerInfo } from './types.js'
 
@@ -13,31 +13,16 @@ import type { WorkerInfo } from './types.js'
  */
 
 /**
- * How stale the counts of ended tasks (completed, failed, cancelled) may be. Counting them reads every
- * row of a large table (tens of milliseconds at 100,000 rows per status, ~0.1–0.3 s per queue and
- * status, which no index covers), so a read re-counts only queued and running tasks and reuses the
- * ended counts until they are this old. The oldest queued task per queue is read as often.
+ * How stale the counts of ended tasks may be: counting them reads every row of a large table (see
+ * countsBy), so a read re-counts only queued and running tasks and reuses the ended counts until they
+ * are this old. The oldest queued task per queue is read as often.
  */
-export const ENDED_COUNTS_MAX_AGE_MS = 5000
+const ENDED_COUNTS_MAX_AGE_MS = 5000
 
 export type QueueCounts = { queue: string; counts: Record<Status, number> }
 export type OldestQueued = Awaited<ReturnType<typeof oldestQueuedByQueue>>[number]
 
-export interface RunningTask {
-  id: string
-  task: string
-  worker: string | null
-  started: string | null
-  /** Milliseconds since it started, by the database's clock. */
-  elapsedMs: number
-  attempt: number
-  /** The run's claim. */
-  claims: number
-  /** As the record holds it: a malformed one is its stored text (see readJson). */
-  progress: Progress | string | null
-  /** The last non-blank line of its output so far, unescaped (each UI escapes). */
-  lastLine: string
-}
+export type RunningTask = Awaited<ReturnType<Activity['running']>>[number]
 
 /** Reads of the queue's state; the slow ones are shared by every caller for ENDED_COUNTS_MAX_AGE_MS. */
 export class Activity {
@@ -49,61 +34,38 @@ export class Activity {
   ) {}
 
   /** Tasks per status: active ones counted now, ended ones as counted at most the max age ago. */
-  counts(): Promise<Record<Status, number>> {
-    return this.withFreshActive('by status', monitor.countsByStatus, (all, active) => ({
-      ...all,
-      ...Object.fromEntries(ACTIVE_STATUSES.map((s) => [s, active[s]])),
-    }))
+  async counts(): Promise<Record<Status, number>> {
+    return (await this.countsBy(null)).get('') ?? zeroCounts()
   }
 
   /** Tasks per queue and status, by queue name, counted as `counts()` counts them. */
-  countsByQueue(): Promise<QueueCounts[]> {
-    return this.withFreshActive('by queue', countsByQueue, (all, active) => {
-      const byQueue = new Map<string, Record<Status, number>>()
-      const entry = (queue: string) => byQueue.get(queue) ?? byQueue.set(queue, zeroCounts()).get(queue)!
-      for (const { queue, counts } of all) for (const s of TERMINAL_STATUSES) entry(queue)[s] = counts[s]
-      for (const { queue, counts } of active) for (const s of ACTIVE_STATUSES) entry(queue)[s] = counts[s]
-      return [...byQueue]
-        .filter(([, counts]) => Object.values(counts).some((n) => n > 0))
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([queue, counts]) => ({ queue, counts }))
-    })
+  async countsByQueue(): Promise<QueueCounts[]> {
+    return [...(await this.countsBy('queue'))].map(([queue, counts]) => ({ queue, counts }))
   }
 
   /** The oldest runnable queued task of each queue, as read at most the max age ago. */
   oldestQueued(): Promise<OldestQueued[]> {
-    const cached = this.cached('oldest') as Promise<OldestQueued[]> | undefined
-    return cached ?? this.remember('oldest', oldestQueuedByQueue(this.backend))
+    return this.slowRead('oldest', () => oldestQueuedByQueue(this.backend))[0]
   }
 
-  /** Tasks running now (started), oldest start first; `now` is the database's time (ms), read meanwhile. */
-  async running(o: { taskPattern?: string | null; limit: number; now: Promise<number> }): Promise<RunningTask[]> {
-    const [rows, now] = await Promise.all([monitor.runningTasks(this.backend, o), o.now])
-    return rows.map((r) => ({
-      id: r.id,
-      task: r.task,
-      worker: r.worker,
-      started: r.started,
+  /**
+   * Tasks running now (started), oldest start first; `now` is the database's time (ms), read meanwhile.
+   * `elapsedMs` is by that clock; `progress` as the record holds it (readJson); `lastLine` the last
+   * non-blank line of its output so far, unescaped (each UI escapes).
+   */
+  async running(o: { taskPattern?: string | null; limit: number; now: Promise<number> }) {
+    const [rows, now] = await Promise.all([runningTasks(this.backend, o), o.now])
+    return rows.map(({ attempts, progress, last_output, ...r }) => ({
+      ...r,
       elapsedMs: r.started === null ? 0 : Math.max(0, now - Date.parse(r.started)),
-      attempt: r.attempts,
-      claims: r.claims,
-      progress: readJson('progress', r.progress),
-      lastLine: lastNonBlankLine(r.last_output),
+      attempt: attempts,
+      progress: readJson('progress', progress),
+      lastLine: lastNonBlankLine(last_output),
     }))
   }
 
   workers(): Promise<WorkerInfo[]> {
     return liveWorkers(this.backend, this.settings.heartbeatTimeout)
-  }
-
-  /** Completions and failures in the last `seconds`. */
-  recentlyEnded(seconds: number): Promise<{ completed: number; failed: number }> {
-    return monitor.recentlyEnded(this.backend, seconds)
-  }
-
-  /** The database's time, so elapsed times are right whatever the clock of this host. */
-  now(): Promise<string> {
-    return monitor.databaseNow(this.backend)
   }
 
   /** Drops what was read, after a change made here (an action), so the next read shows it at once. */
@@ -112,36 +74,29 @@ export class Activity {
   }
 
   /**
-   * A count read in full at most every max age (`read` without a status list), and in between its
-   * active statuses re-read and `merge`d into the full count.
+   * Counts read in full at most every max age, and in between their ended statuses taken from that read,
+   * their active ones re-read. Groups with no task left are dropped; the rest are in order.
    */
-  private async withFreshActive<T>(
-    key: string,
-    read: (backend: Backend, only?: readonly Status[]) => Promise<T>,
-    merge: (all: T, active: T) => T,
-  ): Promise<T> {
-    const cached = this.cached(key) as Promise<T> | undefined
-    if (!cached) {
-      const all = await this.remember(key, read(this.backend))
-      return merge(all, all)
-    }
-    const [all, active] = await Promise.all([cached, read(this.backend, ACTIVE_STATUSES)])
-    return merge(all, active)
-  }
-
-  private cached(key: string): Promise<unknown> | undefined {
-    const entry = this.slow.get(key)
-    const maxAge = this.settings.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS
-    return entry && Date.now() - entry.at < maxAge ? entry.data : undefined
-  }
-
-  private remember<T>(key: string, data: Promise<T>): Promise<T> {
-    const entry = { at: Date.now(), data }
-    this.slow.set(key, entry)
-    // A failed read is not kept: the next caller reads again.
-    data.catch(() => {
-      if (this.slow.get(key) === entry) this.slow.delete(key)
+  private async countsBy(by: 'queue' | null): Promise<Map<string, Record<Status, number>>> {
+    const [all, cached] = this.slowRead(`counts by ${by}`, () => countsBy(this.backend, by))
+    const [ended, active] = await Promise.all([all, cached ? countsBy(this.backend, by, ACTIVE_STATUSES) : all])
+    const merged = [...new Set([...ended.keys(), ...active.keys()])].sort().map((group) => {
+      const fresh = Object.fromEntries(ACTIVE_STATUSES.map((s) => [s, active.get(group)?.[s] ?? 0]))
+      return [group, { ...(ended.get(group) ?? zeroCounts()), ...fresh }] as const
     })
-    return data
+    return new Map(merged.filter(([, counts]) => Object.values(counts).some((n) => n > 0)))
+  }
+
+  /** `read()` as done at most the max age ago (and whether it was), else now; a failed read is not kept. */
+  private slowRead<T>(key: string, read: () => Promise<T>): [data: Promise<T>, cached: boolean] {
+    const entry = this.slow.get(key)
+    if (entry && Date.now() - entry.at < (this.settings.endedCountsMaxAgeMs ?? ENDED_COUNTS_MAX_AGE_MS))
+      return [entry.data as Promise<T>, true]
+    const fresh = { at: Date.now(), data: read() }
+    this.slow.set(key, fresh)
+    fresh.data.catch(() => {
+      if (this.slow.get(key) === fresh) this.slow.delete(key)
+    })
+    return [fresh.data, false]
   }
 }

@@ -20,26 +20,17 @@ export function escapeControl(text: string, keepNewlines = true): string {
   })
 }
 
+const nonBlankLines = (text: string | null | undefined) =>
+  (text ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+
 /** The first line with something on it, trimmed: an error's message, a result's gist. */
-export function firstNonBlankLine(text: string | null | undefined): string {
-  return (
-    (text ?? '')
-      .split('\n')
-      .find((line) => line.trim() !== '')
-      ?.trim() ?? ''
-  )
-}
+export const firstNonBlankLine = (text: string | null | undefined): string => nonBlankLines(text)[0] ?? ''
 
 /** The last line with something on it, trimmed: what a running task printed most recently. */
-export function lastNonBlankLine(text: string | null | undefined): string {
-  return (
-    (text ?? '')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .at(-1)
-      ?.trim() ?? ''
-  )
-}
+export const lastNonBlankLine = (text: string | null | undefined): string => nonBlankLines(text).at(-1) ?? ''
 
 /** How a malformed json field (the stored text itself, see storage/task-row.ts) is shown to people. */
 export const MALFORMED = '(malformed)'

@@ -1,12 +1,18 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { NotFoundError } from './errors.js'
+import type { Connection } from './storage/backend.js'
 import * as follow from './storage/follow-repository.js'
-import type { FollowStore, Stream, TaskHead } from './storage/follow-repository.js'
+import type { Stream, TaskHead } from './storage/follow-repository.js'
+import { getTask, type TaskStore } from './storage/task-repository.js'
 import { isTerminal, type Status } from './task.js'
+import type { Task } from './types.js'
 
 /**
- * Following a run's output, one step at a time: `sq show --follow` (Queue.follow), the dashboard's live
- * pane (http/sse.ts) and `sq top`'s pane (monitor.ts) all poll `followStep`. A step reads the task's
- * head, then only what is new: the chunks after the cursor while the run goes on, the rest of its text
- * from the row once it has ended (its chunks were folded there). A new run (a retry) starts over.
+ * Following a run's output, one step at a time: `sq show --follow` (Queue.follow: followTask), the
+ * dashboard's live pane (http/sse.ts) and `sq top`'s pane (monitor.ts) all poll `followStep`. A step
+ * reads the task's head, then only what is new: the chunks after the cursor while the run goes on, the
+ * rest of its text from the row once it has ended (its chunks were folded there). A new run (a retry)
+ * starts over.
  */
 
 export type { Stream, TaskHead } from './storage/follow-repository.js'
@@ -45,7 +51,6 @@ export interface FollowOptions {
   stream?: Stream
   /** Where the first read of a running run starts: its start (then all of it, in batches), or its tail. */
   from?: 'start' | 'tail'
-  /** The most chunks one step reads. */
   maxChunks?: number
   /** The most characters of an ended run's text read afresh (its tail); default all of it. */
   tailChars?: number
@@ -58,7 +63,7 @@ const codePoints = (text: string) => text.length - (text.match(SURROGATE_PAIR)?.
 
 /** One step of following task `id`'s stream from `cursor`; null once the task is gone. */
 export async function followStep(
-  backend: FollowStore,
+  backend: TaskStore,
   id: string,
   cursor: FollowCursor | null,
   o: FollowOptions = {},
@@ -98,4 +103,30 @@ export async function followStep(
   const sent = from - 1 + codePoints(read.text)
   const next = { claim: head.claims, seq: cursor?.seq ?? 0, sent, whole: !clipped, ended: head.status }
   return { ...step, text: read.text, restart: !continues, clipped, ended: true, cursor: next }
+}
+
+export interface FollowTaskOptions {
+  pollMs?: number
+  signal?: AbortSignal
+  onStatus?: (status: Status) => void
+}
+
+/** See Queue.follow; `id` is a full id. */
+export async function followTask(
+  connection: Connection,
+  id: string,
+  onOutput: (text: string) => void,
+  o: FollowTaskOptions = {},
+): Promise<Task> {
+  const gone = () => new NotFoundError(`task ${id} was deleted while it was followed`)
+  let cursor: FollowCursor | null = null
+  for (;;) {
+    const step = await followStep(connection, id, cursor)
+    if (!step) throw gone()
+    o.onStatus?.(step.head.status)
+    if (step.text) onOutput(step.text)
+    if (step.ended) return (await getTask(connection, id)) ?? Promise.reject(gone())
+    cursor = step.cursor
+    if (!step.more) await sleep(o.pollMs ?? 100, undefined, { signal: o.signal })
+  }
 }

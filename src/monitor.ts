@@ -3,7 +3,7 @@ import { DEFAULTS } from './config.js'
 import { type FollowCursor, followStep, type Stream } from './follow.js'
 import type { Queue } from './queue/queue.js'
 import type { Backend } from './storage/backend.js'
-import * as monitor from './storage/monitor-repository.js'
+import { databaseNow, endedSince, latestWithStatus, type ListedStatus } from './storage/monitor-repository.js'
 import { pausedQueues } from './storage/pause-repository.js'
 import { readJson } from './storage/task-row.js'
 import type { Progress, Status } from './task.js'
@@ -16,25 +16,21 @@ import type { WorkerInfo } from './types.js'
  * (`previous`), so following a running task costs only its new output.
  */
 
-export type { RunningTask, Stream }
+export type { ListedStatus, RunningTask, Stream }
+export { LISTED_STATUSES } from './storage/monitor-repository.js'
 
-/** Seconds over which throughput is counted. */
-export const THROUGHPUT_WINDOW_SECONDS = 60
+const THROUGHPUT_WINDOW_SECONDS = 60
 /** The most characters of output a pane keeps; older text is dropped (the pane says so). */
 export const PANE_MAX_CHARS = 256 * 1024
-/** The most chunks one refresh reads for the pane; a pane far behind catches up over a few refreshes. */
-const PANE_MAX_CHUNKS = 500
+/** How a refresh follows the pane's stream: at most 500 chunks, so a pane far behind catches up over a few. */
+const PANE_READ = { from: 'tail', maxChunks: 500, tailChars: PANE_MAX_CHARS } as const
 
-/** Which tasks `sq top`'s lower list shows (Tab cycles them). */
-export type ListedStatus = monitor.ListedStatus
-export const LISTED_STATUSES: readonly ListedStatus[] = ['failed', 'queued', 'completed']
-
-/** A task of the lower list: a failure with its error, a completed task with its output, a queued one. */
+/** A task of the lower list. Times are by the database's clock. */
 export interface ListedTask {
   id: string
   task: string
   modified: string
-  /** Milliseconds since it was last modified (queued: how long it has waited), by the database's clock. */
+  /** Milliseconds since it was last modified (queued: how long it has waited). */
   agoMs: number
   /** Queued with a delay: milliseconds until it may run (a task delayed by 2h has not "waited" 2m). */
   delayMs?: number
@@ -78,7 +74,6 @@ export interface Snapshot {
   listed: { status: ListedStatus; tasks: ListedTask[] }
   /** The selected task's pane; null when nothing is selected or the task is gone. */
   pane: Pane | null
-  /** Milliseconds this snapshot took to read. */
   tookMs: number
 }
 
@@ -91,8 +86,6 @@ export interface SnapshotOptions {
   stream?: Stream
   /** The status of the lower list; default failed. */
   list?: ListedStatus
-  runningLimit?: number
-  listLimit?: number
   /** The previous snapshot: its pane is continued when it shows the same task and stream. */
   previous?: Snapshot | null
 }
@@ -108,36 +101,30 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
   const backend = activity.backend
   const filter = o.filter?.trim() || null
   const list = o.list ?? 'failed'
-  const reading = activity.now()
-  const [at, counts, throughput, workers, running, listedRows, paused] = await Promise.all([
+  const reading = databaseNow(backend)
+  const [at, counts, [throughput], workers, running, listedRows, paused] = await Promise.all([
     reading,
     activity.counts(),
-    activity.recentlyEnded(THROUGHPUT_WINDOW_SECONDS),
+    endedSince(backend, [backend.nowPlusSeconds(-THROUGHPUT_WINDOW_SECONDS)]),
     activity.workers(),
-    activity.running({ taskPattern: filter, limit: o.runningLimit ?? 100, now: reading.then(Date.parse) }),
-    monitor.latestWithStatus(backend, { status: list, taskPattern: filter, limit: o.listLimit ?? 20 }),
+    activity.running({ taskPattern: filter, limit: 100, now: reading.then(Date.parse) }),
+    latestWithStatus(backend, { status: list, taskPattern: filter, limit: 20 }),
     pausedQueues(backend),
   ])
   const now = Date.parse(at)
-  const since = (iso: string) => Math.max(0, now - Date.parse(iso))
-  const listed: ListedTask[] = listedRows.map((r) => ({
-    id: r.id,
-    task: r.task,
-    modified: r.modified,
-    agoMs: since(r.modified),
-    ...(Date.parse(r.run_at) > now ? { delayMs: Date.parse(r.run_at) - now } : {}),
-    line: firstNonBlankLine(r.head),
+  const listed: ListedTask[] = listedRows.map(({ head, run_at, ...r }) => ({
+    ...r,
+    agoMs: Math.max(0, now - Date.parse(r.modified)),
+    ...(Date.parse(run_at) > now ? { delayMs: Date.parse(run_at) - now } : {}),
+    line: firstNonBlankLine(head),
   }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
-  const pane =
-    selectedId === null
-      ? null
-      : await readPane(backend, selectedId, o.stream ?? 'output', o.previous?.pane ?? null, now)
+  const pane = selectedId === null ? null : await readPane(backend, selectedId, o, now)
   return {
     at,
     counts,
     total: Object.values(counts).reduce((a, b) => a + b, 0),
-    throughput: { ...throughput, windowSeconds: THROUGHPUT_WINDOW_SECONDS },
+    throughput: { ...throughput!, windowSeconds: THROUGHPUT_WINDOW_SECONDS },
     workers,
     paused: paused.map((p) => p.queue),
     running,
@@ -148,14 +135,10 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
 }
 
 /** The pane of task `id`: the previous pane continued by one step of following its stream. */
-async function readPane(backend: Backend, id: string, stream: Stream, previous: Pane | null, now: number) {
-  const continued = previous?.id === id && previous.stream === stream ? previous : null
-  const step = await followStep(backend, id, continued?.cursor ?? null, {
-    stream,
-    from: 'tail',
-    maxChunks: PANE_MAX_CHUNKS,
-    tailChars: PANE_MAX_CHARS,
-  })
+async function readPane(backend: Backend, id: string, o: SnapshotOptions, now: number) {
+  const stream = o.stream ?? 'output'
+  const continued = o.previous?.pane?.id === id && o.previous.pane.stream === stream ? o.previous.pane : null
+  const step = await followStep(backend, id, continued?.cursor ?? null, { ...PANE_READ, stream })
   if (!step) return null
   const { head } = step
   const kept = continued && !step.restart && head.status !== 'queued' ? continued : null
@@ -213,9 +196,7 @@ export function queueMonitor(queue: Queue): MonitorSource {
     async watch(onChange) {
       // SQLite hears every commit, heartbeats included: a redraw per commit would cost more than the poll.
       if (backend.hears === 'commits') return async () => {}
-      const stops = await Promise.all(
-        ['sq_queued', 'sq_ended'].map((channel) => backend.listen(channel, () => onChange())),
-      )
+      const stops = await Promise.all(['sq_queued', 'sq_ended'].map((channel) => backend.listen(channel, onChange)))
       return async () => {
         await Promise.all(stops.map((stop) => stop()))
       }

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js'
 import type { Queue } from '../queue/queue.js'
 import type { Activity } from '../activity.js'
 import { taskPage, throughput } from '../storage/dashboard-repository.js'
+import { databaseNow } from '../storage/monitor-repository.js'
 import { isStatus, STATUSES, type Status, zeroCounts } from '../task.js'
 import { progressText } from '../display-text.js'
 import type { Overview, TaskDetail, TaskPage, Throughput } from './api-types.js'
@@ -21,7 +22,7 @@ export interface ApiContext {
 export async function overview(c: ApiContext, res: http.ServerResponse): Promise<void> {
   const a = c.activity
   try {
-    const reading = a.now()
+    const reading = databaseNow(c.queue.backend)
     const [at, queues, oldest, running, workers, schedules, paused] = await Promise.all([
       reading,
       a.countsByQueue(),
@@ -75,7 +76,7 @@ export async function throughputSeries(c: ApiContext, url: URL, res: http.Server
   try {
     const minutes = intParam(url, 'minutes', 60, 1, 1440)
     const bucketSeconds = minutes <= 60 ? 60 : minutes <= 360 ? 300 : 900
-    const now = await c.activity.now()
+    const now = await databaseNow(c.queue.backend)
     const buckets = await throughput(c.queue.backend, {
       buckets: Math.ceil((minutes * 60) / bucketSeconds),
       bucketSeconds,

@@ -6,7 +6,7 @@ import * as tasks from '../storage/task-repository.js'
 import type { CancelOutcome, ListFilter, RequeueOutcome } from '../storage/task-types.js'
 import { isTerminal, type Status, type Task, type TaskWithRuns } from '../types.js'
 import { enqueueMany } from './enqueue-many.js'
-import { type FollowOptions, followTask } from './follow.js'
+import { type FollowTaskOptions, followTask } from '../follow.js'
 import { type EnqueueOptions, NewTaskCheck } from './new-task.js'
 import { resolveTaskId } from './task-id.js'
 import type { QueueState } from './pause.js'
@@ -208,7 +208,7 @@ export class Queue {
    * once it has ended. A retried task's new run streams after the old one's. `signal` stops following
    * (the promise rejects); `onStatus` hears the status each poll reads.
    */
-  async follow(idOrPrefix: string, onOutput: (text: string) => void, o: FollowOptions = {}): Promise<Task> {
+  async follow(idOrPrefix: string, onOutput: (text: string) => void, o: FollowTaskOptions = {}): Promise<Task> {
     return followTask(this.connection, await this.resolveId(idOrPrefix), onOutput, o)
   }
 

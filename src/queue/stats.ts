@@ -1,6 +1,6 @@
 import type { Backend } from '../storage/backend.js'
 import { Activity } from '../activity.js'
-import { countsByTask, type PerTaskCounts } from '../storage/stats-repository.js'
+import { countsBy, endedSince } from '../storage/monitor-repository.js'
 import { pausedQueues, type PausedQueue } from '../storage/pause-repository.js'
 import type { Status } from '../task.js'
 import type { WorkerInfo } from '../types.js'
@@ -8,7 +8,8 @@ import type { WorkerInfo } from '../types.js'
 /** What `sq stats` reports, for monitoring and scripts. */
 export interface QueueStats {
   counts: Record<Status, number>
-  tasks: PerTaskCounts[]
+  /** Per task reference, the first 200 in order. */
+  tasks: Array<{ task: string } & Record<Status, number>>
   /** Seconds the oldest runnable queued task has waited; null when none waits. */
   oldest_queued_age_seconds: number | null
   /** Completions and failures over the last 1, 5 and 15 minutes. */
@@ -20,21 +21,22 @@ export interface QueueStats {
 
 export async function queueStats(backend: Backend, heartbeatTimeout: number): Promise<QueueStats> {
   const activity = new Activity(backend, { heartbeatTimeout })
-  const [counts, tasks, oldest, m1, m5, m15, workers, paused] = await Promise.all([
+  const [counts, tasks, oldest, [m15, m5, m1], workers, paused] = await Promise.all([
     activity.counts(),
-    countsByTask(backend),
+    countsBy(backend, 'task'),
     activity.oldestQueued(),
-    activity.recentlyEnded(60),
-    activity.recentlyEnded(300),
-    activity.recentlyEnded(900),
+    endedSince(
+      backend,
+      [900, 300, 60].map((s) => backend.nowPlusSeconds(-s)),
+    ),
     activity.workers(),
     pausedQueues(backend),
   ])
   return {
     counts,
-    tasks,
+    tasks: [...tasks].slice(0, 200).map(([task, counts]) => ({ task, ...counts })),
     oldest_queued_age_seconds: oldest.length > 0 ? Math.max(...oldest.map((o) => o.seconds)) : null,
-    recent: { '1m': m1, '5m': m5, '15m': m15 },
+    recent: { '1m': m1!, '5m': m5!, '15m': m15! },
     workers,
     paused_queues: paused,
   }

@@ -1,5 +1,6 @@
-import type { Status } from '../task.js'
-import type { BackendConnection, SqlRunner } from './backend.js'
+import type { TaskChunksTable } from './schema.js'
+import type { TaskStore } from './task-repository.js'
+import type { TaskRow } from './task-row.js'
 
 /**
  * The three reads of following a run's output (follow.ts): the task's head, its chunks after a cursor,
@@ -8,32 +9,20 @@ import type { BackendConnection, SqlRunner } from './backend.js'
  * the bare connection, without loading Kysely.
  */
 
-/** What these reads need: a Connection, or a Backend. */
-export type FollowStore = SqlRunner & Pick<BackendConnection, 'toIso'>
+export type Stream = TaskChunksTable['stream']
 
-export type Stream = 'output' | 'log'
+type StoredHead = Pick<
+  TaskRow,
+  'task' | 'status' | 'worker' | 'attempts' | 'claims' | 'started' | 'finished' | 'progress'
+> & { error_head: string | null }
 
-export interface TaskHead {
-  task: string
-  status: Status
-  worker: string | null
-  attempts: number
-  /** The run's claim: a new one is a new run (its output starts over). */
-  claims: number
-  started: string | null
-  finished: string | null
-  progress: string | null
-  /** The start of the error (at most 8 KiB). */
-  error_head: string | null
-}
+/**
+ * A task without its output and log: `claims` is its run (a new one starts its output over), `error_head`
+ * the start (8 KiB) of its error.
+ */
+export type TaskHead = Omit<StoredHead, 'started' | 'finished'> & { started: string | null; finished: string | null }
 
-type StoredHead = Omit<TaskHead, 'started' | 'finished'> & {
-  started: Date | string | null
-  finished: Date | string | null
-}
-
-/** One task without its output and log. */
-export async function taskHead(backend: FollowStore, id: string): Promise<TaskHead | undefined> {
+export async function taskHead(backend: TaskStore, id: string): Promise<TaskHead | undefined> {
   const [row] = await backend.query<StoredHead>(
     `select "task", "status", "worker", "attempts", "claims", "started", "finished", "progress", substr("error", 1, 8192) as "error_head" from "sq_tasks" where "id" = ${backend.spelling.param(1)}`,
     [id],
@@ -49,28 +38,20 @@ export async function taskHead(backend: FollowStore, id: string): Promise<TaskHe
   )
 }
 
-export interface ChunkRead {
-  text: string
-  /** The seq of the last chunk read; pass it back as `afterSeq` to read only what came since. */
-  lastSeq: number
-  /** True when chunks were left out: older ones (`fromTail`), or ones after this batch. */
-  more: boolean
-}
-
 /**
- * One stream of a run's chunks: up to `maxChunks` after `afterSeq` in order, or with `fromTail` the
- * LAST `maxChunks`. Either way one range of the index, so a read costs the size of the new output.
+ * One stream of a run's chunks after `afterSeq`: the first `maxChunks` in order, or with `fromTail` the
+ * last. Either way one range of the index, so a read costs the size of the new output. `lastSeq` is the
+ * last chunk read (the next `afterSeq`); `more` tells that chunks were left out, older ones (`fromTail`)
+ * or ones after this batch.
  */
 export async function chunksAfter(
-  backend: FollowStore,
+  backend: TaskStore,
   o: { id: string; claim: number; stream: Stream; afterSeq: number; maxChunks: number; fromTail: boolean },
-): Promise<ChunkRead> {
+): Promise<{ text: string; lastSeq: number; more: boolean }> {
   const p = backend.spelling.param
   const rows = await backend.query<{ seq: number | string; data: string }>(
-    o.fromTail
-      ? `select "seq", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "stream" = ${p(2)} and "claim" = ${p(3)} order by "seq" desc limit ${p(4)}`
-      : `select "seq", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "stream" = ${p(2)} and "claim" = ${p(3)} and "seq" > ${p(4)} order by "seq" limit ${p(5)}`,
-    o.fromTail ? [o.id, o.stream, o.claim, o.maxChunks + 1] : [o.id, o.stream, o.claim, o.afterSeq, o.maxChunks + 1],
+    `select "seq", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "stream" = ${p(2)} and "claim" = ${p(3)} and "seq" > ${p(4)} order by "seq"${o.fromTail ? ' desc' : ''} limit ${p(5)}`,
+    [o.id, o.stream, o.claim, o.afterSeq, o.maxChunks + 1],
   )
   if (o.fromTail) rows.reverse()
   const more = rows.length > o.maxChunks
@@ -88,7 +69,7 @@ export async function chunksAfter(
  * `length` is the stream's whole length; `claims` tells which run the row now holds.
  */
 export async function endedText(
-  backend: FollowStore,
+  backend: TaskStore,
   o: { id: string; stream: Stream; from: number; maxChars: number },
 ): Promise<{ claims: number; text: string; length: number } | undefined> {
   const p = backend.spelling.param

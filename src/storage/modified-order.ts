@@ -4,14 +4,10 @@ import type { Backend } from './backend.js'
 import type { Database } from './schema.js'
 
 /**
- * Tasks in `modified` order, then `id` (newest first with 'desc'): `limit` rows after `offset`, of the
- * given statuses, or of every status when none are given. `base` is the caller's query with its other
- * filters.
- *
- * No index orders the whole table by `modified`: migration 005 dropped sq_tasks_modified, which every
- * insert and every update of a task paid for. So each status is one walk of sq_tasks_status_modified
- * (status, modified), cut at offset + limit rows, and the walks are merged: a page of any statuses
- * reads at most that many rows per status, as the whole-table walk did in all.
+ * Tasks of some statuses (all when none are given) in `modified` order, then `id`: `limit` rows after
+ * `offset` of `base`, the caller's query with its other filters. No index orders the whole table by
+ * `modified` (migration 005 dropped it: every write paid for it), so each status is one walk of
+ * sq_tasks_status_modified, cut at offset + limit rows, and the walks are merged.
  */
 export async function inModifiedOrder<O extends { id: string; modified: unknown }>(
   backend: Backend,

@@ -1,12 +1,13 @@
-import { sql, type RawBuilder } from 'kysely'
+import { type Expression, sql, type RawBuilder } from 'kysely'
 import { FINISHED_STATUSES, type Status, zeroCounts } from '../task.js'
 import type { Backend } from './backend.js'
 import { taskMatches } from './task-maintenance.js'
 
 /**
- * The read-only queries of `sq top`. Each one is bounded (a LIMIT, a time window, or a primary-key
- * lookup) and served by an index of migrations/001-initial.ts, so a refresh costs the same with 100
- * rows as with 100,000 — with one stated exception, the counts per status (see countsByStatus).
+ * The read-only queries of `sq top`, `sq stats` and the dashboard's overview (activity.ts). Each one is
+ * bounded (a LIMIT, a time window, or a primary-key lookup) and served by an index of
+ * migrations/001-initial.ts, so a refresh costs the same with 100 rows as with 100,000 — with one stated
+ * exception, the counts (see countsBy).
  */
 
 /** The last `n` characters of a text column, computed in the database so a 10 MiB output is not shipped. */
@@ -19,9 +20,12 @@ function tail(column: string, n: number): RawBuilder<string | null> {
   >`case when length(${ref}) > ${sql.lit(n)} then substr(${ref}, length(${ref}) - ${sql.lit(n - 1)}) else ${ref} end`
 }
 
-function head(column: string, n: number): RawBuilder<string | null> {
+export function head(column: string, n: number): RawBuilder<string | null> {
   return sql<string | null>`substr(${sql.ref(column)}, 1, ${sql.lit(n)})`
 }
+
+export const countWhen = (condition: RawBuilder<boolean>) =>
+  sql<number | string>`sum(case when ${condition} then 1 else 0 end)`
 
 /** The database's clock, so elapsed times are right whatever the clock of the host running `sq top`. */
 export async function databaseNow(backend: Backend): Promise<string> {
@@ -30,57 +34,67 @@ export async function databaseNow(backend: Backend): Promise<string> {
 }
 
 /**
- * Tasks per status. GROUP BY over sq_tasks_status_modified, which covers `status`: an index-only scan.
- * Over all statuses it is the one query whose cost grows with the table (every row is counted once);
- * with `only` (the active statuses, queued and progress) it reads just those ranges of the index, as
- * large as the backlog. Exact counts without the scan would need a counter row that every enqueue and
- * claim updates, a hot spot for concurrent workers; activity.ts re-counts the ended statuses only every
- * few seconds instead.
+ * Tasks per status, in all (`by` null: one group, '') or per queue or task reference, by group in its
+ * order: one GROUP BY. In all, an index-only scan of sq_tasks_status_modified, which covers `status`;
+ * per queue or reference it reads every row, as no index covers them with status (~7× as long: 0.1 s at
+ * 100,000 rows, bench/top-refresh.ts). With `only` (the active statuses) it reads just their ranges of
+ * that index, as large as the backlog; statuses not counted are 0. Exact counts without the scan would
+ * need a counter row that every enqueue and claim updates, a hot spot for concurrent workers;
+ * activity.ts re-counts the ended statuses only every few seconds instead.
  */
-export async function countsByStatus(backend: Backend, only?: readonly Status[]): Promise<Record<Status, number>> {
-  let q = backend.db.selectFrom('sq_tasks').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
-  if (only) q = q.where('status', 'in', only)
-  const rows = await q.groupBy('status').execute()
-  const counts = zeroCounts()
-  for (const row of rows) counts[row.status] = Number(row.n)
-  return counts
-}
-
-/** Completions and failures in the last `seconds`: a range of sq_tasks_status_modified per status. */
-export async function recentlyEnded(backend: Backend, seconds: number): Promise<{ completed: number; failed: number }> {
-  const rows = await backend.db
+export async function countsBy(
+  backend: Backend,
+  by: 'queue' | 'task' | null,
+  only?: readonly Status[],
+): Promise<Map<string, Record<Status, number>>> {
+  let q = backend.db
     .selectFrom('sq_tasks')
-    .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
-    .where('status', 'in', FINISHED_STATUSES)
-    .where('modified', '>=', backend.nowPlusSeconds(-seconds))
-    .groupBy('status')
-    .execute()
-  const n = (status: Status) => Number(rows.find((r) => r.status === status)?.n ?? 0)
-  return { completed: n('completed'), failed: n('failed') }
-}
-
-export interface RunningRow {
-  id: string
-  task: string
-  worker: string | null
-  started: string | null
-  attempts: number
-  /** The run's claim: a new one is a new run (its output starts over). */
-  claims: number
-  progress: string | null
-  /** The end of the run's latest non-blank output chunk (at most 512 characters). */
-  last_output: string | null
+    .select([
+      (by ? sql.ref<string>(by) : sql.lit('')).as('grp'),
+      'status',
+      (eb) => eb.fn.countAll<number | string>().as('n'),
+    ])
+  if (only) q = q.where('status', 'in', only)
+  if (by) q = q.orderBy(by)
+  const rows = await q.groupBy(by ? [by, 'status'] : ['status']).execute()
+  const groups = new Map<string, Record<Status, number>>()
+  for (const row of rows) {
+    const counts = groups.get(row.grp) ?? groups.set(row.grp, zeroCounts()).get(row.grp)!
+    counts[row.status] = Number(row.n)
+  }
+  return groups
 }
 
 /**
- * Tasks running (in progress and started), oldest start first. `status = 'progress'` is a range of sq_tasks_status_modified
- * (or the partial sq_tasks_running), as small as the number of runs in flight; each row's latest
- * output chunk is one backward step of sq_task_chunks_task (task_id, stream, seq).
+ * Completions and failures since each of `starts`, oldest first: ISO times, which compare as times on
+ * both dialects (timestamptz on PostgreSQL, ISO text on SQLite), or the database's own (nowPlusSeconds).
+ * One statement over the range of sq_tasks_status_modified, a `sum(case when modified >= start ...)`
+ * per start.
  */
-export async function runningTasks(
+export async function endedSince(
   backend: Backend,
-  o: { taskPattern?: string | null; limit: number },
-): Promise<RunningRow[]> {
+  starts: Array<string | Expression<string>>,
+): Promise<Array<{ completed: number; failed: number }>> {
+  const rows = await backend.db
+    .selectFrom('sq_tasks')
+    .select('status')
+    .select(starts.map((start, i) => countWhen(sql`modified >= ${start}`).as(`c${i}`)))
+    .where('status', 'in', FINISHED_STATUSES)
+    .where('modified', '>=', starts[0]!)
+    .groupBy('status')
+    .execute()
+  const n = (status: Status, i: number) =>
+    Number((rows.find((r) => r.status === status) as Record<string, unknown> | undefined)?.[`c${i}`] ?? 0)
+  return starts.map((_, i) => ({ completed: n('completed', i), failed: n('failed', i) }))
+}
+
+/**
+ * Tasks running (in progress and started), oldest start first, each with the end (512 characters) of its
+ * run's latest non-blank output chunk. `status = 'progress'` is a range of sq_tasks_status_modified (or
+ * the partial sq_tasks_running), as small as the number of runs in flight; the chunk is one backward step
+ * of sq_task_chunks_task (task_id, stream, seq).
+ */
+export async function runningTasks(backend: Backend, o: { taskPattern?: string | null; limit: number }) {
   let q = backend.db
     .selectFrom('sq_tasks as t')
     .select(['t.id', 't.task', 't.worker', 't.started', 't.attempts', 't.claims', 't.progress'])
@@ -101,32 +115,26 @@ export async function runningTasks(
     .where('t.started', 'is not', null)
   if (o.taskPattern) q = q.where(taskMatches('t.task', o.taskPattern))
   const rows = await q.orderBy('t.started').orderBy('t.id').limit(o.limit).execute()
-  return rows.map((r) => ({ ...r, started: r.started === null ? null : backend.toIso(r.started) }))
+  return rows.map((r) => ({ ...r, started: backend.toIso(r.started) }))
 }
 
-/** The statuses `sq top`'s lower list can show, and the column whose start it shows for each. */
-export type ListedStatus = 'failed' | 'queued' | 'completed'
-const HEAD_OF: Record<ListedStatus, 'error' | 'output' | null> = { failed: 'error', completed: 'output', queued: null }
+export type RunningRow = Awaited<ReturnType<typeof runningTasks>>[number]
 
-export interface ListedRow {
-  id: string
-  task: string
-  modified: string
-  /** When it may run (a delayed task's is in the future). */
-  run_at: string
-  /** The start (400 characters) of the error of a failed task, the output of a completed one; null when queued. */
-  head: string | null
-}
+/** The statuses `sq top`'s lower list shows, in the order Tab cycles them, and the column whose start it shows. */
+const HEAD_OF = { failed: 'error', queued: null, completed: 'output' } as const
+export type ListedStatus = keyof typeof HEAD_OF
+export const LISTED_STATUSES = Object.keys(HEAD_OF) as ListedStatus[]
 
 /**
- * Tasks of one status for `sq top`: a walk of sq_tasks_status_modified — newest first for ended tasks,
- * oldest first for queued ones (those waiting longest). With a task filter, only the first `scanLimit`
- * rows of that walk are searched, so a filter matching nothing still reads a bounded number of rows.
+ * Tasks of one status for `sq top`, with the start (400 characters) of a failure's error or a completed
+ * task's output: a walk of sq_tasks_status_modified — newest first for ended tasks, oldest first for
+ * queued ones (those waiting longest). With a task filter, only the first 1,000 rows of that walk are
+ * searched, so a filter matching nothing still reads a bounded number of rows.
  */
 export async function latestWithStatus(
   backend: Backend,
-  o: { status: ListedStatus; taskPattern?: string | null; limit: number; scanLimit?: number },
-): Promise<ListedRow[]> {
+  o: { status: ListedStatus; taskPattern?: string | null; limit: number },
+) {
   const direction = o.status === 'queued' ? 'asc' : 'desc'
   const column = HEAD_OF[o.status]
   const walk = (limit: number) =>
@@ -145,7 +153,7 @@ export async function latestWithStatus(
       .limit(limit)
   const rows = o.taskPattern
     ? await backend.db
-        .selectFrom(walk(o.scanLimit ?? 1000).as('f'))
+        .selectFrom(walk(1000).as('f'))
         .selectAll()
         .where(taskMatches('f.task', o.taskPattern))
         .orderBy('f.modified', direction)

@@ -4,9 +4,9 @@
  * `schedule:NAME@SLOT`), the args, the error or the output — the output stored at the end of a run, or
  * a running task's output chunks as they arrive. `%` and `_` are literal.
  *
- * The predicate is written once, as SQL parts with the needle (searchNeedle) between each two (SEARCH_SQL), so the query
- * written out (task-repository.ts) and the one built with Kysely (dashboard-repository.ts) share it.
- * Columns are cast to text: PostgreSQL's uuid and jsonb have no lower(); SQLite's are text already.
+ * Written once as SQL parts, the needle (searchNeedle) going between each two, for the query written out
+ * (task-repository.ts) and the one built with Kysely (dashboard-repository.ts). Columns are cast to
+ * text: PostgreSQL's uuid and jsonb have no lower(); SQLite's are text already.
  */
 export const SEARCH_SQL: readonly string[] = [
   `(cast("sq_tasks"."id" as text) like `,
@@ -29,10 +29,7 @@ export function searchNeedle(text: string): string {
   return `%${likeEscape(text.toLowerCase())}%`
 }
 
-/**
- * The predicate as SQL text for a query written out; `param` adds the needle as a parameter and returns
- * its placeholder (called once per use: SQLite's `?` are numbered by position).
- */
+/** The predicate as SQL text; `param` adds the needle as a parameter (once per use: SQLite's `?` are positional). */
 export function searchSql(text: string, param: (value: string) => string): string {
   const needle = searchNeedle(text)
   return SEARCH_SQL.map((part, i) => (i === 0 ? part : param(needle) + part)).join('')
