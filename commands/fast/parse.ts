@@ -1,12 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import type { ArgsOf, CommandDef, FlagDef } from '../flag-table.js'
-import { SHARED, type ParsedFlags } from '../flags.js'
-
-/** A hot command's argv as oclif would parse it; `json` is the --json of a command with `json`. */
-export interface Parsed<C extends CommandDef> {
-  args: ArgsOf<C['args']>
-  flags: ParsedFlags<C['flags']> & { json?: boolean }
-}
+import type { CommandDef, FlagDef, Parsed } from '../flag-table.js'
+import { SHARED } from '../flags.js'
 
 /** oclif adds --json to a command with `enableJsonFlag` (CommandDef.json); parsing needs only its type. */
 const JSON_FLAG: FlagDef = { type: 'boolean', description: 'Format output as json.', default: false }
@@ -75,5 +69,5 @@ export function parsePlain<C extends CommandDef>(argv: string[], command: C): Pa
   }
   const args = Object.fromEntries(names.map((name, i) => [name, result.positionals[i]]))
   // Where the table's types meet the parse: each value above was read by its own entry, as Parsed types it.
-  return { args, flags } as Parsed<C>
+  return { args, flags, argv: result.positionals } as Parsed<C>
 }
