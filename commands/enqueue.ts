@@ -4,10 +4,13 @@ import { escapeControl } from '../src/display-text.js'
 import { UsageError } from '../src/errors.js'
 import { parseCliArgs } from '../src/queue/args.js'
 import { keyFromTemplate, parseJsonl } from '../src/queue/jsonl.js'
+import { waitForEnd } from '../src/queue/wait.js'
+import type { Queue } from '../src/queue/queue.js'
 import { readLimited } from '../src/read-limited.js'
+import type { Status, Task } from '../src/types.js'
+import { formatDuration } from '../ui/format.js'
 import { type CommandIO, command } from './actions/io.js'
 import { completedOrExit } from './actions/task-ended.js'
-import { waitForTask } from './actions/wait.js'
 import type { Parsed } from './flag-table.js'
 import { ENQUEUE } from './flags.js'
 
@@ -53,13 +56,67 @@ export default command(ENQUEUE, {
         process.stdout.write(escapeControl(text))
         endsLine = text.endsWith('\n')
       },
-      { timeout },
+      timeout,
     )
     // The shell prompt (or the next line of a cron mail) starts on a line of its own.
     if (!endsLine) process.stdout.write('\n')
     return completedOrExit(io, task)
   },
 })
+
+/** How long `--wait` lets a task sit with no live worker for its queue before saying so a second time. */
+const NO_WORKER_REMINDER_MS = 15_000
+
+/**
+ * `sq enqueue --wait`: follows the task to its end (waitForEnd), and never leaves a script (cron, CI)
+ * hanging silently. On stderr, so stdout stays the task's output: the id when waiting starts; a warning
+ * when no live worker takes tasks from its queue, and again if none has appeared NO_WORKER_REMINDER_MS
+ * later; at `timeoutMs` (--wait-timeout) or Ctrl-C, a WaitStoppedError saying what the task was left as.
+ */
+async function waitForTask(
+  queue: Queue,
+  task: { id: string; queue: string },
+  onOutput: (text: string) => void,
+  timeout: { ms: number; text: string } | undefined,
+): Promise<Task> {
+  const { id } = task
+  // Ctrl-C is ours before the line that tells a script (or a person) that waiting has begun: a SIGINT
+  // that came between the two would find Node's default and kill the process without a word.
+  const interrupt = new AbortController()
+  const onInterrupt = () => interrupt.abort()
+  process.on('SIGINT', onInterrupt)
+  const say = (text: string) => process.stderr.write(`${text}\n`)
+  say(`waiting for task ${id}`)
+  let status: Status = 'queued'
+  let reminder: NodeJS.Timeout | undefined
+  // Whether a worker serves the queue is a warning, never a reason to fail: an error here is ignored.
+  let over = false
+  const unserved = async () =>
+    status === 'queued' && (await queue.workersServing(task.queue).catch(() => 1)) === 0 && !over
+  const where = `queue "${task.queue}"`
+  void unserved().then((none) => {
+    if (!none) return
+    say(`warning: no live worker takes tasks from ${where}: task ${id} stays queued until one starts`)
+    if (over) return
+    reminder = setTimeout(async () => {
+      if (await unserved())
+        say(`warning: still no live worker for ${where} after ${formatDuration(NO_WORKER_REMINDER_MS)}`)
+    }, NO_WORKER_REMINDER_MS)
+  })
+  try {
+    return await waitForEnd(queue, id, {
+      onOutput,
+      signal: interrupt.signal,
+      timeout: timeout?.ms,
+      timeoutText: timeout && `${timeout.text} (--wait-timeout)`,
+      onStatus: (s) => (status = s),
+    })
+  } finally {
+    over = true
+    process.off('SIGINT', onInterrupt)
+    clearTimeout(reminder)
+  }
+}
 
 /**
  * `sq enqueue TASK --jsonl FILE|-`: one task per line, its args the line's object. Every line is

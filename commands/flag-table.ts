@@ -47,12 +47,11 @@ type ValueOf<F extends FlagDef> = F['type'] extends 'boolean'
         ? string[]
         : string
 
-/** The parsed values of a table's flags: a flag with no default may be absent. */
+/** The parsed values of a table's flags (a flag with no default may be absent), and of its arguments. */
 export type FlagsOf<T extends FlagTable> = {
   -readonly [K in keyof T]: T[K] extends { default: unknown } ? ValueOf<T[K]> : ValueOf<T[K]> | undefined
 }
 
-/** The parsed values of a table's arguments: an optional one may be absent. */
 export type ArgsOf<T extends CommandDef['args']> = {
   -readonly [K in keyof T]: T[K] extends { required: true } ? string : string | undefined
 }

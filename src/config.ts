@@ -222,7 +222,7 @@ export function parseDuration(text: string, flag: string, o: { plainSeconds?: bo
   const plain = /^\s*\d+(\.\d+)?\s*$/.test(text)
   if (plain && o.plainSeconds) return Number(text) * 1000
   const match = DURATION.exec(text.trim())
-  if (match && match.slice(1).some((part) => part !== undefined))
+  if (match?.slice(1).some((part) => part !== undefined))
     return UNITS.reduce((total, [, size], i) => total + Number(match[i + 1] ?? 0) * size, 0)
   const forms = o.plainSeconds ? `${DURATION_FORMS}, or a number of seconds` : DURATION_FORMS
   throw new UsageError(

@@ -19,10 +19,7 @@ export interface CommandIO {
   logJson(value: unknown): void
   /** The settings, resolved once: the flags, then the environment and the config file. */
   resolveSettings(flags: SharedFlags, extra?: Partial<Settings>): Promise<Settings>
-  /**
-   * The queue, opened once, on those settings. Only commands that write pass `create` (SPEC §5:
-   * enqueue, worker, migrate); for the others a missing database is an error and nothing is created.
-   */
+  /** The queue, opened once on those settings; only commands that write pass `create` (SPEC §5). */
   openQueue(flags: SharedFlags, extra?: Partial<Settings>, open?: { create?: boolean }): Promise<Queue>
 }
 
@@ -46,10 +43,7 @@ export function logLine(text: string): void {
   console.log(text)
 }
 
-/**
- * A CommandIO that resolves the settings and opens the queue once, and closes it. `core` gives what
- * opening needs (the fast path imports it on demand); `lazy`: see Queue.withSettings.
- */
+/** A CommandIO, and `close` for its queue. `core`: what opening needs (the fast path imports it on demand). */
 export function commandIO(
   json: boolean,
   core: () => Promise<{ resolveSettings: typeof resolveSettings; Queue: typeof Queue }>,

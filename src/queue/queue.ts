@@ -8,7 +8,6 @@ import { isTerminal, type Status, type Task, type TaskWithRuns } from '../types.
 import { enqueueMany } from './enqueue-many.js'
 import { type FollowOptions, followTask } from './follow.js'
 import { type EnqueueOptions, newTaskCheck } from './new-task.js'
-import { resolveTaskId } from './task-id.js'
 import { checkQueueName, type QueueState } from './pause.js'
 import type { ScheduleInfo } from './schedules.js'
 import type { PausedQueue } from '../storage/pause-repository.js'
@@ -22,6 +21,8 @@ export interface InTransaction {
   /** The app's connection or transaction (a pg client in its BEGIN … COMMIT, Kysely, better-sqlite3): see Executor. */
   executor?: Executor
 }
+const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 export type CancelResult = { id: string } & CancelOutcome
 export type RequeueResult = { id: string } & RequeueOutcome
 
@@ -108,8 +109,17 @@ export class Queue {
   }
 
   /** A full id from a full id or a unique prefix of at least 6 characters. */
-  resolveId(idOrPrefix: string): Promise<string> {
-    return resolveTaskId(this.connection, idOrPrefix)
+  async resolveId(idOrPrefix: string): Promise<string> {
+    const text = idOrPrefix.trim().toLowerCase()
+    if (FULL_ID.test(text)) return text
+    if (!/^[0-9a-f-]{6,36}$/i.test(text))
+      throw new UsageError(
+        `malformed task id "${idOrPrefix}": give a task id or a prefix of at least 6 of its characters`,
+      )
+    const matches = await tasks.findByIdPrefix(this.connection, text)
+    if (matches.length === 0) throw new NotFoundError(`no task with id ${idOrPrefix}`)
+    if (matches.length > 1) throw new UsageError(`task id prefix ${idOrPrefix} is ambiguous: give more characters`)
+    return matches[0]!
   }
 
   async get(idOrPrefix: string): Promise<Task> {
