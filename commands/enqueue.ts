@@ -68,10 +68,9 @@ export default command(ENQUEUE, {
 const NO_WORKER_REMINDER_MS = 15_000
 
 /**
- * `sq enqueue --wait`: follows the task to its end (waitForEnd), and never leaves a script (cron, CI)
- * hanging silently. On stderr, so stdout stays the task's output: the id when waiting starts; a warning
- * when no live worker takes tasks from its queue, and again if none has appeared NO_WORKER_REMINDER_MS
- * later; at `timeoutMs` (--wait-timeout) or Ctrl-C, a WaitStoppedError saying what the task was left as.
+ * `--wait`: follows the task to its end, never leaving a script (cron, CI) hanging silently. On stderr
+ * (stdout is the task's output): the id when waiting starts, and a warning when no live worker serves
+ * its queue, again NO_WORKER_REMINDER_MS later; at --wait-timeout or Ctrl-C, a WaitStoppedError.
  */
 async function waitForTask(
   queue: Queue,
@@ -118,10 +117,7 @@ async function waitForTask(
   }
 }
 
-/**
- * `sq enqueue TASK --jsonl FILE|-`: one task per line, its args the line's object. Every line is
- * checked before anything is written; prints the ids in the order of the lines.
- */
+/** `--jsonl FILE|-`: one task per line, its args the line's object, every line checked before any is written. */
 async function enqueueBatch(io: CommandIO, task: string, flags: EnqueueFlags, jsonl: string) {
   await io.resolveSettings(flags)
   const source = jsonl === '-' ? 'stdin' : jsonl

@@ -6,11 +6,10 @@ import { SHARED } from '../flags.js'
 const JSON_FLAG: FlagDef = { type: 'boolean', description: 'Format output as json.', default: false }
 
 /**
- * Parses a hot command's argv the way oclif would, or returns undefined whenever the input is anything
- * but plain — an unknown or repeated flag, a value that starts with a dash, grouped short flags, `--`,
- * a wrong number of arguments, an integer oclif would refuse, exclusive flags together — so that oclif
- * parses it and prints its own error or help. Being conservative is what keeps the two paths
- * identical: the fast path only ever accepts input on which oclif's parse cannot differ.
+ * Parses a hot command's argv as oclif would, or returns undefined for anything but plain input (an
+ * unknown or repeated flag, a value starting with a dash, grouped short flags, `--`, a wrong number of
+ * arguments, an integer oclif refuses, exclusive flags together) for oclif to parse and judge: the
+ * fast path accepts only input on which oclif's parse cannot differ.
  */
 export function parsePlain<C extends CommandDef>(argv: string[], command: C): Parsed<C> | undefined {
   if (argv.some((a) => a === '--' || /^-[^-]{2,}/.test(a))) return undefined
