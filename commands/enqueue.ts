@@ -1,22 +1,166 @@
-import { enqueueAction, type BatchLine } from './actions/enqueue.js'
-import type { Task } from '../src/types.js'
-import { BaseCommand, oclifArgs, oclifFlags } from './base.js'
+import fs from 'node:fs'
+import { parseDuration } from '../src/config.js'
+import { escapeControl } from '../src/display-text.js'
+import { UsageError } from '../src/errors.js'
+import { parseCliArgs } from '../src/queue/args.js'
+import { keyFromTemplate, parseJsonl } from '../src/queue/jsonl.js'
+import { waitForEnd } from '../src/queue/wait.js'
+import type { Queue } from '../src/queue/queue.js'
+import { readLimited } from '../src/read-limited.js'
+import type { Status, Task } from '../src/types.js'
+import { formatDuration } from '../ui/format.js'
+import { type CommandIO, command } from './actions/io.js'
+import { completedOrExit } from './actions/task-ended.js'
+import type { Parsed } from './flag-table.js'
 import { ENQUEUE } from './flags.js'
 
-export default class Enqueue extends BaseCommand {
-  static override summary = 'Add a task to the queue and print its id'
-  static override examples = [
+type EnqueueFlags = Parsed<typeof ENQUEUE>['flags']
+
+/** Bytes of `--jsonl` read at most (each line is also held to maxArgsSize). */
+const MAX_JSONL_BYTES = 256 * 1024 * 1024
+
+/** `sq enqueue TASK`: one task; prints its id (or record), or follows it with --wait. */
+export default command(ENQUEUE, {
+  summary: 'Add a task to the queue and print its id',
+  examples: [
     `<%= config.bin %> enqueue tasks/email#send --args '{"to":"a@example.com"}'`,
     '<%= config.bin %> enqueue tasks/report#build --arg day=2026-11-29 --key daily --wait',
     'id=$(<%= config.bin %> enqueue tasks/cleanup --delay 10m)',
     "<%= config.bin %> enqueue tasks/email#send --jsonl recipients.jsonl --key 'welcome-{to}'",
-  ]
-  static override enableJsonFlag = ENQUEUE.json
-  static override args = oclifArgs(ENQUEUE.args)
-  static override flags = oclifFlags(ENQUEUE.flags)
+  ],
+  async run(io, { args, flags }) {
+    if (flags.jsonl !== undefined) return enqueueBatch(io, args.task, flags, flags.jsonl)
+    const waitTimeout = flags['wait-timeout']
+    if (waitTimeout !== undefined && !flags.wait) throw new UsageError('--wait-timeout needs --wait')
+    const timeout =
+      waitTimeout === undefined ? undefined : { ms: parseDuration(waitTimeout, '--wait-timeout'), text: waitTimeout }
+    const settings = await io.resolveSettings(flags)
+    const taskArgs = await parseCliArgs(flags.args, flags.arg, {
+      stdin: () => process.stdin,
+      maxArgsSize: settings.maxArgsSize,
+    })
+    const options = { task: args.task, args: taskArgs, key: flags.key, ...taskOptions(flags) }
+    const queue = await io.openQueue(flags, {}, { create: true })
+    const { id } = await queue.enqueue(options)
+    if (!flags.wait) {
+      // Only --json prints the record: a plain enqueue does not read its task back.
+      if (!io.json) io.log(id)
+      return io.json ? queue.get(id) : undefined
+    }
+    let endsLine = true
+    const task = await waitForTask(
+      queue,
+      { id, queue: flags.queue },
+      (text) => {
+        if (io.json || text === '') return
+        process.stdout.write(escapeControl(text))
+        endsLine = text.endsWith('\n')
+      },
+      timeout,
+    )
+    // The shell prompt (or the next line of a cron mail) starts on a line of its own.
+    if (!endsLine) process.stdout.write('\n')
+    return completedOrExit(io, task)
+  },
+})
 
-  async run(): Promise<Task | BatchLine[] | undefined> {
-    const { args, flags } = await this.parse(Enqueue)
-    return enqueueAction(this.io(), args.task, flags)
+/** How long `--wait` lets a task sit with no live worker for its queue before saying so a second time. */
+const NO_WORKER_REMINDER_MS = 15_000
+
+/**
+ * `--wait`: follows the task to its end, never leaving a script (cron, CI) hanging silently. On stderr
+ * (stdout is the task's output): the id when waiting starts, and a warning when no live worker serves
+ * its queue, again NO_WORKER_REMINDER_MS later; at --wait-timeout or Ctrl-C, a WaitStoppedError.
+ */
+async function waitForTask(
+  queue: Queue,
+  task: { id: string; queue: string },
+  onOutput: (text: string) => void,
+  timeout: { ms: number; text: string } | undefined,
+): Promise<Task> {
+  const { id } = task
+  // Ctrl-C is ours before the line that tells a script (or a person) that waiting has begun: a SIGINT
+  // that came between the two would find Node's default and kill the process without a word.
+  const interrupt = new AbortController()
+  const onInterrupt = () => interrupt.abort()
+  process.on('SIGINT', onInterrupt)
+  const say = (text: string) => process.stderr.write(`${text}\n`)
+  say(`waiting for task ${id}`)
+  let status: Status = 'queued'
+  let reminder: NodeJS.Timeout | undefined
+  // Whether a worker serves the queue is a warning, never a reason to fail: an error here is ignored.
+  let over = false
+  const unserved = async () =>
+    status === 'queued' && (await queue.workersServing(task.queue).catch(() => 1)) === 0 && !over
+  const where = `queue "${task.queue}"`
+  void unserved().then((none) => {
+    if (!none) return
+    say(`warning: no live worker takes tasks from ${where}: task ${id} stays queued until one starts`)
+    if (over) return
+    reminder = setTimeout(async () => {
+      if (await unserved())
+        say(`warning: still no live worker for ${where} after ${formatDuration(NO_WORKER_REMINDER_MS)}`)
+    }, NO_WORKER_REMINDER_MS)
+  })
+  try {
+    return await waitForEnd(queue, id, {
+      onOutput,
+      signal: interrupt.signal,
+      timeout: timeout?.ms,
+      timeoutText: timeout && `${timeout.text} (--wait-timeout)`,
+      onStatus: (s) => (status = s),
+    })
+  } finally {
+    over = true
+    process.off('SIGINT', onInterrupt)
+    clearTimeout(reminder)
   }
+}
+
+/** `--jsonl FILE|-`: one task per line, its args the line's object, every line checked before any is written. */
+async function enqueueBatch(io: CommandIO, task: string, flags: EnqueueFlags, jsonl: string) {
+  await io.resolveSettings(flags)
+  const source = jsonl === '-' ? 'stdin' : jsonl
+  let read: { text: string; over: boolean }
+  try {
+    read = await readLimited(jsonl === '-' ? process.stdin : fs.createReadStream(jsonl), MAX_JSONL_BYTES)
+  } catch (error) {
+    throw new UsageError(
+      `--jsonl: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
+  }
+  if (read.over) throw new UsageError(`--jsonl ${source} is over ${MAX_JSONL_BYTES} bytes: split it`)
+  const items = parseJsonl(read.text, source)
+  const shared = taskOptions(flags)
+  const options = items.map((item) => ({
+    task,
+    args: item.args,
+    key: flags.key === undefined ? undefined : keyFromTemplate(flags.key, item, source),
+    ...shared,
+  }))
+  const queue = await io.openQueue(flags, {}, { create: true })
+  const results = await queue.enqueueMany(options, { label: (i) => `--jsonl ${source} line ${items[i]!.line}` })
+  // With --json, each line's task: the one it enqueued, or the one holding its key.
+  const lines = results.map((r, i) => ({ line: items[i]!.line, id: r.id, created: r.created }))
+  if (!io.json && lines.length > 0) io.log(lines.map((l) => l.id).join('\n'))
+  return lines
+}
+
+/** What every task of one `sq enqueue` gets from its flags, besides its args and key. */
+function taskOptions(flags: EnqueueFlags) {
+  return {
+    delaySeconds: flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay') / 1000,
+    at: parseAt(flags.at),
+    priority: flags.priority,
+    queue: flags.queue,
+    maxAttempts: flags['max-attempts'],
+  }
+}
+
+function parseAt(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined
+  const at = new Date(text)
+  if (Number.isNaN(at.getTime()))
+    throw new UsageError(`--at must be an ISO 8601 time like 2026-12-01T09:00:00Z, got "${text}"`)
+  return at
 }

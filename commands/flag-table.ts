@@ -1,10 +1,10 @@
 import type { Interfaces } from '@oclif/core'
+import type { SHARED } from './flags.js'
 
 /**
- * A command's flags and arguments as data: the one declaration from which oclif's flags
- * (BaseCommand: commands/base.ts), the fast path's parser (commands/fast/parse.ts) and the types of the
- * parsed values (`FlagsOf`, `ArgsOf`) are derived. Plain data, so that the fast path reads it without
- * loading oclif. The fields are oclif's, with oclif's meaning.
+ * A command's flags and arguments as data, from which oclif's flags (commands/base.ts), the fast path's
+ * parser (commands/fast/parse.ts) and the parsed values' types derive: plain data, so the fast path reads
+ * it without loading oclif. The fields are oclif's, with oclif's meaning.
  */
 export interface FlagDef {
   type: 'string' | 'boolean' | 'integer'
@@ -47,14 +47,20 @@ type ValueOf<F extends FlagDef> = F['type'] extends 'boolean'
         ? string[]
         : string
 
-/** The parsed values of a table's flags: a flag with no default may be absent. */
+/** The parsed values of a table's flags (a flag with no default may be absent), and of its arguments. */
 export type FlagsOf<T extends FlagTable> = {
   -readonly [K in keyof T]: T[K] extends { default: unknown } ? ValueOf<T[K]> : ValueOf<T[K]> | undefined
 }
 
-/** The parsed values of a table's arguments: an optional one may be absent. */
 export type ArgsOf<T extends CommandDef['args']> = {
   -readonly [K in keyof T]: T[K] extends { required: true } ? string : string | undefined
+}
+
+/** A command's argv as parsed, the shared flags included; `argv`: all its arguments (a command not `strict`). */
+export interface Parsed<C extends CommandDef> {
+  args: ArgsOf<C['args']>
+  flags: FlagsOf<C['flags']> & FlagsOf<typeof SHARED> & { json?: boolean }
+  argv: string[]
 }
 
 /** Declares a command's table, keeping its literals (a default, an option list) for the derived types. */

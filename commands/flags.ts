@@ -1,14 +1,13 @@
 import { SETTING_DEFAULTS, TASK_DEFAULTS } from '../src/defaults.js'
 import { LOG_FORMATS, LOG_LEVELS } from '../src/worker/log.js'
-import { defineCommand, flag, type FlagsOf, type FlagTable } from './flag-table.js'
+import { defineCommand, flag, type FlagTable } from './flag-table.js'
 
 /**
- * Every command's flags and arguments, each declared once (commands/flag-table.ts says what derives
- * from them). In one file without oclif, since the fast path parses the hot ones (enqueue, show, list,
- * worker) before anything loads oclif; the help texts beyond the flags stay in the command classes.
+ * Every command's flags and arguments, each declared once (commands/flag-table.ts). In one file of their
+ * own, as the fast path parses the hot commands' argv before it loads their code or oclif.
  */
 
-/** The flags of every command (BaseCommand.baseFlags). */
+/** The flags of every command (oclif's baseFlags). */
 export const SHARED = {
   db: flag.string({
     description: 'database URL: postgres://…, sqlite:PATH or a file path [env: SQ_DATABASE_URL]',
@@ -17,9 +16,6 @@ export const SHARED = {
   root: flag.string({ description: 'directory task references are relative to [env: SQ_ROOT]', helpValue: 'DIR' }),
   verbose: flag.boolean({ description: 'print stack traces with errors', default: false }),
 } as const satisfies FlagTable
-
-/** A command's flags as parsed, the shared ones included. */
-export type ParsedFlags<T extends FlagTable> = FlagsOf<T> & FlagsOf<typeof SHARED>
 
 const STATUSES = 'S[,S…]'
 const DURATION = 'DURATION'
@@ -245,3 +241,6 @@ export const HELP = defineCommand({
   args: { command: { description: 'the command to describe', required: false } },
   flags: { 'nested-commands': flag.boolean({ char: 'n', description: 'include all nested commands in the output' }) },
 })
+
+/** `sq migrate`, `sq schedules`, `sq stats`: the shared flags and --json. */
+export const JSON_ONLY = defineCommand({ json: true, args: {}, flags: {} })

@@ -4,9 +4,8 @@ import { oclifArgs, oclifFlags } from './base.js'
 import { HELP } from './flags.js'
 
 /**
- * `sq help [COMMAND]`: oclif's own help (what `--help` and `-h` print), as @oclif/plugin-help's command
- * shows it — written here, in a few lines, so an unknown command gets sq's one-line `sq: …` error and
- * exit 2 like every other bad input, and so no plugin is loaded at each start.
+ * `sq help [COMMAND]`: oclif's help, as @oclif/plugin-help shows it, written here so that an unknown
+ * command gets sq's one-line `sq: …` error and exit 2, and no plugin loads at each start.
  */
 export default class Help extends Command {
   static override summary = 'Show help for sq or one of its commands'

@@ -1,33 +1,34 @@
-import Cancel from './cancel.js'
-import Enqueue from './enqueue.js'
+import { oclifCommand } from './base.js'
+import cancel from './cancel.js'
+import enqueue from './enqueue.js'
 import Help from './help.js'
-import List from './list.js'
-import Migrate from './migrate.js'
-import Pause from './pause.js'
-import Purge from './purge.js'
-import Requeue from './requeue.js'
-import Resume from './resume.js'
-import Schedules from './schedules.js'
-import Serve from './serve.js'
-import Show from './show.js'
-import Stats from './stats.js'
-import Top from './top.js'
-import Worker from './worker.js'
+import list from './list.js'
+import migrate from './migrate.js'
+import pause from './pause.js'
+import purge from './purge.js'
+import requeue from './requeue.js'
+import resume from './resume.js'
+import schedules from './schedules.js'
+import serve from './serve.js'
+import show from './show.js'
+import stats from './stats.js'
+import top from './top.js'
+import worker from './worker.js'
 
 export const COMMANDS = {
-  cancel: Cancel,
-  enqueue: Enqueue,
+  cancel: oclifCommand(cancel),
+  enqueue: oclifCommand(enqueue),
   help: Help,
-  list: List,
-  migrate: Migrate,
-  pause: Pause,
-  purge: Purge,
-  requeue: Requeue,
-  resume: Resume,
-  schedules: Schedules,
-  serve: Serve,
-  show: Show,
-  stats: Stats,
-  top: Top,
-  worker: Worker,
+  list: oclifCommand(list),
+  migrate: oclifCommand(migrate),
+  pause: oclifCommand(pause),
+  purge: oclifCommand(purge),
+  requeue: oclifCommand(requeue),
+  resume: oclifCommand(resume),
+  schedules: oclifCommand(schedules),
+  serve: oclifCommand(serve),
+  show: oclifCommand(show),
+  stats: oclifCommand(stats),
+  top: oclifCommand(top),
+  worker: oclifCommand(worker),
 }

@@ -1,20 +1,64 @@
-import { listAction } from './actions/list.js'
-import type { Task } from '../src/types.js'
-import { BaseCommand, oclifFlags } from './base.js'
+import { parseDuration } from '../src/config.js'
+import { escapeControl } from '../src/display-text.js'
+import { UsageError } from '../src/errors.js'
+import { isStatus, type Status } from '../src/types.js'
+import { command } from './actions/io.js'
 import { LIST } from './flags.js'
 
-export default class List extends BaseCommand {
-  static override summary = 'List tasks, newest first'
-  static override examples = [
+/** `sq list`: newest first, as a table, ids (-q) or records (--json). */
+export default command(LIST, {
+  summary: 'List tasks, newest first',
+  examples: [
     '<%= config.bin %> list --status failed --since 1h',
     "<%= config.bin %> list --task 'reports/*' --search timeout --json",
     '<%= config.bin %> list --status failed -q | <%= config.bin %> requeue -',
-  ]
-  static override enableJsonFlag = LIST.json
-  static override flags = oclifFlags(LIST.flags)
+  ],
+  async run(io, { flags }) {
+    const statuses = parseStatuses(flags.status)
+    const since = flags.since === undefined ? undefined : sinceToIso(flags.since)
+    const queue = await io.openQueue(flags)
+    // One more than asked for says whether the limit cut the list.
+    const found = await queue.list({
+      statuses,
+      taskPattern: flags.task,
+      search: flags.search,
+      since,
+      limit: flags.limit + 1,
+    })
+    const tasks = found.slice(0, flags.limit)
+    // -q: one id per line, and no line at all when none match (`sq list -q | wc -l` counts tasks). An id
+    // is text on SQLite: another writer may have put anything in it.
+    if (flags.quiet && !io.json) for (const task of tasks) io.log(escapeControl(task.id, false))
+    // The table's code loads only for a table: --json and -q need none of it.
+    else if (!io.json) io.log(await (await import('../ui/task-table.js')).renderTaskTable(tasks))
+    // On stderr, so stdout (the table, the ids, the JSON array SPEC fixes) stays what scripts parse.
+    if (found.length > flags.limit)
+      process.stderr.write(`(the ${flags.limit} most recent shown; more match: raise --limit to see them)\n`)
+    return tasks
+  },
+})
 
-  async run(): Promise<Task[]> {
-    const { flags } = await this.parse(List)
-    return listAction(this.io(), flags)
+/** --status: a comma-separated list of statuses; a UsageError for an unknown one. */
+export function parseStatuses(text: string | undefined): Status[] | undefined {
+  if (text === undefined) return undefined
+  const parts = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
+  const bad = parts.find((s) => !isStatus(s))
+  if (bad !== undefined || parts.length === 0) {
+    throw new UsageError(
+      `--status: unknown status "${bad ?? text}" (use queued, progress, completed, failed or cancelled)`,
+    )
   }
+  return parts as Status[]
+}
+
+function sinceToIso(text: string): string {
+  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
+    const time = new Date(text)
+    if (Number.isNaN(time.getTime())) throw new UsageError(`--since: "${text}" is not a valid time`)
+    return time.toISOString()
+  }
+  return new Date(Date.now() - parseDuration(text, '--since')).toISOString()
 }

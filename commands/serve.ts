@@ -1,28 +1,25 @@
 import { UsageError } from '../src/errors.js'
 import { createStatusServer } from '../src/http/status-server.js'
-import { BaseCommand, oclifFlags } from './base.js'
+import { command } from './actions/io.js'
 import { SERVE } from './flags.js'
 
-export default class Serve extends BaseCommand {
-  static override summary = 'Serve the web dashboard, Prometheus metrics and the HTTP status view of tasks'
-  static override description =
+export default command(SERVE, {
+  summary: 'Serve the web dashboard, Prometheus metrics and the HTTP status view of tasks',
+  description:
     'GET / is the dashboard (its data under /api/...), GET /metrics the Prometheus metrics, and GET /task?task_id=ID[&type=json] the ' +
-    "django-simple-queue-style status view of one task. Read-only unless --allow-actions: then the dashboard can cancel and requeue tasks, retry a queue's failed tasks, purge old completed ones and pause and resume queues (POST only, CSRF-protected, each confirmed)."
-  static override examples = [
+    "django-simple-queue-style status view of one task. Read-only unless --allow-actions: then the dashboard can cancel and requeue tasks, retry a queue's failed tasks, purge old completed ones and pause and resume queues (POST only, CSRF-protected, each confirmed).",
+  examples: [
     '<%= config.bin %> serve --port 8000',
     '<%= config.bin %> serve --allow-actions',
     '<%= config.bin %> serve --public-url https://sq.example.com   # behind a reverse proxy',
     'curl "http://127.0.0.1:8000/task?task_id=3f2a9c&type=json"',
     'curl http://127.0.0.1:8000/metrics',
-  ]
-  static override flags = oclifFlags(SERVE.flags)
-
-  async run(): Promise<void> {
-    const { flags } = await this.parse(Serve)
+  ],
+  async run(io, { flags }) {
     // Node would bind '' to every interface, and no Host could then name it: every request got 421.
     if (flags.host.trim() === '')
       throw new UsageError('--host must name the address to bind (127.0.0.1, or 0.0.0.0 for every interface)')
-    const queue = await this.openQueue(flags, { publicUrl: flags['public-url'] })
+    const queue = await io.openQueue(flags, { publicUrl: flags['public-url'] })
     const server = createStatusServer(queue, {
       host: flags.host,
       allowActions: flags['allow-actions'],
@@ -36,7 +33,7 @@ export default class Serve extends BaseCommand {
     const port = typeof address === 'object' && address ? address.port : flags.port
     const host = flags.host.includes(':') ? `[${flags.host}]` : flags.host
     const mode = flags['allow-actions'] ? 'actions allowed' : 'read-only'
-    this.log(
+    io.log(
       `sq serve: dashboard http://${host}:${port}/ (${mode}; metrics /metrics; database ${queue.displayUrl}); Ctrl-C stops`,
     )
     await new Promise<void>((resolve) => {
@@ -48,5 +45,5 @@ export default class Serve extends BaseCommand {
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
     })
-  }
-}
+  },
+})

@@ -1,21 +1,27 @@
-import { showAction } from './actions/show.js'
-import type { Task } from '../src/types.js'
-import { BaseCommand, oclifArgs, oclifFlags } from './base.js'
+import { escapeControl } from '../ui/format.js'
+import { renderTaskDetail } from '../ui/render-detail.js'
+import { command } from './actions/io.js'
+import { completedOrExit } from './actions/task-ended.js'
 import { SHOW } from './flags.js'
 
-export default class Show extends BaseCommand {
-  static override summary = 'Show every field of a task'
-  static override examples = [
+/** `sq show ID`: every field, or the output as it grows with --follow. */
+export default command(SHOW, {
+  summary: 'Show every field of a task',
+  examples: [
     '<%= config.bin %> show 3f2a9c',
     '<%= config.bin %> show 3f2a9c --follow',
     '<%= config.bin %> show 3f2a9c --json',
-  ]
-  static override enableJsonFlag = SHOW.json
-  static override args = oclifArgs(SHOW.args)
-  static override flags = oclifFlags(SHOW.flags)
-
-  async run(): Promise<Task> {
-    const { args, flags } = await this.parse(Show)
-    return showAction(this.io(), args.id, flags)
-  }
-}
+  ],
+  async run(io, { args, flags }) {
+    const queue = await io.openQueue(flags)
+    if (!flags.follow) {
+      const task = await queue.getWithRuns(args.id)
+      if (!io.json) io.log(renderTaskDetail(task))
+      return task
+    }
+    const task = await queue.follow(args.id, (text) => {
+      if (!io.json) process.stdout.write(escapeControl(text))
+    })
+    return completedOrExit(io, task)
+  },
+})

@@ -1,18 +1,100 @@
-import { workerAction } from './actions/worker.js'
-import { BaseCommand, oclifFlags } from './base.js'
+import { parseDuration } from '../src/config.js'
+import { TaskEndedBadlyError, UsageError } from '../src/errors.js'
+import { boundHeapGrowth, collectWhenIdle } from '../src/worker/heap-growth.js'
+import { bufferedLog } from '../src/worker/log.js'
+import { waitForDatabase } from '../src/worker/wait-for-database.js'
+import { Worker } from '../src/worker/worker.js'
+import { command } from './actions/io.js'
 import { WORKER } from './flags.js'
 
-export default class WorkerCommand extends BaseCommand {
-  static override summary = 'Run tasks until stopped (SIGINT/SIGTERM), or until none is left with --burst'
-  static override examples = [
+/** --timeout and --grace: durations (10m, 90s) or, as the SPEC's `--timeout SECONDS`, a number of seconds. */
+const SECONDS = { plainSeconds: true }
+
+/**
+ * `sq worker`: runs tasks until SIGINT/SIGTERM (a second one stops at once), or with --burst until none
+ * is left, then exits 1 if a task it ran did not complete.
+ */
+export default command(WORKER, {
+  summary: 'Run tasks until stopped (SIGINT/SIGTERM), or until none is left with --burst',
+  examples: [
     '<%= config.bin %> worker --concurrency 4',
     '<%= config.bin %> worker --burst --quiet      # from cron: run what is queued, then exit; print only errors',
     '<%= config.bin %> worker --queue emails,reports --timeout 10m',
-  ]
-  static override flags = oclifFlags(WORKER.flags)
+  ],
+  async run(io, { flags }) {
+    const queues = flags.queue
+      .split(',')
+      .map((q) => q.trim())
+      .filter(Boolean)
+    if (queues.length === 0) throw new UsageError('--queue names no queue')
+    // This process is the worker's alone: its memory must stay flat however many tasks it runs.
+    boundHeapGrowth()
+    const taskTimeout =
+      flags.timeout === undefined ? {} : { taskTimeout: parseDuration(flags.timeout, '--timeout', SECONDS) / 1000 }
+    const graceSeconds = parseDuration(flags.grace, '--grace', SECONDS) / 1000
+    const level = flags.quiet ? 'error' : flags['log-level']
+    const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
+    // Handled from here on: a stop that comes while the worker starts (or waits for its database) ends
+    // it with exit 0, as a stop while it runs does, not killed by the signal's default action.
+    let worker: Worker | undefined
+    const stopBeforeStart = new AbortController()
+    let signals = 0
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++
+      if (!worker) {
+        log(`${signal}: stopping before the first claim`)
+        stopBeforeStart.abort()
+      } else if (signals === 1) {
+        log(`${signal}: finishing running tasks (again to stop at once)`)
+        worker.stop()
+      } else worker.stopNow()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      await openAndRun()
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
 
-  async run(): Promise<void> {
-    const { flags } = await this.parse(WorkerCommand)
-    await workerAction(this.io(), flags)
-  }
-}
+    async function openAndRun(): Promise<void> {
+      const open = () => io.openQueue(flags, taskTimeout, { create: true })
+      // A burst (cron) runs what is there now: an unreachable database is its failure, not a wait.
+      const queue = flags.burst ? await open() : await waitForDatabase(open, log, stopBeforeStart.signal)
+      if (!queue || stopBeforeStart.signal.aborted) return
+      // Burst only: whether the last run of each task this worker ran completed (a failure retried into a
+      // success is a success; a failure whose retry waits beyond the burst is not). A worker that runs
+      // until stopped keeps nothing per task: its memory must stay flat however many tasks it runs.
+      const verdicts = new Map<string, boolean>()
+      worker = new Worker(queue.backend, queue.settings, {
+        concurrency: flags.concurrency,
+        queues,
+        burst: flags.burst,
+        graceSeconds,
+        maxMemoryMb: flags['max-memory'],
+        maxTasksPerProcess: flags['max-tasks-per-process'],
+        log,
+        onVerdict: flags.burst
+          ? (id, outcome) => {
+              // Given back at a stop: not the task's failure.
+              if ('givenBack' in outcome) verdicts.delete(id)
+              else verdicts.set(id, outcome.status === 'completed')
+            }
+          : undefined,
+      })
+      const running = worker
+      const stopCollecting = collectWhenIdle(() => running.tasksDone)
+      try {
+        await running.run()
+      } finally {
+        stopCollecting()
+      }
+      if (flags.burst) {
+        const failed = [...verdicts.values()].filter((completed) => !completed).length
+        if (failed > 0)
+          throw new TaskEndedBadlyError(`${failed} of the ${verdicts.size} task(s) this burst ran did not complete`)
+      }
+    }
+  },
+})

@@ -8,12 +8,9 @@ function databaseFlags(args: readonly string[]): string[] {
 }
 
 /**
- * A password on the command line (`--db postgres://u:PW@…`) is readable by every local user in `ps`
- * for as long as the process runs. Node cannot change its arguments, but setting process.title makes
- * libuv overwrite the memory `ps` reads them from, so the process shows the command with every
- * password as `***` from here on. It was readable from the start until now (and stays in the shell's
- * history), hence the warning, once per command on a terminal: the environment (SQ_DATABASE_URL) and
- * sq.config.* are readable by the user only.
+ * A password on the command line (`--db postgres://u:PW@…`) is readable by every local user in `ps`.
+ * Setting process.title makes libuv overwrite the memory `ps` reads, so it shows `***` from here on; it
+ * was readable until now (and stays in the shell's history), hence the warning on a terminal.
  * `args` are the arguments after the script; true when a password was hidden.
  */
 export function concealCommandLinePasswords(args: readonly string[] = process.argv.slice(2)): boolean {

@@ -12,10 +12,7 @@ export interface Settings {
   db: string
   /** Absolute directory task references are resolved against. */
   root: string
-  /**
-   * Task references allowed to be enqueued and run; null means the project's own files under the root
-   * (no package), and an empty list nothing at all.
-   */
+  /** Task references allowed to be enqueued and run; null: the project's own files under the root, no package. */
   allowedTasks: string[] | null
   /** Seconds a task may run; 0 disables the limit. */
   taskTimeout: number
@@ -27,15 +24,9 @@ export interface Settings {
   hooks: string | null
   /** Seconds without a heartbeat after which a worker is presumed dead. */
   heartbeatTimeout: number
-  /**
-   * Origins (`https://sq.example.com`) `sq serve` also answers to, behind a reverse proxy: their Host
-   * and, for actions, their Origin are accepted besides the bound address's own.
-   */
+  /** Origins (`https://sq.example.com`) `sq serve` also answers to behind a reverse proxy: their Host and Origin. */
   publicUrl: string[]
-  /**
-   * Seconds between an idle worker's looks for work when nothing wakes it: the safety net under
-   * PostgreSQL's NOTIFY and SQLite's WAL watch, which wake it as soon as a task is queued.
-   */
+  /** Seconds between an idle worker's looks for work: the safety net under NOTIFY (PostgreSQL) and the WAL watch. */
   pollInterval: number
   /** Recurring schedules (config file only): every worker fires them, each slot once (src/worker/scheduler.ts). */
   schedules: ScheduleDef[]
@@ -47,6 +38,8 @@ export const DEFAULTS: Omit<Settings, 'root'> = SETTING_DEFAULTS
 const CONFIG_FILES = ['sq.config.ts', 'sq.config.mjs', 'sq.config.js', 'sq.config.json']
 
 type Source = { name: string; values: Record<string, unknown> }
+/** A setting's value and where it came from, for messages. */
+type Picked = { value: unknown; from: string }
 
 /** Settings only a config file (or a library caller) gives: they are not one value a variable could hold. */
 const FILE_ONLY = ['schedules'] as const
@@ -79,22 +72,14 @@ export async function resolveSettings(
 ): Promise<Settings> {
   const rootHint = path.resolve(cwd, overrides.root ?? nonEmpty(env.SQ_ROOT) ?? '.')
   const file = await loadConfigFile(rootHint)
-  const fromEnv: Source = {
-    name: 'environment',
-    values: Object.fromEntries(
-      Object.entries(ENV_VARS)
-        // An empty SQ_ALLOWED_TASKS is an empty allowlist, which allows nothing (as an empty
-        // `allowedTasks` does); any other empty variable is unset.
-        .filter(
-          ([key, variable]) => nonEmpty(env[variable]) !== undefined || (key === 'allowedTasks' && variable in env),
-        )
-        .map(([key, variable]) => [key, env[variable]]),
-    ),
-  }
-  const pick = <K extends EnvSetting>(key: K): { value: unknown; from: string } | undefined => {
+  const pick = (key: EnvSetting): Picked | undefined => {
+    const variable = ENV_VARS[key]
     if (overrides[key] !== undefined) return { value: overrides[key], from: 'flag' }
-    if (fromEnv.values[key] !== undefined) return { value: fromEnv.values[key], from: ENV_VARS[key] }
-    if (file && file.values[key] !== undefined) return { value: file.values[key], from: file.name }
+    // An empty SQ_ALLOWED_TASKS is an empty allowlist, which allows nothing (as an empty `allowedTasks`
+    // does); any other empty variable is unset.
+    if (nonEmpty(env[variable]) !== undefined || (key === 'allowedTasks' && env[variable] !== undefined))
+      return { value: env[variable], from: variable }
+    if (file?.values[key] !== undefined) return { value: file.values[key], from: file.name }
     return undefined
   }
   const root = pick('root')
@@ -157,7 +142,7 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
   return { name, values: values as Record<string, unknown> }
 }
 
-function list(picked: { value: unknown; from: string } | undefined): string[] | undefined {
+function list(picked: Picked | undefined): string[] | undefined {
   if (!picked) return undefined
   const { value, from } = picked
   if (typeof value === 'string')
@@ -173,7 +158,7 @@ function list(picked: { value: unknown; from: string } | undefined): string[] | 
  * Public URLs as origins: a list, or one string of comma-separated URLs; each http(s), without
  * credentials, query or a path (the dashboard's paths are absolute: it must own its origin's root).
  */
-function origins(picked: { value: unknown; from: string } | undefined): string[] | undefined {
+function origins(picked: Picked | undefined): string[] | undefined {
   if (!picked) return undefined
   const { value, from } = picked
   const items = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]))
@@ -193,15 +178,8 @@ function origins(picked: { value: unknown; from: string } | undefined): string[]
     })
 }
 
-/**
- * A setting in seconds, by the one duration rule (parseDuration): "90s", "5m", or a number of seconds.
- * `positive`: above 0, for an interval, where 0 would spin.
- */
-function seconds(
-  picked: { value: unknown; from: string } | undefined,
-  key: string,
-  o: { positive?: boolean } = {},
-): number | undefined {
+/** A setting in seconds (parseDuration's rule); `positive`: above 0, for an interval, where 0 would spin. */
+function seconds(picked: Picked | undefined, key: string, o: { positive?: boolean } = {}): number | undefined {
   if (!picked) return undefined
   const { value, from } = picked
   const n =
@@ -215,7 +193,7 @@ function seconds(
   return n
 }
 
-function bytes(picked: { value: unknown; from: string } | undefined, key: string): number | undefined {
+function bytes(picked: Picked | undefined, key: string): number | undefined {
   if (!picked) return undefined
   const { value, from } = picked
   const n = Number(value)
@@ -225,46 +203,29 @@ function bytes(picked: { value: unknown; from: string } | undefined, key: string
 }
 
 /** Milliseconds per unit of a duration, largest first: the order the parts of a duration are written in. */
-const UNITS = [
-  ['w', 604_800_000],
-  ['d', 86_400_000],
-  ['h', 3_600_000],
-  ['m', 60_000],
-  ['s', 1000],
-  ['ms', 1],
-] as const
+const UNITS = Object.entries({ w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 })
 
 // One optional `<number><unit>` group per unit, in that order: "1h30m", "7d", "1.5h", "500ms". Every part
 // needs its unit: a bare number is refused, never taken as milliseconds (`purge --older-than 7` would
 // otherwise delete every ended task).
 const DURATION = new RegExp(`^${UNITS.map(([unit]) => `(?:(\\d+(?:\\.\\d+)?)${unit})?`).join('')}$`, 'i')
 
-/** The forms a duration flag accepts, for error messages. */
-export const DURATION_FORMS = '90s, 10m, 1h30m, 7d or 2w (units w, d, h, m, s, ms)'
-
-/** Parses a duration like "30d", "1h30m", "90s", "500ms"; NaN when it is not one (a bare number is not). */
-export function durationMs(text: string): number {
-  const match = DURATION.exec(text.trim())
-  if (!match || match.slice(1).every((part) => part === undefined)) return Number.NaN
-  return UNITS.reduce((total, [, size], i) => total + Number(match[i + 1] ?? 0) * size, 0)
-}
+const DURATION_FORMS = '90s, 10m, 1h30m, 7d or 2w (units w, d, h, m, s, ms)'
 
 /**
- * A duration in ms, or a UsageError that names the flag (or setting) and shows the accepted forms. The
- * one rule for every duration — flag, config key or variable: a number with its unit (DURATION_FORMS);
- * where the setting is a number of seconds (`plainSeconds`: --timeout, --grace, --interval,
- * taskTimeout, heartbeatTimeout and their variables) a plain number is taken too, as seconds. Elsewhere
- * a plain number is refused rather than guessed: `purge --older-than 7` must not mean 7 seconds.
+ * A duration in ms ("30d", "1h30m", "500ms"), or a UsageError that names the flag (or setting) and the
+ * forms it takes: the one rule for every duration. Where the setting is a number of seconds
+ * (`plainSeconds`: --timeout, --grace, --interval, taskTimeout, heartbeatTimeout) a plain number is
+ * taken too, as seconds; elsewhere it is refused rather than guessed.
  */
 export function parseDuration(text: string, flag: string, o: { plainSeconds?: boolean } = {}): number {
   const plain = /^\s*\d+(\.\d+)?\s*$/.test(text)
   if (plain && o.plainSeconds) return Number(text) * 1000
-  const value = durationMs(text)
-  if (Number.isNaN(value)) {
-    const forms = o.plainSeconds ? `${DURATION_FORMS}, or a number of seconds` : DURATION_FORMS
-    throw new UsageError(
-      `${flag} must be a duration like ${forms}, got "${text}"${plain ? ' (a number needs a unit)' : ''}`,
-    )
-  }
-  return value
+  const match = DURATION.exec(text.trim())
+  if (match?.slice(1).some((part) => part !== undefined))
+    return UNITS.reduce((total, [, size], i) => total + Number(match[i + 1] ?? 0) * size, 0)
+  const forms = o.plainSeconds ? `${DURATION_FORMS}, or a number of seconds` : DURATION_FORMS
+  throw new UsageError(
+    `${flag} must be a duration like ${forms}, got "${text}"${plain ? ' (a number needs a unit)' : ''}`,
+  )
 }

@@ -1,7 +1,6 @@
 /**
- * sq's defaults, in a file that imports nothing: the library reads them (config.ts, which types the
- * settings' defaults as Settings; Queue.enqueue), and so does the CLI's flag table (commands/flags.ts),
- * which the fast path loads before anything else: importing config.ts there would load its imports too.
+ * sq's defaults, in a file that imports nothing: the library reads them, and so does the flag table
+ * (commands/flags.ts), which the fast path loads first, where config.ts would bring its imports too.
  */
 
 /** The settings when neither a flag, the environment nor sq.config.* gives them (see config.ts Settings). */
@@ -18,5 +17,5 @@ export const SETTING_DEFAULTS = {
   schedules: [],
 }
 
-/** What a task gets when whoever enqueues it (Queue.enqueue through queue/new-task.ts, `sq enqueue`'s flags) says nothing. */
+/** What a task gets when whoever enqueues it (Queue.enqueue, `sq enqueue`'s flags) says nothing. */
 export const TASK_DEFAULTS = { queue: 'default', priority: 0, maxAttempts: 1 } as const

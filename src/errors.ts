@@ -1,9 +1,6 @@
 import { redactSecrets } from './redact.js'
 
-/**
- * Exit codes of the SPEC: 0 success, 1 failure at run time, 2 bad input; and 130 (128 + SIGINT), what a
- * shell reports for a command stopped by Ctrl-C, when `--wait` stops waiting at one.
- */
+/** The SPEC's exit codes; 130 (128 + SIGINT) is what a shell reports of Ctrl-C, for `--wait` stopped by one. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const
 
 /** Base of sq's error taxonomy; `exitCode` is what the CLI exits with. */
@@ -32,10 +29,7 @@ export class StorageError extends SqError {}
 /** A task ended failed or cancelled while a command waited for it (`--wait`, `--follow`). */
 export class TaskEndedBadlyError extends SqError {}
 
-/**
- * Waiting stopped before the task ended — its timeout (`timedOut`), or Ctrl-C / an abort signal; the task
- * is left as it is (`sq enqueue --wait`, Queue.wait).
- */
+/** Waiting stopped before the task ended, at its timeout (`timedOut`) or Ctrl-C / a signal; the task left as is. */
 export class WaitStoppedError extends SqError {
   override readonly exitCode: number
   readonly timedOut: boolean
@@ -46,11 +40,7 @@ export class WaitStoppedError extends SqError {
   }
 }
 
-/**
- * Turns anything thrown into an SqError whose message is safe to print: one line, no password.
- * Errors that are not sq's own are storage errors when they come from a database driver, else bugs
- * (exit 1 either way).
- */
+/** Anything thrown as an SqError safe to print (no password); a database driver's errors are StorageErrors. */
 export function coerceError(error: unknown): SqError {
   if (error instanceof SqError) {
     error.message = redactSecrets(error.message)
@@ -70,9 +60,8 @@ export function coerceError(error: unknown): SqError {
 }
 
 /**
- * The first line of a message, for one-line error output. A first line that only introduces what
- * follows — oclif's "The following errors occurred:", or "Parsing --flag" before an indented reason —
- * is joined with the next line, which says what was wrong.
+ * The first line of a message, joined with the next when it only introduces it (oclif's "The following
+ * errors occurred:", or "Parsing --flag" before an indented reason).
  */
 export function oneLine(message: string): string {
   const raw = message.split('\n').filter((l) => l.trim() !== '')

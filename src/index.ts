@@ -38,21 +38,13 @@ export async function createTask(options: EnqueueOptions & InTransaction, queue?
   return (await (queue ?? (await sharedQueue())).enqueue(options)).id
 }
 
-/**
- * Enqueues many tasks, `chunkSize` (default 10,000) per transaction, after validating every one: one
- * bad item throws, naming its index, and nothing is written. Returns their ids in order; a key held by
- * a queued or running task (or an earlier item) gives that task's id. With `executor`, all are written
- * in the app's transaction.
- */
+/** Enqueues many tasks (Queue.enqueueMany; `chunkSize` 10,000 by default) and returns their ids in order. */
 export async function enqueueMany(
   items: readonly EnqueueOptions[],
   o: { chunkSize?: number; queue?: Queue } & InTransaction = {},
 ): Promise<string[]> {
-  const results = await (o.queue ?? (await sharedQueue())).enqueueMany(items, {
-    chunkSize: o.chunkSize,
-    executor: o.executor,
-  })
-  return results.map((r) => r.id)
+  const { queue, ...rest } = o
+  return (await (queue ?? (await sharedQueue())).enqueueMany(items, rest)).map((r) => r.id)
 }
 
 /** Pauses a queue (see Queue.pause), on `queue` or on the queue `createTask` uses. */

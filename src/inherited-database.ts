@@ -1,19 +1,13 @@
 /**
- * A worker's database URL, as its task processes get it. Their environment holds it without the
- * password (SQ_DATABASE_URL): a task that prints or stores its environment, or a program it starts,
- * would otherwise spread it — into the task's output, shown by `sq show` and the dashboard. The whole
- * URL comes over the IPC channel instead, and `createTask` inside a task finds it here. It is kept on
- * globalThis under a registered symbol, so that every copy of sq loaded in the process — the task
- * process's own, and the one a task imports — sees the same.
+ * A worker's database URL, as its task processes get it: without the password in their environment
+ * (SQ_DATABASE_URL), which a task may print into its output; the whole URL comes over IPC, kept here under
+ * a registered symbol so that every copy of sq in the process (its own, and the one a task imports) sees it.
  */
 const KEY = Symbol.for('sq.inheritedDatabaseUrl')
 
 type Holder = { [KEY]?: { withoutPassword: string; url: string } }
 
-/**
- * A PostgreSQL URL without its password (in the userinfo or as a `…password=` parameter); any other
- * URL, or one without a password, as it is.
- */
+/** A PostgreSQL URL without its password (userinfo or `…password=` parameter); any other URL as it is. */
 export function withoutPassword(url: string): string {
   const text = url.trim()
   if (!/^postgres(ql)?:\/\//i.test(text) || !URL.canParse(text)) return url

@@ -1,7 +1,5 @@
-/**
- * How sq loads user code — task modules, the hooks module and `sq.config.{ts,mjs,js}` — and the one rule
- * by which an export is found in what `import()` returns, whatever the project's module system.
- */
+// How sq loads user code (task modules, hooks, sq.config.*), and the one rule that finds an export in what
+// `import()` returns, whatever the project's module system.
 import { pathToFileURL } from 'node:url'
 import { UsageError } from './errors.js'
 import { resolveModule } from './queue/module-location.js'
@@ -12,11 +10,9 @@ import type { TaskArgs } from './types.js'
 export type ModuleNamespace = Record<string, unknown>
 
 /**
- * Where tsx compiles TypeScript. `process`: everything the process imports from then on — for a task
- * process, which is sq's own, so a task's TypeScript may import more TypeScript any way it likes
- * (tsx's scoped mode cannot resolve a dynamic `import()` inside a CommonJS-compiled .ts file).
- * `isolated`: this import's module graph only — for the CLI, or an application calling `createTask`,
- * whose own imports must stay as they are.
+ * Where tsx compiles TypeScript. `process`: all the process imports from then on, in a task process (sq's
+ * own), so a task's TypeScript imports more any way it likes (tsx's scoped mode cannot resolve a dynamic
+ * `import()` in a CommonJS-compiled .ts file). `isolated`: this import's graph only, for the CLI or an app.
  */
 export type TypeScriptScope = 'process' | 'isolated'
 
@@ -37,10 +33,7 @@ export async function importFile(file: string, scope: TypeScriptScope): Promise<
   return import(url)
 }
 
-/**
- * Imports the module part of a task reference (or of the hooks setting): a file under the root, or a
- * package resolved from the root as the project's own code would resolve it.
- */
+/** Imports the module of a task reference (or the hooks setting): a file under the root, or a package. */
 export async function importReferenced(module: string, root: string, scope: TypeScriptScope): Promise<ModuleNamespace> {
   const where = resolveModule(module, root)
   if (where.kind === 'file') return importFile(where.file, scope)
@@ -50,10 +43,9 @@ export async function importReferenced(module: string, root: string, scope: Type
 }
 
 /**
- * The module's exports. A CommonJS module comes through `import()` as `{ default: module.exports, …the
- * names Node could detect }`. When module.exports is marked `__esModule` it was compiled from ESM syntax
- * (by tsx, for a .ts file in a package without "type": "module"; or by TypeScript or Babel) and holds
- * the real exports, `default` among them.
+ * The module's exports. A CommonJS module comes through `import()` as `{ default: module.exports, …names
+ * Node detected }`; marked `__esModule`, module.exports was compiled from ESM (by tsx, TypeScript or
+ * Babel) and holds the real exports, `default` among them.
  */
 function exportsOf(ns: ModuleNamespace): ModuleNamespace {
   const cjs = ns.default
@@ -61,9 +53,8 @@ function exportsOf(ns: ModuleNamespace): ModuleNamespace {
 }
 
 /**
- * An export of an imported module by name, `{ value }`, or undefined when the module has no such
- * export. The one rule for tasks, hooks and config files: the exports (above), else — for a plain
- * CommonJS module whose names Node could not detect — an own property of module.exports.
+ * An export by name, `{ value }`, or undefined: the one rule for tasks, hooks and config files. The exports
+ * (above), else, for a CommonJS module whose names Node could not detect, an own property of module.exports.
  */
 export function exportOf(ns: ModuleNamespace, name: string): { value: unknown } | undefined {
   const exports = exportsOf(ns)
@@ -74,10 +65,7 @@ export function exportOf(ns: ModuleNamespace, name: string): { value: unknown } 
   return undefined
 }
 
-/**
- * The function a task reference names, resolved under the root and imported; its errors are what the
- * task's `error` shows: the module cannot be found or imported, has no such export, or it is no function.
- */
+/** The function a task reference names, imported; its errors are what the task's `error` shows. */
 export async function loadTaskFunction(
   reference: string,
   root: string,

@@ -1,10 +1,9 @@
 import type { Readable } from 'node:stream'
 
 /**
- * Reads a stream to its end, keeping at most `maxBytes + 1` bytes: enough to tell that it is over the
- * limit without holding an endless input (`/dev/zero`, a runaway pipe) in memory. A stream, not
- * `readFileSync(0)`: a non-blocking stdin pipe whose writer has not written yet makes that throw EAGAIN,
- * where a stream waits for the data.
+ * Reads a stream to its end, keeping at most `maxBytes + 1` bytes: over the limit without holding an
+ * endless input (`/dev/zero`) in memory. Not `readFileSync(0)`: on a non-blocking stdin pipe not yet
+ * written to, that throws EAGAIN, where a stream waits for the data.
  */
 export async function readLimited(stream: Readable, maxBytes: number): Promise<{ text: string; over: boolean }> {
   const chunks: Buffer[] = []

@@ -1,13 +1,13 @@
 import { parse as parsePgUrl } from 'pg-connection-string'
 
 /**
- * Passwords must never be printed: not in errors, logs, `sq top` or `--json`. Every database URL that
- * sq opens registers its password here (registerUrlSecrets), and every message that leaves sq passes
- * through `redactSecrets`, so even a driver error that quotes the password comes out clean.
+ * Passwords are never printed (errors, logs, `sq top`, `--json`): every database URL sq opens registers
+ * its password here, and every message that leaves sq passes redactSecrets, so even a driver error that
+ * quotes the password comes out clean.
  */
 const secrets = new Set<string>()
 
-export function registerSecret(secret: string | undefined | null): void {
+function registerSecret(secret: string | undefined | null): void {
   if (!secret) return
   secrets.add(secret)
   try {
@@ -18,9 +18,9 @@ export function registerSecret(secret: string | undefined | null): void {
 }
 
 /**
- * Registers every password a URL carries, as each parser reads it: pg's own (the `password` query
- * parameter wins over the userinfo, and is what pg sends), the URL standard's, and any `…password=`
- * parameter as written. What no parser can read, the patterns of redactSecrets still hide.
+ * Registers every password a URL carries, as each parser reads it: pg's (its `password` parameter wins
+ * over the userinfo), the URL standard's, and any `…password=` parameter as written. What no parser
+ * reads, redactSecrets' patterns still hide.
  */
 export function registerUrlSecrets(url: string): void {
   try {
@@ -58,6 +58,3 @@ export function redactSecrets(text: string): string {
   for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***')
   return out.replace(USERINFO, '$1:***@').replace(PARAMETER, '$1***')
 }
-
-/** A database URL for display: redactSecrets itself, under the name the dialects use for it. */
-export const redactUrl = redactSecrets

@@ -1,9 +1,8 @@
 import type { EnqueueOptions, InTransaction, Queue } from './queue/queue.js'
 
 /**
- * Typed task references: a map from each reference to its task function's type, so that enqueueing
- * checks args against the function's parameter at compile time. Types only: the web app that
- * enqueues never imports the task modules (`import type`).
+ * Typed task references: each reference's function type, so enqueueing checks args at compile time.
+ * Types only: the app that enqueues never imports the task modules (`import type`).
  *
  *   import type * as email from './tasks/email.js'
  *   const tasks = defineTasks<TasksOf<typeof email, 'tasks/email'>>()
@@ -19,10 +18,7 @@ export type TaskArgsOf<F> = F extends (...args: infer P) => unknown
     : P[0]
   : never
 
-/**
- * The task map of one module: `<path>#<export>` for each exported function, and `<path>` for its
- * default export (the reference's `#default` may be left out).
- */
+/** The task map of one module: `<path>#<export>` for each exported function, `<path>` for its default. */
 export type TasksOf<Module, Path extends string> = {
   // biome-ignore lint/suspicious/noExplicitAny: any function, as TaskMap
   [K in keyof Module & string as Module[K] extends (...args: any[]) => unknown
@@ -47,10 +43,7 @@ export interface TypedTasks<M extends TaskMap> {
   ): Promise<string[]>
 }
 
-/**
- * A typed view of the queue for the task map `M` (a type argument only). `queue` is the queue to use;
- * by default the one `createTask` opens on first use.
- */
+/** A typed view of `queue` (by default createTask's) for the task map `M`, a type argument only. */
 export function defineTasks<M extends TaskMap>(queue?: Queue | (() => Promise<Queue>)): TypedTasks<M> {
   const resolve = async (): Promise<Queue> =>
     typeof queue === 'function' ? queue() : (queue ?? (await import('./shared-queue.js')).sharedQueue())

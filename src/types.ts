@@ -28,10 +28,7 @@ export {
   TERMINAL_STATUSES,
 } from './task.js'
 
-/**
- * The task record, with the SPEC's field names; this is what `--json` prints. Its fields are derived
- * from the one definition of the task row (storage/task-row.ts, TASK_COLUMNS).
- */
+/** The task record, with the SPEC's field names (what `--json` prints), derived from storage/task-row.ts. */
 export type Task = TaskRecord
 
 /** How a run ended: `lost` when its worker stopped heartbeating, `given_back` uncharged at a stop. */

@@ -19,11 +19,9 @@ const text = Buffer.alloc(36, '-')
 
 /**
  * A random (version 4) UUID, as node:crypto's randomUUID makes one. Loading node:crypto costs a one-shot
- * `sq enqueue` about 2% of its whole run (it compiles some fifteen internal modules for one function),
- * so the bytes come from the kernel's /dev/urandom where there is one — the source node:crypto reads
- * through OpenSSL as well — and from node:crypto elsewhere. The digits are written as bytes and read as
- * one string: built by concatenation, an id was a tree of some twenty strings until first used, which
- * cost a bulk enqueue of 50,000 tasks more in garbage collection than its inserts' encoding.
+ * `sq enqueue` ~2% of its run, so the bytes come from /dev/urandom (node:crypto's source too) where there
+ * is one. The digits are written as bytes and read as one string: concatenated, an id was a tree of ~20
+ * strings, which cost a bulk enqueue of 50,000 tasks more in garbage collection than its inserts' encoding.
  */
 export function randomUuid(): string {
   if (offset === POOL_BYTES) {

@@ -1,15 +1,14 @@
-import type { Settings } from '../../src/config.js'
+import type { resolveSettings, Settings } from '../../src/config.js'
 import type { Queue } from '../../src/queue/queue.js'
-import type { FlagsOf } from '../flag-table.js'
+import type { CommandDef, FlagsOf, Parsed } from '../flag-table.js'
 import type { SHARED } from '../flags.js'
 
 /** The shared flags the settings are resolved with. */
 export type SharedFlags = Pick<FlagsOf<typeof SHARED>, 'db' | 'root'>
 
 /**
- * What a command's action needs from the front end that parsed its flags: oclif's command class, or
- * the fast path that runs the hot commands without loading oclif (commands/fast/). Both give the same
- * action the same things, so the two paths print the same bytes and exit with the same codes.
+ * What a command's code needs from the front end that parsed its argv: oclif (commands/base.ts) or the
+ * fast path (commands/fast/). Both give it the same things, so both print the same bytes and exit codes.
  */
 export interface CommandIO {
   /** `--json` was given: print data with logJson, nothing else on stdout. */
@@ -20,11 +19,23 @@ export interface CommandIO {
   logJson(value: unknown): void
   /** The settings, resolved once: the flags, then the environment and the config file. */
   resolveSettings(flags: SharedFlags, extra?: Partial<Settings>): Promise<Settings>
-  /**
-   * The queue, opened once, on those settings. Only commands that write pass `create` (SPEC §5:
-   * enqueue, worker, migrate); for the others a missing database is an error and nothing is created.
-   */
+  /** The queue, opened once on those settings; only commands that write pass `create` (SPEC §5). */
   openQueue(flags: SharedFlags, extra?: Partial<Settings>, open?: { create?: boolean }): Promise<Queue>
+}
+
+/** A command: its table (commands/flags.ts), its help beyond the flags (oclif's statics), and its code. */
+export type Command<C extends CommandDef = CommandDef> = C & {
+  summary: string
+  description?: string
+  examples: string[]
+  /** Takes any number of arguments, in `argv` (oclif's `strict = false`). */
+  strict?: false
+  run(io: CommandIO, parsed: Parsed<C>): Promise<unknown>
+}
+
+/** A command on its table; plain data, so that the fast path runs it without loading oclif. */
+export function command<const C extends CommandDef>(table: C, spec: Omit<Command<C>, keyof CommandDef>): Command<C> {
+  return { ...table, ...spec }
 }
 
 /** oclif's `ux.stdout` is console.log of the text: the same bytes, written the same way. */
@@ -32,7 +43,30 @@ export function logLine(text: string): void {
   console.log(text)
 }
 
-/** oclif's logJson without a theme: JSON indented by 2, then a newline. */
-export function logJsonDocument(value: unknown): void {
-  console.log(JSON.stringify(value, null, 2))
+/** A CommandIO, and `close` for its queue. `core`: what opening needs (the fast path imports it on demand). */
+export function commandIO(
+  json: boolean,
+  core: () => Promise<{ resolveSettings: typeof resolveSettings; Queue: typeof Queue }>,
+  o: { lazy?: boolean; logJson?: (value: unknown) => void } = {},
+): CommandIO & { close(): Promise<void> } {
+  let settings: Promise<Settings> | undefined
+  let queue: Promise<Queue> | undefined
+  const io: CommandIO = {
+    json,
+    log: logLine,
+    // oclif's logJson without a theme: JSON indented by 2, then a newline.
+    logJson: o.logJson ?? ((value) => console.log(JSON.stringify(value, null, 2))),
+    resolveSettings: async (f, extra) =>
+      (settings ??= core().then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra }))),
+    openQueue: async (f, extra, open) => {
+      queue ??= Promise.all([core(), io.resolveSettings(f, extra)]).then(([m, s]) =>
+        m.Queue.withSettings(s, { lazy: o.lazy, create: open?.create ?? false }),
+      )
+      // Kept once open only: a worker waiting for its database opens it again.
+      queue.catch(() => (queue = undefined))
+      return queue
+    },
+  }
+  const close = async () => (await queue?.catch(() => undefined))?.close().catch(() => {})
+  return { ...io, close }
 }

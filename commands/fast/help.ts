@@ -8,10 +8,7 @@ const HELP_FLAGS = ['--help', '-h']
 /** The width oclif renders help at when stdout is not a terminal, the one it was rendered at. */
 const RENDERED_WIDTH = 80
 
-/**
- * The command whose help `argv` asks for ('' for sq's own) when it is one of the plain forms the fast
- * path prints — `sq`, `sq --help`, `sq COMMAND --help` (or -h) — else undefined: oclif's.
- */
+/** The command ('' for sq) whose help `argv` asks for in a plain form (`sq`, `sq [COMMAND] --help`), else undefined. */
 export function helpRequest(argv: string[]): string | undefined {
   if (argv.length === 0) return ''
   if (argv.length === 1 && HELP_FLAGS.includes(argv[0]!)) return ''
@@ -21,8 +18,7 @@ export function helpRequest(argv: string[]): string | undefined {
 
 /**
  * Prints the help oclif rendered at build time (scripts/help-text.mjs), or returns false for oclif to
- * render it: at another width (a terminal's, OCLIF_COLUMNS), under a user's theme, for a command it
- * does not know, or when the build has no rendered help.
+ * render it: at another width, under a user's theme, for a command it does not know, or with no build.
  */
 export async function printHelp(id: string, userAgent: string | undefined): Promise<boolean> {
   if (userAgent === undefined || helpWidth() !== RENDERED_WIDTH || hasUserTheme()) return false

@@ -2,4 +2,4 @@
 // point for esbuild, and every split point adds chunks (each ~1 ms to load) to the command's graph.
 export { resolveSettings } from '../../src/config.js'
 export { Queue } from '../../src/queue/queue.js'
-export { enqueueAction } from '../actions/enqueue.js'
+export { default as enqueue } from '../enqueue.js'

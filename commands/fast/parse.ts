@@ -1,22 +1,15 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import type { ArgsOf, CommandDef, FlagDef } from '../flag-table.js'
-import { SHARED, type ParsedFlags } from '../flags.js'
-
-/** A hot command's argv as oclif would parse it; `json` is the --json of a command with `json`. */
-export interface Parsed<C extends CommandDef> {
-  args: ArgsOf<C['args']>
-  flags: ParsedFlags<C['flags']> & { json?: boolean }
-}
+import type { CommandDef, FlagDef, Parsed } from '../flag-table.js'
+import { SHARED } from '../flags.js'
 
 /** oclif adds --json to a command with `enableJsonFlag` (CommandDef.json); parsing needs only its type. */
 const JSON_FLAG: FlagDef = { type: 'boolean', description: 'Format output as json.', default: false }
 
 /**
- * Parses a hot command's argv the way oclif would, or returns undefined whenever the input is anything
- * but plain — an unknown or repeated flag, a value that starts with a dash, grouped short flags, `--`,
- * a wrong number of arguments, an integer oclif would refuse, exclusive flags together — so that oclif
- * parses it and prints its own error or help. Being conservative is what keeps the two paths
- * identical: the fast path only ever accepts input on which oclif's parse cannot differ.
+ * Parses a hot command's argv as oclif would, or returns undefined for anything but plain input (an
+ * unknown or repeated flag, a value starting with a dash, grouped short flags, `--`, a wrong number of
+ * arguments, an integer oclif refuses, exclusive flags together) for oclif to parse and judge: the
+ * fast path accepts only input on which oclif's parse cannot differ.
  */
 export function parsePlain<C extends CommandDef>(argv: string[], command: C): Parsed<C> | undefined {
   if (argv.some((a) => a === '--' || /^-[^-]{2,}/.test(a))) return undefined
@@ -75,5 +68,5 @@ export function parsePlain<C extends CommandDef>(argv: string[], command: C): Pa
   }
   const args = Object.fromEntries(names.map((name, i) => [name, result.positionals[i]]))
   // Where the table's types meet the parse: each value above was read by its own entry, as Parsed types it.
-  return { args, flags } as Parsed<C>
+  return { args, flags, argv: result.positionals } as Parsed<C>
 }

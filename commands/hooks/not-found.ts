@@ -3,10 +3,9 @@ import { closest, distance } from 'fastest-levenshtein'
 import { EXIT } from '../../src/errors.js'
 
 /**
- * `sq lsit`: the one-line `sq: …` error every other bad input gets, exit 2, with the nearest command
- * when one is near enough to be a typo. (@oclif/plugin-not-found does the same search but prints two
- * lines in oclif's own format, exits 127, and prompts y/n on a terminal — a cron line or a script must
- * not hang on a prompt.) oclif loads this file only when no command matched.
+ * `sq lsit`: sq's one-line `sq: …` error, exit 2, naming the nearest command when it looks like a typo.
+ * (@oclif/plugin-not-found prints two lines, exits 127, and prompts y/n on a terminal: a script must not
+ * hang on a prompt.) oclif loads this file only when no command matched.
  */
 const hook: Hook<'command_not_found'> = async function (opts) {
   // With topics separated by spaces, oclif joins the arguments to the id (`sq shwo 0bf14584` arrives as

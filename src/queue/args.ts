@@ -10,7 +10,8 @@ export function isPlainObject(value: unknown): value is TaskArgs {
   return proto === Object.prototype || proto === null
 }
 
-function describe(value: unknown): string {
+/** What a value that is not a plain object is, for messages. */
+export function describe(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   return typeof value === 'object'
@@ -19,13 +20,12 @@ function describe(value: unknown): string {
 }
 
 /**
- * How deep args may nest (the args object itself is level 1). JSON.stringify recurses: about 4,000
- * levels overflow its stack, in the worker, in `sq list --json`, in the dashboard. Enqueue refuses
- * more than this, far below that; a deeper row written by another writer reads as malformed.
+ * How deep args may nest (the object itself is level 1): JSON.stringify recurses, and ~4,000 levels
+ * overflow its stack (worker, `sq list --json`, dashboard). A deeper row of another writer is malformed.
  */
 export const MAX_ARGS_DEPTH = 64
 
-/** Whether objects and arrays nest in `value` more than `limit` levels; stops at the limit, so any depth is safe. */
+/** Whether objects and arrays nest in `value` more than `limit` levels; stops at the limit (any depth is safe). */
 export function nestsDeeper(value: unknown, limit: number): boolean {
   if (typeof value !== 'object' || value === null) return false
   if (limit <= 0) return true
@@ -35,10 +35,7 @@ export function nestsDeeper(value: unknown, limit: number): boolean {
 
 const tooDeep = `task args nest deeper than ${MAX_ARGS_DEPTH} levels of objects and arrays (the limit)`
 
-/**
- * The JSON text of an args object, checked as `createTask` must: a TypeError for anything but a plain
- * object (or what JSON cannot hold), a UsageError over `maxArgsSize` bytes or MAX_ARGS_DEPTH levels.
- */
+/** Args as JSON text: a TypeError for anything but a plain object, a UsageError over the size or depth limits. */
 export function serializeArgs(args: unknown, maxArgsSize: number): string {
   if (!isPlainObject(args)) throw new TypeError(`task args must be a plain object, got ${describe(args)}`)
   let json: string
@@ -63,11 +60,7 @@ export function serializeArgs(args: unknown, maxArgsSize: number): string {
   return json
 }
 
-/**
- * Stored args text as the args object, checked as enqueue checks it: a TypeError saying what is wrong
- * (not JSON, not an object, too deep) for a row that another writer of the table put there. The text
- * is not quoted: args may hold secrets.
- */
+/** Stored args text as the object, checked as enqueue checks it; the text is not quoted (args may hold secrets). */
 export function parseStoredArgs(text: string): TaskArgs {
   let value: unknown
   try {
@@ -88,10 +81,8 @@ export interface ArgsSources {
 }
 
 /**
- * Reads `--args` (`'<json>'`, `@file.json` or `-` for stdin) and `--arg key=value` pairs into one
- * object; a value of `--arg` is parsed as JSON when it parses (a number only when it reads back
- * exactly), else kept as a string. A file or stdin is read to at most `maxArgsSize` + 1 bytes, and its
- * errors never quote its content.
+ * `--args` (`'<json>'`, `@file.json` or `-` for stdin) and `--arg key=value` pairs as one object; a file
+ * or stdin is read to at most `maxArgsSize` + 1 bytes, and its errors never quote its content.
  */
 export async function parseCliArgs(
   argsFlag: string | undefined,

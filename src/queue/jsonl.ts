@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js'
 import type { TaskArgs } from '../types.js'
-import { isPlainObject } from './args.js'
+import { describe, isPlainObject } from './args.js'
 
 /** One args object of a JSONL batch, with the line it came from (1-based, counting blank lines). */
 export interface JsonlItem {
@@ -9,9 +9,8 @@ export interface JsonlItem {
 }
 
 /**
- * The args objects of `--jsonl` text, one JSON object per line; blank lines are skipped. The first bad
- * line throws a UsageError with its number, so the whole batch is refused before anything is written.
- * `source` names the file in messages, never its content beyond the parser's position.
+ * The args objects of `--jsonl` text, one per line, blank lines skipped. The first bad line throws a
+ * UsageError with its number (the whole batch refused); messages name `source`, never quote content.
  */
 export function parseJsonl(text: string, source: string): JsonlItem[] {
   const items: JsonlItem[] = []
@@ -26,9 +25,7 @@ export function parseJsonl(text: string, source: string): JsonlItem[] {
       throw new UsageError(`--jsonl ${source} line ${i + 1} is not valid JSON`)
     }
     if (!isPlainObject(value)) {
-      throw new UsageError(
-        `--jsonl ${source} line ${i + 1} must be a JSON object of args, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}`,
-      )
+      throw new UsageError(`--jsonl ${source} line ${i + 1} must be a JSON object of args, got ${describe(value)}`)
     }
     items.push({ line: i + 1, args: value })
   }
@@ -36,10 +33,9 @@ export function parseJsonl(text: string, source: string): JsonlItem[] {
 }
 
 /**
- * A line's key from `--key`'s template: each `{name}` is replaced by that arg of the line (a string or
- * a number as written; anything else as JSON), `{line}` by the line number. A template without any
- * placeholder is one key for the whole batch: only its first line is enqueued while that task is queued
- * or running. An arg the template names but the line lacks refuses the batch.
+ * A line's key from `--key`'s template: `{name}` is that arg of the line (a string as written, anything
+ * else as JSON), `{line}` its number; an arg the line lacks refuses the batch. Without a placeholder,
+ * one key for the whole batch: only its first line is enqueued while that task is queued or running.
  */
 export function keyFromTemplate(template: string, item: JsonlItem, source: string): string {
   return template.replace(/\{([^{}]+)\}/g, (_, name: string) => {

@@ -7,9 +7,8 @@ import { UsageError } from '../errors.js'
 export const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const
 
 /**
- * Where the module part of a task reference lives, as real paths (symbolic links followed), so that
- * what is imported is what the policy judged: a file under the root, a package as the root's own code
- * would resolve it (its entry file, or its folder when only `import` can load it), or a built-in.
+ * Where a reference's module lives, as real paths, so that what is imported is what the policy judged: a
+ * file, a package as the root's code resolves it (entry, or folder when only `import` loads it), a built-in.
  */
 export type ModuleLocation =
   | { kind: 'file'; file: string }
@@ -37,10 +36,7 @@ export function resolveModule(module: string, root: string): ModuleLocation {
   )
 }
 
-/**
- * A package as `require` from the root finds it (node_modules of the root and every folder above it,
- * NODE_PATH, the global folders): its entry file, and its folder, both real paths.
- */
+/** A package as `require` from the root finds it (node_modules up the tree, NODE_PATH, global): entry and folder. */
 function findPackage(specifier: string, root: string): { entry: string | undefined; folder: string } | undefined {
   const require = createRequire(path.join(root, 'noop.js'))
   const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js'
 import type { NewTask } from '../storage/task-repository.js'
 import { randomUuid } from '../uuid.js'
 import { serializeArgs } from './args.js'
+import { checkQueueName } from './pause.js'
 import { authorizeReference } from './reference.js'
 import { TASK_DEFAULTS } from '../defaults.js'
 
@@ -25,25 +26,30 @@ export interface EnqueueOptions {
   maxAttempts?: number
 }
 
-/** Turns enqueue options into a task ready to insert: args serialised, reference authorised, options in range. */
-export class NewTaskCheck {
-  private readonly authorized = new Set<string>()
-
-  constructor(private readonly settings: Settings) {}
-
-  prepare(o: EnqueueOptions): NewTask {
+/**
+ * Turns enqueue options into a task ready to insert: args serialised, reference authorised, options in
+ * range. A reference is authorised once per queue handle (its module stat'ed once for an app that
+ * enqueues it in a loop); a module deleted later fails its task when it runs, and the worker checks again.
+ */
+export function newTaskCheck(settings: Settings): (o: EnqueueOptions) => NewTask {
+  const authorized = new Set<string>()
+  return (o) => {
     if (typeof o?.task !== 'string')
       throw new TypeError('task must be a string reference like "path/to/module#exportName"')
     // Only a missing args means {}: null is a non-object and refused like the seed's list.
-    const argsJson = serializeArgs(o.args === undefined ? {} : o.args, this.settings.maxArgsSize)
-    this.authorize(o.task)
+    const argsJson = serializeArgs(o.args === undefined ? {} : o.args, settings.maxArgsSize)
+    if (!authorized.has(o.task)) {
+      authorizeReference(o.task, settings.root, settings.allowedTasks)
+      if (authorized.size >= 1000) authorized.clear()
+      authorized.add(o.task)
+    }
     const maxAttempts = o.maxAttempts ?? TASK_DEFAULTS.maxAttempts
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
       throw new UsageError(`max attempts must be a whole number ≥ 1, got ${maxAttempts}`)
     const priority = o.priority ?? TASK_DEFAULTS.priority
     if (!Number.isInteger(priority)) throw new UsageError(`priority must be a whole number, got ${priority}`)
     const queue = o.queue ?? TASK_DEFAULTS.queue
-    if (!/^[\w.-]+$/.test(queue)) throw new UsageError(`queue name "${queue}" may hold only letters, digits, _ . and -`)
+    checkQueueName(queue)
     if (o.key === '') throw new UsageError('key must not be empty')
     return {
       id: randomUuid(),
@@ -55,17 +61,5 @@ export class NewTaskCheck {
       key: o.key ?? null,
       runAt: o.at ? { at: o.at.toISOString() } : { afterSeconds: o.delaySeconds ?? 0 },
     }
-  }
-
-  /**
-   * Checks a reference's form, the allowlist and that its module exists, once per reference per queue
-   * handle: an app enqueueing the same task in a loop stats its module once, not every time. (A module
-   * deleted later fails its task when it runs, with an error that names it; the worker checks again.)
-   */
-  private authorize(reference: string): void {
-    if (this.authorized.has(reference)) return
-    authorizeReference(reference, this.settings.root, this.settings.allowedTasks)
-    if (this.authorized.size >= 1000) this.authorized.clear()
-    this.authorized.add(reference)
   }
 }

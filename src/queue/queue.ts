@@ -7,9 +7,8 @@ import type { CancelOutcome, ListFilter, RequeueOutcome } from '../storage/task-
 import { isTerminal, type Status, type Task, type TaskWithRuns } from '../types.js'
 import { enqueueMany } from './enqueue-many.js'
 import { type FollowTaskOptions, followTask } from '../follow.js'
-import { type EnqueueOptions, NewTaskCheck } from './new-task.js'
-import { resolveTaskId } from './task-id.js'
-import type { QueueState } from './pause.js'
+import { type EnqueueOptions, newTaskCheck } from './new-task.js'
+import { checkQueueName, type QueueState } from './pause.js'
 import type { ScheduleInfo } from './schedules.js'
 import type { PausedQueue } from '../storage/pause-repository.js'
 import type { Executor } from '../storage/executor.js'
@@ -19,12 +18,11 @@ export type { EnqueueOptions } from './new-task.js'
 
 /** Enqueueing in the app's own transaction: the task exists if and only if it commits. */
 export interface InTransaction {
-  /**
-   * The app's connection or transaction on the queue's database (see Executor): a pg Client or
-   * PoolClient inside its BEGIN … COMMIT, a Kysely instance or transaction, a better-sqlite3 Database.
-   */
+  /** The app's connection or transaction (a pg client in its BEGIN … COMMIT, Kysely, better-sqlite3): see Executor. */
   executor?: Executor
 }
+const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 export type CancelResult = { id: string } & CancelOutcome
 export type RequeueResult = { id: string } & RequeueOutcome
 
@@ -37,13 +35,13 @@ export type RequeueResult = { id: string } & RequeueOutcome
  */
 export class Queue {
   private full: Backend | undefined
-  private readonly check: NewTaskCheck
+  private readonly prepare: ReturnType<typeof newTaskCheck>
 
   private constructor(
     readonly settings: Settings,
     private readonly connection: Connection,
   ) {
-    this.check = new NewTaskCheck(settings)
+    this.prepare = newTaskCheck(settings)
   }
 
   static async open(overrides: Partial<Settings> = {}): Promise<Queue> {
@@ -51,10 +49,8 @@ export class Queue {
   }
 
   /**
-   * A queue on settings already resolved (a command that needed them before opening the database).
-   * `lazy`: Kysely and the whole backend load only when a method needs them, and `backend` is not
-   * available until then — for a one-shot command that adds, shows or lists tasks (commands/fast/).
-   * `create`: see OpenOptions (default true).
+   * A queue on settings already resolved. `lazy`: Kysely and the whole backend load only when a method
+   * needs them (`backend` is unavailable until then), for a one-shot command (commands/fast/).
    */
   static async withSettings(settings: Settings, o: { lazy?: boolean } & OpenOptions = {}): Promise<Queue> {
     const queue = new Queue(settings, await openConnection(settings.db, { create: o.create }))
@@ -69,16 +65,12 @@ export class Queue {
     return queue
   }
 
-  /**
-   * @internal The storage seam, for sq's own commands and worker; not part of the library's API.
-   * Loaded when the queue was opened, unless it was opened lazy.
-   */
+  /** @internal The storage seam, for sq's own commands and worker, not the library's API; loaded unless lazy. */
   get backend(): Backend {
     if (!this.full) throw new Error('internal error: the backend of a lazy queue was used before it was loaded')
     return this.full
   }
 
-  /** The whole backend, loaded on first use. */
   private async storage(): Promise<Backend> {
     return (this.full ??= await this.connection.backend())
   }
@@ -89,7 +81,7 @@ export class Queue {
   }
 
   async enqueue(o: EnqueueOptions & InTransaction): Promise<{ id: string; created: boolean }> {
-    const task = this.check.prepare(o)
+    const task = this.prepare(o)
     const store = o.executor === undefined ? this.connection : (await this.onExecutor(o.executor)).runner
     return tasks.insertTask(store, task)
   }
@@ -101,27 +93,33 @@ export class Queue {
   }
 
   /**
-   * Enqueues many tasks: every one is validated before any is committed (one bad item throws, naming
-   * it with `label`, and nothing is written), then they are inserted in order, `chunkSize` per write
-   * transaction — or all in the app's, with an executor. A key held by a queued or running task, or by
-   * an earlier item, gives that task's id, not created.
+   * Enqueues many tasks, every one validated before any is written (one bad item throws, named by
+   * `label`), in order, `chunkSize` per transaction, or all in the app's. A key held by a queued or
+   * running task, or by an earlier item, gives that task's id, not created.
    */
   enqueueMany(
     items: readonly EnqueueOptions[],
     o: { chunkSize?: number; label?: (index: number) => string } & InTransaction = {},
   ): Promise<{ id: string; created: boolean }[]> {
     const { executor } = o
-    return enqueueMany(
-      () => this.storage(),
-      (item) => this.check.prepare(item),
-      items,
-      { ...o, writer: executor === undefined ? undefined : async () => (await this.onExecutor(executor)).writer },
-    )
+    return enqueueMany(() => this.storage(), this.prepare, items, {
+      ...o,
+      writer: executor === undefined ? undefined : async () => (await this.onExecutor(executor)).writer,
+    })
   }
 
   /** A full id from a full id or a unique prefix of at least 6 characters. */
-  resolveId(idOrPrefix: string): Promise<string> {
-    return resolveTaskId(this.connection, idOrPrefix)
+  async resolveId(idOrPrefix: string): Promise<string> {
+    const text = idOrPrefix.trim().toLowerCase()
+    if (FULL_ID.test(text)) return text
+    if (!/^[0-9a-f-]{6,36}$/i.test(text))
+      throw new UsageError(
+        `malformed task id "${idOrPrefix}": give a task id or a prefix of at least 6 of its characters`,
+      )
+    const matches = await tasks.findByIdPrefix(this.connection, text)
+    if (matches.length === 0) throw new NotFoundError(`no task with id ${idOrPrefix}`)
+    if (matches.length > 1) throw new UsageError(`task id prefix ${idOrPrefix} is ambiguous: give more characters`)
+    return matches[0]!
   }
 
   async get(idOrPrefix: string): Promise<Task> {
@@ -151,8 +149,8 @@ export class Queue {
   }
 
   /**
-   * Cancels each task: queued ones at once; running ones end cancelled and their worker kills them.
-   * Each is one atomic decision (control.cancelTask): a task is reported not cancelled only when it had ended.
+   * Cancels each task: queued ones at once, running ones end cancelled and their worker kills them. One
+   * atomic decision each (control.cancelTask): not cancelled only when it had ended.
    */
   async cancel(idsOrPrefixes: string[]): Promise<CancelResult[]> {
     const [control, backend] = await Promise.all([import('../storage/control-repository.js'), this.storage()])
@@ -171,10 +169,7 @@ export class Queue {
     return (await this.requeueEach(idsOrPrefixes)).filter((r) => r.requeued).map((r) => r.id)
   }
 
-  /**
-   * Sends ended tasks back to the queue, saying of each (in the order given, once) whether it was
-   * requeued or what it is instead: queued or running. An id with no task is a NotFoundError.
-   */
+  /** Sends ended tasks back, saying of each (in the order given, once) whether it was requeued or what it is. */
   async requeueEach(idsOrPrefixes: string[]): Promise<RequeueResult[]> {
     const ids: string[] = []
     for (const ref of idsOrPrefixes) ids.push(await this.resolveId(ref))
@@ -204,18 +199,16 @@ export class Queue {
   }
 
   /**
-   * Streams a task's output as it grows (`onOutput` gets each new piece) and resolves with the task
-   * once it has ended. A retried task's new run streams after the old one's. `signal` stops following
-   * (the promise rejects); `onStatus` hears the status each poll reads.
+   * Streams a task's output as it grows (a retried task's new run after the old one's) and resolves with
+   * the task once it has ended. `signal` stops following (a rejection); `onStatus` hears each poll.
    */
   async follow(idOrPrefix: string, onOutput: (text: string) => void, o: FollowTaskOptions = {}): Promise<Task> {
     return followTask(this.connection, await this.resolveId(idOrPrefix), onOutput, o)
   }
 
   /**
-   * Waits for a task to end and resolves with its final record (completed, failed or cancelled: check
-   * `status`), streaming its output to `onOutput` meanwhile. At `timeout` ms or `signal`, rejects with
-   * a WaitStoppedError (`timedOut` says which), the task left as it is.
+   * Waits for a task to end and resolves with its final record (check `status`), streaming its output
+   * meanwhile. At `timeout` ms or `signal`, a WaitStoppedError (`timedOut` says which), the task left as is.
    */
   async wait(idOrPrefix: string, o: WaitOptions = {}): Promise<Task> {
     const [{ waitForEnd }, id] = await Promise.all([import('./wait.js'), this.resolveId(idOrPrefix)])
@@ -229,16 +222,22 @@ export class Queue {
     return live.filter((w) => w.queues.includes(queueName)).length
   }
 
-  /** Pauses a queue: no task of it is claimed until it is resumed; running tasks go on. Idempotent. */
+  /**
+   * Pauses a queue, with tasks or not: workers claim none of its tasks until it is resumed (within a
+   * second; running tasks go on). Idempotent.
+   */
   async pause(queue: string): Promise<QueueState> {
-    const [{ pauseQueue }, backend] = await Promise.all([import('./pause.js'), this.storage()])
-    return pauseQueue(backend, queue)
+    checkQueueName(queue)
+    const [pauses, backend] = await Promise.all([import('../storage/pause-repository.js'), this.storage()])
+    return { queue, paused: true, paused_at: (await pauses.pauseQueue(backend, queue)).paused_at }
   }
 
-  /** Resumes a paused queue (idempotent); idle workers claim its tasks at once. */
+  /** Resumes a paused queue (idempotent); idle workers are woken and claim its tasks at once. */
   async resume(queue: string): Promise<QueueState> {
-    const [{ resumeQueue }, backend] = await Promise.all([import('./pause.js'), this.storage()])
-    return resumeQueue(backend, queue)
+    checkQueueName(queue)
+    const [pauses, backend] = await Promise.all([import('../storage/pause-repository.js'), this.storage()])
+    await pauses.resumeQueue(backend, queue)
+    return { queue, paused: false, paused_at: null }
   }
 
   /** The paused queues, by name. */

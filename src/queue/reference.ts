@@ -32,10 +32,8 @@ export function canonicalReference(ref: TaskReference): string {
 }
 
 /**
- * An allowlist entry matches a reference exactly, or every export of a module as `module#*` — its own
- * exports only: the names every object inherits (`constructor`, `__proto__`, `toString`, …) are no
- * module's tasks, and the loader finds only own exports (loader.ts exportOf). An empty allowlist
- * matches nothing.
+ * An allowlist entry matches a reference exactly, or a module's own exports as `module#*`: what every
+ * object inherits (`constructor`, `toString`, …) is no task, as loader.ts exportOf finds own exports only.
  */
 export function isAllowed(ref: TaskReference, allowlist: readonly string[] | null): boolean {
   if (allowlist === null) return true
@@ -55,15 +53,12 @@ function leavesRootAsWritten(module: string): boolean {
 }
 
 /**
- * The policy on a reference: the one check that `sq enqueue` (and `createTask`) makes, and the worker
- * makes again before anything is imported, as the row may not have come from enqueueing. A reference
- * must be well-formed, on the allowlist (when there is one), and its module must exist. With an
- * allowlist, being on it is the permission. Without one, only the project's own files run: the root
- * is the boundary, judged on the path as written AND on the real path of the module file (a symbolic
- * link inside the root cannot lead outside it), and a package — anything in a node_modules folder,
- * the root's own included — runs only when the allowlist names it: every install brings packages
- * whose exports write files or run commands. A Node.js built-in is never a task module (it cannot
- * take one args object), allowlisted or not. Resolving stats files but imports nothing.
+ * The policy on a reference, checked at enqueue and again by the worker before it imports anything (a
+ * row may not come from enqueueing): well-formed, on the allowlist if there is one (then that is the
+ * permission), its module existing. Without one, only the project's own files run: the root is the
+ * boundary, judged on the path as written AND the module's real path (a symbolic link cannot lead out),
+ * and a package (anything in a node_modules folder) runs only when allowlisted: every install brings
+ * packages whose exports write files or run commands. A built-in is never a task module. Imports nothing.
  */
 export function authorizeReference(ref: string, root: string, allowlist: readonly string[] | null): TaskReference {
   const parsed = parseReference(ref)

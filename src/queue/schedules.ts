@@ -3,18 +3,9 @@ import { nextSlot } from '../schedule/slots.js'
 import type { Backend } from '../storage/backend.js'
 import { scheduleRows } from '../storage/schedule-repository.js'
 import { databaseTime } from '../storage/worker-repository.js'
-import type { TaskArgs } from '../types.js'
 
 /** One schedule as `sq schedules` shows it: its definition, its last slot fired and its next. */
-export interface ScheduleInfo {
-  name: string
-  cron: string
-  /** IANA zone of the cron fields; null means UTC. */
-  timezone: string | null
-  task: string
-  args: TaskArgs
-  queue: string
-  priority: number
+export type ScheduleInfo = Pick<ScheduleDef, 'name' | 'cron' | 'timezone' | 'task' | 'args' | 'queue' | 'priority'> & {
   catch_up: ScheduleDef['catchUp']
   /** The newest slot a worker fired (or skipped under the catch-up policy); null before the first. */
   last_run: string | null

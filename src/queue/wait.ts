@@ -14,9 +14,8 @@ export interface WaitOptions {
 }
 
 /**
- * Follows a task to its end and resolves with its final record, whatever the status it ended in. At the
- * timeout or the signal, a WaitStoppedError that says what the task was left as: `sq enqueue --wait`
- * and Queue.wait alike. `timeoutText` says the timeout as its giver wrote it; `onStatus` hears each poll.
+ * Follows a task to its end (Queue.wait, `sq enqueue --wait`); at the timeout or the signal, a
+ * WaitStoppedError that says what the task was left as. `timeoutText`: the timeout as its giver wrote it.
  */
 export async function waitForEnd(
   queue: Queue,

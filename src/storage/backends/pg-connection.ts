@@ -1,5 +1,5 @@
 import type { Pool, PoolConfig } from 'pg'
-import { redactUrl } from '../../redact.js'
+import { redactSecrets } from '../../redact.js'
 import { isoReader, lazyBackend, type Connection, type SqlSpelling } from '../backend.js'
 import { pg } from './pg-driver.js'
 import { pgQuery } from './pg-prepared.js'
@@ -51,7 +51,7 @@ export function openPostgres(url: string): Connection {
   )
   const connection: Connection = {
     name: 'postgres',
-    displayUrl: redactUrl(url),
+    displayUrl: redactSecrets(url),
     spelling: PG_SPELLING,
     // On the pool, as the whole backend does once loaded: the pool gives each statement a connection,
     // so none joins another's transaction.
