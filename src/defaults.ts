@@ -16,6 +16,7 @@ export const SETTING_DEFAULTS = {
   publicUrl: [],
   pollInterval: 0.1,
   schedules: [],
+  retention: {},
 }
 
 /** What a task gets when whoever enqueues it (Queue.enqueue through queue/new-task.ts, `sq enqueue`'s flags) says nothing. */

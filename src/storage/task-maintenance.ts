@@ -17,28 +17,62 @@ export function taskMatches(column: string, pattern: string): RawBuilder<boolean
   return sql<boolean>`lower(${sql.ref(column)}) like ${globToLike(pattern.toLowerCase())} escape '\\'`
 }
 
-/** Deletes (or with dryRun counts) tasks in the given terminal statuses last modified before `before`. */
+/** Rows one delete takes: each batch is a short write of its own, never one long lock over a big purge. */
+const DELETE_BATCH = 500
+
+/**
+ * Deletes (or with dryRun counts) tasks in the given terminal statuses last modified more than
+ * `olderThanMs` ago by the database's clock, as `sq purge` and the workers' retention do: in batches
+ * (deleteEnded). Their runs and output chunks go with them (ON DELETE CASCADE).
+ */
 export async function purgeTasks(
   backend: Backend,
-  opts: { statuses: Status[]; before: string; dryRun: boolean },
+  opts: { statuses: Status[]; olderThanMs: number; dryRun: boolean },
 ): Promise<number> {
-  const statuses = opts.statuses.filter(isTerminal)
+  const statuses = [...new Set(opts.statuses.filter(isTerminal))]
   if (statuses.length === 0) return 0
+  const cutoff = backend.nowPlusSeconds(-opts.olderThanMs / 1000)
   if (opts.dryRun) {
     const row = await backend.db
       .selectFrom('sq_tasks')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('status', 'in', statuses)
-      .where('modified', '<', opts.before)
+      .where('modified', '<', cutoff)
       .executeTakeFirstOrThrow()
     return Number(row.n)
   }
-  const result = await backend.db
-    .deleteFrom('sq_tasks')
-    .where('status', 'in', statuses)
-    .where('modified', '<', opts.before)
-    .executeTakeFirst()
-  return Number(result.numDeletedRows)
+  let deleted = 0
+  for (const status of statuses) deleted += await deleteEnded(backend, status, cutoff)
+  return deleted
+}
+
+/**
+ * Deletes the tasks of one status modified before `cutoff`, DELETE_BATCH at a time, each batch its own
+ * write (`exclusive`), until none is left. The outer WHERE repeats the inner one: on PostgreSQL a row
+ * changed meanwhile (`sq requeue` sent it back to the queue) is checked again as it is now, and kept.
+ */
+async function deleteEnded(backend: Backend, status: Status, cutoff: RawBuilder<string>): Promise<number> {
+  let deleted = 0
+  for (;;) {
+    const result = await backend.exclusive((trx) =>
+      trx.db
+        .deleteFrom('sq_tasks')
+        .where('status', '=', status)
+        .where('modified', '<', cutoff)
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('sq_tasks')
+            .select('id')
+            .where('status', '=', status)
+            .where('modified', '<', cutoff)
+            .limit(DELETE_BATCH),
+        )
+        .executeTakeFirst(),
+    )
+    const n = Number(result.numDeletedRows)
+    deleted += n
+    if (n < DELETE_BATCH) return deleted
+  }
 }
 
 /** Ids of tasks in the given statuses (of one queue if named), newest first (for `requeue --status`; see inModifiedOrder). */
