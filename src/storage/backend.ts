@@ -72,9 +72,9 @@ export interface SqlSpelling {
    */
   newTaskRows(parameter: string): string
   /**
-   * Ends the claim's inner SELECT so that it skips rows other claimers hold. PostgreSQL: FOR UPDATE SKIP
-   * LOCKED. SQLite has neither and needs neither: it has one writer at a time, so the claim's UPDATE,
-   * run in an IMMEDIATE transaction, sees no competing claim.
+   * Ends the claim's inner SELECT (and a purge's batch: task-maintenance.ts) so that it skips rows other
+   * claimers hold. PostgreSQL: FOR UPDATE SKIP LOCKED. SQLite has neither and needs neither: it has one
+   * writer at a time, so the claim's UPDATE, run in an IMMEDIATE transaction, sees no competing claim.
    */
   readonly lockForClaim: string
   /**

@@ -48,8 +48,10 @@ export async function purgeTasks(
 
 /**
  * Deletes the tasks of one status modified before `cutoff`, DELETE_BATCH at a time, each batch its own
- * write (`exclusive`), until none is left. The outer WHERE repeats the inner one: on PostgreSQL a row
- * changed meanwhile (`sq requeue` sent it back to the queue) is checked again as it is now, and kept.
+ * write (`exclusive`), until none is left. The rows are picked as a claim picks (lockForClaim): on
+ * PostgreSQL locked, so that a row changed meanwhile (`sq requeue` sent it back to the queue) is judged
+ * again as it is now, and kept; then deleted by primary key (the pick's conditions repeated outside
+ * would make SQLite walk the whole status range at every batch).
  */
 async function deleteEnded(backend: Backend, status: Status, cutoff: RawBuilder<string>): Promise<number> {
   let deleted = 0
@@ -57,15 +59,14 @@ async function deleteEnded(backend: Backend, status: Status, cutoff: RawBuilder<
     const result = await backend.exclusive((trx) =>
       trx.db
         .deleteFrom('sq_tasks')
-        .where('status', '=', status)
-        .where('modified', '<', cutoff)
         .where('id', 'in', (eb) =>
           eb
             .selectFrom('sq_tasks')
             .select('id')
             .where('status', '=', status)
             .where('modified', '<', cutoff)
-            .limit(DELETE_BATCH),
+            .limit(DELETE_BATCH)
+            .modifyEnd(sql.raw(backend.spelling.lockForClaim)),
         )
         .executeTakeFirst(),
     )
