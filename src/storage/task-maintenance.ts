@@ -27,7 +27,7 @@ const DELETE_BATCH = 500
  */
 export async function purgeTasks(
   backend: Backend,
-  opts: { statuses: Status[]; olderThanMs: number; dryRun: boolean },
+  opts: { statuses: Status[]; olderThanMs: number; dryRun: boolean; stop?: AbortSignal },
 ): Promise<number> {
   const statuses = [...new Set(opts.statuses.filter(isTerminal))]
   if (statuses.length === 0) return 0
@@ -42,20 +42,25 @@ export async function purgeTasks(
     return Number(row.n)
   }
   let deleted = 0
-  for (const status of statuses) deleted += await deleteEnded(backend, status, cutoff)
+  for (const status of statuses) deleted += await deleteEnded(backend, status, cutoff, opts.stop)
   return deleted
 }
 
 /**
  * Deletes the tasks of one status modified before `cutoff`, DELETE_BATCH at a time, each batch its own
- * write (`exclusive`), until none is left. The rows are picked as a claim picks (lockForClaim): on
+ * write (`exclusive`), until none is left or `stop` aborts. The rows are picked as a claim picks (lockForClaim): on
  * PostgreSQL locked, so that a row changed meanwhile (`sq requeue` sent it back to the queue) is judged
  * again as it is now, and kept; then deleted by primary key (the pick's conditions repeated outside
  * would make SQLite walk the whole status range at every batch).
  */
-async function deleteEnded(backend: Backend, status: Status, cutoff: RawBuilder<string>): Promise<number> {
+async function deleteEnded(
+  backend: Backend,
+  status: Status,
+  cutoff: RawBuilder<string>,
+  stop?: AbortSignal,
+): Promise<number> {
   let deleted = 0
-  for (;;) {
+  while (!stop?.aborted) {
     const result = await backend.exclusive((trx) =>
       trx.db
         .deleteFrom('sq_tasks')
@@ -72,8 +77,9 @@ async function deleteEnded(backend: Backend, status: Status, cutoff: RawBuilder<
     )
     const n = Number(result.numDeletedRows)
     deleted += n
-    if (n < DELETE_BATCH) return deleted
+    if (n < DELETE_BATCH) break
   }
+  return deleted
 }
 
 /** Ids of tasks in the given statuses (of one queue if named), newest first (for `requeue --status`; see inModifiedOrder). */

@@ -36,7 +36,7 @@ export function retentionServices(
   if (rules.length === 0) return []
   const everyMs = Math.min(60_000, Math.max(1000, Math.min(...rules.map((r) => r.ms)) / 10))
   let nextLookMs = 0
-  const round = async () => {
+  const round = async (stop: AbortSignal) => {
     if (now() < nextLookMs) return
     let due = false
     const taken = await fireSchedule(backend, ROUND_ROW, (sinceMs, nowMs) => {
@@ -47,7 +47,7 @@ export function retentionServices(
     if (!due || taken.lost) return
     let deleted = 0
     for (const { status, ms } of rules)
-      deleted += await purgeTasks(backend, { statuses: [status], olderThanMs: ms, dryRun: false })
+      deleted += await purgeTasks(backend, { statuses: [status], olderThanMs: ms, dryRun: false, stop })
     if (deleted > 0) {
       const what = rules.map((r) => `${r.status} older than ${r.text}`).join(', ')
       log(`retention: deleted ${deleted} task${deleted === 1 ? '' : 's'} (${what})`)
