@@ -127,6 +127,11 @@ export const WORKER = defineCommand({
       default: '30s',
       helpValue: DURATION,
     }),
+    retention: flag.string({
+      description:
+        'delete ended tasks older than this, per status (others are kept): completed=7d,failed=30d; replaces retention in sq.config.*',
+      helpValue: 'STATUS=DURATION[,…]',
+    }),
     'max-memory': flag.integer({ description: 'heap limit of each task process, MiB', default: 2048, min: 16 }),
     'max-tasks-per-process': flag.integer({
       description: 'replace a task process after this many tasks (default: never), for code that leaks or changes',

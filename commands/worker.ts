@@ -1,4 +1,4 @@
-import { parseDuration } from '../src/config.js'
+import { parseDuration, parseRetention } from '../src/config.js'
 import { TaskEndedBadlyError, UsageError } from '../src/errors.js'
 import { boundHeapGrowth, collectWhenIdle } from '../src/worker/heap-growth.js'
 import { bufferedLog } from '../src/worker/log.js'
@@ -29,8 +29,12 @@ export default command(WORKER, {
     if (queues.length === 0) throw new UsageError('--queue names no queue')
     // This process is the worker's alone: its memory must stay flat however many tasks it runs.
     boundHeapGrowth()
-    const taskTimeout =
-      flags.timeout === undefined ? {} : { taskTimeout: parseDuration(flags.timeout, '--timeout', SECONDS) / 1000 }
+    const settings = {
+      ...(flags.timeout === undefined
+        ? {}
+        : { taskTimeout: parseDuration(flags.timeout, '--timeout', SECONDS) / 1000 }),
+      ...(flags.retention === undefined ? {} : { retention: parseRetention(flags.retention, '--retention') }),
+    }
     const graceSeconds = parseDuration(flags.grace, '--grace', SECONDS) / 1000
     const level = flags.quiet ? 'error' : flags['log-level']
     const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
@@ -59,7 +63,7 @@ export default command(WORKER, {
     }
 
     async function openAndRun(): Promise<void> {
-      const open = () => io.openQueue(flags, taskTimeout, { create: true })
+      const open = () => io.openQueue(flags, settings, { create: true })
       // A burst (cron) runs what is there now: an unreachable database is its failure, not a wait.
       const queue = flags.burst ? await open() : await waitForDatabase(open, log, stopBeforeStart.signal)
       if (!queue || stopBeforeStart.signal.aborted) return

@@ -5,6 +5,7 @@ import { UsageError } from './errors.js'
 import { withInheritedPassword } from './inherited-database.js'
 import { loadDefaultExport } from './loader.js'
 import type { ScheduleDef } from './schedule/definition.js'
+import { TERMINAL_STATUSES, type TerminalStatus } from './task.js'
 
 /** Everything sq can be configured with; resolved as flag > environment > sq.config.* > default. */
 export interface Settings {
@@ -30,7 +31,15 @@ export interface Settings {
   pollInterval: number
   /** Recurring schedules (config file only): every worker fires them, each slot once (src/worker/scheduler.ts). */
   schedules: ScheduleDef[]
+  /**
+   * How long ended tasks are kept, per status (`{ completed: '7d' }`); running workers delete older ones
+   * (src/worker/retention.ts). A status not named is kept forever, so the default deletes nothing.
+   */
+  retention: Retention
 }
+
+/** Durations (parseDuration's forms) per ended status. */
+export type Retention = Partial<Record<TerminalStatus, string>>
 
 /** The defaults (src/defaults.ts), held to the settings' types. */
 export const DEFAULTS: Omit<Settings, 'root'> = SETTING_DEFAULTS
@@ -41,8 +50,8 @@ type Source = { name: string; values: Record<string, unknown> }
 /** A setting's value and where it came from, for messages. */
 type Picked = { value: unknown; from: string }
 
-/** Settings only a config file (or a library caller) gives: they are not one value a variable could hold. */
-const FILE_ONLY = ['schedules'] as const
+/** Settings no variable gives: a config file, a library caller, for retention also `sq worker --retention`. */
+const FILE_ONLY = ['schedules', 'retention'] as const
 
 /** The settings an environment variable may give. */
 export type EnvSetting = Exclude<keyof Settings, (typeof FILE_ONLY)[number]>
@@ -107,7 +116,40 @@ export async function resolveSettings(
         : file
           ? await parseSchedules(file.values.schedules, file.name)
           : DEFAULTS.schedules,
+    retention:
+      overrides.retention !== undefined
+        ? parseRetention(overrides.retention, 'options')
+        : parseRetention(file?.values.retention, `retention from ${file?.name}`),
   }
+}
+
+/**
+ * Checks a retention setting: `{ completed: '7d', … }` or, as `sq worker --retention` gives it,
+ * `completed=7d,failed=30d`; each a duration by the rule of `purge --older-than`. `from` names it in errors.
+ */
+export function parseRetention(value: unknown, from: string): Retention {
+  if (value === undefined || value === null) return {}
+  const entries =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .filter((part) => part.trim() !== '')
+          .map((part) => {
+            const [status, duration, ...rest] = part.split('=').map((s) => s.trim())
+            if (duration === undefined || rest.length > 0)
+              throw new UsageError(`${from}: "${part}" must be STATUS=DURATION, like completed=7d`)
+            return [status!, duration] as const
+          })
+      : typeof value === 'object' && !Array.isArray(value)
+        ? Object.entries(value)
+        : undefined
+  if (!entries) throw new UsageError(`${from} must be an object like { completed: '7d', failed: '30d' }`)
+  for (const [status, duration] of entries) {
+    if (!(TERMINAL_STATUSES as readonly string[]).includes(status))
+      throw new UsageError(`${from}: unknown status "${status}" (use completed, failed or cancelled)`)
+    parseDuration(String(duration), `${from}: ${status}`)
+  }
+  return Object.fromEntries(entries.map(([status, duration]) => [status, String(duration)]))
 }
 
 /** Their checker brings croner (~40 KB to parse), loaded only when there are schedules to check. */

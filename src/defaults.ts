@@ -15,6 +15,7 @@ export const SETTING_DEFAULTS = {
   publicUrl: [],
   pollInterval: 0.1,
   schedules: [],
+  retention: {},
 }
 
 /** What a task gets when whoever enqueues it (Queue.enqueue, `sq enqueue`'s flags) says nothing. */

@@ -141,11 +141,7 @@ export class Queue {
 
   async purge(o: { statuses: Status[]; olderThanMs: number; dryRun: boolean }): Promise<number> {
     const [{ purgeTasks }, backend] = await Promise.all([import('../storage/task-maintenance.js'), this.storage()])
-    return purgeTasks(backend, {
-      statuses: o.statuses,
-      before: new Date(Date.now() - o.olderThanMs).toISOString(),
-      dryRun: o.dryRun,
-    })
+    return purgeTasks(backend, o)
   }
 
   /**

@@ -59,6 +59,8 @@ function parseOne(entry: unknown, index: number, from: string): ScheduleDef {
   if (typeof name !== 'string' || name.trim() === '')
     throw new UsageError(`schedule #${index + 1} from ${from} needs a name (a non-empty string)`)
   const bad = (problem: string) => new UsageError(`schedule "${name}" from ${from}: ${problem}`)
+  // sq keeps rows of its own among the schedules' (src/worker/retention.ts).
+  if (name.startsWith('sq:')) throw bad('names beginning "sq:" are reserved for sq')
   const unknown = Object.keys(entry).find((k) => !KEYS.includes(k))
   if (unknown) throw bad(`unknown field "${unknown}" (known: ${KEYS.join(', ')})`)
   if (typeof entry.task !== 'string') throw bad('needs a task reference like "tasks/report#build"')

@@ -130,8 +130,9 @@ export interface SqlSpelling {
   /** An expression read from JSON rows as a column's type: PostgreSQL casts it; SQLite needs no cast. */
   cast(expression: string, type?: string): string
   /**
-   * Ends the claim's pick so that it skips rows other claimers hold. PostgreSQL: FOR UPDATE SKIP LOCKED.
-   * SQLite needs none: one writer at a time, and the claim runs in an IMMEDIATE transaction.
+   * Ends the claim's pick (and a purge's batch: task-maintenance.ts) so that it skips rows other
+   * claimers hold. PostgreSQL: FOR UPDATE SKIP LOCKED. SQLite needs none: one writer at a time, and the
+   * claim runs in an IMMEDIATE transaction.
    */
   readonly lockForClaim: string
   /**

@@ -1,7 +1,6 @@
-import { type ExpressionBuilder, sql, type RawBuilder } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import { isTerminal, type Status } from '../types.js'
 import type { Backend } from './backend.js'
-import type { Database } from './schema.js'
 import { inModifiedOrder } from './modified-order.js'
 import { globToLike } from './task-repository.js'
 
@@ -12,24 +11,69 @@ export function taskMatches(column: string, pattern: string): RawBuilder<boolean
   return sql<boolean>`lower(${sql.ref(column)}) like ${globToLike(pattern.toLowerCase())} escape '\\'`
 }
 
-/** Deletes (or with dryRun counts) tasks in the given terminal statuses last modified before `before`. */
+/** Rows one delete takes: each batch is a short write of its own, never one long lock over a big purge. */
+const DELETE_BATCH = 500
+
+/**
+ * Deletes (or with dryRun counts) tasks in the given terminal statuses last modified more than
+ * `olderThanMs` ago by the database's clock, as `sq purge` and the workers' retention do: in batches
+ * (deleteEnded). Their runs and output chunks go with them (ON DELETE CASCADE).
+ */
 export async function purgeTasks(
   backend: Backend,
-  opts: { statuses: Status[]; before: string; dryRun: boolean },
+  opts: { statuses: Status[]; olderThanMs: number; dryRun: boolean; stop?: AbortSignal },
 ): Promise<number> {
-  const statuses = opts.statuses.filter(isTerminal)
+  const statuses = [...new Set(opts.statuses.filter(isTerminal))]
   if (statuses.length === 0) return 0
-  const ended = (eb: ExpressionBuilder<Database, 'sq_tasks'>) =>
-    eb.and([eb('status', 'in', statuses), eb('modified', '<', opts.before)])
+  const cutoff = backend.nowPlusSeconds(-opts.olderThanMs / 1000)
   if (opts.dryRun) {
     const row = await backend.db
       .selectFrom('sq_tasks')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where(ended)
+      .where('status', 'in', statuses)
+      .where('modified', '<', cutoff)
       .executeTakeFirstOrThrow()
     return Number(row.n)
   }
-  return Number((await backend.db.deleteFrom('sq_tasks').where(ended).executeTakeFirst()).numDeletedRows)
+  let deleted = 0
+  for (const status of statuses) deleted += await deleteEnded(backend, status, cutoff, opts.stop)
+  return deleted
+}
+
+/**
+ * Deletes the tasks of one status modified before `cutoff`, DELETE_BATCH at a time, each batch its own
+ * write (`exclusive`), until none is left or `stop` aborts. The rows are picked as a claim picks (lockForClaim): on
+ * PostgreSQL locked, so that a row changed meanwhile (`sq requeue` sent it back to the queue) is judged
+ * again as it is now, and kept; then deleted by primary key (the pick's conditions repeated outside
+ * would make SQLite walk the whole status range at every batch).
+ */
+async function deleteEnded(
+  backend: Backend,
+  status: Status,
+  cutoff: RawBuilder<string>,
+  stop?: AbortSignal,
+): Promise<number> {
+  let deleted = 0
+  while (!stop?.aborted) {
+    const result = await backend.exclusive((trx) =>
+      trx.db
+        .deleteFrom('sq_tasks')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('sq_tasks')
+            .select('id')
+            .where('status', '=', status)
+            .where('modified', '<', cutoff)
+            .limit(DELETE_BATCH)
+            .modifyEnd(sql.raw(backend.spelling.lockForClaim)),
+        )
+        .executeTakeFirst(),
+    )
+    const n = Number(result.numDeletedRows)
+    deleted += n
+    if (n < DELETE_BATCH) break
+  }
+  return deleted
 }
 
 /** Ids of tasks in the given statuses (of one queue if named), newest first (for `requeue --status`; see inModifiedOrder). */

@@ -7,6 +7,7 @@ import type { WorkerLog } from './log.js'
 import { droppedLine } from './outcome.js'
 import { Periodic, sayOnce } from './periodic.js'
 import { flushOutput } from './output-flush.js'
+import { retentionServices } from './retention.js'
 import { Scheduler } from './scheduler.js'
 
 /** How far behind the database a running task's output may be. */
@@ -31,8 +32,8 @@ export interface DutiesContext {
 
 /**
  * Starts a worker's background duties, each a Periodic service — heartbeat and rescue, output flush,
- * ownership checks, the config's schedules — and the notifications that hurry them: a task queued, a
- * task cancelled. Returns what stops them all.
+ * ownership checks, the config's schedules and retention — and the notifications that hurry them: a
+ * task queued, a task cancelled. Returns what stops them all.
  */
 export async function startDuties(c: DutiesContext): Promise<() => Promise<void>> {
   const onError = sayOnce(c.log, REPEATED_ERROR_MS)
@@ -42,6 +43,7 @@ export async function startDuties(c: DutiesContext): Promise<() => Promise<void>
     new Periodic(FLUSH_MS, () => flushOutput(c.backend, c.runs.runs()), onError),
     ownership,
     ...new Scheduler(c.backend, c.settings, () => c.presence.databaseTime(Date.now()), c.log).services(onError),
+    ...retentionServices(c.backend, c.settings.retention, () => c.presence.databaseTime(Date.now()), c.log, onError),
   ].map((s) => s.start())
   const unlisten = [
     await c.backend.listen('sq_queued', c.queued),

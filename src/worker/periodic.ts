@@ -11,14 +11,17 @@ export class Periodic {
   private again = false
   private lastRun = 0
   private soonTimer: NodeJS.Timeout | undefined
+  /** Aborted by stop(): a long run (a retention round) ends early rather than hold the stop up. */
+  private stopping = new AbortController()
 
   constructor(
     private readonly ms: number,
-    private readonly fn: () => Promise<unknown>,
+    private readonly fn: (stopping: AbortSignal) => Promise<unknown>,
     private readonly onError: (error: Error) => void,
   ) {}
 
   start(): this {
+    this.stopping = new AbortController()
     this.timer = setInterval(() => this.trigger(), this.ms)
     return this
   }
@@ -46,7 +49,7 @@ export class Periodic {
       return
     }
     this.lastRun = Date.now()
-    this.running = this.fn()
+    this.running = this.fn(this.stopping.signal)
       .then(
         () => {},
         (error: Error) => this.onError(error),
@@ -61,6 +64,7 @@ export class Periodic {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort()
     clearInterval(this.timer)
     clearTimeout(this.soonTimer)
     this.timer = undefined

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
 import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import {
   age,
@@ -78,6 +80,43 @@ for (const dialect of DIALECTS) {
       const json = await sqJson(t.db, ['purge', '--older-than', '0s', '--status', 'completed,failed,cancelled'])
       assert.deepEqual(json, { deleted: 4, dry_run: false })
       assert.deepEqual(await remaining(), new Set([ids.oldQueued, ids.oldRunning]))
+    })
+
+    it('deletes a purge of thousands in batches: every old task goes, and its runs with it', async () => {
+      const lines = Array.from({ length: 1201 }, (_, i) => JSON.stringify({ name: `n${i}` })).join('\n')
+      fs.writeFileSync(path.join(t.db.dir, 'many.jsonl'), `${lines}\n`)
+      await sqOk(t.db, ['enqueue', 'tasks#hello', '--jsonl', 'many.jsonl', '--queue', 'many'])
+      const when = new Date(Date.now() - 40 * DAY * 1000).toISOString()
+      await t.d.db
+        .updateTable('sq_tasks')
+        .set({ status: 'completed', modified: when })
+        .where('queue', '=', 'many')
+        .execute()
+      const many = (await t.d.db.selectFrom('sq_tasks').select('id').where('queue', '=', 'many').execute()).map(
+        (r) => r.id,
+      )
+      const runs = [...many, ids.newCompleted].map((id) => ({
+        task_id: id,
+        claim: 1,
+        attempt: 1,
+        worker: 'w:1',
+        finished: when,
+        outcome: 'retry' as const,
+      }))
+      for (let i = 0; i < runs.length; i += 500)
+        await t.d.db
+          .insertInto('sq_task_runs')
+          .values(runs.slice(i, i + 500))
+          .execute()
+
+      assert.deepEqual(await sqJson(t.db, ['purge']), { deleted: 1203, dry_run: false })
+      assert.deepEqual(await remaining(), new Set([ids.oldCancelled, ids.newCompleted, ids.oldQueued, ids.oldRunning]))
+      const runsLeft = await t.d.db.selectFrom('sq_task_runs').select('task_id').execute()
+      assert.deepEqual(
+        runsLeft.map((r) => r.task_id),
+        [ids.newCompleted],
+        "only the kept task's run is left",
+      )
     })
 
     it('refuses queued/progress statuses and bad durations with exit 2, deleting nothing', async () => {

@@ -150,6 +150,7 @@ describe('schedules in the config (parseSchedules)', () => {
     bad([{ name: 'q', cron: '@daily', task: 't#x', queue: 'a b' }], /schedule "q" .*queue "a b"/)
     bad([{ name: 'u', cron: '@daily', task: 't#x', every: 5 }], /schedule "u" .*unknown field "every"/)
     bad([{ cron: '@daily', task: 't#x' }], /schedule #1 .*needs a name/)
+    bad([{ name: 'sq:retention', cron: '@daily', task: 't#x' }], /schedule "sq:retention" .*reserved for sq/)
     bad({ name: 'x' }, /schedules from sq\.config\.json must be a list/)
   })
 })

@@ -116,18 +116,11 @@ for (const dialect of DIALECTS) {
           return t.id
         }),
       )
-      const before = new Date(Date.now() - 60_000).toISOString()
       const all = ['completed', 'failed', 'cancelled', 'queued', 'progress'] as const
-      assert.equal(await maintenance.purgeTasks(d, { statuses: [...all], before, dryRun: true }), 3)
-      assert.equal(
-        await maintenance.purgeTasks(d, {
-          statuses: [...all],
-          before: new Date(Date.now() - 7200_000).toISOString(),
-          dryRun: false,
-        }),
-        0,
-      )
-      assert.equal(await maintenance.purgeTasks(d, { statuses: [...all], before, dryRun: false }), 3)
+      const olderThanMs = 60_000
+      assert.equal(await maintenance.purgeTasks(d, { statuses: [...all], olderThanMs, dryRun: true }), 3)
+      assert.equal(await maintenance.purgeTasks(d, { statuses: [...all], olderThanMs: 7200_000, dryRun: false }), 0)
+      assert.equal(await maintenance.purgeTasks(d, { statuses: [...all], olderThanMs, dryRun: false }), 3)
       const left = await tasks.listTasks(d, { limit: 50 })
       assert.deepEqual(new Set(left.map((t) => t.id)), new Set(made.slice(3)))
     })
