@@ -18,7 +18,6 @@ export class LocalRuns {
     return this.waiting.length
   }
 
-  /** Runs begun in task processes. */
   get runningCount(): number {
     return this.runs().filter((r) => r.state === 'running').length
   }
@@ -52,11 +51,6 @@ export class LocalRuns {
     return batch
   }
 
-  /** The task process began the run. */
-  begin(run: Run): void {
-    run.started()
-  }
-
   /** The run's process is done with it; the worker holds it until `forget`. */
   end(run: Run): void {
     run.processDone()
@@ -82,7 +76,7 @@ export class LocalRuns {
     return true
   }
 
-  /** Runs in task processes. */
+  /** Runs in task processes, begun or not. */
   runs(): Run[] {
     return [...this.inProcesses.values()]
   }
@@ -94,12 +88,11 @@ export class LocalRuns {
     )
   }
 
-  /** Running runs whose start is not yet in the database. */
   unrecordedStarts(): Run[] {
     return this.runs().filter((r) => r.state === 'running' && !r.startRecorded)
   }
 
-  /** Takes every waiting run out of the local queue, marked lost (they are given back or dropped). */
+  /** Takes every waiting run out of the local queue, marked lost (to be given back). */
   takeWaiting(): Run[] {
     const taken = this.waiting.splice(0)
     for (const r of taken) r.lose()

@@ -3,22 +3,18 @@ import type { SqError } from '../errors.js'
 import type { Backend } from '../storage/backend.js'
 import type { RunOutcome } from '../storage/run-verdict.js'
 import { Claims } from './claims.js'
-import { WorkerPresence } from './presence.js'
-import { droppedLine } from './outcome.js'
+import { startDuties } from './duties.js'
+import { LocalRuns } from './local-runs.js'
+import type { WorkerLog } from './log.js'
+import { droppedLine, finishRun, type RunEndContext, runLogFields } from './outcome.js'
 import { ProcessPool } from './pool.js'
 import { Prefetch } from './prefetch.js'
-import type { BatchEnd } from './execute.js'
-import { Slots } from './slots.js'
-import { LocalRuns } from './local-runs.js'
+import { WorkerPresence } from './presence.js'
 import type { Run } from './run.js'
-import { finishRun, runLogFields, type RunEndContext } from './run-end.js'
-import { startDuties } from './duties.js'
-import { StartMarks } from './start-marks.js'
-import { TaskPolicy } from './task-policy.js'
+import { type BatchEnd, Slots, taskPolicy } from './slots.js'
 import { taskDatabaseUrl, taskProcessEnv } from './task-env.js'
 import { VerdictWriter } from './verdict-writer.js'
 import { Wakeup } from './wakeup.js'
-import type { WorkerLog } from './log.js'
 
 export interface WorkerOptions {
   concurrency: number
@@ -56,7 +52,6 @@ export class Worker {
   private readonly wakeup = new Wakeup()
   /** Woken by a stop only. */
   private readonly stopped = new Wakeup()
-  private readonly startMarks: StartMarks
   private readonly claims: Claims
   private readonly ending: RunEndContext
   private stopping = false
@@ -69,11 +64,12 @@ export class Worker {
     private readonly settings: Settings,
     private readonly options: WorkerOptions,
   ) {
+    const { concurrency, queues, log } = options
     this.presence = new WorkerPresence(backend, {
-      queues: options.queues,
-      concurrency: options.concurrency,
+      queues,
+      concurrency,
       heartbeatTimeout: settings.heartbeatTimeout,
-      log: options.log,
+      log,
     })
     this.pool = new ProcessPool({
       maxMemoryMb: options.maxMemoryMb,
@@ -82,40 +78,25 @@ export class Worker {
       databaseUrl: taskDatabaseUrl(settings),
       maxTasksPerProcess: options.maxTasksPerProcess,
     })
-    this.verdicts = new VerdictWriter(backend, options.log)
-    this.prefetch = new Prefetch(options.concurrency)
-    const execution = {
+    this.verdicts = new VerdictWriter(backend, log)
+    this.prefetch = new Prefetch(concurrency)
+    this.slots = new Slots({
+      concurrency,
+      runs: this.runs,
+      prefetch: this.prefetch,
       pool: this.pool,
-      policy: new TaskPolicy(settings.root, settings.allowedTasks),
+      refusal: taskPolicy(settings.root, settings.allowedTasks),
       settings,
       stopping: () => this.stopping,
       hardStopped: () => this.hardStopped,
-      began: (run: Run) => this.began(run),
-    }
-    const ended = (run: Run, end: BatchEnd) => this.ended(run, end)
-    this.slots = new Slots(
-      options.concurrency,
-      this.runs,
-      this.prefetch,
-      execution,
-      ended,
-      () => this.wakeup.wake(),
-      options.log,
-    )
-    this.startMarks = new StartMarks(backend, this.presence.id, () => this.runs.unrecordedStarts(), options.log)
-    this.claims = new Claims(backend, this.presence, options.queues, settings.maxOutputSize, options.log)
-    this.ending = {
-      verdicts: this.verdicts,
-      databaseTime: (ms) => this.presence.databaseTime(ms),
-      timeoutSeconds: settings.taskTimeout,
-      log: options.log,
-      onVerdict: options.onVerdict,
-      worker: this.presence.name,
-    }
-  }
-
-  get name(): string {
-    return this.presence.name
+      began: (run) => this.began(run),
+      ended: (run, end) => this.ended(run, end),
+      changed: () => this.wakeup.wake(),
+      log,
+    })
+    this.claims = new Claims(backend, this.presence, queues, settings.maxOutputSize, log)
+    const { verdicts, presence } = this
+    this.ending = { verdicts, presence, timeoutSeconds: settings.taskTimeout, log, onVerdict: options.onVerdict }
   }
 
   /** Tasks this worker has run to an end so far. */
@@ -142,17 +123,17 @@ export class Worker {
       },
     })
     this.options.log(
-      `worker ${this.name} started: concurrency ${this.options.concurrency}, queues ${this.options.queues.join(',')}, database ${this.backend.displayUrl}`,
+      `worker ${this.presence.name} started: concurrency ${this.options.concurrency}, queues ${this.options.queues.join(',')}, database ${this.backend.displayUrl}`,
     )
     try {
       await this.presence.rescueOrphans()
       while (!this.stopping) {
         // A slot is free and nothing waits for it: runs held behind a long one in another process can go.
-        if (this.slots.busy < this.options.concurrency && this.runs.waitingCount === 0) {
+        if (this.slots.free > 0 && this.runs.waitingCount === 0)
           this.runs.retractStuck(Date.now() - this.prefetch.batchWindowMs)
-        }
-        if (this.wantsClaim() && (await this.claim())) continue
-        if (this.options.burst && this.idle() && (await this.nothingLeft())) break
+        if (await this.claim()) continue
+        // Burst: idle, verdicts written (a retry may be runnable at once), and still nothing to run.
+        if (this.options.burst && this.idle() && (await this.verdicts.flush().then(() => this.claims.noneLeft()))) break
         if (this.claims.failures === 0) await this.wakeup.sleep(this.settings.pollInterval * 1000)
         // Backing off from a database that is away: no wake-up cuts it short (SQLite's WAL watch sees
         // every write attempt, on a full disk too), only a stop.
@@ -160,11 +141,11 @@ export class Worker {
       }
       await this.drain()
     } finally {
-      this.startMarks.stop()
+      this.claims.stopMarking()
       await stopDuties()
       this.pool.dispose()
       await this.presence.unregister().catch(() => {})
-      this.options.log(`worker ${this.name} stopped after ${this.done} task${this.done === 1 ? '' : 's'}`)
+      this.options.log(`worker ${this.presence.name} stopped after ${this.done} task${this.done === 1 ? '' : 's'}`)
     }
     if (this.fatal) throw this.fatal
   }
@@ -190,20 +171,15 @@ export class Worker {
     for (const run of this.runs.runs()) run.proc?.kill('stop', 0)
   }
 
-  private wantsClaim(): boolean {
-    const free = this.slots.free
+  /** Claims a batch into the local queue and starts what fits; true when it got any. */
+  private async claim(): Promise<boolean> {
+    const { free } = this.slots
     const ahead = this.prefetch.size
     const waiting = this.runs.waitingCount
     // Refill below half of the prefetch, or when a slot would otherwise stay empty.
-    return free + ahead > waiting && (waiting < free || waiting <= ahead / 2)
-  }
-
-  /** Claims a batch into the local queue and starts what fits; true when it got any. */
-  private async claim(): Promise<boolean> {
-    const ahead = this.prefetch.size
-    const want = this.slots.free + ahead - this.runs.waitingCount
+    if (free + ahead <= waiting || (waiting >= free && waiting > ahead / 2)) return false
     // Without a lead, every claimed task takes a free slot at once.
-    const runs = await this.claims.take(want, ahead === 0 && this.runs.waitingCount === 0)
+    const runs = await this.claims.take(free + ahead - waiting, ahead === 0 && waiting === 0)
     if (runs.length === 0) return false
     for (const run of runs) this.runs.add(run)
     // A stop that came while the claim was in flight gives these back too.
@@ -214,12 +190,12 @@ export class Worker {
 
   /** A task process began the run. */
   private began(run: Run): void {
-    this.runs.begin(run)
+    run.started()
     this.options.log(
       `started ${run.id} ${run.task.task} (attempt ${run.task.attempts} of ${run.task.max_attempts})`,
-      runLogFields(run, this.name, { status: 'progress' }),
+      runLogFields(run, this.presence, { status: 'progress' }),
     )
-    if (!run.startRecorded) this.startMarks.schedule()
+    if (!run.startRecorded) this.claims.markStarts(() => this.runs.unrecordedStarts())
   }
 
   /** A handed run ended: its verdict goes to the writer, or, never begun, it is taken back. */
@@ -256,7 +232,7 @@ export class Worker {
     await this.presence.releaseStrays((id) => this.runs.holds(id) || this.verdicts.has(id))
     const rss = (process.memoryUsage.rss() / 1024 / 1024).toFixed(1)
     this.options.log(
-      `[RAM Usage: ${rss} MiB] Heartbeat: ${this.name}, ${this.runs.runningCount} running, ${this.done} done`,
+      `[RAM Usage: ${rss} MiB] Heartbeat: ${this.presence.name}, ${this.runs.runningCount} running, ${this.done} done`,
     )
   }
 
@@ -267,12 +243,6 @@ export class Worker {
 
   private idle(): boolean {
     return this.claims.drained && this.claims.failures === 0 && this.runs.empty && this.slots.settled
-  }
-
-  /** Burst mode: verdicts written (a retry may be runnable at once), and still nothing to run? */
-  private async nothingLeft(): Promise<boolean> {
-    await this.verdicts.flush()
-    return this.claims.noneLeft()
   }
 
   /** Waits for running tasks up to the grace period, kills what is left, then writes the verdicts. */
