@@ -24,20 +24,6 @@ type TaskFunction = (args: TaskArgs) => unknown
 const HOOK_NAMES = ['beforeJob', 'onSuccess', 'onFailure', 'beforeLoop', 'afterLoop'] as const
 type Hooks = Partial<Record<(typeof HOOK_NAMES)[number], (...args: unknown[]) => unknown>>
 
-/** What a hook is told of its task, like the seed's Task instance: its status and output so far. */
-interface HookTask {
-  id: string
-  task: string
-  args: TaskArgs
-  attempt: number
-  /** `progress` while it runs; then how this run ended (a failed run with attempts left is queued again). */
-  status: 'progress' | 'completed' | 'failed'
-  /** The output so far (the result's, once completed); null when there is none. */
-  output: string | null
-  /** The error's message and stack, for onFailure. */
-  error?: string
-}
-
 const send = (message: ToWorker): Promise<void> =>
   new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()))
 
@@ -153,14 +139,12 @@ async function run(request: RunRequest): Promise<TaskResult> {
   // The seed's hooks see the task as it stands; only then is the output kept here as well.
   const tracked = Object.keys(hooks).length > 0
   let produced: string | null = null
-  const view = (status: HookTask['status'], output = produced): HookTask => ({
-    id: request.id,
-    task: request.task,
-    args,
-    attempt: request.attempt,
-    status,
-    output,
-  })
+  // What a hook is told of its task, like the seed's Task instance: `progress` while it runs, then how
+  // this run ended (a failed run with attempts left is queued again), and the output so far (the
+  // result's, once completed; null when there is none). onFailure also gets `error`, message and stack.
+  const view = (status: 'progress' | 'completed' | 'failed', output = produced) => {
+    return { id: request.id, task: request.task, args, attempt: request.attempt, status, output }
+  }
   try {
     await callHook(hooks, 'beforeJob', view('progress'))
     const task = await cached(tasks, request.task, () => loadTaskFunction(request.task, request.root, 'process'))

@@ -7,9 +7,9 @@ import type { WorkerLog } from './log.js'
 import { Run } from './run.js'
 
 /**
- * A run from the local queue still running this long after it started has its start written (in a
- * batch); shorter runs get it with their verdict. The shorter, the smaller the window in which a
- * worker killed at that moment has its run given back as unstarted.
+ * A run claimed ahead still running this long after it started has its start written (in a batch);
+ * shorter runs get it with their verdict. The shorter, the smaller the window in which a worker killed
+ * then has its run given back as unstarted.
  */
 const MARK_AFTER_MS = 5
 
@@ -80,11 +80,8 @@ export class Claims {
   async giveBack(runs: Run[]): Promise<void> {
     if (runs.length === 0) return
     try {
-      const released = await releaseUnstarted(
-        this.backend,
-        this.presence.id,
-        runs.map((r) => r.ref),
-      )
+      const refs = runs.map((r) => r.ref)
+      const released = await releaseUnstarted(this.backend, this.presence.id, refs)
       this.log(`gave back ${released} claimed task${released === 1 ? '' : 's'} that had not started`)
     } catch (error) {
       // Left claimed: the heartbeat's stray release (or, once this worker is gone, another worker's
@@ -104,11 +101,8 @@ export class Claims {
       const due = Date.now() - MARK_AFTER_MS
       const marked = unrecorded().filter((r) => r.startedAt <= due)
       for (const r of marked) r.startRecorded = true
-      markStarted(
-        this.backend,
-        this.presence.id,
-        marked.map((r) => r.ref),
-      )
+      const refs = marked.map((r) => r.ref)
+      markStarted(this.backend, this.presence.id, refs)
         .catch((error: Error) => {
           for (const r of marked) r.startRecorded = false
           this.log(`could not record the start of ${marked.length} task(s): ${redactSecrets(error.message)}`)

@@ -22,11 +22,6 @@ export class LocalRuns {
     return this.runs().filter((r) => r.state === 'running').length
   }
 
-  /** Runs in task processes, begun or not. */
-  get handedCount(): number {
-    return this.inProcesses.size
-  }
-
   get empty(): boolean {
     return this.waiting.length === 0 && this.inProcesses.size === 0
   }

@@ -29,6 +29,7 @@ export class Run {
   startedAt = 0
   /** When its process was done with it (worker's clock, ms; 0 before). */
   endedAt = 0
+  readonly id: string
   readonly ref: RunRef
   readonly output: RunOutput
   proc: TaskProcess | undefined
@@ -45,12 +46,9 @@ export class Run {
     /** The start is in the database (markStarted, or not needed: the verdict writes it). */
     public startRecorded: boolean,
   ) {
+    this.id = task.id
     this.ref = { id: task.id, claim: task.claim }
     this.output = new RunOutput(maxOutputSize)
-  }
-
-  get id(): string {
-    return this.task.id
   }
 
   get state(): RunState {

@@ -37,7 +37,7 @@ export interface TaskProcessOptions {
   /** Heap limit of the task process in MiB (V8's --max-old-space-size). */
   maxMemoryMb: number
   cwd: string
-  /** Its environment (default: the worker's); see taskProcessEnv for what a worker passes. */
+  /** Default: the worker's; see taskProcessEnv for what a worker passes. */
   env?: NodeJS.ProcessEnv
   /** The database URL `createTask` in a task uses, handed over the IPC channel: it may hold a password. */
   databaseUrl?: string
@@ -45,10 +45,7 @@ export interface TaskProcessOptions {
 
 /** SIGTERM first; what still lives this much later gets SIGKILL. */
 const KILL_GRACE_MS = 5000
-/**
- * After the process exits, how long its pipes may take to deliver what it wrote. A grandchild that
- * left the process group can hold them open for ever; its output after this is not the run's.
- */
+/** After the process exits, how long its pipes may deliver what it wrote (a grandchild may hold them for ever). */
 const DRAIN_AFTER_EXIT_MS = 1000
 
 type Stream = 'stdout' | 'stderr'

@@ -56,7 +56,8 @@ export class Worker {
   private readonly ending: RunEndContext
   private stopping = false
   private hardStopped = false
-  private done = 0
+  /** Tasks this worker has run to an end so far. */
+  tasksDone = 0
   private fatal: Error | undefined
 
   constructor(
@@ -97,11 +98,6 @@ export class Worker {
     this.claims = new Claims(backend, this.presence, queues, settings.maxOutputSize, log)
     const { verdicts, presence } = this
     this.ending = { verdicts, presence, timeoutSeconds: settings.taskTimeout, log, onVerdict: options.onVerdict }
-  }
-
-  /** Tasks this worker has run to an end so far. */
-  get tasksDone(): number {
-    return this.done
   }
 
   /** Runs until stopped (or, in burst mode, until no runnable task is left). */
@@ -145,7 +141,9 @@ export class Worker {
       await stopDuties()
       this.pool.dispose()
       await this.presence.unregister().catch(() => {})
-      this.options.log(`worker ${this.presence.name} stopped after ${this.done} task${this.done === 1 ? '' : 's'}`)
+      this.options.log(
+        `worker ${this.presence.name} stopped after ${this.tasksDone} task${this.tasksDone === 1 ? '' : 's'}`,
+      )
     }
     if (this.fatal) throw this.fatal
   }
@@ -208,7 +206,7 @@ export class Worker {
       return
     }
     this.runs.end(run)
-    this.done++
+    this.tasksDone++
     if (run.startedAt > 0) this.prefetch.observe(run.endedAt - run.startedAt)
     try {
       await finishRun(run, end, this.ending)
@@ -232,7 +230,7 @@ export class Worker {
     await this.presence.releaseStrays((id) => this.runs.holds(id) || this.verdicts.has(id))
     const rss = (process.memoryUsage.rss() / 1024 / 1024).toFixed(1)
     this.options.log(
-      `[RAM Usage: ${rss} MiB] Heartbeat: ${this.presence.name}, ${this.runs.runningCount} running, ${this.done} done`,
+      `[RAM Usage: ${rss} MiB] Heartbeat: ${this.presence.name}, ${this.runs.runningCount} running, ${this.tasksDone} done`,
     )
   }
 
@@ -248,11 +246,11 @@ export class Worker {
   /** Waits for running tasks up to the grace period, kills what is left, then writes the verdicts. */
   private async drain(): Promise<void> {
     const deadline = Date.now() + this.options.graceSeconds * 1000
-    if (this.runs.handedCount > 0) {
+    if (this.runs.runs().length > 0) {
       this.options.log(
         `stopping: waiting up to ${this.options.graceSeconds}s for ${this.runs.runningCount} running task(s)`,
       )
-      while (this.runs.handedCount > 0 && Date.now() < deadline && !this.hardStopped) await this.wakeup.sleep(100)
+      while (this.runs.runs().length > 0 && Date.now() < deadline && !this.hardStopped) await this.wakeup.sleep(100)
       for (const run of this.runs.runs()) run.proc?.kill('stop')
     }
     await this.slots.settle()
