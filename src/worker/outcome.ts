@@ -30,15 +30,8 @@ export function outcomeOf(
   }
   const error = failureMessage(end, limits)
   if (error === null) return { status: 'completed', ...written, ...usage }
-  if (run.attempt < run.maxAttempts) {
-    return {
-      status: 'queued',
-      error,
-      retryAfterSeconds: Math.min(2 ** run.attempt, MAX_BACKOFF_SECONDS),
-      ...written,
-      ...usage,
-    }
-  }
+  const retryAfterSeconds = Math.min(2 ** run.attempt, MAX_BACKOFF_SECONDS)
+  if (run.attempt < run.maxAttempts) return { status: 'queued', error, retryAfterSeconds, ...written, ...usage }
   return { status: 'failed', error, ...written, ...usage }
 }
 

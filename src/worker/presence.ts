@@ -4,6 +4,7 @@ import type { Backend } from '../storage/backend.js'
 import { releaseUnstarted, requeueUnstarted } from '../storage/run-release.js'
 import { endRun } from '../storage/run-verdict.js'
 import * as workers from '../storage/worker-repository.js'
+import type { WorkerOptions } from './worker.js'
 
 /** How far the clocks' measured offset may wander before it is measured anew. */
 const CLOCK_TOLERANCE_MS = 100
@@ -16,12 +17,7 @@ export class WorkerPresence {
 
   constructor(
     private readonly backend: Backend,
-    private readonly options: {
-      queues: string[]
-      concurrency: number
-      heartbeatTimeout: number
-      log(line: string): void
-    },
+    private readonly options: Pick<WorkerOptions, 'queues' | 'concurrency' | 'log'> & { heartbeatTimeout: number },
   ) {}
 
   /** Heartbeat often enough that two missed beats still leave a margin before the timeout. */

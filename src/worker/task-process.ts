@@ -196,24 +196,24 @@ export class TaskProcess {
     pipe.setEncoding('utf8')
     pipe.on('data', (data: string) => {
       pending += data
-      for (;;) {
-        const run = this.handed.find((r) => !r.ended.has(stream))
-        const mark = run ? sentinel(run.request.id, run.request.attempt) : undefined
-        const at = mark ? pending.indexOf(mark) : -1
-        if (run && mark && at !== -1) {
-          if (at > 0) run.handlers.onLog(pending.slice(0, at))
-          pending = pending.slice(at + mark.length)
-          run.ended.add(stream)
-          this.settleIfComplete(run)
-          continue
+      for (let run = this.handed.find((r) => !r.ended.has(stream)); run; ) {
+        const mark = sentinel(run.request.id, run.request.attempt)
+        const at = pending.indexOf(mark)
+        if (at === -1) {
+          // Hold back only what may be the start of the sentinel, split across reads; the rest (NUL
+          // characters of the task's own included) is the run's log.
+          const held = sentinelPrefixAt(pending, mark)
+          if (held > 0) run.handlers.onLog(pending.slice(0, held))
+          pending = pending.slice(held)
+          return
         }
-        // Hold back only what may be the start of the sentinel, split across reads; the rest (NUL
-        // characters of the task's own included) is the run's log.
-        const held = mark ? sentinelPrefixAt(pending, mark) : pending.length
-        if (held > 0 && run) run.handlers.onLog(pending.slice(0, held))
-        pending = pending.slice(held)
-        break
+        if (at > 0) run.handlers.onLog(pending.slice(0, at))
+        pending = pending.slice(at + mark.length)
+        run.ended.add(stream)
+        this.settleIfComplete(run)
+        run = this.handed.find((r) => !r.ended.has(stream))
       }
+      pending = '' // no run is handed: it belongs to no task
     })
   }
 
