@@ -9,7 +9,6 @@ export class LocalRuns {
   /** Claim order, kept for runs that come back to the local queue. */
   private readonly order = new WeakMap<Run, number>()
   private added = 0
-  /** Handed and running runs. */
   private readonly inProcesses = new Map<string, Run>()
   /** Runs whose process is done with them, until their verdict is with the VerdictWriter. */
   private readonly ending = new Set<string>()

@@ -17,7 +17,7 @@ export type LogFormat = (typeof LOG_FORMATS)[number]
 /**
  * The level of a worker's log line, from how it begins. The worker's lines are plain sentences (the
  * worker loop says `log(line)` in a dozen places and keeps no level); this table is the one place that
- * sorts them, and test/worker/log-format.test.ts checks it against a real worker.
+ * sorts them, and test/worker/cron.test.ts checks it against a real worker.
  * Order matters: the first matching rule wins; anything else is info.
  */
 const RULES: Array<[RegExp, LogLevel]> = [

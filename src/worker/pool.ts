@@ -18,7 +18,6 @@ export class ProcessPool {
     this.maxRuns = options.maxTasksPerProcess ?? Infinity
   }
 
-  /** Starts processes ahead of the first tasks. */
   prewarm(count: number): void {
     for (let i = this.idle.length; i < count; i++) this.idle.push(this.spawn())
   }

@@ -55,7 +55,6 @@ export class Run {
     return this.current
   }
 
-  /** In a task process's batch. */
   handed(): void {
     this.move(['waiting'], 'handed')
   }

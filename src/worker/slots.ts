@@ -27,7 +27,6 @@ export interface SlotsContext {
   stopping(): boolean
   /** The worker was told to stop at once: a run that begins now is killed at once. */
   hardStopped(): boolean
-  /** The process began the run. */
   began(run: Run): void
   /** A handed run ended: its verdict goes to the writer, or, never begun, it is taken back. */
   ended(run: Run, end: BatchEnd): Promise<void>
@@ -57,7 +56,6 @@ export class Slots {
     return this.finishing.size === 0
   }
 
-  /** Hands waiting runs, in batches, to task processes while slots are free. */
   fill(): void {
     const { ctx } = this
     let handed = false
