@@ -66,12 +66,7 @@ export class Worker {
     private readonly options: WorkerOptions,
   ) {
     const { concurrency, queues, log } = options
-    this.presence = new WorkerPresence(backend, {
-      queues,
-      concurrency,
-      heartbeatTimeout: settings.heartbeatTimeout,
-      log,
-    })
+    this.presence = new WorkerPresence(backend, { ...options, heartbeatTimeout: settings.heartbeatTimeout })
     this.pool = new ProcessPool({
       maxMemoryMb: options.maxMemoryMb,
       cwd: settings.root,
@@ -96,8 +91,7 @@ export class Worker {
       log,
     })
     this.claims = new Claims(backend, this.presence, queues, settings.maxOutputSize, log)
-    const { verdicts, presence } = this
-    this.ending = { verdicts, presence, timeoutSeconds: settings.taskTimeout, log, onVerdict: options.onVerdict }
+    this.ending = { ...options, verdicts: this.verdicts, presence: this.presence, timeoutSeconds: settings.taskTimeout }
   }
 
   /** Runs until stopped (or, in burst mode, until no runnable task is left). */
