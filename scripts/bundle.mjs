@@ -36,7 +36,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Same directory as the entries, so src/worker/child-path.ts finds the child entry beside any chunk.
+  // Same directory as the entries, so src/worker/task-process.ts finds the child entry beside any chunk.
   chunkNames: '[name]-[hash]',
   external: EXTERNAL,
   banner: { js: BANNER },

@@ -84,16 +84,8 @@ function parseOne(entry: unknown, index: number, from: string): ScheduleDef {
   if (!CATCH_UP_POLICIES.includes(catchUp as CatchUp))
     throw bad(`catchUp must be ${CATCH_UP_POLICIES.join(', ')}; got ${JSON.stringify(catchUp)}`)
   if (typeof entry.cron !== 'string') throw bad('needs a cron expression like "*/5 * * * *"')
-  const def: ScheduleDef = {
-    name,
-    cron: entry.cron.trim(),
-    task: entry.task.trim(),
-    args,
-    queue,
-    priority: priority as number,
-    timezone: timezone as string | null,
-    catchUp: catchUp as CatchUp,
-  }
+  const cron = entry.cron.trim()
+  const def = { name, cron, task: entry.task.trim(), args, queue, priority, timezone, catchUp } as ScheduleDef
   try {
     if (cronOf(def).nextRun() === null) throw new Error('it never fires')
   } catch (error) {

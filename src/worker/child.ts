@@ -1,21 +1,28 @@
 /**
  * The entry point of a task process. It waits for batches of runs from its worker, runs them one by
- * one in order, calls each task's export (loaded once per reference, see loader.ts), and reports output, progress and the result. It
- * never touches the database itself; a task that calls `createTask` finds its worker's settings in the
- * environment (SQ_DATABASE_URL, SQ_ROOT, …), and the database URL's password as the worker hands it
- * over (inherited-database.ts).
+ * one in order, calls each task's export (loaded once per reference, see loader.ts), and reports
+ * output, progress and the result. It never touches the database itself; a task that calls
+ * `createTask` finds its worker's settings in the environment (SQ_DATABASE_URL, SQ_ROOT, …), and the
+ * database URL's password as the worker hands it over (inherited-database.ts).
  */
 import { inheritDatabaseUrl } from '../inherited-database.js'
-import { loadTaskFunction } from '../loader.js'
+import { exportOf, importReferenced, loadTaskFunction } from '../loader.js'
 import { parseStoredArgs } from '../queue/args.js'
-import type { TaskArgs } from '../types.js'
-import { callHook, loadHooks, type Hooks, type HookTask } from './hooks.js'
-import { sentinel, type RunDone, type RunRequest, type ToTaskProcess, type ToWorker } from './protocol.js'
+import { parseReference } from '../queue/reference.js'
+import type { Progress, TaskArgs } from '../types.js'
+import { sentinel, type RunRequest, type TaskResult, type ToTaskProcess, type ToWorker } from './protocol.js'
 import { measureRun } from './run-usage.js'
-import { describeError, isIterator, isProgress, toOutput } from './run-values.js'
 import { startWatchdog } from './watchdog.js'
 
 type TaskFunction = (args: TaskArgs) => unknown
+
+/**
+ * The seed's signals, as functions of the hooks module (`hooks` / SQ_HOOKS). They run in the task
+ * process, in this order: beforeJob, then for each yield of a generator beforeLoop and afterLoop, then
+ * onSuccess or onFailure. A task process that dies (timeout, crash, cancel) runs none of them.
+ */
+const HOOK_NAMES = ['beforeJob', 'onSuccess', 'onFailure', 'beforeLoop', 'afterLoop'] as const
+type Hooks = Partial<Record<(typeof HOOK_NAMES)[number], (...args: unknown[]) => unknown>>
 
 const send = (message: ToWorker): Promise<void> =>
   new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()))
@@ -50,20 +57,75 @@ function cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Prom
   return value
 }
 
-function taskFunction(request: RunRequest): Promise<TaskFunction> {
-  return cached(tasks, request.task, () => loadTaskFunction(request.task, request.root, 'process'))
-}
-
-function hooksOf(request: RunRequest): Promise<Hooks> {
-  if (!request.hooks) return Promise.resolve({})
-  return cached(hooksModules, request.hooks, () => loadHooks(request.hooks!, request.root)).catch((error) => {
-    process.stderr.write(`[sq] hooks module ${request.hooks} failed to load: ${describeError(error)}\n`)
+/** The hook functions a module exports, by the loader's one rule (so a CommonJS module works too). */
+function hooksOf({ hooks, root }: RunRequest): Promise<Hooks> {
+  if (!hooks) return Promise.resolve({})
+  const load = async () => {
+    const ns = await importReferenced(parseReference(hooks).module, root, 'process')
+    const found: Hooks = {}
+    for (const name of HOOK_NAMES) {
+      const value = exportOf(ns, name)?.value
+      if (typeof value === 'function') found[name] = value as (...args: unknown[]) => unknown
+    }
+    return found
+  }
+  return cached(hooksModules, hooks, load).catch((error) => {
+    process.stderr.write(`[sq] hooks module ${hooks} failed to load: ${describeError(error)}\n`)
     return {}
   })
 }
 
+/** Runs a hook; one that throws is written to the task's log and changes nothing else. */
+async function callHook(hooks: Hooks, name: keyof Hooks, ...args: unknown[]): Promise<void> {
+  try {
+    await hooks[name]?.(...args)
+  } catch (error) {
+    process.stderr.write(`[sq] hook ${name} threw: ${describeError(error)}\n`)
+  }
+}
+
+/** A thrown value as the task's `error`: the message and stack trace of an Error, else its JSON. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    return error.stack?.includes(error.message) ? error.stack : `${error.name}: ${error.message}\n${error.stack ?? ''}`
+  }
+  try {
+    return `Thrown value: ${JSON.stringify(error)}`
+  } catch {
+    return `Thrown value: ${String(error)}`
+  }
+}
+
+/** A task's return value (or a yield) as stored output: strings as they are, nothing for undefined/null, else JSON. */
+function toOutput(value: unknown): string | null {
+  if (value === undefined || value === null) return null
+  if (typeof value === 'string') return value
+  let json: string | undefined
+  try {
+    json = JSON.stringify(value)
+  } catch (error) {
+    throw new TypeError(`Task result cannot be serialised as JSON: ${(error as Error).message}`)
+  }
+  if (json === undefined) throw new TypeError(`Task result cannot be serialised as JSON: a ${typeof value}`)
+  return json
+}
+
+/** A yield of `{ progress: { current, total, message } }`: structured progress, not output. */
+function isProgress(value: unknown): value is { progress: Progress } {
+  return typeof value === 'object' && typeof (value as { progress?: unknown } | null)?.progress === 'object'
+}
+
+/** What a generator task (sync or async) returns when called. */
+function isIterator(value: unknown): value is AsyncIterator<unknown> | Iterator<unknown> {
+  return (
+    typeof value === 'object' &&
+    typeof (value as Iterator<unknown> | null)?.next === 'function' &&
+    (Symbol.asyncIterator in value! || Symbol.iterator in value!)
+  )
+}
+
 /** Runs one task: its hooks around it, each yield streamed to the worker as it comes. */
-async function run(request: RunRequest): Promise<RunDone> {
+async function run(request: RunRequest): Promise<TaskResult> {
   const usage = measureRun()
   let args: TaskArgs
   try {
@@ -71,27 +133,26 @@ async function run(request: RunRequest): Promise<RunDone> {
   } catch (error) {
     // A row put in the table by another writer: this run fails, not the batch it came in; no hook
     // is told of args the task could not have.
-    return { type: 'done', id: request.id, ok: false, error: (error as Error).message, ...usage() }
+    return { kind: 'threw', error: (error as Error).message, ...usage() }
   }
   const hooks = await hooksOf(request)
   // The seed's hooks see the task as it stands; only then is the output kept here as well.
   const tracked = Object.keys(hooks).length > 0
   let produced: string | null = null
-  const view = (status: HookTask['status'], output = produced): HookTask => ({
-    id: request.id,
-    task: request.task,
-    args,
-    attempt: request.attempt,
-    status,
-    output,
-  })
+  // What a hook is told of its task, like the seed's Task instance: `progress` while it runs, then how
+  // this run ended (a failed run with attempts left is queued again), and the output so far (the
+  // result's, once completed; null when there is none). onFailure also gets `error`, message and stack.
+  const view = (status: 'progress' | 'completed' | 'failed', output = produced) => {
+    return { id: request.id, task: request.task, args, attempt: request.attempt, status, output }
+  }
   try {
     await callHook(hooks, 'beforeJob', view('progress'))
-    const result = await (await taskFunction(request))(args)
+    const task = await cached(tasks, request.task, () => loadTaskFunction(request.task, request.root, 'process'))
+    const result = await task(args)
     if (!isIterator(result)) {
       const output = toOutput(result)
       await callHook(hooks, 'onSuccess', view('completed', output))
-      return { type: 'done', id: request.id, ok: true, output, ...usage() }
+      return { kind: 'completed', output, ...usage() }
     }
     for (let iteration = 0; ; iteration++) {
       const step = await result.next()
@@ -109,11 +170,11 @@ async function run(request: RunRequest): Promise<RunDone> {
       await callHook(hooks, 'afterLoop', view('progress'), step.value, iteration)
     }
     await callHook(hooks, 'onSuccess', view('completed'))
-    return { type: 'done', id: request.id, ok: true, output: null, ...usage() } // the output went as it was yielded
+    return { kind: 'completed', output: null, ...usage() } // the output went as it was yielded
   } catch (error) {
     const text = describeError(error)
     await callHook(hooks, 'onFailure', { ...view('failed'), error: text }, error)
-    return { type: 'done', id: request.id, ok: false, error: text, ...usage() }
+    return { kind: 'threw', error: text, ...usage() }
   }
 }
 
@@ -124,13 +185,14 @@ let busy = false
 async function runPending(): Promise<void> {
   busy = true
   for (let request = pending.shift(); request; ) {
-    const done = await run(request)
+    const result = await run(request)
     // The log of this run ends here: mark both pipes, then report, so the worker has all of it.
     const mark = sentinel(request.id, request.attempt)
     await Promise.all([
       new Promise((resolve) => process.stdout.write(mark, resolve)),
       new Promise((resolve) => process.stderr.write(mark, resolve)),
     ])
+    const done: ToWorker = { type: 'done', id: request.id, result }
     // The next run is taken in the same turn as `done` is sent: the worker counts it begun from `done`
     // on, so a `skip` read after this must not find it.
     request = pending.shift()

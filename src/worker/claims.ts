@@ -1,21 +1,31 @@
 import { redactSecrets } from '../redact.js'
 import type { Backend } from '../storage/backend.js'
 import { releaseUnstarted } from '../storage/run-release.js'
-import { claimTasks, hasRunnable } from '../storage/run-repository.js'
+import { claimTasks, hasRunnable, markStarted } from '../storage/run-repository.js'
 import type { WorkerPresence } from './presence.js'
 import type { WorkerLog } from './log.js'
 import { Run } from './run.js'
 
 /**
+ * A run claimed ahead still running this long after it started has its start written (in a batch);
+ * shorter runs get it with their verdict. The shorter, the smaller the window in which a worker killed
+ * then has its run given back as unstarted.
+ */
+const MARK_AFTER_MS = 5
+
+/**
  * A worker's traffic with the queue's runnable tasks: it claims them in batches, as runs for its local
- * queue, and gives back the ones it claimed and never started. It backs off from a database that is
- * away, and, after a claim that came back short, reads before it takes the write lock again.
+ * queue, records the start of those claimed ahead, and gives back the ones it claimed and never started.
+ * It backs off from a database that is away, and, after a claim that came back short, reads before it
+ * takes the write lock again.
  */
 export class Claims {
   /** The last claim found fewer runnable tasks than it asked for: read before taking the write lock. */
   drained = true
   /** Claims failed in a row (the database is away): the worker backs off, and is not idle. */
   failures = 0
+  private markTimer: NodeJS.Timeout | undefined
+  private marking = true
 
   constructor(
     private readonly backend: Backend,
@@ -70,16 +80,42 @@ export class Claims {
   async giveBack(runs: Run[]): Promise<void> {
     if (runs.length === 0) return
     try {
-      const released = await releaseUnstarted(
-        this.backend,
-        this.presence.id,
-        runs.map((r) => r.ref),
-      )
+      const refs = runs.map((r) => r.ref)
+      const released = await releaseUnstarted(this.backend, this.presence.id, refs)
       this.log(`gave back ${released} claimed task${released === 1 ? '' : 's'} that had not started`)
     } catch (error) {
       // Left claimed: the heartbeat's stray release (or, once this worker is gone, another worker's
       // rescue) puts them back, unstarted and uncharged.
       this.log(`could not give back ${runs.length} unstarted task(s): ${redactSecrets((error as Error).message)}`)
     }
+  }
+
+  /**
+   * A run without a recorded start began: records, in one statement, the start of the `unrecorded`
+   * runs still running MARK_AFTER_MS after they began — a dead worker's runs that had started must be
+   * told from those that had not.
+   */
+  markStarts(unrecorded: () => Run[]): void {
+    if (this.markTimer || !this.marking) return
+    this.markTimer = setTimeout(() => {
+      const due = Date.now() - MARK_AFTER_MS
+      const marked = unrecorded().filter((r) => r.startedAt <= due)
+      for (const r of marked) r.startRecorded = true
+      const refs = marked.map((r) => r.ref)
+      markStarted(this.backend, this.presence.id, refs)
+        .catch((error: Error) => {
+          for (const r of marked) r.startRecorded = false
+          this.log(`could not record the start of ${marked.length} task(s): ${redactSecrets(error.message)}`)
+        })
+        .finally(() => {
+          this.markTimer = undefined
+          if (unrecorded().length > 0) this.markStarts(unrecorded)
+        })
+    }, MARK_AFTER_MS)
+  }
+
+  stopMarking(): void {
+    this.marking = false
+    clearTimeout(this.markTimer)
   }
 }

@@ -30,21 +30,18 @@ function startedWith(...flags: string[]): boolean {
 }
 
 /**
- * Keeps a long-running worker's V8 heap near its live size, however many tasks it runs. A worker
- * allocates ~40 KB per task (queries, IPC, records) and keeps almost none of it, but V8's defaults let
- * the garbage stand: over 10,000 no-op tasks a worker grew from ~60 to ~110 MB, ~28 MB of it the young
- * generation (doubled under allocation up to 2 × 16 MiB on Node 20, and kept while the process is busy),
- * much of the rest promoted garbage awaiting a full collection (V8 lets a small, quickly collected old
- * generation grow up to 4× before collecting it).
+ * Keeps a long-running worker's V8 heap near its live size. A worker allocates ~40 KB per task and keeps
+ * almost none of it, but V8's defaults let the garbage stand: over 10,000 no-op tasks a worker grew from
+ * ~60 to ~110 MB, ~28 MB of it the young generation (doubled under allocation up to 2 × 16 MiB on Node
+ * 20, and kept while busy), much of the rest promoted garbage (V8 lets a small old generation grow up
+ * to 4× before a full collection).
  *
- * Both bounds are V8 flags set at run time, since a worker is started in many ways (`sq worker`, `node
- * bin/run.js worker`, npx): `--max-semi-space-size` caps the young generation only when given as Node
- * starts, but the growth factor is read at each growth, so once the young generation reaches its cap the
- * factor is set to 1 (0 crashes V8); the old generation's growing percent is read at each full
- * collection. Each is left alone when Node was started with a flag of its own for it. Measured over
- * 10,000 no-op tasks at c=4 (SQLite, CPU of all processes, `/usr/bin/time`): the young generation kept
- * at its starting 2 × 2 MiB costs no more CPU than 2 × 4 MiB, and with collectWhenIdle it ends ~4 MB
- * smaller.
+ * V8 flags set at run time, since a worker is started in many ways (`sq worker`, `node bin/run.js
+ * worker`, npx): `--max-semi-space-size` works only as Node starts, but the growth factor is read at
+ * each growth, so it is set to 1 (0 crashes V8) once the young generation reaches its cap; the old
+ * generation's growing percent is read at each full collection. A flag Node was started with wins.
+ * Measured over 10,000 no-op tasks at c=4 (SQLite, CPU of all processes): the young generation kept at
+ * 2 × 2 MiB costs no more CPU than 2 × 4 MiB, and with collectWhenIdle ends ~4 MB smaller.
  */
 export function boundHeapGrowth(): void {
   if (!startedWith('--heap-growing-percent')) v8.setFlagsFromString(`--heap-growing-percent=${OLD_GROWTH_PERCENT}`)
@@ -65,14 +62,12 @@ export function boundHeapGrowth(): void {
 }
 
 /**
- * Collects garbage once a stretch of work is over: when `tasksEnded` has not moved for IDLE_COLLECT_MS
- * and the heap has grown by COLLECT_GROWTH_BYTES since the last collection (so a worker that runs a task
- * now and then does not collect after each). The old generation otherwise stays at its high-water mark
- * while the worker idles: V8's memory reducer had not run 15 s after a load of 10,000 tasks here. Two
- * collections, back to back, ~10 ms in all: the second releases the pages the first emptied (10,000
- * no-op tasks on SQLite, RSS 2 s after them, against idle: +25% with none, +21–24% with one, +13–15% with
- * two).
- * Returns the stop.
+ * Collects garbage once a stretch of work is over: `tasksEnded` still for IDLE_COLLECT_MS and the heap
+ * grown by COLLECT_GROWTH_BYTES since the last collection (a worker that runs a task now and then does
+ * not collect after each). Otherwise the old generation stays at its high-water mark: V8's memory
+ * reducer had not run 15 s after 10,000 tasks. Two collections back to back, ~10 ms: the second releases
+ * the pages the first emptied (RSS 2 s after 10,000 no-op tasks, against idle: +25% with none, +21–24%
+ * with one, +13–15% with two). Returns the stop.
  */
 export function collectWhenIdle(tasksEnded: () => number): () => void {
   const collect = garbageCollector()

@@ -9,7 +9,6 @@ export class LocalRuns {
   /** Claim order, kept for runs that come back to the local queue. */
   private readonly order = new WeakMap<Run, number>()
   private added = 0
-  /** Handed and running runs. */
   private readonly inProcesses = new Map<string, Run>()
   /** Runs whose process is done with them, until their verdict is with the VerdictWriter. */
   private readonly ending = new Set<string>()
@@ -18,14 +17,8 @@ export class LocalRuns {
     return this.waiting.length
   }
 
-  /** Runs begun in task processes. */
   get runningCount(): number {
     return this.runs().filter((r) => r.state === 'running').length
-  }
-
-  /** Runs in task processes, begun or not. */
-  get handedCount(): number {
-    return this.inProcesses.size
   }
 
   get empty(): boolean {
@@ -50,11 +43,6 @@ export class LocalRuns {
       this.inProcesses.set(run.id, run)
     }
     return batch
-  }
-
-  /** The task process began the run. */
-  begin(run: Run): void {
-    run.started()
   }
 
   /** The run's process is done with it; the worker holds it until `forget`. */
@@ -82,7 +70,7 @@ export class LocalRuns {
     return true
   }
 
-  /** Runs in task processes. */
+  /** Runs in task processes, begun or not. */
   runs(): Run[] {
     return [...this.inProcesses.values()]
   }
@@ -94,12 +82,11 @@ export class LocalRuns {
     )
   }
 
-  /** Running runs whose start is not yet in the database. */
   unrecordedStarts(): Run[] {
     return this.runs().filter((r) => r.state === 'running' && !r.startRecorded)
   }
 
-  /** Takes every waiting run out of the local queue, marked lost (they are given back or dropped). */
+  /** Takes every waiting run out of the local queue, marked lost (to be given back). */
   takeWaiting(): Run[] {
     const taken = this.waiting.splice(0)
     for (const r of taken) r.lose()

@@ -1,10 +1,10 @@
+import { escapeControl } from '../display-text.js'
+
 /**
  * The worker's log sink: each line stamped with the time and a level, filtered by the chosen level, and
  * the lines of one turn of the event loop written together — a busy worker logs two lines per task, and
  * a write per line cost more CPU than the task itself.
  */
-
-import { escapeControl } from '../display-text.js'
 
 /** Levels from the most to the least verbose; a sink shows its level and the ones after it. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
@@ -17,7 +17,7 @@ export type LogFormat = (typeof LOG_FORMATS)[number]
 /**
  * The level of a worker's log line, from how it begins. The worker's lines are plain sentences (the
  * worker loop says `log(line)` in a dozen places and keeps no level); this table is the one place that
- * sorts them, and test/worker/log-format.test.ts checks it against a real worker.
+ * sorts them, and test/worker/cron.test.ts checks it against a real worker.
  * Order matters: the first matching rule wins; anything else is info.
  */
 const RULES: Array<[RegExp, LogLevel]> = [
@@ -34,7 +34,7 @@ const RULES: Array<[RegExp, LogLevel]> = [
   [/^database unreachable /, 'warn'],
 ]
 
-export function levelOf(line: string): LogLevel {
+function levelOf(line: string): LogLevel {
   for (const [pattern, level] of RULES) if (pattern.test(line)) return level
   return 'info'
 }
@@ -57,13 +57,11 @@ export interface TaskLogFields {
 /** A worker's log: a sentence, and for a line about one task, that task's fields. */
 export type WorkerLog = (line: string, fields?: TaskLogFields) => void
 
-export interface LogOptions {
-  /** Lines below this level are dropped (default info: the heartbeat is debug). */
-  level?: LogLevel
-  format?: LogFormat
-}
-
-export function bufferedLog(write: (text: string) => void, o: LogOptions = {}): WorkerLog {
+/** Lines below `level` are dropped (default info: the heartbeat is debug). */
+export function bufferedLog(
+  write: (text: string) => void,
+  o: { level?: LogLevel; format?: LogFormat } = {},
+): WorkerLog {
   const min = LOG_LEVELS.indexOf(o.level ?? 'info')
   const json = o.format === 'json'
   let pending = ''
@@ -79,9 +77,7 @@ export function bufferedLog(write: (text: string) => void, o: LogOptions = {}): 
     const time = new Date().toISOString()
     // Task names and errors come from the table: a text line is escaped for the terminal it may reach.
     pending += json
-      ? `${JSON.stringify({ time, level, pid: process.pid, msg: line, ...fields })}
-`
-      : `${time} ${escapeControl(line, false)}
-`
+      ? `${JSON.stringify({ time, level, pid: process.pid, msg: line, ...fields })}\n`
+      : `${time} ${escapeControl(line, false)}\n`
   }
 }

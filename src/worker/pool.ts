@@ -1,13 +1,5 @@
 import { TaskProcess, type TaskProcessOptions } from './task-process.js'
 
-export interface PoolOptions extends TaskProcessOptions {
-  /**
-   * Runs after which a task process is replaced (undefined: never). A process keeps the modules it has
-   * imported, edits and leaks included; Celery's max_tasks_per_child.
-   */
-  maxTasksPerProcess?: number
-}
-
 /**
  * Task processes kept warm between runs: starting Node costs ~100 ms, handing a run to a live child
  * a fraction of a millisecond. A process that a run killed (timeout, cancel, crash) is dropped and a
@@ -16,10 +8,16 @@ export interface PoolOptions extends TaskProcessOptions {
 export class ProcessPool {
   private idle: TaskProcess[] = []
   private readonly all = new Set<TaskProcess>()
+  /**
+   * Runs after which a task process is replaced (--max-tasks-per-process). A process keeps the modules
+   * it has imported, edits and leaks included; Celery's max_tasks_per_child.
+   */
+  private readonly maxRuns: number
 
-  constructor(private readonly options: PoolOptions) {}
+  constructor(private readonly options: TaskProcessOptions & { maxTasksPerProcess?: number }) {
+    this.maxRuns = options.maxTasksPerProcess ?? Infinity
+  }
 
-  /** Starts processes ahead of the first tasks. */
   prewarm(count: number): void {
     for (let i = this.idle.length; i < count; i++) this.idle.push(this.spawn())
   }
@@ -42,13 +40,13 @@ export class ProcessPool {
 
   /** How many more runs the process may be handed before it is retired. */
   room(proc: TaskProcess): number {
-    return (this.options.maxTasksPerProcess ?? Infinity) - proc.runs
+    return this.maxRuns - proc.runs
   }
 
   release(proc: TaskProcess): void {
     if (!proc.healthy || proc.busy) {
       this.all.delete(proc)
-    } else if (proc.runs >= (this.options.maxTasksPerProcess ?? Infinity)) {
+    } else if (proc.runs >= this.maxRuns) {
       // Retired: a fresh process starts now, so the next run does not wait for one.
       proc.kill('stop', 0)
       this.all.delete(proc)

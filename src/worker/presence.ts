@@ -4,6 +4,7 @@ import type { Backend } from '../storage/backend.js'
 import { releaseUnstarted, requeueUnstarted } from '../storage/run-release.js'
 import { endRun } from '../storage/run-verdict.js'
 import * as workers from '../storage/worker-repository.js'
+import type { WorkerOptions } from './worker.js'
 
 /** How far the clocks' measured offset may wander before it is measured anew. */
 const CLOCK_TOLERANCE_MS = 100
@@ -16,12 +17,7 @@ export class WorkerPresence {
 
   constructor(
     private readonly backend: Backend,
-    private readonly options: {
-      queues: string[]
-      concurrency: number
-      heartbeatTimeout: number
-      log(line: string): void
-    },
+    private readonly options: Pick<WorkerOptions, 'queues' | 'concurrency' | 'log'> & { heartbeatTimeout: number },
   ) {}
 
   /** Heartbeat often enough that two missed beats still leave a margin before the timeout. */
@@ -89,42 +85,35 @@ export class WorkerPresence {
       this.options.log(`worker ${this.name} was presumed dead by another worker; registering again`)
       await this.register()
     }
-    this.noteBeat()
+    // The gap since the last beat is time this worker could not (or did not) beat: two intervals and
+    // more is an outage or a freeze, and no rescue for a whole timeout.
+    this.holdOffAfterSilence(this.lastBeatAt ?? Number.NEGATIVE_INFINITY)
+    this.lastBeatAt = performance.now()
   }
 
   /**
    * Fails (or retries) the runs of workers whose heartbeat stopped, on any host; what such a worker had
    * claimed but not started goes back to the queue, uncharged.
    */
-  async rescueOrphans(): Promise<number> {
+  async rescueOrphans(): Promise<void> {
     // Before its first beat since a freeze, too: the timers that come due at SIGCONT run in any order.
     this.holdOffAfterSilence(this.lastBeatAt)
-    if (performance.now() < this.rescuesFrom) return 0
-    const orphans = await workers.orphanedRuns(this.backend, this.options.heartbeatTimeout)
-    let rescued = 0
-    for (const run of orphans) {
-      const dead = `Worker ${run.worker ?? 'unknown'} stopped heartbeating (none for over ${this.options.heartbeatTimeout}s)`
+    if (performance.now() < this.rescuesFrom) return
+    const { heartbeatTimeout: timeout, log } = this.options
+    for (const run of await workers.orphanedRuns(this.backend, timeout)) {
+      const dead = `Worker ${run.worker ?? 'unknown'} stopped heartbeating (none for over ${timeout}s)`
       if (!run.started) {
-        if (await requeueUnstarted(this.backend, run)) {
-          rescued++
-          this.options.log(`released ${run.id}: ${dead} before starting it; back in the queue`)
-        }
+        if (await requeueUnstarted(this.backend, run))
+          log(`released ${run.id}: ${dead} before starting it; back in the queue`)
         continue
       }
       const error = `${dead}; task marked ${run.attemptsLeft ? 'for retry' : 'failed'} by worker ${this.name}`
-      if (
-        await endRun(
-          this.backend,
-          run,
-          run.attemptsLeft ? { status: 'queued', error, retryAfterSeconds: 0 } : { status: 'failed', error },
-        )
-      ) {
-        rescued++
-        this.options.log(`released ${run.id}: ${error}`)
-      }
+      const verdict = run.attemptsLeft
+        ? { status: 'queued' as const, error, retryAfterSeconds: 0 }
+        : { status: 'failed' as const, error }
+      if (await endRun(this.backend, run, verdict)) log(`released ${run.id}: ${error}`)
     }
-    await workers.deleteDeadWorkers(this.backend, this.options.heartbeatTimeout)
-    return rescued
+    await workers.deleteDeadWorkers(this.backend, timeout)
   }
 
   /**
@@ -132,24 +121,14 @@ export class WorkerPresence {
    * it does: running, waiting in its local queue, or with a verdict being written): claims whose answer
    * was lost with the connection. They never started, so they go back uncharged.
    */
-  async releaseStrays(knows: (id: string) => boolean): Promise<number> {
+  async releaseStrays(knows: (id: string) => boolean): Promise<void> {
     const strays = (await workers.runsOfWorker(this.backend, this.id, 10)).filter((run) => !knows(run.id))
-    if (strays.length === 0) return 0
+    if (strays.length === 0) return
     const released = await releaseUnstarted(this.backend, this.id, strays)
     if (released > 0)
       this.options.log(
         `gave back ${released} task(s) this worker claimed but never received (the claim's answer was lost)`,
       )
-    return released
-  }
-
-  /**
-   * Called once a beat is written: the gap since the last one is the time this worker could not (or
-   * did not) beat. Two intervals and more is an outage or a freeze: no rescue for a whole timeout.
-   */
-  private noteBeat(): void {
-    this.holdOffAfterSilence(this.lastBeatAt ?? Number.NEGATIVE_INFINITY)
-    this.lastBeatAt = performance.now()
   }
 
   private holdOffAfterSilence(lastBeatAt: number | undefined): void {

@@ -28,16 +28,18 @@ export type ToTaskProcess =
   /** First of all, when there is one: the worker's database URL, password included (inherited-database.ts). */
   | { type: 'database'; url: string }
 
-export type RunDone =
-  | { type: 'done'; id: string; ok: true; output: string | null; cpuMs: number; peakRss: number }
-  | { type: 'done'; id: string; ok: false; error: string; cpuMs: number; peakRss: number }
+/** How a run ended in its task process, with the CPU time and peak memory it used. */
+export type TaskResult = ({ kind: 'completed'; output: string | null } | { kind: 'threw'; error: string }) & {
+  cpuMs: number
+  peakRss: number
+}
 
 /** `output` and `progress` belong to the run the process is on: the oldest begun run without `done`. */
 export type ToWorker =
   | { type: 'ready' }
   | { type: 'output'; data: string }
   | { type: 'progress'; progress: Progress }
-  | RunDone
+  | { type: 'done'; id: string; result: TaskResult }
   | { type: 'skipped'; ids: string[] }
 
 /**
@@ -49,4 +51,17 @@ export const LIFELINE_FD = 4
 /** Written to stdout and stderr after each run; never shown, it only marks the end of a run's log. */
 export function sentinel(id: string, attempt: number): string {
   return `\u0000sq-run-end:${id}:${attempt}\u0000\n`
+}
+
+/**
+ * Where the longest tail of `text` that begins `mark` starts (text.length when none does): what a
+ * reader of a pipe must hold back, because the sentinel may arrive split across reads. The sentinel
+ * starts with a NUL, so only a NUL can begin it; a task's own NULs are held back only while what
+ * follows them still reads as the sentinel's start.
+ */
+export function sentinelPrefixAt(text: string, mark: string): number {
+  for (let at = Math.max(0, text.length - mark.length + 1); at < text.length; at++) {
+    if (text.charCodeAt(at) === 0 && mark.startsWith(text.slice(at))) return at
+  }
+  return text.length
 }

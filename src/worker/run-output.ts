@@ -50,7 +50,6 @@ export class RunOutput {
     this.progress ??= batch.progress
   }
 
-  /** Takes everything pending, leaving the buffer empty. */
   take(): { output?: string; log?: string; progress?: Progress } {
     const batch = {
       ...(this.pending.output ? { output: this.pending.output } : {}),

@@ -25,8 +25,11 @@ export type RunState = 'waiting' | 'handed' | 'running' | 'ending' | 'lost'
 
 export class Run {
   private current: RunState = 'waiting'
-  private began = 0
-  private done = 0
+  /** When the run began in its task process (worker's clock, ms; 0 before). */
+  startedAt = 0
+  /** When its process was done with it (worker's clock, ms; 0 before). */
+  endedAt = 0
+  readonly id: string
   readonly ref: RunRef
   readonly output: RunOutput
   proc: TaskProcess | undefined
@@ -43,48 +46,34 @@ export class Run {
     /** The start is in the database (markStarted, or not needed: the verdict writes it). */
     public startRecorded: boolean,
   ) {
+    this.id = task.id
     this.ref = { id: task.id, claim: task.claim }
     this.output = new RunOutput(maxOutputSize)
-  }
-
-  get id(): string {
-    return this.task.id
   }
 
   get state(): RunState {
     return this.current
   }
 
-  /** When the run began in its task process (worker's clock, ms; 0 before). */
-  get startedAt(): number {
-    return this.began
-  }
-
-  /** When its process was done with it (worker's clock, ms; 0 before). */
-  get endedAt(): number {
-    return this.done
-  }
-
-  /** In a task process's batch. */
   handed(): void {
     this.move(['waiting'], 'handed')
   }
 
   /** Its task process began it; a run lost meanwhile stays lost (the start kills it). */
   started(): void {
-    this.began = Date.now()
+    this.startedAt = Date.now()
     if (this.current !== 'lost') this.move(['handed'], 'running')
   }
 
   /** Its task process is done with it (the first word counts: a process that dies later does not move it). */
   processDone(): void {
-    this.done ||= Date.now()
+    this.endedAt ||= Date.now()
   }
 
   /** Its verdict is being written. A run refused before it began has no time of its own. */
   ending(): void {
     this.move(['handed', 'running'], 'ending')
-    this.began ||= this.done
+    this.startedAt ||= this.endedAt
   }
 
   /**

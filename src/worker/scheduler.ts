@@ -15,20 +15,14 @@ const TICK_MS = 250
 /** After an error (database away, task refused), how long a schedule waits before trying again. */
 const RETRY_MS = 5000
 
-interface Entry {
-  def: ScheduleDef
-  cron: Cron
-  /** When to look again, on the database's clock; 0: at once (not looked at yet). Null: never again. */
-  nextLookMs: number | null
-}
-
 /**
  * The worker's recurring-schedule duty: fires the config's schedules when they come due. Every worker
  * runs one; the database decides which of them enqueues a slot (fireSchedule), so each slot is enqueued
  * once. Between slots it only reads its own clock (mapped onto the database's): no query until one is due.
  */
 export class Scheduler {
-  private readonly entries: Entry[]
+  /** nextLookMs: when to look again, on the database's clock; 0: at once (not looked at yet); null: never again. */
+  private readonly entries: Array<{ def: ScheduleDef; cron: Cron; nextLookMs: number | null }>
 
   constructor(
     private readonly backend: Backend,
@@ -60,7 +54,7 @@ export class Scheduler {
     }
   }
 
-  private async fire(entry: Entry): Promise<void> {
+  private async fire(entry: Scheduler['entries'][number]): Promise<void> {
     const { def, cron } = entry
     // Checked at each firing, as `sq enqueue` checks: the module may come or go while the worker runs.
     authorizeReference(def.task, this.settings.root, this.settings.allowedTasks)
@@ -69,14 +63,12 @@ export class Scheduler {
     const result = await fireSchedule(this.backend, def.name, (sinceMs, nowMs) => {
       const due = dueSlots(cron, sinceMs, nowMs, def.catchUp)
       skipped = due.skipped
-      const task = () => ({
-        id: randomUUID(),
-        task: def.task.trim(),
-        argsJson,
-        queue: def.queue,
-        priority: def.priority,
-      })
-      return { fire: due.fire.map((slot) => ({ slot, task: task() })), last: due.last }
+      const { queue, priority } = def
+      const fire = due.fire.map((slot) => ({
+        slot,
+        task: { id: randomUUID(), task: def.task, argsJson, queue, priority },
+      }))
+      return { fire, last: due.last }
     })
     if (!result.lost) {
       for (const { slot, id } of result.fired)

@@ -1,14 +1,20 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Progress } from '../types.js'
-import { CHILD_ENTRY as CHILD } from './child-path.js'
-import { LIFELINE_FD, sentinel, type RunDone, type RunRequest, type ToTaskProcess, type ToWorker } from './protocol.js'
-import { sentinelPrefixAt } from './sentinel-prefix.js'
+import { LIFELINE_FD, sentinel, sentinelPrefixAt } from './protocol.js'
+import type { RunRequest, TaskResult, ToTaskProcess, ToWorker } from './protocol.js'
+
+/**
+ * The task process's entry file, found beside this module: scripts/bundle.mjs emits the `child` entry
+ * into the directory of the CLI bundle and its chunks (dist/bundle/child.js), and tsc puts this module
+ * beside child.js (dist/src/worker/). Moving either, or giving the chunks a directory of their own,
+ * breaks `sq worker`.
+ */
+const CHILD = fileURLToPath(new URL('./child.js', import.meta.url))
 
 /** How a run in a task process ended, as the worker sees it. */
 export type RunResult =
-  | { kind: 'completed'; output: string | null; cpuMs: number; peakRss: number }
-  | { kind: 'threw'; error: string; cpuMs: number; peakRss: number }
+  | TaskResult
   | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null }
   | { kind: 'killed'; reason: KillReason }
   /** It never began: taken back (`retract`), or the process died before reaching it. */
@@ -31,18 +37,15 @@ export interface TaskProcessOptions {
   /** Heap limit of the task process in MiB (V8's --max-old-space-size). */
   maxMemoryMb: number
   cwd: string
-  /** Its environment (default: the worker's); see taskProcessEnv for what a worker passes. */
+  /** Default: the worker's; see taskProcessEnv for what a worker passes. */
   env?: NodeJS.ProcessEnv
   /** The database URL `createTask` in a task uses, handed over the IPC channel: it may hold a password. */
   databaseUrl?: string
 }
 
 /** SIGTERM first; what still lives this much later gets SIGKILL. */
-export const KILL_GRACE_MS = 5000
-/**
- * After the process exits, how long its pipes may take to deliver what it wrote. A grandchild that
- * left the process group can hold them open for ever; its output after this is not the run's.
- */
+const KILL_GRACE_MS = 5000
+/** After the process exits, how long its pipes may deliver what it wrote (a grandchild may hold them for ever). */
 const DRAIN_AFTER_EXIT_MS = 1000
 
 type Stream = 'stdout' | 'stderr'
@@ -53,7 +56,7 @@ interface HandedRun {
   handlers: RunHandlers
   resolve(result: RunResult): void
   begun: boolean
-  done?: RunDone
+  done?: TaskResult
   /** Streams whose end-of-run sentinel has arrived. */
   ended: Set<Stream>
 }
@@ -69,27 +72,24 @@ export class TaskProcess {
   private handed: HandedRun[] = []
   private killReason: KillReason | undefined
   private exited = false
-  private handedCount = 0
+  /** Runs handed to this process so far. */
+  runs = 0
   readonly ready: Promise<void>
 
   constructor(o: TaskProcessOptions) {
-    const childPath = fileURLToPath(CHILD)
-    this.child = fork(childPath, [], {
+    this.child = fork(CHILD, [], {
       cwd: o.cwd,
       env: o.env,
       // Its own process group, so timeout and cancel can kill the task's grandchildren with it.
       detached: true,
       // fd 3 the IPC channel, fd 4 (LIFELINE_FD) the lifeline: never written, it closes with the worker.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
-      execArgv: [`--max-old-space-size=${o.maxMemoryMb}`, ...(childPath.endsWith('.ts') ? ['--import', 'tsx'] : [])],
+      execArgv: [`--max-old-space-size=${o.maxMemoryMb}`, ...(CHILD.endsWith('.ts') ? ['--import', 'tsx'] : [])],
     })
     this.ready = new Promise((resolve, reject) => {
       this.child.once('message', () => {
         // Ahead of any run on the same channel, so a task's createTask finds it.
-        if (o.databaseUrl !== undefined) {
-          const message: ToTaskProcess = { type: 'database', url: o.databaseUrl }
-          this.child.send(message, () => {})
-        }
+        if (o.databaseUrl !== undefined) this.send({ type: 'database', url: o.databaseUrl })
         resolve()
       })
       this.child.once('exit', (code) => reject(new Error(`task process exited with code ${code} before it was ready`)))
@@ -110,11 +110,6 @@ export class TaskProcess {
     return !this.exited && this.killReason === undefined
   }
 
-  /** Runs handed to this process so far. */
-  get runs(): number {
-    return this.handedCount
-  }
-
   get busy(): boolean {
     return this.handed.length > 0
   }
@@ -122,7 +117,7 @@ export class TaskProcess {
   /** Hands the process a batch of runs in one message; each promise is one run's result, in order. */
   run(batch: Array<{ request: RunRequest; handlers: RunHandlers }>): Promise<RunResult>[] {
     if (this.exited || batch.length === 0) return batch.map(() => Promise.resolve({ kind: 'unstarted' }))
-    this.handedCount += batch.length
+    this.runs += batch.length
     const idle = this.handed.length === 0
     const results = batch.map(
       ({ request, handlers }) =>
@@ -130,9 +125,8 @@ export class TaskProcess {
           this.handed.push({ request, handlers, resolve, begun: false, ended: new Set() })
         }),
     )
-    const message: ToTaskProcess = { type: 'runs', runs: batch.map((b) => b.request) }
     // A process that died after it was picked fails the send; its 'exit' then ends the runs.
-    this.child.send(message, (error) => {
+    this.send({ type: 'runs', runs: batch.map((b) => b.request) }, (error) => {
       if (error && !this.exited) this.kill('stop', 0)
     })
     if (idle) this.beginNext()
@@ -142,8 +136,7 @@ export class TaskProcess {
   /** Asks the process to drop these runs if it has not begun them; those it drops end `unstarted`. */
   retract(ids: string[]): void {
     if (this.exited || ids.length === 0) return
-    const message: ToTaskProcess = { type: 'skip', ids }
-    this.child.send(message, () => {})
+    this.send({ type: 'skip', ids })
   }
 
   /** Stops the process and its group: SIGTERM, then SIGKILL after KILL_GRACE_MS. */
@@ -154,17 +147,16 @@ export class TaskProcess {
     setTimeout(() => this.signalGroup('SIGKILL'), graceMs).unref()
   }
 
+  private send(message: ToTaskProcess, then: (error: Error | null) => void = () => {}): void {
+    this.child.send(message, then)
+  }
+
   private signalGroup(signal: NodeJS.Signals): void {
     try {
       process.kill(-this.pid, signal)
     } catch {
       // the group is gone already
     }
-  }
-
-  /** The run the process is on: begun, not done. */
-  private get current(): HandedRun | undefined {
-    return this.handed.find((r) => !r.done)
   }
 
   private beginNext(): void {
@@ -182,12 +174,12 @@ export class TaskProcess {
       for (const r of taken) r.resolve({ kind: 'unstarted' })
       return
     }
-    const run = this.current
+    const run = this.handed.find((r) => !r.done) // the run the process is on
     if (!run?.begun) return
     if (message.type === 'output') run.handlers.onOutput(message.data)
     else if (message.type === 'progress') run.handlers.onProgress(message.progress)
     else if (message.type === 'done') {
-      run.done = message
+      run.done = message.result
       run.handlers.onDone()
       this.beginNext()
       this.settleIfComplete(run)
@@ -204,31 +196,31 @@ export class TaskProcess {
     pipe.setEncoding('utf8')
     pipe.on('data', (data: string) => {
       pending += data
-      for (;;) {
-        const run = this.handed.find((r) => !r.ended.has(stream))
-        const mark = run ? sentinel(run.request.id, run.request.attempt) : undefined
-        const at = mark ? pending.indexOf(mark) : -1
-        if (run && mark && at !== -1) {
-          if (at > 0) run.handlers.onLog(pending.slice(0, at))
-          pending = pending.slice(at + mark.length)
-          run.ended.add(stream)
-          this.settleIfComplete(run)
-          continue
+      for (let run = this.handed.find((r) => !r.ended.has(stream)); run; ) {
+        const mark = sentinel(run.request.id, run.request.attempt)
+        const at = pending.indexOf(mark)
+        if (at === -1) {
+          // Hold back only what may be the start of the sentinel, split across reads; the rest (NUL
+          // characters of the task's own included) is the run's log.
+          const held = sentinelPrefixAt(pending, mark)
+          if (held > 0) run.handlers.onLog(pending.slice(0, held))
+          pending = pending.slice(held)
+          return
         }
-        // Hold back only what may be the start of the sentinel, split across reads; the rest (NUL
-        // characters of the task's own included) is the run's log.
-        const held = mark ? sentinelPrefixAt(pending, mark) : pending.length
-        if (held > 0 && run) run.handlers.onLog(pending.slice(0, held))
-        pending = pending.slice(held)
-        break
+        if (at > 0) run.handlers.onLog(pending.slice(0, at))
+        pending = pending.slice(at + mark.length)
+        run.ended.add(stream)
+        this.settleIfComplete(run)
+        run = this.handed.find((r) => !r.ended.has(stream))
       }
+      pending = '' // no run is handed: it belongs to no task
     })
   }
 
   private settleIfComplete(run: HandedRun): void {
     if (!run.done || run.ended.size < 2) return
     this.handed = this.handed.filter((r) => r !== run)
-    run.resolve(resultOf(run.done))
+    run.resolve(run.done)
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -244,7 +236,7 @@ export class TaskProcess {
       this.handed = []
       let onIt = true
       for (const run of runs) {
-        if (run.done) run.resolve(resultOf(run.done))
+        if (run.done) run.resolve(run.done)
         else if (onIt && run.begun) {
           onIt = false
           run.resolve(this.killReason ? { kind: 'killed', reason: this.killReason } : { kind: 'exited', code, signal })
@@ -257,10 +249,4 @@ export class TaskProcess {
       settle()
     })
   }
-}
-
-function resultOf(done: RunDone): RunResult {
-  return done.ok
-    ? { kind: 'completed', output: done.output, cpuMs: done.cpuMs, peakRss: done.peakRss }
-    : { kind: 'threw', error: done.error, cpuMs: done.cpuMs, peakRss: done.peakRss }
 }

@@ -28,7 +28,6 @@ export class VerdictWriter {
   private writing: Promise<void> | undefined
   private failures = 0
   private giveUpAt = Infinity
-  private idleWaiters: Array<() => void> = []
 
   constructor(
     private readonly backend: Backend,
@@ -38,10 +37,6 @@ export class VerdictWriter {
   /** Runs whose verdict is not written yet: still this worker's, not strays. */
   has(id: string): boolean {
     return this.pending.has(id)
-  }
-
-  get size(): number {
-    return this.pending.size
   }
 
   add(verdict: PendingVerdict): void {
@@ -60,8 +55,7 @@ export class VerdictWriter {
    */
   async flush(deadline?: number): Promise<void> {
     if (deadline !== undefined) this.giveUpBy(deadline)
-    if (this.pending.size === 0) return
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
+    if (this.pending.size > 0) await this.writing
   }
 
   private async drain(): Promise<void> {
@@ -86,7 +80,6 @@ export class VerdictWriter {
       )
     }
     this.writing = undefined
-    for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 
   /** Writes a batch; false when the database is away (the batch stays pending). */

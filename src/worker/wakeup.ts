@@ -5,29 +5,25 @@
  */
 export class Wakeup {
   private pending = false
-  private resolve: (() => void) | undefined
-  private timer: NodeJS.Timeout | undefined
+  private wakeSleeper: (() => void) | undefined
 
   wake(): void {
-    if (this.resolve) this.finish()
+    if (this.wakeSleeper) this.wakeSleeper()
     else this.pending = true
   }
 
-  sleep(ms: number): Promise<void> {
+  async sleep(ms: number): Promise<void> {
     if (this.pending) {
       this.pending = false
-      return Promise.resolve()
+      return
     }
-    return new Promise((resolve) => {
-      this.resolve = resolve
-      this.timer = setTimeout(() => this.finish(), ms)
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.wakeSleeper?.(), ms)
+      this.wakeSleeper = () => {
+        clearTimeout(timer)
+        this.wakeSleeper = undefined
+        resolve()
+      }
     })
-  }
-
-  private finish(): void {
-    clearTimeout(this.timer)
-    const resolve = this.resolve
-    this.resolve = undefined
-    resolve?.()
   }
 }

@@ -3,22 +3,18 @@ import type { SqError } from '../errors.js'
 import type { Backend } from '../storage/backend.js'
 import type { RunOutcome } from '../storage/run-verdict.js'
 import { Claims } from './claims.js'
-import { WorkerPresence } from './presence.js'
-import { droppedLine } from './outcome.js'
+import { startDuties } from './duties.js'
+import { LocalRuns } from './local-runs.js'
+import type { WorkerLog } from './log.js'
+import { droppedLine, finishRun, type RunEndContext, runLogFields } from './outcome.js'
 import { ProcessPool } from './pool.js'
 import { Prefetch } from './prefetch.js'
-import type { BatchEnd } from './execute.js'
-import { Slots } from './slots.js'
-import { LocalRuns } from './local-runs.js'
+import { WorkerPresence } from './presence.js'
 import type { Run } from './run.js'
-import { finishRun, runLogFields, type RunEndContext } from './run-end.js'
-import { startDuties } from './duties.js'
-import { StartMarks } from './start-marks.js'
-import { TaskPolicy } from './task-policy.js'
+import { type BatchEnd, Slots, taskPolicy } from './slots.js'
 import { taskDatabaseUrl, taskProcessEnv } from './task-env.js'
 import { VerdictWriter } from './verdict-writer.js'
 import { Wakeup } from './wakeup.js'
-import type { WorkerLog } from './log.js'
 
 export interface WorkerOptions {
   concurrency: number
@@ -56,12 +52,12 @@ export class Worker {
   private readonly wakeup = new Wakeup()
   /** Woken by a stop only. */
   private readonly stopped = new Wakeup()
-  private readonly startMarks: StartMarks
   private readonly claims: Claims
   private readonly ending: RunEndContext
   private stopping = false
   private hardStopped = false
-  private done = 0
+  /** Tasks this worker has run to an end so far. */
+  tasksDone = 0
   private fatal: Error | undefined
 
   constructor(
@@ -69,12 +65,8 @@ export class Worker {
     private readonly settings: Settings,
     private readonly options: WorkerOptions,
   ) {
-    this.presence = new WorkerPresence(backend, {
-      queues: options.queues,
-      concurrency: options.concurrency,
-      heartbeatTimeout: settings.heartbeatTimeout,
-      log: options.log,
-    })
+    const { concurrency, queues, log } = options
+    this.presence = new WorkerPresence(backend, { ...options, heartbeatTimeout: settings.heartbeatTimeout })
     this.pool = new ProcessPool({
       maxMemoryMb: options.maxMemoryMb,
       cwd: settings.root,
@@ -82,45 +74,24 @@ export class Worker {
       databaseUrl: taskDatabaseUrl(settings),
       maxTasksPerProcess: options.maxTasksPerProcess,
     })
-    this.verdicts = new VerdictWriter(backend, options.log)
-    this.prefetch = new Prefetch(options.concurrency)
-    const execution = {
+    this.verdicts = new VerdictWriter(backend, log)
+    this.prefetch = new Prefetch(concurrency)
+    this.slots = new Slots({
+      concurrency,
+      runs: this.runs,
+      prefetch: this.prefetch,
       pool: this.pool,
-      policy: new TaskPolicy(settings.root, settings.allowedTasks),
+      refusal: taskPolicy(settings.root, settings.allowedTasks),
       settings,
       stopping: () => this.stopping,
       hardStopped: () => this.hardStopped,
-      began: (run: Run) => this.began(run),
-    }
-    const ended = (run: Run, end: BatchEnd) => this.ended(run, end)
-    this.slots = new Slots(
-      options.concurrency,
-      this.runs,
-      this.prefetch,
-      execution,
-      ended,
-      () => this.wakeup.wake(),
-      options.log,
-    )
-    this.startMarks = new StartMarks(backend, this.presence.id, () => this.runs.unrecordedStarts(), options.log)
-    this.claims = new Claims(backend, this.presence, options.queues, settings.maxOutputSize, options.log)
-    this.ending = {
-      verdicts: this.verdicts,
-      databaseTime: (ms) => this.presence.databaseTime(ms),
-      timeoutSeconds: settings.taskTimeout,
-      log: options.log,
-      onVerdict: options.onVerdict,
-      worker: this.presence.name,
-    }
-  }
-
-  get name(): string {
-    return this.presence.name
-  }
-
-  /** Tasks this worker has run to an end so far. */
-  get tasksDone(): number {
-    return this.done
+      began: (run) => this.began(run),
+      ended: (run, end) => this.ended(run, end),
+      changed: () => this.wakeup.wake(),
+      log,
+    })
+    this.claims = new Claims(backend, this.presence, queues, settings.maxOutputSize, log)
+    this.ending = { ...options, verdicts: this.verdicts, presence: this.presence, timeoutSeconds: settings.taskTimeout }
   }
 
   /** Runs until stopped (or, in burst mode, until no runnable task is left). */
@@ -142,17 +113,17 @@ export class Worker {
       },
     })
     this.options.log(
-      `worker ${this.name} started: concurrency ${this.options.concurrency}, queues ${this.options.queues.join(',')}, database ${this.backend.displayUrl}`,
+      `worker ${this.presence.name} started: concurrency ${this.options.concurrency}, queues ${this.options.queues.join(',')}, database ${this.backend.displayUrl}`,
     )
     try {
       await this.presence.rescueOrphans()
       while (!this.stopping) {
         // A slot is free and nothing waits for it: runs held behind a long one in another process can go.
-        if (this.slots.busy < this.options.concurrency && this.runs.waitingCount === 0) {
+        if (this.slots.free > 0 && this.runs.waitingCount === 0)
           this.runs.retractStuck(Date.now() - this.prefetch.batchWindowMs)
-        }
-        if (this.wantsClaim() && (await this.claim())) continue
-        if (this.options.burst && this.idle() && (await this.nothingLeft())) break
+        if (await this.claim()) continue
+        // Burst: idle, verdicts written (a retry may be runnable at once), and still nothing to run.
+        if (this.options.burst && this.idle() && (await this.verdicts.flush().then(() => this.claims.noneLeft()))) break
         if (this.claims.failures === 0) await this.wakeup.sleep(this.settings.pollInterval * 1000)
         // Backing off from a database that is away: no wake-up cuts it short (SQLite's WAL watch sees
         // every write attempt, on a full disk too), only a stop.
@@ -160,11 +131,13 @@ export class Worker {
       }
       await this.drain()
     } finally {
-      this.startMarks.stop()
+      this.claims.stopMarking()
       await stopDuties()
       this.pool.dispose()
       await this.presence.unregister().catch(() => {})
-      this.options.log(`worker ${this.name} stopped after ${this.done} task${this.done === 1 ? '' : 's'}`)
+      this.options.log(
+        `worker ${this.presence.name} stopped after ${this.tasksDone} task${this.tasksDone === 1 ? '' : 's'}`,
+      )
     }
     if (this.fatal) throw this.fatal
   }
@@ -190,20 +163,15 @@ export class Worker {
     for (const run of this.runs.runs()) run.proc?.kill('stop', 0)
   }
 
-  private wantsClaim(): boolean {
-    const free = this.slots.free
+  /** Claims a batch into the local queue and starts what fits; true when it got any. */
+  private async claim(): Promise<boolean> {
+    const { free } = this.slots
     const ahead = this.prefetch.size
     const waiting = this.runs.waitingCount
     // Refill below half of the prefetch, or when a slot would otherwise stay empty.
-    return free + ahead > waiting && (waiting < free || waiting <= ahead / 2)
-  }
-
-  /** Claims a batch into the local queue and starts what fits; true when it got any. */
-  private async claim(): Promise<boolean> {
-    const ahead = this.prefetch.size
-    const want = this.slots.free + ahead - this.runs.waitingCount
+    if (free + ahead <= waiting || (waiting >= free && waiting > ahead / 2)) return false
     // Without a lead, every claimed task takes a free slot at once.
-    const runs = await this.claims.take(want, ahead === 0 && this.runs.waitingCount === 0)
+    const runs = await this.claims.take(free + ahead - waiting, ahead === 0 && waiting === 0)
     if (runs.length === 0) return false
     for (const run of runs) this.runs.add(run)
     // A stop that came while the claim was in flight gives these back too.
@@ -214,12 +182,12 @@ export class Worker {
 
   /** A task process began the run. */
   private began(run: Run): void {
-    this.runs.begin(run)
+    run.started()
     this.options.log(
       `started ${run.id} ${run.task.task} (attempt ${run.task.attempts} of ${run.task.max_attempts})`,
-      runLogFields(run, this.name, { status: 'progress' }),
+      runLogFields(run, this.presence, { status: 'progress' }),
     )
-    if (!run.startRecorded) this.startMarks.schedule()
+    if (!run.startRecorded) this.claims.markStarts(() => this.runs.unrecordedStarts())
   }
 
   /** A handed run ended: its verdict goes to the writer, or, never begun, it is taken back. */
@@ -232,7 +200,7 @@ export class Worker {
       return
     }
     this.runs.end(run)
-    this.done++
+    this.tasksDone++
     if (run.startedAt > 0) this.prefetch.observe(run.endedAt - run.startedAt)
     try {
       await finishRun(run, end, this.ending)
@@ -256,7 +224,7 @@ export class Worker {
     await this.presence.releaseStrays((id) => this.runs.holds(id) || this.verdicts.has(id))
     const rss = (process.memoryUsage.rss() / 1024 / 1024).toFixed(1)
     this.options.log(
-      `[RAM Usage: ${rss} MiB] Heartbeat: ${this.name}, ${this.runs.runningCount} running, ${this.done} done`,
+      `[RAM Usage: ${rss} MiB] Heartbeat: ${this.presence.name}, ${this.runs.runningCount} running, ${this.tasksDone} done`,
     )
   }
 
@@ -269,20 +237,14 @@ export class Worker {
     return this.claims.drained && this.claims.failures === 0 && this.runs.empty && this.slots.settled
   }
 
-  /** Burst mode: verdicts written (a retry may be runnable at once), and still nothing to run? */
-  private async nothingLeft(): Promise<boolean> {
-    await this.verdicts.flush()
-    return this.claims.noneLeft()
-  }
-
   /** Waits for running tasks up to the grace period, kills what is left, then writes the verdicts. */
   private async drain(): Promise<void> {
     const deadline = Date.now() + this.options.graceSeconds * 1000
-    if (this.runs.handedCount > 0) {
+    if (this.runs.runs().length > 0) {
       this.options.log(
         `stopping: waiting up to ${this.options.graceSeconds}s for ${this.runs.runningCount} running task(s)`,
       )
-      while (this.runs.handedCount > 0 && Date.now() < deadline && !this.hardStopped) await this.wakeup.sleep(100)
+      while (this.runs.runs().length > 0 && Date.now() < deadline && !this.hardStopped) await this.wakeup.sleep(100)
       for (const run of this.runs.runs()) run.proc?.kill('stop')
     }
     await this.slots.settle()

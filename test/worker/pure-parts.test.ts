@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { outcomeOf, type RunEnd } from '../../src/worker/outcome.js'
-import { sentinel } from '../../src/worker/protocol.js'
+import { sentinel, sentinelPrefixAt } from '../../src/worker/protocol.js'
 import { Run } from '../../src/worker/run.js'
 import { RunOutput } from '../../src/worker/run-output.js'
-import { sentinelPrefixAt } from '../../src/worker/sentinel-prefix.js'
 
 /** The pure decisions of the worker, reached otherwise only through real task processes. */
 
