@@ -13,7 +13,7 @@ export default class Schedules extends BaseCommand {
     const { flags } = await this.parse(Schedules)
     const queue = await this.openQueue(flags)
     const schedules = await queue.schedules()
-    if (!this.jsonEnabled()) this.log(renderSchedules(schedules))
+    if (!this.jsonEnabled()) this.log(await renderSchedules(schedules))
     return schedules
   }
 }
