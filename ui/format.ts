@@ -1,5 +1,5 @@
 import { escapeControl } from '../src/display-text.js'
-import { type Progress, statusLabel, type Status } from '../src/task.js'
+import { type Progress, statusLabel } from '../src/task.js'
 
 /** Pure text formatters shared by `sq top` and the human output of the commands. */
 
@@ -40,7 +40,6 @@ export function shortId(id: string): string {
 }
 
 export { escapeControl, statusLabel }
-export type { Status }
 
 /** 987, 12.3k, 100k, 1.2M: a count in at most five characters, for headers. */
 export function formatCount(n: number): string {
