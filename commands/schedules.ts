@@ -9,7 +9,7 @@ export default command(JSON_ONLY, {
   examples: ['<%= config.bin %> schedules', "<%= config.bin %> schedules --json | jq '.[].next_run'"],
   async run(io, { flags }) {
     const schedules = await (await io.openQueue(flags)).schedules()
-    if (!io.json) io.log(renderSchedules(schedules))
+    if (!io.json) io.log(await renderSchedules(schedules))
     return schedules
   },
 })

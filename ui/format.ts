@@ -1,5 +1,5 @@
-import { escapeControl, firstNonBlankLine, lastNonBlankLine } from '../src/display-text.js'
-import { type Progress, statusLabel, type Status } from '../src/task.js'
+import { escapeControl } from '../src/display-text.js'
+import { type Progress, statusLabel } from '../src/task.js'
 
 /** Pure text formatters shared by `sq top` and the human output of the commands. */
 
@@ -7,16 +7,6 @@ import { type Progress, statusLabel, type Status } from '../src/task.js'
 export function truncate(text: string, width: number): string {
   if (width <= 0) return ''
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`
-}
-
-/** The first non-blank line, escaped, for one-line cells. */
-export function firstLine(text: string | null | undefined): string {
-  return escapeControl(firstNonBlankLine(text), false)
-}
-
-/** The last non-blank line, escaped: what a running task printed most recently. */
-export function lastLine(text: string | null | undefined): string {
-  return escapeControl(lastNonBlankLine(text), false)
 }
 
 /** 0.4s, 12s, 3m05s, 2h03m, 4d02h */
@@ -31,12 +21,6 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60)
   if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`
-}
-
-/** "3m05s ago" relative to `now`. */
-export function formatAgo(iso: string | null, now = Date.now()): string {
-  if (!iso) return '-'
-  return `${formatDuration(now - Date.parse(iso))} ago`
 }
 
 export function formatBytes(n: number | null): string {
@@ -56,7 +40,6 @@ export function shortId(id: string): string {
 }
 
 export { escapeControl, statusLabel }
-export type { Status }
 
 /** 987, 12.3k, 100k, 1.2M: a count in at most five characters, for headers. */
 export function formatCount(n: number): string {
@@ -76,11 +59,11 @@ export function formatElapsed(elapsedMs: number, limitSeconds: number): string {
   return limitSeconds > 0 ? `${elapsed}/${formatDuration(limitSeconds * 1000)}` : elapsed
 }
 
-/** A text progress bar `█████░░░░░ 50%` of `width` cells plus the percentage; '' when unknown. */
 /** Structured progress, or nothing for none or a malformed one (its stored text): what a bar is drawn of. */
 export const structured = (progress: Progress | string | null | undefined): Progress | undefined =>
   typeof progress === 'object' && progress !== null ? progress : undefined
 
+/** A text progress bar `█████░░░░░ 50%` of `width` cells plus the percentage; '' when unknown. */
 export function progressBar(progress: Progress | string | null | undefined, width = 10): string {
   const { current, total } = structured(progress) ?? {}
   if (typeof current !== 'number' || typeof total !== 'number' || !(total > 0)) return ''

@@ -12,20 +12,11 @@ import { withoutTrailingSpaces } from './plain-table.js'
 
 /** cli-table3 without borders: columns separated by two spaces, easy to read and to grep. */
 export const BARE = {
-  top: '',
-  'top-mid': '',
-  'top-left': '',
-  'top-right': '',
-  bottom: '',
-  'bottom-mid': '',
-  'bottom-left': '',
-  'bottom-right': '',
-  left: '',
-  'left-mid': '',
-  mid: '',
-  'mid-mid': '',
-  right: '',
-  'right-mid': '',
+  ...Object.fromEntries(
+    'top top-mid top-left top-right bottom bottom-mid bottom-left bottom-right left left-mid mid mid-mid right right-mid'
+      .split(' ')
+      .map((name) => [name, '']),
+  ),
   middle: '  ',
 }
 
@@ -41,9 +32,8 @@ export function tableOf(head: string[], rows: (string | number)[][], o: { boldHe
 }
 
 export function renderStats(s: QueueStats): string {
-  const statuses = STATUSES
   const lines = [
-    statuses.map((st) => `${statusLabel(st)}: ${s.counts[st]}`).join('   '),
+    STATUSES.map((st) => `${statusLabel(st)}: ${s.counts[st]}`).join('   '),
     `Oldest queued: ${s.oldest_queued_age_seconds === null ? 'none waiting' : `${formatDuration(s.oldest_queued_age_seconds * 1000)} ago`}`,
     `Ended (completed/failed): last 1m ${s.recent['1m'].completed}/${s.recent['1m'].failed}   5m ${s.recent['5m'].completed}/${s.recent['5m'].failed}   15m ${s.recent['15m'].completed}/${s.recent['15m'].failed}`,
     `Workers: ${s.workers.length === 0 ? 'none alive' : escapeControl(s.workers.map((w) => `${w.name} (${w.running}/${w.concurrency} running)`).join(', '), false)}`,
@@ -51,10 +41,10 @@ export function renderStats(s: QueueStats): string {
   if (s.paused_queues.length > 0)
     lines.push(`Paused queues: ${escapeControl(s.paused_queues.map((p) => p.queue).join(', '), false)}`)
   if (s.tasks.length > 0) {
-    const rows = s.tasks.map((t) => [escapeControl(t.task, false), ...statuses.map((st) => t[st])])
+    const rows = s.tasks.map((t) => [escapeControl(t.task, false), ...STATUSES.map((st) => t[st])])
     lines.push(
       '',
-      withoutTrailingSpaces(tableOf(['TASK', ...statuses.map((st) => st.toUpperCase())], rows, { boldHead: false })),
+      withoutTrailingSpaces(tableOf(['TASK', ...STATUSES.map((st) => st.toUpperCase())], rows, { boldHead: false })),
     )
   }
   return lines.join('\n')

@@ -1,5 +1,6 @@
 import type { Task } from '../src/types.js'
-import { escapeControl, firstLine, formatAgo, shortId, statusLabel, truncate } from './format.js'
+import { firstNonBlankLine } from '../src/display-text.js'
+import { escapeControl, formatDuration, shortId, statusLabel, truncate } from './format.js'
 import { plainTable, withoutTrailingSpaces } from './plain-table.js'
 
 const HEAD = ['ID', 'STATUS', 'TASK', 'MODIFIED', 'OUTPUT / ERROR']
@@ -19,8 +20,8 @@ export async function renderTaskTable(
     escapeControl(shortId(t.id), false),
     statusLabel(t.status),
     truncate(escapeControl(t.task, false), 30),
-    formatAgo(t.modified),
-    truncate(t.status === 'failed' ? firstLine(t.error) : firstLine(t.output), summaryWidth),
+    `${formatDuration(Date.now() - Date.parse(t.modified))} ago`,
+    truncate(escapeControl(firstNonBlankLine(t.status === 'failed' ? t.error : t.output), false), summaryWidth),
   ])
   const text = color
     ? (await import('./render-text.js')).tableOf(HEAD, rows, { boldHead: true })

@@ -1,70 +1,33 @@
 import type { CancelResult, RequeueResult } from '../queue/queue.js'
 import type { QueueState } from '../queue/pause.js'
-import type { ScheduleInfo } from '../queue/schedules.js'
-import type { TaskSummary, ThroughputBucket } from '../storage/dashboard-repository.js'
-import type { RunningRow } from '../storage/monitor-repository.js'
-import type { Status, Task, TaskWithRuns, WorkerInfo } from '../types.js'
+import type { Status } from '../types.js'
+import type { overview, taskDetail, taskList, throughputSeries } from './api.js'
 
 /**
- * The JSON of `sq serve`'s API (api.ts, actions.ts, sse.ts), as docs/dashboard.md lists it. The handlers
- * are annotated with these and the browser script imports them type-only, so both ends read one shape.
+ * The JSON of `sq serve`'s API (api.ts, actions.ts, sse.ts), as docs/dashboard.md lists it: a GET's is
+ * what its handler returns. The browser script imports these type-only, so both ends read one shape.
  */
 
-export type Counts = Record<Status, number>
-
 /** GET /api/overview */
-export interface Overview {
-  at: string
-  database: string
-  actions: { enabled: boolean; pause: boolean }
-  counts: Counts
-  queues: Array<{ queue: string; counts: Counts; oldest_queued_age_seconds: number | null; paused: boolean }>
-  running: Array<
-    Omit<RunningRow, 'progress' | 'last_output'> & {
-      progress: Task['progress']
-      progress_text: string | null
-      last_line: string
-    }
-  >
-  workers: WorkerInfo[]
-  /** Null when sq.config.* defines no schedules. */
-  schedules: ScheduleInfo[] | null
-}
-
+export type Overview = Awaited<ReturnType<typeof overview>>
 /** GET /api/throughput */
-export interface Throughput {
-  at: string
-  bucket_seconds: number
-  buckets: ThroughputBucket[]
-}
-
+export type Throughput = Awaited<ReturnType<typeof throughputSeries>>
 /** GET /api/tasks */
-export interface TaskPage {
-  page: number
-  limit: number
-  more: boolean
-  tasks: TaskSummary[]
-}
-
+export type TaskPage = Awaited<ReturnType<typeof taskList>>
 /** GET /api/tasks/ID */
-export type TaskDetail = TaskWithRuns
+export type TaskDetail = Awaited<ReturnType<typeof taskDetail>>
 
-/** Every POST answers with what it did and a sentence for the page to show. */
-export type Said<T> = T & { message: string }
-
-/** POST /api/tasks/ID/cancel, /requeue; POST /api/queues/Q/pause, /resume */
-export type ActionAnswer = Said<CancelResult | RequeueResult | QueueState>
+/** POST /api/tasks/ID/cancel, /requeue; POST /api/queues/Q/pause, /resume: what it did, and a sentence to show. */
+export type ActionAnswer = (CancelResult | RequeueResult | QueueState) & { message: string }
 
 /**
  * POST /api/queues/Q/retry-failed and POST /api/purge: `count` tasks requeued or deleted, or with
  * `dry_run=1` the count that would be, for the page's confirmation.
  */
-export type BulkAnswer = Said<{ count: number; dry_run: boolean }>
+export type BulkAnswer = { count: number; dry_run: boolean; message: string }
 
 /** Any answer other than 2xx. */
-export interface ApiError {
-  error: string
-}
+export type ApiError = { error: string }
 
 /** GET /api/tasks/ID/events: each Server-Sent Event's name and its data. */
 export interface StreamEvents {

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import type { Status } from '../types.js'
-import type { ApiError, Counts } from './api-types.js'
+import type { ApiError, Overview } from './api-types.js'
 
 /**
  * The helpers every view of the dashboard's browser script shares. Like each dashboard-client*.ts
@@ -42,9 +42,6 @@ export function clientKit(STATUSES: readonly Status[], LABEL: Record<string, str
         : '—',
     // A malformed json field arrives as its stored text (see storage/task-row.ts) and is shown marked.
     jsonText: (v: unknown) => (typeof v === 'string' ? `(malformed) ${v}` : JSON.stringify(v)),
-    progressText: (p: { current?: number; total?: number; message?: string } | string) =>
-      typeof p === 'string' ? `(malformed) ${p}` : `${p.current ?? '?'}/${p.total ?? '?'} ${p.message ?? ''}`,
-    shortId: (id: string) => id.slice(0, 8),
     taskLink: (id: string) => `<a href="#/task/${esc(id)}" class="mono">${esc(id.slice(0, 8))}</a>`,
     badge: (s: string) => `<span class="badge ${esc(s)}">${esc(LABEL[s] ?? s)}</span>`,
     duration: (ms: number | null | undefined) => {
@@ -61,7 +58,15 @@ export function clientKit(STATUSES: readonly Status[], LABEL: Record<string, str
     bulk: (label: string, path: string, verb: string) =>
       `<button data-bulk="${esc(path)}" data-confirm="${esc(verb)}">${esc(label)}</button>`,
     path: (kind: string, name: string, verb: string) => `/api/${kind}/${encodeURIComponent(name)}/${verb}`,
-    countsCards: (counts: Counts) =>
+    /** Cancel for a waiting or running task, else Requeue: a completed one's (it runs again) on its page only. */
+    taskAction: (t: { id: string; task: string; status: string }, onPage = false) => {
+      const live = t.status === 'queued' || t.status === 'progress'
+      if (!live && !onPage && t.status !== 'failed' && t.status !== 'cancelled') return ''
+      const [verb, label] = live ? ['cancel', 'Cancel'] : ['requeue', 'Requeue']
+      const question = `${label} ${t.task} ${t.id.slice(0, 8)}?${live || !onPage ? '' : ' It runs again.'}`
+      return kit.action(label, kit.path('tasks', t.id, verb), question, onPage ? verb : '')
+    },
+    countsCards: (counts: Overview['counts']) =>
       STATUSES.map(
         (s) =>
           `<a class="card ${s}" data-status="${s}" href="#/tasks/${s}"><div class="n">${esc(counts[s] ?? 0)}</div><div>${LABEL[s]}</div></a>`,

@@ -18,7 +18,7 @@ export function clientTask(k: Kit) {
       ${row('Attempts', esc(`${t.attempts} of ${t.max_attempts}`))}${row('Priority', esc(t.priority))}
       ${row('Created', when(t.created))}${row('Run at', when(t.run_at))}${row('Started', when(t.started))}
       ${row('Finished', when(t.finished))}${row('Duration', esc(k.duration(t.duration_ms)))}${row('Worker', esc(t.worker ?? '—'))}
-      ${t.progress ? row('Progress', esc(k.progressText(t.progress))) : ''}${t.key ? row('Key', esc(t.key)) : ''}
+      ${t.progress ? row('Progress', esc(t.progress_text)) : ''}${t.key ? row('Key', esc(t.key)) : ''}
     </table>
     ${runsTable(t.runs)}
     ${t.error ? `<h2>Error</h2><pre id="error">${esc(t.error)}</pre>` : ''}
@@ -73,14 +73,7 @@ export function clientTask(k: Kit) {
     async render(id: string, o: Overview, current: () => boolean, render: () => void): Promise<void> {
       const t = await k.api<TaskDetail>(`/api/tasks/${encodeURIComponent(id)}`)
       if (!current()) return
-      const what = `${t.task} ${k.shortId(t.id)}`
-      const live = t.status === 'queued' || t.status === 'progress'
-      // On its own page a completed task may be run again too (sq requeue takes any ended task).
-      const actions = !o.actions.enabled
-        ? ''
-        : live
-          ? k.action('Cancel', k.path('tasks', t.id, 'cancel'), `Cancel ${what}?`, 'cancel')
-          : k.action('Requeue', k.path('tasks', t.id, 'requeue'), `Requeue ${what}? It runs again.`, 'requeue')
+      const actions = o.actions.enabled ? k.taskAction(t, true) : ''
       const details = document.getElementById('details')
       if (details) {
         details.innerHTML = record(t)

@@ -73,15 +73,6 @@ export function clientViews(k: Kit) {
     if (status !== list.status) Object.assign(list, { status, page: 1 })
     const params = { status: status === 'all' ? '' : status, q: list.q, page: String(list.page), limit: '20' }
     const page = await k.api<TaskPage>(`/api/tasks?${new URLSearchParams(params)}`)
-    const act = (x: TaskPage['tasks'][number]) => {
-      const what = `${x.task} ${k.shortId(x.id)}`
-      if (x.status === 'queued' || x.status === 'progress')
-        return k.action('Cancel', k.path('tasks', x.id, 'cancel'), `Cancel ${what}?`)
-      // A completed task's requeue runs it again: offered on its own page, not in the list.
-      if (x.status === 'failed' || x.status === 'cancelled')
-        return k.action('Requeue', k.path('tasks', x.id, 'requeue'), `Requeue ${what}?`)
-      return ''
-    }
     const on = o.actions.enabled
     const rows = table(
       ['Task', 'Id', 'Status', 'Queue', 'Attempts', 'Modified', 'Duration', 'Error', ...(on ? [''] : [])],
@@ -94,7 +85,7 @@ export function clientViews(k: Kit) {
         when(x.modified),
         esc(duration(x.duration_ms)),
         `<span class="line">${esc((x.error_head ?? '').split('\n')[0])}</span>`,
-        ...(on ? [act(x)] : []),
+        ...(on ? [k.taskAction(x)] : []),
       ]),
       list.q ? 'No task matches.' : 'No tasks.',
     )

@@ -83,13 +83,7 @@ export function dashboardClient(k: Kit, views: Views, task: TaskView): void {
     try {
       const o = await k.api<Overview>('/api/overview')
       k.setClock(o.at)
-      if (name === 'task')
-        await task.render(
-          decodeURIComponent(arg),
-          o,
-          () => view === hash,
-          () => void render(),
-        )
+      if (name === 'task') await task.render(decodeURIComponent(arg), o, () => view === hash, render)
       else {
         const html = await views[tab](o, arg || undefined)
         if (view === hash) draw(html)

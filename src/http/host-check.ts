@@ -40,13 +40,8 @@ export function publicHosts(origins: string[]): Set<string> {
 }
 
 /** Is `Host: header` one of `names` with the server's port (no port means 80, as HTTP says)? */
-export function hostAllowed(
-  header: string | undefined,
-  names: Set<string>,
-  port: number,
-  publicHostSet: Set<string> = new Set(),
-): boolean {
-  if (header !== undefined && publicHostSet.has(header.toLowerCase())) return true
+export function hostAllowed(header: string | undefined, names: Set<string>, port: number, publics: Set<string>) {
+  if (header !== undefined && publics.has(header.toLowerCase())) return true
   // Strictly host[:port]: `new URL` alone would read `evil@127.0.0.1` as the host 127.0.0.1.
   const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/i.exec(header ?? '')
   return m !== null && names.has(normalHost(m[1]!) ?? '') && Number(m[2] ?? 80) === port

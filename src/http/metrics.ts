@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client'
 import type { Queue } from '../queue/queue.js'
-import { Activity, type OldestQueued, type QueueCounts } from '../activity.js'
+import { Activity } from '../activity.js'
 import { endedByTask, type EndedByTask } from '../storage/dashboard-repository.js'
 import { STATUSES } from '../task.js'
 
@@ -12,48 +12,29 @@ import { STATUSES } from '../task.js'
  */
 
 /** Upper bounds (seconds) of the run duration histogram's buckets. */
-export const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600]
+const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600]
 
-/** What one scrape reads: three GROUP BY statements and the live workers. */
-interface Scrape {
-  queues: QueueCounts[]
-  oldest: OldestQueued[]
-  ended: EndedByTask[]
-  workers: number
-}
+/** A label value cut to 200 characters, marked `…` (a task name of 2 MB was repeated into every series). */
+const labelValue = (text: string) => (text.length <= 200 ? text : `${text.slice(0, 199)}…`)
 
-export interface Metrics {
-  contentType: string
-  /** Reads the database once and renders every metric in the Prometheus text format. */
-  render(): Promise<string>
-}
-
-/** Characters of a label value kept: a task name of 2 MB was repeated into every series of a scrape. */
-export const MAX_LABEL_LENGTH = 200
-
-/** A label value cut to MAX_LABEL_LENGTH, the cut marked with `…`; values cut alike share their series. */
-export function labelValue(text: string): string {
-  return text.length <= MAX_LABEL_LENGTH ? text : `${text.slice(0, MAX_LABEL_LENGTH - 1)}…`
-}
-
-export function createMetrics(queue: Queue): Metrics {
+/** `render()` reads the database once and renders every metric. */
+export function createMetrics(queue: Queue) {
   const d = queue.backend
   // Nothing kept between scrapes: every scrape reads the database anew.
   const activity = new Activity(d, { heartbeatTimeout: queue.settings.heartbeatTimeout, endedCountsMaxAgeMs: 0 })
   const registry = new Registry()
   // The collect callbacks of one scrape share one read of the database: render() starts it, and
   // registry.metrics() calls every collect synchronously, before any other scrape can begin.
-  let current: Promise<Scrape> | undefined
-  const read = (): Promise<Scrape> =>
-    (async () => {
-      const [queues, oldest, ended, workers] = await Promise.all([
-        activity.countsByQueue(),
-        activity.oldestQueued(),
-        endedByTask(d, DURATION_BUCKETS),
-        activity.workers(),
-      ])
-      return { queues, oldest, ended, workers: workers.length }
-    })()
+  const read = async () => {
+    const [queues, oldest, ended, workers] = await Promise.all([
+      activity.countsByQueue(),
+      activity.oldestQueued(),
+      endedByTask(d, DURATION_BUCKETS),
+      activity.workers(),
+    ])
+    return { queues, oldest, ended, workers: workers.length }
+  }
+  let current: ReturnType<typeof read> | undefined
   const scrape = () => current ?? read()
 
   new Gauge({
@@ -136,20 +117,18 @@ function durationHistogram(read: () => Promise<EndedByTask[]>) {
         if (r.timed === 0) continue
         const task = labelValue(r.task)
         const entry = byTask.get(task) ?? { cumulative: DURATION_BUCKETS.map(() => 0), count: 0, sum: 0 }
-        r.cumulative.forEach((n, i) => {
-          entry.cumulative[i]! += n
-        })
+        for (const [i, n] of r.cumulative.entries()) entry.cumulative[i]! += n
         entry.count += r.timed
         entry.sum += r.sumSeconds
         byTask.set(task, entry)
       }
       const values = [...byTask].flatMap(([task, e]) => [
-        ...DURATION_BUCKETS.map((le, i) => ({
+        // The +Inf bucket holds every timed run: the count.
+        ...[...DURATION_BUCKETS, '+Inf'].map((le, i) => ({
           metricName: `${name}_bucket`,
           labels: { task, le },
-          value: e.cumulative[i]!,
+          value: e.cumulative[i] ?? e.count,
         })),
-        { metricName: `${name}_bucket`, labels: { task, le: '+Inf' }, value: e.count },
         { metricName: `${name}_sum`, labels: { task }, value: e.sum },
         { metricName: `${name}_count`, labels: { task }, value: e.count },
       ])

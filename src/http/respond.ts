@@ -35,6 +35,15 @@ export function sendError(res: http.ServerResponse, error: unknown): void {
   sendJson(res, status, { error: e.message })
 }
 
+/** What `read` resolves to as JSON, or the error it throws (sendError). */
+export async function sendResult(res: http.ServerResponse, read: () => Promise<unknown>): Promise<void> {
+  try {
+    sendJson(res, 200, await read())
+  } catch (error) {
+    sendError(res, error)
+  }
+}
+
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }

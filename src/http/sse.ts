@@ -8,19 +8,16 @@ import { SAFE_HEADERS, sendError } from './respond.js'
  * How often a stream looks for new output: a primary-key lookup and one index range, cheap enough to
  * do often. The worker flushes every 200 ms, so new text shows within ~0.3 s.
  */
-export const SSE_POLL_MS = 100
+const SSE_POLL_MS = 100
 /** The most characters sent when a stream starts on a task that has ended (its tail). */
 const TAIL_CHARS = 256 * 1024
 /** A comment line now and then keeps proxies from closing a quiet stream. */
 const KEEPALIVE_MS = 15_000
 
 /**
- * GET /api/tasks/:id/events — a task's output as Server-Sent Events, as `sq show --follow` follows it:
- * `output` events carry new text ({ text }), `reset` starts a new run (a retry) or a clipped tail
- * ({ attempt, clipped }), `state` reports status changes, and `end` ({ status }) comes once the task
- * has ended, after which the server closes the stream (the client must not reconnect).
- *
- * Each poll is one step of follow.ts: the task's head, then only what was not sent yet.
+ * GET /api/tasks/:id/events — a task's output as Server-Sent Events (api-types.ts, StreamEvents), as
+ * `sq show --follow` follows it; after `end` the server closes the stream (the client must not
+ * reconnect). Each poll is one step of follow.ts: the task's head, then only what was not sent yet.
  */
 export async function streamOutput(
   queue: Queue,
@@ -37,13 +34,17 @@ export async function streamOutput(
     return sendError(res, error)
   }
   res.writeHead(200, { ...SAFE_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' })
-  res.write('retry: 1000\n\n')
-  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+  let lastWrite = Date.now()
+  const write = (text: string) => {
+    lastWrite = Date.now()
+    res.write(text)
+  }
+  const send = (event: string, data: unknown) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+  write('retry: 1000\n\n')
   let closed = false
   req.on('close', () => (closed = true))
   let cursor: FollowCursor | null = null
   let status = ''
-  let lastWrite = Date.now()
   try {
     while (!closed) {
       const step = await followStep(d, id, cursor, { from: 'tail', tailChars: TAIL_CHARS })
@@ -57,19 +58,13 @@ export async function streamOutput(
         send('state', { status, attempt: head.attempts })
       }
       if (step.restart) send('reset', { attempt: head.attempts, clipped: step.clipped })
-      if (step.text) {
-        send('output', { text: step.text })
-        lastWrite = Date.now()
-      }
+      if (step.text) send('output', { text: step.text })
       if (step.ended) {
         send('end', { status })
         break
       }
       cursor = step.cursor
-      if (Date.now() - lastWrite > KEEPALIVE_MS) {
-        res.write(': keepalive\n\n')
-        lastWrite = Date.now()
-      }
+      if (Date.now() - lastWrite > KEEPALIVE_MS) write(': keepalive\n\n')
       if (!step.more) await new Promise((resolve) => setTimeout(resolve, SSE_POLL_MS))
     }
   } catch (error) {

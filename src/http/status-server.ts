@@ -2,12 +2,12 @@ import { Activity } from '../activity.js'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Queue } from '../queue/queue.js'
-import { ACTION_ROUTES, ActionGuard, act } from './actions.js'
+import { ACTION_ROUTES, ActionGuard } from './actions.js'
 import { overview, taskDetail, taskList, throughputSeries, type ApiContext } from './api.js'
 import { DASHBOARD_CSS, dashboardHtml, DASHBOARD_JS } from './dashboard-page.js'
 import { hostAllowed, hostNames, publicHosts } from './host-check.js'
 import { createMetrics } from './metrics.js'
-import { sendJson, sendText } from './respond.js'
+import { sendJson, sendResult, sendText } from './respond.js'
 import { streamOutput } from './sse.js'
 import { taskView } from './task-page.js'
 
@@ -34,25 +34,19 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
   const activity = new Activity(queue.backend, { heartbeatTimeout: queue.settings.heartbeatTimeout })
   const c: ApiContext = { queue, allowActions: guard.enabled, activity }
   const metrics = createMetrics(queue)
+  const page = dashboardHtml(guard.enabled ? guard.token : null)
 
-  const asset =
-    (type: string, body: string): Route =>
-    (_req, res) =>
-      sendText(res, 200, type, body)
   const get: Array<[RegExp, Route]> = [
-    [
-      /^\/$/,
-      (_req, res) => sendText(res, 200, 'text/html; charset=utf-8', dashboardHtml(guard.enabled ? guard.token : null)),
-    ],
-    [/^\/assets\/dashboard\.js$/, asset('text/javascript; charset=utf-8', DASHBOARD_JS)],
-    [/^\/assets\/dashboard\.css$/, asset('text/css; charset=utf-8', DASHBOARD_CSS)],
+    [/^\/$/, (_req, res) => sendText(res, 200, 'text/html; charset=utf-8', page)],
+    [/^\/assets\/dashboard\.js$/, (_req, res) => sendText(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_JS)],
+    [/^\/assets\/dashboard\.css$/, (_req, res) => sendText(res, 200, 'text/css; charset=utf-8', DASHBOARD_CSS)],
     [/^\/favicon\.ico$/, (_req, res) => void res.writeHead(204).end()],
     [/^\/task$/, (_req, res, url) => taskView(queue, url, res)],
     [/^\/metrics$/, async (_req, res) => sendText(res, 200, metrics.contentType, await metrics.render())],
-    [/^\/api\/overview$/, (_req, res) => overview(c, res)],
-    [/^\/api\/throughput$/, (_req, res, url) => throughputSeries(c, url, res)],
-    [/^\/api\/tasks$/, (_req, res, url) => taskList(c, url, res)],
-    [/^\/api\/tasks\/([^/]+)$/, (_req, res, _url, [id]) => taskDetail(c, id!, res)],
+    [/^\/api\/overview$/, (_req, res) => sendResult(res, () => overview(c))],
+    [/^\/api\/throughput$/, (_req, res, url) => sendResult(res, () => throughputSeries(c, url))],
+    [/^\/api\/tasks$/, (_req, res, url) => sendResult(res, () => taskList(c, url))],
+    [/^\/api\/tasks\/([^/]+)$/, (_req, res, _url, [id]) => sendResult(res, () => taskDetail(c, id!))],
     [/^\/api\/tasks\/([^/]+)\/events$/, (req, res, _url, [id]) => streamOutput(queue, id!, req, res)],
   ]
   const match = <T>(routes: Array<[RegExp, T]>, path: string): [T, string[]] | undefined => {
@@ -68,13 +62,10 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
     if (!hostAllowed(req.headers.host, names, port, publicHostSet)) {
       const expected = [...[...names].map((name) => `${name}:${port}`), ...publicHostSet].join(', ')
       // 421 Misdirected Request: this server is not the one that name stands for.
-      res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' })
-      res.end(`sq serve answers only for Host ${expected}\n`)
-      return
+      return sendText(res, 421, 'text/plain; charset=utf-8', `sq serve answers only for Host ${expected}\n`)
     }
-    let url: URL
     try {
-      url = new URL(req.url ?? '/', 'http://localhost')
+      const url = new URL(req.url ?? '/', 'http://localhost')
       const reading = match(get, url.pathname)
       const acting = match(ACTION_ROUTES, url.pathname)
       if (req.method === 'GET' || req.method === 'HEAD') {
@@ -88,7 +79,7 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
         req.resume()
         const refusal = guard.refusal(req)
         if (refusal) return sendJson(res, 403, { error: refusal })
-        await act(queue, acting[0](acting[1], url), res)
+        await sendResult(res, () => acting[0](queue, acting[1], url))
         // The next overview re-reads the counts the action changed rather than showing them up to 5 s late.
         activity.forget()
         return

@@ -1,41 +1,20 @@
 import { Text } from 'ink'
 import { escapeControl, shortId, truncate } from '../format.js'
-import type { Theme } from './theme.js'
+import type { Frame } from './theme.js'
 
-export const HINTS = '↑↓ select  ⏎ pane  l log  Tab list  c cancel  r requeue  / filter  ?help  q quit'
+const HINTS = '↑↓ select  ⏎ pane  l log  Tab list  c cancel  r requeue  / filter  ?help  q quit'
 
-export interface FooterProps {
-  width: number
-  theme: Theme
-  /** A one-line report of the last action, or a database error. */
-  message: { text: string; error?: boolean } | null
-}
-
-/** The bottom line: what the keys do, or the result of the last action. */
-export function Footer({ width, theme, message }: FooterProps) {
-  if (message) {
-    return (
-      <Text color={message.error ? theme.failed : theme.accent} wrap="truncate">
-        {truncate(escapeControl(message.text, false), width)}
-      </Text>
-    )
-  }
+/** The bottom line: what the keys do, or a one-line report of the last action, or a database error. */
+export function Footer({ width, theme, message }: Frame & { message: { text: string; error?: boolean } | null }) {
   return (
-    <Text color={theme.dim} wrap="truncate">
-      {truncate(HINTS, width)}
+    <Text color={message ? (message.error ? theme.failed : theme.accent) : theme.dim} wrap="truncate">
+      {truncate(message ? escapeControl(message.text, false) : HINTS, width)}
     </Text>
   )
 }
 
-export interface ConfirmDialogProps {
-  width: number
-  theme: Theme
-  id: string
-  task: string
-}
-
 /** Asks before cancelling: y cancels, any other key does not. */
-export function ConfirmDialog({ width, theme, id, task }: ConfirmDialogProps) {
+export function ConfirmDialog({ width, theme, id, task }: Frame & { id: string; task: string }) {
   return (
     <Text inverse bold color={theme.failed} wrap="truncate">
       {truncate(`Cancel ${shortId(id)} ${escapeControl(task, false)}? y: yes, any other key: no`, width)}
@@ -43,14 +22,8 @@ export function ConfirmDialog({ width, theme, id, task }: ConfirmDialogProps) {
   )
 }
 
-export interface FilterPromptProps {
-  width: number
-  theme: Theme
-  draft: string
-}
-
 /** The filter being typed: Enter applies it, Esc clears it. */
-export function FilterPrompt({ width, theme, draft }: FilterPromptProps) {
+export function FilterPrompt({ width, theme, draft }: Frame & { draft: string }) {
   const hint = '   ⏎ apply  Esc clear'
   return (
     <Text wrap="truncate">

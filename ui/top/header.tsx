@@ -1,20 +1,15 @@
 import { Box, Text } from 'ink'
+import { Fragment } from 'react'
 import type { Snapshot } from '../../src/monitor.js'
+import { STATUSES } from '../../src/task.js'
 import { escapeControl, formatCount, truncate } from '../format.js'
-import type { Theme } from './theme.js'
+import { statusColor, type Theme } from './theme.js'
 
-export interface HeaderProps {
-  /** The database, password already hidden (Queue.displayUrl). */
-  displayUrl: string
-  snapshot: Snapshot | null
-  width: number
-  theme: Theme
-}
-
-/** Three lines: the database, the counts per status, throughput and the live workers. */
-export function Header({ displayUrl, snapshot: s, width, theme }: HeaderProps) {
+/** Three lines: the database (password already hidden), the counts per status, throughput and the live workers. */
+export function Header(p: { displayUrl: string; snapshot: Snapshot | null; width: number; theme: Theme }) {
+  const { snapshot: s, width, theme } = p
   const right = '? help'
-  const title = truncate(`sq top  ${escapeControl(displayUrl, false)}`, Math.max(0, width - right.length - 1))
+  const title = truncate(`sq top  ${escapeControl(p.displayUrl, false)}`, Math.max(0, width - right.length - 1))
   const workers = s
     ? s.workers.length === 0
       ? 'no live workers'
@@ -32,24 +27,19 @@ export function Header({ displayUrl, snapshot: s, width, theme }: HeaderProps) {
         <Text color={theme.dim}>{right}</Text>
       </Box>
       <Text wrap="truncate">
-        {s ? (
-          <>
-            <Text color={theme.queued}>queued {formatCount(s.counts.queued)}</Text>
-            {'  '}
-            <Text color={theme.running}>running {formatCount(s.counts.progress)}</Text>
-            {'  '}
-            <Text color={theme.completed}>completed {formatCount(s.counts.completed)}</Text>
-            {'  '}
-            <Text color={theme.failed}>failed {formatCount(s.counts.failed)}</Text>
-            {'  '}
-            <Text color={theme.dim}>cancelled {formatCount(s.counts.cancelled)}</Text>
-            {s.paused?.length ? (
-              <Text color={theme.failed}>{`  paused: ${escapeControl(s.paused.join(','), false)}`}</Text>
-            ) : null}
-          </>
-        ) : (
-          ' '
-        )}
+        {s
+          ? STATUSES.map((status, i) => (
+              <Fragment key={status}>
+                {i > 0 ? '  ' : ''}
+                <Text color={statusColor(theme, status)}>
+                  {`${status === 'progress' ? 'running' : status} ${formatCount(s.counts[status])}`}
+                </Text>
+              </Fragment>
+            ))
+          : ' '}
+        {s?.paused?.length ? (
+          <Text color={theme.failed}>{`  paused: ${escapeControl(s.paused.join(','), false)}`}</Text>
+        ) : null}
       </Text>
       <Text wrap="truncate" color={theme.dim}>
         {truncate(`${throughput}  ·  ${escapeControl(workers, false)}`, width)}

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink'
-import type { Theme } from './theme.js'
+import type { Frame } from './theme.js'
 
-export const KEYS: Array<[string, string]> = [
+const KEYS: Array<[string, string]> = [
   ['↑ ↓  k j', 'select a running task or one of the lower list'],
   ['Tab  t', 'lower list: recent failures, queued tasks, recently completed'],
   ['Enter', 'show or hide the output pane'],
@@ -14,15 +14,8 @@ export const KEYS: Array<[string, string]> = [
   ['q  Ctrl-C', 'quit'],
 ]
 
-export interface HelpProps {
-  rows: number
-  width: number
-  theme: Theme
-  intervalMs: number
-}
-
 /** The keys, in place of the tables while it is open. */
-export function Help({ rows, width, theme, intervalMs }: HelpProps) {
+export function Help({ rows, width, theme, intervalMs }: Frame & { rows: number; intervalMs: number }) {
   const lines = KEYS.slice(0, Math.max(0, rows - 2))
   return (
     <Box flexDirection="column" width={width} height={rows}>

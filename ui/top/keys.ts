@@ -1,7 +1,6 @@
-import { isTerminal } from '../../src/task.js'
-import type { ListedStatus, Stream } from '../../src/monitor.js'
-import { LISTED_STATUSES } from '../../src/monitor.js'
-import type { Status } from '../../src/types.js'
+import type { Key } from 'ink'
+import { LISTED_STATUSES, type ListedStatus, type Stream } from '../../src/monitor.js'
+import { isTerminal, type Status } from '../../src/task.js'
 import { clampScroll } from './layout.js'
 
 /**
@@ -20,66 +19,33 @@ export type Mode =
 /** What the container does for the reducer, which only asks: the database calls and quitting. */
 export type Effect = { kind: 'cancel'; id: string } | { kind: 'requeue'; id: string } | { kind: 'quit' }
 
-export interface Message {
-  text: string
-  error?: boolean
-  /** Date.now() when shown; the container expires it after a few seconds. */
-  at: number
-}
+/** A footer line; `at`: Date.now() when shown, the container expires it after a few seconds. */
+export type Message = { text: string; error?: boolean; at: number }
 
-export interface TopState {
-  mode: Mode
-  selectedId: string | null
+export const INITIAL = {
+  mode: { kind: 'normal' } as Mode,
+  selectedId: null as string | null,
   /** Where the selection was in the lists, so ↑/↓ continue from there after it left them. */
-  lastIndex: number
-  paneOpen: boolean
-  stream: Stream
-  /** Pane lines scrolled up from the bottom; 0 follows the output. */
-  scroll: number
-  /** The pane lines counted at the last frame, to keep the view still while scrolled up. */
-  seen: { id: string | null; count: number }
-  filter: string
-  /** What the lower list shows (Tab cycles). */
-  list: ListedStatus
-  /** The filter changed: the next snapshot read with it moves a selection that no longer matches. */
-  reselect: boolean
-  message: Message | null
-  /** Asked of the container, in order; it takes them (`effects-taken`) and carries them out. */
-  effects: Effect[]
-}
-
-export const INITIAL: TopState = {
-  mode: { kind: 'normal' },
-  selectedId: null,
   lastIndex: 0,
   paneOpen: true,
-  stream: 'output',
+  stream: 'output' as Stream,
+  /** Pane lines scrolled up from the bottom; 0 follows the output. */
   scroll: 0,
-  seen: { id: null, count: 0 },
+  /** The pane lines counted at the last frame, to keep the view still while scrolled up. */
+  seen: { id: null as string | null, count: 0 },
   filter: '',
-  list: 'failed',
+  /** What the lower list shows (Tab cycles). */
+  list: 'failed' as ListedStatus,
+  /** The filter changed: the next snapshot read with it moves a selection that no longer matches. */
   reselect: false,
-  message: null,
-  effects: [],
+  message: null as Message | null,
+  /** Asked of the container, in order; it takes them (`effects-taken`) and carries them out. */
+  effects: [] as Effect[],
 }
+export type TopState = typeof INITIAL
 
-/** The part of a key Ink reports that the reducer reads. */
-export interface KeyPress {
-  input: string
-  upArrow?: boolean
-  downArrow?: boolean
-  pageUp?: boolean
-  pageDown?: boolean
-  home?: boolean
-  end?: boolean
-  return?: boolean
-  escape?: boolean
-  backspace?: boolean
-  delete?: boolean
-  tab?: boolean
-  ctrl?: boolean
-  meta?: boolean
-}
+/** A key as Ink reports it, one character at a time. */
+export type KeyPress = Partial<Key> & { input: string }
 
 /** What is on screen when a key comes: the lists' order, the pane's size, what each task is. */
 export interface View {

@@ -1,23 +1,6 @@
 import type { Pane } from '../../src/monitor.js'
 import { displayLines } from '../format.js'
 
-/**
- * How the screen's rows are shared out. Fixed: three header lines, the running table's title and
- * column header, the lower list's title, the footer, and the pane's title when it is open. What is
- * left goes to the running rows, the lower list's rows and the pane, in that order of need, so 80×24
- * shows a few of each and a taller terminal gives the pane the rest. With the pane closed, each list
- * gets the rows its tasks need and what no list needs stays blank at the bottom, not between them.
- */
-export interface Layout {
-  /** Rows between the header and the footer (the tables, or the help). */
-  bodyRows: number
-  runningRows: number
-  /** Rows of the lower list (failures, queued or completed tasks). */
-  listRows: number
-  /** Rows of the pane below its title (the progress bar's line included); 0 when the pane is closed. */
-  paneRows: number
-}
-
 /** Ink redraws the whole screen on every frame once output reaches the last row, so we stop one short. */
 export const SPARE_ROWS = 1
 const HEADER_ROWS = 3
@@ -25,7 +8,15 @@ const FOOTER_ROWS = 1
 /** The running table's title and column header, the lower list's title. */
 const TITLE_ROWS = 2 + 1
 
-export function computeLayout(o: { rows: number; running: number; listed: number; paneOpen: boolean }): Layout {
+/**
+ * How the screen's rows are shared out. Fixed: three header lines, the running table's title and
+ * column header, the lower list's title, the footer, and the pane's title when it is open. What is
+ * left goes to the running rows, the lower list's rows and the pane (below its title, the progress
+ * bar's line included), in that order of need, so 80×24 shows a few of each and a taller terminal
+ * gives the pane the rest. With the pane closed, each list gets the rows its tasks need and what no
+ * list needs stays blank at the bottom, not between them. `bodyRows`: between the header and the footer.
+ */
+export function computeLayout(o: { rows: number; running: number; listed: number; paneOpen: boolean }) {
   const bodyRows = Math.max(1, o.rows - SPARE_ROWS - HEADER_ROWS - FOOTER_ROWS)
   const free = Math.max(3, bodyRows - TITLE_ROWS - (o.paneOpen ? 1 : 0))
   // Each list shows at least one row (its entries, or a "none" line).
@@ -56,10 +47,14 @@ export function clampScroll(scroll: number, total: number, rows: number): number
   return Math.min(Math.max(0, scroll), Math.max(0, total - rows))
 }
 
-/** The first index of a window of `height` rows over `count` that keeps `selected` in view, centred-ish. */
-export function windowStart(count: number, selected: number, height: number): number {
-  if (count <= height || selected < 0) return 0
-  return Math.min(Math.max(0, selected - Math.floor(height / 2)), count - height)
+/** The window of `height` rows over `items` that keeps the selected one in view, centred-ish. */
+export function windowOf<T extends { id: string }>(items: T[], selectedId: string | null, height: number) {
+  const selected = items.findIndex((t) => t.id === selectedId)
+  const start =
+    items.length <= height || selected < 0
+      ? 0
+      : Math.min(Math.max(0, selected - Math.floor(height / 2)), items.length - height)
+  return { start, shown: items.slice(start, start + height) }
 }
 
 /** The pane's lines: the stream's text, then a failed task's error under a rule. All escaped. */

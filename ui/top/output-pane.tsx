@@ -2,32 +2,29 @@ import { Box, Text } from 'ink'
 import type { Pane } from '../../src/monitor.js'
 import { escapeControl, formatElapsed, progressBar, shortId, statusLabel, structured, truncate } from '../format.js'
 import { clampScroll, paneTextRows } from './layout.js'
-import type { Theme } from './theme.js'
+import { type Frame, statusColor } from './theme.js'
 
-export interface OutputPaneProps {
-  /** The selected task's pane, or null (nothing selected, or not read yet). */
-  pane: Pane | null
-  /** The pane's display lines (see paneLines), already escaped. */
-  lines: string[]
-  /** Lines scrolled up from the bottom; 0 follows the output as it grows. */
-  scroll: number
-  rows: number
-  width: number
-  /** The worker timeout in seconds (0: none), shown against a running task's elapsed time. */
-  timeoutSeconds: number
-  theme: Theme
-  /** What to say in place of an empty pane (loading, task gone); default depends on the pane. */
-  note?: string
-}
-
-/** The selected task's streamed output (or log), following its end unless scrolled up. */
-export function OutputPane({ pane, lines, scroll, rows, width, timeoutSeconds, theme, note }: OutputPaneProps) {
-  const statusColor = pane ? theme[pane.status === 'progress' ? 'running' : pane.status] : undefined
+/**
+ * The selected task's streamed output (or log), following its end unless scrolled up `scroll` lines.
+ * `lines` are paneLines(pane), escaped; `timeoutSeconds` (0: none) is shown against a running task's
+ * elapsed time; `note` is said in place of an empty pane (loading, task gone).
+ */
+export function OutputPane(
+  p: Frame & {
+    pane: Pane | null
+    lines: string[]
+    scroll: number
+    rows: number
+    timeoutSeconds: number
+    note?: string
+  },
+) {
+  const { pane, lines, rows, width, theme } = p
   // Structured progress gets a bar line of its own when the pane has rows to spare.
   const bar = pane ? progressBar(pane.progress, Math.min(40, Math.max(10, width - 30))) : ''
   const textRows = paneTextRows(rows, bar !== '')
   const barLine = textRows < rows ? `${bar} ${escapeControl(structured(pane?.progress)?.message ?? '', false)}` : ''
-  const offset = clampScroll(scroll, lines.length, textRows)
+  const offset = clampScroll(p.scroll, lines.length, textRows)
   const end = lines.length - offset
   const shown = lines.slice(Math.max(0, end - textRows), end)
   let title = '── Output '
@@ -36,7 +33,7 @@ export function OutputPane({ pane, lines, scroll, rows, width, timeoutSeconds, t
     const time =
       pane.elapsedMs === null
         ? ''
-        : ` ${formatElapsed(pane.elapsedMs, pane.status === 'progress' ? timeoutSeconds : 0)}`
+        : ` ${formatElapsed(pane.elapsedMs, pane.status === 'progress' ? p.timeoutSeconds : 0)}`
     title =
       `── ${pane.stream === 'log' ? 'Log' : 'Output'} · ${shortId(pane.id)} ${escapeControl(pane.task, false)} · ` +
       `${statusLabel(pane.status).toLowerCase()}${time} · ${lines.length} lines` +
@@ -49,7 +46,7 @@ export function OutputPane({ pane, lines, scroll, rows, width, timeoutSeconds, t
   return (
     <Box flexDirection="column" width={width}>
       <Text bold wrap="truncate">
-        <Text color={statusColor ?? theme.title}>{truncate(title, width)}</Text>
+        <Text color={pane ? statusColor(theme, pane.status) : theme.title}>{truncate(title, width)}</Text>
         <Text color={theme.dim}>
           {'─'.repeat(rule)}
           {hint}
@@ -62,7 +59,7 @@ export function OutputPane({ pane, lines, scroll, rows, width, timeoutSeconds, t
       ) : null}
       {pane === null || shown.length === 0 ? (
         <Text color={theme.dim}>
-          {note ??
+          {p.note ??
             (pane === null
               ? '  no task selected (↑/↓ to pick one)'
               : pane.status === 'queued'

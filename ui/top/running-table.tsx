@@ -1,28 +1,14 @@
 import { Box, Text } from 'ink'
 import type { RunningTask } from '../../src/monitor.js'
 import { escapeControl, fitCell, formatElapsed, progressBar, rule, shortId, structured } from '../format.js'
-import { windowStart } from './layout.js'
-import type { Theme } from './theme.js'
-
-export interface RunningTableProps {
-  tasks: RunningTask[]
-  /** Running tasks in all (the list may be capped or filtered). */
-  total: number
-  selectedId: string | null
-  /** Rows available for tasks (the title and column header come on top). */
-  rows: number
-  width: number
-  /** The worker timeout in seconds (0: none), shown against the elapsed time. */
-  timeoutSeconds: number
-  filter: string
-  theme: Theme
-}
+import { windowOf } from './layout.js'
+import type { Frame } from './theme.js'
 
 /** A running task past this share of its timeout has its elapsed time drawn in the warning colour. */
 const NEAR_TIMEOUT = 0.8
 
 /** Column widths for a terminal `width` wide; the worker column goes first when it is narrow. */
-export function runningColumns(width: number, timeoutSeconds: number) {
+function runningColumns(width: number, timeoutSeconds: number) {
   const elapsed = timeoutSeconds > 0 ? 13 : 7
   const worker = width >= 70 ? Math.min(22, Math.max(12, Math.floor(width * 0.16))) : 0
   const fixed = 2 + 8 + 1 + (worker ? worker + 1 : 0) + elapsed + 1
@@ -38,23 +24,26 @@ function row(cells: Array<[string, number]>): string {
     .join(' ')
 }
 
-/** The tasks in progress: id, task, worker, elapsed against the timeout, last output line or progress. */
-export function RunningTable({
-  tasks,
-  total,
-  selectedId,
-  rows,
-  width,
-  timeoutSeconds,
-  filter,
-  theme,
-}: RunningTableProps) {
+/**
+ * The tasks in progress: id, task, worker, elapsed against the worker timeout (0: none), last output
+ * line or progress. `total` counts them all (the list may be capped or filtered); `rows` are the rows
+ * for tasks, under the title and the column header.
+ */
+export function RunningTable(
+  p: Frame & {
+    tasks: RunningTask[]
+    total: number
+    selectedId: string | null
+    rows: number
+    timeoutSeconds: number
+    filter: string
+  },
+) {
+  const { tasks, selectedId, rows, width, timeoutSeconds, filter, theme } = p
   const c = runningColumns(width, timeoutSeconds)
-  const selected = tasks.findIndex((t) => t.id === selectedId)
-  const start = windowStart(tasks.length, selected, rows)
-  const shown = tasks.slice(start, start + rows)
+  const { start, shown } = windowOf(tasks, selectedId, rows)
   const more = tasks.length - start - shown.length
-  const title = `Running (${total})${filter ? `  filter: ${escapeControl(filter, false)}` : ''}${start > 0 ? `  ↑${start}` : ''}${more > 0 ? `  ↓${more}` : ''}`
+  const title = `Running (${p.total})${filter ? `  filter: ${escapeControl(filter, false)}` : ''}${start > 0 ? `  ↑${start}` : ''}${more > 0 ? `  ↓${more}` : ''}`
   return (
     <Box flexDirection="column" width={width}>
       <Text bold color={theme.title} wrap="truncate">
@@ -93,8 +82,7 @@ export function RunningTable({
           )
         })
       )}
-      {shown.length > 0 && shown.length < rows ? <Box height={rows - shown.length} /> : null}
-      {shown.length === 0 && rows > 1 ? <Box height={rows - 1} /> : null}
+      {Math.max(1, shown.length) < rows ? <Box height={rows - Math.max(1, shown.length)} /> : null}
     </Box>
   )
 }

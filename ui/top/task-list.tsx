@@ -1,37 +1,28 @@
 import { Box, Text } from 'ink'
 import type { ListedStatus, ListedTask } from '../../src/monitor.js'
 import { escapeControl, fitCell, formatDuration, rule, shortId, truncate } from '../format.js'
-import { windowStart } from './layout.js'
-import type { Theme } from './theme.js'
+import { windowOf } from './layout.js'
+import type { Frame } from './theme.js'
 
-export interface TaskListProps {
-  status: ListedStatus
-  tasks: ListedTask[]
-  selectedId: string | null
-  rows: number
-  width: number
-  theme: Theme
-}
-
-const TITLES: Record<ListedStatus, { title: string; none: string; ago: string }> = {
-  failed: { title: 'Recent failures', none: 'no recent failures', ago: 'ago' },
-  queued: { title: 'Queued, longest waiting first', none: 'nothing queued', ago: 'waiting' },
-  completed: { title: 'Recently completed', none: 'no completed tasks', ago: 'ago' },
+const TITLES: Record<ListedStatus, { title: string; none: string }> = {
+  failed: { title: 'Recent failures', none: 'no recent failures' },
+  queued: { title: 'Queued, longest waiting first', none: 'nothing queued' },
+  completed: { title: 'Recently completed', none: 'no completed tasks' },
 }
 
 /** The lower list (Tab cycles it): failures with their error, queued tasks, completed ones with their output. */
-export function TaskList({ status, tasks, selectedId, rows, width, theme }: TaskListProps) {
-  const selected = tasks.findIndex((t) => t.id === selectedId)
-  const start = windowStart(tasks.length, selected, rows)
-  const shown = tasks.slice(start, start + rows)
+export function TaskList(
+  p: Frame & { status: ListedStatus; tasks: ListedTask[]; selectedId: string | null; rows: number },
+) {
+  const { status, tasks, selectedId, rows, width, theme } = p
+  const { start, shown } = windowOf(tasks, selectedId, rows)
   const task = Math.min(30, Math.max(8, Math.floor((width - 24) * 0.35)))
   const agoWidth = 14
   const line = Math.max(0, width - 2 - 8 - 1 - task - 1 - agoWidth - 1)
-  const { title, none, ago } = TITLES[status]
-  const color = status === 'failed' ? theme.failed : status === 'completed' ? theme.completed : theme.queued
+  const { title, none } = TITLES[status]
   return (
     <Box flexDirection="column" width={width}>
-      <Text bold color={color} wrap="truncate">
+      <Text bold color={theme[status]} wrap="truncate">
         {rule(
           `── ${title} ${tasks.length > rows ? `(${start + 1}-${start + shown.length} of ${tasks.length}) ` : ''}· Tab: next list `,
           width,
@@ -48,7 +39,7 @@ export function TaskList({ status, tasks, selectedId, rows, width, theme }: Task
               {shortId(t.id)} {fitCell(escapeControl(t.task, false), task)}{' '}
               <Text color={theme.dim}>
                 {fitCell(
-                  ago === 'ago'
+                  status !== 'queued'
                     ? `${formatDuration(t.agoMs)} ago`
                     : t.delayMs
                       ? `runs in ${formatDuration(t.delayMs)}`

@@ -1,21 +1,6 @@
-/**
- * The colours of `sq top`, by role. With colour off (NO_COLOR, or a terminal without colour) every
- * role is undefined, which Ink's `color` prop treats as "no colour"; emphasis that is not colour
- * (bold, inverse for the selected row) stays, as NO_COLOR intends.
- */
-export interface Theme {
-  title?: string
-  dim?: string
-  running?: string
-  completed?: string
-  failed?: string
-  queued?: string
-  cancelled?: string
-  warn?: string
-  accent?: string
-}
+import type { Status } from '../../src/task.js'
 
-const COLOURS: Required<Theme> = {
+const COLOURS = {
   title: 'cyan',
   dim: 'gray',
   running: 'blue',
@@ -27,9 +12,22 @@ const COLOURS: Required<Theme> = {
   accent: 'magenta',
 }
 
+/**
+ * The colours of `sq top`, by role. With colour off (NO_COLOR, or a terminal without colour) every
+ * role is undefined, which Ink's `color` prop treats as "no colour"; emphasis that is not colour
+ * (bold, inverse for the selected row) stays, as NO_COLOR intends.
+ */
+export type Theme = Partial<typeof COLOURS>
+
+/** What every part of the screen is drawn with. */
+export type Frame = { width: number; theme: Theme }
+
 export function theme(color: boolean): Theme {
   return color ? COLOURS : {}
 }
+
+/** A status's colour: `progress` is drawn as running. */
+export const statusColor = (t: Theme, status: Status) => t[status === 'progress' ? 'running' : status]
 
 /** Whether colour is wanted: not when NO_COLOR is set to anything non-empty (https://no-color.org). */
 export function colorWanted(env: NodeJS.ProcessEnv = process.env): boolean {

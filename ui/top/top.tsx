@@ -124,34 +124,32 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
   }, [])
   useInput(onInput)
 
-  const width = size.columns
+  const frame = { width: size.columns, theme }
+  const rows = { ...frame, selectedId }
   const message = state.message ?? (error ? { text: error, error: true } : null)
   return (
-    <Box flexDirection="column" width={width} height={size.rows - SPARE_ROWS} overflow="hidden">
-      <Header displayUrl={displayUrl} snapshot={snap} width={width} theme={theme} />
+    <Box flexDirection="column" width={frame.width} height={size.rows - SPARE_ROWS} overflow="hidden">
+      <Header {...frame} displayUrl={displayUrl} snapshot={snap} />
       {mode.kind === 'help' ? (
-        <Help rows={layout.bodyRows} width={width} theme={theme} intervalMs={intervalMs} />
+        <Help {...frame} rows={layout.bodyRows} intervalMs={intervalMs} />
       ) : (
         <Box flexDirection="column" height={layout.bodyRows} overflow="hidden">
           <RunningTable
+            {...rows}
             tasks={running}
             total={snap?.counts.progress ?? 0}
-            selectedId={selectedId}
             rows={layout.runningRows}
-            width={width}
             timeoutSeconds={taskTimeout}
             filter={filter}
-            theme={theme}
           />
           {paneOpen ? (
             <OutputPane
+              {...frame}
               pane={pane}
               lines={lines}
               scroll={scroll}
               rows={layout.paneRows}
-              width={width}
               timeoutSeconds={taskTimeout}
-              theme={theme}
               note={
                 selectedId === null || pane !== null
                   ? undefined
@@ -161,22 +159,15 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
               }
             />
           ) : null}
-          <TaskList
-            status={listed.status}
-            tasks={listed.tasks}
-            selectedId={selectedId}
-            rows={layout.listRows}
-            width={width}
-            theme={theme}
-          />
+          <TaskList {...rows} status={listed.status} tasks={listed.tasks} rows={layout.listRows} />
         </Box>
       )}
       {mode.kind === 'confirm' ? (
-        <ConfirmDialog width={width} theme={theme} id={mode.id} task={mode.task} />
+        <ConfirmDialog {...frame} id={mode.id} task={mode.task} />
       ) : mode.kind === 'filter' ? (
-        <FilterPrompt width={width} theme={theme} draft={mode.draft} />
+        <FilterPrompt {...frame} draft={mode.draft} />
       ) : (
-        <Footer width={width} theme={theme} message={message} />
+        <Footer {...frame} message={message} />
       )}
     </Box>
   )

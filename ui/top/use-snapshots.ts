@@ -1,28 +1,16 @@
 import { useEffect, useRef, useState } from 'react'
-import type { ListedStatus, MonitorSource, Snapshot, Stream } from '../../src/monitor.js'
+import type { MonitorSource, Snapshot } from '../../src/monitor.js'
 import { coerceError, oneLine } from '../../src/errors.js'
+import type { TopState } from './keys.js'
 
 /** What the screen asks the database for: the pane's task and stream, the filter, the lower list. */
-export interface Wishes {
-  selectedId: string | null
-  stream: Stream
-  filter: string
-  list: ListedStatus
-}
+type Wishes = Pick<TopState, 'selectedId' | 'stream' | 'filter' | 'list'>
 
-export interface Snapshots {
-  /** The latest snapshot, null before the first. */
-  snap: Snapshot | null
-  /** The wishes it was read for (the pane's id: the one asked for, else the one the source chose). */
-  readFor: Wishes | null
-  /** The last read's failure, one line; null once a read succeeds again. */
-  error: string | null
-}
-
-export interface SnapshotsHandle extends Snapshots {
-  /** Reads again now (after an action), rather than at the next poll. */
-  refresh(): void
-}
+/**
+ * The latest snapshot (null before the first); the wishes it was read for (the pane's id: the one asked
+ * for, else the one the source chose); the last read's failure, one line, null once a read succeeds.
+ */
+type Snapshots = { snap: Snapshot | null; readFor: Wishes | null; error: string | null }
 
 /**
  * Polls the source every `intervalMs`, and at once when the wishes change or the database announces a
@@ -31,7 +19,7 @@ export interface SnapshotsHandle extends Snapshots {
  * dependencies), so it never reads stale ones; the previous snapshot carries over, so the pane keeps
  * continuing from where it stopped.
  */
-export function useSnapshots(source: MonitorSource, intervalMs: number, wishes: Wishes): SnapshotsHandle {
+export function useSnapshots(source: MonitorSource, intervalMs: number, wishes: Wishes) {
   const [state, setState] = useState<Snapshots>({ snap: null, readFor: null, error: null })
   /** The last snapshot read, whichever loop read it: the next read continues its pane. */
   const previous = useRef<Snapshot | null>(null)
@@ -91,5 +79,6 @@ export function useSnapshots(source: MonitorSource, intervalMs: number, wishes: 
     }
   }, [source])
 
+  // refresh: reads again now (after an action), rather than at the next poll.
   return { ...state, refresh: () => wake.current() }
 }
