@@ -19,9 +19,6 @@ import type { WorkerInfo } from './types.js'
  */
 const ENDED_COUNTS_MAX_AGE_MS = 5000
 
-export type QueueCounts = { queue: string; counts: Record<Status, number> }
-export type OldestQueued = Awaited<ReturnType<typeof oldestQueuedByQueue>>[number]
-
 export type RunningTask = Awaited<ReturnType<Activity['running']>>[number]
 
 /** Reads of the queue's state; the slow ones are shared by every caller for ENDED_COUNTS_MAX_AGE_MS. */
@@ -39,12 +36,12 @@ export class Activity {
   }
 
   /** Tasks per queue and status, by queue name, counted as `counts()` counts them. */
-  async countsByQueue(): Promise<QueueCounts[]> {
+  async countsByQueue() {
     return [...(await this.countsBy('queue'))].map(([queue, counts]) => ({ queue, counts }))
   }
 
   /** The oldest runnable queued task of each queue, as read at most the max age ago. */
-  oldestQueued(): Promise<OldestQueued[]> {
+  oldestQueued() {
     return this.slowRead('oldest', () => oldestQueuedByQueue(this.backend))[0]
   }
 

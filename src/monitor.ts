@@ -6,9 +6,7 @@ import type { Backend } from './storage/backend.js'
 import { databaseNow, endedSince, latestWithStatus, type ListedStatus } from './storage/monitor-repository.js'
 import { pausedQueues } from './storage/pause-repository.js'
 import { readJson } from './storage/task-row.js'
-import type { Progress, Status } from './task.js'
 import { firstNonBlankLine } from './display-text.js'
-import type { WorkerInfo } from './types.js'
 
 /**
  * What `sq top` shows, as data: `snapshot()` reads it in one go, the UI renders it. A snapshot carries
@@ -25,57 +23,13 @@ export const PANE_MAX_CHARS = 256 * 1024
 /** How a refresh follows the pane's stream: at most 500 chunks, so a pane far behind catches up over a few. */
 const PANE_READ = { from: 'tail', maxChunks: 500, tailChars: PANE_MAX_CHARS } as const
 
-/** A task of the lower list. Times are by the database's clock. */
-export interface ListedTask {
-  id: string
-  task: string
-  modified: string
-  /** Milliseconds since it was last modified (queued: how long it has waited). */
-  agoMs: number
-  /** Queued with a delay: milliseconds until it may run (a task delayed by 2h has not "waited" 2m). */
-  delayMs?: number
-  /** The first non-blank line of its error (failed) or output (completed); '' for queued. Unescaped. */
-  line: string
-}
+/** A task of the lower list; `agoMs` and `delayMs` are by the database's clock. */
+export type ListedTask = Snapshot['listed']['tasks'][number]
+/** The selected task's output (or log) as far as read; `text` unescaped (the UI escapes). */
+export type Pane = NonNullable<Awaited<ReturnType<typeof readPane>>>
 
-/** The selected task's output (or log), as far as it has been read. */
-export interface Pane {
-  id: string
-  task: string
-  status: Status
-  attempt: number
-  stream: Stream
-  worker: string | null
-  /** As the record holds it: a malformed one is its stored text. */
-  progress: Progress | string | null
-  /** Milliseconds it has run (running) or ran (ended); null before it started. */
-  elapsedMs: number | null
-  /** The tail of the stream, at most PANE_MAX_CHARS. Unescaped: the UI escapes. */
-  text: string
-  /** True when earlier text was left out. */
-  clipped: boolean
-  /** The error of a failed task (its start). */
-  error: string | null
-  /** Where the next snapshot continues reading (follow.ts). */
-  cursor: FollowCursor | null
-}
-
-export interface Snapshot {
-  /** The database's time of this snapshot (ISO). */
-  at: string
-  counts: Record<Status, number>
-  total: number
-  throughput: { completed: number; failed: number; windowSeconds: number }
-  workers: WorkerInfo[]
-  /** Queues paused by `sq pause`, by name (absent in snapshots made by hand, e.g. in tests). */
-  paused?: string[]
-  running: RunningTask[]
-  /** The lower list of `sq top`: the tasks of `SnapshotOptions.list` (the failures by default). */
-  listed: { status: ListedStatus; tasks: ListedTask[] }
-  /** The selected task's pane; null when nothing is selected or the task is gone. */
-  pane: Pane | null
-  tookMs: number
-}
+/** What `snapshot()` reads; `paused` is absent in snapshots made by hand (tests). */
+export type Snapshot = Omit<Awaited<ReturnType<typeof snapshot>>, 'paused'> & { paused?: string[] }
 
 export interface SnapshotOptions {
   /** Task reference pattern (`*`, `?` wildcards, else a substring) for the running tasks and the lower list. */
@@ -87,14 +41,14 @@ export interface SnapshotOptions {
   /** The status of the lower list; default failed. */
   list?: ListedStatus
   /** The previous snapshot: its pane is continued when it shows the same task and stream. */
-  previous?: Snapshot | null
+  previous?: { pane: Parameters<typeof readPane>[3] } | null
 }
 
 /**
  * Reads everything `sq top` shows, through `source`'s read model (a bare backend: one without memory of
  * earlier counts). Every query is bounded; see storage/monitor-repository.ts.
  */
-export async function snapshot(source: Activity | Backend, o: SnapshotOptions = {}): Promise<Snapshot> {
+export async function snapshot(source: Activity | Backend, o: SnapshotOptions = {}) {
   const began = performance.now()
   const activity =
     source instanceof Activity ? source : new Activity(source, { heartbeatTimeout: DEFAULTS.heartbeatTimeout })
@@ -112,15 +66,13 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
     pausedQueues(backend),
   ])
   const now = Date.parse(at)
-  const listed: ListedTask[] = listedRows.map(({ head, run_at, ...r }) => ({
-    ...r,
-    agoMs: Math.max(0, now - Date.parse(r.modified)),
-    ...(Date.parse(run_at) > now ? { delayMs: Date.parse(run_at) - now } : {}),
-    line: firstNonBlankLine(head),
-  }))
   const selectedId = o.selectedId ?? running[0]?.id ?? null
-  const pane = selectedId === null ? null : await readPane(backend, selectedId, o, now)
+  const pane =
+    selectedId === null
+      ? null
+      : await readPane(backend, selectedId, o.stream ?? 'output', o.previous?.pane ?? null, now)
   return {
+    /** The database's time of this snapshot (ISO). */
     at,
     counts,
     total: Object.values(counts).reduce((a, b) => a + b, 0),
@@ -128,16 +80,35 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
     workers,
     paused: paused.map((p) => p.queue),
     running,
-    listed: { status: list, tasks: listed },
+    /** The lower list of `sq top`: the tasks of `o.list` (the failures by default). */
+    listed: { status: list, tasks: listedRows.map((row) => listedTask(row, now)) },
+    /** The selected task's pane; null when nothing is selected or the task is gone. */
     pane,
     tookMs: performance.now() - began,
   }
 }
 
+function listedTask({ head, run_at, ...r }: Awaited<ReturnType<typeof latestWithStatus>>[number], now: number) {
+  return {
+    ...r,
+    /** Since it was last modified (queued: how long it has waited). */
+    agoMs: Math.max(0, now - Date.parse(r.modified)),
+    // Queued with a delay: until it may run (a task delayed by 2h has not "waited" 2m).
+    ...(Date.parse(run_at) > now ? { delayMs: Date.parse(run_at) - now } : {}),
+    /** The first non-blank line of its error (failed) or output (completed); '' for queued. Unescaped. */
+    line: firstNonBlankLine(head),
+  }
+}
+
 /** The pane of task `id`: the previous pane continued by one step of following its stream. */
-async function readPane(backend: Backend, id: string, o: SnapshotOptions, now: number) {
-  const stream = o.stream ?? 'output'
-  const continued = o.previous?.pane?.id === id && o.previous.pane.stream === stream ? o.previous.pane : null
+async function readPane(
+  backend: Backend,
+  id: string,
+  stream: Stream,
+  previous: { id: string; stream: Stream; text: string; clipped: boolean; cursor: FollowCursor | null } | null,
+  now: number,
+) {
+  const continued = previous?.id === id && previous.stream === stream ? previous : null
   const step = await followStep(backend, id, continued?.cursor ?? null, { ...PANE_READ, stream })
   if (!step) return null
   const { head } = step
@@ -152,9 +123,11 @@ async function readPane(backend: Backend, id: string, o: SnapshotOptions, now: n
     stream,
     worker: head.worker,
     progress: readJson('progress', head.progress),
+    // Ms it has run (running) or ran (ended); null before it started.
     elapsedMs: started === null ? null : (head.finished === null ? now : Date.parse(head.finished)) - started,
     error: head.status === 'failed' ? head.error_head : null,
     text: joined.slice(-PANE_MAX_CHARS),
+    // Earlier text was left out.
     clipped: (kept ? kept.clipped : step.clipped) || joined.length > PANE_MAX_CHARS,
     cursor: step.cursor,
   }

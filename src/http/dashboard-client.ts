@@ -1,8 +1,7 @@
 /// <reference lib="dom" />
 import type { ActionAnswer, BulkAnswer, Overview } from './api-types.js'
 import type { Kit } from './dashboard-client-kit.js'
-import type { TaskView } from './dashboard-client-task.js'
-import type { Views } from './dashboard-client-views.js'
+import type { TaskView, Views } from './dashboard-client-views.js'
 
 /**
  * The dashboard's browser script: routing, refresh and actions. It and the parts it is given (clientKit,

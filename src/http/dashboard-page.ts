@@ -1,7 +1,6 @@
 import { dashboardClient } from './dashboard-client.js'
 import { clientKit } from './dashboard-client-kit.js'
-import { clientTask } from './dashboard-client-task.js'
-import { clientViews } from './dashboard-client-views.js'
+import { clientTask, clientViews } from './dashboard-client-views.js'
 import { STATUSES, statusLabel } from '../types.js'
 import { escapeHtml } from './respond.js'
 

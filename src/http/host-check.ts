@@ -17,7 +17,7 @@ function normalHost(host: string): string | undefined {
  * The names a browser may use to reach the server, judged from the address it is bound to. Bound to
  * all interfaces, the machine's own names and addresses.
  */
-export function hostNames(bound: string): Set<string> {
+function hostNames(bound: string): Set<string> {
   const host = normalHost(bound) ?? bound
   if (LOOPBACK.includes(host)) return new Set(LOOPBACK)
   if (host !== '0.0.0.0' && host !== '[::]') return new Set([host])
@@ -26,23 +26,24 @@ export function hostNames(bound: string): Set<string> {
 }
 
 /**
- * The Host headers a reverse proxy passing the Host through sends for each public origin
- * (`https://sq.example.com`): its host as the URL writes it, and with the scheme's port spelled out.
+ * The Host check of `sq serve` bound to `bound`: a header's refusal text, or null when it names the server
+ * with its port (no port means 80, as HTTP says) or one of the public origins.
  */
-export function publicHosts(origins: string[]): Set<string> {
-  return new Set(
-    origins.flatMap((origin) => {
+export function hostCheck(bound: string, publicUrls: string[]) {
+  const names = hostNames(bound)
+  // A reverse proxy passing the Host through sends each public origin's host as the URL writes it,
+  // or with the scheme's port spelled out.
+  const publics = new Set(
+    publicUrls.flatMap((origin) => {
       const url = new URL(origin)
-      const port = url.port || (url.protocol === 'https:' ? '443' : '80')
-      return [url.host, `${url.hostname}:${port}`]
+      return [url.host, `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`]
     }),
   )
-}
-
-/** Is `Host: header` one of `names` with the server's port (no port means 80, as HTTP says)? */
-export function hostAllowed(header: string | undefined, names: Set<string>, port: number, publics: Set<string>) {
-  if (header !== undefined && publics.has(header.toLowerCase())) return true
-  // Strictly host[:port]: `new URL` alone would read `evil@127.0.0.1` as the host 127.0.0.1.
-  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/i.exec(header ?? '')
-  return m !== null && names.has(normalHost(m[1]!) ?? '') && Number(m[2] ?? 80) === port
+  return (header: string | undefined, port: number): string | null => {
+    if (header !== undefined && publics.has(header.toLowerCase())) return null
+    // Strictly host[:port]: `new URL` alone would read `evil@127.0.0.1` as the host 127.0.0.1.
+    const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/i.exec(header ?? '')
+    if (m !== null && names.has(normalHost(m[1]!) ?? '') && Number(m[2] ?? 80) === port) return null
+    return `sq serve answers only for Host ${[...[...names].map((name) => `${name}:${port}`), ...publics].join(', ')}`
+  }
 }

@@ -37,54 +37,50 @@ export function createMetrics(queue: Queue) {
   let current: ReturnType<typeof read> | undefined
   const scrape = () => current ?? read()
 
-  new Gauge({
-    name: 'sq_tasks',
-    help: 'Tasks in the database by queue and status',
-    labelNames: ['queue', 'status'],
-    registers: [registry],
-    async collect() {
-      const { queues } = await scrape()
-      this.reset()
-      for (const { queue: q, counts } of queues)
-        for (const status of STATUSES) this.set({ queue: labelValue(q), status }, counts[status])
-    },
-  })
+  /** A metric whose series are all set anew from each scrape's read. */
+  const define = (
+    Kind: typeof Gauge | typeof Counter,
+    name: string,
+    help: string,
+    labelNames: string[],
+    series: (s: Awaited<ReturnType<typeof read>>) => Array<readonly [Record<string, string>, number]>,
+  ) =>
+    new Kind({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect(this: Gauge | Counter) {
+        const s = await scrape()
+        this.reset()
+        for (const [labels, n] of series(s)) 'set' in this ? this.set(labels, n) : this.inc(labels, n)
+      },
+    })
 
-  new Gauge({
-    name: 'sq_oldest_queued_age_seconds',
-    help: 'Seconds the oldest runnable queued task of the queue has waited past its run_at (0 when none waits)',
-    labelNames: ['queue'],
-    registers: [registry],
-    async collect() {
-      const { queues, oldest } = await scrape()
-      this.reset()
-      for (const { queue: q } of queues)
-        this.set({ queue: labelValue(q) }, oldest.find((o) => o.queue === q)?.seconds ?? 0)
-    },
-  })
-
-  new Counter({
-    name: 'sq_runs_ended_total',
-    help: 'Ended tasks in the database by task reference and final status (purge and requeue lower it: a counter reset)',
-    labelNames: ['task', 'status'],
-    registers: [registry],
-    async collect() {
-      const { ended } = await scrape()
-      this.reset()
-      for (const r of ended) this.inc({ task: labelValue(r.task), status: r.status }, r.n)
-    },
-  })
-
+  define(Gauge, 'sq_tasks', 'Tasks in the database by queue and status', ['queue', 'status'], ({ queues }) =>
+    queues.flatMap(({ queue: q, counts }) =>
+      STATUSES.map((status) => [{ queue: labelValue(q), status }, counts[status]] as const),
+    ),
+  )
+  define(
+    Gauge,
+    'sq_oldest_queued_age_seconds',
+    'Seconds the oldest runnable queued task of the queue has waited past its run_at (0 when none waits)',
+    ['queue'],
+    ({ queues, oldest }) =>
+      queues.map(({ queue: q }) => [{ queue: labelValue(q) }, oldest.find((o) => o.queue === q)?.seconds ?? 0]),
+  )
+  define(
+    Counter,
+    'sq_runs_ended_total',
+    'Ended tasks in the database by task reference and final status (purge and requeue lower it: a counter reset)',
+    ['task', 'status'],
+    ({ ended }) => ended.map((r) => [{ task: labelValue(r.task), status: r.status }, r.n]),
+  )
   registry.registerMetric(durationHistogram(async () => (await scrape()).ended) as never)
-
-  new Gauge({
-    name: 'sq_workers_live',
-    help: 'Workers that heartbeated within the heartbeat timeout',
-    registers: [registry],
-    async collect() {
-      this.set((await scrape()).workers)
-    },
-  })
+  define(Gauge, 'sq_workers_live', 'Workers that heartbeated within the heartbeat timeout', [], ({ workers }) => [
+    [{}, workers],
+  ])
 
   return {
     contentType: registry.contentType,

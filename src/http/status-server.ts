@@ -5,7 +5,7 @@ import type { Queue } from '../queue/queue.js'
 import { ACTION_ROUTES, ActionGuard } from './actions.js'
 import { overview, taskDetail, taskList, throughputSeries, type ApiContext } from './api.js'
 import { DASHBOARD_CSS, dashboardHtml, DASHBOARD_JS } from './dashboard-page.js'
-import { hostAllowed, hostNames, publicHosts } from './host-check.js'
+import { hostCheck } from './host-check.js'
 import { createMetrics } from './metrics.js'
 import { sendJson, sendResult, sendText } from './respond.js'
 import { streamOutput } from './sse.js'
@@ -28,8 +28,7 @@ type Route = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, par
  * Every request must carry a Host header naming this server (421 otherwise; host-check.ts).
  */
 export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
-  const names = hostNames(o.host)
-  const publicHostSet = publicHosts(o.publicUrls ?? [])
+  const refuseHost = hostCheck(o.host, o.publicUrls ?? [])
   const guard = new ActionGuard(o.allowActions ?? false, o.publicUrls ?? [])
   const activity = new Activity(queue.backend, { heartbeatTimeout: queue.settings.heartbeatTimeout })
   const c: ApiContext = { queue, allowActions: guard.enabled, activity }
@@ -58,12 +57,9 @@ export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
   }
 
   const server = http.createServer(async (req, res) => {
-    const port = (server.address() as AddressInfo).port
-    if (!hostAllowed(req.headers.host, names, port, publicHostSet)) {
-      const expected = [...[...names].map((name) => `${name}:${port}`), ...publicHostSet].join(', ')
-      // 421 Misdirected Request: this server is not the one that name stands for.
-      return sendText(res, 421, 'text/plain; charset=utf-8', `sq serve answers only for Host ${expected}\n`)
-    }
+    const refusal = refuseHost(req.headers.host, (server.address() as AddressInfo).port)
+    // 421 Misdirected Request: this server is not the one that name stands for.
+    if (refusal) return sendText(res, 421, 'text/plain; charset=utf-8', `${refusal}\n`)
     try {
       const url = new URL(req.url ?? '/', 'http://localhost')
       const reading = match(get, url.pathname)

@@ -82,8 +82,6 @@ export async function throughput(backend: Backend, o: { buckets: number; bucketS
   }))
 }
 
-export type ThroughputBucket = Awaited<ReturnType<typeof throughput>>[number]
-
 const SUMMARY_COLUMNS = [
   'id',
   'task',

@@ -118,8 +118,6 @@ export async function runningTasks(backend: Backend, o: { taskPattern?: string |
   return rows.map((r) => ({ ...r, started: backend.toIso(r.started) }))
 }
 
-export type RunningRow = Awaited<ReturnType<typeof runningTasks>>[number]
-
 /** The statuses `sq top`'s lower list shows, in the order Tab cycles them, and the column whose start it shows. */
 const HEAD_OF = { failed: 'error', queued: null, completed: 'output' } as const
 export type ListedStatus = keyof typeof HEAD_OF
