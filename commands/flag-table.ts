@@ -68,9 +68,14 @@ export function defineCommand<const T extends CommandDef>(def: T): T {
   return def
 }
 
-/** A flag of each type: `flag.string({ description })`, as oclif's `Flags.string`. */
+/** A flag of each type: `flag.string(description, { default })`, as oclif's `Flags.string`. */
 export const flag = { string: ofType('string'), integer: ofType('integer'), boolean: ofType('boolean') }
 
 function ofType<T extends FlagDef['type']>(type: T) {
-  return <const F extends Omit<FlagDef, 'type'>>(def: F) => ({ type, ...def })
+  // biome-ignore lint/complexity/noBannedTypes: no other field is given
+  return <const F extends Omit<FlagDef, 'type' | 'description'> = {}>(description: string, def: F = {} as F) => ({
+    type,
+    description,
+    ...def,
+  })
 }
