@@ -1,3 +1,4 @@
+import type { WorkersTable } from './storage/schema.js'
 import type { TaskRecord } from './storage/task-row.js'
 
 /**
@@ -47,15 +48,9 @@ export interface TaskRun {
 /** A task with its runs, oldest first: what `sq show` shows. */
 export type TaskWithRuns = Task & { runs: TaskRun[] }
 
-/** A live (or recently seen) worker process, as registered in the database. */
-export interface WorkerInfo {
-  id: string
-  name: string
-  host: string
-  pid: number
+/** A live (or recently seen) worker process, as registered in the database (its sq_workers row). */
+export type WorkerInfo = Omit<WorkersTable, 'queues' | 'started' | 'last_heartbeat'> & {
   queues: string[]
-  concurrency: number
-  running: number
   started: string
   last_heartbeat: string
 }
