@@ -9,17 +9,14 @@ import type { SHARED } from './flags.js'
 export interface FlagDef {
   type: 'string' | 'boolean' | 'integer'
   description: string
-  /** The placeholder help shows for the value (`--db=URL`). */
   helpValue?: string
   char?: Interfaces.AlphabetLowercase
-  /** Repeatable: the values in order, as a list. */
   multiple?: boolean
   default?: string | number | boolean | readonly string[]
   min?: number
   max?: number
   /** The values a string flag takes, and its type a union of them. */
   options?: readonly string[]
-  /** Flags that must not be given with this one. */
   exclusive?: readonly string[]
 }
 

@@ -1,4 +1,4 @@
-import type { WorkersTable } from './storage/schema.js'
+import type { TaskRunsTable, WorkersTable } from './storage/schema.js'
 import type { TaskRecord } from './storage/task-row.js'
 
 /**
@@ -36,13 +36,10 @@ export type Task = TaskRecord
 export type RunOutcome = 'completed' | 'failed' | 'retry' | 'cancelled' | 'given_back' | 'lost'
 
 /** One run of a task, as `sq show --json` lists them in `runs`; the run in progress has no outcome yet. */
-export interface TaskRun {
-  attempt: number
-  worker: string | null
+export type TaskRun = Pick<TaskRunsTable, 'attempt' | 'worker' | 'error'> & {
   started: string | null
   finished: string | null
   outcome: RunOutcome | null
-  error: string | null
 }
 
 /** A task with its runs, oldest first: what `sq show` shows. */
