@@ -73,20 +73,14 @@ export function parseStoredArgs(text: string): TaskArgs {
   return value
 }
 
-/** Where `--args` text comes from: stdin (read only when asked for), and the limit of its size. */
-export interface ArgsSources {
-  stdin: () => Readable
-  maxArgsSize: number
-}
-
 /**
- * `--args` (`'<json>'`, `@file.json` or `-` for stdin) and `--arg key=value` pairs as one object; a file
- * or stdin is read to at most `maxArgsSize` + 1 bytes, and its errors never quote its content.
+ * `--args` (`'<json>'`, `@file.json` or `-` for stdin, which is read only then) and `--arg key=value` pairs
+ * as one object; a file or stdin is read to at most `maxArgsSize` + 1 bytes, its errors never quote it.
  */
 export async function parseCliArgs(
   argsFlag: string | undefined,
   pairs: string[],
-  from: ArgsSources,
+  from: { stdin: () => Readable; maxArgsSize: number },
 ): Promise<TaskArgs> {
   let base: TaskArgs = {}
   if (argsFlag !== undefined) {
