@@ -1,4 +1,3 @@
-import fs from 'node:fs'
 import { parseDuration } from '../src/config.js'
 import { escapeControl } from '../src/display-text.js'
 import { UsageError } from '../src/errors.js'
@@ -6,7 +5,7 @@ import { parseCliArgs } from '../src/queue/args.js'
 import { keyFromTemplate, parseJsonl } from '../src/queue/jsonl.js'
 import { waitForEnd } from '../src/queue/wait.js'
 import type { Queue } from '../src/queue/queue.js'
-import { readLimited } from '../src/read-limited.js'
+import { readInput } from '../src/read-limited.js'
 import type { Status, Task } from '../src/types.js'
 import { formatDuration } from '../ui/format.js'
 import { type CommandIO, command } from './actions/io.js'
@@ -121,16 +120,13 @@ async function waitForTask(
 async function enqueueBatch(io: CommandIO, task: string, flags: EnqueueFlags, jsonl: string) {
   await io.resolveSettings(flags)
   const source = jsonl === '-' ? 'stdin' : jsonl
-  let read: { text: string; over: boolean }
-  try {
-    read = await readLimited(jsonl === '-' ? process.stdin : fs.createReadStream(jsonl), MAX_JSONL_BYTES)
-  } catch (error) {
-    throw new UsageError(
-      `--jsonl: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
-  }
-  if (read.over) throw new UsageError(`--jsonl ${source} is over ${MAX_JSONL_BYTES} bytes: split it`)
-  const items = parseJsonl(read.text, source)
+  const text = await readInput(jsonl, {
+    stdin: () => process.stdin,
+    maxBytes: MAX_JSONL_BYTES,
+    flag: '--jsonl',
+    over: `--jsonl ${source} is over ${MAX_JSONL_BYTES} bytes: split it`,
+  })
+  const items = parseJsonl(text, source)
   const shared = taskOptions(flags)
   const options = items.map((item) => ({
     task,

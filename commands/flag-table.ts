@@ -9,17 +9,14 @@ import type { SHARED } from './flags.js'
 export interface FlagDef {
   type: 'string' | 'boolean' | 'integer'
   description: string
-  /** The placeholder help shows for the value (`--db=URL`). */
   helpValue?: string
   char?: Interfaces.AlphabetLowercase
-  /** Repeatable: the values in order, as a list. */
   multiple?: boolean
   default?: string | number | boolean | readonly string[]
   min?: number
   max?: number
   /** The values a string flag takes, and its type a union of them. */
   options?: readonly string[]
-  /** Flags that must not be given with this one. */
   exclusive?: readonly string[]
 }
 
@@ -68,9 +65,14 @@ export function defineCommand<const T extends CommandDef>(def: T): T {
   return def
 }
 
-/** A flag of each type: `flag.string({ description })`, as oclif's `Flags.string`. */
+/** A flag of each type: `flag.string(description, { default })`, as oclif's `Flags.string`. */
 export const flag = { string: ofType('string'), integer: ofType('integer'), boolean: ofType('boolean') }
 
 function ofType<T extends FlagDef['type']>(type: T) {
-  return <const F extends Omit<FlagDef, 'type'>>(def: F) => ({ type, ...def })
+  // biome-ignore lint/complexity/noBannedTypes: no other field is given
+  return <const F extends Omit<FlagDef, 'type' | 'description'> = {}>(description: string, def: F = {} as F) => ({
+    type,
+    description,
+    ...def,
+  })
 }

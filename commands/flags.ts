@@ -2,19 +2,16 @@ import { SETTING_DEFAULTS, TASK_DEFAULTS } from '../src/defaults.js'
 import { LOG_FORMATS, LOG_LEVELS } from '../src/worker/log.js'
 import { defineCommand, flag, type FlagTable } from './flag-table.js'
 
-/**
- * Every command's flags and arguments, each declared once (commands/flag-table.ts). In one file of their
- * own, as the fast path parses the hot commands' argv before it loads their code or oclif.
- */
+// Every command's flags and arguments, each declared once (commands/flag-table.ts). In a file of their own:
+// the fast path parses the hot commands' argv before it loads their code or oclif.
 
 /** The flags of every command (oclif's baseFlags). */
 export const SHARED = {
-  db: flag.string({
-    description: 'database URL: postgres://…, sqlite:PATH or a file path [env: SQ_DATABASE_URL]',
+  db: flag.string('database URL: postgres://…, sqlite:PATH or a file path [env: SQ_DATABASE_URL]', {
     helpValue: 'URL',
   }),
-  root: flag.string({ description: 'directory task references are relative to [env: SQ_ROOT]', helpValue: 'DIR' }),
-  verbose: flag.boolean({ description: 'print stack traces with errors', default: false }),
+  root: flag.string('directory task references are relative to [env: SQ_ROOT]', { helpValue: 'DIR' }),
+  verbose: flag.boolean('print stack traces with errors', { default: false }),
 } as const satisfies FlagTable
 
 const STATUSES = 'S[,S…]'
@@ -24,36 +21,30 @@ export const ENQUEUE = defineCommand({
   json: true,
   args: { task: { description: 'task reference: <module>#<export>, module relative to the root', required: true } },
   flags: {
-    args: flag.string({ description: "the task's args: a JSON object, @file.json, or - for stdin", helpValue: 'JSON' }),
-    arg: flag.string({
-      description:
-        'one arg as key=value (value parsed as JSON when it parses; a number only when it reads back exactly, so 1.10 stays "1.10"); repeatable',
-      multiple: true,
-      default: [],
-    }),
-    wait: flag.boolean({
-      description: 'block until the task ends, streaming its output; exit 1 unless it completed',
+    args: flag.string("the task's args: a JSON object, @file.json, or - for stdin", { helpValue: 'JSON' }),
+    arg: flag.string(
+      'one arg as key=value (value parsed as JSON when it parses; a number only when it reads back exactly, so 1.10 stays "1.10"); repeatable',
+      { multiple: true, default: [] },
+    ),
+    wait: flag.boolean('block until the task ends, streaming its output; exit 1 unless it completed', {
       default: false,
     }),
-    'wait-timeout': flag.string({
-      description: 'with --wait: stop waiting after this long (e.g. 10m), exit 1 and leave the task as it is',
-      helpValue: DURATION,
-    }),
-    key: flag.string({ description: 'while a task with this key is queued or running, print its id and add nothing' }),
-    delay: flag.string({ description: 'do not run before this long from now (e.g. 30s, 10m, 2h)', exclusive: ['at'] }),
-    at: flag.string({ description: 'do not run before this time (ISO 8601)', exclusive: ['delay'] }),
-    priority: flag.integer({ description: 'higher runs first', default: TASK_DEFAULTS.priority }),
-    queue: flag.string({ description: 'queue name', default: TASK_DEFAULTS.queue }),
-    'max-attempts': flag.integer({
-      description: 'runs allowed in all; failed runs with attempts left retry with backoff',
+    'wait-timeout': flag.string(
+      'with --wait: stop waiting after this long (e.g. 10m), exit 1 and leave the task as it is',
+      { helpValue: DURATION },
+    ),
+    key: flag.string('while a task with this key is queued or running, print its id and add nothing'),
+    delay: flag.string('do not run before this long from now (e.g. 30s, 10m, 2h)', { exclusive: ['at'] }),
+    at: flag.string('do not run before this time (ISO 8601)', { exclusive: ['delay'] }),
+    priority: flag.integer('higher runs first', { default: TASK_DEFAULTS.priority }),
+    queue: flag.string('queue name', { default: TASK_DEFAULTS.queue }),
+    'max-attempts': flag.integer('runs allowed in all; failed runs with attempts left retry with backoff', {
       default: TASK_DEFAULTS.maxAttempts,
     }),
-    jsonl: flag.string({
-      description:
-        'enqueue one task per line of FILE (- for stdin), each line a JSON object of args; one bad line refuses all; --key may name args: "report-{day}"',
-      helpValue: 'FILE',
-      exclusive: ['args', 'arg', 'wait', 'wait-timeout'],
-    }),
+    jsonl: flag.string(
+      'enqueue one task per line of FILE (- for stdin), each line a JSON object of args; one bad line refuses all; --key may name args: "report-{day}"',
+      { helpValue: 'FILE', exclusive: ['args', 'arg', 'wait', 'wait-timeout'] },
+    ),
   },
 })
 
@@ -61,9 +52,8 @@ export const SHOW = defineCommand({
   json: true,
   args: { id: { description: 'task id, or a unique prefix of at least 6 characters', required: true } },
   flags: {
-    follow: flag.boolean({
+    follow: flag.boolean('print the output as it grows until the task ends; exit 1 unless it completed', {
       char: 'f',
-      description: 'print the output as it grows until the task ends; exit 1 unless it completed',
       default: false,
     }),
   },
@@ -73,86 +63,67 @@ export const LIST = defineCommand({
   json: true,
   args: {},
   flags: {
-    status: flag.string({
-      description: 'only these statuses, comma-separated (queued, progress, completed, failed, cancelled)',
+    status: flag.string('only these statuses, comma-separated (queued, progress, completed, failed, cancelled)', {
       helpValue: STATUSES,
     }),
-    task: flag.string({
-      description:
-        'task reference: with * or ? a glob anchored at both ends (hel* matches hello#x, not tasks/hello#x; * crosses / and #), else a substring; ignores case',
-      helpValue: 'PATTERN',
-    }),
-    search: flag.string({
-      description: 'text to find in the id, task, key, args, error or output; ignores case',
+    task: flag.string(
+      'task reference: with * or ? a glob anchored at both ends (hel* matches hello#x, not tasks/hello#x; * crosses / and #), else a substring; ignores case',
+      { helpValue: 'PATTERN' },
+    ),
+    search: flag.string('text to find in the id, task, key, args, error or output; ignores case', {
       helpValue: 'TEXT',
     }),
-    since: flag.string({
-      description: 'only tasks modified since: a duration ago (1h, 2d) or an ISO time',
-      helpValue: 'WHEN',
-    }),
-    limit: flag.integer({
-      description: 'most tasks to show (a note on stderr says when more match)',
-      default: 50,
-      min: 1,
-    }),
-    quiet: flag.boolean({ char: 'q', description: 'print ids only, one per line', default: false }),
+    since: flag.string('only tasks modified since: a duration ago (1h, 2d) or an ISO time', { helpValue: 'WHEN' }),
+    limit: flag.integer('most tasks to show (a note on stderr says when more match)', { default: 50, min: 1 }),
+    quiet: flag.boolean('print ids only, one per line', { char: 'q', default: false }),
   },
 })
 
 export const WORKER = defineCommand({
   args: {},
   flags: {
-    concurrency: flag.integer({
+    concurrency: flag.integer('tasks run at once, each in its own process', {
       char: 'c',
-      description: 'tasks run at once, each in its own process',
       default: 1,
       min: 1,
       max: 256,
     }),
-    burst: flag.boolean({
-      description: 'exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed',
+    burst: flag.boolean('exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed', {
       default: false,
     }),
-    timeout: flag.string({
-      description: `how long a task may run: a duration (10m, 1h30m) or seconds, 0 for no limit [env: SQ_TASK_TIMEOUT; default ${SETTING_DEFAULTS.taskTimeout / 3600}h]`,
-      helpValue: DURATION,
-    }),
-    queue: flag.string({
+    timeout: flag.string(
+      `how long a task may run: a duration (10m, 1h30m) or seconds, 0 for no limit [env: SQ_TASK_TIMEOUT; default ${SETTING_DEFAULTS.taskTimeout / 3600}h]`,
+      { helpValue: DURATION },
+    ),
+    queue: flag.string('queues to take tasks from, comma-separated', {
       char: 'q',
-      description: 'queues to take tasks from, comma-separated',
       default: TASK_DEFAULTS.queue,
     }),
-    grace: flag.string({
-      description: 'how long running tasks get to finish after SIGINT/SIGTERM: a duration (2m) or seconds',
+    grace: flag.string('how long running tasks get to finish after SIGINT/SIGTERM: a duration (2m) or seconds', {
       default: '30s',
       helpValue: DURATION,
     }),
-    retention: flag.string({
-      description:
-        'delete ended tasks older than this, per status (others are kept): completed=7d,failed=30d; replaces retention in sq.config.*',
-      helpValue: 'STATUS=DURATION[,…]',
-    }),
-    'max-memory': flag.integer({ description: 'heap limit of each task process, MiB', default: 2048, min: 16 }),
-    'max-tasks-per-process': flag.integer({
-      description: 'replace a task process after this many tasks (default: never), for code that leaks or changes',
-      min: 1,
-    }),
-    quiet: flag.boolean({
-      description: 'print errors only (failed tasks, database trouble): nothing when all goes well',
+    retention: flag.string(
+      'delete ended tasks older than this, per status (others are kept): completed=7d,failed=30d; replaces retention in sq.config.*',
+      { helpValue: 'STATUS=DURATION[,…]' },
+    ),
+    'max-memory': flag.integer('heap limit of each task process, MiB', { default: 2048, min: 16 }),
+    'max-tasks-per-process': flag.integer(
+      'replace a task process after this many tasks (default: never), for code that leaks or changes',
+      { min: 1 },
+    ),
+    quiet: flag.boolean('print errors only (failed tasks, database trouble): nothing when all goes well', {
       default: false,
       exclusive: ['log-level'],
     }),
-    'log-level': flag.string({
-      description: 'least important lines shown; debug adds the heartbeat',
+    'log-level': flag.string('least important lines shown; debug adds the heartbeat', {
       options: LOG_LEVELS,
       default: 'info',
     }),
-    'log-format': flag.string({
-      description:
-        "text, or json: one JSON object per line {time, level, pid, msg}, with task_id, task, attempt, status, duration_ms, worker on a task's lines",
-      options: LOG_FORMATS,
-      default: 'text',
-    }),
+    'log-format': flag.string(
+      "text, or json: one JSON object per line {time, level, pid, msg}, with task_id, task, attempt, status, duration_ms, worker on a task's lines",
+      { options: LOG_FORMATS, default: 'text' },
+    ),
   },
 })
 
@@ -165,10 +136,7 @@ export const REQUEUE = defineCommand({
   json: true,
   args: IDS,
   flags: {
-    status: flag.string({
-      description: 'requeue every task in these statuses (completed, failed, cancelled)',
-      helpValue: STATUSES,
-    }),
+    status: flag.string('requeue every task in these statuses (completed, failed, cancelled)', { helpValue: STATUSES }),
   },
 })
 
@@ -176,17 +144,15 @@ export const PURGE = defineCommand({
   json: true,
   args: {},
   flags: {
-    'older-than': flag.string({
-      description: 'delete tasks last modified longer ago than this',
+    'older-than': flag.string('delete tasks last modified longer ago than this', {
       default: '30d',
       helpValue: DURATION,
     }),
-    status: flag.string({
-      description: 'statuses to delete, comma-separated: completed, failed, cancelled',
+    status: flag.string('statuses to delete, comma-separated: completed, failed, cancelled', {
       default: 'completed,failed',
       helpValue: STATUSES,
     }),
-    'dry-run': flag.boolean({ description: 'count what would be deleted, delete nothing', default: false }),
+    'dry-run': flag.boolean('count what would be deleted, delete nothing', { default: false }),
   },
 })
 
@@ -205,37 +171,31 @@ export const RESUME = defineCommand({
 export const SERVE = defineCommand({
   args: {},
   flags: {
-    port: flag.integer({
+    port: flag.integer('port to listen on (0 picks a free one)', {
       char: 'p',
-      description: 'port to listen on (0 picks a free one)',
       default: 8000,
       min: 0,
       max: 65535,
     }),
-    host: flag.string({
-      description:
-        'address to bind; requests must name it as their Host (localhost too for 127.0.0.1). Others expose task data',
-      default: '127.0.0.1',
-    }),
-    'public-url': flag.string({
-      description:
-        'behind a reverse proxy: the URL people open (https://sq.example.com), repeatable or comma-separated; its Host and Origin are accepted besides --host (also SQ_PUBLIC_URL, publicUrl in sq.config.*)',
-      multiple: true,
-      helpValue: 'URL',
-    }),
-    'allow-actions': flag.boolean({
-      description:
-        'let the dashboard cancel, requeue and purge tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
-      default: false,
-    }),
+    host: flag.string(
+      'address to bind; requests must name it as their Host (localhost too for 127.0.0.1). Others expose task data',
+      { default: '127.0.0.1' },
+    ),
+    'public-url': flag.string(
+      'behind a reverse proxy: the URL people open (https://sq.example.com), repeatable or comma-separated; its Host and Origin are accepted besides --host (also SQ_PUBLIC_URL, publicUrl in sq.config.*)',
+      { multiple: true, helpValue: 'URL' },
+    ),
+    'allow-actions': flag.boolean(
+      'let the dashboard cancel, requeue and purge tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
+      { default: false },
+    ),
   },
 })
 
 export const TOP = defineCommand({
   args: {},
   flags: {
-    interval: flag.string({
-      description: 'time between refreshes, 0.1 to 10 seconds: a duration (500ms, 2s) or seconds',
+    interval: flag.string('time between refreshes, 0.1 to 10 seconds: a duration (500ms, 2s) or seconds', {
       default: '0.4',
       helpValue: DURATION,
     }),
@@ -244,7 +204,7 @@ export const TOP = defineCommand({
 
 export const HELP = defineCommand({
   args: { command: { description: 'the command to describe', required: false } },
-  flags: { 'nested-commands': flag.boolean({ char: 'n', description: 'include all nested commands in the output' }) },
+  flags: { 'nested-commands': flag.boolean('include all nested commands in the output', { char: 'n' }) },
 })
 
 /** `sq migrate`, `sq schedules`, `sq stats`: the shared flags and --json. */

@@ -47,8 +47,6 @@ export const DEFAULTS: Omit<Settings, 'root'> = SETTING_DEFAULTS
 const CONFIG_FILES = ['sq.config.ts', 'sq.config.mjs', 'sq.config.js', 'sq.config.json']
 
 type Source = { name: string; values: Record<string, unknown> }
-/** A setting's value and where it came from, for messages. */
-type Picked = { value: unknown; from: string }
 
 /** Settings no variable gives: a config file, a library caller, for retention also `sq worker --retention`. */
 const FILE_ONLY = ['schedules', 'retention'] as const
@@ -81,7 +79,8 @@ export async function resolveSettings(
 ): Promise<Settings> {
   const rootHint = path.resolve(cwd, overrides.root ?? nonEmpty(env.SQ_ROOT) ?? '.')
   const file = await loadConfigFile(rootHint)
-  const pick = (key: EnvSetting): Picked | undefined => {
+  // A setting's value and where it came from, for messages.
+  const pick = (key: EnvSetting): { value: unknown; from: string } | undefined => {
     const variable = ENV_VARS[key]
     if (overrides[key] !== undefined) return { value: overrides[key], from: 'flag' }
     // An empty SQ_ALLOWED_TASKS is an empty allowlist, which allows nothing (as an empty `allowedTasks`
@@ -91,25 +90,29 @@ export async function resolveSettings(
     if (file?.values[key] !== undefined) return { value: file.values[key], from: file.name }
     return undefined
   }
+  const read = <T>(key: EnvSetting, parse: (value: unknown, from: string, key: string) => T): T | undefined => {
+    const picked = pick(key)
+    return picked && parse(picked.value, picked.from, key)
+  }
   const root = pick('root')
   const configDir = file ? path.dirname(file.name) : rootHint
   const rootDir = root ? path.resolve(root.from === file?.name ? configDir : cwd, String(root.value)) : rootHint
   if (!fs.existsSync(rootDir) || !fs.statSync(rootDir).isDirectory()) {
     throw new UsageError(`root ${rootDir} is not a directory (from ${root?.from ?? 'the current directory'})`)
   }
-  const db = pick('db')
   return {
     root: rootDir,
     // In a task process, SQ_DATABASE_URL lacks the password its worker handed over otherwise.
-    db: db ? withInheritedPassword(String(db.value)) : DEFAULTS.db,
-    allowedTasks: list(pick('allowedTasks')) ?? DEFAULTS.allowedTasks,
-    taskTimeout: seconds(pick('taskTimeout'), 'taskTimeout') ?? DEFAULTS.taskTimeout,
-    maxOutputSize: bytes(pick('maxOutputSize'), 'maxOutputSize') ?? DEFAULTS.maxOutputSize,
-    maxArgsSize: bytes(pick('maxArgsSize'), 'maxArgsSize') ?? DEFAULTS.maxArgsSize,
-    hooks: pick('hooks') ? String(pick('hooks')!.value) : DEFAULTS.hooks,
-    heartbeatTimeout: seconds(pick('heartbeatTimeout'), 'heartbeatTimeout') ?? DEFAULTS.heartbeatTimeout,
-    publicUrl: origins(pick('publicUrl')) ?? DEFAULTS.publicUrl,
-    pollInterval: seconds(pick('pollInterval'), 'pollInterval', { positive: true }) ?? DEFAULTS.pollInterval,
+    db: read('db', (url) => withInheritedPassword(String(url))) ?? DEFAULTS.db,
+    allowedTasks: read('allowedTasks', list) ?? DEFAULTS.allowedTasks,
+    taskTimeout: read('taskTimeout', seconds) ?? DEFAULTS.taskTimeout,
+    maxOutputSize: read('maxOutputSize', bytes) ?? DEFAULTS.maxOutputSize,
+    maxArgsSize: read('maxArgsSize', bytes) ?? DEFAULTS.maxArgsSize,
+    hooks: read('hooks', String) ?? DEFAULTS.hooks,
+    heartbeatTimeout: read('heartbeatTimeout', seconds) ?? DEFAULTS.heartbeatTimeout,
+    publicUrl: read('publicUrl', origins) ?? DEFAULTS.publicUrl,
+    pollInterval:
+      read('pollInterval', (v, from, key) => seconds(v, from, key, { positive: true })) ?? DEFAULTS.pollInterval,
     schedules:
       overrides.schedules !== undefined
         ? await parseSchedules(overrides.schedules, 'options')
@@ -184,9 +187,7 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
   return { name, values: values as Record<string, unknown> }
 }
 
-function list(picked: Picked | undefined): string[] | undefined {
-  if (!picked) return undefined
-  const { value, from } = picked
+function list(value: unknown, from: string): string[] {
   if (typeof value === 'string')
     return value
       .split(',')
@@ -200,9 +201,7 @@ function list(picked: Picked | undefined): string[] | undefined {
  * Public URLs as origins: a list, or one string of comma-separated URLs; each http(s), without
  * credentials, query or a path (the dashboard's paths are absolute: it must own its origin's root).
  */
-function origins(picked: Picked | undefined): string[] | undefined {
-  if (!picked) return undefined
-  const { value, from } = picked
+function origins(value: unknown, from: string): string[] {
   const items = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]))
   return items
     .map((item) => (typeof item === 'string' ? item.trim() : item))
@@ -221,9 +220,7 @@ function origins(picked: Picked | undefined): string[] | undefined {
 }
 
 /** A setting in seconds (parseDuration's rule); `positive`: above 0, for an interval, where 0 would spin. */
-function seconds(picked: Picked | undefined, key: string, o: { positive?: boolean } = {}): number | undefined {
-  if (!picked) return undefined
-  const { value, from } = picked
+function seconds(value: unknown, from: string, key: string, o: { positive?: boolean } = {}): number {
   const n =
     typeof value === 'number'
       ? value
@@ -235,9 +232,7 @@ function seconds(picked: Picked | undefined, key: string, o: { positive?: boolea
   return n
 }
 
-function bytes(picked: Picked | undefined, key: string): number | undefined {
-  if (!picked) return undefined
-  const { value, from } = picked
+function bytes(value: unknown, from: string, key: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n <= 0)
     throw new UsageError(`${key} from ${from} must be a positive number of bytes, got "${value}"`)

@@ -1,4 +1,6 @@
+import fs from 'node:fs'
 import type { Readable } from 'node:stream'
+import { UsageError } from './errors.js'
 
 /**
  * Reads a stream to its end, keeping at most `maxBytes + 1` bytes: over the limit without holding an
@@ -16,4 +18,20 @@ export async function readLimited(stream: Readable, maxBytes: number): Promise<{
     if (size > maxBytes) return { text: '', over: true }
   }
   return { text: Buffer.concat(chunks).toString('utf8'), over: false }
+}
+
+/** A flag's `-` (stdin) or file, read by readLimited; its UsageErrors name `flag`, never quote the content. */
+export async function readInput(
+  file: string,
+  o: { stdin: () => Readable; maxBytes: number; flag: string; over: string },
+): Promise<string> {
+  let read: { text: string; over: boolean }
+  try {
+    read = await readLimited(file === '-' ? o.stdin() : fs.createReadStream(file), o.maxBytes)
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new UsageError(`${o.flag}: cannot read ${file === '-' ? 'stdin' : file}: ${why}`)
+  }
+  if (read.over) throw new UsageError(o.over)
+  return read.text
 }

@@ -1,3 +1,4 @@
+import type { TaskRunsTable, WorkersTable } from './storage/schema.js'
 import type { TaskRecord } from './storage/task-row.js'
 
 /**
@@ -35,27 +36,18 @@ export type Task = TaskRecord
 export type RunOutcome = 'completed' | 'failed' | 'retry' | 'cancelled' | 'given_back' | 'lost'
 
 /** One run of a task, as `sq show --json` lists them in `runs`; the run in progress has no outcome yet. */
-export interface TaskRun {
-  attempt: number
-  worker: string | null
+export type TaskRun = Pick<TaskRunsTable, 'attempt' | 'worker' | 'error'> & {
   started: string | null
   finished: string | null
   outcome: RunOutcome | null
-  error: string | null
 }
 
 /** A task with its runs, oldest first: what `sq show` shows. */
 export type TaskWithRuns = Task & { runs: TaskRun[] }
 
-/** A live (or recently seen) worker process, as registered in the database. */
-export interface WorkerInfo {
-  id: string
-  name: string
-  host: string
-  pid: number
+/** A live (or recently seen) worker process, as registered in the database (its sq_workers row). */
+export type WorkerInfo = Omit<WorkersTable, 'queues' | 'started' | 'last_heartbeat'> & {
   queues: string[]
-  concurrency: number
-  running: number
   started: string
   last_heartbeat: string
 }

@@ -1,7 +1,6 @@
-import fs from 'node:fs'
 import type { Readable } from 'node:stream'
 import { UsageError } from '../errors.js'
-import { readLimited } from '../read-limited.js'
+import { readInput } from '../read-limited.js'
 import type { TaskArgs } from '../types.js'
 
 export function isPlainObject(value: unknown): value is TaskArgs {
@@ -74,26 +73,27 @@ export function parseStoredArgs(text: string): TaskArgs {
   return value
 }
 
-/** Where `--args` text comes from: stdin (read only when asked for), and the limit of its size. */
-export interface ArgsSources {
-  stdin: () => Readable
-  maxArgsSize: number
-}
-
 /**
- * `--args` (`'<json>'`, `@file.json` or `-` for stdin) and `--arg key=value` pairs as one object; a file
- * or stdin is read to at most `maxArgsSize` + 1 bytes, and its errors never quote its content.
+ * `--args` (`'<json>'`, `@file.json` or `-` for stdin, which is read only then) and `--arg key=value` pairs
+ * as one object; a file or stdin is read to at most `maxArgsSize` + 1 bytes, its errors never quote it.
  */
 export async function parseCliArgs(
   argsFlag: string | undefined,
   pairs: string[],
-  from: ArgsSources,
+  from: { stdin: () => Readable; maxArgsSize: number },
 ): Promise<TaskArgs> {
   let base: TaskArgs = {}
   if (argsFlag !== undefined) {
     const inline = argsFlag !== '-' && !argsFlag.startsWith('@')
     const source = argsFlag === '-' ? 'stdin' : argsFlag.slice(1)
-    const text = inline ? argsFlag : await readArgsText(argsFlag, source, from)
+    const text = inline
+      ? argsFlag
+      : await readInput(argsFlag === '-' ? '-' : source, {
+          stdin: from.stdin,
+          maxBytes: from.maxArgsSize,
+          flag: `--args ${argsFlag}`,
+          over: `--args from ${source} is over the limit of ${from.maxArgsSize} bytes (maxArgsSize / SQ_MAX_ARGS_SIZE)`,
+        })
     let value: unknown
     try {
       value = JSON.parse(text)
@@ -125,23 +125,6 @@ export async function parseCliArgs(
     Object.defineProperty(base, key, { value, enumerable: true, writable: true, configurable: true })
   }
   return base
-}
-
-async function readArgsText(argsFlag: string, source: string, from: ArgsSources): Promise<string> {
-  let read: { text: string; over: boolean }
-  try {
-    read = await readLimited(argsFlag === '-' ? from.stdin() : fs.createReadStream(source), from.maxArgsSize)
-  } catch (error) {
-    throw new UsageError(
-      `--args ${argsFlag}: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
-  }
-  if (read.over) {
-    throw new UsageError(
-      `--args from ${source} is over the limit of ${from.maxArgsSize} bytes (maxArgsSize / SQ_MAX_ARGS_SIZE)`,
-    )
-  }
-  return read.text
 }
 
 /** Where JSON.parse stopped, without the excerpt of the text V8 quotes in some of its messages. */
