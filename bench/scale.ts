@@ -1,0 +1,213 @@
+/**
+ * `npm run bench:scale`: what sq costs one PostgreSQL as the number of workers grows. For 1, 4, 16 and
+ * 64 workers (SCALE_WORKERS; each `sq worker -c 1`, all on this host, on one fresh database):
+ *
+ * - idle: transactions per second per idle worker over SCALE_IDLE_S seconds (default 30, three heartbeats),
+ *   the database's CPU they cost, and the connections they hold;
+ * - trickle: SCALE_TASKS no-op tasks (default 200) enqueued one by one SCALE_GAP_MS apart (default 25):
+ *   transactions and database CPU per task beyond the idle load (the enqueue's own transaction included),
+ *   and pickup p50/p99 from the tasks' records (created → started).
+ *
+ * Transactions are pg_stat_database's commits and rollbacks of the database; database CPU is the user and
+ * system time of its server processes (/proc/PID/stat, 10 ms ticks). A backend reports its counts to the
+ * statistics at most once a second and, once idle, within 10 s: each window is read well after it ends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import fs from 'node:fs'
+import type pg from 'pg'
+import { openQueue } from '../src/index.js'
+import { cleanup, createPgDatabase, dropPgDatabase, PG_ADMIN, pgClient, pgUrl, scratch } from './env.js'
+import { sleep, waitUntil } from './process.js'
+import { num, percentile, table } from './report.js'
+import { BIN } from './sq.js'
+
+const SIZES = (process.env.SCALE_WORKERS ?? '1,4,16,64').split(',').map(Number)
+const IDLE_MS = Number(process.env.SCALE_IDLE_S ?? 30) * 1000
+const TASKS = Number(process.env.SCALE_TASKS ?? 200)
+const GAP_MS = Number(process.env.SCALE_GAP_MS ?? 25)
+/** Long enough for every idle backend to have reported its counts (PostgreSQL: within 10 s of idling). */
+const STATS_SETTLE_MS = 11_000
+const TICK_MS = 10
+
+interface Figures {
+  workers: number
+  /** Workers that failed to start (e.g. the server refused their connection), with the first reason. */
+  refused: number
+  refusal?: string
+  connections: number
+  idleTxPerWorkerS: number
+  idleCpuPerWorkerPct: number
+  txPerTask: number
+  cpuMsPerTask: number
+  pickups: number[]
+}
+
+/** Commits + rollbacks of the database so far, and its server processes' CPU time (ms). */
+async function load(stats: pg.Client, db: string): Promise<{ tx: number; cpuMs: number; connections: number }> {
+  const { rows } = await stats.query<{ tx: string; pids: number[] }>(
+    `select (select xact_commit + xact_rollback from pg_stat_database where datname = $1)::text as tx,
+            (select coalesce(array_agg(pid), '{}') from pg_stat_activity where datname = $1) as pids`,
+    [db],
+  )
+  const { tx, pids } = rows[0]!
+  return { tx: Number(tx), cpuMs: pids.reduce((sum, pid) => sum + cpuMs(pid), 0), connections: pids.length }
+}
+
+function cpuMs(pid: number): number {
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS
+  } catch {
+    return 0 // gone meanwhile
+  }
+}
+
+/**
+ * Backends that exit within a window take their CPU time with them; the workers' connections stay
+ * open, so the windows below only lose the bench's own short-lived ones.
+ */
+async function window(stats: pg.Client, db: string, run: () => Promise<void>) {
+  const before = await load(stats, db)
+  const started = performance.now()
+  await run()
+  const ms = performance.now() - started
+  await sleep(STATS_SETTLE_MS)
+  const after = await load(stats, db)
+  return { ms, tx: after.tx - before.tx, cpuMs: after.cpuMs - before.cpuMs, settleMs: STATS_SETTLE_MS }
+}
+
+function startWorkers(url: string, n: number) {
+  const children: ChildProcess[] = []
+  const failures: string[] = []
+  for (let i = 0; i < n; i++) {
+    const child = spawn(process.execPath, [BIN, 'worker', '-c', '1', '--db', url], {
+      cwd: scratch(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk))
+    child.on('exit', (code, signal) => {
+      if (signal !== 'SIGTERM' && code !== 0) failures.push(stderr.trim().split('\n').pop() ?? `exit ${code}`)
+    })
+    children.push(child)
+  }
+  return {
+    failures,
+    async stop() {
+      const live = children.filter((c) => c.exitCode === null && c.signalCode === null)
+      const gone = live.map((c) => once(c, 'exit'))
+      for (const c of live) c.kill('SIGTERM')
+      await Promise.all(gone)
+    },
+  }
+}
+
+async function measure(workers: number, stats: pg.Client): Promise<Figures> {
+  const db = await createPgDatabase(`scale${workers}`)
+  const url = pgUrl(db)
+  const setup = await openQueue({ db: url, root: scratch() })
+  await setup.close() // the schema exists before the workers start; the bench holds no connection meanwhile
+  const fleet = startWorkers(url, workers)
+  try {
+    const probe = await pgClient(url)
+    const registered = async () => {
+      const { rows } = await probe.query<{ n: string }>('select count(*) as n from sq_workers')
+      return fleet.failures.length > 0 || Number(rows[0]!.n) >= workers
+    }
+    await waitUntil(registered, `${workers} workers to register`, 180_000, 500).finally(() => probe.end())
+    await sleep(5000) // start-up done: each worker registered, rescued, and is idle
+    const idle = await window(stats, db, () => sleep(IDLE_MS))
+    const { connections } = await load(stats, db)
+    const idleTxPerMs = idle.tx / (idle.ms + idle.settleMs)
+    const idleCpuPerMs = idle.cpuMs / (idle.ms + idle.settleMs)
+
+    const q = await openQueue({ db: url, root: scratch() })
+    const ids: string[] = []
+    let own = 0
+    const trickle = await window(stats, db, async () => {
+      for (let i = 0; i < TASKS; i++) {
+        const at = performance.now()
+        ids.push((await q.enqueue({ task: 'tasks#noop' })).id)
+        await sleep(Math.max(0, GAP_MS - (performance.now() - at)))
+      }
+      const done = async () => {
+        own++
+        return (await q.list({ statuses: ['queued', 'progress'], limit: 1 })).length === 0
+      }
+      await waitUntil(done, `${workers} workers to run ${TASKS} tasks`, 120_000, 250)
+    })
+    const tasks = await Promise.all(ids.map((id) => q.get(id)))
+    await q.close()
+    const beyondIdle = (x: number, perMs: number) => x - perMs * (trickle.ms + trickle.settleMs)
+    return {
+      workers,
+      refused: fleet.failures.length,
+      refusal: fleet.failures[0],
+      connections,
+      idleTxPerWorkerS: (idleTxPerMs * 1000) / workers,
+      idleCpuPerWorkerPct: (idleCpuPerMs * 100) / workers,
+      // The bench's own reads (its polls for the end, one `get` per task) are not the tasks' cost.
+      txPerTask: (beyondIdle(trickle.tx, idleTxPerMs) - own - TASKS) / TASKS + 1,
+      cpuMsPerTask: beyondIdle(trickle.cpuMs, idleCpuPerMs) / TASKS,
+      pickups: tasks.map((t) => Date.parse(t.started!) - Date.parse(t.created)).sort((a, b) => a - b),
+    }
+  } finally {
+    await fleet.stop()
+    await dropPgDatabase(db)
+  }
+}
+
+function report(all: Figures[]): string {
+  const rows = all.map((f) => [
+    String(f.workers),
+    f.refused ? `${f.refused} refused` : '',
+    String(f.connections),
+    f.idleTxPerWorkerS.toFixed(2),
+    f.idleCpuPerWorkerPct.toFixed(2),
+    f.txPerTask.toFixed(1),
+    f.cpuMsPerTask.toFixed(2),
+    num(percentile(f.pickups, 50)),
+    num(percentile(f.pickups, 99)),
+  ])
+  const head = [
+    'workers (c=1)',
+    'failed to start',
+    'connections',
+    'idle tx/s per worker',
+    'idle db CPU % per worker',
+    'tx per task',
+    'db CPU ms per task',
+    'pickup p50 ms',
+    'pickup p99 ms',
+  ]
+  const refusals = all.filter((f) => f.refusal).map((f) => `  ${f.workers} workers: ${f.refusal}`)
+  return [
+    `sq on one PostgreSQL: idle for ${IDLE_MS / 1000} s, then ${TASKS} no-op tasks enqueued ${GAP_MS} ms apart`,
+    table(head, rows, ['right']),
+    ...refusals,
+  ].join('\n')
+}
+
+async function main(): Promise<void> {
+  const stats = await pgClient(PG_ADMIN)
+  const all: Figures[] = []
+  try {
+    for (const workers of SIZES) {
+      process.stderr.write(`scale: ${workers} worker(s)…\n`)
+      const f = await measure(workers, stats)
+      const pickup = `pickup p50 ${num(percentile(f.pickups, 50))} ms`
+      process.stderr.write(
+        `  idle ${f.idleTxPerWorkerS.toFixed(2)} tx/s per worker, ${f.txPerTask.toFixed(1)} tx per task, ${pickup}\n`,
+      )
+      all.push(f)
+    }
+  } finally {
+    await stats.end()
+    await cleanup()
+  }
+  process.stdout.write(`${report(all)}\n`)
+}
+
+await main()
