@@ -13,7 +13,7 @@ export const SETTING_DEFAULTS = {
   hooks: null,
   heartbeatTimeout: 30,
   publicUrl: [],
-  pollInterval: 0.1,
+  pollInterval: 5,
   schedules: [],
   retention: {},
 }

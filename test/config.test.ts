@@ -70,12 +70,12 @@ describe('config files in a CommonJS project (package.json without "type")', () 
 })
 
 describe('pollInterval', () => {
-  it('is 0.1 s unless SQ_POLL_INTERVAL or sq.config.* says otherwise (a unit allowed); the variable wins', async () => {
+  it('is 5 s unless SQ_POLL_INTERVAL or sq.config.* says otherwise (a unit allowed); the variable wins', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-poll-'))
-    assert.equal((await resolveSettings({}, {}, dir)).pollInterval, 0.1)
-    assert.equal((await resolveSettings({}, { SQ_POLL_INTERVAL: '2m' }, dir)).pollInterval, 120)
-    fs.writeFileSync(path.join(dir, 'sq.config.json'), '{"pollInterval": 5}')
     assert.equal((await resolveSettings({}, {}, dir)).pollInterval, 5)
+    assert.equal((await resolveSettings({}, { SQ_POLL_INTERVAL: '2m' }, dir)).pollInterval, 120)
+    fs.writeFileSync(path.join(dir, 'sq.config.json'), '{"pollInterval": 2}')
+    assert.equal((await resolveSettings({}, {}, dir)).pollInterval, 2)
     assert.equal((await resolveSettings({}, { SQ_POLL_INTERVAL: '0.5' }, dir)).pollInterval, 0.5)
     fs.rmSync(dir, { recursive: true })
   })

@@ -85,21 +85,24 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
   /**
    * What `listen` hears; the one place that says SQLite has no LISTEN.
    * - 'changes' (PostgreSQL): a trigger (migration 002) notifies `sq_queued` (payload: queue), `sq_ended`
-   *   and `sq_cancel` (payload: task id) on every status change; an insert notifies `sq_queued` itself.
+   *   and `sq_cancel` (payload: task id) on every status change; an insert notifies `sq_queued` itself,
+   *   with how many tasks it queued there (payload: `queue count`, and a single insert's task id).
    * - 'commits' (SQLite): a hint, not a message. Any commit to the file by any process, a heartbeat as
    *   much as an enqueue, calls every handler with an empty payload (fs.watch on the WAL), and a network
    *   mount calls none: listeners re-read what they care about, and keep a slow poll.
    */
   readonly hears: 'changes' | 'commits'
+  /** Whether notifications can arrive now: PostgreSQL's LISTEN connection is up, SQLite's -wal is watched. */
+  hearing(): boolean
   /** Until the returned function is called. PostgreSQL's calls every handler with '' after a reconnect. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>
   /**
-   * Tells `sq_queued` which queues (each once: queuesOf) a write has just queued tasks in, inside its
+   * Tells `sq_queued` how many tasks a write has just queued in each queue (queueCounts), inside its
    * transaction (delivered at its commit). Every INSERT of tasks calls it or is spelled with
    * SqlSpelling.announcingQueue. PostgreSQL: one pg_notify per queue (an insert trigger did it until
    * migration 008: its capture of every new row cost a bulk insert ~9%). SQLite: nothing, any commit wakes.
    */
-  announceQueued(trx: SqlRunner, queues: readonly string[]): Promise<void>
+  announceQueued(trx: SqlRunner, counts: ReadonlyMap<string, number>): Promise<void>
 }
 
 /** How each database spells what the statements written out as SQL need. */

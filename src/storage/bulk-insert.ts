@@ -1,5 +1,5 @@
 import { type Backend, type SqlRunner, statement } from './backend.js'
-import { newTasksJson, queuesOf, type NewTask } from './task-repository.js'
+import { newTasksJson, queueCounts, type NewTask } from './task-repository.js'
 import { newTaskColumnList, newTaskValues } from './task-row.js'
 
 /** What a bulk insert writes with: a backend, or an app's transaction (executor.ts). */
@@ -58,7 +58,7 @@ export async function insertTasks(
 /** Inserts new tasks none of which can lose its key, and announces their queues, in `trx`. */
 export async function insertUnkeyed(backend: BulkWriter, trx: SqlRunner, batch: NewTask[]): Promise<void> {
   for (const rows of chunks(batch)) await trx.query(insertSql(backend, false), [rows], 'insert_tasks')
-  await backend.announceQueued(trx, queuesOf(batch))
+  await backend.announceQueued(trx, queueCounts(batch))
 }
 
 const runsNow = (t: NewTask) => 'afterSeconds' in t.runAt && t.runAt.afterSeconds === 0
@@ -79,7 +79,7 @@ async function insertWithKeys(
     )
     const rows = lost.length === 0 ? [] : await trx.query<TaskKey>(holdersSql(backend), [JSON.stringify(lost)])
     const holders = new Map(rows.map((r) => [r.key, r.id]))
-    await backend.announceQueued(trx, queuesOf(batch.filter((t) => inserted.has(t.id))))
+    await backend.announceQueued(trx, queueCounts(batch.filter((t) => inserted.has(t.id))))
     await beforeCommit
     // Inside one write transaction no holder can end between the insert and this read.
     return batch.map((t) =>

@@ -117,17 +117,31 @@ async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Pro
   return queues.filter((q) => !skip.has(q))
 }
 
-/** Is any task of these queues runnable now? A read: idle workers poll without a claim's write lock. */
-export async function hasRunnable(backend: Backend, queues: string[]): Promise<boolean> {
+/**
+ * When the next task of these queues comes due, in ms from now on the database's clock: ≤ 0 when one is
+ * runnable now, null when none is queued. A read: idle workers look without a claim's write lock, and
+ * sleep until then. The runnable one comes first off the claim's index; only without it is the earliest
+ * future run_at sought (COALESCE evaluates its second subquery only then).
+ */
+export async function nextDue(backend: Backend, queues: string[]): Promise<number | null> {
   const live = await unpaused(backend, backend, queues)
-  if (live.length === 0) return false
-  const name = `runnable_${live.length}`
-  const text = statement(
-    backend,
+  if (live.length === 0) return null
+  const name = `next_due_${live.length}`
+  const text = statement(backend, name, () => {
+    const { spelling } = backend
+    const p = parameters(spelling)
+    const runnable = `${nextRunnableSql(spelling, p, live.length, '"run_at"')} limit 1`
+    const queues = () => live.map(() => p()).join(', ')
+    const future = `select min("run_at") from "sq_tasks" where "status" = 'queued' and "queue" in (${queues()})
+      and not exists (select "queue" from "sq_paused_queues" where "queue" in (${queues()}))`
+    return `select coalesce((${runnable}), (${future})) as "due", ${spelling.nowMs} as "now"`
+  })
+  const [row] = await backend.query<{ due: Date | string | null; now: number }>(
+    text,
+    [...live, ...live, ...live, ...live],
     name,
-    () => `${nextRunnableSql(backend.spelling, parameters(backend.spelling), live.length)} limit 1`,
   )
-  return (await backend.query(text, [...live, ...live], name)).length > 0
+  return row?.due == null ? null : Date.parse(backend.toIso(row.due)) - Number(row.now)
 }
 
 /**
@@ -135,11 +149,11 @@ export async function hasRunnable(backend: Backend, queues: string[]): Promise<b
  * created, WHERE status = 'queued'): the first rows come straight off it. Its values: the queues, twice.
  * The gate (none of them paused) names no column of sq_tasks: see Backend.gatesBeforeScan and `unpaused`.
  */
-function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCount: number): string {
+function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCount: number, column = '"id"'): string {
   const queues = () => Array.from({ length: queueCount }, () => p()).join(', ')
   // A literal status: a statement kept prepared may be planned once for any value, and only the
   // literal lets that plan use the partial index of queued tasks.
-  return `select "id" from "sq_tasks" where "status" = 'queued' and "queue" in (${queues()})
+  return `select ${column} from "sq_tasks" where "status" = 'queued' and "queue" in (${queues()})
     and "run_at" <= ${spelling.now}
     and not exists (select "sq_paused_queues"."queue" from "sq_paused_queues" where "sq_paused_queues"."queue" in (${queues()}))
     order by "priority" desc, "run_at", "created"`

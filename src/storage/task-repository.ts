@@ -26,8 +26,12 @@ export interface NewTask {
   runAt: { afterSeconds: number } | { at: string }
 }
 
-/** The queues of some new tasks, each once: what their insert announces (Backend.announceQueued). */
-export const queuesOf = (tasks: readonly Pick<NewTask, 'queue'>[]) => [...new Set(tasks.map((t) => t.queue))]
+/** How many of some new tasks each queue gets: what their insert announces (Backend.announceQueued). */
+export function queueCounts(tasks: readonly Pick<NewTask, 'queue'>[]): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const { queue } of tasks) counts.set(queue, (counts.get(queue) ?? 0) + 1)
+  return counts
+}
 
 /**
  * New tasks as ONE parameter of a bulk insert (bulk-insert.ts): [id, task, args, queue, priority,

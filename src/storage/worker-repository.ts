@@ -2,6 +2,7 @@ import type { WorkerInfo } from '../types.js'
 import { type Backend, parameters, statement } from './backend.js'
 import type { RunRef } from './fencing.js'
 import type { TaskRow } from './task-row.js'
+import type { WorkersTable } from './schema.js'
 
 /** What a worker says of itself when it registers; the rest of WorkerInfo the database keeps. */
 export type WorkerRegistration = Pick<WorkerInfo, 'id' | 'name' | 'host' | 'pid' | 'queues' | 'concurrency'>
@@ -23,13 +24,54 @@ export async function registerWorker(backend: Backend, w: WorkerRegistration): P
     .execute()
 }
 
-/** Returns false when the row is gone: another worker judged this one dead and it must stop. */
-export async function heartbeat(backend: Backend, id: string, running: number): Promise<boolean> {
+/**
+ * Beats, and returns the database's clock (ms, as databaseTime) for the clocks' offset; null when the
+ * row is gone: another worker judged this one dead and it must stop.
+ */
+export async function heartbeat(backend: Backend, id: string, running: number): Promise<number | null> {
   const text = statement(backend, 'heartbeat', () => {
     const p = parameters(backend.spelling)
-    return `update "sq_workers" set "last_heartbeat" = ${backend.spelling.now}, "running" = ${p()} where "id" = ${p()} returning "id"`
+    return `update "sq_workers" set "last_heartbeat" = ${backend.spelling.now}, "running" = ${p()} where "id" = ${p()}
+      returning ${backend.spelling.nowMs} as "ms"`
   })
-  return (await backend.query(text, [running, id], 'heartbeat')).length === 1
+  const [row] = await backend.query<{ ms: number }>(text, [running, id], 'heartbeat')
+  return row ? Number(row.ms) : null
+}
+
+/** A worker as its last heartbeat left it. */
+export type Peer = Pick<WorkerInfo, 'id' | 'queues' | 'concurrency' | 'running'>
+
+/** What a worker learns of the others at each heartbeat, in one read. */
+export interface Survey {
+  /** Workers that heartbeated within the timeout. */
+  live: Peer[]
+  /** Some worker is silent for longer than the timeout, or some running task has no live worker. */
+  rescueDue: boolean
+}
+
+export async function survey(backend: Backend, heartbeatTimeout: number): Promise<Survey> {
+  const text = statement(backend, 'survey', () => {
+    const { spelling } = backend
+    const p = parameters(spelling)
+    const cutoff = () => spelling.nowPlusSeconds(p())
+    const orphans = `select 1 from "sq_tasks" "t" left join "sq_workers" "x" on "x"."id" = "t"."worker_id"
+      where "t"."status" = 'progress' and ("x"."id" is null or "x"."last_heartbeat" < ${cutoff()})`
+    return `select "w"."id", "w"."queues", "w"."concurrency", "w"."running", "w"."last_heartbeat" >= ${cutoff()} as "live", "o"."orphans"
+      from (select exists (${orphans}) as "orphans") "o" left join "sq_workers" "w" on 1 = 1`
+  })
+  type Row = Pick<WorkersTable, 'concurrency' | 'running' | 'queues'> & { id: string | null }
+  const rows = await backend.query<Row & { live: unknown; orphans: unknown }>(
+    text,
+    [-heartbeatTimeout, -heartbeatTimeout],
+    'survey',
+  )
+  const workers = rows.filter((r) => r.id !== null)
+  return {
+    live: workers
+      .filter((r) => Boolean(r.live))
+      .map((r) => ({ id: r.id!, queues: r.queues.split(','), concurrency: r.concurrency, running: r.running })),
+    rescueDue: Boolean(rows[0]?.orphans) || workers.some((r) => !r.live),
+  }
 }
 
 export async function unregisterWorker(backend: Backend, id: string): Promise<void> {

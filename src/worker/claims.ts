@@ -1,7 +1,7 @@
 import { redactSecrets } from '../redact.js'
 import type { Backend } from '../storage/backend.js'
 import { releaseUnstarted } from '../storage/run-release.js'
-import { claimTasks, hasRunnable, markStarted } from '../storage/run-repository.js'
+import { claimTasks, markStarted, nextDue } from '../storage/run-repository.js'
 import type { WorkerPresence } from './presence.js'
 import type { WorkerLog } from './log.js'
 import { Run } from './run.js'
@@ -24,6 +24,10 @@ export class Claims {
   drained = true
   /** Claims failed in a row (the database is away): the worker backs off, and is not idle. */
   failures = 0
+  /** When the last claim failed (performance.now()): its answer may have been lost with a claimed task. */
+  lastFailureAt = Number.NEGATIVE_INFINITY
+  /** From the last look that found nothing runnable: ms until the next queued task comes due, if any. */
+  dueInMs: number | undefined
   private markTimer: NodeJS.Timeout | undefined
   private marking = true
 
@@ -42,10 +46,7 @@ export class Claims {
   async take(want: number, startNow: boolean): Promise<Run[]> {
     try {
       // After a short claim the queue looked empty: a plain read finds out, without the write lock.
-      if (this.drained && !(await hasRunnable(this.backend, this.queues))) {
-        this.failures = 0
-        return []
-      }
+      if (this.drained && !(await this.look())) return []
       const tasks = await claimTasks(this.backend, {
         workerId: this.presence.id,
         workerName: this.presence.name,
@@ -56,21 +57,38 @@ export class Claims {
       })
       this.failures = 0
       this.drained = tasks.length < want
+      // None after all (another worker was first, or it is not due yet): when is the next one?
+      if (tasks.length === 0) await this.look()
       return tasks.map((task) => new Run(task, this.maxOutputSize, startNow))
     } catch (error) {
       // The database is away (restart, network, lock timeout): keep the running tasks, retry the
       // claim with backoff, and say so once per failure.
       this.failures++
+      this.lastFailureAt = performance.now()
       this.drained = true
       this.log(`cannot claim tasks (attempt ${this.failures}): ${redactSecrets((error as Error).message)}`)
       return []
     }
   }
 
+  /** Reads when the next task comes due; true when one is runnable now. */
+  private async look(): Promise<boolean> {
+    const due = await nextDue(this.backend, this.queues)
+    this.failures = 0
+    this.dueInMs = due ?? undefined
+    return due !== null && due <= 0
+  }
+
+  /** How long an idle worker sleeps before its next look: the poll, or less when a task comes due sooner. */
+  idleMs(pollMs: number): number {
+    return this.dueInMs === undefined ? pollMs : Math.min(pollMs, Math.max(1, Math.ceil(this.dueInMs)))
+  }
+
   /** Burst mode: is no runnable task left? (Unknown, with the database away: no.) */
   async noneLeft(): Promise<boolean> {
     try {
-      return !(await hasRunnable(this.backend, this.queues))
+      const due = await nextDue(this.backend, this.queues)
+      return due === null || due > 0
     } catch {
       return false
     }

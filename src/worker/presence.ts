@@ -9,6 +9,9 @@ import type { WorkerOptions } from './worker.js'
 /** How far the clocks' measured offset may wander before it is measured anew. */
 const CLOCK_TOLERANCE_MS = 100
 
+/** Workers woken beyond a notification's count of tasks (wakes). */
+const SPARE_WAKERS = 1
+
 /** A worker's identity in the database, its heartbeat, and the rescue of dead workers' tasks. */
 export class WorkerPresence {
   readonly id = randomUUID()
@@ -33,6 +36,8 @@ export class WorkerPresence {
    * a whole timeout from its next good beat, as the others get to beat again, before it rescues.
    */
   private rescuesFrom = 0
+  /** The live workers as of the last heartbeat, this one included: who wakes for a notification (wakes). */
+  private peers: workers.Peer[] = []
   private lastBeatAt: number | undefined
 
   /** Database clock minus this host's clock, ms, and the round trip of the sample it came from. */
@@ -44,29 +49,30 @@ export class WorkerPresence {
   }
 
   /**
-   * Measures the clocks' offset: the database's time lies somewhere in the round trip, so the sample
-   * with the shortest round trip is the most exact, and is kept — unless a new one is off by more than
-   * CLOCK_TOLERANCE_MS (a clock was set). A stable offset keeps one worker's runs in order in the records.
+   * Measures the clocks' offset from `read`, a statement that returns the database's time: that time
+   * lies somewhere in the round trip, so the sample with the shortest round trip is the most exact, and
+   * is kept — unless a new one is off by more than CLOCK_TOLERANCE_MS (a clock was set). A stable offset
+   * keeps one worker's runs in order in the records.
    */
-  private async syncClock(samples = 1): Promise<void> {
-    for (let i = 0; i < samples; i++) {
-      const [before, started] = [Date.now(), performance.now()]
-      const database = await workers.databaseTime(this.backend)
-      const [after, roundTripMs] = [Date.now(), performance.now() - started]
-      // Not rounded: a whole ms of error put every recorded start and end a ms late (or early). Date.now()
-      // drops the fraction of its ms, half a ms on average: the midpoint gets it back.
-      const offsetMs = database - ((before + after) / 2 + 0.5)
-      const known = this.clock
-      if (!known || roundTripMs < known.roundTripMs || Math.abs(offsetMs - known.offsetMs) > CLOCK_TOLERANCE_MS) {
-        this.clock = { offsetMs, roundTripMs }
-      }
+  private async timed(read: () => Promise<number | null>): Promise<number | null> {
+    const [before, started] = [Date.now(), performance.now()]
+    const database = await read()
+    const [after, roundTripMs] = [Date.now(), performance.now() - started]
+    if (database === null) return null
+    // Not rounded: a whole ms of error put every recorded start and end a ms late (or early). Date.now()
+    // drops the fraction of its ms, half a ms on average: the midpoint gets it back.
+    const offsetMs = database - ((before + after) / 2 + 0.5)
+    const known = this.clock
+    if (!known || roundTripMs < known.roundTripMs || Math.abs(offsetMs - known.offsetMs) > CLOCK_TOLERANCE_MS) {
+      this.clock = { offsetMs, roundTripMs }
     }
+    return database
   }
 
   async register(): Promise<void> {
     this.lastBeatAt = undefined
     this.rescuesFrom = performance.now() + this.options.heartbeatTimeout * 1000
-    await this.syncClock(this.clock ? 1 : 5)
+    for (let i = this.clock ? 1 : 5; i > 0; i--) await this.timed(() => workers.databaseTime(this.backend))
     await workers.registerWorker(this.backend, {
       id: this.id,
       name: this.name,
@@ -77,9 +83,9 @@ export class WorkerPresence {
     })
   }
 
+  /** Beats (its round trip also samples the clocks), then reads the others' state, and rescues if due. */
   async beat(running: number): Promise<void> {
-    await this.syncClock()
-    if (!(await workers.heartbeat(this.backend, this.id, running))) {
+    if ((await this.timed(() => workers.heartbeat(this.backend, this.id, running))) === null) {
       // Another worker judged this one dead (it missed its beats) and failed its tasks; those runs are
       // lost and will be stopped. Come back under the same id and go on.
       this.options.log(`worker ${this.name} was presumed dead by another worker; registering again`)
@@ -89,6 +95,21 @@ export class WorkerPresence {
     // more is an outage or a freeze, and no rescue for a whole timeout.
     this.holdOffAfterSilence(this.lastBeatAt ?? Number.NEGATIVE_INFINITY)
     this.lastBeatAt = performance.now()
+    const { live, rescueDue } = await workers.survey(this.backend, this.options.heartbeatTimeout)
+    this.peers = live
+    if (rescueDue) await this.rescueOrphans()
+  }
+
+  /**
+   * Whether this worker claims at once for a notification of `count` tasks queued in `queue`: only the
+   * first count + SPARE_WAKERS, by id, of the workers that serve it and had a free slot at their last
+   * heartbeat (this one always counts itself), so that a task costs a bounded number of claims however
+   * many workers idle. The spare covers one stale entry (a worker gone, or busy since); beyond that the
+   * others find the task at their next look.
+   */
+  wakes(queue: string, count: number): boolean {
+    const free = (p: workers.Peer) => p.id < this.id && p.running < p.concurrency && p.queues.includes(queue)
+    return this.peers.filter(free).length < count + SPARE_WAKERS
   }
 
   /**

@@ -34,6 +34,10 @@ export interface WorkerOptions {
 
 /** At a stop, how long verdicts may wait for an unreachable database, at least. */
 const MIN_VERDICT_WAIT_ON_STOP_MS = 5000
+/** How long after a failed claim the heartbeat looks for strays: they are told apart after 10 s (releaseStrays). */
+const STRAY_WATCH_MS = 40_000
+/** The poll of a worker that cannot hear notifications (pollMs). */
+const DEAF_POLL_MS = 100
 
 /**
  * The worker: a pipeline of claim batches → local queue → task processes → group-committed verdicts.
@@ -105,10 +109,15 @@ export class Worker {
       runs: this.runs,
       log: this.options.log,
       heartbeat: () => this.heartbeat(),
-      queued: (queue) => {
-        // A notification naming one of its queues (PostgreSQL) says there is a task: claim it without
-        // reading first. An empty payload is only a hint (SQLite's WAL watch, a reconnection).
-        if (this.options.queues.includes(queue)) this.claims.drained = false
+      queued: (payload) => {
+        // An empty payload is only a hint (SQLite's WAL watch, a reconnection): look. A notification
+        // naming one of its queues (PostgreSQL) says there are tasks: claim without reading first — if
+        // this worker is among those it wakes (its count: the tasks it announces; none: any number).
+        if (payload === '') return this.wakeup.wake()
+        const [queue = '', count] = payload.split(' ')
+        if (!this.options.queues.includes(queue)) return
+        if (!this.presence.wakes(queue, count === undefined ? Number.POSITIVE_INFINITY : Number(count))) return
+        this.claims.drained = false
         this.wakeup.wake()
       },
     })
@@ -124,7 +133,7 @@ export class Worker {
         if (await this.claim()) continue
         // Burst: idle, verdicts written (a retry may be runnable at once), and still nothing to run.
         if (this.options.burst && this.idle() && (await this.verdicts.flush().then(() => this.claims.noneLeft()))) break
-        if (this.claims.failures === 0) await this.wakeup.sleep(this.settings.pollInterval * 1000)
+        if (this.claims.failures === 0) await this.wakeup.sleep(this.claims.idleMs(this.pollMs()))
         // Backing off from a database that is away: no wake-up cuts it short (SQLite's WAL watch sees
         // every write attempt, on a full disk too), only a stop.
         else await this.stopped.sleep(Math.min(100 * 2 ** this.claims.failures, 10_000))
@@ -220,8 +229,9 @@ export class Worker {
       return
     }
     await this.presence.beat(this.runs.runningCount)
-    await this.presence.rescueOrphans()
-    await this.presence.releaseStrays((id) => this.runs.holds(id) || this.verdicts.has(id))
+    // Strays come only from a claim whose answer was lost: looked for until they are old enough to tell.
+    if (performance.now() - this.claims.lastFailureAt < STRAY_WATCH_MS)
+      await this.presence.releaseStrays((id) => this.runs.holds(id) || this.verdicts.has(id))
     const rss = (process.memoryUsage.rss() / 1024 / 1024).toFixed(1)
     this.options.log(
       `[RAM Usage: ${rss} MiB] Heartbeat: ${this.presence.name}, ${this.runs.runningCount} running, ${this.tasksDone} done`,
@@ -231,6 +241,15 @@ export class Worker {
   /** Gives the claimed, unstarted runs back to the queue without spending their attempt. */
   private releaseWaiting(): Promise<void> {
     return this.claims.giveBack(this.runs.takeWaiting())
+  }
+
+  /**
+   * The safety net under notifications: the setting while the backend hears them, a quick poll while it
+   * cannot (its LISTEN connection lost, no -wal file to watch yet).
+   */
+  private pollMs(): number {
+    const pollMs = this.settings.pollInterval * 1000
+    return this.backend.hearing() ? pollMs : Math.min(pollMs, DEAF_POLL_MS)
   }
 
   private idle(): boolean {

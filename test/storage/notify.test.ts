@@ -27,9 +27,9 @@ describeOn('postgres', 'status change notifications (postgres)', () => {
     await Promise.all(stops.map((stop) => stop()))
   })
 
-  it('notifies a new task, the end of a cancelled run, and a requeue', async () => {
+  it('notifies a new task (its queue, 1 and its id), the end of a cancelled run, and a requeue (its queue)', async () => {
     const id = await insert(d, { task: 't#x', queue: 'mail' })
-    await waitFor(() => heard.includes('sq_queued:mail'), 10_000)
+    await waitFor(() => heard.includes(`sq_queued:mail 1 ${id}`), 10_000)
     await claimTasks(d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['mail'], limit: 1 })
     assert.equal(await cancelRunning(d, id), true)
     await waitFor(() => heard.includes(`sq_cancel:${id}`) && heard.includes(`sq_ended:${id}`), 10_000)
@@ -39,15 +39,15 @@ describeOn('postgres', 'status change notifications (postgres)', () => {
     assert.ok(!heard.some((h) => h.startsWith('sq_ended') || h.startsWith('sq_cancel')), heard.join(', '))
   })
 
-  it('wakes the workers of each queue a bulk insert fills, and none for rows it did not insert', async () => {
-    await insert(d, { task: 't#x', queue: 'held', key: 'k' })
+  it('tells each queue a bulk insert fills how many it got, and nothing of rows it did not insert', async () => {
+    const held = await insert(d, { task: 't#x', queue: 'held', key: 'k' })
     // A later transaction's notification arrives after every earlier one's: the end of what to hear.
     const heardUpTo = async (marker: string) => {
-      await insert(d, { task: 't#x', queue: marker })
-      await waitFor(() => heard.includes(`sq_queued:${marker}`), 10_000)
-      return heard.filter((h) => h !== `sq_queued:${marker}`).sort()
+      const id = await insert(d, { task: 't#x', queue: marker })
+      await waitFor(() => heard.includes(`sq_queued:${marker} 1 ${id}`), 10_000)
+      return heard.filter((h) => h !== `sq_queued:${marker} 1 ${id}`).sort()
     }
-    await waitFor(() => heard.includes('sq_queued:held'), 10_000)
+    await waitFor(() => heard.includes(`sq_queued:held 1 ${held}`), 10_000)
     heard.length = 0
     const batch = [
       ...Array.from({ length: 3 }, () => newTask({ queue: 'mail' })),
@@ -59,18 +59,18 @@ describeOn('postgres', 'status change notifications (postgres)', () => {
       results.map((r) => r.created),
       [true, true, true, true, true, false],
     )
-    assert.deepEqual(await heardUpTo('marker1'), ['sq_queued:mail', 'sq_queued:reports'])
+    assert.deepEqual(await heardUpTo('marker1'), ['sq_queued:mail 3', 'sq_queued:reports 2'])
     heard.length = 0
     // Every row refused (its key is held): nothing was queued, so no worker is woken.
     await insertTasks(d, [newTask({ queue: 'held', key: 'k' })])
     assert.deepEqual(await heardUpTo('marker2'), [])
     heard.length = 0
-    // Without keys (COPY), and delayed (INSERT … SELECT): each queue once, as with keys.
+    // Without keys (COPY), and delayed (INSERT … SELECT): each queue once with its count, as with keys.
     await insertTasks(d, [newTask({ queue: 'bulk-a' }), newTask({ queue: 'bulk-b' }), newTask({ queue: 'bulk-a' })])
-    assert.deepEqual(await heardUpTo('marker3'), ['sq_queued:bulk-a', 'sq_queued:bulk-b'])
+    assert.deepEqual(await heardUpTo('marker3'), ['sq_queued:bulk-a 2', 'sq_queued:bulk-b 1'])
     heard.length = 0
     await insertTasks(d, [newTask({ queue: 'later', runAt: { afterSeconds: 60 } })])
-    assert.deepEqual(await heardUpTo('marker4'), ['sq_queued:later'])
+    assert.deepEqual(await heardUpTo('marker4'), ['sq_queued:later 1'])
   })
 
   it('listens again after its connection is lost, and calls every handler once on reconnecting', async () => {
@@ -99,6 +99,6 @@ describeOn('postgres', 'status change notifications (postgres)', () => {
       10_000,
       'the pool to reconnect',
     )
-    await waitFor(() => heard.includes('sq_queued:again'), 10_000, 'a notification on the new connection')
+    await waitFor(() => heard.includes(`sq_queued:again 1 ${id}`), 10_000, 'a notification on the new connection')
   })
 })

@@ -6,7 +6,7 @@ import pg from 'pg'
 import type { Backend } from '../../src/storage/backend.js'
 import type { Database } from '../../src/storage/schema.js'
 import { pausedQueues, pauseQueue, resumeQueue } from '../../src/storage/pause-repository.js'
-import { claimTasks, hasRunnable } from '../../src/storage/run-repository.js'
+import { claimTasks, nextDue } from '../../src/storage/run-repository.js'
 import { insertTask } from '../../src/storage/task-repository.js'
 import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { sessionOver } from '../helpers/explain.js'
@@ -36,7 +36,7 @@ for (const dialect of DIALECTS) {
       await sleep(5)
       assert.deepEqual(await pauseQueue(t.d, 'mail'), first)
       assert.deepEqual(await pausedQueues(t.d), [first])
-      assert.equal(await hasRunnable(t.d, ['mail']), false)
+      assert.equal(await nextDue(t.d, ['mail']), null)
       assert.deepEqual(
         (await claim(['mail', 'sms'])).map((task) => task.queue),
         ['sms'],
@@ -44,7 +44,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await claim(['mail']), [])
       assert.equal(await resumeQueue(t.d, 'mail'), true)
       assert.equal(await resumeQueue(t.d, 'mail'), false)
-      assert.equal(await hasRunnable(t.d, ['mail']), true)
+      assert.ok((await nextDue(t.d, ['mail']))! <= 0)
       assert.deepEqual(
         (await claim(['mail', 'sms'])).map((task) => task.queue),
         ['mail', 'mail'],
@@ -91,7 +91,7 @@ for (const dialect of DIALECTS) {
         )
 
         seen.length = 0
-        assert.equal(await hasRunnable(logged, ['mail']), false)
+        assert.equal(await nextDue(logged, ['mail']), null)
         assert.deepEqual(
           await claimTasks(logged, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['mail'], limit: 10 }),
           [],

@@ -79,8 +79,10 @@ for (const dialect of DIALECTS) {
         order.push(claimed[0]!.id)
       }
       assert.deepEqual(order, [highOld, highNew, low])
-      // The delayed task is still queued, and not runnable before its time.
-      assert.equal(await runs.hasRunnable(d, ['default']), false)
+      // The delayed task is still queued, not runnable before its time, and an idle worker knows when.
+      const due = await runs.nextDue(d, ['default'])
+      assert.ok(due !== null && due > 3_590_000 && due <= 3_600_000, `due in ${due} ms`)
+      assert.equal(await runs.nextDue(d, ['nothing-here']), null)
     })
 
     // One bulk insert gives its rows one `created`; so does one millisecond to tasks enqueued one by one.

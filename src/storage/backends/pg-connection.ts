@@ -12,8 +12,9 @@ export const PG_SPELLING: SqlSpelling = {
   now: 'now()',
   nowMs: 'cast(extract(epoch from now()) * 1000 as double precision)',
   nowPlusSeconds,
+  // The task id makes each insert's payload distinct: a transaction's identical payloads arrive as one.
   announcingQueue: (insert) =>
-    `with "new" as (${insert} returning "queue") select pg_notify('sq_queued', "queue") from "new"`,
+    `with "new" as (${insert} returning "queue", "id") select pg_notify('sq_queued', "queue" || ' 1 ' || "id") from "new"`,
   // The server by its port and start time: its system identifier is for superusers only, and its
   // address differs between a socket and TCP. to_regclass is null, not an error, for a missing table.
   placeQuery: `select current_database() || ' (port ' || current_setting('port') || ', up since ' || pg_postmaster_start_time() || ')' as "place", to_regclass('sq_tasks') is not null as "migrated"`,
@@ -26,8 +27,9 @@ export const PG_SPELLING: SqlSpelling = {
   claimTieBreak: 'pick-number',
 }
 
-/** Notifies `sq_queued` once per queue of the array parameter $1 (Backend.announceQueued). */
-export const ANNOUNCE_QUEUED = `select pg_notify('sq_queued', "queue") from unnest(cast($1 as text[])) as "queue"`
+/** Notifies `sq_queued` of each queue of the array $1 with its count in $2 (Backend.announceQueued). */
+export const ANNOUNCE_QUEUED = `select pg_notify('sq_queued', "q" || ' ' || "n") from unnest(cast($1 as text[]), cast($2 as integer[])) as "c"("q", "n")`
+export const announcedValues = (counts: ReadonlyMap<string, number>) => [[...counts.keys()], [...counts.values()]]
 
 /**
  * A pool that survives its server: a lost idle client emits 'error' on the pool, one checked out on

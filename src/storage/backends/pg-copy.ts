@@ -2,8 +2,8 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Pool } from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import { queuesOf, type NewTask } from '../task-repository.js'
-import { ANNOUNCE_QUEUED } from './pg-connection.js'
+import { queueCounts, type NewTask } from '../task-repository.js'
+import { ANNOUNCE_QUEUED, announcedValues } from './pg-connection.js'
 import { pgQuery, pgTransaction } from './pg-prepared.js'
 
 /** The columns a copied task gives; the rest take their defaults (migration 007: now() for timestamps). */
@@ -16,7 +16,7 @@ const ROWS_PER_WRITE = 500
 export function copyNewTasks(pool: Pool, rows: readonly NewTask[], beforeCommit?: Promise<void>): Promise<void> {
   return pgTransaction(pool, async (client) => {
     await pipeline(Readable.from(copyText(rows)), client.query(copyFrom(COPY)))
-    await pgQuery(client, ANNOUNCE_QUEUED, [queuesOf(rows)], 'announce_queued')
+    await pgQuery(client, ANNOUNCE_QUEUED, announcedValues(queueCounts(rows)), 'announce_queued')
     await beforeCommit
   })
 }

@@ -22,6 +22,10 @@ export class PgListener {
 
   constructor(private readonly url: string) {}
 
+  get connected(): boolean {
+    return this.client !== undefined
+  }
+
   async listen(channel: string, handler: Handler): Promise<() => Promise<void>> {
     this.closed = false
     let set = this.handlers.get(channel)

@@ -4,7 +4,7 @@ import type { Backend, Connection, Session } from '../backend.js'
 import type { Database } from '../schema.js'
 import { clockOf } from './clock.js'
 import { PgListener } from './pg-listener.js'
-import { ANNOUNCE_QUEUED, survivingPool } from './pg-connection.js'
+import { ANNOUNCE_QUEUED, announcedValues, survivingPool } from './pg-connection.js'
 import { pgQuery, pgTransaction } from './pg-prepared.js'
 
 const kyselyOn = (pool: Pool) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
@@ -46,8 +46,9 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     // LISTEN holds its connection for as long as it listens: one client of its own.
     hears: 'changes',
     listen: (channel, onMessage) => listener.listen(channel, onMessage),
-    async announceQueued(trx, queues) {
-      if (queues.length > 0) await trx.query(ANNOUNCE_QUEUED, [queues], 'announce_queued')
+    hearing: () => listener.connected,
+    async announceQueued(trx, counts) {
+      if (counts.size > 0) await trx.query(ANNOUNCE_QUEUED, announcedValues(counts), 'announce_queued')
     },
   }
   return backend

@@ -81,6 +81,7 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
       return async () => stop()
     },
     // The commit is the announcement.
+    hearing: () => watcher.watching,
     announceQueued: async () => {},
   }
   return backend

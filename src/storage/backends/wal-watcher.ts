@@ -20,6 +20,10 @@ export class WalWatcher {
 
   constructor(private readonly walFile: string) {}
 
+  get watching(): boolean {
+    return this.watcher !== undefined
+  }
+
   listen(handler: Handler): () => void {
     this.handlers.add(handler)
     if (this.handlers.size === 1) this.arm()
