@@ -5,19 +5,24 @@
  * - idle: transactions per second per idle worker over SCALE_IDLE_S seconds (default 30, three heartbeats),
  *   the database's CPU they cost, and the connections they hold;
  * - trickle: SCALE_TASKS no-op tasks (default 200) enqueued one by one SCALE_GAP_MS apart (default 25):
- *   transactions and database CPU per task beyond the idle load (the enqueue's own transaction included),
- *   and pickup p50/p99 from the tasks' records (created → started).
+ *   statements and transactions per task beyond the idle load (the enqueue included), the database's CPU
+ *   per task, the most connections held, and pickup p50/p99 from the tasks' records (created → started).
  *
- * Transactions are pg_stat_database's commits and rollbacks of the database; database CPU is the user and
- * system time of its server processes (/proc/PID/stat, 10 ms ticks). A backend reports its counts to the
- * statistics at most once a second and, once idle, within 10 s: each window is read well after it ends.
+ * It runs on a PostgreSQL cluster of its own (scripts/chaos/cluster.ts: a free port, 200 connections,
+ * pg_stat_statements loaded), dropped at the end. Statements are pg_stat_statements' calls in the
+ * database; transactions are pg_stat_database's commits and rollbacks, which also count each listening
+ * connection's read of every notification (PostgreSQL signals every listener of the database); database
+ * CPU is the user and system time of its server processes (/proc/PID/stat, 10 ms ticks). A backend
+ * reports its transactions at most once a second and, once idle, within 10 s: each window is read well
+ * after it ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import fs from 'node:fs'
 import type pg from 'pg'
 import { openQueue } from '../src/index.js'
-import { cleanup, createPgDatabase, dropPgDatabase, PG_ADMIN, pgClient, pgUrl, scratch } from './env.js'
+import { PgCluster } from '../scripts/chaos/cluster.js'
+import { pgClient, scratch } from './env.js'
 import { sleep, waitUntil } from './process.js'
 import { num, percentile, table } from './report.js'
 import { BIN } from './sq.js'
@@ -38,22 +43,30 @@ interface Figures {
   refused: number
   refusal?: string
   connections: number
+  peakConnections: number
   idleTxPerWorkerS: number
   idleCpuPerWorkerPct: number
+  statementsPerTask: number
   txPerTask: number
   cpuMsPerTask: number
   pickups: number[]
 }
 
-/** Commits + rollbacks of the database so far, and its server processes' CPU time (ms). */
-async function load(stats: pg.Client, db: string): Promise<{ tx: number; cpuMs: number; connections: number }> {
-  const { rows } = await stats.query<{ tx: string; pids: number[] }>(
-    `select (select xact_commit + xact_rollback from pg_stat_database where datname = $1)::text as tx,
+/** Statements, commits + rollbacks of the database so far, its server processes' CPU time (ms) and count. */
+async function load(stats: pg.Client, db: string) {
+  const { rows } = await stats.query<{ statements: string; tx: string; pids: number[] }>(
+    `select (select coalesce(sum(calls), 0) from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = $1)::text as statements,
+            (select xact_commit + xact_rollback from pg_stat_database where datname = $1)::text as tx,
             (select coalesce(array_agg(pid), '{}') from pg_stat_activity where datname = $1) as pids`,
     [db],
   )
-  const { tx, pids } = rows[0]!
-  return { tx: Number(tx), cpuMs: pids.reduce((sum, pid) => sum + cpuMs(pid), 0), connections: pids.length }
+  const { statements, tx, pids } = rows[0]!
+  return {
+    statements: Number(statements),
+    tx: Number(tx),
+    cpuMs: pids.reduce((sum, pid) => sum + cpuMs(pid), 0),
+    connections: pids.length,
+  }
 }
 
 function cpuMs(pid: number): number {
@@ -72,12 +85,21 @@ function cpuMs(pid: number): number {
  */
 async function window(stats: pg.Client, db: string, run: () => Promise<void>) {
   const before = await load(stats, db)
+  let peakConnections = before.connections
+  const sampling = setInterval(() => {
+    load(stats, db).then(
+      (l) => (peakConnections = Math.max(peakConnections, l.connections)),
+      () => {},
+    )
+  }, 250)
   const started = performance.now()
-  await run()
+  await run().finally(() => clearInterval(sampling))
   const ms = performance.now() - started
+  const statements = (await load(stats, db)).statements - before.statements
   await sleep(STATS_SETTLE_MS)
   const after = await load(stats, db)
-  return { ms, tx: after.tx - before.tx, cpuMs: after.cpuMs - before.cpuMs, settleMs: STATS_SETTLE_MS }
+  const tx = after.tx - before.tx
+  return { ms, statements, tx, cpuMs: after.cpuMs - before.cpuMs, settleMs: STATS_SETTLE_MS, peakConnections }
 }
 
 function startWorkers(url: string, n: number) {
@@ -106,9 +128,10 @@ function startWorkers(url: string, n: number) {
   }
 }
 
-async function measure(workers: number, stats: pg.Client): Promise<Figures> {
-  const db = await createPgDatabase(`scale${workers}`)
-  const url = pgUrl(db)
+async function measure(cluster: PgCluster, workers: number, stats: pg.Client): Promise<Figures> {
+  const db = `sq_scale_${workers}`
+  await stats.query(`create database ${db}`)
+  const url = cluster.url(db)
   const setup = await openQueue({ db: url, root: scratch() })
   await setup.close() // the schema exists before the workers start; the bench holds no connection meanwhile
   const fleet = startWorkers(url, workers)
@@ -124,6 +147,7 @@ async function measure(workers: number, stats: pg.Client): Promise<Figures> {
     const idle = await window(stats, db, () => sleep(IDLE_MS))
     const { connections } = await load(stats, db)
     const idleTxPerMs = idle.tx / (idle.ms + idle.settleMs)
+    const idleStatementsPerMs = idle.statements / idle.ms
     const idleCpuPerMs = idle.cpuMs / (idle.ms + idle.settleMs)
 
     const q = await openQueue({ db: url, root: scratch() })
@@ -152,14 +176,16 @@ async function measure(workers: number, stats: pg.Client): Promise<Figures> {
       connections,
       idleTxPerWorkerS: (idleTxPerMs * 1000) / workers,
       idleCpuPerWorkerPct: (idleCpuPerMs * 100) / workers,
-      // The bench's own reads (its polls for the end, one `get` per task) are not the tasks' cost.
-      txPerTask: (beyondIdle(trickle.tx, idleTxPerMs) - own - TASKS) / TASKS + 1,
+      // The bench's own reads (its polls for the end) are not the tasks' cost; its enqueues are.
+      statementsPerTask: (trickle.statements - idleStatementsPerMs * trickle.ms - own) / TASKS,
+      txPerTask: (beyondIdle(trickle.tx, idleTxPerMs) - own) / TASKS,
+      peakConnections: trickle.peakConnections,
       cpuMsPerTask: beyondIdle(trickle.cpuMs, idleCpuPerMs) / TASKS,
       pickups: tasks.map((t) => Date.parse(t.started!) - Date.parse(t.created)).sort((a, b) => a - b),
     }
   } finally {
     await fleet.stop()
-    await dropPgDatabase(db)
+    await stats.query(`drop database ${db} with (force)`)
   }
 }
 
@@ -167,9 +193,10 @@ function report(all: Figures[]): string {
   const rows = all.map((f) => [
     String(f.workers),
     f.registered === f.workers ? 'all' : String(f.registered),
-    String(f.connections),
+    `${f.connections} / ${f.peakConnections}`,
     f.idleTxPerWorkerS.toFixed(2),
     f.idleCpuPerWorkerPct.toFixed(2),
+    f.statementsPerTask.toFixed(1),
     f.txPerTask.toFixed(1),
     f.cpuMsPerTask.toFixed(2),
     num(percentile(f.pickups, 50)),
@@ -178,9 +205,10 @@ function report(all: Figures[]): string {
   const head = [
     'workers (c=1)',
     'registered',
-    'connections',
+    'connections idle / peak',
     'idle tx/s per worker',
     'idle db CPU % per worker',
+    'statements per task',
     'tx per task',
     'db CPU ms per task',
     'pickup p50 ms',
@@ -195,21 +223,31 @@ function report(all: Figures[]): string {
 }
 
 async function main(): Promise<void> {
-  const stats = await pgClient(PG_ADMIN)
+  const cluster = await PgCluster.create('sqscale', [
+    'fsync=on',
+    'full_page_writes=on',
+    'shared_buffers=128MB',
+    'shared_preload_libraries=pg_stat_statements',
+  ])
   const all: Figures[] = []
   try {
-    for (const workers of SIZES) {
-      process.stderr.write(`scale: ${workers} worker(s)…\n`)
-      const f = await measure(workers, stats)
-      const pickup = `pickup p50 ${num(percentile(f.pickups, 50))} ms`
-      process.stderr.write(
-        `  idle ${f.idleTxPerWorkerS.toFixed(2)} tx/s per worker, ${f.txPerTask.toFixed(1)} tx per task, ${pickup}\n`,
-      )
-      all.push(f)
+    const stats = await pgClient(cluster.url())
+    await stats.query('create extension if not exists pg_stat_statements')
+    try {
+      for (const workers of SIZES) {
+        process.stderr.write(`scale: ${workers} worker(s)…\n`)
+        const f = await measure(cluster, workers, stats)
+        const pickup = `pickup p50 ${num(percentile(f.pickups, 50))} ms`
+        process.stderr.write(
+          `  idle ${f.idleTxPerWorkerS.toFixed(2)} tx/s per worker, ${f.statementsPerTask.toFixed(1)} statements per task, ${pickup}\n`,
+        )
+        all.push(f)
+      }
+    } finally {
+      await stats.end()
     }
   } finally {
-    await stats.end()
-    await cleanup()
+    await cluster.drop()
   }
   process.stdout.write(`${report(all)}\n`)
 }

@@ -22,8 +22,11 @@ export class PgCluster {
     readonly port: number,
   ) {}
 
-  /** Creates and starts a cluster named `<prefix><pid>` (a number appended when that name is taken). */
-  static async create(prefix = 'sqscratch'): Promise<PgCluster> {
+  /**
+   * Creates and starts a cluster named `<prefix><pid>` (a number appended when that name is taken);
+   * `settings` (name=value) come after the defaults, and so win.
+   */
+  static async create(prefix = 'sqscratch', settings: string[] = []): Promise<PgCluster> {
     const version = installedVersion()
     const port = await freePort()
     let name = `${prefix}${process.pid}`
@@ -32,6 +35,7 @@ export class PgCluster {
     await run('pg_createcluster', [
       ...['-p', String(port), '-o', 'fsync=off', '-o', 'full_page_writes=off', '-o', 'max_connections=200'],
       ...['-o', 'shared_buffers=32MB', '-o', 'log_min_messages=fatal'],
+      ...settings.flatMap((setting) => ['-o', setting]),
       version,
       name,
       '--',

@@ -69,11 +69,17 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
    */
   exclusive<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
-   * `exclusive`, for a claim. PostgreSQL: on a pool of its own that keeps one connection open, so an idle
-   * worker's pickup never waits for a new one. Its commit waits for the WAL flush like any other: a claim
-   * a crash undid would be claimed again after its task had run (the chaos soak's `restart -m immediate`).
+   * `exclusive`, for a claim. PostgreSQL: on the kept connection, so an idle worker's pickup never waits
+   * for a new one. Its commit waits for the WAL flush like any other: a claim a crash undid would be
+   * claimed again after its task had run (the chaos soak's `restart -m immediate`).
    */
-  claim<T>(fn: (trx: Session) => Promise<T>): Promise<T>
+  claim<T>(fn: (trx: SqlRunner) => Promise<T>): Promise<T>
+  /**
+   * What a worker does while idle — its looks, heartbeats, surveys and claims — on one connection it
+   * keeps open, so that an idle worker holds one: PostgreSQL's LISTEN connection (reconnected when
+   * lost; the pool's connections close once idle). SQLite: the backend.
+   */
+  readonly kept: SqlRunner
   /**
    * Writes new tasks in their order in one transaction when none holds a key and all may run now
    * (bulk-insert.ts decides): no row can conflict, and the server's defaults give every timestamp. With

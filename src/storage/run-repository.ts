@@ -124,7 +124,7 @@ async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Pro
  * future run_at sought (COALESCE evaluates its second subquery only then).
  */
 export async function nextDue(backend: Backend, queues: string[]): Promise<number | null> {
-  const live = await unpaused(backend, backend, queues)
+  const live = await unpaused(backend, backend.kept, queues)
   if (live.length === 0) return null
   const name = `next_due_${live.length}`
   const text = statement(backend, name, () => {
@@ -136,7 +136,7 @@ export async function nextDue(backend: Backend, queues: string[]): Promise<numbe
       and not exists (select "queue" from "sq_paused_queues" where "queue" in (${queues()}))`
     return `select coalesce((${runnable}), (${future})) as "due", ${spelling.nowMs} as "now"`
   })
-  const [row] = await backend.query<{ due: Date | string | null; now: number }>(
+  const [row] = await backend.kept.query<{ due: Date | string | null; now: number }>(
     text,
     [...live, ...live, ...live, ...live],
     name,

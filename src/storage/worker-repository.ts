@@ -34,7 +34,7 @@ export async function heartbeat(backend: Backend, id: string, running: number): 
     return `update "sq_workers" set "last_heartbeat" = ${backend.spelling.now}, "running" = ${p()} where "id" = ${p()}
       returning ${backend.spelling.nowMs} as "ms"`
   })
-  const [row] = await backend.query<{ ms: number }>(text, [running, id], 'heartbeat')
+  const [row] = await backend.kept.query<{ ms: number }>(text, [running, id], 'heartbeat')
   return row ? Number(row.ms) : null
 }
 
@@ -60,7 +60,7 @@ export async function survey(backend: Backend, heartbeatTimeout: number): Promis
       from (select exists (${orphans}) as "orphans") "o" left join "sq_workers" "w" on 1 = 1`
   })
   type Row = Pick<WorkersTable, 'concurrency' | 'running' | 'queues'> & { id: string | null }
-  const rows = await backend.query<Row & { live: unknown; orphans: unknown }>(
+  const rows = await backend.kept.query<Row & { live: unknown; orphans: unknown }>(
     text,
     [-heartbeatTimeout, -heartbeatTimeout],
     'survey',

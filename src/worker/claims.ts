@@ -28,6 +28,11 @@ export class Claims {
   lastFailureAt = Number.NEGATIVE_INFINITY
   /** From the last look that found nothing runnable: ms until the next queued task comes due, if any. */
   dueInMs: number | undefined
+  /**
+   * The last look found nothing runnable, and nothing said otherwise since — a notification, the due
+   * time or the poll (unsettle): a slot that frees meanwhile does not look again.
+   */
+  private quiet = false
   private markTimer: NodeJS.Timeout | undefined
   private marking = true
 
@@ -46,7 +51,7 @@ export class Claims {
   async take(want: number, startNow: boolean): Promise<Run[]> {
     try {
       // After a short claim the queue looked empty: a plain read finds out, without the write lock.
-      if (this.drained && !(await this.look())) return []
+      if (this.drained && (this.quiet || !(await this.look()))) return []
       const tasks = await claimTasks(this.backend, {
         workerId: this.presence.id,
         workerName: this.presence.name,
@@ -57,8 +62,9 @@ export class Claims {
       })
       this.failures = 0
       this.drained = tasks.length < want
-      // None after all (another worker was first, or it is not due yet): when is the next one?
-      if (tasks.length === 0) await this.look()
+      // None for a free slot (another worker was first, or it is not due yet): when is the next one? (A
+      // claim ahead looks when its slot frees.)
+      if (tasks.length === 0 && startNow) await this.look()
       return tasks.map((task) => new Run(task, this.maxOutputSize, startNow))
     } catch (error) {
       // The database is away (restart, network, lock timeout): keep the running tasks, retry the
@@ -66,6 +72,7 @@ export class Claims {
       this.failures++
       this.lastFailureAt = performance.now()
       this.drained = true
+      this.quiet = false
       this.log(`cannot claim tasks (attempt ${this.failures}): ${redactSecrets((error as Error).message)}`)
       return []
     }
@@ -76,7 +83,13 @@ export class Claims {
     const due = await nextDue(this.backend, this.queues)
     this.failures = 0
     this.dueInMs = due ?? undefined
-    return due !== null && due <= 0
+    this.quiet = due === null || due > 0
+    return !this.quiet
+  }
+
+  /** Something may have changed since the last look: the next claim looks again. */
+  unsettle(): void {
+    this.quiet = false
   }
 
   /** How long an idle worker sleeps before its next look: the poll, or less when a task comes due sooner. */

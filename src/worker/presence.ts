@@ -81,6 +81,8 @@ export class WorkerPresence {
       queues: this.options.queues,
       concurrency: this.options.concurrency,
     })
+    // Who else serves the queues, before the first notification comes (wakeFor).
+    this.peers = (await workers.survey(this.backend, this.options.heartbeatTimeout)).live
   }
 
   /** Beats (its round trip also samples the clocks), then reads the others' state, and rescues if due. */
@@ -101,15 +103,16 @@ export class WorkerPresence {
   }
 
   /**
-   * Whether this worker claims at once for a notification of `count` tasks queued in `queue`: only the
-   * first count + SPARE_WAKERS, by id, of the workers that serve it and had a free slot at their last
-   * heartbeat (this one always counts itself), so that a task costs a bounded number of claims however
-   * many workers idle. The spare covers one stale entry (a worker gone, or busy since); beyond that the
-   * others find the task at their next look.
+   * What this worker does for a notification of `count` tasks queued in `queue`, so that a task costs a
+   * bounded number of statements however many workers idle: among the workers that serve it and had a
+   * free slot at their last heartbeat (this one always counts itself), by id, the first `count` claim at
+   * once and the next SPARE_WAKERS look first (they cover stale entries: a worker gone, or busy since);
+   * the others find what is left at their next look.
    */
-  wakes(queue: string, count: number): boolean {
+  wakeFor(queue: string, count: number): 'claim' | 'look' | undefined {
     const free = (p: workers.Peer) => p.id < this.id && p.running < p.concurrency && p.queues.includes(queue)
-    return this.peers.filter(free).length < count + SPARE_WAKERS
+    const rank = this.peers.filter(free).length
+    return rank < count ? 'claim' : rank < count + SPARE_WAKERS ? 'look' : undefined
   }
 
   /**

@@ -12,17 +12,21 @@ export class Wakeup {
     else this.pending = true
   }
 
-  async sleep(ms: number): Promise<void> {
+  /** Resolves true when the `ms` passed, false when woken. */
+  async sleep(ms: number): Promise<boolean> {
     if (this.pending) {
       this.pending = false
-      return
+      return false
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.wakeSleeper?.(), ms)
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeSleeper = undefined
+        resolve(true)
+      }, ms)
       this.wakeSleeper = () => {
         clearTimeout(timer)
         this.wakeSleeper = undefined
-        resolve()
+        resolve(false)
       }
     })
   }

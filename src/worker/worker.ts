@@ -112,13 +112,16 @@ export class Worker {
       queued: (payload) => {
         // An empty payload is only a hint (SQLite's WAL watch, a reconnection): look. A notification
         // naming one of its queues (PostgreSQL) says there are tasks: claim without reading first — if
-        // this worker is among those it wakes (its count: the tasks it announces; none: any number).
-        if (payload === '') return this.wakeup.wake()
+        // this worker is among those it wakes (wakeFor; no count: any number of tasks).
         const [queue = '', count] = payload.split(' ')
-        if (!this.options.queues.includes(queue)) return
-        if (!this.presence.wakes(queue, count === undefined ? Number.POSITIVE_INFINITY : Number(count))) return
-        this.claims.drained = false
-        this.wakeup.wake()
+        if (payload !== '' && !this.options.queues.includes(queue)) return
+        const wake =
+          payload === ''
+            ? 'look'
+            : this.presence.wakeFor(queue, count === undefined ? Number.POSITIVE_INFINITY : Number(count))
+        if (wake === 'claim') this.claims.drained = false
+        if (wake === 'look') this.claims.unsettle()
+        if (wake) this.wakeup.wake()
       },
     })
     this.options.log(
@@ -133,7 +136,9 @@ export class Worker {
         if (await this.claim()) continue
         // Burst: idle, verdicts written (a retry may be runnable at once), and still nothing to run.
         if (this.options.burst && this.idle() && (await this.verdicts.flush().then(() => this.claims.noneLeft()))) break
-        if (this.claims.failures === 0) await this.wakeup.sleep(this.claims.idleMs(this.pollMs()))
+        if (this.claims.failures === 0) {
+          if (await this.wakeup.sleep(this.claims.idleMs(this.pollMs()))) this.claims.unsettle()
+        }
         // Backing off from a database that is away: no wake-up cuts it short (SQLite's WAL watch sees
         // every write attempt, on a full disk too), only a stop.
         else await this.stopped.sleep(Math.min(100 * 2 ** this.claims.failures, 10_000))

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import type { Session } from '../../src/storage/backend.js'
+import type { SqlRunner } from '../../src/storage/backend.js'
 import { claimTasks } from '../../src/storage/run-repository.js'
 import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 import { insert } from '../helpers/sq.js'
@@ -28,7 +28,7 @@ for (const dialect of DIALECTS) {
     // A claim a database crash undid would run its task a second time: it is as durable as a verdict.
     if (dialect === 'postgres')
       it('claims durably, as every other write: the commit waits for the WAL flush', async () => {
-        const setting = async (trx: Session) =>
+        const setting = async (trx: SqlRunner) =>
           (await trx.query<{ synchronous_commit: string }>('show synchronous_commit', []))[0]?.synchronous_commit
         assert.equal(await t.d.claim(setting), 'on')
         assert.equal(await setting(t.d), 'on')

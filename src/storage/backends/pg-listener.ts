@@ -1,5 +1,6 @@
 import type { Client } from 'pg'
 import { pg } from './pg-driver.js'
+import { pgQuery } from './pg-prepared.js'
 
 type Handler = (payload: string) => void
 
@@ -8,9 +9,10 @@ const RECONNECT_MIN_MS = 200
 const RECONNECT_MAX_MS = 5000
 
 /**
- * One LISTEN connection per process, for every channel, that reconnects with backoff when lost. What was
- * sent meanwhile is lost, so each reconnect calls every handler once with '': a spurious wake-up is
- * harmless, a missed one would strand work until a poll.
+ * The connection a process keeps open (Backend.kept): it LISTENs to every channel, runs the statements
+ * given to it, and reconnects with backoff when lost while someone listens. What was sent meanwhile is
+ * lost, so each reconnect calls every handler once with '': a spurious wake-up is harmless, a missed one
+ * would strand work until a poll.
  */
 export class PgListener {
   private client: Client | undefined
@@ -36,8 +38,19 @@ export class PgListener {
     else if (isNew) await this.client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
     return async () => {
       set.delete(handler)
-      if ([...this.handlers.values()].every((s) => s.size === 0)) await this.close()
+      if (!this.listening) await this.disconnect()
     }
+  }
+
+  /** One statement on this connection, connecting first when it is down. */
+  async query<R>(text: string, values: readonly unknown[], name?: string): Promise<R[]> {
+    if (!this.client) await this.connect()
+    if (!this.client) throw new Error('the database connection is closed')
+    return pgQuery<R>(this.client, text, values, name)
+  }
+
+  private get listening(): boolean {
+    return [...this.handlers.values()].some((s) => s.size > 0)
   }
 
   /** Connects and LISTENs to every channel; the first connection's failure is the caller's error. */
@@ -77,7 +90,7 @@ export class PgListener {
   }
 
   private scheduleReconnect(): void {
-    if (this.closed || this.retryTimer) return
+    if (this.closed || this.retryTimer || !this.listening) return
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined
       this.connect().then(
@@ -95,7 +108,12 @@ export class PgListener {
 
   async close(): Promise<void> {
     this.closed = true
+    await this.disconnect()
+  }
+
+  private async disconnect(): Promise<void> {
     clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
     const client = this.client
     this.client = undefined
     await client?.end().catch(() => {})

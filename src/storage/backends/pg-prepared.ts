@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg'
+import type { Client, Pool, PoolClient } from 'pg'
 import { StorageError } from '../../errors.js'
 
 /** SQLSTATE of "cached plan must not change result type". */
@@ -16,7 +16,7 @@ let generation = 0
  * refusal aborted, that fails too: the caller writes again, as after any outage.)
  */
 export async function pgQuery<R>(
-  on: Pool | PoolClient,
+  on: Pool | Client,
   text: string,
   values: readonly unknown[],
   name?: string,

@@ -1,10 +1,10 @@
 import type { Pool, PoolClient } from 'pg'
 import { Kysely, PostgresDialect } from 'kysely'
-import type { Backend, Connection, Session } from '../backend.js'
+import type { Backend, Connection, Session, SqlRunner } from '../backend.js'
 import type { Database } from '../schema.js'
 import { clockOf } from './clock.js'
 import { PgListener } from './pg-listener.js'
-import { ANNOUNCE_QUEUED, announcedValues, survivingPool } from './pg-connection.js'
+import { ANNOUNCE_QUEUED, announcedValues } from './pg-connection.js'
 import { pgQuery, pgTransaction } from './pg-prepared.js'
 
 const kyselyOn = (pool: Pool) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
@@ -12,25 +12,21 @@ const kyselyOn = (pool: Pool) => new Kysely<Database>({ dialect: new PostgresDia
 /** The whole PostgreSQL backend on a connection already open (pg-connection.ts) and its pool. */
 export function postgresBackend(connection: Connection, pool: Pool, url: string): Backend {
   const db = kyselyOn(pool)
-  // Claims only: one connection stays open however long the worker idles, since a new one costs an idle
-  // worker's next pickup tens of ms. Its commits are durable like every other (see Backend.claim).
-  const claimPool = survivingPool({ connectionString: url, max: 2, min: 1 })
-  const claimer: Session = {
-    spelling: connection.spelling,
-    db: kyselyOn(claimPool),
-    query: (text, values, name) => pgQuery(claimPool, text, values, name),
-  }
   const listener = new PgListener(url)
+  const kept: SqlRunner = {
+    spelling: connection.spelling,
+    query: (text, values, name) => listener.query(text, values, name),
+  }
 
   const backend: Backend = {
     ...connection,
     db,
     async close() {
       await listener.close()
-      await Promise.all([db.destroy(), claimer.db.destroy()])
-      // Kysely ends a pool only if it ever ran a query on it; statements written out run on the pools
-      // directly, and a pool left open keeps the process alive (the claim's for ever, min: 1).
-      await Promise.all([pool, claimPool].map((p) => (p.ending ? undefined : p.end())))
+      await db.destroy()
+      // Kysely ends a pool only if it ever ran a query on it; statements written out run on the pool
+      // directly, and a pool left open keeps the process alive.
+      if (!pool.ending) await pool.end()
     },
     ...clockOf(connection.spelling),
     gatesBeforeScan: true,
@@ -42,8 +38,8 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     concurrentWriters: true,
     writeTransaction: (fn) => pgTransaction(pool, (client) => fn(onClient(connection, client))),
     exclusive: (fn) => fn(backend),
-    claim: (fn) => fn(claimer),
-    // LISTEN holds its connection for as long as it listens: one client of its own.
+    claim: (fn) => fn(kept),
+    kept,
     hears: 'changes',
     listen: (channel, onMessage) => listener.listen(channel, onMessage),
     hearing: () => listener.connected,

@@ -74,6 +74,9 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
     },
     exclusive: (fn) => backend.writeTransaction(fn),
     claim: (fn) => backend.exclusive(fn),
+    get kept() {
+      return backend
+    },
     // Notifications: no LISTEN; a commit hint from the WAL file (see Backend.hears).
     hears: 'commits',
     async listen(_channel, onMessage) {
