@@ -143,7 +143,8 @@ async function measure(cluster: PgCluster, workers: number, stats: pg.Client): P
     const all = async () => fleet.failures.length > 0 || (await registeredCount()) >= workers
     await waitUntil(all, `${workers} workers to register`, REGISTER_MS, 500).catch(() => {})
     const registered = await registeredCount().finally(() => probe.end())
-    await sleep(5000) // start-up done: each worker registered, rescued, and is idle
+    // Start-up done (each worker registered, rescued, and is idle) and its transactions reported.
+    await sleep(STATS_SETTLE_MS)
     const idle = await window(stats, db, () => sleep(IDLE_MS))
     const { connections } = await load(stats, db)
     const idleTxPerMs = idle.tx / (idle.ms + idle.settleMs)
