@@ -90,9 +90,10 @@ export async function resolveSettings(
     if (file?.values[key] !== undefined) return { value: file.values[key], from: file.name }
     return undefined
   }
-  const read = <T>(key: EnvSetting, parse: (value: unknown, from: string, key: string) => T): T | undefined => {
+  // Parsers name the setting and its source in their errors: "taskTimeout from SQ_TASK_TIMEOUT must be…".
+  const read = <T>(key: EnvSetting, parse: (value: unknown, name: string) => T): T | undefined => {
     const picked = pick(key)
-    return picked && parse(picked.value, picked.from, key)
+    return picked && parse(picked.value, `${key} from ${picked.from}`)
   }
   const root = pick('root')
   const configDir = file ? path.dirname(file.name) : rootHint
@@ -111,8 +112,7 @@ export async function resolveSettings(
     hooks: read('hooks', String) ?? DEFAULTS.hooks,
     heartbeatTimeout: read('heartbeatTimeout', seconds) ?? DEFAULTS.heartbeatTimeout,
     publicUrl: read('publicUrl', origins) ?? DEFAULTS.publicUrl,
-    pollInterval:
-      read('pollInterval', (v, from, key) => seconds(v, from, key, { positive: true })) ?? DEFAULTS.pollInterval,
+    pollInterval: read('pollInterval', (v, name) => seconds(v, name, { positive: true })) ?? DEFAULTS.pollInterval,
     schedules:
       overrides.schedules !== undefined
         ? await parseSchedules(overrides.schedules, 'options')
@@ -187,21 +187,21 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
   return { name, values: values as Record<string, unknown> }
 }
 
-function list(value: unknown, from: string): string[] {
+function list(value: unknown, name: string): string[] {
   if (typeof value === 'string')
     return value
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean)
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value
-  throw new UsageError(`allowedTasks from ${from} must be a list of task references`)
+  throw new UsageError(`${name} must be a list of task references`)
 }
 
 /**
  * Public URLs as origins: a list, or one string of comma-separated URLs; each http(s), without
  * credentials, query or a path (the dashboard's paths are absolute: it must own its origin's root).
  */
-function origins(value: unknown, from: string): string[] {
+function origins(value: unknown, name: string): string[] {
   const items = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]))
   return items
     .map((item) => (typeof item === 'string' ? item.trim() : item))
@@ -209,33 +209,26 @@ function origins(value: unknown, from: string): string[] {
     .map((item) => {
       const url = typeof item === 'string' && URL.canParse(item) ? new URL(item) : undefined
       // Not echoed: it would show the password.
-      if (url && (url.username || url.password))
-        throw new UsageError(`publicUrl from ${from} must not hold a user name or password`)
+      if (url && (url.username || url.password)) throw new UsageError(`${name} must not hold a user name or password`)
       if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.pathname !== '/')
         throw new UsageError(
-          `publicUrl from ${from} must be http(s) URLs of an origin like https://sq.example.com, got "${String(item)}"`,
+          `${name} must be http(s) URLs of an origin like https://sq.example.com, got "${String(item)}"`,
         )
       return url.origin
     })
 }
 
 /** A setting in seconds (parseDuration's rule); `positive`: above 0, for an interval, where 0 would spin. */
-function seconds(value: unknown, from: string, key: string, o: { positive?: boolean } = {}): number {
-  const n =
-    typeof value === 'number'
-      ? value
-      : parseDuration(String(value), `${key} from ${from}`, { plainSeconds: true }) / 1000
+function seconds(value: unknown, name: string, o: { positive?: boolean } = {}): number {
+  const n = typeof value === 'number' ? value : parseDuration(String(value), name, { plainSeconds: true }) / 1000
   if (!Number.isFinite(n) || n < 0 || (o.positive && n === 0))
-    throw new UsageError(
-      `${key} from ${from} must be a number of seconds ${o.positive ? '> 0' : '≥ 0'}, got "${value}"`,
-    )
+    throw new UsageError(`${name} must be a number of seconds ${o.positive ? '> 0' : '≥ 0'}, got "${value}"`)
   return n
 }
 
-function bytes(value: unknown, from: string, key: string): number {
+function bytes(value: unknown, name: string): number {
   const n = Number(value)
-  if (!Number.isInteger(n) || n <= 0)
-    throw new UsageError(`${key} from ${from} must be a positive number of bytes, got "${value}"`)
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive number of bytes, got "${value}"`)
   return n
 }
 
