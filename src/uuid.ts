@@ -24,11 +24,10 @@ export function randomUuid(): string {
     fillRandom(pool)
     offset = 0
   }
+  pool![offset + 6] = (pool![offset + 6]! & 0x0f) | 0x40 // version 4
+  pool![offset + 8] = (pool![offset + 8]! & 0x3f) | 0x80 // variant 10
   for (let i = 0; i < 16; i++) {
-    let byte = pool![offset + i]!
-    if (i === 6)
-      byte = (byte & 0x0f) | 0x40 // version 4
-    else if (i === 8) byte = (byte & 0x3f) | 0x80 // variant 10
+    const byte = pool![offset + i]!
     text[AT[i]!] = HEX[byte * 2]!
     text[AT[i]! + 1] = HEX[byte * 2 + 1]!
   }
