@@ -31,10 +31,7 @@ export interface Settings {
   pollInterval: number
   /** Recurring schedules (config file only): every worker fires them, each slot once (src/worker/scheduler.ts). */
   schedules: ScheduleDef[]
-  /**
-   * How long ended tasks are kept, per status (`{ completed: '7d' }`); running workers delete older ones
-   * (src/worker/retention.ts). A status not named is kept forever, so the default deletes nothing.
-   */
+  /** How long ended tasks are kept, per status (`{ completed: '7d' }`; worker/retention.ts); unnamed: forever. */
   retention: Retention
 }
 
@@ -187,12 +184,13 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
   return { name, values: values as Record<string, unknown> }
 }
 
+/** The non-blank items of a comma-separated list, trimmed. */
+function commaList(text: string): string[] {
+  return text.split(',').flatMap((item) => (item.trim() === '' ? [] : [item.trim()]))
+}
+
 function list(value: unknown, name: string): string[] {
-  if (typeof value === 'string')
-    return value
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
+  if (typeof value === 'string') return commaList(value)
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value
   throw new UsageError(`${name} must be a list of task references`)
 }
@@ -202,20 +200,17 @@ function list(value: unknown, name: string): string[] {
  * credentials, query or a path (the dashboard's paths are absolute: it must own its origin's root).
  */
 function origins(value: unknown, name: string): string[] {
-  const items = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]))
-  return items
-    .map((item) => (typeof item === 'string' ? item.trim() : item))
-    .filter((item) => item !== '')
-    .map((item) => {
-      const url = typeof item === 'string' && URL.canParse(item) ? new URL(item) : undefined
-      // Not echoed: it would show the password.
-      if (url && (url.username || url.password)) throw new UsageError(`${name} must not hold a user name or password`)
-      if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.pathname !== '/')
-        throw new UsageError(
-          `${name} must be http(s) URLs of an origin like https://sq.example.com, got "${String(item)}"`,
-        )
-      return url.origin
-    })
+  const items = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? commaList(v) : [v]))
+  return items.map((item) => {
+    const url = typeof item === 'string' && URL.canParse(item) ? new URL(item) : undefined
+    // Not echoed: it would show the password.
+    if (url && (url.username || url.password)) throw new UsageError(`${name} must not hold a user name or password`)
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.pathname !== '/')
+      throw new UsageError(
+        `${name} must be http(s) URLs of an origin like https://sq.example.com, got "${String(item)}"`,
+      )
+    return url.origin
+  })
 }
 
 /** A setting in seconds (parseDuration's rule); `positive`: above 0, for an interval, where 0 would spin. */
@@ -243,10 +238,8 @@ const DURATION = new RegExp(`^${UNITS.map(([unit]) => `(?:(\\d+(?:\\.\\d+)?)${un
 const DURATION_FORMS = '90s, 10m, 1h30m, 7d or 2w (units w, d, h, m, s, ms)'
 
 /**
- * A duration in ms ("30d", "1h30m", "500ms"), or a UsageError that names the flag (or setting) and the
- * forms it takes: the one rule for every duration. Where the setting is a number of seconds
- * (`plainSeconds`: --timeout, --grace, --interval, taskTimeout, heartbeatTimeout) a plain number is
- * taken too, as seconds; elsewhere it is refused rather than guessed.
+ * A duration in ms ("30d", "1h30m", "500ms"), or a UsageError naming the flag (or setting) and the forms
+ * it takes: the one rule for every duration. `plainSeconds`: a plain number is taken too, as seconds.
  */
 export function parseDuration(text: string, flag: string, o: { plainSeconds?: boolean } = {}): number {
   const plain = /^\s*\d+(\.\d+)?\s*$/.test(text)
