@@ -41,8 +41,11 @@ export interface SnapshotOptions {
   /** The status of the lower list; default failed. */
   list?: ListedStatus
   /** The previous snapshot: its pane is continued when it shows the same task and stream. */
-  previous?: { pane: Parameters<typeof readPane>[3] } | null
+  previous?: { pane: PaneStart | null } | null
 }
+
+/** What of a pane the next one continues from. */
+type PaneStart = { id: string; stream: Stream; text: string; clipped: boolean; cursor: FollowCursor | null }
 
 /**
  * Reads everything `sq top` shows, through `source`'s read model (a bare backend: one without memory of
@@ -100,13 +103,7 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
 }
 
 /** The pane of task `id`: the previous pane continued by one step of following its stream. */
-async function readPane(
-  backend: Backend,
-  id: string,
-  stream: Stream,
-  previous: { id: string; stream: Stream; text: string; clipped: boolean; cursor: FollowCursor | null } | null,
-  now: number,
-) {
+async function readPane(backend: Backend, id: string, stream: Stream, previous: PaneStart | null, now: number) {
   const continued = previous?.id === id && previous.stream === stream ? previous : null
   const step = await followStep(backend, id, continued?.cursor ?? null, { ...PANE_READ, stream })
   if (!step) return null
