@@ -55,9 +55,8 @@ export async function createTask(options: EnqueueOptions & InTransaction, queue?
 /** Enqueues many tasks (Queue.enqueueMany; `chunkSize` 10,000 by default) and returns their ids in order. */
 export async function enqueueMany(
   items: readonly EnqueueOptions[],
-  o: { chunkSize?: number; queue?: Queue } & InTransaction = {},
+  { queue, ...rest }: { chunkSize?: number; queue?: Queue } & InTransaction = {},
 ): Promise<string[]> {
-  const { queue, ...rest } = o
   return (await (queue ?? (await sharedQueue())).enqueueMany(items, rest)).map((r) => r.id)
 }
 
