@@ -3,7 +3,7 @@ import path from 'node:path'
 import { SETTING_DEFAULTS } from './defaults.js'
 import { UsageError } from './errors.js'
 import { withInheritedPassword } from './inherited-database.js'
-import { loadDefaultExport } from './loader.js'
+import { exportOf, importFile } from './loader.js'
 import type { ScheduleDef } from './schedule/definition.js'
 import { TERMINAL_STATUSES, type TerminalStatus } from './task.js'
 
@@ -167,7 +167,9 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
   if (!name) return undefined
   let values: unknown
   try {
-    values = name.endsWith('.json') ? JSON.parse(fs.readFileSync(name, 'utf8')) : await loadDefaultExport(name)
+    values = name.endsWith('.json')
+      ? JSON.parse(fs.readFileSync(name, 'utf8'))
+      : exportOf(await importFile(name, 'isolated'), 'default')?.value
   } catch (error) {
     throw new UsageError(`config file ${name} is malformed: ${(error as Error).message.split('\n')[0]}`)
   }
@@ -178,9 +180,8 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
   }
   const known = [...Object.keys(ENV_VARS), ...FILE_ONLY]
   const unknown = Object.keys(values).filter((k) => !known.includes(k))
-  if (unknown.length > 0) {
+  if (unknown.length > 0)
     throw new UsageError(`config file ${name} has unknown setting "${unknown[0]}" (known: ${known.join(', ')})`)
-  }
   return { name, values: values as Record<string, unknown> }
 }
 
