@@ -8,12 +8,6 @@ import { pausedQueues } from './storage/pause-repository.js'
 import { readJson } from './storage/task-row.js'
 import { firstNonBlankLine } from './display-text.js'
 
-/**
- * What `sq top` shows, as data: `snapshot()` reads it in one go, the UI renders it. A snapshot carries
- * the selected task's output pane, and the next `snapshot()` continues that pane from where it stopped
- * (`previous`), so following a running task costs only its new output.
- */
-
 export type { ListedStatus, RunningTask, Stream }
 export { LISTED_STATUSES } from './storage/monitor-repository.js'
 
@@ -48,8 +42,9 @@ export interface SnapshotOptions {
 type PaneStart = { id: string; stream: Stream; text: string; clipped: boolean; cursor: FollowCursor | null }
 
 /**
- * Reads everything `sq top` shows, through `source`'s read model (a bare backend: one without memory of
- * earlier counts). Every query is bounded; see storage/monitor-repository.ts.
+ * What `sq top` shows, as data, read in one go through `source`'s read model (a bare backend: one without
+ * memory of earlier counts); every query is bounded (storage/monitor-repository.ts). The selected task's
+ * pane continues `o.previous`'s where it stopped, so following a running task costs only its new output.
  */
 export async function snapshot(source: Activity | Backend, o: SnapshotOptions = {}) {
   const began = performance.now()
