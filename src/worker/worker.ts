@@ -6,13 +6,12 @@ import { Claims } from './claims.js'
 import { startDuties } from './duties.js'
 import { LocalRuns } from './local-runs.js'
 import type { WorkerLog } from './log.js'
-import { droppedLine, finishRun, type RunEndContext, runLogFields } from './outcome.js'
-import { ProcessPool } from './pool.js'
+import { droppedLine, finishRun, type RunEnd, type RunEndContext, runLogFields } from './outcome.js'
+import { ProcessPool, taskProcessOptions } from './pool.js'
 import { Prefetch } from './prefetch.js'
 import { WorkerPresence } from './presence.js'
 import type { Run } from './run.js'
-import { type BatchEnd, Slots, taskPolicy } from './slots.js'
-import { taskDatabaseUrl, taskProcessEnv } from './task-env.js'
+import { Slots } from './slots.js'
 import { VerdictWriter } from './verdict-writer.js'
 import { Wakeup } from './wakeup.js'
 
@@ -67,13 +66,10 @@ export class Worker {
   ) {
     const { concurrency, queues, log } = options
     this.presence = new WorkerPresence(backend, { ...options, heartbeatTimeout: settings.heartbeatTimeout })
-    this.pool = new ProcessPool({
-      maxMemoryMb: options.maxMemoryMb,
-      cwd: settings.root,
-      env: taskProcessEnv(settings),
-      databaseUrl: taskDatabaseUrl(settings),
-      maxTasksPerProcess: options.maxTasksPerProcess,
-    })
+    this.pool = new ProcessPool(
+      { ...taskProcessOptions(settings), maxMemoryMb: options.maxMemoryMb },
+      options.maxTasksPerProcess,
+    )
     this.verdicts = new VerdictWriter(backend, log)
     this.prefetch = new Prefetch(concurrency)
     this.slots = new Slots({
@@ -81,7 +77,6 @@ export class Worker {
       runs: this.runs,
       prefetch: this.prefetch,
       pool: this.pool,
-      refusal: taskPolicy(settings.root, settings.allowedTasks),
       settings,
       stopping: () => this.stopping,
       hardStopped: () => this.hardStopped,
@@ -191,7 +186,7 @@ export class Worker {
   }
 
   /** A handed run ended: its verdict goes to the writer, or, never begun, it is taken back. */
-  private async ended(run: Run, end: BatchEnd): Promise<void> {
+  private async ended(run: Run, end: RunEnd | { kind: 'unstarted' }): Promise<void> {
     if (end.kind === 'unstarted') {
       const lost = run.state === 'lost'
       if (this.runs.takeBack(run, !this.stopping)) this.slots.fill()
