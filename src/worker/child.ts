@@ -59,12 +59,8 @@ function hooksOf({ hooks, root }: RunRequest): Promise<Hooks> {
   if (!hooks) return Promise.resolve({})
   const load = async () => {
     const ns = await importReferenced(parseReference(hooks).module, root, 'process')
-    const found: Hooks = {}
-    for (const name of HOOK_NAMES) {
-      const value = exportOf(ns, name)?.value
-      if (typeof value === 'function') found[name] = value as (...args: unknown[]) => unknown
-    }
-    return found
+    const found = HOOK_NAMES.map((name) => [name, exportOf(ns, name)?.value] as const)
+    return Object.fromEntries(found.filter(([, value]) => typeof value === 'function')) as Hooks
   }
   return cached(hooksModules, hooks, load).catch((error) => {
     process.stderr.write(`[sq] hooks module ${hooks} failed to load: ${describeError(error)}\n`)
@@ -137,9 +133,8 @@ async function run(request: RunRequest): Promise<TaskResult> {
   const tracked = Object.keys(hooks).length > 0
   let produced: string | null = null
   // What a hook is told of its task, like the seed's Task instance; onFailure also gets `error`.
-  const view = (status: 'progress' | 'completed' | 'failed', output = produced) => {
-    return { id: request.id, task: request.task, args, attempt: request.attempt, status, output }
-  }
+  const about = { id: request.id, task: request.task, args, attempt: request.attempt }
+  const view = (status: 'progress' | 'completed' | 'failed', output = produced) => ({ ...about, status, output })
   try {
     await callHook(hooks, 'beforeJob', view('progress'))
     const task = await cached(tasks, request.task, () => loadTaskFunction(request.task, request.root, 'process'))

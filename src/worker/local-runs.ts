@@ -57,10 +57,7 @@ export class LocalRuns {
     this.ending.delete(run.id)
   }
 
-  /**
-   * A handed run its process never began: back in the local queue, in claim order (true), or — lost, or
-   * `keep` false (the worker stops) — out of this worker's hands (false).
-   */
+  /** A handed run its process never began: back in the local queue, in claim order (true), or dropped. */
   takeBack(run: Run, keep: boolean): boolean {
     this.inProcesses.delete(run.id)
     if (!run.takenBack(keep)) return false
@@ -98,10 +95,7 @@ export class LocalRuns {
     retract(this.runs().filter((r) => r.state === 'handed'))
   }
 
-  /**
-   * Asks back the handed runs whose process has been on one run since `since` or before: a long run
-   * must not hold up the short ones batched behind it while another process could take them.
-   */
+  /** Asks back the runs batched behind one running since `since`: another process may take them sooner. */
   retractStuck(since: number): void {
     let stuck: Set<Run['proc']> | undefined
     for (const r of this.inProcesses.values()) {

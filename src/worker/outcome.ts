@@ -13,9 +13,8 @@ const MAX_BACKOFF_SECONDS = 3600
 
 /**
  * The verdict of a run: completed, failed, or — a failure with attempts left — back to the queue after
- * a backoff. A run killed because its worker stopped goes back to the queue at once without spending
- * its attempt: the worker stopping is not the task's failure. (A run that lost its task gets no
- * verdict: the caller does not record one.)
+ * a backoff. A run killed because its worker stopped goes back at once without spending its attempt:
+ * the worker stopping is not the task's failure.
  */
 export function outcomeOf(
   end: RunEnd,
@@ -82,10 +81,7 @@ export interface RunEndContext {
   onVerdict?(taskId: string, outcome: RunOutcome): void
 }
 
-/**
- * A run its process is done with: its verdict, with the output still buffered, goes to the VerdictWriter,
- * which logs it once written. A run that lost its task gets none.
- */
+/** A run its process is done with: its verdict goes to the VerdictWriter, logged once written; a lost run gets none. */
 export async function finishRun(run: Run, end: RunEnd, ctx: RunEndContext): Promise<void> {
   if (run.state === 'lost' || (end.kind === 'killed' && end.reason === 'lost')) {
     ctx.log(`stopped ${run.id}: it was cancelled or taken from this worker`, runLogFields(run, ctx.presence))

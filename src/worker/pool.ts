@@ -15,10 +15,7 @@ export class ProcessPool {
 
   constructor(
     private readonly options: TaskProcessOptions,
-    /**
-     * Runs after which a task process is replaced (--max-tasks-per-process). A process keeps the modules
-     * it has imported, edits and leaks included; Celery's max_tasks_per_child.
-     */
+    /** Runs after which a task process is replaced: it keeps its imports, edits and leaks included. */
     private readonly maxRuns = Infinity,
   ) {}
 
@@ -75,12 +72,9 @@ export class ProcessPool {
 }
 
 /**
- * Where a worker's task processes run, and their environment: the worker's own, with its resolved
- * settings as SQ_* variables, so that a task or hook calling `createTask` enqueues into the worker's
- * database, under its root and policy — whichever flag, variable or config file gave them (the
- * environment outranks a config file; a task process runs in the root, where a relative SQLite path
- * would mean another file). The database URL goes without its password in the environment; the whole
- * URL goes over the IPC channel (src/inherited-database.ts).
+ * Where a worker's task processes run (its root), and their environment: the worker's, with its resolved
+ * settings as SQ_* variables, so that `createTask` in a task enqueues as the worker would (a relative
+ * SQLite path made absolute). The URL's password goes over IPC only (src/inherited-database.ts).
  */
 export function taskProcessOptions(settings: Settings): Omit<TaskProcessOptions, 'maxMemoryMb'> {
   const location = parseDatabaseUrl(settings.db)

@@ -11,10 +11,8 @@ const WEIGHT = 0.2
 
 /**
  * How far a worker works ahead, from the observed time per task: how many tasks it claims beyond its
- * free slots, and how many it hands a task process at once (`batch`). Claiming ahead saves a database
- * round trip per task, but a claimed task waits in the worker's local queue, where a task of higher
- * priority queued later cannot pass it. So the lead is bounded by time: about WINDOW_MS of work at the
- * observed speed — up to MAX_AHEAD no-op tasks, none for tasks that take a second.
+ * free slots, and how many it hands a task process at once. Claiming ahead saves a round trip per task,
+ * but a task of higher priority queued later cannot pass a claimed one: the lead is bounded by time.
  */
 export class Prefetch {
   private averageMs: number | undefined

@@ -105,14 +105,14 @@ export class Slots {
     // Lost while the process was being found: not sent at all; nor what the process has no room for.
     const sent = runnable.filter((run) => run.state === 'handed').slice(0, Math.max(1, ctx.pool.room(proc)))
     for (const run of runnable) if (!sent.includes(run)) this.end(run, { kind: 'unstarted' })
-    const timers = new Map<Run, NodeJS.Timeout>()
-    const results = proc.run(sent.map((run) => handedRun(run, proc, ctx, timers)))
+    const handed = sent.map((run) => handedRun(run, proc, ctx))
+    const results = proc.run(handed)
     // The worker began to stop while the process was being found: only the first run, begun, goes on.
     if (ctx.stopping()) proc.retract(sent.filter((run) => run.state === 'handed').map((run) => run.id))
     await Promise.all(
       sent.map(async (run, i) => {
         const end = await results[i]!
-        clearTimeout(timers.get(run))
+        handed[i]!.disarm()
         // The process may now run another task: a late "lost" for this run must not kill it.
         run.proc = undefined
         this.end(run, end)
@@ -156,9 +156,10 @@ function taskPolicy(root: string, allowedTasks: string[] | null): (ref: string) 
   }
 }
 
-/** The run's request; what the process tells of the run goes into it; its timeout is armed when it begins. */
-function handedRun(run: Run, proc: TaskProcess, ctx: SlotsContext, timers: Map<Run, NodeJS.Timeout>) {
+/** The run's request; what the process tells of the run goes into it; its timeout counts from its start. */
+function handedRun(run: Run, proc: TaskProcess, ctx: SlotsContext) {
   run.proc = proc
+  let timer: NodeJS.Timeout | undefined
   const { id, attempts: attempt, task, args } = run.task
   const { root, hooks, taskTimeout } = ctx.settings
   const request: RunRequest = { type: 'run', id, attempt, task, args, root, hooks }
@@ -166,16 +167,12 @@ function handedRun(run: Run, proc: TaskProcess, ctx: SlotsContext, timers: Map<R
     onStart: () => {
       ctx.began(run)
       if (run.state === 'lost' || ctx.hardStopped()) proc.kill(run.state === 'lost' ? 'lost' : 'stop', 0)
-      if (taskTimeout > 0)
-        timers.set(
-          run,
-          setTimeout(() => proc.kill('timeout'), taskTimeout * 1000),
-        )
+      if (taskTimeout > 0) timer = setTimeout(() => proc.kill('timeout'), taskTimeout * 1000)
     },
     onDone: () => run.processDone(),
     onOutput: (text) => run.output.append('output', text),
     onLog: (text) => run.output.append('log', text),
     onProgress: (progress) => run.output.setProgress(progress),
   }
-  return { request, handlers }
+  return { request, handlers, disarm: () => clearTimeout(timer) }
 }

@@ -175,7 +175,6 @@ export class Worker {
     return true
   }
 
-  /** A task process began the run. */
   private began(run: Run): void {
     run.started()
     this.options.log(
@@ -185,7 +184,6 @@ export class Worker {
     if (!run.startRecorded) this.claims.markStarts(() => this.runs.unrecordedStarts())
   }
 
-  /** A handed run ended: its verdict goes to the writer, or, never begun, it is taken back. */
   private async ended(run: Run, end: RunEnd | { kind: 'unstarted' }): Promise<void> {
     if (end.kind === 'unstarted') {
       const lost = run.state === 'lost'
