@@ -6,7 +6,7 @@ import { Claims } from './claims.js'
 import { startDuties } from './duties.js'
 import { LocalRuns } from './local-runs.js'
 import type { WorkerLog } from './log.js'
-import { droppedLine, finishRun, type RunEnd, type RunEndContext, runLogFields } from './outcome.js'
+import { droppedLine, outcomeOf, type RunEnd, runLogFields, verdictLine } from './outcome.js'
 import { ProcessPool, taskProcessOptions } from './pool.js'
 import { Prefetch } from './prefetch.js'
 import { WorkerPresence } from './presence.js'
@@ -52,7 +52,6 @@ export class Worker {
   /** Woken by a stop only. */
   private readonly stopped = new Wakeup()
   private readonly claims: Claims
-  private readonly ending: RunEndContext
   private stopping = false
   private hardStopped = false
   /** Tasks this worker has run to an end so far. */
@@ -86,7 +85,6 @@ export class Worker {
       log,
     })
     this.claims = new Claims(backend, this.presence, queues, settings.maxOutputSize, log)
-    this.ending = { ...options, verdicts: this.verdicts, presence: this.presence, timeoutSeconds: settings.taskTimeout }
   }
 
   /** Runs until stopped (or, in burst mode, until no runnable task is left). */
@@ -196,11 +194,46 @@ export class Worker {
     this.tasksDone++
     if (run.startedAt > 0) this.prefetch.observe(run.endedAt - run.startedAt)
     try {
-      await finishRun(run, end, this.ending)
+      await this.record(run, end)
     } finally {
       // Held until here, so that the stray release never gives back a run that ran.
       this.runs.forget(run)
     }
+  }
+
+  /** The run's verdict goes to the VerdictWriter, logged once written; a lost run gets none. */
+  private async record(run: Run, end: RunEnd): Promise<void> {
+    const { log, onVerdict } = this.options
+    if (run.state === 'lost' || (end.kind === 'killed' && end.reason === 'lost')) {
+      log(`stopped ${run.id}: it was cancelled or taken from this worker`, runLogFields(run, this.presence))
+      return
+    }
+    run.ending()
+    const durationMs = run.endedAt - run.startedAt
+    if (end.kind === 'completed' && end.output !== null) run.output.append('output', end.output)
+    // What is still buffered goes with the verdict; a run that never flushed ends in one row of a batch.
+    while (run.flushing) await run.flushing
+    const outcome = outcomeOf(
+      end,
+      { attempt: run.task.attempts, maxAttempts: run.task.max_attempts },
+      { timeoutSeconds: this.settings.taskTimeout },
+      {
+        durationMs,
+        tail: run.output.take(),
+        chunksWritten: run.flushed,
+        ran: { startedAt: this.presence.databaseTime(run.startedAt), endedAt: this.presence.databaseTime(run.endedAt) },
+      },
+    )
+    this.verdicts.add({
+      run: run.ref,
+      outcome,
+      // What was written: a verdict refused for its content is replaced by a failure that says so.
+      done: (recorded, written) => {
+        if (recorded) onVerdict?.(run.id, written)
+        const fields = { duration_ms: Math.round(durationMs), ...(recorded ? { status: written.status } : {}) }
+        log(verdictLine(run.id, durationMs, written, recorded), runLogFields(run, this.presence, fields))
+      },
+    })
   }
 
   private async heartbeat(): Promise<void> {
