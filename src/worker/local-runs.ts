@@ -45,14 +45,13 @@ export class LocalRuns {
     return batch
   }
 
-  /** The run's process is done with it; the worker holds it until `forget`. */
+  /** The run's process is done with it; the worker holds it until its verdict is with the writer. */
   end(run: Run): void {
     run.processDone()
     this.inProcesses.delete(run.id)
     this.ending.add(run.id)
   }
 
-  /** The run's verdict is with the VerdictWriter (or it gets none): no longer this worker's to hold. */
   forget(run: Run): void {
     this.ending.delete(run.id)
   }

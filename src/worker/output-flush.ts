@@ -9,24 +9,20 @@ import type { Run } from './run.js'
  * goes back in front of the buffer, for the next flush or the verdict.
  */
 export async function flushOutput(backend: Backend, runs: readonly Run[]): Promise<void> {
-  await Promise.all(runs.map((r) => flush(backend, r)))
+  await Promise.all(runs.map((run) => flush(backend, run)))
 }
 
-function flush(backend: Backend, run: Run): Promise<void> {
-  if (run.flushing || run.output.empty || run.state !== 'running') return Promise.resolve()
+async function flush(backend: Backend, run: Run): Promise<void> {
+  if (run.flushing || run.output.empty || run.state !== 'running') return
   const batch = run.output.take()
-  // Before the write: a write whose answer was lost may have committed its chunks.
-  run.flushed = true
-  run.flushing = appendChunks(backend, run.ref, batch)
-    .then(
-      (owned) => {
-        if (!owned) loseRunning(run)
-      },
-      // The database is away: the claim loop and the VerdictWriter say so; a line per run would flood.
-      () => run.output.putBack(batch),
-    )
-    .finally(() => {
-      run.flushing = undefined
-    })
-  return run.flushing
+  run.flushed = true // before the write: one whose answer was lost may have committed its chunks
+  run.flushing = appendChunks(backend, run.ref, batch).then(
+    (owned) => {
+      if (!owned) loseRunning(run)
+    },
+    // The database is away: the claim loop and the VerdictWriter say so; a line per run would flood.
+    () => run.output.putBack(batch),
+  )
+  await run.flushing
+  run.flushing = undefined
 }

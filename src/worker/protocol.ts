@@ -38,10 +38,7 @@ export type ToWorker =
   | { type: 'done'; id: string; result: TaskResult }
   | { type: 'skipped'; ids: string[] }
 
-/**
- * The task process's fd 4: a pipe whose other end only the worker holds, read by the task process's
- * watchdog (watchdog.ts), which sees it close when the worker dies, however it dies.
- */
+/** The task process's fd 4: a pipe only the worker writes to, read by its watchdog (watchdog.ts). */
 export const LIFELINE_FD = 4
 
 /** Written to stdout and stderr after each run; never shown, it only marks the end of a run's log. */

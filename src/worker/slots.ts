@@ -10,9 +10,8 @@ import type { RunRequest } from './protocol.js'
 import type { Run } from './run.js'
 import type { RunHandlers, TaskProcess } from './task-process.js'
 
-/** How long the policy's verdict on a reference is reused (it stats files; the child caches imports). */
+/** How long the policy's verdict on a reference is reused (it stats files), and for how many at most. */
 const POLICY_CACHE_MS = 1000
-/** References remembered at most; past it the cache starts over. */
 const POLICY_CACHE_SIZE = 1000
 
 export interface SlotsContext {
@@ -34,9 +33,8 @@ export interface SlotsContext {
 }
 
 /**
- * A worker's `concurrency` slots, each a task process with a batch of runs: waiting runs are handed to
- * them, in batches, while one is free, and each run's end goes to `ended`. A slot frees the moment its
- * process is done with its batch.
+ * A worker's `concurrency` slots, each a task process with a batch of runs, handed while one is free; a
+ * slot frees the moment its process is done with its batch.
  */
 export class Slots {
   private busy = 0
@@ -76,16 +74,11 @@ export class Slots {
     if (handed) ctx.changed()
   }
 
-  /** Waits until every ended run's verdict is with the writer. */
   async settle(): Promise<void> {
     while (this.finishing.size > 0) await Promise.all(this.finishing)
   }
 
-  /**
-   * Runs a batch in one task process from the pool, one after another, each run's timeout counted from
-   * its own start. Resolves once every run has ended and the process is back in the pool (or dropped,
-   * if a run killed it).
-   */
+  /** Runs a batch in one task process from the pool; resolves once the process is back in the pool. */
   private async execute(batch: Run[]): Promise<void> {
     const { ctx } = this
     const runnable = batch.filter((run) => {

@@ -46,10 +46,7 @@ export class VerdictWriter {
     this.giveUpAt = Math.min(this.giveUpAt, deadline)
   }
 
-  /**
-   * Resolves when every verdict is written, or at `deadline` (ms since epoch) when the database is
-   * still away; what is left then is logged as lost.
-   */
+  /** Resolves when every verdict is written, or at `deadline` (giveUpBy), what is left logged as lost. */
   async flush(deadline?: number): Promise<void> {
     if (deadline !== undefined) this.giveUpBy(deadline)
     if (this.pending.size > 0) await this.writing

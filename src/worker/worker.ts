@@ -35,11 +35,9 @@ export interface WorkerOptions {
 const MIN_VERDICT_WAIT_ON_STOP_MS = 5000
 
 /**
- * The worker: a pipeline of claim batches → local queue → task processes → group-committed verdicts.
- * Claims run ahead of the slots (Prefetch says how far), a slot frees the moment its process finishes,
- * and verdicts follow in the VerdictWriter. Background duties — heartbeat and rescue, output flush,
- * ownership checks — are Periodic services. A soft stop gives back the unstarted runs and lets running
- * ones finish within the grace period; a hard stop kills them.
+ * The worker: a pipeline of claim batches → local queue → task processes → group-committed verdicts,
+ * with background duties (duties.ts). A soft stop gives back the unstarted runs and lets running ones
+ * finish within the grace period; a hard stop kills them.
  */
 export class Worker {
   private readonly presence: WorkerPresence
@@ -63,12 +61,9 @@ export class Worker {
     private readonly settings: Settings,
     private readonly options: WorkerOptions,
   ) {
-    const { concurrency, queues, log } = options
+    const { concurrency, queues, log, maxMemoryMb, maxTasksPerProcess } = options
     this.presence = new WorkerPresence(backend, { ...options, heartbeatTimeout: settings.heartbeatTimeout })
-    this.pool = new ProcessPool(
-      { ...taskProcessOptions(settings), maxMemoryMb: options.maxMemoryMb },
-      options.maxTasksPerProcess,
-    )
+    this.pool = new ProcessPool({ ...taskProcessOptions(settings), maxMemoryMb }, maxTasksPerProcess)
     this.verdicts = new VerdictWriter(backend, log)
     this.prefetch = new Prefetch(concurrency)
     this.slots = new Slots({
@@ -118,8 +113,8 @@ export class Worker {
         // Burst: idle, verdicts written (a retry may be runnable at once), and still nothing to run.
         if (this.options.burst && this.idle() && (await this.verdicts.flush().then(() => this.claims.noneLeft()))) break
         if (this.claims.failures === 0) await this.wakeup.sleep(this.settings.pollInterval * 1000)
-        // Backing off from a database that is away: no wake-up cuts it short (SQLite's WAL watch sees
-        // every write attempt, on a full disk too), only a stop.
+        // Backing off from a database that is away: only a stop cuts it short (SQLite's WAL watch sees
+        // every write attempt, on a full disk too).
         else await this.stopped.sleep(Math.min(100 * 2 ** this.claims.failures, 10_000))
       }
       await this.drain()
