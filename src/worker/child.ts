@@ -79,9 +79,8 @@ async function callHook(hooks: Hooks, name: keyof Hooks, ...args: unknown[]): Pr
 
 /** A thrown value as the task's `error`: the message and stack trace of an Error, else its JSON. */
 function describeError(error: unknown): string {
-  if (error instanceof Error) {
+  if (error instanceof Error)
     return error.stack?.includes(error.message) ? error.stack : `${error.name}: ${error.message}\n${error.stack ?? ''}`
-  }
   try {
     return `Thrown value: ${JSON.stringify(error)}`
   } catch {
@@ -124,8 +123,7 @@ async function run(request: RunRequest): Promise<TaskResult> {
   try {
     args = parseStoredArgs(request.args)
   } catch (error) {
-    // A row put in the table by another writer: this run fails, not the batch it came in; no hook
-    // is told of args the task could not have.
+    // A row put in the table by another writer: this run fails, not its batch; no hook is told.
     return { kind: 'threw', error: (error as Error).message, ...usage() }
   }
   const hooks = await hooksOf(request)

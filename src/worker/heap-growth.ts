@@ -4,9 +4,8 @@ import { runInNewContext } from 'node:vm'
 
 /** Both semi-spaces of the young generation together: 2 × 2 MiB, its size at start (see boundHeapGrowth). */
 const YOUNG_CAP_BYTES = 4 * 1024 * 1024
-/** How long a worker must have ended no task before it collects what its last stretch of work left. */
+/** A worker that ended no task for this long collects, if its heap grew this much since the last time. */
 const IDLE_COLLECT_MS = 500
-/** How far the heap must have grown since the last collection for an idle turn to collect it. */
 const COLLECT_GROWTH_BYTES = 2 * 1024 * 1024
 /** How far V8 lets the old generation grow past what survived its last full collection. */
 const OLD_GROWTH_PERCENT = 20

@@ -1,8 +1,8 @@
 import type { Run } from './run.js'
 
 /**
- * The runs a worker holds: claimed and waiting in its local queue (claim order), and handed to its task
- * processes (waiting there, or running). One place moves a run between them and drops the ones it lost.
+ * The runs a worker holds: waiting in its local queue (claim order), and handed to its task processes
+ * (waiting there, or running). The one place that moves a run between them.
  */
 export class LocalRuns {
   private waiting: Run[] = []

@@ -2,8 +2,8 @@
 const WINDOW_MS = 250
 /** The most tasks claimed ahead, whatever their speed. */
 const MAX_AHEAD = 256
-/** How long, in work, runs may queue behind each other in one task process. */
-const BATCH_WINDOW_MS = 50
+/** How long, in work, runs may queue behind each other in one task process: past it, a batch is asked back. */
+export const BATCH_WINDOW_MS = 50
 /** The most runs handed to a task process in one message. */
 const MAX_BATCH = 32
 /** Weight of the newest run in the moving average of how long a slot is busy per task. */
@@ -18,9 +18,6 @@ export class Prefetch {
   private averageMs: number | undefined
 
   constructor(private readonly concurrency: number) {}
-
-  /** How long the runs of a batch may wait for each other: a run past it has its batch asked back. */
-  readonly batchWindowMs = BATCH_WINDOW_MS
 
   /** A slot was busy `ms` with one task. */
   observe(ms: number): void {

@@ -86,10 +86,7 @@ export class WorkerPresence {
     this.lastBeatAt = performance.now()
   }
 
-  /**
-   * Fails (or retries) the runs of workers whose heartbeat stopped, on any host; what such a worker had
-   * claimed but not started goes back to the queue, uncharged.
-   */
+  /** Fails (or retries) the runs of workers whose heartbeat stopped; those not started go back uncharged. */
   async rescueOrphans(): Promise<void> {
     // Before its first beat since a freeze, too: the timers that come due at SIGCONT run in any order.
     this.holdOffAfterSilence(this.lastBeatAt)

@@ -87,14 +87,10 @@ export class Slots {
       return refusal === undefined
     })
     if (runnable.length === 0) return
-    let proc: TaskProcess
-    try {
-      proc = await ctx.pool.acquire()
-    } catch (error) {
-      const refused = { kind: 'refused', error: `could not run the task: ${(error as Error).message}` } as const
-      for (const run of runnable) this.end(run, refused)
-      return
-    }
+    const proc = await ctx.pool.acquire().catch((error: Error) => {
+      for (const run of runnable) this.end(run, { kind: 'refused', error: `could not run the task: ${error.message}` })
+    })
+    if (!proc) return
     // Lost while the process was being found: not sent at all; nor what the process has no room for.
     const sent = runnable.filter((run) => run.state === 'handed').slice(0, Math.max(1, ctx.pool.room(proc)))
     for (const run of runnable) if (!sent.includes(run)) this.end(run, { kind: 'unstarted' })

@@ -10,16 +10,15 @@ import type { ToTaskProcess, ToWorker } from './protocol.js'
  */
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url))
 
-/** How a run in a task process ended, as the worker sees it. */
+/** How a run in a task process ended, as the worker sees it; `unstarted`: taken back, or the process died first. */
 export type RunResult =
   | TaskResult
   | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null }
   | { kind: 'killed'; reason: KillReason }
-  /** It never began: taken back (`retract`), or the process died before reaching it. */
   | { kind: 'unstarted' }
 
 /** Why the worker stopped a run: its time ran out, it lost its claim (cancel), or the worker stops. */
-export type KillReason = 'timeout' | 'lost' | 'stop'
+type KillReason = 'timeout' | 'lost' | 'stop'
 
 export interface RunHandlers {
   onStart(): void
@@ -42,7 +41,7 @@ export interface TaskProcessOptions {
 
 /** SIGTERM first; what still lives this much later gets SIGKILL. */
 const KILL_GRACE_MS = 5000
-/** After the process exits, how long its pipes may deliver what it wrote (a grandchild may hold them for ever). */
+/** How long after its exit a process's pipes may deliver what it wrote (a grandchild may hold them for ever). */
 const DRAIN_AFTER_EXIT_MS = 1000
 
 type Stream = 'stdout' | 'stderr'

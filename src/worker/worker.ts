@@ -8,7 +8,7 @@ import { LocalRuns } from './local-runs.js'
 import type { WorkerLog } from './log.js'
 import { droppedLine, outcomeOf, type RunEnd, runLogFields, verdictLine } from './outcome.js'
 import { ProcessPool, taskProcessOptions } from './pool.js'
-import { Prefetch } from './prefetch.js'
+import { BATCH_WINDOW_MS, Prefetch } from './prefetch.js'
 import { WorkerPresence } from './presence.js'
 import type { Run } from './run.js'
 import { Slots } from './slots.js'
@@ -107,8 +107,7 @@ export class Worker {
       await this.presence.rescueOrphans()
       while (!this.stopping) {
         // A slot is free and nothing waits for it: runs held behind a long one in another process can go.
-        if (this.slots.free > 0 && this.runs.waitingCount === 0)
-          this.runs.retractStuck(Date.now() - this.prefetch.batchWindowMs)
+        if (this.slots.free > 0 && this.runs.waitingCount === 0) this.runs.retractStuck(Date.now() - BATCH_WINDOW_MS)
         if (await this.claim()) continue
         // Burst: idle, verdicts written (a retry may be runnable at once), and still nothing to run.
         if (this.options.burst && this.idle() && (await this.verdicts.flush().then(() => this.claims.noneLeft()))) break
@@ -188,12 +187,8 @@ export class Worker {
     this.runs.end(run)
     this.tasksDone++
     if (run.startedAt > 0) this.prefetch.observe(run.endedAt - run.startedAt)
-    try {
-      await this.record(run, end)
-    } finally {
-      // Held until here, so that the stray release never gives back a run that ran.
-      this.runs.forget(run)
-    }
+    // Held until here, so that the stray release never gives back a run that ran.
+    await this.record(run, end).finally(() => this.runs.forget(run))
   }
 
   /** The run's verdict goes to the VerdictWriter, logged once written; a lost run gets none. */
