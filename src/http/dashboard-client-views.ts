@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import type { Overview, StreamEvents, TaskDetail, TaskPage, Throughput } from './api-types.js'
-import type { Kit } from './dashboard-client-kit.js'
+import type { Kit } from './dashboard-client.js'
 
 /**
  * The dashboard's tabs (served as its own source, as clientKit is): each draws its section from the
