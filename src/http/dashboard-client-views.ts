@@ -17,8 +17,7 @@ export function clientViews(k: Kit) {
   document.addEventListener('input', (ev) => {
     const input = ev.target as HTMLInputElement
     if (input.id === 'search') {
-      list.q = input.value
-      list.page = 1
+      Object.assign(list, { q: input.value, page: 1 })
       k.refresh(250)
     }
     if (input.id === 'purge-age') {

@@ -106,32 +106,21 @@ export function dashboardClient(k: Kit, views: Views, task: TaskView): void {
   let timer: ReturnType<typeof setTimeout> | undefined
   let view = ''
 
-  async function act(path: string): Promise<void> {
-    try {
-      k.say((await k.api<ActionAnswer | BulkAnswer>(path, 'POST')).message)
-    } catch (e) {
-      k.say((e as Error).message, true)
-    }
-    await render()
-  }
-
   // One listener for every action button, each confirmed: data-post names the endpoint; data-bulk a bulk
   // one, whose dry run counts the tasks first so that the question says how many.
   document.addEventListener('click', async (ev) => {
     const button = (ev.target as HTMLElement).closest<HTMLButtonElement>('button[data-post], button[data-bulk]')
     if (!button) return
-    const { post: path, bulk, confirm: question } = button.dataset
-    if (path) {
-      if (confirm(question!)) await act(path)
-      return
-    }
+    const { post, bulk, confirm: question } = button.dataset
     try {
-      const dry = await k.api<BulkAnswer>(`${bulk}${bulk!.includes('?') ? '&' : '?'}dry_run=1`, 'POST')
-      if (dry.count === 0) return k.say(`Nothing to do: ${dry.message}`)
-      if (confirm(`${question} ${dry.message}?`)) await act(bulk!)
+      const dry = bulk ? await k.api<BulkAnswer>(`${bulk}${bulk.includes('?') ? '&' : '?'}dry_run=1`, 'POST') : null
+      if (dry?.count === 0) return k.say(`Nothing to do: ${dry.message}`)
+      if (!confirm(dry ? `${question} ${dry.message}?` : question!)) return
+      k.say((await k.api<ActionAnswer | BulkAnswer>((post ?? bulk)!, 'POST')).message)
     } catch (e) {
       k.say((e as Error).message, true)
     }
+    await render()
   })
 
   /** Replaces the view unless nothing changed (a hover's tooltip survives), keeping the focused input's. */
