@@ -8,11 +8,6 @@ import { lastNonBlankLine } from './display-text.js'
 import type { WorkerInfo } from './types.js'
 
 /**
- * What is happening in the queue, read one way for everyone who shows it: `sq top` (monitor.ts),
- * `sq stats` (queue/stats.ts), the dashboard's overview (http/api.ts) and /metrics (http/metrics.ts).
- */
-
-/**
  * How stale the counts of ended tasks may be: counting them reads every row of a large table (see
  * countsBy), so a read re-counts only queued and running tasks and reuses the ended counts until they
  * are this old. The oldest queued task per queue is read as often.
@@ -21,7 +16,11 @@ const ENDED_COUNTS_MAX_AGE_MS = 5000
 
 export type RunningTask = Awaited<ReturnType<Activity['running']>>[number]
 
-/** Reads of the queue's state; the slow ones are shared by every caller for ENDED_COUNTS_MAX_AGE_MS. */
+/**
+ * What is happening in the queue, read one way for everyone who shows it: `sq top` (monitor.ts),
+ * `sq stats` (queue/stats.ts), the dashboard's overview (http/api.ts) and /metrics (http/metrics.ts).
+ * The slow reads are shared by every caller for ENDED_COUNTS_MAX_AGE_MS.
+ */
 export class Activity {
   private readonly slow = new Map<string, { at: number; data: Promise<unknown> }>()
 

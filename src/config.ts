@@ -3,7 +3,7 @@ import path from 'node:path'
 import { SETTING_DEFAULTS } from './defaults.js'
 import { UsageError } from './errors.js'
 import { withInheritedPassword } from './inherited-database.js'
-import { loadDefaultExport } from './loader.js'
+import { exportOf, importFile } from './loader.js'
 import type { ScheduleDef } from './schedule/definition.js'
 import { TERMINAL_STATUSES, type TerminalStatus } from './task.js'
 
@@ -31,10 +31,7 @@ export interface Settings {
   pollInterval: number
   /** Recurring schedules (config file only): every worker fires them, each slot once (src/worker/scheduler.ts). */
   schedules: ScheduleDef[]
-  /**
-   * How long ended tasks are kept, per status (`{ completed: '7d' }`); running workers delete older ones
-   * (src/worker/retention.ts). A status not named is kept forever, so the default deletes nothing.
-   */
+  /** How long ended tasks are kept, per status (`{ completed: '7d' }`; worker/retention.ts); unnamed: forever. */
   retention: Retention
 }
 
@@ -90,9 +87,10 @@ export async function resolveSettings(
     if (file?.values[key] !== undefined) return { value: file.values[key], from: file.name }
     return undefined
   }
-  const read = <T>(key: EnvSetting, parse: (value: unknown, from: string, key: string) => T): T | undefined => {
+  // Parsers name the setting and its source in their errors: "taskTimeout from SQ_TASK_TIMEOUT must be…".
+  const read = <T>(key: EnvSetting, parse: (value: unknown, name: string) => T): T | undefined => {
     const picked = pick(key)
-    return picked && parse(picked.value, picked.from, key)
+    return picked && parse(picked.value, `${key} from ${picked.from}`)
   }
   const root = pick('root')
   const configDir = file ? path.dirname(file.name) : rootHint
@@ -111,8 +109,7 @@ export async function resolveSettings(
     hooks: read('hooks', String) ?? DEFAULTS.hooks,
     heartbeatTimeout: read('heartbeatTimeout', seconds) ?? DEFAULTS.heartbeatTimeout,
     publicUrl: read('publicUrl', origins) ?? DEFAULTS.publicUrl,
-    pollInterval:
-      read('pollInterval', (v, from, key) => seconds(v, from, key, { positive: true })) ?? DEFAULTS.pollInterval,
+    pollInterval: read('pollInterval', (v, name) => seconds(v, name, { positive: true })) ?? DEFAULTS.pollInterval,
     schedules:
       overrides.schedules !== undefined
         ? await parseSchedules(overrides.schedules, 'options')
@@ -170,7 +167,9 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
   if (!name) return undefined
   let values: unknown
   try {
-    values = name.endsWith('.json') ? JSON.parse(fs.readFileSync(name, 'utf8')) : await loadDefaultExport(name)
+    values = name.endsWith('.json')
+      ? JSON.parse(fs.readFileSync(name, 'utf8'))
+      : exportOf(await importFile(name, 'isolated'), 'default')?.value
   } catch (error) {
     throw new UsageError(`config file ${name} is malformed: ${(error as Error).message.split('\n')[0]}`)
   }
@@ -181,61 +180,51 @@ async function loadConfigFile(dir: string): Promise<Source | undefined> {
   }
   const known = [...Object.keys(ENV_VARS), ...FILE_ONLY]
   const unknown = Object.keys(values).filter((k) => !known.includes(k))
-  if (unknown.length > 0) {
+  if (unknown.length > 0)
     throw new UsageError(`config file ${name} has unknown setting "${unknown[0]}" (known: ${known.join(', ')})`)
-  }
   return { name, values: values as Record<string, unknown> }
 }
 
-function list(value: unknown, from: string): string[] {
-  if (typeof value === 'string')
-    return value
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
+/** The non-blank items of a comma-separated list, trimmed. */
+function commaList(text: string): string[] {
+  return text.split(',').flatMap((item) => (item.trim() === '' ? [] : [item.trim()]))
+}
+
+function list(value: unknown, name: string): string[] {
+  if (typeof value === 'string') return commaList(value)
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value
-  throw new UsageError(`allowedTasks from ${from} must be a list of task references`)
+  throw new UsageError(`${name} must be a list of task references`)
 }
 
 /**
  * Public URLs as origins: a list, or one string of comma-separated URLs; each http(s), without
  * credentials, query or a path (the dashboard's paths are absolute: it must own its origin's root).
  */
-function origins(value: unknown, from: string): string[] {
-  const items = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]))
-  return items
-    .map((item) => (typeof item === 'string' ? item.trim() : item))
-    .filter((item) => item !== '')
-    .map((item) => {
-      const url = typeof item === 'string' && URL.canParse(item) ? new URL(item) : undefined
-      // Not echoed: it would show the password.
-      if (url && (url.username || url.password))
-        throw new UsageError(`publicUrl from ${from} must not hold a user name or password`)
-      if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.pathname !== '/')
-        throw new UsageError(
-          `publicUrl from ${from} must be http(s) URLs of an origin like https://sq.example.com, got "${String(item)}"`,
-        )
-      return url.origin
-    })
+function origins(value: unknown, name: string): string[] {
+  const items = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? commaList(v) : [v]))
+  return items.map((item) => {
+    const url = typeof item === 'string' && URL.canParse(item) ? new URL(item) : undefined
+    // Not echoed: it would show the password.
+    if (url && (url.username || url.password)) throw new UsageError(`${name} must not hold a user name or password`)
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.pathname !== '/')
+      throw new UsageError(
+        `${name} must be http(s) URLs of an origin like https://sq.example.com, got "${String(item)}"`,
+      )
+    return url.origin
+  })
 }
 
 /** A setting in seconds (parseDuration's rule); `positive`: above 0, for an interval, where 0 would spin. */
-function seconds(value: unknown, from: string, key: string, o: { positive?: boolean } = {}): number {
-  const n =
-    typeof value === 'number'
-      ? value
-      : parseDuration(String(value), `${key} from ${from}`, { plainSeconds: true }) / 1000
+function seconds(value: unknown, name: string, o: { positive?: boolean } = {}): number {
+  const n = typeof value === 'number' ? value : parseDuration(String(value), name, { plainSeconds: true }) / 1000
   if (!Number.isFinite(n) || n < 0 || (o.positive && n === 0))
-    throw new UsageError(
-      `${key} from ${from} must be a number of seconds ${o.positive ? '> 0' : '≥ 0'}, got "${value}"`,
-    )
+    throw new UsageError(`${name} must be a number of seconds ${o.positive ? '> 0' : '≥ 0'}, got "${value}"`)
   return n
 }
 
-function bytes(value: unknown, from: string, key: string): number {
+function bytes(value: unknown, name: string): number {
   const n = Number(value)
-  if (!Number.isInteger(n) || n <= 0)
-    throw new UsageError(`${key} from ${from} must be a positive number of bytes, got "${value}"`)
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive number of bytes, got "${value}"`)
   return n
 }
 
@@ -250,10 +239,8 @@ const DURATION = new RegExp(`^${UNITS.map(([unit]) => `(?:(\\d+(?:\\.\\d+)?)${un
 const DURATION_FORMS = '90s, 10m, 1h30m, 7d or 2w (units w, d, h, m, s, ms)'
 
 /**
- * A duration in ms ("30d", "1h30m", "500ms"), or a UsageError that names the flag (or setting) and the
- * forms it takes: the one rule for every duration. Where the setting is a number of seconds
- * (`plainSeconds`: --timeout, --grace, --interval, taskTimeout, heartbeatTimeout) a plain number is
- * taken too, as seconds; elsewhere it is refused rather than guessed.
+ * A duration in ms ("30d", "1h30m", "500ms"), or a UsageError naming the flag (or setting) and the forms
+ * it takes: the one rule for every duration. `plainSeconds`: a plain number is taken too, as seconds.
  */
 export function parseDuration(text: string, flag: string, o: { plainSeconds?: boolean } = {}): number {
   const plain = /^\s*\d+(\.\d+)?\s*$/.test(text)

@@ -1,9 +1,8 @@
 /**
- * sq's defaults, in a file that imports nothing: the library reads them, and so does the flag table
- * (commands/flags.ts), which the fast path loads first, where config.ts would bring its imports too.
+ * The settings when neither a flag, the environment nor sq.config.* gives them (config.ts Settings). This
+ * file imports nothing: the flag table (commands/flags.ts), which the fast path loads first, reads it too,
+ * where config.ts would bring its imports.
  */
-
-/** The settings when neither a flag, the environment nor sq.config.* gives them (see config.ts Settings). */
 export const SETTING_DEFAULTS = {
   db: './sq.db',
   allowedTasks: null,

@@ -21,10 +21,7 @@ export function escapeControl(text: string, keepNewlines = true): string {
 }
 
 const nonBlankLines = (text: string | null | undefined) =>
-  (text ?? '')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
+  (text ?? '').split('\n').flatMap((line) => (line.trim() === '' ? [] : [line.trim()]))
 
 /** The first line with something on it, trimmed: an error's message, a result's gist. */
 export const firstNonBlankLine = (text: string | null | undefined): string => nonBlankLines(text)[0] ?? ''

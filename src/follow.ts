@@ -2,19 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { NotFoundError } from './errors.js'
 import type { Connection } from './storage/backend.js'
 import * as follow from './storage/follow-repository.js'
-import type { Stream, TaskHead } from './storage/follow-repository.js'
 import { getTask, type TaskStore } from './storage/task-repository.js'
 import { isTerminal, type Status } from './task.js'
 import type { Task } from './types.js'
 
 /**
- * Following a run's output, one step at a time: `sq show --follow` (Queue.follow: followTask), the
- * dashboard's live pane (http/sse.ts) and `sq top`'s pane (monitor.ts) all poll `followStep`. A step
- * reads the task's head, then only what is new: the chunks after the cursor while the run goes on, the
- * rest of its text from the row once it has ended (its chunks were folded there). A new run (a retry)
- * starts over.
+ * Following a run's output, one step at a time: `sq show --follow` (followTask), the dashboard's live pane
+ * and `sq top`'s pane all poll `followStep`. A step reads the task's head, then only what is new: the chunks
+ * after the cursor while the run goes on, the rest of its text from the row once it has ended (its chunks
+ * were folded there). A new run (a retry) starts over.
  */
-
 export type { Stream, TaskHead } from './storage/follow-repository.js'
 
 /** Where a follower is in a run's stream. */
@@ -32,7 +29,7 @@ export interface FollowCursor {
 }
 
 export interface FollowStep {
-  head: TaskHead
+  head: follow.TaskHead
   /** What is new in the stream. */
   text: string
   /** `text` starts over (a new run, or a tail taken afresh) rather than continuing what was read. */
@@ -48,7 +45,7 @@ export interface FollowStep {
 }
 
 export interface FollowOptions {
-  stream?: Stream
+  stream?: follow.Stream
   /** Where the first read of a running run starts: its start (then all of it, in batches), or its tail. */
   from?: 'start' | 'tail'
   maxChunks?: number
@@ -70,20 +67,13 @@ export async function followStep(
 ): Promise<FollowStep | null> {
   const head = await follow.taskHead(backend, id)
   if (!head) return null
-  const stream = o.stream ?? 'output'
+  const { stream = 'output', maxChunks = 500 } = o
   const step: FollowStep = { head, text: '', restart: false, clipped: false, more: false, ended: false, cursor }
   const sameRun = cursor !== null && cursor.claim === head.claims
   if (head.status === 'progress') {
     const c = sameRun ? cursor : { claim: head.claims, seq: 0, sent: 0, whole: true, ended: null }
     const fromTail = o.from === 'tail' && c.seq === 0
-    const read = await follow.chunksAfter(backend, {
-      id,
-      claim: c.claim,
-      stream,
-      afterSeq: c.seq,
-      maxChunks: o.maxChunks ?? 500,
-      fromTail,
-    })
+    const read = await follow.chunksAfter(backend, { id, claim: c.claim, stream, afterSeq: c.seq, maxChunks, fromTail })
     const clipped = fromTail && read.more
     const restart = !sameRun || clipped
     const sent = (restart ? 0 : c.sent) + codePoints(read.text)

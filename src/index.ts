@@ -10,19 +10,33 @@
 import type { Settings } from './config.js'
 import { Queue, type EnqueueOptions, type InTransaction } from './queue/queue.js'
 import type { QueueState } from './queue/pause.js'
-import { sharedQueue } from './shared-queue.js'
 
 export { Queue, type EnqueueOptions, type InTransaction, type CancelResult } from './queue/queue.js'
 export type { BetterSqliteLike, Executor, KyselyLike, QueryClient } from './storage/executor.js'
 export type { QueueState } from './queue/pause.js'
-export { closeQueue, sharedQueue } from './shared-queue.js'
 export type { WaitOptions } from './queue/wait.js'
 export type { ScheduleInfo } from './queue/schedules.js'
 export type { ScheduleDef, CatchUp } from './schedule/definition.js'
 export type { Settings } from './config.js'
 export * from './errors.js'
 export * from './types.js'
-export { defineTasks, type TaskArgsOf, type TaskMap, type TaskOptions, type TasksOf, type TypedTasks } from './typed.js'
+
+let shared: Promise<Queue> | undefined
+
+/** The queue `createTask` uses when given none, opened on first use. */
+export function sharedQueue(): Promise<Queue> {
+  return (shared ??= Queue.open().catch((error) => {
+    shared = undefined
+    throw error
+  }))
+}
+
+/** Closes the queue `createTask` opened, so a script can exit. */
+export async function closeQueue(): Promise<void> {
+  const q = shared
+  shared = undefined
+  if (q) await (await q).close()
+}
 
 /** Opens a queue: settings from `options`, else the environment, sq.config.* and the defaults. */
 export function openQueue(options: Partial<Settings> = {}): Promise<Queue> {
@@ -41,9 +55,8 @@ export async function createTask(options: EnqueueOptions & InTransaction, queue?
 /** Enqueues many tasks (Queue.enqueueMany; `chunkSize` 10,000 by default) and returns their ids in order. */
 export async function enqueueMany(
   items: readonly EnqueueOptions[],
-  o: { chunkSize?: number; queue?: Queue } & InTransaction = {},
+  { queue, ...rest }: { chunkSize?: number; queue?: Queue } & InTransaction = {},
 ): Promise<string[]> {
-  const { queue, ...rest } = o
   return (await (queue ?? (await sharedQueue())).enqueueMany(items, rest)).map((r) => r.id)
 }
 
@@ -55,4 +68,59 @@ export async function pauseQueue(name: string, queue?: Queue): Promise<QueueStat
 /** Resumes a paused queue (see Queue.resume), on `queue` or on the queue `createTask` uses. */
 export async function resumeQueue(name: string, queue?: Queue): Promise<QueueState> {
   return (queue ?? (await sharedQueue())).resume(name)
+}
+
+/**
+ * Typed task references: each reference's function type, so enqueueing checks args at compile time.
+ * Types only: the app that enqueues never imports the task modules (`import type`).
+ *
+ *   import type * as email from './tasks/email.js'
+ *   const tasks = defineTasks<TasksOf<typeof email, 'tasks/email'>>()
+ *   await tasks.createTask('tasks/email#send', { to: 'a@example.com' })   // args checked
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any function: a parameter type of unknown would admit only functions of unknown
+export type TaskMap = { [reference: string]: (...args: any[]) => unknown }
+
+/** The args a task function takes: its first parameter (an empty object for a function of none). */
+export type TaskArgsOf<F> = F extends (...args: infer P) => unknown
+  ? P extends []
+    ? Record<string, never>
+    : P[0]
+  : never
+
+/** The task map of one module: `<path>#<export>` for each exported function, `<path>` for its default. */
+export type TasksOf<Module, Path extends string> = {
+  // biome-ignore lint/suspicious/noExplicitAny: any function, as TaskMap
+  [K in keyof Module & string as Module[K] extends (...args: any[]) => unknown
+    ? K extends 'default'
+      ? Path
+      : `${Path}#${K}`
+    : never]: Module[K]
+}
+
+/** Enqueue options besides the task and its args; `executor` writes in the app's transaction. */
+export type TaskOptions = Omit<EnqueueOptions, 'task' | 'args'> & InTransaction
+
+/** Enqueueing through a task map; see defineTasks. */
+export interface TypedTasks<M extends TaskMap> {
+  /** Enqueues `task` with `args` checked against its function; returns the task's id. */
+  createTask<K extends keyof M & string>(task: K, args: TaskArgsOf<M[K]>, options?: TaskOptions): Promise<string>
+  /** Enqueues one `task` per args object (Queue.enqueueMany); returns their ids in order. */
+  enqueueMany<K extends keyof M & string>(
+    task: K,
+    args: readonly TaskArgsOf<M[K]>[],
+    options?: TaskOptions,
+  ): Promise<string[]>
+}
+
+/** A typed view of `queue` (by default createTask's) for the task map `M`, a type argument only. */
+export function defineTasks<M extends TaskMap>(queue?: Queue | (() => Promise<Queue>)): TypedTasks<M> {
+  const resolve = async () => (typeof queue === 'function' ? queue() : (queue ?? sharedQueue()))
+  return {
+    createTask: async (task, args, options) => createTask({ ...options, task, args }, await resolve()),
+    async enqueueMany(task, args, { executor, ...options } = {}) {
+      const items = args.map((a) => ({ ...options, task, args: a }))
+      return enqueueMany(items, { executor, queue: await resolve() })
+    },
+  }
 }

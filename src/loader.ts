@@ -92,15 +92,9 @@ export async function loadTaskFunction(
       `Task module ${ref.module} has no export "${ref.exportName}" (exports: ${names.join(', ') || 'none'})`,
     )
   }
-  if (typeof found.value !== 'function') {
+  if (typeof found.value !== 'function')
     throw new Error(`Export "${ref.exportName}" of ${ref.module} is not a function (it is a ${typeof found.value})`)
-  }
   return found.value as (args: TaskArgs) => unknown
-}
-
-/** A config file's default export (`module.exports` of a plain CommonJS one). */
-export async function loadDefaultExport(file: string): Promise<unknown> {
-  return exportOf(await importFile(file, 'isolated'), 'default')?.value
 }
 
 function isObjectLike(value: unknown): value is Record<string, unknown> {

@@ -8,12 +8,6 @@ import { pausedQueues } from './storage/pause-repository.js'
 import { readJson } from './storage/task-row.js'
 import { firstNonBlankLine } from './display-text.js'
 
-/**
- * What `sq top` shows, as data: `snapshot()` reads it in one go, the UI renders it. A snapshot carries
- * the selected task's output pane, and the next `snapshot()` continues that pane from where it stopped
- * (`previous`), so following a running task costs only its new output.
- */
-
 export type { ListedStatus, RunningTask, Stream }
 export { LISTED_STATUSES } from './storage/monitor-repository.js'
 
@@ -41,12 +35,16 @@ export interface SnapshotOptions {
   /** The status of the lower list; default failed. */
   list?: ListedStatus
   /** The previous snapshot: its pane is continued when it shows the same task and stream. */
-  previous?: { pane: Parameters<typeof readPane>[3] } | null
+  previous?: { pane: PaneStart | null } | null
 }
 
+/** What of a pane the next one continues from. */
+type PaneStart = { id: string; stream: Stream; text: string; clipped: boolean; cursor: FollowCursor | null }
+
 /**
- * Reads everything `sq top` shows, through `source`'s read model (a bare backend: one without memory of
- * earlier counts). Every query is bounded; see storage/monitor-repository.ts.
+ * What `sq top` shows, as data, read in one go through `source`'s read model (a bare backend: one without
+ * memory of earlier counts); every query is bounded (storage/monitor-repository.ts). The selected task's
+ * pane continues `o.previous`'s where it stopped, so following a running task costs only its new output.
  */
 export async function snapshot(source: Activity | Backend, o: SnapshotOptions = {}) {
   const began = performance.now()
@@ -81,33 +79,26 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
     paused: paused.map((p) => p.queue),
     running,
     /** The lower list of `sq top`: the tasks of `o.list` (the failures by default). */
-    listed: { status: list, tasks: listedRows.map((row) => listedTask(row, now)) },
+    listed: {
+      status: list,
+      tasks: listedRows.map(({ head, run_at, ...r }) => ({
+        ...r,
+        /** Since it was last modified (queued: how long it has waited). */
+        agoMs: Math.max(0, now - Date.parse(r.modified)),
+        // Queued with a delay: until it may run (a task delayed by 2h has not "waited" 2m).
+        ...(Date.parse(run_at) > now ? { delayMs: Date.parse(run_at) - now } : {}),
+        /** The first non-blank line of its error (failed) or output (completed); '' for queued. Unescaped. */
+        line: firstNonBlankLine(head),
+      })),
+    },
     /** The selected task's pane; null when nothing is selected or the task is gone. */
     pane,
     tookMs: performance.now() - began,
   }
 }
 
-function listedTask({ head, run_at, ...r }: Awaited<ReturnType<typeof latestWithStatus>>[number], now: number) {
-  return {
-    ...r,
-    /** Since it was last modified (queued: how long it has waited). */
-    agoMs: Math.max(0, now - Date.parse(r.modified)),
-    // Queued with a delay: until it may run (a task delayed by 2h has not "waited" 2m).
-    ...(Date.parse(run_at) > now ? { delayMs: Date.parse(run_at) - now } : {}),
-    /** The first non-blank line of its error (failed) or output (completed); '' for queued. Unescaped. */
-    line: firstNonBlankLine(head),
-  }
-}
-
 /** The pane of task `id`: the previous pane continued by one step of following its stream. */
-async function readPane(
-  backend: Backend,
-  id: string,
-  stream: Stream,
-  previous: { id: string; stream: Stream; text: string; clipped: boolean; cursor: FollowCursor | null } | null,
-  now: number,
-) {
+async function readPane(backend: Backend, id: string, stream: Stream, previous: PaneStart | null, now: number) {
   const continued = previous?.id === id && previous.stream === stream ? previous : null
   const step = await followStep(backend, id, continued?.cursor ?? null, { ...PANE_READ, stream })
   if (!step) return null
@@ -133,40 +124,38 @@ async function readPane(
   }
 }
 
-/** What the `sq top` UI needs from a queue: snapshots to draw, and the two actions it offers. */
-export interface MonitorSource {
-  snapshot(o: SnapshotOptions): Promise<Snapshot>
-  /** Cancels a task (with its worker stopping it); resolves to a one-line report. */
-  cancel(id: string): Promise<string>
-  /** Sends an ended task back to the queue; resolves to a one-line report. */
-  requeue(id: string): Promise<string>
-  /**
-   * Calls `onChange` when the database announces a change (PostgreSQL LISTEN on enqueue and on
-   * a run ending), so the UI can refresh at once instead of at its next poll. SQLite: never called.
-   */
-  watch(onChange: () => void): Promise<() => Promise<void>>
-}
+/**
+ * What the `sq top` UI needs from a queue: snapshots to draw, and the two actions it offers, each
+ * resolving to a one-line report.
+ */
+export type MonitorSource = ReturnType<typeof queueMonitor>
 
 /** A MonitorSource over an open queue: reads through `snapshot`, acts through the Queue's methods. */
-export function queueMonitor(queue: Queue): MonitorSource {
+export function queueMonitor(queue: Queue) {
   const backend = queue.backend
   const activity = new Activity(backend, { heartbeatTimeout: queue.settings.heartbeatTimeout })
   return {
-    snapshot: (o) => snapshot(activity, o),
-    async cancel(id) {
+    snapshot: (o: SnapshotOptions): Promise<Snapshot> => snapshot(activity, o),
+    /** Cancels a task (with its worker stopping it). */
+    async cancel(id: string) {
       const [result] = await queue.cancel([id])
       if (!result) return `no task ${id}`
       return result.cancelled
         ? `cancelled ${id.slice(0, 8)}`
         : `not cancelled: ${id.slice(0, 8)} is already ${result.status}`
     },
-    async requeue(id) {
+    /** Sends an ended task back to the queue. */
+    async requeue(id: string) {
       const ids = await queue.requeue([id])
       return ids.length > 0
         ? `requeued ${id.slice(0, 8)}`
         : `not requeued: only completed, failed or cancelled tasks go back to the queue`
     },
-    async watch(onChange) {
+    /**
+     * Calls `onChange` when the database announces a change (PostgreSQL LISTEN on enqueue and on
+     * a run ending), so the UI can refresh at once instead of at its next poll. SQLite: never called.
+     */
+    async watch(onChange: () => void) {
       // SQLite hears every commit, heartbeats included: a redraw per commit would cost more than the poll.
       if (backend.hears === 'commits') return async () => {}
       const stops = await Promise.all(['sq_queued', 'sq_ended'].map((channel) => backend.listen(channel, onChange)))

@@ -1,9 +1,4 @@
 /**
- * A task's statuses and the sets of them the code asks about, named once. The record itself is derived
- * from the task row (storage/task-row.ts, TASK_COLUMNS) and exported as `Task` by types.ts.
- */
-
-/**
  * The five statuses of the seed. `progress` is shown as "In progress". A task's life:
  *   queued → progress (claimed) → completed | failed | cancelled, or → queued again (a retry);
  *   queued → cancelled; an ended task → queued (requeue).

@@ -18,16 +18,8 @@ import type { TaskRecord } from './storage/task-row.js'
  */
 
 // What the library's users see of task.ts (src/index.ts exports this module).
-export {
-  isStatus,
-  isTerminal,
-  type Progress,
-  STATUSES,
-  type Status,
-  statusLabel,
-  type TaskArgs,
-  TERMINAL_STATUSES,
-} from './task.js'
+export { isStatus, isTerminal, STATUSES, statusLabel, TERMINAL_STATUSES } from './task.js'
+export type { Progress, Status, TaskArgs } from './task.js'
 
 /** The task record, with the SPEC's field names (what `--json` prints), derived from storage/task-row.ts. */
 export type Task = TaskRecord

@@ -4,12 +4,7 @@ import { createRequire } from 'node:module'
 /** Random bytes fetched per read: 128 ids' worth, as node:crypto's randomUUID caches. */
 const POOL_BYTES = 16 * 128
 /** The two ASCII codes of each byte's hex digits. */
-const HEX = Uint8Array.from({ length: 512 }, (_, i) =>
-  (i >> 1)
-    .toString(16)
-    .padStart(2, '0')
-    .charCodeAt(i & 1),
-)
+const HEX = Buffer.from([...Array(256).keys()].map((i) => i.toString(16).padStart(2, '0')).join(''), 'latin1')
 /** Where each of the 16 bytes' digits go in the 36 characters; the dashes stay. */
 const AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34]
 
@@ -29,11 +24,10 @@ export function randomUuid(): string {
     fillRandom(pool)
     offset = 0
   }
+  pool![offset + 6] = (pool![offset + 6]! & 0x0f) | 0x40 // version 4
+  pool![offset + 8] = (pool![offset + 8]! & 0x3f) | 0x80 // variant 10
   for (let i = 0; i < 16; i++) {
-    let byte = pool![offset + i]!
-    if (i === 6)
-      byte = (byte & 0x0f) | 0x40 // version 4
-    else if (i === 8) byte = (byte & 0x3f) | 0x80 // variant 10
+    const byte = pool![offset + i]!
     text[AT[i]!] = HEX[byte * 2]!
     text[AT[i]! + 1] = HEX[byte * 2 + 1]!
   }

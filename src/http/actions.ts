@@ -7,48 +7,39 @@ import { isStatus, isTerminal, type Status } from '../types.js'
 import type { ActionAnswer, BulkAnswer } from './api-types.js'
 
 /**
- * The dashboard's actions: POST /api/tasks/:id/cancel and /requeue, POST /api/queues/:queue/pause and
- * /resume, and the bulk ones: POST /api/queues/:queue/retry-failed and POST /api/purge?older_than=D.
- * Only with `sq serve --allow-actions`; without it every action answers 403. They use the core's cancel,
- * requeue, pause and purge, as `sq cancel`, `sq requeue --status`, `sq pause` and `sq purge` do.
+ * The dashboard's actions, only with `sq serve --allow-actions` (else 403): the core's cancel, requeue,
+ * pause and purge, as `sq cancel`, `sq requeue --status`, `sq pause` and `sq purge` use them.
  *
- * CSRF: the page carries a random token made when the process starts; an action must send it back in
- * the `X-SQ-Token` header. Another site cannot read the page (same-origin policy; the Host check
- * stops DNS rebinding) and cannot set a custom header on a cross-site request without a CORS preflight
- * that this server never grants. Browsers' own signals are checked too: an `Origin` must name this
- * server, and `Sec-Fetch-Site`, when sent, must be same-origin.
+ * CSRF: the page carries a random token made when the process starts (a page of an earlier `sq serve`
+ * cannot act); an action must send it back in `X-SQ-Token`. Another site cannot read the page
+ * (same-origin policy; the Host check stops DNS rebinding) nor set a custom header without a CORS
+ * preflight, which this server never grants. Browsers' own signals are checked too: an `Origin` must
+ * name this server or a `--public-url` (a TLS proxy's https://), and `Sec-Fetch-Site`, when sent, must
+ * be same-origin.
  */
-
-export class ActionGuard {
-  /** Per process: a page served by an earlier `sq serve` cannot act on this one. */
-  readonly token = randomBytes(24).toString('base64url')
-
-  /** `publicOrigins`: the origins of `--public-url`, whose pages may act too (a TLS proxy's https://). */
-  constructor(
-    readonly enabled: boolean,
-    private readonly publicOrigins: string[] = [],
-  ) {}
-
+export function actionGuard(enabled: boolean, publicOrigins: string[]) {
+  const token = randomBytes(24).toString('base64url')
   /** Null when the request may act; otherwise why not (answered with 403). */
-  refusal(req: http.IncomingMessage): string | null {
-    if (!this.enabled) return 'actions are disabled: start sq serve with --allow-actions'
+  const refusal = (req: http.IncomingMessage): string | null => {
+    if (!enabled) return 'actions are disabled: start sq serve with --allow-actions'
     const given = Buffer.from(String(req.headers['x-sq-token'] ?? ''))
-    const expected = Buffer.from(this.token)
+    const expected = Buffer.from(token)
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       return 'missing or wrong X-SQ-Token (reload the page)'
     const origin = req.headers.origin
-    if (origin !== undefined && origin !== `http://${req.headers.host}` && !this.publicOrigins.includes(origin))
+    if (origin !== undefined && origin !== `http://${req.headers.host}` && !publicOrigins.includes(origin))
       return `cross-origin request from ${origin} refused`
     const site = req.headers['sec-fetch-site']
     if (site !== undefined && site !== 'same-origin') return `cross-site request (${site}) refused`
     return null
   }
+  return { enabled, token, refusal }
 }
 
 const dryRun = (url: URL) => url.searchParams.get('dry_run') === '1'
 const tasks = (n: number, what: string) => `${n} ${what} task${n === 1 ? '' : 's'}`
 
-/** The POST routes of `sq serve`; `dry_run=1` on a bulk action counts what it would touch, for the confirmation. */
+/** The POST routes; `dry_run=1` on a bulk action counts what it would touch, for the confirmation. */
 export const ACTION_ROUTES: Array<
   [RegExp, (queue: Queue, params: string[], url: URL) => Promise<ActionAnswer | BulkAnswer>]
 > = [

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import type { Overview, StreamEvents, TaskDetail, TaskPage, Throughput } from './api-types.js'
-import type { Kit } from './dashboard-client-kit.js'
+import type { Kit } from './dashboard-client.js'
 
 /**
  * The dashboard's tabs (served as its own source, as clientKit is): each draws its section from the
@@ -17,8 +17,7 @@ export function clientViews(k: Kit) {
   document.addEventListener('input', (ev) => {
     const input = ev.target as HTMLInputElement
     if (input.id === 'search') {
-      list.q = input.value
-      list.page = 1
+      Object.assign(list, { q: input.value, page: 1 })
       k.refresh(250)
     }
     if (input.id === 'purge-age') {

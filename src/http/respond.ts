@@ -18,14 +18,12 @@ export const SAFE_HEADERS = {
   'referrer-policy': 'no-referrer',
 }
 
-export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res
-    .writeHead(status, { ...SAFE_HEADERS, 'content-type': 'application/json; charset=utf-8' })
-    .end(JSON.stringify(body))
-}
-
 export function sendText(res: http.ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { ...SAFE_HEADERS, 'content-type': contentType }).end(body)
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  sendText(res, status, 'application/json; charset=utf-8', JSON.stringify(body))
 }
 
 /** An error thrown by the core, as JSON with the status code a client can act on. */
@@ -42,8 +40,4 @@ export async function sendResult(res: http.ServerResponse, read: () => Promise<u
   } catch (error) {
     sendError(res, error)
   }
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }

@@ -2,14 +2,13 @@ import { Activity } from '../activity.js'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Queue } from '../queue/queue.js'
-import { ACTION_ROUTES, ActionGuard } from './actions.js'
+import { ACTION_ROUTES, actionGuard } from './actions.js'
 import { overview, taskDetail, taskList, throughputSeries, type ApiContext } from './api.js'
-import { DASHBOARD_CSS, dashboardHtml, DASHBOARD_JS } from './dashboard-page.js'
+import { DASHBOARD_CSS, dashboardHtml, DASHBOARD_JS, taskView } from './dashboard-page.js'
 import { hostCheck } from './host-check.js'
 import { createMetrics } from './metrics.js'
 import { sendJson, sendResult, sendText } from './respond.js'
 import { streamOutput } from './sse.js'
-import { taskView } from './task-page.js'
 
 export interface ServeOptions {
   /** The address bound; requests must name it (or, for loopback, any loopback name) as their Host. */
@@ -29,7 +28,7 @@ type Route = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, par
  */
 export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
   const refuseHost = hostCheck(o.host, o.publicUrls ?? [])
-  const guard = new ActionGuard(o.allowActions ?? false, o.publicUrls ?? [])
+  const guard = actionGuard(o.allowActions ?? false, o.publicUrls ?? [])
   const activity = new Activity(queue.backend, { heartbeatTimeout: queue.settings.heartbeatTimeout })
   const c: ApiContext = { queue, allowActions: guard.enabled, activity }
   const metrics = createMetrics(queue)

@@ -35,14 +35,12 @@ export type RequeueResult = { id: string } & RequeueOutcome
  */
 export class Queue {
   private full: Backend | undefined
-  private readonly prepare: ReturnType<typeof newTaskCheck>
 
   private constructor(
     readonly settings: Settings,
     private readonly connection: Connection,
-  ) {
-    this.prepare = newTaskCheck(settings)
-  }
+    private readonly prepare = newTaskCheck(settings),
+  ) {}
 
   static async open(overrides: Partial<Settings> = {}): Promise<Queue> {
     return Queue.withSettings(await resolveSettings(overrides))

@@ -26,18 +26,13 @@ export function parseReference(ref: string): TaskReference {
   return { module, exportName }
 }
 
-/** The reference in its full form, `<module>#<export>`, as the allowlist compares it. */
-export function canonicalReference(ref: TaskReference): string {
-  return `${ref.module}#${ref.exportName}`
-}
-
 /**
  * An allowlist entry matches a reference exactly, or a module's own exports as `module#*`: what every
  * object inherits (`constructor`, `toString`, …) is no task, as loader.ts exportOf finds own exports only.
  */
 export function isAllowed(ref: TaskReference, allowlist: readonly string[] | null): boolean {
   if (allowlist === null) return true
-  const full = canonicalReference(ref)
+  const full = `${ref.module}#${ref.exportName}`
   return allowlist.some((entry) => {
     const e = entry.trim()
     if (e.endsWith('#*')) return e.slice(0, -2) === ref.module && !(ref.exportName in Object.prototype)
@@ -62,39 +57,27 @@ function leavesRootAsWritten(module: string): boolean {
  */
 export function authorizeReference(ref: string, root: string, allowlist: readonly string[] | null): TaskReference {
   const parsed = parseReference(ref)
-  const name = canonicalReference(parsed)
-  if (!isAllowed(parsed, allowlist)) {
-    throw new TaskNotAllowedError(`task not allowed: ${name} is not on the allowlist (allowedTasks / SQ_ALLOWED_TASKS)`)
-  }
+  const name = `${parsed.module}#${parsed.exportName}`
+  const refuse = (why: string) => new TaskNotAllowedError(`task not allowed: ${why}`)
+  if (!isAllowed(parsed, allowlist)) throw refuse(`${name} is not on the allowlist (allowedTasks / SQ_ALLOWED_TASKS)`)
   const confined = allowlist === null
-  if (confined && leavesRootAsWritten(parsed.module)) {
-    throw new TaskNotAllowedError(
-      `task not allowed: "${ref}" leaves the root ${root}; add it to allowedTasks to permit it`,
-    )
-  }
+  const permit = 'add it to allowedTasks to permit it'
+  if (confined && leavesRootAsWritten(parsed.module)) throw refuse(`"${ref}" leaves the root ${root}; ${permit}`)
   const where = resolveModule(parsed.module, root)
-  if (where.kind === 'builtin') {
-    throw new TaskNotAllowedError(
-      `task not allowed: "${parsed.module}" is a Node.js built-in module, not a task module`,
-    )
-  }
+  if (where.kind === 'builtin') throw refuse(`"${parsed.module}" is a Node.js built-in module, not a task module`)
   if (!confined) return parsed
   const realRoot = fs.realpathSync(root)
+  const unlisted = `without an allowlist only files under the root run — add ${name} to allowedTasks to permit it`
   if (where.kind === 'package') {
     const at = where.entry ?? where.folder
     const whence = isInside(at, realRoot) ? '' : ` from outside the root (${at})`
-    throw new TaskNotAllowedError(
-      `task not allowed: "${ref}" is a package${whence}; without an allowlist only files under the root run — add ${name} to allowedTasks to permit it`,
-    )
+    throw refuse(`"${ref}" is a package${whence}; ${unlisted}`)
   }
-  if (!isInside(where.file, realRoot)) {
-    throw new TaskNotAllowedError(
-      `task not allowed: "${ref}" leaves the root ${root} through a symbolic link (to ${where.file}); add it to allowedTasks to permit it`,
-    )
-  }
+  if (!isInside(where.file, realRoot))
+    throw refuse(`"${ref}" leaves the root ${root} through a symbolic link (to ${where.file}); ${permit}`)
   if (isInNodeModules(where.file, realRoot)) {
-    throw new TaskNotAllowedError(
-      `task not allowed: "${ref}" is a file of an installed package (${where.file}); without an allowlist only the project's own files run — add ${name} to allowedTasks to permit it`,
+    throw refuse(
+      `"${ref}" is a file of an installed package (${where.file}); without an allowlist only the project's own files run — add ${name} to allowedTasks to permit it`,
     )
   }
   return parsed

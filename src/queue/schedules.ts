@@ -18,13 +18,8 @@ export type ScheduleInfo = Pick<ScheduleDef, 'name' | 'cron' | 'timezone' | 'tas
 /** The configured schedules with what the database knows of them; needs no worker running. */
 export async function listSchedules(backend: Backend, defs: ScheduleDef[]): Promise<ScheduleInfo[]> {
   if (defs.length === 0) return []
-  const [rows, nowMs] = await Promise.all([
-    scheduleRows(
-      backend,
-      defs.map((s) => s.name),
-    ),
-    databaseTime(backend),
-  ])
+  const names = defs.map((s) => s.name)
+  const [rows, nowMs] = await Promise.all([scheduleRows(backend, names), databaseTime(backend)])
   return defs.map((def) => {
     const row = rows.get(def.name)
     const next = nextSlot(cronOf(def), nowMs)

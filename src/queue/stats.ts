@@ -8,14 +8,12 @@ export type QueueStats = Awaited<ReturnType<typeof queueStats>>
 
 export async function queueStats(backend: Backend, heartbeatTimeout: number) {
   const activity = new Activity(backend, { heartbeatTimeout })
+  const windows = [900, 300, 60].map((s) => backend.nowPlusSeconds(-s))
   const [counts, tasks, oldest, [m15, m5, m1], workers, paused] = await Promise.all([
     activity.counts(),
     countsBy(backend, 'task'),
     activity.oldestQueued(),
-    endedSince(
-      backend,
-      [900, 300, 60].map((s) => backend.nowPlusSeconds(-s)),
-    ),
+    endedSince(backend, windows),
     activity.workers(),
     pausedQueues(backend),
   ])

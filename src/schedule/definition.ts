@@ -53,11 +53,10 @@ export function parseSchedules(value: unknown, from: string): ScheduleDef[] {
 }
 
 function parseOne(entry: unknown, index: number, from: string): ScheduleDef {
-  if (!isPlainObject(entry))
-    throw new UsageError(`schedule #${index + 1} from ${from} must be an object like { name, cron, task }`)
+  const at = `schedule #${index + 1} from ${from}`
+  if (!isPlainObject(entry)) throw new UsageError(`${at} must be an object like { name, cron, task }`)
   const name = entry.name
-  if (typeof name !== 'string' || name.trim() === '')
-    throw new UsageError(`schedule #${index + 1} from ${from} needs a name (a non-empty string)`)
+  if (typeof name !== 'string' || name.trim() === '') throw new UsageError(`${at} needs a name (a non-empty string)`)
   const bad = (problem: string) => new UsageError(`schedule "${name}" from ${from}: ${problem}`)
   // sq keeps rows of its own among the schedules' (src/worker/retention.ts).
   if (name.startsWith('sq:')) throw bad('names beginning "sq:" are reserved for sq')
@@ -77,9 +76,8 @@ function parseOne(entry: unknown, index: number, from: string): ScheduleDef {
   const priority = entry.priority ?? 0
   if (!Number.isInteger(priority)) throw bad(`priority must be a whole number, got ${JSON.stringify(priority)}`)
   const timezone = entry.timezone ?? null
-  if (timezone !== null && (typeof timezone !== 'string' || !isTimeZone(timezone))) {
+  if (timezone !== null && (typeof timezone !== 'string' || !isTimeZone(timezone)))
     throw bad(`unknown timezone ${JSON.stringify(timezone)} (use an IANA name like "Europe/Paris")`)
-  }
   const catchUp = entry.catchUp ?? 'latest'
   if (!CATCH_UP_POLICIES.includes(catchUp as CatchUp))
     throw bad(`catchUp must be ${CATCH_UP_POLICIES.join(', ')}; got ${JSON.stringify(catchUp)}`)

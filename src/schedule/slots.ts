@@ -11,20 +11,13 @@ export const MAX_CATCH_UP_SLOTS = 100
  */
 export const ON_TIME_MS = 10_000
 
-/** What to do about a schedule now: the slots to enqueue (oldest first) and the slot to record as the last. */
-export interface Due {
-  fire: number[]
-  /** The newest slot that came due, fired or skipped; null when none came due. */
-  last: number | null
-  /** Slots that came due and are not fired (catch-up policy); -1 when more than could be counted. */
-  skipped: number
-}
-
 /**
- * The slots of `cron` after `sinceMs` (the last slot recorded, or when the schedule was first seen) and
- * up to `nowMs` (the database's clock), and which of them fire under `catchUp`. Pure.
+ * What to do about a schedule now. The slots of `cron` after `sinceMs` (the last slot recorded, or when the
+ * schedule was first seen) and up to `nowMs` (the database's clock) came due; `fire` are those to enqueue
+ * under `catchUp` (oldest first), `last` the newest (fired or skipped; null when none came due), to record,
+ * and `skipped` how many are not fired (-1: more than could be counted). Pure.
  */
-export function dueSlots(cron: Cron, sinceMs: number, nowMs: number, catchUp: CatchUp): Due {
+export function dueSlots(cron: Cron, sinceMs: number, nowMs: number, catchUp: CatchUp) {
   const limit = catchUp === 'all' ? MAX_CATCH_UP_SLOTS + 1 : 2
   // previousRuns counts back from its reference, which it excludes: +1 ms includes a slot at nowMs.
   const recent = cron

@@ -1,9 +1,7 @@
 /**
- * The entry point of a task process. It waits for batches of runs from its worker, runs them one by
- * one in order, calls each task's export (loaded once per reference, see loader.ts), and reports
- * output, progress and the result. It never touches the database itself; a task that calls
- * `createTask` finds its worker's settings in the environment (SQ_DATABASE_URL, SQ_ROOT, …), and the
- * database URL's password as the worker hands it over (inherited-database.ts).
+ * The entry point of a task process: runs the batches its worker sends (protocol.ts). It never touches
+ * the database itself; a task calling `createTask` finds the worker's settings in its environment and
+ * the database URL's password as the worker hands it over (inherited-database.ts).
  */
 import { inheritDatabaseUrl } from '../inherited-database.js'
 import { exportOf, importReferenced, loadTaskFunction } from '../loader.js'
@@ -27,9 +25,8 @@ type Hooks = Partial<Record<(typeof HOOK_NAMES)[number], (...args: unknown[]) =>
 const send = (message: ToWorker): Promise<void> =>
   new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()))
 
-// Dies with its worker: when the IPC channel closes, the worker is gone; take the whole process
-// group (grandchildren included) down with it. The watchdog does the same for a task that never
-// lets this handler run.
+// The IPC channel closed: the worker is gone; so is the process group (the watchdog's job too, for a
+// task that never lets this handler run).
 process.on('disconnect', () => {
   try {
     process.kill(-process.pid, 'SIGKILL')
@@ -40,9 +37,9 @@ process.on('disconnect', () => {
 startWatchdog()
 
 /**
- * Task functions and hooks by reference, for the life of the process: resolving and importing again
- * for every run cost more than a no-op task. A failure is not kept, so a module that appears later is
- * found. (An edited module is not re-read: `sq worker --max-tasks-per-process` bounds this.)
+ * Task functions and hooks by reference, for the life of the process: importing per run cost more than
+ * a no-op task. A failure is not kept, so a module that appears later is found; an edited one is not
+ * re-read (`--max-tasks-per-process` bounds this).
  */
 const tasks = new Map<string, Promise<TaskFunction>>()
 const hooksModules = new Map<string, Promise<Hooks>>()
@@ -62,12 +59,8 @@ function hooksOf({ hooks, root }: RunRequest): Promise<Hooks> {
   if (!hooks) return Promise.resolve({})
   const load = async () => {
     const ns = await importReferenced(parseReference(hooks).module, root, 'process')
-    const found: Hooks = {}
-    for (const name of HOOK_NAMES) {
-      const value = exportOf(ns, name)?.value
-      if (typeof value === 'function') found[name] = value as (...args: unknown[]) => unknown
-    }
-    return found
+    const found = HOOK_NAMES.map((name) => [name, exportOf(ns, name)?.value] as const)
+    return Object.fromEntries(found.filter(([, value]) => typeof value === 'function')) as Hooks
   }
   return cached(hooksModules, hooks, load).catch((error) => {
     process.stderr.write(`[sq] hooks module ${hooks} failed to load: ${describeError(error)}\n`)
@@ -86,9 +79,8 @@ async function callHook(hooks: Hooks, name: keyof Hooks, ...args: unknown[]): Pr
 
 /** A thrown value as the task's `error`: the message and stack trace of an Error, else its JSON. */
 function describeError(error: unknown): string {
-  if (error instanceof Error) {
+  if (error instanceof Error)
     return error.stack?.includes(error.message) ? error.stack : `${error.name}: ${error.message}\n${error.stack ?? ''}`
-  }
   try {
     return `Thrown value: ${JSON.stringify(error)}`
   } catch {
@@ -131,20 +123,16 @@ async function run(request: RunRequest): Promise<TaskResult> {
   try {
     args = parseStoredArgs(request.args)
   } catch (error) {
-    // A row put in the table by another writer: this run fails, not the batch it came in; no hook
-    // is told of args the task could not have.
+    // A row put in the table by another writer: this run fails, not its batch; no hook is told.
     return { kind: 'threw', error: (error as Error).message, ...usage() }
   }
   const hooks = await hooksOf(request)
-  // The seed's hooks see the task as it stands; only then is the output kept here as well.
+  // The output so far, kept only for hooks to see.
   const tracked = Object.keys(hooks).length > 0
   let produced: string | null = null
-  // What a hook is told of its task, like the seed's Task instance: `progress` while it runs, then how
-  // this run ended (a failed run with attempts left is queued again), and the output so far (the
-  // result's, once completed; null when there is none). onFailure also gets `error`, message and stack.
-  const view = (status: 'progress' | 'completed' | 'failed', output = produced) => {
-    return { id: request.id, task: request.task, args, attempt: request.attempt, status, output }
-  }
+  // What a hook is told of its task, like the seed's Task instance; onFailure also gets `error`.
+  const about = { id: request.id, task: request.task, args, attempt: request.attempt }
+  const view = (status: 'progress' | 'completed' | 'failed', output = produced) => ({ ...about, status, output })
   try {
     await callHook(hooks, 'beforeJob', view('progress'))
     const task = await cached(tasks, request.task, () => loadTaskFunction(request.task, request.root, 'process'))
@@ -186,15 +174,10 @@ async function runPending(): Promise<void> {
   busy = true
   for (let request = pending.shift(); request; ) {
     const result = await run(request)
-    // The log of this run ends here: mark both pipes, then report, so the worker has all of it.
     const mark = sentinel(request.id, request.attempt)
-    await Promise.all([
-      new Promise((resolve) => process.stdout.write(mark, resolve)),
-      new Promise((resolve) => process.stderr.write(mark, resolve)),
-    ])
+    await Promise.all([process.stdout, process.stderr].map((pipe) => new Promise((done) => pipe.write(mark, done))))
     const done: ToWorker = { type: 'done', id: request.id, result }
-    // The next run is taken in the same turn as `done` is sent: the worker counts it begun from `done`
-    // on, so a `skip` read after this must not find it.
+    // In the same turn as `done`, which tells the worker it has begun: a later `skip` must not find it.
     request = pending.shift()
     void send(done)
   }

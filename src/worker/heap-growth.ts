@@ -4,20 +4,16 @@ import { runInNewContext } from 'node:vm'
 
 /** Both semi-spaces of the young generation together: 2 × 2 MiB, its size at start (see boundHeapGrowth). */
 const YOUNG_CAP_BYTES = 4 * 1024 * 1024
-/** How long a worker must have ended no task before it collects what its last stretch of work left. */
+/** A worker that ended no task for this long collects, if its heap grew this much since the last time. */
 const IDLE_COLLECT_MS = 500
-/** How far the heap must have grown since the last collection for an idle turn to collect it. */
 const COLLECT_GROWTH_BYTES = 2 * 1024 * 1024
 /** How far V8 lets the old generation grow past what survived its last full collection. */
 const OLD_GROWTH_PERCENT = 20
 /**
- * The highest tier V8 compiles the worker's JavaScript to: 1, Sparkplug, its baseline compiler, not
- * TurboFan. TurboFan compiles on background threads whose memory stays with them once the work is
- * done (a malloc arena of ~0.5–0.7 MB per thread after a load, three of them here), and a worker's time
- * goes to the database driver, SQLite and IPC, not to its own JavaScript. Measured at once with and
- * without (no-op tasks, steady tasks/s at c=1/4/8, median of 3 rounds): SQLite 7,919 / 5,623 / 4,909
- * against 6,874 / 5,261 / 4,541, PostgreSQL 6,395 / 5,054 / 4,572 against 6,551 / 4,958 / 4,249; RSS
- * 2 s after 10,000 tasks +6% against +11–13% on PostgreSQL.
+ * The highest tier V8 compiles the worker's JavaScript to: 1, Sparkplug, not TurboFan, whose background
+ * threads keep their memory (~0.5–0.7 MB each) once done. A worker's time goes to the database driver,
+ * SQLite and IPC: measured with the cap, no-op tasks/s were about as fast or faster, and RSS after 10,000
+ * tasks grew +6% against +11–13% (PostgreSQL).
  */
 const JIT_TIER_CAP = 1
 
@@ -30,18 +26,14 @@ function startedWith(...flags: string[]): boolean {
 }
 
 /**
- * Keeps a long-running worker's V8 heap near its live size. A worker allocates ~40 KB per task and keeps
- * almost none of it, but V8's defaults let the garbage stand: over 10,000 no-op tasks a worker grew from
- * ~60 to ~110 MB, ~28 MB of it the young generation (doubled under allocation up to 2 × 16 MiB on Node
- * 20, and kept while busy), much of the rest promoted garbage (V8 lets a small old generation grow up
- * to 4× before a full collection).
+ * Keeps a long-running worker's V8 heap near its live size: a worker allocates ~40 KB per task and keeps
+ * almost none, but with V8's defaults it grew from ~60 to ~110 MB over 10,000 no-op tasks (a young
+ * generation doubled up to 2 × 16 MiB, and promoted garbage).
  *
- * V8 flags set at run time, since a worker is started in many ways (`sq worker`, `node bin/run.js
- * worker`, npx): `--max-semi-space-size` works only as Node starts, but the growth factor is read at
- * each growth, so it is set to 1 (0 crashes V8) once the young generation reaches its cap; the old
- * generation's growing percent is read at each full collection. A flag Node was started with wins.
- * Measured over 10,000 no-op tasks at c=4 (SQLite, CPU of all processes): the young generation kept at
- * 2 × 2 MiB costs no more CPU than 2 × 4 MiB, and with collectWhenIdle ends ~4 MB smaller.
+ * Flags set at run time, since a worker is started in many ways; a flag Node was started with wins.
+ * `--max-semi-space-size` works only at start, but growth factors are read as the heap grows: the young
+ * one is set to 1 (0 crashes V8) once the young generation reaches its cap (2 × 2 MiB costs no more CPU
+ * than 2 × 4).
  */
 export function boundHeapGrowth(): void {
   if (!startedWith('--heap-growing-percent')) v8.setFlagsFromString(`--heap-growing-percent=${OLD_GROWTH_PERCENT}`)
@@ -62,12 +54,9 @@ export function boundHeapGrowth(): void {
 }
 
 /**
- * Collects garbage once a stretch of work is over: `tasksEnded` still for IDLE_COLLECT_MS and the heap
- * grown by COLLECT_GROWTH_BYTES since the last collection (a worker that runs a task now and then does
- * not collect after each). Otherwise the old generation stays at its high-water mark: V8's memory
- * reducer had not run 15 s after 10,000 tasks. Two collections back to back, ~10 ms: the second releases
- * the pages the first emptied (RSS 2 s after 10,000 no-op tasks, against idle: +25% with none, +21–24%
- * with one, +13–15% with two). Returns the stop.
+ * Collects garbage once a stretch of work is over (`tasksEnded` still for IDLE_COLLECT_MS, the heap grown
+ * by COLLECT_GROWTH_BYTES): else the old generation stays at its high-water mark, as V8's memory reducer
+ * is slow to run. Twice, ~10 ms: the second releases the pages the first emptied. Returns the stop.
  */
 export function collectWhenIdle(tasksEnded: () => number): () => void {
   const collect = garbageCollector()

@@ -1,8 +1,8 @@
 import type { Run } from './run.js'
 
 /**
- * The runs a worker holds: claimed and waiting in its local queue (claim order), and handed to its task
- * processes (waiting there, or running). One place moves a run between them and drops the ones it lost.
+ * The runs a worker holds: waiting in its local queue (claim order), and handed to its task processes
+ * (waiting there, or running). The one place that moves a run between them.
  */
 export class LocalRuns {
   private waiting: Run[] = []
@@ -45,22 +45,18 @@ export class LocalRuns {
     return batch
   }
 
-  /** The run's process is done with it; the worker holds it until `forget`. */
+  /** The run's process is done with it; the worker holds it until its verdict is with the writer. */
   end(run: Run): void {
     run.processDone()
     this.inProcesses.delete(run.id)
     this.ending.add(run.id)
   }
 
-  /** The run's verdict is with the VerdictWriter (or it gets none): no longer this worker's to hold. */
   forget(run: Run): void {
     this.ending.delete(run.id)
   }
 
-  /**
-   * A handed run its process never began: back in the local queue, in claim order (true), or — lost, or
-   * `keep` false (the worker stops) — out of this worker's hands (false).
-   */
+  /** A handed run its process never began: back in the local queue, in claim order (true), or dropped. */
   takeBack(run: Run, keep: boolean): boolean {
     this.inProcesses.delete(run.id)
     if (!run.takenBack(keep)) return false
@@ -98,10 +94,7 @@ export class LocalRuns {
     retract(this.runs().filter((r) => r.state === 'handed'))
   }
 
-  /**
-   * Asks back the handed runs whose process has been on one run since `since` or before: a long run
-   * must not hold up the short ones batched behind it while another process could take them.
-   */
+  /** Asks back the runs batched behind one running since `since`: another process may take them sooner. */
   retractStuck(since: number): void {
     let stuck: Set<Run['proc']> | undefined
     for (const r of this.inProcesses.values()) {

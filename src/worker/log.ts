@@ -1,11 +1,5 @@
 import { escapeControl } from '../display-text.js'
 
-/**
- * The worker's log sink: each line stamped with the time and a level, filtered by the chosen level, and
- * the lines of one turn of the event loop written together — a busy worker logs two lines per task, and
- * a write per line cost more CPU than the task itself.
- */
-
 /** Levels from the most to the least verbose; a sink shows its level and the ones after it. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -15,10 +9,9 @@ export const LOG_FORMATS = ['text', 'json'] as const
 export type LogFormat = (typeof LOG_FORMATS)[number]
 
 /**
- * The level of a worker's log line, from how it begins. The worker's lines are plain sentences (the
- * worker loop says `log(line)` in a dozen places and keeps no level); this table is the one place that
- * sorts them, and test/worker/cron.test.ts checks it against a real worker.
- * Order matters: the first matching rule wins; anything else is info.
+ * The level of a worker's log line, from how it begins: the worker's lines are plain sentences, and
+ * this table is the one place that sorts them (test/worker/cron.test.ts checks it against a real
+ * worker). The first matching rule wins; anything else is info.
  */
 const RULES: Array<[RegExp, LogLevel]> = [
   // The periodic "[RAM Usage: …] Heartbeat" line: noise unless one is looking.
@@ -57,7 +50,11 @@ export interface TaskLogFields {
 /** A worker's log: a sentence, and for a line about one task, that task's fields. */
 export type WorkerLog = (line: string, fields?: TaskLogFields) => void
 
-/** Lines below `level` are dropped (default info: the heartbeat is debug). */
+/**
+ * The worker's log sink: each line stamped with the time, lines below `level` dropped (default info: the
+ * heartbeat is debug), and the lines of one turn of the event loop written together — a busy worker
+ * logs two lines per task, and a write per line cost more CPU than the task itself.
+ */
 export function bufferedLog(
   write: (text: string) => void,
   o: { level?: LogLevel; format?: LogFormat } = {},

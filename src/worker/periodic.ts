@@ -1,13 +1,12 @@
 import { redactSecrets } from '../redact.js'
 
 /**
- * A background duty of the worker (heartbeat, output flush, ownership check): runs `fn` every `ms`,
- * never two at once; `trigger()` runs it as soon as the current one ends; errors go to `onError` and
- * the duty goes on. `stop()` waits for a run in flight.
+ * A background duty of the worker: runs `fn` every `ms`, never two at once (`trigger()` runs it once the
+ * current one ends); errors go to `onError` and the duty goes on. `stop()` waits for a run in flight.
  */
 export class Periodic {
   private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
+  private running: Promise<unknown> | undefined
   private again = false
   private lastRun = 0
   private soonTimer: NodeJS.Timeout | undefined
@@ -50,10 +49,7 @@ export class Periodic {
     }
     this.lastRun = Date.now()
     this.running = this.fn(this.stopping.signal)
-      .then(
-        () => {},
-        (error: Error) => this.onError(error),
-      )
+      .catch((error: Error) => this.onError(error))
       .finally(() => {
         this.running = undefined
         if (this.again && this.timer) {

@@ -1,3 +1,7 @@
+import path from 'node:path'
+import { ENV_VARS, type EnvSetting, type Settings } from '../config.js'
+import { withoutPassword } from '../inherited-database.js'
+import { parseDatabaseUrl } from '../storage/open.js'
 import { TaskProcess, type TaskProcessOptions } from './task-process.js'
 
 /**
@@ -8,15 +12,12 @@ import { TaskProcess, type TaskProcessOptions } from './task-process.js'
 export class ProcessPool {
   private idle: TaskProcess[] = []
   private readonly all = new Set<TaskProcess>()
-  /**
-   * Runs after which a task process is replaced (--max-tasks-per-process). A process keeps the modules
-   * it has imported, edits and leaks included; Celery's max_tasks_per_child.
-   */
-  private readonly maxRuns: number
 
-  constructor(private readonly options: TaskProcessOptions & { maxTasksPerProcess?: number }) {
-    this.maxRuns = options.maxTasksPerProcess ?? Infinity
-  }
+  constructor(
+    private readonly options: TaskProcessOptions,
+    /** Runs after which a task process is replaced: it keeps its imports, edits and leaks included. */
+    private readonly maxRuns = Infinity,
+  ) {}
 
   prewarm(count: number): void {
     for (let i = this.idle.length; i < count; i++) this.idle.push(this.spawn())
@@ -68,4 +69,21 @@ export class ProcessPool {
     this.all.add(proc)
     return proc
   }
+}
+
+/**
+ * Where a worker's task processes run (its root), and their environment: the worker's, with its resolved
+ * settings as SQ_* variables, so that `createTask` in a task enqueues as the worker would (a relative
+ * SQLite path made absolute). The URL's password goes over IPC only (src/inherited-database.ts).
+ */
+export function taskProcessOptions(settings: Settings): Omit<TaskProcessOptions, 'maxMemoryMb'> {
+  const location = parseDatabaseUrl(settings.db)
+  const databaseUrl = location.kind === 'sqlite' ? path.resolve(location.path) : settings.db
+  const env = { ...process.env }
+  for (const [key, variable] of Object.entries(ENV_VARS) as Array<[EnvSetting, string]>) {
+    const value = key === 'db' ? withoutPassword(databaseUrl) : settings[key]
+    if (value === null) delete env[variable]
+    else env[variable] = Array.isArray(value) ? value.join(',') : String(value)
+  }
+  return { cwd: settings.root, env, databaseUrl }
 }

@@ -2,8 +2,8 @@
 const WINDOW_MS = 250
 /** The most tasks claimed ahead, whatever their speed. */
 const MAX_AHEAD = 256
-/** How long, in work, runs may queue behind each other in one task process. */
-const BATCH_WINDOW_MS = 50
+/** How long, in work, runs may queue behind each other in one task process: past it, a batch is asked back. */
+export const BATCH_WINDOW_MS = 50
 /** The most runs handed to a task process in one message. */
 const MAX_BATCH = 32
 /** Weight of the newest run in the moving average of how long a slot is busy per task. */
@@ -11,18 +11,13 @@ const WEIGHT = 0.2
 
 /**
  * How far a worker works ahead, from the observed time per task: how many tasks it claims beyond its
- * free slots, and how many it hands a task process at once (`batch`). Claiming ahead saves a database
- * round trip per task, but a claimed task waits in the worker's local queue, where a task of higher
- * priority queued later cannot pass it. So the lead is bounded by time: about WINDOW_MS of work at the
- * observed speed — up to MAX_AHEAD no-op tasks, none for tasks that take a second.
+ * free slots, and how many it hands a task process at once. Claiming ahead saves a round trip per task,
+ * but a task of higher priority queued later cannot pass a claimed one: the lead is bounded by time.
  */
 export class Prefetch {
   private averageMs: number | undefined
 
   constructor(private readonly concurrency: number) {}
-
-  /** How long the runs of a batch may wait for each other: a run past it has its batch asked back. */
-  readonly batchWindowMs = BATCH_WINDOW_MS
 
   /** A slot was busy `ms` with one task. */
   observe(ms: number): void {

@@ -29,11 +29,9 @@ export class WorkerPresence {
   }
 
   /**
-   * When (performance.now()) this worker may first judge others dead. A stale heartbeat says a worker
-   * is dead only if it could have beaten meanwhile: after an outage (the database away, its disk full,
-   * its write lock held by a frozen process) every live worker's beats are stale alike, and one that
-   * saw no beat of its own succeed — a new worker, one that was frozen, one whose beats failed — waits
-   * a whole timeout from its next good beat, as the others get to beat again, before it rescues.
+   * When (performance.now()) this worker may first judge others dead. After an outage or a freeze every
+   * live worker's beats are stale alike: a worker that saw no beat of its own succeed (new, frozen, or
+   * its beats failed) waits a whole timeout from its next good beat, as the others beat again.
    */
   private rescuesFrom = 0
   /** The live workers as of the last heartbeat, this one included: who wakes for a notification (wakes). */
@@ -49,10 +47,9 @@ export class WorkerPresence {
   }
 
   /**
-   * Measures the clocks' offset from `read`, a statement that returns the database's time: that time
-   * lies somewhere in the round trip, so the sample with the shortest round trip is the most exact, and
-   * is kept — unless a new one is off by more than CLOCK_TOLERANCE_MS (a clock was set). A stable offset
-   * keeps one worker's runs in order in the records.
+   * Measures the clocks' offset from `read`, a statement that returns the database's time, keeping the
+   * sample of the shortest round trip (the most exact) unless a new one is off by more than
+   * CLOCK_TOLERANCE_MS (a clock was set): a stable offset keeps one worker's runs in order in the records.
    */
   private async timed(read: () => Promise<number | null>): Promise<number | null> {
     const [before, started] = [Date.now(), performance.now()]
@@ -88,13 +85,11 @@ export class WorkerPresence {
   /** Beats (its round trip also samples the clocks), then reads the others' state, and rescues if due. */
   async beat(running: number): Promise<void> {
     if ((await this.timed(() => workers.heartbeat(this.backend, this.id, running))) === null) {
-      // Another worker judged this one dead (it missed its beats) and failed its tasks; those runs are
-      // lost and will be stopped. Come back under the same id and go on.
+      // Another worker judged this one dead and failed its tasks (their runs will be stopped as lost).
       this.options.log(`worker ${this.name} was presumed dead by another worker; registering again`)
       await this.register()
     }
-    // The gap since the last beat is time this worker could not (or did not) beat: two intervals and
-    // more is an outage or a freeze, and no rescue for a whole timeout.
+    // A gap of two intervals and more since the last beat was an outage or a freeze.
     this.holdOffAfterSilence(this.lastBeatAt ?? Number.NEGATIVE_INFINITY)
     this.lastBeatAt = performance.now()
     const { live, rescueDue } = await workers.survey(this.backend, this.options.heartbeatTimeout)
@@ -115,10 +110,7 @@ export class WorkerPresence {
     return rank < count ? 'claim' : rank < count + SPARE_WAKERS ? 'look' : undefined
   }
 
-  /**
-   * Fails (or retries) the runs of workers whose heartbeat stopped, on any host; what such a worker had
-   * claimed but not started goes back to the queue, uncharged.
-   */
+  /** Fails (or retries) the runs of workers whose heartbeat stopped; those not started go back uncharged. */
   async rescueOrphans(): Promise<void> {
     // Before its first beat since a freeze, too: the timers that come due at SIGCONT run in any order.
     this.holdOffAfterSilence(this.lastBeatAt)
@@ -141,9 +133,8 @@ export class WorkerPresence {
   }
 
   /**
-   * Gives back runs the database gives to this worker but the worker does not know (`knows` says which
-   * it does: running, waiting in its local queue, or with a verdict being written): claims whose answer
-   * was lost with the connection. They never started, so they go back uncharged.
+   * Gives back, uncharged, the runs the database gives to this worker but the worker does not `know`:
+   * claims whose answer was lost with the connection, never started.
    */
   async releaseStrays(knows: (id: string) => boolean): Promise<void> {
     const strays = (await workers.runsOfWorker(this.backend, this.id, 10)).filter((run) => !knows(run.id))

@@ -1,13 +1,9 @@
 import type { Progress } from '../types.js'
 
 /**
- * Messages between the worker and a task process, over the IPC channel. The worker hands a task
- * process a batch of runs in one message; the process runs them one at a time, in order, and reports
- * each run's end with `done`, which also tells the worker that the next run of the batch has begun
- * (the process takes the next run at the moment it sends `done`). Runs not yet begun can be taken
- * back with `skip`; `skipped` names those the process dropped (the others had begun). stdout and
- * stderr travel on their own pipes, closed for each run by a sentinel line so that the worker knows
- * it has all of a run's log before it ends the run.
+ * Messages between the worker and a task process, over the IPC channel. The process runs a batch's runs
+ * in order; `done` ends one and begins the next. `skip` takes back runs not yet begun; `skipped` names
+ * those dropped. stdout and stderr have their own pipes, where a sentinel line ends each run's log.
  */
 
 export interface RunRequest {
@@ -42,10 +38,7 @@ export type ToWorker =
   | { type: 'done'; id: string; result: TaskResult }
   | { type: 'skipped'; ids: string[] }
 
-/**
- * The task process's fd 4: a pipe whose other end only the worker holds, read by the task process's
- * watchdog (watchdog.ts), which sees it close when the worker dies, however it dies.
- */
+/** The task process's fd 4: a pipe only the worker writes to, read by its watchdog (watchdog.ts). */
 export const LIFELINE_FD = 4
 
 /** Written to stdout and stderr after each run; never shown, it only marks the end of a run's log. */
@@ -54,10 +47,8 @@ export function sentinel(id: string, attempt: number): string {
 }
 
 /**
- * Where the longest tail of `text` that begins `mark` starts (text.length when none does): what a
- * reader of a pipe must hold back, because the sentinel may arrive split across reads. The sentinel
- * starts with a NUL, so only a NUL can begin it; a task's own NULs are held back only while what
- * follows them still reads as the sentinel's start.
+ * Where the longest tail of `text` that begins `mark` starts (text.length when none does): what a pipe's
+ * reader holds back, as the sentinel may come split across reads. Only a NUL can begin it.
  */
 export function sentinelPrefixAt(text: string, mark: string): number {
   for (let at = Math.max(0, text.length - mark.length + 1); at < text.length; at++) {

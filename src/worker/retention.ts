@@ -9,9 +9,8 @@ import { Periodic } from './periodic.js'
 const TICK_MS = 250
 
 /**
- * The sq_schedules row whose last slot is when the last round began (a name no schedule may take):
- * taking a round advances it by compare-and-set, as a schedule's slot is fired, so however many
- * workers on however many hosts try, one of them does each round.
+ * The sq_schedules row (a name no schedule may take) whose last slot is when the last round began:
+ * taking a round advances it by compare-and-set, so one worker of however many does each round.
  */
 const ROUND_ROW = 'sq:retention'
 

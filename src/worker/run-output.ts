@@ -40,10 +40,7 @@ export class RunOutput {
     return this.pending.output === '' && this.pending.log === '' && this.progress === undefined
   }
 
-  /**
-   * Returns a taken batch that could not be written, in front of what came since (a newer progress
-   * wins). Its bytes were counted when appended, so the cut at maxBytes stays where it was.
-   */
+  /** Puts a batch that could not be written back in front (a newer progress wins); the cut stays put. */
   putBack(batch: ReturnType<RunOutput['take']>): void {
     this.pending.output = (batch.output ?? '') + this.pending.output
     this.pending.log = (batch.log ?? '') + this.pending.log

@@ -2,10 +2,9 @@
 const SAMPLE_MS = 100
 
 /**
- * Measures one run's CPU time and peak memory, cheaply enough for a no-op task: a getrusage at each end
- * (process.memoryUsage() would walk the V8 heap), and an rss sample every 100 ms only for a run that
- * lasts. The kernel's ru_maxrss is the process's lifetime peak: when it rose during the run, it is the
- * run's exact peak; otherwise the run stayed below an earlier one and the samples tell its own.
+ * Measures one run's CPU time and peak memory, cheaply enough for a no-op task: a getrusage at each end,
+ * and rss samples only for a run that lasts. ru_maxrss is the process's lifetime peak: the run's own
+ * if it rose during the run, else the samples tell.
  */
 export function measureRun(): () => { cpuMs: number; peakRss: number } {
   const start = process.resourceUsage()

@@ -11,13 +11,8 @@ import type { TaskProcess } from './task-process.js'
  *      │  └── lost ◀────┴─────────────────┘   (cancelled, requeued or rescued by another worker: no verdict)
  *      └── taken back ──┘
  *
- * `waiting`: claimed ahead, in the worker's local queue, not started (the database has no `started`).
- * `handed`: in a task process's batch, behind the run it is on; not started either. Taken back (a stop,
- *   a cancel, its process died first) it is waiting again, or given back to the database.
- * `running`: begun in its task process; its output is flushed every FLUSH_MS.
- * `ending`: its process is done with it; its verdict waits in the VerdictWriter.
- * `lost`: from any state, ending included (a flush that finds the task gone after its process ended).
- *
+ * `waiting` and `handed` (in a task process's batch, behind the run it is on) are not started in the
+ * database. `lost` comes from any state, ending included (a flush finds the task gone after the end).
  * Only the methods below change the state, and each throws on a transition the diagram does not have:
  * a worker bug shows where it happens, not as a task run twice or never.
  */
@@ -25,9 +20,8 @@ export type RunState = 'waiting' | 'handed' | 'running' | 'ending' | 'lost'
 
 export class Run {
   private current: RunState = 'waiting'
-  /** When the run began in its task process (worker's clock, ms; 0 before). */
+  /** When the run began in, and was done in, its task process (worker's clock, ms; 0 before). */
   startedAt = 0
-  /** When its process was done with it (worker's clock, ms; 0 before). */
   endedAt = 0
   readonly id: string
   readonly ref: RunRef

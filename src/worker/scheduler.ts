@@ -16,9 +16,8 @@ const TICK_MS = 250
 const RETRY_MS = 5000
 
 /**
- * The worker's recurring-schedule duty: fires the config's schedules when they come due. Every worker
- * runs one; the database decides which of them enqueues a slot (fireSchedule), so each slot is enqueued
- * once. Between slots it only reads its own clock (mapped onto the database's): no query until one is due.
+ * The worker's recurring-schedule duty: every worker runs one, and the database decides which of them
+ * enqueues a slot (fireSchedule). Between slots it only reads its clock: no query until one is due.
  */
 export class Scheduler {
   /** nextLookMs: when to look again, on the database's clock; 0: at once (not looked at yet); null: never again. */
@@ -39,8 +38,7 @@ export class Scheduler {
     return this.entries.length === 0 ? [] : [new Periodic(TICK_MS, () => this.tick(), onError)]
   }
 
-  /** Fires every schedule that is due by this worker's reckoning of the database's clock. */
-  async tick(): Promise<void> {
+  private async tick(): Promise<void> {
     for (const entry of this.entries) {
       if (entry.nextLookMs === null || this.now() < entry.nextLookMs) continue
       try {

@@ -1,30 +1,26 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Progress } from '../types.js'
-import { LIFELINE_FD, sentinel, sentinelPrefixAt } from './protocol.js'
-import type { RunRequest, TaskResult, ToTaskProcess, ToWorker } from './protocol.js'
+import { LIFELINE_FD, type RunRequest, sentinel, sentinelPrefixAt, type TaskResult } from './protocol.js'
+import type { ToTaskProcess, ToWorker } from './protocol.js'
 
 /**
- * The task process's entry file, found beside this module: scripts/bundle.mjs emits the `child` entry
- * into the directory of the CLI bundle and its chunks (dist/bundle/child.js), and tsc puts this module
- * beside child.js (dist/src/worker/). Moving either, or giving the chunks a directory of their own,
- * breaks `sq worker`.
+ * The task process's entry file, found beside this module: in dist/bundle/ (scripts/bundle.mjs puts the
+ * `child` entry beside the chunks) as in dist/src/worker/ (tsc). Moving either breaks `sq worker`.
  */
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url))
 
-/** How a run in a task process ended, as the worker sees it. */
+/** How a run in a task process ended, as the worker sees it; `unstarted`: taken back, or the process died first. */
 export type RunResult =
   | TaskResult
   | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null }
   | { kind: 'killed'; reason: KillReason }
-  /** It never began: taken back (`retract`), or the process died before reaching it. */
   | { kind: 'unstarted' }
 
 /** Why the worker stopped a run: its time ran out, it lost its claim (cancel), or the worker stops. */
-export type KillReason = 'timeout' | 'lost' | 'stop'
+type KillReason = 'timeout' | 'lost' | 'stop'
 
 export interface RunHandlers {
-  /** The process began the run (at once for the first of a batch, else when the one before is done). */
   onStart(): void
   /** The process is done with the run (its log may still be on its way). */
   onDone(): void
@@ -37,20 +33,19 @@ export interface TaskProcessOptions {
   /** Heap limit of the task process in MiB (V8's --max-old-space-size). */
   maxMemoryMb: number
   cwd: string
-  /** Default: the worker's; see taskProcessEnv for what a worker passes. */
+  /** Default: the worker's (a worker passes taskProcessOptions'). */
   env?: NodeJS.ProcessEnv
-  /** The database URL `createTask` in a task uses, handed over the IPC channel: it may hold a password. */
+  /** The database URL for `createTask` in a task, sent over IPC: it may hold a password. */
   databaseUrl?: string
 }
 
 /** SIGTERM first; what still lives this much later gets SIGKILL. */
 const KILL_GRACE_MS = 5000
-/** After the process exits, how long its pipes may deliver what it wrote (a grandchild may hold them for ever). */
+/** How long after its exit a process's pipes may deliver what it wrote (a grandchild may hold them for ever). */
 const DRAIN_AFTER_EXIT_MS = 1000
 
 type Stream = 'stdout' | 'stderr'
 
-/** A run handed to the process, from the hand-over until its result. */
 interface HandedRun {
   request: RunRequest
   handlers: RunHandlers
@@ -62,9 +57,8 @@ interface HandedRun {
 }
 
 /**
- * One task process: a child in its own process group, reused for batch after batch until a run kills
- * it (timeout, cancel, crash). It runs the runs handed to it one at a time, in order; its stdout and
- * stderr become the log of the run they were written in.
+ * One task process, in its own process group, reused for batch after batch until a run kills it
+ * (timeout, cancel, crash). Its stdout and stderr become the log of the run they were written in.
  */
 export class TaskProcess {
   private readonly child: ChildProcess
@@ -72,7 +66,7 @@ export class TaskProcess {
   private handed: HandedRun[] = []
   private killReason: KillReason | undefined
   private exited = false
-  /** Runs handed to this process so far. */
+  /** Runs handed so far. */
   runs = 0
   readonly ready: Promise<void>
 
@@ -82,7 +76,7 @@ export class TaskProcess {
       env: o.env,
       // Its own process group, so timeout and cancel can kill the task's grandchildren with it.
       detached: true,
-      // fd 3 the IPC channel, fd 4 (LIFELINE_FD) the lifeline: never written, it closes with the worker.
+      // fd 3 IPC, fd 4 the lifeline (LIFELINE_FD).
       stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
       execArgv: [`--max-old-space-size=${o.maxMemoryMb}`, ...(CHILD.endsWith('.ts') ? ['--import', 'tsx'] : [])],
     })
@@ -133,13 +127,13 @@ export class TaskProcess {
     return results
   }
 
-  /** Asks the process to drop these runs if it has not begun them; those it drops end `unstarted`. */
+  /** Asks the process to `skip` these runs; those it had not begun end `unstarted`. */
   retract(ids: string[]): void {
     if (this.exited || ids.length === 0) return
     this.send({ type: 'skip', ids })
   }
 
-  /** Stops the process and its group: SIGTERM, then SIGKILL after KILL_GRACE_MS. */
+  /** SIGTERM to the process group, SIGKILL after `graceMs`. */
   kill(reason: KillReason, graceMs = KILL_GRACE_MS): void {
     if (this.exited) return
     this.killReason ??= reason
@@ -186,10 +180,7 @@ export class TaskProcess {
     }
   }
 
-  /**
-   * Splits a pipe into runs at the sentinels. What a pipe carries belongs to the oldest handed run
-   * whose sentinel it has not yet seen; what comes when none is handed belongs to no task.
-   */
+  /** Splits a pipe into runs' logs at the sentinels (protocol.ts); what comes when no run is handed is dropped. */
   private watch(stream: Stream): void {
     let pending = ''
     const pipe = this.child[stream]!
@@ -200,8 +191,6 @@ export class TaskProcess {
         const mark = sentinel(run.request.id, run.request.attempt)
         const at = pending.indexOf(mark)
         if (at === -1) {
-          // Hold back only what may be the start of the sentinel, split across reads; the rest (NUL
-          // characters of the task's own included) is the run's log.
           const held = sentinelPrefixAt(pending, mark)
           if (held > 0) run.handlers.onLog(pending.slice(0, held))
           pending = pending.slice(held)
@@ -213,7 +202,7 @@ export class TaskProcess {
         this.settleIfComplete(run)
         run = this.handed.find((r) => !r.ended.has(stream))
       }
-      pending = '' // no run is handed: it belongs to no task
+      pending = ''
     })
   }
 
@@ -226,11 +215,10 @@ export class TaskProcess {
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.exited = true
     this.child.stdio[LIFELINE_FD]?.destroy()
-    // Grandchildren the task left behind go with it.
-    this.signalGroup('SIGKILL')
+    this.signalGroup('SIGKILL') // grandchildren the task left behind
     if (this.handed.length === 0) return
-    // Let the pipes and the channel deliver what the process wrote before it died, then end the runs:
-    // those it reported done as such, the one it was on as killed or exited, the rest as not begun.
+    // Once the pipes and the channel delivered what the process wrote: the run it was on ends killed or
+    // exited, those after it unstarted.
     const settle = () => {
       const runs = this.handed
       this.handed = []

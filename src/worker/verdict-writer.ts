@@ -16,12 +16,9 @@ const RETRY_MAX_MS = 5000
 
 /**
  * Writes the verdicts of ended runs — group commit: whatever has ended while one write was in flight
- * goes in the next, as one statement. A run's slot is free as soon as its process finishes; the
- * verdict follows here. A write that fails for an outage (a connection lost, a server restarting,
- * SQLite's disk full: Backend.isRefusal says which) is kept and retried until the database takes it,
- * each row fenced by its run's claim, so a late retry can never overwrite a newer run. A batch the
- * database refuses for its content is written row by row, and the refused row gets a verdict that says
- * so instead of none. A finished run is never left looking unstarted.
+ * goes in the next, as one statement. A write that fails for an outage (Backend.isRefusal says which)
+ * is retried until the database takes it, each row fenced by its run's claim, so a late retry can never
+ * overwrite a newer run. A batch refused for its content is written row by row (see `refused`).
  */
 export class VerdictWriter {
   private readonly pending = new Map<string, PendingVerdict>()
@@ -49,18 +46,14 @@ export class VerdictWriter {
     this.giveUpAt = Math.min(this.giveUpAt, deadline)
   }
 
-  /**
-   * Resolves when every verdict is written, or at `deadline` (ms since epoch) when the database is
-   * still away; what is left then is logged as lost.
-   */
+  /** Resolves when every verdict is written, or at `deadline` (giveUpBy), what is left logged as lost. */
   async flush(deadline?: number): Promise<void> {
     if (deadline !== undefined) this.giveUpBy(deadline)
     if (this.pending.size > 0) await this.writing
   }
 
   private async drain(): Promise<void> {
-    // Let the runs that end in the next few milliseconds join the batch: the slots are free already,
-    // so waiting costs no throughput, and each statement saved is worth more than the wait.
+    // Runs ending in the next few ms join the batch: their slots are free already, the wait costs nothing.
     await new Promise((resolve) => setTimeout(resolve, LINGER_MS))
     while (this.pending.size > 0) {
       const batch = [...this.pending.values()].slice(0, MAX_VERDICT_BATCH)
@@ -103,9 +96,9 @@ export class VerdictWriter {
   }
 
   /**
-   * A verdict the database will not store as it is: the same verdict without what it made (output,
-   * log), and an error that says why — a retry stays a retry. If even that is refused, the run is left
-   * to the rescue of dead workers' runs, as if this worker had died.
+   * A verdict the database will not store as it is gets one without the run's result that says why (a
+   * finished run is never left looking unstarted). If even that is refused, the run is left to the
+   * rescue of dead workers' runs, as if this worker had died.
    */
   private async refused(v: PendingVerdict, error: Error): Promise<boolean> {
     const why = `sq could not record this run's result: ${redactSecrets(error.message)}`
@@ -137,10 +130,7 @@ export class VerdictWriter {
   }
 }
 
-/**
- * A verdict without what the run made, failed for `why`: what is left to record when the database
- * refuses its content. A retry stays a retry; a run whose result cannot be kept did not complete.
- */
+/** The verdict without the run's output and log, failed for `why`: a retry stays a retry. */
 function withoutResult(outcome: RunOutcome, why: string): RunOutcome {
   const kept = { ran: outcome.ran, durationMs: outcome.durationMs, chunksWritten: true }
   if ('retryAfterSeconds' in outcome)

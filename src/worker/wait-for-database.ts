@@ -7,10 +7,9 @@ const FIRST_WAIT_MS = 500
 const LONGEST_WAIT_MS = 10_000
 
 /**
- * Opens the database for a worker, waiting for it while it is unreachable (a server restarting, a
- * failover): replacement workers started by systemd or Kubernetes must not die in a loop meanwhile.
- * One log line per try; what waiting cannot fix (authentication, no such database, a bad URL) is thrown.
- * Resolves undefined when `stop` aborts the wait (a SIGTERM from the service manager meanwhile).
+ * Opens the database for a worker, waiting while it is unreachable (a restart, a failover): workers
+ * started by systemd or Kubernetes must not die in a loop meanwhile. What waiting cannot fix is thrown;
+ * undefined when `stop` aborts the wait.
  */
 export async function waitForDatabase<T>(
   open: () => Promise<T>,

@@ -6,13 +6,12 @@ import { Claims } from './claims.js'
 import { startDuties } from './duties.js'
 import { LocalRuns } from './local-runs.js'
 import type { WorkerLog } from './log.js'
-import { droppedLine, finishRun, type RunEndContext, runLogFields } from './outcome.js'
-import { ProcessPool } from './pool.js'
-import { Prefetch } from './prefetch.js'
+import { droppedLine, outcomeOf, type RunEnd, runLogFields, verdictLine } from './outcome.js'
+import { ProcessPool, taskProcessOptions } from './pool.js'
+import { BATCH_WINDOW_MS, Prefetch } from './prefetch.js'
 import { WorkerPresence } from './presence.js'
 import type { Run } from './run.js'
-import { type BatchEnd, Slots, taskPolicy } from './slots.js'
-import { taskDatabaseUrl, taskProcessEnv } from './task-env.js'
+import { Slots } from './slots.js'
 import { VerdictWriter } from './verdict-writer.js'
 import { Wakeup } from './wakeup.js'
 
@@ -40,11 +39,9 @@ const STRAY_WATCH_MS = 40_000
 const DEAF_POLL_MS = 100
 
 /**
- * The worker: a pipeline of claim batches → local queue → task processes → group-committed verdicts.
- * Claims run ahead of the slots (Prefetch says how far), a slot frees the moment its process finishes,
- * and verdicts follow in the VerdictWriter. Background duties — heartbeat and rescue, output flush,
- * ownership checks — are Periodic services. A soft stop gives back the unstarted runs and lets running
- * ones finish within the grace period; a hard stop kills them.
+ * The worker: a pipeline of claim batches → local queue → task processes → group-committed verdicts,
+ * with background duties (duties.ts). A soft stop gives back the unstarted runs and lets running ones
+ * finish within the grace period; a hard stop kills them.
  */
 export class Worker {
   private readonly presence: WorkerPresence
@@ -57,7 +54,6 @@ export class Worker {
   /** Woken by a stop only. */
   private readonly stopped = new Wakeup()
   private readonly claims: Claims
-  private readonly ending: RunEndContext
   private stopping = false
   private hardStopped = false
   /** Tasks this worker has run to an end so far. */
@@ -69,15 +65,9 @@ export class Worker {
     private readonly settings: Settings,
     private readonly options: WorkerOptions,
   ) {
-    const { concurrency, queues, log } = options
+    const { concurrency, queues, log, maxMemoryMb, maxTasksPerProcess } = options
     this.presence = new WorkerPresence(backend, { ...options, heartbeatTimeout: settings.heartbeatTimeout })
-    this.pool = new ProcessPool({
-      maxMemoryMb: options.maxMemoryMb,
-      cwd: settings.root,
-      env: taskProcessEnv(settings),
-      databaseUrl: taskDatabaseUrl(settings),
-      maxTasksPerProcess: options.maxTasksPerProcess,
-    })
+    this.pool = new ProcessPool({ ...taskProcessOptions(settings), maxMemoryMb }, maxTasksPerProcess)
     this.verdicts = new VerdictWriter(backend, log)
     this.prefetch = new Prefetch(concurrency)
     this.slots = new Slots({
@@ -85,7 +75,6 @@ export class Worker {
       runs: this.runs,
       prefetch: this.prefetch,
       pool: this.pool,
-      refusal: taskPolicy(settings.root, settings.allowedTasks),
       settings,
       stopping: () => this.stopping,
       hardStopped: () => this.hardStopped,
@@ -95,7 +84,6 @@ export class Worker {
       log,
     })
     this.claims = new Claims(backend, this.presence, queues, settings.maxOutputSize, log)
-    this.ending = { ...options, verdicts: this.verdicts, presence: this.presence, timeoutSeconds: settings.taskTimeout }
   }
 
   /** Runs until stopped (or, in burst mode, until no runnable task is left). */
@@ -131,16 +119,15 @@ export class Worker {
       await this.presence.rescueOrphans()
       while (!this.stopping) {
         // A slot is free and nothing waits for it: runs held behind a long one in another process can go.
-        if (this.slots.free > 0 && this.runs.waitingCount === 0)
-          this.runs.retractStuck(Date.now() - this.prefetch.batchWindowMs)
+        if (this.slots.free > 0 && this.runs.waitingCount === 0) this.runs.retractStuck(Date.now() - BATCH_WINDOW_MS)
         if (await this.claim()) continue
         // Burst: idle, verdicts written (a retry may be runnable at once), and still nothing to run.
         if (this.options.burst && this.idle() && (await this.verdicts.flush().then(() => this.claims.noneLeft()))) break
         if (this.claims.failures === 0) {
           if (await this.wakeup.sleep(this.claims.idleMs(this.pollMs()))) this.claims.unsettle()
         }
-        // Backing off from a database that is away: no wake-up cuts it short (SQLite's WAL watch sees
-        // every write attempt, on a full disk too), only a stop.
+        // Backing off from a database that is away: only a stop cuts it short (SQLite's WAL watch sees
+        // every write attempt, on a full disk too).
         else await this.stopped.sleep(Math.min(100 * 2 ** this.claims.failures, 10_000))
       }
       await this.drain()
@@ -194,7 +181,6 @@ export class Worker {
     return true
   }
 
-  /** A task process began the run. */
   private began(run: Run): void {
     run.started()
     this.options.log(
@@ -204,8 +190,7 @@ export class Worker {
     if (!run.startRecorded) this.claims.markStarts(() => this.runs.unrecordedStarts())
   }
 
-  /** A handed run ended: its verdict goes to the writer, or, never begun, it is taken back. */
-  private async ended(run: Run, end: BatchEnd): Promise<void> {
+  private async ended(run: Run, end: RunEnd | { kind: 'unstarted' }): Promise<void> {
     if (end.kind === 'unstarted') {
       const lost = run.state === 'lost'
       if (this.runs.takeBack(run, !this.stopping)) this.slots.fill()
@@ -216,12 +201,43 @@ export class Worker {
     this.runs.end(run)
     this.tasksDone++
     if (run.startedAt > 0) this.prefetch.observe(run.endedAt - run.startedAt)
-    try {
-      await finishRun(run, end, this.ending)
-    } finally {
-      // Held until here, so that the stray release never gives back a run that ran.
-      this.runs.forget(run)
+    // Held until here, so that the stray release never gives back a run that ran.
+    await this.record(run, end).finally(() => this.runs.forget(run))
+  }
+
+  /** The run's verdict goes to the VerdictWriter, logged once written; a lost run gets none. */
+  private async record(run: Run, end: RunEnd): Promise<void> {
+    const { log, onVerdict } = this.options
+    if (run.state === 'lost' || (end.kind === 'killed' && end.reason === 'lost')) {
+      log(`stopped ${run.id}: it was cancelled or taken from this worker`, runLogFields(run, this.presence))
+      return
     }
+    run.ending()
+    const durationMs = run.endedAt - run.startedAt
+    if (end.kind === 'completed' && end.output !== null) run.output.append('output', end.output)
+    // What is still buffered goes with the verdict; a run that never flushed ends in one row of a batch.
+    while (run.flushing) await run.flushing
+    const outcome = outcomeOf(
+      end,
+      { attempt: run.task.attempts, maxAttempts: run.task.max_attempts },
+      { timeoutSeconds: this.settings.taskTimeout },
+      {
+        durationMs,
+        tail: run.output.take(),
+        chunksWritten: run.flushed,
+        ran: { startedAt: this.presence.databaseTime(run.startedAt), endedAt: this.presence.databaseTime(run.endedAt) },
+      },
+    )
+    this.verdicts.add({
+      run: run.ref,
+      outcome,
+      // What was written: a verdict refused for its content is replaced by a failure that says so.
+      done: (recorded, written) => {
+        if (recorded) onVerdict?.(run.id, written)
+        const fields = { duration_ms: Math.round(durationMs), ...(recorded ? { status: written.status } : {}) }
+        log(verdictLine(run.id, durationMs, written, recorded), runLogFields(run, this.presence, fields))
+      },
+    })
   }
 
   private async heartbeat(): Promise<void> {
