@@ -42,6 +42,18 @@ for (const dialect of DIALECTS) {
       w.signal('SIGTERM')
       assert.equal((await w.ended()).code, 0, w.output)
     })
+
+    it('runs a delayed task at its time, not at its next poll', async () => {
+      const w = s.worker([], SLOW_POLL)
+      await w.waitForOutput(/worker \S+ started/)
+      await sleep(500)
+      const { id } = await s.queue.enqueue({ task: 'tasks#tick', args: { n: 0 }, queue: s.q, delaySeconds: 2 })
+      const done = await s.waitForStatus(id, ['completed'], PICKUP_MS + 2000)
+      const late = Date.parse(done.started!) - Date.parse(done.run_at!)
+      assert.ok(late >= 0 && late < 1000, `started ${late} ms after its run_at`)
+      w.signal('SIGTERM')
+      assert.equal((await w.ended()).code, 0, w.output)
+    })
   })
 }
 
