@@ -44,6 +44,7 @@ interface Figures {
   refusal?: string
   connections: number
   peakConnections: number
+  idleStatementsPerWorkerS: number
   idleTxPerWorkerS: number
   idleCpuPerWorkerPct: number
   statementsPerTask: number
@@ -175,6 +176,7 @@ async function measure(cluster: PgCluster, workers: number, stats: pg.Client): P
       refused: fleet.failures.length,
       refusal: fleet.failures[0],
       connections,
+      idleStatementsPerWorkerS: (idleStatementsPerMs * 1000) / workers,
       idleTxPerWorkerS: (idleTxPerMs * 1000) / workers,
       idleCpuPerWorkerPct: (idleCpuPerMs * 100) / workers,
       // The bench's own reads (its polls for the end) are not the tasks' cost; its enqueues are.
@@ -195,6 +197,7 @@ function report(all: Figures[]): string {
     String(f.workers),
     f.registered === f.workers ? 'all' : String(f.registered),
     `${f.connections} / ${f.peakConnections}`,
+    f.idleStatementsPerWorkerS.toFixed(2),
     f.idleTxPerWorkerS.toFixed(2),
     f.idleCpuPerWorkerPct.toFixed(2),
     f.statementsPerTask.toFixed(1),
@@ -207,6 +210,7 @@ function report(all: Figures[]): string {
     'workers (c=1)',
     'registered',
     'connections idle / peak',
+    'idle statements/s per worker',
     'idle tx/s per worker',
     'idle db CPU % per worker',
     'statements per task',
@@ -240,7 +244,7 @@ async function main(): Promise<void> {
         const f = await measure(cluster, workers, stats)
         const pickup = `pickup p50 ${num(percentile(f.pickups, 50))} ms`
         process.stderr.write(
-          `  idle ${f.idleTxPerWorkerS.toFixed(2)} tx/s per worker, ${f.statementsPerTask.toFixed(1)} statements per task, ${pickup}\n`,
+          `  idle ${f.idleStatementsPerWorkerS.toFixed(2)} statements/s per worker, ${f.statementsPerTask.toFixed(1)} statements per task, ${pickup}\n`,
         )
         all.push(f)
       }
