@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { parse as parsePgUrl } from 'pg-connection-string'
 import { NotFoundError, SqError, StorageError, UsageError } from '../errors.js'
 import { redactSecrets, registerUrlSecrets } from '../redact.js'
-import type { Backend, Connection } from './backend.js'
+import type { Connection } from './backend.js'
 import { LATEST_MIGRATION, schemaState } from './schema-version.js'
 
 export type DatabaseLocation = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string }
@@ -121,17 +121,6 @@ function noDatabase(where: string): NotFoundError {
   return new NotFoundError(
     `no sq database at ${where} (check --db or SQ_DATABASE_URL; sq migrate, sq enqueue or sq worker create one)`,
   )
-}
-
-/** Opens the database, as openConnection, with Kysely's handle and the whole backend loaded. */
-export async function openDatabase(url: string, o: OpenOptions = {}): Promise<Backend> {
-  const connection = await openConnection(url, o)
-  try {
-    return await connection.backend()
-  } catch (error) {
-    await connection.close().catch(() => {})
-    throw error
-  }
 }
 
 /** The drivers are optional peer dependencies: a missing one is said by name, with its install command. */

@@ -1,5 +1,4 @@
 import type { Progress } from '../types.js'
-import { cancelTask } from './control-repository.js'
 import { type Backend, type Session, parameters, type SqlRunner, statement } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
 import { CLEARED_RESULTS, type ClaimedTask, type TaskRow, toClaimedTask } from './task-row.js'
@@ -184,9 +183,4 @@ export async function lostRuns(backend: Backend, runs: RunRef[]): Promise<RunRef
     const row = current.get(run.id)
     return row?.status !== 'progress' || row.claims !== run.claim
   })
-}
-
-/** Cancels a task in progress: its run ends as cancelled, keeping the output it had made (cancelTask). */
-export async function cancelRunning(backend: Backend, id: string): Promise<boolean> {
-  return (await cancelTask(backend, id, ['progress']))?.cancelled === true
 }

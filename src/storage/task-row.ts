@@ -151,20 +151,12 @@ export const RECORD_COLUMNS = names.filter(
 
 type CamelCase<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S
 const camelCase = (name: string) => name.replace(/_(.)/g, (_, c: string) => c.toUpperCase())
-type UsageColumn = WithRole<'usage'>
 
 /** What the worker measures of a run, named as the domain names it: cpu_ms → cpuMs, and so on. */
-export type RunUsage = { [K in UsageColumn as CamelCase<K>]?: number | null }
+export type RunUsage = { [K in WithRole<'usage'> as CamelCase<K>]?: number | null }
 
 /** Each usage column with its RunUsage field, for the statements that write a verdict. */
 export const USAGE = withRole('usage').map((column) => ({ column, field: camelCase(column) as keyof RunUsage }))
-
-/** A run's usage as the columns that hold it; what was not measured is null. */
-export function usageColumns(usage: RunUsage): { [K in UsageColumn]: number | null } {
-  return Object.fromEntries(USAGE.map(({ column, field }) => [column, usage[field] ?? null])) as {
-    [K in UsageColumn]: number | null
-  }
-}
 
 /** A run's results cleared: a claim starts from this, and so does a requeue. */
 export const CLEARED_RESULTS = nulls(withRole('result', 'usage'))
