@@ -20,7 +20,7 @@ function tail(column: string, n: number): RawBuilder<string | null> {
   >`case when length(${ref}) > ${sql.lit(n)} then substr(${ref}, length(${ref}) - ${sql.lit(n - 1)}) else ${ref} end`
 }
 
-export function head(column: string, n: number): RawBuilder<string | null> {
+function head(column: string, n: number): RawBuilder<string | null> {
   return sql<string | null>`substr(${sql.ref(column)}, 1, ${sql.lit(n)})`
 }
 

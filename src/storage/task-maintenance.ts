@@ -1,8 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import { isTerminal, type Status } from '../types.js'
 import type { Backend } from './backend.js'
-import { inModifiedOrder } from './modified-order.js'
-import { globToLike } from './task-repository.js'
+import { globToLike, newestFirst } from './task-repository.js'
 
 /** The task queries that need Kysely, apart from task-repository.ts, which a one-shot command runs. */
 
@@ -76,15 +75,18 @@ async function deleteEnded(
   return deleted
 }
 
-/** Ids of tasks in the given statuses (of one queue if named), newest first (for `requeue --status`; see inModifiedOrder). */
+/** Ids of tasks in the given statuses (of one queue if named), newest first (for `requeue --status`). */
 export async function idsWithStatus(
   backend: Backend,
   statuses: Status[],
   o: { queue?: string; limit?: number } = {},
 ): Promise<string[]> {
   if (statuses.length === 0) return []
-  const all = backend.db.selectFrom('sq_tasks').select(['id', 'modified'])
-  const q = o.queue === undefined ? all : all.where('queue', '=', o.queue)
-  const rows = await inModifiedOrder(backend, statuses, q, { direction: 'desc', limit: o.limit ?? 100_000 })
+  const rows = await newestFirst<{ id: string }>(backend, {
+    select: '"id", "modified"',
+    statuses,
+    where: (p) => [o.queue !== undefined && `"queue" = ${p(o.queue)}`],
+    limit: o.limit ?? 100_000,
+  })
   return rows.map((r) => r.id)
 }

@@ -1,4 +1,4 @@
-import { STATUSES, type Task, type TaskRun } from '../types.js'
+import { type Status, STATUSES, type Task, type TaskRun } from '../types.js'
 import { type Connection, type SqlRunner, statement } from './backend.js'
 import { likeEscape, searchSql } from './search.js'
 import { newTaskColumnList, newTaskValues, toTask, type TaskRow } from './task-row.js'
@@ -175,34 +175,51 @@ export function globToLike(pattern: string): string {
   return /[*?]/.test(pattern) ? escaped : `%${escaped}%`
 }
 
-/**
- * Newest first by `modified`, then `id`. No index orders the table by `modified` (migration 005 dropped
- * it), so each status is one walk of sq_tasks_status_modified cut at the limit, and the walks are merged
- * (as modified-order.ts does in Kysely).
- */
+/** Tasks of the filter, newest first (newestFirst), each with its live output. */
 export async function listTasks(backend: TaskStore, f: ListFilter): Promise<Task[]> {
+  const rows = await newestFirst<TaskRow>(backend, {
+    select: '*',
+    statuses: f.statuses,
+    where: (p) => [
+      f.taskPattern && `lower("task") like ${p(globToLike(f.taskPattern.toLowerCase()))} escape '\\'`,
+      f.since && `"modified" >= ${p(f.since)}`,
+      f.search && searchSql(f.search, p),
+    ],
+    limit: f.limit,
+  })
+  return Promise.all(rows.map((row) => withLiveOutput(backend, row)))
+}
+
+/**
+ * Rows of tasks of some statuses (all when none), newest first by `modified`, then `id`: `limit` after
+ * `offset`. `select` names `modified` and `id`; `where` gives the other filters, its values added by `p`.
+ * No index orders the table by `modified` (migration 005 dropped it: every write paid for it), so each
+ * status is one walk of sq_tasks_status_modified cut at offset + limit rows, and the walks are merged.
+ */
+export function newestFirst<R>(
+  store: SqlRunner,
+  o: {
+    select: string
+    statuses?: readonly Status[]
+    where: (p: (value: unknown) => string) => Array<string | false | null | undefined>
+    limit: number
+    offset?: number
+  },
+): Promise<R[]> {
   const values: unknown[] = []
   // Each use of a value is a parameter of its own: SQLite's `?` are numbered by position.
   const p = (value: unknown) => {
     values.push(value)
-    return backend.spelling.param(values.length)
+    return store.spelling.param(values.length)
   }
-  const filters = (): string[] => {
-    const where: string[] = []
-    if (f.taskPattern) where.push(`lower("task") like ${p(globToLike(f.taskPattern.toLowerCase()))} escape '\\'`)
-    if (f.since) where.push(`"modified" >= ${p(f.since)}`)
-    if (f.search) where.push(searchSql(f.search, p))
-    return where
-  }
-  const newestFirst = () => `order by "modified" desc, "id" desc limit ${p(f.limit)}`
-  const statuses = [...new Set(f.statuses && f.statuses.length > 0 ? f.statuses : STATUSES)]
+  const offset = o.offset ?? 0
+  const order = `order by "modified" desc, "id" desc`
+  const walk = (status: Status, limit: number) =>
+    `select ${o.select} from "sq_tasks" where ${[`"status" = ${p(status)}`, ...o.where(p).filter(Boolean)].join(' and ')} ${order} limit ${p(limit)}`
+  const statuses = [...new Set(o.statuses && o.statuses.length > 0 ? o.statuses : STATUSES)]
+  if (statuses.length === 1) return store.query<R>(`${walk(statuses[0]!, o.limit)} offset ${p(offset)}`, values)
   // Each walk a subquery of its own: SQLite allows no ORDER BY or LIMIT on a member of a UNION.
-  const walks = statuses.map(
-    (status, i) =>
-      `select * from (select * from "sq_tasks" where ${[`"status" = ${p(status)}`, ...filters()].join(' and ')} ` +
-      `${newestFirst()}) as "w${i}"`,
-  )
-  const text = walks.length === 1 ? walks[0]! : `select * from (${walks.join(' union all ')}) as "m" ${newestFirst()}`
-  const rows = await backend.query<TaskRow>(text, values)
-  return Promise.all(rows.map((row) => withLiveOutput(backend, row)))
+  const walks = statuses.map((status, i) => `select * from (${walk(status, offset + o.limit)}) as "w${i}"`)
+  const merged = `select * from (${walks.join(' union all ')}) as "m" ${order}`
+  return store.query<R>(`${merged} limit ${p(o.limit)} offset ${p(offset)}`, values)
 }
