@@ -1,6 +1,6 @@
 import { type Backend, type SqlRunner, statement } from './backend.js'
 import { newTasksJson, queuesOf, type NewTask } from './task-repository.js'
-import { newTaskColumnList, newTaskValues } from './task-row.js'
+import { newTaskInsert } from './task-row.js'
 
 /** What a bulk insert writes with: a backend, or an app's transaction (executor.ts). */
 export type BulkWriter = Pick<Backend, 'spelling' | 'copyNewTasks' | 'announceQueued'> & {
@@ -21,8 +21,8 @@ const insertSql = (backend: BulkWriter, keyed: boolean) =>
     const { spelling } = backend
     const field = (i: number, type?: string) => spelling.cast(`r.value ->> ${i}`, type)
     const runAt = `coalesce(${field(7, 'timestamptz')}, ${spelling.nowPlusSeconds(field(8))})`
-    const rows = `select ${newTaskValues(spelling.now, field, runAt)} from ${spelling.orderedJsonRows(spelling.param(1))}`
-    const insert = `insert into "sq_tasks" ${newTaskColumnList()} ${rows}`
+    const { columns, values } = newTaskInsert(spelling.now, field, runAt)
+    const insert = `insert into "sq_tasks" ${columns} select ${values} from ${spelling.orderedJsonRows(spelling.param(1))}`
     // ON CONFLICT DO NOTHING: the only unique constraint a new row can break is the active key (ids are
     // fresh UUIDs); the rows that lost are found by their key (insertWithKeys).
     return keyed ? `${insert} on conflict do nothing returning "id"` : insert

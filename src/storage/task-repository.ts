@@ -1,7 +1,7 @@
 import { type Status, STATUSES, type Task, type TaskRun } from '../types.js'
 import { type Connection, type SqlRunner, statement } from './backend.js'
 import { likeEscape, searchSql } from './search.js'
-import { newTaskColumnList, newTaskValues, toTask, type TaskRow } from './task-row.js'
+import { newTaskInsert, toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
 
 export type { ListFilter } from './task-types.js'
@@ -81,8 +81,8 @@ function insertSql(runner: SqlRunner, at: boolean, keyed: boolean): [text: strin
   const text = statement(runner, name, () => {
     const { spelling } = runner
     const p = (i: number) => spelling.param(i + 1)
-    const values = newTaskValues(spelling.now, p, at ? p(7) : spelling.nowPlusSeconds(p(7)))
-    const insert = `insert into "sq_tasks" ${newTaskColumnList()} values (${values})`
+    const { columns, values } = newTaskInsert(spelling.now, p, at ? p(7) : spelling.nowPlusSeconds(p(7)))
+    const insert = `insert into "sq_tasks" ${columns} values (${values})`
     return spelling.announcingQueue(keyed ? `${insert} on conflict do nothing` : insert)
   })
   return [text, name]

@@ -165,35 +165,12 @@ export const CLEARED_RESULTS = nulls(withRole('result', 'usage'))
 export const CLEARED_CLAIM = nulls(withRole('claim'))
 
 /**
- * The columns an INSERT of a new task writes, in this order (newTaskValues); the others keep their
- * defaults or stay null.
+ * Every INSERT of new tasks (one in task-repository.ts, a batch in bulk-insert.ts): the columns it
+ * writes, `("id", …)`, and their values: `field(i)` is the i-th of newTasksJson's fields (`type`, its
+ * column's, where a JSON field must be cast), then run_at. The other columns keep their defaults or stay null.
  */
-export const NEW_TASK_COLUMNS = [
-  'id',
-  'task',
-  'args',
-  'status',
-  'queue',
-  'priority',
-  'max_attempts',
-  'attempts',
-  'key',
-  'created',
-  'modified',
-  'run_at',
-] as const satisfies readonly ColumnName[]
-
-export type NewTaskColumn = (typeof NEW_TASK_COLUMNS)[number]
-
-export const newTaskColumnList = () => `(${NEW_TASK_COLUMNS.map((c) => `"${c}"`).join(', ')})`
-
-/**
- * The values of every INSERT of new tasks (one in task-repository.ts, a batch in bulk-insert.ts), in
- * NEW_TASK_COLUMNS' order: `field(i)` is the i-th of newTasksJson's fields (`type`, its column's, where
- * a JSON field must be cast), then run_at. A Record: a column added above is a compile error here.
- */
-export function newTaskValues(now: string, field: (i: number, type?: string) => string, runAt: string): string {
-  const values: Record<NewTaskColumn, string> = {
+export function newTaskInsert(now: string, field: (i: number, type?: string) => string, runAt: string) {
+  const values = {
     id: field(0, 'uuid'),
     task: field(1),
     args: field(2),
@@ -206,8 +183,9 @@ export function newTaskValues(now: string, field: (i: number, type?: string) => 
     created: now,
     modified: now,
     run_at: runAt,
-  }
-  return NEW_TASK_COLUMNS.map((c) => values[c]).join(', ')
+  } satisfies Partial<Record<ColumnName, string>>
+  const columns = Object.keys(values).map((c) => `"${c}"`)
+  return { columns: `(${columns.join(', ')})`, values: Object.values(values).join(', ') }
 }
 
 /** A row as the record, built from TASK_COLUMNS, which TaskRecord is mapped from (hence the one cast). */
