@@ -1,9 +1,8 @@
 import type { Backend } from './backend.js'
+import type { PausedQueuesTable } from './schema.js'
 
-export interface PausedQueue {
-  queue: string
-  paused_at: string
-}
+/** A paused queue, `paused_at` as ISO text. */
+export type PausedQueue = Record<keyof PausedQueuesTable, string>
 
 /** Pauses a queue; pausing a paused queue keeps its first `paused_at`. */
 export async function pauseQueue(backend: Backend, queue: string): Promise<PausedQueue> {
