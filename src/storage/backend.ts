@@ -170,21 +170,29 @@ export interface DdlTypes {
   readonly idType: 'uuid' | 'text'
 }
 
-/** A statement's text, built once per spelling and name: a hot path builds no strings. */
-export function statement(runner: Pick<SqlRunner, 'spelling'>, name: string, build: () => string): string {
+/**
+ * A statement's text, built once per spelling and name: a hot path builds no strings. Each call of `p`
+ * gives the next parameter (`?` on SQLite are numbered by position).
+ */
+export function statement(runner: Pick<SqlRunner, 'spelling'>, name: string, build: (p: () => string) => string) {
   let texts = TEXTS.get(runner.spelling)
   if (!texts) TEXTS.set(runner.spelling, (texts = new Map()))
   let text = texts.get(name)
-  if (text === undefined) texts.set(name, (text = build()))
+  let n = 0
+  if (text === undefined) texts.set(name, (text = build(() => runner.spelling.param(++n))))
   return text
 }
 
 const TEXTS = new WeakMap<SqlSpelling, Map<string, string>>()
 
-/** Each call gives the next parameter of a statement (`?` on SQLite are numbered by position). */
-export function parameters(spelling: SqlSpelling): () => string {
-  let n = 0
-  return () => spelling.param(++n)
+/** Runs the statement `name`, its text from `statement`: kept prepared on PostgreSQL (SqlRunner.query). */
+export function runStatement<R>(
+  runner: SqlRunner,
+  name: string,
+  build: (p: () => string) => string,
+  values: readonly unknown[],
+): Promise<R[]> {
+  return runner.query<R>(statement(runner, name, build), values, name)
 }
 
 /** `toIso` from how a backend converts one non-null value. */

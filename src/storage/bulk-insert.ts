@@ -1,4 +1,4 @@
-import { type Backend, type SqlRunner, statement } from './backend.js'
+import { type Backend, runStatement, type SqlRunner, statement } from './backend.js'
 import { newTasksJson, queuesOf, type NewTask } from './task-repository.js'
 import { newTaskInsert } from './task-row.js'
 
@@ -16,17 +16,19 @@ const ROWS_PER_STATEMENT = 5000
  * and SQLite more to bind than json_each), and no arrays (pg escapes them in JavaScript, which for nine
  * cost more than the insert). `keyed`, it returns those inserted.
  */
-const insertSql = (backend: BulkWriter, keyed: boolean) =>
-  statement(backend, keyed ? 'insert_keyed_tasks' : 'insert_tasks', () => {
-    const { spelling } = backend
+function insertChunk(trx: SqlRunner, keyed: boolean, rows: string) {
+  const { spelling } = trx
+  const sql = (p: () => string) => {
     const field = (i: number, type?: string) => spelling.cast(`r.value ->> ${i}`, type)
     const runAt = `coalesce(${field(7, 'timestamptz')}, ${spelling.nowPlusSeconds(field(8))})`
     const { columns, values } = newTaskInsert(spelling.now, field, runAt)
-    const insert = `insert into "sq_tasks" ${columns} select ${values} from ${spelling.orderedJsonRows(spelling.param(1))}`
+    const insert = `insert into "sq_tasks" ${columns} select ${values} from ${spelling.orderedJsonRows(p())}`
     // ON CONFLICT DO NOTHING: the only unique constraint a new row can break is the active key (ids are
     // fresh UUIDs); the rows that lost are found by their key (insertWithKeys).
     return keyed ? `${insert} on conflict do nothing returning "id"` : insert
-  })
+  }
+  return runStatement<{ id: string }>(trx, keyed ? 'insert_keyed_tasks' : 'insert_tasks', sql, [rows])
+}
 
 const chunks = (batch: NewTask[]) =>
   Array.from({ length: Math.ceil(batch.length / ROWS_PER_STATEMENT) }, (_, i) =>
@@ -57,7 +59,7 @@ export async function insertTasks(
 
 /** Inserts new tasks none of which can lose its key, and announces their queues, in `trx`. */
 export async function insertUnkeyed(backend: BulkWriter, trx: SqlRunner, batch: NewTask[]): Promise<void> {
-  for (const rows of chunks(batch)) await trx.query(insertSql(backend, false), [rows], 'insert_tasks')
+  for (const rows of chunks(batch)) await insertChunk(trx, false, rows)
   await backend.announceQueued(trx, queuesOf(batch))
 }
 
@@ -71,8 +73,7 @@ async function insertWithKeys(
   return backend.writeTransaction(async (trx) => {
     const inserted = new Set<string>()
     for (const rows of chunks(batch)) {
-      for (const r of await trx.query<{ id: string }>(insertSql(backend, true), [rows], 'insert_keyed_tasks'))
-        inserted.add(r.id)
+      for (const r of await insertChunk(trx, true, rows)) inserted.add(r.id)
     }
     const lost = [...new Set(batch.filter((t) => t.key !== null && !inserted.has(t.id)).map((t) => t.key))].map(
       (key) => [key],

@@ -8,5 +8,5 @@ export interface RunRef {
   claim: number
 }
 
-/** The task is still in this run; its values, from `p` (backend.ts's parameters): the run's id and claim. */
+/** The task is still in this run; its values, from `p` (backend.ts's statement): the run's id and claim. */
 export const owned = (p: () => string) => `"id" = ${p()} and "claims" = ${p()} and "status" = 'progress'`

@@ -1,5 +1,5 @@
 import type { Progress } from '../types.js'
-import { type Backend, type Session, parameters, type SqlRunner, statement } from './backend.js'
+import { type Backend, runStatement, type Session, type SqlRunner } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
 import { CLEARED_RESULTS, type ClaimedTask, type TaskRow, toClaimedTask } from './task-row.js'
 import { storableText } from './storable-text.js'
@@ -34,9 +34,13 @@ export async function claimTasks(backend: Backend, o: ClaimOptions): Promise<Cla
     if (queues.length === 0) return []
     const startNow = o.startNow !== false
     const name = `claim_${queues.length}${startNow ? '_started' : ''}`
-    const text = statement(trx, name, () => claimSql(backend, queues.length, startNow))
     const values = [...queues, ...queues, o.limit, o.workerName, o.pid, o.workerId]
-    return trx.query<TaskRow & { tie_break: number }>(text, values, name)
+    return runStatement<TaskRow & { tie_break: number }>(
+      trx,
+      name,
+      (p) => claimSql(backend, p, queues, startNow),
+      values,
+    )
   })
   return rows
     .map((row) => ({ task: toClaimedTask(backend, row), claim: row.claims, tieBreak: Number(row.tie_break) }))
@@ -49,13 +53,12 @@ function inClaimOrder(a: ClaimedTask, b: ClaimedTask): number {
 }
 
 /** The claim; its values: the queues twice (nextRunnableSql), the limit, the worker's name, pid and id. */
-function claimSql(backend: Backend, queueCount: number, startNow: boolean): string {
+function claimSql(backend: Backend, p: () => string, queues: string[], startNow: boolean): string {
   const { spelling } = backend
-  const p = parameters(spelling)
   // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`
   // PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last one locked —
   // claiming more than n tasks.
-  const pick = `with "pick" as materialized (${nextRunnableSql(spelling, p, queueCount)} limit ${p()}${spelling.lockForClaim})`
+  const pick = `with "pick" as materialized (${nextRunnableSql(spelling, p, queues.length)} limit ${p()}${spelling.lockForClaim})`
   const claimed = [
     `"status" = 'progress'`,
     `"attempts" = "attempts" + 1`,
@@ -83,13 +86,10 @@ function claimSql(backend: Backend, queueCount: number, startNow: boolean): stri
 /** Records that these runs, claimed ahead, have started; a run lost meanwhile is left alone. */
 export async function markStarted(backend: Backend, workerId: string, runs: RunRef[]): Promise<void> {
   if (runs.length === 0) return
-  const text = statement(backend, 'mark_started', () => {
-    const { now } = backend.spelling
-    const p = parameters(backend.spelling)
-    return `update "sq_tasks" set "started" = ${now}, "modified" = ${now} where "id" in ${idsIn(backend, p())}
-      and "worker_id" = ${p()} and "status" = 'progress' and "started" is null`
-  })
-  await backend.query(text, [idsOf(runs), workerId], 'mark_started')
+  const { now } = backend.spelling
+  const sql = (p: () => string) => `update "sq_tasks" set "started" = ${now}, "modified" = ${now}
+    where "id" in ${idsIn(backend, p())} and "worker_id" = ${p()} and "status" = 'progress' and "started" is null`
+  await runStatement(backend, 'mark_started', sql, [idsOf(runs), workerId])
 }
 
 /** Runs as one JSON parameter (SqlSpelling.jsonRows): one statement for any number, not one per length. */
@@ -105,12 +105,9 @@ const idsIn = (backend: Backend, parameter: string) =>
  */
 async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Promise<string[]> {
   if (queues.length === 0 || (queues.length === 1 && backend.gatesBeforeScan)) return queues
-  const name = `paused_${queues.length}`
-  const text = statement(trx, name, () => {
-    const p = parameters(trx.spelling)
-    return `select "queue" from "sq_paused_queues" where "queue" in (${queues.map(() => p()).join(', ')})`
-  })
-  const paused = await trx.query<{ queue: string }>(text, queues, name)
+  const sql = (p: () => string) =>
+    `select "queue" from "sq_paused_queues" where "queue" in (${queues.map(() => p()).join(', ')})`
+  const paused = await runStatement<{ queue: string }>(trx, `paused_${queues.length}`, sql, queues)
   if (paused.length === 0) return queues
   const skip = new Set(paused.map((p) => p.queue))
   return queues.filter((q) => !skip.has(q))
@@ -120,13 +117,8 @@ async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Pro
 export async function hasRunnable(backend: Backend, queues: string[]): Promise<boolean> {
   const live = await unpaused(backend, backend, queues)
   if (live.length === 0) return false
-  const name = `runnable_${live.length}`
-  const text = statement(
-    backend,
-    name,
-    () => `${nextRunnableSql(backend.spelling, parameters(backend.spelling), live.length)} limit 1`,
-  )
-  return (await backend.query(text, [...live, ...live], name)).length > 0
+  const sql = (p: () => string) => `${nextRunnableSql(backend.spelling, p, live.length)} limit 1`
+  return (await runStatement(backend, `runnable_${live.length}`, sql, [...live, ...live])).length > 0
 }
 
 /**
@@ -150,21 +142,16 @@ export async function appendChunks(
   run: RunRef,
   batch: { output?: string; log?: string; progress?: Progress },
 ): Promise<boolean> {
-  const touch = statement(backend, 'touch_run', () => {
-    const p = parameters(backend.spelling)
-    return `update "sq_tasks" set "modified" = ${backend.spelling.now}, "progress" = coalesce(${p()}, "progress")
-      where ${owned(p)} returning "id"`
-  })
-  const append = statement(backend, 'append_chunk', () => {
-    const p = parameters(backend.spelling)
-    return `insert into "sq_task_chunks" ("task_id", "claim", "stream", "data") values (${p()}, ${p()}, ${p()}, ${p()})`
-  })
+  const touch = (p: () => string) =>
+    `update "sq_tasks" set "modified" = ${backend.spelling.now}, "progress" = coalesce(${p()}, "progress") where ${owned(p)} returning "id"`
+  const append = (p: () => string) =>
+    `insert into "sq_task_chunks" ("task_id", "claim", "stream", "data") values (${p()}, ${p()}, ${p()}, ${p()})`
   return backend.writeTransaction(async (trx) => {
     const progress = batch.progress ? JSON.stringify(batch.progress) : null
-    if ((await trx.query(touch, [progress, run.id, run.claim], 'touch_run')).length !== 1) return false
+    if ((await runStatement(trx, 'touch_run', touch, [progress, run.id, run.claim])).length !== 1) return false
     for (const stream of ['output', 'log'] as const) {
       const data = batch[stream]
-      if (data) await trx.query(append, [run.id, run.claim, stream, storableText(data)], 'append_chunk')
+      if (data) await runStatement(trx, 'append_chunk', append, [run.id, run.claim, stream, storableText(data)])
     }
     return true
   })
@@ -173,11 +160,11 @@ export async function appendChunks(
 /** Of these runs, the ones that no longer own their task (cancelled, requeued or declared lost). */
 export async function lostRuns(backend: Backend, runs: RunRef[]): Promise<RunRef[]> {
   if (runs.length === 0) return []
-  const text = statement(backend, 'lost_runs', () => {
-    const p = parameters(backend.spelling)
-    return `select "id", "claims", "status" from "sq_tasks" where "id" in ${idsIn(backend, p())}`
-  })
-  const rows = await backend.query<{ id: string; claims: number; status: string }>(text, [idsOf(runs)], 'lost_runs')
+  const sql = (p: () => string) =>
+    `select "id", "claims", "status" from "sq_tasks" where "id" in ${idsIn(backend, p())}`
+  const rows = await runStatement<{ id: string; claims: number; status: string }>(backend, 'lost_runs', sql, [
+    idsOf(runs),
+  ])
   const current = new Map(rows.map((r) => [r.id, r]))
   return runs.filter((run) => {
     const row = current.get(run.id)

@@ -1,6 +1,6 @@
 import type { Progress } from '../types.js'
-import { type Backend, type Session, statement } from './backend.js'
-import { releaseStarted } from './run-release.js'
+import { type Backend, runStatement, type Session } from './backend.js'
+import { deleteChunks, releaseStarted } from './run-release.js'
 import type { RunRef } from './fencing.js'
 import { TASK_COLUMNS, USAGE, type RunUsage } from './task-row.js'
 import { storableText } from './storable-text.js'
@@ -56,8 +56,13 @@ export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Se
     const batch = ended.slice(at, at + MAX_VERDICT_BATCH)
     const withChunks = batch.filter((v) => v.outcome.chunksWritten !== false)
     const write = async (trx: Session) => {
-      const rows = await trx.query<{ id: string }>(verdictSql(backend), [verdictRows(batch)], 'verdicts')
-      if (withChunks.length > 0) await trx.query(deleteChunksSql(backend), [runsOf(withChunks)], 'delete_chunks')
+      const rows = await runStatement<{ id: string }>(trx, 'verdicts', () => verdictSql(backend), [verdictRows(batch)])
+      if (withChunks.length > 0)
+        await deleteChunks(
+          backend,
+          trx,
+          withChunks.map((v) => v.run),
+        )
       return rows
     }
     // Without chunks to delete it is one statement: no transaction around it.
@@ -117,13 +122,12 @@ const folded = (stream: 'output' | 'log') => `nullif(coalesce(case when v.chunks
       || coalesce(v.${stream}, ''), '')`
 
 /** `WITH v(…) AS (SELECT … FROM <the JSON rows>) UPDATE sq_tasks … FROM v` (SQLite ≥ 3.33), kept prepared. */
-const verdictSql = (backend: Backend) =>
-  statement(backend, 'verdicts', () => {
-    const { now, nowPlusSeconds, jsonRows, param } = backend.spelling
-    const columns = verdictColumns(backend)
-    const fields = columns.map(([, type], i) => `cast(r.value ->> ${i} as ${type})`)
-    const ended = `v.status <> 'queued'`
-    return `
+function verdictSql(backend: Backend): string {
+  const { now, nowPlusSeconds, jsonRows, param } = backend.spelling
+  const columns = verdictColumns(backend)
+  const fields = columns.map(([, type], i) => `cast(r.value ->> ${i} as ${type})`)
+  const ended = `v.status <> 'queued'`
+  return `
     with v(${columns.map(([name]) => name).join(', ')}) as (select ${fields.join(', ')} from ${jsonRows(param(1))})
     update sq_tasks set
       status = v.status, output = ${folded('output')}, log = ${folded('log')}, error = v.error,
@@ -138,15 +142,4 @@ const verdictSql = (backend: Backend) =>
     -- rows again for each, as SQLite did): each row is found by its id.
     where sq_tasks.id = v.task_id and sq_tasks.claims = v.claim and sq_tasks.status || '' = 'progress'
     returning sq_tasks.id`
-  })
-
-/** Deletes the chunks of these runs (by claim: a run that lost its task wrote none since). */
-const deleteChunksSql = (backend: Backend) =>
-  statement(
-    backend,
-    'delete_chunks',
-    () => `delete from sq_task_chunks where (task_id, claim) in
-      (select cast(r.value ->> 0 as ${backend.idType}), cast(r.value ->> 1 as integer) from ${backend.spelling.jsonRows(backend.spelling.param(1))})`,
-  )
-
-const runsOf = (verdicts: Verdict[]) => JSON.stringify(verdicts.map(({ run }) => [run.id, run.claim]))
+}

@@ -1,5 +1,5 @@
 import { type Status, STATUSES, type Task, type TaskRun } from '../types.js'
-import { type Connection, type SqlRunner, statement } from './backend.js'
+import { type Connection, runStatement, type SqlRunner, type SqlSpelling } from './backend.js'
 import { likeEscape, searchSql } from './search.js'
 import { newTaskInsert, toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
@@ -56,10 +56,12 @@ export function newTasksJson(rows: NewTask[]): string {
  */
 export async function insertTask(backend: SqlRunner, t: NewTask): Promise<{ id: string; created: boolean }> {
   const keyed = t.key !== null
-  const [text, name] = insertSql(backend, 'at' in t.runAt, keyed)
+  const at = 'at' in t.runAt
+  const name = `insert_task_${at ? 'at' : 'after'}${keyed ? '_keyed' : ''}`
   const runAt = 'at' in t.runAt ? t.runAt.at : t.runAt.afterSeconds
   for (;;) {
-    await backend.query(text, [t.id, t.task, t.argsJson, t.queue, t.priority, t.maxAttempts, t.key, runAt], name)
+    const values = [t.id, t.task, t.argsJson, t.queue, t.priority, t.maxAttempts, t.key, runAt]
+    await runStatement(backend, name, () => insertSql(backend.spelling, at, keyed), values)
     if (!keyed) return { id: t.id, created: true }
     const [holder] = await backend.query<{ id: string }>(
       `select "id" from "sq_tasks" where "key" = ${backend.spelling.param(1)} and "status" in ('queued', 'progress')`,
@@ -72,20 +74,15 @@ export async function insertTask(backend: SqlRunner, t: NewTask): Promise<{ id: 
 }
 
 /**
- * The INSERT of one task, and its name (kept prepared: planning is ~1/4 of the server's work for one
- * row, and an app may call createTask in a loop). With a key it does nothing where the key is held (no
- * conflict target: the active key's is the only unique index a new row can meet).
+ * The INSERT of one task, kept prepared: planning is ~1/4 of the server's work for one row, and an app
+ * may call createTask in a loop. With a key it does nothing where the key is held (no conflict target:
+ * the active key's is the only unique index a new row can meet).
  */
-function insertSql(runner: SqlRunner, at: boolean, keyed: boolean): [text: string, name: string] {
-  const name = `insert_task_${at ? 'at' : 'after'}${keyed ? '_keyed' : ''}`
-  const text = statement(runner, name, () => {
-    const { spelling } = runner
-    const p = (i: number) => spelling.param(i + 1)
-    const { columns, values } = newTaskInsert(spelling.now, p, at ? p(7) : spelling.nowPlusSeconds(p(7)))
-    const insert = `insert into "sq_tasks" ${columns} values (${values})`
-    return spelling.announcingQueue(keyed ? `${insert} on conflict do nothing` : insert)
-  })
-  return [text, name]
+function insertSql(spelling: SqlSpelling, at: boolean, keyed: boolean): string {
+  const p = (i: number) => spelling.param(i + 1)
+  const { columns, values } = newTaskInsert(spelling.now, p, at ? p(7) : spelling.nowPlusSeconds(p(7)))
+  const insert = `insert into "sq_tasks" ${columns} values (${values})`
+  return spelling.announcingQueue(keyed ? `${insert} on conflict do nothing` : insert)
 }
 
 export async function getTask(backend: TaskStore, id: string): Promise<Task | undefined> {

@@ -1,5 +1,5 @@
 import type { WorkerInfo } from '../types.js'
-import { type Backend, parameters, statement } from './backend.js'
+import { type Backend, runStatement } from './backend.js'
 import type { RunRef } from './fencing.js'
 import type { TaskRow } from './task-row.js'
 
@@ -25,11 +25,9 @@ export async function registerWorker(backend: Backend, w: WorkerRegistration): P
 
 /** Returns false when the row is gone: another worker judged this one dead and it must stop. */
 export async function heartbeat(backend: Backend, id: string, running: number): Promise<boolean> {
-  const text = statement(backend, 'heartbeat', () => {
-    const p = parameters(backend.spelling)
-    return `update "sq_workers" set "last_heartbeat" = ${backend.spelling.now}, "running" = ${p()} where "id" = ${p()} returning "id"`
-  })
-  return (await backend.query(text, [running, id], 'heartbeat')).length === 1
+  const sql = (p: () => string) =>
+    `update "sq_workers" set "last_heartbeat" = ${backend.spelling.now}, "running" = ${p()} where "id" = ${p()} returning "id"`
+  return (await runStatement(backend, 'heartbeat', sql, [running, id])).length === 1
 }
 
 export async function unregisterWorker(backend: Backend, id: string): Promise<void> {
