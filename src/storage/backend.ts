@@ -8,7 +8,10 @@ export type BackendName = 'sqlite' | 'postgres'
  * The database before Kysely, all a one-shot command (`sq enqueue`, `show`) needs: loading Kysely costs
  * it about as much as its insert, so `backend()` loads it on first use, on the same driver connection.
  */
-export interface Connection extends BackendConnection, SqlRunner {
+export interface Connection extends SqlRunner {
+  readonly name: BackendName
+  /** The URL with any password replaced by ***. */
+  readonly displayUrl: string
   backend(): Promise<Backend>
   /**
    * Did the database refuse the statement for what it holds (a value out of range, a constraint), so
@@ -18,12 +21,6 @@ export interface Connection extends BackendConnection, SqlRunner {
   isRefusal(error: unknown): boolean
   /** Was the statement refused for a table that is not there (a database sq never migrated)? */
   isMissingTable(error: unknown): boolean
-}
-
-export interface BackendConnection {
-  readonly name: BackendName
-  /** The URL with any password replaced by ***. */
-  readonly displayUrl: string
   /**
    * Throws a StorageError when the database this handle writes to is no longer the one users reach.
    * SQLite: the file was deleted or replaced while open (writes would go to an unlinked inode while
@@ -75,11 +72,9 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
    */
   claim<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
-   * Writes new tasks in their order in one transaction when none holds a key and all may run now
-   * (bulk-insert.ts decides): no row can conflict, and the server's defaults give every timestamp. With
-   * `beforeCommit`, the rows wait for it uncommitted, rolled back if it rejects. PostgreSQL: COPY
-   * (backends/pg-copy.ts), which skips INSERT … SELECT's JSON parse and per-row work. null where that
-   * INSERT is as fast as it gets (SQLite: one process, no protocol).
+   * Writes new tasks in order in one transaction when none holds a key and all may run now (bulk-insert.ts):
+   * no row can conflict, the server's defaults give every timestamp; rolled back if `beforeCommit` rejects.
+   * PostgreSQL: COPY, which skips INSERT … SELECT's JSON parse. null on SQLite: no protocol to skip.
    */
   readonly copyNewTasks: ((rows: readonly NewTask[], beforeCommit?: Promise<void>) => Promise<void>) | null
   /**
@@ -96,8 +91,8 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
   /**
    * Tells `sq_queued` which queues (each once: queuesOf) a write has just queued tasks in, inside its
    * transaction (delivered at its commit). Every INSERT of tasks calls it or is spelled with
-   * SqlSpelling.announcingQueue. PostgreSQL: one pg_notify per queue (an insert trigger did it until
-   * migration 008: its capture of every new row cost a bulk insert ~9%). SQLite: nothing, any commit wakes.
+   * SqlSpelling.announcingQueue. PostgreSQL: one pg_notify per queue (not a trigger: its capture of every
+   * new row cost a bulk insert ~9%). SQLite: nothing, any commit wakes.
    */
   announceQueued(trx: SqlRunner, queues: readonly string[]): Promise<void>
 }
@@ -136,10 +131,9 @@ export interface SqlSpelling {
    */
   readonly lockForClaim: string
   /**
-   * What a claimed row returns to break the ties of its pick (RETURNING keeps no order; tasks tie on
-   * priority, run_at and created within one millisecond). SQLite: `rowid`, the last key of every index
-   * entry, so the pick broke ties by it. PostgreSQL: the row's number in the pick, through UPDATE … FROM
-   * (whose columns its RETURNING may name, and SQLite's may not); a heap position is no insertion order.
+   * What a claimed row returns to break the ties of its pick (run-repository.ts). SQLite: `rowid`, the
+   * last key of every index entry, so the pick broke ties by it. PostgreSQL: the row's number in the pick,
+   * through UPDATE … FROM (SQLite's RETURNING may not name its columns); a heap position is no order.
    */
   readonly claimTieBreak: 'rowid' | 'pick-number'
 }
@@ -196,7 +190,7 @@ export function runStatement<R>(
 }
 
 /** `toIso` from how a backend converts one non-null value. */
-export function isoReader(convert: (value: Date | string) => string): BackendConnection['toIso'] {
+export function isoReader(convert: (value: Date | string) => string): Connection['toIso'] {
   function toIso(value: Date | string): string
   function toIso(value: Date | string | null): string | null
   function toIso(value: Date | string | null): string | null {

@@ -11,19 +11,15 @@ import type { TaskRow } from './task-row.js'
 
 export type Stream = TaskChunksTable['stream']
 
-type StoredHead = Pick<
-  TaskRow,
-  'task' | 'status' | 'worker' | 'attempts' | 'claims' | 'started' | 'finished' | 'progress'
-> & { error_head: string | null }
-
 /**
  * A task without its output and log: `claims` is its run (a new one starts its output over), `error_head`
  * the start (8 KiB) of its error.
  */
-export type TaskHead = Omit<StoredHead, 'started' | 'finished'> & { started: string | null; finished: string | null }
+export type TaskHead = NonNullable<Awaited<ReturnType<typeof taskHead>>>
 
-export async function taskHead(backend: TaskStore, id: string): Promise<TaskHead | undefined> {
-  const [row] = await backend.query<StoredHead>(
+export async function taskHead(backend: TaskStore, id: string) {
+  type Head = Pick<TaskRow, 'task' | 'status' | 'worker' | 'attempts' | 'claims' | 'started' | 'finished' | 'progress'>
+  const [row] = await backend.query<Head & { error_head: string | null }>(
     `select "task", "status", "worker", "attempts", "claims", "started", "finished", "progress", substr("error", 1, 8192) as "error_head" from "sq_tasks" where "id" = ${backend.spelling.param(1)}`,
     [id],
   )

@@ -79,15 +79,8 @@ export async function openConnection(url: string, o: OpenOptions = {}): Promise<
   return (await openMigrated(url, o.create ?? true)).connection
 }
 
-/** What `sq migrate` reports. */
-export interface MigrateResult {
-  database: string
-  migration: string
-  applied: string[]
-}
-
-/** `sq migrate`: creates the database or brings its schema up to date, then closes it. */
-export async function migrateDatabase(url: string): Promise<MigrateResult> {
+/** `sq migrate`: creates the database or brings its schema up to date, then closes it; what it reports. */
+export async function migrateDatabase(url: string) {
   const { connection, applied } = await openMigrated(url, true)
   await connection.close()
   return { database: connection.displayUrl, migration: LATEST_MIGRATION, applied }
