@@ -100,18 +100,14 @@ export async function taskRuns(backend: TaskStore, task: Task): Promise<TaskRun[
     [task.id],
   )
   const earlier = rows.map((r) => ({ ...r, started: backend.toIso(r.started), finished: backend.toIso(r.finished) }))
-  if (task.status === 'queued' || task.started === null) return earlier
-  const { attempts: attempt, worker, started, finished, error } = task
-  return [...earlier, { attempt, worker, started, finished, outcome: latestOutcome(task), error }]
+  const { attempts: attempt, worker, started, finished, error, status } = task
+  if (status === 'queued' || started === null) return earlier
+  // As migration 009's trigger names a run it keeps: lost if its error says so, else its status.
+  const outcome = status === 'progress' ? null : error?.match(/^Worker .* stopped heartbeating/) ? 'lost' : status
+  return [...earlier, { attempt, worker, started, finished, outcome, error }]
 }
 
 type RunRow = Omit<TaskRun, 'started' | 'finished'> & { started: Date | string | null; finished: Date | string }
-
-/** How the row's own run ended, as migration 009's trigger names it when it copies the run. */
-function latestOutcome(task: Task): TaskRun['outcome'] {
-  if (task.status === 'progress' || task.status === 'queued') return null
-  return task.error !== null && /^Worker .* stopped heartbeating/.test(task.error) ? 'lost' : task.status
-}
 
 const LOWEST_ID = '00000000-0000-0000-0000-000000000000'
 const HIGHEST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff'
@@ -143,23 +139,14 @@ async function withLiveOutput(backend: TaskStore, row: TaskRow): Promise<Task> {
 }
 
 /** A run's chunks, joined per stream. */
-export async function readChunks(
-  backend: SqlRunner,
-  id: string,
-  claim: number,
-): Promise<{ output: string; log: string }> {
+export async function readChunks(backend: SqlRunner, id: string, claim: number) {
   const p = (n: number) => backend.spelling.param(n)
   const rows = await backend.query<{ stream: string; data: string }>(
     `select "stream", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "claim" = ${p(2)} order by "seq"`,
     [id, claim],
   )
-  let output = ''
-  let log = ''
-  for (const row of rows) {
-    if (row.stream === 'output') output += row.data
-    else log += row.data
-  }
-  return { output, log }
+  const joined = (stream: string) => rows.flatMap((r) => (r.stream === stream ? [r.data] : [])).join('')
+  return { output: joined('output'), log: joined('log') }
 }
 
 /**
