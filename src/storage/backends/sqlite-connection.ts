@@ -8,16 +8,12 @@ import { isoReader, lazyBackend, type Backend, type Connection, type SqlSpelling
 /** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000
 /**
- * Each connection's page cache, in KiB (SQLite's default: 2,000). A commit by any other process empties
- * it anyway, and the OS's cache keeps the file for all; a large one only kept a long-running worker's
- * memory ~2.5 MB above idle. The worker's statements each read a few pages.
+ * Each connection's page cache, in KiB (SQLite's default: 2,000): another process's commit empties it
+ * anyway, and the OS caches the file; the default only kept a worker ~2.5 MB above idle.
  */
 const PAGE_CACHE_KIB = 512
 
-/**
- * Required, not imported: an import of CommonJS has Node scan its source for named exports first, a few
- * ms of every one-shot command. A missing package throws MODULE_NOT_FOUND, which open.ts reports.
- */
+/** Required, not imported: Node scans an imported CommonJS module for its exports (ms of every command). */
 const Sqlite: typeof BetterSqlite3 = createRequire(import.meta.url)('better-sqlite3')
 
 /**
