@@ -22,9 +22,8 @@ export interface Connection extends SqlRunner {
   /** Was the statement refused for a table that is not there (a database sq never migrated)? */
   isMissingTable(error: unknown): boolean
   /**
-   * Throws a StorageError when the database this handle writes to is no longer the one users reach.
-   * SQLite: the file was deleted or replaced while open (writes would go to an unlinked inode while
-   * `sq list` created a new empty file). PostgreSQL: never.
+   * Throws a StorageError when the database this handle writes to is no longer the one users reach:
+   * SQLite's file deleted or replaced while open (writes would go to an unlinked inode).
    */
   assertIntact(): void
   close(): Promise<void>
@@ -61,8 +60,7 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
   writeTransaction<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
    * ONE write statement that must hold the write lock from its start. PostgreSQL: the statement alone
-   * (autocommit makes it atomic; BEGIN/COMMIT would add two round trips to every claim). SQLite: as
-   * writeTransaction.
+   * (autocommit makes it atomic, without BEGIN/COMMIT's two round trips). SQLite: as writeTransaction.
    */
   exclusive<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
@@ -79,11 +77,10 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
   readonly copyNewTasks: ((rows: readonly NewTask[], beforeCommit?: Promise<void>) => Promise<void>) | null
   /**
    * What `listen` hears; the one place that says SQLite has no LISTEN.
-   * - 'changes' (PostgreSQL): a trigger (migration 002) notifies `sq_queued` (payload: queue), `sq_ended`
-   *   and `sq_cancel` (payload: task id) on every status change; an insert notifies `sq_queued` itself.
-   * - 'commits' (SQLite): a hint, not a message. Any commit to the file by any process, a heartbeat as
-   *   much as an enqueue, calls every handler with an empty payload (fs.watch on the WAL), and a network
-   *   mount calls none: listeners re-read what they care about, and keep a slow poll.
+   * - 'changes' (PostgreSQL): `sq_queued` (payload: queue), `sq_ended` and `sq_cancel` (payload: task id)
+   *   on every status change (migration 002's trigger), `sq_queued` on an insert.
+   * - 'commits' (SQLite): a hint. Any commit to the file calls every handler with '' (fs.watch on the
+   *   WAL), a network mount none: listeners re-read what they care about, and keep a slow poll.
    */
   readonly hears: 'changes' | 'commits'
   /** Until the returned function is called. PostgreSQL's calls every handler with '' after a reconnect. */
@@ -109,9 +106,9 @@ export interface SqlSpelling {
   /** An INSERT of one task as one statement that also announces its queue (Backend.announceQueued). */
   announcingQueue(insert: string): string
   /**
-   * One row: `place`, text that names the database a connection reaches (equal on two connections if
-   * and only if they reach the same one), and `migrated`, whether sq's tables are there as that
-   * connection sees them, without an error that would abort its transaction (executor.ts).
+   * One row: `place`, text equal on two connections if and only if they reach the same database, and
+   * `migrated`, whether that connection sees sq's tables, without an error that would abort its
+   * transaction (executor.ts).
    */
   readonly placeQuery: string
   /**
@@ -125,9 +122,8 @@ export interface SqlSpelling {
   /** An expression read from JSON rows as a column's type: PostgreSQL casts it; SQLite needs no cast. */
   cast(expression: string, type?: string): string
   /**
-   * Ends the claim's pick (and a purge's batch: task-maintenance.ts) so that it skips rows other
-   * claimers hold. PostgreSQL: FOR UPDATE SKIP LOCKED. SQLite needs none: one writer at a time, and the
-   * claim runs in an IMMEDIATE transaction.
+   * Ends the claim's pick (and a purge's batch) so that it skips rows other claimers hold: FOR UPDATE
+   * SKIP LOCKED. SQLite needs none: the claim's IMMEDIATE transaction is the one writer.
    */
   readonly lockForClaim: string
   /**

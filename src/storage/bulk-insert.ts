@@ -12,9 +12,8 @@ const ROWS_PER_STATEMENT = 5000
 
 /**
  * The INSERT of a chunk of new tasks, newTasksJson's text as ONE parameter: one text for every chunk, no
- * parameter limit (a 1,000-row VALUES list costs PostgreSQL ~8× more to parse and plan than to insert,
- * and SQLite more to bind than json_each), and no arrays (pg escapes them in JavaScript, which for nine
- * cost more than the insert). `keyed`, it returns those inserted.
+ * parameter limit, no VALUES list (costs PostgreSQL ~8× the insert to plan) and no arrays (pg escapes
+ * them in JavaScript). `keyed`, it returns those inserted.
  */
 function insertChunk(trx: SqlRunner, keyed: boolean, rows: string) {
   const { spelling } = trx
@@ -36,10 +35,9 @@ const chunks = (batch: NewTask[]) =>
   )
 
 /**
- * Inserts tasks already validated, in order, in one write transaction (the caller chunks). A task
- * whose key is held by a queued or running task — another one, or an earlier one of the same batch —
- * is not inserted and gets that task's id with `created: false`, as insertTask does for one. With
- * `beforeCommit`, the transaction waits for it, and rolls back if it rejects.
+ * Inserts tasks already validated, in order, in one write transaction (the caller chunks). A task whose
+ * key a queued or running task holds (maybe an earlier one of the batch) gets that task's id with
+ * `created: false`, as insertTask. The commit waits for `beforeCommit`, and rolls back if it rejects.
  */
 export async function insertTasks(
   backend: BulkWriter,

@@ -36,10 +36,9 @@ export async function oldestQueuedByQueue(backend: Backend) {
 }
 
 /**
- * Ended tasks (completed, failed, cancelled) per task reference and status; `timed` of them recorded their
- * last run's duration (a cancelled run has none), `cumulative[i]` of those took at most boundsSeconds[i]
- * (a Prometheus histogram's buckets). A single pass over the table: for each bound one
- * `sum(case when duration_ms <= bound ...)`.
+ * Ended tasks per task reference and status; `timed` of them recorded their last run's duration (a
+ * cancelled run has none), `cumulative[i]` of those took at most boundsSeconds[i] (a Prometheus
+ * histogram's buckets). One pass over the table, a `sum(case when duration_ms <= bound …)` per bound.
  */
 export async function endedByTask(backend: Backend, boundsSeconds: number[]) {
   const rows = await backend.db

@@ -4,9 +4,8 @@ import type { TaskRow } from './task-row.js'
 
 /**
  * The three reads of following a run's output (follow.ts): the task's head, its chunks after a cursor,
- * and an ended run's text from the row. Each is a primary-key lookup or one range of
- * sq_task_chunks_task (task_id, stream, seq), written out as SQL so that `sq show --follow` follows on
- * the bare connection, without loading Kysely.
+ * and an ended run's text from the row. Each is a primary-key lookup or one index range, written out so
+ * that `sq show --follow` follows on the bare connection, without loading Kysely.
  */
 
 export type Stream = TaskChunksTable['stream']
@@ -36,9 +35,8 @@ export async function taskHead(backend: TaskStore, id: string) {
 
 /**
  * One stream of a run's chunks after `afterSeq`: the first `maxChunks` in order, or with `fromTail` the
- * last. Either way one range of the index, so a read costs the size of the new output. `lastSeq` is the
- * last chunk read (the next `afterSeq`); `more` tells that chunks were left out, older ones (`fromTail`)
- * or ones after this batch.
+ * last; a read costs the size of the new output. `lastSeq` is the next `afterSeq`; `more` tells that
+ * chunks were left out (older ones with `fromTail`, else ones after this batch).
  */
 export async function chunksAfter(
   backend: TaskStore,

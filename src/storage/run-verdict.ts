@@ -41,8 +41,8 @@ export async function endRun(backend: Backend, run: RunRef, outcome: RunOutcome)
 
 /**
  * Ends many runs at once (group commit): one statement per hundred verdicts, each row fenced by its
- * run's claim, folds each run's chunks into its output and log; one more deletes those chunks. Returns
- * the ids whose verdict was recorded (not those of runs that had lost their task).
+ * claim, folds each run's chunks into its output and log; one more deletes them. Returns the ids whose
+ * verdict was recorded.
  */
 export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Set<string>> {
   const recorded = new Set<string>()

@@ -5,8 +5,7 @@ import type { NewTask } from './task-repository.js'
 /**
  * Each schedule has one row holding the newest slot fired; firing advances it by compare-and-set IN THE
  * SAME TRANSACTION as the insert of the slot's tasks, so a slot is enqueued once however many workers
- * try: the loser's update finds the row changed (PostgreSQL re-reads it once the winner commits; SQLite
- * has one writer at a time) and inserts nothing.
+ * try: the loser's update finds the row changed and inserts nothing.
  */
 
 /** The task of one slot, ready to insert (the caller checked the reference and serialised the args). */

@@ -15,8 +15,7 @@ const DELETE_BATCH = 500
 
 /**
  * Deletes (or with dryRun counts) tasks in the given terminal statuses last modified more than
- * `olderThanMs` ago by the database's clock, as `sq purge` and the workers' retention do: in batches
- * (deleteEnded). Their runs and output chunks go with them (ON DELETE CASCADE).
+ * `olderThanMs` ago by the database's clock, in batches; their runs and chunks go with them (CASCADE).
  */
 export async function purgeTasks(
   backend: Backend,
@@ -40,11 +39,9 @@ export async function purgeTasks(
 }
 
 /**
- * Deletes the tasks of one status modified before `cutoff`, DELETE_BATCH at a time, each batch its own
- * write (`exclusive`), until none is left or `stop` aborts. The rows are picked as a claim picks (lockForClaim): on
- * PostgreSQL locked, so that a row changed meanwhile (`sq requeue` sent it back to the queue) is judged
- * again as it is now, and kept; then deleted by primary key (the pick's conditions repeated outside
- * would make SQLite walk the whole status range at every batch).
+ * Deletes the tasks of one status modified before `cutoff`, a batch per write, until none is left or
+ * `stop` aborts. Picked as a claim picks (lockForClaim), so a row requeued meanwhile is judged as it is
+ * now and kept; deleted by primary key (the pick's conditions again would walk SQLite's status range).
  */
 async function deleteEnded(
   backend: Backend,

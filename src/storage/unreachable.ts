@@ -6,9 +6,7 @@
 export function isUnreachable(error: unknown): boolean {
   for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     const code = typeof e.code === 'string' ? e.code : ''
-    if (TRANSIENT_NETWORK.has(code)) return true
-    // SQLSTATE 08 connection exception, 57P01-57P03 shutting down / cannot connect now, 53300 too many clients.
-    if (/^(08|57P0[123]|53300)/.test(code)) return true
+    if (TRANSIENT.test(code)) return true
     if (
       code === '' &&
       /Connection terminated|connection timeout|server closed the connection/i.test(String((e as Error).message))
@@ -19,12 +17,8 @@ export function isUnreachable(error: unknown): boolean {
   return false
 }
 
-const TRANSIENT_NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'EPIPE',
-])
+/**
+ * Node's network errors, then SQLSTATE class 08 connection exception, 57P01-57P03 shutting down / cannot
+ * connect now, 53300 too many clients.
+ */
+const TRANSIENT = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|EPIPE)$|^(08|57P0[123]|53300)/
