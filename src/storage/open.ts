@@ -64,17 +64,11 @@ function postgresUrlProblem(text: string): string | undefined {
 }
 
 export interface OpenOptions {
-  /**
-   * Create a missing database (file, tables): the default. Without it, a NotFoundError: a read command
-   * with a mistyped path must not leave an empty database behind and say "No tasks."
-   */
+  /** Create a missing database (the default); without, a NotFoundError: a mistyped path leaves no file. */
   create?: boolean
 }
 
-/**
- * Opens the database and brings its schema up to date. Each driver is imported on demand, and Kysely
- * only for a migration or the connection's backend().
- */
+/** Opens the database and brings its schema up to date; Kysely loads only to migrate, or for backend(). */
 export async function openConnection(url: string, o: OpenOptions = {}): Promise<Connection> {
   return (await openMigrated(url, o.create ?? true)).connection
 }

@@ -46,7 +46,8 @@ export async function endRun(backend: Backend, run: RunRef, outcome: RunOutcome)
  */
 export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Set<string>> {
   const recorded = new Set<string>()
-  const ended: Array<{ run: RunRef; outcome: Exclude<RunOutcome, { givenBack: true }> }> = []
+  const ended: Ended[] = []
+  const fields = verdictFields(backend)
   for (const v of verdicts) {
     if ('givenBack' in v.outcome) {
       if (await releaseStarted(backend, v.run, v.outcome.tail ?? {})) recorded.add(v.run.id)
@@ -54,15 +55,11 @@ export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Se
   }
   for (let at = 0; at < ended.length; at += MAX_VERDICT_BATCH) {
     const batch = ended.slice(at, at + MAX_VERDICT_BATCH)
-    const withChunks = batch.filter((v) => v.outcome.chunksWritten !== false)
+    const withChunks = batch.filter((v) => v.outcome.chunksWritten !== false).map(({ run }) => run)
     const write = async (trx: Session) => {
-      const rows = await runStatement<{ id: string }>(trx, 'verdicts', () => verdictSql(backend), [verdictRows(batch)])
-      if (withChunks.length > 0)
-        await deleteChunks(
-          backend,
-          trx,
-          withChunks.map((v) => v.run),
-        )
+      const values = [JSON.stringify(batch.map((v) => fields.map(([, , value]) => value(v))))]
+      const rows = await runStatement<{ id: string }>(trx, 'verdicts', () => verdictSql(backend, fields), values)
+      if (withChunks.length > 0) await deleteChunks(backend, trx, withChunks)
       return rows
     }
     // Without chunks to delete it is one statement: no transaction around it.
@@ -72,47 +69,26 @@ export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Se
   return recorded
 }
 
-/** The columns of a verdict's rows, in the order verdictRows writes them, with their SQL types. */
-function verdictColumns(backend: Backend): Array<[name: string, type: string]> {
-  return [
-    ['task_id', backend.idType],
-    ['claim', 'integer'],
-    ['chunks', 'integer'],
-    ['status', 'text'],
-    ['output', 'text'],
-    ['log', 'text'],
-    ['error', 'text'],
-    ...USAGE.map(({ column }): [string, string] => [column, TASK_COLUMNS[column].kind]),
-    ['retry_after', 'integer'],
-    ['progress', 'text'],
-    ['started_at', backend.timestampType],
-    ['ended_at', backend.timestampType],
-  ]
-}
+type Ended = { run: RunRef; outcome: Exclude<RunOutcome, { givenBack: true }> }
+type Field = [name: string, type: string, value: (v: Ended) => unknown]
 
-/** The verdicts as JSON rows, one array per run in verdictColumns' order. */
-function verdictRows(verdicts: Verdict[]): string {
+/** A verdict's fields, as its JSON row holds them and its statement reads them: name, SQL type, value. */
+function verdictFields(backend: Backend): Field[] {
   const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
-  return JSON.stringify(
-    verdicts.map(({ run, outcome }) => {
-      const error = 'error' in outcome ? outcome.error : null
-      const tail = outcome.tail ?? {}
-      return [
-        run.id,
-        run.claim,
-        outcome.chunksWritten === false ? 0 : 1,
-        outcome.status,
-        storableText(tail.output ?? null),
-        storableText(tail.log ?? null),
-        storableText(error ?? null),
-        ...USAGE.map(({ field }) => outcome[field] ?? null),
-        'retryAfterSeconds' in outcome ? outcome.retryAfterSeconds : null,
-        tail.progress ? JSON.stringify(tail.progress) : null,
-        iso(outcome.ran?.startedAt),
-        iso(outcome.ran?.endedAt),
-      ]
-    }),
-  )
+  return [
+    ['task_id', backend.idType, ({ run }) => run.id],
+    ['claim', 'integer', ({ run }) => run.claim],
+    ['chunks', 'integer', ({ outcome }) => (outcome.chunksWritten === false ? 0 : 1)],
+    ['status', 'text', ({ outcome }) => outcome.status],
+    ['output', 'text', ({ outcome }) => storableText(outcome.tail?.output ?? null)],
+    ['log', 'text', ({ outcome }) => storableText(outcome.tail?.log ?? null)],
+    ['error', 'text', ({ outcome }) => storableText(outcome.error ?? null)],
+    ...USAGE.map(({ column, field }): Field => [column, TASK_COLUMNS[column].kind, (v) => v.outcome[field] ?? null]),
+    ['retry_after', 'integer', ({ outcome }) => ('retryAfterSeconds' in outcome ? outcome.retryAfterSeconds : null)],
+    ['progress', 'text', ({ outcome }) => (outcome.tail?.progress ? JSON.stringify(outcome.tail.progress) : null)],
+    ['started_at', backend.timestampType, ({ outcome }) => iso(outcome.ran?.startedAt)],
+    ['ended_at', backend.timestampType, ({ outcome }) => iso(outcome.ran?.endedAt)],
+  ]
 }
 
 /** A run's stream folded: its chunks in order (string_agg: PostgreSQL, SQLite ≥ 3.44), then the verdict's. */
@@ -122,9 +98,8 @@ const folded = (stream: 'output' | 'log') => `nullif(coalesce(case when v.chunks
       || coalesce(v.${stream}, ''), '')`
 
 /** `WITH v(…) AS (SELECT … FROM <the JSON rows>) UPDATE sq_tasks … FROM v` (SQLite ≥ 3.33), kept prepared. */
-function verdictSql(backend: Backend): string {
+function verdictSql(backend: Backend, columns: Field[]): string {
   const { now, nowPlusSeconds, jsonRows, param } = backend.spelling
-  const columns = verdictColumns(backend)
   const fields = columns.map(([, type], i) => `cast(r.value ->> ${i} as ${type})`)
   const ended = `v.status <> 'queued'`
   return `

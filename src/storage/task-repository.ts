@@ -6,10 +6,7 @@ import type { ListFilter } from './task-types.js'
 
 export type { ListFilter } from './task-types.js'
 
-/**
- * What `sq enqueue`, `show` and `list` run: written out as SQL (SqlSpelling), so that a one-shot command
- * loads no query builder, which would cost it about as much as the rest of its work.
- */
+/** What `sq enqueue`, `show` and `list` run, written out: a one-shot command loads no query builder. */
 
 /** A Connection, or a Backend. */
 export type TaskStore = SqlRunner & Pick<Connection, 'toIso'>
@@ -34,18 +31,9 @@ export const queuesOf = (tasks: readonly Pick<NewTask, 'queue'>[]) => [...new Se
  * max_attempts, key, run_at, after_seconds] per task (run_at null for a delay, after_seconds 0 for a time).
  */
 export function newTasksJson(rows: NewTask[]): string {
+  const runAt = ({ runAt: r }: NewTask) => ('at' in r ? [r.at, 0] : [null, r.afterSeconds])
   return JSON.stringify(
-    rows.map((r) => [
-      r.id,
-      r.task,
-      r.argsJson,
-      r.queue,
-      r.priority,
-      r.maxAttempts,
-      r.key,
-      'at' in r.runAt ? r.runAt.at : null,
-      'at' in r.runAt ? 0 : r.runAt.afterSeconds,
-    ]),
+    rows.map((r) => [r.id, r.task, r.argsJson, r.queue, r.priority, r.maxAttempts, r.key, ...runAt(r)]),
   )
 }
 
@@ -114,9 +102,8 @@ const HIGHEST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff'
 const CANONICAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /**
- * Tasks whose id starts with `prefix`, lower case (at most `limit`, to tell unique from ambiguous): the
- * range from the prefix filled out with 0s to it filled out with fs, over the primary key on both
- * databases (PostgreSQL's uuid has no LIKE). A prefix that fills out to no UUID starts no id.
+ * Tasks whose id starts with `prefix`, lower case (at most `limit`: unique or ambiguous): the primary key
+ * range from the prefix filled out with 0s to it filled out with fs (PostgreSQL's uuid has no LIKE).
  */
 export async function findByIdPrefix(backend: SqlRunner, prefix: string, limit = 2): Promise<string[]> {
   const lowest = prefix + LOWEST_ID.slice(prefix.length)

@@ -93,9 +93,8 @@ export function runNative<R>(cached: NativeSqlite, text: string, values: readonl
 }
 
 /**
- * One connection per file per process. better-sqlite3 is synchronous: with two, a write on one would
- * wait for the other's lock while blocking the only thread that could release it. So a second open
- * shares the first one's connection (Kysely serialises its use), and the last close closes it.
+ * One connection per file per process: better-sqlite3 is synchronous, so a write on a second would wait
+ * for the first's lock blocking the only thread that could release it. The last close closes it.
  */
 const shared = new Map<string, { connection: Connection; refs: number }>()
 
