@@ -1,4 +1,5 @@
 import type { Expression, Kysely, RawBuilder } from 'kysely'
+import type { BetterSqliteLike } from './executor.js'
 import type { Database } from './schema.js'
 import type { NewTask } from './task-repository.js'
 
@@ -183,6 +184,14 @@ export function runStatement<R>(
   values: readonly unknown[],
 ): Promise<R[]> {
   return runner.query<R>(statement(runner, name, build), values, name)
+}
+
+/** One statement run at once on a better-sqlite3 handle: sq's own (its statements cached), or an app's. */
+export function runNative<R>(sqlite: Pick<BetterSqliteLike, 'prepare'>, text: string, values: readonly unknown[]) {
+  const statement = sqlite.prepare(text)
+  if (statement.reader) return statement.all(...values) as R[]
+  statement.run(...values)
+  return []
 }
 
 /** `toIso` from how a backend converts one non-null value. */

@@ -9,10 +9,8 @@ import type { CancelOutcome, RequeueOutcome } from './task-types.js'
 export const CANCELLED_BY_USER = 'Cancelled by user'
 
 /**
- * Cancels a task that is queued or running; undefined when there is no such task. ONE conditional
- * UPDATE decides, so nothing slips between a check and the write. A running task's chunks are folded
- * into output and log and deleted after the row is updated (on PostgreSQL, locked), in one transaction:
- * every chunk committed before is read, none can come after (appendChunks writes only in progress).
+ * Cancels a task that is queued or running (ONE conditional UPDATE); undefined when there is none. A
+ * running task's chunks are folded and deleted after its row is updated (locked): none can come after.
  * A task found active after matching nothing had ended and been requeued meanwhile: tried again.
  */
 export async function cancelTask(backend: Backend, id: string): Promise<CancelOutcome | undefined> {

@@ -1,6 +1,6 @@
 import { CompiledQuery } from 'kysely'
 import { StorageError } from '../errors.js'
-import type { Backend, SqlRunner } from './backend.js'
+import { type Backend, runNative, type SqlRunner } from './backend.js'
 import type { BulkWriter } from './bulk-insert.js'
 
 /**
@@ -44,13 +44,7 @@ function runnerOf(executor: unknown): Run {
     return async (text, parameters) => (await kysely.executeQuery(CompiledQuery.raw(text, [...parameters]))).rows
   }
   if (typeof e?.prepare === 'function' && typeof e.pragma === 'function') {
-    const sqlite = e as unknown as BetterSqliteLike
-    return async (text, parameters) => {
-      const statement = sqlite.prepare(text)
-      if (statement.reader) return statement.all(...parameters)
-      statement.run(...parameters)
-      return []
-    }
+    return async (text, parameters) => runNative(e as unknown as BetterSqliteLike, text, parameters)
   }
   if (typeof e?.query === 'function') {
     const client = e as unknown as QueryClient

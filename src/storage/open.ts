@@ -56,11 +56,9 @@ function postgresUrlProblem(text: string): string | undefined {
   }
   // pg takes `?host=` over the URL's host (a socket directory, say), and `?port=` over its port.
   if (!config.host) return 'it names no host'
-  const port = config.port ?? ''
-  if (port !== '' && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
-    return 'its port is not a number from 1 to 65535'
-  }
-  return undefined
+  const port = config.port
+  const portOk = !port || (/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)
+  return portOk ? undefined : 'its port is not a number from 1 to 65535'
 }
 
 export interface OpenOptions {

@@ -23,9 +23,8 @@ export interface ClaimOptions {
 export type Claimed = ClaimedTask & { claim: number }
 
 /**
- * Claims up to `limit` runnable tasks in claim order, then insertion order: one statement, `WITH pick AS
- * MATERIALIZED (SELECT … LIMIT n) UPDATE … RETURNING *`. RETURNING keeps no order, and tasks enqueued
- * in one millisecond tie on every field, so each row also returns its tie-break (SqlSpelling.claimTieBreak).
+ * Claims up to `limit` runnable tasks in claim order, then insertion order, in one statement. RETURNING
+ * keeps no order, so each row also returns its tie-break (SqlSpelling.claimTieBreak).
  */
 export async function claimTasks(backend: Backend, o: ClaimOptions): Promise<Claimed[]> {
   if (o.limit <= 0) return []
@@ -55,9 +54,8 @@ function inClaimOrder(a: ClaimedTask, b: ClaimedTask): number {
 /** The claim; its values: the queues twice (nextRunnableSql), the limit, the worker's name, pid and id. */
 function claimSql(backend: Backend, p: () => string, queues: string[], startNow: boolean): string {
   const { spelling } = backend
-  // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`
-  // PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last one locked —
-  // claiming more than n tasks.
+  // MATERIALIZED: the pick runs once. PostgreSQL may rescan `id IN (SELECT … LIMIT n FOR UPDATE SKIP
+  // LOCKED)` per row, each rescan skipping the rows the last one locked: more than n claimed.
   const pick = `with "pick" as materialized (${nextRunnableSql(spelling, p, queues.length)} limit ${p()}${spelling.lockForClaim})`
   const claimed = [
     `"status" = 'progress'`,
@@ -75,9 +73,9 @@ function claimSql(backend: Backend, p: () => string, queues: string[], startNow:
     // here would lead SQLite to scan every queued row.
     return `${pick} update "sq_tasks" set ${claimed} where "id" in (select "pick"."id" from "pick") returning *, rowid as "tie_break"`
   }
-  // Each picked id with its place: a materialized CTE is read back in the order it was written, and a
-  // window without ORDER BY numbers rows in the order it reads them. (The pick itself cannot: FOR UPDATE
-  // allows no window function.) The picked rows are locked, so they are still queued.
+  // Each picked id with its place: a materialized CTE reads back in the order written, and a window
+  // without ORDER BY numbers rows as it reads them (FOR UPDATE allows no window in the pick itself).
+  // The picked rows are locked, so they are still queued.
   return `${pick}, "ordered" as (select "pick"."id", cast(row_number() over () as integer) as "tie_break" from "pick")
     update "sq_tasks" set ${claimed} from "ordered" where "sq_tasks"."id" = "ordered"."id"
     returning "sq_tasks".*, "ordered"."tie_break"`
@@ -98,10 +96,9 @@ const idsIn = (backend: Backend, parameter: string) =>
   `(select cast(r.value ->> 0 as ${backend.idType}) from ${backend.spelling.jsonRows(parameter)})`
 
 /**
- * These queues without the paused ones: a primary-key read before the claim, where a NOT EXISTS per
- * candidate row would walk a paused queue's whole backlog at each claim and idle poll (~40–150 ms at
- * 100,000 tasks). PostgreSQL skips it for one queue: the claim's gate is exact then and tested before
- * the index is read (gatesBeforeScan). A pause committed after this read is caught by the gate too.
+ * These queues without the paused ones: a primary-key read, where a NOT EXISTS per candidate row would
+ * walk a paused queue's whole backlog at each claim (~40–150 ms at 100,000 tasks). PostgreSQL skips it
+ * for one queue, its gate tested before the index is read (gatesBeforeScan); the gate catches a later pause.
  */
 async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Promise<string[]> {
   if (queues.length === 0 || (queues.length === 1 && backend.gatesBeforeScan)) return queues
@@ -122,9 +119,8 @@ export async function hasRunnable(backend: Backend, queues: string[]): Promise<b
 }
 
 /**
- * Runnable tasks of these queues in claim order, which is sq_tasks_claim's (queue, priority desc, run_at,
- * created, WHERE status = 'queued'): the first rows come straight off it. Its values: the queues, twice.
- * The gate (none of them paused) names no column of sq_tasks: see Backend.gatesBeforeScan and `unpaused`.
+ * Runnable tasks of these queues in the order of the index sq_tasks_claim, so the first rows come
+ * straight off it. Its values: the queues, twice (the gate: none of them paused, see `unpaused`).
  */
 function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCount: number): string {
   const queues = () => Array.from({ length: queueCount }, () => p()).join(', ')

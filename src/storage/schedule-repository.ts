@@ -43,9 +43,8 @@ export async function scheduleRows(backend: Backend, names: string[]) {
 }
 
 /**
- * Fires what `plan` says is due for the schedule `name`, in one write transaction: read the row and the
- * database's clock, decide, compare-and-set the last slot, insert the tasks. A schedule seen for the
- * first time gets its row and fires nothing: its first slot is the first one after that.
+ * Fires what `plan` says is due for the schedule `name`, in one write transaction. A schedule seen for
+ * the first time gets its row and fires nothing: its first slot is the first one after that.
  */
 export async function fireSchedule(backend: Backend, name: string, plan: Plan): Promise<FireResult> {
   return backend.writeTransaction(async (trx) => {

@@ -3,9 +3,8 @@ import { MAX_ARGS_DEPTH, nestsDeeper, parseStoredArgs } from '../queue/args.js'
 import type { Progress, Status, TaskArgs } from '../task.js'
 
 /**
- * The task row, defined once: the table's type, the record `--json` prints, what a claim and a requeue
- * clear and what a verdict measures all derive from TASK_COLUMNS. Adding a column is one entry here plus
- * a migration. Names are the SPEC's JSON field names; the TypeScript domain around them is camelCase.
+ * The task row, defined once: the table's type, the record `--json` prints (the SPEC's names), what a
+ * claim and a requeue clear and what a verdict measures all derive from TASK_COLUMNS.
  */
 
 /**
@@ -165,9 +164,8 @@ export const CLEARED_RESULTS = nulls(withRole('result', 'usage'))
 export const CLEARED_CLAIM = nulls(withRole('claim'))
 
 /**
- * Every INSERT of new tasks (one in task-repository.ts, a batch in bulk-insert.ts): the columns it
- * writes, `("id", …)`, and their values: `field(i)` is the i-th of newTasksJson's fields (`type`, its
- * column's, where a JSON field must be cast), then run_at. The other columns keep their defaults or stay null.
+ * Every INSERT of new tasks (task-repository.ts, bulk-insert.ts): its columns, `("id", …)`, and their
+ * values, `field(i)` the i-th of newTasksJson's fields (`type` where a JSON field must be cast).
  */
 export function newTaskInsert(now: string, field: (i: number, type?: string) => string, runAt: string) {
   const values = {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import { StorageError } from '../../errors.js'
-import { isoReader, lazyBackend, type Backend, type Connection, type SqlSpelling } from '../backend.js'
+import { isoReader, lazyBackend, runNative, type Backend, type Connection, type SqlSpelling } from '../backend.js'
 
 /** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000
@@ -82,14 +82,6 @@ function withStatementCache(native: BetterSqlite3.Database, max = 256): NativeSq
       return statement
     },
   }
-}
-
-/** One statement run at once on the connection, its prepared statement kept. */
-export function runNative<R>(cached: NativeSqlite, text: string, values: readonly unknown[]): R[] {
-  const statement = cached.prepare(text)
-  if (statement.reader) return statement.all(...values) as R[]
-  statement.run(...values)
-  return []
 }
 
 /**
