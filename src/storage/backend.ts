@@ -15,9 +15,8 @@ export interface Connection extends SqlRunner {
   readonly displayUrl: string
   backend(): Promise<Backend>
   /**
-   * Did the database refuse the statement for what it holds (a value out of range, a constraint), so
-   * that writing it again cannot help? Anything else (a connection lost, SQLite's disk full or busy) is
-   * an outage, waited out and written again.
+   * Did the database refuse the statement for what it holds (a value out of range, a constraint)? Else
+   * (a connection lost, SQLite's disk full or busy) it is an outage, waited out and written again.
    */
   isRefusal(error: unknown): boolean
   /** Was the statement refused for a table that is not there (a database sq never migrated)? */
@@ -42,9 +41,8 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
   now(): RawBuilder<string>
   nowPlusSeconds(seconds: number | Expression<number>): RawBuilder<string>
   /**
-   * Is a WHERE term that names no column of the query's tables (`NOT EXISTS (SELECT … FROM other)`)
-   * evaluated once, before any row is read (the claim's paused-queue gate)? PostgreSQL: yes, a One-Time
-   * Filter. SQLite: no, it tests its cached result at every row of the scan.
+   * Is a WHERE term that names no column of the query's tables (the claim's paused-queue gate) evaluated
+   * once, before any row is read? PostgreSQL: yes. SQLite: no, at every row of the scan.
    */
   readonly gatesBeforeScan: boolean
   /**
@@ -54,9 +52,8 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
    */
   readonly concurrentWriters: boolean
   /**
-   * A write transaction that waits its turn. SQLite: `BEGIN IMMEDIATE` on the one connection, so the
-   * lock is taken up front and honours busy_timeout (a plain BEGIN takes it on first write and can fail
-   * at once with "database is locked").
+   * A write transaction that waits its turn. SQLite: `BEGIN IMMEDIATE`, so the lock is taken up front and
+   * honours busy_timeout (a plain BEGIN takes it on first write and can fail at once, "database is locked").
    */
   writeTransaction<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
@@ -113,9 +110,8 @@ export interface SqlSpelling {
    */
   readonly placeQuery: string
   /**
-   * A FROM item `r` over a JSON array of arrays given as ONE parameter: `r.value ->> i` reads a field
-   * (text, or NULL; cast it). One text for any number of rows, kept prepared. PostgreSQL:
-   * jsonb_array_elements (jsonb is parsed once, json at every ->>); SQLite: json_each.
+   * A FROM item `r` over a JSON array of arrays given as ONE parameter, `r.value ->> i` a field (text or
+   * NULL; cast it): one text for any number of rows, kept prepared. PostgreSQL parses it once, as jsonb.
    */
   jsonRows(parameter: string): string
   /** jsonRows in the array's order, to end a SELECT (a bulk insert's). */

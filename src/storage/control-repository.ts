@@ -46,10 +46,7 @@ export async function cancelTask(backend: Backend, id: string): Promise<CancelOu
   }
 }
 
-/**
- * Sends ended tasks back to the queue with their results cleared. `attempts` is kept: the task gets one
- * more run (retries do not start over); its claim counter, the fencing token (fencing.ts), never goes back.
- */
+/** Sends ended tasks back to the queue, results cleared; `attempts` kept: they get one more run. */
 export async function requeueTasks(backend: Backend, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return []
   const rows = await backend.db
@@ -69,10 +66,7 @@ export async function requeueTasks(backend: Backend, ids: string[]): Promise<str
   return rows.map((r) => r.id)
 }
 
-/**
- * Requeues each task (requeueTasks) and says what happened to each that exists. One not requeued that
- * has ended since the UPDATE looked is tried again: "not requeued" is only said of a task seen active.
- */
+/** Requeues each task and says what happened to each that exists; one that ended meanwhile is tried again. */
 export async function requeueEach(backend: Backend, ids: string[]): Promise<Map<string, RequeueOutcome>> {
   const results = new Map<string, RequeueOutcome>()
   let pending = [...new Set(ids)]

@@ -102,10 +102,7 @@ const SUMMARY_COLUMNS = [
 export type TaskSummary = Summary<Task>
 type Summary<T> = Pick<T, (typeof SUMMARY_COLUMNS)[number] & keyof T> & { error_head: string | null }
 
-/**
- * One page of tasks, newest first by `modified`, of some statuses (all when none), of a queue, matching a
- * search (storage/search.ts). `more` tells whether another page follows: the query reads one row beyond.
- */
+/** One page of tasks, newest first, filtered; `more`: another page follows (the query reads one row beyond). */
 export async function taskPage(
   backend: Backend,
   f: { statuses?: Status[]; queue?: string | null; search?: string | null; limit: number; offset: number },

@@ -1,7 +1,6 @@
 /**
  * A run, named by its fencing token: the task's id and the claim that made it (`claims` only grows).
- * Every write after the claim goes through `owned` (the verdict, a batch, joins on the same columns),
- * so a worker that lost its claim (cancel, requeue, rescue, give-back) never changes the task.
+ * Every write after the claim is `owned`, so a worker that lost its claim never changes the task.
  */
 export interface RunRef {
   id: string

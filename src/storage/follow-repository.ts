@@ -58,9 +58,8 @@ export async function chunksAfter(
 }
 
 /**
- * An ended run's stream from the row, where its chunks were folded: from character `from` (1-based),
- * but at most its last `maxChars` characters, cut in the database so a 10 MiB output is not shipped.
- * `length` is the stream's whole length; `claims` tells which run the row now holds.
+ * An ended run's stream from the row: from character `from` (1-based), at most its last `maxChars`, cut
+ * in the database. `length` is the stream's whole length; `claims` tells which run the row now holds.
  */
 export async function endedText(
   backend: TaskStore,

@@ -6,14 +6,9 @@ import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 import { storableText } from './storable-text.js'
 
 /**
- * Runs given back to the queue without spending their attempt (no failure of the task, so no verdict):
- * `attempts` is handed back; `claims`, the fencing token, keeps the next run's token new.
- */
-
-/**
- * The UPDATE that puts a run's task back in the queue, its claim forgotten: `unstarted`, of this worker
- * (values: the run, the worker's id); `dead`, not started (the run); `started`, its results cleared
- * too, what it made kept in its log, to run now (the log, the run).
+ * A run given back to the queue without spending its attempt (no failure, no verdict), its claim
+ * forgotten: `unstarted`, of this worker (values: the run, the worker's id); `dead`, not started (the
+ * run); `started`, its results cleared, what it made kept in its log, to run now (the log, the run).
  */
 function releaseSql(kind: Release, now: string, p: () => string): string {
   const cleared = kind === 'started' ? { ...CLEARED_CLAIM, ...CLEARED_RESULTS } : CLEARED_CLAIM

@@ -12,10 +12,7 @@ export interface ClaimOptions {
   pid: number
   queues: string[]
   limit: number
-  /**
-   * The tasks fill free slots: the claim writes `started` (default). Otherwise they wait in the worker
-   * unstarted until markStarted, so that a dead worker's waiting tasks can be told from those that ran.
-   */
+  /** The claim writes `started` (default), else markStarted does: a dead worker's waiting tasks never ran. */
   startNow?: boolean
 }
 

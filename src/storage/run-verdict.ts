@@ -11,10 +11,7 @@ interface RunWritten extends RunUsage {
   tail?: { output?: string; log?: string; progress?: Progress }
   /** False when the run wrote no chunk (the worker knows): then its verdict reads none. */
   chunksWritten?: boolean
-  /**
-   * When the run started and ended, in ms by the database's clock (the worker maps its own onto it):
-   * the record shows when the process ran, not when the batched verdict reached the database.
-   */
+  /** When the run started and ended, in ms by the database's clock: not when the batched verdict came. */
   ran?: { startedAt: number; endedAt: number }
 }
 

@@ -1,9 +1,7 @@
 /**
- * What a search matches, the same in `sq list --search`, the dashboard and the library: a
- * case-insensitive substring of the id, the task reference, the key (a schedule's tasks carry
- * `schedule:NAME@SLOT`), the args, the error or the output — the output stored at the end of a run, or
- * a running task's output chunks as they arrive. `%` and `_` are literal. Columns are cast to text:
- * PostgreSQL's uuid and jsonb have no lower(); SQLite's are text already.
+ * What a search matches, in `sq list --search`, the dashboard and the library: a case-insensitive
+ * substring of the id, task reference, key, args, error, output, or a running task's output chunks.
+ * `%` and `_` are literal. Columns are cast to text: PostgreSQL's uuid and jsonb have no lower().
  */
 export function searchSql(text: string, param: (value: string) => string): string {
   const needle = `%${likeEscape(text.toLowerCase())}%`

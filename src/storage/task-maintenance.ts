@@ -3,7 +3,7 @@ import { isTerminal, type Status } from '../types.js'
 import type { Backend } from './backend.js'
 import { globToLike, newestFirst } from './task-repository.js'
 
-/** The task queries that need Kysely, apart from task-repository.ts, which a one-shot command runs. */
+/** Task maintenance: purge (and retention), the ids `requeue --status` takes, `sq top`'s task filter. */
 
 /** `--task PATTERN` for a Kysely query (`sq top`'s filter): see globToLike. */
 export function taskMatches(column: string, pattern: string): RawBuilder<boolean> {
@@ -76,14 +76,14 @@ async function deleteEnded(
 export async function idsWithStatus(
   backend: Backend,
   statuses: Status[],
-  o: { queue?: string; limit?: number } = {},
+  o: { queue?: string } = {},
 ): Promise<string[]> {
   if (statuses.length === 0) return []
   const rows = await newestFirst<{ id: string }>(backend, {
     select: '"id", "modified"',
     statuses,
     where: (p) => [o.queue !== undefined && `"queue" = ${p(o.queue)}`],
-    limit: o.limit ?? 100_000,
+    limit: 100_000,
   })
   return rows.map((r) => r.id)
 }

@@ -38,9 +38,8 @@ export function newTasksJson(rows: NewTask[]): string {
 }
 
 /**
- * Inserts a task. With a key, a queued or running task of the same key wins: the unique partial index
- * makes the insert do nothing, and that task's id is returned instead (`created: false`). Doing nothing
- * rather than failing keeps an app's transaction usable: on PostgreSQL an error aborts it (executor.ts).
+ * Inserts a task. With a key, a queued or running task of the same key wins: the insert does nothing
+ * (an error would abort an app's transaction on PostgreSQL), and that task's id is returned.
  */
 export async function insertTask(backend: SqlRunner, t: NewTask): Promise<{ id: string; created: boolean }> {
   const keyed = t.key !== null
@@ -62,9 +61,8 @@ export async function insertTask(backend: SqlRunner, t: NewTask): Promise<{ id: 
 }
 
 /**
- * The INSERT of one task, kept prepared: planning is ~1/4 of the server's work for one row, and an app
- * may call createTask in a loop. With a key it does nothing where the key is held (no conflict target:
- * the active key's is the only unique index a new row can meet).
+ * The INSERT of one task, kept prepared (planning is ~1/4 of the server's work for one row). With a key
+ * it does nothing where the key is held: the only unique index a new row can meet.
  */
 function insertSql(spelling: SqlSpelling, at: boolean, keyed: boolean): string {
   const p = (i: number) => spelling.param(i + 1)
@@ -137,9 +135,8 @@ export async function readChunks(backend: SqlRunner, id: string, claim: number) 
 }
 
 /**
- * `--task PATTERN` as a LIKE pattern of lower case: with `*` or `?` a glob over the WHOLE reference
- * (`hel*` does not match `tasks/hello`), `*` crossing `/` and `#`; without them a substring. `%` and `_`
- * are literal. Compared with lower(column): SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
+ * `--task PATTERN` as a LIKE pattern of lower case (compared with lower(column): PostgreSQL's LIKE heeds
+ * case): with `*` or `?` a glob over the WHOLE reference, `*` crossing `/` and `#`; else a substring.
  */
 export function globToLike(pattern: string): string {
   const escaped = likeEscape(pattern).replace(/\*/g, '%').replace(/\?/g, '_')
@@ -164,8 +161,7 @@ export async function listTasks(backend: TaskStore, f: ListFilter): Promise<Task
 /**
  * Rows of tasks of some statuses (all when none), newest first by `modified`, then `id`: `limit` after
  * `offset`. `select` names `modified` and `id`; `where` gives the other filters, its values added by `p`.
- * No index orders the table by `modified` (migration 005 dropped it: every write paid for it), so each
- * status is one walk of sq_tasks_status_modified cut at offset + limit rows, and the walks are merged.
+ * No index orders the table by `modified`, so each status is one walk of sq_tasks_status_modified, merged.
  */
 export function newestFirst<R>(
   store: SqlRunner,

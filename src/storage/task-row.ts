@@ -97,8 +97,7 @@ export const TASK_COLUMNS = {
 function parseStoredProgress(text: string): Progress {
   const value: unknown = JSON.parse(text)
   const p = value as Record<string, unknown>
-  const optional = (field: string, type: string) =>
-    p[field] === undefined || p[field] === null || typeof p[field] === type
+  const optional = (field: string, type: string) => p[field] == null || typeof p[field] === type
   if (
     typeof value !== 'object' ||
     value === null ||

@@ -1,7 +1,6 @@
 /**
- * Is this error (or its cause) the database unreachable for now (refused, reset, starting up, out of
- * connections), not what waiting cannot fix (a wrong password, no such database)? A worker started
- * during a failover waits on the first kind and exits on the second.
+ * Is this error (or its cause) the database unreachable for now (refused, starting up, out of connections),
+ * not what waiting cannot fix (a wrong password)? A worker started during a failover waits on the first.
  */
 export function isUnreachable(error: unknown): boolean {
   for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
@@ -17,8 +16,5 @@ export function isUnreachable(error: unknown): boolean {
   return false
 }
 
-/**
- * Node's network errors, then SQLSTATE class 08 connection exception, 57P01-57P03 shutting down / cannot
- * connect now, 53300 too many clients.
- */
+/** Node's network errors; SQLSTATE 08 connection exception, 57P01-3 shutting down, 53300 too many clients. */
 const TRANSIENT = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|EPIPE)$|^(08|57P0[123]|53300)/

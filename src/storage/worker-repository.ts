@@ -1,6 +1,5 @@
 import type { WorkerInfo } from '../types.js'
 import { type Backend, runStatement } from './backend.js'
-import type { RunRef } from './fencing.js'
 import type { TaskRow } from './task-row.js'
 
 /** What a worker says of itself when it registers; the rest of WorkerInfo the database keeps. */
@@ -61,12 +60,8 @@ export async function liveWorkers(backend: Backend, heartbeatTimeout: number): P
   }))
 }
 
-export interface OrphanedRun extends RunRef {
-  worker: string | null
-  attemptsLeft: boolean
-  /** False for a task its worker claimed but had not started (it waited in the worker's local queue). */
-  started: boolean
-}
+/** A run in progress (RunRef); not `started` when its worker claimed it ahead and had not begun it. */
+export type OrphanedRun = ReturnType<typeof toOrphan>
 
 const toOrphan = (r: Pick<TaskRow, 'id' | 'claims' | 'attempts' | 'max_attempts' | 'worker' | 'started'>) => ({
   id: r.id,

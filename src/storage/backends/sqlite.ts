@@ -5,10 +5,7 @@ import { clockOf } from './clock.js'
 import { WalWatcher } from './wal-watcher.js'
 import type { NativeSqlite } from './sqlite-connection.js'
 
-/**
- * Kysely's SQLite adapter takes no migration lock (it assumes one connection), but several processes
- * may open one file. BEGIN IMMEDIATE is a lock across them, and SQLite's DDL is transactional.
- */
+/** A migration lock across processes (Kysely's SQLite adapter takes none): SQLite's DDL is transactional. */
 class LockingSqliteAdapter extends SqliteAdapter {
   override async acquireMigrationLock(db: Kysely<unknown>): Promise<void> {
     await sql`begin immediate`.execute(db)
