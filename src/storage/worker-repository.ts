@@ -1,6 +1,5 @@
 import type { WorkerInfo } from '../types.js'
-import { type Backend, parameters, statement } from './backend.js'
-import type { RunRef } from './fencing.js'
+import { type Backend, runStatement } from './backend.js'
 import type { TaskRow } from './task-row.js'
 
 /** What a worker says of itself when it registers; the rest of WorkerInfo the database keeps. */
@@ -25,11 +24,9 @@ export async function registerWorker(backend: Backend, w: WorkerRegistration): P
 
 /** Returns false when the row is gone: another worker judged this one dead and it must stop. */
 export async function heartbeat(backend: Backend, id: string, running: number): Promise<boolean> {
-  const text = statement(backend, 'heartbeat', () => {
-    const p = parameters(backend.spelling)
-    return `update "sq_workers" set "last_heartbeat" = ${backend.spelling.now}, "running" = ${p()} where "id" = ${p()} returning "id"`
-  })
-  return (await backend.query(text, [running, id], 'heartbeat')).length === 1
+  const sql = (p: () => string) =>
+    `update "sq_workers" set "last_heartbeat" = ${backend.spelling.now}, "running" = ${p()} where "id" = ${p()} returning "id"`
+  return (await runStatement(backend, 'heartbeat', sql, [running, id])).length === 1
 }
 
 export async function unregisterWorker(backend: Backend, id: string): Promise<void> {
@@ -63,12 +60,8 @@ export async function liveWorkers(backend: Backend, heartbeatTimeout: number): P
   }))
 }
 
-export interface OrphanedRun extends RunRef {
-  worker: string | null
-  attemptsLeft: boolean
-  /** False for a task its worker claimed but had not started (it waited in the worker's local queue). */
-  started: boolean
-}
+/** A run in progress (RunRef); not `started` when its worker claimed it ahead and had not begun it. */
+export type OrphanedRun = ReturnType<typeof toOrphan>
 
 const toOrphan = (r: Pick<TaskRow, 'id' | 'claims' | 'attempts' | 'max_attempts' | 'worker' | 'started'>) => ({
   id: r.id,

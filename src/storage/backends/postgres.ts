@@ -28,8 +28,7 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     async close() {
       await listener.close()
       await Promise.all([db.destroy(), claimer.db.destroy()])
-      // Kysely ends a pool only if it ever ran a query on it; statements written out run on the pools
-      // directly, and a pool left open keeps the process alive (the claim's for ever, min: 1).
+      // Kysely ends a pool only if it ran a query on it; one left open keeps the process alive.
       await Promise.all([pool, claimPool].map((p) => (p.ending ? undefined : p.end())))
     },
     ...clockOf(connection.spelling),
