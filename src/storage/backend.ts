@@ -1,4 +1,5 @@
 import type { Expression, Kysely, RawBuilder } from 'kysely'
+import type { BetterSqliteLike } from './executor.js'
 import type { Database } from './schema.js'
 import type { NewTask } from './task-repository.js'
 
@@ -8,26 +9,21 @@ export type BackendName = 'sqlite' | 'postgres'
  * The database before Kysely, all a one-shot command (`sq enqueue`, `show`) needs: loading Kysely costs
  * it about as much as its insert, so `backend()` loads it on first use, on the same driver connection.
  */
-export interface Connection extends BackendConnection, SqlRunner {
+export interface Connection extends SqlRunner {
+  readonly name: BackendName
+  /** The URL with any password replaced by ***. */
+  readonly displayUrl: string
   backend(): Promise<Backend>
   /**
-   * Did the database refuse the statement for what it holds (a value out of range, a constraint), so
-   * that writing it again cannot help? Anything else (a connection lost, SQLite's disk full or busy) is
-   * an outage, waited out and written again.
+   * Did the database refuse the statement for what it holds (a value out of range, a constraint)? Else
+   * (a connection lost, SQLite's disk full or busy) it is an outage, waited out and written again.
    */
   isRefusal(error: unknown): boolean
   /** Was the statement refused for a table that is not there (a database sq never migrated)? */
   isMissingTable(error: unknown): boolean
-}
-
-export interface BackendConnection {
-  readonly name: BackendName
-  /** The URL with any password replaced by ***. */
-  readonly displayUrl: string
   /**
-   * Throws a StorageError when the database this handle writes to is no longer the one users reach.
-   * SQLite: the file was deleted or replaced while open (writes would go to an unlinked inode while
-   * `sq list` created a new empty file). PostgreSQL: never.
+   * Throws a StorageError when the database this handle writes to is no longer the one users reach:
+   * SQLite's file deleted or replaced while open (writes would go to an unlinked inode).
    */
   assertIntact(): void
   close(): Promise<void>
@@ -45,9 +41,8 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
   now(): RawBuilder<string>
   nowPlusSeconds(seconds: number | Expression<number>): RawBuilder<string>
   /**
-   * Is a WHERE term that names no column of the query's tables (`NOT EXISTS (SELECT … FROM other)`)
-   * evaluated once, before any row is read (the claim's paused-queue gate)? PostgreSQL: yes, a One-Time
-   * Filter. SQLite: no, it tests its cached result at every row of the scan.
+   * Is a WHERE term that names no column of the query's tables (the claim's paused-queue gate) evaluated
+   * once, before any row is read? PostgreSQL: yes. SQLite: no, at every row of the scan.
    */
   readonly gatesBeforeScan: boolean
   /**
@@ -57,15 +52,13 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
    */
   readonly concurrentWriters: boolean
   /**
-   * A write transaction that waits its turn. SQLite: `BEGIN IMMEDIATE` on the one connection, so the
-   * lock is taken up front and honours busy_timeout (a plain BEGIN takes it on first write and can fail
-   * at once with "database is locked").
+   * A write transaction that waits its turn. SQLite: `BEGIN IMMEDIATE`, so the lock is taken up front and
+   * honours busy_timeout (a plain BEGIN takes it on first write and can fail at once, "database is locked").
    */
   writeTransaction<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
    * ONE write statement that must hold the write lock from its start. PostgreSQL: the statement alone
-   * (autocommit makes it atomic; BEGIN/COMMIT would add two round trips to every claim). SQLite: as
-   * writeTransaction.
+   * (autocommit makes it atomic, without BEGIN/COMMIT's two round trips). SQLite: as writeTransaction.
    */
   exclusive<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
@@ -81,21 +74,18 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
    */
   readonly kept: SqlRunner
   /**
-   * Writes new tasks in their order in one transaction when none holds a key and all may run now
-   * (bulk-insert.ts decides): no row can conflict, and the server's defaults give every timestamp. With
-   * `beforeCommit`, the rows wait for it uncommitted, rolled back if it rejects. PostgreSQL: COPY
-   * (backends/pg-copy.ts), which skips INSERT … SELECT's JSON parse and per-row work. null where that
-   * INSERT is as fast as it gets (SQLite: one process, no protocol).
+   * Writes new tasks in order in one transaction when none holds a key and all may run now (bulk-insert.ts):
+   * no row can conflict, the server's defaults give every timestamp; rolled back if `beforeCommit` rejects.
+   * PostgreSQL: COPY, which skips INSERT … SELECT's JSON parse. null on SQLite: no protocol to skip.
    */
   readonly copyNewTasks: ((rows: readonly NewTask[], beforeCommit?: Promise<void>) => Promise<void>) | null
   /**
    * What `listen` hears; the one place that says SQLite has no LISTEN.
-   * - 'changes' (PostgreSQL): a trigger (migration 002) notifies `sq_queued` (payload: queue), `sq_ended`
-   *   and `sq_cancel` (payload: task id) on every status change; an insert notifies `sq_queued` itself,
-   *   with how many tasks it queued there (payload: `queue count`, and a single insert's task id).
-   * - 'commits' (SQLite): a hint, not a message. Any commit to the file by any process, a heartbeat as
-   *   much as an enqueue, calls every handler with an empty payload (fs.watch on the WAL), and a network
-   *   mount calls none: listeners re-read what they care about, and keep a slow poll.
+   * - 'changes' (PostgreSQL): `sq_queued` (payload: queue), `sq_ended` and `sq_cancel` (payload: task id)
+   *   on every status change (migration 002's trigger), `sq_queued` on an insert with how many tasks it
+   *   queued there (payload: `queue count`, and a single insert's task id).
+   * - 'commits' (SQLite): a hint. Any commit to the file calls every handler with '' (fs.watch on the
+   *   WAL), a network mount none: listeners re-read what they care about, and keep a slow poll.
    */
   readonly hears: 'changes' | 'commits'
   /** Whether notifications can arrive now: PostgreSQL's LISTEN connection is up, SQLite's -wal is watched. */
@@ -105,8 +95,8 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
   /**
    * Tells `sq_queued` how many tasks a write has just queued in each queue (queueCounts), inside its
    * transaction (delivered at its commit). Every INSERT of tasks calls it or is spelled with
-   * SqlSpelling.announcingQueue. PostgreSQL: one pg_notify per queue (an insert trigger did it until
-   * migration 008: its capture of every new row cost a bulk insert ~9%). SQLite: nothing, any commit wakes.
+   * SqlSpelling.announcingQueue. PostgreSQL: one pg_notify per queue (not a trigger: its capture of every
+   * new row cost a bulk insert ~9%). SQLite: nothing, any commit wakes.
    */
   announceQueued(trx: SqlRunner, counts: ReadonlyMap<string, number>): Promise<void>
 }
@@ -123,15 +113,14 @@ export interface SqlSpelling {
   /** An INSERT of one task as one statement that also announces its queue (Backend.announceQueued). */
   announcingQueue(insert: string): string
   /**
-   * One row: `place`, text that names the database a connection reaches (equal on two connections if
-   * and only if they reach the same one), and `migrated`, whether sq's tables are there as that
-   * connection sees them, without an error that would abort its transaction (executor.ts).
+   * One row: `place`, text equal on two connections if and only if they reach the same database, and
+   * `migrated`, whether that connection sees sq's tables, without an error that would abort its
+   * transaction (executor.ts).
    */
   readonly placeQuery: string
   /**
-   * A FROM item `r` over a JSON array of arrays given as ONE parameter: `r.value ->> i` reads a field
-   * (text, or NULL; cast it). One text for any number of rows, kept prepared. PostgreSQL:
-   * jsonb_array_elements (jsonb is parsed once, json at every ->>); SQLite: json_each.
+   * A FROM item `r` over a JSON array of arrays given as ONE parameter, `r.value ->> i` a field (text or
+   * NULL; cast it): one text for any number of rows, kept prepared. PostgreSQL parses it once, as jsonb.
    */
   jsonRows(parameter: string): string
   /** jsonRows in the array's order, to end a SELECT (a bulk insert's). */
@@ -139,16 +128,14 @@ export interface SqlSpelling {
   /** An expression read from JSON rows as a column's type: PostgreSQL casts it; SQLite needs no cast. */
   cast(expression: string, type?: string): string
   /**
-   * Ends the claim's pick (and a purge's batch: task-maintenance.ts) so that it skips rows other
-   * claimers hold. PostgreSQL: FOR UPDATE SKIP LOCKED. SQLite needs none: one writer at a time, and the
-   * claim runs in an IMMEDIATE transaction.
+   * Ends the claim's pick (and a purge's batch) so that it skips rows other claimers hold: FOR UPDATE
+   * SKIP LOCKED. SQLite needs none: the claim's IMMEDIATE transaction is the one writer.
    */
   readonly lockForClaim: string
   /**
-   * What a claimed row returns to break the ties of its pick (RETURNING keeps no order; tasks tie on
-   * priority, run_at and created within one millisecond). SQLite: `rowid`, the last key of every index
-   * entry, so the pick broke ties by it. PostgreSQL: the row's number in the pick, through UPDATE … FROM
-   * (whose columns its RETURNING may name, and SQLite's may not); a heap position is no insertion order.
+   * What a claimed row returns to break the ties of its pick (run-repository.ts). SQLite: `rowid`, the
+   * last key of every index entry, so the pick broke ties by it. PostgreSQL: the row's number in the pick,
+   * through UPDATE … FROM (SQLite's RETURNING may not name its columns); a heap position is no order.
    */
   readonly claimTieBreak: 'rowid' | 'pick-number'
 }
@@ -179,25 +166,41 @@ export interface DdlTypes {
   readonly idType: 'uuid' | 'text'
 }
 
-/** A statement's text, built once per spelling and name: a hot path builds no strings. */
-export function statement(runner: Pick<SqlRunner, 'spelling'>, name: string, build: () => string): string {
+/**
+ * A statement's text, built once per spelling and name: a hot path builds no strings. Each call of `p`
+ * gives the next parameter (`?` on SQLite are numbered by position).
+ */
+export function statement(runner: Pick<SqlRunner, 'spelling'>, name: string, build: (p: () => string) => string) {
   let texts = TEXTS.get(runner.spelling)
   if (!texts) TEXTS.set(runner.spelling, (texts = new Map()))
   let text = texts.get(name)
-  if (text === undefined) texts.set(name, (text = build()))
+  let n = 0
+  if (text === undefined) texts.set(name, (text = build(() => runner.spelling.param(++n))))
   return text
 }
 
 const TEXTS = new WeakMap<SqlSpelling, Map<string, string>>()
 
-/** Each call gives the next parameter of a statement (`?` on SQLite are numbered by position). */
-export function parameters(spelling: SqlSpelling): () => string {
-  let n = 0
-  return () => spelling.param(++n)
+/** Runs the statement `name`, its text from `statement`: kept prepared on PostgreSQL (SqlRunner.query). */
+export function runStatement<R>(
+  runner: SqlRunner,
+  name: string,
+  build: (p: () => string) => string,
+  values: readonly unknown[],
+): Promise<R[]> {
+  return runner.query<R>(statement(runner, name, build), values, name)
+}
+
+/** One statement run at once on a better-sqlite3 handle: sq's own (its statements cached), or an app's. */
+export function runNative<R>(sqlite: Pick<BetterSqliteLike, 'prepare'>, text: string, values: readonly unknown[]) {
+  const statement = sqlite.prepare(text)
+  if (statement.reader) return statement.all(...values) as R[]
+  statement.run(...values)
+  return []
 }
 
 /** `toIso` from how a backend converts one non-null value. */
-export function isoReader(convert: (value: Date | string) => string): BackendConnection['toIso'] {
+export function isoReader(convert: (value: Date | string) => string): Connection['toIso'] {
   function toIso(value: Date | string): string
   function toIso(value: Date | string | null): string | null
   function toIso(value: Date | string | null): string | null {

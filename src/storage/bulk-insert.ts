@@ -1,6 +1,6 @@
-import { type Backend, type SqlRunner, statement } from './backend.js'
+import { type Backend, runStatement, type SqlRunner, statement } from './backend.js'
 import { newTasksJson, queueCounts, type NewTask } from './task-repository.js'
-import { newTaskColumnList, newTaskValues } from './task-row.js'
+import { newTaskInsert } from './task-row.js'
 
 /** What a bulk insert writes with: a backend, or an app's transaction (executor.ts). */
 export type BulkWriter = Pick<Backend, 'spelling' | 'copyNewTasks' | 'announceQueued'> & {
@@ -12,21 +12,22 @@ const ROWS_PER_STATEMENT = 5000
 
 /**
  * The INSERT of a chunk of new tasks, newTasksJson's text as ONE parameter: one text for every chunk, no
- * parameter limit (a 1,000-row VALUES list costs PostgreSQL ~8× more to parse and plan than to insert,
- * and SQLite more to bind than json_each), and no arrays (pg escapes them in JavaScript, which for nine
- * cost more than the insert). `keyed`, it returns those inserted.
+ * parameter limit, no VALUES list (costs PostgreSQL ~8× the insert to plan) and no arrays (pg escapes
+ * them in JavaScript). `keyed`, it returns those inserted.
  */
-const insertSql = (backend: BulkWriter, keyed: boolean) =>
-  statement(backend, keyed ? 'insert_keyed_tasks' : 'insert_tasks', () => {
-    const { spelling } = backend
+function insertChunk(trx: SqlRunner, keyed: boolean, rows: string) {
+  const { spelling } = trx
+  const sql = (p: () => string) => {
     const field = (i: number, type?: string) => spelling.cast(`r.value ->> ${i}`, type)
     const runAt = `coalesce(${field(7, 'timestamptz')}, ${spelling.nowPlusSeconds(field(8))})`
-    const rows = `select ${newTaskValues(spelling.now, field, runAt)} from ${spelling.orderedJsonRows(spelling.param(1))}`
-    const insert = `insert into "sq_tasks" ${newTaskColumnList()} ${rows}`
+    const { columns, values } = newTaskInsert(spelling.now, field, runAt)
+    const insert = `insert into "sq_tasks" ${columns} select ${values} from ${spelling.orderedJsonRows(p())}`
     // ON CONFLICT DO NOTHING: the only unique constraint a new row can break is the active key (ids are
     // fresh UUIDs); the rows that lost are found by their key (insertWithKeys).
     return keyed ? `${insert} on conflict do nothing returning "id"` : insert
-  })
+  }
+  return runStatement<{ id: string }>(trx, keyed ? 'insert_keyed_tasks' : 'insert_tasks', sql, [rows])
+}
 
 const chunks = (batch: NewTask[]) =>
   Array.from({ length: Math.ceil(batch.length / ROWS_PER_STATEMENT) }, (_, i) =>
@@ -34,10 +35,9 @@ const chunks = (batch: NewTask[]) =>
   )
 
 /**
- * Inserts tasks already validated, in order, in one write transaction (the caller chunks). A task
- * whose key is held by a queued or running task — another one, or an earlier one of the same batch —
- * is not inserted and gets that task's id with `created: false`, as insertTask does for one. With
- * `beforeCommit`, the transaction waits for it, and rolls back if it rejects.
+ * Inserts tasks already validated, in order, in one write transaction (the caller chunks). A task whose
+ * key a queued or running task holds (maybe an earlier one of the batch) gets that task's id with
+ * `created: false`, as insertTask. The commit waits for `beforeCommit`, and rolls back if it rejects.
  */
 export async function insertTasks(
   backend: BulkWriter,
@@ -57,7 +57,7 @@ export async function insertTasks(
 
 /** Inserts new tasks none of which can lose its key, and announces their queues, in `trx`. */
 export async function insertUnkeyed(backend: BulkWriter, trx: SqlRunner, batch: NewTask[]): Promise<void> {
-  for (const rows of chunks(batch)) await trx.query(insertSql(backend, false), [rows], 'insert_tasks')
+  for (const rows of chunks(batch)) await insertChunk(trx, false, rows)
   await backend.announceQueued(trx, queueCounts(batch))
 }
 
@@ -71,8 +71,7 @@ async function insertWithKeys(
   return backend.writeTransaction(async (trx) => {
     const inserted = new Set<string>()
     for (const rows of chunks(batch)) {
-      for (const r of await trx.query<{ id: string }>(insertSql(backend, true), [rows], 'insert_keyed_tasks'))
-        inserted.add(r.id)
+      for (const r of await insertChunk(trx, true, rows)) inserted.add(r.id)
     }
     const lost = [...new Set(batch.filter((t) => t.key !== null && !inserted.has(t.id)).map((t) => t.key))].map(
       (key) => [key],

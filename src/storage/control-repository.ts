@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import { ACTIVE_STATUSES, type ActiveStatus, TERMINAL_STATUSES, type Status } from '../task.js'
+import { ACTIVE_STATUSES, isTerminal, TERMINAL_STATUSES } from '../task.js'
 import type { Backend } from './backend.js'
 import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
@@ -9,19 +9,11 @@ import type { CancelOutcome, RequeueOutcome } from './task-types.js'
 export const CANCELLED_BY_USER = 'Cancelled by user'
 
 /**
- * Cancels a task that is queued or running (or in the statuses of `from`); undefined when there is no
- * such task. The decision is ONE conditional UPDATE, so nothing slips between a check and the write.
- * A running task's run ends keeping what it streamed: its chunks are folded into output and log and
- * deleted in the same transaction, after the row is updated (on PostgreSQL, locked), so every chunk
- * committed before is read and none can come after (appendChunks writes only while in progress).
- * When nothing matched and the status read after is still cancellable, the task changed in between
- * (it ended and was requeued): tried again, so "not cancelled" is only said of a task seen ended.
+ * Cancels a task that is queued or running (ONE conditional UPDATE); undefined when there is none. A
+ * running task's chunks are folded and deleted after its row is updated (locked): none can come after.
+ * A task found active after matching nothing had ended and been requeued meanwhile: tried again.
  */
-export async function cancelTask(
-  backend: Backend,
-  id: string,
-  from: readonly ActiveStatus[] = ACTIVE_STATUSES,
-): Promise<CancelOutcome | undefined> {
+export async function cancelTask(backend: Backend, id: string): Promise<CancelOutcome | undefined> {
   for (;;) {
     const outcome = await backend.writeTransaction(async (trx): Promise<CancelOutcome | undefined> => {
       const row = await trx.db
@@ -34,7 +26,7 @@ export async function cancelTask(
           error: sql<string | null>`case when status = 'progress' then ${CANCELLED_BY_USER} else error end`,
         })
         .where('id', '=', id)
-        .where('status', 'in', [...from])
+        .where('status', 'in', ACTIVE_STATUSES)
         .returning(['claims', 'error'])
         .executeTakeFirst()
       if (!row) {
@@ -50,14 +42,11 @@ export async function cancelTask(
       await trx.db.deleteFrom('sq_task_chunks').where('task_id', '=', id).execute()
       return { cancelled: true, was: 'progress' }
     })
-    if (!outcome || outcome.cancelled || !(from as readonly Status[]).includes(outcome.status)) return outcome
+    if (!outcome || outcome.cancelled || isTerminal(outcome.status)) return outcome
   }
 }
 
-/**
- * Sends ended tasks back to the queue with their results cleared. `attempts` is kept: the task gets one
- * more run (retries do not start over); its claim counter, the fencing token (fencing.ts), never goes back.
- */
+/** Sends ended tasks back to the queue, results cleared; `attempts` kept: they get one more run. */
 export async function requeueTasks(backend: Backend, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return []
   const rows = await backend.db
@@ -77,10 +66,7 @@ export async function requeueTasks(backend: Backend, ids: string[]): Promise<str
   return rows.map((r) => r.id)
 }
 
-/**
- * Requeues each task (requeueTasks) and says what happened to each that exists. One not requeued that
- * has ended since the UPDATE looked is tried again: "not requeued" is only said of a task seen active.
- */
+/** Requeues each task and says what happened to each that exists; one that ended meanwhile is tried again. */
 export async function requeueEach(backend: Backend, ids: string[]): Promise<Map<string, RequeueOutcome>> {
   const results = new Map<string, RequeueOutcome>()
   let pending = [...new Set(ids)]

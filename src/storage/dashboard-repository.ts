@@ -1,14 +1,15 @@
-import { sql, type RawBuilder, type SqlBool } from 'kysely'
+import { sql } from 'kysely'
 import { type Status, TERMINAL_STATUSES } from '../task.js'
 import type { Task } from '../types.js'
 import type { Backend } from './backend.js'
-import { inModifiedOrder } from './modified-order.js'
-import { countWhen, endedSince, head } from './monitor-repository.js'
-import { SEARCH_SQL, searchNeedle } from './search.js'
+import { countWhen, endedSince } from './monitor-repository.js'
+import { searchSql } from './search.js'
+import { newestFirst } from './task-repository.js'
+import type { TaskRow } from './task-row.js'
 
 /**
- * The read-only queries of the web dashboard and /metrics (`sq serve`), written once in Kysely for both
- * dialects: each is one statement, so a scrape or a refresh costs a few round trips whatever the size.
+ * The read-only queries of the web dashboard and /metrics (`sq serve`), written once for both dialects:
+ * each is one statement, so a scrape or a refresh costs a few round trips whatever the size.
  */
 
 /**
@@ -35,10 +36,9 @@ export async function oldestQueuedByQueue(backend: Backend) {
 }
 
 /**
- * Ended tasks (completed, failed, cancelled) per task reference and status; `timed` of them recorded their
- * last run's duration (a cancelled run has none), `cumulative[i]` of those took at most boundsSeconds[i]
- * (a Prometheus histogram's buckets). A single pass over the table: for each bound one
- * `sum(case when duration_ms <= bound ...)`.
+ * Ended tasks per task reference and status; `timed` of them recorded their last run's duration (a
+ * cancelled run has none), `cumulative[i]` of those took at most boundsSeconds[i] (a Prometheus
+ * histogram's buckets). One pass over the table, a `sum(case when duration_ms <= bound …)` per bound.
  */
 export async function endedByTask(backend: Backend, boundsSeconds: number[]) {
   const rows = await backend.db
@@ -99,24 +99,18 @@ const SUMMARY_COLUMNS = [
 ] as const
 
 /** A task as a list shows it, without its output and log, with the start of its error (300 characters). */
-export type TaskSummary = Pick<Task, (typeof SUMMARY_COLUMNS)[number]> & { error_head: string | null }
+export type TaskSummary = Summary<Task>
+type Summary<T> = Pick<T, (typeof SUMMARY_COLUMNS)[number] & keyof T> & { error_head: string | null }
 
-/**
- * One page of tasks, newest first by `modified`, of some statuses (all when none), of a queue, matching a
- * search (storage/search.ts). `more` tells whether another page follows: the query reads one row beyond.
- */
+/** One page of tasks, newest first, filtered; `more`: another page follows (the query reads one row beyond). */
 export async function taskPage(
   backend: Backend,
   f: { statuses?: Status[]; queue?: string | null; search?: string | null; limit: number; offset: number },
 ): Promise<{ tasks: TaskSummary[]; more: boolean }> {
-  let q = backend.db.selectFrom('sq_tasks').select(SUMMARY_COLUMNS).select(head('error', 300).as('error_head'))
-  if (f.queue) q = q.where('queue', '=', f.queue)
-  if (f.search) {
-    const needle = searchNeedle(f.search)
-    q = q.where(sql.join(SEARCH_SQL.map(sql.raw), sql`${needle}`) as RawBuilder<SqlBool>)
-  }
-  const rows = await inModifiedOrder(backend, f.statuses, q, {
-    direction: 'desc',
+  const rows = await newestFirst<Summary<TaskRow>>(backend, {
+    select: `${SUMMARY_COLUMNS.map((c) => `"${c}"`).join(', ')}, substr("error", 1, 300) as "error_head"`,
+    statuses: f.statuses,
+    where: (p) => [f.queue && `"queue" = ${p(f.queue)}`, f.search && searchSql(f.search, p)],
     limit: f.limit + 1,
     offset: f.offset,
   })

@@ -1,15 +1,13 @@
 import { CompiledQuery } from 'kysely'
 import { StorageError } from '../errors.js'
-import type { Backend, SqlRunner } from './backend.js'
+import { type Backend, runNative, type SqlRunner } from './backend.js'
 import type { BulkWriter } from './bulk-insert.js'
 
 /**
  * The app's own connection or transaction, on which a task is enqueued so that it exists if and only if
- * that transaction commits. Typed by shape, not by a driver's class, so that sq's types name no driver:
- * - a `pg` Client or PoolClient (inside the app's BEGIN … COMMIT), or any `{ query(text, values) }`
- *   resolving to `{ rows }` or to the rows (PostgreSQL's `$1` parameters; SQLite's `?`);
- * - a Kysely instance or transaction (`executeQuery`);
- * - a better-sqlite3 Database (`prepare` and `pragma`), on the queue's own SQLite file.
+ * that transaction commits. Typed by shape, so that sq's types name no driver: a `pg` client or any
+ * `{ query(text, values) }` resolving to `{ rows }` or the rows, a Kysely instance or transaction, or a
+ * better-sqlite3 Database on the queue's own file.
  */
 export type Executor = QueryClient | KyselyLike | BetterSqliteLike
 
@@ -18,10 +16,7 @@ export interface QueryClient {
   query(text: string, values: unknown[]): Promise<unknown>
 }
 
-/**
- * A Kysely instance or transaction, of any version that runs a compiled query. (The parameter is typed
- * `never` so that any Kysely's own CompiledQuery type fits; sq hands it one made by CompiledQuery.raw.)
- */
+/** A Kysely instance or transaction, of any version (`never`: any Kysely's CompiledQuery type fits). */
 export interface KyselyLike {
   executeQuery(query: never): Promise<{ rows: unknown[] }>
 }
@@ -49,13 +44,7 @@ function runnerOf(executor: unknown): Run {
     return async (text, parameters) => (await kysely.executeQuery(CompiledQuery.raw(text, [...parameters]))).rows
   }
   if (typeof e?.prepare === 'function' && typeof e.pragma === 'function') {
-    const sqlite = e as unknown as BetterSqliteLike
-    return async (text, parameters) => {
-      const statement = sqlite.prepare(text)
-      if (statement.reader) return statement.all(...parameters)
-      statement.run(...parameters)
-      return []
-    }
+    return async (text, parameters) => runNative(e as unknown as BetterSqliteLike, text, parameters)
   }
   if (typeof e?.query === 'function') {
     const client = e as unknown as QueryClient
@@ -74,9 +63,8 @@ const describe = (value: unknown) =>
 const checked = new WeakMap<object, WeakMap<object, Promise<void>>>()
 
 /**
- * The queue's statements inside the app's transaction: a runner (insertTask), and a writer for a batch
- * (bulk-insert.ts). Throws before anything is written when the executor reaches another database than
- * the queue's, or one without sq's tables: sq never migrates inside the app's transaction.
+ * The queue's statements inside the app's transaction: a runner (insertTask) and a batch writer. Throws
+ * before writing when the executor reaches another database, or one without sq's tables.
  */
 export async function onExecutor(
   backend: Backend,

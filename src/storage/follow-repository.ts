@@ -4,26 +4,21 @@ import type { TaskRow } from './task-row.js'
 
 /**
  * The three reads of following a run's output (follow.ts): the task's head, its chunks after a cursor,
- * and an ended run's text from the row. Each is a primary-key lookup or one range of
- * sq_task_chunks_task (task_id, stream, seq), written out as SQL so that `sq show --follow` follows on
- * the bare connection, without loading Kysely.
+ * and an ended run's text from the row. Each is a primary-key lookup or one index range, written out so
+ * that `sq show --follow` follows on the bare connection, without loading Kysely.
  */
 
 export type Stream = TaskChunksTable['stream']
-
-type StoredHead = Pick<
-  TaskRow,
-  'task' | 'status' | 'worker' | 'attempts' | 'claims' | 'started' | 'finished' | 'progress'
-> & { error_head: string | null }
 
 /**
  * A task without its output and log: `claims` is its run (a new one starts its output over), `error_head`
  * the start (8 KiB) of its error.
  */
-export type TaskHead = Omit<StoredHead, 'started' | 'finished'> & { started: string | null; finished: string | null }
+export type TaskHead = NonNullable<Awaited<ReturnType<typeof taskHead>>>
 
-export async function taskHead(backend: TaskStore, id: string): Promise<TaskHead | undefined> {
-  const [row] = await backend.query<StoredHead>(
+export async function taskHead(backend: TaskStore, id: string) {
+  type Head = Pick<TaskRow, 'task' | 'status' | 'worker' | 'attempts' | 'claims' | 'started' | 'finished' | 'progress'>
+  const [row] = await backend.query<Head & { error_head: string | null }>(
     `select "task", "status", "worker", "attempts", "claims", "started", "finished", "progress", substr("error", 1, 8192) as "error_head" from "sq_tasks" where "id" = ${backend.spelling.param(1)}`,
     [id],
   )
@@ -40,9 +35,8 @@ export async function taskHead(backend: TaskStore, id: string): Promise<TaskHead
 
 /**
  * One stream of a run's chunks after `afterSeq`: the first `maxChunks` in order, or with `fromTail` the
- * last. Either way one range of the index, so a read costs the size of the new output. `lastSeq` is the
- * last chunk read (the next `afterSeq`); `more` tells that chunks were left out, older ones (`fromTail`)
- * or ones after this batch.
+ * last; a read costs the size of the new output. `lastSeq` is the next `afterSeq`; `more` tells that
+ * chunks were left out (older ones with `fromTail`, else ones after this batch).
  */
 export async function chunksAfter(
   backend: TaskStore,
@@ -64,9 +58,8 @@ export async function chunksAfter(
 }
 
 /**
- * An ended run's stream from the row, where its chunks were folded: from character `from` (1-based),
- * but at most its last `maxChars` characters, cut in the database so a 10 MiB output is not shipped.
- * `length` is the stream's whole length; `claims` tells which run the row now holds.
+ * An ended run's stream from the row: from character `from` (1-based), at most its last `maxChars`, cut
+ * in the database. `length` is the stream's whole length; `claims` tells which run the row now holds.
  */
 export async function endedText(
   backend: TaskStore,

@@ -4,10 +4,8 @@ import type { Backend } from './backend.js'
 import { taskMatches } from './task-maintenance.js'
 
 /**
- * The read-only queries of `sq top`, `sq stats` and the dashboard's overview (activity.ts). Each one is
- * bounded (a LIMIT, a time window, or a primary-key lookup) and served by an index of
- * migrations/001-initial.ts, so a refresh costs the same with 100 rows as with 100,000 — with one stated
- * exception, the counts (see countsBy).
+ * The read-only queries of `sq top`, `sq stats` and the dashboard's overview (activity.ts), each bounded
+ * and served by an index, so a refresh costs the same with 100 rows as with 100,000 (except countsBy).
  */
 
 /** The last `n` characters of a text column, computed in the database so a 10 MiB output is not shipped. */
@@ -20,7 +18,7 @@ function tail(column: string, n: number): RawBuilder<string | null> {
   >`case when length(${ref}) > ${sql.lit(n)} then substr(${ref}, length(${ref}) - ${sql.lit(n - 1)}) else ${ref} end`
 }
 
-export function head(column: string, n: number): RawBuilder<string | null> {
+function head(column: string, n: number): RawBuilder<string | null> {
   return sql<string | null>`substr(${sql.ref(column)}, 1, ${sql.lit(n)})`
 }
 
@@ -34,13 +32,10 @@ export async function databaseNow(backend: Backend): Promise<string> {
 }
 
 /**
- * Tasks per status, in all (`by` null: one group, '') or per queue or task reference, by group in its
- * order: one GROUP BY. In all, an index-only scan of sq_tasks_status_modified, which covers `status`;
- * per queue or reference it reads every row, as no index covers them with status (~7× as long: 0.1 s at
- * 100,000 rows, bench/top-refresh.ts). With `only` (the active statuses) it reads just their ranges of
- * that index, as large as the backlog; statuses not counted are 0. Exact counts without the scan would
- * need a counter row that every enqueue and claim updates, a hot spot for concurrent workers;
- * activity.ts re-counts the ended statuses only every few seconds instead.
+ * Tasks per status, in all (`by` null: one group, '') or per queue or task reference: one GROUP BY. In
+ * all, an index-only scan of sq_tasks_status_modified; per queue or reference every row (~0.1 s at
+ * 100,000). `only` reads just those statuses' ranges; the others are 0. A counter row instead would be a
+ * hot spot for concurrent workers: activity.ts re-counts the ended statuses only every few seconds.
  */
 export async function countsBy(
   backend: Backend,
@@ -66,10 +61,8 @@ export async function countsBy(
 }
 
 /**
- * Completions and failures since each of `starts`, oldest first: ISO times, which compare as times on
- * both dialects (timestamptz on PostgreSQL, ISO text on SQLite), or the database's own (nowPlusSeconds).
- * One statement over the range of sq_tasks_status_modified, a `sum(case when modified >= start ...)`
- * per start.
+ * Completions and failures since each of `starts`, oldest first (ISO times, or the database's own): one
+ * statement over the range of sq_tasks_status_modified, a `sum(case when modified >= start …)` per start.
  */
 export async function endedSince(
   backend: Backend,
@@ -90,9 +83,7 @@ export async function endedSince(
 
 /**
  * Tasks running (in progress and started), oldest start first, each with the end (512 characters) of its
- * run's latest non-blank output chunk. `status = 'progress'` is a range of sq_tasks_status_modified (or
- * the partial sq_tasks_running), as small as the number of runs in flight; the chunk is one backward step
- * of sq_task_chunks_task (task_id, stream, seq).
+ * run's latest non-blank output chunk: a range as small as the runs in flight, one index step per chunk.
  */
 export async function runningTasks(backend: Backend, o: { taskPattern?: string | null; limit: number }) {
   let q = backend.db
@@ -125,9 +116,8 @@ export const LISTED_STATUSES = Object.keys(HEAD_OF) as ListedStatus[]
 
 /**
  * Tasks of one status for `sq top`, with the start (400 characters) of a failure's error or a completed
- * task's output: a walk of sq_tasks_status_modified — newest first for ended tasks, oldest first for
- * queued ones (those waiting longest). With a task filter, only the first 1,000 rows of that walk are
- * searched, so a filter matching nothing still reads a bounded number of rows.
+ * task's output: newest first, queued ones oldest first. A task filter searches only the first 1,000
+ * rows of that walk, so one matching nothing still reads a bounded number of rows.
  */
 export async function latestWithStatus(
   backend: Backend,

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { parse as parsePgUrl } from 'pg-connection-string'
 import { NotFoundError, SqError, StorageError, UsageError } from '../errors.js'
 import { redactSecrets, registerUrlSecrets } from '../redact.js'
-import type { Backend, Connection } from './backend.js'
+import type { Connection } from './backend.js'
 import { LATEST_MIGRATION, schemaState } from './schema-version.js'
 
 export type DatabaseLocation = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string }
@@ -56,38 +56,23 @@ function postgresUrlProblem(text: string): string | undefined {
   }
   // pg takes `?host=` over the URL's host (a socket directory, say), and `?port=` over its port.
   if (!config.host) return 'it names no host'
-  const port = config.port ?? ''
-  if (port !== '' && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
-    return 'its port is not a number from 1 to 65535'
-  }
-  return undefined
+  const port = config.port
+  const portOk = !port || (/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)
+  return portOk ? undefined : 'its port is not a number from 1 to 65535'
 }
 
 export interface OpenOptions {
-  /**
-   * Create a missing database (file, tables): the default. Without it, a NotFoundError: a read command
-   * with a mistyped path must not leave an empty database behind and say "No tasks."
-   */
+  /** Create a missing database (the default); without, a NotFoundError: a mistyped path leaves no file. */
   create?: boolean
 }
 
-/**
- * Opens the database and brings its schema up to date. Each driver is imported on demand, and Kysely
- * only for a migration or the connection's backend().
- */
+/** Opens the database and brings its schema up to date; Kysely loads only to migrate, or for backend(). */
 export async function openConnection(url: string, o: OpenOptions = {}): Promise<Connection> {
   return (await openMigrated(url, o.create ?? true)).connection
 }
 
-/** What `sq migrate` reports. */
-export interface MigrateResult {
-  database: string
-  migration: string
-  applied: string[]
-}
-
-/** `sq migrate`: creates the database or brings its schema up to date, then closes it. */
-export async function migrateDatabase(url: string): Promise<MigrateResult> {
+/** `sq migrate`: creates the database or brings its schema up to date, then closes it; what it reports. */
+export async function migrateDatabase(url: string) {
   const { connection, applied } = await openMigrated(url, true)
   await connection.close()
   return { database: connection.displayUrl, migration: LATEST_MIGRATION, applied }
@@ -121,17 +106,6 @@ function noDatabase(where: string): NotFoundError {
   return new NotFoundError(
     `no sq database at ${where} (check --db or SQ_DATABASE_URL; sq migrate, sq enqueue or sq worker create one)`,
   )
-}
-
-/** Opens the database, as openConnection, with Kysely's handle and the whole backend loaded. */
-export async function openDatabase(url: string, o: OpenOptions = {}): Promise<Backend> {
-  const connection = await openConnection(url, o)
-  try {
-    return await connection.backend()
-  } catch (error) {
-    await connection.close().catch(() => {})
-    throw error
-  }
 }
 
 /** The drivers are optional peer dependencies: a missing one is said by name, with its install command. */

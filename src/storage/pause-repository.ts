@@ -1,9 +1,8 @@
 import type { Backend } from './backend.js'
+import type { PausedQueuesTable } from './schema.js'
 
-export interface PausedQueue {
-  queue: string
-  paused_at: string
-}
+/** A paused queue, `paused_at` as ISO text. */
+export type PausedQueue = Record<keyof PausedQueuesTable, string>
 
 /** Pauses a queue; pausing a paused queue keeps its first `paused_at`. */
 export async function pauseQueue(backend: Backend, queue: string): Promise<PausedQueue> {
@@ -16,10 +15,7 @@ export async function pauseQueue(backend: Backend, queue: string): Promise<Pause
   return { queue, paused_at: backend.toIso(row!.paused_at) }
 }
 
-/**
- * Resumes a queue; true when it was paused. On PostgreSQL the delete's trigger (migration 003) notifies
- * `sq_queued` so idle workers claim at once; on SQLite the commit itself wakes them (the WAL watch).
- */
+/** Resumes a queue; true when it was paused. Idle workers wake at once: migration 003's trigger, or the commit. */
 export async function resumeQueue(backend: Backend, queue: string): Promise<boolean> {
   const result = await backend.db.deleteFrom('sq_paused_queues').where('queue', '=', queue).executeTakeFirst()
   return Number(result.numDeletedRows) > 0

@@ -1,46 +1,41 @@
 import type { Progress } from '../types.js'
-import { type Backend, parameters, type SqlRunner, statement } from './backend.js'
+import { type Backend, runStatement, type SqlRunner } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
 import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
 import { storableText } from './storable-text.js'
 
 /**
- * Runs given back to the queue without spending their attempt (no failure of the task, so no verdict):
- * `attempts` is handed back; `claims`, the fencing token, keeps the next run's token new.
+ * A run given back to the queue without spending its attempt (no failure, no verdict), its claim
+ * forgotten: `unstarted`, of this worker (values: the run, the worker's id); `dead`, not started (the
+ * run); `started`, its results cleared, what it made kept in its log, to run now (the log, the run).
  */
+function releaseSql(kind: Release, now: string, p: () => string): string {
+  const cleared = kind === 'started' ? { ...CLEARED_CLAIM, ...CLEARED_RESULTS } : CLEARED_CLAIM
+  const set = [
+    `"status" = 'queued'`,
+    ...Object.keys(cleared)
+      .filter((column) => kind !== 'started' || column !== 'log')
+      .map((column) => `"${column}" = null`),
+    `"modified" = ${now}`,
+    `"attempts" = "attempts" - 1`,
+    ...(kind === 'started' ? [`"run_at" = ${now}`, `"log" = ${p()}`] : []),
+  ]
+  const where = [owned(p)]
+  if (kind === 'unstarted') where.push(`"worker_id" = ${p()}`)
+  if (kind === 'dead') where.push('"started" is null')
+  return `update "sq_tasks" set ${set.join(', ')} where ${where.join(' and ')} returning "id"`
+}
 
-/**
- * The UPDATE that puts a run's task back in the queue, its claim forgotten: `unstarted`, of this worker
- * (values: the run, the worker's id); `dead`, not started (the run); `started`, its results cleared
- * too, what it made kept in its log, to run now (the log, the run).
- */
-const releaseSql = (runner: SqlRunner, kind: 'unstarted' | 'dead' | 'started') =>
-  statement(runner, `release_${kind}`, () => {
-    const { now } = runner.spelling
-    const p = parameters(runner.spelling)
-    const cleared = kind === 'started' ? { ...CLEARED_CLAIM, ...CLEARED_RESULTS } : CLEARED_CLAIM
-    const set = [
-      `"status" = 'queued'`,
-      ...Object.keys(cleared)
-        .filter((column) => kind !== 'started' || column !== 'log')
-        .map((column) => `"${column}" = null`),
-      `"modified" = ${now}`,
-      `"attempts" = "attempts" - 1`,
-      ...(kind === 'started' ? [`"run_at" = ${now}`, `"log" = ${p()}`] : []),
-    ]
-    const where = [owned(p)]
-    if (kind === 'unstarted') where.push(`"worker_id" = ${p()}`)
-    if (kind === 'dead') where.push('"started" is null')
-    return `update "sq_tasks" set ${set.join(', ')} where ${where.join(' and ')} returning "id"`
-  })
+type Release = 'unstarted' | 'dead' | 'started'
+const release = (runner: SqlRunner, kind: Release, values: unknown[]) =>
+  runStatement(runner, `release_${kind}`, (p) => releaseSql(kind, runner.spelling.now, p), values)
 
 /** Gives back unstarted runs: their worker stops, or never learnt of its claim. */
 export async function releaseUnstarted(backend: Backend, workerId: string, runs: RunRef[]): Promise<number> {
   let count = 0
   for (const run of runs) {
-    const text = releaseSql(backend, 'unstarted')
-    if ((await backend.query(text, [run.id, run.claim, workerId], 'release_unstarted')).length === 1) count++
+    if ((await release(backend, 'unstarted', [run.id, run.claim, workerId])).length === 1) count++
   }
   return count
 }
@@ -50,7 +45,7 @@ export async function releaseUnstarted(backend: Backend, workerId: string, runs:
  * dead one may yet wake (SIGSTOP) holding its claim: the next claim makes a new one.
  */
 export async function requeueUnstarted(backend: Backend, run: RunRef): Promise<boolean> {
-  return (await backend.query(releaseSql(backend, 'dead'), [run.id, run.claim], 'release_dead')).length === 1
+  return (await release(backend, 'dead', [run.id, run.claim])).length === 1
 }
 
 /**
@@ -69,12 +64,18 @@ export async function releaseStarted(
     const endLine = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`)
     const partial = output === '' ? '' : endLine(`[sq] output so far:\n${output}`)
     const kept = `${endLine(log)}${partial}[sq] the worker stopped before the task finished: queued again without spending an attempt\n`
-    const values = [storableText(kept), run.id, run.claim]
-    if ((await trx.query(releaseSql(trx, 'started'), values, 'release_started')).length !== 1) return false
-    await trx.query(
-      `delete from "sq_task_chunks" where "task_id" = ${trx.spelling.param(1)} and "claim" = ${trx.spelling.param(2)}`,
-      [run.id, run.claim],
-    )
+    if ((await release(trx, 'started', [storableText(kept), run.id, run.claim])).length !== 1) return false
+    await deleteChunks(backend, trx, [run])
     return true
   })
 }
+
+/** Deletes the chunks of these runs (by claim: a run that lost its task wrote none since). */
+export const deleteChunks = (backend: Backend, trx: SqlRunner, runs: RunRef[]) =>
+  runStatement(
+    trx,
+    'delete_chunks',
+    (p) => `delete from sq_task_chunks where (task_id, claim) in
+      (select cast(r.value ->> 0 as ${backend.idType}), cast(r.value ->> 1 as integer) from ${backend.spelling.jsonRows(p())})`,
+    [JSON.stringify(runs.map((run) => [run.id, run.claim]))],
+  )

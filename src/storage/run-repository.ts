@@ -1,6 +1,5 @@
 import type { Progress } from '../types.js'
-import { cancelTask } from './control-repository.js'
-import { type Backend, type Session, parameters, type SqlRunner, statement } from './backend.js'
+import { type Backend, runStatement, type Session, type SqlRunner } from './backend.js'
 import { owned, type RunRef } from './fencing.js'
 import { CLEARED_RESULTS, type ClaimedTask, type TaskRow, toClaimedTask } from './task-row.js'
 import { storableText } from './storable-text.js'
@@ -13,10 +12,7 @@ export interface ClaimOptions {
   pid: number
   queues: string[]
   limit: number
-  /**
-   * The tasks fill free slots: the claim writes `started` (default). Otherwise they wait in the worker
-   * unstarted until markStarted, so that a dead worker's waiting tasks can be told from those that ran.
-   */
+  /** The claim writes `started` (default), else markStarted does: a dead worker's waiting tasks never ran. */
   startNow?: boolean
 }
 
@@ -24,9 +20,8 @@ export interface ClaimOptions {
 export type Claimed = ClaimedTask & { claim: number }
 
 /**
- * Claims up to `limit` runnable tasks in claim order, then insertion order: one statement, `WITH pick AS
- * MATERIALIZED (SELECT … LIMIT n) UPDATE … RETURNING *`. RETURNING keeps no order, and tasks enqueued
- * in one millisecond tie on every field, so each row also returns its tie-break (SqlSpelling.claimTieBreak).
+ * Claims up to `limit` runnable tasks in claim order, then insertion order, in one statement. RETURNING
+ * keeps no order, so each row also returns its tie-break (SqlSpelling.claimTieBreak).
  */
 export async function claimTasks(backend: Backend, o: ClaimOptions): Promise<Claimed[]> {
   if (o.limit <= 0) return []
@@ -35,9 +30,13 @@ export async function claimTasks(backend: Backend, o: ClaimOptions): Promise<Cla
     if (queues.length === 0) return []
     const startNow = o.startNow !== false
     const name = `claim_${queues.length}${startNow ? '_started' : ''}`
-    const text = statement(trx, name, () => claimSql(backend, queues.length, startNow))
     const values = [...queues, ...queues, o.limit, o.workerName, o.pid, o.workerId]
-    return trx.query<TaskRow & { tie_break: number }>(text, values, name)
+    return runStatement<TaskRow & { tie_break: number }>(
+      trx,
+      name,
+      (p) => claimSql(backend, p, queues, startNow),
+      values,
+    )
   })
   return rows
     .map((row) => ({ task: toClaimedTask(backend, row), claim: row.claims, tieBreak: Number(row.tie_break) }))
@@ -50,13 +49,11 @@ function inClaimOrder(a: ClaimedTask, b: ClaimedTask): number {
 }
 
 /** The claim; its values: the queues twice (nextRunnableSql), the limit, the worker's name, pid and id. */
-function claimSql(backend: Backend, queueCount: number, startNow: boolean): string {
+function claimSql(backend: Backend, p: () => string, queues: string[], startNow: boolean): string {
   const { spelling } = backend
-  const p = parameters(spelling)
-  // MATERIALIZED: the pick runs exactly once. Inside `id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`
-  // PostgreSQL may rescan the subquery per row, and each rescan skips the rows the last one locked —
-  // claiming more than n tasks.
-  const pick = `with "pick" as materialized (${nextRunnableSql(spelling, p, queueCount)} limit ${p()}${spelling.lockForClaim})`
+  // MATERIALIZED: the pick runs once. PostgreSQL may rescan `id IN (SELECT … LIMIT n FOR UPDATE SKIP
+  // LOCKED)` per row, each rescan skipping the rows the last one locked: more than n claimed.
+  const pick = `with "pick" as materialized (${nextRunnableSql(spelling, p, queues.length)} limit ${p()}${spelling.lockForClaim})`
   const claimed = [
     `"status" = 'progress'`,
     `"attempts" = "attempts" + 1`,
@@ -73,9 +70,9 @@ function claimSql(backend: Backend, queueCount: number, startNow: boolean): stri
     // here would lead SQLite to scan every queued row.
     return `${pick} update "sq_tasks" set ${claimed} where "id" in (select "pick"."id" from "pick") returning *, rowid as "tie_break"`
   }
-  // Each picked id with its place: a materialized CTE is read back in the order it was written, and a
-  // window without ORDER BY numbers rows in the order it reads them. (The pick itself cannot: FOR UPDATE
-  // allows no window function.) The picked rows are locked, so they are still queued.
+  // Each picked id with its place: a materialized CTE reads back in the order written, and a window
+  // without ORDER BY numbers rows as it reads them (FOR UPDATE allows no window in the pick itself).
+  // The picked rows are locked, so they are still queued.
   return `${pick}, "ordered" as (select "pick"."id", cast(row_number() over () as integer) as "tie_break" from "pick")
     update "sq_tasks" set ${claimed} from "ordered" where "sq_tasks"."id" = "ordered"."id"
     returning "sq_tasks".*, "ordered"."tie_break"`
@@ -84,13 +81,10 @@ function claimSql(backend: Backend, queueCount: number, startNow: boolean): stri
 /** Records that these runs, claimed ahead, have started; a run lost meanwhile is left alone. */
 export async function markStarted(backend: Backend, workerId: string, runs: RunRef[]): Promise<void> {
   if (runs.length === 0) return
-  const text = statement(backend, 'mark_started', () => {
-    const { now } = backend.spelling
-    const p = parameters(backend.spelling)
-    return `update "sq_tasks" set "started" = ${now}, "modified" = ${now} where "id" in ${idsIn(backend, p())}
-      and "worker_id" = ${p()} and "status" = 'progress' and "started" is null`
-  })
-  await backend.query(text, [idsOf(runs), workerId], 'mark_started')
+  const { now } = backend.spelling
+  const sql = (p: () => string) => `update "sq_tasks" set "started" = ${now}, "modified" = ${now}
+    where "id" in ${idsIn(backend, p())} and "worker_id" = ${p()} and "status" = 'progress' and "started" is null`
+  await runStatement(backend, 'mark_started', sql, [idsOf(runs), workerId])
 }
 
 /** Runs as one JSON parameter (SqlSpelling.jsonRows): one statement for any number, not one per length. */
@@ -99,19 +93,15 @@ const idsIn = (backend: Backend, parameter: string) =>
   `(select cast(r.value ->> 0 as ${backend.idType}) from ${backend.spelling.jsonRows(parameter)})`
 
 /**
- * These queues without the paused ones: a primary-key read before the claim, where a NOT EXISTS per
- * candidate row would walk a paused queue's whole backlog at each claim and idle poll (~40–150 ms at
- * 100,000 tasks). PostgreSQL skips it for one queue: the claim's gate is exact then and tested before
- * the index is read (gatesBeforeScan). A pause committed after this read is caught by the gate too.
+ * These queues without the paused ones: a primary-key read, where a NOT EXISTS per candidate row would
+ * walk a paused queue's whole backlog at each claim (~40–150 ms at 100,000 tasks). PostgreSQL skips it
+ * for one queue, its gate tested before the index is read (gatesBeforeScan); the gate catches a later pause.
  */
 async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Promise<string[]> {
   if (queues.length === 0 || (queues.length === 1 && backend.gatesBeforeScan)) return queues
-  const name = `paused_${queues.length}`
-  const text = statement(trx, name, () => {
-    const p = parameters(trx.spelling)
-    return `select "queue" from "sq_paused_queues" where "queue" in (${queues.map(() => p()).join(', ')})`
-  })
-  const paused = await trx.query<{ queue: string }>(text, queues, name)
+  const sql = (p: () => string) =>
+    `select "queue" from "sq_paused_queues" where "queue" in (${queues.map(() => p()).join(', ')})`
+  const paused = await runStatement<{ queue: string }>(trx, `paused_${queues.length}`, sql, queues)
   if (paused.length === 0) return queues
   const skip = new Set(paused.map((p) => p.queue))
   return queues.filter((q) => !skip.has(q))
@@ -126,28 +116,26 @@ async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Pro
 export async function nextDue(backend: Backend, queues: string[]): Promise<number | null> {
   const live = await unpaused(backend, backend.kept, queues)
   if (live.length === 0) return null
-  const name = `next_due_${live.length}`
-  const text = statement(backend, name, () => {
-    const { spelling } = backend
-    const p = parameters(spelling)
-    const runnable = `${nextRunnableSql(spelling, p, live.length, '"run_at"')} limit 1`
+  const sql = (p: () => string) => {
     const queues = () => live.map(() => p()).join(', ')
+    const runnable = `${nextRunnableSql(backend.spelling, p, live.length, '"run_at"')} limit 1`
     const future = `select min("run_at") from "sq_tasks" where "status" = 'queued' and "queue" in (${queues()})
       and not exists (select "queue" from "sq_paused_queues" where "queue" in (${queues()}))`
-    return `select coalesce((${runnable}), (${future})) as "due", ${spelling.nowMs} as "now"`
-  })
-  const [row] = await backend.kept.query<{ due: Date | string | null; now: number }>(
-    text,
-    [...live, ...live, ...live, ...live],
-    name,
+    return `select coalesce((${runnable}), (${future})) as "due", ${backend.spelling.nowMs} as "now"`
+  }
+  const values = [...live, ...live, ...live, ...live]
+  const [row] = await runStatement<{ due: Date | string | null; now: number }>(
+    backend.kept,
+    `next_due_${live.length}`,
+    sql,
+    values,
   )
   return row?.due == null ? null : Date.parse(backend.toIso(row.due)) - Number(row.now)
 }
 
 /**
- * Runnable tasks of these queues in claim order, which is sq_tasks_claim's (queue, priority desc, run_at,
- * created, WHERE status = 'queued'): the first rows come straight off it. Its values: the queues, twice.
- * The gate (none of them paused) names no column of sq_tasks: see Backend.gatesBeforeScan and `unpaused`.
+ * Runnable tasks of these queues in the order of the index sq_tasks_claim, so the first rows come
+ * straight off it. Its values: the queues, twice (the gate: none of them paused, see `unpaused`).
  */
 function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCount: number, column = '"id"'): string {
   const queues = () => Array.from({ length: queueCount }, () => p()).join(', ')
@@ -165,21 +153,16 @@ export async function appendChunks(
   run: RunRef,
   batch: { output?: string; log?: string; progress?: Progress },
 ): Promise<boolean> {
-  const touch = statement(backend, 'touch_run', () => {
-    const p = parameters(backend.spelling)
-    return `update "sq_tasks" set "modified" = ${backend.spelling.now}, "progress" = coalesce(${p()}, "progress")
-      where ${owned(p)} returning "id"`
-  })
-  const append = statement(backend, 'append_chunk', () => {
-    const p = parameters(backend.spelling)
-    return `insert into "sq_task_chunks" ("task_id", "claim", "stream", "data") values (${p()}, ${p()}, ${p()}, ${p()})`
-  })
+  const touch = (p: () => string) =>
+    `update "sq_tasks" set "modified" = ${backend.spelling.now}, "progress" = coalesce(${p()}, "progress") where ${owned(p)} returning "id"`
+  const append = (p: () => string) =>
+    `insert into "sq_task_chunks" ("task_id", "claim", "stream", "data") values (${p()}, ${p()}, ${p()}, ${p()})`
   return backend.writeTransaction(async (trx) => {
     const progress = batch.progress ? JSON.stringify(batch.progress) : null
-    if ((await trx.query(touch, [progress, run.id, run.claim], 'touch_run')).length !== 1) return false
+    if ((await runStatement(trx, 'touch_run', touch, [progress, run.id, run.claim])).length !== 1) return false
     for (const stream of ['output', 'log'] as const) {
       const data = batch[stream]
-      if (data) await trx.query(append, [run.id, run.claim, stream, storableText(data)], 'append_chunk')
+      if (data) await runStatement(trx, 'append_chunk', append, [run.id, run.claim, stream, storableText(data)])
     }
     return true
   })
@@ -188,19 +171,14 @@ export async function appendChunks(
 /** Of these runs, the ones that no longer own their task (cancelled, requeued or declared lost). */
 export async function lostRuns(backend: Backend, runs: RunRef[]): Promise<RunRef[]> {
   if (runs.length === 0) return []
-  const text = statement(backend, 'lost_runs', () => {
-    const p = parameters(backend.spelling)
-    return `select "id", "claims", "status" from "sq_tasks" where "id" in ${idsIn(backend, p())}`
-  })
-  const rows = await backend.query<{ id: string; claims: number; status: string }>(text, [idsOf(runs)], 'lost_runs')
+  const sql = (p: () => string) =>
+    `select "id", "claims", "status" from "sq_tasks" where "id" in ${idsIn(backend, p())}`
+  const rows = await runStatement<{ id: string; claims: number; status: string }>(backend, 'lost_runs', sql, [
+    idsOf(runs),
+  ])
   const current = new Map(rows.map((r) => [r.id, r]))
   return runs.filter((run) => {
     const row = current.get(run.id)
     return row?.status !== 'progress' || row.claims !== run.claim
   })
-}
-
-/** Cancels a task in progress: its run ends as cancelled, keeping the output it had made (cancelTask). */
-export async function cancelRunning(backend: Backend, id: string): Promise<boolean> {
-  return (await cancelTask(backend, id, ['progress']))?.cancelled === true
 }

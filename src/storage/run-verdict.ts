@@ -1,6 +1,6 @@
 import type { Progress } from '../types.js'
-import { type Backend, type Session, statement } from './backend.js'
-import { releaseStarted } from './run-release.js'
+import { type Backend, runStatement, type Session } from './backend.js'
+import { deleteChunks, releaseStarted } from './run-release.js'
 import type { RunRef } from './fencing.js'
 import { TASK_COLUMNS, USAGE, type RunUsage } from './task-row.js'
 import { storableText } from './storable-text.js'
@@ -11,10 +11,7 @@ interface RunWritten extends RunUsage {
   tail?: { output?: string; log?: string; progress?: Progress }
   /** False when the run wrote no chunk (the worker knows): then its verdict reads none. */
   chunksWritten?: boolean
-  /**
-   * When the run started and ended, in ms by the database's clock (the worker maps its own onto it):
-   * the record shows when the process ran, not when the batched verdict reached the database.
-   */
+  /** When the run started and ended, in ms by the database's clock: not when the batched verdict came. */
   ran?: { startedAt: number; endedAt: number }
 }
 
@@ -41,12 +38,13 @@ export async function endRun(backend: Backend, run: RunRef, outcome: RunOutcome)
 
 /**
  * Ends many runs at once (group commit): one statement per hundred verdicts, each row fenced by its
- * run's claim, folds each run's chunks into its output and log; one more deletes those chunks. Returns
- * the ids whose verdict was recorded (not those of runs that had lost their task).
+ * claim, folds each run's chunks into its output and log; one more deletes them. Returns the ids whose
+ * verdict was recorded.
  */
 export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Set<string>> {
   const recorded = new Set<string>()
-  const ended: Array<{ run: RunRef; outcome: Exclude<RunOutcome, { givenBack: true }> }> = []
+  const ended: Ended[] = []
+  const fields = verdictFields(backend)
   for (const v of verdicts) {
     if ('givenBack' in v.outcome) {
       if (await releaseStarted(backend, v.run, v.outcome.tail ?? {})) recorded.add(v.run.id)
@@ -54,10 +52,11 @@ export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Se
   }
   for (let at = 0; at < ended.length; at += MAX_VERDICT_BATCH) {
     const batch = ended.slice(at, at + MAX_VERDICT_BATCH)
-    const withChunks = batch.filter((v) => v.outcome.chunksWritten !== false)
+    const withChunks = batch.filter((v) => v.outcome.chunksWritten !== false).map(({ run }) => run)
     const write = async (trx: Session) => {
-      const rows = await trx.query<{ id: string }>(verdictSql(backend), [verdictRows(batch)], 'verdicts')
-      if (withChunks.length > 0) await trx.query(deleteChunksSql(backend), [runsOf(withChunks)], 'delete_chunks')
+      const values = [JSON.stringify(batch.map((v) => fields.map(([, , value]) => value(v))))]
+      const rows = await runStatement<{ id: string }>(trx, 'verdicts', () => verdictSql(backend, fields), values)
+      if (withChunks.length > 0) await deleteChunks(backend, trx, withChunks)
       return rows
     }
     // Without chunks to delete it is one statement: no transaction around it.
@@ -67,47 +66,26 @@ export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Se
   return recorded
 }
 
-/** The columns of a verdict's rows, in the order verdictRows writes them, with their SQL types. */
-function verdictColumns(backend: Backend): Array<[name: string, type: string]> {
-  return [
-    ['task_id', backend.idType],
-    ['claim', 'integer'],
-    ['chunks', 'integer'],
-    ['status', 'text'],
-    ['output', 'text'],
-    ['log', 'text'],
-    ['error', 'text'],
-    ...USAGE.map(({ column }): [string, string] => [column, TASK_COLUMNS[column].kind]),
-    ['retry_after', 'integer'],
-    ['progress', 'text'],
-    ['started_at', backend.timestampType],
-    ['ended_at', backend.timestampType],
-  ]
-}
+type Ended = { run: RunRef; outcome: Exclude<RunOutcome, { givenBack: true }> }
+type Field = [name: string, type: string, value: (v: Ended) => unknown]
 
-/** The verdicts as JSON rows, one array per run in verdictColumns' order. */
-function verdictRows(verdicts: Verdict[]): string {
+/** A verdict's fields, as its JSON row holds them and its statement reads them: name, SQL type, value. */
+function verdictFields(backend: Backend): Field[] {
   const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
-  return JSON.stringify(
-    verdicts.map(({ run, outcome }) => {
-      const error = 'error' in outcome ? outcome.error : null
-      const tail = outcome.tail ?? {}
-      return [
-        run.id,
-        run.claim,
-        outcome.chunksWritten === false ? 0 : 1,
-        outcome.status,
-        storableText(tail.output ?? null),
-        storableText(tail.log ?? null),
-        storableText(error ?? null),
-        ...USAGE.map(({ field }) => outcome[field] ?? null),
-        'retryAfterSeconds' in outcome ? outcome.retryAfterSeconds : null,
-        tail.progress ? JSON.stringify(tail.progress) : null,
-        iso(outcome.ran?.startedAt),
-        iso(outcome.ran?.endedAt),
-      ]
-    }),
-  )
+  return [
+    ['task_id', backend.idType, ({ run }) => run.id],
+    ['claim', 'integer', ({ run }) => run.claim],
+    ['chunks', 'integer', ({ outcome }) => (outcome.chunksWritten === false ? 0 : 1)],
+    ['status', 'text', ({ outcome }) => outcome.status],
+    ['output', 'text', ({ outcome }) => storableText(outcome.tail?.output ?? null)],
+    ['log', 'text', ({ outcome }) => storableText(outcome.tail?.log ?? null)],
+    ['error', 'text', ({ outcome }) => storableText(outcome.error ?? null)],
+    ...USAGE.map(({ column, field }): Field => [column, TASK_COLUMNS[column].kind, (v) => v.outcome[field] ?? null]),
+    ['retry_after', 'integer', ({ outcome }) => ('retryAfterSeconds' in outcome ? outcome.retryAfterSeconds : null)],
+    ['progress', 'text', ({ outcome }) => (outcome.tail?.progress ? JSON.stringify(outcome.tail.progress) : null)],
+    ['started_at', backend.timestampType, ({ outcome }) => iso(outcome.ran?.startedAt)],
+    ['ended_at', backend.timestampType, ({ outcome }) => iso(outcome.ran?.endedAt)],
+  ]
 }
 
 /** A run's stream folded: its chunks in order (string_agg: PostgreSQL, SQLite ≥ 3.44), then the verdict's. */
@@ -117,13 +95,11 @@ const folded = (stream: 'output' | 'log') => `nullif(coalesce(case when v.chunks
       || coalesce(v.${stream}, ''), '')`
 
 /** `WITH v(…) AS (SELECT … FROM <the JSON rows>) UPDATE sq_tasks … FROM v` (SQLite ≥ 3.33), kept prepared. */
-const verdictSql = (backend: Backend) =>
-  statement(backend, 'verdicts', () => {
-    const { now, nowPlusSeconds, jsonRows, param } = backend.spelling
-    const columns = verdictColumns(backend)
-    const fields = columns.map(([, type], i) => `cast(r.value ->> ${i} as ${type})`)
-    const ended = `v.status <> 'queued'`
-    return `
+function verdictSql(backend: Backend, columns: Field[]): string {
+  const { now, nowPlusSeconds, jsonRows, param } = backend.spelling
+  const fields = columns.map(([, type], i) => `cast(r.value ->> ${i} as ${type})`)
+  const ended = `v.status <> 'queued'`
+  return `
     with v(${columns.map(([name]) => name).join(', ')}) as (select ${fields.join(', ')} from ${jsonRows(param(1))})
     update sq_tasks set
       status = v.status, output = ${folded('output')}, log = ${folded('log')}, error = v.error,
@@ -138,15 +114,4 @@ const verdictSql = (backend: Backend) =>
     -- rows again for each, as SQLite did): each row is found by its id.
     where sq_tasks.id = v.task_id and sq_tasks.claims = v.claim and sq_tasks.status || '' = 'progress'
     returning sq_tasks.id`
-  })
-
-/** Deletes the chunks of these runs (by claim: a run that lost its task wrote none since). */
-const deleteChunksSql = (backend: Backend) =>
-  statement(
-    backend,
-    'delete_chunks',
-    () => `delete from sq_task_chunks where (task_id, claim) in
-      (select cast(r.value ->> 0 as ${backend.idType}), cast(r.value ->> 1 as integer) from ${backend.spelling.jsonRows(backend.spelling.param(1))})`,
-  )
-
-const runsOf = (verdicts: Verdict[]) => JSON.stringify(verdicts.map(({ run }) => [run.id, run.claim]))
+}

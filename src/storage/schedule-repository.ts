@@ -5,18 +5,8 @@ import type { NewTask } from './task-repository.js'
 /**
  * Each schedule has one row holding the newest slot fired; firing advances it by compare-and-set IN THE
  * SAME TRANSACTION as the insert of the slot's tasks, so a slot is enqueued once however many workers
- * try: the loser's update finds the row changed (PostgreSQL re-reads it once the winner commits; SQLite
- * has one writer at a time) and inserts nothing.
+ * try: the loser's update finds the row changed and inserts nothing.
  */
-
-export interface ScheduleRow {
-  name: string
-  /** ISO time of the newest slot fired or skipped; null before the first. */
-  last_slot: string | null
-  last_task_id: string | null
-  /** When a worker first saw the schedule. */
-  created: string
-}
 
 /** The task of one slot, ready to insert (the caller checked the reference and serialised the args). */
 export type SlotTask = Pick<NewTask, 'id' | 'task' | 'argsJson' | 'queue' | 'priority'>
@@ -38,22 +28,23 @@ export interface FireResult {
   lost: boolean
 }
 
-/** The rows of these schedules, by name. */
-export async function scheduleRows(backend: Backend, names: string[]): Promise<Map<string, ScheduleRow>> {
-  if (names.length === 0) return new Map()
-  const rows = await backend.db.selectFrom('sq_schedules').selectAll().where('name', 'in', names).execute()
-  const toRow = (r: (typeof rows)[number]) => ({
+/** The rows of these schedules, by name, their times as ISO text. */
+export async function scheduleRows(backend: Backend, names: string[]) {
+  const rows =
+    names.length === 0
+      ? []
+      : await backend.db.selectFrom('sq_schedules').selectAll().where('name', 'in', names).execute()
+  const iso = (r: (typeof rows)[number]) => ({
     ...r,
     last_slot: backend.toIso(r.last_slot),
     created: backend.toIso(r.created),
   })
-  return new Map(rows.map((r) => [r.name, toRow(r)]))
+  return new Map(rows.map((r) => [r.name, iso(r)]))
 }
 
 /**
- * Fires what `plan` says is due for the schedule `name`, in one write transaction: read the row and the
- * database's clock, decide, compare-and-set the last slot, insert the tasks. A schedule seen for the
- * first time gets its row and fires nothing: its first slot is the first one after that.
+ * Fires what `plan` says is due for the schedule `name`, in one write transaction. A schedule seen for
+ * the first time gets its row and fires nothing: its first slot is the first one after that.
  */
 export async function fireSchedule(backend: Backend, name: string, plan: Plan): Promise<FireResult> {
   return backend.writeTransaction(async (trx) => {

@@ -6,11 +6,11 @@ export const LATEST_MIGRATION = '010-enqueue-function'
 /** Kysely's migrator owns this table; only its name column is read here. */
 export const MIGRATION_TABLE = 'sq_migration'
 
-/** Where a database's schema stands: up to date, older than this sq (migrated on open), or not there. */
-export type SchemaState = 'current' | 'behind' | 'absent'
-
-/** Asked on every open: one read of SQL written out, so the common case loads neither Kysely nor migrations. */
-export async function schemaState(connection: Connection): Promise<SchemaState> {
+/**
+ * Where a database's schema stands: up to date, older than this sq (migrated on open), or not there. Asked
+ * on every open: one read of SQL written out, so the common case loads neither Kysely nor migrations.
+ */
+export async function schemaState(connection: Connection): Promise<'current' | 'behind' | 'absent'> {
   try {
     const rows = await connection.query<{ name: string }>(
       `select "name" from "${MIGRATION_TABLE}" order by "name" desc limit ${connection.spelling.param(1)}`,

@@ -2,10 +2,7 @@ import type { Generated } from 'kysely'
 import type { RunOutcome } from '../types.js'
 import type { Timestamp, TasksTable } from './task-row.js'
 
-/**
- * Output and log of a run in progress, a row per flushed batch: an INSERT costs the batch's size, where
- * `output = output || ?` would rewrite it all. The run's end folds them into sq_tasks and deletes them.
- */
+/** Output and log of a run in progress, a row per flushed batch (`output = output || ?` rewrites it all). */
 export interface TaskChunksTable {
   seq: Generated<number>
   task_id: string

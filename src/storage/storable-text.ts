@@ -1,7 +1,6 @@
 /**
- * Text both databases can store, for every text a run produces: PostgreSQL's text cannot hold NUL, and
- * half a surrogate pair (a string cut inside an emoji) has no UTF-8, which PostgreSQL refuses in JSON
- * rows (SqlSpelling.jsonRows). Each becomes U+FFFD; the rest of the text is kept.
+ * Text both databases can store, for every text a run produces: PostgreSQL's text holds no NUL, and its
+ * JSON no half surrogate pair (a string cut inside an emoji). Each becomes U+FFFD.
  */
 export function storableText(text: string): string
 export function storableText(text: string | null): string | null

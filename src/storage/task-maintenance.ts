@@ -1,10 +1,9 @@
 import { sql, type RawBuilder } from 'kysely'
 import { isTerminal, type Status } from '../types.js'
 import type { Backend } from './backend.js'
-import { inModifiedOrder } from './modified-order.js'
-import { globToLike } from './task-repository.js'
+import { globToLike, newestFirst } from './task-repository.js'
 
-/** The task queries that need Kysely, apart from task-repository.ts, which a one-shot command runs. */
+/** Task maintenance: purge (and retention), the ids `requeue --status` takes, `sq top`'s task filter. */
 
 /** `--task PATTERN` for a Kysely query (`sq top`'s filter): see globToLike. */
 export function taskMatches(column: string, pattern: string): RawBuilder<boolean> {
@@ -16,8 +15,7 @@ const DELETE_BATCH = 500
 
 /**
  * Deletes (or with dryRun counts) tasks in the given terminal statuses last modified more than
- * `olderThanMs` ago by the database's clock, as `sq purge` and the workers' retention do: in batches
- * (deleteEnded). Their runs and output chunks go with them (ON DELETE CASCADE).
+ * `olderThanMs` ago by the database's clock, in batches; their runs and chunks go with them (CASCADE).
  */
 export async function purgeTasks(
   backend: Backend,
@@ -41,11 +39,9 @@ export async function purgeTasks(
 }
 
 /**
- * Deletes the tasks of one status modified before `cutoff`, DELETE_BATCH at a time, each batch its own
- * write (`exclusive`), until none is left or `stop` aborts. The rows are picked as a claim picks (lockForClaim): on
- * PostgreSQL locked, so that a row changed meanwhile (`sq requeue` sent it back to the queue) is judged
- * again as it is now, and kept; then deleted by primary key (the pick's conditions repeated outside
- * would make SQLite walk the whole status range at every batch).
+ * Deletes the tasks of one status modified before `cutoff`, a batch per write, until none is left or
+ * `stop` aborts. Picked as a claim picks (lockForClaim), so a row requeued meanwhile is judged as it is
+ * now and kept; deleted by primary key (the pick's conditions again would walk SQLite's status range).
  */
 async function deleteEnded(
   backend: Backend,
@@ -76,15 +72,18 @@ async function deleteEnded(
   return deleted
 }
 
-/** Ids of tasks in the given statuses (of one queue if named), newest first (for `requeue --status`; see inModifiedOrder). */
+/** Ids of tasks in the given statuses (of one queue if named), newest first (for `requeue --status`). */
 export async function idsWithStatus(
   backend: Backend,
   statuses: Status[],
-  o: { queue?: string; limit?: number } = {},
+  o: { queue?: string } = {},
 ): Promise<string[]> {
   if (statuses.length === 0) return []
-  const all = backend.db.selectFrom('sq_tasks').select(['id', 'modified'])
-  const q = o.queue === undefined ? all : all.where('queue', '=', o.queue)
-  const rows = await inModifiedOrder(backend, statuses, q, { direction: 'desc', limit: o.limit ?? 100_000 })
+  const rows = await newestFirst<{ id: string }>(backend, {
+    select: '"id", "modified"',
+    statuses,
+    where: (p) => [o.queue !== undefined && `"queue" = ${p(o.queue)}`],
+    limit: 100_000,
+  })
   return rows.map((r) => r.id)
 }

@@ -1,15 +1,12 @@
-import { STATUSES, type Task, type TaskRun } from '../types.js'
-import { type Connection, type SqlRunner, statement } from './backend.js'
+import { type Status, STATUSES, type Task, type TaskRun } from '../types.js'
+import { type Connection, runStatement, type SqlRunner, type SqlSpelling } from './backend.js'
 import { likeEscape, searchSql } from './search.js'
-import { newTaskColumnList, newTaskValues, toTask, type TaskRow } from './task-row.js'
+import { newTaskInsert, toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
 
 export type { ListFilter } from './task-types.js'
 
-/**
- * What `sq enqueue`, `show` and `list` run: written out as SQL (SqlSpelling), so that a one-shot command
- * loads no query builder, which would cost it about as much as the rest of its work.
- */
+/** What `sq enqueue`, `show` and `list` run, written out: a one-shot command loads no query builder. */
 
 /** A Connection, or a Backend. */
 export type TaskStore = SqlRunner & Pick<Connection, 'toIso'>
@@ -38,32 +35,24 @@ export function queueCounts(tasks: readonly Pick<NewTask, 'queue'>[]): Map<strin
  * max_attempts, key, run_at, after_seconds] per task (run_at null for a delay, after_seconds 0 for a time).
  */
 export function newTasksJson(rows: NewTask[]): string {
+  const runAt = ({ runAt: r }: NewTask) => ('at' in r ? [r.at, 0] : [null, r.afterSeconds])
   return JSON.stringify(
-    rows.map((r) => [
-      r.id,
-      r.task,
-      r.argsJson,
-      r.queue,
-      r.priority,
-      r.maxAttempts,
-      r.key,
-      'at' in r.runAt ? r.runAt.at : null,
-      'at' in r.runAt ? 0 : r.runAt.afterSeconds,
-    ]),
+    rows.map((r) => [r.id, r.task, r.argsJson, r.queue, r.priority, r.maxAttempts, r.key, ...runAt(r)]),
   )
 }
 
 /**
- * Inserts a task. With a key, a queued or running task of the same key wins: the unique partial index
- * makes the insert do nothing, and that task's id is returned instead (`created: false`). Doing nothing
- * rather than failing keeps an app's transaction usable: on PostgreSQL an error aborts it (executor.ts).
+ * Inserts a task. With a key, a queued or running task of the same key wins: the insert does nothing
+ * (an error would abort an app's transaction on PostgreSQL), and that task's id is returned.
  */
 export async function insertTask(backend: SqlRunner, t: NewTask): Promise<{ id: string; created: boolean }> {
   const keyed = t.key !== null
-  const [text, name] = insertSql(backend, 'at' in t.runAt, keyed)
+  const at = 'at' in t.runAt
+  const name = `insert_task_${at ? 'at' : 'after'}${keyed ? '_keyed' : ''}`
   const runAt = 'at' in t.runAt ? t.runAt.at : t.runAt.afterSeconds
   for (;;) {
-    await backend.query(text, [t.id, t.task, t.argsJson, t.queue, t.priority, t.maxAttempts, t.key, runAt], name)
+    const values = [t.id, t.task, t.argsJson, t.queue, t.priority, t.maxAttempts, t.key, runAt]
+    await runStatement(backend, name, () => insertSql(backend.spelling, at, keyed), values)
     if (!keyed) return { id: t.id, created: true }
     const [holder] = await backend.query<{ id: string }>(
       `select "id" from "sq_tasks" where "key" = ${backend.spelling.param(1)} and "status" in ('queued', 'progress')`,
@@ -76,20 +65,14 @@ export async function insertTask(backend: SqlRunner, t: NewTask): Promise<{ id: 
 }
 
 /**
- * The INSERT of one task, and its name (kept prepared: planning is ~1/4 of the server's work for one
- * row, and an app may call createTask in a loop). With a key it does nothing where the key is held (no
- * conflict target: the active key's is the only unique index a new row can meet).
+ * The INSERT of one task, kept prepared (planning is ~1/4 of the server's work for one row). With a key
+ * it does nothing where the key is held: the only unique index a new row can meet.
  */
-function insertSql(runner: SqlRunner, at: boolean, keyed: boolean): [text: string, name: string] {
-  const name = `insert_task_${at ? 'at' : 'after'}${keyed ? '_keyed' : ''}`
-  const text = statement(runner, name, () => {
-    const { spelling } = runner
-    const p = (i: number) => spelling.param(i + 1)
-    const values = newTaskValues(spelling.now, p, at ? p(7) : spelling.nowPlusSeconds(p(7)))
-    const insert = `insert into "sq_tasks" ${newTaskColumnList()} values (${values})`
-    return spelling.announcingQueue(keyed ? `${insert} on conflict do nothing` : insert)
-  })
-  return [text, name]
+function insertSql(spelling: SqlSpelling, at: boolean, keyed: boolean): string {
+  const p = (i: number) => spelling.param(i + 1)
+  const { columns, values } = newTaskInsert(spelling.now, p, at ? p(7) : spelling.nowPlusSeconds(p(7)))
+  const insert = `insert into "sq_tasks" ${columns} values (${values})`
+  return spelling.announcingQueue(keyed ? `${insert} on conflict do nothing` : insert)
 }
 
 export async function getTask(backend: TaskStore, id: string): Promise<Task | undefined> {
@@ -107,27 +90,22 @@ export async function taskRuns(backend: TaskStore, task: Task): Promise<TaskRun[
     [task.id],
   )
   const earlier = rows.map((r) => ({ ...r, started: backend.toIso(r.started), finished: backend.toIso(r.finished) }))
-  if (task.status === 'queued' || task.started === null) return earlier
-  const { attempts: attempt, worker, started, finished, error } = task
-  return [...earlier, { attempt, worker, started, finished, outcome: latestOutcome(task), error }]
+  const { attempts: attempt, worker, started, finished, error, status } = task
+  if (status === 'queued' || started === null) return earlier
+  // As migration 009's trigger names a run it keeps: lost if its error says so, else its status.
+  const outcome = status === 'progress' ? null : error?.match(/^Worker .* stopped heartbeating/) ? 'lost' : status
+  return [...earlier, { attempt, worker, started, finished, outcome, error }]
 }
 
 type RunRow = Omit<TaskRun, 'started' | 'finished'> & { started: Date | string | null; finished: Date | string }
-
-/** How the row's own run ended, as migration 009's trigger names it when it copies the run. */
-function latestOutcome(task: Task): TaskRun['outcome'] {
-  if (task.status === 'progress' || task.status === 'queued') return null
-  return task.error !== null && /^Worker .* stopped heartbeating/.test(task.error) ? 'lost' : task.status
-}
 
 const LOWEST_ID = '00000000-0000-0000-0000-000000000000'
 const HIGHEST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff'
 const CANONICAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /**
- * Tasks whose id starts with `prefix`, lower case (at most `limit`, to tell unique from ambiguous): the
- * range from the prefix filled out with 0s to it filled out with fs, over the primary key on both
- * databases (PostgreSQL's uuid has no LIKE). A prefix that fills out to no UUID starts no id.
+ * Tasks whose id starts with `prefix`, lower case (at most `limit`: unique or ambiguous): the primary key
+ * range from the prefix filled out with 0s to it filled out with fs (PostgreSQL's uuid has no LIKE).
  */
 export async function findByIdPrefix(backend: SqlRunner, prefix: string, limit = 2): Promise<string[]> {
   const lowest = prefix + LOWEST_ID.slice(prefix.length)
@@ -150,63 +128,69 @@ async function withLiveOutput(backend: TaskStore, row: TaskRow): Promise<Task> {
 }
 
 /** A run's chunks, joined per stream. */
-export async function readChunks(
-  backend: SqlRunner,
-  id: string,
-  claim: number,
-): Promise<{ output: string; log: string }> {
+export async function readChunks(backend: SqlRunner, id: string, claim: number) {
   const p = (n: number) => backend.spelling.param(n)
   const rows = await backend.query<{ stream: string; data: string }>(
     `select "stream", "data" from "sq_task_chunks" where "task_id" = ${p(1)} and "claim" = ${p(2)} order by "seq"`,
     [id, claim],
   )
-  let output = ''
-  let log = ''
-  for (const row of rows) {
-    if (row.stream === 'output') output += row.data
-    else log += row.data
-  }
-  return { output, log }
+  const joined = (stream: string) => rows.flatMap((r) => (r.stream === stream ? [r.data] : [])).join('')
+  return { output: joined('output'), log: joined('log') }
 }
 
 /**
- * `--task PATTERN` as a LIKE pattern of lower case: with `*` or `?` a glob over the WHOLE reference
- * (`hel*` does not match `tasks/hello`), `*` crossing `/` and `#`; without them a substring. `%` and `_`
- * are literal. Compared with lower(column): SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
+ * `--task PATTERN` as a LIKE pattern of lower case (compared with lower(column): PostgreSQL's LIKE heeds
+ * case): with `*` or `?` a glob over the WHOLE reference, `*` crossing `/` and `#`; else a substring.
  */
 export function globToLike(pattern: string): string {
   const escaped = likeEscape(pattern).replace(/\*/g, '%').replace(/\?/g, '_')
   return /[*?]/.test(pattern) ? escaped : `%${escaped}%`
 }
 
-/**
- * Newest first by `modified`, then `id`. No index orders the table by `modified` (migration 005 dropped
- * it), so each status is one walk of sq_tasks_status_modified cut at the limit, and the walks are merged
- * (as modified-order.ts does in Kysely).
- */
+/** Tasks of the filter, newest first (newestFirst), each with its live output. */
 export async function listTasks(backend: TaskStore, f: ListFilter): Promise<Task[]> {
+  const rows = await newestFirst<TaskRow>(backend, {
+    select: '*',
+    statuses: f.statuses,
+    where: (p) => [
+      f.taskPattern && `lower("task") like ${p(globToLike(f.taskPattern.toLowerCase()))} escape '\\'`,
+      f.since && `"modified" >= ${p(f.since)}`,
+      f.search && searchSql(f.search, p),
+    ],
+    limit: f.limit,
+  })
+  return Promise.all(rows.map((row) => withLiveOutput(backend, row)))
+}
+
+/**
+ * Rows of tasks of some statuses (all when none), newest first by `modified`, then `id`: `limit` after
+ * `offset`. `select` names `modified` and `id`; `where` gives the other filters, its values added by `p`.
+ * No index orders the table by `modified`, so each status is one walk of sq_tasks_status_modified, merged.
+ */
+export function newestFirst<R>(
+  store: SqlRunner,
+  o: {
+    select: string
+    statuses?: readonly Status[]
+    where: (p: (value: unknown) => string) => Array<string | false | null | undefined>
+    limit: number
+    offset?: number
+  },
+): Promise<R[]> {
   const values: unknown[] = []
   // Each use of a value is a parameter of its own: SQLite's `?` are numbered by position.
   const p = (value: unknown) => {
     values.push(value)
-    return backend.spelling.param(values.length)
+    return store.spelling.param(values.length)
   }
-  const filters = (): string[] => {
-    const where: string[] = []
-    if (f.taskPattern) where.push(`lower("task") like ${p(globToLike(f.taskPattern.toLowerCase()))} escape '\\'`)
-    if (f.since) where.push(`"modified" >= ${p(f.since)}`)
-    if (f.search) where.push(searchSql(f.search, p))
-    return where
-  }
-  const newestFirst = () => `order by "modified" desc, "id" desc limit ${p(f.limit)}`
-  const statuses = [...new Set(f.statuses && f.statuses.length > 0 ? f.statuses : STATUSES)]
+  const offset = o.offset ?? 0
+  const order = `order by "modified" desc, "id" desc`
+  const walk = (status: Status, limit: number) =>
+    `select ${o.select} from "sq_tasks" where ${[`"status" = ${p(status)}`, ...o.where(p).filter(Boolean)].join(' and ')} ${order} limit ${p(limit)}`
+  const statuses = [...new Set(o.statuses && o.statuses.length > 0 ? o.statuses : STATUSES)]
+  if (statuses.length === 1) return store.query<R>(`${walk(statuses[0]!, o.limit)} offset ${p(offset)}`, values)
   // Each walk a subquery of its own: SQLite allows no ORDER BY or LIMIT on a member of a UNION.
-  const walks = statuses.map(
-    (status, i) =>
-      `select * from (select * from "sq_tasks" where ${[`"status" = ${p(status)}`, ...filters()].join(' and ')} ` +
-      `${newestFirst()}) as "w${i}"`,
-  )
-  const text = walks.length === 1 ? walks[0]! : `select * from (${walks.join(' union all ')}) as "m" ${newestFirst()}`
-  const rows = await backend.query<TaskRow>(text, values)
-  return Promise.all(rows.map((row) => withLiveOutput(backend, row)))
+  const walks = statuses.map((status, i) => `select * from (${walk(status, offset + o.limit)}) as "w${i}"`)
+  const merged = `select * from (${walks.join(' union all ')}) as "m" ${order}`
+  return store.query<R>(`${merged} limit ${p(o.limit)} offset ${p(offset)}`, values)
 }

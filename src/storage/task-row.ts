@@ -3,9 +3,8 @@ import { MAX_ARGS_DEPTH, nestsDeeper, parseStoredArgs } from '../queue/args.js'
 import type { Progress, Status, TaskArgs } from '../task.js'
 
 /**
- * The task row, defined once: the table's type, the record `--json` prints, what a claim and a requeue
- * clear and what a verdict measures all derive from TASK_COLUMNS. Adding a column is one entry here plus
- * a migration. Names are the SPEC's JSON field names; the TypeScript domain around them is camelCase.
+ * The task row, defined once: the table's type, the record `--json` prints (the SPEC's names), what a
+ * claim and a requeue clear and what a verdict measures all derive from TASK_COLUMNS.
  */
 
 /**
@@ -98,8 +97,7 @@ export const TASK_COLUMNS = {
 function parseStoredProgress(text: string): Progress {
   const value: unknown = JSON.parse(text)
   const p = value as Record<string, unknown>
-  const optional = (field: string, type: string) =>
-    p[field] === undefined || p[field] === null || typeof p[field] === type
+  const optional = (field: string, type: string) => p[field] == null || typeof p[field] === type
   if (
     typeof value !== 'object' ||
     value === null ||
@@ -151,20 +149,12 @@ export const RECORD_COLUMNS = names.filter(
 
 type CamelCase<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S
 const camelCase = (name: string) => name.replace(/_(.)/g, (_, c: string) => c.toUpperCase())
-type UsageColumn = WithRole<'usage'>
 
 /** What the worker measures of a run, named as the domain names it: cpu_ms → cpuMs, and so on. */
-export type RunUsage = { [K in UsageColumn as CamelCase<K>]?: number | null }
+export type RunUsage = { [K in WithRole<'usage'> as CamelCase<K>]?: number | null }
 
 /** Each usage column with its RunUsage field, for the statements that write a verdict. */
 export const USAGE = withRole('usage').map((column) => ({ column, field: camelCase(column) as keyof RunUsage }))
-
-/** A run's usage as the columns that hold it; what was not measured is null. */
-export function usageColumns(usage: RunUsage): { [K in UsageColumn]: number | null } {
-  return Object.fromEntries(USAGE.map(({ column, field }) => [column, usage[field] ?? null])) as {
-    [K in UsageColumn]: number | null
-  }
-}
 
 /** A run's results cleared: a claim starts from this, and so does a requeue. */
 export const CLEARED_RESULTS = nulls(withRole('result', 'usage'))
@@ -173,35 +163,11 @@ export const CLEARED_RESULTS = nulls(withRole('result', 'usage'))
 export const CLEARED_CLAIM = nulls(withRole('claim'))
 
 /**
- * The columns an INSERT of a new task writes, in this order (newTaskValues); the others keep their
- * defaults or stay null.
+ * Every INSERT of new tasks (task-repository.ts, bulk-insert.ts): its columns, `("id", …)`, and their
+ * values, `field(i)` the i-th of newTasksJson's fields (`type` where a JSON field must be cast).
  */
-export const NEW_TASK_COLUMNS = [
-  'id',
-  'task',
-  'args',
-  'status',
-  'queue',
-  'priority',
-  'max_attempts',
-  'attempts',
-  'key',
-  'created',
-  'modified',
-  'run_at',
-] as const satisfies readonly ColumnName[]
-
-export type NewTaskColumn = (typeof NEW_TASK_COLUMNS)[number]
-
-export const newTaskColumnList = () => `(${NEW_TASK_COLUMNS.map((c) => `"${c}"`).join(', ')})`
-
-/**
- * The values of every INSERT of new tasks (one in task-repository.ts, a batch in bulk-insert.ts), in
- * NEW_TASK_COLUMNS' order: `field(i)` is the i-th of newTasksJson's fields (`type`, its column's, where
- * a JSON field must be cast), then run_at. A Record: a column added above is a compile error here.
- */
-export function newTaskValues(now: string, field: (i: number, type?: string) => string, runAt: string): string {
-  const values: Record<NewTaskColumn, string> = {
+export function newTaskInsert(now: string, field: (i: number, type?: string) => string, runAt: string) {
+  const values = {
     id: field(0, 'uuid'),
     task: field(1),
     args: field(2),
@@ -214,8 +180,9 @@ export function newTaskValues(now: string, field: (i: number, type?: string) => 
     created: now,
     modified: now,
     run_at: runAt,
-  }
-  return NEW_TASK_COLUMNS.map((c) => values[c]).join(', ')
+  } satisfies Partial<Record<ColumnName, string>>
+  const columns = Object.keys(values).map((c) => `"${c}"`)
+  return { columns: `(${columns.join(', ')})`, values: Object.values(values).join(', ') }
 }
 
 /** A row as the record, built from TASK_COLUMNS, which TaskRecord is mapped from (hence the one cast). */

@@ -1,14 +1,11 @@
 /**
- * Is this error (or its cause) the database unreachable for now (refused, reset, starting up, out of
- * connections), not what waiting cannot fix (a wrong password, no such database)? A worker started
- * during a failover waits on the first kind and exits on the second.
+ * Is this error (or its cause) the database unreachable for now (refused, starting up, out of connections),
+ * not what waiting cannot fix (a wrong password)? A worker started during a failover waits on the first.
  */
 export function isUnreachable(error: unknown): boolean {
   for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     const code = typeof e.code === 'string' ? e.code : ''
-    if (TRANSIENT_NETWORK.has(code)) return true
-    // SQLSTATE 08 connection exception, 57P01-57P03 shutting down / cannot connect now, 53300 too many clients.
-    if (/^(08|57P0[123]|53300)/.test(code)) return true
+    if (TRANSIENT.test(code)) return true
     if (
       code === '' &&
       /Connection terminated|connection timeout|server closed the connection/i.test(String((e as Error).message))
@@ -19,12 +16,5 @@ export function isUnreachable(error: unknown): boolean {
   return false
 }
 
-const TRANSIENT_NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'EPIPE',
-])
+/** Node's network errors; SQLSTATE 08 connection exception, 57P01-3 shutting down, 53300 too many clients. */
+const TRANSIENT = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|EPIPE)$|^(08|57P0[123]|53300)/

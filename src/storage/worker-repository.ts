@@ -1,6 +1,5 @@
 import type { WorkerInfo } from '../types.js'
-import { type Backend, parameters, statement } from './backend.js'
-import type { RunRef } from './fencing.js'
+import { type Backend, runStatement } from './backend.js'
 import type { TaskRow } from './task-row.js'
 import type { WorkersTable } from './schema.js'
 
@@ -29,42 +28,35 @@ export async function registerWorker(backend: Backend, w: WorkerRegistration): P
  * row is gone: another worker judged this one dead and it must stop.
  */
 export async function heartbeat(backend: Backend, id: string, running: number): Promise<number | null> {
-  const text = statement(backend, 'heartbeat', () => {
-    const p = parameters(backend.spelling)
-    return `update "sq_workers" set "last_heartbeat" = ${backend.spelling.now}, "running" = ${p()} where "id" = ${p()}
-      returning ${backend.spelling.nowMs} as "ms"`
-  })
-  const [row] = await backend.kept.query<{ ms: number }>(text, [running, id], 'heartbeat')
+  const { now, nowMs } = backend.spelling
+  const sql = (p: () => string) =>
+    `update "sq_workers" set "last_heartbeat" = ${now}, "running" = ${p()} where "id" = ${p()} returning ${nowMs} as "ms"`
+  const [row] = await runStatement<{ ms: number }>(backend.kept, 'heartbeat', sql, [running, id])
   return row ? Number(row.ms) : null
 }
 
 /** A worker as its last heartbeat left it. */
 export type Peer = Pick<WorkerInfo, 'id' | 'queues' | 'concurrency' | 'running'>
 
-/** What a worker learns of the others at each heartbeat, in one read. */
-export interface Survey {
-  /** Workers that heartbeated within the timeout. */
-  live: Peer[]
-  /** Some worker is silent for longer than the timeout, or some running task has no live worker. */
-  rescueDue: boolean
-}
-
-export async function survey(backend: Backend, heartbeatTimeout: number): Promise<Survey> {
-  const text = statement(backend, 'survey', () => {
-    const { spelling } = backend
-    const p = parameters(spelling)
-    const cutoff = () => spelling.nowPlusSeconds(p())
+/**
+ * What a worker learns of the others at each heartbeat, in one read: the workers that heartbeated
+ * within the timeout, and whether a rescue is due (a worker silent for longer, or a running task whose
+ * worker is not live).
+ */
+export async function survey(backend: Backend, timeout: number): Promise<{ live: Peer[]; rescueDue: boolean }> {
+  const sql = (p: () => string) => {
+    const cutoff = () => backend.spelling.nowPlusSeconds(p())
     const orphans = `select 1 from "sq_tasks" "t" left join "sq_workers" "x" on "x"."id" = "t"."worker_id"
       where "t"."status" = 'progress' and ("x"."id" is null or "x"."last_heartbeat" < ${cutoff()})`
     return `select "w"."id", "w"."queues", "w"."concurrency", "w"."running", "w"."last_heartbeat" >= ${cutoff()} as "live", "o"."orphans"
       from (select exists (${orphans}) as "orphans") "o" left join "sq_workers" "w" on 1 = 1`
-  })
-  type Row = Pick<WorkersTable, 'concurrency' | 'running' | 'queues'> & { id: string | null }
-  const rows = await backend.kept.query<Row & { live: unknown; orphans: unknown }>(
-    text,
-    [-heartbeatTimeout, -heartbeatTimeout],
-    'survey',
-  )
+  }
+  type Row = Pick<WorkersTable, 'concurrency' | 'running' | 'queues'> & {
+    id: string | null
+    live: unknown
+    orphans: unknown
+  }
+  const rows = await runStatement<Row>(backend.kept, 'survey', sql, [-timeout, -timeout])
   const workers = rows.filter((r) => r.id !== null)
   return {
     live: workers
@@ -105,12 +97,8 @@ export async function liveWorkers(backend: Backend, heartbeatTimeout: number): P
   }))
 }
 
-export interface OrphanedRun extends RunRef {
-  worker: string | null
-  attemptsLeft: boolean
-  /** False for a task its worker claimed but had not started (it waited in the worker's local queue). */
-  started: boolean
-}
+/** A run in progress (RunRef); not `started` when its worker claimed it ahead and had not begun it. */
+export type OrphanedRun = ReturnType<typeof toOrphan>
 
 const toOrphan = (r: Pick<TaskRow, 'id' | 'claims' | 'attempts' | 'max_attempts' | 'worker' | 'started'>) => ({
   id: r.id,

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { openDatabase } from '../../src/storage/open.js'
+import { openConnection } from '../../src/storage/open.js'
 import type { Backend, BackendName } from '../../src/storage/backend.js'
 
 /**
@@ -98,7 +98,7 @@ export async function createTestDatabase(dialect: BackendName, adminUrl = PG_ADM
 
 /** Opens (and migrates) a test database through sq's own storage layer. */
 export function openTestDatabase(db: TestDatabase): Promise<Backend> {
-  return openDatabase(db.url)
+  return openConnection(db.url).then((connection) => connection.backend())
 }
 
 /**

@@ -10,7 +10,7 @@ import { schedulesAndPauses } from '../../src/storage/migrations/003-schedules-a
 import { notifyPerStatement } from '../../src/storage/migrations/004-notify-per-statement.js'
 import { dropModifiedIndex } from '../../src/storage/migrations/005-drop-modified-index.js'
 import { idsInByteOrder } from '../../src/storage/migrations/006-ids-in-byte-order.js'
-import { cancelRunning } from '../../src/storage/run-repository.js'
+import { cancelTask } from '../../src/storage/control-repository.js'
 import { findByIdPrefix } from '../../src/storage/task-repository.js'
 import { migrateOnly } from '../helpers/migrations.js'
 import { createTestDatabase, describeOn, type TestDatabase } from '../helpers/db.js'
@@ -78,7 +78,7 @@ describeOn('postgres', 'migration 007 on a PostgreSQL database holding tasks', (
     const heard: string[] = []
     const stop = await d.listen('sq_cancel', (payload) => heard.push(payload))
     try {
-      assert.equal(await cancelRunning(d, running), true)
+      assert.equal((await cancelTask(d, running))?.cancelled, true)
       await waitFor(() => heard.includes(running), 10_000)
     } finally {
       await stop()

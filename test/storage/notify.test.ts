@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import type { Backend } from '../../src/storage/backend.js'
-import { cancelRunning, claimTasks } from '../../src/storage/run-repository.js'
-import { requeueTasks } from '../../src/storage/control-repository.js'
+import { claimTasks } from '../../src/storage/run-repository.js'
+import { cancelTask, requeueTasks } from '../../src/storage/control-repository.js'
 import pg from 'pg'
 import { describeOn, PG_ADMIN_URL, useTestDatabase, type TestDatabase } from '../helpers/db.js'
 import { insertTasks } from '../../src/storage/bulk-insert.js'
@@ -31,7 +31,7 @@ describeOn('postgres', 'status change notifications (postgres)', () => {
     const id = await insert(d, { task: 't#x', queue: 'mail' })
     await waitFor(() => heard.includes(`sq_queued:mail 1 ${id}`), 10_000)
     await claimTasks(d, { workerId: 'w', workerName: 'h:1', pid: 1, queues: ['mail'], limit: 1 })
-    assert.equal(await cancelRunning(d, id), true)
+    assert.equal((await cancelTask(d, id))?.cancelled, true)
     await waitFor(() => heard.includes(`sq_cancel:${id}`) && heard.includes(`sq_ended:${id}`), 10_000)
     heard.length = 0
     assert.deepEqual(await requeueTasks(d, [id]), [id])

@@ -4,7 +4,7 @@ import {
   CLEARED_RESULTS,
   RECORD_COLUMNS,
   toTask,
-  usageColumns,
+  USAGE,
   type TaskRow,
 } from '../../src/storage/task-row.js'
 
@@ -93,7 +93,11 @@ describe('the task row (task-row.ts)', () => {
     assert.deepEqual(CLEARED_CLAIM, { worker_pid: null, worker: null, worker_id: null, started: null })
   })
 
-  it('maps the camelCase usage of a run onto its columns, null where nothing was measured', () => {
-    assert.deepEqual(usageColumns({ cpuMs: 3, durationMs: 12 }), { cpu_ms: 3, peak_rss_bytes: null, duration_ms: 12 })
+  it('names each usage column with its camelCase field of a run', () => {
+    assert.deepEqual(USAGE, [
+      { column: 'cpu_ms', field: 'cpuMs' },
+      { column: 'peak_rss_bytes', field: 'peakRssBytes' },
+      { column: 'duration_ms', field: 'durationMs' },
+    ])
   })
 })

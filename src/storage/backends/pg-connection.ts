@@ -31,10 +31,7 @@ export const PG_SPELLING: SqlSpelling = {
 export const ANNOUNCE_QUEUED = `select pg_notify('sq_queued', "q" || ' ' || "n") from unnest(cast($1 as text[]), cast($2 as integer[])) as "c"("q", "n")`
 export const announcedValues = (counts: ReadonlyMap<string, number>) => [[...counts.keys()], [...counts.values()]]
 
-/**
- * A pool that survives its server: a lost idle client emits 'error' on the pool, one checked out on
- * itself. Unheard, either would crash every worker at a restart; the query in flight fails on its own.
- */
+/** A pool that survives its server: an unheard 'error' of a lost client would crash the worker at a restart. */
 export function survivingPool(config: PoolConfig): Pool {
   const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...config })
   pool.on('error', () => {})

@@ -2,11 +2,9 @@ import { createRequire, Module } from 'node:module'
 import type PgModule from 'pg'
 
 /**
- * The pg driver without what costs every process and serves none:
- * - its Cloudflare probe: pg asks `navigator.userAgent` (Node ≥ 21), else builds a `Response`, which on
- *   Node 20 loads the whole fetch stack: ~9 MB of RSS and tens of ms. A `navigator` that exists only
- *   during the (synchronous) require answers as Node 21 would.
- * - node:crypto, until a password must be hashed (deferCrypto).
+ * The pg driver without what costs every process and serves none: node:crypto until a password must be
+ * hashed (deferCrypto), and its Cloudflare probe, which without `navigator.userAgent` (Node < 21) loads
+ * the whole fetch stack (~9 MB, tens of ms): a `navigator` exists during the (synchronous) require.
  */
 function loadPg(): typeof PgModule {
   const require = createRequire(import.meta.url)
@@ -22,9 +20,8 @@ function loadPg(): typeof PgModule {
 }
 
 /**
- * pg's lib/crypto/utils.js loads node:crypto (~4% of `node -e 0`) for password authentication alone.
- * pg reads its functions at each call, so require's cache gets a stand-in whose first read loads it.
- * A pg laid out otherwise loads as it is.
+ * pg's lib/crypto/utils.js loads node:crypto (~4% of `node -e 0`) for passwords alone; pg reads its
+ * functions at each call, so require's cache gets a stand-in whose first read loads it.
  */
 function deferCrypto(require: NodeJS.Require): void {
   let file: string

@@ -10,10 +10,9 @@ const texts = new Map<string, string>()
 let generation = 0
 
 /**
- * One statement on the pool or a client (SqlRunner.query), a named one prepared per connection. A newer
- * sq's migration may change a table's columns; the server then refuses a prepared statement whose result
- * that changes before it does anything, so it is prepared again under a new name. (In a transaction the
- * refusal aborted, that fails too: the caller writes again, as after any outage.)
+ * One statement on the pool or a client (SqlRunner.query), a named one prepared per connection. One a
+ * newer sq's migration changed the result of is refused before it does anything: prepared again under
+ * a new name (in a transaction the refusal aborted, the caller writes again, as after any outage).
  */
 export async function pgQuery<R>(
   on: Pool | Client,

@@ -24,8 +24,7 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     async close() {
       await listener.close()
       await db.destroy()
-      // Kysely ends a pool only if it ever ran a query on it; statements written out run on the pool
-      // directly, and a pool left open keeps the process alive.
+      // Kysely ends a pool only if it ran a query on it; one left open keeps the process alive.
       if (!pool.ending) await pool.end()
     },
     ...clockOf(connection.spelling),

@@ -3,21 +3,17 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import { StorageError } from '../../errors.js'
-import { isoReader, lazyBackend, type Backend, type Connection, type SqlSpelling } from '../backend.js'
+import { isoReader, lazyBackend, runNative, type Backend, type Connection, type SqlSpelling } from '../backend.js'
 
 /** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000
 /**
- * Each connection's page cache, in KiB (SQLite's default: 2,000). A commit by any other process empties
- * it anyway, and the OS's cache keeps the file for all; a large one only kept a long-running worker's
- * memory ~2.5 MB above idle. The worker's statements each read a few pages.
+ * Each connection's page cache, in KiB (SQLite's default: 2,000): another process's commit empties it
+ * anyway, and the OS caches the file; the default only kept a worker ~2.5 MB above idle.
  */
 const PAGE_CACHE_KIB = 512
 
-/**
- * Required, not imported: an import of CommonJS has Node scan its source for named exports first, a few
- * ms of every one-shot command. A missing package throws MODULE_NOT_FOUND, which open.ts reports.
- */
+/** Required, not imported: Node scans an imported CommonJS module for its exports (ms of every command). */
 const Sqlite: typeof BetterSqlite3 = createRequire(import.meta.url)('better-sqlite3')
 
 /**
@@ -88,18 +84,9 @@ function withStatementCache(native: BetterSqlite3.Database, max = 256): NativeSq
   }
 }
 
-/** One statement run at once on the connection, its prepared statement kept. */
-export function runNative<R>(cached: NativeSqlite, text: string, values: readonly unknown[]): R[] {
-  const statement = cached.prepare(text)
-  if (statement.reader) return statement.all(...values) as R[]
-  statement.run(...values)
-  return []
-}
-
 /**
- * One connection per file per process. better-sqlite3 is synchronous: with two, a write on one would
- * wait for the other's lock while blocking the only thread that could release it. So a second open
- * shares the first one's connection (Kysely serialises its use), and the last close closes it.
+ * One connection per file per process: better-sqlite3 is synchronous, so a write on a second would wait
+ * for the first's lock blocking the only thread that could release it. The last close closes it.
  */
 const shared = new Map<string, { connection: Connection; refs: number }>()
 

@@ -1,14 +1,11 @@
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, sql } from 'kysely'
-import type { Backend, Connection, Session } from '../backend.js'
+import { type Backend, type Connection, runNative, type Session } from '../backend.js'
 import type { Database } from '../schema.js'
 import { clockOf } from './clock.js'
 import { WalWatcher } from './wal-watcher.js'
-import { runNative, type NativeSqlite } from './sqlite-connection.js'
+import type { NativeSqlite } from './sqlite-connection.js'
 
-/**
- * Kysely's SQLite adapter takes no migration lock (it assumes one connection), but several processes
- * may open one file. BEGIN IMMEDIATE is a lock across them, and SQLite's DDL is transactional.
- */
+/** A migration lock across processes (Kysely's SQLite adapter takes none): SQLite's DDL is transactional. */
 class LockingSqliteAdapter extends SqliteAdapter {
   override async acquireMigrationLock(db: Kysely<unknown>): Promise<void> {
     await sql`begin immediate`.execute(db)
@@ -45,9 +42,8 @@ export function sqliteBackend(connection: Connection, cached: NativeSqlite, reso
       // Kysely closes the handle only if it ever ran a query on it (the -wal file stayed otherwise).
       if (native.open) native.close()
     },
-    // Outside a transaction at once on the connection, without Kysely's per-query work (createTask's
-    // INSERT: 44 → 35 µs of CPU): better-sqlite3 is synchronous, so nothing else runs meanwhile. Inside
-    // another call's, it waits its turn through Kysely rather than join it.
+    // Outside a transaction at once, without Kysely's per-query work (better-sqlite3 is synchronous);
+    // inside another call's, it waits its turn through Kysely rather than join it.
     async query<R>(text: string, values: readonly unknown[]): Promise<R[]> {
       if (!native.inTransaction) return runNative<R>(cached, text, values)
       return (await db.executeQuery<R>(CompiledQuery.raw(text, [...values]))).rows as R[]
