@@ -1,8 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import { concealCommandLinePasswords } from '../../src/command-line-secrets.js'
-import { type Command, commandIO, logLine } from '../actions/io.js'
-import { reportError } from '../actions/report-error.js'
+import { type Command, commandIO, logLine, reportError } from '../actions/io.js'
 import type { CommandDef } from '../flag-table.js'
 import { ENQUEUE, LIST, SHOW, WORKER } from '../flags.js'
 import { helpRequest, printHelp } from './help.js'
@@ -29,7 +28,12 @@ export async function runFast(argv: string[], packageJson: URL): Promise<boolean
   concealCommandLinePasswords(argv)
   // DEBUG makes oclif print its own debug lines; SQ_CONTENT_TYPE=json is oclif's --json by environment.
   if (process.env.SQ_CLI === 'oclif' || process.env.DEBUG || process.env.SQ_CONTENT_TYPE) return false
-  if (argv.length === 1 && argv[0] === '--version') return printVersion(packageJson)
+  if (argv.length === 1 && argv[0] === '--version') {
+    // oclif's `--version`: its user agent.
+    const agent = userAgent(packageJson)
+    if (agent !== undefined) logLine(agent)
+    return agent !== undefined
+  }
   const help = helpRequest(argv)
   if (help !== undefined) return printHelp(help, userAgent(packageJson))
   const id = argv[0]!
@@ -48,14 +52,6 @@ export async function runFast(argv: string[], packageJson: URL): Promise<boolean
     await io.close()
   }
   if (result && io.json) io.logJson(result)
-  return true
-}
-
-/** oclif's `--version`: its user agent. */
-function printVersion(packageJson: URL): boolean {
-  const agent = userAgent(packageJson)
-  if (agent === undefined) return false
-  logLine(agent)
   return true
 }
 
