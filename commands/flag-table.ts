@@ -65,14 +65,19 @@ export function defineCommand<const T extends CommandDef>(def: T): T {
   return def
 }
 
-/** A flag of each type: `flag.string(description, { default })`, as oclif's `Flags.string`. */
-export const flag = { string: ofType('string'), integer: ofType('integer'), boolean: ofType('boolean') }
+/** A flag of each type, as oclif's (`flag.string(description, { default })`); a boolean's default is false. */
+export const flag = {
+  string: ofType('string', {}),
+  integer: ofType('integer', {}),
+  boolean: ofType('boolean', { default: false }),
+}
 
-function ofType<T extends FlagDef['type']>(type: T) {
+function ofType<T extends FlagDef['type'], D extends Partial<FlagDef>>(type: T, defaults: D) {
   // biome-ignore lint/complexity/noBannedTypes: no other field is given
   return <const F extends Omit<FlagDef, 'type' | 'description'> = {}>(description: string, def: F = {} as F) => ({
     type,
     description,
+    ...defaults,
     ...def,
   })
 }

@@ -11,7 +11,7 @@ export const SHARED = {
     helpValue: 'URL',
   }),
   root: flag.string('directory task references are relative to [env: SQ_ROOT]', { helpValue: 'DIR' }),
-  verbose: flag.boolean('print stack traces with errors', { default: false }),
+  verbose: flag.boolean('print stack traces with errors'),
 } as const satisfies FlagTable
 
 const STATUSES = 'S[,S…]'
@@ -26,9 +26,7 @@ export const ENQUEUE = defineCommand({
       'one arg as key=value (value parsed as JSON when it parses; a number only when it reads back exactly, so 1.10 stays "1.10"); repeatable',
       { multiple: true, default: [] },
     ),
-    wait: flag.boolean('block until the task ends, streaming its output; exit 1 unless it completed', {
-      default: false,
-    }),
+    wait: flag.boolean('block until the task ends, streaming its output; exit 1 unless it completed'),
     'wait-timeout': flag.string(
       'with --wait: stop waiting after this long (e.g. 10m), exit 1 and leave the task as it is',
       { helpValue: DURATION },
@@ -54,7 +52,6 @@ export const SHOW = defineCommand({
   flags: {
     follow: flag.boolean('print the output as it grows until the task ends; exit 1 unless it completed', {
       char: 'f',
-      default: false,
     }),
   },
 })
@@ -75,7 +72,7 @@ export const LIST = defineCommand({
     }),
     since: flag.string('only tasks modified since: a duration ago (1h, 2d) or an ISO time', { helpValue: 'WHEN' }),
     limit: flag.integer('most tasks to show (a note on stderr says when more match)', { default: 50, min: 1 }),
-    quiet: flag.boolean('print ids only, one per line', { char: 'q', default: false }),
+    quiet: flag.boolean('print ids only, one per line', { char: 'q' }),
   },
 })
 
@@ -88,9 +85,7 @@ export const WORKER = defineCommand({
       min: 1,
       max: 256,
     }),
-    burst: flag.boolean('exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed', {
-      default: false,
-    }),
+    burst: flag.boolean('exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed'),
     timeout: flag.string(
       `how long a task may run: a duration (10m, 1h30m) or seconds, 0 for no limit [env: SQ_TASK_TIMEOUT; default ${SETTING_DEFAULTS.taskTimeout / 3600}h]`,
       { helpValue: DURATION },
@@ -113,7 +108,6 @@ export const WORKER = defineCommand({
       { min: 1 },
     ),
     quiet: flag.boolean('print errors only (failed tasks, database trouble): nothing when all goes well', {
-      default: false,
       exclusive: ['log-level'],
     }),
     'log-level': flag.string('least important lines shown; debug adds the heartbeat', {
@@ -152,7 +146,7 @@ export const PURGE = defineCommand({
       default: 'completed,failed',
       helpValue: STATUSES,
     }),
-    'dry-run': flag.boolean('count what would be deleted, delete nothing', { default: false }),
+    'dry-run': flag.boolean('count what would be deleted, delete nothing'),
   },
 })
 
@@ -187,7 +181,6 @@ export const SERVE = defineCommand({
     ),
     'allow-actions': flag.boolean(
       'let the dashboard cancel, requeue and purge tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
-      { default: false },
     ),
   },
 })
