@@ -3,7 +3,7 @@ import { resolveSettings } from '../src/config.js'
 import { EXIT } from '../src/errors.js'
 import { Queue } from '../src/queue/queue.js'
 import { type Command as SqCommand, commandIO, reportError } from './actions/io.js'
-import type { ArgsOf, CommandDef, FlagDef, FlagsOf, FlagTable, Parsed } from './flag-table.js'
+import type { ArgsOf, CommandDef, FlagDef, FlagsOf, FlagTable, Parsed } from './flags.js'
 import { SHARED } from './flags.js'
 
 /**

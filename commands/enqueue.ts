@@ -9,8 +9,7 @@ import { readInput } from '../src/read-limited.js'
 import type { Status, Task } from '../src/types.js'
 import { formatDuration } from '../ui/format.js'
 import { type CommandIO, command, completedOrExit } from './actions/io.js'
-import type { Parsed } from './flag-table.js'
-import { ENQUEUE } from './flags.js'
+import { ENQUEUE, type Parsed } from './flags.js'
 
 type EnqueueFlags = Parsed<typeof ENQUEUE>['flags']
 

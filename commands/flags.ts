@@ -1,9 +1,83 @@
+import type { Interfaces } from '@oclif/core'
 import { SETTING_DEFAULTS, TASK_DEFAULTS } from '../src/defaults.js'
 import { LOG_FORMATS, LOG_LEVELS } from '../src/worker/log.js'
-import { defineCommand, flag, type FlagTable } from './flag-table.js'
 
-// Every command's flags and arguments, each declared once (commands/flag-table.ts). In a file of their own:
-// the fast path parses the hot commands' argv before it loads their code or oclif.
+/**
+ * Every command's flags and arguments, each declared once, as data: oclif's flags (commands/base.ts), the
+ * fast path's parser (commands/fast/parse.ts) and the parsed values' types derive from them. Plain data in
+ * a file of its own, so the fast path parses the hot commands' argv before it loads their code or oclif.
+ * The fields are oclif's, with oclif's meaning.
+ */
+export interface FlagDef {
+  type: 'string' | 'boolean' | 'integer'
+  description: string
+  helpValue?: string
+  char?: Interfaces.AlphabetLowercase
+  multiple?: boolean
+  default?: string | number | boolean | readonly string[]
+  min?: number
+  max?: number
+  /** The values a string flag takes, and its type a union of them. */
+  options?: readonly string[]
+  exclusive?: readonly string[]
+}
+
+export type FlagTable = Readonly<Record<string, FlagDef>>
+
+/** A command's table; `json` is oclif's `enableJsonFlag` (a `--json` that prints the returned data). */
+export interface CommandDef {
+  readonly args: Readonly<Record<string, { description: string; required?: boolean }>>
+  readonly flags: FlagTable
+  readonly json?: true
+}
+
+type ValueOf<F extends FlagDef> = F['type'] extends 'boolean'
+  ? boolean
+  : F['type'] extends 'integer'
+    ? number
+    : F extends { options: readonly (infer O)[] }
+      ? O
+      : F extends { multiple: true }
+        ? string[]
+        : string
+
+/** The parsed values of a table's flags (a flag with no default may be absent), and of its arguments. */
+export type FlagsOf<T extends FlagTable> = {
+  -readonly [K in keyof T]: T[K] extends { default: unknown } ? ValueOf<T[K]> : ValueOf<T[K]> | undefined
+}
+
+export type ArgsOf<T extends CommandDef['args']> = {
+  -readonly [K in keyof T]: T[K] extends { required: true } ? string : string | undefined
+}
+
+/** A command's argv as parsed, the shared flags included; `argv`: all its arguments (a command not `strict`). */
+export interface Parsed<C extends CommandDef> {
+  args: ArgsOf<C['args']>
+  flags: FlagsOf<C['flags']> & FlagsOf<typeof SHARED> & { json?: boolean }
+  argv: string[]
+}
+
+/** Declares a command's table, keeping its literals (a default, an option list) for the derived types. */
+export function defineCommand<const T extends CommandDef>(def: T): T {
+  return def
+}
+
+/** A flag of each type, as oclif's (`flag.string(description, { default })`); a boolean's default is false. */
+export const flag = {
+  string: ofType('string', {}),
+  integer: ofType('integer', {}),
+  boolean: ofType('boolean', { default: false }),
+}
+
+function ofType<T extends FlagDef['type'], D extends Partial<FlagDef>>(type: T, defaults: D) {
+  // biome-ignore lint/complexity/noBannedTypes: no other field is given
+  return <const F extends Omit<FlagDef, 'type' | 'description'> = {}>(description: string, def: F = {} as F) => ({
+    type,
+    description,
+    ...defaults,
+    ...def,
+  })
+}
 
 /** The flags of every command (oclif's baseFlags). */
 export const SHARED = {
@@ -50,9 +124,7 @@ export const SHOW = defineCommand({
   json: true,
   args: { id: { description: 'task id, or a unique prefix of at least 6 characters', required: true } },
   flags: {
-    follow: flag.boolean('print the output as it grows until the task ends; exit 1 unless it completed', {
-      char: 'f',
-    }),
+    follow: flag.boolean('print the output as it grows until the task ends; exit 1 unless it completed', { char: 'f' }),
   },
 })
 
@@ -90,10 +162,7 @@ export const WORKER = defineCommand({
       `how long a task may run: a duration (10m, 1h30m) or seconds, 0 for no limit [env: SQ_TASK_TIMEOUT; default ${SETTING_DEFAULTS.taskTimeout / 3600}h]`,
       { helpValue: DURATION },
     ),
-    queue: flag.string('queues to take tasks from, comma-separated', {
-      char: 'q',
-      default: TASK_DEFAULTS.queue,
-    }),
+    queue: flag.string('queues to take tasks from, comma-separated', { char: 'q', default: TASK_DEFAULTS.queue }),
     grace: flag.string('how long running tasks get to finish after SIGINT/SIGTERM: a duration (2m) or seconds', {
       default: '30s',
       helpValue: DURATION,
@@ -165,12 +234,7 @@ export const RESUME = defineCommand({
 export const SERVE = defineCommand({
   args: {},
   flags: {
-    port: flag.integer('port to listen on (0 picks a free one)', {
-      char: 'p',
-      default: 8000,
-      min: 0,
-      max: 65535,
-    }),
+    port: flag.integer('port to listen on (0 picks a free one)', { char: 'p', default: 8000, min: 0, max: 65535 }),
     host: flag.string(
       'address to bind; requests must name it as their Host (localhost too for 127.0.0.1). Others expose task data',
       { default: '127.0.0.1' },

@@ -3,8 +3,7 @@ import { escapeControl, firstNonBlankLine } from '../../src/display-text.js'
 import { coerceError, oneLine, TaskEndedBadlyError } from '../../src/errors.js'
 import type { Queue } from '../../src/queue/queue.js'
 import type { Task } from '../../src/types.js'
-import type { CommandDef, FlagsOf, Parsed } from '../flag-table.js'
-import type { SHARED } from '../flags.js'
+import type { CommandDef, FlagsOf, Parsed, SHARED } from '../flags.js'
 
 /** The shared flags the settings are resolved with. */
 export type SharedFlags = Pick<FlagsOf<typeof SHARED>, 'db' | 'root'>

@@ -1,6 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import type { CommandDef, FlagDef, Parsed } from '../flag-table.js'
-import { SHARED } from '../flags.js'
+import { type CommandDef, type FlagDef, type Parsed, SHARED } from '../flags.js'
 
 /** oclif adds --json to a command with `enableJsonFlag` (CommandDef.json); parsing needs only its type. */
 const JSON_FLAG: FlagDef = { type: 'boolean', description: 'Format output as json.', default: false }
