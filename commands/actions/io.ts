@@ -40,11 +40,6 @@ export function command<const C extends CommandDef>(table: C, spec: Omit<Command
   return { ...table, ...spec }
 }
 
-/** oclif's `ux.stdout` is console.log of the text: the same bytes, written the same way. */
-export function logLine(text: string): void {
-  console.log(text)
-}
-
 /** A CommandIO, and `close` for its queue. `core`: what opening needs (the fast path imports it on demand). */
 export function commandIO(
   json: boolean,
@@ -55,7 +50,8 @@ export function commandIO(
   let queue: Promise<Queue> | undefined
   const io: CommandIO = {
     json,
-    log: logLine,
+    // oclif's `this.log` is console.log of the text: the same bytes, written the same way.
+    log: (text) => console.log(text),
     // oclif's logJson without a theme: JSON indented by 2, then a newline.
     logJson: o.logJson ?? ((value) => console.log(JSON.stringify(value, null, 2))),
     resolveSettings: async (f, extra) =>

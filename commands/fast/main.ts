@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import { concealCommandLinePasswords } from '../../src/command-line-secrets.js'
-import { type Command, commandIO, logLine, reportError } from '../actions/io.js'
+import { type Command, commandIO, reportError } from '../actions/io.js'
 import { type CommandDef, ENQUEUE, LIST, SHOW, WORKER } from '../flags.js'
 import { helpRequest, printHelp } from './help.js'
 import { parsePlain } from './parse.js'
@@ -15,12 +15,10 @@ const HOT: Record<string, [CommandDef, () => Promise<Command>]> = {
 }
 
 /**
- * The fast path of `sq`: `enqueue`, `show`, `list`, `worker`, `--version` and help (oclif's, rendered at
- * build time: fast/help.ts) on plain input, without loading oclif (importing @oclif/core alone costs
- * about as much as node's own start; for a worker, ~15 MB of memory held for its whole life). Returns
- * false when oclif must run the command — help in another form or width, every other command, any
- * unusual or bad flag, SQ_CLI=oclif — so that oclif's messages, help and exit codes stay the only ones.
- * The commands' code is the code oclif runs (commands/*.ts), loaded on demand: `--version` loads none.
+ * The fast path of `sq`: the hot commands, `--version` and help (rendered at build time) on plain input,
+ * without loading oclif (@oclif/core alone costs about node's own start; a worker, ~15 MB for its life).
+ * False when oclif must run it (other forms, commands or flags, SQ_CLI=oclif): oclif's messages, help
+ * and exit codes stay the only ones. The commands' code is oclif's (commands/*.ts), loaded on demand.
  */
 export async function runFast(argv: string[], packageJson: URL): Promise<boolean> {
   // First, for the oclif path too: this is the first code every `sq` command runs.
@@ -30,7 +28,7 @@ export async function runFast(argv: string[], packageJson: URL): Promise<boolean
   if (argv.length === 1 && argv[0] === '--version') {
     // oclif's `--version`: its user agent.
     const agent = userAgent(packageJson)
-    if (agent !== undefined) logLine(agent)
+    if (agent !== undefined) console.log(agent)
     return agent !== undefined
   }
   const help = helpRequest(argv)
