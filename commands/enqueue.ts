@@ -16,7 +16,6 @@ type EnqueueFlags = Parsed<typeof ENQUEUE>['flags']
 /** Bytes of `--jsonl` read at most (each line is also held to maxArgsSize). */
 const MAX_JSONL_BYTES = 256 * 1024 * 1024
 
-/** `sq enqueue TASK`: one task; prints its id (or record), or follows it with --wait. */
 export default command(ENQUEUE, {
   summary: 'Add a task to the queue and print its id',
   examples: [
@@ -100,7 +99,6 @@ async function waitForTask(
       signal: interrupt.signal,
       timeout: timeoutMs,
       timeoutText: `${flags['wait-timeout']} (--wait-timeout)`,
-
       onStatus: (s) => (status = s),
     })
   } finally {

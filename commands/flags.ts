@@ -3,10 +3,9 @@ import { SETTING_DEFAULTS, TASK_DEFAULTS } from '../src/defaults.js'
 import { LOG_FORMATS, LOG_LEVELS } from '../src/worker/log.js'
 
 /**
- * Every command's flags and arguments, each declared once, as data: oclif's flags (commands/base.ts), the
- * fast path's parser (commands/fast/parse.ts) and the parsed values' types derive from them. Plain data in
- * a file of its own, so the fast path parses the hot commands' argv before it loads their code or oclif.
- * The fields are oclif's, with oclif's meaning.
+ * Every command's flags and arguments, declared once as plain data apart from its code (the fast path
+ * parses argv before it loads that or oclif): oclif's flags (base.ts), the fast path's parser
+ * (fast/parse.ts) and the parsed types derive from them. The fields are oclif's, with its meaning.
  */
 export interface FlagDef {
   type: 'string' | 'boolean' | 'integer'

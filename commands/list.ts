@@ -5,7 +5,6 @@ import { isStatus, type Status } from '../src/types.js'
 import { command } from './actions/io.js'
 import { LIST } from './flags.js'
 
-/** `sq list`: newest first, as a table, ids (-q) or records (--json). */
 export default command(LIST, {
   summary: 'List tasks, newest first',
   examples: [

@@ -3,7 +3,6 @@ import { renderTaskDetail } from '../ui/render-detail.js'
 import { command, completedOrExit } from './actions/io.js'
 import { SHOW } from './flags.js'
 
-/** `sq show ID`: every field, or the output as it grows with --follow. */
 export default command(SHOW, {
   summary: 'Show every field of a task',
   examples: [
