@@ -17,7 +17,6 @@ export const BARE = {
 }
 
 /** A table of BARE chars, its head bold or not. */
-
 export function tableOf(head: string[], rows: (string | number)[][], o: { boldHead: boolean }): string {
   const table = new Table({
     head,

@@ -2,9 +2,7 @@ import { Box, render, useApp, useInput, useStdout, type Key } from 'ink'
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react'
 import type { MonitorSource } from '../../src/monitor.js'
 import { coerceError, oneLine } from '../../src/errors.js'
-import { ConfirmDialog, FilterPrompt, Footer } from './footer.js'
-import { Header } from './header.js'
-import { Help } from './help.js'
+import { ConfirmDialog, FilterPrompt, Footer, Header, Help } from './chrome.js'
 import { INITIAL, reduce, type Effect, type KeyPress, type View } from './keys.js'
 import { computeLayout, paneLines, paneTextRows, SPARE_ROWS } from './layout.js'
 import { OutputPane } from './output-pane.js'
@@ -84,12 +82,9 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
   }, [effects])
   function perform(effect: Effect) {
     if (effect.kind === 'quit') return exit()
-    const what = effect.kind === 'cancel' ? source.cancel(effect.id) : source.requeue(effect.id)
-    what
-      .then((text) => dispatch({ type: 'message', message: { text, at: Date.now() } }))
-      .catch((e) =>
-        dispatch({ type: 'message', message: { text: oneLine(coerceError(e).message), error: true, at: Date.now() } }),
-      )
+    const say = (text: string, error?: true) => dispatch({ type: 'message', message: { text, error, at: Date.now() } })
+    source[effect.kind](effect.id)
+      .then(say, (e) => say(oneLine(coerceError(e).message), true))
       .finally(refresh)
   }
 
