@@ -40,9 +40,8 @@ function useTerminalSize(fixed?: { columns: number; rows: number }) {
 }
 
 /**
- * The container of `sq top`: snapshots come from useSnapshots, keys go through the pure reducer in
- * keys.ts, and everything drawn is a props-only component. What is left here is wiring: the view a key
- * is read against, the reducer's effects (cancel, requeue, quit), a message's expiry.
+ * The container of `sq top`, all wiring: snapshots from useSnapshots, keys through the reducer (keys.ts)
+ * and its effects carried out, a message's expiry; everything drawn is a props-only component.
  */
 export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color = true, size: fixedSize }: TopProps) {
   const { exit } = useApp()
