@@ -2,9 +2,8 @@ import { Args, Command, Flags, type Interfaces } from '@oclif/core'
 import { resolveSettings } from '../src/config.js'
 import { EXIT } from '../src/errors.js'
 import { Queue } from '../src/queue/queue.js'
-import { type Command as SqCommand, commandIO } from './actions/io.js'
-import { reportError } from './actions/report-error.js'
-import type { ArgsOf, CommandDef, FlagDef, FlagsOf, FlagTable, Parsed } from './flag-table.js'
+import { type Command as SqCommand, commandIO, reportError } from './actions/io.js'
+import type { ArgsOf, CommandDef, FlagDef, FlagsOf, FlagTable, Parsed } from './flags.js'
 import { SHARED } from './flags.js'
 
 /**
@@ -34,15 +33,10 @@ export function oclifCommand(spec: SqCommand): Command.Class {
     }
 
     protected override async catch(error: Interfaces.CommandError): Promise<void> {
-      const oclifExit = (error as { oclif?: { exit?: number } }).oclif?.exit
-      // oclif's own parse errors (unknown flag, missing argument) are bad input: exit 2.
-      const code =
-        oclifExit !== undefined && !(error instanceof Error && 'exitCode' in error)
-          ? oclifExit === 0
-            ? 0
-            : EXIT.usage
-          : undefined
-      reportError(error, this.argv, code)
+      // oclif's own errors (unknown flag, missing argument) are bad input: exit 2; sq's carry their exit code.
+      const oclifExit =
+        error instanceof Error && 'exitCode' in error ? undefined : (error as { oclif?: { exit?: number } }).oclif?.exit
+      reportError(error, this.argv, oclifExit && EXIT.usage)
     }
 
     protected override async finally(error: Error | undefined): Promise<void> {

@@ -25,19 +25,17 @@ export default command(CANCEL, {
     }
     const queue = await io.openQueue(flags)
     const results = await queue.cancel(ids)
-    if (!io.json) {
+    if (!io.json)
       for (const r of results)
         io.log(
           r.cancelled
             ? `cancelled ${r.id}${r.was === 'progress' ? ' (was running)' : ''}`
             : `not cancelled ${r.id}: already ${statusLabel(r.status).toLowerCase()}`,
         )
-    }
-    if (results.some((r) => !r.cancelled)) {
+    const refused = results.filter((r) => !r.cancelled).length
+    if (refused > 0) {
       if (io.json) io.logJson(results)
-      throw new SqError(
-        `${results.filter((r) => !r.cancelled).length} of ${results.length} tasks had already ended and were not cancelled`,
-      )
+      throw new SqError(`${refused} of ${results.length} tasks had already ended and were not cancelled`)
     }
     return results
   },

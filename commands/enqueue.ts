@@ -8,17 +8,14 @@ import type { Queue } from '../src/queue/queue.js'
 import { readInput } from '../src/read-limited.js'
 import type { Status, Task } from '../src/types.js'
 import { formatDuration } from '../ui/format.js'
-import { type CommandIO, command } from './actions/io.js'
-import { completedOrExit } from './actions/task-ended.js'
-import type { Parsed } from './flag-table.js'
-import { ENQUEUE } from './flags.js'
+import { type CommandIO, command, completedOrExit } from './actions/io.js'
+import { ENQUEUE, type Parsed } from './flags.js'
 
 type EnqueueFlags = Parsed<typeof ENQUEUE>['flags']
 
 /** Bytes of `--jsonl` read at most (each line is also held to maxArgsSize). */
 const MAX_JSONL_BYTES = 256 * 1024 * 1024
 
-/** `sq enqueue TASK`: one task; prints its id (or record), or follows it with --wait. */
 export default command(ENQUEUE, {
   summary: 'Add a task to the queue and print its id',
   examples: [
@@ -31,8 +28,7 @@ export default command(ENQUEUE, {
     if (flags.jsonl !== undefined) return enqueueBatch(io, args.task, flags, flags.jsonl)
     const waitTimeout = flags['wait-timeout']
     if (waitTimeout !== undefined && !flags.wait) throw new UsageError('--wait-timeout needs --wait')
-    const timeout =
-      waitTimeout === undefined ? undefined : { ms: parseDuration(waitTimeout, '--wait-timeout'), text: waitTimeout }
+    const timeoutMs = waitTimeout === undefined ? undefined : parseDuration(waitTimeout, '--wait-timeout')
     const settings = await io.resolveSettings(flags)
     const taskArgs = await parseCliArgs(flags.args, flags.arg, {
       stdin: () => process.stdin,
@@ -47,16 +43,12 @@ export default command(ENQUEUE, {
       return io.json ? queue.get(id) : undefined
     }
     let endsLine = true
-    const task = await waitForTask(
-      queue,
-      { id, queue: flags.queue },
-      (text) => {
-        if (io.json || text === '') return
-        process.stdout.write(escapeControl(text))
-        endsLine = text.endsWith('\n')
-      },
-      timeout,
-    )
+    const onOutput = (text: string) => {
+      if (io.json || text === '') return
+      process.stdout.write(escapeControl(text))
+      endsLine = text.endsWith('\n')
+    }
+    const task = await waitForTask(queue, id, flags, timeoutMs, onOutput)
     // The shell prompt (or the next line of a cron mail) starts on a line of its own.
     if (!endsLine) process.stdout.write('\n')
     return completedOrExit(io, task)
@@ -73,11 +65,11 @@ const NO_WORKER_REMINDER_MS = 15_000
  */
 async function waitForTask(
   queue: Queue,
-  task: { id: string; queue: string },
+  id: string,
+  flags: EnqueueFlags,
+  timeoutMs: number | undefined,
   onOutput: (text: string) => void,
-  timeout: { ms: number; text: string } | undefined,
 ): Promise<Task> {
-  const { id } = task
   // Ctrl-C is ours before the line that tells a script (or a person) that waiting has begun: a SIGINT
   // that came between the two would find Node's default and kill the process without a word.
   const interrupt = new AbortController()
@@ -90,8 +82,8 @@ async function waitForTask(
   // Whether a worker serves the queue is a warning, never a reason to fail: an error here is ignored.
   let over = false
   const unserved = async () =>
-    status === 'queued' && (await queue.workersServing(task.queue).catch(() => 1)) === 0 && !over
-  const where = `queue "${task.queue}"`
+    status === 'queued' && (await queue.workersServing(flags.queue).catch(() => 1)) === 0 && !over
+  const where = `queue "${flags.queue}"`
   void unserved().then((none) => {
     if (!none) return
     say(`warning: no live worker takes tasks from ${where}: task ${id} stays queued until one starts`)
@@ -105,8 +97,8 @@ async function waitForTask(
     return await waitForEnd(queue, id, {
       onOutput,
       signal: interrupt.signal,
-      timeout: timeout?.ms,
-      timeoutText: timeout && `${timeout.text} (--wait-timeout)`,
+      timeout: timeoutMs,
+      timeoutText: `${flags['wait-timeout']} (--wait-timeout)`,
       onStatus: (s) => (status = s),
     })
   } finally {
@@ -144,19 +136,9 @@ async function enqueueBatch(io: CommandIO, task: string, flags: EnqueueFlags, js
 
 /** What every task of one `sq enqueue` gets from its flags, besides its args and key. */
 function taskOptions(flags: EnqueueFlags) {
-  return {
-    delaySeconds: flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay') / 1000,
-    at: parseAt(flags.at),
-    priority: flags.priority,
-    queue: flags.queue,
-    maxAttempts: flags['max-attempts'],
-  }
-}
-
-function parseAt(text: string | undefined): Date | undefined {
-  if (text === undefined) return undefined
-  const at = new Date(text)
-  if (Number.isNaN(at.getTime()))
-    throw new UsageError(`--at must be an ISO 8601 time like 2026-12-01T09:00:00Z, got "${text}"`)
-  return at
+  const delaySeconds = flags.delay === undefined ? undefined : parseDuration(flags.delay, '--delay') / 1000
+  const at = flags.at === undefined ? undefined : new Date(flags.at)
+  if (at && Number.isNaN(at.getTime()))
+    throw new UsageError(`--at must be an ISO 8601 time like 2026-12-01T09:00:00Z, got "${flags.at}"`)
+  return { delaySeconds, at, priority: flags.priority, queue: flags.queue, maxAttempts: flags['max-attempts'] }
 }

@@ -1,9 +1,82 @@
+import type { Interfaces } from '@oclif/core'
 import { SETTING_DEFAULTS, TASK_DEFAULTS } from '../src/defaults.js'
 import { LOG_FORMATS, LOG_LEVELS } from '../src/worker/log.js'
-import { defineCommand, flag, type FlagTable } from './flag-table.js'
 
-// Every command's flags and arguments, each declared once (commands/flag-table.ts). In a file of their own:
-// the fast path parses the hot commands' argv before it loads their code or oclif.
+/**
+ * Every command's flags and arguments, declared once as plain data apart from its code (the fast path
+ * parses argv before it loads that or oclif): oclif's flags (base.ts), the fast path's parser
+ * (fast/parse.ts) and the parsed types derive from them. The fields are oclif's, with its meaning.
+ */
+export interface FlagDef {
+  type: 'string' | 'boolean' | 'integer'
+  description: string
+  helpValue?: string
+  char?: Interfaces.AlphabetLowercase
+  multiple?: boolean
+  default?: string | number | boolean | readonly string[]
+  min?: number
+  max?: number
+  /** The values a string flag takes, and its type a union of them. */
+  options?: readonly string[]
+  exclusive?: readonly string[]
+}
+
+export type FlagTable = Readonly<Record<string, FlagDef>>
+
+/** A command's table; `json` is oclif's `enableJsonFlag` (a `--json` that prints the returned data). */
+export interface CommandDef {
+  readonly args: Readonly<Record<string, { description: string; required?: boolean }>>
+  readonly flags: FlagTable
+  readonly json?: true
+}
+
+type ValueOf<F extends FlagDef> = F['type'] extends 'boolean'
+  ? boolean
+  : F['type'] extends 'integer'
+    ? number
+    : F extends { options: readonly (infer O)[] }
+      ? O
+      : F extends { multiple: true }
+        ? string[]
+        : string
+
+/** The parsed values of a table's flags (a flag with no default may be absent), and of its arguments. */
+export type FlagsOf<T extends FlagTable> = {
+  -readonly [K in keyof T]: T[K] extends { default: unknown } ? ValueOf<T[K]> : ValueOf<T[K]> | undefined
+}
+
+export type ArgsOf<T extends CommandDef['args']> = {
+  -readonly [K in keyof T]: T[K] extends { required: true } ? string : string | undefined
+}
+
+/** A command's argv as parsed, the shared flags included; `argv`: all its arguments (a command not `strict`). */
+export interface Parsed<C extends CommandDef> {
+  args: ArgsOf<C['args']>
+  flags: FlagsOf<C['flags']> & FlagsOf<typeof SHARED> & { json?: boolean }
+  argv: string[]
+}
+
+/** Declares a command's table, keeping its literals (a default, an option list) for the derived types. */
+export function defineCommand<const T extends CommandDef>(def: T): T {
+  return def
+}
+
+/** A flag of each type, as oclif's (`flag.string(description, { default })`); a boolean's default is false. */
+export const flag = {
+  string: ofType('string', {}),
+  integer: ofType('integer', {}),
+  boolean: ofType('boolean', { default: false }),
+}
+
+function ofType<T extends FlagDef['type'], D extends Partial<FlagDef>>(type: T, defaults: D) {
+  // biome-ignore lint/complexity/noBannedTypes: no other field is given
+  return <const F extends Omit<FlagDef, 'type' | 'description'> = {}>(description: string, def: F = {} as F) => ({
+    type,
+    description,
+    ...defaults,
+    ...def,
+  })
+}
 
 /** The flags of every command (oclif's baseFlags). */
 export const SHARED = {
@@ -11,7 +84,7 @@ export const SHARED = {
     helpValue: 'URL',
   }),
   root: flag.string('directory task references are relative to [env: SQ_ROOT]', { helpValue: 'DIR' }),
-  verbose: flag.boolean('print stack traces with errors', { default: false }),
+  verbose: flag.boolean('print stack traces with errors'),
 } as const satisfies FlagTable
 
 const STATUSES = 'S[,S…]'
@@ -26,9 +99,7 @@ export const ENQUEUE = defineCommand({
       'one arg as key=value (value parsed as JSON when it parses; a number only when it reads back exactly, so 1.10 stays "1.10"); repeatable',
       { multiple: true, default: [] },
     ),
-    wait: flag.boolean('block until the task ends, streaming its output; exit 1 unless it completed', {
-      default: false,
-    }),
+    wait: flag.boolean('block until the task ends, streaming its output; exit 1 unless it completed'),
     'wait-timeout': flag.string(
       'with --wait: stop waiting after this long (e.g. 10m), exit 1 and leave the task as it is',
       { helpValue: DURATION },
@@ -52,10 +123,7 @@ export const SHOW = defineCommand({
   json: true,
   args: { id: { description: 'task id, or a unique prefix of at least 6 characters', required: true } },
   flags: {
-    follow: flag.boolean('print the output as it grows until the task ends; exit 1 unless it completed', {
-      char: 'f',
-      default: false,
-    }),
+    follow: flag.boolean('print the output as it grows until the task ends; exit 1 unless it completed', { char: 'f' }),
   },
 })
 
@@ -75,7 +143,7 @@ export const LIST = defineCommand({
     }),
     since: flag.string('only tasks modified since: a duration ago (1h, 2d) or an ISO time', { helpValue: 'WHEN' }),
     limit: flag.integer('most tasks to show (a note on stderr says when more match)', { default: 50, min: 1 }),
-    quiet: flag.boolean('print ids only, one per line', { char: 'q', default: false }),
+    quiet: flag.boolean('print ids only, one per line', { char: 'q' }),
   },
 })
 
@@ -88,17 +156,12 @@ export const WORKER = defineCommand({
       min: 1,
       max: 256,
     }),
-    burst: flag.boolean('exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed', {
-      default: false,
-    }),
+    burst: flag.boolean('exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed'),
     timeout: flag.string(
       `how long a task may run: a duration (10m, 1h30m) or seconds, 0 for no limit [env: SQ_TASK_TIMEOUT; default ${SETTING_DEFAULTS.taskTimeout / 3600}h]`,
       { helpValue: DURATION },
     ),
-    queue: flag.string('queues to take tasks from, comma-separated', {
-      char: 'q',
-      default: TASK_DEFAULTS.queue,
-    }),
+    queue: flag.string('queues to take tasks from, comma-separated', { char: 'q', default: TASK_DEFAULTS.queue }),
     grace: flag.string('how long running tasks get to finish after SIGINT/SIGTERM: a duration (2m) or seconds', {
       default: '30s',
       helpValue: DURATION,
@@ -113,7 +176,6 @@ export const WORKER = defineCommand({
       { min: 1 },
     ),
     quiet: flag.boolean('print errors only (failed tasks, database trouble): nothing when all goes well', {
-      default: false,
       exclusive: ['log-level'],
     }),
     'log-level': flag.string('least important lines shown; debug adds the heartbeat', {
@@ -152,7 +214,7 @@ export const PURGE = defineCommand({
       default: 'completed,failed',
       helpValue: STATUSES,
     }),
-    'dry-run': flag.boolean('count what would be deleted, delete nothing', { default: false }),
+    'dry-run': flag.boolean('count what would be deleted, delete nothing'),
   },
 })
 
@@ -171,12 +233,7 @@ export const RESUME = defineCommand({
 export const SERVE = defineCommand({
   args: {},
   flags: {
-    port: flag.integer('port to listen on (0 picks a free one)', {
-      char: 'p',
-      default: 8000,
-      min: 0,
-      max: 65535,
-    }),
+    port: flag.integer('port to listen on (0 picks a free one)', { char: 'p', default: 8000, min: 0, max: 65535 }),
     host: flag.string(
       'address to bind; requests must name it as their Host (localhost too for 127.0.0.1). Others expose task data',
       { default: '127.0.0.1' },
@@ -187,7 +244,6 @@ export const SERVE = defineCommand({
     ),
     'allow-actions': flag.boolean(
       'let the dashboard cancel, requeue and purge tasks and pause and resume queues (POST with a per-process CSRF token); without it they answer 403',
-      { default: false },
     ),
   },
 })

@@ -1,3 +1,4 @@
+import type { Command } from '@oclif/core'
 import { oclifCommand } from './base.js'
 import cancel from './cancel.js'
 import enqueue from './enqueue.js'
@@ -15,20 +16,10 @@ import stats from './stats.js'
 import top from './top.js'
 import worker from './worker.js'
 
-export const COMMANDS = {
-  cancel: oclifCommand(cancel),
-  enqueue: oclifCommand(enqueue),
-  help: Help,
-  list: oclifCommand(list),
-  migrate: oclifCommand(migrate),
-  pause: oclifCommand(pause),
-  purge: oclifCommand(purge),
-  requeue: oclifCommand(requeue),
-  resume: oclifCommand(resume),
-  schedules: oclifCommand(schedules),
-  serve: oclifCommand(serve),
-  show: oclifCommand(show),
-  stats: oclifCommand(stats),
-  top: oclifCommand(top),
-  worker: oclifCommand(worker),
-}
+const SQ = { cancel, enqueue, list, migrate, pause, purge, requeue, resume, schedules, serve, show, stats, top, worker }
+const classes = Object.entries(SQ).map(([id, spec]) => [id, oclifCommand(spec)] as const)
+
+/** sq's commands as oclif classes by id, in order (package.json oclif.commands: strategy "explicit"). */
+export const COMMANDS: Record<string, Command.Class> = Object.fromEntries(
+  [...classes, ['help', Help] as const].sort(([a], [b]) => a.localeCompare(b)),
+)

@@ -5,7 +5,6 @@ import { isStatus, type Status } from '../src/types.js'
 import { command } from './actions/io.js'
 import { LIST } from './flags.js'
 
-/** `sq list`: newest first, as a table, ids (-q) or records (--json). */
 export default command(LIST, {
   summary: 'List tasks, newest first',
   examples: [
@@ -30,7 +29,7 @@ export default command(LIST, {
     // is text on SQLite: another writer may have put anything in it.
     if (flags.quiet && !io.json) for (const task of tasks) io.log(escapeControl(task.id, false))
     // The table's code loads only for a table: --json and -q need none of it.
-    else if (!io.json) io.log(await (await import('../ui/task-table.js')).renderTaskTable(tasks))
+    else if (!io.json) io.log(await (await import('../ui/tables.js')).renderTaskTable(tasks))
     // On stderr, so stdout (the table, the ids, the JSON array SPEC fixes) stays what scripts parse.
     if (found.length > flags.limit)
       process.stderr.write(`(the ${flags.limit} most recent shown; more match: raise --limit to see them)\n`)

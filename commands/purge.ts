@@ -18,11 +18,10 @@ export default command(PURGE, {
     const olderThanMs = parseDuration(flags['older-than'], '--older-than')
     const queue = await io.openQueue(flags)
     const deleted = await queue.purge({ statuses, olderThanMs, dryRun: flags['dry-run'] })
-    if (!io.json) {
+    if (!io.json)
       io.log(
         `${flags['dry-run'] ? 'Would delete' : 'Deleted'} ${deleted} task${deleted === 1 ? '' : 's'} (${statuses.join(', ')}, older than ${flags['older-than']})`,
       )
-    }
     return { deleted, dry_run: flags['dry-run'] }
   },
 })

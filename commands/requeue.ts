@@ -29,11 +29,9 @@ export default command(REQUEUE, {
     const results = await queue.requeueEach(ids)
     const requeued = results.filter((r) => r.requeued).map((r) => r.id)
     const refused = results.flatMap((r) => (r.requeued ? [] : [{ id: r.id, status: r.status }]))
-    if (!io.json) {
-      for (const r of results) {
+    if (!io.json)
+      for (const r of results)
         io.log(r.requeued ? `requeued ${r.id}` : `not requeued ${r.id}: ${statusLabel(r.status).toLowerCase()}`)
-      }
-    }
     if (refused.length > 0) {
       // Like cancelling an ended task: a state found at run time, not bad input (exit 1).
       if (io.json) io.logJson({ requeued, not_requeued: refused })

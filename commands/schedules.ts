@@ -1,4 +1,4 @@
-import { renderSchedules } from '../ui/render-schedules.js'
+import { renderSchedules } from '../ui/tables.js'
 import { command } from './actions/io.js'
 import { JSON_ONLY } from './flags.js'
 

@@ -1,10 +1,8 @@
 import { escapeControl } from '../ui/format.js'
 import { renderTaskDetail } from '../ui/render-detail.js'
-import { command } from './actions/io.js'
-import { completedOrExit } from './actions/task-ended.js'
+import { command, completedOrExit } from './actions/io.js'
 import { SHOW } from './flags.js'
 
-/** `sq show ID`: every field, or the output as it grows with --follow. */
 export default command(SHOW, {
   summary: 'Show every field of a task',
   examples: [

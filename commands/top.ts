@@ -23,16 +23,14 @@ export default command(TOP, {
     }
     const queue = await io.openQueue(flags)
     // Ink and React load only for this command, not for every `sq` call.
-    const [{ renderTop }, { colorWanted }] = await Promise.all([
-      import('../ui/render.js'),
-      import('../ui/top/theme.js'),
-    ])
+    const { renderTop } = await import('../ui/top/top.js')
     await renderTop({
       source: queueMonitor(queue),
       displayUrl: queue.displayUrl,
       taskTimeout: queue.settings.taskTimeout,
       intervalMs: Math.round(interval * 1000),
-      color: colorWanted(),
+      // Off when NO_COLOR is set to anything non-empty (https://no-color.org).
+      color: !process.env.NO_COLOR,
     })
   },
 })

@@ -10,10 +10,6 @@ import { WORKER } from './flags.js'
 /** --timeout and --grace: durations (10m, 90s) or, as the SPEC's `--timeout SECONDS`, a number of seconds. */
 const SECONDS = { plainSeconds: true }
 
-/**
- * `sq worker`: runs tasks until SIGINT/SIGTERM (a second one stops at once), or with --burst until none
- * is left, then exits 1 if a task it ran did not complete.
- */
 export default command(WORKER, {
   summary: 'Run tasks until stopped (SIGINT/SIGTERM), or until none is left with --burst',
   examples: [
@@ -30,10 +26,8 @@ export default command(WORKER, {
     // This process is the worker's alone: its memory must stay flat however many tasks it runs.
     boundHeapGrowth()
     const settings = {
-      ...(flags.timeout === undefined
-        ? {}
-        : { taskTimeout: parseDuration(flags.timeout, '--timeout', SECONDS) / 1000 }),
-      ...(flags.retention === undefined ? {} : { retention: parseRetention(flags.retention, '--retention') }),
+      taskTimeout: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout', SECONDS) / 1000,
+      retention: flags.retention === undefined ? undefined : parseRetention(flags.retention, '--retention'),
     }
     const graceSeconds = parseDuration(flags.grace, '--grace', SECONDS) / 1000
     const level = flags.quiet ? 'error' : flags['log-level']

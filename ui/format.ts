@@ -1,8 +1,6 @@
 import { escapeControl } from '../src/display-text.js'
 import { type Progress, statusLabel } from '../src/task.js'
 
-/** Pure text formatters shared by `sq top` and the human output of the commands. */
-
 /** Cuts to `width` characters, marking the cut with an ellipsis. */
 export function truncate(text: string, width: number): string {
   if (width <= 0) return ''

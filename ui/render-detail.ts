@@ -2,16 +2,12 @@ import { jsonFieldText, progressText } from '../src/display-text.js'
 import type { TaskRun, TaskWithRuns } from '../src/types.js'
 import { escapeControl, formatBytes, formatDuration, statusLabel } from './format.js'
 
-/**
- * `sq show`'s rendering of one task, apart from the tables of render-text.ts: cli-table3 and the
- * string-width and emoji tables it brings are most of the code a one-shot `sq show` would load.
- */
-
 function section(title: string, body: string | null): string[] {
   if (body === null || body === '') return []
   return ['', `${title}:`, escapeControl(body.replace(/\n$/, ''))]
 }
 
+/** `sq show`'s rendering of one task, apart from the tables: a one-shot `sq show` loads no table code. */
 export function renderTaskDetail(t: TaskWithRuns): string {
   const runtime =
     t.duration_ms === null

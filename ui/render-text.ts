@@ -2,13 +2,9 @@ import Table from 'cli-table3'
 import type { QueueStats } from '../src/queue/stats.js'
 import { STATUSES } from '../src/types.js'
 import { escapeControl, formatDuration, statusLabel } from './format.js'
-import { withoutTrailingSpaces } from './plain-table.js'
+import { withoutTrailingSpaces } from './tables.js'
 
-/**
- * Human renderings as cli-table3 tables for the non-interactive commands; `--json` prints the data
- * instead. `sq list`'s table is task-table.ts's, a single task (`sq show`) render-detail.ts's: neither
- * loads cli-table3 unless it must.
- */
+/** cli-table3's tables: `sq stats`, and `sq list`'s bold head on a terminal (tables.ts draws the rest without it). */
 
 /** cli-table3 without borders: columns separated by two spaces, easy to read and to grep. */
 export const BARE = {
@@ -20,7 +16,7 @@ export const BARE = {
   middle: '  ',
 }
 
-/** A table of BARE chars, its head bold or not: `sq list`'s on a terminal (task-table.ts), `sq stats`'s. */
+/** A table of BARE chars, its head bold or not. */
 export function tableOf(head: string[], rows: (string | number)[][], o: { boldHead: boolean }): string {
   const table = new Table({
     head,

@@ -1,7 +1,9 @@
 import type { resolveSettings, Settings } from '../../src/config.js'
+import { escapeControl, firstNonBlankLine } from '../../src/display-text.js'
+import { coerceError, oneLine, TaskEndedBadlyError } from '../../src/errors.js'
 import type { Queue } from '../../src/queue/queue.js'
-import type { CommandDef, FlagsOf, Parsed } from '../flag-table.js'
-import type { SHARED } from '../flags.js'
+import type { Task } from '../../src/types.js'
+import type { CommandDef, FlagsOf, Parsed, SHARED } from '../flags.js'
 
 /** The shared flags the settings are resolved with. */
 export type SharedFlags = Pick<FlagsOf<typeof SHARED>, 'db' | 'root'>
@@ -38,11 +40,6 @@ export function command<const C extends CommandDef>(table: C, spec: Omit<Command
   return { ...table, ...spec }
 }
 
-/** oclif's `ux.stdout` is console.log of the text: the same bytes, written the same way. */
-export function logLine(text: string): void {
-  console.log(text)
-}
-
 /** A CommandIO, and `close` for its queue. `core`: what opening needs (the fast path imports it on demand). */
 export function commandIO(
   json: boolean,
@@ -53,7 +50,8 @@ export function commandIO(
   let queue: Promise<Queue> | undefined
   const io: CommandIO = {
     json,
-    log: logLine,
+    // oclif's `this.log` is console.log of the text: the same bytes, written the same way.
+    log: (text) => console.log(text),
     // oclif's logJson without a theme: JSON indented by 2, then a newline.
     logJson: o.logJson ?? ((value) => console.log(JSON.stringify(value, null, 2))),
     resolveSettings: async (f, extra) =>
@@ -69,4 +67,30 @@ export function commandIO(
   }
   const close = async () => (await queue?.catch(() => undefined))?.close().catch(() => {})
   return { ...io, close }
+}
+
+/**
+ * Where an error becomes one line on stderr (a stack with --verbose or DEBUG) and process.exitCode, for
+ * both front ends. `exitCode`, when given, overrides the error's own (oclif's parse errors are bad input).
+ */
+export function reportError(error: unknown, argv: string[], exitCode?: number): void {
+  const sq = coerceError(error)
+  const code = exitCode ?? sq.exitCode
+  if (code === 0) return
+  const verbose = argv.includes('--verbose') || Boolean(process.env.DEBUG)
+  // Messages quote input and task errors: escaped, so that none can drive the terminal.
+  process.stderr.write(`sq: ${escapeControl(verbose ? (sq.stack ?? sq.message) : oneLine(sq.message))}\n`)
+  process.exitCode = code
+}
+
+/**
+ * The end of `--wait` and `--follow`: the task when it completed; otherwise its record (with --json)
+ * and a TaskEndedBadlyError naming its status and the first line of its error (exit 1).
+ */
+export function completedOrExit(io: CommandIO, task: Task): Task {
+  if (task.status === 'completed') return task
+  if (io.json) io.logJson(task)
+  throw new TaskEndedBadlyError(
+    `task ${task.id} ${task.status}${task.error ? `: ${firstNonBlankLine(task.error)}` : ''}`,
+  )
 }

@@ -1,10 +1,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import { concealCommandLinePasswords } from '../../src/command-line-secrets.js'
-import { type Command, commandIO, logLine } from '../actions/io.js'
-import { reportError } from '../actions/report-error.js'
-import type { CommandDef } from '../flag-table.js'
-import { ENQUEUE, LIST, SHOW, WORKER } from '../flags.js'
+import { type Command, commandIO, reportError } from '../actions/io.js'
+import { type CommandDef, ENQUEUE, LIST, SHOW, WORKER } from '../flags.js'
 import { helpRequest, printHelp } from './help.js'
 import { parsePlain } from './parse.js'
 
@@ -17,19 +15,22 @@ const HOT: Record<string, [CommandDef, () => Promise<Command>]> = {
 }
 
 /**
- * The fast path of `sq`: `enqueue`, `show`, `list`, `worker`, `--version` and help (oclif's, rendered at
- * build time: fast/help.ts) on plain input, without loading oclif (importing @oclif/core alone costs
- * about as much as node's own start; for a worker, ~15 MB of memory held for its whole life). Returns
- * false when oclif must run the command — help in another form or width, every other command, any
- * unusual or bad flag, SQ_CLI=oclif — so that oclif's messages, help and exit codes stay the only ones.
- * The commands' code is the code oclif runs (commands/*.ts), loaded on demand: `--version` loads none.
+ * The fast path of `sq`: the hot commands, `--version` and help (rendered at build time) on plain input,
+ * without loading oclif (@oclif/core alone costs about node's own start; a worker, ~15 MB for its life).
+ * False when oclif must run it (other forms, commands or flags, SQ_CLI=oclif): oclif's messages, help
+ * and exit codes stay the only ones. The commands' code is oclif's (commands/*.ts), loaded on demand.
  */
 export async function runFast(argv: string[], packageJson: URL): Promise<boolean> {
   // First, for the oclif path too: this is the first code every `sq` command runs.
   concealCommandLinePasswords(argv)
   // DEBUG makes oclif print its own debug lines; SQ_CONTENT_TYPE=json is oclif's --json by environment.
   if (process.env.SQ_CLI === 'oclif' || process.env.DEBUG || process.env.SQ_CONTENT_TYPE) return false
-  if (argv.length === 1 && argv[0] === '--version') return printVersion(packageJson)
+  if (argv.length === 1 && argv[0] === '--version') {
+    // oclif's `--version`: its user agent.
+    const agent = userAgent(packageJson)
+    if (agent !== undefined) console.log(agent)
+    return agent !== undefined
+  }
   const help = helpRequest(argv)
   if (help !== undefined) return printHelp(help, userAgent(packageJson))
   const id = argv[0]!
@@ -48,14 +49,6 @@ export async function runFast(argv: string[], packageJson: URL): Promise<boolean
     await io.close()
   }
   if (result && io.json) io.logJson(result)
-  return true
-}
-
-/** oclif's `--version`: its user agent. */
-function printVersion(packageJson: URL): boolean {
-  const agent = userAgent(packageJson)
-  if (agent === undefined) return false
-  logLine(agent)
   return true
 }
 

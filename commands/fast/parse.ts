@@ -1,15 +1,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import type { CommandDef, FlagDef, Parsed } from '../flag-table.js'
-import { SHARED } from '../flags.js'
+import { type CommandDef, type FlagDef, type Parsed, SHARED } from '../flags.js'
 
 /** oclif adds --json to a command with `enableJsonFlag` (CommandDef.json); parsing needs only its type. */
 const JSON_FLAG: FlagDef = { type: 'boolean', description: 'Format output as json.', default: false }
 
 /**
- * Parses a hot command's argv as oclif would, or returns undefined for anything but plain input (an
- * unknown or repeated flag, a value starting with a dash, grouped short flags, `--`, a wrong number of
- * arguments, an integer oclif refuses, exclusive flags together) for oclif to parse and judge: the
- * fast path accepts only input on which oclif's parse cannot differ.
+ * A hot command's argv parsed as oclif would, or undefined for oclif to judge anything but plain input
+ * (unknown, repeated, grouped or exclusive flags, a value starting with a dash, `--`, a wrong number of
+ * arguments, an integer oclif refuses): the fast path takes only input on which oclif cannot differ.
  */
 export function parsePlain<C extends CommandDef>(argv: string[], command: C): Parsed<C> | undefined {
   if (argv.some((a) => a === '--' || /^-[^-]{2,}/.test(a))) return undefined

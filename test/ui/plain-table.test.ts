@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { plainTable } from '../../ui/plain-table.js'
+import { plainTable } from '../../ui/tables.js'
 import { tableOf } from '../../ui/render-text.js'
 
 /** plainTable draws `sq list`'s table without cli-table3: it must draw exactly what cli-table3 draws. */

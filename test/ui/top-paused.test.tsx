@@ -4,7 +4,7 @@ import React from 'react'
 import { render } from 'ink-testing-library'
 import { snapshot, type Snapshot } from '../../src/monitor.js'
 import { pauseQueue } from '../../src/storage/pause-repository.js'
-import { Header } from '../../ui/top/header.js'
+import { Header } from '../../ui/top/chrome.js'
 import { theme } from '../../ui/top/theme.js'
 import { DIALECTS, describeOn, useTestDatabase } from '../helpers/db.js'
 

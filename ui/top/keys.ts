@@ -4,10 +4,9 @@ import { isTerminal, type Status } from '../../src/task.js'
 import { clampScroll } from './layout.js'
 
 /**
- * What `sq top` remembers between frames, and how keys and snapshots change it: a pure reducer (no Ink,
- * no React), so every key's meaning is unit-tested (test/ui/top-keys.test.ts). The container feeds it
- * through React's useReducer, which applies keys one after another on the latest state however fast
- * they come (typed ahead, pasted, key repeat) — no refs mirroring state.
+ * What `sq top` remembers between frames, and how keys and snapshots change it: a pure reducer, so each
+ * key's meaning is unit-tested. React's useReducer applies keys one after another on the latest state
+ * however fast they come (typed ahead, pasted) — no refs mirroring state.
  */
 
 export type Mode =
@@ -166,8 +165,7 @@ function move(state: TopState, order: string[], delta: number): TopState {
 
 function act(state: TopState, input: 'c' | 'r', view: View): TopState {
   const id = state.selectedId
-  const verb = input === 'c' ? 'cancel' : 'requeue'
-  if (id === null) return say(state, `select a task to ${verb} first`, view.now)
+  if (id === null) return say(state, `select a task to ${input === 'c' ? 'cancel' : 'requeue'} first`, view.now)
   const status = view.status(id)
   if (input === 'c') {
     return status !== null && !isTerminal(status)

@@ -9,12 +9,9 @@ const FOOTER_ROWS = 1
 const TITLE_ROWS = 2 + 1
 
 /**
- * How the screen's rows are shared out. Fixed: three header lines, the running table's title and
- * column header, the lower list's title, the footer, and the pane's title when it is open. What is
- * left goes to the running rows, the lower list's rows and the pane (below its title, the progress
- * bar's line included), in that order of need, so 80×24 shows a few of each and a taller terminal
- * gives the pane the rest. With the pane closed, each list gets the rows its tasks need and what no
- * list needs stays blank at the bottom, not between them. `bodyRows`: between the header and the footer.
+ * How the rows left by the fixed lines (header, titles, footer) are shared: the running rows, the lower
+ * list and the pane, in that order of need, so 80×24 shows a few of each and a taller terminal gives the
+ * pane the rest; with the pane closed, what no list needs stays blank at the bottom, not between them.
  */
 export function computeLayout(o: { rows: number; running: number; listed: number; paneOpen: boolean }) {
   const bodyRows = Math.max(1, o.rows - SPARE_ROWS - HEADER_ROWS - FOOTER_ROWS)

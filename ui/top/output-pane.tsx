@@ -5,9 +5,8 @@ import { clampScroll, paneTextRows } from './layout.js'
 import { type Frame, statusColor } from './theme.js'
 
 /**
- * The selected task's streamed output (or log), following its end unless scrolled up `scroll` lines.
- * `lines` are paneLines(pane), escaped; `timeoutSeconds` (0: none) is shown against a running task's
- * elapsed time; `note` is said in place of an empty pane (loading, task gone).
+ * The selected task's output (or log), following its end unless scrolled up `scroll` lines; `note` is
+ * said in place of an empty pane (loading, task gone).
  */
 export function OutputPane(
   p: Frame & {

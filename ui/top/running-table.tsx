@@ -24,11 +24,7 @@ function row(cells: Array<[string, number]>): string {
     .join(' ')
 }
 
-/**
- * The tasks in progress: id, task, worker, elapsed against the worker timeout (0: none), last output
- * line or progress. `total` counts them all (the list may be capped or filtered); `rows` are the rows
- * for tasks, under the title and the column header.
- */
+/** The tasks in progress; `total` counts them all (the list may be capped or filtered). */
 export function RunningTable(
   p: Frame & {
     tasks: RunningTask[]

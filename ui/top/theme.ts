@@ -28,8 +28,3 @@ export function theme(color: boolean): Theme {
 
 /** A status's colour: `progress` is drawn as running. */
 export const statusColor = (t: Theme, status: Status) => t[status === 'progress' ? 'running' : status]
-
-/** Whether colour is wanted: not when NO_COLOR is set to anything non-empty (https://no-color.org). */
-export function colorWanted(env: NodeJS.ProcessEnv = process.env): boolean {
-  return !env.NO_COLOR
-}

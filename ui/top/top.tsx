@@ -1,10 +1,8 @@
-import { Box, useApp, useInput, useStdout, type Key } from 'ink'
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react'
+import { Box, render, useApp, useInput, useStdout, type Key } from 'ink'
+import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react'
 import type { MonitorSource } from '../../src/monitor.js'
 import { coerceError, oneLine } from '../../src/errors.js'
-import { ConfirmDialog, FilterPrompt, Footer } from './footer.js'
-import { Header } from './header.js'
-import { Help } from './help.js'
+import { ConfirmDialog, FilterPrompt, Footer, Header, Help } from './chrome.js'
 import { INITIAL, reduce, type Effect, type KeyPress, type View } from './keys.js'
 import { computeLayout, paneLines, paneTextRows, SPARE_ROWS } from './layout.js'
 import { OutputPane } from './output-pane.js'
@@ -29,27 +27,21 @@ export interface TopProps {
 
 const MESSAGE_MS = 4000
 
-const sizeOf = (stdout: NodeJS.WriteStream) => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 })
-
-/** The terminal's size, updated on every resize. */
+/** The terminal's size, drawn again on every resize. */
 function useTerminalSize(fixed?: { columns: number; rows: number }) {
   const { stdout } = useStdout()
-  const [size, setSize] = useState(() => sizeOf(stdout))
+  const [, resized] = useReducer((n: number) => n + 1, 0)
   useEffect(() => {
     if (fixed) return
-    const onResize = () => setSize(sizeOf(stdout))
-    stdout.on('resize', onResize)
-    return () => {
-      stdout.off('resize', onResize)
-    }
+    stdout.on('resize', resized)
+    return () => void stdout.off('resize', resized)
   }, [stdout, fixed])
-  return fixed ?? size
+  return fixed ?? { columns: stdout.columns || 80, rows: stdout.rows || 24 }
 }
 
 /**
- * The container of `sq top`: snapshots come from useSnapshots, keys go through the pure reducer in
- * keys.ts, and everything drawn is a props-only component. What is left here is wiring: the view a key
- * is read against, the reducer's effects (cancel, requeue, quit), a message's expiry.
+ * The container of `sq top`, all wiring: snapshots from useSnapshots, keys through the reducer (keys.ts)
+ * and its effects carried out, a message's expiry; everything drawn is a props-only component.
  */
 export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color = true, size: fixedSize }: TopProps) {
   const { exit } = useApp()
@@ -89,12 +81,9 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
   }, [effects])
   function perform(effect: Effect) {
     if (effect.kind === 'quit') return exit()
-    const what = effect.kind === 'cancel' ? source.cancel(effect.id) : source.requeue(effect.id)
-    what
-      .then((text) => dispatch({ type: 'message', message: { text, at: Date.now() } }))
-      .catch((e) =>
-        dispatch({ type: 'message', message: { text: oneLine(coerceError(e).message), error: true, at: Date.now() } }),
-      )
+    const say = (text: string, error?: true) => dispatch({ type: 'message', message: { text, error, at: Date.now() } })
+    source[effect.kind](effect.id)
+      .then(say, (e) => say(oneLine(coerceError(e).message), true))
       .finally(refresh)
   }
 
@@ -171,4 +160,22 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
       )}
     </Box>
   )
+}
+
+// The alternate screen, as htop and less use it: the UI takes the whole terminal while it runs and the
+// user's scrollback is left as it was when it quits.
+const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H\x1b[2J'
+const LEAVE_ALT_SCREEN = '\x1b[?1049l'
+
+/** Runs `sq top` full-screen until the user quits (q or Ctrl-C): the one caller of Ink's `render`. */
+export async function renderTop(props: TopProps): Promise<void> {
+  process.stdout.write(ENTER_ALT_SCREEN)
+  const restore = () => process.stdout.write(LEAVE_ALT_SCREEN)
+  process.once('exit', restore) // even if something throws past us, the terminal gets its screen back
+  try {
+    await render(<Top {...props} />, { exitOnCtrlC: false, patchConsole: true, maxFps: 20 }).waitUntilExit()
+  } finally {
+    process.off('exit', restore)
+    restore()
+  }
 }

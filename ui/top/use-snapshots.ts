@@ -14,10 +14,8 @@ type Snapshots = { snap: Snapshot | null; readFor: Wishes | null; error: string 
 
 /**
  * Polls the source every `intervalMs`, and at once when the wishes change or the database announces a
- * change (PostgreSQL NOTIFY). One read at a time: a change during a read starts the next read as soon
- * as it ends, with the wishes of that moment. The loop restarts with new wishes (the effect's
- * dependencies), so it never reads stale ones; the previous snapshot carries over, so the pane keeps
- * continuing from where it stopped.
+ * change (PostgreSQL NOTIFY). One read at a time, a change during one read next; the loop restarts with
+ * new wishes, never reading stale ones, and the previous snapshot carries over so the pane continues.
  */
 export function useSnapshots(source: MonitorSource, intervalMs: number, wishes: Wishes) {
   const [state, setState] = useState<Snapshots>({ snap: null, readFor: null, error: null })
