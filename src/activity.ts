@@ -7,20 +7,12 @@ import { ACTIVE_STATUSES, type Status, zeroCounts } from './task.js'
 import { lastNonBlankLine } from './display-text.js'
 import type { WorkerInfo } from './types.js'
 
-/**
- * How stale the counts of ended tasks may be: counting them reads every row of a large table (see
- * countsBy), so a read re-counts only queued and running tasks and reuses the ended counts until they
- * are this old. The oldest queued task per queue is read as often.
- */
+/** How stale ended counts (and the oldest queued tasks) may be: counting them reads the whole table (countsBy). */
 const ENDED_COUNTS_MAX_AGE_MS = 5000
 
 export type RunningTask = Awaited<ReturnType<Activity['running']>>[number]
 
-/**
- * What is happening in the queue, read one way for everyone who shows it: `sq top` (monitor.ts),
- * `sq stats` (queue/stats.ts), the dashboard's overview (http/api.ts) and /metrics (http/metrics.ts).
- * The slow reads are shared by every caller for ENDED_COUNTS_MAX_AGE_MS.
- */
+/** What is happening in the queue, read one way for `sq top`, `sq stats`, the dashboard and /metrics. */
 export class Activity {
   private readonly slow = new Map<string, { at: number; data: Promise<unknown> }>()
 
@@ -44,11 +36,7 @@ export class Activity {
     return this.slowRead('oldest', () => oldestQueuedByQueue(this.backend))[0]
   }
 
-  /**
-   * Tasks running now (started), oldest start first; `now` is the database's time (ms), read meanwhile.
-   * `elapsedMs` is by that clock; `progress` as the record holds it (readJson); `lastLine` the last
-   * non-blank line of its output so far, unescaped (each UI escapes).
-   */
+  /** Tasks running now, oldest start first; `elapsedMs` by the database's clock `now`; `lastLine` unescaped. */
   async running(o: { taskPattern?: string | null; limit: number; now: Promise<number> }) {
     const [rows, now] = await Promise.all([runningTasks(this.backend, o), o.now])
     return rows.map(({ attempts, progress, last_output, ...r }) => ({
@@ -69,10 +57,7 @@ export class Activity {
     this.slow.clear()
   }
 
-  /**
-   * Counts read in full at most every max age, and in between their ended statuses taken from that read,
-   * their active ones re-read. Groups with no task left are dropped; the rest are in order.
-   */
+  /** Counts in full at most every max age, in between only active ones re-read; empty groups dropped. */
   private async countsBy(by: 'queue' | null): Promise<Map<string, Record<Status, number>>> {
     const [all, cached] = this.slowRead(`counts by ${by}`, () => countsBy(this.backend, by))
     const [ended, active] = await Promise.all([all, cached ? countsBy(this.backend, by, ACTIVE_STATUSES) : all])

@@ -1,10 +1,8 @@
 import { redactSecrets } from './redact.js'
 
 /**
- * A password on the command line (`--db postgres://u:PW@…`) is readable by every local user in `ps`.
- * Setting process.title makes libuv overwrite the memory `ps` reads, so it shows `***` from here on; it
- * was readable until now (and stays in the shell's history), hence the warning on a terminal.
- * `args` are the arguments after the script; true when a password was hidden.
+ * Hides a command-line password (`--db postgres://u:PW@…`) from `ps`: setting process.title overwrites the
+ * memory `ps` reads. It was readable until now, hence the warning on a terminal. True when one was hidden.
  */
 export function concealCommandLinePasswords(args: readonly string[] = process.argv.slice(2)): boolean {
   const shown = args.map((arg) => redactSecrets(arg))

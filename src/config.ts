@@ -65,10 +65,7 @@ export const ENV_VARS: Record<EnvSetting, string> = {
   pollInterval: 'SQ_POLL_INTERVAL',
 }
 
-/**
- * Resolves the settings. `overrides` are the command-line flags (or a library caller's options); the
- * config file is looked for in the root, which is itself taken from the flag, SQ_ROOT or the cwd.
- */
+/** Resolves the settings; `overrides` are the flags (or a library caller's options). The config file is in the root. */
 export async function resolveSettings(
   overrides: Partial<Settings> = {},
   env: NodeJS.ProcessEnv = process.env,
@@ -113,9 +110,7 @@ export async function resolveSettings(
     schedules:
       overrides.schedules !== undefined
         ? await parseSchedules(overrides.schedules, 'options')
-        : file
-          ? await parseSchedules(file.values.schedules, file.name)
-          : DEFAULTS.schedules,
+        : await parseSchedules(file?.values.schedules, `${file?.name}`),
     retention:
       overrides.retention !== undefined
         ? parseRetention(overrides.retention, 'options')
@@ -123,10 +118,7 @@ export async function resolveSettings(
   }
 }
 
-/**
- * Checks a retention setting: `{ completed: '7d', … }` or, as `sq worker --retention` gives it,
- * `completed=7d,failed=30d`; each a duration by the rule of `purge --older-than`. `from` names it in errors.
- */
+/** Checks a retention setting: `{ completed: '7d', … }` or, from `sq worker --retention`, `completed=7d,failed=30d`. */
 export function parseRetention(value: unknown, from: string): Retention {
   if (value === undefined || value === null) return {}
   const entries =
@@ -196,10 +188,7 @@ function list(value: unknown, name: string): string[] {
   throw new UsageError(`${name} must be a list of task references`)
 }
 
-/**
- * Public URLs as origins: a list, or one string of comma-separated URLs; each http(s), without
- * credentials, query or a path (the dashboard's paths are absolute: it must own its origin's root).
- */
+/** Public URLs as origins, each http(s) without credentials, query or path (the dashboard owns its origin's root). */
 function origins(value: unknown, name: string): string[] {
   const items = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? commaList(v) : [v]))
   return items.map((item) => {
@@ -231,17 +220,13 @@ function bytes(value: unknown, name: string): number {
 /** Milliseconds per unit of a duration, largest first: the order the parts of a duration are written in. */
 const UNITS = Object.entries({ w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 })
 
-// One optional `<number><unit>` group per unit, in that order: "1h30m", "7d", "1.5h", "500ms". Every part
-// needs its unit: a bare number is refused, never taken as milliseconds (`purge --older-than 7` would
-// otherwise delete every ended task).
+// One optional `<number><unit>` group per unit, in order ("1h30m", "1.5h"). A bare number is refused, never
+// taken as milliseconds: `purge --older-than 7` would delete every ended task.
 const DURATION = new RegExp(`^${UNITS.map(([unit]) => `(?:(\\d+(?:\\.\\d+)?)${unit})?`).join('')}$`, 'i')
 
 const DURATION_FORMS = '90s, 10m, 1h30m, 7d or 2w (units w, d, h, m, s, ms)'
 
-/**
- * A duration in ms ("30d", "1h30m", "500ms"), or a UsageError naming the flag (or setting) and the forms
- * it takes: the one rule for every duration. `plainSeconds`: a plain number is taken too, as seconds.
- */
+/** A duration in ms ("30d", "1h30m"), the one rule for every duration; `plainSeconds`: a plain number is seconds. */
 export function parseDuration(text: string, flag: string, o: { plainSeconds?: boolean } = {}): number {
   const plain = /^\s*\d+(\.\d+)?\s*$/.test(text)
   if (plain && o.plainSeconds) return Number(text) * 1000

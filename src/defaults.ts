@@ -1,8 +1,4 @@
-/**
- * The settings when neither a flag, the environment nor sq.config.* gives them (config.ts Settings). This
- * file imports nothing: the flag table (commands/flags.ts), which the fast path loads first, reads it too,
- * where config.ts would bring its imports.
- */
+/** The settings' defaults (config.ts). Imports nothing: the fast path's flag table (commands/flags.ts) reads it. */
 export const SETTING_DEFAULTS = {
   db: './sq.db',
   allowedTasks: null,

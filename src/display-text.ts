@@ -1,15 +1,10 @@
 import type { Progress } from './types.js'
 
-/**
- * Plain-text readings of a task's fields, shared by `sq top`, the commands' human output and the
- * HTTP status page. Unescaped: each renderer escapes for its medium (terminal or HTML).
- */
+// Plain-text readings of a task's fields for `sq top`, the commands and the status page; each renderer escapes.
 
 /**
- * Makes terminal control sequences inside task output or args harmless: ESC, other C0 controls (but
- * newline and tab), DEL and C1 controls become visible escapes like `\x1b`, so a task cannot move the
- * cursor, clear the screen or retitle the terminal of whoever reads its output. The one rule for every
- * line sq writes for people (the commands, `sq top`, the worker's text log); JSON escapes on its own.
+ * Control characters (but newline and tab) as visible escapes like `\x1b`, so task output cannot move the
+ * cursor or retitle the terminal: the one rule for every line sq writes for people (JSON escapes on its own).
  */
 export function escapeControl(text: string, keepNewlines = true): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {

@@ -7,10 +7,8 @@ import { isTerminal, type Status } from './task.js'
 import type { Task } from './types.js'
 
 /**
- * Following a run's output, one step at a time: `sq show --follow` (followTask), the dashboard's live pane
- * and `sq top`'s pane all poll `followStep`. A step reads the task's head, then only what is new: the chunks
- * after the cursor while the run goes on, the rest of its text from the row once it has ended (its chunks
- * were folded there). A new run (a retry) starts over.
+ * Following a run's output: `sq show --follow`, the dashboard and `sq top` poll `followStep`, which reads the
+ * chunks after the cursor while the run goes on, the rest of the row's text once it ended; a retry starts over.
  */
 export type { Stream, TaskHead } from './storage/follow-repository.js'
 

@@ -1,7 +1,6 @@
 /**
- * A worker's database URL, as its task processes get it: without the password in their environment
- * (SQ_DATABASE_URL), which a task may print into its output; the whole URL comes over IPC, kept here under
- * a registered symbol so that every copy of sq in the process (its own, and the one a task imports) sees it.
+ * A task process gets SQ_DATABASE_URL without the password (a task may print its environment); the whole URL
+ * comes over IPC, kept under a registered symbol so every copy of sq in the process sees it.
  */
 const KEY = Symbol.for('sq.inheritedDatabaseUrl')
 

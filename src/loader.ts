@@ -10,9 +10,8 @@ import type { TaskArgs } from './types.js'
 export type ModuleNamespace = Record<string, unknown>
 
 /**
- * Where tsx compiles TypeScript. `process`: all the process imports from then on, in a task process (sq's
- * own), so a task's TypeScript imports more any way it likes (tsx's scoped mode cannot resolve a dynamic
- * `import()` in a CommonJS-compiled .ts file). `isolated`: this import's graph only, for the CLI or an app.
+ * Where tsx compiles TypeScript: `process`, everything imported from then on (a task process: tsx's scoped mode
+ * cannot resolve a dynamic `import()` in CommonJS-compiled .ts), or `isolated`, this import's graph only.
  */
 export type TypeScriptScope = 'process' | 'isolated'
 
@@ -42,20 +41,13 @@ export async function importReferenced(module: string, root: string, scope: Type
   return import(where.packageName)
 }
 
-/**
- * The module's exports. A CommonJS module comes through `import()` as `{ default: module.exports, …names
- * Node detected }`; marked `__esModule`, module.exports was compiled from ESM (by tsx, TypeScript or
- * Babel) and holds the real exports, `default` among them.
- */
+/** The module's exports: a CommonJS module marked `__esModule` was compiled from ESM and holds the real ones. */
 function exportsOf(ns: ModuleNamespace): ModuleNamespace {
   const cjs = ns.default
   return isObjectLike(cjs) && cjs.__esModule === true ? cjs : ns
 }
 
-/**
- * An export by name, `{ value }`, or undefined: the one rule for tasks, hooks and config files. The exports
- * (above), else, for a CommonJS module whose names Node could not detect, an own property of module.exports.
- */
+/** An export by name, or undefined, for tasks, hooks and config: also module.exports' own properties Node missed. */
 export function exportOf(ns: ModuleNamespace, name: string): { value: unknown } | undefined {
   const exports = exportsOf(ns)
   // Own properties only: what every object inherits (`constructor`, `toString`, …) is not an export.

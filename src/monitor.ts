@@ -42,9 +42,8 @@ export interface SnapshotOptions {
 type PaneStart = { id: string; stream: Stream; text: string; clipped: boolean; cursor: FollowCursor | null }
 
 /**
- * What `sq top` shows, as data, read in one go through `source`'s read model (a bare backend: one without
- * memory of earlier counts); every query is bounded (storage/monitor-repository.ts). The selected task's
- * pane continues `o.previous`'s where it stopped, so following a running task costs only its new output.
+ * What `sq top` shows, as data, every query bounded; the selected task's pane continues `o.previous`'s, so
+ * following a running task costs only its new output. A bare backend has no memory of earlier counts.
  */
 export async function snapshot(source: Activity | Backend, o: SnapshotOptions = {}) {
   const began = performance.now()
@@ -124,10 +123,7 @@ async function readPane(backend: Backend, id: string, stream: Stream, previous: 
   }
 }
 
-/**
- * What the `sq top` UI needs from a queue: snapshots to draw, and the two actions it offers, each
- * resolving to a one-line report.
- */
+/** What the `sq top` UI needs from a queue: snapshots, and two actions each resolving to a one-line report. */
 export type MonitorSource = ReturnType<typeof queueMonitor>
 
 /** A MonitorSource over an open queue: reads through `snapshot`, acts through the Queue's methods. */
@@ -151,10 +147,7 @@ export function queueMonitor(queue: Queue) {
         ? `requeued ${id.slice(0, 8)}`
         : `not requeued: only completed, failed or cancelled tasks go back to the queue`
     },
-    /**
-     * Calls `onChange` when the database announces a change (PostgreSQL LISTEN on enqueue and on
-     * a run ending), so the UI can refresh at once instead of at its next poll. SQLite: never called.
-     */
+    /** Calls `onChange` when PostgreSQL announces an enqueue or a run's end, to refresh before the next poll. */
     async watch(onChange: () => void) {
       // SQLite hears every commit, heartbeats included: a redraw per commit would cost more than the poll.
       if (backend.hears === 'commits') return async () => {}

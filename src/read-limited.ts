@@ -3,9 +3,8 @@ import type { Readable } from 'node:stream'
 import { UsageError } from './errors.js'
 
 /**
- * Reads a stream to its end, keeping at most `maxBytes + 1` bytes: over the limit without holding an
- * endless input (`/dev/zero`) in memory. Not `readFileSync(0)`: on a non-blocking stdin pipe not yet
- * written to, that throws EAGAIN, where a stream waits for the data.
+ * A stream's text, or `over` past `maxBytes` without holding an endless input (`/dev/zero`). Not
+ * `readFileSync(0)`: it throws EAGAIN on a non-blocking stdin pipe not yet written to.
  */
 export async function readLimited(stream: Readable, maxBytes: number): Promise<{ text: string; over: boolean }> {
   const chunks: Buffer[] = []

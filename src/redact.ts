@@ -1,10 +1,6 @@
 import { parse as parsePgUrl } from 'pg-connection-string'
 
-/**
- * Passwords are never printed (errors, logs, `sq top`, `--json`): every database URL sq opens registers
- * its password here, and every message that leaves sq passes redactSecrets, so even a driver error that
- * quotes the password comes out clean.
- */
+/** Every database URL sq opens registers its password here, and every message leaving sq passes redactSecrets. */
 const secrets = new Set<string>()
 
 function registerSecret(secret: string | undefined | null): void {
@@ -17,11 +13,7 @@ function registerSecret(secret: string | undefined | null): void {
   }
 }
 
-/**
- * Registers every password a URL carries, as each parser reads it: pg's (its `password` parameter wins
- * over the userinfo), the URL standard's, and any `…password=` parameter as written. What no parser
- * reads, redactSecrets' patterns still hide.
- */
+/** Registers every password of a URL as each parser reads it: pg's, the URL standard's, any `…password=` as written. */
 export function registerUrlSecrets(url: string): void {
   try {
     registerSecret(parsePgUrl(url).password)
@@ -36,22 +28,17 @@ export function registerUrlSecrets(url: string): void {
 /** Characters that end a URL in running text (a URL holds them only percent-encoded). */
 const END = String.raw`\s"'<>\x60`
 /**
- * `scheme://user:PASSWORD@host`. The password runs to the LAST `@` of the URL: the URL standard (and
- * so pg) splits userinfo at the last `@`, so an unescaped `@` (or `/`) belongs to the password. A later
- * `@` in the path or query hides a little more than needed, never less.
+ * `scheme://user:PASSWORD@host`, to the LAST `@`, where the URL standard (and pg) splits userinfo: an unescaped
+ * `@` belongs to the password. An `@` in the path hides a little more than needed, never less.
  */
 const USERINFO = new RegExp(`([a-z][a-z0-9+.-]*://[^${END}:/@]*):[^${END}]*@`, 'gi')
 /**
- * `password=…` (`?password=`, `&sslpassword=`, `PASSWORD=`): up to the next parameter. Punctuation that
- * ends the URL in a sentence (`…?password=x: connect ECONNREFUSED`) is kept; a registered password
- * ending in such a character is replaced whole before this pattern runs.
+ * `password=…` (`&sslpassword=`, any case) up to the next parameter, keeping punctuation that ends a sentence
+ * (`…?password=x: connect`); a registered password ending in one is replaced whole before.
  */
 const PARAMETER = new RegExp(`(password=)[^${END}&#]*?(?=[:;,.)]*(?:[${END}&#]|$))`, 'gi')
 
-/**
- * The one redaction of sq: hides passwords in URLs (in the userinfo or as a query parameter, in any
- * case, escaped or not) and every registered secret, wherever they appear in the text.
- */
+/** The one redaction of sq: passwords in URLs (userinfo or parameter) and every registered secret. */
 export function redactSecrets(text: string): string {
   let out = text
   // Longest first, so a secret that contains another is replaced whole.

@@ -13,10 +13,8 @@ let offset = POOL_BYTES
 const text = Buffer.alloc(36, '-')
 
 /**
- * A random (version 4) UUID, as node:crypto's randomUUID makes one. Loading node:crypto costs a one-shot
- * `sq enqueue` ~2% of its run, so the bytes come from /dev/urandom (node:crypto's source too) where there
- * is one. The digits are written as bytes and read as one string: concatenated, an id was a tree of ~20
- * strings, which cost a bulk enqueue of 50,000 tasks more in garbage collection than its inserts' encoding.
+ * A random (version 4) UUID. Loading node:crypto costs a one-shot `sq enqueue` ~2%, so the bytes come from
+ * /dev/urandom. Digits are written as bytes into one string: a concatenated id was ~20 strings of garbage.
  */
 export function randomUuid(): string {
   if (offset === POOL_BYTES) {

@@ -7,15 +7,10 @@ import { isStatus, isTerminal, type Status } from '../types.js'
 import type { ActionAnswer, BulkAnswer } from './api-types.js'
 
 /**
- * The dashboard's actions, only with `sq serve --allow-actions` (else 403): the core's cancel, requeue,
- * pause and purge, as `sq cancel`, `sq requeue --status`, `sq pause` and `sq purge` use them.
- *
- * CSRF: the page carries a random token made when the process starts (a page of an earlier `sq serve`
- * cannot act); an action must send it back in `X-SQ-Token`. Another site cannot read the page
- * (same-origin policy; the Host check stops DNS rebinding) nor set a custom header without a CORS
- * preflight, which this server never grants. Browsers' own signals are checked too: an `Origin` must
- * name this server or a `--public-url` (a TLS proxy's https://), and `Sec-Fetch-Site`, when sent, must
- * be same-origin.
+ * The dashboard's actions, only with `sq serve --allow-actions` (else 403). CSRF: an action sends back the
+ * page's per-process random token in `X-SQ-Token`, which another site can neither read (same-origin policy,
+ * Host check) nor send without a CORS preflight, never granted. An `Origin` must name this server or a
+ * `--public-url`, and `Sec-Fetch-Site`, when sent, be same-origin.
  */
 export function actionGuard(enabled: boolean, publicOrigins: string[]) {
   const token = randomBytes(24).toString('base64url')

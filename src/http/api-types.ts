@@ -3,10 +3,7 @@ import type { QueueState } from '../queue/pause.js'
 import type { Status } from '../types.js'
 import type { overview, taskDetail, taskList, throughputSeries } from './api.js'
 
-/**
- * The JSON of `sq serve`'s API (api.ts, actions.ts, sse.ts), as docs/dashboard.md lists it: a GET's is
- * what its handler returns. The browser script imports these type-only, so both ends read one shape.
- */
+/** The JSON of `sq serve`'s API (docs/dashboard.md), imported type-only by the browser script too. */
 
 /** GET /api/overview */
 export type Overview = Awaited<ReturnType<typeof overview>>
@@ -20,10 +17,7 @@ export type TaskDetail = Awaited<ReturnType<typeof taskDetail>>
 /** POST /api/tasks/ID/cancel, /requeue; POST /api/queues/Q/pause, /resume: what it did, and a sentence to show. */
 export type ActionAnswer = (CancelResult | RequeueResult | QueueState) & { message: string }
 
-/**
- * POST /api/queues/Q/retry-failed and POST /api/purge: `count` tasks requeued or deleted, or with
- * `dry_run=1` the count that would be, for the page's confirmation.
- */
+/** POST /api/queues/Q/retry-failed, /api/purge: `count` tasks requeued or deleted (or would be: `dry_run=1`). */
 export type BulkAnswer = { count: number; dry_run: boolean; message: string }
 
 /** Any answer other than 2xx. */

@@ -6,8 +6,6 @@ import { databaseNow } from '../storage/monitor-repository.js'
 import { isStatus, type Progress, STATUSES, type Status, zeroCounts } from '../task.js'
 import { progressText } from '../display-text.js'
 
-/** The JSON the dashboard page fetches: GET /api/overview, /api/throughput, /api/tasks, /api/tasks/:id. */
-
 export interface ApiContext {
   queue: Queue
   allowActions: boolean

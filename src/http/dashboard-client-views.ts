@@ -3,9 +3,8 @@ import type { Overview, StreamEvents, TaskDetail, TaskPage, Throughput } from '.
 import type { Kit } from './dashboard-client.js'
 
 /**
- * The dashboard's tabs (served as its own source, as clientKit is): each draws its section from the
- * overview and what else it fetches. `#/tasks/STATUS` keeps the task list's status in the URL; its
- * search and page are kept here, between the redraws of every second.
+ * The dashboard's tabs (served as its own source, as clientKit is), each drawn from the overview and what else
+ * it fetches. The task list's status is in the URL (`#/tasks/STATUS`); its search and page are kept here.
  */
 export function clientViews(k: Kit) {
   const { esc, table, when, duration, LABEL, STATUSES } = k
@@ -165,10 +164,7 @@ export function clientViews(k: Kit) {
 
 export type Views = ReturnType<typeof clientViews>
 
-/**
- * One task's page, `#/task/ID` (served as its own source, as clientViews is): its record, redrawn on its
- * stream's events, and its output, appended live from GET /api/tasks/ID/events (SSE).
- */
+/** One task's page, `#/task/ID` (its own source too): its record, and its output live from its SSE stream. */
 export function clientTask(k: Kit) {
   const { esc, when, LABEL } = k
   let source: EventSource | undefined

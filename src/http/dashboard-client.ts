@@ -4,9 +4,8 @@ import type { Status } from '../types.js'
 import type { TaskView, Views } from './dashboard-client-views.js'
 
 /**
- * The dashboard's browser script. Each function of dashboard-client*.ts is served as its own source
- * (dashboard-page.ts), so it may use browser globals and its parameters, nothing of its module. Written
- * in TypeScript so tsc checks it, typed from api-types.ts; no framework, no network access beyond this server.
+ * The dashboard's browser script. Each function of dashboard-client*.ts is served as its own source, so it
+ * may use browser globals and its parameters, nothing of its module; typed from api-types.ts, no framework.
  */
 
 /** The helpers every view shares; the statuses and their labels are given by the page. */
@@ -95,11 +94,7 @@ export function clientKit(STATUSES: readonly Status[], LABEL: Record<string, str
 
 export type Kit = ReturnType<typeof clientKit>
 
-/**
- * Routing, refresh and actions, with the parts it is given (clientKit, clientViews, clientTask).
- * Views, by location hash: `#/overview` (and `#/`), `#/tasks[/STATUS]`, `#/queues`, `#/workers`,
- * `#/schedules`, and `#/task/ID` one task with its output live (SSE).
- */
+/** Routing by location hash (`#/overview`, `#/tasks[/STATUS]`, …, `#/task/ID`), refresh and actions. */
 export function dashboardClient(k: Kit, views: Views, task: TaskView): void {
   const main = document.getElementById('main')!
   const offline = document.getElementById('offline')!

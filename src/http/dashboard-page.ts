@@ -6,11 +6,7 @@ import { clientKit, dashboardClient } from './dashboard-client.js'
 import { clientTask, clientViews } from './dashboard-client-views.js'
 import { sendError, sendJson, sendText } from './respond.js'
 
-/**
- * The pages of `sq serve`. The dashboard's assets are served from memory: no files to ship beside the
- * bundle, no CDN (the page works offline). Its script is the source of dashboardClient and of the parts
- * it is given, run on load.
- */
+/** The pages of `sq serve`, their assets served from memory: no files beside the bundle, no CDN. */
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 

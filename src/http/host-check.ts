@@ -1,10 +1,5 @@
 import os from 'node:os'
 
-/**
- * The Host header check of `sq serve`. Checking the Host header defeats DNS rebinding: a page of
- * evil.example whose name is rebound to 127.0.0.1 still sends `Host: evil.example`.
- */
-
 const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]']
 
 /** A host as the URL standard writes it: lower case, an IPv6 address in brackets. */
@@ -13,10 +8,7 @@ function normalHost(host: string): string | undefined {
   return URL.canParse(`http://${bracketed}`) ? new URL(`http://${bracketed}`).hostname : undefined
 }
 
-/**
- * The names a browser may use to reach the server, judged from the address it is bound to. Bound to
- * all interfaces, the machine's own names and addresses.
- */
+/** The names a browser may use for the bound address; for all interfaces, the machine's names and addresses. */
 function hostNames(bound: string): Set<string> {
   const host = normalHost(bound) ?? bound
   if (LOOPBACK.includes(host)) return new Set(LOOPBACK)
@@ -26,8 +18,8 @@ function hostNames(bound: string): Set<string> {
 }
 
 /**
- * The Host check of `sq serve` bound to `bound`: a header's refusal text, or null when it names the server
- * with its port (no port means 80, as HTTP says) or one of the public origins.
+ * The Host check of `sq serve`, which defeats DNS rebinding (a rebound evil.example still sends its Host): a
+ * refusal, or null when the header names the server with its port (none: 80) or a public origin.
  */
 export function hostCheck(bound: string, publicUrls: string[]) {
   const names = hostNames(bound)

@@ -4,23 +4,18 @@ import { Activity } from '../activity.js'
 import { endedByTask, type EndedByTask } from '../storage/dashboard-repository.js'
 import { STATUSES } from '../task.js'
 
-/**
- * `/metrics` of `sq serve`, in the Prometheus text format (prom-client renders it). Everything is read
- * from the database at scrape time (collect callbacks), so the numbers are the same whichever `sq
- * serve` answers and survive its restarts. See README "Metrics" for names, labels and semantics.
- * Nothing is cached between scrapes: each costs a few full GROUP BYs of sq_tasks (see bench/dashboard.ts).
- */
-
 /** Upper bounds (seconds) of the run duration histogram's buckets. */
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600]
 
 /** A label value cut to 200 characters, marked `…` (a task name of 2 MB was repeated into every series). */
 const labelValue = (text: string) => (text.length <= 200 ? text : `${text.slice(0, 199)}…`)
 
-/** `render()` reads the database once and renders every metric. */
+/**
+ * `/metrics` (README "Metrics"): `render()` reads the database at each scrape, so every `sq serve` gives the
+ * same numbers across restarts; nothing is cached (a scrape costs a few GROUP BYs, bench/dashboard.ts).
+ */
 export function createMetrics(queue: Queue) {
   const d = queue.backend
-  // Nothing kept between scrapes: every scrape reads the database anew.
   const activity = new Activity(d, { heartbeatTimeout: queue.settings.heartbeatTimeout, endedCountsMaxAgeMs: 0 })
   const registry = new Registry()
   // The collect callbacks of one scrape share one read of the database: render() starts it, and
@@ -96,9 +91,8 @@ export function createMetrics(queue: Queue) {
 }
 
 /**
- * The run duration histogram. prom-client's Histogram only counts observations made in this process;
- * its buckets here are counted by SQL over the ended tasks (endedByTask), so it is a metric object of
- * the shape the Registry renders (`get()` → name, help, type, values), summed over final statuses.
+ * The run duration histogram, counted by SQL (endedByTask), not by prom-client's Histogram, which counts only
+ * this process's observations: a metric object of the shape the Registry renders, summed over statuses.
  */
 function durationHistogram(read: () => Promise<EndedByTask[]>) {
   const name = 'sq_run_duration_seconds'

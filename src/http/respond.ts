@@ -1,13 +1,9 @@
 import type http from 'node:http'
 import { coerceError, NotFoundError, UsageError } from '../errors.js'
 
-/** Small response helpers shared by the routes of `sq serve`. */
-
 /**
- * Every answer carries these: no caching of live data, no framing by other sites, no MIME sniffing,
- * and a Content-Security-Policy under which a page runs only this server's script files (no inline
- * script, no event-handler attributes): if a value ever reached the HTML unescaped, it could not run.
- * Inline styles stay allowed (the seed's task page has a <style>); they cannot run script.
+ * Every answer's headers: no caching, framing or sniffing, and a CSP that runs only this server's script files,
+ * so a value that reached the HTML unescaped could not run. Inline styles (the seed's task page) cannot run script.
  */
 export const SAFE_HEADERS = {
   'content-security-policy':

@@ -4,10 +4,7 @@ import { followStep, type FollowCursor } from '../follow.js'
 import { taskHead } from '../storage/follow-repository.js'
 import { SAFE_HEADERS, sendError } from './respond.js'
 
-/**
- * How often a stream looks for new output: a primary-key lookup and one index range, cheap enough to
- * do often. The worker flushes every 200 ms, so new text shows within ~0.3 s.
- */
+/** How often a stream polls (a key lookup and an index range); the worker flushes every 200 ms. */
 const SSE_POLL_MS = 100
 /** The most characters sent when a stream starts on a task that has ended (its tail). */
 const TAIL_CHARS = 256 * 1024
@@ -15,9 +12,8 @@ const TAIL_CHARS = 256 * 1024
 const KEEPALIVE_MS = 15_000
 
 /**
- * GET /api/tasks/:id/events — a task's output as Server-Sent Events (api-types.ts, StreamEvents), as
- * `sq show --follow` follows it; after `end` the server closes the stream (the client must not
- * reconnect). Each poll is one step of follow.ts: the task's head, then only what was not sent yet.
+ * GET /api/tasks/:id/events: a task's output as Server-Sent Events (StreamEvents), each poll one step of
+ * follow.ts; after `end` the server closes the stream (the client must not reconnect).
  */
 export async function streamOutput(
   queue: Queue,

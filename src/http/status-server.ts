@@ -22,9 +22,8 @@ export interface ServeOptions {
 type Route = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, params: string[]) => Promise<void> | void
 
 /**
- * `sq serve`: the web dashboard (`/`), its JSON API (`/api/...`), Prometheus metrics (`/metrics`),
- * and the seed's task view (`/task?task_id=`). Reads are GET; actions are POST only (actions.ts).
- * Every request must carry a Host header naming this server (421 otherwise; host-check.ts).
+ * `sq serve`: the dashboard (`/`), its API (`/api/...`), `/metrics` and the seed's `/task?task_id=`; reads
+ * are GET, actions POST only. A request's Host must name this server (else 421; host-check.ts).
  */
 export function createStatusServer(queue: Queue, o: ServeOptions): http.Server {
   const refuseHost = hostCheck(o.host, o.publicUrls ?? [])
