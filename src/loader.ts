@@ -2,8 +2,7 @@
 // `import()` returns, whatever the project's module system.
 import { pathToFileURL } from 'node:url'
 import { UsageError } from './errors.js'
-import { resolveModule } from './queue/module-location.js'
-import { parseReference } from './queue/reference.js'
+import { parseReference, resolveModule } from './queue/reference.js'
 import type { TaskArgs } from './types.js'
 
 /** What `import()` returns. */

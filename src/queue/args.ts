@@ -18,10 +18,7 @@ export function describe(value: unknown): string {
     : `a ${typeof value}`
 }
 
-/**
- * How deep args may nest (the object itself is level 1): JSON.stringify recurses, and ~4,000 levels
- * overflow its stack (worker, `sq list --json`, dashboard). A deeper row of another writer is malformed.
- */
+/** How deep args may nest (the object is level 1): ~4,000 levels overflow JSON.stringify's stack. */
 export const MAX_ARGS_DEPTH = 64
 
 /** Whether objects and arrays nest in `value` more than `limit` levels; stops at the limit (any depth is safe). */
@@ -73,10 +70,7 @@ export function parseStoredArgs(text: string): TaskArgs {
   return value
 }
 
-/**
- * `--args` (`'<json>'`, `@file.json` or `-` for stdin, which is read only then) and `--arg key=value` pairs
- * as one object; a file or stdin is read to at most `maxArgsSize` + 1 bytes, its errors never quote it.
- */
+/** `--args` (`'<json>'`, `@file.json` or `-` for stdin) and `--arg key=value` pairs as one object. */
 export async function parseCliArgs(
   argsFlag: string | undefined,
   pairs: string[],
@@ -98,8 +92,7 @@ export async function parseCliArgs(
     try {
       value = JSON.parse(text)
     } catch (error) {
-      // The text was typed on the command line: the parser's message, which quotes it, helps. A file's
-      // content (`--args @/etc/shadow`) is not echoed: only where the parser stopped.
+      // Typed text may be quoted back; a file's content (`--args @/etc/shadow`) is not, only where parsing stopped.
       const why = inline ? (error as Error).message : contentFreeReason((error as Error).message)
       throw new UsageError(`--args${inline ? '' : ` from ${source}`} is not valid JSON${why && `: ${why}`}`)
     }
@@ -118,8 +111,7 @@ export async function parseCliArgs(
     } catch {
       // not JSON: kept as the string it is
     }
-    // A number that would not read back as typed stays the string typed: 12345678901234567890 would be
-    // rounded and 1.10 become 1.1 (an account number, a version), silently.
+    // A number that would not read back as typed (12345678901234567890, 1.10) stays the string typed.
     if (typeof value === 'number' && String(value) !== raw.trim()) value = raw
     // defineProperty, not `base[key] =`: a key like __proto__ must become an arg, not a prototype.
     Object.defineProperty(base, key, { value, enumerable: true, writable: true, configurable: true })

@@ -44,9 +44,8 @@ export async function enqueueMany(
   prepareUpTo(Math.min(chunkSize, items.length))
   const [{ insertTasks }, backend] = await Promise.all([import('../storage/bulk-insert.js'), storage()])
   const writer = o.writer ? await o.writer() : backend
-  // Where an open transaction holds back no other writer, the first chunk is written while the rest are
-  // checked (in turns, so its rows keep flowing), committed once all pass. Not in an app's transaction:
-  // one bad item must leave it untouched.
+  // Where an open transaction blocks no other writer, the first chunk is written while the rest are checked,
+  // committed once all pass; not in an app's transaction, which one bad item must leave untouched.
   const ahead = !o.writer && backend.concurrentWriters && items.length > chunkSize
   const checked = settledLater()
   const first = ahead ? insertTasks(writer, rows.slice(), checked.promise) : undefined

@@ -8,10 +8,7 @@ export interface JsonlItem {
   args: TaskArgs
 }
 
-/**
- * The args objects of `--jsonl` text, one per line, blank lines skipped. The first bad line throws a
- * UsageError with its number (the whole batch refused); messages name `source`, never quote content.
- */
+/** The args objects of `--jsonl` text, blank lines skipped; a bad line refuses the batch, never quoted. */
 export function parseJsonl(text: string, source: string): JsonlItem[] {
   const items: JsonlItem[] = []
   const lines = text.split('\n')
@@ -33,9 +30,8 @@ export function parseJsonl(text: string, source: string): JsonlItem[] {
 }
 
 /**
- * A line's key from `--key`'s template: `{name}` is that arg of the line (a string as written, anything
- * else as JSON), `{line}` its number; an arg the line lacks refuses the batch. Without a placeholder,
- * one key for the whole batch: only its first line is enqueued while that task is queued or running.
+ * A line's key from `--key`'s template: `{name}` that arg (a string as written, else JSON), `{line}` its number;
+ * a missing arg refuses the batch. Without a placeholder, one key for the whole batch.
  */
 export function keyFromTemplate(template: string, item: JsonlItem, source: string): string {
   return template.replace(/\{([^{}]+)\}/g, (_, name: string) => {

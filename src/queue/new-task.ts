@@ -27,9 +27,8 @@ export interface EnqueueOptions {
 }
 
 /**
- * Turns enqueue options into a task ready to insert: args serialised, reference authorised, options in
- * range. A reference is authorised once per queue handle (its module stat'ed once for an app that
- * enqueues it in a loop); a module deleted later fails its task when it runs, and the worker checks again.
+ * Enqueue options checked into a task ready to insert. A reference is authorised once per queue handle (an app
+ * enqueueing in a loop stats its module once); the worker checks again.
  */
 export function newTaskCheck(settings: Settings): (o: EnqueueOptions) => NewTask {
   const authorized = new Set<string>()

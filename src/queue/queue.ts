@@ -27,11 +27,8 @@ export type CancelResult = { id: string } & CancelOutcome
 export type RequeueResult = { id: string } & RequeueOutcome
 
 /**
- * A handle on one queue database with its settings: everything the commands and the library do to
- * tasks goes through here. Open with `Queue.open()`, and `close()` it so the process can exit.
- *
- * Adding, reading and listing tasks run on the connection alone (storage/task-repository.ts); the rest
- * runs on the whole backend, Kysely's handle included, which a lazy queue loads on first use.
+ * A handle on one queue database with its settings, for the commands and the library; `close()` it so the
+ * process can exit. Adding and reading tasks need the connection alone; the rest, the whole backend (Kysely's).
  */
 export class Queue {
   private full: Backend | undefined
@@ -46,10 +43,7 @@ export class Queue {
     return Queue.withSettings(await resolveSettings(overrides))
   }
 
-  /**
-   * A queue on settings already resolved. `lazy`: Kysely and the whole backend load only when a method
-   * needs them (`backend` is unavailable until then), for a one-shot command (commands/fast/).
-   */
+  /** A queue on resolved settings; `lazy`: the whole backend loads on first need, for a one-shot command. */
   static async withSettings(settings: Settings, o: { lazy?: boolean } & OpenOptions = {}): Promise<Queue> {
     const queue = new Queue(settings, await openConnection(settings.db, { create: o.create }))
     if (!o.lazy) {
@@ -91,9 +85,8 @@ export class Queue {
   }
 
   /**
-   * Enqueues many tasks, every one validated before any is written (one bad item throws, named by
-   * `label`), in order, `chunkSize` per transaction, or all in the app's. A key held by a queued or
-   * running task, or by an earlier item, gives that task's id, not created.
+   * Enqueues many tasks in order, all validated before any is written (a bad one throws, named by `label`),
+   * `chunkSize` per transaction or all in the app's. A key already held gives its task's id, not created.
    */
   enqueueMany(
     items: readonly EnqueueOptions[],
@@ -142,10 +135,7 @@ export class Queue {
     return purgeTasks(backend, o)
   }
 
-  /**
-   * Cancels each task: queued ones at once, running ones end cancelled and their worker kills them. One
-   * atomic decision each (control.cancelTask): not cancelled only when it had ended.
-   */
+  /** Cancels each task (its worker kills a running one), one atomic decision each: not cancelled only if it ended. */
   async cancel(idsOrPrefixes: string[]): Promise<CancelResult[]> {
     const [control, backend] = await Promise.all([import('../storage/control-repository.js'), this.storage()])
     const results: CancelResult[] = []
@@ -216,10 +206,7 @@ export class Queue {
     return live.filter((w) => w.queues.includes(queueName)).length
   }
 
-  /**
-   * Pauses a queue, with tasks or not: workers claim none of its tasks until it is resumed (within a
-   * second; running tasks go on). Idempotent.
-   */
+  /** Pauses a queue, with tasks or not (idempotent): workers claim none of them until resumed; running ones go on. */
   async pause(queue: string): Promise<QueueState> {
     checkQueueName(queue)
     const [pauses, backend] = await Promise.all([import('../storage/pause-repository.js'), this.storage()])

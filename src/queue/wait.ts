@@ -13,10 +13,7 @@ export interface WaitOptions {
   onOutput?: (text: string) => void
 }
 
-/**
- * Follows a task to its end (Queue.wait, `sq enqueue --wait`); at the timeout or the signal, a
- * WaitStoppedError that says what the task was left as. `timeoutText`: the timeout as its giver wrote it.
- */
+/** Follows a task to its end; at the timeout or the signal, a WaitStoppedError saying what it was left as. */
 export async function waitForEnd(
   queue: Queue,
   id: string,

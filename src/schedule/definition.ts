@@ -4,10 +4,7 @@ import { isPlainObject } from '../queue/args.js'
 import { parseReference } from '../queue/reference.js'
 import type { TaskArgs } from '../types.js'
 
-/**
- * What a worker that has been down does with the slots it missed: fire only the latest (default), none,
- * or all of them (at most MAX_CATCH_UP_SLOTS, the newest).
- */
+/** What a worker that was down does with missed slots: fire the latest (default), none, or all (MAX_CATCH_UP_SLOTS). */
 export const CATCH_UP_POLICIES = ['latest', 'none', 'all'] as const
 export type CatchUp = (typeof CATCH_UP_POLICIES)[number]
 
@@ -34,10 +31,7 @@ export function cronOf(def: Pick<ScheduleDef, 'cron' | 'timezone'>): Cron {
   return new Cron(def.cron, { mode: '5-or-6-parts', timezone: def.timezone ?? 'UTC', paused: true })
 }
 
-/**
- * Checks the `schedules` setting (from `from`, the config file) and returns it as definitions; a
- * UsageError names the schedule and what is wrong with it, on one line.
- */
+/** Checks the `schedules` setting (from `from`); a UsageError names the schedule and its fault, on one line. */
 export function parseSchedules(value: unknown, from: string): ScheduleDef[] {
   if (value === undefined || value === null) return []
   if (!Array.isArray(value))

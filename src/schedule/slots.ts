@@ -5,17 +5,14 @@ import type { CatchUp } from './definition.js'
 export const MAX_CATCH_UP_SLOTS = 100
 
 /**
- * Under `catchUp: 'none'`, a slot this old when a worker first gets to it was missed (no worker was up
- * at its time), not merely reached late: workers look every quarter second, so a slot reached on time
- * is at most a few hundred ms old, even with a slow database.
+ * Under `catchUp: 'none'`, a slot this old when first reached was missed (no worker up), not merely reached
+ * late: workers look every quarter second.
  */
 export const ON_TIME_MS = 10_000
 
 /**
- * What to do about a schedule now. The slots of `cron` after `sinceMs` (the last slot recorded, or when the
- * schedule was first seen) and up to `nowMs` (the database's clock) came due; `fire` are those to enqueue
- * under `catchUp` (oldest first), `last` the newest (fired or skipped; null when none came due), to record,
- * and `skipped` how many are not fired (-1: more than could be counted). Pure.
+ * The slots of `cron` in (`sinceMs`, `nowMs`]: `fire` those to enqueue under `catchUp` (oldest first), `last`
+ * the newest to record (null: none came due), `skipped` how many not fired (-1: too many to count). Pure.
  */
 export function dueSlots(cron: Cron, sinceMs: number, nowMs: number, catchUp: CatchUp) {
   const limit = catchUp === 'all' ? MAX_CATCH_UP_SLOTS + 1 : 2
