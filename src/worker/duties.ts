@@ -29,7 +29,7 @@ const REPEATED_ERROR_MS = 5000
 const TICK_MS = 250
 /** After an error (database away, task refused), how long a schedule waits before trying again. */
 const RETRY_MS = 5000
-/** The sq_schedules row (a name no schedule may take) whose compare-and-set gives each retention round to one worker. */
+/** The sq_schedules row (no schedule may take its name) whose compare-and-set gives a retention round to one worker. */
 const RETENTION_ROW = 'sq:retention'
 
 export interface DutiesContext {
