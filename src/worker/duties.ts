@@ -13,7 +13,6 @@ import type { TerminalStatus } from '../task.js'
 import { type LocalRuns, loseRunning } from './local-runs.js'
 import type { WorkerLog } from './log.js'
 import { droppedLine } from './outcome.js'
-import { Periodic, sayOnce } from './periodic.js'
 import type { WorkerPresence } from './presence.js'
 import type { Run } from './run.js'
 
@@ -70,12 +69,9 @@ export async function startDuties(c: DutiesContext): Promise<() => Promise<void>
 
 /** Stops runs, running or waiting, whose task was cancelled, requeued or rescued meanwhile. */
 async function checkOwnership({ backend, runs, log }: DutiesContext): Promise<void> {
-  const live = runs.live()
+  const live = runs.live().map((r) => r.ref)
   if (live.length === 0) return
-  const lost = await lostRuns(
-    backend,
-    live.map((r) => r.ref),
-  )
+  const lost = await lostRuns(backend, live)
   if (lost.length === 0) return
   for (const r of runs.lose(new Set(lost.map((ref) => ref.id)))) log(droppedLine(r.id))
 }
@@ -173,5 +169,88 @@ function retentionRound({ backend, settings, log }: DutiesContext, now: () => nu
       const what = rules.map((r) => `${r.status} older than ${r.text}`).join(', ')
       log(`retention: deleted ${deleted} task${deleted === 1 ? '' : 's'} (${what})`)
     }
+  }
+}
+
+/**
+ * A background duty of the worker: runs `fn` every `ms`, never two at once (`trigger()` runs it once the
+ * current one ends); errors go to `onError` and the duty goes on. `stop()` waits for a run in flight.
+ */
+class Periodic {
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<unknown> | undefined
+  private again = false
+  private lastRun = 0
+  private soonTimer: NodeJS.Timeout | undefined
+  /** Aborted by stop(): a long run (a retention round) ends early rather than hold the stop up. */
+  private stopping = new AbortController()
+
+  constructor(
+    private readonly ms: number,
+    private readonly fn: (stopping: AbortSignal) => Promise<unknown>,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  start(): this {
+    this.stopping = new AbortController()
+    this.timer = setInterval(() => this.trigger(), this.ms)
+    return this
+  }
+
+  /**
+   * Runs it within `minGapMs` of the last run: for hints that may come thousands of times a second
+   * (on SQLite, every commit of any process looks like a possible cancel).
+   */
+  soon(minGapMs: number): void {
+    if (this.soonTimer || !this.timer) return
+    const wait = this.lastRun + minGapMs - Date.now()
+    if (wait <= 0) {
+      this.trigger()
+      return
+    }
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined
+      if (this.timer) this.trigger()
+    }, wait)
+  }
+
+  trigger(): void {
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.lastRun = Date.now()
+    this.running = this.fn(this.stopping.signal)
+      .catch((error: Error) => this.onError(error))
+      .finally(() => {
+        this.running = undefined
+        if (this.again && this.timer) {
+          this.again = false
+          this.trigger()
+        }
+      })
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort()
+    clearInterval(this.timer)
+    clearTimeout(this.soonTimer)
+    this.timer = undefined
+    await this.running
+  }
+}
+
+/**
+ * The error handler of a worker's Periodic services. While the database is away every service fails at
+ * its own pace (the ownership check 4 times a second): the same error is said once per `everyMs`.
+ */
+function sayOnce(log: (line: string) => void, everyMs: number): (error: Error) => void {
+  let said = { text: '', at: 0 }
+  return (error) => {
+    const text = `worker error: ${redactSecrets(error.message)}`
+    const now = Date.now()
+    if (text === said.text && now - said.at < everyMs) return
+    said = { text, at: now }
+    log(text)
   }
 }
