@@ -1,7 +1,6 @@
 /**
- * The entry point of a task process: runs the batches its worker sends (protocol.ts). It never touches
- * the database itself; a task calling `createTask` finds the worker's settings in its environment and
- * the database URL's password as the worker hands it over (inherited-database.ts).
+ * The entry point of a task process: runs the batches its worker sends (protocol.ts). It never touches the
+ * database; a task's `createTask` gets the worker's settings by environment, the URL's password by IPC.
  */
 import { spawn } from 'node:child_process'
 import { inheritDatabaseUrl } from '../inherited-database.js'
@@ -24,9 +23,8 @@ type TaskFunction = (args: TaskArgs) => unknown
 const SAMPLE_MS = 100
 
 /**
- * The seed's signals, as functions of the hooks module (`hooks` / SQ_HOOKS). They run in the task
- * process, in this order: beforeJob, then for each yield of a generator beforeLoop and afterLoop, then
- * onSuccess or onFailure. A task process that dies (timeout, crash, cancel) runs none of them.
+ * The hooks module's functions (`hooks` / SQ_HOOKS), run in this order: beforeJob, beforeLoop and afterLoop
+ * around each yield of a generator, onSuccess or onFailure. A process that dies runs none of them.
  */
 const HOOK_NAMES = ['beforeJob', 'onSuccess', 'onFailure', 'beforeLoop', 'afterLoop'] as const
 type Hooks = Partial<Record<(typeof HOOK_NAMES)[number], (...args: unknown[]) => unknown>>
@@ -52,9 +50,8 @@ spawn('/bin/sh', ['-c', `read -r _ <&${LIFELINE_FD}; kill -9 -${process.pid}`], 
   .unref()
 
 /**
- * Task functions and hooks by reference, for the life of the process: importing per run cost more than
- * a no-op task. A failure is not kept, so a module that appears later is found; an edited one is not
- * re-read (`--max-tasks-per-process` bounds this).
+ * Task functions and hooks by reference, for the life of the process (importing per run cost more than a
+ * no-op task). A failure is not kept; an edited module is not re-read (`--max-tasks-per-process` bounds it).
  */
 const tasks = new Map<string, Promise<TaskFunction>>()
 const hooksModules = new Map<string, Promise<Hooks>>()

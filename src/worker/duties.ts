@@ -197,10 +197,7 @@ class Periodic {
     return this
   }
 
-  /**
-   * Runs it within `minGapMs` of the last run: for hints that may come thousands of times a second
-   * (on SQLite, every commit of any process looks like a possible cancel).
-   */
+  /** Runs it within `minGapMs` of the last run: for hints that may come thousands of times a second (SQLite). */
   soon(minGapMs: number): void {
     if (this.soonTimer || !this.timer) return
     const wait = this.lastRun + minGapMs - Date.now()
@@ -240,10 +237,7 @@ class Periodic {
   }
 }
 
-/**
- * The error handler of a worker's Periodic services. While the database is away every service fails at
- * its own pace (the ownership check 4 times a second): the same error is said once per `everyMs`.
- */
+/** The duties' error handler: while the database is away, each error is said once per `everyMs`, not per run. */
 function sayOnce(log: (line: string) => void, everyMs: number): (error: Error) => void {
   let said = { text: '', at: 0 }
   return (error) => {
