@@ -1,23 +1,30 @@
 /**
- * The entry point of a task process: runs the batches its worker sends (protocol.ts). It never touches
- * the database itself; a task calling `createTask` finds the worker's settings in its environment and
- * the database URL's password as the worker hands it over (inherited-database.ts).
+ * The entry point of a task process: runs the batches its worker sends (protocol.ts). It never touches the
+ * database; a task's `createTask` gets the worker's settings by environment, the URL's password by IPC.
  */
+import { spawn } from 'node:child_process'
 import { inheritDatabaseUrl } from '../inherited-database.js'
 import { exportOf, importReferenced, loadTaskFunction } from '../loader.js'
 import { parseStoredArgs } from '../queue/args.js'
 import { parseReference } from '../queue/reference.js'
 import type { Progress, TaskArgs } from '../types.js'
-import { sentinel, type RunRequest, type TaskResult, type ToTaskProcess, type ToWorker } from './protocol.js'
-import { measureRun } from './run-usage.js'
-import { startWatchdog } from './watchdog.js'
+import {
+  LIFELINE_FD,
+  sentinel,
+  type RunRequest,
+  type TaskResult,
+  type ToTaskProcess,
+  type ToWorker,
+} from './protocol.js'
 
 type TaskFunction = (args: TaskArgs) => unknown
 
+/** A run's rss is sampled only once it has lasted this long, and this often after that. */
+const SAMPLE_MS = 100
+
 /**
- * The seed's signals, as functions of the hooks module (`hooks` / SQ_HOOKS). They run in the task
- * process, in this order: beforeJob, then for each yield of a generator beforeLoop and afterLoop, then
- * onSuccess or onFailure. A task process that dies (timeout, crash, cancel) runs none of them.
+ * The hooks module's functions (`hooks` / SQ_HOOKS), run in this order: beforeJob, beforeLoop and afterLoop
+ * around each yield of a generator, onSuccess or onFailure. A process that dies runs none of them.
  */
 const HOOK_NAMES = ['beforeJob', 'onSuccess', 'onFailure', 'beforeLoop', 'afterLoop'] as const
 type Hooks = Partial<Record<(typeof HOOK_NAMES)[number], (...args: unknown[]) => unknown>>
@@ -25,8 +32,7 @@ type Hooks = Partial<Record<(typeof HOOK_NAMES)[number], (...args: unknown[]) =>
 const send = (message: ToWorker): Promise<void> =>
   new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()))
 
-// The IPC channel closed: the worker is gone; so is the process group (the watchdog's job too, for a
-// task that never lets this handler run).
+// The IPC channel closed: the worker is gone; so is the process group.
 process.on('disconnect', () => {
   try {
     process.kill(-process.pid, 'SIGKILL')
@@ -34,12 +40,18 @@ process.on('disconnect', () => {
     process.exit(1)
   }
 })
-startWatchdog()
+// The watchdog, for a task that never yields to that handler: a shell in this group blocks reading the
+// lifeline, whose other end only the worker holds; when the worker dies (kill -9 too) or closes it, the
+// read returns and the shell SIGKILLs the group. (A worker_threads thread cost ~100 ms of CPU to start.)
+spawn('/bin/sh', ['-c', `read -r _ <&${LIFELINE_FD}; kill -9 -${process.pid}`], {
+  stdio: ['ignore', 'ignore', 'ignore', 'ignore', LIFELINE_FD],
+})
+  .on('error', (error) => process.stderr.write(`[sq] the task process's watchdog did not start: ${error.message}\n`))
+  .unref()
 
 /**
- * Task functions and hooks by reference, for the life of the process: importing per run cost more than
- * a no-op task. A failure is not kept, so a module that appears later is found; an edited one is not
- * re-read (`--max-tasks-per-process` bounds this).
+ * Task functions and hooks by reference, for the life of the process (importing per run cost more than a
+ * no-op task). A failure is not kept; an edited module is not re-read (`--max-tasks-per-process` bounds it).
  */
 const tasks = new Map<string, Promise<TaskFunction>>()
 const hooksModules = new Map<string, Promise<Hooks>>()
@@ -114,6 +126,30 @@ function isIterator(value: unknown): value is AsyncIterator<unknown> | Iterator<
     typeof (value as Iterator<unknown> | null)?.next === 'function' &&
     (Symbol.asyncIterator in value! || Symbol.iterator in value!)
   )
+}
+
+/**
+ * Measures one run's CPU time and peak memory, cheaply enough for a no-op task: a getrusage at each end,
+ * and rss samples only for a run that lasts past SAMPLE_MS. ru_maxrss is the process's lifetime peak: the
+ * run's own if it rose during the run, else the samples tell.
+ */
+function measureRun(): () => { cpuMs: number; peakRss: number } {
+  const start = process.resourceUsage()
+  let sampled = 0
+  const sample = () => (sampled = Math.max(sampled, process.memoryUsage.rss()))
+  let interval: NodeJS.Timeout | undefined
+  const late = setTimeout(() => {
+    sample()
+    interval = setInterval(sample, SAMPLE_MS).unref()
+  }, SAMPLE_MS).unref()
+  return () => {
+    clearTimeout(late)
+    clearInterval(interval)
+    const end = process.resourceUsage()
+    const cpuMicros = end.userCPUTime + end.systemCPUTime - start.userCPUTime - start.systemCPUTime
+    const peakRss = end.maxRSS > start.maxRSS ? end.maxRSS * 1024 : sample()
+    return { cpuMs: Math.round(cpuMicros / 1000), peakRss }
+  }
 }
 
 /** Runs one task: its hooks around it, each yield streamed to the worker as it comes. */

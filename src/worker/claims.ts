@@ -7,17 +7,15 @@ import type { WorkerLog } from './log.js'
 import { Run } from './run.js'
 
 /**
- * A run claimed ahead still running this long after it started has its start written (in a batch);
- * shorter runs get it with their verdict. The shorter, the smaller the window in which a worker killed
- * then has its run given back as unstarted.
+ * A run claimed ahead still running this long after it started has its start written (in a batch); shorter
+ * runs get it with their verdict. The shorter, the less a killed worker's run may be given back as unstarted.
  */
 const MARK_AFTER_MS = 5
 
 /**
- * A worker's traffic with the queue's runnable tasks: it claims them in batches, as runs for its local
- * queue, records the start of those claimed ahead, and gives back the ones it claimed and never started.
- * It backs off from a database that is away, and, after a claim that came back short, reads before it
- * takes the write lock again.
+ * A worker's traffic with the queue's runnable tasks: claims them in batches, records the start of those
+ * claimed ahead, and gives back the ones never started. After a claim that came back short, it reads before
+ * it takes the write lock again.
  */
 export class Claims {
   /** The last claim found fewer runnable tasks than it asked for: read before taking the write lock. */
@@ -28,10 +26,7 @@ export class Claims {
   lastFailureAt = Number.NEGATIVE_INFINITY
   /** From the last look that found nothing runnable: ms until the next queued task comes due, if any. */
   dueInMs: number | undefined
-  /**
-   * The last look found nothing runnable, and nothing said otherwise since — a notification, the due
-   * time or the poll (unsettle): a slot that frees meanwhile does not look again.
-   */
+  /** The last look found nothing runnable, and nothing said otherwise since (unsettle): a freed slot does not look. */
   private quiet = false
   private markTimer: NodeJS.Timeout | undefined
   private marking = true
@@ -62,13 +57,11 @@ export class Claims {
       })
       this.failures = 0
       this.drained = tasks.length < want
-      // None for a free slot (another worker was first, or it is not due yet): when is the next one? (A
-      // claim ahead looks when its slot frees.)
+      // None for a free slot (another worker was first, or not due yet): when is the next? (Not for a claim ahead.)
       if (tasks.length === 0 && startNow) await this.look()
       return tasks.map((task) => new Run(task, this.maxOutputSize, startNow))
     } catch (error) {
-      // The database is away (restart, network, lock timeout): keep the running tasks, retry the
-      // claim with backoff, and say so once per failure.
+      // The database is away (restart, network, lock timeout): keep the running tasks, retry with backoff.
       this.failures++
       this.lastFailureAt = performance.now()
       this.drained = true
@@ -115,16 +108,14 @@ export class Claims {
       const released = await releaseUnstarted(this.backend, this.presence.id, refs)
       this.log(`gave back ${released} claimed task${released === 1 ? '' : 's'} that had not started`)
     } catch (error) {
-      // Left claimed: the heartbeat's stray release (or, once this worker is gone, another worker's
-      // rescue) puts them back, unstarted and uncharged.
+      // Left claimed: the stray release (or, once this worker is gone, a rescue) puts them back uncharged.
       this.log(`could not give back ${runs.length} unstarted task(s): ${redactSecrets((error as Error).message)}`)
     }
   }
 
   /**
-   * A run without a recorded start began: records, in one statement, the start of the `unrecorded`
-   * runs still running MARK_AFTER_MS after they began — a dead worker's runs that had started must be
-   * told from those that had not.
+   * A run without a recorded start began: records, in one statement, the start of the `unrecorded` runs still
+   * running MARK_AFTER_MS after they began, so a dead worker's started runs are told from the others.
    */
   markStarts(unrecorded: () => Run[]): void {
     if (this.markTimer || !this.marking) return

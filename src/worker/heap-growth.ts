@@ -10,10 +10,8 @@ const COLLECT_GROWTH_BYTES = 2 * 1024 * 1024
 /** How far V8 lets the old generation grow past what survived its last full collection. */
 const OLD_GROWTH_PERCENT = 20
 /**
- * The highest tier V8 compiles the worker's JavaScript to: 1, Sparkplug, not TurboFan, whose background
- * threads keep their memory (~0.5–0.7 MB each) once done. A worker's time goes to the database driver,
- * SQLite and IPC: measured with the cap, no-op tasks/s were about as fast or faster, and RSS after 10,000
- * tasks grew +6% against +11–13% (PostgreSQL).
+ * The highest tier V8 compiles the worker's JavaScript to: 1, Sparkplug, not TurboFan, whose threads keep
+ * their memory once done. Measured: no-op tasks/s as fast or faster, RSS after 10,000 tasks +6%, not +11–13%.
  */
 const JIT_TIER_CAP = 1
 
@@ -26,14 +24,10 @@ function startedWith(...flags: string[]): boolean {
 }
 
 /**
- * Keeps a long-running worker's V8 heap near its live size: a worker allocates ~40 KB per task and keeps
- * almost none, but with V8's defaults it grew from ~60 to ~110 MB over 10,000 no-op tasks (a young
- * generation doubled up to 2 × 16 MiB, and promoted garbage).
- *
- * Flags set at run time, since a worker is started in many ways; a flag Node was started with wins.
- * `--max-semi-space-size` works only at start, but growth factors are read as the heap grows: the young
- * one is set to 1 (0 crashes V8) once the young generation reaches its cap (2 × 2 MiB costs no more CPU
- * than 2 × 4).
+ * Keeps a long-running worker's V8 heap near its live size: with V8's defaults it grew from ~60 to ~110 MB
+ * over 10,000 no-op tasks (a young generation doubled up to 2 × 16 MiB, and promoted garbage). Flags are
+ * set at run time (a flag Node was started with wins): `--max-semi-space-size` works only at start, so the
+ * young growth factor is set to 1 (0 crashes V8) once the young generation reaches its cap.
  */
 export function boundHeapGrowth(): void {
   if (!startedWith('--heap-growing-percent')) v8.setFlagsFromString(`--heap-growing-percent=${OLD_GROWTH_PERCENT}`)

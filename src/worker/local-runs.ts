@@ -113,10 +113,7 @@ export class LocalRuns {
   }
 }
 
-/**
- * A run in a task process lost its task (cancel, requeue, rescue): it gets no verdict. A running one's
- * process is killed; a handed one is asked back (should its process begin it first, the start kills it).
- */
+/** A run in a task process lost its task: a running one's process is killed, a handed one asked back. */
 export function loseRunning(run: Run): void {
   const was = run.lose()
   if (was === 'handed') retract([run])

@@ -9,9 +9,8 @@ export const LOG_FORMATS = ['text', 'json'] as const
 export type LogFormat = (typeof LOG_FORMATS)[number]
 
 /**
- * The level of a worker's log line, from how it begins: the worker's lines are plain sentences, and
- * this table is the one place that sorts them (test/worker/cron.test.ts checks it against a real
- * worker). The first matching rule wins; anything else is info.
+ * The level of a worker's log line (a plain sentence), from how it begins: the first matching rule wins,
+ * else info. test/worker/cron.test.ts checks this table against a real worker.
  */
 const RULES: Array<[RegExp, LogLevel]> = [
   // The periodic "[RAM Usage: …] Heartbeat" line: noise unless one is looking.
@@ -51,9 +50,8 @@ export interface TaskLogFields {
 export type WorkerLog = (line: string, fields?: TaskLogFields) => void
 
 /**
- * The worker's log sink: each line stamped with the time, lines below `level` dropped (default info: the
- * heartbeat is debug), and the lines of one turn of the event loop written together — a busy worker
- * logs two lines per task, and a write per line cost more CPU than the task itself.
+ * The worker's log sink: lines stamped with the time, those below `level` dropped (default info), and those
+ * of one event-loop turn written together (a write per line cost more CPU than a no-op task).
  */
 export function bufferedLog(
   write: (text: string) => void,

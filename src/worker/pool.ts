@@ -5,9 +5,8 @@ import { parseDatabaseUrl } from '../storage/open.js'
 import { TaskProcess, type TaskProcessOptions } from './task-process.js'
 
 /**
- * Task processes kept warm between runs: starting Node costs ~100 ms, handing a run to a live child
- * a fraction of a millisecond. A process that a run killed (timeout, cancel, crash) is dropped and a
- * fresh one takes its place on the next acquire.
+ * Task processes kept warm between runs (starting Node costs ~100 ms). A process that a run killed (timeout,
+ * cancel, crash) is dropped and a fresh one takes its place on the next acquire.
  */
 export class ProcessPool {
   private idle: TaskProcess[] = []
@@ -72,9 +71,8 @@ export class ProcessPool {
 }
 
 /**
- * Where a worker's task processes run (its root), and their environment: the worker's, with its resolved
- * settings as SQ_* variables, so that `createTask` in a task enqueues as the worker would (a relative
- * SQLite path made absolute). The URL's password goes over IPC only (src/inherited-database.ts).
+ * Where a worker's task processes run, and their environment: the worker's resolved settings as SQ_*
+ * variables, so `createTask` in a task enqueues as the worker would. The URL's password goes over IPC only.
  */
 export function taskProcessOptions(settings: Settings): Omit<TaskProcessOptions, 'maxMemoryMb'> {
   const location = parseDatabaseUrl(settings.db)

@@ -10,9 +10,8 @@ const MAX_BATCH = 32
 const WEIGHT = 0.2
 
 /**
- * How far a worker works ahead, from the observed time per task: how many tasks it claims beyond its
- * free slots, and how many it hands a task process at once. Claiming ahead saves a round trip per task,
- * but a task of higher priority queued later cannot pass a claimed one: the lead is bounded by time.
+ * How far a worker works ahead, from the observed time per task: tasks claimed beyond its free slots, and
+ * runs handed a task process at once. The lead is bounded in time: a later, higher-priority task cannot pass.
  */
 export class Prefetch {
   private averageMs: number | undefined
@@ -24,10 +23,7 @@ export class Prefetch {
     this.averageMs = this.averageMs === undefined ? ms : this.averageMs * (1 - WEIGHT) + ms * WEIGHT
   }
 
-  /**
-   * Runs to hand a task process at once, spread over the free slots: several per message saves the
-   * wake-up of a process per run — for short runs only, since the runs of a batch wait for each other.
-   */
+  /** Runs to hand a task process at once, spread over the free slots: for short runs only (they wait in turn). */
   batch(waiting: number, freeSlots: number): number {
     if (this.averageMs === undefined) return 1
     const byTime = Math.floor(BATCH_WINDOW_MS / Math.max(this.averageMs, 0.1))

@@ -29,9 +29,8 @@ export class WorkerPresence {
   }
 
   /**
-   * When (performance.now()) this worker may first judge others dead. After an outage or a freeze every
-   * live worker's beats are stale alike: a worker that saw no beat of its own succeed (new, frozen, or
-   * its beats failed) waits a whole timeout from its next good beat, as the others beat again.
+   * When (performance.now()) this worker may first judge others dead. After an outage or a freeze all beats
+   * are stale alike: a worker whose own beats did not succeed waits a whole timeout as the others beat again.
    */
   private rescuesFrom = 0
   /** The live workers as of the last heartbeat, this one included: who wakes for a notification (wakes). */
@@ -47,17 +46,15 @@ export class WorkerPresence {
   }
 
   /**
-   * Measures the clocks' offset from `read`, a statement that returns the database's time, keeping the
-   * sample of the shortest round trip (the most exact) unless a new one is off by more than
-   * CLOCK_TOLERANCE_MS (a clock was set): a stable offset keeps one worker's runs in order in the records.
+   * Measures the clocks' offset from `read` (the database's time), keeping the sample of the shortest round
+   * trip unless a new one is off by more than CLOCK_TOLERANCE_MS: a stable offset keeps runs in order.
    */
   private async timed(read: () => Promise<number | null>): Promise<number | null> {
     const [before, started] = [Date.now(), performance.now()]
     const database = await read()
     const [after, roundTripMs] = [Date.now(), performance.now() - started]
     if (database === null) return null
-    // Not rounded: a whole ms of error put every recorded start and end a ms late (or early). Date.now()
-    // drops the fraction of its ms, half a ms on average: the midpoint gets it back.
+    // Not rounded (a whole ms of error skews every record); Date.now() drops half a ms on average: add it back.
     const offsetMs = database - ((before + after) / 2 + 0.5)
     const known = this.clock
     if (!known || roundTripMs < known.roundTripMs || Math.abs(offsetMs - known.offsetMs) > CLOCK_TOLERANCE_MS) {
@@ -98,11 +95,10 @@ export class WorkerPresence {
   }
 
   /**
-   * What this worker does for a notification of `count` tasks queued in `queue`, so that a task costs a
-   * bounded number of statements however many workers idle: among the workers that serve it and had a
-   * free slot at their last heartbeat (this one always counts itself), by id, the first `count` claim at
-   * once and the next SPARE_WAKERS look first (they cover stale entries: a worker gone, or busy since);
-   * the others find what is left at their next look.
+   * What this worker does for a notification of `count` tasks queued in `queue`, so a task costs a bounded
+   * number of statements however many workers idle: of the workers serving it with a free slot at their last
+   * heartbeat (this one always counts), by id, the first `count` claim, the next SPARE_WAKERS look (for stale
+   * entries), the rest wait.
    */
   wakeFor(queue: string, count: number): 'claim' | 'look' | undefined {
     const free = (p: workers.Peer) => p.id < this.id && p.running < p.concurrency && p.queues.includes(queue)
@@ -132,10 +128,7 @@ export class WorkerPresence {
     await workers.deleteDeadWorkers(this.backend, timeout)
   }
 
-  /**
-   * Gives back, uncharged, the runs the database gives to this worker but the worker does not `know`:
-   * claims whose answer was lost with the connection, never started.
-   */
+  /** Gives back, uncharged, runs the database gives to this worker but it does not `know` (a claim's lost answer). */
   async releaseStrays(knows: (id: string) => boolean): Promise<void> {
     const strays = (await workers.runsOfWorker(this.backend, this.id, 10)).filter((run) => !knows(run.id))
     if (strays.length === 0) return

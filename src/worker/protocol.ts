@@ -38,7 +38,7 @@ export type ToWorker =
   | { type: 'done'; id: string; result: TaskResult }
   | { type: 'skipped'; ids: string[] }
 
-/** The task process's fd 4: a pipe only the worker writes to, read by its watchdog (watchdog.ts). */
+/** The task process's fd 4: a pipe only the worker writes to, read by its watchdog (child.ts). */
 export const LIFELINE_FD = 4
 
 /** Written to stdout and stderr after each run; never shown, it only marks the end of a run's log. */

@@ -32,10 +32,7 @@ export interface SlotsContext {
   log: WorkerLog
 }
 
-/**
- * A worker's `concurrency` slots, each a task process with a batch of runs, handed while one is free; a
- * slot frees the moment its process is done with its batch.
- */
+/** A worker's `concurrency` slots, each a task process with a batch of runs, free once it is done with it. */
 export class Slots {
   private busy = 0
   /** Why the policy refuses a task reference; undefined when it may run. */
@@ -123,10 +120,7 @@ export class Slots {
   }
 }
 
-/**
- * The allowlist and root, checked again at run time: a row may not have come from `sq enqueue`. The
- * check runs before anything is imported, and its verdict on a reference is cached for a second.
- */
+/** The allowlist and root, checked again before any import (a row may not come from `sq enqueue`), cached. */
 function taskPolicy(root: string, allowedTasks: string[] | null): (ref: string) => string | undefined {
   const verdicts = new Map<string, { at: number; refusal: string | undefined }>()
   return (ref) => {

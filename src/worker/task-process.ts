@@ -4,10 +4,7 @@ import type { Progress } from '../types.js'
 import { LIFELINE_FD, type RunRequest, sentinel, sentinelPrefixAt, type TaskResult } from './protocol.js'
 import type { ToTaskProcess, ToWorker } from './protocol.js'
 
-/**
- * The task process's entry file, found beside this module: in dist/bundle/ (scripts/bundle.mjs puts the
- * `child` entry beside the chunks) as in dist/src/worker/ (tsc). Moving either breaks `sq worker`.
- */
+/** The task process's entry, beside this module in dist/bundle/ (scripts/bundle.mjs) as in dist/src/worker/. */
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url))
 
 /** How a run in a task process ended, as the worker sees it; `unstarted`: taken back, or the process died first. */
@@ -217,8 +214,7 @@ export class TaskProcess {
     this.child.stdio[LIFELINE_FD]?.destroy()
     this.signalGroup('SIGKILL') // grandchildren the task left behind
     if (this.handed.length === 0) return
-    // Once the pipes and the channel delivered what the process wrote: the run it was on ends killed or
-    // exited, those after it unstarted.
+    // Once the pipes delivered what the process wrote: the run it was on ends killed or exited, later ones unstarted.
     const settle = () => {
       const runs = this.handed
       this.handed = []

@@ -15,10 +15,9 @@ const RETRY_MIN_MS = 200
 const RETRY_MAX_MS = 5000
 
 /**
- * Writes the verdicts of ended runs — group commit: whatever has ended while one write was in flight
- * goes in the next, as one statement. A write that fails for an outage (Backend.isRefusal says which)
- * is retried until the database takes it, each row fenced by its run's claim, so a late retry can never
- * overwrite a newer run. A batch refused for its content is written row by row (see `refused`).
+ * Writes the verdicts of ended runs — group commit: what ended while one write was in flight goes in the
+ * next, as one statement. A write that fails for an outage is retried, each row fenced by its run's claim
+ * (a late retry never overwrites a newer run); a batch refused for its content is written row by row.
  */
 export class VerdictWriter {
   private readonly pending = new Map<string, PendingVerdict>()
@@ -96,9 +95,8 @@ export class VerdictWriter {
   }
 
   /**
-   * A verdict the database will not store as it is gets one without the run's result that says why (a
-   * finished run is never left looking unstarted). If even that is refused, the run is left to the
-   * rescue of dead workers' runs, as if this worker had died.
+   * A verdict the database will not store gets one without the run's result that says why (a finished run
+   * never looks unstarted). If even that is refused, the run is left to the rescue, as if this worker died.
    */
   private async refused(v: PendingVerdict, error: Error): Promise<boolean> {
     const why = `sq could not record this run's result: ${redactSecrets(error.message)}`

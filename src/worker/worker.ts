@@ -98,9 +98,8 @@ export class Worker {
       log: this.options.log,
       heartbeat: () => this.heartbeat(),
       queued: (payload) => {
-        // An empty payload is only a hint (SQLite's WAL watch, a reconnection): look. A notification
-        // naming one of its queues (PostgreSQL) says there are tasks: claim without reading first — if
-        // this worker is among those it wakes (wakeFor; no count: any number of tasks).
+        // An empty payload is a hint (SQLite's WAL watch, a reconnection): look. One naming a queue of
+        // this worker's (PostgreSQL) says there are tasks: claim at once if wakeFor picks this worker.
         const [queue = '', count] = payload.split(' ')
         if (payload !== '' && !this.options.queues.includes(queue)) return
         const wake =
@@ -126,8 +125,7 @@ export class Worker {
         if (this.claims.failures === 0) {
           if (await this.wakeup.sleep(this.claims.idleMs(this.pollMs()))) this.claims.unsettle()
         }
-        // Backing off from a database that is away: only a stop cuts it short (SQLite's WAL watch sees
-        // every write attempt, on a full disk too).
+        // Backing off from a database that is away: only a stop cuts it short (the WAL watch wakes on a full disk).
         else await this.stopped.sleep(Math.min(100 * 2 ** this.claims.failures, 10_000))
       }
       await this.drain()
@@ -146,7 +144,7 @@ export class Worker {
   /** Soft stop: claim nothing more, give back what waits, let running tasks finish. */
   stop(): void {
     if (!this.stopping) {
-      void this.releaseWaiting()
+      void this.claims.giveBack(this.runs.takeWaiting())
       this.runs.retractHanded()
       // A stop must end even while the database is away (a burst's last verdicts included).
       this.verdicts.giveUpBy(Date.now() + this.options.graceSeconds * 1000 + MIN_VERDICT_WAIT_ON_STOP_MS)
@@ -176,7 +174,7 @@ export class Worker {
     if (runs.length === 0) return false
     for (const run of runs) this.runs.add(run)
     // A stop that came while the claim was in flight gives these back too.
-    if (this.stopping) void this.releaseWaiting()
+    if (this.stopping) void this.claims.giveBack(this.runs.takeWaiting())
     this.slots.fill()
     return true
   }
@@ -259,15 +257,7 @@ export class Worker {
     )
   }
 
-  /** Gives the claimed, unstarted runs back to the queue without spending their attempt. */
-  private releaseWaiting(): Promise<void> {
-    return this.claims.giveBack(this.runs.takeWaiting())
-  }
-
-  /**
-   * The safety net under notifications: the setting while the backend hears them, a quick poll while it
-   * cannot (its LISTEN connection lost, no -wal file to watch yet).
-   */
+  /** The safety net under notifications: a quick poll while the backend cannot hear them. */
   private pollMs(): number {
     const pollMs = this.settings.pollInterval * 1000
     return this.backend.hearing() ? pollMs : Math.min(pollMs, DEAF_POLL_MS)

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { outcomeOf, type RunEnd } from '../../src/worker/outcome.js'
 import { sentinel, sentinelPrefixAt } from '../../src/worker/protocol.js'
-import { Run } from '../../src/worker/run.js'
-import { RunOutput } from '../../src/worker/run-output.js'
+import { Run, RunOutput } from '../../src/worker/run.js'
 
 /** The pure decisions of the worker, reached otherwise only through real task processes. */
 
