@@ -3,8 +3,7 @@ import { type Status, TERMINAL_STATUSES } from '../task.js'
 import type { Task } from '../types.js'
 import type { Backend } from './backend.js'
 import { countWhen, endedSince } from './monitor-repository.js'
-import { searchSql } from './search.js'
-import { newestFirst } from './task-repository.js'
+import { newestFirst, searchSql } from './task-repository.js'
 import type { TaskRow } from './task-row.js'
 
 /**

@@ -1,8 +1,6 @@
-import type { Progress } from '../types.js'
 import { type Backend, runStatement, type Session, type SqlRunner } from './backend.js'
-import { owned, type RunRef } from './fencing.js'
+import { owned, type RunRef, type RunTail, storableText } from './fencing.js'
 import { CLEARED_RESULTS, type ClaimedTask, type TaskRow, toClaimedTask } from './task-row.js'
-import { storableText } from './storable-text.js'
 
 /** A run's queries: claim, stream output, ownership. Every write after the claim is fenced (fencing.ts). */
 
@@ -148,11 +146,7 @@ function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCo
 }
 
 /** Appends output and/or log to a run, an INSERT per stream; false (nothing written) once it lost its task. */
-export async function appendChunks(
-  backend: Backend,
-  run: RunRef,
-  batch: { output?: string; log?: string; progress?: Progress },
-): Promise<boolean> {
+export async function appendChunks(backend: Backend, run: RunRef, batch: RunTail): Promise<boolean> {
   const touch = (p: () => string) =>
     `update "sq_tasks" set "modified" = ${backend.spelling.now}, "progress" = coalesce(${p()}, "progress") where ${owned(p)} returning "id"`
   const append = (p: () => string) =>

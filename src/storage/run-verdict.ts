@@ -1,14 +1,12 @@
-import type { Progress } from '../types.js'
 import { type Backend, runStatement, type Session } from './backend.js'
 import { deleteChunks, releaseStarted } from './run-release.js'
-import type { RunRef } from './fencing.js'
+import { type RunRef, type RunTail, storableText } from './fencing.js'
 import { TASK_COLUMNS, USAGE, type RunUsage } from './task-row.js'
-import { storableText } from './storable-text.js'
 
 /** What a run made and measured, whatever its verdict. */
 interface RunWritten extends RunUsage {
   /** Output, log and progress not yet written as chunks: they end the run's streams. */
-  tail?: { output?: string; log?: string; progress?: Progress }
+  tail?: RunTail
   /** False when the run wrote no chunk (the worker knows): then its verdict reads none. */
   chunksWritten?: boolean
   /** When the run started and ended, in ms by the database's clock: not when the batched verdict came. */

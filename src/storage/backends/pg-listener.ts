@@ -1,6 +1,6 @@
 import type { Client } from 'pg'
+import { pgQuery } from './pg-connection.js'
 import { pg } from './pg-driver.js'
-import { pgQuery } from './pg-prepared.js'
 
 type Handler = (payload: string) => void
 
