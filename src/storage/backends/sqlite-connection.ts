@@ -153,7 +153,7 @@ function openConnection(file: string, resolved: string): Connection {
     displayUrl: `sqlite:${file}`,
     spelling: SQLITE_SPELLING,
     async query<R>(text: string, values: readonly unknown[]): Promise<R[]> {
-      // Kysely's backend once loaded: from then on a statement takes its turn through it (see SqlRunner).
+      // Once Kysely is loaded, a statement takes its turn through it rather than join a transaction.
       return whole.loaded ? whole.loaded.query<R>(text, values) : runNative<R>(cached, text, values)
     },
     assertIntact() {
