@@ -17,10 +17,7 @@ export interface ClaimOptions {
 /** A claimed task, with its claim: the fencing token of the run (RunRef). Its args are the stored text. */
 export type Claimed = ClaimedTask & { claim: number }
 
-/**
- * Claims up to `limit` runnable tasks in claim order, then insertion order, in one statement. RETURNING
- * keeps no order, so each row also returns its tie-break (SqlSpelling.claimTieBreak).
- */
+/** Claims up to `limit` runnable tasks in claim order, in one statement (RETURNING keeps none: see claimTieBreak). */
 export async function claimTasks(backend: Backend, o: ClaimOptions): Promise<Claimed[]> {
   if (o.limit <= 0) return []
   const rows = await backend.claim(async (trx) => {
@@ -106,10 +103,9 @@ async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Pro
 }
 
 /**
- * When the next task of these queues comes due, in ms from now on the database's clock: ≤ 0 when one is
- * runnable now, null when none is queued. A read: idle workers look without a claim's write lock, and
- * sleep until then. The runnable one comes first off the claim's index; only without it is the earliest
- * future run_at sought (COALESCE evaluates its second subquery only then).
+ * When the next task of these queues comes due, in ms from now by the database's clock (≤ 0: now; null: none queued). A
+ * read: idle workers look without a claim's write lock. The runnable one comes off the claim's index; only without it
+ * is the earliest future run_at sought (COALESCE evaluates its second subquery only then).
  */
 export async function nextDue(backend: Backend, queues: string[]): Promise<number | null> {
   const live = await unpaused(backend, backend.kept, queues)
@@ -131,10 +127,7 @@ export async function nextDue(backend: Backend, queues: string[]): Promise<numbe
   return row?.due == null ? null : Date.parse(backend.toIso(row.due)) - Number(row.now)
 }
 
-/**
- * Runnable tasks of these queues in the order of the index sq_tasks_claim, so the first rows come
- * straight off it. Its values: the queues, twice (the gate: none of them paused, see `unpaused`).
- */
+/** Runnable tasks of these queues, straight off the index sq_tasks_claim; values: the queues twice (see `unpaused`). */
 function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCount: number, column = '"id"'): string {
   const queues = () => Array.from({ length: queueCount }, () => p()).join(', ')
   // A literal status: a statement kept prepared may be planned once for any value, and only the

@@ -35,9 +35,8 @@ export async function endRun(backend: Backend, run: RunRef, outcome: RunOutcome)
 }
 
 /**
- * Ends many runs at once (group commit): one statement per hundred verdicts, each row fenced by its
- * claim, folds each run's chunks into its output and log; one more deletes them. Returns the ids whose
- * verdict was recorded.
+ * Ends many runs at once (group commit): a statement per hundred verdicts, each row fenced by its claim, folds each
+ * run's chunks into its output and log; one more deletes them. Returns the ids recorded.
  */
 export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Set<string>> {
   const recorded = new Set<string>()
