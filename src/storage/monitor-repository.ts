@@ -15,10 +15,6 @@ function tail(column: string, n: number): RawBuilder<string | null> {
   >`case when length(${ref}) > ${sql.lit(n)} then substr(${ref}, length(${ref}) - ${sql.lit(n - 1)}) else ${ref} end`
 }
 
-function head(column: string, n: number): RawBuilder<string | null> {
-  return sql<string | null>`substr(${sql.ref(column)}, 1, ${sql.lit(n)})`
-}
-
 export const countWhen = (condition: RawBuilder<boolean>) =>
   sql<number | string>`sum(case when ${condition} then 1 else 0 end)`
 
@@ -113,16 +109,11 @@ export async function latestWithStatus(
 ) {
   const direction = o.status === 'queued' ? 'asc' : 'desc'
   const column = HEAD_OF[o.status]
+  const head = column === null ? sql<string | null>`null` : sql<string | null>`substr(${sql.ref(column)}, 1, 400)`
   const walk = (limit: number) =>
     backend.db
       .selectFrom('sq_tasks')
-      .select([
-        'id',
-        'task',
-        'modified',
-        'run_at',
-        (column === null ? sql<string | null>`null` : head(column, 400)).as('head'),
-      ])
+      .select(['id', 'task', 'modified', 'run_at', head.as('head')])
       .where('status', '=', o.status)
       .orderBy('modified', direction)
       .orderBy('id', direction)

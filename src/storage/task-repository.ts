@@ -79,10 +79,7 @@ export async function getTask(backend: TaskStore, id: string): Promise<Task | un
   return row && withLiveOutput(backend, row)
 }
 
-/**
- * A task's runs, oldest first: its earlier runs (sq_task_runs, migration 009), then its latest, the task
- * row itself (a task queued again has none until it is claimed).
- */
+/** A task's runs, oldest first: those of sq_task_runs (migration 009), then the row's own (none while queued). */
 export async function taskRuns(backend: TaskStore, task: Task): Promise<TaskRun[]> {
   const rows = await backend.query<RunRow>(
     `select "attempt", "worker", "started", "finished", "outcome", "error" from "sq_task_runs" where "task_id" = ${backend.spelling.param(1)} order by "seq"`,
@@ -147,9 +144,8 @@ export function globToLike(pattern: string): string {
 }
 
 /**
- * What a search matches, in `sq list --search`, the dashboard and the library: a case-insensitive
- * substring of the id, task reference, key, args, error, output, or a running task's output chunks.
- * `%` and `_` are literal. Columns are cast to text: PostgreSQL's uuid and jsonb have no lower().
+ * What a search matches (list, dashboard, library): a case-insensitive substring (`%`, `_` literal) of the id, task,
+ * key, args, error, output or running output chunks; cast to text: PostgreSQL's uuid and jsonb have no lower().
  */
 export function searchSql(text: string, param: (value: string) => string): string {
   const needle = `%${likeEscape(text.toLowerCase())}%`

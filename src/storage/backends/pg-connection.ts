@@ -68,9 +68,8 @@ const texts = new Map<string, string>()
 let generation = 0
 
 /**
- * One statement on the pool or a client (SqlRunner.query), a named one prepared per connection. One a
- * newer sq's migration changed the result of is refused before it does anything: prepared again under
- * a new name (in a transaction the refusal aborted, the caller writes again, as after any outage).
+ * One statement on the pool or a client, a named one prepared per connection. One a newer sq's migration made stale is
+ * refused before it runs: prepared anew under a new name (an aborted transaction is written again by its caller).
  */
 export async function pgQuery<R>(
   on: Pool | Client,
