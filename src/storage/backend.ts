@@ -5,26 +5,17 @@ import type { NewTask } from './task-repository.js'
 
 export type BackendName = 'sqlite' | 'postgres'
 
-/**
- * The database before Kysely, all a one-shot command (`sq enqueue`, `show`) needs: loading Kysely costs
- * it about as much as its insert, so `backend()` loads it on first use, on the same driver connection.
- */
+/** The database before Kysely, which costs a one-shot command as much as its insert: `backend()` loads it. */
 export interface Connection extends SqlRunner {
   readonly name: BackendName
   /** The URL with any password replaced by ***. */
   readonly displayUrl: string
   backend(): Promise<Backend>
-  /**
-   * Did the database refuse the statement for what it holds (a value out of range, a constraint)? Else
-   * (a connection lost, SQLite's disk full or busy) it is an outage, waited out and written again.
-   */
+  /** Refused for what it holds (out of range, a constraint)? Else an outage, waited out and written again. */
   isRefusal(error: unknown): boolean
   /** Was the statement refused for a table that is not there (a database sq never migrated)? */
   isMissingTable(error: unknown): boolean
-  /**
-   * Throws a StorageError when the database this handle writes to is no longer the one users reach:
-   * SQLite's file deleted or replaced while open (writes would go to an unlinked inode).
-   */
+  /** Throws a StorageError when SQLite's file was deleted or replaced while open: writes would be lost. */
   assertIntact(): void
   close(): Promise<void>
   /** A timestamp read from the database as an ISO-8601 UTC string (null stays null). */
@@ -40,15 +31,11 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
   /** SqlSpelling's clock as fragments for Kysely's builder (backends/clock.ts). */
   now(): RawBuilder<string>
   nowPlusSeconds(seconds: number | Expression<number>): RawBuilder<string>
-  /**
-   * Is a WHERE term that names no column of the query's tables (the claim's paused-queue gate) evaluated
-   * once, before any row is read? PostgreSQL: yes. SQLite: no, at every row of the scan.
-   */
+  /** Is a WHERE term naming no column (the claim's paused gate) tested once, before the scan? SQLite: per row. */
   readonly gatesBeforeScan: boolean
   /**
-   * Whether a write transaction left open holds back no other writer. PostgreSQL: yes (it locks only its
-   * rows), so a bulk enqueue writes its first chunk while it checks the rest (enqueue-many.ts). SQLite:
-   * no, it holds the database's one write lock.
+   * Whether an open write transaction leaves other writers free: PostgreSQL's locks its rows only, so a bulk
+   * enqueue writes its first chunk while it checks the rest; SQLite's holds the one write lock.
    */
   readonly concurrentWriters: boolean
   /**
@@ -56,36 +43,28 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
    * honours busy_timeout (a plain BEGIN takes it on first write and can fail at once, "database is locked").
    */
   writeTransaction<T>(fn: (trx: Session) => Promise<T>): Promise<T>
-  /**
-   * ONE write statement that must hold the write lock from its start. PostgreSQL: the statement alone
-   * (autocommit makes it atomic, without BEGIN/COMMIT's two round trips). SQLite: as writeTransaction.
-   */
+  /** ONE write statement holding the write lock from its start: alone on PostgreSQL (autocommit is atomic). */
   exclusive<T>(fn: (trx: Session) => Promise<T>): Promise<T>
   /**
-   * `exclusive`, for a claim. PostgreSQL: on the kept connection, so an idle worker's pickup never waits
-   * for a new one. Its commit waits for the WAL flush like any other: a claim a crash undid would be
-   * claimed again after its task had run (the chaos soak's `restart -m immediate`).
+   * `exclusive`, for a claim; PostgreSQL's on the kept connection, so a pickup never waits for a new one.
+   * Its commit waits for the WAL flush: a claim a crash undid would be claimed again after its task ran.
    */
   claim<T>(fn: (trx: SqlRunner) => Promise<T>): Promise<T>
   /**
-   * What a worker does while idle — its looks, heartbeats, surveys and claims — on one connection it
-   * keeps open, so that an idle worker holds one: PostgreSQL's LISTEN connection (reconnected when
-   * lost; the pool's connections close once idle). SQLite: the backend.
+   * The one connection an idle worker holds, for its looks, heartbeats, surveys and claims: PostgreSQL's
+   * LISTEN connection (reconnected when lost; the pool's close once idle). SQLite: the backend.
    */
   readonly kept: SqlRunner
   /**
-   * Writes new tasks in order in one transaction when none holds a key and all may run now (bulk-insert.ts):
-   * no row can conflict, the server's defaults give every timestamp; rolled back if `beforeCommit` rejects.
+   * Writes unkeyed tasks that run now in one transaction, rolled back if `beforeCommit` rejects (bulk-insert.ts).
    * PostgreSQL: COPY, which skips INSERT … SELECT's JSON parse. null on SQLite: no protocol to skip.
    */
   readonly copyNewTasks: ((rows: readonly NewTask[], beforeCommit?: Promise<void>) => Promise<void>) | null
   /**
-   * What `listen` hears; the one place that says SQLite has no LISTEN.
-   * - 'changes' (PostgreSQL): `sq_queued` (payload: queue), `sq_ended` and `sq_cancel` (payload: task id)
-   *   on every status change (migration 002's trigger), `sq_queued` on an insert with how many tasks it
-   *   queued there (payload: `queue count`, and a single insert's task id).
-   * - 'commits' (SQLite): a hint. Any commit to the file calls every handler with '' (fs.watch on the
-   *   WAL), a network mount none: listeners re-read what they care about, and keep a slow poll.
+   * What `listen` hears. 'changes' (PostgreSQL): `sq_queued` (payload: queue), `sq_ended` and `sq_cancel`
+   * (payload: task id) on every status change (migration 002), `sq_queued` per insert (`queue count`, and
+   * a single insert's id). 'commits' (SQLite, no LISTEN): a hint, '' on any commit (fs.watch on the WAL;
+   * none on a network mount): listeners re-read, and keep a slow poll.
    */
   readonly hears: 'changes' | 'commits'
   /** Whether notifications can arrive now: PostgreSQL's LISTEN connection is up, SQLite's -wal is watched. */
@@ -93,10 +72,9 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
   /** Until the returned function is called. PostgreSQL's calls every handler with '' after a reconnect. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>
   /**
-   * Tells `sq_queued` how many tasks a write has just queued in each queue (queueCounts), inside its
-   * transaction (delivered at its commit). Every INSERT of tasks calls it or is spelled with
-   * SqlSpelling.announcingQueue. PostgreSQL: one pg_notify per queue (not a trigger: its capture of every
-   * new row cost a bulk insert ~9%). SQLite: nothing, any commit wakes.
+   * Tells `sq_queued`, in the write's transaction, how many tasks it queued per queue: every INSERT of tasks
+   * calls it or uses SqlSpelling.announcingQueue. PostgreSQL: a pg_notify per queue (a trigger capturing
+   * every new row cost a bulk insert ~9%). SQLite: nothing, any commit wakes.
    */
   announceQueued(trx: SqlRunner, counts: ReadonlyMap<string, number>): Promise<void>
 }
@@ -113,9 +91,8 @@ export interface SqlSpelling {
   /** An INSERT of one task as one statement that also announces its queue (Backend.announceQueued). */
   announcingQueue(insert: string): string
   /**
-   * One row: `place`, text equal on two connections if and only if they reach the same database, and
-   * `migrated`, whether that connection sees sq's tables, without an error that would abort its
-   * transaction (executor.ts).
+   * One row: `place`, equal on two connections iff they reach one database, and `migrated`, whether sq's
+   * tables are seen, without an error that would abort the transaction (executor.ts).
    */
   readonly placeQuery: string
   /**
@@ -127,15 +104,11 @@ export interface SqlSpelling {
   orderedJsonRows(parameter: string): string
   /** An expression read from JSON rows as a column's type: PostgreSQL casts it; SQLite needs no cast. */
   cast(expression: string, type?: string): string
-  /**
-   * Ends the claim's pick (and a purge's batch) so that it skips rows other claimers hold: FOR UPDATE
-   * SKIP LOCKED. SQLite needs none: the claim's IMMEDIATE transaction is the one writer.
-   */
+  /** Ends a claim's pick (and a purge's) to skip rows others hold; SQLite's IMMEDIATE claim is the one writer. */
   readonly lockForClaim: string
   /**
-   * What a claimed row returns to break the ties of its pick (run-repository.ts). SQLite: `rowid`, the
-   * last key of every index entry, so the pick broke ties by it. PostgreSQL: the row's number in the pick,
-   * through UPDATE … FROM (SQLite's RETURNING may not name its columns); a heap position is no order.
+   * What a claimed row returns to break its pick's ties. SQLite: `rowid`, the last key of every index entry.
+   * PostgreSQL: its number in the pick, by UPDATE … FROM (a heap position is no order).
    */
   readonly claimTieBreak: 'rowid' | 'pick-number'
 }
@@ -144,9 +117,8 @@ export interface SqlSpelling {
 export interface SqlRunner {
   readonly spelling: SqlSpelling
   /**
-   * One statement's rows. A hot or one-shot statement gives its `name` (always one text): PostgreSQL
-   * keeps it prepared per connection (planning is most of a claim's server time); SQLite prepares every
-   * text. Once Kysely is loaded, SQLite's statement takes its turn rather than join a transaction.
+   * One statement's rows. A hot or one-shot one gives its `name` (always one text), which PostgreSQL keeps
+   * prepared per connection (planning is most of a claim's server time).
    */
   query<R>(text: string, values: readonly unknown[], name?: string): Promise<R[]>
 }
@@ -166,10 +138,7 @@ export interface DdlTypes {
   readonly idType: 'uuid' | 'text'
 }
 
-/**
- * A statement's text, built once per spelling and name: a hot path builds no strings. Each call of `p`
- * gives the next parameter (`?` on SQLite are numbered by position).
- */
+/** A statement's text, built once per spelling and name; each call of `p` gives the next parameter. */
 export function statement(runner: Pick<SqlRunner, 'spelling'>, name: string, build: (p: () => string) => string) {
   let texts = TEXTS.get(runner.spelling)
   if (!texts) TEXTS.set(runner.spelling, (texts = new Map()))

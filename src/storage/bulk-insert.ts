@@ -11,9 +11,8 @@ export type BulkWriter = Pick<Backend, 'spelling' | 'copyNewTasks' | 'announceQu
 const ROWS_PER_STATEMENT = 5000
 
 /**
- * The INSERT of a chunk of new tasks, newTasksJson's text as ONE parameter: one text for every chunk, no
- * parameter limit, no VALUES list (costs PostgreSQL ~8× the insert to plan) and no arrays (pg escapes
- * them in JavaScript). `keyed`, it returns those inserted.
+ * The INSERT of a chunk, newTasksJson as ONE parameter: one text, no parameter limit, no VALUES list (PostgreSQL plans
+ * it ~8× longer than the insert) nor arrays (pg escapes them in JavaScript); `keyed`, returns those inserted.
  */
 function insertChunk(trx: SqlRunner, keyed: boolean, rows: string) {
   const { spelling } = trx
@@ -35,9 +34,8 @@ const chunks = (batch: NewTask[]) =>
   )
 
 /**
- * Inserts tasks already validated, in order, in one write transaction (the caller chunks). A task whose
- * key a queued or running task holds (maybe an earlier one of the batch) gets that task's id with
- * `created: false`, as insertTask. The commit waits for `beforeCommit`, and rolls back if it rejects.
+ * Inserts validated tasks in order in one write transaction (the caller chunks). A task whose key an active task holds
+ * (maybe one of the batch) gets its id, `created: false`. The commit awaits `beforeCommit`; rolls back if it rejects.
  */
 export async function insertTasks(
   backend: BulkWriter,

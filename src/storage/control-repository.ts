@@ -9,9 +9,8 @@ import type { CancelOutcome, RequeueOutcome } from './task-types.js'
 export const CANCELLED_BY_USER = 'Cancelled by user'
 
 /**
- * Cancels a task that is queued or running (ONE conditional UPDATE); undefined when there is none. A
- * running task's chunks are folded and deleted after its row is updated (locked): none can come after.
- * A task found active after matching nothing had ended and been requeued meanwhile: tried again.
+ * Cancels a queued or running task in ONE conditional UPDATE (undefined if none); a running one's chunks are folded and
+ * deleted once its row is locked. One found active after matching nothing was requeued: retried.
  */
 export async function cancelTask(backend: Backend, id: string): Promise<CancelOutcome | undefined> {
   for (;;) {

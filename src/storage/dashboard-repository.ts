@@ -3,19 +3,12 @@ import { type Status, TERMINAL_STATUSES } from '../task.js'
 import type { Task } from '../types.js'
 import type { Backend } from './backend.js'
 import { countWhen, endedSince } from './monitor-repository.js'
-import { searchSql } from './search.js'
-import { newestFirst } from './task-repository.js'
+import { newestFirst, searchSql } from './task-repository.js'
 import type { TaskRow } from './task-row.js'
 
-/**
- * The read-only queries of the web dashboard and /metrics (`sq serve`), written once for both dialects:
- * each is one statement, so a scrape or a refresh costs a few round trips whatever the size.
- */
+/** The reads of the dashboard and /metrics (`sq serve`), one statement each: a few round trips at any size. */
 
-/**
- * Seconds the oldest runnable queued task of each queue has waited (since its run_at), by the
- * database's clock. Queues with nothing runnable are absent.
- */
+/** Seconds the oldest runnable task of each queue has waited since its run_at, by the database's clock. */
 export async function oldestQueuedByQueue(backend: Backend) {
   const rows = await backend.db
     .selectFrom('sq_tasks')
@@ -36,9 +29,8 @@ export async function oldestQueuedByQueue(backend: Backend) {
 }
 
 /**
- * Ended tasks per task reference and status; `timed` of them recorded their last run's duration (a
- * cancelled run has none), `cumulative[i]` of those took at most boundsSeconds[i] (a Prometheus
- * histogram's buckets). One pass over the table, a `sum(case when duration_ms <= bound …)` per bound.
+ * Ended tasks per task reference and status: `timed` of them recorded a duration (a cancelled run has none),
+ * `cumulative[i]` of those took at most boundsSeconds[i] (a Prometheus histogram's buckets). One pass over the table.
  */
 export async function endedByTask(backend: Backend, boundsSeconds: number[]) {
   const rows = await backend.db

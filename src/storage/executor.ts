@@ -4,10 +4,9 @@ import { type Backend, runNative, type SqlRunner } from './backend.js'
 import type { BulkWriter } from './bulk-insert.js'
 
 /**
- * The app's own connection or transaction, on which a task is enqueued so that it exists if and only if
- * that transaction commits. Typed by shape, so that sq's types name no driver: a `pg` client or any
- * `{ query(text, values) }` resolving to `{ rows }` or the rows, a Kysely instance or transaction, or a
- * better-sqlite3 Database on the queue's own file.
+ * The app's connection or transaction, to enqueue a task that exists iff it commits. Typed by shape, naming no driver:
+ * a `pg` client or any `{ query(text, values) }` resolving to `{ rows }` or the rows, a Kysely instance or transaction,
+ * or a better-sqlite3 Database on the queue's own file.
  */
 export type Executor = QueryClient | KyselyLike | BetterSqliteLike
 

@@ -3,17 +3,12 @@ import type { TaskStore } from './task-repository.js'
 import type { TaskRow } from './task-row.js'
 
 /**
- * The three reads of following a run's output (follow.ts): the task's head, its chunks after a cursor,
- * and an ended run's text from the row. Each is a primary-key lookup or one index range, written out so
- * that `sq show --follow` follows on the bare connection, without loading Kysely.
+ * The reads of following a run (follow.ts), each one index range written out: `sq show --follow` never loads Kysely.
  */
 
 export type Stream = TaskChunksTable['stream']
 
-/**
- * A task without its output and log: `claims` is its run (a new one starts its output over), `error_head`
- * the start (8 KiB) of its error.
- */
+/** A task without output and log: `claims` names its run, `error_head` is the start (8 KiB) of its error. */
 export type TaskHead = NonNullable<Awaited<ReturnType<typeof taskHead>>>
 
 export async function taskHead(backend: TaskStore, id: string) {
@@ -34,9 +29,8 @@ export async function taskHead(backend: TaskStore, id: string) {
 }
 
 /**
- * One stream of a run's chunks after `afterSeq`: the first `maxChunks` in order, or with `fromTail` the
- * last; a read costs the size of the new output. `lastSeq` is the next `afterSeq`; `more` tells that
- * chunks were left out (older ones with `fromTail`, else ones after this batch).
+ * One stream of a run's chunks after `afterSeq`: the first `maxChunks`, or with `fromTail` the last. `lastSeq` is the
+ * next `afterSeq`; `more`: chunks were left out (older ones with `fromTail`, else later ones).
  */
 export async function chunksAfter(
   backend: TaskStore,

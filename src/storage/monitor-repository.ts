@@ -3,10 +3,7 @@ import { FINISHED_STATUSES, type Status, zeroCounts } from '../task.js'
 import type { Backend } from './backend.js'
 import { taskMatches } from './task-maintenance.js'
 
-/**
- * The read-only queries of `sq top`, `sq stats` and the dashboard's overview (activity.ts), each bounded
- * and served by an index, so a refresh costs the same with 100 rows as with 100,000 (except countsBy).
- */
+/** The reads of `sq top`, `sq stats` and the overview, each bounded by an index (but countsBy): cost stays flat. */
 
 /** The last `n` characters of a text column, computed in the database so a 10 MiB output is not shipped. */
 function tail(column: string, n: number): RawBuilder<string | null> {
@@ -16,10 +13,6 @@ function tail(column: string, n: number): RawBuilder<string | null> {
   return sql<
     string | null
   >`case when length(${ref}) > ${sql.lit(n)} then substr(${ref}, length(${ref}) - ${sql.lit(n - 1)}) else ${ref} end`
-}
-
-function head(column: string, n: number): RawBuilder<string | null> {
-  return sql<string | null>`substr(${sql.ref(column)}, 1, ${sql.lit(n)})`
 }
 
 export const countWhen = (condition: RawBuilder<boolean>) =>
@@ -32,10 +25,8 @@ export async function databaseNow(backend: Backend): Promise<string> {
 }
 
 /**
- * Tasks per status, in all (`by` null: one group, '') or per queue or task reference: one GROUP BY. In
- * all, an index-only scan of sq_tasks_status_modified; per queue or reference every row (~0.1 s at
- * 100,000). `only` reads just those statuses' ranges; the others are 0. A counter row instead would be a
- * hot spot for concurrent workers: activity.ts re-counts the ended statuses only every few seconds.
+ * Tasks per status, in all (`by` null: one group '') or per queue or task: in all an index-only scan, else every row
+ * (~0.1 s at 100,000); `only` reads those statuses, the others 0. No counter row: a hot spot for workers.
  */
 export async function countsBy(
   backend: Backend,
@@ -60,10 +51,7 @@ export async function countsBy(
   return groups
 }
 
-/**
- * Completions and failures since each of `starts`, oldest first (ISO times, or the database's own): one
- * statement over the range of sq_tasks_status_modified, a `sum(case when modified >= start …)` per start.
- */
+/** Completions and failures since each of `starts` (oldest first), in one walk of sq_tasks_status_modified's range. */
 export async function endedSince(
   backend: Backend,
   starts: Array<string | Expression<string>>,
@@ -81,10 +69,7 @@ export async function endedSince(
   return starts.map((_, i) => ({ completed: n('completed', i), failed: n('failed', i) }))
 }
 
-/**
- * Tasks running (in progress and started), oldest start first, each with the end (512 characters) of its
- * run's latest non-blank output chunk: a range as small as the runs in flight, one index step per chunk.
- */
+/** Tasks running, oldest start first, each with the end (512 characters) of its run's latest non-blank output chunk. */
 export async function runningTasks(backend: Backend, o: { taskPattern?: string | null; limit: number }) {
   let q = backend.db
     .selectFrom('sq_tasks as t')
@@ -115,9 +100,8 @@ export type ListedStatus = keyof typeof HEAD_OF
 export const LISTED_STATUSES = Object.keys(HEAD_OF) as ListedStatus[]
 
 /**
- * Tasks of one status for `sq top`, with the start (400 characters) of a failure's error or a completed
- * task's output: newest first, queued ones oldest first. A task filter searches only the first 1,000
- * rows of that walk, so one matching nothing still reads a bounded number of rows.
+ * Tasks of one status for `sq top`, with the start (400 characters) of a failure's error or a completion's output,
+ * newest first (queued: oldest). A task filter searches only the walk's first 1,000 rows: a bounded read.
  */
 export async function latestWithStatus(
   backend: Backend,
@@ -125,16 +109,11 @@ export async function latestWithStatus(
 ) {
   const direction = o.status === 'queued' ? 'asc' : 'desc'
   const column = HEAD_OF[o.status]
+  const head = column === null ? sql<string | null>`null` : sql<string | null>`substr(${sql.ref(column)}, 1, 400)`
   const walk = (limit: number) =>
     backend.db
       .selectFrom('sq_tasks')
-      .select([
-        'id',
-        'task',
-        'modified',
-        'run_at',
-        (column === null ? sql<string | null>`null` : head(column, 400)).as('head'),
-      ])
+      .select(['id', 'task', 'modified', 'run_at', head.as('head')])
       .where('status', '=', o.status)
       .orderBy('modified', direction)
       .orderBy('id', direction)

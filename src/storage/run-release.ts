@@ -1,9 +1,7 @@
-import type { Progress } from '../types.js'
 import { type Backend, runStatement, type SqlRunner } from './backend.js'
-import { owned, type RunRef } from './fencing.js'
+import { owned, type RunRef, type RunTail, storableText } from './fencing.js'
 import { readChunks } from './task-repository.js'
 import { CLEARED_CLAIM, CLEARED_RESULTS } from './task-row.js'
-import { storableText } from './storable-text.js'
 
 /**
  * A run given back to the queue without spending its attempt (no failure, no verdict), its claim
@@ -52,11 +50,7 @@ export async function requeueUnstarted(backend: Backend, run: RunRef): Promise<b
  * Gives back a run that began, its worker stopping: queued again at once, its output so far and a note
  * kept in its log (the next run starts a new output). False when the run had lost its task.
  */
-export async function releaseStarted(
-  backend: Backend,
-  run: RunRef,
-  tail: { output?: string; log?: string; progress?: Progress },
-): Promise<boolean> {
+export async function releaseStarted(backend: Backend, run: RunRef, tail: RunTail): Promise<boolean> {
   return backend.writeTransaction(async (trx) => {
     const written = await readChunks(trx, run.id, run.claim)
     const output = written.output + (tail.output ?? '')

@@ -1,8 +1,6 @@
-import type { Progress } from '../types.js'
 import { type Backend, runStatement, type Session, type SqlRunner } from './backend.js'
-import { owned, type RunRef } from './fencing.js'
+import { owned, type RunRef, type RunTail, storableText } from './fencing.js'
 import { CLEARED_RESULTS, type ClaimedTask, type TaskRow, toClaimedTask } from './task-row.js'
-import { storableText } from './storable-text.js'
 
 /** A run's queries: claim, stream output, ownership. Every write after the claim is fenced (fencing.ts). */
 
@@ -19,10 +17,7 @@ export interface ClaimOptions {
 /** A claimed task, with its claim: the fencing token of the run (RunRef). Its args are the stored text. */
 export type Claimed = ClaimedTask & { claim: number }
 
-/**
- * Claims up to `limit` runnable tasks in claim order, then insertion order, in one statement. RETURNING
- * keeps no order, so each row also returns its tie-break (SqlSpelling.claimTieBreak).
- */
+/** Claims up to `limit` runnable tasks in claim order, in one statement (RETURNING keeps none: see claimTieBreak). */
 export async function claimTasks(backend: Backend, o: ClaimOptions): Promise<Claimed[]> {
   if (o.limit <= 0) return []
   const rows = await backend.claim(async (trx) => {
@@ -108,10 +103,9 @@ async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Pro
 }
 
 /**
- * When the next task of these queues comes due, in ms from now on the database's clock: ≤ 0 when one is
- * runnable now, null when none is queued. A read: idle workers look without a claim's write lock, and
- * sleep until then. The runnable one comes first off the claim's index; only without it is the earliest
- * future run_at sought (COALESCE evaluates its second subquery only then).
+ * When the next task of these queues comes due, in ms from now by the database's clock (≤ 0: now; null: none queued). A
+ * read: idle workers look without a claim's write lock. The runnable one comes off the claim's index; only without it
+ * is the earliest future run_at sought (COALESCE evaluates its second subquery only then).
  */
 export async function nextDue(backend: Backend, queues: string[]): Promise<number | null> {
   const live = await unpaused(backend, backend.kept, queues)
@@ -133,10 +127,7 @@ export async function nextDue(backend: Backend, queues: string[]): Promise<numbe
   return row?.due == null ? null : Date.parse(backend.toIso(row.due)) - Number(row.now)
 }
 
-/**
- * Runnable tasks of these queues in the order of the index sq_tasks_claim, so the first rows come
- * straight off it. Its values: the queues, twice (the gate: none of them paused, see `unpaused`).
- */
+/** Runnable tasks of these queues, straight off the index sq_tasks_claim; values: the queues twice (see `unpaused`). */
 function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCount: number, column = '"id"'): string {
   const queues = () => Array.from({ length: queueCount }, () => p()).join(', ')
   // A literal status: a statement kept prepared may be planned once for any value, and only the
@@ -148,11 +139,7 @@ function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCo
 }
 
 /** Appends output and/or log to a run, an INSERT per stream; false (nothing written) once it lost its task. */
-export async function appendChunks(
-  backend: Backend,
-  run: RunRef,
-  batch: { output?: string; log?: string; progress?: Progress },
-): Promise<boolean> {
+export async function appendChunks(backend: Backend, run: RunRef, batch: RunTail): Promise<boolean> {
   const touch = (p: () => string) =>
     `update "sq_tasks" set "modified" = ${backend.spelling.now}, "progress" = coalesce(${p()}, "progress") where ${owned(p)} returning "id"`
   const append = (p: () => string) =>

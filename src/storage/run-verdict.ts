@@ -1,14 +1,12 @@
-import type { Progress } from '../types.js'
 import { type Backend, runStatement, type Session } from './backend.js'
 import { deleteChunks, releaseStarted } from './run-release.js'
-import type { RunRef } from './fencing.js'
+import { type RunRef, type RunTail, storableText } from './fencing.js'
 import { TASK_COLUMNS, USAGE, type RunUsage } from './task-row.js'
-import { storableText } from './storable-text.js'
 
 /** What a run made and measured, whatever its verdict. */
 interface RunWritten extends RunUsage {
   /** Output, log and progress not yet written as chunks: they end the run's streams. */
-  tail?: { output?: string; log?: string; progress?: Progress }
+  tail?: RunTail
   /** False when the run wrote no chunk (the worker knows): then its verdict reads none. */
   chunksWritten?: boolean
   /** When the run started and ended, in ms by the database's clock: not when the batched verdict came. */
@@ -37,9 +35,8 @@ export async function endRun(backend: Backend, run: RunRef, outcome: RunOutcome)
 }
 
 /**
- * Ends many runs at once (group commit): one statement per hundred verdicts, each row fenced by its
- * claim, folds each run's chunks into its output and log; one more deletes them. Returns the ids whose
- * verdict was recorded.
+ * Ends many runs at once (group commit): a statement per hundred verdicts, each row fenced by its claim, folds each
+ * run's chunks into its output and log; one more deletes them. Returns the ids recorded.
  */
 export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Set<string>> {
   const recorded = new Set<string>()

@@ -3,9 +3,8 @@ import { insertUnkeyed } from './bulk-insert.js'
 import type { NewTask } from './task-repository.js'
 
 /**
- * Each schedule has one row holding the newest slot fired; firing advances it by compare-and-set IN THE
- * SAME TRANSACTION as the insert of the slot's tasks, so a slot is enqueued once however many workers
- * try: the loser's update finds the row changed and inserts nothing.
+ * A schedule's row holds its newest slot fired; firing advances it by compare-and-set IN THE SAME TRANSACTION as the
+ * insert of the slot's tasks, so a slot is enqueued once however many workers try.
  */
 
 /** The task of one slot, ready to insert (the caller checked the reference and serialised the args). */
@@ -42,10 +41,7 @@ export async function scheduleRows(backend: Backend, names: string[]) {
   return new Map(rows.map((r) => [r.name, iso(r)]))
 }
 
-/**
- * Fires what `plan` says is due for the schedule `name`, in one write transaction. A schedule seen for
- * the first time gets its row and fires nothing: its first slot is the first one after that.
- */
+/** Fires what `plan` finds due for `name`, in one write transaction; a new schedule gets its row and fires nothing. */
 export async function fireSchedule(backend: Backend, name: string, plan: Plan): Promise<FireResult> {
   return backend.writeTransaction(async (trx) => {
     const read = () =>

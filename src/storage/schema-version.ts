@@ -6,10 +6,7 @@ export const LATEST_MIGRATION = '010-enqueue-function'
 /** Kysely's migrator owns this table; only its name column is read here. */
 export const MIGRATION_TABLE = 'sq_migration'
 
-/**
- * Where a database's schema stands: up to date, older than this sq (migrated on open), or not there. Asked
- * on every open: one read of SQL written out, so the common case loads neither Kysely nor migrations.
- */
+/** Where the schema stands, asked on every open in one read written out: that loads neither Kysely nor migrations. */
 export async function schemaState(connection: Connection): Promise<'current' | 'behind' | 'absent'> {
   try {
     const rows = await connection.query<{ name: string }>(

@@ -13,10 +13,7 @@ export function taskMatches(column: string, pattern: string): RawBuilder<boolean
 /** Rows one delete takes: each batch is a short write of its own, never one long lock over a big purge. */
 const DELETE_BATCH = 500
 
-/**
- * Deletes (or with dryRun counts) tasks in the given terminal statuses last modified more than
- * `olderThanMs` ago by the database's clock, in batches; their runs and chunks go with them (CASCADE).
- */
+/** Deletes (dryRun: counts) tasks of these ended statuses unmodified for `olderThanMs`, runs and chunks too. */
 export async function purgeTasks(
   backend: Backend,
   opts: { statuses: Status[]; olderThanMs: number; dryRun: boolean; stop?: AbortSignal },

@@ -1,6 +1,5 @@
 import { type Status, STATUSES, type Task, type TaskRun } from '../types.js'
 import { type Connection, runStatement, type SqlRunner, type SqlSpelling } from './backend.js'
-import { likeEscape, searchSql } from './search.js'
 import { newTaskInsert, toTask, type TaskRow } from './task-row.js'
 import type { ListFilter } from './task-types.js'
 
@@ -80,10 +79,7 @@ export async function getTask(backend: TaskStore, id: string): Promise<Task | un
   return row && withLiveOutput(backend, row)
 }
 
-/**
- * A task's runs, oldest first: its earlier runs (sq_task_runs, migration 009), then its latest, the task
- * row itself (a task queued again has none until it is claimed).
- */
+/** A task's runs, oldest first: those of sq_task_runs (migration 009), then the row's own (none while queued). */
 export async function taskRuns(backend: TaskStore, task: Task): Promise<TaskRun[]> {
   const rows = await backend.query<RunRow>(
     `select "attempt", "worker", "started", "finished", "outcome", "error" from "sq_task_runs" where "task_id" = ${backend.spelling.param(1)} order by "seq"`,
@@ -145,6 +141,25 @@ export async function readChunks(backend: SqlRunner, id: string, claim: number) 
 export function globToLike(pattern: string): string {
   const escaped = likeEscape(pattern).replace(/\*/g, '%').replace(/\?/g, '_')
   return /[*?]/.test(pattern) ? escaped : `%${escaped}%`
+}
+
+/**
+ * What a search matches (list, dashboard, library): a case-insensitive substring (`%`, `_` literal) of the id, task,
+ * key, args, error, output or running output chunks; cast to text: PostgreSQL's uuid and jsonb have no lower().
+ */
+export function searchSql(text: string, param: (value: string) => string): string {
+  const needle = `%${likeEscape(text.toLowerCase())}%`
+  // A parameter per use: SQLite's `?` are positional.
+  const like = (expression: string) => `${expression} like ${param(needle)} escape '\\'`
+  const columns = ['task', 'key', 'args', 'error', 'output'].map((c) => `lower(cast("sq_tasks"."${c}" as text))`)
+  const matches = [`cast("sq_tasks"."id" as text)`, ...columns].map(like)
+  const chunk = `select 1 from "sq_task_chunks" as "c" where "c"."task_id" = "sq_tasks"."id" and "c"."stream" = 'output'`
+  return `(${matches.join(' or ')} or exists (${chunk} and ${like('lower("c"."data")')}))`
+}
+
+/** LIKE's own characters made literal, with `\` as the escape. */
+export function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
 }
 
 /** Tasks of the filter, newest first (newestFirst), each with its live output. */

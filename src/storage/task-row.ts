@@ -162,10 +162,7 @@ export const CLEARED_RESULTS = nulls(withRole('result', 'usage'))
 /** The claim's holder forgotten: a task back in the queue. */
 export const CLEARED_CLAIM = nulls(withRole('claim'))
 
-/**
- * Every INSERT of new tasks (task-repository.ts, bulk-insert.ts): its columns, `("id", …)`, and their
- * values, `field(i)` the i-th of newTasksJson's fields (`type` where a JSON field must be cast).
- */
+/** Every INSERT of new tasks: its `("id", …)` columns and values; `field(i, type?)`: newTasksJson's i-th field. */
 export function newTaskInsert(now: string, field: (i: number, type?: string) => string, runAt: string) {
   const values = {
     id: field(0, 'uuid'),

@@ -23,10 +23,7 @@ export async function registerWorker(backend: Backend, w: WorkerRegistration): P
     .execute()
 }
 
-/**
- * Beats, and returns the database's clock (ms, as databaseTime) for the clocks' offset; null when the
- * row is gone: another worker judged this one dead and it must stop.
- */
+/** Beats, returning the database's clock in ms (for the offset); null when the row is gone: judged dead, it stops. */
 export async function heartbeat(backend: Backend, id: string, running: number): Promise<number | null> {
   const { now, nowMs } = backend.spelling
   const sql = (p: () => string) =>
@@ -39,9 +36,8 @@ export async function heartbeat(backend: Backend, id: string, running: number): 
 export type Peer = Pick<WorkerInfo, 'id' | 'queues' | 'concurrency' | 'running'>
 
 /**
- * What a worker learns of the others at each heartbeat, in one read: the workers that heartbeated
- * within the timeout, and whether a rescue is due (a worker silent for longer, or a running task whose
- * worker is not live).
+ * What a worker learns of the others at each heartbeat, in one read: those live within the timeout, and whether a
+ * rescue is due (a worker silent longer, or a running task whose worker is not live).
  */
 export async function survey(backend: Backend, timeout: number): Promise<{ live: Peer[]; rescueDue: boolean }> {
   const sql = (p: () => string) => {
@@ -123,10 +119,7 @@ export async function orphanedRuns(backend: Backend, heartbeatTimeout: number): 
   return rows.map(toOrphan)
 }
 
-/**
- * This worker's runs claimed over `olderThanSeconds` ago: compared with the runs it knows, they find
- * claims it never received (a connection lost between the claim and its answer).
- */
+/** This worker's runs claimed over `olderThanSeconds` ago: any it does not know was lost between claim and answer. */
 export async function runsOfWorker(
   backend: Backend,
   workerId: string,

@@ -1,17 +1,15 @@
-import type { Pool, PoolConfig } from 'pg'
+import type { Client, Pool, PoolClient } from 'pg'
+import { StorageError } from '../../errors.js'
 import { redactSecrets } from '../../redact.js'
 import { isoReader, lazyBackend, type Connection, type SqlSpelling } from '../backend.js'
 import { pg } from './pg-driver.js'
-import { pgQuery } from './pg-prepared.js'
 
-const nowPlusSeconds = (seconds: string) => `now() + make_interval(secs => cast(${seconds} as double precision))`
-
-export const PG_SPELLING: SqlSpelling = {
+const PG_SPELLING: SqlSpelling = {
   param: (n) => `$${n}`,
   // The transaction's start: every statement of sq is its own short transaction, or one of a few.
   now: 'now()',
   nowMs: 'cast(extract(epoch from now()) * 1000 as double precision)',
-  nowPlusSeconds,
+  nowPlusSeconds: (seconds) => `now() + make_interval(secs => cast(${seconds} as double precision))`,
   // The task id makes each insert's payload distinct: a transaction's identical payloads arrive as one.
   announcingQueue: (insert) =>
     `with "new" as (${insert} returning "queue", "id") select pg_notify('sq_queued', "queue" || ' 1 ' || "id") from "new"`,
@@ -31,19 +29,14 @@ export const PG_SPELLING: SqlSpelling = {
 export const ANNOUNCE_QUEUED = `select pg_notify('sq_queued', "q" || ' ' || "n") from unnest(cast($1 as text[]), cast($2 as integer[])) as "c"("q", "n")`
 export const announcedValues = (counts: ReadonlyMap<string, number>) => [[...counts.keys()], [...counts.values()]]
 
-/** A pool that survives its server: an unheard 'error' of a lost client would crash the worker at a restart. */
-export function survivingPool(config: PoolConfig): Pool {
-  const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...config })
+/** The URL's password is registered for redaction when the URL is parsed (parseDatabaseUrl). */
+export function openPostgres(url: string): Connection {
+  const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, connectionString: url, max: 10 })
+  // Survives its server: an unheard 'error' of a lost client would crash the worker at a restart.
   pool.on('error', () => {})
   pool.on('connect', (client) => {
     client.on('error', () => {})
   })
-  return pool
-}
-
-/** The URL's password is registered for redaction when the URL is parsed (parseDatabaseUrl). */
-export function openPostgres(url: string): Connection {
-  const pool = survivingPool({ connectionString: url, max: 10 })
   const whole = lazyBackend(
     () => import('./postgres.js').then((m) => m.postgresBackend(connection, pool, url)),
     () => pool.end(),
@@ -64,4 +57,54 @@ export function openPostgres(url: string): Connection {
     isMissingTable: (error) => (error as { code?: unknown })?.code === '42P01',
   }
   return connection
+}
+
+/** SQLSTATE of "cached plan must not change result type". */
+const STALE_PREPARED_STATEMENT = '0A000'
+
+/** Each name's text: a name is prepared once per connection, so it must never mean two texts. */
+const texts = new Map<string, string>()
+/** Part of every name on the server; a new one prepares every statement anew (see pgQuery). */
+let generation = 0
+
+/**
+ * One statement on the pool or a client, a named one prepared per connection. One a newer sq's migration made stale is
+ * refused before it runs: prepared anew under a new name (an aborted transaction is written again by its caller).
+ */
+export async function pgQuery<R>(
+  on: Pool | Client,
+  text: string,
+  values: readonly unknown[],
+  name?: string,
+): Promise<R[]> {
+  if (name === undefined) return (await on.query(text, [...values])).rows as R[]
+  const known = texts.get(name)
+  if (known === undefined) texts.set(name, text)
+  else if (known !== text) throw new Error(`bug: the prepared statement ${name} was given a second text`)
+  const run = async () => (await on.query({ name: `sq_${name}_${generation}`, text, values: [...values] })).rows as R[]
+  try {
+    return await run()
+  } catch (error) {
+    if ((error as { code?: unknown })?.code !== STALE_PREPARED_STATEMENT) throw error
+    generation++
+    return run()
+  }
+}
+
+/** `fn` in a transaction on a client of the pool; one that cannot roll back is discarded. */
+export async function pgTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  let result: T
+  try {
+    await client.query('begin')
+    result = await fn(client)
+    // An error the callback caught left the transaction aborted: its COMMIT says ROLLBACK.
+    if ((await client.query('commit')).command === 'ROLLBACK') throw new StorageError('the transaction was rolled back')
+  } catch (error) {
+    const rolledBack = await client.query('rollback').catch(() => undefined)
+    client.release(!rolledBack)
+    throw error
+  }
+  client.release()
+  return result
 }

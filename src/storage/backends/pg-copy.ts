@@ -3,8 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Pool } from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { queueCounts, type NewTask } from '../task-repository.js'
-import { ANNOUNCE_QUEUED, announcedValues } from './pg-connection.js'
-import { pgQuery, pgTransaction } from './pg-prepared.js'
+import { ANNOUNCE_QUEUED, announcedValues, pgQuery, pgTransaction } from './pg-connection.js'
 
 /** The columns a copied task gives; the rest take their defaults (migration 007: now() for timestamps). */
 const COPY = 'COPY sq_tasks (id, task, args, status, queue, priority, max_attempts) FROM STDIN'

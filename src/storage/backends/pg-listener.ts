@@ -1,6 +1,6 @@
 import type { Client } from 'pg'
+import { pgQuery } from './pg-connection.js'
 import { pg } from './pg-driver.js'
-import { pgQuery } from './pg-prepared.js'
 
 type Handler = (payload: string) => void
 
@@ -9,10 +9,9 @@ const RECONNECT_MIN_MS = 200
 const RECONNECT_MAX_MS = 5000
 
 /**
- * The connection a process keeps open (Backend.kept): it LISTENs to every channel, runs the statements
- * given to it, and reconnects with backoff when lost while someone listens. What was sent meanwhile is
- * lost, so each reconnect calls every handler once with '': a spurious wake-up is harmless, a missed one
- * would strand work until a poll.
+ * The connection a process keeps open (Backend.kept): it LISTENs to every channel, runs statements, and reconnects with
+ * backoff while someone listens. Each reconnect calls every handler with '': what was sent meanwhile is lost, and a
+ * missed wake-up would strand work until a poll.
  */
 export class PgListener {
   private client: Client | undefined

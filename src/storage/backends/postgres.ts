@@ -4,14 +4,11 @@ import type { Backend, Connection, Session, SqlRunner } from '../backend.js'
 import type { Database } from '../schema.js'
 import { clockOf } from './clock.js'
 import { PgListener } from './pg-listener.js'
-import { ANNOUNCE_QUEUED, announcedValues } from './pg-connection.js'
-import { pgQuery, pgTransaction } from './pg-prepared.js'
-
-const kyselyOn = (pool: Pool) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+import { ANNOUNCE_QUEUED, announcedValues, pgQuery, pgTransaction } from './pg-connection.js'
 
 /** The whole PostgreSQL backend on a connection already open (pg-connection.ts) and its pool. */
 export function postgresBackend(connection: Connection, pool: Pool, url: string): Backend {
-  const db = kyselyOn(pool)
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   const listener = new PgListener(url)
   const kept: SqlRunner = {
     spelling: connection.spelling,

@@ -7,10 +7,7 @@ import { isoReader, lazyBackend, runNative, type Backend, type Connection, type 
 
 /** How long a writer waits for the lock before "database is locked"; workers hold it for milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000
-/**
- * Each connection's page cache, in KiB (SQLite's default: 2,000): another process's commit empties it
- * anyway, and the OS caches the file; the default only kept a worker ~2.5 MB above idle.
- */
+/** Each connection's page cache in KiB (default 2,000): another process's commit empties it; the OS caches the file. */
 const PAGE_CACHE_KIB = 512
 
 /** Required, not imported: Node scans an imported CommonJS module for its exports (ms of every command). */
@@ -32,16 +29,13 @@ function openNative(file: string): BetterSqlite3.Database {
   }
 }
 
-/** The time as ISO-8601 UTC text with ms, which sorts in time order (see task-row.ts's Timestamp). */
-const now = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
-const nowPlusSeconds = (seconds: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`
-
-export const SQLITE_SPELLING: SqlSpelling = {
+const SQLITE_SPELLING: SqlSpelling = {
   param: () => '?',
-  now,
+  // The time as ISO-8601 UTC text with ms, which sorts in time order (see task-row.ts's Timestamp).
+  now: `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
   // SQLite reads the clock to the ms and drops the rest, half a ms on average: added back.
   nowMs: `(julianday('now') - 2440587.5) * 86400000.0 + 0.5`,
-  nowPlusSeconds,
+  nowPlusSeconds: (seconds) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${seconds}) || ' seconds')`,
   // The commit is the announcement (Backend.announceQueued).
   announcingQueue: (insert) => insert,
   // The main file's full path, as SQLite resolved it when the connection opened it.
@@ -63,10 +57,7 @@ export interface NativeSqlite {
   prepare(source: string): BetterSqlite3.Statement
 }
 
-/**
- * Kysely prepares every query anew, which costs more than running most of sq's statements; the worker
- * repeats a few. Each runs to completion synchronously, so none is ever in use twice at once.
- */
+/** Kysely prepares each query anew, costlier than running most of sq's; run synchronously, none is in use twice. */
 function withStatementCache(native: BetterSqlite3.Database, max = 256): NativeSqlite {
   const cache = new Map<string, BetterSqlite3.Statement>()
   return {
@@ -153,7 +144,7 @@ function openConnection(file: string, resolved: string): Connection {
     displayUrl: `sqlite:${file}`,
     spelling: SQLITE_SPELLING,
     async query<R>(text: string, values: readonly unknown[]): Promise<R[]> {
-      // Kysely's backend once loaded: from then on a statement takes its turn through it (see SqlRunner).
+      // Once Kysely is loaded, a statement takes its turn through it rather than join a transaction.
       return whole.loaded ? whole.loaded.query<R>(text, values) : runNative<R>(cached, text, values)
     },
     assertIntact() {

@@ -8,9 +8,8 @@ const REARM_MS = 500
 const TRAILING_MS = 100
 
 /**
- * Every commit in WAL mode writes the `-wal` file, whichever process makes it; fs.watch sees that within
- * a ms or two at no cost while idle, so an idle worker wakes when another process enqueues. A hint only
- * (Backend.hears): handlers re-read, and keep a slow poll for filesystems fs.watch cannot see.
+ * Every commit in WAL mode, by any process, writes the `-wal` file; fs.watch sees it within a ms or two, free while
+ * idle. A hint only (Backend.hears): handlers re-read, and keep a slow poll for filesystems fs.watch cannot see.
  */
 export class WalWatcher {
   private watcher: fs.FSWatcher | undefined
