@@ -9,9 +9,9 @@ const RECONNECT_MIN_MS = 200
 const RECONNECT_MAX_MS = 5000
 
 /**
- * The connection a process keeps open (Backend.kept): it LISTENs to every channel, runs statements, and reconnects with
- * backoff while someone listens. Each reconnect calls every handler with '': what was sent meanwhile is lost, and a
- * missed wake-up would strand work until a poll.
+ * The connection a process keeps open (Backend.kept): it LISTENs to every channel, runs statements, and
+ * reconnects with backoff while someone listens. The loss and each reconnect call every handler with '':
+ * what was sent meanwhile is lost, and a missed wake-up would strand work until a poll.
  */
 export class PgListener {
   private client: Client | undefined
@@ -20,6 +20,8 @@ export class PgListener {
   private retryTimer: NodeJS.Timeout | undefined
   private retryMs = RECONNECT_MIN_MS
   private closed = false
+  /** Statements under way (query), which need the connection listeners or not. */
+  private queries = 0
 
   constructor(private readonly url: string) {}
 
@@ -41,11 +43,19 @@ export class PgListener {
     }
   }
 
-  /** One statement on this connection, connecting first when it is down. */
+  /**
+   * One statement on this connection, connecting first when it is down. Kept open only while someone
+   * listens: a statement without a listener closes it after, or the process could not exit.
+   */
   async query<R>(text: string, values: readonly unknown[], name?: string): Promise<R[]> {
-    if (!this.client) await this.connect()
-    if (!this.client) throw new Error('the database connection is closed')
-    return pgQuery<R>(this.client, text, values, name)
+    this.queries++
+    try {
+      if (!this.client) await this.connect()
+      if (!this.client) throw new Error('the database connection is closed')
+      return await pgQuery<R>(this.client, text, values, name)
+    } finally {
+      if (--this.queries === 0 && !this.listening) await this.disconnect()
+    }
   }
 
   private get listening(): boolean {
@@ -67,7 +77,8 @@ export class PgListener {
         client.end().catch(() => {})
         throw error
       }
-      if (this.closed) {
+      // Closed meanwhile, or no longer needed (a reconnection that ends after the last listener left).
+      if (this.closed || (!this.listening && this.queries === 0)) {
         await client.end().catch(() => {})
         return
       }
@@ -86,6 +97,8 @@ export class PgListener {
     this.client = undefined
     client.end().catch(() => {})
     this.scheduleReconnect()
+    // Deaf until it reconnects: a worker asleep until its next poll looks now, and sees the outage.
+    for (const channel of this.handlers.keys()) this.dispatch(channel, '')
   }
 
   private scheduleReconnect(): void {
