@@ -41,10 +41,7 @@ export default command(CANCEL, {
   },
 })
 
-/**
- * Ids from the arguments, or from stdin (one per line or space-separated) when the only one is `-`;
- * `fromStdin` says which, as an empty stdin is nothing to do where no ids at all is bad input.
- */
+/** Ids from the arguments, or from stdin (whitespace-separated) when the only one is `-`; `fromStdin` says which. */
 export async function idsFrom(argv: string[]): Promise<{ ids: string[]; fromStdin: boolean }> {
   if (argv.length !== 1 || argv[0] !== '-') return { ids: argv, fromStdin: false }
   const read = await readLimited(process.stdin, MAX_STDIN_IDS_BYTES)

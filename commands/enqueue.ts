@@ -59,9 +59,8 @@ export default command(ENQUEUE, {
 const NO_WORKER_REMINDER_MS = 15_000
 
 /**
- * `--wait`: follows the task to its end, never leaving a script (cron, CI) hanging silently. On stderr
- * (stdout is the task's output): the id when waiting starts, and a warning when no live worker serves
- * its queue, again NO_WORKER_REMINDER_MS later; at --wait-timeout or Ctrl-C, a WaitStoppedError.
+ * `--wait`: follows the task to its end, never leaving a script hanging silently. On stderr: the id, and a
+ * warning (repeated once) while no live worker serves its queue; at --wait-timeout or Ctrl-C, a WaitStoppedError.
  */
 async function waitForTask(
   queue: Queue,
@@ -70,8 +69,7 @@ async function waitForTask(
   timeoutMs: number | undefined,
   onOutput: (text: string) => void,
 ): Promise<Task> {
-  // Ctrl-C is ours before the line that tells a script (or a person) that waiting has begun: a SIGINT
-  // that came between the two would find Node's default and kill the process without a word.
+  // Ctrl-C is ours before the "waiting" line: a SIGINT after it must not find Node's default and kill us silently.
   const interrupt = new AbortController()
   const onInterrupt = () => interrupt.abort()
   process.on('SIGINT', onInterrupt)

@@ -16,9 +16,8 @@ const HOT: Record<string, [CommandDef, () => Promise<Command>]> = {
 
 /**
  * The fast path of `sq`: the hot commands, `--version` and help (rendered at build time) on plain input,
- * without loading oclif (@oclif/core alone costs about node's own start; a worker, ~15 MB for its life).
- * False when oclif must run it (other forms, commands or flags, SQ_CLI=oclif): oclif's messages, help
- * and exit codes stay the only ones. The commands' code is oclif's (commands/*.ts), loaded on demand.
+ * without loading oclif (which costs about node's own start; a worker, ~15 MB for its life). False when
+ * oclif must run it (other forms, commands or flags, SQ_CLI=oclif): its messages and exit codes stay the only ones.
  */
 export async function runFast(argv: string[], packageJson: URL): Promise<boolean> {
   // First, for the oclif path too: this is the first code every `sq` command runs.
