@@ -3,11 +3,8 @@ import { LISTED_STATUSES, type ListedStatus, type Stream } from '../../src/monit
 import { isTerminal, type Status } from '../../src/task.js'
 import { clampScroll } from './layout.js'
 
-/**
- * What `sq top` remembers between frames, and how keys and snapshots change it: a pure reducer, so each
- * key's meaning is unit-tested. React's useReducer applies keys one after another on the latest state
- * however fast they come (typed ahead, pasted) — no refs mirroring state.
- */
+// What `sq top` remembers between frames, and how keys and snapshots change it: a pure reducer (each key is
+// unit-tested), which useReducer applies on the latest state however fast keys come — no refs mirroring state.
 
 export type Mode =
   | { kind: 'normal' }
