@@ -19,7 +19,7 @@ export default command(CANCEL, {
   async run(io, { argv, flags }) {
     const { ids, fromStdin } = await idsFrom(argv)
     if (ids.length === 0) {
-      // `sq list -q | sq cancel -` with nothing listed: nothing to do, and no failure under `set -e`.
+      // `sq list -q | sq cancel -` (or requeue) with nothing listed: nothing to do, no failure under `set -e`.
       if (fromStdin) return []
       throw new UsageError('give at least one task id (or - to read ids from stdin)')
     }

@@ -44,11 +44,10 @@ export function parseStatuses(text: string | undefined): Status[] | undefined {
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean)
   const bad = parts.find((s) => !isStatus(s))
-  if (bad !== undefined || parts.length === 0) {
+  if (bad !== undefined || parts.length === 0)
     throw new UsageError(
       `--status: unknown status "${bad ?? text}" (use queued, progress, completed, failed or cancelled)`,
     )
-  }
   return parts as Status[]
 }
 

@@ -23,10 +23,7 @@ export function command<const C extends CommandDef>(table: C, spec: Omit<Command
   return { ...table, ...spec }
 }
 
-/**
- * What a command's code needs from the front end that parsed its argv: oclif (commands/base.ts) or the
- * fast path (commands/fast/). Both give it the same things, so both print the same bytes and exit codes.
- */
+/** What a command needs from either front end (oclif's base.ts, fast/): the same, so both print the same bytes. */
 export type CommandIO = Omit<ReturnType<typeof commandIO>, 'close'>
 
 /** A CommandIO, and `close` for its queue. `core`: what opening needs (the fast path imports it on demand). */
@@ -61,10 +58,7 @@ export function commandIO(
   }
 }
 
-/**
- * Where an error becomes one line on stderr (a stack with --verbose or DEBUG) and process.exitCode, for
- * both front ends. `exitCode`, when given, overrides the error's own (oclif's parse errors are bad input).
- */
+/** An error as one line on stderr (a stack with --verbose or DEBUG) and exitCode; `exitCode` overrides the error's. */
 export function reportError(error: unknown, argv: string[], exitCode?: number): void {
   const sq = coerceError(error)
   const code = exitCode ?? sq.exitCode
@@ -75,10 +69,7 @@ export function reportError(error: unknown, argv: string[], exitCode?: number): 
   process.exitCode = code
 }
 
-/**
- * The end of `--wait` and `--follow`: the task when it completed; otherwise its record (with --json)
- * and a TaskEndedBadlyError naming its status and the first line of its error (exit 1).
- */
+/** The end of `--wait` and `--follow`: the task if it completed, else (with --json, its record) TaskEndedBadlyError. */
 export function completedOrExit(io: CommandIO, task: Task): Task {
   if (task.status === 'completed') return task
   if (io.json) io.logJson(task)

@@ -4,11 +4,7 @@ import { type CommandDef, type FlagDef, type Parsed, SHARED } from '../flags.js'
 /** oclif adds --json to a command with `enableJsonFlag` (CommandDef.json); parsing needs only its type. */
 const JSON_FLAG: FlagDef = { type: 'boolean', description: 'Format output as json.', default: false }
 
-/**
- * A hot command's argv parsed as oclif would, or undefined for oclif to judge anything but plain input
- * (unknown, repeated, grouped or exclusive flags, a value starting with a dash, `--`, a wrong number of
- * arguments, an integer oclif refuses): the fast path takes only input on which oclif cannot differ.
- */
+/** A hot command's argv parsed as oclif would, or undefined for oclif to judge anything but plain input. */
 export function parsePlain<C extends CommandDef>(argv: string[], command: C): Parsed<C> | undefined {
   if (argv.some((a) => a === '--' || /^-[^-]{2,}/.test(a))) return undefined
   const table: Record<string, FlagDef> = { ...SHARED, ...(command.json && { json: JSON_FLAG }), ...command.flags }
