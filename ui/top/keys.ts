@@ -91,8 +91,7 @@ function onSnapshot(state: TopState, a: { order: string[]; filter: string; paneI
   // The first running task is selected at start, then kept: it stays selected when it ends.
   if (state.selectedId === null && !state.reselect) return a.paneId === null ? state : select(state, a.paneId)
   if (!state.reselect || a.filter !== state.filter) return state
-  // A new filter hides the selected task: select the first that matches (or none), so the pane
-  // shows a task that matches.
+  // A new filter hid the selected task: select the first that matches (or none) for the pane.
   const keep = state.selectedId !== null && a.order.includes(state.selectedId)
   return keep ? { ...state, reselect: false } : { ...select(state, a.order[0] ?? null), reselect: false, lastIndex: 0 }
 }

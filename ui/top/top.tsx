@@ -99,7 +99,7 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
   // effect, so a stable handler reads the latest render's view from a ref (the reducer's state needs none).
   const latestView = useRef(view)
   latestView.current = view
-  // A chunk of several characters (typed faster than read, or pasted) is taken one key at a time.
+  // A chunk of several characters (typed ahead, pasted) is taken one key at a time.
   const onInput = useCallback((input: string, key: Key) => {
     const press = (k: KeyPress) => dispatch({ type: 'key', key: k, view: latestView.current })
     if (input.length > 1 && !key.ctrl && !key.meta) {
