@@ -1,15 +1,14 @@
-import { Args, Command, Flags, type Interfaces } from '@oclif/core'
+import { Args, Command, Flags, type Interfaces, loadHelpClass } from '@oclif/core'
 import { resolveSettings } from '../src/config.js'
-import { EXIT } from '../src/errors.js'
+import { EXIT, oneLine } from '../src/errors.js'
 import { Queue } from '../src/queue/queue.js'
 import { type Command as SqCommand, commandIO, reportError } from './actions/io.js'
 import type { ArgsOf, CommandDef, FlagDef, FlagsOf, FlagTable, Parsed } from './flags.js'
-import { SHARED } from './flags.js'
+import { HELP, SHARED } from './flags.js'
 
 /**
- * oclif's class for a command (commands/*.ts): its flags, the shared --db/--root/--verbose included; the
- * queue opened once and closed at the end; and the one place where an error becomes a line on stderr
- * and an exit code.
+ * oclif's class for a command (commands/*.ts): its flags and the shared ones; the queue opened once and
+ * closed at the end; the one place where an error becomes a line on stderr and an exit code.
  */
 export function oclifCommand(spec: SqCommand): Command.Class {
   return class extends Command {
@@ -46,8 +45,30 @@ export function oclifCommand(spec: SqCommand): Command.Class {
   }
 }
 
+/** `sq help [COMMAND]`, as @oclif/plugin-help's without loading it: an unknown command gets `sq: …` and exit 2. */
+export class Help extends Command {
+  static override summary = 'Show help for sq or one of its commands'
+  static override examples = ['<%= config.bin %> help', '<%= config.bin %> help worker']
+  static override args = oclifArgs(HELP.args)
+  static override flags = oclifFlags(HELP.flags)
+  static override strict = false
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Help)
+    const HelpClass = await loadHelpClass(this.config)
+    await new HelpClass(this.config, { all: flags['nested-commands'] }).showHelp(argv as string[])
+  }
+
+  protected override async catch(error: Interfaces.CommandError): Promise<void> {
+    process.stderr.write(
+      `sq: ${oneLine(error.message.replace(/^Command (\S+) not found\.$/, '"$1" is not a sq command (sq help lists them)'))}\n`,
+    )
+    process.exitCode = EXIT.usage
+  }
+}
+
 /** oclif's flags for a table (commands/flags.ts), typed as the table's parsed values. */
-export function oclifFlags<T extends FlagTable>(table: T): Interfaces.FlagInput<FlagsOf<T>> {
+function oclifFlags<T extends FlagTable>(table: T): Interfaces.FlagInput<FlagsOf<T>> {
   const flags: Interfaces.FlagInput = {}
   for (const [name, def] of Object.entries(table)) flags[name] = oclifFlag(def)
   // Where the table's types meet oclif's: each flag was built above from its own entry, as FlagsOf reads it.
@@ -55,7 +76,7 @@ export function oclifFlags<T extends FlagTable>(table: T): Interfaces.FlagInput<
 }
 
 /** oclif's arguments for a table's. */
-export function oclifArgs<T extends CommandDef['args']>(table: T): Interfaces.ArgInput<ArgsOf<T>> {
+function oclifArgs<T extends CommandDef['args']>(table: T): Interfaces.ArgInput<ArgsOf<T>> {
   const args: Interfaces.ArgInput = {}
   for (const [name, def] of Object.entries(table)) args[name] = Args.string({ ...def })
   return args as Interfaces.ArgInput<ArgsOf<T>>

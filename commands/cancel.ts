@@ -19,7 +19,7 @@ export default command(CANCEL, {
   async run(io, { argv, flags }) {
     const { ids, fromStdin } = await idsFrom(argv)
     if (ids.length === 0) {
-      // `sq list -q | sq cancel -` with nothing listed: nothing to do, and no failure under `set -e`.
+      // `sq list -q | sq cancel -` (or requeue) with nothing listed: nothing to do, no failure under `set -e`.
       if (fromStdin) return []
       throw new UsageError('give at least one task id (or - to read ids from stdin)')
     }
@@ -41,10 +41,7 @@ export default command(CANCEL, {
   },
 })
 
-/**
- * Ids from the arguments, or from stdin (one per line or space-separated) when the only one is `-`;
- * `fromStdin` says which, as an empty stdin is nothing to do where no ids at all is bad input.
- */
+/** Ids from the arguments, or from stdin (whitespace-separated) when the only one is `-`; `fromStdin` says which. */
 export async function idsFrom(argv: string[]): Promise<{ ids: string[]; fromStdin: boolean }> {
   if (argv.length !== 1 || argv[0] !== '-') return { ids: argv, fromStdin: false }
   const read = await readLimited(process.stdin, MAX_STDIN_IDS_BYTES)

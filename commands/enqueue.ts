@@ -6,7 +6,7 @@ import { keyFromTemplate, parseJsonl } from '../src/queue/jsonl.js'
 import { waitForEnd } from '../src/queue/wait.js'
 import type { Queue } from '../src/queue/queue.js'
 import { readInput } from '../src/read-limited.js'
-import type { Status, Task } from '../src/types.js'
+import type { Status } from '../src/types.js'
 import { formatDuration } from '../ui/format.js'
 import { type CommandIO, command, completedOrExit } from './actions/io.js'
 import { ENQUEUE, type Parsed } from './flags.js'
@@ -42,16 +42,7 @@ export default command(ENQUEUE, {
       if (!io.json) io.log(id)
       return io.json ? queue.get(id) : undefined
     }
-    let endsLine = true
-    const onOutput = (text: string) => {
-      if (io.json || text === '') return
-      process.stdout.write(escapeControl(text))
-      endsLine = text.endsWith('\n')
-    }
-    const task = await waitForTask(queue, id, flags, timeoutMs, onOutput)
-    // The shell prompt (or the next line of a cron mail) starts on a line of its own.
-    if (!endsLine) process.stdout.write('\n')
-    return completedOrExit(io, task)
+    return completedOrExit(io, await waitForTask(io, queue, id, flags, timeoutMs))
   },
 })
 
@@ -59,19 +50,11 @@ export default command(ENQUEUE, {
 const NO_WORKER_REMINDER_MS = 15_000
 
 /**
- * `--wait`: follows the task to its end, never leaving a script (cron, CI) hanging silently. On stderr
- * (stdout is the task's output): the id when waiting starts, and a warning when no live worker serves
- * its queue, again NO_WORKER_REMINDER_MS later; at --wait-timeout or Ctrl-C, a WaitStoppedError.
+ * `--wait`: follows the task to its end, never leaving a script hanging silently. On stderr: the id, and a
+ * warning (repeated once) while no live worker serves its queue; at --wait-timeout or Ctrl-C, a WaitStoppedError.
  */
-async function waitForTask(
-  queue: Queue,
-  id: string,
-  flags: EnqueueFlags,
-  timeoutMs: number | undefined,
-  onOutput: (text: string) => void,
-): Promise<Task> {
-  // Ctrl-C is ours before the line that tells a script (or a person) that waiting has begun: a SIGINT
-  // that came between the two would find Node's default and kill the process without a word.
+async function waitForTask(io: CommandIO, queue: Queue, id: string, flags: EnqueueFlags, timeoutMs?: number) {
+  // Ctrl-C is ours before the "waiting" line: a SIGINT after it must not find Node's default and kill us silently.
   const interrupt = new AbortController()
   const onInterrupt = () => interrupt.abort()
   process.on('SIGINT', onInterrupt)
@@ -93,14 +76,22 @@ async function waitForTask(
         say(`warning: still no live worker for ${where} after ${formatDuration(NO_WORKER_REMINDER_MS)}`)
     }, NO_WORKER_REMINDER_MS)
   })
+  let endsLine = true
   try {
-    return await waitForEnd(queue, id, {
-      onOutput,
+    const task = await waitForEnd(queue, id, {
+      onOutput: (text) => {
+        if (io.json || text === '') return
+        process.stdout.write(escapeControl(text))
+        endsLine = text.endsWith('\n')
+      },
       signal: interrupt.signal,
       timeout: timeoutMs,
       timeoutText: `${flags['wait-timeout']} (--wait-timeout)`,
       onStatus: (s) => (status = s),
     })
+    // The shell prompt (or the next line of a cron mail) starts on a line of its own.
+    if (!endsLine) process.stdout.write('\n')
+    return task
   } finally {
     over = true
     process.off('SIGINT', onInterrupt)

@@ -3,9 +3,8 @@ import { SETTING_DEFAULTS, TASK_DEFAULTS } from '../src/defaults.js'
 import { LOG_FORMATS, LOG_LEVELS } from '../src/worker/log.js'
 
 /**
- * Every command's flags and arguments, declared once as plain data apart from its code (the fast path
- * parses argv before it loads that or oclif): oclif's flags (base.ts), the fast path's parser
- * (fast/parse.ts) and the parsed types derive from them. The fields are oclif's, with its meaning.
+ * Every command's flags and arguments as plain data, apart from its code (the fast path parses argv before
+ * loading that or oclif): oclif's flags, the fast path's parser and the parsed types derive from them.
  */
 export interface FlagDef {
   type: 'string' | 'boolean' | 'integer'
@@ -218,17 +217,12 @@ export const PURGE = defineCommand({
   },
 })
 
-export const PAUSE = defineCommand({
-  json: true,
-  args: { queue: { description: 'the queue to pause', required: true } },
-  flags: {},
-})
+/** `sq pause` and `sq resume`: one queue named. */
+const queueCommand = (description: string) =>
+  defineCommand({ json: true, args: { queue: { description, required: true } }, flags: {} })
 
-export const RESUME = defineCommand({
-  json: true,
-  args: { queue: { description: 'the queue to resume', required: true } },
-  flags: {},
-})
+export const PAUSE = queueCommand('the queue to pause')
+export const RESUME = queueCommand('the queue to resume')
 
 export const SERVE = defineCommand({
   args: {},

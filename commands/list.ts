@@ -25,8 +25,7 @@ export default command(LIST, {
       limit: flags.limit + 1,
     })
     const tasks = found.slice(0, flags.limit)
-    // -q: one id per line, and no line at all when none match (`sq list -q | wc -l` counts tasks). An id
-    // is text on SQLite: another writer may have put anything in it.
+    // -q: one id per line, none when none match (`| wc -l` counts). Escaped: SQLite's ids are any writer's text.
     if (flags.quiet && !io.json) for (const task of tasks) io.log(escapeControl(task.id, false))
     // The table's code loads only for a table: --json and -q need none of it.
     else if (!io.json) io.log(await (await import('../ui/tables.js')).renderTaskTable(tasks))
@@ -45,11 +44,10 @@ export function parseStatuses(text: string | undefined): Status[] | undefined {
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean)
   const bad = parts.find((s) => !isStatus(s))
-  if (bad !== undefined || parts.length === 0) {
+  if (bad !== undefined || parts.length === 0)
     throw new UsageError(
       `--status: unknown status "${bad ?? text}" (use queued, progress, completed, failed or cancelled)`,
     )
-  }
   return parts as Status[]
 }
 

@@ -18,7 +18,6 @@ export default command(REQUEUE, {
     if ((argv.length === 0) === (statuses === undefined))
       throw new UsageError('give task ids or --status, not both and not neither')
     const { ids, fromStdin } = await idsFrom(argv)
-    // `sq list -q | sq requeue -` with nothing listed: nothing to do, and no failure under `set -e`.
     if (fromStdin && ids.length === 0) return { requeued: [] }
     const queue = await io.openQueue(flags)
     if (statuses) {

@@ -13,14 +13,12 @@ export default command(TOP, {
   examples: ['<%= config.bin %> top', '<%= config.bin %> top --db postgres://sq@db.internal/sq --interval 1'],
   async run(io, { flags }) {
     const interval = parseDuration(flags.interval, '--interval', { plainSeconds: true }) / 1000
-    if (interval < 0.1 || interval > 10) {
+    if (interval < 0.1 || interval > 10)
       throw new UsageError(`--interval must be from 0.1 to 10 seconds, got "${flags.interval}"`)
-    }
-    if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    if (!process.stdout.isTTY || !process.stdin.isTTY)
       throw new UsageError(
         'sq top needs a terminal (stdin and stdout must be a TTY); in scripts use sq list or sq show',
       )
-    }
     const queue = await io.openQueue(flags)
     // Ink and React load only for this command, not for every `sq` call.
     const { renderTop } = await import('../ui/top/top.js')

@@ -32,8 +32,7 @@ export default command(WORKER, {
     const graceSeconds = parseDuration(flags.grace, '--grace', SECONDS) / 1000
     const level = flags.quiet ? 'error' : flags['log-level']
     const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })
-    // Handled from here on: a stop that comes while the worker starts (or waits for its database) ends
-    // it with exit 0, as a stop while it runs does, not killed by the signal's default action.
+    // Handled from here on: a stop while the worker starts (or waits for its database) exits 0, as later.
     let worker: Worker | undefined
     const stopBeforeStart = new AbortController()
     let signals = 0
@@ -61,9 +60,8 @@ export default command(WORKER, {
       // A burst (cron) runs what is there now: an unreachable database is its failure, not a wait.
       const queue = flags.burst ? await open() : await waitForDatabase(open, log, stopBeforeStart.signal)
       if (!queue || stopBeforeStart.signal.aborted) return
-      // Burst only: whether the last run of each task this worker ran completed (a failure retried into a
-      // success is a success; a failure whose retry waits beyond the burst is not). A worker that runs
-      // until stopped keeps nothing per task: its memory must stay flat however many tasks it runs.
+      // Burst only (a worker until stopped keeps nothing per task): whether each task's last run completed,
+      // so a failure retried into a success is a success and one whose retry waits beyond the burst is not.
       const verdicts = new Map<string, boolean>()
       worker = new Worker(queue.backend, queue.settings, {
         concurrency: flags.concurrency,

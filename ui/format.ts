@@ -70,11 +70,7 @@ export function progressBar(progress: Progress | string | null | undefined, widt
   return `${'█'.repeat(full)}${'░'.repeat(width - full)} ${Math.floor(ratio * 100)}%`
 }
 
-/**
- * Text split into display lines, each escaped (control sequences visible, tabs as spaces), for a pane
- * that must never let task output drive the terminal. A trailing newline ends the last line, it does
- * not start an empty one.
- */
+/** Display lines, escaped (tabs as spaces) so task output never drives the terminal; a trailing newline adds none. */
 export function displayLines(text: string): string[] {
   if (text === '') return []
   const lines = text.replace(/\r\n/g, '\n').split('\n')

@@ -4,9 +4,7 @@ import { STATUSES } from '../src/types.js'
 import { escapeControl, formatDuration, statusLabel } from './format.js'
 import { withoutTrailingSpaces } from './tables.js'
 
-/** cli-table3's tables: `sq stats`, and `sq list`'s bold head on a terminal (tables.ts draws the rest without it). */
-
-/** cli-table3 without borders: columns separated by two spaces, easy to read and to grep. */
+/** cli-table3 without borders (`sq stats`, `sq list` on a terminal): columns two spaces apart, easy to grep. */
 export const BARE = {
   ...Object.fromEntries(
     'top top-mid top-left top-right bottom bottom-mid bottom-left bottom-right left left-mid mid mid-mid right right-mid'

@@ -4,12 +4,9 @@ import type { Task } from '../src/types.js'
 import { escapeControl, formatDuration, shortId, statusLabel, truncate } from './format.js'
 
 /**
- * The table cli-table3 draws with render-text.ts's BARE chars, no style and no padding — each cell
- * padded with spaces to its column's width, cells joined by two spaces, one line per row — drawn
- * directly: cli-table3 and the colour and emoji code it brings are most of what a one-shot `sq list`
- * would load. Widths are measured as cli-table3 measures them (string-width), loaded only for a cell
- * that is not plain ASCII. For cells of one line without control characters (what ui/format.ts's
- * escapeControl makes); a test holds it to cli-table3's output.
+ * The table cli-table3 draws with BARE chars and no style, drawn directly: cli-table3 is most of what a
+ * one-shot `sq list` would load. Widths as cli-table3 measures them (string-width, loaded for non-ASCII
+ * only); for escaped one-line cells. A test holds it to cli-table3's output.
  */
 export async function plainTable(rows: string[][]): Promise<string> {
   const plain = (cell: string) => /^[\x20-\x7e]*$/.test(cell)
@@ -28,10 +25,7 @@ export function withoutTrailingSpaces(text: string): string {
 
 const HEAD = ['ID', 'STATUS', 'TASK', 'MODIFIED', 'OUTPUT / ERROR']
 
-/**
- * `sq list`'s table. Its head is bold on a terminal (unless NO_COLOR), which cli-table3 draws, judging
- * for itself whether the terminal takes colour; without, plainTable draws the same table without it.
- */
+/** `sq list`'s table: cli-table3's with a bold head on a terminal (unless NO_COLOR), else plainTable's. */
 export async function renderTaskTable(
   tasks: Task[],
   width = process.stdout.columns || 120,

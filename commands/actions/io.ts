@@ -8,23 +8,6 @@ import type { CommandDef, FlagsOf, Parsed, SHARED } from '../flags.js'
 /** The shared flags the settings are resolved with. */
 export type SharedFlags = Pick<FlagsOf<typeof SHARED>, 'db' | 'root'>
 
-/**
- * What a command's code needs from the front end that parsed its argv: oclif (commands/base.ts) or the
- * fast path (commands/fast/). Both give it the same things, so both print the same bytes and exit codes.
- */
-export interface CommandIO {
-  /** `--json` was given: print data with logJson, nothing else on stdout. */
-  readonly json: boolean
-  /** A line on stdout (oclif's `this.log`). */
-  log(text: string): void
-  /** One JSON document on stdout (oclif's `this.logJson`). */
-  logJson(value: unknown): void
-  /** The settings, resolved once: the flags, then the environment and the config file. */
-  resolveSettings(flags: SharedFlags, extra?: Partial<Settings>): Promise<Settings>
-  /** The queue, opened once on those settings; only commands that write pass `create` (SPEC §5). */
-  openQueue(flags: SharedFlags, extra?: Partial<Settings>, open?: { create?: boolean }): Promise<Queue>
-}
-
 /** A command: its table (commands/flags.ts), its help beyond the flags (oclif's statics), and its code. */
 export type Command<C extends CommandDef = CommandDef> = C & {
   summary: string
@@ -40,39 +23,42 @@ export function command<const C extends CommandDef>(table: C, spec: Omit<Command
   return { ...table, ...spec }
 }
 
+/** What a command needs from either front end (oclif's base.ts, fast/): the same, so both print the same bytes. */
+export type CommandIO = Omit<ReturnType<typeof commandIO>, 'close'>
+
 /** A CommandIO, and `close` for its queue. `core`: what opening needs (the fast path imports it on demand). */
 export function commandIO(
   json: boolean,
   core: () => Promise<{ resolveSettings: typeof resolveSettings; Queue: typeof Queue }>,
   o: { lazy?: boolean; logJson?: (value: unknown) => void } = {},
-): CommandIO & { close(): Promise<void> } {
+) {
   let settings: Promise<Settings> | undefined
   let queue: Promise<Queue> | undefined
-  const io: CommandIO = {
+  /** The settings, resolved once: the flags, then the environment and the config file. */
+  const resolve = async (f: SharedFlags, extra?: Partial<Settings>) =>
+    (settings ??= core().then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra })))
+  return {
+    /** `--json` was given: print data with logJson, nothing else on stdout. */
     json,
     // oclif's `this.log` is console.log of the text: the same bytes, written the same way.
-    log: (text) => console.log(text),
+    log: (text: string) => console.log(text),
     // oclif's logJson without a theme: JSON indented by 2, then a newline.
-    logJson: o.logJson ?? ((value) => console.log(JSON.stringify(value, null, 2))),
-    resolveSettings: async (f, extra) =>
-      (settings ??= core().then((m) => m.resolveSettings({ db: f.db, root: f.root, ...extra }))),
-    openQueue: async (f, extra, open) => {
-      queue ??= Promise.all([core(), io.resolveSettings(f, extra)]).then(([m, s]) =>
+    logJson: o.logJson ?? ((value: unknown) => console.log(JSON.stringify(value, null, 2))),
+    resolveSettings: resolve,
+    /** The queue, opened once on those settings; only commands that write pass `create` (SPEC §5). */
+    openQueue: async (f: SharedFlags, extra?: Partial<Settings>, open?: { create?: boolean }) => {
+      queue ??= Promise.all([core(), resolve(f, extra)]).then(([m, s]) =>
         m.Queue.withSettings(s, { lazy: o.lazy, create: open?.create ?? false }),
       )
       // Kept once open only: a worker waiting for its database opens it again.
       queue.catch(() => (queue = undefined))
       return queue
     },
+    close: async () => (await queue?.catch(() => undefined))?.close().catch(() => {}),
   }
-  const close = async () => (await queue?.catch(() => undefined))?.close().catch(() => {})
-  return { ...io, close }
 }
 
-/**
- * Where an error becomes one line on stderr (a stack with --verbose or DEBUG) and process.exitCode, for
- * both front ends. `exitCode`, when given, overrides the error's own (oclif's parse errors are bad input).
- */
+/** An error as one line on stderr (a stack with --verbose or DEBUG) and exitCode; `exitCode` overrides the error's. */
 export function reportError(error: unknown, argv: string[], exitCode?: number): void {
   const sq = coerceError(error)
   const code = exitCode ?? sq.exitCode
@@ -83,10 +69,7 @@ export function reportError(error: unknown, argv: string[], exitCode?: number): 
   process.exitCode = code
 }
 
-/**
- * The end of `--wait` and `--follow`: the task when it completed; otherwise its record (with --json)
- * and a TaskEndedBadlyError naming its status and the first line of its error (exit 1).
- */
+/** The end of `--wait` and `--follow`: the task if it completed, else (with --json, its record) TaskEndedBadlyError. */
 export function completedOrExit(io: CommandIO, task: Task): Task {
   if (task.status === 'completed') return task
   if (io.json) io.logJson(task)

@@ -16,10 +16,7 @@ export function helpRequest(argv: string[]): string | undefined {
   return undefined
 }
 
-/**
- * Prints the help oclif rendered at build time (scripts/help-text.mjs), or returns false for oclif to
- * render it: at another width, under a user's theme, for a command it does not know, or with no build.
- */
+/** Prints the help oclif rendered at build time (scripts/help-text.mjs); false leaves it to oclif (width, theme). */
 export async function printHelp(id: string, userAgent: string | undefined): Promise<boolean> {
   if (userAgent === undefined || helpWidth() !== RENDERED_WIDTH || hasUserTheme()) return false
   let rendered: { HELP: Record<string, string>; USER_AGENT: string }

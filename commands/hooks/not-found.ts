@@ -3,9 +3,8 @@ import { closest, distance } from 'fastest-levenshtein'
 import { EXIT } from '../../src/errors.js'
 
 /**
- * `sq lsit`: sq's one-line `sq: …` error, exit 2, naming the nearest command when it looks like a typo.
- * (@oclif/plugin-not-found prints two lines, exits 127, and prompts y/n on a terminal: a script must not
- * hang on a prompt.) oclif loads this file only when no command matched.
+ * `sq lsit`: sq's one-line `sq: …` error, exit 2, naming the nearest command when it looks like a typo
+ * (@oclif/plugin-not-found exits 127 and prompts y/n on a terminal, where a script would hang).
  */
 const hook: Hook<'command_not_found'> = async function (opts) {
   // With topics separated by spaces, oclif joins the arguments to the id (`sq shwo 0bf14584` arrives as
@@ -21,10 +20,7 @@ const hook: Hook<'command_not_found'> = async function (opts) {
   this.exit(EXIT.usage)
 }
 
-/**
- * A letter or two changed, added or dropped (two letters swapped count two), in a word long enough
- * that this leaves most of it: `lsit` is `list`, `nope` is not `top`.
- */
+/** A letter or two changed, added or dropped, leaving most of the word: `lsit` is `list`, `nope` is not `top`. */
 function isTypo(typed: string, id: string): boolean {
   const d = distance(typed, id)
   return d <= 2 && d <= id.length - 2

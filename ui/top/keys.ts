@@ -3,11 +3,8 @@ import { LISTED_STATUSES, type ListedStatus, type Stream } from '../../src/monit
 import { isTerminal, type Status } from '../../src/task.js'
 import { clampScroll } from './layout.js'
 
-/**
- * What `sq top` remembers between frames, and how keys and snapshots change it: a pure reducer, so each
- * key's meaning is unit-tested. React's useReducer applies keys one after another on the latest state
- * however fast they come (typed ahead, pasted) — no refs mirroring state.
- */
+// What `sq top` remembers between frames, and how keys and snapshots change it: a pure reducer (each key is
+// unit-tested), which useReducer applies on the latest state however fast keys come — no refs mirroring state.
 
 export type Mode =
   | { kind: 'normal' }
@@ -94,8 +91,7 @@ function onSnapshot(state: TopState, a: { order: string[]; filter: string; paneI
   // The first running task is selected at start, then kept: it stays selected when it ends.
   if (state.selectedId === null && !state.reselect) return a.paneId === null ? state : select(state, a.paneId)
   if (!state.reselect || a.filter !== state.filter) return state
-  // A new filter hides the selected task: select the first that matches (or none), so the pane
-  // shows a task that matches.
+  // A new filter hid the selected task: select the first that matches (or none) for the pane.
   const keep = state.selectedId !== null && a.order.includes(state.selectedId)
   return keep ? { ...state, reselect: false } : { ...select(state, a.order[0] ?? null), reselect: false, lastIndex: 0 }
 }

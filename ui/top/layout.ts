@@ -9,9 +9,8 @@ const FOOTER_ROWS = 1
 const TITLE_ROWS = 2 + 1
 
 /**
- * How the rows left by the fixed lines (header, titles, footer) are shared: the running rows, the lower
- * list and the pane, in that order of need, so 80×24 shows a few of each and a taller terminal gives the
- * pane the rest; with the pane closed, what no list needs stays blank at the bottom, not between them.
+ * The rows left by the fixed lines shared by the running rows, the lower list and the pane, in that order
+ * of need: 80×24 shows a few of each, a taller terminal gives the pane the rest; closed, the blank is at the bottom.
  */
 export function computeLayout(o: { rows: number; running: number; listed: number; paneOpen: boolean }) {
   const bodyRows = Math.max(1, o.rows - SPARE_ROWS - HEADER_ROWS - FOOTER_ROWS)
@@ -31,10 +30,7 @@ export function computeLayout(o: { rows: number; running: number; listed: number
   return { bodyRows, runningRows, listRows, paneRows }
 }
 
-/**
- * Lines of text the pane shows: its rows less the progress bar's line, drawn when the task reports
- * progress and the pane has room for it. Scrolling (g, PgUp) is bounded by this, not by paneRows.
- */
+/** Lines of text the pane shows, less a progress bar's line when it has room for one; scrolling is bounded by this. */
 export function paneTextRows(paneRows: number, hasProgressBar: boolean): number {
   return hasProgressBar && paneRows >= 6 ? paneRows - 1 : paneRows
 }

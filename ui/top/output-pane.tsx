@@ -4,10 +4,7 @@ import { escapeControl, formatElapsed, progressBar, shortId, statusLabel, struct
 import { clampScroll, paneTextRows } from './layout.js'
 import { type Frame, statusColor } from './theme.js'
 
-/**
- * The selected task's output (or log), following its end unless scrolled up `scroll` lines; `note` is
- * said in place of an empty pane (loading, task gone).
- */
+/** The selected task's output (or log), following its end unless scrolled up; `note` replaces an empty pane. */
 export function OutputPane(
   p: Frame & {
     pane: Pane | null

@@ -13,9 +13,8 @@ const COLOURS = {
 }
 
 /**
- * The colours of `sq top`, by role. With colour off (NO_COLOR, or a terminal without colour) every
- * role is undefined, which Ink's `color` prop treats as "no colour"; emphasis that is not colour
- * (bold, inverse for the selected row) stays, as NO_COLOR intends.
+ * The colours of `sq top`, by role; with colour off every role is undefined, which Ink draws uncoloured, and
+ * emphasis that is not colour (bold, inverse) stays, as NO_COLOR intends.
  */
 export type Theme = Partial<typeof COLOURS>
 

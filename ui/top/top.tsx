@@ -39,10 +39,7 @@ function useTerminalSize(fixed?: { columns: number; rows: number }) {
   return fixed ?? { columns: stdout.columns || 80, rows: stdout.rows || 24 }
 }
 
-/**
- * The container of `sq top`, all wiring: snapshots from useSnapshots, keys through the reducer (keys.ts)
- * and its effects carried out, a message's expiry; everything drawn is a props-only component.
- */
+/** The container of `sq top`, all wiring (snapshots, keys through keys.ts's reducer, effects, messages' expiry). */
 export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color = true, size: fixedSize }: TopProps) {
   const { exit } = useApp()
   const size = useTerminalSize(fixedSize)
@@ -98,12 +95,11 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
     task: (id) =>
       (pane?.id === id ? pane.task : null) ?? [...running, ...listed.tasks].find((t) => t.id === id)?.task ?? '',
   }
-  // Keys are read against the frame on screen. Ink draws a frame at commit but swaps input handlers
-  // in an effect that runs later, so a stable handler reads the latest render's view from a ref (the
-  // state itself needs none: useReducer applies each key on the state the previous one left).
+  // Keys are read against the frame on screen: Ink draws at commit but swaps input handlers in a later
+  // effect, so a stable handler reads the latest render's view from a ref (the reducer's state needs none).
   const latestView = useRef(view)
   latestView.current = view
-  // A chunk of several characters (typed faster than read, or pasted) is taken one key at a time.
+  // A chunk of several characters (typed ahead, pasted) is taken one key at a time.
   const onInput = useCallback((input: string, key: Key) => {
     const press = (k: KeyPress) => dispatch({ type: 'key', key: k, view: latestView.current })
     if (input.length > 1 && !key.ctrl && !key.meta) {
@@ -162,8 +158,7 @@ export function Top({ source, displayUrl, taskTimeout, intervalMs = 400, color =
   )
 }
 
-// The alternate screen, as htop and less use it: the UI takes the whole terminal while it runs and the
-// user's scrollback is left as it was when it quits.
+// The alternate screen, as htop and less use it: the user's scrollback is left as it was.
 const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H\x1b[2J'
 const LEAVE_ALT_SCREEN = '\x1b[?1049l'
 

@@ -6,16 +6,12 @@ import type { TopState } from './keys.js'
 /** What the screen asks the database for: the pane's task and stream, the filter, the lower list. */
 type Wishes = Pick<TopState, 'selectedId' | 'stream' | 'filter' | 'list'>
 
-/**
- * The latest snapshot (null before the first); the wishes it was read for (the pane's id: the one asked
- * for, else the one the source chose); the last read's failure, one line, null once a read succeeds.
- */
+/** The latest snapshot; the wishes it was read for (with the pane's id the source chose); the last read's failure. */
 type Snapshots = { snap: Snapshot | null; readFor: Wishes | null; error: string | null }
 
 /**
- * Polls the source every `intervalMs`, and at once when the wishes change or the database announces a
- * change (PostgreSQL NOTIFY). One read at a time, a change during one read next; the loop restarts with
- * new wishes, never reading stale ones, and the previous snapshot carries over so the pane continues.
+ * Polls the source every `intervalMs`, and at once when the wishes change or the database announces a change
+ * (NOTIFY). One read at a time; the loop restarts with new wishes, and the previous snapshot carries the pane on.
  */
 export function useSnapshots(source: MonitorSource, intervalMs: number, wishes: Wishes) {
   const [state, setState] = useState<Snapshots>({ snap: null, readFor: null, error: null })
