@@ -29,9 +29,9 @@ export interface Settings {
   publicUrl: string[]
   /** Seconds between an idle worker's looks for work: the safety net under NOTIFY (PostgreSQL) and the WAL watch. */
   pollInterval: number
-  /** Recurring schedules (config file only): every worker fires them, each slot once (src/worker/scheduler.ts). */
+  /** Recurring schedules (config file only): every worker fires them, each slot once (worker/duties.ts). */
   schedules: ScheduleDef[]
-  /** How long ended tasks are kept, per status (`{ completed: '7d' }`; worker/retention.ts); unnamed: forever. */
+  /** How long ended tasks are kept, per status (`{ completed: '7d' }`; worker/duties.ts); unnamed: forever. */
   retention: Retention
 }
 

@@ -52,7 +52,7 @@ function parseOne(entry: unknown, index: number, from: string): ScheduleDef {
   const name = entry.name
   if (typeof name !== 'string' || name.trim() === '') throw new UsageError(`${at} needs a name (a non-empty string)`)
   const bad = (problem: string) => new UsageError(`schedule "${name}" from ${from}: ${problem}`)
-  // sq keeps rows of its own among the schedules' (src/worker/retention.ts).
+  // sq keeps rows of its own among the schedules' (worker/duties.ts).
   if (name.startsWith('sq:')) throw bad('names beginning "sq:" are reserved for sq')
   const unknown = Object.keys(entry).find((k) => !KEYS.includes(k))
   if (unknown) throw bad(`unknown field "${unknown}" (known: ${KEYS.join(', ')})`)
