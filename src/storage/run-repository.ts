@@ -103,9 +103,8 @@ async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Pro
 }
 
 /**
- * When the next task of these queues comes due, in ms from now by the database's clock (≤ 0: now; null: none queued). A
- * read: idle workers look without a claim's write lock. The runnable one comes off the claim's index; only without it
- * is the earliest future run_at sought (COALESCE evaluates its second subquery only then).
+ * Ms until the next task of these queues comes due, by the database's clock (≤ 0: now; null: none queued): a read,
+ * off the claim's index; the earliest future run_at is sought only without a runnable task (COALESCE).
  */
 export async function nextDue(backend: Backend, queues: string[]): Promise<number | null> {
   const live = await unpaused(backend, backend.kept, queues)

@@ -35,10 +35,7 @@ export async function heartbeat(backend: Backend, id: string, running: number): 
 /** A worker as its last heartbeat left it. */
 export type Peer = Pick<WorkerInfo, 'id' | 'queues' | 'concurrency' | 'running'>
 
-/**
- * What a worker learns of the others at each heartbeat, in one read: those live within the timeout, and whether a
- * rescue is due (a worker silent longer, or a running task whose worker is not live).
- */
+/** At each heartbeat, in one read: the live workers, and whether a rescue is due (a silent worker, an orphaned run). */
 export async function survey(backend: Backend, timeout: number): Promise<{ live: Peer[]; rescueDue: boolean }> {
   const sql = (p: () => string) => {
     const cutoff = () => backend.spelling.nowPlusSeconds(p())

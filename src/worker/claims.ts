@@ -92,12 +92,10 @@ export class Claims {
 
   /** Burst mode: is no runnable task left? (Unknown, with the database away: no.) */
   async noneLeft(): Promise<boolean> {
-    try {
-      const due = await nextDue(this.backend, this.queues)
-      return due === null || due > 0
-    } catch {
-      return false
-    }
+    return this.look().then(
+      (runnable) => !runnable,
+      () => false,
+    )
   }
 
   /** Gives claimed runs that never started back to the queue, without spending their attempt. */
