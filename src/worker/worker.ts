@@ -33,9 +33,9 @@ export interface WorkerOptions {
 
 /** At a stop, how long verdicts may wait for an unreachable database, at least. */
 const MIN_VERDICT_WAIT_ON_STOP_MS = 5000
-/** How long after a failed claim the heartbeat looks for strays: they are told apart after 10 s (releaseStrays). */
+/** How long after a failed claim the heartbeat looks for strays (told apart after 10 s), and every how many beats. */
 const STRAY_WATCH_MS = 40_000
-/** The poll of a worker that cannot hear notifications (pollMs). */
+const STRAY_CHECK_BEATS = 6
 const DEAF_POLL_MS = 100
 
 /**
@@ -58,6 +58,7 @@ export class Worker {
   private hardStopped = false
   /** Tasks this worker has run to an end so far. */
   tasksDone = 0
+  private beats = 0
   private fatal: Error | undefined
 
   constructor(
@@ -248,8 +249,8 @@ export class Worker {
       return
     }
     await this.presence.beat(this.runs.runningCount)
-    // Strays come only from a claim whose answer was lost: looked for until they are old enough to tell.
-    if (performance.now() - this.claims.lastFailureAt < STRAY_WATCH_MS)
+    // Strays come from a claim whose answer was lost: looked for after a failed claim, and now and then.
+    if (++this.beats % STRAY_CHECK_BEATS === 0 || performance.now() - this.claims.lastFailureAt < STRAY_WATCH_MS)
       await this.presence.releaseStrays((id) => this.runs.holds(id) || this.verdicts.has(id))
     const rss = (process.memoryUsage.rss() / 1024 / 1024).toFixed(1)
     this.options.log(
@@ -259,8 +260,7 @@ export class Worker {
 
   /** The safety net under notifications: a quick poll while the backend cannot hear them. */
   private pollMs(): number {
-    const pollMs = this.settings.pollInterval * 1000
-    return this.backend.hearing() ? pollMs : Math.min(pollMs, DEAF_POLL_MS)
+    return Math.min(this.settings.pollInterval * 1000, this.backend.hearing() ? Number.POSITIVE_INFINITY : DEAF_POLL_MS)
   }
 
   private idle(): boolean {

@@ -174,7 +174,9 @@ for (const dialect of DIALECTS) {
       // Requeue is offered where it applies: on failed rows, not on completed ones.
       await page.goto(`${served.base}/#/tasks/completed`)
       await page.waitForFunction(() => document.querySelectorAll('#tasks tbody tr').length >= 2)
-      const requeues = () => page.locator('#tasks tbody tr', { hasText: s.q }).locator('button', { hasText: 'Requeue' })
+      // By the queue cell: a row's text holds times, whose "T1…" hasText would match queue t1.
+      const ours = page.locator('td', { hasText: new RegExp(`^${s.q}(-other)?$`) })
+      const requeues = () => page.locator('#tasks tbody tr', { has: ours }).locator('button', { hasText: 'Requeue' })
       assert.equal(await requeues().count(), 0)
       await page.goto(`${served.base}/#/tasks/failed`)
       await page.waitForFunction(() => document.querySelectorAll('#tasks tbody tr').length >= 3)

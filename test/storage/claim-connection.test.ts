@@ -11,16 +11,26 @@ const claimBackendPid = async (d: Backend) =>
 const claimOne = (d: Backend) =>
   claimTasks(d, { workerId: 'w1', workerName: 'host:w1', pid: 1, queues: ['default'], limit: 1 })
 
-describeOn('postgres', 'the claim connection (postgres)', () => {
+describeOn('postgres', 'the kept connection, which claims (postgres)', () => {
   const t = useTestDatabase('postgres', { clean: true })
+  // A worker listens for as long as it runs: its claims and looks share that connection.
+  let unlisten: () => Promise<void>
+  before(async () => {
+    unlisten = await t.d.listen('sq_queued', () => {})
+  })
+  after(() => unlisten())
 
   // pg's pool closes a connection idle for 10 s; an idle worker's next claim would then open one,
   // tens of ms of its pickup.
-  it('stays open while the worker idles past the pool idle timeout', async function () {
+  it('stays open while the worker idles past the pool idle timeout, and is the one that listens', async function () {
     this.timeout(30_000)
     const before = await claimBackendPid(t.d)
     await new Promise((resolve) => setTimeout(resolve, 11_000))
     assert.equal(await claimBackendPid(t.d), before)
+    const listening = await t.d.claim((trx) =>
+      trx.query<{ channel: string }>('select pg_listening_channels() as channel', []),
+    )
+    assert.deepEqual(listening, [{ channel: 'sq_queued' }])
   })
 
   // Parsing and planning were most of an idle worker's claim, paid again at every pickup.
