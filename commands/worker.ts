@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { parseDuration, parseRetention } from '../src/config.js'
 import { TaskEndedBadlyError, UsageError } from '../src/errors.js'
 import { boundHeapGrowth, collectWhenIdle } from '../src/worker/heap-growth.js'
@@ -7,9 +6,6 @@ import { waitForDatabase } from '../src/worker/wait-for-database.js'
 import { Worker } from '../src/worker/worker.js'
 import { command } from './actions/io.js'
 import { WORKER } from './flags.js'
-
-/** How long a stopped worker waits for its connections to close, and then to exit. */
-const CLOSE_WAIT_MS = 2000
 
 /** --timeout and --grace: durations (10m, 90s) or, as the SPEC's `--timeout SECONDS`, a number of seconds. */
 const SECONDS = { plainSeconds: true }
@@ -89,10 +85,6 @@ export default command(WORKER, {
         await running.run()
       } finally {
         stopCollecting()
-        // Once stopped, nothing may hold the process: a connection an outage left half-open (seen after
-        // PostgreSQL restarts) would keep it alive until the init system killed it.
-        await Promise.race([queue.close(), sleep(CLOSE_WAIT_MS)])
-        setTimeout(() => process.exit(), CLOSE_WAIT_MS).unref()
       }
       if (flags.burst) {
         const failed = [...verdicts.values()].filter((completed) => !completed).length
