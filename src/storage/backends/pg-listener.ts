@@ -64,6 +64,9 @@ export class PgListener {
 
   /** Connects and LISTENs to every channel; the first connection's failure is the caller's error. */
   private connect(): Promise<void> {
+    // One client at a time: a reconnection timer that fires after a statement reconnected would leave
+    // the first client open, unowned, holding the process.
+    if (this.client) return Promise.resolve()
     this.connecting ??= (async () => {
       const client = new pg.Client({ connectionString: this.url })
       // Without a listener, a lost connection's 'error' event would crash the process.
