@@ -16,8 +16,6 @@
  * reports its transactions at most once a second and, once idle, within 10 s: each window is read well
  * after it ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import fs from 'node:fs'
 import type pg from 'pg'
 import { openQueue } from '../src/index.js'
@@ -25,7 +23,7 @@ import { PgCluster } from '../scripts/chaos/cluster.js'
 import { pgClient, scratch } from './env.js'
 import { sleep, waitUntil } from './process.js'
 import { num, percentile, table } from './report.js'
-import { BIN } from './sq.js'
+import { startWorker } from './sq.js'
 
 const SIZES = (process.env.SCALE_WORKERS ?? '1,4,16,64').split(',').map(Number)
 const IDLE_MS = Number(process.env.SCALE_IDLE_S ?? 30) * 1000
@@ -103,28 +101,16 @@ async function window(stats: pg.Client, db: string, run: () => Promise<void>) {
   return { ms, statements, tx, cpuMs: after.cpuMs - before.cpuMs, settleMs: STATS_SETTLE_MS, peakConnections }
 }
 
+/** `n` workers of `-c 1`; the last line of each one that exits with an error (e.g. refused by the server). */
 function startWorkers(url: string, n: number) {
-  const children: ChildProcess[] = []
+  const fleet = Array.from({ length: n }, () => startWorker(url, ['-c', '1']))
   const failures: string[] = []
-  for (let i = 0; i < n; i++) {
-    const child = spawn(process.execPath, [BIN, 'worker', '-c', '1', '--db', url], {
-      cwd: scratch(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk))
-    child.on('exit', (code, signal) => {
-      if (signal !== 'SIGTERM' && code !== 0) failures.push(stderr.trim().split('\n').pop() ?? `exit ${code}`)
-    })
-    children.push(child)
-  }
+  for (const w of fleet) w.exited.catch((error: Error) => failures.push(error.message.split('\n').pop()!))
   return {
     failures,
     async stop() {
-      const live = children.filter((c) => c.exitCode === null && c.signalCode === null)
-      const gone = live.map((c) => once(c, 'exit'))
-      for (const c of live) c.kill('SIGTERM')
-      await Promise.all(gone)
+      for (const w of fleet) w.stop()
+      await Promise.all(fleet.map((w) => w.exited.catch(() => {})))
     },
   }
 }

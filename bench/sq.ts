@@ -72,7 +72,7 @@ export function filledTemplate(kind: Kind, n: number): Promise<string> {
  * Starts `sq worker`; `exited` rejects when it fails. `stop()` sends SIGTERM: the worker finishes the
  * tasks it runs and exits 0 — or, were it already on its way out, dies of the signal, which is fine too.
  */
-function startWorker(url: string, args: string[]) {
+export function startWorker(url: string, args: string[]) {
   const child = spawn(process.execPath, [BIN, 'worker', '--db', url, ...args], {
     cwd: scratch(),
     stdio: ['ignore', 'ignore', 'pipe'],
