@@ -69,8 +69,11 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
   readonly hears: 'changes' | 'commits'
   /** Whether notifications can arrive now: PostgreSQL's LISTEN connection is up, SQLite's -wal is watched. */
   hearing(): boolean
-  /** Until the returned function is called. PostgreSQL's calls every handler with '' after a reconnect. */
-  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>
+  /**
+   * Until the returned function is called. PostgreSQL's calls every handler with '' after a reconnect.
+   * `shared`: through one LISTEN connection per host for the processes that ask so (pg-relay.ts: workers).
+   */
+  listen(channel: string, onMessage: (payload: string) => void, o?: { shared?: boolean }): Promise<() => Promise<void>>
   /**
    * Tells `sq_queued`, in the write's transaction, how many tasks it queued per queue: every INSERT of tasks
    * calls it or uses SqlSpelling.announcingQueue. PostgreSQL: a pg_notify per queue (a trigger capturing

@@ -58,8 +58,8 @@ export async function startDuties(c: DutiesContext): Promise<() => Promise<void>
     ...[scheduleTick(c, now), retentionRound(c, now)].flatMap((fn) => (fn ? [new Periodic(TICK_MS, fn, onError)] : [])),
   ].map((s) => s.start())
   const unlisten = [
-    await c.backend.listen('sq_queued', c.queued),
-    await c.backend.listen('sq_cancel', () => ownership.soon(CANCEL_CHECK_GAP_MS)),
+    await c.backend.listen('sq_queued', c.queued, { shared: true }),
+    await c.backend.listen('sq_cancel', () => ownership.soon(CANCEL_CHECK_GAP_MS), { shared: true }),
   ]
   return async () => {
     await Promise.all(services.map((s) => s.stop()))

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import pg from 'pg'
 import { PgCluster } from '../../scripts/chaos/cluster.js'
 import { DIALECTS } from '../helpers/db.js'
-import { sleep } from '../helpers/wait.js'
+import { sleep, waitFor } from '../helpers/wait.js'
 import { type SqProcess, workerSuite } from '../helpers/worker.js'
 
 /**
@@ -86,6 +86,33 @@ if (DIALECTS.includes('postgres')) {
         assert.ok(pickup < 2000, `task picked up ${pickup} ms after it was enqueued`)
       }
       await stopAll(workers)
+    })
+
+    it('the workers of one host LISTEN on one connection, and another takes it over when that worker dies', async () => {
+      // Counted since this test began (the database is the describe block's).
+      const listens = async () => (await listened()) - before
+      const listened = () =>
+        count(
+          `select coalesce(sum(calls), 0) as n from pg_stat_statements s join pg_database d on d.oid = s.dbid
+           where d.datname = $1 and s.query = 'LISTEN "sq_queued"'`,
+        )
+      const before = await listened()
+      const poll = { SQ_POLL_INTERVAL: '30' }
+      // The first to start leads; the others hear through it.
+      const [first] = await startWorkers(1, poll)
+      const rest = await startWorkers(2, poll)
+      assert.equal(await listens(), 1)
+      first!.signal('SIGKILL')
+      await first!.ended()
+      await waitFor(async () => (await listens()) === 2, 5000, () => 'a second worker to LISTEN')
+      // Heard through the new leader: a task is taken long before the 30 s poll.
+      const { id } = await s.queue.enqueue({ task: 'tasks#noop', queue: s.q })
+      await waitFor(async () => (await s.queue.get(id)).status === 'completed', 5000, () => `task ${id} to run`)
+      const t = await s.queue.get(id)
+      const pickup = Date.parse(t.started!) - Date.parse(t.created)
+      assert.ok(pickup < 2000, `task picked up ${pickup} ms after it was enqueued`)
+      assert.equal(await listens(), 2)
+      await stopAll(rest)
     })
 
     it('an idle worker runs at most 0.5 statements a second, and holds one connection', async () => {

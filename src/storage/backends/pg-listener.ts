@@ -10,7 +10,7 @@ const RECONNECT_MAX_MS = 5000
 
 /**
  * The connection a process keeps open (Backend.kept): it LISTENs to every channel, runs statements, and
- * reconnects with backoff while someone listens. The loss and each reconnect call every handler with '':
+ * reconnects with backoff while someone listens (directly: one that hears through pg-relay.ts holds it). The loss and each reconnect call every handler with '':
  * what was sent meanwhile is lost, and a missed wake-up would strand work until a poll.
  */
 export class PgListener {
@@ -22,6 +22,8 @@ export class PgListener {
   private closed = false
   /** Statements under way (query), which need the connection listeners or not. */
   private queries = 0
+  /** Processes that hear through another's LISTEN (pg-relay.ts) still keep this connection for statements. */
+  private holds = 0
 
   constructor(private readonly url: string) {}
 
@@ -54,8 +56,23 @@ export class PgListener {
       if (!this.client) throw new Error('the database connection is closed')
       return await pgQuery<R>(this.client, text, values, name)
     } finally {
-      if (--this.queries === 0 && !this.listening) await this.disconnect()
+      if (--this.queries === 0 && !this.needed) await this.disconnect()
     }
+  }
+
+  /** Keeps the connection open between statements until the returned function is called. */
+  hold(): () => void {
+    this.holds++
+    let held = true
+    return () => {
+      if (!held) return
+      held = false
+      if (--this.holds === 0 && !this.needed && this.queries === 0) void this.disconnect()
+    }
+  }
+
+  private get needed(): boolean {
+    return this.holds > 0 || this.listening
   }
 
   private get listening(): boolean {
@@ -81,7 +98,7 @@ export class PgListener {
         throw error
       }
       // Closed meanwhile, or no longer needed (a reconnection that ends after the last listener left).
-      if (this.closed || (!this.listening && this.queries === 0)) {
+      if (this.closed || (!this.needed && this.queries === 0)) {
         await client.end().catch(() => {})
         return
       }

@@ -4,12 +4,15 @@ import type { Backend, Connection, Session, SqlRunner } from '../backend.js'
 import type { Database } from '../schema.js'
 import { clockOf } from './clock.js'
 import { PgListener } from './pg-listener.js'
+import { PgRelay } from './pg-relay.js'
 import { ANNOUNCE_QUEUED, announcedValues, pgQuery, pgTransaction } from './pg-connection.js'
 
 /** The whole PostgreSQL backend on a connection already open (pg-connection.ts) and its pool. */
 export function postgresBackend(connection: Connection, pool: Pool, url: string): Backend {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   const listener = new PgListener(url)
+  const relayPath = PgRelay.pathFor(url)
+  const relay = relayPath ? new PgRelay(relayPath, listener) : undefined
   const kept: SqlRunner = {
     spelling: connection.spelling,
     query: (text, values, name) => listener.query(text, values, name),
@@ -19,6 +22,7 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     ...connection,
     db,
     async close() {
+      await relay?.close()
       await listener.close()
       await db.destroy()
       // Kysely ends a pool only if it ran a query on it; one left open keeps the process alive.
@@ -37,8 +41,8 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     claim: (fn) => fn(kept),
     kept,
     hears: 'changes',
-    listen: (channel, onMessage) => listener.listen(channel, onMessage),
-    hearing: () => listener.connected,
+    listen: (channel, onMessage, o) => (o?.shared && relay ? relay : listener).listen(channel, onMessage),
+    hearing: () => (relay?.active ? relay.hearing() : listener.connected),
     async announceQueued(trx, counts) {
       if (counts.size > 0) await trx.query(ANNOUNCE_QUEUED, announcedValues(counts), 'announce_queued')
     },
