@@ -73,7 +73,11 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
    * Until the returned function is called. PostgreSQL's calls every handler with '' after a reconnect.
    * `shared`: through one LISTEN connection per host for the processes that ask so (pg-relay.ts: workers).
    */
-  listen(channel: string, onMessage: (payload: string) => void, o?: { shared?: boolean }): Promise<() => Promise<void>>
+  listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    o?: { shared?: SharedListen },
+  ): Promise<() => Promise<void>>
   /**
    * Tells `sq_queued`, in the write's transaction, how many tasks it queued per queue: every INSERT of tasks
    * calls it or uses SqlSpelling.announcingQueue. PostgreSQL: a pg_notify per queue (a trigger capturing
@@ -152,6 +156,15 @@ export function statement(runner: Pick<SqlRunner, 'spelling'>, name: string, bui
 }
 
 const TEXTS = new WeakMap<SqlSpelling, Map<string, string>>()
+
+/**
+ * A listener of the host's one LISTEN connection: `as` names it to the process that holds the connection,
+ * which passes a payload on only to those its `isFor` (when given) picks, and to all when '' (a loss).
+ */
+export interface SharedListen {
+  as: string
+  isFor?(payload: string, as: string): boolean
+}
 
 /** Runs the statement `name`, its text from `statement`: kept prepared on PostgreSQL (SqlRunner.query). */
 export function runStatement<R>(

@@ -58,8 +58,10 @@ export async function startDuties(c: DutiesContext): Promise<() => Promise<void>
     ...[scheduleTick(c, now), retentionRound(c, now)].flatMap((fn) => (fn ? [new Periodic(TICK_MS, fn, onError)] : [])),
   ].map((s) => s.start())
   const unlisten = [
-    await c.backend.listen('sq_queued', c.queued, { shared: true }),
-    await c.backend.listen('sq_cancel', () => ownership.soon(CANCEL_CHECK_GAP_MS), { shared: true }),
+    await c.backend.listen('sq_queued', c.queued, {
+      shared: { as: c.presence.id, isFor: (payload, id) => c.presence.wakes(payload, id) !== undefined },
+    }),
+    await c.backend.listen('sq_cancel', () => ownership.soon(CANCEL_CHECK_GAP_MS), { shared: { as: c.presence.id } }),
   ]
   return async () => {
     await Promise.all(services.map((s) => s.stop()))

@@ -75,7 +75,7 @@ export class WorkerPresence {
       queues: this.options.queues,
       concurrency: this.options.concurrency,
     })
-    // Who else serves the queues, before the first notification comes (wakeFor).
+    // Who else serves the queues, before the first notification comes (wakes).
     this.peers = (await workers.survey(this.backend, this.options.heartbeatTimeout)).live
   }
 
@@ -95,13 +95,19 @@ export class WorkerPresence {
   }
 
   /**
-   * What this worker does for a notification of `count` tasks queued in `queue`, so a task costs a bounded
-   * number of statements however many workers idle: of the workers serving it with a free slot at their last
-   * heartbeat (this one always counts), by id, the first `count` claim, the next SPARE_WAKERS look (for stale
-   * entries), the rest wait.
+   * What worker `id` (this one by default) does for `sq_queued`'s payload, so a task costs a bounded number of
+   * statements however many workers idle. '' (a hint, a reconnection): look. `queue count`: of the workers
+   * serving the queue with a free slot at their last heartbeat, by id, the first `count` claim, the next
+   * SPARE_WAKERS look (for stale entries), the rest wait. A payload without a count wakes every one.
+   * The host's relay asks it for the other workers (pg-relay.ts), so only those it wakes are woken.
    */
-  wakeFor(queue: string, count: number): 'claim' | 'look' | undefined {
-    const free = (p: workers.Peer) => p.id < this.id && p.running < p.concurrency && p.queues.includes(queue)
+  wakes(payload: string, id: string = this.id): 'claim' | 'look' | undefined {
+    if (payload === '') return 'look'
+    const [queue = '', counted] = payload.split(' ')
+    const queues = id === this.id ? this.options.queues : this.peers.find((p) => p.id === id)?.queues
+    if (queues && !queues.includes(queue)) return undefined
+    const count = counted === undefined ? Number.POSITIVE_INFINITY : Number(counted)
+    const free = (p: workers.Peer) => p.id < id && p.running < p.concurrency && p.queues.includes(queue)
     const rank = this.peers.filter(free).length
     return rank < count ? 'claim' : rank < count + SPARE_WAKERS ? 'look' : undefined
   }

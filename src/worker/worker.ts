@@ -99,14 +99,7 @@ export class Worker {
       log: this.options.log,
       heartbeat: () => this.heartbeat(),
       queued: (payload) => {
-        // An empty payload is a hint (SQLite's WAL watch, a reconnection): look. One naming a queue of
-        // this worker's (PostgreSQL) says there are tasks: claim at once if wakeFor picks this worker.
-        const [queue = '', count] = payload.split(' ')
-        if (payload !== '' && !this.options.queues.includes(queue)) return
-        const wake =
-          payload === ''
-            ? 'look'
-            : this.presence.wakeFor(queue, count === undefined ? Number.POSITIVE_INFINITY : Number(count))
+        const wake = this.presence.wakes(payload)
         if (wake === 'claim') this.claims.drained = false
         if (wake === 'look') this.claims.unsettle()
         if (wake) this.wakeup.wake()

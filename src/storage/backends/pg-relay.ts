@@ -3,11 +3,15 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import type { SharedListen } from '../backend.js'
 import type { PgListener } from './pg-listener.js'
 
 type Handler = (payload: string) => void
-/** A line on the socket. To the leader: `l`, listen to a channel. From it: `c`/`p`, a notification; `h`, hearing. */
-type Line = { l: string } | { c: string; p: string } | { h: boolean }
+/**
+ * A line on the socket. To the leader: `l`, listen to a channel as `a`. From it: `c`/`p`, a notification;
+ * `h`, whether it hears.
+ */
+type Line = { l: string; a: string } | { c: string; p: string } | { h: boolean }
 
 /** How long a follower whose leader left waits before it stands (spread, so one wins the socket at once). */
 const REELECT_MS = 20
@@ -37,6 +41,8 @@ interface Seat {
  */
 export class PgRelay {
   private readonly handlers = new Map<string, Set<Handler>>()
+  /** Per channel, who this process is and whom a payload is for (SharedListen), when it leads. */
+  private readonly shared = new Map<string, SharedListen>()
   private role: Leader | Follower | undefined
   private standing: Promise<void> | undefined
   private releaseHold: (() => void) | undefined
@@ -72,18 +78,22 @@ export class PgRelay {
     return this.handlers.size > 0
   }
 
-  async listen(channel: string, handler: Handler): Promise<() => Promise<void>> {
+  async listen(channel: string, handler: Handler, shared: SharedListen): Promise<() => Promise<void>> {
     // The connection for claims and heartbeats stays open while this process hears through another's.
     this.releaseHold ??= this.listener.hold()
     let set = this.handlers.get(channel)
     const isNew = !set
     if (!set) this.handlers.set(channel, (set = new Set()))
     set.add(handler)
+    this.shared.set(channel, shared)
     if (!this.role) await this.stand()
-    if (isNew) await this.role?.listen(channel)
+    if (isNew) await this.role?.listen(channel, shared.as)
     return async () => {
       set.delete(handler)
-      if (set.size === 0) this.handlers.delete(channel)
+      if (set.size === 0) {
+        this.handlers.delete(channel)
+        this.shared.delete(channel)
+      }
       if (this.handlers.size === 0) await this.close()
     }
   }
@@ -104,12 +114,17 @@ export class PgRelay {
   /** Follows whoever leads, or leads; listens alone when no socket can be had. */
   private stand(): Promise<void> {
     this.standing ??= (async () => {
-      const channels = [...this.handlers.keys()]
+      const shared = new Map(this.shared)
       const dispatch = (channel: string, payload: string) => this.dispatch(channel, payload)
       const place = await takePlace(this.where, (socket) =>
-        Follower.start(socket, channels, dispatch, () => this.leaderLeft()),
+        Follower.start(socket, shared, dispatch, () => this.leaderLeft()),
       )
-      this.role = place instanceof Follower ? place : await Leader.start(place, this.listener, channels, dispatch)
+      this.role =
+        place instanceof Follower
+          ? place
+          : await Leader.start(place, this.listener, [...shared.keys()], dispatch, (channel) =>
+              this.shared.get(channel),
+            )
     })().finally(() => (this.standing = undefined))
     return this.standing
   }
@@ -157,20 +172,22 @@ async function takePlace(
 }
 
 interface Role {
-  listen(channel: string): Promise<void>
+  listen(channel: string, as: string): Promise<void>
   hearing(): boolean
   close(): Promise<void>
 }
 
 /** Holds the LISTEN connection and passes what it hears to the followers that asked for the channel. */
 class Leader implements Role {
-  private readonly followers = new Map<net.Socket, Set<string>>()
+  /** Each follower's channels, and who it is on each. */
+  private readonly followers = new Map<net.Socket, Map<string, string>>()
   private readonly stops = new Map<string, Promise<() => Promise<void>>>()
 
   private constructor(
     private readonly seat: Seat | undefined,
     private readonly listener: PgListener,
     private readonly dispatch: (channel: string, payload: string) => void,
+    private readonly sharedOf: (channel: string) => SharedListen | undefined,
   ) {
     seat?.server.on('connection', (socket) => this.follow(socket.unref()))
   }
@@ -180,8 +197,9 @@ class Leader implements Role {
     listener: PgListener,
     channels: string[],
     dispatch: (channel: string, payload: string) => void,
+    sharedOf: (channel: string) => SharedListen | undefined,
   ): Promise<Leader> {
-    const leader = new Leader(seat, listener, dispatch)
+    const leader = new Leader(seat, listener, dispatch, sharedOf)
     try {
       for (const channel of channels) await leader.listen(channel)
     } catch (error) {
@@ -215,21 +233,24 @@ class Leader implements Role {
 
   private heard(channel: string, payload: string): void {
     this.dispatch(channel, payload)
+    const isFor = this.sharedOf(channel)?.isFor
     for (const [socket, channels] of this.followers) {
-      if (channels.has(channel)) write(socket, { c: channel, p: payload })
+      const as = channels.get(channel)
+      if (as !== undefined && (payload === '' || !isFor || isFor(payload, as)))
+        write(socket, { c: channel, p: payload })
       // '' is a loss or a reconnect: the followers' hearing follows the leader's.
       if (payload === '') write(socket, { h: this.hearing() })
     }
   }
 
   private follow(socket: net.Socket): void {
-    const channels = new Set<string>()
+    const channels = new Map<string, string>()
     this.followers.set(socket, channels)
     socket.on('close', () => this.followers.delete(socket))
     socket.on('error', () => socket.destroy())
     readLines(socket, (line) => {
       if (!('l' in line)) return
-      channels.add(line.l)
+      channels.set(line.l, line.a)
       this.listen(line.l).then(
         () => write(socket, { h: this.hearing() }),
         () => write(socket, { h: false }),
@@ -246,7 +267,7 @@ class Follower implements Role {
 
   static start(
     socket: net.Socket,
-    channels: string[],
+    shared: ReadonlyMap<string, SharedListen>,
     dispatch: (channel: string, payload: string) => void,
     left: () => void,
   ): Follower {
@@ -257,12 +278,12 @@ class Follower implements Role {
       if ('h' in line) follower.heard = line.h
       else if ('c' in line) dispatch(line.c, line.p)
     })
-    for (const channel of channels) write(socket, { l: channel })
+    for (const [channel, { as }] of shared) write(socket, { l: channel, a: as })
     return follower
   }
 
-  async listen(channel: string): Promise<void> {
-    write(this.socket, { l: channel })
+  async listen(channel: string, as: string): Promise<void> {
+    write(this.socket, { l: channel, a: as })
   }
 
   hearing(): boolean {

@@ -41,7 +41,8 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     claim: (fn) => fn(kept),
     kept,
     hears: 'changes',
-    listen: (channel, onMessage, o) => (o?.shared && relay ? relay : listener).listen(channel, onMessage),
+    listen: (channel, onMessage, o) =>
+      o?.shared && relay ? relay.listen(channel, onMessage, o.shared) : listener.listen(channel, onMessage),
     hearing: () => (relay?.active ? relay.hearing() : listener.connected),
     async announceQueued(trx, counts) {
       if (counts.size > 0) await trx.query(ANNOUNCE_QUEUED, announcedValues(counts), 'announce_queued')
