@@ -23,7 +23,7 @@ function normalize(text: string): string {
       .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
       .replace(/\b[0-9a-f]{8}\b/g, '<short-id>')
       .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, '<time>')
-      .replace(/\b\d+(\.\d+)?\s?(ms|s|m|h|d)( ago)?\b/g, '<duration>')
+      .replace(/\b(\d+(\.\d+)?\s?(ms|s|m|h|d))+( ago)?\b/g, '<duration>')
       // A table's columns are as wide as their widest cell: "9s ago" and "10s ago" move them.
       .replace(/ +/g, ' ')
   )

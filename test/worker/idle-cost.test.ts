@@ -104,10 +104,18 @@ if (DIALECTS.includes('postgres')) {
       assert.equal(await listens(), 1)
       first!.signal('SIGKILL')
       await first!.ended()
-      await waitFor(async () => (await listens()) === 2, 5000, () => 'a second worker to LISTEN')
+      await waitFor(
+        async () => (await listens()) === 2,
+        5000,
+        () => 'a second worker to LISTEN',
+      )
       // Heard through the new leader: a task is taken long before the 30 s poll.
       const { id } = await s.queue.enqueue({ task: 'tasks#noop', queue: s.q })
-      await waitFor(async () => (await s.queue.get(id)).status === 'completed', 5000, () => `task ${id} to run`)
+      await waitFor(
+        async () => (await s.queue.get(id)).status === 'completed',
+        5000,
+        () => `task ${id} to run`,
+      )
       const t = await s.queue.get(id)
       const pickup = Date.parse(t.started!) - Date.parse(t.created)
       assert.ok(pickup < 2000, `task picked up ${pickup} ms after it was enqueued`)

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -48,13 +47,16 @@ export class PgRelay {
   private releaseHold: (() => void) | undefined
   private timer: NodeJS.Timeout | undefined
 
+  /** Found at the first shared listen (hashing loads node:crypto, which a one-shot command need not). */
+  private where: RelayPath | null | undefined
+
   constructor(
-    private readonly where: RelayPath,
+    private readonly url: string,
     private readonly listener: PgListener,
   ) {}
 
   /** This user's relay for `url`, or null where none can be had (not Linux; no private directory). */
-  static pathFor(url: string): RelayPath | null {
+  private static async pathFor(url: string): Promise<RelayPath | null> {
     if (process.platform !== 'linux') return null
     const uid = os.userInfo().uid
     const dir = path.join(os.tmpdir(), `sq-${uid}`)
@@ -66,6 +68,7 @@ export class PgRelay {
     // The socket carries queue names and task ids: only its owner may reach it.
     const stat = fs.lstatSync(dir)
     if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o077) !== 0) return null
+    const { createHash } = await import('node:crypto')
     const name = createHash('sha256').update(url).digest('hex').slice(0, 16)
     return { lock: `\0sq-${uid}-${name}`, socket: path.join(dir, `${name}.sock`) }
   }
@@ -79,6 +82,8 @@ export class PgRelay {
   }
 
   async listen(channel: string, handler: Handler, shared: SharedListen): Promise<() => Promise<void>> {
+    if (this.where === undefined) this.where = await PgRelay.pathFor(this.url)
+    if (this.where === null) return this.listener.listen(channel, handler)
     // The connection for claims and heartbeats stays open while this process hears through another's.
     this.releaseHold ??= this.listener.hold()
     let set = this.handlers.get(channel)
@@ -116,7 +121,7 @@ export class PgRelay {
     this.standing ??= (async () => {
       const shared = new Map(this.shared)
       const dispatch = (channel: string, payload: string) => this.dispatch(channel, payload)
-      const place = await takePlace(this.where, (socket) =>
+      const place = await takePlace(this.where!, (socket) =>
         Follower.start(socket, shared, dispatch, () => this.leaderLeft()),
       )
       this.role =

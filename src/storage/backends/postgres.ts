@@ -11,8 +11,7 @@ import { ANNOUNCE_QUEUED, announcedValues, pgQuery, pgTransaction } from './pg-c
 export function postgresBackend(connection: Connection, pool: Pool, url: string): Backend {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   const listener = new PgListener(url)
-  const relayPath = PgRelay.pathFor(url)
-  const relay = relayPath ? new PgRelay(relayPath, listener) : undefined
+  const relay = new PgRelay(url, listener)
   const kept: SqlRunner = {
     spelling: connection.spelling,
     query: (text, values, name) => listener.query(text, values, name),
@@ -22,7 +21,7 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     ...connection,
     db,
     async close() {
-      await relay?.close()
+      await relay.close()
       await listener.close()
       await db.destroy()
       // Kysely ends a pool only if it ran a query on it; one left open keeps the process alive.
@@ -42,8 +41,8 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     kept,
     hears: 'changes',
     listen: (channel, onMessage, o) =>
-      o?.shared && relay ? relay.listen(channel, onMessage, o.shared) : listener.listen(channel, onMessage),
-    hearing: () => (relay?.active ? relay.hearing() : listener.connected),
+      o?.shared ? relay.listen(channel, onMessage, o.shared) : listener.listen(channel, onMessage),
+    hearing: () => (relay.active ? relay.hearing() : listener.connected),
     async announceQueued(trx, counts) {
       if (counts.size > 0) await trx.query(ANNOUNCE_QUEUED, announcedValues(counts), 'announce_queued')
     },
