@@ -4,15 +4,25 @@ import type { Backend, Connection, Session, SqlRunner } from '../backend.js'
 import type { Database } from '../schema.js'
 import { clockOf } from './clock.js'
 import { PgListener } from './pg-listener.js'
-import { ANNOUNCE_QUEUED, announcedValues, pgQuery, pgTransaction } from './pg-connection.js'
+import { ANNOUNCE_QUEUED, announcedValues, type PgRun, pgTransaction } from './pg-connection.js'
 
-/** The whole PostgreSQL backend on a connection already open (pg-connection.ts) and its pool. */
-export function postgresBackend(connection: Connection, pool: Pool, url: string): Backend {
+/**
+ * The whole PostgreSQL backend on a connection already open (pg-connection.ts) and its pool. `listenUrl`:
+ * where the listener connects; when it is not the pool's (Settings.listenUrl, direct while the pool goes
+ * through PgBouncer in transaction mode) it carries LISTEN alone, and the kept work goes through the pool.
+ */
+export function postgresBackend(
+  connection: Connection,
+  pool: Pool,
+  { url, listenUrl, run }: { url: string; listenUrl: string | null; run: PgRun },
+): Backend {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  const listener = new PgListener(url)
+  const listener = new PgListener(listenUrl ?? url, run)
   const kept: SqlRunner = {
     spelling: connection.spelling,
-    query: (text, values, name) => listener.query(text, values, name),
+    query: listenUrl
+      ? (text, values, name) => run(pool, text, values, name)
+      : (text, values, name) => listener.query(text, values, name),
   }
 
   const backend: Backend = {
@@ -30,9 +40,10 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
     serialType: 'bigserial',
     idType: 'uuid',
     // Loaded on first use (a worker never copies).
-    copyNewTasks: async (rows, beforeCommit) => (await import('./pg-copy.js')).copyNewTasks(pool, rows, beforeCommit),
+    copyNewTasks: async (rows, beforeCommit) =>
+      (await import('./pg-copy.js')).copyNewTasks(pool, run, rows, beforeCommit),
     concurrentWriters: true,
-    writeTransaction: (fn) => pgTransaction(pool, (client) => fn(onClient(connection, client))),
+    writeTransaction: (fn) => pgTransaction(pool, (client) => fn(onClient(connection, client, run))),
     exclusive: (fn) => fn(backend),
     claim: (fn) => fn(kept),
     kept,
@@ -47,10 +58,10 @@ export function postgresBackend(connection: Connection, pool: Pool, url: string)
 }
 
 /** A transaction's client as a Session; its Kysely handle is made on first use and kept with the client. */
-function onClient(connection: Connection, client: PoolClient): Session {
+function onClient(connection: Connection, client: PoolClient, run: PgRun): Session {
   return {
     spelling: connection.spelling,
-    query: (text, values, name) => pgQuery(client, text, values, name),
+    query: (text, values, name) => run(client, text, values, name),
     get db() {
       let db = KYSELY_OF.get(client)
       if (!db) {
