@@ -70,7 +70,7 @@ export interface OpenOptions extends PgOptions {
 
 /** Opens the database and brings its schema up to date; Kysely loads only to migrate, or for backend(). */
 export async function openConnection(url: string, o: OpenOptions = {}): Promise<Connection> {
-  return (await openMigrated(url, { create: true, ...o })).connection
+  return (await openMigrated(url, { ...o, create: o.create ?? true })).connection
 }
 
 /** The settings the PostgreSQL backend reads. */
