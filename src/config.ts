@@ -16,7 +16,7 @@ export interface Settings {
    * through a pooler in transaction mode (PgBouncer) that cannot carry them; null: `db` carries all.
    */
   listenUrl: string | null
-  /** PostgreSQL: hot statements are named, prepared once per connection; false for PgBouncer < 1.21 in transaction mode. */
+  /** PostgreSQL: hot statements are named, prepared once per connection; false: unnamed (PgBouncer < 1.21). */
   preparedStatements: boolean
   /** Absolute directory task references are resolved against. */
   root: string

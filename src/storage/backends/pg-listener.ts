@@ -10,8 +10,8 @@ const RECONNECT_MAX_MS = 5000
 
 /**
  * The connection a process keeps open (Backend.kept unless listenUrl is set): it LISTENs to every channel,
- * runs statements, and reconnects with backoff while someone listens. The loss and each reconnect call every handler with '':
- * what was sent meanwhile is lost, and a missed wake-up would strand work until a poll.
+ * runs statements, and reconnects with backoff while someone listens. The loss and each reconnect call
+ * every handler with '': what was sent meanwhile is lost, and a missed wake-up would strand work until a poll.
  */
 export class PgListener {
   private client: Client | undefined
