@@ -6,6 +6,7 @@ import { LATEST_MIGRATION } from '../../src/storage/schema-version.js'
 import { runSq } from '../helpers/cli.js'
 import { createTestDatabase, describeOn, type TestDatabase } from '../helpers/db.js'
 import { type PgBouncer, startPgBouncer } from '../helpers/pgbouncer.js'
+import { assertOneLineError } from '../helpers/sq.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 import { killLeftovers, SqProcess } from '../helpers/worker.js'
 import { TASKS } from './fixtures.js'
@@ -66,6 +67,16 @@ describeOn('postgres', 'workers through PgBouncer in transaction mode, LISTEN di
       `select count(*)::int as n from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`,
     )
     assert.equal(rows[0].n, 0)
+  })
+
+  it('a worker whose listenUrl cannot connect exits 1 in one line naming it, without its password, and unregistered', async () => {
+    const bad = { ...env, SQ_LISTEN_URL: 'postgres://postgres:listenpw@127.0.0.1:1/nowhere' }
+    for (const args of [['worker'], ['worker', '--burst']]) {
+      const r = await runSq(args, { cwd: db.dir, env: bad })
+      assertOneLineError(r, 1, /^sq: cannot LISTEN on listenUrl postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/nowhere: /)
+      assert.doesNotMatch(r.stderr, /listenpw/)
+    }
+    assert.equal((await watcher.query('select count(*)::int as n from sq_workers')).rows[0].n, 0)
   })
 
   it('workers run single, --wait and batch tasks, woken by NOTIFY; the server sees the pool and LISTEN alone', async () => {

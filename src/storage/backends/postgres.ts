@@ -1,5 +1,7 @@
 import type { Pool, PoolClient } from 'pg'
 import { Kysely, PostgresDialect } from 'kysely'
+import { StorageError } from '../../errors.js'
+import { redactSecrets } from '../../redact.js'
 import type { Backend, Connection, Session, SqlRunner } from '../backend.js'
 import type { Database } from '../schema.js'
 import { clockOf } from './clock.js'
@@ -48,7 +50,17 @@ export function postgresBackend(
     claim: (fn) => fn(kept),
     kept,
     hears: 'changes',
-    listen: (channel, onMessage) => listener.listen(channel, onMessage),
+    async listen(channel, onMessage) {
+      try {
+        return await listener.listen(channel, onMessage)
+      } catch (error) {
+        if (!listenUrl) throw error
+        // Said by name: the database itself (db) may be up.
+        throw new StorageError(`cannot LISTEN on listenUrl ${redactSecrets(listenUrl)}: ${(error as Error).message}`, {
+          cause: error,
+        })
+      }
+    },
     hearing: () => listener.connected,
     async announceQueued(trx, counts) {
       if (counts.size > 0) await trx.query(ANNOUNCE_QUEUED, announcedValues(counts), 'announce_queued')
