@@ -4,7 +4,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { LATEST_MIGRATION } from '../../src/storage/schema-version.js'
 import { runSq } from '../helpers/cli.js'
-import { createTestDatabase, describeOn, type TestDatabase } from '../helpers/db.js'
+import { createTestDatabase, describeOn, PG_ADMIN_URL, type TestDatabase } from '../helpers/db.js'
 import { type PgBouncer, startPgBouncer } from '../helpers/pgbouncer.js'
 import { assertOneLineError } from '../helpers/sq.js'
 import { sleep, waitFor } from '../helpers/wait.js'
@@ -69,12 +69,19 @@ describeOn('postgres', 'workers through PgBouncer in transaction mode, LISTEN di
     assert.equal(rows[0].n, 0)
   })
 
-  it('a worker whose listenUrl cannot connect exits 1 in one line naming it, without its password, and unregistered', async () => {
-    const bad = { ...env, SQ_LISTEN_URL: 'postgres://postgres:listenpw@127.0.0.1:1/nowhere' }
+  it('a worker whose listenUrl cannot connect, or reaches another database, exits 1 in one line naming it, unregistered', async () => {
+    const unreachable = { ...env, SQ_LISTEN_URL: 'postgres://postgres:listenpw@127.0.0.1:1/nowhere' }
+    const elsewhere = { ...env, SQ_LISTEN_URL: PG_ADMIN_URL }
     for (const args of [['worker'], ['worker', '--burst']]) {
-      const r = await runSq(args, { cwd: db.dir, env: bad })
+      const r = await runSq(args, { cwd: db.dir, env: unreachable })
       assertOneLineError(r, 1, /^sq: cannot LISTEN on listenUrl postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/nowhere: /)
       assert.doesNotMatch(r.stderr, /listenpw/)
+      const other = await runSq(args, { cwd: db.dir, env: elsewhere })
+      assertOneLineError(
+        other,
+        1,
+        /^sq: listenUrl \S+ reaches postgres \(port .*\), not the database of db, sq_test_\w+ \(port/,
+      )
     }
     assert.equal((await watcher.query('select count(*)::int as n from sq_workers')).rows[0].n, 0)
   })

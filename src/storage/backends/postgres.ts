@@ -50,23 +50,45 @@ export function postgresBackend(
     claim: (fn) => fn(kept),
     kept,
     hears: 'changes',
-    async listen(channel, onMessage) {
-      try {
-        return await listener.listen(channel, onMessage)
-      } catch (error) {
-        if (!listenUrl) throw error
-        // Said by name: the database itself (db) may be up.
-        throw new StorageError(`cannot LISTEN on listenUrl ${redactSecrets(listenUrl)}: ${(error as Error).message}`, {
-          cause: error,
-        })
-      }
-    },
+    listen: listenUrl
+      ? directListen(listener, listenUrl, kept)
+      : (channel, onMessage) => listener.listen(channel, onMessage),
     hearing: () => listener.connected,
     async announceQueued(trx, counts) {
       if (counts.size > 0) await trx.query(ANNOUNCE_QUEUED, announcedValues(counts), 'announce_queued')
     },
   }
   return backend
+}
+
+/**
+ * Backend.listen on a listenUrl: a failure said by name (the database of `db` may be up), and, at the
+ * first, a check that it reaches that database: LISTEN on another would hear nothing, silently.
+ */
+function directListen(listener: PgListener, listenUrl: string, pooled: SqlRunner): Backend['listen'] {
+  const named = `listenUrl ${redactSecrets(listenUrl)}`
+  const place = async (on: Pick<SqlRunner, 'query'>) =>
+    (await on.query<{ place: string }>(pooled.spelling.placeQuery, []))[0]!.place
+  let checked: Promise<void> | undefined
+  const samePlace = async () => {
+    const [direct, ours] = await Promise.all([place(listener), place(pooled)])
+    if (direct !== ours) throw new StorageError(`${named} reaches ${direct}, not the database of db, ${ours}`)
+  }
+  return async (channel, onMessage) => {
+    let stop: () => Promise<void>
+    try {
+      stop = await listener.listen(channel, onMessage)
+    } catch (error) {
+      throw new StorageError(`cannot LISTEN on ${named}: ${(error as Error).message}`, { cause: error })
+    }
+    try {
+      await (checked ??= samePlace())
+    } catch (error) {
+      await stop()
+      throw error
+    }
+    return stop
+  }
 }
 
 /** A transaction's client as a Session; its Kysely handle is made on first use and kept with the client. */
