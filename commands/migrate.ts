@@ -1,4 +1,4 @@
-import { migrateDatabase } from '../src/storage/open.js'
+import { migrateDatabase, pgOptions } from '../src/storage/open.js'
 import { command } from './actions/io.js'
 import { JSON_ONLY } from './flags.js'
 
@@ -8,7 +8,8 @@ export default command(JSON_ONLY, {
     'The other commands that write (enqueue, worker) do the same on first use; the commands that only read never create a database.',
   examples: ['<%= config.bin %> migrate --db postgres://app@db.internal/app', '<%= config.bin %> migrate --json'],
   async run(io, { flags }) {
-    const result = await migrateDatabase((await io.resolveSettings(flags)).db)
+    const settings = await io.resolveSettings(flags)
+    const result = await migrateDatabase(settings.db, pgOptions(settings))
     if (!io.json) {
       const applied = result.applied.length
       io.log(

@@ -11,6 +11,13 @@ import { TERMINAL_STATUSES, type TerminalStatus } from './task.js'
 export interface Settings {
   /** Database URL: postgres://…, sqlite:PATH, file:PATH or a plain path. */
   db: string
+  /**
+   * PostgreSQL only: a direct URL for LISTEN (and migrations, which take a session lock), when `db` goes
+   * through a pooler in transaction mode (PgBouncer) that cannot carry them; null: `db` carries all.
+   */
+  listenUrl: string | null
+  /** PostgreSQL: hot statements are named, prepared once per connection; false: unnamed (PgBouncer < 1.21). */
+  preparedStatements: boolean
   /** Absolute directory task references are resolved against. */
   root: string
   /** Task references allowed to be enqueued and run; null: the project's own files under the root, no package. */
@@ -54,6 +61,8 @@ export type EnvSetting = Exclude<keyof Settings, (typeof FILE_ONLY)[number]>
 /** The environment variable of each setting (also how a worker hands its settings to its task processes). */
 export const ENV_VARS: Record<EnvSetting, string> = {
   db: 'SQ_DATABASE_URL',
+  listenUrl: 'SQ_LISTEN_URL',
+  preparedStatements: 'SQ_PREPARED_STATEMENTS',
   root: 'SQ_ROOT',
   allowedTasks: 'SQ_ALLOWED_TASKS',
   taskTimeout: 'SQ_TASK_TIMEOUT',
@@ -95,10 +104,13 @@ export async function resolveSettings(
   if (!fs.existsSync(rootDir) || !fs.statSync(rootDir).isDirectory()) {
     throw new UsageError(`root ${rootDir} is not a directory (from ${root?.from ?? 'the current directory'})`)
   }
+  // In a task process, SQ_DATABASE_URL lacks the password its worker handed over otherwise.
+  const db = read('db', (url) => withInheritedPassword(String(url))) ?? DEFAULTS.db
   return {
     root: rootDir,
-    // In a task process, SQ_DATABASE_URL lacks the password its worker handed over otherwise.
-    db: read('db', (url) => withInheritedPassword(String(url))) ?? DEFAULTS.db,
+    db,
+    listenUrl: await listenUrl(db, pick('listenUrl')),
+    preparedStatements: read('preparedStatements', boolean) ?? DEFAULTS.preparedStatements,
     allowedTasks: read('allowedTasks', list) ?? DEFAULTS.allowedTasks,
     taskTimeout: read('taskTimeout', seconds) ?? DEFAULTS.taskTimeout,
     maxOutputSize: read('maxOutputSize', bytes) ?? DEFAULTS.maxOutputSize,
@@ -209,6 +221,31 @@ function seconds(value: unknown, name: string, o: { positive?: boolean } = {}): 
   if (!Number.isFinite(n) || n < 0 || (o.positive && n === 0))
     throw new UsageError(`${name} must be a number of seconds ${o.positive ? '> 0' : '≥ 0'}, got "${value}"`)
   return n
+}
+
+/** listenUrl, a PostgreSQL URL for a PostgreSQL `db`; the parser loads only when it is set. */
+async function listenUrl(db: string, picked: { value: unknown; from: string } | undefined): Promise<string | null> {
+  if (picked === undefined) return DEFAULTS.listenUrl
+  const name = `listenUrl from ${picked.from}`
+  const { parseDatabaseUrl } = await import('./storage/open.js')
+  let location: ReturnType<typeof parseDatabaseUrl>
+  try {
+    location = parseDatabaseUrl(String(picked.value))
+  } catch (error) {
+    throw new UsageError(`${name}: ${(error as Error).message}`)
+  }
+  if (location.kind !== 'postgres') throw new UsageError(`${name} must be a postgres://… URL`)
+  if (parseDatabaseUrl(db).kind !== 'postgres')
+    throw new UsageError(`${name} is for PostgreSQL, but the database is SQLite (${db}): unset it`)
+  return location.url
+}
+
+function boolean(value: unknown, name: string): boolean {
+  if (typeof value === 'boolean') return value
+  const text = String(value).trim().toLowerCase()
+  if (text === 'true' || text === '1') return true
+  if (text === 'false' || text === '0') return false
+  throw new UsageError(`${name} must be true or false, got "${value}"`)
 }
 
 function bytes(value: unknown, name: string): number {

@@ -1,6 +1,8 @@
 /** The settings' defaults (config.ts). Imports nothing: the fast path's flag table (commands/flags.ts) reads it. */
 export const SETTING_DEFAULTS = {
   db: './sq.db',
+  listenUrl: null,
+  preparedStatements: true,
   allowedTasks: null,
   taskTimeout: 3600,
   maxOutputSize: 10 * 1024 * 1024,

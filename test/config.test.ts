@@ -4,6 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { resolveSettings } from '../src/config.js'
 import { parseDatabaseUrl } from '../src/storage/open.js'
+import { runSq } from './helpers/cli.js'
+import { assertOneLineError } from './helpers/sq.js'
 
 describe('database URLs', () => {
   it('selects PostgreSQL for postgres:// and postgresql://, SQLite otherwise', () => {
@@ -79,4 +81,58 @@ describe('pollInterval', () => {
     assert.equal((await resolveSettings({}, { SQ_POLL_INTERVAL: '0.5' }, dir)).pollInterval, 0.5)
     fs.rmSync(dir, { recursive: true })
   })
+})
+
+describe('listenUrl and preparedStatements', () => {
+  const PG = 'postgres://app:pgsecret@db.internal:6432/app'
+  const DIRECT = 'postgres://app:listensecret@db.internal:5432/app'
+  let dir: string
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-listen-'))))
+  afterEach(() => fs.rmSync(dir, { recursive: true }))
+
+  it('are unset and true by default; SQ_LISTEN_URL, SQ_PREPARED_STATEMENTS and sq.config.* set them', async () => {
+    assert.deepEqual(pick(await resolveSettings({ db: PG }, {}, dir)), { listenUrl: null, preparedStatements: true })
+    const env = { SQ_LISTEN_URL: DIRECT, SQ_PREPARED_STATEMENTS: 'false' }
+    assert.deepEqual(pick(await resolveSettings({ db: PG }, env, dir)), {
+      listenUrl: DIRECT,
+      preparedStatements: false,
+    })
+    fs.writeFileSync(path.join(dir, 'sq.config.json'), JSON.stringify({ listenUrl: DIRECT, preparedStatements: false }))
+    assert.deepEqual(pick(await resolveSettings({ db: PG }, {}, dir)), { listenUrl: DIRECT, preparedStatements: false })
+  })
+
+  it('refuse, in one line naming the setting and no password: a listenUrl not postgres://, or on SQLite; a non-boolean', async () => {
+    const refused = async (env: Record<string, string>, db: string, pattern: RegExp) => {
+      const r = await runSq(['stats', '--db', db], { cwd: dir, env })
+      assertOneLineError(r, 2, pattern)
+      assert.doesNotMatch(r.stderr, /secret/)
+    }
+    await refused(
+      { SQ_LISTEN_URL: 'mysql://app:listensecret@h/app' },
+      PG,
+      /^sq: listenUrl from SQ_LISTEN_URL: unsupported/,
+    )
+    await refused({ SQ_LISTEN_URL: 'direct.db' }, PG, /^sq: listenUrl from SQ_LISTEN_URL must be a postgres:\/\/… URL$/)
+    await refused(
+      { SQ_LISTEN_URL: 'postgres://app:listensecret@h:99999/app' },
+      PG,
+      /^sq: listenUrl from SQ_LISTEN_URL: malformed/,
+    )
+    await refused(
+      { SQ_LISTEN_URL: DIRECT },
+      path.join(dir, 'sq.db'),
+      /^sq: listenUrl from SQ_LISTEN_URL is for PostgreSQL, but the database is SQLite/,
+    )
+    await refused(
+      { SQ_PREPARED_STATEMENTS: 'no' },
+      PG,
+      /^sq: preparedStatements from SQ_PREPARED_STATEMENTS must be true or false, got "no"$/,
+    )
+    assert.equal(fs.existsSync(path.join(dir, 'sq.db')), false, 'a refused setting created the database')
+  })
+})
+
+const pick = (s: { listenUrl: string | null; preparedStatements: boolean }) => ({
+  listenUrl: s.listenUrl,
+  preparedStatements: s.preparedStatements,
 })

@@ -1,7 +1,7 @@
 import { resolveSettings, type Settings } from '../config.js'
 import { NotFoundError, UsageError } from '../errors.js'
 import type { Backend, Connection } from '../storage/backend.js'
-import { openConnection, type OpenOptions } from '../storage/open.js'
+import { openConnection, type OpenOptions, pgOptions } from '../storage/open.js'
 import * as tasks from '../storage/task-repository.js'
 import type { CancelOutcome, ListFilter, RequeueOutcome } from '../storage/task-types.js'
 import { isTerminal, type Status, type Task, type TaskWithRuns } from '../types.js'
@@ -45,7 +45,7 @@ export class Queue {
 
   /** A queue on resolved settings; `lazy`: the whole backend loads on first need, for a one-shot command. */
   static async withSettings(settings: Settings, o: { lazy?: boolean } & OpenOptions = {}): Promise<Queue> {
-    const queue = new Queue(settings, await openConnection(settings.db, { create: o.create }))
+    const queue = new Queue(settings, await openConnection(settings.db, { ...pgOptions(settings), create: o.create }))
     if (!o.lazy) {
       try {
         await queue.storage()

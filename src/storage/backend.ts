@@ -52,7 +52,8 @@ export interface Backend extends Omit<Connection, 'backend'>, Session, DdlTypes 
   claim<T>(fn: (trx: SqlRunner) => Promise<T>): Promise<T>
   /**
    * The one connection an idle worker holds, for its looks, heartbeats, surveys and claims: PostgreSQL's
-   * LISTEN connection (reconnected when lost; the pool's close once idle). SQLite: the backend.
+   * LISTEN connection (reconnected when lost; the pool's close once idle), or with a listenUrl the pool
+   * (through the pooler; the direct LISTEN connection carries nothing else). SQLite: the backend.
    */
   readonly kept: SqlRunner
   /**

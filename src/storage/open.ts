@@ -3,6 +3,7 @@ import { parse as parsePgUrl } from 'pg-connection-string'
 import { NotFoundError, SqError, StorageError, UsageError } from '../errors.js'
 import { redactSecrets, registerUrlSecrets } from '../redact.js'
 import type { Connection } from './backend.js'
+import type { PgOptions } from './backends/pg-connection.js'
 import { LATEST_MIGRATION, schemaState } from './schema-version.js'
 
 export type DatabaseLocation = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string }
@@ -61,38 +62,57 @@ function postgresUrlProblem(text: string): string | undefined {
   return portOk ? undefined : 'its port is not a number from 1 to 65535'
 }
 
-export interface OpenOptions {
+/** PgOptions (Settings.listenUrl, Settings.preparedStatements) apply to PostgreSQL only. */
+export interface OpenOptions extends PgOptions {
   /** Create a missing database (the default); without, a NotFoundError: a mistyped path leaves no file. */
   create?: boolean
 }
 
 /** Opens the database and brings its schema up to date; Kysely loads only to migrate, or for backend(). */
 export async function openConnection(url: string, o: OpenOptions = {}): Promise<Connection> {
-  return (await openMigrated(url, o.create ?? true)).connection
+  return (await openMigrated(url, { ...o, create: o.create ?? true })).connection
 }
 
+/** The settings the PostgreSQL backend reads. */
+export const pgOptions = (s: PgOptions): PgOptions => ({
+  listenUrl: s.listenUrl,
+  preparedStatements: s.preparedStatements,
+})
+
 /** `sq migrate`: creates the database or brings its schema up to date, then closes it; what it reports. */
-export async function migrateDatabase(url: string) {
-  const { connection, applied } = await openMigrated(url, true)
+export async function migrateDatabase(url: string, o: PgOptions = {}) {
+  const { connection, applied } = await openMigrated(url, { ...o, create: true })
   await connection.close()
   return { database: connection.displayUrl, migration: LATEST_MIGRATION, applied }
 }
 
-async function openMigrated(url: string, create: boolean): Promise<{ connection: Connection; applied: string[] }> {
+async function openMigrated(url: string, o: OpenOptions): Promise<{ connection: Connection; applied: string[] }> {
   const location = parseDatabaseUrl(url)
-  if (!create && location.kind === 'sqlite' && !fs.existsSync(location.path)) throw noDatabase(location.path)
-  const connection =
-    location.kind === 'postgres'
-      ? (await importDriver('pg', () => import('./backends/pg-connection.js'))).openPostgres(location.url)
-      : (await importDriver('better-sqlite3', () => import('./backends/sqlite-connection.js'))).openSqlite(
-          location.path,
-        )
+  if (!o.create && location.kind === 'sqlite' && !fs.existsSync(location.path)) throw noDatabase(location.path)
+  let connection: Connection
+  // Where migrations run. Kysely's migration lock is a session's advisory lock, which a pooler in transaction
+  // mode would leave held on whichever server connection took it: with a listenUrl, they go there, direct.
+  let migrating = () => connection
+  if (location.kind === 'postgres') {
+    const { openPostgres } = await importDriver('pg', () => import('./backends/pg-connection.js'))
+    const { listenUrl } = o
+    connection = openPostgres(location.url, o)
+    if (listenUrl) migrating = () => openPostgres(listenUrl, o)
+  } else {
+    const { openSqlite } = await importDriver('better-sqlite3', () => import('./backends/sqlite-connection.js'))
+    connection = openSqlite(location.path)
+  }
   try {
     const state = await schemaState(connection)
-    if (state === 'absent' && !create) throw noDatabase(connection.displayUrl)
+    if (state === 'absent' && !o.create) throw noDatabase(connection.displayUrl)
     if (state === 'current') return { connection, applied: [] }
-    const [{ migrateToLatest }, backend] = await Promise.all([import('./migrate.js'), connection.backend()])
-    return { connection, applied: await migrateToLatest(backend) }
+    const migrator = migrating()
+    try {
+      const [{ migrateToLatest }, backend] = await Promise.all([import('./migrate.js'), migrator.backend()])
+      return { connection, applied: await migrateToLatest(backend) }
+    } finally {
+      if (migrator !== connection) await migrator.close()
+    }
   } catch (error) {
     await connection.close().catch(() => {})
     if (error instanceof SqError) throw error

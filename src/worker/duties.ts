@@ -57,16 +57,26 @@ export async function startDuties(c: DutiesContext): Promise<() => Promise<void>
     ownership,
     ...[scheduleTick(c, now), retentionRound(c, now)].flatMap((fn) => (fn ? [new Periodic(TICK_MS, fn, onError)] : [])),
   ].map((s) => s.start())
-  const unlisten = [
-    await c.backend.listen('sq_queued', c.queued, {
-      shared: { as: c.presence.id, isFor: (payload, id) => c.presence.wakes(payload, id) !== undefined },
-    }),
-    await c.backend.listen('sq_cancel', () => ownership.soon(CANCEL_CHECK_GAP_MS), { shared: { as: c.presence.id } }),
-  ]
-  return async () => {
+  const unlisten: Array<() => Promise<void>> = []
+  const stop = async () => {
     await Promise.all(services.map((s) => s.stop()))
     await Promise.all(unlisten.map((stop) => stop()))
   }
+  try {
+    unlisten.push(
+      await c.backend.listen('sq_queued', c.queued, {
+        shared: { as: c.presence.id, isFor: (payload, id) => c.presence.wakes(payload, id) !== undefined },
+      }),
+    )
+    unlisten.push(
+      await c.backend.listen('sq_cancel', () => ownership.soon(CANCEL_CHECK_GAP_MS), { shared: { as: c.presence.id } }),
+    )
+  } catch (error) {
+    // A LISTEN connection that cannot open (a wrong listenUrl): the worker exits, its services too.
+    await stop()
+    throw error
+  }
+  return stop
 }
 
 /** Stops runs, running or waiting, whose task was cancelled, requeued or rescued meanwhile. */

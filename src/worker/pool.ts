@@ -79,7 +79,13 @@ export function taskProcessOptions(settings: Settings): Omit<TaskProcessOptions,
   const databaseUrl = location.kind === 'sqlite' ? path.resolve(location.path) : settings.db
   const env = { ...process.env }
   for (const [key, variable] of Object.entries(ENV_VARS) as Array<[EnvSetting, string]>) {
-    const value = key === 'db' ? withoutPassword(databaseUrl) : settings[key]
+    // listenUrl's password stays out of the environment too; a task that listens needs it from elsewhere (.pgpass).
+    const value =
+      key === 'db'
+        ? withoutPassword(databaseUrl)
+        : key === 'listenUrl' && settings.listenUrl
+          ? withoutPassword(settings.listenUrl)
+          : settings[key]
     if (value === null) delete env[variable]
     else env[variable] = Array.isArray(value) ? value.join(',') : String(value)
   }

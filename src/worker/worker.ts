@@ -90,7 +90,6 @@ export class Worker {
   /** Runs until stopped (or, in burst mode, until no runnable task is left). */
   async run(): Promise<void> {
     await this.presence.register()
-    this.pool.prewarm(this.options.concurrency)
     const stopDuties = await startDuties({
       backend: this.backend,
       settings: this.settings,
@@ -104,7 +103,12 @@ export class Worker {
         if (wake === 'look') this.claims.unsettle()
         if (wake) this.wakeup.wake()
       },
+    }).catch(async (error) => {
+      // No LISTEN connection (a wrong listenUrl): the worker leaves, as if it never started.
+      await this.presence.unregister().catch(() => {})
+      throw error
     })
+    this.pool.prewarm(this.options.concurrency)
     this.options.log(
       `worker ${this.presence.name} started: concurrency ${this.options.concurrency}, queues ${this.options.queues.join(',')}, database ${this.backend.displayUrl}`,
     )

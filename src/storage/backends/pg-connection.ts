@@ -29,8 +29,15 @@ const PG_SPELLING: SqlSpelling = {
 export const ANNOUNCE_QUEUED = `select pg_notify('sq_queued', "q" || ' ' || "n") from unnest(cast($1 as text[]), cast($2 as integer[])) as "c"("q", "n")`
 export const announcedValues = (counts: ReadonlyMap<string, number>) => [[...counts.keys()], [...counts.values()]]
 
+/** Settings.listenUrl and Settings.preparedStatements. */
+export interface PgOptions {
+  listenUrl?: string | null
+  preparedStatements?: boolean
+}
+
 /** The URL's password is registered for redaction when the URL is parsed (parseDatabaseUrl). */
-export function openPostgres(url: string): Connection {
+export function openPostgres(url: string, o: PgOptions = {}): Connection {
+  const run = o.preparedStatements === false ? unnamed : pgQuery
   const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, connectionString: url, max: 10 })
   // Survives its server: an unheard 'error' of a lost client would crash the worker at a restart.
   pool.on('error', () => {})
@@ -38,7 +45,10 @@ export function openPostgres(url: string): Connection {
     client.on('error', () => {})
   })
   const whole = lazyBackend(
-    () => import('./postgres.js').then((m) => m.postgresBackend(connection, pool, url)),
+    () =>
+      import('./postgres.js').then((m) =>
+        m.postgresBackend(connection, pool, { url, listenUrl: o.listenUrl ?? null, run }),
+      ),
     () => pool.end(),
   )
   const connection: Connection = {
@@ -47,7 +57,7 @@ export function openPostgres(url: string): Connection {
     spelling: PG_SPELLING,
     // On the pool, as the whole backend does once loaded: the pool gives each statement a connection,
     // so none joins another's transaction.
-    query: (text, values, name) => pgQuery(pool, text, values, name),
+    query: (text, values, name) => run(pool, text, values, name),
     assertIntact: () => {},
     backend: whole.backend,
     close: whole.close,
@@ -58,6 +68,15 @@ export function openPostgres(url: string): Connection {
   }
   return connection
 }
+
+/** How a connection runs statements: pgQuery, or `unnamed` (Settings.preparedStatements false). */
+export type PgRun = typeof pgQuery
+
+/**
+ * Every statement unnamed, for PgBouncer < 1.21 in transaction mode: a statement prepared on one server
+ * connection is unknown on the next, and a name two clients prepared is taken twice on one.
+ */
+const unnamed: PgRun = (on, text, values) => pgQuery(on, text, values)
 
 /** SQLSTATE of "cached plan must not change result type". */
 const STALE_PREPARED_STATEMENT = '0A000'

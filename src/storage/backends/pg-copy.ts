@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Pool } from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { queueCounts, type NewTask } from '../task-repository.js'
-import { ANNOUNCE_QUEUED, announcedValues, pgQuery, pgTransaction } from './pg-connection.js'
+import { ANNOUNCE_QUEUED, announcedValues, type PgRun, pgTransaction } from './pg-connection.js'
 
 /** The columns a copied task gives; the rest take their defaults (migration 007: now() for timestamps). */
 const COPY = 'COPY sq_tasks (id, task, args, status, queue, priority, max_attempts) FROM STDIN'
@@ -12,10 +12,15 @@ const COPY = 'COPY sq_tasks (id, task, args, status, queue, priority, max_attemp
 const ROWS_PER_WRITE = 500
 
 /** Backend.copyNewTasks: COPY, then their queues announced, in one transaction. */
-export function copyNewTasks(pool: Pool, rows: readonly NewTask[], beforeCommit?: Promise<void>): Promise<void> {
+export function copyNewTasks(
+  pool: Pool,
+  run: PgRun,
+  rows: readonly NewTask[],
+  beforeCommit?: Promise<void>,
+): Promise<void> {
   return pgTransaction(pool, async (client) => {
     await pipeline(Readable.from(copyText(rows)), client.query(copyFrom(COPY)))
-    await pgQuery(client, ANNOUNCE_QUEUED, announcedValues(queueCounts(rows)), 'announce_queued')
+    await run(client, ANNOUNCE_QUEUED, announcedValues(queueCounts(rows)), 'announce_queued')
     await beforeCommit
   })
 }

@@ -1,5 +1,5 @@
 import type { Client } from 'pg'
-import { pgQuery } from './pg-connection.js'
+import { pgQuery, type PgRun } from './pg-connection.js'
 import { pg } from './pg-driver.js'
 
 type Handler = (payload: string) => void
@@ -9,9 +9,10 @@ const RECONNECT_MIN_MS = 200
 const RECONNECT_MAX_MS = 5000
 
 /**
- * The connection a process keeps open (Backend.kept): it LISTENs to every channel, runs statements, and
- * reconnects with backoff while someone listens (directly: one that hears through pg-relay.ts holds it). The loss and each reconnect call every handler with '':
- * what was sent meanwhile is lost, and a missed wake-up would strand work until a poll.
+ * The connection a process keeps open (Backend.kept unless listenUrl is set): it LISTENs to every channel,
+ * runs statements, and reconnects with backoff while someone listens (directly: a process that hears through
+ * pg-relay.ts holds it). The loss and each reconnect call every handler with '': what was sent meanwhile is
+ * lost, and a missed wake-up would strand work until a poll.
  */
 export class PgListener {
   private client: Client | undefined
@@ -25,7 +26,10 @@ export class PgListener {
   /** Processes that hear through another's LISTEN (pg-relay.ts) still keep this connection for statements. */
   private holds = 0
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly run: PgRun = pgQuery,
+  ) {}
 
   get connected(): boolean {
     return this.client !== undefined
@@ -54,7 +58,7 @@ export class PgListener {
     try {
       if (!this.client) await this.connect()
       if (!this.client) throw new Error('the database connection is closed')
-      return await pgQuery<R>(this.client, text, values, name)
+      return await this.run<R>(this.client, text, values, name)
     } finally {
       if (--this.queries === 0 && !this.needed) await this.disconnect()
     }

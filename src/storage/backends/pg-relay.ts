@@ -3,9 +3,16 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import type { SharedListen } from '../backend.js'
-import type { PgListener } from './pg-listener.js'
 
 type Handler = (payload: string) => void
+
+/** What the relay needs of the process's own LISTEN connection (pg-listener.ts). */
+export interface OwnListen {
+  listen(channel: string, handler: Handler): Promise<() => Promise<void>>
+  hearing(): boolean
+  /** Keeps the connection open for statements while this process hears through another's. */
+  hold(): () => void
+}
 /**
  * A line on the socket. To the leader: `l`, listen to a channel as `a`. From it: `c`/`p`, a notification;
  * `h`, whether it hears.
@@ -52,7 +59,7 @@ export class PgRelay {
 
   constructor(
     private readonly url: string,
-    private readonly listener: PgListener,
+    private readonly own: OwnListen,
   ) {}
 
   /** This user's relay for `url`, or null where none can be had (not Linux; no private directory). */
@@ -83,9 +90,9 @@ export class PgRelay {
 
   async listen(channel: string, handler: Handler, shared: SharedListen): Promise<() => Promise<void>> {
     if (this.where === undefined) this.where = await PgRelay.pathFor(this.url)
-    if (this.where === null) return this.listener.listen(channel, handler)
+    if (this.where === null) return this.own.listen(channel, handler)
     // The connection for claims and heartbeats stays open while this process hears through another's.
-    this.releaseHold ??= this.listener.hold()
+    this.releaseHold ??= this.own.hold()
     let set = this.handlers.get(channel)
     const isNew = !set
     if (!set) this.handlers.set(channel, (set = new Set()))
@@ -105,6 +112,8 @@ export class PgRelay {
 
   async close(): Promise<void> {
     clearTimeout(this.timer)
+    this.handlers.clear()
+    this.shared.clear()
     const role = this.role
     this.role = undefined
     this.releaseHold?.()
@@ -124,12 +133,13 @@ export class PgRelay {
       const place = await takePlace(this.where!, (socket) =>
         Follower.start(socket, shared, dispatch, () => this.leaderLeft()),
       )
-      this.role =
+      const role =
         place instanceof Follower
           ? place
-          : await Leader.start(place, this.listener, [...shared.keys()], dispatch, (channel) =>
-              this.shared.get(channel),
-            )
+          : await Leader.start(place, this.own, [...shared.keys()], dispatch, (channel) => this.shared.get(channel))
+      // Closed meanwhile (the worker stops as its leader left): a LISTEN opened now would hold the process.
+      if (this.active) this.role = role
+      else await role.close()
     })().finally(() => (this.standing = undefined))
     return this.standing
   }
@@ -190,7 +200,7 @@ class Leader implements Role {
 
   private constructor(
     private readonly seat: Seat | undefined,
-    private readonly listener: PgListener,
+    private readonly own: OwnListen,
     private readonly dispatch: (channel: string, payload: string) => void,
     private readonly sharedOf: (channel: string) => SharedListen | undefined,
   ) {
@@ -199,12 +209,12 @@ class Leader implements Role {
 
   static async start(
     seat: Seat | undefined,
-    listener: PgListener,
+    own: OwnListen,
     channels: string[],
     dispatch: (channel: string, payload: string) => void,
     sharedOf: (channel: string) => SharedListen | undefined,
   ): Promise<Leader> {
-    const leader = new Leader(seat, listener, dispatch, sharedOf)
+    const leader = new Leader(seat, own, dispatch, sharedOf)
     try {
       for (const channel of channels) await leader.listen(channel)
     } catch (error) {
@@ -217,7 +227,7 @@ class Leader implements Role {
   async listen(channel: string): Promise<void> {
     let stop = this.stops.get(channel)
     if (!stop) {
-      stop = this.listener.listen(channel, (payload) => this.heard(channel, payload))
+      stop = this.own.listen(channel, (payload) => this.heard(channel, payload))
       this.stops.set(channel, stop)
       stop.catch(() => this.stops.delete(channel))
     }
@@ -225,7 +235,7 @@ class Leader implements Role {
   }
 
   hearing(): boolean {
-    return this.listener.connected
+    return this.own.hearing()
   }
 
   async close(): Promise<void> {
