@@ -8,6 +8,7 @@ import { inheritDatabaseUrl } from '../inherited-database.js'
 import { exportOf, importReferenced, loadTaskFunction } from '../loader.js'
 import { parseStoredArgs } from '../queue/args.js'
 import { parseReference } from '../queue/reference.js'
+import { routeWrites } from './route-writes.js'
 import type { Progress, TaskArgs } from '../types.js'
 import {
   LIFELINE_FD,
@@ -249,32 +250,15 @@ async function runNow(request: RunRequest): Promise<void> {
   void send({ type: 'done', id: request.id, result })
 }
 
-/**
- * Shared: what code in a run writes to stdout or stderr (console.* too) goes to that run's log over IPC, in
- * order with its output and `done`; what is written outside any run (module top level, a timer a finished run
- * left, a grandchild's inherited stdio) goes where the worker's own output goes.
- */
-function routeWritesToRuns(pipe: NodeJS.WriteStream): void {
-  const write = pipe.write.bind(pipe) as (...args: unknown[]) => boolean
-  pipe.write = ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown) => {
-    const run = runContext().getStore()
-    if (!run) return write(chunk, encoding, callback)
-    const done = [encoding, callback].find((a): a is () => void => typeof a === 'function')
-    const data =
-      typeof chunk === 'string'
-        ? typeof encoding === 'string' && encoding !== 'utf8'
-          ? Buffer.from(chunk, encoding as BufferEncoding).toString('utf8')
-          : chunk
-        : Buffer.from(chunk).toString('utf8')
-    void send({ type: 'log', id: run.id, data }).then(done)
-    return true
-  }) as typeof pipe.write
-}
-
 const shared = process.argv.includes(SHARED_ARG)
 if (shared) {
-  routeWritesToRuns(process.stdout)
-  routeWritesToRuns(process.stderr)
+  // A timer a finished run left keeps the run's context, not its log.
+  const toRunLog = (data: string) => {
+    const run = runContext().getStore()
+    return run && controllers.has(run.id) ? send({ type: 'log', id: run.id, data }) : undefined
+  }
+  routeWrites(process.stdout, toRunLog)
+  routeWrites(process.stderr, toRunLog)
 }
 
 process.on('message', (message: ToTaskProcess) => {

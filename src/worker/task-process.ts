@@ -137,9 +137,9 @@ export class TaskProcess {
     this.send({ type: 'runs', runs: batch.map((b) => b.request) }, (error) => {
       if (error && !this.exited) this.kill('stop', 0)
     })
-    if (this.shared)
-      for (let run = this.handed.find((r) => !r.begun); run; run = this.handed.find((r) => !r.begun)) this.begin(run)
-    else if (idle) this.beginNext()
+    if (!this.shared) {
+      if (idle) this.beginNext()
+    } else for (const run of this.handed.filter((r) => !r.begun)) this.begin(run)
     return results
   }
 

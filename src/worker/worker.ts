@@ -109,7 +109,7 @@ export class Worker {
           payload === ''
             ? 'look'
             : this.presence.wakeFor(queue, count === undefined ? Number.POSITIVE_INFINITY : Number(count))
-        if (wake === 'claim') this.claims.drained = false
+        if (wake === 'claim') this.claims.notified()
         if (wake === 'look') this.claims.unsettle()
         if (wake) this.wakeup.wake()
       },

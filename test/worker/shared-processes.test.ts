@@ -29,8 +29,9 @@ export async function* meet({ dir, n, name }) {
   yield String(process.pid)
 }
 
-/** Waits for the gate, then returns its pid. */
-export async function gated({ gate }) {
+/** Says it started (when given a file to say it in), waits for the gate, then returns its pid. */
+export async function gated({ gate, startFile }) {
+  if (startFile) fs.writeFileSync(startFile, 'started')
   await untilExists(gate)
   return process.pid
 }
@@ -48,6 +49,12 @@ export async function polite({ pidFile }) {
 export async function stubborn({ pidFile }) {
   fs.writeFileSync(pidFile, String(process.pid))
   await new Promise(() => setInterval(() => {}, 1000))
+}
+
+/** Leaves a timer that writes after the run ended. */
+export function leaveTimer() {
+  setTimeout(() => console.log('written by a timer after its run'), 300)
+  return 'returned'
 }
 
 export function whoami() {
@@ -80,6 +87,16 @@ for (const dialect of DIALECTS) {
       assert.equal(pids.size, 1, `the 20 tasks ran in processes ${[...pids].join(', ')}`)
     })
 
+    it("what a shared process writes after a run ended goes to the worker's stdout, not to the run's log", async () => {
+      const worker = s.worker(['--tasks-per-process', '2'])
+      const id = await s.enqueue('tasks#leaveTimer')
+      assert.equal((await s.waitForStatus(id)).output, 'returned')
+      await worker.waitForOutput(/^written by a timer after its run$/m)
+      assert.equal((await s.get(id)).log, null)
+      worker.signal('SIGTERM')
+      assert.equal((await worker.ended()).code, 0, worker.output)
+    })
+
     it('a task reads its id, reference and attempt from currentTask()', async () => {
       const id = await s.enqueue('tasks#whoami')
       await s.burst(['--tasks-per-process', '2'])
@@ -88,21 +105,34 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(JSON.parse(t.output!), { id, task: 'tasks#whoami', attempt: 1, aborted: false })
     })
 
+    /**
+     * A worker of 3 tasks per process runs `first` (polite or stubborn), then two siblings that wait for
+     * `gate`, started 1.5 s later so that they are within their own time when the first one's runs out.
+     */
+    async function withSiblings(first: string, gate: string, flags: string[] = []) {
+      const id = await s.enqueue(`tasks#${first}`, { pidFile: s.file('first.pid') })
+      const worker = s.worker(['-c', '3', '--tasks-per-process', '3', ...flags])
+      const pid = await waitForFile(s.file('first.pid'), 10_000)
+      await sleep(1500)
+      const starts = [s.file('sibling0.started'), s.file('sibling1.started')]
+      const siblings = [
+        await s.enqueue('tasks#gated', { gate, startFile: starts[0] }),
+        await s.enqueue('tasks#gated', { gate, startFile: starts[1] }),
+      ]
+      for (const file of starts) await waitForFile(file, 10_000)
+      return { worker, id, pid, siblings }
+    }
+
     it('a timed-out task that honours its AbortSignal times out; its process and siblings live on', async () => {
       const gate = s.file('gate')
-      const polite = await s.enqueue('tasks#polite', { pidFile: s.file('polite.pid') })
-      const worker = s.worker(['-c', '3', '--tasks-per-process', '3', '--timeout', '3'])
-      const pid = await waitForFile(s.file('polite.pid'), 10_000)
-      // Later than the polite one, so that they are still within their time when its time runs out.
-      await sleep(1500)
-      const siblings = [await s.enqueue('tasks#gated', { gate }), await s.enqueue('tasks#gated', { gate })]
-      const timedOut = await s.waitForStatus(polite)
+      const { worker, id, pid, siblings } = await withSiblings('polite', gate, ['--timeout', '6'])
+      const timedOut = await s.waitForStatus(id)
       assert.equal(timedOut.status, 'failed')
-      assert.equal(timedOut.error, 'Task timed out after 3 seconds')
+      assert.equal(timedOut.error, 'Task timed out after 6 seconds')
       assert.match(timedOut.log ?? '', /asked to stop: sq: the task timed out/)
       fs.writeFileSync(gate, '')
-      for (const id of siblings) {
-        const t = await s.waitForStatus(id)
+      for (const sibling of siblings) {
+        const t = await s.waitForStatus(sibling)
         assert.equal(t.status, 'completed', t.error ?? '')
         assert.equal(t.output, pid, 'the sibling ran on in the process of the timed-out task')
       }
@@ -112,23 +142,20 @@ for (const dialect of DIALECTS) {
 
     it('a timed-out task that ignores its AbortSignal has its process killed; its siblings are given back and run', async () => {
       const gate = s.file('gate')
-      const stubborn = await s.enqueue('tasks#stubborn', { pidFile: s.file('stubborn.pid') })
-      const worker = s.worker(['-c', '3', '--tasks-per-process', '3', '--timeout', '3'])
-      const pid = await waitForFile(s.file('stubborn.pid'), 10_000)
-      // Later than the stubborn one, so that they are still within their time when its time runs out.
-      await sleep(1500)
-      const siblings = [await s.enqueue('tasks#gated', { gate }), await s.enqueue('tasks#gated', { gate })]
-      const timedOut = await s.waitForStatus(stubborn)
+      const { worker, id, pid, siblings } = await withSiblings('stubborn', gate, ['--timeout', '6'])
+      const timedOut = await s.waitForStatus(id)
       assert.equal(timedOut.status, 'failed')
-      assert.equal(timedOut.error, 'Task timed out after 3 seconds')
-      await worker.waitForOutput(/gave back .*its task process was killed for another task in it/)
+      assert.equal(timedOut.error, 'Task timed out after 6 seconds')
+      for (const sibling of siblings)
+        await worker.waitForOutput(
+          new RegExp(`gave back ${sibling} in [0-9.]+s: its task process was killed for another`),
+        )
       fs.writeFileSync(gate, '')
-      for (const id of siblings) {
-        const t = await s.waitForStatus(id)
+      for (const sibling of siblings) {
+        const t = await s.waitForStatus(sibling)
         assert.equal(t.status, 'completed', t.error ?? '')
         assert.equal(t.attempts, 1, 'the give-back spent no attempt')
         assert.notEqual(t.output, pid, 'the sibling ran again in a new process')
-        assert.match(worker.stdout, new RegExp(`gave back ${id} in [0-9.]+s: its task process was killed for another`))
       }
       worker.signal('SIGTERM')
       assert.equal((await worker.ended()).code, 0, worker.output)
@@ -136,19 +163,37 @@ for (const dialect of DIALECTS) {
 
     it('sq cancel of a task in a shared process stops it and leaves its siblings running', async () => {
       const gate = s.file('gate')
-      const siblings = [await s.enqueue('tasks#gated', { gate }), await s.enqueue('tasks#gated', { gate })]
-      const polite = await s.enqueue('tasks#polite', { pidFile: s.file('polite.pid') })
-      const worker = s.worker(['-c', '3', '--tasks-per-process', '3'])
-      const pid = await waitForFile(s.file('polite.pid'), 10_000)
-      const cancel = s.sq(['cancel', polite])
+      const { worker, id, pid, siblings } = await withSiblings('polite', gate)
+      const cancel = s.sq(['cancel', id])
       assert.equal((await cancel.ended()).code, 0, cancel.output)
-      assert.equal((await s.waitForStatus(polite)).status, 'cancelled')
-      await worker.waitForOutput(new RegExp(`stopped ${polite}: it was cancelled`))
+      assert.equal((await s.waitForStatus(id)).status, 'cancelled')
+      await worker.waitForOutput(new RegExp(`stopped ${id}: it was cancelled`))
       fs.writeFileSync(gate, '')
-      for (const id of siblings) {
-        const t = await s.waitForStatus(id)
+      for (const sibling of siblings) {
+        const t = await s.waitForStatus(sibling)
         assert.equal(t.status, 'completed', t.error ?? '')
         assert.equal(t.output, pid, 'the sibling ran on in the process of the cancelled task')
+      }
+      worker.signal('SIGTERM')
+      assert.equal((await worker.ended()).code, 0, worker.output)
+    })
+
+    it('sq cancel of a task that ignores its AbortSignal kills its process; its siblings are given back and run', async () => {
+      const gate = s.file('gate')
+      const { worker, id, pid, siblings } = await withSiblings('stubborn', gate)
+      const cancel = s.sq(['cancel', id])
+      assert.equal((await cancel.ended()).code, 0, cancel.output)
+      for (const sibling of siblings)
+        await worker.waitForOutput(
+          new RegExp(`gave back ${sibling} in [0-9.]+s: its task process was killed for another`),
+        )
+      assert.equal((await s.get(id)).status, 'cancelled')
+      fs.writeFileSync(gate, '')
+      for (const sibling of siblings) {
+        const t = await s.waitForStatus(sibling)
+        assert.equal(t.status, 'completed', t.error ?? '')
+        assert.equal(t.attempts, 1, 'the give-back spent no attempt')
+        assert.notEqual(t.output, pid, 'the sibling ran again in a new process')
       }
       worker.signal('SIGTERM')
       assert.equal((await worker.ended()).code, 0, worker.output)
