@@ -148,9 +148,7 @@ export function ioBoundTable(figures: IoBoundFigures[]): string {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const o = DEFAULTS
   try {
-    process.stdout.write(
-      `${o.tasks} tasks that each await a ${o.sleepMs} ms timer, concurrency ${o.concurrency}, on ${process.env.HOSTNAME ?? 'this host'}\n`,
-    )
+    process.stdout.write(`${o.tasks} tasks that each await a ${o.sleepMs} ms timer, concurrency ${o.concurrency}\n`)
     process.stdout.write(`${ioBoundTable(await ioBound(o))}\n`)
   } finally {
     await cleanup()
