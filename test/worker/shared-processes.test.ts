@@ -25,6 +25,7 @@ export async function* meet({ dir, n, name }) {
   fs.writeFileSync(path.join(dir, name), '')
   while (fs.readdirSync(dir).length < n) await sleep(20)
   process.stderr.write('err of ' + name + '\\n')
+  yield { progress: { current: 1, total: 1, message: name } }
   yield name + ':'
   yield String(process.pid)
 }
@@ -63,10 +64,20 @@ export function whoami() {
 }
 `
 
+/** Hooks that say, in the log, which task they were called for. */
+const HOOKS = `
+export function beforeJob(task) { console.log('hook beforeJob ' + task.id) }
+export async function afterLoop(task, output, iteration) {
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  console.log('hook afterLoop ' + task.id + ' ' + iteration)
+}
+export function onSuccess(task) { console.log('hook onSuccess ' + task.id) }
+`
+
 for (const dialect of DIALECTS) {
   describeOn(dialect, `many tasks per task process (${dialect})`, function () {
     this.timeout(60_000)
-    const s = workerSuite(dialect, { 'tasks.mjs': TASKS })
+    const s = workerSuite(dialect, { 'tasks.mjs': TASKS, 'hooks.mjs': HOOKS })
     before(() => linkPackage(s.db.dir))
 
     it('-c 20 --tasks-per-process 20 runs 20 tasks at once in one process, each with its own log and output', async () => {
@@ -83,8 +94,23 @@ for (const dialect of DIALECTS) {
         assert.equal(name, names[i])
         pids.add(pid!)
         assert.equal(t.log, `log of ${names[i]}\nerr of ${names[i]}\n`)
+        assert.deepEqual(t.progress, { current: 1, total: 1, message: names[i] })
       }
       assert.equal(pids.size, 1, `the 20 tasks ran in processes ${[...pids].join(', ')}`)
+    })
+
+    it("runs each task's hooks in its own context: their lines land in that task's log", async () => {
+      const dir = s.file('barrier')
+      fs.mkdirSync(dir)
+      const ids = await Promise.all(['a', 'b', 'c'].map((name) => s.enqueue('tasks#meet', { dir, n: 3, name })))
+      await s.burst(['-c', '3', '--tasks-per-process', '3'], { SQ_HOOKS: 'hooks' })
+      for (const id of ids) {
+        const t = await s.get(id)
+        assert.equal(t.status, 'completed', t.error ?? '')
+        const hookLines = t.log!.split('\n').filter((line) => line.startsWith('hook'))
+        const loops = [0, 1, 2].map((i) => `hook afterLoop ${id} ${i}`)
+        assert.deepEqual(hookLines, [`hook beforeJob ${id}`, ...loops, `hook onSuccess ${id}`])
+      }
     })
 
     it("what a shared process writes after a run ended goes to the worker's stdout, not to the run's log", async () => {
