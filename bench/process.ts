@@ -23,6 +23,39 @@ export function rssMb(pid: number): number {
   return Number(kb[1]) / 1024
 }
 
+/**
+ * Proportional memory (PSS, /proc/<pid>/smaps_rollup) of a process and all its descendants, in MB, and
+ * how many they are: pages shared between them (Node's own code) counted once, split among them.
+ */
+export function treePss(root: number): { mb: number; processes: number } {
+  const children = new Map<number, number[]>()
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
+    } catch {
+      continue // gone meanwhile
+    }
+    // Fields after the command name (which may hold spaces and parentheses): state, ppid, …
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
+  }
+  let kb = 0
+  let processes = 0
+  for (const pending = [root]; pending.length > 0; ) {
+    const pid = pending.pop()!
+    pending.push(...(children.get(pid) ?? []))
+    try {
+      kb += Number(/^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0)
+      processes++
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { mb: kb / 1024, processes }
+}
+
 /** `promise`, or a failure naming `what` after `ms`. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined

@@ -89,7 +89,7 @@ export function startWorker(url: string, args: string[]) {
     stopping = true
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
   }
-  return { exited, stop }
+  return { pid: child.pid!, exited, stop }
 }
 
 /**

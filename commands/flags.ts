@@ -149,11 +149,10 @@ export const LIST = defineCommand({
 export const WORKER = defineCommand({
   args: {},
   flags: {
-    concurrency: flag.integer('tasks run at once, each in its own process', {
+    concurrency: flag.integer('tasks run at once, by default each in its own process (at most 256 processes)', {
       char: 'c',
       default: 1,
       min: 1,
-      max: 256,
     }),
     burst: flag.boolean('exit once no runnable task is left: 0 if every task it ran completed, 1 if any failed'),
     timeout: flag.string(
@@ -172,6 +171,10 @@ export const WORKER = defineCommand({
     'max-memory': flag.integer('heap limit of each task process, MiB', { default: 2048, min: 16 }),
     'max-tasks-per-process': flag.integer(
       'replace a task process after this many tasks (default: never), for code that leaks or changes',
+      { min: 1 },
+    ),
+    'tasks-per-process': flag.integer(
+      'tasks each task process runs AT ONCE, for I/O-bound tasks: they share its memory and crashes (default 1: each alone) [env: SQ_TASKS_PER_PROCESS]',
       { min: 1 },
     ),
     quiet: flag.boolean('print errors only (failed tasks, database trouble): nothing when all goes well', {

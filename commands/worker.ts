@@ -9,6 +9,8 @@ import { WORKER } from './flags.js'
 
 /** --timeout and --grace: durations (10m, 90s) or, as the SPEC's `--timeout SECONDS`, a number of seconds. */
 const SECONDS = { plainSeconds: true }
+/** Task processes a worker may keep: each is a Node process (~45 MB) and a watchdog. */
+const MAX_TASK_PROCESSES = 256
 
 export default command(WORKER, {
   summary: 'Run tasks until stopped (SIGINT/SIGTERM), or until none is left with --burst',
@@ -28,7 +30,13 @@ export default command(WORKER, {
     const settings = {
       taskTimeout: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout', SECONDS) / 1000,
       retention: flags.retention === undefined ? undefined : parseRetention(flags.retention, '--retention'),
+      tasksPerProcess: flags['tasks-per-process'],
     }
+    const { tasksPerProcess } = await io.resolveSettings(flags, settings)
+    if (Math.ceil(flags.concurrency / tasksPerProcess) > MAX_TASK_PROCESSES)
+      throw new UsageError(
+        `--concurrency ${flags.concurrency} would start ${Math.ceil(flags.concurrency / tasksPerProcess)} task processes (at most ${MAX_TASK_PROCESSES}): lower it, or raise --tasks-per-process (now ${tasksPerProcess})`,
+      )
     const graceSeconds = parseDuration(flags.grace, '--grace', SECONDS) / 1000
     const level = flags.quiet ? 'error' : flags['log-level']
     const log = bufferedLog((text) => process.stdout.write(text), { level, format: flags['log-format'] })

@@ -36,6 +36,8 @@ export interface Settings {
   publicUrl: string[]
   /** Seconds between an idle worker's looks for work: the safety net under NOTIFY (PostgreSQL) and the WAL watch. */
   pollInterval: number
+  /** Tasks a worker's task process runs at once (`--tasks-per-process`); 1 isolates each run in its process. */
+  tasksPerProcess: number
   /** Recurring schedules (config file only): every worker fires them, each slot once (worker/duties.ts). */
   schedules: ScheduleDef[]
   /** How long ended tasks are kept, per status (`{ completed: '7d' }`; worker/duties.ts); unnamed: forever. */
@@ -72,6 +74,7 @@ export const ENV_VARS: Record<EnvSetting, string> = {
   heartbeatTimeout: 'SQ_HEARTBEAT_TIMEOUT',
   publicUrl: 'SQ_PUBLIC_URL',
   pollInterval: 'SQ_POLL_INTERVAL',
+  tasksPerProcess: 'SQ_TASKS_PER_PROCESS',
 }
 
 /** Resolves the settings; `overrides` are the flags (or a library caller's options). The config file is in the root. */
@@ -119,6 +122,7 @@ export async function resolveSettings(
     heartbeatTimeout: read('heartbeatTimeout', seconds) ?? DEFAULTS.heartbeatTimeout,
     publicUrl: read('publicUrl', origins) ?? DEFAULTS.publicUrl,
     pollInterval: read('pollInterval', (v, name) => seconds(v, name, { positive: true })) ?? DEFAULTS.pollInterval,
+    tasksPerProcess: read('tasksPerProcess', count) ?? DEFAULTS.tasksPerProcess,
     schedules:
       overrides.schedules !== undefined
         ? await parseSchedules(overrides.schedules, 'options')
@@ -246,6 +250,12 @@ function boolean(value: unknown, name: string): boolean {
   if (text === 'true' || text === '1') return true
   if (text === 'false' || text === '0') return false
   throw new UsageError(`${name} must be true or false, got "${value}"`)
+}
+
+function count(value: unknown, name: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a whole number ≥ 1, got "${value}"`)
+  return n
 }
 
 function bytes(value: unknown, name: string): number {

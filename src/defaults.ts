@@ -11,6 +11,7 @@ export const SETTING_DEFAULTS = {
   heartbeatTimeout: 30,
   publicUrl: [],
   pollInterval: 5,
+  tasksPerProcess: 1,
   schedules: [],
   retention: {},
 }

@@ -20,6 +20,7 @@ export type { ScheduleDef, CatchUp } from './schedule/definition.js'
 export type { Settings } from './config.js'
 export * from './errors.js'
 export * from './types.js'
+export { currentTask, type CurrentTask } from './current-task.js'
 
 let shared: Promise<Queue> | undefined
 

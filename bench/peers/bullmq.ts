@@ -105,9 +105,12 @@ export const bullmq: Peer = {
   },
 }
 
-/** In the host: a BullMQ worker whose processor runs in child processes. */
+/** In the host: a BullMQ worker whose processor runs in child processes, or in the host for `sleepMs`. */
 export async function serveBullmq(config: HostConfig, concurrency: number): Promise<Served> {
-  const worker = new Worker(config.queue!, config.processor!, {
+  const { sleepMs } = config
+  const processor =
+    sleepMs === undefined ? config.processor! : () => new Promise<void>((resolve) => setTimeout(resolve, sleepMs))
+  const worker = new Worker(config.queue!, processor, {
     connection: REDIS,
     concurrency,
     useWorkerThreads: false,

@@ -36,6 +36,8 @@ export interface HostConfig {
   queue?: string
   /** BullMQ's sandboxed processor file. */
   processor?: string
+  /** BullMQ in-process instead: each job awaits a timer of this many ms (bench/io-bound.ts). */
+  sleepMs?: number
   batchSize?: number
 }
 

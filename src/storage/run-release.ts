@@ -47,17 +47,28 @@ export async function requeueUnstarted(backend: Backend, run: RunRef): Promise<b
 }
 
 /**
- * Gives back a run that began, its worker stopping: queued again at once, its output so far and a note
- * kept in its log (the next run starts a new output). False when the run had lost its task.
+ * Why a run that began is given back: its worker stops, or its task process (shared with other runs) was
+ * killed for a sibling that did not stop when asked. Neither is the task's failure.
  */
-export async function releaseStarted(backend: Backend, run: RunRef, tail: RunTail): Promise<boolean> {
+export type GiveBack = 'stop' | 'sibling'
+
+const GIVE_BACK_NOTES: Record<GiveBack, string> = {
+  stop: 'the worker stopped before the task finished',
+  sibling: 'its task process was killed for another task in it that did not stop when asked',
+}
+
+/**
+ * Gives back a run that began: queued again at once, its output so far and a note kept in its log (the
+ * next run starts a new output). False when the run had lost its task.
+ */
+export async function releaseStarted(backend: Backend, run: RunRef, tail: RunTail, why: GiveBack): Promise<boolean> {
   return backend.writeTransaction(async (trx) => {
     const written = await readChunks(trx, run.id, run.claim)
     const output = written.output + (tail.output ?? '')
     const log = written.log + (tail.log ?? '')
     const endLine = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`)
     const partial = output === '' ? '' : endLine(`[sq] output so far:\n${output}`)
-    const kept = `${endLine(log)}${partial}[sq] the worker stopped before the task finished: queued again without spending an attempt\n`
+    const kept = `${endLine(log)}${partial}[sq] ${GIVE_BACK_NOTES[why]}: queued again without spending an attempt\n`
     if ((await release(trx, 'started', [storableText(kept), run.id, run.claim])).length !== 1) return false
     await deleteChunks(backend, trx, [run])
     return true

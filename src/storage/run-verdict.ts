@@ -1,5 +1,5 @@
 import { type Backend, runStatement, type Session } from './backend.js'
-import { deleteChunks, releaseStarted } from './run-release.js'
+import { deleteChunks, type GiveBack, releaseStarted } from './run-release.js'
 import { type RunRef, type RunTail, storableText } from './fencing.js'
 import { TASK_COLUMNS, USAGE, type RunUsage } from './task-row.js'
 
@@ -15,14 +15,15 @@ interface RunWritten extends RunUsage {
 
 /**
  * How a run ended: a verdict (a retry is `queued` with its backoff), or given back: the worker stopped
- * before the run finished, which is no failure of the task, so its attempt is handed back (run-release.ts).
+ * before the run finished, or a sibling's kill took its process, which is no failure of the task, so its
+ * attempt is handed back (run-release.ts).
  */
 export type RunOutcome = RunWritten &
   (
     | { status: 'completed'; error?: null }
     | { status: 'failed' | 'cancelled'; error: string }
     | { status: 'queued'; error: string; retryAfterSeconds: number }
-    | { status: 'queued'; givenBack: true }
+    | { status: 'queued'; givenBack: GiveBack }
   )
 
 export type Verdict = { run: RunRef; outcome: RunOutcome }
@@ -44,7 +45,7 @@ export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Se
   const fields = verdictFields(backend)
   for (const v of verdicts) {
     if ('givenBack' in v.outcome) {
-      if (await releaseStarted(backend, v.run, v.outcome.tail ?? {})) recorded.add(v.run.id)
+      if (await releaseStarted(backend, v.run, v.outcome.tail ?? {}, v.outcome.givenBack)) recorded.add(v.run.id)
     } else ended.push({ run: v.run, outcome: v.outcome })
   }
   for (let at = 0; at < ended.length; at += MAX_VERDICT_BATCH) {
@@ -63,7 +64,7 @@ export async function endRuns(backend: Backend, verdicts: Verdict[]): Promise<Se
   return recorded
 }
 
-type Ended = { run: RunRef; outcome: Exclude<RunOutcome, { givenBack: true }> }
+type Ended = { run: RunRef; outcome: Exclude<RunOutcome, { givenBack: GiveBack }> }
 type Field = [name: string, type: string, value: (v: Ended) => unknown]
 
 /** A verdict's fields, as its JSON row holds them and its statement reads them: name, SQL type, value. */

@@ -3,15 +3,19 @@
  * database; a task's `createTask` gets the worker's settings by environment, the URL's password by IPC.
  */
 import { spawn } from 'node:child_process'
+import { runContext } from '../current-task.js'
 import { inheritDatabaseUrl } from '../inherited-database.js'
 import { exportOf, importReferenced, loadTaskFunction } from '../loader.js'
 import { parseStoredArgs } from '../queue/args.js'
 import { parseReference } from '../queue/reference.js'
+import { routeWrites } from './route-writes.js'
 import type { Progress, TaskArgs } from '../types.js'
 import {
   LIFELINE_FD,
   sentinel,
   type RunRequest,
+  SHARED_ARG,
+  type StopReason,
   type TaskResult,
   type ToTaskProcess,
   type ToWorker,
@@ -152,8 +156,28 @@ function measureRun(): () => { cpuMs: number; peakRss: number } {
   }
 }
 
-/** Runs one task: its hooks around it, each yield streamed to the worker as it comes. */
+/** Runs one task in its context (current-task.ts), which an `abort` message aborts. */
 async function run(request: RunRequest): Promise<TaskResult> {
+  const controller = new AbortController()
+  controllers.set(request.id, controller)
+  const { id, task, attempt } = request
+  try {
+    return await runContext().run({ id, task, attempt, signal: controller.signal }, () => runTask(request))
+  } finally {
+    controllers.delete(request.id)
+  }
+}
+
+/** The runs begun and not done, to abort by id. */
+const controllers = new Map<string, AbortController>()
+
+const STOP_REASONS: Record<StopReason, string> = {
+  timeout: 'the task timed out',
+  lost: 'the task was cancelled or taken from its worker',
+}
+
+/** Runs one task: its hooks around it, each yield streamed to the worker as it comes. */
+async function runTask(request: RunRequest): Promise<TaskResult> {
   const usage = measureRun()
   let args: TaskArgs
   try {
@@ -183,12 +207,12 @@ async function run(request: RunRequest): Promise<TaskResult> {
       if (step.done) break
       await callHook(hooks, 'beforeLoop', view('progress'), iteration)
       if (isProgress(step.value)) {
-        await send({ type: 'progress', progress: step.value.progress })
+        await send({ type: 'progress', id: request.id, progress: step.value.progress })
       } else {
         const chunk = toOutput(step.value)
         if (chunk !== null) {
           if (tracked) produced = (produced ?? '') + chunk
-          await send({ type: 'output', data: chunk })
+          await send({ type: 'output', id: request.id, data: chunk })
         }
       }
       await callHook(hooks, 'afterLoop', view('progress'), step.value, iteration)
@@ -220,12 +244,35 @@ async function runPending(): Promise<void> {
   busy = false
 }
 
+/** Shared: each run begins as it comes (the worker hands no more than --tasks-per-process at once). */
+async function runNow(request: RunRequest): Promise<void> {
+  const result = await run(request)
+  void send({ type: 'done', id: request.id, result })
+}
+
+const shared = process.argv.includes(SHARED_ARG)
+if (shared) {
+  // A timer a finished run left keeps the run's context, not its log.
+  const toRunLog = (data: string) => {
+    const run = runContext().getStore()
+    return run && controllers.has(run.id) ? send({ type: 'log', id: run.id, data }) : undefined
+  }
+  routeWrites(process.stdout, toRunLog)
+  routeWrites(process.stderr, toRunLog)
+}
+
 process.on('message', (message: ToTaskProcess) => {
   if (message?.type === 'database') {
     inheritDatabaseUrl(message.url)
   } else if (message?.type === 'runs') {
+    if (shared) {
+      for (const request of message.runs) void runNow(request)
+      return
+    }
     pending.push(...message.runs)
     if (!busy) void runPending()
+  } else if (message?.type === 'abort') {
+    controllers.get(message.id)?.abort(new Error(`sq: ${STOP_REASONS[message.reason]}`))
   } else if (message?.type === 'skip') {
     const skipped = message.ids.filter((id) => {
       const at = pending.findIndex((r) => r.id === id)

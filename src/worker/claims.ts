@@ -20,6 +20,8 @@ const MARK_AFTER_MS = 5
 export class Claims {
   /** The last claim found fewer runnable tasks than it asked for: read before taking the write lock. */
   drained = true
+  /** Hints so far (notified, unsettle): one that lands while a claim or look is in flight outlives its answer. */
+  private hints = 0
   /** Claims failed in a row (the database is away): the worker backs off, and is not idle. */
   failures = 0
   /** When the last claim failed (performance.now()): its answer may have been lost with a claimed task. */
@@ -47,6 +49,7 @@ export class Claims {
     try {
       // After a short claim the queue looked empty: a plain read finds out, without the write lock.
       if (this.drained && (this.quiet || !(await this.look()))) return []
+      const hints = this.hints
       const tasks = await claimTasks(this.backend, {
         workerId: this.presence.id,
         workerName: this.presence.name,
@@ -56,7 +59,8 @@ export class Claims {
         startNow,
       })
       this.failures = 0
-      this.drained = tasks.length < want
+      // A short claim drains the queue, unless a hint said more came meanwhile.
+      this.drained = tasks.length < want && this.hints === hints
       // None for a free slot (another worker was first, or not due yet): when is the next? (Not for a claim ahead.)
       if (tasks.length === 0 && startNow) await this.look()
       return tasks.map((task) => new Run(task, this.maxOutputSize, startNow))
@@ -73,16 +77,24 @@ export class Claims {
 
   /** Reads when the next task comes due; true when one is runnable now. */
   private async look(): Promise<boolean> {
+    const hints = this.hints
     const due = await nextDue(this.backend, this.queues)
     this.failures = 0
     this.dueInMs = due ?? undefined
-    this.quiet = due === null || due > 0
+    this.quiet = (due === null || due > 0) && this.hints === hints
     return !this.quiet
+  }
+
+  /** A notification says tasks were queued for this worker: the next claim goes ahead without a look. */
+  notified(): void {
+    this.drained = false
+    this.hints++
   }
 
   /** Something may have changed since the last look: the next claim looks again. */
   unsettle(): void {
     this.quiet = false
+    this.hints++
   }
 
   /** How long an idle worker sleeps before its next look: the poll, or less when a task comes due sooner. */

@@ -113,11 +113,11 @@ export class LocalRuns {
   }
 }
 
-/** A run in a task process lost its task: a running one's process is killed, a handed one asked back. */
+/** A run in a task process lost its task: a running one is asked to stop (then killed), a handed one asked back. */
 export function loseRunning(run: Run): void {
   const was = run.lose()
   if (was === 'handed') retract([run])
-  else if (was !== 'lost') run.proc?.kill('lost')
+  else if (was !== 'lost') run.proc?.stop(run.id, 'lost')
 }
 
 function retract(runs: Run[]): void {

@@ -11,8 +11,8 @@ const MAX_BACKOFF_SECONDS = 3600
 
 /**
  * The verdict of a run: completed, failed, or — a failure with attempts left — back to the queue after
- * a backoff. A run killed because its worker stopped goes back at once without spending its attempt:
- * the worker stopping is not the task's failure.
+ * a backoff. A run killed because its worker stopped, or with a sibling in a shared process, goes back at
+ * once without spending its attempt: neither is the task's failure.
  */
 export function outcomeOf(
   end: RunEnd,
@@ -21,9 +21,9 @@ export function outcomeOf(
   written: Pick<RunOutcome, 'durationMs' | 'tail' | 'chunksWritten' | 'ran'>,
 ): RunOutcome {
   const usage = 'cpuMs' in end ? { cpuMs: end.cpuMs, peakRssBytes: end.peakRss } : {}
-  if (end.kind === 'killed' && end.reason === 'stop') {
+  if (end.kind === 'killed' && (end.reason === 'stop' || end.reason === 'sibling')) {
     const { ran: _, ...kept } = written
-    return { status: 'queued', givenBack: true, ...kept }
+    return { status: 'queued', givenBack: end.reason, ...kept }
   }
   const error = failureMessage(end, limits)
   if (error === null) return { status: 'completed', ...written, ...usage }
@@ -47,7 +47,7 @@ function failureMessage(end: RunEnd, limits: { timeoutSeconds: number }): string
     case 'killed':
       return end.reason === 'timeout'
         ? `Task timed out after ${limits.timeoutSeconds} seconds`
-        : `Task stopped by its worker (${end.reason})` // 'stop' is given back and 'lost' gets no verdict, above
+        : `Task stopped by its worker (${end.reason})` // 'stop', 'sibling' are given back, 'lost' gets no verdict
   }
 }
 
@@ -56,7 +56,7 @@ export function verdictLine(id: string, durationMs: number, outcome: RunOutcome,
   const took = `${id} in ${(durationMs / 1000).toFixed(2)}s`
   if (!recorded) return `lost ${took}`
   if ('givenBack' in outcome)
-    return `gave back ${took}: the worker stopped before it finished; queued again without spending an attempt`
+    return `gave back ${took}: ${outcome.givenBack === 'stop' ? 'the worker stopped before it finished' : 'its task process was killed for another task in it'}; queued again without spending an attempt`
   const why = outcome.error ? `: ${outcome.error.split('\n')[0]}` : ''
   if ('retryAfterSeconds' in outcome) return `will retry (in ${outcome.retryAfterSeconds}s) ${took}${why}`
   return `${outcome.status} ${took}${why}`

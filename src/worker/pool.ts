@@ -5,36 +5,45 @@ import { parseDatabaseUrl } from '../storage/open.js'
 import { TaskProcess, type TaskProcessOptions } from './task-process.js'
 
 /**
- * Task processes kept warm between runs (starting Node costs ~100 ms). A process that a run killed (timeout,
- * cancel, crash) is dropped and a fresh one takes its place on the next acquire.
+ * Task processes kept warm between runs (starting Node costs ~100 ms), each lent to up to `perProcess` slots
+ * at once. A process that a run killed (timeout, cancel, crash) is dropped and a fresh one takes its place
+ * on the next acquire.
  */
 export class ProcessPool {
-  private idle: TaskProcess[] = []
-  private readonly all = new Set<TaskProcess>()
+  /** Processes with room for another slot, the one most recently given back last. */
+  private open: TaskProcess[] = []
+  /** Every live process, with the slots it is lent to. */
+  private readonly lent = new Map<TaskProcess, number>()
 
   constructor(
     private readonly options: TaskProcessOptions,
     /** Runs after which a task process is replaced: it keeps its imports, edits and leaks included. */
     private readonly maxRuns = Infinity,
+    /** Slots a process serves at once (`--tasks-per-process`); above 1 its runs share it. */
+    private readonly perProcess = 1,
   ) {}
 
-  prewarm(count: number): void {
-    for (let i = this.idle.length; i < count; i++) this.idle.push(this.spawn())
+  /** Starts the processes `slots` slots need. */
+  prewarm(slots: number): void {
+    for (let i = this.lent.size; i < Math.ceil(slots / this.perProcess); i++) this.spawn()
   }
 
   async acquire(): Promise<TaskProcess> {
     for (let failures = 0; ; ) {
-      const proc = this.idle.pop() ?? this.spawn()
+      const proc = this.open.at(-1) ?? this.spawn()
+      // Taken before the wait, so that no other slot is lent a process with no room left.
+      const users = this.lend(proc, 1)
+      if (users >= this.perProcess || proc.runs + users >= this.maxRuns) this.open.pop()
       try {
         await proc.ready
       } catch (error) {
-        this.all.delete(proc)
+        this.drop(proc)
         // A process that cannot even start (bad Node options, no memory) will not start on a retry.
         if (++failures >= 3) throw error
         continue
       }
       if (proc.healthy) return proc
-      this.all.delete(proc)
+      this.drop(proc)
     }
   }
 
@@ -44,28 +53,43 @@ export class ProcessPool {
   }
 
   release(proc: TaskProcess): void {
-    if (!proc.healthy || proc.busy) {
-      this.all.delete(proc)
+    if (!this.lent.has(proc)) return
+    const users = this.lend(proc, -1)
+    if (!proc.healthy || (users === 0 && proc.busy)) {
+      this.drop(proc)
     } else if (proc.runs >= this.maxRuns) {
+      if (users > 0) return
       // Retired: a fresh process starts now, so the next run does not wait for one.
       proc.kill('stop', 0)
-      this.all.delete(proc)
-      this.idle.push(this.spawn())
-    } else {
-      this.idle.push(proc)
+      this.drop(proc)
+      this.spawn()
+    } else if (!this.open.includes(proc)) {
+      this.open.push(proc)
     }
   }
 
   /** Kills every process (idle ones at once; busy ones are the worker's to stop first). */
   dispose(): void {
-    for (const proc of this.all) proc.kill('stop', 0)
-    this.idle = []
-    this.all.clear()
+    for (const proc of this.lent.keys()) proc.kill('stop', 0)
+    this.open = []
+    this.lent.clear()
+  }
+
+  private lend(proc: TaskProcess, change: number): number {
+    const users = (this.lent.get(proc) ?? 0) + change
+    this.lent.set(proc, users)
+    return users
+  }
+
+  private drop(proc: TaskProcess): void {
+    this.lent.delete(proc)
+    this.open = this.open.filter((p) => p !== proc)
   }
 
   private spawn(): TaskProcess {
-    const proc = new TaskProcess(this.options)
-    this.all.add(proc)
+    const proc = new TaskProcess({ ...this.options, shared: this.perProcess > 1 })
+    this.lent.set(proc, 0)
+    this.open.push(proc)
     return proc
   }
 }

@@ -1,9 +1,11 @@
 import type { Progress } from '../types.js'
 
 /**
- * Messages between the worker and a task process, over the IPC channel. The process runs a batch's runs
- * in order; `done` ends one and begins the next. `skip` takes back runs not yet begun; `skipped` names
- * those dropped. stdout and stderr have their own pipes, where a sentinel line ends each run's log.
+ * Messages between the worker and a task process, over the IPC channel. One run at a time (the default), the
+ * process runs a batch's runs in order; `done` ends one and begins the next; `skip` takes back runs not yet
+ * begun, `skipped` names those dropped; stdout and stderr have their own pipes, where a sentinel line ends
+ * each run's log. Shared (`--tasks-per-process` above 1), it begins each run as it comes, and what a run
+ * writes comes as its `log` messages. `abort` asks a run to stop (its AbortSignal, current-task.ts).
  */
 
 export interface RunRequest {
@@ -21,6 +23,7 @@ export interface RunRequest {
 export type ToTaskProcess =
   | { type: 'runs'; runs: RunRequest[] }
   | { type: 'skip'; ids: string[] }
+  | { type: 'abort'; id: string; reason: StopReason }
   /** First of all, when there is one: the worker's database URL, password included (inherited-database.ts). */
   | { type: 'database'; url: string }
 
@@ -30,13 +33,20 @@ export type TaskResult = ({ kind: 'completed'; output: string | null } | { kind:
   peakRss: number
 }
 
-/** `output` and `progress` belong to the run the process is on: the oldest begun run without `done`. */
+/** Why the worker asks a run to stop: its time ran out, or its task is no longer its (cancel). */
+export type StopReason = 'timeout' | 'lost'
+
 export type ToWorker =
   | { type: 'ready' }
-  | { type: 'output'; data: string }
-  | { type: 'progress'; progress: Progress }
+  | { type: 'output'; id: string; data: string }
+  | { type: 'progress'; id: string; progress: Progress }
+  /** Shared processes only: what a run wrote to stdout or stderr. */
+  | { type: 'log'; id: string; data: string }
   | { type: 'done'; id: string; result: TaskResult }
   | { type: 'skipped'; ids: string[] }
+
+/** The task process's argument that makes it shared: it runs the runs it is handed at once. */
+export const SHARED_ARG = '--shared'
 
 /** The task process's fd 4: a pipe only the worker writes to, read by its watchdog (child.ts). */
 export const LIFELINE_FD = 4

@@ -16,6 +16,8 @@ const POLICY_CACHE_SIZE = 1000
 
 export interface SlotsContext {
   concurrency: number
+  /** Many runs share each task process (`--tasks-per-process` above 1). */
+  shared: boolean
   runs: LocalRuns
   prefetch: Prefetch
   pool: ProcessPool
@@ -32,7 +34,10 @@ export interface SlotsContext {
   log: WorkerLog
 }
 
-/** A worker's `concurrency` slots, each a task process with a batch of runs, free once it is done with it. */
+/**
+ * A worker's `concurrency` slots, each a batch of runs in a task process, free once the process is done with
+ * it. One run at a time, a slot is a process; shared, a process serves up to `--tasks-per-process` slots.
+ */
 export class Slots {
   private busy = 0
   /** Why the policy refuses a task reference; undefined when it may run. */
@@ -57,7 +62,8 @@ export class Slots {
     const { ctx } = this
     let handed = false
     while (!ctx.stopping() && this.busy < ctx.concurrency && ctx.runs.waitingCount > 0) {
-      const batch = ctx.runs.hand(ctx.prefetch.batch(ctx.runs.waitingCount, this.free))
+      // Shared task processes take one run per slot: a run waiting behind another would need a slot of its own.
+      const batch = ctx.runs.hand(ctx.shared ? 1 : ctx.prefetch.batch(ctx.runs.waitingCount, this.free))
       this.busy++
       handed = true
       this.track(
@@ -149,8 +155,9 @@ function handedRun(run: Run, proc: TaskProcess, ctx: SlotsContext) {
   const handlers: RunHandlers = {
     onStart: () => {
       ctx.began(run)
-      if (run.state === 'lost' || ctx.hardStopped()) proc.kill(run.state === 'lost' ? 'lost' : 'stop', 0)
-      if (taskTimeout > 0) timer = setTimeout(() => proc.kill('timeout'), taskTimeout * 1000)
+      if (ctx.hardStopped()) proc.kill('stop', 0)
+      else if (run.state === 'lost') proc.stop(id, 'lost')
+      if (taskTimeout > 0) timer = setTimeout(() => proc.stop(id, 'timeout'), taskTimeout * 1000)
     },
     onDone: () => run.processDone(),
     onOutput: (text) => run.output.append('output', text),

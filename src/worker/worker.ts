@@ -68,11 +68,13 @@ export class Worker {
   ) {
     const { concurrency, queues, log, maxMemoryMb, maxTasksPerProcess } = options
     this.presence = new WorkerPresence(backend, { ...options, heartbeatTimeout: settings.heartbeatTimeout })
-    this.pool = new ProcessPool({ ...taskProcessOptions(settings), maxMemoryMb }, maxTasksPerProcess)
+    const { tasksPerProcess } = settings
+    this.pool = new ProcessPool({ ...taskProcessOptions(settings), maxMemoryMb }, maxTasksPerProcess, tasksPerProcess)
     this.verdicts = new VerdictWriter(backend, log)
     this.prefetch = new Prefetch(concurrency)
     this.slots = new Slots({
       concurrency,
+      shared: tasksPerProcess > 1,
       runs: this.runs,
       prefetch: this.prefetch,
       pool: this.pool,
@@ -99,7 +101,7 @@ export class Worker {
       heartbeat: () => this.heartbeat(),
       queued: (payload) => {
         const wake = this.presence.wakes(payload)
-        if (wake === 'claim') this.claims.drained = false
+        if (wake === 'claim') this.claims.notified()
         if (wake === 'look') this.claims.unsettle()
         if (wake) this.wakeup.wake()
       },

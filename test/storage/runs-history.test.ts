@@ -60,7 +60,7 @@ for (const dialect of DIALECTS) {
       assert.ok(
         await verdicts.endRun(d, await run('a'), { status: 'queued', error: 'Error: boom', retryAfterSeconds: 0 }),
       )
-      assert.ok(await verdicts.endRun(d, await run('b'), { status: 'queued', givenBack: true }))
+      assert.ok(await verdicts.endRun(d, await run('b'), { status: 'queued', givenBack: 'stop' }))
       const third = await run('c')
       const task = (await tasks.getTask(d, id))!
       const inProgress = await tasks.taskRuns(d, task)

@@ -108,7 +108,7 @@ describe('a batch of runs in one task process', function () {
       { id: 'third', task: 'note', args: { file, token: 'third' } },
     ])
     await waitForFile(path.join(dir, 'gated.pid'), 10_000)
-    proc.kill('timeout', 0)
+    proc.stop('second', 'timeout', 0)
     const ends: RunResult[] = await Promise.all(results)
     assert.deepEqual(
       ends.map((e) => e.kind),

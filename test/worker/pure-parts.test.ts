@@ -48,7 +48,7 @@ describe('outcomeOf: the verdict of a run', () => {
     })
     assert.deepEqual(outcome, {
       status: 'queued',
-      givenBack: true,
+      givenBack: 'stop',
       durationMs: 5,
       chunksWritten: false,
     })
