@@ -1,0 +1,281 @@
+/**
+ * sq over a big backlog: `queued` tasks waiting (two queues) and `ended` ones (completed/failed over the last
+ * 30 days), seeded in one SQL statement each. Times, per database:
+ * - a claim (p50 of single-queue and two-queue claims of one task, through the storage layer) and its plan;
+ * - the reads of `sq stats`, `sq list`, one `sq top` refresh and each dashboard request: wall time of the
+ *   library call against the local server, which is the database's time plus a few localhost round trips
+ *   (no CLI start-up); median of a few runs, each with nothing cached (as a fresh CLI process has);
+ * - an open dashboard: one simulated tab polling /api/overview and /api/throughput every second for 10 s
+ *   through one shared read model (as `sq serve` has), the database's CPU as a share of one core — on
+ *   PostgreSQL the CPU of the serving connections' backends (/proc), on SQLite this process's own;
+ * - `sq purge --older-than 0s` of the ended tasks: a running worker's claims/s during the purge against
+ *   before it, and the purge's time and count.
+ *
+ *   node --import tsx bench/backlog.ts [--queued 1000000] [--ended 1000000] [--only sqlite|postgres]
+ */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import fs from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { pathToFileURL } from 'node:url'
+import { Activity } from '../src/activity.js'
+import { createStatusServer } from '../src/http/status-server.js'
+import { openQueue, type Queue } from '../src/index.js'
+import { snapshot } from '../src/monitor.js'
+import { queueStats } from '../src/queue/stats.js'
+import { overview, throughputSeries } from '../src/http/api.js'
+import { claimTasks } from '../src/storage/run-repository.js'
+import { listTasks } from '../src/storage/task-repository.js'
+import { explainingDialect } from '../test/helpers/explain.js'
+import { cleanup, createPgDatabase, pgClient, pgUrl, scratch, sqliteFile } from './env.js'
+import { sleep } from './process.js'
+import { BIN, type Kind, startWorker } from './sq.js'
+
+export interface BacklogOptions {
+  queued: number
+  ended: number
+  kinds?: Kind[]
+}
+
+export interface BacklogFigures {
+  kind: Kind
+  queued: number
+  ended: number
+  seedMs: number
+  claimP50Ms: { single: number; multi: number }
+  claimPlan: { single: string[]; multi: string[] }
+  /** Median ms of each read, nothing cached. */
+  readMs: Record<string, number>
+  /** Database CPU of one open dashboard tab, % of one core. */
+  dashboardCpuPercent: number
+  purge: { deleted: number; ms: number; workerRateBefore: number; workerRateDuring: number; slowdownPercent: number }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now()
+  await fn()
+  return performance.now() - start
+}
+
+/** Seeds the tasks in SQL: half the queued ones in `default`, half in `other`; a tenth of the ended ones failed. */
+async function seed(q: Queue, kind: Kind, queued: number, ended: number): Promise<void> {
+  const run = (text: string) => q.backend.query(text, [])
+  if (kind === 'postgres') {
+    await run(`insert into sq_tasks (id, task, args, status, queue, priority, max_attempts, created, modified, run_at)
+      select gen_random_uuid(), 'tasks#noop', '{}', 'queued', case when i % 2 = 0 then 'default' else 'other' end,
+        i % 3, 1, t, t, t from (select i, now() - interval '1 hour' + i * interval '1 microsecond' as t
+        from generate_series(1, ${queued}) as i) as s`)
+    await run(`insert into sq_tasks (id, task, args, status, queue, max_attempts, attempts, claims, created,
+        modified, run_at, started, finished, output, duration_ms, worker)
+      select gen_random_uuid(), 'tasks#noop', '{}', case when i % 10 = 0 then 'failed' else 'completed' end,
+        case when i % 2 = 0 then 'default' else 'other' end, 1, 1, 1, t, t, t, t, t, 'ok', 1, 'h:1'
+      from (select i, now() - i * interval '2592 milliseconds' as t from generate_series(1, ${ended}) as i) as s`)
+    await run('vacuum analyze sq_tasks')
+    return
+  }
+  const id = `lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(6)))`
+  const at = (offset: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${offset}) || ' seconds')`
+  const series = (n: number) => `with recursive s(i) as (select 1 union all select i + 1 from s where i < ${n})`
+  await run(`insert into sq_tasks (id, task, args, status, queue, priority, max_attempts, created, modified, run_at)
+    ${series(queued)} select ${id}, 'tasks#noop', '{}', 'queued', case when i % 2 = 0 then 'default' else 'other' end,
+      i % 3, 1, t, t, t from (select i, ${at('-3600 + i / 1000000.0')} as t from s)`)
+  await run(`insert into sq_tasks (id, task, args, status, queue, max_attempts, attempts, claims, created, modified,
+      run_at, started, finished, output, duration_ms, worker)
+    ${series(ended)} select ${id}, 'tasks#noop', '{}', case when i % 10 = 0 then 'failed' else 'completed' end,
+      case when i % 2 = 0 then 'default' else 'other' end, 1, 1, 1, t, t, t, t, t, 'ok', 1, 'h:1'
+    from (select i, ${at('-i * 2.592')} as t from s)`)
+}
+
+async function claimP50(q: Queue, queues: string[], n: number): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < n; i++) {
+    const o = { workerId: 'bench', workerName: 'bench:1', pid: 1, queues, limit: 1 }
+    times.push(await timed(() => claimTasks(q.backend, o)))
+  }
+  return median(times)
+}
+
+async function claimPlanOf(q: Queue, url: string, queues: string[]): Promise<string[]> {
+  const e = await explainingDialect({ url } as Parameters<typeof explainingDialect>[0], q.backend)
+  try {
+    await claimTasks(e.logged, { workerId: 'bench', workerName: 'bench:1', pid: 1, queues, limit: 1 })
+    return (await e.plans()).find((p) => /^\s*with/i.test(p.query))?.plan ?? []
+  } finally {
+    await e.close()
+  }
+}
+
+async function reads(q: Queue): Promise<Record<string, number>> {
+  const fresh = () => new Activity(q.backend, { heartbeatTimeout: q.settings.heartbeatTimeout })
+  const api = () => ({ queue: q, allowActions: false, activity: fresh() })
+  const cases: Record<string, () => Promise<unknown>> = {
+    'sq stats': () => queueStats(q.backend, q.settings.heartbeatTimeout),
+    'sq list --limit 50': () => listTasks(q.backend, { limit: 50 }),
+    'sq top refresh': () => snapshot(fresh()),
+    '/api/overview': () => overview(api()),
+    '/api/throughput': () => throughputSeries(api(), new URL('http://x/api/throughput')),
+  }
+  const out: Record<string, number> = {}
+  for (const [name, fn] of Object.entries(cases)) {
+    await fn()
+    out[name] = median([await timed(fn), await timed(fn), await timed(fn), await timed(fn), await timed(fn)])
+  }
+  return out
+}
+
+/** CPU seconds (user + system) of these processes so far; a process gone counts 0. */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {}
+  }
+  return ticks / 100
+}
+
+async function dashboardCpu(q: Queue, kind: Kind, url: string): Promise<number> {
+  const server = createStatusServer(q, { host: '127.0.0.1' })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const poll = () => Promise.all(['/api/overview', '/api/throughput'].map((p) => fetch(base + p).then((r) => r.text())))
+  try {
+    await poll()
+    const client = kind === 'postgres' ? await pgClient(url) : null
+    const backends = async () =>
+      client
+        ? (
+            await client.query<{ pid: number }>(
+              'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+            )
+          ).rows.map((r) => r.pid)
+        : []
+    const pids = await backends()
+    const cpu = () => (client ? cpuSeconds(pids) : process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6)
+    const before = cpu()
+    const start = performance.now()
+    for (let i = 0; i < 10; i++) await Promise.all([poll(), sleep(1000)])
+    const used = cpu() - before
+    await client?.end()
+    return (used / ((performance.now() - start) / 1000)) * 100
+  } finally {
+    server.close()
+  }
+}
+
+/** Tasks of `queue` still queued, counted exactly. */
+async function queuedIn(q: Queue, queue: string): Promise<number> {
+  const p = q.backend.spelling.param
+  const [row] = await q.backend.query<{ n: number | string }>(
+    `select count(*) as n from "sq_tasks" where "status" = 'queued' and "queue" = ${p(1)}`,
+    [queue],
+  )
+  return Number(row!.n)
+}
+
+/** Claims/s of a running worker over `ms`. */
+async function claimRate(q: Queue, ms: number): Promise<number> {
+  const before = await queuedIn(q, 'default')
+  const start = performance.now()
+  await sleep(ms)
+  const after = await queuedIn(q, 'default')
+  return ((before - after) / (performance.now() - start)) * 1000
+}
+
+async function purgeEffect(q: Queue, url: string): Promise<BacklogFigures['purge']> {
+  const worker = startWorker(url, ['--queue', 'default', '--concurrency', '4', '--quiet'])
+  try {
+    await sleep(3000)
+    const workerRateBefore = await claimRate(q, 10_000)
+    const start = performance.now()
+    const child = spawn(process.execPath, [BIN, 'purge', '--db', url, '--older-than', '0s', '--json'], {
+      cwd: scratch(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    const exited = once(child, 'exit')
+    await sleep(1000)
+    const workerRateDuring = await claimRate(q, 10_000)
+    const [code] = await exited
+    if (code !== 0) throw new Error(`sq purge exited ${code}`)
+    const ms = performance.now() - start
+    const { deleted } = JSON.parse(out) as { deleted: number }
+    const slowdownPercent = (1 - workerRateDuring / workerRateBefore) * 100
+    return { deleted, ms, workerRateBefore, workerRateDuring, slowdownPercent }
+  } finally {
+    worker.stop()
+    await worker.exited.catch(() => {})
+  }
+}
+
+export async function backlog(o: BacklogOptions): Promise<BacklogFigures[]> {
+  const figures: BacklogFigures[] = []
+  try {
+    for (const kind of o.kinds ?? (['postgres', 'sqlite'] as Kind[])) {
+      const url = kind === 'sqlite' ? sqliteFile(`backlog${figures.length}`) : pgUrl(await createPgDatabase('backlog'))
+      const q = await openQueue({ db: url, root: scratch() })
+      try {
+        const seedMs = await timed(() => seed(q, kind, o.queued, o.ended))
+        const claimP50Ms = {
+          single: await claimP50(q, ['default'], 200),
+          multi: await claimP50(q, ['default', 'other'], 200),
+        }
+        const claimPlan = {
+          single: await claimPlanOf(q, url, ['default']),
+          multi: await claimPlanOf(q, url, ['default', 'other']),
+        }
+        const readMs = await reads(q)
+        const dashboardCpuPercent = await dashboardCpu(q, kind, url)
+        const purge = await purgeEffect(q, url)
+        figures.push({
+          kind,
+          queued: o.queued,
+          ended: o.ended,
+          seedMs,
+          claimP50Ms,
+          claimPlan,
+          readMs,
+          dashboardCpuPercent,
+          purge,
+        })
+      } finally {
+        await q.close()
+      }
+    }
+  } finally {
+    await cleanup()
+  }
+  return figures
+}
+
+function print(figures: BacklogFigures[]): void {
+  const round = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(0))
+  for (const f of figures) {
+    console.log(`\n${f.kind}: ${f.queued} queued + ${f.ended} ended (seeded in ${round(f.seedMs / 1000)} s)`)
+    console.log(
+      `  claim p50              ${round(f.claimP50Ms.single)} ms one queue, ${round(f.claimP50Ms.multi)} ms two queues`,
+    )
+    for (const [name, ms] of Object.entries(f.readMs)) console.log(`  ${name.padEnd(22)} ${round(ms)} ms`)
+    console.log(`  dashboard tab (1/s)    ${round(f.dashboardCpuPercent)} % of a core`)
+    const p = f.purge
+    console.log(
+      `  purge                  ${p.deleted} in ${round(p.ms / 1000)} s; worker ${round(p.workerRateBefore)}/s before, ${round(p.workerRateDuring)}/s during (${round(p.slowdownPercent)} % slower)`,
+    )
+    console.log(`  claim plan, one queue:\n    ${f.claimPlan.single.join('\n    ')}`)
+    console.log(`  claim plan, two queues:\n    ${f.claimPlan.multi.join('\n    ')}`)
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
+  const arg = (name: string, fallback: string) => {
+    const i = process.argv.indexOf(`--${name}`)
+    return i >= 0 ? process.argv[i + 1]! : fallback
+  }
+  const only = arg('only', '')
+  const kinds = only ? [only as Kind] : undefined
+  print(await backlog({ queued: Number(arg('queued', '1000000')), ended: Number(arg('ended', '1000000')), kinds }))
+}
