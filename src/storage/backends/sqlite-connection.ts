@@ -29,6 +29,9 @@ function openNative(file: string): BetterSqlite3.Database {
   }
 }
 
+/** Rows a sample of sq_tasks looks up. */
+const SAMPLED_ROWS = 5000
+
 const SQLITE_SPELLING: SqlSpelling = {
   param: () => '?',
   // The time as ISO-8601 UTC text with ms, which sorts in time order (see task-row.ts's Timestamp).
@@ -48,6 +51,14 @@ const SQLITE_SPELLING: SqlSpelling = {
   orderedJsonRows: (parameter) => `json_each(${parameter}) as r where true order by r.key`,
   lockForClaim: '',
   claimTieBreak: 'rowid',
+  // Systematic: one row looked up by rowid in each of SAMPLED_ROWS equal spans of the rowids, at a random
+  // place in it (rows are appended in time order, so each period is sampled); a purged rowid finds none.
+  taskSample: {
+    from: `(select * from "sq_tasks" where rowid in (with recursive "k"("i") as (select 0 union all select "i" + 1
+      from "k" where "i" < ${SAMPLED_ROWS - 1}) select "lo" + cast(("i" + abs(random() % 1000000) / 1000000.0) * "span" / ${SAMPLED_ROWS} as integer)
+      from "k", (select min(rowid) as "lo", max(rowid) - min(rowid) + 1 as "span" from "sq_tasks"))) as "sample"`,
+    scale: `((select max(rowid) - min(rowid) + 1 from "sq_tasks") / ${SAMPLED_ROWS}.0)`,
+  },
 }
 
 /** The native connection with a statement cache, shared by the SQL written out and by Kysely. */
