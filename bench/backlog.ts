@@ -219,18 +219,24 @@ export async function backlog(o: BacklogOptions): Promise<BacklogFigures[]> {
       const url = kind === 'sqlite' ? sqliteFile(`backlog${figures.length}`) : pgUrl(await createPgDatabase('backlog'))
       const q = await openQueue({ db: url, root: scratch() })
       try {
-        const seedMs = await timed(() => seed(q, kind, o.queued, o.ended))
-        const claimP50Ms = {
+        // Each figure to stderr as it comes: a 1M run takes minutes.
+        const got = <T>(what: string, value: T) => {
+          console.error(`${kind} ${what}: ${JSON.stringify(value)}`)
+          return value
+        }
+        const seedMs = got('seed ms', await timed(() => seed(q, kind, o.queued, o.ended)))
+        const claimP50Ms = got('claim p50 ms', {
           single: await claimP50(q, ['default'], 200),
           multi: await claimP50(q, ['default', 'other'], 200),
-        }
+        })
         const claimPlan = {
           single: await claimPlanOf(q, url, ['default']),
           multi: await claimPlanOf(q, url, ['default', 'other']),
         }
-        const readMs = await reads(q)
-        const dashboardCpuPercent = await dashboardCpu(q, kind, url)
-        const purge = await purgeEffect(q, url)
+        got('claim plan', claimPlan)
+        const readMs = got('read ms', await reads(q))
+        const dashboardCpuPercent = got('dashboard % of a core', await dashboardCpu(q, kind, url))
+        const purge = got('purge', await purgeEffect(q, url))
         figures.push({
           kind,
           queued: o.queued,

@@ -12,6 +12,11 @@ export function taskMatches(column: string, pattern: string): RawBuilder<boolean
 
 /** Rows one delete takes: each batch is a short write of its own, never one long lock over a big purge. */
 const DELETE_BATCH = 500
+/**
+ * After each batch the purge rests this many times as long as the batch took: it holds the database at most
+ * a fifth of its time, so workers running meanwhile keep (on SQLite, get) the write lock most of the time.
+ */
+const REST_PER_BATCH = 4
 
 /** Deletes (dryRun: counts) tasks of these ended statuses unmodified for `olderThanMs`, runs and chunks too. */
 export async function purgeTasks(
@@ -48,6 +53,7 @@ async function deleteEnded(
 ): Promise<number> {
   let deleted = 0
   while (!stop?.aborted) {
+    const began = performance.now()
     const result = await backend.exclusive((trx) =>
       trx.db
         .deleteFrom('sq_tasks')
@@ -65,6 +71,7 @@ async function deleteEnded(
     const n = Number(result.numDeletedRows)
     deleted += n
     if (n < DELETE_BATCH) break
+    await new Promise((resolve) => setTimeout(resolve, (performance.now() - began) * REST_PER_BATCH))
   }
   return deleted
 }
