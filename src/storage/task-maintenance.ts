@@ -25,7 +25,11 @@ export async function purgeTasks(
 ): Promise<number> {
   const statuses = [...new Set(opts.statuses.filter(isTerminal))]
   if (statuses.length === 0) return 0
-  const cutoff = backend.nowPlusSeconds(-opts.olderThanMs / 1000)
+  // Read once, by the database's clock: tasks ending while a long purge runs are not its to chase.
+  const { at } = await backend.db
+    .selectNoFrom(backend.nowPlusSeconds(-opts.olderThanMs / 1000).as('at'))
+    .executeTakeFirstOrThrow()
+  const cutoff = backend.toIso(at)
   if (opts.dryRun) {
     const row = await backend.db
       .selectFrom('sq_tasks')
@@ -48,7 +52,7 @@ export async function purgeTasks(
 async function deleteEnded(
   backend: Backend,
   status: Status,
-  cutoff: RawBuilder<string>,
+  cutoff: string,
   stop?: AbortSignal,
 ): Promise<number> {
   let deleted = 0

@@ -22,6 +22,24 @@ async function exactCounts(d: Parameters<typeof queueStats>[0]) {
   return counts
 }
 
+/** Inserts n tasks of a status in one statement, modified `secondsAgo` ago. */
+async function bulkInsert(d: Parameters<typeof queueStats>[0], n: number, status: string, secondsAgo = 0) {
+  const id =
+    d.name === 'postgres'
+      ? 'gen_random_uuid()'
+      : `lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(6)))`
+  const at = d.spelling.nowPlusSeconds(String(-secondsAgo))
+  await d.query(
+    `insert into "sq_tasks" ("id", "task", "args", "status", "queue", "created", "modified", "run_at")
+    with recursive "s"("i") as (select 1 union all select "i" + 1 from "s" where "i" < ${n})
+    select ${id}, 'tasks#hello', '{}', '${status}', 'default', ${at}, ${at}, ${at} from "s"`,
+    [],
+  )
+}
+
+const count = async (d: Parameters<typeof queueStats>[0], sql: string) =>
+  Number((await d.query<{ n: number | string }>(sql, []))[0]!.n)
+
 /**
  * A big backlog costs each read the same as a small one: claims over several queues walk each queue's index,
  * counts beyond EXACT_COUNT_LIMIT are estimated (and said to be), the oldest queued task is found by seeks.
@@ -112,17 +130,7 @@ for (const dialect of DIALECTS) {
     it(`estimates a status of more than ${EXACT_COUNT_LIMIT} tasks and says so; the others stay exact`, async function () {
       this.timeout(60_000)
       const n = EXACT_COUNT_LIMIT + 2000
-      const id =
-        dialect === 'postgres'
-          ? 'gen_random_uuid()'
-          : `lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(6)))`
-      const now = t.d.spelling.now
-      await t.d.query(
-        `insert into "sq_tasks" ("id", "task", "args", "status", "queue", "created", "modified", "run_at")
-        with recursive "s"("i") as (select 1 union all select "i" + 1 from "s" where "i" < ${n})
-        select ${id}, 'tasks#hello', '{}', 'completed', 'default', ${now}, ${now}, ${now} from "s"`,
-        [],
-      )
+      await bulkInsert(t.d, n, 'completed')
       if (dialect === 'postgres') await t.d.query('analyze "sq_tasks"', [])
       for (let i = 0; i < 3; i++) await setStatus(t.d, await insert(t.d), 'failed')
       await insert(t.d)
@@ -133,6 +141,50 @@ for (const dialect of DIALECTS) {
       const text = await sqOk(t.db, ['stats'])
       assert.match(text, /completed: ~\d+/i, 'the estimate is labelled')
       assert.match(text, /failed: 3\b/i, 'an exact count is not')
+    })
+
+    it('purges in batches every old ended task with its runs and chunks, and nothing else', async function () {
+      this.timeout(120_000)
+      await bulkInsert(t.d, 1100, 'completed', 7200)
+      await bulkInsert(t.d, 150, 'failed', 7200)
+      // Every task so far has a run kept and output chunks (as a retried, streamed task would).
+      const now = t.d.spelling.now
+      await t.d.query(
+        `insert into "sq_task_runs" ("task_id", "claim", "attempt", "worker", "started", "finished", "outcome")
+        select "id", 1, 1, 'w', ${now}, ${now}, 'retry' from "sq_tasks"`,
+        [],
+      )
+      await t.d.query(
+        `insert into "sq_task_chunks" ("task_id", "claim", "stream", "data") select "id", 2, 'output', 'x' from "sq_tasks"`,
+        [],
+      )
+      const kept = [await insert(t.d), await insert(t.d), await insert(t.d)]
+      await setStatus(t.d, kept[1]!, 'progress')
+      await setStatus(t.d, kept[2]!, 'completed')
+      for (const id of kept) {
+        await t.d.query(
+          `insert into "sq_task_runs" ("task_id", "claim", "attempt", "worker", "started", "finished", "outcome")
+          values (${t.d.spelling.param(1)}, 1, 1, 'w', ${now}, ${now}, 'retry')`,
+          [id],
+        )
+        await t.d.query(
+          `insert into "sq_task_chunks" ("task_id", "claim", "stream", "data") values (${t.d.spelling.param(1)}, 1, 'output', 'x')`,
+          [id],
+        )
+      }
+      const purged = await sqJson(t.db, ['purge', '--older-than', '1h', '--json'])
+      assert.deepEqual(purged, { deleted: 1250, dry_run: false })
+      const left = (await t.d.query<{ id: string }>(`select "id" from "sq_tasks"`, [])).map((r) => r.id).sort()
+      assert.deepEqual(left, [...kept].sort())
+      assert.equal(await count(t.d, `select count(*) as "n" from "sq_task_runs"`), 3)
+      assert.equal(await count(t.d, `select count(*) as "n" from "sq_task_chunks"`), 3)
+      assert.equal(
+        await count(
+          t.d,
+          `select count(*) as "n" from "sq_task_runs" where "task_id" not in (select "id" from "sq_tasks")`,
+        ),
+        0,
+      )
     })
   })
 }
