@@ -49,12 +49,7 @@ export async function purgeTasks(
  * `stop` aborts. Picked as a claim picks (lockForClaim), so a row requeued meanwhile is judged as it is
  * now and kept; deleted by primary key (the pick's conditions again would walk SQLite's status range).
  */
-async function deleteEnded(
-  backend: Backend,
-  status: Status,
-  cutoff: string,
-  stop?: AbortSignal,
-): Promise<number> {
+async function deleteEnded(backend: Backend, status: Status, cutoff: string, stop?: AbortSignal): Promise<number> {
   let deleted = 0
   while (!stop?.aborted) {
     const began = performance.now()
