@@ -42,7 +42,8 @@ export interface BacklogFigures {
   queued: number
   ended: number
   seedMs: number
-  claimP50Ms: { single: number; multi: number }
+  /** `commit`: the baseline, p50 of a one-row insert committed alone (the disk's flush, on a busy host most of a claim). */
+  claimP50Ms: { single: number; multi: number; commit: number }
   claimPlan: { single: string[]; multi: string[] }
   /** Median ms of each read, nothing cached. */
   readMs: Record<string, number>
@@ -86,6 +87,16 @@ async function seed(q: Queue, kind: Kind, queued: number, ended: number): Promis
     ${series(ended)} select ${id}, 'tasks#noop', '{}', case when i % 10 = 0 then 'failed' else 'completed' end,
       case when i % 2 = 0 then 'default' else 'other' end, 1, 1, 1, t, t, t, t, t, 'ok', 1, 'h:1'
     from (select i, ${at('-i * 2.592')} as t from s)`)
+}
+
+/** P50 of a one-row insert committed alone: what any durable write costs here, a claim included. */
+async function commitP50(q: Queue, n: number): Promise<number> {
+  await q.backend.query('create table "bench_commit" ("n" integer)', [])
+  const times: number[] = []
+  for (let i = 0; i < n; i++)
+    times.push(await timed(() => q.backend.query('insert into "bench_commit" values (1)', [])))
+  await q.backend.query('drop table "bench_commit"', [])
+  return median(times)
 }
 
 async function claimP50(q: Queue, queues: string[], n: number): Promise<number> {
@@ -228,6 +239,7 @@ export async function backlog(o: BacklogOptions): Promise<BacklogFigures[]> {
         const claimP50Ms = got('claim p50 ms', {
           single: await claimP50(q, ['default'], 200),
           multi: await claimP50(q, ['default', 'other'], 200),
+          commit: await commitP50(q, 200),
         })
         const claimPlan = {
           single: await claimPlanOf(q, url, ['default']),
@@ -263,7 +275,7 @@ function print(figures: BacklogFigures[]): void {
   for (const f of figures) {
     console.log(`\n${f.kind}: ${f.queued} queued + ${f.ended} ended (seeded in ${round(f.seedMs / 1000)} s)`)
     console.log(
-      `  claim p50              ${round(f.claimP50Ms.single)} ms one queue, ${round(f.claimP50Ms.multi)} ms two queues`,
+      `  claim p50              ${round(f.claimP50Ms.single)} ms one queue, ${round(f.claimP50Ms.multi)} ms two queues (a lone commit: ${round(f.claimP50Ms.commit)} ms)`,
     )
     for (const [name, ms] of Object.entries(f.readMs)) console.log(`  ${name.padEnd(22)} ${round(ms)} ms`)
     console.log(`  dashboard tab (1/s)    ${round(f.dashboardCpuPercent)} % of a core`)
