@@ -9,9 +9,9 @@
  *   through one shared read model (as `sq serve` has), the database's CPU as a share of one core — on
  *   PostgreSQL the CPU of the serving connections' backends (/proc), on SQLite this process's own;
  * - `sq purge --older-than 0s` of the ended tasks: a running worker's claims/s during the purge against
- *   before it, and the purge's time and count.
+ *   before it, and the purge's deletions/s meanwhile (with --whole-purge also its time and count).
  *
- *   node --import tsx bench/backlog.ts [--queued 1000000] [--ended 1000000] [--only sqlite|postgres]
+ *   node --import tsx bench/backlog.ts [--queued 1000000] [--ended 1000000] [--only sqlite|postgres] [--whole-purge]
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -34,6 +34,8 @@ import { BIN, type Kind, startWorker } from './sq.js'
 export interface BacklogOptions {
   queued: number
   ended: number
+  /** Wait for the purge to delete every ended task (a million: minutes), not only its first 11 s. */
+  wholePurge?: boolean
   kinds?: Kind[]
 }
 
@@ -49,7 +51,15 @@ export interface BacklogFigures {
   readMs: Record<string, number>
   /** Database CPU of one open dashboard tab, % of one core. */
   dashboardCpuPercent: number
-  purge: { deleted: number; ms: number; workerRateBefore: number; workerRateDuring: number; slowdownPercent: number }
+  /** `deleted` and `ms` of the whole purge: null when it was stopped after its measured window. */
+  purge: {
+    deleted: number | null
+    ms: number | null
+    deletedPerSecond: number
+    workerRateBefore: number
+    workerRateDuring: number
+    slowdownPercent: number
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -196,11 +206,26 @@ async function claimRate(q: Queue, ms: number): Promise<number> {
   return ((before - after) / (performance.now() - start)) * 1000
 }
 
-async function purgeEffect(q: Queue, url: string): Promise<BacklogFigures['purge']> {
+/** Ended tasks modified before `cutoff` (ISO), counted exactly. */
+async function endedBefore(q: Queue, cutoff: string): Promise<number> {
+  const p = q.backend.spelling.param
+  const [row] = await q.backend.query<{ n: number | string }>(
+    `select count(*) as n from "sq_tasks" where "status" in ('completed', 'failed') and "modified" < ${p(1)}`,
+    [cutoff],
+  )
+  return Number(row!.n)
+}
+
+/**
+ * A worker's claims/s for 10 s, then for 10 s while `sq purge --older-than 0s` runs, and the purge's deletions/s
+ * meanwhile; the purge is then stopped (SIGTERM) unless `whole`, when it is waited for and its count kept.
+ */
+async function purgeEffect(q: Queue, url: string, whole: boolean): Promise<BacklogFigures['purge']> {
   const worker = startWorker(url, ['--queue', 'default', '--concurrency', '4', '--quiet'])
   try {
     await sleep(3000)
     const workerRateBefore = await claimRate(q, 10_000)
+    const cutoff = new Date().toISOString()
     const start = performance.now()
     const child = spawn(process.execPath, [BIN, 'purge', '--db', url, '--older-than', '0s', '--json'], {
       cwd: scratch(),
@@ -210,13 +235,17 @@ async function purgeEffect(q: Queue, url: string): Promise<BacklogFigures['purge
     child.stdout.on('data', (c: Buffer) => (out += c.toString()))
     const exited = once(child, 'exit')
     await sleep(1000)
+    const left = await endedBefore(q, cutoff)
+    const windowStart = performance.now()
     const workerRateDuring = await claimRate(q, 10_000)
-    const [code] = await exited
-    if (code !== 0) throw new Error(`sq purge exited ${code}`)
-    const ms = performance.now() - start
-    const { deleted } = JSON.parse(out) as { deleted: number }
+    const deletedPerSecond = ((left - (await endedBefore(q, cutoff))) / (performance.now() - windowStart)) * 1000
+    if (!whole) child.kill('SIGTERM')
+    const [code, signal] = await exited
+    if (whole && code !== 0) throw new Error(`sq purge exited ${code ?? signal}`)
+    const deleted = whole ? (JSON.parse(out) as { deleted: number }).deleted : null
+    const ms = whole ? performance.now() - start : null
     const slowdownPercent = (1 - workerRateDuring / workerRateBefore) * 100
-    return { deleted, ms, workerRateBefore, workerRateDuring, slowdownPercent }
+    return { deleted, ms, deletedPerSecond, workerRateBefore, workerRateDuring, slowdownPercent }
   } finally {
     worker.stop()
     await worker.exited.catch(() => {})
@@ -248,7 +277,7 @@ export async function backlog(o: BacklogOptions): Promise<BacklogFigures[]> {
         got('claim plan', claimPlan)
         const readMs = got('read ms', await reads(q))
         const dashboardCpuPercent = got('dashboard % of a core', await dashboardCpu(q, kind, url))
-        const purge = got('purge', await purgeEffect(q, url))
+        const purge = got('purge', await purgeEffect(q, url, o.wholePurge ?? false))
         figures.push({
           kind,
           queued: o.queued,
@@ -281,7 +310,7 @@ function print(figures: BacklogFigures[]): void {
     console.log(`  dashboard tab (1/s)    ${round(f.dashboardCpuPercent)} % of a core`)
     const p = f.purge
     console.log(
-      `  purge                  ${p.deleted} in ${round(p.ms / 1000)} s; worker ${round(p.workerRateBefore)}/s before, ${round(p.workerRateDuring)}/s during (${round(p.slowdownPercent)} % slower)`,
+      `  purge                  ${round(p.deletedPerSecond)} deleted/s${p.ms === null ? '' : `, ${p.deleted} in ${round(p.ms / 1000)} s`}; worker ${round(p.workerRateBefore)} claims/s before, ${round(p.workerRateDuring)}/s during (${round(p.slowdownPercent)} % slower)`,
     )
     console.log(`  claim plan, one queue:\n    ${f.claimPlan.single.join('\n    ')}`)
     console.log(`  claim plan, two queues:\n    ${f.claimPlan.multi.join('\n    ')}`)
@@ -295,5 +324,13 @@ if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
   }
   const only = arg('only', '')
   const kinds = only ? [only as Kind] : undefined
-  print(await backlog({ queued: Number(arg('queued', '1000000')), ended: Number(arg('ended', '1000000')), kinds }))
+  const wholePurge = process.argv.includes('--whole-purge')
+  print(
+    await backlog({
+      queued: Number(arg('queued', '1000000')),
+      ended: Number(arg('ended', '1000000')),
+      kinds,
+      wholePurge,
+    }),
+  )
 }
