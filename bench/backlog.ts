@@ -29,6 +29,7 @@ import { listTasks } from '../src/storage/task-repository.js'
 import { explainingDialect } from '../test/helpers/explain.js'
 import { cleanup, createPgDatabase, pgClient, pgUrl, scratch, sqliteFile } from './env.js'
 import { sleep } from './process.js'
+import { seedBacklog } from './backlog-seed.js'
 import { BIN, type Kind, startWorker } from './sq.js'
 
 export interface BacklogOptions {
@@ -70,35 +71,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start
 }
 
-/** Seeds the tasks in SQL: half the queued ones in `default`, half in `other`; a tenth of the ended ones failed. */
-async function seed(q: Queue, kind: Kind, queued: number, ended: number): Promise<void> {
-  const run = (text: string) => q.backend.query(text, [])
-  if (kind === 'postgres') {
-    await run(`insert into sq_tasks (id, task, args, status, queue, priority, max_attempts, created, modified, run_at)
-      select gen_random_uuid(), 'tasks#noop', '{}', 'queued', case when i % 2 = 0 then 'default' else 'other' end,
-        i % 3, 1, t, t, t from (select i, now() - interval '1 hour' + i * interval '1 microsecond' as t
-        from generate_series(1, ${queued}) as i) as s`)
-    await run(`insert into sq_tasks (id, task, args, status, queue, max_attempts, attempts, claims, created,
-        modified, run_at, started, finished, output, duration_ms, worker)
-      select gen_random_uuid(), 'tasks#noop', '{}', case when i % 10 = 0 then 'failed' else 'completed' end,
-        case when i % 2 = 0 then 'default' else 'other' end, 1, 1, 1, t, t, t, t, t, 'ok', 1, 'h:1'
-      from (select i, now() - i * interval '2592 milliseconds' as t from generate_series(1, ${ended}) as i) as s`)
-    await run('vacuum analyze sq_tasks')
-    return
-  }
-  const id = `lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(6)))`
-  const at = (offset: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (${offset}) || ' seconds')`
-  const series = (n: number) => `with recursive s(i) as (select 1 union all select i + 1 from s where i < ${n})`
-  await run(`insert into sq_tasks (id, task, args, status, queue, priority, max_attempts, created, modified, run_at)
-    ${series(queued)} select ${id}, 'tasks#noop', '{}', 'queued', case when i % 2 = 0 then 'default' else 'other' end,
-      i % 3, 1, t, t, t from (select i, ${at('-3600 + i / 1000000.0')} as t from s)`)
-  await run(`insert into sq_tasks (id, task, args, status, queue, max_attempts, attempts, claims, created, modified,
-      run_at, started, finished, output, duration_ms, worker)
-    ${series(ended)} select ${id}, 'tasks#noop', '{}', case when i % 10 = 0 then 'failed' else 'completed' end,
-      case when i % 2 = 0 then 'default' else 'other' end, 1, 1, 1, t, t, t, t, t, 'ok', 1, 'h:1'
-    from (select i, ${at('-i * 2.592')} as t from s)`)
-}
-
 /** P50 of a one-row insert committed alone: what any durable write costs here, a claim included. */
 async function commitP50(q: Queue, n: number): Promise<number> {
   await q.backend.query('create table "bench_commit" ("n" integer)', [])
@@ -109,12 +81,15 @@ async function commitP50(q: Queue, n: number): Promise<number> {
   return median(times)
 }
 
+/** P50 of claims of one task, on the connection a worker keeps open: listening keeps it open, as a worker's does. */
 async function claimP50(q: Queue, queues: string[], n: number): Promise<number> {
+  const unlisten = await q.backend.listen('sq_queued', () => {})
   const times: number[] = []
   for (let i = 0; i < n; i++) {
     const o = { workerId: 'bench', workerName: 'bench:1', pid: 1, queues, limit: 1 }
     times.push(await timed(() => claimTasks(q.backend, o)))
   }
+  await unlisten()
   return median(times)
 }
 
@@ -187,33 +162,21 @@ async function dashboardCpu(q: Queue, kind: Kind, url: string): Promise<number> 
   }
 }
 
-/** Tasks of `queue` still queued, counted exactly. */
-async function queuedIn(q: Queue, queue: string): Promise<number> {
-  const p = q.backend.spelling.param
-  const [row] = await q.backend.query<{ n: number | string }>(
-    `select count(*) as n from "sq_tasks" where "status" = 'queued' and "queue" = ${p(1)}`,
-    [queue],
-  )
-  return Number(row!.n)
+/** Tasks matching `where` (its one parameter `value`), counted exactly. */
+async function countWhere(q: Queue, where: (p: string) => string, value: string): Promise<number> {
+  const sql = `select count(*) as n from "sq_tasks" where ${where(q.backend.spelling.param(1))}`
+  return Number((await q.backend.query<{ n: number | string }>(sql, [value]))[0]!.n)
 }
+const queuedIn = (q: Queue, queue: string) => countWhere(q, (p) => `"status" = 'queued' and "queue" = ${p}`, queue)
+const endedBefore = (q: Queue, cutoff: string) =>
+  countWhere(q, (p) => `"status" in ('completed', 'failed') and "modified" < ${p}`, cutoff)
 
 /** Claims/s of a running worker over `ms`. */
 async function claimRate(q: Queue, ms: number): Promise<number> {
   const before = await queuedIn(q, 'default')
   const start = performance.now()
   await sleep(ms)
-  const after = await queuedIn(q, 'default')
-  return ((before - after) / (performance.now() - start)) * 1000
-}
-
-/** Ended tasks modified before `cutoff` (ISO), counted exactly. */
-async function endedBefore(q: Queue, cutoff: string): Promise<number> {
-  const p = q.backend.spelling.param
-  const [row] = await q.backend.query<{ n: number | string }>(
-    `select count(*) as n from "sq_tasks" where "status" in ('completed', 'failed') and "modified" < ${p(1)}`,
-    [cutoff],
-  )
-  return Number(row!.n)
+  return ((before - (await queuedIn(q, 'default'))) / (performance.now() - start)) * 1000
 }
 
 /**
@@ -264,7 +227,7 @@ export async function backlog(o: BacklogOptions): Promise<BacklogFigures[]> {
           console.error(`${kind} ${what}: ${JSON.stringify(value)}`)
           return value
         }
-        const seedMs = got('seed ms', await timed(() => seed(q, kind, o.queued, o.ended)))
+        const seedMs = got('seed ms', await timed(() => seedBacklog(q, kind, o.queued, o.ended)))
         const claimP50Ms = got('claim p50 ms', {
           single: await claimP50(q, ['default'], 200),
           multi: await claimP50(q, ['default', 'other'], 200),
