@@ -49,7 +49,11 @@ for (const dialect of DIALECTS) {
     const t = useTestDatabase(dialect, { clean: true, setup: writeTaskModule })
 
     it('claims over two queues in claim order, each queue through sq_tasks_claim, without sorting the backlog', async () => {
-      for (let i = 0; i < 30; i++) await insert(t.d, { queue: i % 2 ? 'a' : 'b', priority: 0 })
+      // Each a second apart: tasks of two queues created in the same millisecond tie, in either order.
+      for (let i = 0; i < 30; i++) {
+        const at = new Date(Date.now() - (100 - i) * 1000).toISOString()
+        await insert(t.d, { queue: i % 2 ? 'a' : 'b', priority: 0, runAt: { at } })
+      }
       await insert(t.d, { queue: 'a', priority: 1 })
       const top = await insert(t.d, { queue: 'b', priority: 2 })
       await insert(t.d, { queue: 'c', priority: 9 })
