@@ -116,6 +116,8 @@ export interface SqlSpelling {
    * expression: how many tasks each sampled one stands for. For counts too large to count at each read.
    */
   readonly taskSample: { readonly from: string; readonly scale: string }
+  /** Follows `"sq_tasks"` to read through sq_tasks_claim: SQLite, without statistics, would walk the status index. */
+  readonly viaClaimIndex: string
 }
 
 /** Runs statements written out as SQL: a Connection, a Backend, or one of its transactions. */

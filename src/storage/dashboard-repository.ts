@@ -14,8 +14,8 @@ import type { TaskRow } from './task-row.js'
  * run_at there, each a seek; a GROUP BY over the queued rows read the whole backlog.
  */
 export async function oldestQueuedByQueue(backend: Backend) {
-  const { now } = backend.spelling
-  const queued = `from "sq_tasks" where "status" = 'queued'`
+  const { now, viaClaimIndex } = backend.spelling
+  const queued = `from "sq_tasks"${viaClaimIndex} where "status" = 'queued'`
   const rows = await backend.query<{ queue: string; oldest: Date | string; now: Date | string }>(
     `with recursive "queues"("queue") as (
       select min("queue") ${queued}

@@ -27,6 +27,7 @@ const PG_SPELLING: SqlSpelling = {
   lockForClaim: ' for update skip locked',
   claimTieBreak: 'pick-number',
   // SYSTEM: whole pages, ~500 of them (all of a table never vacuumed nor analyzed: relpages 0).
+  viaClaimIndex: '',
   taskSample: {
     from: `"sq_tasks" tablesample system (${SAMPLED_PERCENT})`,
     scale: `(100.0 / ${SAMPLED_PERCENT})`,

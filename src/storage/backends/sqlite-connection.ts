@@ -57,6 +57,7 @@ const SQLITE_SPELLING: SqlSpelling = {
   // place in it (rows are appended in time order, so each period is sampled); a purged rowid finds none.
   // CROSS JOIN keeps the lookups the outer loop (else a status filter walks its index); min and max apart,
   // each a seek (together they scan).
+  viaClaimIndex: ' indexed by "sq_tasks_claim"',
   taskSample: {
     from: `(select "sq_tasks".* from (with recursive "k"("i") as (select 0 union all select "i" + 1 from "k"
       where "i" < ${SAMPLED_ROWS - 1}) select ${LOWEST_ROWID} + cast(("i" + abs(random() % 1000000) / 1000000.0) * ${ROWID_SPAN} / ${SAMPLED_ROWS} as integer) as "r"
