@@ -147,7 +147,7 @@ async function bench(name: BackendName): Promise<void> {
   try {
     const t0 = performance.now()
     await fill(d)
-    const total = (await m.countsBy(d, null)).get('')!
+    const total = (await m.countsBy(d, null)).groups.get('')!
     process.stdout.write(
       `\n${name}: ${Object.values(total).reduce((a, b) => a + b, 0)} tasks (${JSON.stringify(total)}), filled in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
     )

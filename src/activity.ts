@@ -1,13 +1,13 @@
 import type { Backend } from './storage/backend.js'
 import { oldestQueuedByQueue } from './storage/dashboard-repository.js'
-import { countsBy, runningTasks } from './storage/monitor-repository.js'
+import { type Counted, countsBy, runningTasks } from './storage/monitor-repository.js'
 import { readJson } from './storage/task-row.js'
 import { liveWorkers } from './storage/worker-repository.js'
 import { ACTIVE_STATUSES, type Status, zeroCounts } from './task.js'
 import { lastNonBlankLine } from './display-text.js'
 import type { WorkerInfo } from './types.js'
 
-/** How stale ended counts (and the oldest queued tasks) may be: counting them reads the whole table (countsBy). */
+/** How stale ended counts (and the oldest queued tasks) may be: they change only as tasks end or are purged. */
 const ENDED_COUNTS_MAX_AGE_MS = 5000
 
 export type RunningTask = Awaited<ReturnType<Activity['running']>>[number]
@@ -21,14 +21,16 @@ export class Activity {
     private readonly settings: { heartbeatTimeout: number; endedCountsMaxAgeMs?: number },
   ) {}
 
-  /** Tasks per status: active ones counted now, ended ones as counted at most the max age ago. */
-  async counts(): Promise<Record<Status, number>> {
-    return (await this.countsBy(null)).get('') ?? zeroCounts()
+  /** Tasks per status: active ones counted now, ended ones as counted at most the max age ago; `estimated`: see countsBy. */
+  async counts(): Promise<{ counts: Record<Status, number>; estimated: Status[] }> {
+    const { groups, estimated } = await this.countsBy(null)
+    return { counts: groups.get('') ?? zeroCounts(), estimated }
   }
 
   /** Tasks per queue and status, by queue name, counted as `counts()` counts them. */
   async countsByQueue() {
-    return [...(await this.countsBy('queue'))].map(([queue, counts]) => ({ queue, counts }))
+    const { groups, estimated } = await this.countsBy('queue')
+    return { queues: [...groups].map(([queue, counts]) => ({ queue, counts })), estimated }
   }
 
   /** The oldest runnable queued task of each queue, as read at most the max age ago. */
@@ -58,14 +60,18 @@ export class Activity {
   }
 
   /** Counts in full at most every max age, in between only active ones re-read; empty groups dropped. */
-  private async countsBy(by: 'queue' | null): Promise<Map<string, Record<Status, number>>> {
+  private async countsBy(by: 'queue' | null): Promise<Counted> {
     const [all, cached] = this.slowRead(`counts by ${by}`, () => countsBy(this.backend, by))
     const [ended, active] = await Promise.all([all, cached ? countsBy(this.backend, by, ACTIVE_STATUSES) : all])
-    const merged = [...new Set([...ended.keys(), ...active.keys()])].sort().map((group) => {
-      const fresh = Object.fromEntries(ACTIVE_STATUSES.map((s) => [s, active.get(group)?.[s] ?? 0]))
-      return [group, { ...(ended.get(group) ?? zeroCounts()), ...fresh }] as const
+    const merged = [...new Set([...ended.groups.keys(), ...active.groups.keys()])].sort().map((group) => {
+      const fresh = Object.fromEntries(ACTIVE_STATUSES.map((s) => [s, active.groups.get(group)?.[s] ?? 0]))
+      return [group, { ...(ended.groups.get(group) ?? zeroCounts()), ...fresh }] as const
     })
-    return new Map(merged.filter(([, counts]) => Object.values(counts).some((n) => n > 0)))
+    const isActive = (s: Status) => (ACTIVE_STATUSES as readonly Status[]).includes(s)
+    return {
+      groups: new Map(merged.filter(([, counts]) => Object.values(counts).some((n) => n > 0))),
+      estimated: [...ended.estimated.filter((s) => !isActive(s)), ...active.estimated.filter(isActive)],
+    }
   }
 
   /** `read()` as done at most the max age ago (and whether it was), else now; a failed read is not kept. */

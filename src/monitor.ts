@@ -7,6 +7,7 @@ import { databaseNow, endedSince, latestWithStatus, type ListedStatus } from './
 import { pausedQueues } from './storage/pause-repository.js'
 import { readJson } from './storage/task-row.js'
 import { firstNonBlankLine } from './display-text.js'
+import type { Status } from './task.js'
 
 export type { ListedStatus, RunningTask, Stream }
 export { LISTED_STATUSES } from './storage/monitor-repository.js'
@@ -23,7 +24,10 @@ export type ListedTask = Snapshot['listed']['tasks'][number]
 export type Pane = NonNullable<Awaited<ReturnType<typeof readPane>>>
 
 /** What `snapshot()` reads; `paused` is absent in snapshots made by hand (tests). */
-export type Snapshot = Omit<Awaited<ReturnType<typeof snapshot>>, 'paused'> & { paused?: string[] }
+export type Snapshot = Omit<Awaited<ReturnType<typeof snapshot>>, 'paused' | 'estimated'> & {
+  paused?: string[]
+  estimated?: Status[]
+}
 
 export interface SnapshotOptions {
   /** Task reference pattern (`*`, `?` wildcards, else a substring) for the running tasks and the lower list. */
@@ -53,7 +57,7 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
   const filter = o.filter?.trim() || null
   const list = o.list ?? 'failed'
   const reading = databaseNow(backend)
-  const [at, counts, [throughput], workers, running, listedRows, paused] = await Promise.all([
+  const [at, { counts, estimated }, [throughput], workers, running, listedRows, paused] = await Promise.all([
     reading,
     activity.counts(),
     endedSince(backend, [backend.nowPlusSeconds(-THROUGHPUT_WINDOW_SECONDS)]),
@@ -72,6 +76,8 @@ export async function snapshot(source: Activity | Backend, o: SnapshotOptions = 
     /** The database's time of this snapshot (ISO). */
     at,
     counts,
+    /** The statuses whose counts are estimates (monitor-repository.ts countsBy); absent in snapshots made by hand. */
+    estimated,
     total: Object.values(counts).reduce((a, b) => a + b, 0),
     throughput: { ...throughput!, windowSeconds: THROUGHPUT_WINDOW_SECONDS },
     workers,

@@ -39,8 +39,9 @@ export function shortId(id: string): string {
 
 export { escapeControl, statusLabel }
 
-/** 987, 12.3k, 100k, 1.2M: a count in at most five characters, for headers. */
-export function formatCount(n: number): string {
+/** 987, 12.3k, 100k, 1.2M: a count in at most five characters, for headers; an estimate `~` first. */
+export function formatCount(n: number, estimated = false): string {
+  if (estimated) return `~${formatCount(n)}`
   if (n < 10_000) return String(n)
   if (n < 1_000_000) return `${n < 100_000 ? (n / 1000).toFixed(1).replace(/\.0$/, '') : Math.floor(n / 1000)}k`
   return `${(n / 1_000_000).toFixed(1).replace(/\.0$/, '')}M`

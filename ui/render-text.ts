@@ -27,7 +27,7 @@ export function tableOf(head: string[], rows: (string | number)[][], o: { boldHe
 
 export function renderStats(s: QueueStats): string {
   const lines = [
-    STATUSES.map((st) => `${statusLabel(st)}: ${s.counts[st]}`).join('   '),
+    STATUSES.map((st) => `${statusLabel(st)}: ${s.estimated.includes(st) ? '~' : ''}${s.counts[st]}`).join('   '),
     `Oldest queued: ${s.oldest_queued_age_seconds === null ? 'none waiting' : `${formatDuration(s.oldest_queued_age_seconds * 1000)} ago`}`,
     `Ended (completed/failed): last 1m ${s.recent['1m'].completed}/${s.recent['1m'].failed}   5m ${s.recent['5m'].completed}/${s.recent['5m'].failed}   15m ${s.recent['15m'].completed}/${s.recent['15m'].failed}`,
     `Workers: ${s.workers.length === 0 ? 'none alive' : escapeControl(s.workers.map((w) => `${w.name} (${w.running}/${w.concurrency} running)`).join(', '), false)}`,

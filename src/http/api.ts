@@ -20,7 +20,7 @@ const shownProgress = (progress: Progress | string | null) => (progress === null
 export async function overview(c: ApiContext) {
   const a = c.activity
   const reading = databaseNow(c.queue.backend)
-  const [at, queues, oldest, running, workers, schedules, paused] = await Promise.all([
+  const [at, { queues, estimated }, oldest, running, workers, schedules, paused] = await Promise.all([
     reading,
     a.countsByQueue(),
     a.oldestQueued(),
@@ -37,6 +37,8 @@ export async function overview(c: ApiContext) {
     database: c.queue.displayUrl,
     actions: { enabled: c.allowActions, pause: c.allowActions },
     counts,
+    /** The statuses whose counts are estimates (monitor-repository.ts countsBy). */
+    estimated,
     queues: queues.map(({ queue, counts }) => {
       const runAt = oldest.find((o) => o.queue === queue)?.runAt
       return {

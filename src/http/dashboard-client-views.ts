@@ -63,7 +63,7 @@ export function clientViews(k: Kit) {
       ]),
       'Nothing is running.',
     )
-    return `<section><div id="counts" class="cards">${k.countsCards(o.counts)}</div></section>
+    return `<section><div id="counts" class="cards">${k.countsCards(o)}</div></section>
       <section id="throughput">${chart(t)}</section><section id="running"><h2>Running</h2>${running}</section>`
   }
 
@@ -108,7 +108,7 @@ export function clientViews(k: Kit) {
       ['Queue', ...STATUSES.map((s) => LABEL[s]!), 'Oldest queued', ...(on ? [''] : [])],
       o.queues.map((q) => [
         `${esc(q.queue)}${q.paused ? ' <span class="badge paused">paused</span>' : ''}`,
-        ...STATUSES.map((s) => esc(q.counts[s])),
+        ...STATUSES.map((s) => `${o.estimated.includes(s) ? '~' : ''}${esc(q.counts[s])}`),
         q.oldest_queued_age_seconds === null ? '—' : esc(duration(q.oldest_queued_age_seconds * 1000)),
         ...(on ? [acts(q)] : []),
       ]),

@@ -62,10 +62,11 @@ export function clientKit(STATUSES: readonly Status[], LABEL: Record<string, str
       const question = `${label} ${t.task} ${t.id.slice(0, 8)}?${live || !onPage ? '' : ' It runs again.'}`
       return kit.action(label, kit.path('tasks', t.id, verb), question, onPage ? verb : '')
     },
-    countsCards: (counts: Overview['counts']) =>
+    /** Each count, `~` first where it is an estimate. */
+    countsCards: (o: Pick<Overview, 'counts' | 'estimated'>) =>
       STATUSES.map(
         (s) =>
-          `<a class="card ${s}" data-status="${s}" href="#/tasks/${s}"><div class="n">${esc(counts[s] ?? 0)}</div><div>${LABEL[s]}</div></a>`,
+          `<a class="card ${s}" data-status="${s}" href="#/tasks/${s}"><div class="n">${o.estimated.includes(s) ? '~' : ''}${esc(o.counts[s] ?? 0)}</div><div>${LABEL[s]}</div></a>`,
       ).join(''),
     table: (headers: string[], rows: string[][], empty: string, id = '') => {
       if (rows.length === 0) return `<p class="empty">${esc(empty)}</p>`

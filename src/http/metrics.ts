@@ -22,7 +22,7 @@ export function createMetrics(queue: Queue) {
   // registry.metrics() calls every collect synchronously, before any other scrape can begin.
   const read = async () => {
     const [queues, oldest, ended, workers] = await Promise.all([
-      activity.countsByQueue(),
+      activity.countsByQueue().then((c) => c.queues),
       activity.oldestQueued(),
       endedByTask(d, DURATION_BUCKETS),
       activity.workers(),

@@ -119,6 +119,13 @@ export interface SqlSpelling {
    * PostgreSQL: its number in the pick, by UPDATE … FROM (a heap position is no order).
    */
   readonly claimTieBreak: 'rowid' | 'pick-number'
+  /**
+   * A FROM item reading a random sample of sq_tasks (a few hundred pages' worth at any size), and `scale`, an
+   * expression: how many tasks each sampled one stands for. For counts too large to count at each read.
+   */
+  readonly taskSample: { readonly from: string; readonly scale: string }
+  /** Follows `"sq_tasks"` to read through sq_tasks_claim: SQLite, without statistics, would walk the status index. */
+  readonly viaClaimIndex: string
 }
 
 /** Runs statements written out as SQL: a Connection, a Backend, or one of its transactions. */

@@ -8,16 +8,32 @@ import type { TaskRow } from './task-row.js'
 
 /** The reads of the dashboard and /metrics (`sq serve`), one statement each: a few round trips at any size. */
 
-/** Seconds the oldest runnable task of each queue has waited since its run_at, by the database's clock. */
+/**
+ * Seconds the oldest runnable task of each queue has waited since its run_at, by the database's clock. A skip
+ * scan of sq_tasks_claim (queue, priority desc, run_at): each queue, each of its priorities, and the first
+ * run_at there, each a seek; a GROUP BY over the queued rows read the whole backlog.
+ */
 export async function oldestQueuedByQueue(backend: Backend) {
-  const rows = await backend.db
-    .selectFrom('sq_tasks')
-    .select(['queue', (eb) => eb.fn.min('run_at').as('oldest'), backend.now().as('now')])
-    .where('status', '=', 'queued')
-    .where('run_at', '<=', backend.now())
-    .groupBy('queue')
-    .orderBy('queue')
-    .execute()
+  const { now, viaClaimIndex } = backend.spelling
+  const queued = `from "sq_tasks"${viaClaimIndex} where "status" = 'queued'`
+  const rows = await backend.query<{ queue: string; oldest: Date | string; now: Date | string }>(
+    `with recursive "queues"("queue") as (
+      select min("queue") ${queued}
+      union all
+      select (select min("queue") ${queued} and "queue" > "queues"."queue") from "queues" where "queue" is not null
+    ), "levels"("queue", "priority") as (
+      select "queue", (select max("priority") ${queued} and "queue" = "queues"."queue") from "queues" where "queue" is not null
+      union all
+      select "queue", (select max("priority") ${queued} and "queue" = "levels"."queue" and "priority" < "levels"."priority")
+      from "levels" where "priority" is not null
+    ), "heads" as (
+      select "queue", (select min("run_at") ${queued} and "queue" = "levels"."queue" and "priority" = "levels"."priority"
+        and "run_at" <= ${now}) as "oldest" from "levels" where "priority" is not null
+    )
+    select "queue", min("oldest") as "oldest", ${now} as "now" from "heads" where "oldest" is not null
+    group by "queue" order by "queue"`,
+    [],
+  )
   return rows.map((r) => {
     const runAt = backend.toIso(r.oldest as string)
     return {

@@ -25,7 +25,7 @@ export async function claimTasks(backend: Backend, o: ClaimOptions): Promise<Cla
     if (queues.length === 0) return []
     const startNow = o.startNow !== false
     const name = `claim_${queues.length}${startNow ? '_started' : ''}`
-    const values = [...queues, ...queues, o.limit, o.workerName, o.pid, o.workerId]
+    const values = [...runnableValues(queues, o.limit), o.workerName, o.pid, o.workerId]
     return runStatement<TaskRow & { tie_break: number }>(
       trx,
       name,
@@ -43,12 +43,12 @@ function inClaimOrder(a: ClaimedTask, b: ClaimedTask): number {
   return b.priority - a.priority || a.run_at.localeCompare(b.run_at) || a.created.localeCompare(b.created)
 }
 
-/** The claim; its values: the queues twice (nextRunnableSql), the limit, the worker's name, pid and id. */
+/** The claim; its values: runnableValues, then the worker's name, pid and id. */
 function claimSql(backend: Backend, p: () => string, queues: string[], startNow: boolean): string {
   const { spelling } = backend
   // MATERIALIZED: the pick runs once. PostgreSQL may rescan `id IN (SELECT … LIMIT n FOR UPDATE SKIP
   // LOCKED)` per row, each rescan skipping the rows the last one locked: more than n claimed.
-  const pick = `with "pick" as materialized (${nextRunnableSql(spelling, p, queues.length)} limit ${p()}${spelling.lockForClaim})`
+  const pick = `with "pick" as materialized (${nextRunnableSql(spelling, p, queues.length, spelling.lockForClaim)})`
   const claimed = [
     `"status" = 'progress'`,
     `"attempts" = "attempts" + 1`,
@@ -89,11 +89,11 @@ const idsIn = (backend: Backend, parameter: string) =>
 
 /**
  * These queues without the paused ones: a primary-key read, where a NOT EXISTS per candidate row would
- * walk a paused queue's whole backlog at each claim (~40–150 ms at 100,000 tasks). PostgreSQL skips it
- * for one queue, its gate tested before the index is read (gatesBeforeScan); the gate catches a later pause.
+ * walk a paused queue's whole backlog at each claim (~40–150 ms at 100,000 tasks). PostgreSQL skips it,
+ * each queue's gate tested before its index walk (gatesBeforeScan); the gate catches a later pause.
  */
 async function unpaused(backend: Backend, trx: SqlRunner, queues: string[]): Promise<string[]> {
-  if (queues.length === 0 || (queues.length === 1 && backend.gatesBeforeScan)) return queues
+  if (queues.length === 0 || backend.gatesBeforeScan) return queues
   const sql = (p: () => string) =>
     `select "queue" from "sq_paused_queues" where "queue" in (${queues.map(() => p()).join(', ')})`
   const paused = await runStatement<{ queue: string }>(trx, `paused_${queues.length}`, sql, queues)
@@ -111,12 +111,12 @@ export async function nextDue(backend: Backend, queues: string[]): Promise<numbe
   if (live.length === 0) return null
   const sql = (p: () => string) => {
     const queues = () => live.map(() => p()).join(', ')
-    const runnable = `${nextRunnableSql(backend.spelling, p, live.length, '"run_at"')} limit 1`
+    const runnable = nextRunnableSql(backend.spelling, p, live.length, '', '"run_at"')
     const future = `select min("run_at") from "sq_tasks" where "status" = 'queued' and "queue" in (${queues()})
-      and not exists (select "queue" from "sq_paused_queues" where "queue" in (${queues()}))`
+      and not exists (select 1 from "sq_paused_queues" where "sq_paused_queues"."queue" = "sq_tasks"."queue")`
     return `select coalesce((${runnable}), (${future})) as "due", ${backend.spelling.nowMs} as "now"`
   }
-  const values = [...live, ...live, ...live, ...live]
+  const values = [...runnableValues(live, 1), ...live]
   const [row] = await runStatement<{ due: Date | string | null; now: number }>(
     backend.kept,
     `next_due_${live.length}`,
@@ -126,16 +126,34 @@ export async function nextDue(backend: Backend, queues: string[]): Promise<numbe
   return row?.due == null ? null : Date.parse(backend.toIso(row.due)) - Number(row.now)
 }
 
-/** Runnable tasks of these queues, straight off the index sq_tasks_claim; values: the queues twice (see `unpaused`). */
-function nextRunnableSql(spelling: Session['spelling'], p: () => string, queueCount: number, column = '"id"'): string {
-  const queues = () => Array.from({ length: queueCount }, () => p()).join(', ')
+/**
+ * The first `limit` runnable tasks of these queues in claim order, each queue's straight off the index
+ * sq_tasks_claim (queue first): one walk per queue, each locked as it reads (`lock`), merged. With
+ * `queue in (…)` the index gives no order across queues, and the whole backlog of those queues was sorted
+ * at each claim. A walk's rows left out of the merge stay locked until the claim commits: others skip them.
+ * Values: runnableValues.
+ */
+function nextRunnableSql(
+  spelling: Session['spelling'],
+  p: () => string,
+  queueCount: number,
+  lock: string,
+  column = '"id"',
+) {
+  const order = `order by "priority" desc, "run_at", "created"`
   // A literal status: a statement kept prepared may be planned once for any value, and only the
-  // literal lets that plan use the partial index of queued tasks.
-  return `select ${column} from "sq_tasks" where "status" = 'queued' and "queue" in (${queues()})
-    and "run_at" <= ${spelling.now}
-    and not exists (select "sq_paused_queues"."queue" from "sq_paused_queues" where "sq_paused_queues"."queue" in (${queues()}))
-    order by "priority" desc, "run_at", "created"`
+  // literal lets that plan use the partial index of queued tasks. The gate names the walk's queue
+  // (a pause since `unpaused` read them); each walk a subquery of its own: no UNION member may lock.
+  const walk = (i: number) => `select * from (select "id", "priority", "run_at", "created" from "sq_tasks"
+    where "status" = 'queued' and "queue" = ${p()} and "run_at" <= ${spelling.now}
+    and not exists (select 1 from "sq_paused_queues" where "sq_paused_queues"."queue" = ${p()})
+    ${order} limit ${p()}${lock}) as "q${i}"`
+  const walks = Array.from({ length: queueCount }, (_, i) => walk(i)).join(' union all ')
+  return `select ${column} from (${walks}) as "runnable" ${order} limit ${p()}`
 }
+
+/** The values of nextRunnableSql: each queue twice and the limit, then the limit. */
+const runnableValues = (queues: string[], limit: number) => [...queues.flatMap((q) => [q, q, limit]), limit]
 
 /** Appends output and/or log to a run, an INSERT per stream; false (nothing written) once it lost its task. */
 export async function appendChunks(backend: Backend, run: RunRef, batch: RunTail): Promise<boolean> {

@@ -12,6 +12,11 @@ export function taskMatches(column: string, pattern: string): RawBuilder<boolean
 
 /** Rows one delete takes: each batch is a short write of its own, never one long lock over a big purge. */
 const DELETE_BATCH = 500
+/**
+ * After each batch the purge rests this many times as long as the batch took: it holds the database at most
+ * a fifth of its time, so workers running meanwhile keep (on SQLite, get) the write lock most of the time.
+ */
+const REST_PER_BATCH = 4
 
 /** Deletes (dryRun: counts) tasks of these ended statuses unmodified for `olderThanMs`, runs and chunks too. */
 export async function purgeTasks(
@@ -20,7 +25,11 @@ export async function purgeTasks(
 ): Promise<number> {
   const statuses = [...new Set(opts.statuses.filter(isTerminal))]
   if (statuses.length === 0) return 0
-  const cutoff = backend.nowPlusSeconds(-opts.olderThanMs / 1000)
+  // Read once, by the database's clock: tasks ending while a long purge runs are not its to chase.
+  const { at } = await backend.db
+    .selectNoFrom(backend.nowPlusSeconds(-opts.olderThanMs / 1000).as('at'))
+    .executeTakeFirstOrThrow()
+  const cutoff = backend.toIso(at)
   if (opts.dryRun) {
     const row = await backend.db
       .selectFrom('sq_tasks')
@@ -40,14 +49,10 @@ export async function purgeTasks(
  * `stop` aborts. Picked as a claim picks (lockForClaim), so a row requeued meanwhile is judged as it is
  * now and kept; deleted by primary key (the pick's conditions again would walk SQLite's status range).
  */
-async function deleteEnded(
-  backend: Backend,
-  status: Status,
-  cutoff: RawBuilder<string>,
-  stop?: AbortSignal,
-): Promise<number> {
+async function deleteEnded(backend: Backend, status: Status, cutoff: string, stop?: AbortSignal): Promise<number> {
   let deleted = 0
   while (!stop?.aborted) {
+    const began = performance.now()
     const result = await backend.exclusive((trx) =>
       trx.db
         .deleteFrom('sq_tasks')
@@ -65,6 +70,7 @@ async function deleteEnded(
     const n = Number(result.numDeletedRows)
     deleted += n
     if (n < DELETE_BATCH) break
+    await new Promise((resolve) => setTimeout(resolve, (performance.now() - began) * REST_PER_BATCH))
   }
   return deleted
 }

@@ -32,7 +32,7 @@ export function Header(p: { displayUrl: string; snapshot: Snapshot | null; width
               <Fragment key={status}>
                 {i > 0 ? '  ' : ''}
                 <Text color={statusColor(theme, status)}>
-                  {`${status === 'progress' ? 'running' : status} ${formatCount(s.counts[status])}`}
+                  {`${status === 'progress' ? 'running' : status} ${formatCount(s.counts[status], s.estimated?.includes(status))}`}
                 </Text>
               </Fragment>
             ))

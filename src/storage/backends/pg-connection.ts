@@ -4,6 +4,9 @@ import { redactSecrets } from '../../redact.js'
 import { isoReader, lazyBackend, type Connection, type SqlSpelling } from '../backend.js'
 import { pg } from './pg-driver.js'
 
+/** The share of sq_tasks' pages a sample reads, in percent: ~500 pages. */
+const SAMPLED_PERCENT = `(select least(100, 50000.0 / greatest("relpages", 1)) from pg_class where "oid" = to_regclass('sq_tasks'))`
+
 const PG_SPELLING: SqlSpelling = {
   param: (n) => `$${n}`,
   // The transaction's start: every statement of sq is its own short transaction, or one of a few.
@@ -23,6 +26,12 @@ const PG_SPELLING: SqlSpelling = {
     `jsonb_array_elements(cast(${parameter} as jsonb)) with ordinality as r(value, n) order by r.n`,
   lockForClaim: ' for update skip locked',
   claimTieBreak: 'pick-number',
+  // SYSTEM: whole pages, ~500 of them (all of a table never vacuumed nor analyzed: relpages 0).
+  viaClaimIndex: '',
+  taskSample: {
+    from: `"sq_tasks" tablesample system (${SAMPLED_PERCENT})`,
+    scale: `(100.0 / ${SAMPLED_PERCENT})`,
+  },
 }
 
 /** Notifies `sq_queued` of each queue of the array $1 with its count in $2 (Backend.announceQueued). */

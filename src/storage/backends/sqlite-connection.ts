@@ -29,6 +29,11 @@ function openNative(file: string): BetterSqlite3.Database {
   }
 }
 
+/** Rows a sample of sq_tasks looks up. */
+const SAMPLED_ROWS = 5000
+const LOWEST_ROWID = `(select min(rowid) from "sq_tasks")`
+const ROWID_SPAN = `((select max(rowid) from "sq_tasks") - ${LOWEST_ROWID} + 1)`
+
 const SQLITE_SPELLING: SqlSpelling = {
   param: () => '?',
   // The time as ISO-8601 UTC text with ms, which sorts in time order (see task-row.ts's Timestamp).
@@ -48,6 +53,17 @@ const SQLITE_SPELLING: SqlSpelling = {
   orderedJsonRows: (parameter) => `json_each(${parameter}) as r where true order by r.key`,
   lockForClaim: '',
   claimTieBreak: 'rowid',
+  // Systematic: one row looked up by rowid in each of SAMPLED_ROWS equal spans of the rowids, at a random
+  // place in it (rows are appended in time order, so each period is sampled); a purged rowid finds none.
+  // CROSS JOIN keeps the lookups the outer loop (else a status filter walks its index); min and max apart,
+  // each a seek (together they scan).
+  viaClaimIndex: ' indexed by "sq_tasks_claim"',
+  taskSample: {
+    from: `(select "sq_tasks".* from (with recursive "k"("i") as (select 0 union all select "i" + 1 from "k"
+      where "i" < ${SAMPLED_ROWS - 1}) select ${LOWEST_ROWID} + cast(("i" + abs(random() % 1000000) / 1000000.0) * ${ROWID_SPAN} / ${SAMPLED_ROWS} as integer) as "r"
+      from "k") as "picked" cross join "sq_tasks" on "sq_tasks".rowid = "picked"."r") as "sample"`,
+    scale: `(${ROWID_SPAN} / ${SAMPLED_ROWS}.0)`,
+  },
 }
 
 /** The native connection with a statement cache, shared by the SQL written out and by Kysely. */
