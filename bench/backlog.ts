@@ -262,7 +262,7 @@ export async function backlog(o: BacklogOptions): Promise<BacklogFigures[]> {
   return figures
 }
 
-function print(figures: BacklogFigures[]): void {
+export function printBacklog(figures: BacklogFigures[]): void {
   const round = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(0))
   for (const f of figures) {
     console.log(`\n${f.kind}: ${f.queued} queued + ${f.ended} ended (seeded in ${round(f.seedMs / 1000)} s)`)
@@ -288,7 +288,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
   const only = arg('only', '')
   const kinds = only ? [only as Kind] : undefined
   const wholePurge = process.argv.includes('--whole-purge')
-  print(
+  printBacklog(
     await backlog({
       queued: Number(arg('queued', '1000000')),
       ended: Number(arg('ended', '1000000')),

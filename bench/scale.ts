@@ -8,7 +8,12 @@
  *   statements and transactions per task beyond the idle load (the enqueue included), the database's CPU
  *   per task, the most connections held, and pickup p50/p99 from the tasks' records (created → started).
  *
- * It runs on a PostgreSQL cluster of its own (scripts/chaos/cluster.ts: a free port, 200 connections,
+ * Then (bench/io-bound.ts, SCALE_IO=0 skips it) 1,000 tasks of `await sleep(1000)` at c=1,000 by sq with
+ * --tasks-per-process beside BullMQ's in-process worker; and (bench/backlog.ts, SCALE_BACKLOG=N queued and N
+ * ended, default 1,000,000; 0 skips it) claims, reads, an open dashboard and a purge over a big backlog, on
+ * PostgreSQL.
+ *
+ * The workers' runs are on a PostgreSQL cluster of their own (scripts/chaos/cluster.ts: a free port, 200 connections,
  * pg_stat_statements loaded), dropped at the end. Statements are pg_stat_statements' calls in the
  * database; transactions are pg_stat_database's commits and rollbacks, which also count each listening
  * connection's read of every notification (PostgreSQL signals every listener of the database); database
@@ -24,6 +29,8 @@ import { pgClient, scratch } from './env.js'
 import { sleep, waitUntil } from './process.js'
 import { num, percentile, table } from './report.js'
 import { startWorker } from './sq.js'
+import { ioBound, ioBoundTable } from './io-bound.js'
+import { backlog, printBacklog } from './backlog.js'
 
 const SIZES = (process.env.SCALE_WORKERS ?? '1,4,16,64').split(',').map(Number)
 const IDLE_MS = Number(process.env.SCALE_IDLE_S ?? 30) * 1000
@@ -32,6 +39,8 @@ const GAP_MS = Number(process.env.SCALE_GAP_MS ?? 25)
 /** Long enough for every idle backend to have reported its counts (PostgreSQL: within 10 s of idling). */
 const STATS_SETTLE_MS = 11_000
 const TICK_MS = 10
+const IO = process.env.SCALE_IO !== '0'
+const BACKLOG = Number(process.env.SCALE_BACKLOG ?? 1_000_000)
 const REGISTER_MS = 90_000
 
 interface Figures {
@@ -241,6 +250,11 @@ async function main(): Promise<void> {
     await cluster.drop()
   }
   process.stdout.write(`${report(all)}\n`)
+  if (IO) {
+    process.stderr.write('scale: I/O-bound tasks…\n')
+    process.stdout.write(`\n1,000 tasks of await sleep(1000) at c=1,000\n${ioBoundTable(await ioBound())}\n`)
+  }
+  if (BACKLOG > 0) printBacklog(await backlog({ queued: BACKLOG, ended: BACKLOG, kinds: ['postgres'] }))
 }
 
 await main()
