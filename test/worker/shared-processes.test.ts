@@ -149,80 +149,73 @@ for (const dialect of DIALECTS) {
       return { worker, id, pid, siblings }
     }
 
+    /**
+     * Opens the gate; each sibling completes, on in the first one's process (`pid`), or (`givenBack`) once
+     * given back uncharged, in a new one. Then the worker stops cleanly.
+     */
+    async function siblingsComplete(
+      { worker, pid, siblings }: Awaited<ReturnType<typeof withSiblings>>,
+      gate: string,
+      givenBack: boolean,
+    ) {
+      if (givenBack)
+        for (const sibling of siblings)
+          await worker.waitForOutput(
+            new RegExp(`gave back ${sibling} in [0-9.]+s: its task process was killed for another`),
+          )
+      fs.writeFileSync(gate, '')
+      for (const sibling of siblings) {
+        const t = await s.waitForStatus(sibling)
+        assert.equal(t.status, 'completed', t.error ?? '')
+        if (givenBack) {
+          assert.equal(t.attempts, 1, 'the give-back spent no attempt')
+          assert.notEqual(t.output, pid, 'the sibling ran again in a new process')
+        } else assert.equal(t.output, pid, "the sibling ran on in the first one's process")
+      }
+      worker.signal('SIGTERM')
+      assert.equal((await worker.ended()).code, 0, worker.output)
+    }
+
     it('a timed-out task that honours its AbortSignal times out; its process and siblings live on', async () => {
       const gate = s.file('gate')
-      const { worker, id, pid, siblings } = await withSiblings('polite', gate, ['--timeout', '6'])
+      const run = await withSiblings('polite', gate, ['--timeout', '6'])
+      const { id } = run
       const timedOut = await s.waitForStatus(id)
       assert.equal(timedOut.status, 'failed')
       assert.equal(timedOut.error, 'Task timed out after 6 seconds')
       assert.match(timedOut.log ?? '', /asked to stop: sq: the task timed out/)
-      fs.writeFileSync(gate, '')
-      for (const sibling of siblings) {
-        const t = await s.waitForStatus(sibling)
-        assert.equal(t.status, 'completed', t.error ?? '')
-        assert.equal(t.output, pid, 'the sibling ran on in the process of the timed-out task')
-      }
-      worker.signal('SIGTERM')
-      assert.equal((await worker.ended()).code, 0, worker.output)
+      await siblingsComplete(run, gate, false)
     })
 
     it('a timed-out task that ignores its AbortSignal has its process killed; its siblings are given back and run', async () => {
       const gate = s.file('gate')
-      const { worker, id, pid, siblings } = await withSiblings('stubborn', gate, ['--timeout', '6'])
+      const run = await withSiblings('stubborn', gate, ['--timeout', '6'])
+      const { id } = run
       const timedOut = await s.waitForStatus(id)
       assert.equal(timedOut.status, 'failed')
       assert.equal(timedOut.error, 'Task timed out after 6 seconds')
-      for (const sibling of siblings)
-        await worker.waitForOutput(
-          new RegExp(`gave back ${sibling} in [0-9.]+s: its task process was killed for another`),
-        )
-      fs.writeFileSync(gate, '')
-      for (const sibling of siblings) {
-        const t = await s.waitForStatus(sibling)
-        assert.equal(t.status, 'completed', t.error ?? '')
-        assert.equal(t.attempts, 1, 'the give-back spent no attempt')
-        assert.notEqual(t.output, pid, 'the sibling ran again in a new process')
-      }
-      worker.signal('SIGTERM')
-      assert.equal((await worker.ended()).code, 0, worker.output)
+      await siblingsComplete(run, gate, true)
     })
 
     it('sq cancel of a task in a shared process stops it and leaves its siblings running', async () => {
       const gate = s.file('gate')
-      const { worker, id, pid, siblings } = await withSiblings('polite', gate)
+      const run = await withSiblings('polite', gate)
+      const { worker, id } = run
       const cancel = s.sq(['cancel', id])
       assert.equal((await cancel.ended()).code, 0, cancel.output)
       assert.equal((await s.waitForStatus(id)).status, 'cancelled')
       await worker.waitForOutput(new RegExp(`stopped ${id}: it was cancelled`))
-      fs.writeFileSync(gate, '')
-      for (const sibling of siblings) {
-        const t = await s.waitForStatus(sibling)
-        assert.equal(t.status, 'completed', t.error ?? '')
-        assert.equal(t.output, pid, 'the sibling ran on in the process of the cancelled task')
-      }
-      worker.signal('SIGTERM')
-      assert.equal((await worker.ended()).code, 0, worker.output)
+      await siblingsComplete(run, gate, false)
     })
 
     it('sq cancel of a task that ignores its AbortSignal kills its process; its siblings are given back and run', async () => {
       const gate = s.file('gate')
-      const { worker, id, pid, siblings } = await withSiblings('stubborn', gate)
+      const run = await withSiblings('stubborn', gate)
+      const { id } = run
       const cancel = s.sq(['cancel', id])
       assert.equal((await cancel.ended()).code, 0, cancel.output)
-      for (const sibling of siblings)
-        await worker.waitForOutput(
-          new RegExp(`gave back ${sibling} in [0-9.]+s: its task process was killed for another`),
-        )
       assert.equal((await s.get(id)).status, 'cancelled')
-      fs.writeFileSync(gate, '')
-      for (const sibling of siblings) {
-        const t = await s.waitForStatus(sibling)
-        assert.equal(t.status, 'completed', t.error ?? '')
-        assert.equal(t.attempts, 1, 'the give-back spent no attempt')
-        assert.notEqual(t.output, pid, 'the sibling ran again in a new process')
-      }
-      worker.signal('SIGTERM')
-      assert.equal((await worker.ended()).code, 0, worker.output)
+      await siblingsComplete(run, gate, true)
     })
 
     it('one task per process (the default): a timed-out task is asked to stop before its process is killed', async () => {
