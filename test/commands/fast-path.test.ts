@@ -152,6 +152,7 @@ for (const dialect of DIALECTS) {
         { args: ['list', '--db', 'postgres://ann:s3cret@127.0.0.1:1/none'], code: 1 },
         { args: ['list', '--db', 'mysql://x/y'], code: 2 },
         { args: ['worker', '--burst', '--queue', ','], code: 2 },
+        { args: ['worker', '--burst', '-c', '300'], code: 2 },
       ]
       for (const c of cases) {
         const r = await both(c.args)
@@ -185,7 +186,6 @@ for (const dialect of DIALECTS) {
         ['list', '-qf'],
         ['show'],
         ['worker', '--concurrency', '0'],
-        ['worker', '-c', '300'],
         ['worker', '--log-level', 'loud'],
         ['worker', '--burst', '--quiet', '--log-level', 'warn'],
         ['worker', 'extra'],
