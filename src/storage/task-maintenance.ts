@@ -46,14 +46,18 @@ export async function purgeTasks(
 
 /**
  * Deletes the tasks of one status modified before `cutoff`, a batch per write, until none is left or
- * `stop` aborts. Picked as a claim picks (lockForClaim), so a row requeued meanwhile is judged as it is
- * now and kept; deleted by primary key (the pick's conditions again would walk SQLite's status range).
+ * `stop` aborts. Each batch walks the status index onward from the last one's newest `modified` (ties
+ * included: the rows of it already deleted are skipped as dead), not from the oldest: on PostgreSQL the
+ * rows deleted stay in the index and heap until vacuumed, and re-walking them made each batch slower.
+ * Picked as a claim picks (lockForClaim), so a row requeued meanwhile is judged as it is now and kept;
+ * deleted by primary key (the pick's conditions again would walk SQLite's status range).
  */
 async function deleteEnded(backend: Backend, status: Status, cutoff: string, stop?: AbortSignal): Promise<number> {
   let deleted = 0
+  let from: string | null = null
   while (!stop?.aborted) {
     const began = performance.now()
-    const result = await backend.exclusive((trx) =>
+    const rows: { modified: Date | string }[] = await backend.exclusive((trx) =>
       trx.db
         .deleteFrom('sq_tasks')
         .where('id', 'in', (eb) =>
@@ -62,14 +66,22 @@ async function deleteEnded(backend: Backend, status: Status, cutoff: string, sto
             .select('id')
             .where('status', '=', status)
             .where('modified', '<', cutoff)
+            .$if(from !== null, (qb) => qb.where('modified', '>=', from ?? cutoff))
+            .orderBy('modified')
             .limit(DELETE_BATCH)
             .modifyEnd(sql.raw(backend.spelling.lockForClaim)),
         )
-        .executeTakeFirst(),
+        .returning('modified')
+        .execute(),
     )
-    const n = Number(result.numDeletedRows)
-    deleted += n
-    if (n < DELETE_BATCH) break
+    deleted += rows.length
+    if (rows.length < DELETE_BATCH) break
+    // Read back as ISO text (PostgreSQL's to the ms: a bound a little earlier only re-walks a few dead rows).
+    from =
+      rows
+        .map((r) => backend.toIso(r.modified))
+        .sort()
+        .at(-1) ?? null
     await new Promise((resolve) => setTimeout(resolve, (performance.now() - began) * REST_PER_BATCH))
   }
   return deleted
