@@ -10,8 +10,12 @@ export function taskMatches(column: string, pattern: string): RawBuilder<boolean
   return sql<boolean>`lower(${sql.ref(column)}) like ${globToLike(pattern.toLowerCase())} escape '\\'`
 }
 
-/** Rows one delete takes: each batch is a short write of its own, never one long lock over a big purge. */
-const DELETE_BATCH = 500
+/**
+ * Rows one delete takes: each batch is a short write of its own, never one long lock over a big purge.
+ * Fewer where a batch holds the one write lock (SQLite): a worker waiting for it sleeps in steps that
+ * lengthen (1, 2, 5, 10, 15, 20 ms…), so a longer hold costs it more than the hold itself.
+ */
+const deleteBatch = (backend: Backend) => (backend.concurrentWriters ? 500 : 200)
 /**
  * After each batch the purge rests this many times as long as the batch took: it holds the database at most
  * a fifth of its time, so workers running meanwhile keep (on SQLite, get) the write lock most of the time.
@@ -54,6 +58,7 @@ export async function purgeTasks(
  */
 async function deleteEnded(backend: Backend, status: Status, cutoff: string, stop?: AbortSignal): Promise<number> {
   let deleted = 0
+  const batch = deleteBatch(backend)
   let from: string | null = null
   while (!stop?.aborted) {
     const began = performance.now()
@@ -68,14 +73,14 @@ async function deleteEnded(backend: Backend, status: Status, cutoff: string, sto
             .where('modified', '<', cutoff)
             .$if(from !== null, (qb) => qb.where('modified', '>=', from ?? cutoff))
             .orderBy('modified')
-            .limit(DELETE_BATCH)
+            .limit(batch)
             .modifyEnd(sql.raw(backend.spelling.lockForClaim)),
         )
         .returning('modified')
         .execute(),
     )
     deleted += rows.length
-    if (rows.length < DELETE_BATCH) break
+    if (rows.length < batch) break
     // Read back as ISO text (PostgreSQL's to the ms: a bound a little earlier only re-walks a few dead rows).
     from =
       rows
