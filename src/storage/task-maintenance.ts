@@ -52,7 +52,7 @@ export async function purgeTasks(
  * Deletes the tasks of one status modified before `cutoff`, a batch per write, until none is left or
  * `stop` aborts. Each batch walks the status index onward from the last one's newest `modified` (ties
  * included: the rows of it already deleted are skipped as dead), not from the oldest: on PostgreSQL the
- * rows deleted stay in the index and heap until vacuumed, and re-walking them made each batch slower.
+ * rows deleted stay in the index until vacuumed, and walking them again would slow each batch.
  * Picked as a claim picks (lockForClaim), so a row requeued meanwhile is judged as it is now and kept;
  * deleted by primary key (the pick's conditions again would walk SQLite's status range).
  */
