@@ -10,8 +10,12 @@ export function taskMatches(column: string, pattern: string): RawBuilder<boolean
   return sql<boolean>`lower(${sql.ref(column)}) like ${globToLike(pattern.toLowerCase())} escape '\\'`
 }
 
-/** Rows one delete takes: each batch is a short write of its own, never one long lock over a big purge. */
-const DELETE_BATCH = 500
+/**
+ * Rows one delete takes: each batch is a short write of its own, never one long lock over a big purge.
+ * Fewer where a batch holds the one write lock (SQLite): a worker waiting for it sleeps in steps that
+ * lengthen (1, 2, 5, 10, 15, 20 ms…), so a longer hold costs it more than the hold itself.
+ */
+const deleteBatch = (backend: Backend) => (backend.concurrentWriters ? 500 : 200)
 /**
  * After each batch the purge rests this many times as long as the batch took: it holds the database at most
  * a fifth of its time, so workers running meanwhile keep (on SQLite, get) the write lock most of the time.
@@ -46,14 +50,19 @@ export async function purgeTasks(
 
 /**
  * Deletes the tasks of one status modified before `cutoff`, a batch per write, until none is left or
- * `stop` aborts. Picked as a claim picks (lockForClaim), so a row requeued meanwhile is judged as it is
- * now and kept; deleted by primary key (the pick's conditions again would walk SQLite's status range).
+ * `stop` aborts. Each batch walks the status index onward from the last one's newest `modified` (ties
+ * included: the rows of it already deleted are skipped as dead), not from the oldest: on PostgreSQL the
+ * rows deleted stay in the index until vacuumed, and walking them again would slow each batch.
+ * Picked as a claim picks (lockForClaim), so a row requeued meanwhile is judged as it is now and kept;
+ * deleted by primary key (the pick's conditions again would walk SQLite's status range).
  */
 async function deleteEnded(backend: Backend, status: Status, cutoff: string, stop?: AbortSignal): Promise<number> {
   let deleted = 0
+  const batch = deleteBatch(backend)
+  let from: string | null = null
   while (!stop?.aborted) {
     const began = performance.now()
-    const result = await backend.exclusive((trx) =>
+    const rows: { modified: Date | string }[] = await backend.exclusive((trx) =>
       trx.db
         .deleteFrom('sq_tasks')
         .where('id', 'in', (eb) =>
@@ -62,14 +71,22 @@ async function deleteEnded(backend: Backend, status: Status, cutoff: string, sto
             .select('id')
             .where('status', '=', status)
             .where('modified', '<', cutoff)
-            .limit(DELETE_BATCH)
+            .$if(from !== null, (qb) => qb.where('modified', '>=', from ?? cutoff))
+            .orderBy('modified')
+            .limit(batch)
             .modifyEnd(sql.raw(backend.spelling.lockForClaim)),
         )
-        .executeTakeFirst(),
+        .returning('modified')
+        .execute(),
     )
-    const n = Number(result.numDeletedRows)
-    deleted += n
-    if (n < DELETE_BATCH) break
+    deleted += rows.length
+    if (rows.length < batch) break
+    // Read back as ISO text (PostgreSQL's to the ms: a bound a little earlier only re-walks a few dead rows).
+    from =
+      rows
+        .map((r) => backend.toIso(r.modified))
+        .sort()
+        .at(-1) ?? null
     await new Promise((resolve) => setTimeout(resolve, (performance.now() - began) * REST_PER_BATCH))
   }
   return deleted

@@ -151,6 +151,22 @@ for (const dialect of DIALECTS) {
       assert.match(text, /failed: 3\b/i, 'an exact count is not')
     })
 
+    it('purges every task of a run of equal timestamps that a batch boundary cuts', async function () {
+      this.timeout(120_000)
+      // Whole ms, so that no precision below the bound a batch resumes from tells the ties apart.
+      const at = (secondsAgo: number) => new Date(Math.floor(Date.now() / 1000 - secondsAgo) * 1000).toISOString()
+      const p = t.d.spelling.param
+      // 700 at one instant, 700 at the next: the batches of 500 end inside each run.
+      await bulkInsert(t.d, 700, 'completed')
+      await t.d.query(`update "sq_tasks" set "modified" = ${p(1)}`, [at(7200)])
+      await bulkInsert(t.d, 700, 'completed')
+      await t.d.query(`update "sq_tasks" set "modified" = ${p(1)} where "modified" <> ${p(2)}`, [at(7199), at(7200)])
+      await bulkInsert(t.d, 5, 'completed')
+      const purged = await sqJson(t.db, ['purge', '--older-than', '1h', '--json'])
+      assert.deepEqual(purged, { deleted: 1400, dry_run: false })
+      assert.equal(await count(t.d, `select count(*) as "n" from "sq_tasks"`), 5, 'the recent ones are kept')
+    })
+
     it('purges in batches every old ended task with its runs and chunks, and nothing else', async function () {
       this.timeout(120_000)
       await bulkInsert(t.d, 1100, 'completed', 7200)
