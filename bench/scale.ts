@@ -60,7 +60,7 @@ interface Figures {
   pickups: number[]
 }
 
-/** Statements, commits + rollbacks of the database so far, its server processes' CPU time (ms) and count. */
+/** Statements, commits + rollbacks of the database so far, and its server processes. */
 async function load(stats: pg.Client, db: string) {
   const { rows } = await stats.query<{ statements: string; tx: string; pids: number[] }>(
     `select (select coalesce(sum(calls), 0) from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = $1)::text as statements,
@@ -69,45 +69,73 @@ async function load(stats: pg.Client, db: string) {
     [db],
   )
   const { statements, tx, pids } = rows[0]!
-  return {
-    statements: Number(statements),
-    tx: Number(tx),
-    cpuMs: pids.reduce((sum, pid) => sum + cpuMs(pid), 0),
-    connections: pids.length,
-  }
+  return { statements: Number(statements), tx: Number(tx), pids }
 }
 
-function cpuMs(pid: number): number {
+/** CPU time (ms) of a process so far; undefined once it is gone. */
+function cpuMs(pid: number): number | undefined {
   try {
     // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
     return (Number(fields[11]) + Number(fields[12])) * TICK_MS
   } catch {
-    return 0 // gone meanwhile
+    return undefined
   }
 }
 
 /**
- * Backends that exit within a window take their CPU time with them; the workers' connections stay
- * open, so the windows below only lose the bench's own short-lived ones.
+ * The server processes' CPU over a window, read every 250 ms: each process from its value at the window's
+ * start (or 0, born within it) to the last value read, so one that exits (a pool's connection closing)
+ * keeps what it spent. One born and gone between two reads is missed.
  */
+class CpuTally {
+  private readonly spent = new Map<number, { from: number; to: number }>()
+
+  constructor(pids: number[]) {
+    this.note(pids, false)
+  }
+
+  note(pids: number[], born = true): void {
+    for (const pid of pids) {
+      const ms = cpuMs(pid)
+      if (ms === undefined) continue
+      const seen = this.spent.get(pid)
+      if (seen) seen.to = ms
+      else this.spent.set(pid, { from: born ? 0 : ms, to: ms })
+    }
+  }
+
+  get ms(): number {
+    let sum = 0
+    for (const { from, to } of this.spent.values()) sum += to - from
+    return sum
+  }
+}
+
+/** Statements, transactions, server CPU and the most connections over `run`. */
 async function window(stats: pg.Client, db: string, run: () => Promise<void>) {
   const before = await load(stats, db)
-  let peakConnections = before.connections
+  const cpu = new CpuTally(before.pids)
+  let peakConnections = before.pids.length
   const sampling = setInterval(() => {
     load(stats, db).then(
-      (l) => (peakConnections = Math.max(peakConnections, l.connections)),
+      (l) => {
+        peakConnections = Math.max(peakConnections, l.pids.length)
+        cpu.note(l.pids)
+      },
       () => {},
     )
   }, 250)
   const started = performance.now()
   await run().finally(() => clearInterval(sampling))
   const ms = performance.now() - started
-  const statements = (await load(stats, db)).statements - before.statements
+  const end = await load(stats, db)
+  cpu.note(end.pids)
+  const statements = end.statements - before.statements
   await sleep(STATS_SETTLE_MS)
   const after = await load(stats, db)
   const tx = after.tx - before.tx
-  return { ms, statements, tx, cpuMs: after.cpuMs - before.cpuMs, settleMs: STATS_SETTLE_MS, peakConnections }
+  return { ms, statements, tx, cpuMs: cpu.ms, settleMs: STATS_SETTLE_MS, peakConnections }
 }
 
 /** `n` workers of `-c 1`; the last line of each one that exits with an error (e.g. refused by the server). */
@@ -142,10 +170,10 @@ async function measure(cluster: PgCluster, workers: number, stats: pg.Client): P
     // Start-up done (each worker registered, rescued, and is idle) and its transactions reported.
     await sleep(STATS_SETTLE_MS)
     const idle = await window(stats, db, () => sleep(IDLE_MS))
-    const { connections } = await load(stats, db)
+    const connections = (await load(stats, db)).pids.length
     const idleTxPerMs = idle.tx / (idle.ms + idle.settleMs)
     const idleStatementsPerMs = idle.statements / idle.ms
-    const idleCpuPerMs = idle.cpuMs / (idle.ms + idle.settleMs)
+    const idleCpuPerMs = idle.cpuMs / idle.ms
 
     const q = await openQueue({ db: url, root: scratch() })
     const ids: string[] = []
@@ -178,7 +206,7 @@ async function measure(cluster: PgCluster, workers: number, stats: pg.Client): P
       statementsPerTask: (trickle.statements - idleStatementsPerMs * trickle.ms - own) / TASKS,
       txPerTask: (beyondIdle(trickle.tx, idleTxPerMs) - own) / TASKS,
       peakConnections: trickle.peakConnections,
-      cpuMsPerTask: beyondIdle(trickle.cpuMs, idleCpuPerMs) / TASKS,
+      cpuMsPerTask: (trickle.cpuMs - idleCpuPerMs * trickle.ms) / TASKS,
       pickups: tasks.map((t) => Date.parse(t.started!) - Date.parse(t.created)).sort((a, b) => a - b),
     }
   } finally {
