@@ -3,7 +3,7 @@
  * database; a task's `createTask` gets the worker's settings by environment, the URL's password by IPC.
  */
 import { spawn } from 'node:child_process'
-import { runContext } from '../current-task.js'
+import { installRunContext } from '../current-task.js'
 import { inheritDatabaseUrl } from '../inherited-database.js'
 import { exportOf, importReferenced, loadTaskFunction } from '../loader.js'
 import { parseStoredArgs } from '../queue/args.js'
@@ -25,6 +25,10 @@ type TaskFunction = (args: TaskArgs) => unknown
 
 /** A run's rss is sampled only once it has lasted this long, and this often after that. */
 const SAMPLE_MS = 100
+
+/** Runs share this process (`--tasks-per-process` above 1): each begins as it comes, in its own async context. */
+const shared = process.argv.includes(SHARED_ARG)
+const runContext = installRunContext(shared)
 
 /**
  * The hooks module's functions (`hooks` / SQ_HOOKS), run in this order: beforeJob, beforeLoop and afterLoop
@@ -132,6 +136,16 @@ function isIterator(value: unknown): value is AsyncIterator<unknown> | Iterator<
   )
 }
 
+/** A reading of this process's rss younger than this serves again: each costs a read of /proc (~8 µs). */
+const RSS_FRESH_MS = 20
+let lastRss = { at: Number.NEGATIVE_INFINITY, bytes: 0 }
+
+function currentRss(): number {
+  const now = performance.now()
+  if (now - lastRss.at >= RSS_FRESH_MS) lastRss = { at: now, bytes: process.memoryUsage.rss() }
+  return lastRss.bytes
+}
+
 /**
  * Measures one run's CPU time and peak memory, cheaply enough for a no-op task: a getrusage at each end,
  * and rss samples only for a run that lasts past SAMPLE_MS. ru_maxrss is the process's lifetime peak: the
@@ -140,7 +154,7 @@ function isIterator(value: unknown): value is AsyncIterator<unknown> | Iterator<
 function measureRun(): () => { cpuMs: number; peakRss: number } {
   const start = process.resourceUsage()
   let sampled = 0
-  const sample = () => (sampled = Math.max(sampled, process.memoryUsage.rss()))
+  const sample = () => (sampled = Math.max(sampled, currentRss()))
   let interval: NodeJS.Timeout | undefined
   const late = setTimeout(() => {
     sample()
@@ -161,8 +175,17 @@ async function run(request: RunRequest): Promise<TaskResult> {
   const controller = new AbortController()
   controllers.set(request.id, controller)
   const { id, task, attempt } = request
+  // The signal made only when asked for: an AbortSignal is an EventTarget, dear beside a no-op task.
+  const current = {
+    id,
+    task,
+    attempt,
+    get signal() {
+      return controller.signal
+    },
+  }
   try {
-    return await runContext().run({ id, task, attempt, signal: controller.signal }, () => runTask(request))
+    return await runContext.run(current, () => runTask(request))
   } finally {
     controllers.delete(request.id)
   }
@@ -250,11 +273,10 @@ async function runNow(request: RunRequest): Promise<void> {
   void send({ type: 'done', id: request.id, result })
 }
 
-const shared = process.argv.includes(SHARED_ARG)
 if (shared) {
   // A timer a finished run left keeps the run's context, not its log.
   const toRunLog = (data: string) => {
-    const run = runContext().getStore()
+    const run = runContext.getStore()
     return run && controllers.has(run.id) ? send({ type: 'log', id: run.id, data }) : undefined
   }
   routeWrites(process.stdout, toRunLog)

@@ -58,9 +58,10 @@ export function leaveTimer() {
   return 'returned'
 }
 
-export function whoami() {
+export async function whoami() {
   const { id, task, attempt, signal } = currentTask()
-  return { id, task, attempt, aborted: signal.aborted }
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  return { id, task, attempt, aborted: signal.aborted, afterAwait: currentTask().id }
 }
 `
 
@@ -123,13 +124,21 @@ for (const dialect of DIALECTS) {
       assert.equal((await worker.ended()).code, 0, worker.output)
     })
 
-    it('a task reads its id, reference and attempt from currentTask()', async () => {
-      const id = await s.enqueue('tasks#whoami')
-      await s.burst(['--tasks-per-process', '2'])
-      const t = await s.get(id)
-      assert.equal(t.status, 'completed', t.error ?? '')
-      assert.deepEqual(JSON.parse(t.output!), { id, task: 'tasks#whoami', attempt: 1, aborted: false })
-    })
+    for (const [mode, flags] of [
+      ['one at a time', []],
+      ['shared', ['-c', '2', '--tasks-per-process', '2']],
+    ] as const) {
+      it(`a task reads its id, reference and attempt from currentTask() (${mode})`, async () => {
+        const ids = [await s.enqueue('tasks#whoami'), await s.enqueue('tasks#whoami')]
+        await s.burst([...flags])
+        for (const id of ids) {
+          const t = await s.get(id)
+          assert.equal(t.status, 'completed', t.error ?? '')
+          const expected = { id, task: 'tasks#whoami', attempt: 1, aborted: false, afterAwait: id }
+          assert.deepEqual(JSON.parse(t.output!), expected)
+        }
+      })
+    }
 
     /**
      * A worker of 3 tasks per process runs `first` (polite or stubborn), then two siblings that wait for
