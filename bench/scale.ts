@@ -11,7 +11,8 @@
  * Then (bench/io-bound.ts, SCALE_IO=0 skips it) 1,000 tasks of `await sleep(1000)` at c=1,000 by sq with
  * --tasks-per-process beside BullMQ's in-process worker; and (bench/backlog.ts, SCALE_BACKLOG=N queued and N
  * ended, default 1,000,000; 0 skips it) claims, reads, an open dashboard and a purge over a big backlog, on
- * PostgreSQL.
+ * PostgreSQL; and (bench/baseline.ts, SCALE_BASELINE=REF, default the commit the goals were set at; '' skips it)
+ * no-op throughput at c=4 in the default mode beside that commit's build, in the same run.
  *
  * The workers' runs are on a PostgreSQL cluster of their own (scripts/chaos/cluster.ts: a free port, 200 connections,
  * pg_stat_statements loaded), dropped at the end. Statements are pg_stat_statements' calls in the
@@ -31,6 +32,7 @@ import { num, percentile, table } from './report.js'
 import { startWorker } from './sq.js'
 import { ioBound, ioBoundTable } from './io-bound.js'
 import { backlog, printBacklog } from './backlog.js'
+import { noopBaseline, noopBaselineTable } from './baseline.js'
 
 const SIZES = (process.env.SCALE_WORKERS ?? '1,4,16,64').split(',').map(Number)
 const IDLE_MS = Number(process.env.SCALE_IDLE_S ?? 30) * 1000
@@ -42,6 +44,8 @@ const TICK_MS = 10
 const IO = process.env.SCALE_IO !== '0'
 const BACKLOG = Number(process.env.SCALE_BACKLOG ?? 1_000_000)
 const REGISTER_MS = 90_000
+/** The commit of main when the goals of bench:scale were set: no-op throughput must be at least its. */
+const BASELINE = process.env.SCALE_BASELINE ?? '75f2715'
 
 interface Figures {
   workers: number
@@ -281,6 +285,13 @@ async function main(): Promise<void> {
   if (IO) {
     process.stderr.write('scale: I/O-bound tasks…\n')
     process.stdout.write(`\n1,000 tasks of await sleep(1000) at c=1,000\n${ioBoundTable(await ioBound())}\n`)
+  }
+  if (BASELINE) {
+    process.stderr.write(`scale: no-op throughput beside ${BASELINE}…\n`)
+    const rows = await noopBaseline(BASELINE)
+    process.stdout.write(
+      `\nNo-op tasks/s at c=4, one task per process, beside ${BASELINE}\n${noopBaselineTable(BASELINE, rows)}\n`,
+    )
   }
   if (BACKLOG > 0) printBacklog(await backlog({ queued: BACKLOG, ended: BACKLOG, kinds: ['postgres'] }))
 }

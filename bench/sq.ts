@@ -15,6 +15,17 @@ import { onceOk, sleep, steadyRate, waitUntil, withTimeout } from './process.js'
 export type Kind = 'sqlite' | 'postgres'
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/run.js')
 
+/** An sq build to measure: this checkout's, or another commit's (bench/baseline.ts). */
+export interface Build {
+  label: string
+  /** Its `bin/run.js`. */
+  bin: string
+  /** Its library's openQueue: a store is filled by the build that runs it. */
+  openQueue: typeof openQueue
+}
+
+export const THIS_BUILD: Build = { label: 'this checkout', bin: BIN, openQueue }
+
 /** A scratch sq database; `drop` removes it. */
 export interface Store {
   url: string
@@ -34,7 +45,7 @@ export async function freshStore(kind: Kind, template?: string): Promise<Store> 
   return { url: pgUrl(name), drop: () => dropPgDatabase(name) }
 }
 
-const open = (url: string) => openQueue({ db: url, root: scratch() })
+const open = (url: string, build = THIS_BUILD) => build.openQueue({ db: url, root: scratch() })
 
 async function enqueueNoops(q: Queue, n: number): Promise<void> {
   // sq has no bulk enqueue: one enqueue (one transaction) per task.
@@ -48,14 +59,15 @@ const templates = new Map<string, () => Promise<string>>()
  * run (a file copy, or CREATE DATABASE … TEMPLATE): a PostgreSQL enqueue is one commit, ~2 ms here, so
  * refilling 5,000 tasks per run would cost more than the runs. Returns the file or database name.
  */
-export function filledTemplate(kind: Kind, n: number): Promise<string> {
-  const key = `${kind}:${n}`
+export function filledTemplate(kind: Kind, n: number, build = THIS_BUILD): Promise<string> {
+  const key = `${build.label}:${kind}:${n}`
   let template = templates.get(key)
   if (!template) {
     template = onceOk(async () => {
-      const name = kind === 'sqlite' ? sqliteFile(`template${n}`) : await createPgDatabase(`sq_tpl${n}`)
+      const tag = `${build === THIS_BUILD ? 'template' : 'baseline'}${n}`
+      const name = kind === 'sqlite' ? sqliteFile(tag) : await createPgDatabase(`sq_${tag}`)
       if (kind === 'sqlite') removeSqlite(name) // a fill cut short
-      const q = await open(kind === 'sqlite' ? name : pgUrl(name))
+      const q = await open(kind === 'sqlite' ? name : pgUrl(name), build)
       try {
         await enqueueNoops(q, n)
       } finally {
@@ -72,8 +84,8 @@ export function filledTemplate(kind: Kind, n: number): Promise<string> {
  * Starts `sq worker`; `exited` rejects when it fails. `stop()` sends SIGTERM: the worker finishes the
  * tasks it runs and exits 0 — or, were it already on its way out, dies of the signal, which is fine too.
  */
-export function startWorker(url: string, args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'worker', '--db', url, ...args], {
+export function startWorker(url: string, args: string[], bin = BIN) {
+  const child = spawn(process.execPath, [bin, 'worker', '--db', url, ...args], {
     cwd: scratch(),
     stdio: ['ignore', 'ignore', 'pipe'],
   })
@@ -96,11 +108,17 @@ export function startWorker(url: string, args: string[]) {
  * No-op tasks/s of `sq worker --burst -c c` over n queued tasks. Not done runMs after its first
  * completed task, it gets SIGTERM: it finishes the tasks it runs and exits.
  */
-export async function sqThroughput(kind: Kind, c: number, n: number, runMs: number): Promise<number> {
-  const store = await freshStore(kind, await filledTemplate(kind, n))
-  const q = await open(store.url)
+export async function sqThroughput(
+  kind: Kind,
+  c: number,
+  n: number,
+  runMs: number,
+  build = THIS_BUILD,
+): Promise<number> {
+  const store = await freshStore(kind, await filledTemplate(kind, n, build))
+  const q = await open(store.url, build)
   try {
-    const { exited, stop } = startWorker(store.url, ['--burst', '--concurrency', String(c)])
+    const { exited, stop } = startWorker(store.url, ['--burst', '--concurrency', String(c)], build.bin)
     let ended = false
     exited.then(
       () => (ended = true),
