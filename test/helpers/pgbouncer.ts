@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
+import { freePort } from '../../scripts/chaos/cluster.js'
 import { waitFor } from './wait.js'
 
 /** Debian's package installs it in /usr/sbin, often not on a user's PATH. */
@@ -36,7 +36,7 @@ export interface PgBouncer {
 export async function startPgBouncer(server: string, poolSize: number): Promise<PgBouncer> {
   const binary = pgbouncerBinary()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sq-pgbouncer-'))
-  const port = await sparePort()
+  const port = await freePort()
   const { hostname, port: serverPort } = new URL(server)
   fs.writeFileSync(path.join(dir, 'userlist.txt'), '"postgres" ""\n')
   fs.writeFileSync(
@@ -104,15 +104,4 @@ export async function startPgBouncer(server: string, poolSize: number): Promise<
     throw error
   }
   return { url, log, stop }
-}
-
-function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
