@@ -6,21 +6,14 @@ import type { WorkersTable } from './schema.js'
 /** What a worker says of itself when it registers; the rest of WorkerInfo the database keeps. */
 export type WorkerRegistration = Pick<WorkerInfo, 'id' | 'name' | 'host' | 'pid' | 'queues' | 'concurrency'>
 
+/** On the kept connection, as the heartbeat: an idle worker holds that one alone. */
 export async function registerWorker(backend: Backend, w: WorkerRegistration): Promise<void> {
-  await backend.db
-    .insertInto('sq_workers')
-    .values({
-      id: w.id,
-      name: w.name,
-      host: w.host,
-      pid: w.pid,
-      queues: w.queues.join(','),
-      concurrency: w.concurrency,
-      running: 0,
-      started: backend.now(),
-      last_heartbeat: backend.now(),
-    })
-    .execute()
+  const { now } = backend.spelling
+  const sql = (p: () => string) =>
+    `insert into "sq_workers" ("id", "name", "host", "pid", "queues", "concurrency", "running", "started", "last_heartbeat")
+      values (${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, 0, ${now}, ${now})`
+  const values = [w.id, w.name, w.host, w.pid, w.queues.join(','), w.concurrency]
+  await runStatement(backend.kept, 'register_worker', sql, values)
 }
 
 /** Beats, returning the database's clock in ms (for the offset); null when the row is gone: judged dead, it stops. */
@@ -116,21 +109,23 @@ export async function orphanedRuns(backend: Backend, heartbeatTimeout: number): 
   return rows.map(toOrphan)
 }
 
-/** This worker's runs claimed over `olderThanSeconds` ago: any it does not know was lost between claim and answer. */
+/**
+ * This worker's runs claimed over `olderThanSeconds` ago (`modified`: the claim sets it, and an unstarted claim
+ * has no `started`): any it does not know was lost between claim and answer. On the kept connection, as the
+ * heartbeat: an idle worker holds that one alone.
+ */
 export async function runsOfWorker(
   backend: Backend,
   workerId: string,
   olderThanSeconds: number,
 ): Promise<OrphanedRun[]> {
-  const rows = await backend.db
-    .selectFrom('sq_tasks')
-    .select(['id', 'claims', 'attempts', 'max_attempts', 'worker', 'started'])
-    .where('status', '=', 'progress')
-    .where('worker_id', '=', workerId)
-    // `modified`: the claim sets it, and an unstarted claim has no `started`.
-    .where('modified', '<', backend.nowPlusSeconds(-olderThanSeconds))
-    .limit(1000)
-    .execute()
+  const sql = (p: () => string) =>
+    `select "id", "claims", "attempts", "max_attempts", "worker", "started" from "sq_tasks"
+      where "status" = 'progress' and "worker_id" = ${p()} and "modified" < ${backend.spelling.nowPlusSeconds(p())} limit 1000`
+  const rows = await runStatement<Parameters<typeof toOrphan>[0]>(backend.kept, 'runs_of_worker', sql, [
+    workerId,
+    -olderThanSeconds,
+  ])
   return rows.map(toOrphan)
 }
 

@@ -135,5 +135,23 @@ if (DIALECTS.includes('postgres')) {
       assert.ok(rate <= 0.5, `${rate.toFixed(2)} statements/s per idle worker`)
       await stopAll(workers)
     })
+
+    it('an idle worker keeps to its one connection through its rarer duties (the check for lost claims)', async () => {
+      // Heartbeats each second: the check for claims whose answer was lost comes every 6 beats.
+      const workers = await startWorkers(3, { SQ_HEARTBEAT_TIMEOUT: '3' })
+      // Once the start's connections (and any other's) have idled out of their pools (10 s)…
+      await waitFor(
+        async () => (await connections()) === 3,
+        30_000,
+        () => 'the connections to fall to one per worker',
+      )
+      // …none comes back, over more than one check.
+      const seen: number[] = []
+      for (const until = performance.now() + 8000; performance.now() < until; await sleep(250)) {
+        seen.push(await connections())
+      }
+      assert.ok(Math.max(...seen) === 3, `connections seen: ${seen.join(' ')}`)
+      await stopAll(workers)
+    })
   })
 }
