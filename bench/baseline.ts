@@ -6,7 +6,7 @@
  * The other commit is built in a detached git worktree in a scratch directory, with this checkout's
  * node_modules linked in (so a commit with other dependencies is measured with these), and removed after.
  *
- * `npm run bench:baseline -- REF` (BASELINE_C, default 4; BASELINE_ROUNDS, default 5; BASELINE_DATABASES,
+ * `npm run bench:baseline -- REF` (BASELINE_C, default 4; BASELINE_ROUNDS, default 6; BASELINE_DATABASES,
  * default sqlite,postgres; BENCH_TASKS, BENCH_RUN_S as for `npm run bench`); bench/scale.ts runs it against
  * the commit its goals were set at. The ratio is the median of the rounds' ratios: each round's two runs
  * meet the same load.
@@ -32,7 +32,7 @@ export interface BaselineOptions {
 
 const DEFAULTS: BaselineOptions = {
   c: Number(process.env.BASELINE_C ?? 4),
-  rounds: Number(process.env.BASELINE_ROUNDS ?? 5),
+  rounds: Number(process.env.BASELINE_ROUNDS ?? 6),
   tasks: Number(process.env.BENCH_TASKS ?? 5000),
   runMs: Number(process.env.BENCH_RUN_S ?? 5) * 1000,
   kinds: (process.env.BASELINE_DATABASES ?? 'sqlite,postgres').split(',') as Kind[],
@@ -71,7 +71,7 @@ async function build(ref: string): Promise<Build & { remove(): void }> {
   }
 }
 
-/** Both builds' no-op tasks/s at concurrency c, round by round, the baseline first in each. */
+/** Both builds' no-op tasks/s at concurrency c, round by round, each build first in every other round. */
 export async function noopBaseline(ref: string, o: BaselineOptions = DEFAULTS): Promise<BaselineRow[]> {
   const baseline = await build(ref)
   try {
@@ -79,8 +79,13 @@ export async function noopBaseline(ref: string, o: BaselineOptions = DEFAULTS): 
     for (const kind of o.kinds) {
       const runs = { baseline: [] as number[], current: [] as number[] }
       for (let round = 1; round <= o.rounds; round++) {
-        runs.baseline.push(await sqThroughput(kind, o.c, o.tasks, o.runMs, baseline))
-        runs.current.push(await sqThroughput(kind, o.c, o.tasks, o.runMs, THIS_BUILD))
+        // Each goes first in turn: a run may pay for the one before it (its processes still exiting).
+        const [first, second] =
+          round % 2 === 1 ? (['baseline', 'current'] as const) : (['current', 'baseline'] as const)
+        const measure = (which: 'baseline' | 'current') =>
+          sqThroughput(kind, o.c, o.tasks, o.runMs, which === 'baseline' ? baseline : THIS_BUILD)
+        runs[first].push(await measure(first))
+        runs[second].push(await measure(second))
         process.stderr.write(
           `  ${kind} round ${round}: ${num(runs.baseline.at(-1))} / ${num(runs.current.at(-1))} tasks/s\n`,
         )
