@@ -9,6 +9,7 @@ import { exportOf, importReferenced, loadTaskFunction } from '../loader.js'
 import { parseStoredArgs } from '../queue/args.js'
 import { parseReference } from '../queue/reference.js'
 import { routeWrites } from './route-writes.js'
+import { measureRun } from './run-usage.js'
 import type { Progress, TaskArgs } from '../types.js'
 import {
   LIFELINE_FD,
@@ -22,9 +23,6 @@ import {
 } from './protocol.js'
 
 type TaskFunction = (args: TaskArgs) => unknown
-
-/** A run's rss is sampled only once it has lasted this long, and this often after that. */
-const SAMPLE_MS = 100
 
 /** Runs share this process (`--tasks-per-process` above 1): each begins as it comes, in its own async context. */
 const shared = process.argv.includes(SHARED_ARG)
@@ -134,40 +132,6 @@ function isIterator(value: unknown): value is AsyncIterator<unknown> | Iterator<
     typeof (value as Iterator<unknown> | null)?.next === 'function' &&
     (Symbol.asyncIterator in value! || Symbol.iterator in value!)
   )
-}
-
-/** A reading of this process's rss younger than this serves again: each costs a read of /proc (~8 µs). */
-const RSS_FRESH_MS = 20
-let lastRss = { at: Number.NEGATIVE_INFINITY, bytes: 0 }
-
-function currentRss(): number {
-  const now = performance.now()
-  if (now - lastRss.at >= RSS_FRESH_MS) lastRss = { at: now, bytes: process.memoryUsage.rss() }
-  return lastRss.bytes
-}
-
-/**
- * Measures one run's CPU time and peak memory, cheaply enough for a no-op task: a getrusage at each end,
- * and rss samples only for a run that lasts past SAMPLE_MS. ru_maxrss is the process's lifetime peak: the
- * run's own if it rose during the run, else the samples tell.
- */
-function measureRun(): () => { cpuMs: number; peakRss: number } {
-  const start = process.resourceUsage()
-  let sampled = 0
-  const sample = () => (sampled = Math.max(sampled, currentRss()))
-  let interval: NodeJS.Timeout | undefined
-  const late = setTimeout(() => {
-    sample()
-    interval = setInterval(sample, SAMPLE_MS).unref()
-  }, SAMPLE_MS).unref()
-  return () => {
-    clearTimeout(late)
-    clearInterval(interval)
-    const end = process.resourceUsage()
-    const cpuMicros = end.userCPUTime + end.systemCPUTime - start.userCPUTime - start.systemCPUTime
-    const peakRss = end.maxRSS > start.maxRSS ? end.maxRSS * 1024 : sample()
-    return { cpuMs: Math.round(cpuMicros / 1000), peakRss }
-  }
 }
 
 /** Runs one task in its context (current-task.ts), which an `abort` message aborts. */
