@@ -12,7 +12,9 @@ async function otherSessions(url: string): Promise<number> {
   await c.connect()
   try {
     const { rows } = await c.query<{ n: number }>(
-      'select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+      // Client sessions only: an autovacuum worker shows there too.
+      `select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
     )
     return rows[0]!.n
   } finally {

@@ -39,7 +39,9 @@ if (DIALECTS.includes('postgres')) {
       count(
         'select coalesce(sum(calls), 0) as n from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = $1',
       )
-    const connections = () => count('select count(*) as n from pg_stat_activity where datname = $1')
+    // Client connections only: an autovacuum worker (sq_workers is written each heartbeat) shows there too.
+    const connections = () =>
+      count(`select count(*) as n from pg_stat_activity where datname = $1 and backend_type = 'client backend'`)
 
     async function startWorkers(n: number, env: Record<string, string> = {}): Promise<SqProcess[]> {
       const workers = Array.from({ length: n }, () => s.worker(['-c', '1'], env))
