@@ -71,7 +71,7 @@ async function deleteEnded(backend: Backend, status: Status, cutoff: string, sto
             .select('id')
             .where('status', '=', status)
             .where('modified', '<', cutoff)
-            .$if(from !== null, (qb) => qb.where('modified', '>=', from ?? cutoff))
+            .$call((qb) => (from === null ? qb : qb.where('modified', '>=', from)))
             .orderBy('modified')
             .limit(batch)
             .modifyEnd(sql.raw(backend.spelling.lockForClaim)),
