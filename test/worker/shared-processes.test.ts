@@ -52,6 +52,13 @@ export async function stubborn({ pidFile }) {
   await new Promise(() => setInterval(() => {}, 1000))
 }
 
+/** Writes its pid, waits until each file of when exists, then ends its process with code. */
+export async function exits({ pidFile, when, code }) {
+  fs.writeFileSync(pidFile, String(process.pid))
+  for (const file of when) await untilExists(file)
+  process.exit(code)
+}
+
 /** Leaves a timer that writes after the run ended. */
 export function leaveTimer() {
   setTimeout(() => console.log('written by a timer after its run'), 300)
@@ -144,8 +151,8 @@ for (const dialect of DIALECTS) {
      * A worker of 3 tasks per process runs `first` (polite or stubborn), then two siblings that wait for
      * `gate`, started 1.5 s later so that they are within their own time when the first one's runs out.
      */
-    async function withSiblings(first: string, gate: string, flags: string[] = []) {
-      const id = await s.enqueue(`tasks#${first}`, { pidFile: s.file('first.pid') })
+    async function withSiblings(first: string, gate: string, flags: string[] = [], args: object = {}) {
+      const id = await s.enqueue(`tasks#${first}`, { pidFile: s.file('first.pid'), ...args })
       const worker = s.worker(['-c', '3', '--tasks-per-process', '3', ...flags])
       const pid = await waitForFile(s.file('first.pid'), 10_000)
       await sleep(1500)
@@ -225,6 +232,24 @@ for (const dialect of DIALECTS) {
       assert.equal((await cancel.ended()).code, 0, cancel.output)
       assert.equal((await s.get(id)).status, 'cancelled')
       await siblingsComplete(run, gate, true)
+    })
+
+    it('a task that ends its shared process fails every run in it, each spending its attempt; the worker goes on', async () => {
+      const gate = s.file('gate')
+      const when = [s.file('sibling0.started'), s.file('sibling1.started')]
+      const { worker, id, pid, siblings } = await withSiblings('exits', gate, [], { when, code: 3 })
+      for (const ran of [id, ...siblings]) {
+        const t = await s.waitForStatus(ran)
+        assert.equal(t.status, 'failed')
+        assert.equal(t.error, 'Worker subprocess exited with code 3')
+        assert.equal(t.attempts, 1)
+      }
+      fs.writeFileSync(gate, '')
+      const next = await s.waitForStatus(await s.enqueue('tasks#gated', { gate }))
+      assert.equal(next.status, 'completed', next.error ?? '')
+      assert.notEqual(next.output, pid, 'it ran in a new task process')
+      worker.signal('SIGTERM')
+      assert.equal((await worker.ended()).code, 0, worker.output)
     })
 
     it('one task per process (the default): a timed-out task is asked to stop before its process is killed', async () => {
