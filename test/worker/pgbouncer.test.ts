@@ -98,7 +98,8 @@ describeOn('postgres', 'workers through PgBouncer in transaction mode, LISTEN di
     const sampler = (async () => {
       while (sampling) {
         const { rows } = await watcher.query<Activity>(
-          'select application_name, query from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+          `select application_name, query from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
         )
         samples.push(rows)
         await sleep(20)
