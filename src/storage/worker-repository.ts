@@ -86,7 +86,10 @@ export async function liveWorkers(backend: Backend, heartbeatTimeout: number): P
 /** A run in progress (RunRef); not `started` when its worker claimed it ahead and had not begun it. */
 export type OrphanedRun = ReturnType<typeof toOrphan>
 
-const toOrphan = (r: Pick<TaskRow, 'id' | 'claims' | 'attempts' | 'max_attempts' | 'worker' | 'started'>) => ({
+/** The columns of sq_tasks an OrphanedRun is made of. */
+const ORPHAN_COLUMNS = ['id', 'claims', 'attempts', 'max_attempts', 'worker', 'started'] as const
+
+const toOrphan = (r: Pick<TaskRow, (typeof ORPHAN_COLUMNS)[number]>) => ({
   id: r.id,
   claim: r.claims,
   worker: r.worker,
@@ -99,7 +102,7 @@ export async function orphanedRuns(backend: Backend, heartbeatTimeout: number): 
   const rows = await backend.db
     .selectFrom('sq_tasks as t')
     .leftJoin('sq_workers as w', 'w.id', 't.worker_id')
-    .select(['t.id', 't.claims', 't.attempts', 't.max_attempts', 't.worker', 't.started'])
+    .select(ORPHAN_COLUMNS.map((c) => `t.${c}` as const))
     .where('t.status', '=', 'progress')
     .where((eb) =>
       eb.or([eb('w.id', 'is', null), eb('w.last_heartbeat', '<', backend.nowPlusSeconds(-heartbeatTimeout))]),
@@ -120,7 +123,7 @@ export async function runsOfWorker(
   olderThanSeconds: number,
 ): Promise<OrphanedRun[]> {
   const sql = (p: () => string) =>
-    `select "id", "claims", "attempts", "max_attempts", "worker", "started" from "sq_tasks"
+    `select ${ORPHAN_COLUMNS.map((c) => `"${c}"`).join(', ')} from "sq_tasks"
       where "status" = 'progress' and "worker_id" = ${p()} and "modified" < ${backend.spelling.nowPlusSeconds(p())} limit 1000`
   const rows = await runStatement<Parameters<typeof toOrphan>[0]>(backend.kept, 'runs_of_worker', sql, [
     workerId,
